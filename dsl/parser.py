@@ -1,0 +1,390 @@
+"""Text → AST. The only module that imports Lark.
+
+One LALR parser is built lazily and cached; an explicit Transformer turns Lark's tree into the
+dataclasses of `ast`, attaching a span to every node. Lark's exceptions never leave this
+module: they become E1xx diagnostics that say, in words, what was found and what was expected,
+with a hint for the mistakes Chinese authors make most (full-width punctuation in the wrong
+place, a keyword in Chinese, an unclosed brace).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+
+from . import ast
+from .diagnostics import Diagnostic, JixiaoError, Label, error
+from .source import Source, Span
+
+# ----- the parser ----------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    grammar = resources.files(__package__).joinpath("grammar.lark").read_text(encoding="utf-8")
+    return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True,
+                maybe_placeholders=True)
+
+
+def parse(source: Source) -> ast.Pack:
+    """Parse a whole pack; raise JixiaoError with E1xx diagnostics on a syntax error."""
+    try:
+        tree = _lark().parse(source.text)
+    except UnexpectedInput as exc:
+        raise JixiaoError([_syntax_diagnostic(source, exc)]) from None
+    try:
+        return _ToAst(source).transform(tree)  # type: ignore[no-any-return]
+    except VisitError as exc:
+        if isinstance(exc.orig_exc, JixiaoError):
+            raise exc.orig_exc from None
+        raise
+
+
+def parse_text(text: str, path: str = "<text>") -> ast.Pack:
+    return parse(Source(path, text))
+
+
+# ----- Lark tree → AST -----------------------------------------------------------------------
+
+_OPS = {"≥": ">=", "＞＝": ">=", "≤": "<=", "＜＝": "<=", "＞": ">", "＜": "<", "≠": "!=",
+        "＋": "+", "－": "-", "×": "*", "÷": "/"}
+
+
+def _op(token: Token) -> str:
+    return _OPS.get(str(token), str(token))
+
+
+def _decimal(text: str) -> Decimal:
+    return Decimal(text.rstrip("%％"))
+
+
+@v_args(inline=True, meta=True)
+class _ToAst(Transformer[Token, Any]):
+    """Builds AST nodes; every method receives Lark's `meta` for the span."""
+
+    def __init__(self, source: Source) -> None:
+        super().__init__()
+        self.source = source
+
+    def _span(self, meta: Any) -> Span:
+        if getattr(meta, "empty", True):
+            return Span(self.source, 0, 0)
+        return Span(self.source, meta.start_pos, meta.end_pos)
+
+    def _tok(self, token: Token) -> Span:
+        return Span(self.source, token.start_pos or 0, token.end_pos or 0)
+
+    def _string(self, token: Token) -> ast.String:
+        raw = str(token)
+        if raw.startswith("“"):
+            value = raw[1:-1]
+        else:
+            value = raw[1:-1].replace('\\"', '"').replace("\\\\", "\\")
+        return ast.String(value, self._tok(token))
+
+    def _word(self, token: Token) -> ast.Word:
+        return ast.Word(str(token), self._tok(token))
+
+    # --- top level
+    def start(self, meta: Any, *items: Any) -> ast.Pack:
+        return ast.Pack(
+            headers=tuple(i for i in items if isinstance(i, ast.PackHeader)),
+            facts=tuple(i for i in items if isinstance(i, ast.FactDecl)),
+            lets=tuple(i for i in items if isinstance(i, ast.LetDecl)),
+            indicators=tuple(i for i in items if isinstance(i, ast.Indicator)),
+            span=Span(self.source, 0, len(self.source.text)),
+        )
+
+    def pack(self, meta: Any, title: Token, *settings: ast.Setting) -> ast.PackHeader:
+        return ast.PackHeader(self._string(title), settings, self._span(meta))
+
+    def version(self, meta: Any, value: Token) -> ast.Setting:
+        return ast.Setting("version", self._string(value), self._span(meta))
+
+    def authority(self, meta: Any, value: Token) -> ast.Setting:
+        return ast.Setting("authority", self._string(value), self._span(meta))
+
+    def total(self, meta: Any, value: Token) -> ast.Setting:
+        return ast.Setting("total", self._number(value), self._span(meta))
+
+    def rounding(self, meta: Any, places: Token, mode: Token | None) -> ast.Setting:
+        node = ast.Rounding(self._number(places), self._word(mode) if mode else None,
+                            self._span(meta))
+        return ast.Setting("rounding", node, self._span(meta))
+
+    def grades(self, meta: Any, *grades: ast.Grade) -> ast.Setting:
+        return ast.Setting("grades", tuple(grades), self._span(meta))
+
+    def grade_from(self, meta: Any, label: Token, _ge: Token, lower: Token) -> ast.Grade:
+        return ast.Grade(self._label(label), self._number(lower), self._span(meta))
+
+    def grade_else(self, meta: Any, label: Token) -> ast.Grade:
+        return ast.Grade(self._label(label), None, self._span(meta))
+
+    def _label(self, token: Token) -> ast.Word:
+        if token.type == "STRING":
+            return ast.Word(self._string(token).value, self._tok(token))
+        return self._word(token)
+
+    def period(self, meta: Any, start: Token, end: Token) -> ast.Setting:
+        node = ast.Period(self._date(start), self._date(end), self._span(meta))
+        return ast.Setting("period", node, self._span(meta))
+
+    def fact(self, meta: Any, name: Token, type_: Token, *options: tuple[str, Any]) -> ast.FactDecl:
+        opts: dict[str, Any] = {}
+        for key, value, span in options:
+            if key in opts:
+                raise JixiaoError([error("E105", f"`{key}` is given twice for fact `{name}`",
+                                         Label(span, "second time here"),
+                                         help=f"keep one `{key}`")])
+            opts[key] = value
+        return ast.FactDecl(self._word(name), self._word(type_), opts.get("unit"),
+                            opts.get("label"), opts.get("default"), self._span(meta))
+
+    def unit(self, meta: Any, value: Token) -> tuple[str, Any, Span]:
+        return ("unit", self._string(value), self._span(meta))
+
+    def label(self, meta: Any, value: Token) -> tuple[str, Any, Span]:
+        return ("label", self._string(value), self._span(meta))
+
+    def default(self, meta: Any, value: ast.Literal) -> tuple[str, Any, Span]:
+        return ("default", value, self._span(meta))
+
+    def let(self, meta: Any, name: Token, type_: Token | None, expr: ast.Expr) -> ast.LetDecl:
+        return ast.LetDecl(self._word(name), self._word(type_) if type_ else None, expr,
+                           self._span(meta))
+
+    def indicator(self, meta: Any, code: Token, name: Token, weight: Token,
+                  *body: Any) -> ast.Indicator:
+        children = tuple(b for b in body if isinstance(b, ast.Indicator))
+        rules = tuple(b for b in body if not isinstance(b, ast.Indicator))
+        return ast.Indicator(self._word(code), self._string(name), self._number(weight),
+                             children, rules, self._span(meta))
+
+    # --- rules
+    def full_when(self, meta: Any, cond: ast.Expr, otherwise: Any) -> ast.FullWhen:
+        return ast.FullWhen(cond, otherwise, self._span(meta))
+
+    def proportional(self, meta: Any, rate: ast.Expr) -> ast.Proportional:
+        return ast.Proportional(rate, self._span(meta))
+
+    def reverse(self, meta: Any, actual: ast.Expr, target: ast.Expr,
+                linear: Token | None) -> ast.Reverse:
+        return ast.Reverse(actual, target, linear is not None, self._span(meta))
+
+    def tiers(self, meta: Any, subject: ast.Expr, *bands: ast.Band) -> ast.Tiers:
+        return ast.Tiers(subject, bands, self._span(meta))
+
+    def band_cmp(self, meta: Any, op: Token, value: ast.Literal, award: ast.Award) -> ast.Band:
+        o = _op(op)
+        span = self._span(meta)
+        if o in (">=", ">"):
+            return ast.Band(ast.Bound(value, o == ">=", span), None, award, span)
+        if o in ("<=", "<"):
+            return ast.Band(None, ast.Bound(value, o == "<=", span), award, span)
+        # `== x` is the closed point interval [x, x]; `!=` has no interval form.
+        if o == "==":
+            return ast.Band(ast.Bound(value, True, span), ast.Bound(value, True, span), award, span)
+        raise JixiaoError([error("E106", "a tier band cannot use `!=`", Label(self._tok(op)),
+                                 help="write the band as `< x` and `> x` rows, or use `else`")])
+
+    def band_range(self, meta: Any, *parts: Any) -> ast.Band:
+        tokens = [p for p in parts if isinstance(p, Token)]
+        values = [p for p in parts if not isinstance(p, Token)]
+        lower, upper, award = values
+        lower_closed = any(t.type == "LBRACKET" for t in tokens) and isinstance(parts[0], Token)
+        upper_closed = any(t.type == "RBRACKET" for t in tokens)
+        span = self._span(meta)
+        return ast.Band(ast.Bound(lower, lower_closed, span), ast.Bound(upper, upper_closed, span),
+                        award, span)
+
+    def band_else(self, meta: Any, award: ast.Award) -> ast.Band:
+        return ast.Band(None, None, award, self._span(meta))
+
+    def levels(self, meta: Any, subject: ast.Expr, *levels: ast.Level) -> ast.Levels:
+        return ast.Levels(subject, levels, self._span(meta))
+
+    def level(self, meta: Any, label: Token, award: ast.Award) -> ast.Level:
+        return ast.Level(self._string(label).value, award, self._span(meta))
+
+    def deduct_per(self, meta: Any, amount: ast.Award, subject: ast.Expr,
+                   reason: Token | None) -> ast.DeductPer:
+        return ast.DeductPer(amount, subject, self._string(reason) if reason else None,
+                             self._span(meta))
+
+    def deduct_when(self, meta: Any, amount: ast.Award, cond: ast.Expr,
+                    reason: Token | None) -> ast.DeductWhen:
+        return ast.DeductWhen(amount, cond, self._string(reason) if reason else None,
+                              self._span(meta))
+
+    def zero_when(self, meta: Any, cond: ast.Expr, reason: Token | None) -> ast.ZeroWhen:
+        return ast.ZeroWhen(cond, self._string(reason) if reason else None, self._span(meta))
+
+    def warn_when(self, meta: Any, cond: ast.Expr, message: Token) -> ast.WarnWhen:
+        return ast.WarnWhen(cond, self._string(message), self._span(meta))
+
+    def award_full(self, meta: Any) -> ast.Full:
+        return ast.Full(self._span(meta))
+
+    def award_points(self, meta: Any, value: Token) -> ast.Points:
+        return ast.Points(_decimal(value), self._span(meta))
+
+    def award_share(self, meta: Any, value: Token) -> ast.Share:
+        return ast.Share(_decimal(value) / 100, self._span(meta))
+
+    # --- expressions
+    def if_expr(self, meta: Any, cond: ast.Expr, then: ast.Expr, other: ast.Expr) -> ast.If:
+        return ast.If(cond, then, other, self._span(meta))
+
+    def or_op(self, meta: Any, left: ast.Expr, right: ast.Expr) -> ast.Logic:
+        return ast.Logic("or", left, right, self._span(meta))
+
+    def and_op(self, meta: Any, left: ast.Expr, right: ast.Expr) -> ast.Logic:
+        return ast.Logic("and", left, right, self._span(meta))
+
+    def not_op(self, meta: Any, operand: ast.Expr) -> ast.Not:
+        return ast.Not(operand, self._span(meta))
+
+    def compare(self, meta: Any, left: ast.Expr, op: Token, right: ast.Expr) -> ast.Compare:
+        return ast.Compare(_op(op), left, right, self._span(meta))
+
+    def arith(self, meta: Any, left: ast.Expr, op: Token, right: ast.Expr) -> ast.Arith:
+        return ast.Arith(_op(op), left, right, self._span(meta))
+
+    def neg(self, meta: Any, _minus: Token, operand: ast.Expr) -> ast.Expr:
+        return ast.Neg(operand, self._span(meta))
+
+    def name(self, meta: Any, token: Token) -> ast.Name:
+        return ast.Name(str(token), self._span(meta))
+
+    def call(self, meta: Any, func: Token, *args: ast.Expr | None) -> ast.Call:
+        actual = tuple(a for a in args if a is not None)
+        return ast.Call(str(func), actual, self._span(meta), self._tok(func))
+
+    def number(self, meta: Any, token: Token) -> ast.Number:
+        return self._number(token)
+
+    def negative_number(self, meta: Any, _minus: Token, token: Token) -> ast.Number:
+        return ast.Number(-_decimal(token), self._span(meta))
+
+    def percent(self, meta: Any, token: Token) -> ast.Percent:
+        return ast.Percent(_decimal(token) / 100, self._tok(token))
+
+    def negative_percent(self, meta: Any, _minus: Token, token: Token) -> ast.Percent:
+        return ast.Percent(-_decimal(token) / 100, self._span(meta))
+
+    def string(self, meta: Any, token: Token) -> ast.String:
+        return self._string(token)
+
+    def true(self, meta: Any) -> ast.Bool:
+        return ast.Bool(True, self._span(meta))
+
+    def false(self, meta: Any) -> ast.Bool:
+        return ast.Bool(False, self._span(meta))
+
+    def date(self, meta: Any, token: Token) -> ast.Date:
+        return self._date(token)
+
+    def empty_list(self, meta: Any, _l: Token, _r: Token) -> ast.EmptyList:
+        return ast.EmptyList(self._span(meta))
+
+    def _number(self, token: Token) -> ast.Number:
+        return ast.Number(_decimal(token), self._tok(token))
+
+    def _date(self, token: Token) -> ast.Date:
+        try:
+            value = dt.date.fromisoformat(str(token))
+        except ValueError:
+            raise JixiaoError([error("E104", f"`{token}` is not a calendar date",
+                                     Label(self._tok(token), "no such day"),
+                                     help="write dates as YYYY-MM-DD, e.g. 2017-12-31")]) from None
+        return ast.Date(value, self._tok(token))
+
+
+# ----- syntax errors in words ----------------------------------------------------------------
+
+_WORDS = {
+    "NAME": "a name", "CODE": "an indicator code such as `A1.2`", "STRING": 'a quoted text `"…"`',
+    "NUMBER": "a number", "PERCENT": "a percentage such as `85%`", "DATE": "a date (YYYY-MM-DD)",
+    "GE": "`>=`", "LE": "`<=`", "GT": "`>`", "LT": "`<`", "EQ": "`==`", "NE": "`!=`",
+    "PLUS": "`+`", "MINUS": "`-`", "STAR": "`*`", "SLASH": "`/`", "LBRACKET": "`[`",
+    "RBRACKET": "`]`", "_LPAR": "`(`", "_RPAR": "`)`", "_COLON": "`:`", "_COMMA": "`,`",
+    "_SEMI": "`;`", "LBRACE": "`{`", "RBRACE": "`}`", "EQUAL": "`=`", "LINEAR": "`linear`",
+    "$END": "the end of the file",
+}
+
+# Characters an IME produces where the grammar needs another one.
+_FULL_WIDTH = {"｛": "{", "｝": "}", "【": "[", "】": "]", "＝": "=", "。": ";", "、": ",",
+               "＂": '"', "‘": '"', "’": '"', "！": "!", "＊": "*", "／": "/", "．": "."}
+
+
+def _describe(name: str) -> str:
+    if name in _WORDS:
+        return _WORDS[name]
+    terminal = next((t for t in _lark().terminals if t.name == name), None)
+    if terminal is not None and terminal.pattern.type == "str":
+        return f"`{terminal.pattern.value}`"
+    return name.lower()
+
+
+def _expected(names: set[str] | frozenset[str] | None) -> str:
+    words = sorted({_describe(n) for n in (names or ()) if n != "COMMENT"})
+    if not words:
+        return "nothing more"
+    if len(words) > 8:
+        return ", ".join(words[:8]) + f" or one of {len(words) - 8} more"
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
+    if isinstance(exc, UnexpectedCharacters):
+        pos = exc.pos_in_stream
+        ch = source.text[pos] if pos < len(source.text) else ""
+        span = Span(source, pos, pos + 1)
+        help_text = None
+        if ch in _FULL_WIDTH:
+            help_text = f"`{ch}` is a full-width character; write `{_FULL_WIDTH[ch]}` instead"
+        elif ch == '"' or ch == "“":
+            help_text = "a text must close on the same line it opens"
+        else:
+            help_text = f"expected {_expected(exc.allowed)} here"
+        return error("E101", f"unexpected character `{ch}`", Label(span, "not allowed here"),
+                     help=help_text)
+    if isinstance(exc, UnexpectedEOF):
+        end = len(source.text)
+        return error("E103", "the pack ends too early",
+                     Label(Span(source, max(0, end - 1), end), "file ends here"),
+                     help=f"expected {_expected(set(exc.expected))}; is a `}}` missing?")
+    assert isinstance(exc, UnexpectedToken)
+    token = exc.token
+    if token.type == "$END":
+        end = len(source.text)
+        return error("E103", "the pack ends too early",
+                     Label(Span(source, max(0, end - 1), end), "file ends here"),
+                     help=f"expected {_expected(exc.expected)}; is a `}}` missing?")
+    start = token.start_pos or 0
+    span = Span(source, start, token.end_pos or start + len(str(token)))
+    expected = exc.expected
+    help_text = f"expected {_expected(expected)}"
+    if token.type == "NAME" and "CODE" in expected:
+        help_text = "an indicator code starts with a Latin letter, e.g. `A1.2`, then its name in quotes"
+    elif token.type == "NUMBER" and "STRING" in expected:
+        help_text = 'the indicator name comes before its weight, in quotes: `indicator A1 "名称" 2 { … }`'
+    what = _describe(token.type)
+    found = f"`{token}`" if what.startswith("`") else f"{what.split(' ', 1)[-1]} `{token}`"
+    return error("E102", f"unexpected {found}",
+                 Label(span, "not expected here"), help=help_text)
+
+
+def literal_value(node: ast.Literal) -> object:
+    """The Python value of a literal node (used by the checker for defaults and bounds)."""
+    if isinstance(node, ast.EmptyList):
+        return ()
+    return node.value
+

@@ -1,0 +1,71 @@
+"""jixiao's engine: the pipeline, one line per stage.
+
+    text ──parse──▶ AST ──check──▶ Program ──order──▶ Order ──compile──▶ Plan
+    Plan + evidence file ──load──▶ Evidence ──evaluate──▶ Result ──render──▶ text
+
+`compile_pack` runs the first four stages once; `run` scores one evidence file against the plan.
+Every stage reports problems as diagnostics; a stage that cannot go on raises `JixiaoError`
+carrying all of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from pathlib import Path
+
+from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, has_errors
+from jixiao.dsl.parser import parse
+from jixiao.dsl.source import DecodeError, Source
+
+from . import evidence as _evidence
+from . import messages
+from .checker import check
+from .compiler import Plan, compile_program
+from .evaluator import evaluate
+from .graph import order
+from .result import Result
+
+__all__ = ["compile_pack", "compile_source", "load_pack", "run", "Plan", "Result", "JixiaoError"]
+
+
+def compile_source(source: Source) -> tuple[Plan, list[Diagnostic]]:
+    """Parse, check, order and compile a pack; returns the plan and its warnings."""
+    pack = parse(source)
+    program, diagnostics = check(pack, source)
+    if program is None or has_errors(diagnostics):
+        raise JixiaoError(diagnostics)
+    return compile_program(program, order(program)), diagnostics
+
+
+def load_pack(path: str | Path) -> Source:
+    """Read a pack file, turning every way it can fail into a diagnostic."""
+    try:
+        return Source.from_path(path)
+    except FileNotFoundError:
+        raise JixiaoError([messages.pack_unreadable(str(path), "no such file")]) from None
+    except IsADirectoryError:
+        raise JixiaoError([messages.pack_unreadable(str(path), "it is a directory")]) from None
+    except DecodeError as exc:
+        raise JixiaoError([messages.pack_unreadable(str(path), str(exc))]) from None
+    except OSError as exc:
+        raise JixiaoError([messages.pack_unreadable(str(path), exc.strerror or str(exc))]) from None
+
+
+def compile_pack(path: str | Path) -> tuple[Plan, list[Diagnostic]]:
+    return compile_source(load_pack(path))
+
+
+def run(plan: Plan, evidence_path: str | Path) -> Result:
+    """Score one evidence file. Evidence errors raise; evaluation failures are in the result."""
+    evidence, diagnostics = _evidence.load(evidence_path, plan.program)
+    if evidence is None:
+        raise JixiaoError(diagnostics)
+    result = evaluate(plan, evidence)
+    return replace(result, diagnostics=(*diagnostics, *result.diagnostics),
+                   pack_sha256=_sha256(plan.program.source.text),
+                   evidence_sha256=_sha256(evidence.source.text))
+
+
+def _sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

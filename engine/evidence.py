@@ -1,0 +1,314 @@
+"""Evidence files → typed fact values with provenance. The only PyYAML user.
+
+Evidence is typed by hand in offices, so every value is read from its raw text, never through
+YAML's own typing (which would turn `0.92` into a binary float and `否` into a string): the pack
+declares each fact's kind and this module parses the text for that kind — `92%` or `0.92` for a
+percent, `100,000` or `10万元` for money, `是`/`否` for a bool, full-width digits folded to ASCII.
+Every value keeps its place in the file (a `Span`), so a wrong value is reported at its line and
+column with the pack's declaration as a second label. The YAML is composed with the safe loader
+into nodes and walked to a fixed depth: no tags are constructed, no code can run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import yaml
+
+from jixiao.dsl.diagnostics import Diagnostic, has_errors
+from jixiao.dsl.source import DecodeError, Source, Span, decode
+
+from . import messages as msg
+from .ir import Fact, Program
+from .result import Item, Provenance, Value
+from .types import Kind
+
+_PROVENANCE_KEYS = ("source", "note", "method", "date", "recorded_by", "page")
+_TRUE = {"true", "yes", "y", "on", "是", "有", "对", "√", "✓", "已", "1"}
+_FALSE = {"false", "no", "n", "off", "否", "无", "没有", "错", "×", "✗", "未", "0"}
+_COUNT_UNITS = "次个项份台人件处家套天户条"
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    source: Source
+    values: dict[str, Value]
+    origins: dict[str, Provenance]
+    project: dict[str, str]
+
+
+def load(path: str | Path, program: Program) -> tuple[Evidence | None, list[Diagnostic]]:
+    """Read an evidence file for a program. Returns None with the errors when it cannot."""
+    path = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        return None, [msg.evidence_unreadable(path, "no such file")]
+    except IsADirectoryError:
+        return None, [msg.evidence_unreadable(path, "it is a directory, not a file")]
+    except OSError as exc:
+        return None, [msg.evidence_unreadable(path, exc.strerror or str(exc))]
+    try:
+        text, encoding = decode(data)
+    except DecodeError as exc:
+        return None, [msg.evidence_unreadable(path, str(exc))]
+    source = Source(path, text, encoding)
+    diags: list[Diagnostic] = []
+    if encoding != "utf-8":
+        diags.append(msg.encoding_note(path, encoding))
+    evidence = _Reader(source, program, diags).read()
+    if has_errors(diags):
+        return None, diags
+    return evidence, diags
+
+
+def _span(source: Source, node: yaml.Node) -> Span:
+    return Span(source, node.start_mark.index, max(node.end_mark.index, node.start_mark.index))
+
+
+class _Reader:
+    def __init__(self, source: Source, program: Program, diags: list[Diagnostic]) -> None:
+        self.source = source
+        self.program = program
+        self.diags = diags
+
+    def shape(self, message: str, node: yaml.Node | None, help: str) -> None:
+        span = _span(self.source, node) if node is not None else None
+        self.diags.append(msg.evidence_shape(message, span, self.source.path, help))
+
+    def read(self) -> Evidence | None:
+        try:
+            root = yaml.compose(self.source.text, Loader=yaml.SafeLoader)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            span = None
+            if mark is not None:
+                span = Span(self.source, mark.index, mark.index + 1)
+            problem = exc.problem or exc.context or "malformed YAML"
+            self.diags.append(msg.evidence_shape(f"the evidence is not valid YAML: {problem}",
+                                                 span, self.source.path,
+                                                 "check indentation and quotes near here"))
+            return None
+        except yaml.YAMLError as exc:
+            self.diags.append(msg.evidence_shape(f"the evidence is not valid YAML: {exc}", None,
+                                                 self.source.path, "check the file's syntax"))
+            return None
+        example = "facts:\n  预算金额: 100000"
+        if root is None or not isinstance(root, yaml.MappingNode):
+            self.shape("the evidence must be a mapping with a `facts:` key", root,
+                       f"start the file with `facts:`, e.g.\n{example}")
+            return None
+        facts_node: yaml.Node | None = None
+        project: dict[str, str] = {}
+        for key, value in root.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else None
+            if name == "facts":
+                facts_node = value
+            elif name == "project":
+                project = self.project(value)
+            else:
+                self.shape(f"unknown top-level key `{name}`", key,
+                           "the evidence has `facts:` and, optionally, `project:`")
+        if facts_node is None:
+            self.shape("the evidence has no `facts:` key", root, f"add it, e.g.\n{example}")
+            return None
+        if not isinstance(facts_node, yaml.MappingNode):
+            if isinstance(facts_node, yaml.ScalarNode) and facts_node.value in ("", "~", "null"):
+                entries = []
+            else:
+                self.shape("`facts:` must map fact names to values", facts_node,
+                           "write one `名称: 值` line per fact, indented under `facts:`")
+                return None
+        else:
+            entries = facts_node.value
+        values: dict[str, Value] = {}
+        origins: dict[str, Provenance] = {}
+        seen: dict[str, Span] = {}
+        for key, node in entries:
+            if not isinstance(key, yaml.ScalarNode):
+                self.shape("a fact name must be plain text", key, "write `名称: 值`")
+                continue
+            name = unicodedata.normalize("NFC", key.value.strip())
+            key_span = _span(self.source, key)
+            if name in seen:
+                self.diags.append(msg.evidence_duplicate_fact(name, key_span, seen[name]))
+                continue
+            seen[name] = key_span
+            fact = self.program.facts.get(name)
+            if fact is None:
+                known = list(self.program.facts)
+                self.diags.append(msg.evidence_unknown_fact(name, key_span, known))
+                continue
+            parsed = self.fact(fact, node)
+            if parsed is not None:
+                values[name], origins[name] = parsed
+        return Evidence(self.source, values, origins, project)
+
+    def project(self, node: yaml.Node) -> dict[str, str]:
+        if isinstance(node, yaml.ScalarNode):
+            return {"name": node.value}
+        if isinstance(node, yaml.MappingNode):
+            return {str(k.value): str(v.value) for k, v in node.value
+                    if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode)}
+        self.shape("`project:` must be a name or a mapping of text", node,
+                   "write e.g. `project: {name: …, id: …}`")
+        return {}
+
+    def fact(self, fact: Fact, node: yaml.Node) -> tuple[Value, Provenance] | None:
+        provenance: dict[str, str] = {}
+        value_node: yaml.Node | None = node
+        if isinstance(node, yaml.MappingNode):
+            value_node = None
+            for key, sub in node.value:
+                k = key.value if isinstance(key, yaml.ScalarNode) else None
+                if k == "value":
+                    value_node = sub
+                elif k in _PROVENANCE_KEYS and isinstance(sub, yaml.ScalarNode):
+                    provenance[k] = sub.value
+                else:
+                    self.shape(f"unknown key `{k}` in fact `{fact.name}`", key,
+                               "a fact's mapping holds `value:` and provenance: "
+                               + ", ".join(f"`{p}:`" for p in _PROVENANCE_KEYS))
+            if value_node is None:
+                self.shape(f"fact `{fact.name}` has no `value:`", node,
+                           f"write `{fact.name}: {{value: …, source: …}}`")
+                return None
+        span = _span(self.source, value_node)
+        origin = Provenance(span, provenance.get("source"), provenance.get("note"),
+                            tuple((k, provenance[k]) for k in _PROVENANCE_KEYS
+                                  if k in provenance and k not in ("source", "note")))
+        self.check_date(fact.name, provenance.get("date"), node)
+        if fact.kind is Kind.LIST:
+            items = self.items(fact, value_node)
+            return (items, origin) if items is not None else None
+        if not isinstance(value_node, yaml.ScalarNode):
+            self.bad(fact, value_node, "a single value is expected, not a list or mapping")
+            return None
+        raw = value_node.value
+        if value_node.tag == "tag:yaml.org,2002:null" and value_node.style is None \
+                and raw in ("", "~", "null", "Null", "NULL"):
+            self.bad(fact, value_node, "no value given")
+            return None
+        value, why = parse_value(fact.kind, raw)
+        if value is None:
+            self.bad(fact, value_node, why)
+            return None
+        return value, origin
+
+    def items(self, fact: Fact, node: yaml.Node) -> tuple[Item, ...] | None:
+        if isinstance(node, yaml.ScalarNode):
+            if node.value.strip() in ("", "~", "null", "[]", "无"):
+                return ()
+            self.bad(fact, node, "a list is expected")
+            return None
+        if not isinstance(node, yaml.SequenceNode):
+            self.bad(fact, node, "a list is expected")
+            return None
+        items = []
+        for entry in node.value:
+            span = _span(self.source, entry)
+            if isinstance(entry, yaml.ScalarNode):
+                items.append(Item(entry.value.strip(), Provenance(span)))
+                continue
+            if isinstance(entry, yaml.MappingNode):
+                fields = {k.value: v.value for k, v in entry.value
+                          if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode)}
+                text = fields.pop("item", None) or fields.pop("description", None)
+                if text:
+                    details = tuple(sorted((k, str(v)) for k, v in fields.items()
+                                           if k not in ("source", "note")))
+                    items.append(Item(str(text).strip(), Provenance(
+                        span, fields.get("source"), fields.get("note"), details)))
+                    continue
+            self.shape(f"an entry of `{fact.name}` has no text", entry,
+                       "write each entry as `- 说明` or `- {item: 说明, source: 文件}`")
+            return None
+        return tuple(items)
+
+    def bad(self, fact: Fact, node: yaml.Node, why: str) -> None:
+        text = node.value if isinstance(node, yaml.ScalarNode) else "…"
+        self.diags.append(msg.evidence_bad_value(fact.name, fact.kind, str(text),
+                                                 _span(self.source, node), fact.span, why))
+
+    def check_date(self, name: str, text: str | None, node: yaml.Node) -> None:
+        period = self.program.settings.period
+        if text is None or period is None:
+            return
+        day, _ = parse_value(Kind.DATE, text)
+        if isinstance(day, dt.date) and not period[0] <= day <= period[1]:
+            self.diags.append(msg.outside_period(name, day.isoformat(),
+                                                 f"{period[0]} to {period[1]}",
+                                                 _span(self.source, node)))
+
+
+# ----- values typed by hand --------------------------------------------------------------------
+
+_NUMBER = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
+_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+
+
+def _number(text: str) -> Decimal | None:
+    if not _NUMBER.fullmatch(text):
+        return None
+    try:
+        return Decimal(text.replace(",", ""))
+    except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
+        return None
+
+
+def parse_value(kind: Kind, raw: str) -> tuple[Value | None, str]:
+    """Parse hand-typed text as a value of `kind`. Returns (value, "") or (None, why not)."""
+    text = unicodedata.normalize("NFKC", raw).strip().replace(" ", "")
+    if kind is Kind.TEXT:
+        return raw.strip(), ""
+    if kind is Kind.BOOL:
+        low = text.lower()
+        if low in _TRUE:
+            return True, ""
+        if low in _FALSE:
+            return False, ""
+        return None, "not a yes/no value"
+    if kind is Kind.DATE:
+        m = _DATE.fullmatch(text)
+        if m:
+            try:
+                return dt.date(int(m[1]), int(m[2]), int(m[3])), ""
+            except ValueError:
+                return None, "no such day"
+        return None, "not a date"
+    if kind is Kind.PERCENT:
+        if text.endswith("%"):
+            number = _number(text[:-1])
+            return (number / 100, "") if number is not None else (None, "not a percentage")
+        number = _number(text)
+        if number is None:
+            return None, "not a percentage"
+        if abs(number) > 2:
+            return None, f"`{text}` as a fraction is {number * 100}%; write `{text}%` for a percent"
+        return number, ""
+    if kind is Kind.MONEY:
+        body = text.lstrip("¥￥")
+        factor = Decimal(1)
+        for suffix, f in (("万元", 10000), ("亿元", 100000000), ("万", 10000), ("元", 1)):
+            if body.endswith(suffix):
+                body, factor = body[: -len(suffix)], Decimal(f)
+                break
+        number = _number(body)
+        return (number * factor, "") if number is not None else (None, "not an amount")
+    if kind is Kind.COUNT:
+        body = text.rstrip(_COUNT_UNITS)
+        number = _number(body)
+        if number is None:
+            return None, "not a whole number"
+        if number != number.to_integral_value() or number < 0:
+            return None, "a count is a whole number, 0 or more"
+        return number.quantize(Decimal(1)), ""
+    if kind is Kind.NUMBER:
+        number = _number(text)
+        return (number, "") if number is not None else (None, "not a number")
+    return None, f"a {kind} cannot be given as a single value"
