@@ -94,7 +94,8 @@ def _evaluate(plan: Plan, evidence: Evidence) -> Result:
     grade = _grade(settings, total) if total is not None else None
     diagnostics = _failures(plan, ordered, env, evidence)
     return Result(settings, program.source.path, evidence.source.path, total, grade, ordered,
-                  tuple(derived_results), tuple(diagnostics))
+                  tuple(derived_results),
+                  {n: f.unit for n, f in program.facts.items()}, tuple(diagnostics))
 
 
 def _kind(plan: Plan, name: str):  # type: ignore[no-untyped-def]

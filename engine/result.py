@@ -131,6 +131,7 @@ class Result:
     grade: str | None
     indicators: tuple[IndicatorResult, ...]
     derived: tuple[DerivedResult, ...]
+    units: dict[str, str | None] = field(default_factory=dict)  # fact → unit, for display
     diagnostics: tuple[Diagnostic, ...] = field(default=())
     pack_sha256: str = ""
     evidence_sha256: str = ""

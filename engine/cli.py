@@ -1,0 +1,122 @@
+"""The `jixiao` command: argument parsing, exit codes and output streams — nothing else.
+
+Exit codes: 0 success; 1 the pack or the evidence has errors (every one printed, with file, line
+and column); 2 usage errors (argparse's own); 3 an internal error, reported as such — never a
+Python traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from typing import TextIO
+
+from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, has_errors, render_json, render_text
+
+from . import compile_pack, run
+from .render import FORMATS, render
+from .render.json_report import VERSION
+
+EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+
+
+def _colour(stream: TextIO, choice: str) -> bool:
+    if choice == "always":
+        return True
+    if choice == "never" or os.environ.get("NO_COLOR"):
+        return False
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+def _report(diagnostics: Sequence[Diagnostic], args: argparse.Namespace, fmt: str = "text") -> None:
+    if not diagnostics:
+        return
+    if fmt == "json":
+        sys.stderr.write(render_json(diagnostics))
+    else:
+        sys.stderr.write(render_text(diagnostics, colour=_colour(sys.stderr, args.color)))
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    try:
+        plan, warnings = compile_pack(args.pack)
+        result = run(plan, args.evidence)
+    except JixiaoError as exc:
+        _report(exc.diagnostics, args)
+        return EXIT_ERRORS
+    _report([*warnings, *result.diagnostics], args)
+    sys.stdout.write(render(result, args.format, args.lang))
+    failed = has_errors(result.diagnostics) or result.total is None
+    return EXIT_ERRORS if failed else EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    try:
+        plan, warnings = compile_pack(args.pack)
+    except JixiaoError as exc:
+        _report(exc.diagnostics, args, args.format)
+        return EXIT_ERRORS
+    if args.format == "json":
+        sys.stdout.write(render_json(warnings))
+        return EXIT_OK
+    _report(warnings, args)
+    program = plan.program
+    leaves = sum(1 for i in program.indicators if i.is_leaf)
+    sys.stdout.write(
+        f"ok: {args.pack}: {len(program.indicators)} indicators ({leaves} scored leaves), "
+        f"{len(program.facts)} facts, {len(program.derived)} derived facts; "
+        f"weights add up to {program.settings.total.normalize():f}\n")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="jixiao",
+        description="Score performance evaluations of public spending (财政支出绩效评价) "
+                    "with explained, reproducible rule packs.")
+    parser.add_argument("--version", action="version", version=f"jixiao {VERSION}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--color", choices=("auto", "always", "never"), default="auto",
+                        help="colour diagnostics (default: only on a terminal without NO_COLOR)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p_eval = sub.add_parser("eval", parents=[common], help="score an evidence file with a rule pack")
+    p_eval.add_argument("pack", help="the rule pack (.jx)")
+    p_eval.add_argument("evidence", help="the evidence file (.yaml)")
+    p_eval.add_argument("--format", choices=FORMATS, default="table",
+                        help="report format (default: table)")
+    p_eval.add_argument("--lang", choices=("zh", "en"), default="zh",
+                        help="language of the report's labels (default: zh)")
+    p_eval.set_defaults(func=cmd_eval)
+
+    p_check = sub.add_parser("check", parents=[common], help="check a rule pack without evidence")
+    p_check.add_argument("pack", help="the rule pack (.jx)")
+    p_check.add_argument("--format", choices=("text", "json"), default="text",
+                         help="diagnostics as text or JSON (default: text)")
+    p_check.set_defaults(func=cmd_check)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        code: int = args.func(args)
+        return code
+    except KeyboardInterrupt:
+        sys.stderr.write("interrupted\n")
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
+        sys.stderr.write(
+            f"internal error: {type(exc).__name__}: {exc}\n"
+            "  = help: this is a bug in jixiao, not in your pack; please report it with the "
+            "pack and evidence that caused it\n")
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,16 @@
+"""Renderers: Result → text. Each format is one module; none computes anything."""
+
+from __future__ import annotations
+
+from ..result import Result
+from . import json_report, markdown, table
+
+FORMATS = ("table", "json", "markdown")
+
+
+def render(result: Result, fmt: str = "table", lang: str = "zh") -> str:
+    if fmt == "json":
+        return json_report.render(result, lang)
+    if fmt == "markdown":
+        return markdown.render(result, lang)
+    return table.render(result, lang)

@@ -1,0 +1,110 @@
+"""The result as JSON: deterministic (fixed key order, no floats), exact decimals as strings.
+
+Scores are strings with the pack's places (`"3.65"`); every other number is its exact decimal
+(`"3.652173913043478260869565217"`), so a consumer can re-check the arithmetic of each line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from decimal import Decimal
+from typing import Any
+
+from jixiao.dsl.diagnostics import to_json
+
+from ..result import FactUse, IndicatorResult, Line, Provenance, Result
+from .explain import derivation, fixed, line_text, percent, plain, value_text
+
+VERSION = "0.1.0"
+
+
+def render(result: Result, lang: str = "zh") -> str:
+    return json.dumps(document(result, lang), ensure_ascii=False, indent=2) + "\n"
+
+
+def document(result: Result, lang: str = "zh") -> dict[str, Any]:
+    s = result.settings
+    places = s.places
+    return {
+        "jixiao": VERSION,
+        "pack": {
+            "title": s.title,
+            "version": s.version,
+            "authority": s.authority,
+            "path": result.pack_path,
+            "sha256": result.pack_sha256,
+            "total": plain(s.total),
+            "rounding": {"places": places, "mode": s.rounding_name},
+        },
+        "evidence": {"path": result.evidence_path, "sha256": result.evidence_sha256},
+        "total": fixed(result.total, places) if result.total is not None else None,
+        "grade": result.grade,
+        "indicators": [_indicator(i, result, lang) for i in result.indicators],
+        "derived": [
+            {"name": d.name, "type": d.kind.value, "value": _value(d.value),
+             "display": value_text(d.kind, d.value, lang) if d.value is not None else None,
+             "derivation": derivation(d, lang),
+             "inputs": [_fact(u, lang) for u in d.reads]}
+            for d in result.derived
+        ],
+        "diagnostics": [to_json(d) for d in result.diagnostics],
+    }
+
+
+def _indicator(ind: IndicatorResult, result: Result, lang: str) -> dict[str, Any]:
+    places = result.settings.places
+    return {
+        "code": ind.code,
+        "name": ind.name,
+        "parent": ind.parent,
+        "level": ind.depth,
+        "leaf": ind.is_leaf,
+        "weight": plain(ind.weight),
+        "score": fixed(ind.points, places) if ind.points is not None else None,
+        "rate": percent(ind.points / ind.weight) if ind.points is not None else None,
+        "lines": [_line(line, ind, result, lang) for line in ind.lines],
+        "failures": [{"code": f.code, "fact": f.fact, "detail": f.detail,
+                      "location": f.span.location()} for f in ind.failures],
+    }
+
+
+def _line(line: Line, ind: IndicatorResult, result: Result, lang: str) -> dict[str, Any]:
+    return {
+        "kind": line.kind.value,
+        "points": plain(line.points),
+        "reason": line.reason,
+        "text": line_text(line, ind, result, lang),
+        "clause": {"location": line.span.location(), "text": line.span.text},
+        "arithmetic": [plain(a) for a in line.args],
+        "item": ({"text": line.item.text, **_origin(line.item.origin)}
+                 if line.item is not None else None),
+        "facts": [_fact(u, lang) for u in line.facts],
+    }
+
+
+def _fact(use: FactUse, lang: str) -> dict[str, Any]:
+    return {"name": use.name, "type": use.kind.value, "value": _value(use.value),
+            "display": value_text(use.kind, use.value, lang), **_origin(use.origin)}
+
+
+def _origin(origin: Provenance | None) -> dict[str, Any]:
+    if origin is None:
+        return {"source": None, "location": None}
+    return {"source": origin.source,
+            "location": origin.span.location() if origin.span is not None else
+            ("default" if origin.is_default else None),
+            **({"note": origin.note} if origin.note else {}),
+            **({"details": dict(origin.details)} if origin.details else {})}
+
+
+def _value(value: object) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, Decimal):
+        return plain(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return [item.text for item in value]
+    return str(value)
