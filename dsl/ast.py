@@ -15,7 +15,9 @@ from typing import Union
 
 from .source import Span
 
-_SPAN = field(compare=False, repr=False)
+def _span() -> Span:
+    """A span field: excluded from equality and repr (a fresh Field per use)."""
+    return field(compare=False, repr=False)  # type: ignore[no-any-return]
 
 
 # ----- expressions ---------------------------------------------------------------------------
@@ -24,7 +26,7 @@ _SPAN = field(compare=False, repr=False)
 @dataclass(frozen=True, slots=True)
 class Number:
     value: Decimal
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,48 +34,48 @@ class Percent:
     """`85%`; `value` holds the fraction (0.85), so arithmetic never sees the factor 100."""
 
     value: Decimal
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
 class String:
     value: str
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
 class Bool:
     value: bool
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
 class Date:
     value: _dt.date
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
 class EmptyList:
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
 class Name:
     name: str
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
 class Neg:
     operand: Expr
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
 class Not:
     operand: Expr
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +85,7 @@ class Arith:
     op: str
     left: Expr
     right: Expr
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +95,7 @@ class Compare:
     op: str
     left: Expr
     right: Expr
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,15 +105,15 @@ class Logic:
     op: str
     left: Expr
     right: Expr
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
 class Call:
     func: str
     args: tuple[Expr, ...]
-    span: Span = _SPAN
-    func_span: Span = _SPAN
+    span: Span = _span()
+    func_span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +121,7 @@ class If:
     cond: Expr
     then: Expr
     otherwise: Expr
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 Literal = Union[Number, Percent, String, Bool, Date, EmptyList]
@@ -134,13 +136,13 @@ Expr = Union[Number, Percent, String, Bool, Date, EmptyList, Name, Neg, Not, Ari
 class Full:
     """The whole weight of the indicator."""
 
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
 class Points:
     value: Decimal
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +150,7 @@ class Share:
     """A fraction of the weight, written as a percent (`50%` → 0.5)."""
 
     value: Decimal
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 Award = Union[Full, Points, Share]
@@ -158,7 +160,7 @@ Award = Union[Full, Points, Share]
 class Bound:
     value: Literal
     inclusive: bool
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,27 +170,27 @@ class Band:
     lower: Bound | None
     upper: Bound | None
     award: Award
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
 class Level:
     label: str
     award: Award
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
 class FullWhen:
     cond: Expr
     otherwise: Base | Award | None
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
 class Proportional:
     rate: Expr
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,21 +198,21 @@ class Reverse:
     actual: Expr
     target: Expr
     linear: bool
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
 class Tiers:
     subject: Expr
     bands: tuple[Band, ...]
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
 class Levels:
     subject: Expr
     levels: tuple[Level, ...]
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +220,7 @@ class DeductPer:
     amount: Award
     subject: Expr
     reason: String | None
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,21 +228,21 @@ class DeductWhen:
     amount: Award
     cond: Expr
     reason: String | None
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
 class ZeroWhen:
     cond: Expr
     reason: String | None
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
 class WarnWhen:
     cond: Expr
     message: String
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 Base = Union[FullWhen, Proportional, Reverse, Tiers, Levels]
@@ -256,28 +258,28 @@ class Word:
     """A bare word with a place: a type name, a rounding mode, a grade label."""
 
     text: str
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
 class Grade:
     label: Word
     lower: Number | None  # None: the `else` band
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
 class Rounding:
     places: Number
     mode: Word | None
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
 class Period:
     start: Date
     end: Date
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,14 +288,14 @@ class Setting:
 
     key: str
     value: String | Number | Rounding | Period | tuple[Grade, ...]
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
 class PackHeader:
     title: String
     settings: tuple[Setting, ...]
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -303,7 +305,7 @@ class FactDecl:
     unit: String | None
     label: String | None
     default: Literal | None
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -311,7 +313,7 @@ class LetDecl:
     name: Word
     type: Word | None
     expr: Expr
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -321,7 +323,7 @@ class Indicator:
     weight: Number
     children: tuple[Indicator, ...]
     rules: tuple[Rule, ...]
-    span: Span = _SPAN
+    span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
@@ -330,4 +332,4 @@ class Pack:
     facts: tuple[FactDecl, ...]
     lets: tuple[LetDecl, ...]
     indicators: tuple[Indicator, ...]
-    span: Span = _SPAN
+    span: Span = _span()

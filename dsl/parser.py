@@ -342,6 +342,42 @@ def _expected(names: set[str] | frozenset[str] | None) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
+def _unclosed_brace(source: Source) -> Label | None:
+    """The last `{` that no `}` closes, skipping strings and comments: where to look."""
+    stack: list[int] = []
+    text = source.text
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in "\"“":
+            close = "\"" if ch == "\"" else "”"
+            end = text.find(close, i + 1)
+            i = len(text) if end == -1 else end + 1
+            continue
+        if ch == "#" or text.startswith("//", i):
+            end = text.find("\n", i)
+            i = len(text) if end == -1 else end
+            continue
+        if ch == "{":
+            stack.append(i)
+        elif ch == "}" and stack:
+            stack.pop()
+        i += 1
+    if not stack:
+        return None
+    return Label(Span(source, stack[-1], stack[-1] + 1), "this `{` is never closed")
+
+
+def _eof(source: Source, expected: str) -> Diagnostic:
+    end = len(source.text.rstrip())
+    labels = [Label(Span(source, max(0, end - 1), max(end, 1)), "the file ends here")]
+    brace = _unclosed_brace(source)
+    if brace is not None:
+        labels.append(brace)
+    return error("E103", "the pack ends too early", *labels,
+                 help=f"expected {expected}" + ("; add the missing `}`" if brace else ""))
+
+
 def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
     if isinstance(exc, UnexpectedCharacters):
         pos = exc.pos_in_stream
@@ -357,17 +393,11 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
         return error("E101", f"unexpected character `{ch}`", Label(span, "not allowed here"),
                      help=help_text)
     if isinstance(exc, UnexpectedEOF):
-        end = len(source.text)
-        return error("E103", "the pack ends too early",
-                     Label(Span(source, max(0, end - 1), end), "file ends here"),
-                     help=f"expected {_expected(set(exc.expected))}; is a `}}` missing?")
+        return _eof(source, _expected(set(exc.expected)))
     assert isinstance(exc, UnexpectedToken)
     token = exc.token
     if token.type == "$END":
-        end = len(source.text)
-        return error("E103", "the pack ends too early",
-                     Label(Span(source, max(0, end - 1), end), "file ends here"),
-                     help=f"expected {_expected(exc.expected)}; is a `}}` missing?")
+        return _eof(source, _expected(exc.expected))
     start = token.start_pos or 0
     span = Span(source, start, token.end_pos or start + len(str(token)))
     expected = exc.expected

@@ -94,6 +94,7 @@ class _Checker:
         self.let_nodes: dict[str, ast.LetDecl] = {}
         self.let_kinds: dict[str, Kind] = {}
         self.in_progress: set[str] = set()
+        self.poisoned: set[str] = set()
 
     def run(self) -> tuple[Program | None, list[Diagnostic]]:
         settings = self.check_header()
@@ -187,7 +188,10 @@ class _Checker:
             kind = KIND_NAMES.get(decl.type.text)
             if kind is None:
                 self.diags.append(msg.unknown_type(decl.type.text, decl.type.span, KIND_NAMES))
-            if not self.declare(decl.name.text, decl.name.span) or kind is None:
+            if not self.declare(decl.name.text, decl.name.span):
+                continue
+            if kind is None:
+                self.poisoned.add(decl.name.text)  # already reported; stay quiet about uses
                 continue
             self.kinds[decl.name.text] = kind
             default = None
@@ -254,6 +258,8 @@ class _Checker:
                     return self.kinds[name]
                 if name in self.let_nodes:
                     return self.let_kind(name)
+                if name in self.poisoned:
+                    return None
                 self.diags.append(msg.unknown_name(name, expr.span, self.decl_spans))
                 return None
             case ast.Neg(operand):

@@ -53,6 +53,11 @@ def load(path: str | Path, program: Program) -> tuple[Evidence | None, list[Diag
         return None, [msg.evidence_unreadable(path, "it is a directory, not a file")]
     except OSError as exc:
         return None, [msg.evidence_unreadable(path, exc.strerror or str(exc))]
+    return load_bytes(data, path, program)
+
+
+def load_bytes(data: bytes, path: str, program: Program) -> tuple[Evidence | None, list[Diagnostic]]:
+    """Read evidence already in memory; `path` names it in diagnostics."""
     try:
         text, encoding = decode(data)
     except DecodeError as exc:
@@ -161,6 +166,7 @@ class _Reader:
 
     def fact(self, fact: Fact, node: yaml.Node) -> tuple[Value, Provenance] | None:
         provenance: dict[str, str] = {}
+        date_node: yaml.Node = node
         value_node: yaml.Node | None = node
         if isinstance(node, yaml.MappingNode):
             value_node = None
@@ -170,6 +176,8 @@ class _Reader:
                     value_node = sub
                 elif k in _PROVENANCE_KEYS and isinstance(sub, yaml.ScalarNode):
                     provenance[k] = sub.value
+                    if k == "date":
+                        date_node = sub
                 else:
                     self.shape(f"unknown key `{k}` in fact `{fact.name}`", key,
                                "a fact's mapping holds `value:` and provenance: "
@@ -182,7 +190,7 @@ class _Reader:
         origin = Provenance(span, provenance.get("source"), provenance.get("note"),
                             tuple((k, provenance[k]) for k in _PROVENANCE_KEYS
                                   if k in provenance and k not in ("source", "note")))
-        self.check_date(fact.name, provenance.get("date"), node)
+        self.check_date(fact.name, provenance.get("date"), date_node)
         if fact.kind is Kind.LIST:
             items = self.items(fact, value_node)
             return (items, origin) if items is not None else None

@@ -99,7 +99,7 @@ def _type_help(left: Kind, right: Kind) -> str:
 
 def expected_kind(what: str, expected: str, got: Kind, span: Span) -> Diagnostic:
     return error("E302", f"{what} must be {expected}, not {got}", Label(span, f"this is {got}"),
-                 help=f"use an expression of type {expected} here")
+                 help=f"write {expected} here")
 
 
 def wrong_arity(func: str, expected: str, got: int, span: Span) -> Diagnostic:

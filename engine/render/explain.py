@@ -142,6 +142,17 @@ def fact_text(use: FactUse, lang: str, units: dict[str, str | None]) -> str:
     return f"{use.name} = {value_text(use.kind, use.value, lang, units.get(use.name))}"
 
 
+def use_text(use: FactUse, result: Result, lang: str) -> str:
+    """A fact as a line read it, with where it came from: evidence, default, or derivation."""
+    if use.origin is None:
+        for d in result.derived:
+            if d.name == use.name:
+                return derivation(d, lang)
+    text = fact_text(use, lang, result.units)
+    where = provenance_text(use.origin, lang)
+    return f"{text}  [{where}]" if where else text
+
+
 def derivation(d: DerivedResult, lang: str) -> str:
     """`预算执行率 = 实际支出 / 预算金额 = 100000 / 100000 = 100.00%`"""
     values = {u.name: u for u in d.reads}

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from ..result import LineKind, Result
-from .explain import derivation, fact_text, fixed, line_text, percent, plain, provenance_text, \
-    signed, words
+from .explain import derivation, fixed, line_text, percent, plain, provenance_text, signed, \
+    use_text, words
 
 
 def _cell(text: str) -> str:
@@ -14,7 +14,6 @@ def _cell(text: str) -> str:
 def render(result: Result, lang: str = "zh") -> str:
     w = words(lang)
     s = result.settings
-    units = result.units
     places = s.places
     out = [f"# {_cell(s.title)}", ""]
     meta = [f"{w['pack']} `{result.pack_path}`"]
@@ -56,9 +55,7 @@ def render(result: Result, lang: str = "zh") -> str:
             if line.item is not None:
                 sources.append(provenance_text(line.item.origin, lang))
             else:
-                sources += [f"{fact_text(u, lang, units)}"
-                            + (f"（{provenance_text(u.origin, lang)}）" if u.origin else "")
-                            for u in line.facts]
+                sources += [use_text(u, result, lang) for u in line.facts]
             for src in sources:
                 if src:
                     out.append(f"    - {_cell(src)}")

@@ -8,8 +8,8 @@ from __future__ import annotations
 from jixiao.dsl.source import display_width
 
 from ..result import IndicatorResult, LineKind, Result
-from .explain import (derivation, fact_text, fixed, line_text, percent, plain, provenance_text,
-                      signed, words)
+from .explain import (derivation, fixed, line_text, percent, plain, provenance_text, signed,
+                      use_text, words)
 
 
 def _pad(text: str, width: int) -> str:
@@ -23,7 +23,6 @@ def _rpad(text: str, width: int) -> str:
 def render(result: Result, lang: str = "zh") -> str:
     w = words(lang)
     s = result.settings
-    units = result.units
     places = s.places
     out: list[str] = [s.title]
     meta = [f"{w['pack']} {result.pack_path}"]
@@ -77,9 +76,7 @@ def render(result: Result, lang: str = "zh") -> str:
                     out.append(f"              {w['facts']}：{where}")
             elif line.facts:
                 for use in line.facts:
-                    where = provenance_text(use.origin, lang)
-                    suffix = f"  [{where}]" if where else ""
-                    out.append(f"              {fact_text(use, lang, units)}{suffix}")
+                    out.append(f"              {use_text(use, result, lang)}")
     if not any_loss:
         out.append(f"    {w['none_lost']}")
 

@@ -1,0 +1,67 @@
+"""Helpers for the tests: score a pack written inline, compare against golden files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from jixiao.dsl.diagnostics import Diagnostic, JixiaoError
+from jixiao.dsl.source import Source
+from jixiao.engine import compile_source
+from jixiao.engine.compiler import Plan
+from jixiao.engine.evaluator import evaluate
+from jixiao.engine.evidence import load_bytes
+from jixiao.engine.render.explain import fixed, plain
+from jixiao.engine.result import Result
+
+ROOT = Path(__file__).resolve().parent.parent
+FOUNDING_PACK = ROOT / "rules" / "video-conference-2017.jx"
+FOUNDING_EVIDENCE = ROOT / "evidence" / "video-conference-2017.yaml"
+
+
+def check_golden(path: Path, actual: str, update: bool) -> None:
+    """Compare with a golden file; with --update-goldens, rewrite it instead."""
+    if update or not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, encoding="utf-8")
+        if not update:
+            pytest.fail(f"golden file {path.name} was missing and has been written; re-run")
+        return
+    expected = path.read_text(encoding="utf-8")
+    assert actual == expected, f"output differs from {path.name} (re-run with --update-goldens)"
+
+
+def compile_text(text: str, path: str = "pack.jx") -> Plan:
+    plan, _ = compile_source(Source(path, text))
+    return plan
+
+
+def diagnostics_of(text: str, path: str = "pack.jx") -> list[Diagnostic]:
+    """The checker's diagnostics for a pack (errors raise inside compile; collect them)."""
+    try:
+        _, warnings = compile_source(Source(path, text))
+    except JixiaoError as exc:
+        return list(exc.diagnostics)
+    return warnings
+
+
+@dataclass
+class Scored:
+    result: Result
+    points: dict[str, str | None]
+
+    def lines(self, code: str) -> list[tuple[str, str, str | None]]:
+        ind = next(i for i in self.result.indicators if i.code == code)
+        return [(line.kind.value, plain(line.points), line.reason) for line in ind.lines]
+
+
+def score(plan: Plan, evidence_yaml: str, path: str = "evidence.yaml") -> Scored:
+    evidence, diags = load_bytes(evidence_yaml.encode("utf-8"), path, plan.program)
+    if evidence is None:
+        raise JixiaoError(diags)
+    result = evaluate(plan, evidence)
+    places = plan.program.settings.places
+    return Scored(result, {i.code: fixed(i.points, places) if i.points is not None else None
+                           for i in result.indicators})

@@ -1,0 +1,84 @@
+"""The command as a user meets it: exit codes, streams, and no traceback for any input."""
+
+from __future__ import annotations
+
+import io
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from jixiao.engine.cli import main
+
+from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        try:
+            code = main(list(args))
+        except SystemExit as exc:  # argparse's usage errors
+            code = int(exc.code or 0)
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_check_ok() -> None:
+    code, out, err = cli("check", str(FOUNDING_PACK))
+    assert code == 0 and "weights add up to 100" in out and err == ""
+
+
+def test_check_json_lists_diagnostics(tmp_path: Path) -> None:
+    pack = tmp_path / "p.jx"
+    pack.write_text('fact a: bool\nindicator A "a" 2 { full when b }', encoding="utf-8")
+    code, _, err = cli("check", str(pack), "--format", "json")
+    assert code == 1
+    assert '"code": "E201"' in err and '"line": 2' in err
+
+
+@pytest.mark.parametrize("args", [(), ("eval",), ("eval", "only-pack.jx"), ("frobnicate",),
+                                  ("eval", "a", "b", "--format", "pdf")])
+def test_usage_errors_exit_2(args: tuple[str, ...]) -> None:
+    code, _, err = cli(*args)
+    assert code == 2 and "usage:" in err
+
+
+def test_missing_pack_and_evidence(tmp_path: Path) -> None:
+    code, _, err = cli("eval", str(tmp_path / "none.jx"), str(FOUNDING_EVIDENCE))
+    assert code == 1 and "E100" in err and "no such file" in err
+    code, _, err = cli("eval", str(FOUNDING_PACK), str(tmp_path / "none.yaml"))
+    assert code == 1 and "E601" in err and "none.yaml" in err
+    code, _, err = cli("eval", str(FOUNDING_PACK), str(tmp_path))
+    assert code == 1 and "directory" in err
+
+
+def test_pack_saved_by_a_windows_editor(tmp_path: Path) -> None:
+    text = FOUNDING_PACK.read_text(encoding="utf-8").replace("\n", "\r\n")
+    pack = tmp_path / "win.jx"
+    pack.write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    code, out, _ = cli("eval", str(pack), str(FOUNDING_EVIDENCE))
+    assert code == 0 and "87.74" in out
+
+
+def test_binary_pack(tmp_path: Path) -> None:
+    pack = tmp_path / "x.jx"
+    pack.write_bytes(b"\x7fELF\x00\x00")
+    code, _, err = cli("check", str(pack))
+    assert code == 1 and "binary" in err and "Traceback" not in err
+
+
+def test_evaluation_failure_prints_partial_table_and_exits_1(tmp_path: Path) -> None:
+    evidence = tmp_path / "e.yaml"
+    text = FOUNDING_EVIDENCE.read_text(encoding="utf-8")
+    evidence.write_text(text.replace("预算金额: {value: 100000,", "预算金额: {value: 0,"),
+                        encoding="utf-8")
+    code, out, err = cli("eval", str(FOUNDING_PACK), str(evidence))
+    assert code == 1 and "E606" in err
+    assert "B1.1.2 预算执行率" in out and "—" in out  # scored what it could, no total
+
+
+def test_colour_only_when_asked() -> None:
+    _, _, err = cli("check", "nope.jx", "--color", "always")
+    assert "\x1b[" in err
+    _, _, err = cli("check", "nope.jx")
+    assert "\x1b[" not in err

@@ -1,0 +1,47 @@
+"""Broken packs and evidence, as new users write them: each gives the right code, the exact
+text underlined, a fix, exit code 1 — never a traceback.
+
+`tests/diagnostics/NAME.jx` (with `NAME.yaml` when the mistake is in the evidence) and
+`NAME.expected`, the exit code and everything printed on stderr. A file named after a code
+must produce that code. Regenerate with `pytest --update-goldens`.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+import pytest
+
+from jixiao.engine.cli import main
+
+from .helpers import check_golden
+
+HERE = Path(__file__).resolve().parent / "diagnostics"
+CASES = sorted(p.stem for p in HERE.glob("*.jx"))
+
+
+def run(stem: str) -> tuple[int, str]:
+    args = ["eval", f"{stem}.jx", f"{stem}.yaml"] if (HERE / f"{stem}.yaml").exists() \
+        else ["check", f"{stem}.jx"]
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main([*args, "--color", "never"])
+    return code, err.getvalue()
+
+
+@pytest.mark.parametrize("stem", CASES)
+def test_diagnostic(stem: str, update_goldens: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(HERE)
+    code, err = run(stem)
+    assert "Traceback" not in err and "internal error" not in err
+    expected_code = re.match(r"([EW]\d{3})", stem)
+    if expected_code:
+        assert f"[{expected_code[1]}]" in err
+        if expected_code[1].startswith("E"):
+            assert code == 1
+    elif stem.startswith("syntax"):
+        assert code == 1 and "error[E1" in err
+    check_golden(HERE / f"{stem}.expected", f"exit: {code}\n{err}", update_goldens)

@@ -1,0 +1,113 @@
+"""Values typed by hand in Chinese offices: what the evidence loader accepts and refuses."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from jixiao.engine.evidence import load_bytes, parse_value
+from jixiao.engine.types import Kind
+
+from .helpers import compile_text
+
+ACCEPTED = [
+    (Kind.MONEY, "100000", Decimal("100000")),
+    (Kind.MONEY, "100,000.50", Decimal("100000.50")),
+    (Kind.MONEY, "10万元", Decimal("100000")),
+    (Kind.MONEY, "10万", Decimal("100000")),
+    (Kind.MONEY, "￥１００", Decimal("100")),  # full-width digits from an IME
+    (Kind.PERCENT, "92%", Decimal("0.92")),
+    (Kind.PERCENT, "92％", Decimal("0.92")),
+    (Kind.PERCENT, "0.92", Decimal("0.92")),
+    (Kind.PERCENT, "91.30%", Decimal("0.9130")),
+    (Kind.COUNT, "12", Decimal(12)),
+    (Kind.COUNT, "12次", Decimal(12)),
+    (Kind.COUNT, "二十三", Decimal(23)),
+    (Kind.COUNT, "一次", Decimal(1)),
+    (Kind.NUMBER, "3.5", Decimal("3.5")),
+    (Kind.BOOL, "true", True),
+    (Kind.BOOL, "是", True),
+    (Kind.BOOL, "否", False),
+    (Kind.BOOL, "No", False),
+    (Kind.DATE, "2017-12-31", dt.date(2017, 12, 31)),
+    (Kind.DATE, "2017年12月31日", dt.date(2017, 12, 31)),
+    (Kind.DATE, "2017/5/1", dt.date(2017, 5, 1)),
+]
+
+
+@pytest.mark.parametrize(("kind", "text", "value"), ACCEPTED)
+def test_accepts(kind: Kind, text: str, value: object) -> None:
+    assert parse_value(kind, text) == (value, "")
+
+
+REFUSED = [
+    (Kind.MONEY, "十万块", "not an amount"),
+    (Kind.PERCENT, "92", "write `92%`"),
+    (Kind.PERCENT, "九成", "not a percentage"),
+    (Kind.COUNT, "1.5", "whole number"),
+    (Kind.COUNT, "-1", "whole number"),
+    (Kind.BOOL, "也许", "yes/no"),
+    (Kind.DATE, "2017-02-30", "no such day"),
+    (Kind.NUMBER, "1,00", "not a number"),
+]
+
+
+@pytest.mark.parametrize(("kind", "text", "why"), REFUSED)
+def test_refuses(kind: Kind, text: str, why: str) -> None:
+    value, reason = parse_value(kind, text)
+    assert value is None and why in reason
+
+
+PACK = 'pack "t" { total 2 }\nfact 相符: bool\nfact 问题: list\n' \
+       'indicator A "a" 2 { full when 相符 and count(问题) == 0 }'
+
+
+def load(data: bytes):  # type: ignore[no-untyped-def]
+    return load_bytes(data, "e.yaml", compile_text(PACK).program)
+
+
+def test_windows_bom_crlf_and_gbk() -> None:
+    text = "facts:\r\n  相符: 是\r\n  问题: []\r\n"
+    for data in (b"\xef\xbb\xbf" + text.encode("utf-8"), text.encode("gb18030")):
+        evidence, diags = load(data)
+        assert evidence is not None and evidence.values["相符"] is True
+    _, diags = load(text.encode("gb18030"))
+    assert [d.code for d in diags] == ["W603"]
+
+
+def test_binary_file_is_refused() -> None:
+    evidence, diags = load(b"\x00\x01\x02facts")
+    assert evidence is None and diags[0].code == "E601"
+
+
+def test_list_items_carry_their_provenance() -> None:
+    evidence, _ = load("facts:\n  相符: true\n  问题:\n    - {item: 缺少记录, source: 档案3, severity: 一般}\n"
+                       "    - 另一项\n".encode())
+    assert evidence is not None
+    first, second = evidence.values["问题"]
+    assert (first.text, first.origin.source, first.origin.details) == \
+        ("缺少记录", "档案3", (("severity", "一般"),))
+    assert second.text == "另一项" and second.origin.span.line == 5
+
+
+@pytest.mark.parametrize(("text", "code"), [
+    ("- a\n- b\n", "E602"),
+    ("project: x\n", "E602"),
+    ("facts: [1, 2]\n", "E602"),
+    ("facts:\n  相符: {source: x}\n", "E602"),
+    ("facts:\n  相符: true\n  相符: false\n", "E604"),
+    ("facts:\n  相符: ~\n", "E603"),
+    ("facts:\n  问题: 一项\n", "E603"),
+    ("facts:\n  相符: !!python/object:os.system x\n", "E603"),
+])
+def test_malformed_evidence(text: str, code: str) -> None:
+    evidence, diags = load(text.encode())
+    assert evidence is None
+    assert code in [d.code for d in diags]
+
+
+def test_null_list_is_empty() -> None:
+    evidence, _ = load("facts:\n  相符: true\n  问题:\n".encode())
+    assert evidence is not None and evidence.values["问题"] == ()
