@@ -56,12 +56,26 @@ def score(f: dict[str, Any]) -> tuple[dict[str, Decimal], Decimal, list[tuple[st
     for item in f["采购文件缺失项"]:
         why.append(("B2.1.1", f"采购过程文件缺失：{item}"))
     p["B2.1.1"] = _r(_floor(3 - Decimal("0.5") * len(f["采购文件缺失项"])))
-    for code, pairs in (("B2.1.2", (("合同含服务质量考核条款", "合同未明确服务质量考核条款"),
-                                    ("已制定运维方案", "未制定运维方案"))),
-                        ("B2.2", (("已建立过程管理制度", "未建立过程管理制度"),
-                                  ("留存过程监督记录", "未留存过程监督记录"))),
-                        ("B2.3", (("已建立验收管理制度", "未建立验收管理制度"),
-                                  ("已出具验收报告", "未出具验收报告")))):
+    for code, pairs in (
+        (
+            "B2.1.2",
+            (
+                ("合同含服务质量考核条款", "合同未明确服务质量考核条款"),
+                ("已制定运维方案", "未制定运维方案"),
+            ),
+        ),
+        (
+            "B2.2",
+            (
+                ("已建立过程管理制度", "未建立过程管理制度"),
+                ("留存过程监督记录", "未留存过程监督记录"),
+            ),
+        ),
+        (
+            "B2.3",
+            (("已建立验收管理制度", "未建立验收管理制度"), ("已出具验收报告", "未出具验收报告")),
+        ),
+    ):
         d = ZERO
         for fact, reason in pairs:
             if not f[fact]:
@@ -91,9 +105,15 @@ def score(f: dict[str, Any]) -> tuple[dict[str, Decimal], Decimal, list[tuple[st
     p["C2.2.2"] = Decimal(2) if f["配置专职运维联络人员"] else Decimal(1)
     p["C2.2.3"] = Decimal(2) if f["已制定故障应急预案"] else ZERO
     normal = f["设备运行正常率"]
-    p["C2.2.4"] = Decimal(2) if normal >= Decimal("0.95") else Decimal(1) if normal >= Decimal(
-        "0.90") else ZERO
+    p["C2.2.4"] = (
+        Decimal(2)
+        if normal >= Decimal("0.95")
+        else Decimal(1)
+        if normal >= Decimal("0.90")
+        else ZERO
+    )
     sat = f["满意样本数"] / f["有效问卷数"]
-    p["C2.3.1"] = Decimal(10) if sat >= Decimal("0.85") else _r(
-        min(Decimal(10), 10 * sat / Decimal("0.85")))
+    p["C2.3.1"] = (
+        Decimal(10) if sat >= Decimal("0.85") else _r(min(Decimal(10), 10 * sat / Decimal("0.85")))
+    )
     return p, sum(p.values(), ZERO), why

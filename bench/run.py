@@ -82,8 +82,9 @@ def records(n: int, seed: int = 2017) -> list[dict[str, object]]:
             "已建立长效管理机制": rng.random() < 0.8,
             "配置专职运维联络人员": rng.random() < 0.5,
             "已制定故障应急预案": rng.random() < 0.8,
-            "设备运行正常率": Decimal(rng.choice(["0.9499", "0.95", "0.92", "0.90", "0.8999",
-                                                   "1"])),
+            "设备运行正常率": Decimal(
+                rng.choice(["0.9499", "0.95", "0.92", "0.90", "0.8999", "1"])
+            ),
             "问卷发放数": Decimal(30),
             "有效问卷数": Decimal(23),
             "满意样本数": Decimal(rng.randint(10, 23)),
@@ -110,19 +111,25 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
 
-    print(f"# jixiao benchmarks — {platform.python_implementation()} {platform.python_version()}"
-          f", {platform.machine()}, {time.strftime('%Y-%m-%d')}")
+    print(
+        f"# jixiao benchmarks — {platform.python_implementation()} {platform.python_version()}"
+        f", {platform.machine()}, {time.strftime('%Y-%m-%d')}"
+    )
     start = time.perf_counter()
     plan, _ = compile_pack(PACK)
     cold = time.perf_counter() - start
     compile_times = timed(lambda: compile_pack(PACK), args.repeat * 4)
     print(f"compile founding pack, first (builds the LALR parser): {cold * 1000:.1f} ms")
-    print(f"compile founding pack, parser cached (median):        "
-          f"{statistics.median(compile_times) * 1000:.2f} ms")
+    print(
+        f"compile founding pack, parser cached (median):        "
+        f"{statistics.median(compile_times) * 1000:.2f} ms"
+    )
 
     load_times = timed(lambda: load(EVIDENCE, plan.program), args.repeat * 4)
-    print(f"load the founding YAML evidence (median):              "
-          f"{statistics.median(load_times) * 1000:.2f} ms")
+    print(
+        f"load the founding YAML evidence (median):              "
+        f"{statistics.median(load_times) * 1000:.2f} ms"
+    )
 
     data = records(args.records)
     source = load(EVIDENCE, plan.program)[0]
@@ -130,7 +137,7 @@ def main() -> None:
     evidences = [Evidence(source.source, r, {}, {}) for r in data]  # type: ignore[arg-type]
 
     # correctness first: the engine agrees with the hand-written baseline on every record
-    for ev, rec in zip(evidences, data):
+    for ev, rec in zip(evidences, data, strict=False):
         result = evaluate(plan, ev)
         points, total, _ = baseline_score(rec)
         got = {i.code: i.points for i in result.indicators if i.is_leaf}
@@ -151,8 +158,10 @@ def main() -> None:
     base_singles.sort()
     p50, p99 = singles[len(singles) // 2], singles[int(len(singles) * 0.99)]
     b50 = base_singles[len(base_singles) // 2]
-    print(f"one evaluation with full ledger: p50 {p50 * 1e6:.0f} µs, p99 {p99 * 1e6:.0f} µs; "
-          f"hand-written baseline p50 {b50 * 1e6:.0f} µs; ratio {p50 / b50:.2f}×")
+    print(
+        f"one evaluation with full ledger: p50 {p50 * 1e6:.0f} µs, p99 {p99 * 1e6:.0f} µs; "
+        f"hand-written baseline p50 {b50 * 1e6:.0f} µs; ratio {p50 / b50:.2f}×"
+    )
 
     def engine_batch() -> None:
         for ev in evidences:
@@ -164,8 +173,10 @@ def main() -> None:
 
     eng = statistics.median(timed(engine_batch, args.repeat))
     base = statistics.median(timed(baseline_batch, args.repeat))
-    print(f"evaluate {args.records} records: {eng:.2f} s ({args.records / eng:,.0f}/s); "
-          f"baseline {base:.2f} s ({args.records / base:,.0f}/s); ratio {eng / base:.2f}×")
+    print(
+        f"evaluate {args.records} records: {eng:.2f} s ({args.records / eng:,.0f}/s); "
+        f"baseline {base:.2f} s ({args.records / base:,.0f}/s); ratio {eng / base:.2f}×"
+    )
 
 
 if __name__ == "__main__":

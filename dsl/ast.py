@@ -11,9 +11,9 @@ from __future__ import annotations
 import datetime as _dt
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Union
 
 from .source import Span
+
 
 def _span() -> Span:
     """A span field: excluded from equality and repr (a fresh Field per use)."""
@@ -124,9 +124,23 @@ class If:
     span: Span = _span()
 
 
-Literal = Union[Number, Percent, String, Bool, Date, EmptyList]
-Expr = Union[Number, Percent, String, Bool, Date, EmptyList, Name, Neg, Not, Arith, Compare,
-             Logic, Call, If]
+Literal = Number | Percent | String | Bool | Date | EmptyList
+Expr = (
+    Number
+    | Percent
+    | String
+    | Bool
+    | Date
+    | EmptyList
+    | Name
+    | Neg
+    | Not
+    | Arith
+    | Compare
+    | Logic
+    | Call
+    | If
+)
 
 
 # ----- awards and rules ----------------------------------------------------------------------
@@ -153,7 +167,7 @@ class Share:
     span: Span = _span()
 
 
-Award = Union[Full, Points, Share]
+Award = Full | Points | Share
 
 
 @dataclass(frozen=True, slots=True)
@@ -245,9 +259,18 @@ class WarnWhen:
     span: Span = _span()
 
 
-Base = Union[FullWhen, Proportional, Reverse, Tiers, Levels]
-Rule = Union[FullWhen, Proportional, Reverse, Tiers, Levels, DeductPer, DeductWhen, ZeroWhen,
-             WarnWhen]
+Base = FullWhen | Proportional | Reverse | Tiers | Levels
+Rule = (
+    FullWhen
+    | Proportional
+    | Reverse
+    | Tiers
+    | Levels
+    | DeductPer
+    | DeductWhen
+    | ZeroWhen
+    | WarnWhen
+)
 
 
 # ----- declarations --------------------------------------------------------------------------

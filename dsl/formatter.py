@@ -71,8 +71,10 @@ def _expr(e: ast.Expr, outer: int, show: Callable[[str], str | None] | None) -> 
             return f"{func}(" + ", ".join(_expr(a, 0, show) for a in args) + ")"
         case ast.If(cond, then, otherwise):
             prec = 0
-            text = (f"if {_expr(cond, 1, show)} then {_expr(then, 0, show)} "
-                    f"else {_expr(otherwise, 0, show)}")
+            text = (
+                f"if {_expr(cond, 1, show)} then {_expr(then, 0, show)} "
+                f"else {_expr(otherwise, 0, show)}"
+            )
         case _:  # pragma: no cover
             raise AssertionError(f"unhandled expression {e!r}")
     return f"({text})" if prec < outer else text
@@ -101,8 +103,10 @@ def format_band(band: ast.Band) -> str:
     assert low is not None and high is not None
     if low.inclusive and high.inclusive and low.value == high.value:
         return f"== {format_expr(low.value)}: {award}"
-    return (f"{'[' if low.inclusive else '('}{format_expr(low.value)}, "
-            f"{format_expr(high.value)}{']' if high.inclusive else ')'}: {award}")
+    return (
+        f"{'[' if low.inclusive else '('}{format_expr(low.value)}, "
+        f"{format_expr(high.value)}{']' if high.inclusive else ')'}: {award}"
+    )
 
 
 def format_rule(rule: ast.Rule | ast.Award) -> str:
@@ -118,12 +122,17 @@ def format_rule(rule: ast.Rule | ast.Award) -> str:
             text = f"reverse {format_expr(actual)} target {format_expr(target)}"
             return text + (" linear" if linear else "")
         case ast.Tiers(subject, bands):
-            return (f"tiers {format_expr(subject)} {{ "
-                    + "; ".join(format_band(b) for b in bands) + " }")
+            return (
+                f"tiers {format_expr(subject)} {{ "
+                + "; ".join(format_band(b) for b in bands)
+                + " }"
+            )
         case ast.Levels(subject, levels):
-            return (f"levels {format_expr(subject)} {{ "
-                    + "; ".join(f"{string(lv.label)}: {format_award(lv.award)}"
-                                for lv in levels) + " }")
+            return (
+                f"levels {format_expr(subject)} {{ "
+                + "; ".join(f"{string(lv.label)}: {format_award(lv.award)}" for lv in levels)
+                + " }"
+            )
         case ast.DeductPer(amount, subject, reason):
             text = f"deduct {format_award(amount)} per {format_expr(subject)}"
             return text + (f" {string(reason.value)}" if reason else "")

@@ -16,7 +16,13 @@ from importlib import resources
 from typing import Any
 
 from lark import Lark, Token, Transformer, v_args
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken, VisitError
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
 
 from . import ast
 from .diagnostics import Diagnostic, JixiaoError, Label, error
@@ -28,8 +34,13 @@ from .source import Source, Span
 @lru_cache(maxsize=1)
 def _lark() -> Lark:
     grammar = resources.files(__package__).joinpath("grammar.lark").read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", lexer="contextual", propagate_positions=True,
-                maybe_placeholders=True)
+    return Lark(
+        grammar,
+        parser="lalr",
+        lexer="contextual",
+        propagate_positions=True,
+        maybe_placeholders=True,
+    )
 
 
 def parse(source: Source) -> ast.Pack:
@@ -52,8 +63,19 @@ def parse_text(text: str, path: str = "<text>") -> ast.Pack:
 
 # ----- Lark tree → AST -----------------------------------------------------------------------
 
-_OPS = {"≥": ">=", "＞＝": ">=", "≤": "<=", "＜＝": "<=", "＞": ">", "＜": "<", "≠": "!=",
-        "＋": "+", "－": "-", "×": "*", "÷": "/"}
+_OPS = {
+    "≥": ">=",
+    "＞＝": ">=",
+    "≤": "<=",
+    "＜＝": "<=",
+    "＞": ">",
+    "＜": "<",
+    "≠": "!=",
+    "＋": "+",
+    "－": "-",
+    "×": "*",
+    "÷": "/",
+}
 
 
 def _op(token: Token) -> str:
@@ -114,8 +136,9 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Setting("total", self._number(value), self._span(meta))
 
     def rounding(self, meta: Any, places: Token, mode: Token | None) -> ast.Setting:
-        node = ast.Rounding(self._number(places), self._word(mode) if mode else None,
-                            self._span(meta))
+        node = ast.Rounding(
+            self._number(places), self._word(mode) if mode else None, self._span(meta)
+        )
         return ast.Setting("rounding", node, self._span(meta))
 
     def grades(self, meta: Any, *grades: ast.Grade) -> ast.Setting:
@@ -136,16 +159,31 @@ class _ToAst(Transformer[Token, Any]):
         node = ast.Period(self._date(start), self._date(end), self._span(meta))
         return ast.Setting("period", node, self._span(meta))
 
-    def fact(self, meta: Any, name: Token, type_: Token, *options: tuple[str, Any]) -> ast.FactDecl:
+    def fact(
+        self, meta: Any, name: Token, type_: Token, *options: tuple[str, Any, Span]
+    ) -> ast.FactDecl:
         opts: dict[str, Any] = {}
         for key, value, span in options:
             if key in opts:
-                raise JixiaoError([error("E105", f"`{key}` is given twice for fact `{name}`",
-                                         Label(span, "second time here"),
-                                         help=f"keep one `{key}`")])
+                raise JixiaoError(
+                    [
+                        error(
+                            "E105",
+                            f"`{key}` is given twice for fact `{name}`",
+                            Label(span, "second time here"),
+                            help=f"keep one `{key}`",
+                        )
+                    ]
+                )
             opts[key] = value
-        return ast.FactDecl(self._word(name), self._word(type_), opts.get("unit"),
-                            opts.get("label"), opts.get("default"), self._span(meta))
+        return ast.FactDecl(
+            self._word(name),
+            self._word(type_),
+            opts.get("unit"),
+            opts.get("label"),
+            opts.get("default"),
+            self._span(meta),
+        )
 
     def unit(self, meta: Any, value: Token) -> tuple[str, Any, Span]:
         return ("unit", self._string(value), self._span(meta))
@@ -157,15 +195,23 @@ class _ToAst(Transformer[Token, Any]):
         return ("default", value, self._span(meta))
 
     def let(self, meta: Any, name: Token, type_: Token | None, expr: ast.Expr) -> ast.LetDecl:
-        return ast.LetDecl(self._word(name), self._word(type_) if type_ else None, expr,
-                           self._span(meta))
+        return ast.LetDecl(
+            self._word(name), self._word(type_) if type_ else None, expr, self._span(meta)
+        )
 
-    def indicator(self, meta: Any, code: Token, name: Token, weight: Token,
-                  *body: Any) -> ast.Indicator:
+    def indicator(
+        self, meta: Any, code: Token, name: Token, weight: Token, *body: Any
+    ) -> ast.Indicator:
         children = tuple(b for b in body if isinstance(b, ast.Indicator))
         rules = tuple(b for b in body if not isinstance(b, ast.Indicator))
-        return ast.Indicator(self._word(code), self._string(name), self._number(weight),
-                             children, rules, self._span(meta))
+        return ast.Indicator(
+            self._word(code),
+            self._string(name),
+            self._number(weight),
+            children,
+            rules,
+            self._span(meta),
+        )
 
     # --- rules
     def full_when(self, meta: Any, cond: ast.Expr, otherwise: Any) -> ast.FullWhen:
@@ -174,8 +220,9 @@ class _ToAst(Transformer[Token, Any]):
     def proportional(self, meta: Any, rate: ast.Expr) -> ast.Proportional:
         return ast.Proportional(rate, self._span(meta))
 
-    def reverse(self, meta: Any, actual: ast.Expr, target: ast.Expr,
-                linear: Token | None) -> ast.Reverse:
+    def reverse(
+        self, meta: Any, actual: ast.Expr, target: ast.Expr, linear: Token | None
+    ) -> ast.Reverse:
         return ast.Reverse(actual, target, linear is not None, self._span(meta))
 
     def tiers(self, meta: Any, subject: ast.Expr, *bands: ast.Band) -> ast.Tiers:
@@ -191,8 +238,16 @@ class _ToAst(Transformer[Token, Any]):
         # `== x` is the closed point interval [x, x]; `!=` has no interval form.
         if o == "==":
             return ast.Band(ast.Bound(value, True, span), ast.Bound(value, True, span), award, span)
-        raise JixiaoError([error("E106", "a tier band cannot use `!=`", Label(self._tok(op)),
-                                 help="write the band as `< x` and `> x` rows, or use `else`")])
+        raise JixiaoError(
+            [
+                error(
+                    "E106",
+                    "a tier band cannot use `!=`",
+                    Label(self._tok(op)),
+                    help="write the band as `< x` and `> x` rows, or use `else`",
+                )
+            ]
+        )
 
     def band_range(self, meta: Any, *parts: Any) -> ast.Band:
         tokens = [p for p in parts if isinstance(p, Token)]
@@ -201,8 +256,9 @@ class _ToAst(Transformer[Token, Any]):
         lower_closed = any(t.type == "LBRACKET" for t in tokens) and isinstance(parts[0], Token)
         upper_closed = any(t.type == "RBRACKET" for t in tokens)
         span = self._span(meta)
-        return ast.Band(ast.Bound(lower, lower_closed, span), ast.Bound(upper, upper_closed, span),
-                        award, span)
+        return ast.Band(
+            ast.Bound(lower, lower_closed, span), ast.Bound(upper, upper_closed, span), award, span
+        )
 
     def band_else(self, meta: Any, award: ast.Award) -> ast.Band:
         return ast.Band(None, None, award, self._span(meta))
@@ -213,15 +269,19 @@ class _ToAst(Transformer[Token, Any]):
     def level(self, meta: Any, label: Token, award: ast.Award) -> ast.Level:
         return ast.Level(self._string(label).value, award, self._span(meta))
 
-    def deduct_per(self, meta: Any, amount: ast.Award, subject: ast.Expr,
-                   reason: Token | None) -> ast.DeductPer:
-        return ast.DeductPer(amount, subject, self._string(reason) if reason else None,
-                             self._span(meta))
+    def deduct_per(
+        self, meta: Any, amount: ast.Award, subject: ast.Expr, reason: Token | None
+    ) -> ast.DeductPer:
+        return ast.DeductPer(
+            amount, subject, self._string(reason) if reason else None, self._span(meta)
+        )
 
-    def deduct_when(self, meta: Any, amount: ast.Award, cond: ast.Expr,
-                    reason: Token | None) -> ast.DeductWhen:
-        return ast.DeductWhen(amount, cond, self._string(reason) if reason else None,
-                              self._span(meta))
+    def deduct_when(
+        self, meta: Any, amount: ast.Award, cond: ast.Expr, reason: Token | None
+    ) -> ast.DeductWhen:
+        return ast.DeductWhen(
+            amount, cond, self._string(reason) if reason else None, self._span(meta)
+        )
 
     def zero_when(self, meta: Any, cond: ast.Expr, reason: Token | None) -> ast.ZeroWhen:
         return ast.ZeroWhen(cond, self._string(reason) if reason else None, self._span(meta))
@@ -301,27 +361,69 @@ class _ToAst(Transformer[Token, Any]):
         try:
             value = dt.date.fromisoformat(str(token))
         except ValueError:
-            raise JixiaoError([error("E104", f"`{token}` is not a calendar date",
-                                     Label(self._tok(token), "no such day"),
-                                     help="write dates as YYYY-MM-DD, e.g. 2017-12-31")]) from None
+            raise JixiaoError(
+                [
+                    error(
+                        "E104",
+                        f"`{token}` is not a calendar date",
+                        Label(self._tok(token), "no such day"),
+                        help="write dates as YYYY-MM-DD, e.g. 2017-12-31",
+                    )
+                ]
+            ) from None
         return ast.Date(value, self._tok(token))
 
 
 # ----- syntax errors in words ----------------------------------------------------------------
 
 _WORDS = {
-    "NAME": "a name", "CODE": "an indicator code such as `A1.2`", "STRING": 'a quoted text `"…"`',
-    "NUMBER": "a number", "PERCENT": "a percentage such as `85%`", "DATE": "a date (YYYY-MM-DD)",
-    "GE": "`>=`", "LE": "`<=`", "GT": "`>`", "LT": "`<`", "EQ": "`==`", "NE": "`!=`",
-    "PLUS": "`+`", "MINUS": "`-`", "STAR": "`*`", "SLASH": "`/`", "LBRACKET": "`[`",
-    "RBRACKET": "`]`", "_LPAR": "`(`", "_RPAR": "`)`", "_COLON": "`:`", "_COMMA": "`,`",
-    "_SEMI": "`;`", "LBRACE": "`{`", "RBRACE": "`}`", "EQUAL": "`=`", "LINEAR": "`linear`",
+    "NAME": "a name",
+    "CODE": "an indicator code such as `A1.2`",
+    "STRING": 'a quoted text `"…"`',
+    "NUMBER": "a number",
+    "PERCENT": "a percentage such as `85%`",
+    "DATE": "a date (YYYY-MM-DD)",
+    "GE": "`>=`",
+    "LE": "`<=`",
+    "GT": "`>`",
+    "LT": "`<`",
+    "EQ": "`==`",
+    "NE": "`!=`",
+    "PLUS": "`+`",
+    "MINUS": "`-`",
+    "STAR": "`*`",
+    "SLASH": "`/`",
+    "LBRACKET": "`[`",
+    "RBRACKET": "`]`",
+    "_LPAR": "`(`",
+    "_RPAR": "`)`",
+    "_COLON": "`:`",
+    "_COMMA": "`,`",
+    "_SEMI": "`;`",
+    "LBRACE": "`{`",
+    "RBRACE": "`}`",
+    "EQUAL": "`=`",
+    "LINEAR": "`linear`",
     "$END": "the end of the file",
 }
 
 # Characters an IME produces where the grammar needs another one.
-_FULL_WIDTH = {"｛": "{", "｝": "}", "【": "[", "】": "]", "＝": "=", "。": ";", "、": ",",
-               "＂": '"', "‘": '"', "’": '"', "！": "!", "＊": "*", "／": "/", "．": "."}
+_FULL_WIDTH = {
+    "｛": "{",
+    "｝": "}",
+    "【": "[",
+    "】": "]",
+    "＝": "=",
+    "。": ";",
+    "、": ",",
+    "＂": '"',
+    "‘": '"',
+    "’": '"',
+    "！": "!",
+    "＊": "*",
+    "／": "/",
+    "．": ".",
+}
 
 
 def _describe(name: str) -> str:
@@ -349,8 +451,8 @@ def _unclosed_brace(source: Source) -> Label | None:
     i = 0
     while i < len(text):
         ch = text[i]
-        if ch in "\"“":
-            close = "\"" if ch == "\"" else "”"
+        if ch in '"“':
+            close = '"' if ch == '"' else "”"
             end = text.find(close, i + 1)
             i = len(text) if end == -1 else end + 1
             continue
@@ -374,13 +476,17 @@ def _eof(source: Source, expected: str) -> Diagnostic:
     brace = _unclosed_brace(source)
     if brace is not None:
         labels.append(brace)
-    return error("E103", "the pack ends too early", *labels,
-                 help=f"expected {expected}" + ("; add the missing `}`" if brace else ""))
+    return error(
+        "E103",
+        "the pack ends too early",
+        *labels,
+        help=f"expected {expected}" + ("; add the missing `}`" if brace else ""),
+    )
 
 
 def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
     if isinstance(exc, UnexpectedCharacters):
-        pos = exc.pos_in_stream
+        pos = exc.pos_in_stream or 0
         ch = source.text[pos] if pos < len(source.text) else ""
         span = Span(source, pos, pos + 1)
         help_text = None
@@ -390,8 +496,9 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
             help_text = "a text must close on the same line it opens"
         else:
             help_text = f"expected {_expected(exc.allowed)} here"
-        return error("E101", f"unexpected character `{ch}`", Label(span, "not allowed here"),
-                     help=help_text)
+        return error(
+            "E101", f"unexpected character `{ch}`", Label(span, "not allowed here"), help=help_text
+        )
     if isinstance(exc, UnexpectedEOF):
         return _eof(source, _expected(set(exc.expected)))
     assert isinstance(exc, UnexpectedToken)
@@ -403,13 +510,16 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
     expected = exc.expected
     help_text = f"expected {_expected(expected)}"
     if token.type == "NAME" and "CODE" in expected:
-        help_text = "an indicator code starts with a Latin letter, e.g. `A1.2`, then its name in quotes"
+        help_text = (
+            "an indicator code starts with a Latin letter, e.g. `A1.2`, then its name in quotes"
+        )
     elif token.type == "NUMBER" and "STRING" in expected:
-        help_text = 'the indicator name comes before its weight, in quotes: `indicator A1 "名称" 2 { … }`'
+        help_text = (
+            'the indicator name comes before its weight, in quotes: `indicator A1 "名称" 2 { … }`'
+        )
     what = _describe(token.type)
     found = f"`{token}`" if what.startswith("`") else f"{what.split(' ', 1)[-1]} `{token}`"
-    return error("E102", f"unexpected {found}",
-                 Label(span, "not expected here"), help=help_text)
+    return error("E102", f"unexpected {found}", Label(span, "not expected here"), help=help_text)
 
 
 def literal_value(node: ast.Literal) -> object:
@@ -417,4 +527,3 @@ def literal_value(node: ast.Literal) -> object:
     if isinstance(node, ast.EmptyList):
         return ()
     return node.value
-

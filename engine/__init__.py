@@ -26,7 +26,7 @@ from .evaluator import evaluate
 from .graph import order
 from .result import Result
 
-__all__ = ["compile_pack", "compile_source", "load_pack", "run", "Plan", "Result", "JixiaoError"]
+__all__ = ["JixiaoError", "Plan", "Result", "compile_pack", "compile_source", "load_pack", "run"]
 
 
 def compile_source(source: Source) -> tuple[Plan, list[Diagnostic]]:
@@ -62,9 +62,12 @@ def run(plan: Plan, evidence_path: str | Path) -> Result:
     if evidence is None:
         raise JixiaoError(diagnostics)
     result = evaluate(plan, evidence)
-    return replace(result, diagnostics=(*diagnostics, *result.diagnostics),
-                   pack_sha256=_sha256(plan.program.source.text),
-                   evidence_sha256=_sha256(evidence.source.text))
+    return replace(
+        result,
+        diagnostics=(*diagnostics, *result.diagnostics),
+        pack_sha256=_sha256(plan.program.source.text),
+        evidence_sha256=_sha256(evidence.source.text),
+    )
 
 
 def _sha256(text: str) -> str:

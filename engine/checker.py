@@ -19,8 +19,17 @@ from jixiao.dsl.source import Source, Span
 
 from . import messages as msg
 from .ir import Derived, Fact, GradeBand, Indicator, Program, Settings
-from .types import DIMENSIONLESS, KIND_NAMES, NUMERIC, Kind, add_kind, assignable, comparable, \
-    div_kind, mul_kind
+from .types import (
+    DIMENSIONLESS,
+    KIND_NAMES,
+    NUMERIC,
+    Kind,
+    add_kind,
+    assignable,
+    comparable,
+    div_kind,
+    mul_kind,
+)
 
 ROUNDING_MODES = {
     "half_up": decimal.ROUND_HALF_UP,
@@ -31,8 +40,12 @@ ROUNDING_MODES = {
     "up": decimal.ROUND_UP,
 }
 FUNCTIONS = ("count", "min", "max", "abs")
-NATIONAL_GRADES = (GradeBand("优", Decimal(90)), GradeBand("良", Decimal(80)),
-                   GradeBand("中", Decimal(60)), GradeBand("差", None))
+NATIONAL_GRADES: tuple[GradeBand, ...] = (
+    GradeBand("优", Decimal(90)),
+    GradeBand("良", Decimal(80)),
+    GradeBand("中", Decimal(60)),
+    GradeBand("差", None),
+)
 
 
 def names_in(expr: ast.Expr) -> Iterator[ast.Name]:
@@ -117,8 +130,9 @@ class _Checker:
         seen: dict[str, ast.Setting] = {}
         for setting in header.settings if header else ():
             if setting.key in seen:
-                self.diags.append(msg.duplicate_setting(setting.key, setting.span,
-                                                        seen[setting.key].span))
+                self.diags.append(
+                    msg.duplicate_setting(setting.key, setting.span, seen[setting.key].span)
+                )
             else:
                 seen[setting.key] = setting
 
@@ -127,8 +141,11 @@ class _Checker:
             return node.value.value if node and isinstance(node.value, ast.String) else None
 
         total_node = seen.get("total")
-        total = (total_node.value.value if total_node and isinstance(total_node.value, ast.Number)
-                 else Decimal(100))
+        total = (
+            total_node.value.value
+            if total_node and isinstance(total_node.value, ast.Number)
+            else Decimal(100)
+        )
         places, mode, mode_name = 2, decimal.ROUND_HALF_UP, "half_up"
         rounding = seen.get("rounding")
         if rounding and isinstance(rounding.value, ast.Rounding):
@@ -152,11 +169,21 @@ class _Checker:
         if period_node and isinstance(period_node.value, ast.Period):
             period = (period_node.value.start.value, period_node.value.end.value)
         title = header.title.value if header else self.source.path.rsplit("/", 1)[-1]
-        return Settings(title, text("version"), text("authority"), total, places, mode,
-                        mode_name, grades, period)
+        return Settings(
+            title,
+            text("version"),
+            text("authority"),
+            total,
+            places,
+            mode,
+            mode_name,
+            grades,
+            period,
+        )
 
-    def check_grades(self, nodes: tuple[ast.Grade, ...], span: Span,
-                     total: Decimal) -> tuple[GradeBand, ...]:
+    def check_grades(
+        self, nodes: tuple[ast.Grade, ...], span: Span, total: Decimal
+    ) -> tuple[GradeBand, ...]:
         bands: list[GradeBand] = []
         previous: Decimal | None = None
         for i, node in enumerate(nodes):
@@ -164,8 +191,9 @@ class _Checker:
             last = i == len(nodes) - 1
             if lower is None and not last:
                 self.diags.append(msg.grades_out_of_order(node.label.text, node.span))
-            elif lower is not None and (previous is not None and lower >= previous
-                                        or lower > total):
+            elif lower is not None and (
+                (previous is not None and lower >= previous) or lower > total
+            ):
                 self.diags.append(msg.grades_out_of_order(node.label.text, node.span))
             previous = lower if lower is not None else previous
             bands.append(GradeBand(node.label.text, lower))
@@ -198,12 +226,15 @@ class _Checker:
             if decl.default is not None:
                 default = _default_value(decl.default, kind)
                 if default is None:
-                    self.diags.append(msg.default_mismatch(decl.name.text, kind,
-                                                           decl.default.span))
-            facts[decl.name.text] = Fact(decl.name.text, kind,
-                                         decl.unit.value if decl.unit else None,
-                                         decl.label.value if decl.label else None,
-                                         default, decl.name.span)
+                    self.diags.append(msg.default_mismatch(decl.name.text, kind, decl.default.span))
+            facts[decl.name.text] = Fact(
+                decl.name.text,
+                kind,
+                decl.unit.value if decl.unit else None,
+                decl.label.value if decl.label else None,
+                default,
+                decl.name.span,
+            )
         return facts
 
     def check_lets(self) -> dict[str, Derived]:
@@ -213,8 +244,9 @@ class _Checker:
         derived: dict[str, Derived] = {}
         for name, decl in self.let_nodes.items():
             kind = self.let_kind(name)
-            derived[name] = Derived(name, kind, decl.expr, _unique(names_in(decl.expr)),
-                                    decl.name.span)
+            derived[name] = Derived(
+                name, kind, decl.expr, _unique(names_in(decl.expr)), decl.name.span
+            )
         return derived
 
     def let_kind(self, name: str) -> Kind:
@@ -265,8 +297,9 @@ class _Checker:
             case ast.Neg(operand):
                 kind = self.infer(operand)
                 if kind is not None and kind not in NUMERIC:
-                    self.diags.append(msg.expected_kind("the operand of `-`", "a number", kind,
-                                                        operand.span))
+                    self.diags.append(
+                        msg.expected_kind("the operand of `-`", "a number", kind, operand.span)
+                    )
                     return None
                 return kind
             case ast.Not(operand):
@@ -319,28 +352,31 @@ class _Checker:
             if len(args) != 1:
                 self.diags.append(msg.wrong_arity(func, "one list", len(args), expr.span))
             elif kinds[0] is not None and kinds[0] is not Kind.LIST:
-                self.diags.append(msg.expected_kind("the argument of `count`", "a list",
-                                                    kinds[0], args[0].span))
+                self.diags.append(
+                    msg.expected_kind("the argument of `count`", "a list", kinds[0], args[0].span)
+                )
             return Kind.COUNT
         if func == "abs":
             if len(args) != 1:
                 self.diags.append(msg.wrong_arity(func, "one number", len(args), expr.span))
                 return None
             if kinds[0] is not None and kinds[0] not in NUMERIC:
-                self.diags.append(msg.expected_kind("the argument of `abs`", "a number",
-                                                    kinds[0], args[0].span))
+                self.diags.append(
+                    msg.expected_kind("the argument of `abs`", "a number", kinds[0], args[0].span)
+                )
                 return None
             return kinds[0]
         if len(args) < 2:
             self.diags.append(msg.wrong_arity(func, "two or more values", len(args), expr.span))
             return None
         result: Kind | None = None
-        for arg, kind in zip(args, kinds):
+        for arg, kind in zip(args, kinds, strict=False):
             if kind is None:
                 return None
             if kind not in NUMERIC:
-                self.diags.append(msg.expected_kind(f"an argument of `{func}`", "a number",
-                                                    kind, arg.span))
+                self.diags.append(
+                    msg.expected_kind(f"an argument of `{func}`", "a number", kind, arg.span)
+                )
                 return None
             if result is not None and add_kind(result, kind) is None:
                 self.diags.append(msg.type_mismatch(func, result, kind, arg.span))
@@ -364,20 +400,32 @@ class _Checker:
         top = sum((n.weight.value for n in self.pack.indicators), Decimal(0))
         if self.pack.indicators and top != settings.total:
             span = self.pack.headers[0].span if self.pack.headers else self.pack.span
-            self.diags.append(msg.top_level_total(
-                top, settings.total, span,
-                [(n.code.text, n.weight.value, n.weight.span) for n in self.pack.indicators]))
+            self.diags.append(
+                msg.top_level_total(
+                    top,
+                    settings.total,
+                    span,
+                    [(n.code.text, n.weight.value, n.weight.span) for n in self.pack.indicators],
+                )
+            )
         return tuple(flat), roots
 
-    def check_indicator(self, node: ast.Indicator, parent: ast.Indicator | None, depth: int,
-                        flat: list[Indicator], seen: dict[str, Span]) -> None:
+    def check_indicator(
+        self,
+        node: ast.Indicator,
+        parent: ast.Indicator | None,
+        depth: int,
+        flat: list[Indicator],
+        seen: dict[str, Span],
+    ) -> None:
         code = node.code.text
         if code in seen:
             self.diags.append(msg.duplicate_code(code, node.code.span, seen[code]))
         else:
             seen[code] = node.code.span
-        if parent is not None and not (code.startswith(parent.code.text)
-                                       and len(code) > len(parent.code.text)):
+        if parent is not None and not (
+            code.startswith(parent.code.text) and len(code) > len(parent.code.text)
+        ):
             self.diags.append(msg.code_not_nested(code, parent.code.text, node.code.span))
         weight = node.weight.value
         if weight <= 0:
@@ -389,23 +437,39 @@ class _Checker:
         if node.children:
             total = sum((c.weight.value for c in node.children), Decimal(0))
             if total != weight:
-                self.diags.append(msg.weights_do_not_add_up(
-                    code, weight, total, node.weight.span,
-                    [(c.code.text, c.weight.value, c.weight.span) for c in node.children]))
+                self.diags.append(
+                    msg.weights_do_not_add_up(
+                        code,
+                        weight,
+                        total,
+                        node.weight.span,
+                        [(c.code.text, c.weight.value, c.weight.span) for c in node.children],
+                    )
+                )
         self.check_rules(node)
         reads = _unique(n for rule in node.rules for e in rule_exprs(rule) for n in names_in(e))
-        flat.append(Indicator(code, node.name.value, weight,
-                              parent.code.text if parent else None,
-                              tuple(c.code.text for c in node.children), depth, node.rules,
-                              reads, node.code.span))
+        flat.append(
+            Indicator(
+                code,
+                node.name.value,
+                weight,
+                parent.code.text if parent else None,
+                tuple(c.code.text for c in node.children),
+                depth,
+                node.rules,
+                reads,
+                node.code.span,
+            )
+        )
         for child in node.children:
             self.check_indicator(child, node, depth + 1, flat, seen)
 
     def check_rules(self, node: ast.Indicator) -> None:
         base: ast.Rule | None = None
         for rule in node.rules:
-            if isinstance(rule, (ast.FullWhen, ast.Proportional, ast.Reverse, ast.Tiers,
-                                 ast.Levels)):
+            if isinstance(
+                rule, (ast.FullWhen, ast.Proportional, ast.Reverse, ast.Tiers, ast.Levels)
+            ):
                 if base is not None:
                     self.diags.append(msg.two_base_rules(node.code.text, rule.span, base.span))
                 base = rule
@@ -422,22 +486,31 @@ class _Checker:
             case ast.Proportional(rate):
                 kind = self.infer(rate)
                 if kind is not None and kind not in DIMENSIONLESS:
-                    self.diags.append(msg.expected_kind("the rate of `proportional`",
-                                                        "a percent or a ratio", kind, rate.span))
+                    self.diags.append(
+                        msg.expected_kind(
+                            "the rate of `proportional`", "a percent or a ratio", kind, rate.span
+                        )
+                    )
             case ast.Reverse(actual, target):
                 ak, tk = self.infer(actual), self.infer(target)
                 for expr, kind in ((actual, ak), (target, tk)):
                     if kind is not None and kind not in NUMERIC:
-                        self.diags.append(msg.expected_kind("a `reverse` operand", "a number",
-                                                            kind, expr.span))
+                        self.diags.append(
+                            msg.expected_kind("a `reverse` operand", "a number", kind, expr.span)
+                        )
                 if ak in NUMERIC and tk in NUMERIC and ak and tk and not comparable(ak, tk):
                     self.diags.append(msg.type_mismatch("target", ak, tk, rule.span))
             case ast.Tiers(subject, bands):
                 kind = self.infer(subject)
                 if kind is not None and kind not in NUMERIC and kind is not Kind.DATE:
-                    self.diags.append(msg.expected_kind("the subject of `tiers`",
-                                                        "a number, percent or date", kind,
-                                                        subject.span))
+                    self.diags.append(
+                        msg.expected_kind(
+                            "the subject of `tiers`",
+                            "a number, percent or date",
+                            kind,
+                            subject.span,
+                        )
+                    )
                     kind = None
                 for band in bands:
                     for bound in (band.lower, band.upper):
@@ -454,15 +527,19 @@ class _Checker:
                 labels: dict[str, Span] = {}
                 for level in levels:
                     if level.label in labels:
-                        self.diags.append(msg.duplicate_level(level.label, level.span,
-                                                              labels[level.label]))
+                        self.diags.append(
+                            msg.duplicate_level(level.label, level.span, labels[level.label])
+                        )
                     labels.setdefault(level.label, level.span)
                     self.check_award(level.award, node)
             case ast.DeductPer(amount, subject):
                 kind = self.infer(subject)
                 if kind is not None and kind not in (Kind.LIST, Kind.COUNT):
-                    self.diags.append(msg.expected_kind("the subject of `deduct … per`",
-                                                        "a list or a count", kind, subject.span))
+                    self.diags.append(
+                        msg.expected_kind(
+                            "the subject of `deduct … per`", "a list or a count", kind, subject.span
+                        )
+                    )
                 self.check_amount(amount)
             case ast.DeductWhen(amount, cond):
                 self.expect_bool(cond, "the condition of `deduct … when`")
@@ -474,16 +551,18 @@ class _Checker:
 
     def check_award(self, award: ast.Award, node: ast.Indicator) -> None:
         if isinstance(award, ast.Points) and award.value > node.weight.value:
-            self.diags.append(msg.award_above_weight(node.code.text, award.value,
-                                                     node.weight.value, award.span))
+            self.diags.append(
+                msg.award_above_weight(node.code.text, award.value, node.weight.value, award.span)
+            )
         self.check_amount(award)
 
     def check_amount(self, award: ast.Award) -> None:
         if isinstance(award, ast.Share) and award.value > 1:
             self.diags.append(msg.share_above_full(award.span))
 
-    def check_unused(self, facts: dict[str, Fact], derived: dict[str, Derived],
-                     indicators: tuple[Indicator, ...]) -> None:
+    def check_unused(
+        self, facts: dict[str, Fact], derived: dict[str, Derived], indicators: tuple[Indicator, ...]
+    ) -> None:
         read = {n for d in derived.values() for n in d.reads}
         read.update(n for i in indicators for n in i.reads)
         for fact in facts.values():

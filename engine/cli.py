@@ -67,7 +67,8 @@ def cmd_check(args: argparse.Namespace) -> int:
     sys.stdout.write(
         f"ok: {args.pack}: {len(program.indicators)} indicators ({leaves} scored leaves), "
         f"{len(program.facts)} facts, {len(program.derived)} derived facts; "
-        f"weights add up to {program.settings.total.normalize():f}\n")
+        f"weights add up to {program.settings.total.normalize():f}\n"
+    )
     return EXIT_OK
 
 
@@ -75,26 +76,42 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jixiao",
         description="Score performance evaluations of public spending (财政支出绩效评价) "
-                    "with explained, reproducible rule packs.")
+        "with explained, reproducible rule packs.",
+    )
     parser.add_argument("--version", action="version", version=f"jixiao {VERSION}")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--color", choices=("auto", "always", "never"), default="auto",
-                        help="colour diagnostics (default: only on a terminal without NO_COLOR)")
+    common.add_argument(
+        "--color",
+        choices=("auto", "always", "never"),
+        default="auto",
+        help="colour diagnostics (default: only on a terminal without NO_COLOR)",
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p_eval = sub.add_parser("eval", parents=[common], help="score an evidence file with a rule pack")
+    p_eval = sub.add_parser(
+        "eval", parents=[common], help="score an evidence file with a rule pack"
+    )
     p_eval.add_argument("pack", help="the rule pack (.jx)")
     p_eval.add_argument("evidence", help="the evidence file (.yaml)")
-    p_eval.add_argument("--format", choices=FORMATS, default="table",
-                        help="report format (default: table)")
-    p_eval.add_argument("--lang", choices=("zh", "en"), default="zh",
-                        help="language of the report's labels (default: zh)")
+    p_eval.add_argument(
+        "--format", choices=FORMATS, default="table", help="report format (default: table)"
+    )
+    p_eval.add_argument(
+        "--lang",
+        choices=("zh", "en"),
+        default="zh",
+        help="language of the report's labels (default: zh)",
+    )
     p_eval.set_defaults(func=cmd_eval)
 
     p_check = sub.add_parser("check", parents=[common], help="check a rule pack without evidence")
     p_check.add_argument("pack", help="the rule pack (.jx)")
-    p_check.add_argument("--format", choices=("text", "json"), default="text",
-                         help="diagnostics as text or JSON (default: text)")
+    p_check.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="diagnostics as text or JSON (default: text)",
+    )
     p_check.set_defaults(func=cmd_check)
     return parser
 
@@ -110,11 +127,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return EXIT_OK
-    except Exception as exc:  # noqa: BLE001 - the last line of defence against a traceback
+    except Exception as exc:
         sys.stderr.write(
             f"internal error: {type(exc).__name__}: {exc}\n"
             "  = help: this is a bug in jixiao, not in your pack; please report it with the "
-            "pack and evidence that caused it\n")
+            "pack and evidence that caused it\n"
+        )
         return EXIT_INTERNAL
 
 

@@ -23,7 +23,7 @@ from jixiao.dsl.source import Span
 from .checker import names_in
 from .graph import Order
 from .ir import Indicator, Program
-from .result import FactUse, Failure, Item, LineKind, Line, Provenance
+from .result import FactUse, Failure, Item, Line, LineKind, Provenance
 
 Env = dict[str, Any]
 ExprFn = Callable[[Env], Any]
@@ -92,8 +92,14 @@ def read(env: Env, name: str, span: Span) -> Any:
     return value
 
 
-_COMPARE = {">=": operator.ge, "<=": operator.le, ">": operator.gt, "<": operator.lt,
-            "==": operator.eq, "!=": operator.ne}
+_COMPARE = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
 
 
 class _Compiler:
@@ -106,9 +112,15 @@ class _Compiler:
 
     def expr(self, node: ast.Expr) -> ExprFn:
         match node:
-            case ast.Number(value) | ast.Percent(value) | ast.Bool(value) | ast.String(value) \
-                    | ast.Date(value):
-                return lambda env, v=value: v
+            case (
+                ast.Number(value)
+                | ast.Percent(value)
+                | ast.Bool(value)
+                | ast.String(value)
+                | ast.Date(value)
+            ):
+                constant: Any = value
+                return lambda env: constant
             case ast.EmptyList():
                 return lambda env: ()
             case ast.Name(name):
@@ -150,10 +162,12 @@ class _Compiler:
         if op == "+":
             return lambda env: lf(env) + rf(env)
         if op == "-":
+
             def sub(env: Env) -> Any:
                 a, b = lf(env), rf(env)
                 diff = a - b
                 return Decimal(diff.days) if hasattr(diff, "days") else diff
+
             return sub
         if op == "*":
             return lambda env: lf(env) * rf(env)
@@ -165,9 +179,17 @@ class _Compiler:
             a, b = lf(env), rf(env)
             if not b:
                 detail = ", ".join(f"`{n}` is {_plain(env.get(n))}" for n in denominator)
-                raise Faulted(Failure("E606", denominator[0] if denominator else None, span,
-                                      detail or "the divisor is 0", text))
+                raise Faulted(
+                    Failure(
+                        "E606",
+                        denominator[0] if denominator else None,
+                        span,
+                        detail or "the divisor is 0",
+                        text,
+                    )
+                )
             return a / b
+
         return div
 
     # ----- leaves --------------------------------------------------------------------------
@@ -198,12 +220,13 @@ class _Compiler:
         def capture(env: Env, origins: Origins) -> tuple[FactUse, ...]:
             out = []
             for name in names:
-                value = env.get(name)
+                value = env[name]
                 if isinstance(value, (Missing, Broken)):
                     continue  # an untaken branch's fact; it did not decide the line
                 origin = None if name in derived else origins.get(name)
                 out.append(FactUse(name, kinds[name], value, origin))
             return tuple(out)
+
         return capture
 
     def amount(self, award: ast.Award, weight: Decimal) -> Decimal:
@@ -225,6 +248,7 @@ class _Compiler:
 
                 def fixed(env: Env, origins: Origins, lines: list[Line]) -> None:
                     lines.append(Line(LineKind.FIXED, points, span, args=(points,)))
+
                 return fixed
             case ast.FullWhen(cond, otherwise):
                 cf, uses = self.expr(cond), self.uses(cond)
@@ -232,20 +256,36 @@ class _Compiler:
 
                 def full_when(env: Env, origins: Origins, lines: list[Line]) -> None:
                     if cf(env):
-                        lines.append(Line(LineKind.FULL, weight, span, facts=uses(env, origins),
-                                          args=(weight,)))
+                        lines.append(
+                            Line(
+                                LineKind.FULL,
+                                weight,
+                                span,
+                                facts=uses(env, origins),
+                                args=(weight,),
+                            )
+                        )
                         return
                     lines.append(Line(LineKind.UNMET, ZERO, cond.span, facts=uses(env, origins)))
                     if other is not None:
                         other(env, origins, lines)
+
                 return full_when
             case ast.Proportional(rate):
                 rf, uses = self.expr(rate), self.uses(rate)
 
                 def proportional(env: Env, origins: Origins, lines: list[Line]) -> None:
                     value = rf(env)
-                    lines.append(Line(LineKind.PROPORTIONAL, weight * value, span,
-                                      facts=uses(env, origins), args=(weight, value)))
+                    lines.append(
+                        Line(
+                            LineKind.PROPORTIONAL,
+                            weight * value,
+                            span,
+                            facts=uses(env, origins),
+                            args=(weight, value),
+                        )
+                    )
+
                 return proportional
             case ast.Reverse(actual, target, linear):
                 af, tf, uses = self.expr(actual), self.expr(target), self.uses(actual, target)
@@ -260,17 +300,33 @@ class _Compiler:
                 def level(env: Env, origins: Origins, lines: list[Line]) -> None:
                     value = sf(env)
                     if value not in table:
-                        raise Faulted(Failure("E607", None, span,
-                                              f"`{value}` is not one of "
-                                              + ", ".join(f"`{x}`" for x in labels)))
+                        raise Faulted(
+                            Failure(
+                                "E607",
+                                None,
+                                span,
+                                f"`{value}` is not one of " + ", ".join(f"`{x}`" for x in labels),
+                            )
+                        )
                     points, where = table[value]
-                    lines.append(Line(LineKind.LEVEL, points, where, facts=uses(env, origins),
-                                      args=(points,)))
+                    lines.append(
+                        Line(
+                            LineKind.LEVEL, points, where, facts=uses(env, origins), args=(points,)
+                        )
+                    )
+
                 return level
         raise AssertionError(f"not a base rule: {rule!r}")  # pragma: no cover
 
-    def reverse(self, af: ExprFn, tf: ExprFn, uses: Callable[[Env, Origins], tuple[FactUse, ...]],
-                linear: bool, weight: Decimal, span: Span) -> RuleFn:
+    def reverse(
+        self,
+        af: ExprFn,
+        tf: ExprFn,
+        uses: Callable[[Env, Origins], tuple[FactUse, ...]],
+        linear: bool,
+        weight: Decimal,
+        span: Span,
+    ) -> RuleFn:
         def reverse(env: Env, origins: Origins, lines: list[Line]) -> None:
             actual, target = af(env), tf(env)
             facts = uses(env, origins)
@@ -279,23 +335,45 @@ class _Compiler:
             elif not linear:
                 # actual > target >= … so actual > 0 unless target < 0; guard all the same
                 points = weight * target / actual if actual else ZERO
-                lines.append(Line(LineKind.REVERSE, max(points, ZERO), span, facts=facts,
-                                  args=(weight, actual, target)))
+                lines.append(
+                    Line(
+                        LineKind.REVERSE,
+                        max(points, ZERO),
+                        span,
+                        facts=facts,
+                        args=(weight, actual, target),
+                    )
+                )
             elif target <= 0 or actual >= 2 * target:
-                lines.append(Line(LineKind.REVERSE_LINEAR, ZERO, span, facts=facts,
-                                  args=(weight, actual, target)))
+                lines.append(
+                    Line(
+                        LineKind.REVERSE_LINEAR,
+                        ZERO,
+                        span,
+                        facts=facts,
+                        args=(weight, actual, target),
+                    )
+                )
             else:
                 points = (ONE - (actual - target) / target) * weight
-                lines.append(Line(LineKind.REVERSE_LINEAR, points, span, facts=facts,
-                                  args=(weight, actual, target)))
+                lines.append(
+                    Line(
+                        LineKind.REVERSE_LINEAR,
+                        points,
+                        span,
+                        facts=facts,
+                        args=(weight, actual, target),
+                    )
+                )
+
         return reverse
 
     def tiers(self, subject: ast.Expr, bands: tuple[ast.Band, ...], ind: Indicator) -> RuleFn:
         sf, uses = self.expr(subject), self.uses(subject)
         compiled = []
         for band in bands:
-            low = (band.lower.value.value, band.lower.inclusive) if band.lower else None
-            high = (band.upper.value.value, band.upper.inclusive) if band.upper else None
+            low = (_literal(band.lower.value), band.lower.inclusive) if band.lower else None
+            high = (_literal(band.upper.value), band.upper.inclusive) if band.upper else None
             compiled.append((low, high, self.amount(band.award, ind.weight), band.span))
         span = subject.span
 
@@ -306,10 +384,12 @@ class _Compiler:
                     continue
                 if high is not None and (value > high[0] or (value == high[0] and not high[1])):
                     continue
-                lines.append(Line(LineKind.TIER, points, where, facts=uses(env, origins),
-                                  args=(points,)))
+                lines.append(
+                    Line(LineKind.TIER, points, where, facts=uses(env, origins), args=(points,))
+                )
                 return
             raise Faulted(Failure("E608", None, span, f"no band holds {_plain(value)}"))
+
         return tiers
 
     def deduction(self, rule: ast.DeductPer | ast.DeductWhen, ind: Indicator) -> RuleFn:
@@ -321,8 +401,17 @@ class _Compiler:
 
             def deduct_when(env: Env, origins: Origins, lines: list[Line]) -> None:
                 if cf(env):
-                    lines.append(Line(LineKind.DEDUCT, -amount, span, template, uses(env, origins),
-                                      (amount, ONE)))
+                    lines.append(
+                        Line(
+                            LineKind.DEDUCT,
+                            -amount,
+                            span,
+                            template,
+                            uses(env, origins),
+                            (amount, ONE),
+                        )
+                    )
+
             return deduct_when
         sf, uses = self.expr(rule.subject), self.uses(rule.subject)
 
@@ -332,23 +421,37 @@ class _Compiler:
                 facts = uses(env, origins)
                 for item in value:
                     reason = template.replace("{item}", item.text) if template else item.text
-                    lines.append(Line(LineKind.DEDUCT, -amount, span, reason, facts,
-                                      (amount, ONE), item))
+                    lines.append(
+                        Line(LineKind.DEDUCT, -amount, span, reason, facts, (amount, ONE), item)
+                    )
             elif value > 0:
                 reason = template.replace("{count}", _plain(value)) if template else None
-                lines.append(Line(LineKind.DEDUCT, -amount * value, span, reason, uses(env, origins),
-                                  (amount, value)))
+                lines.append(
+                    Line(
+                        LineKind.DEDUCT,
+                        -amount * value,
+                        span,
+                        reason,
+                        uses(env, origins),
+                        (amount, value),
+                    )
+                )
+
         return deduct_per
 
-    def flag(self, kind: LineKind, cond: ast.Expr, reason: ast.String | None,
-             span: Span) -> RuleFn:
+    def flag(self, kind: LineKind, cond: ast.Expr, reason: ast.String | None, span: Span) -> RuleFn:
         cf, uses = self.expr(cond), self.uses(cond)
         text = reason.value if reason else None
 
         def flag(env: Env, origins: Origins, lines: list[Line]) -> None:
             if cf(env):
                 lines.append(Line(kind, ZERO, span, text, uses(env, origins)))
+
         return flag
+
+
+def _literal(node: ast.Literal) -> Any:
+    return () if isinstance(node, ast.EmptyList) else node.value
 
 
 def _plain(value: object) -> str:
@@ -359,5 +462,13 @@ def _plain(value: object) -> str:
     return str(value)
 
 
-__all__ = ["Plan", "Leaf", "compile_program", "Faulted", "Missing", "Broken", "Item",
-           "Provenance"]
+__all__ = [
+    "Broken",
+    "Faulted",
+    "Item",
+    "Leaf",
+    "Missing",
+    "Plan",
+    "Provenance",
+    "compile_program",
+]

@@ -22,12 +22,24 @@ from . import messages as msg
 from .compiler import Broken, Env, Faulted, Leaf, Missing, Origins, Plan
 from .evidence import Evidence
 from .ir import Settings
-from .result import (DerivedResult, FactUse, Failure, IndicatorResult, Line, LineKind,
-                     Provenance, Result)
+from .result import (
+    DerivedResult,
+    FactUse,
+    Failure,
+    IndicatorResult,
+    Line,
+    LineKind,
+    Provenance,
+    Result,
+)
 
-CONTEXT = decimal.Context(prec=28, rounding=decimal.ROUND_HALF_EVEN, Emin=-999999,
-                          Emax=999999, traps=[decimal.InvalidOperation, decimal.DivisionByZero,
-                                              decimal.Overflow])
+CONTEXT = decimal.Context(
+    prec=28,
+    rounding=decimal.ROUND_HALF_EVEN,
+    Emin=-999999,
+    Emax=999999,
+    traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
+)
 ZERO = Decimal(0)
 
 
@@ -65,12 +77,16 @@ def _evaluate(plan: Plan, evidence: Evidence) -> Result:
             env[name] = Broken(Failure("E609", None, d.expr.span, type(exc).__name__))
         d = program.derived[name]
         value = env[name]
-        reads = tuple(FactUse(r, _kind(plan, r), env[r], None if r in program.derived
-                              else origins.get(r))
-                      for r in d.reads if not isinstance(env[r], (Missing, Broken)))
-        derived_results.append(DerivedResult(name, d.kind,
-                                             None if isinstance(value, Broken) else value,
-                                             d.expr, reads, d.span))
+        reads = tuple(
+            FactUse(r, _kind(plan, r), env[r], None if r in program.derived else origins.get(r))
+            for r in d.reads
+            if not isinstance(env[r], (Missing, Broken))
+        )
+        derived_results.append(
+            DerivedResult(
+                name, d.kind, None if isinstance(value, Broken) else value, d.expr, reads, d.span
+            )
+        )
 
     points: dict[str, Decimal | None] = {}
     results: dict[str, IndicatorResult] = {}
@@ -80,22 +96,37 @@ def _evaluate(plan: Plan, evidence: Evidence) -> Result:
             res = _score_leaf(plan.leaves[ind.code], env, origins, settings)
         else:
             child_points = [points[c] for c in ind.children]
-            total = None if any(p is None for p in child_points) else sum(
-                (p for p in child_points if p is not None), ZERO)
-            res = IndicatorResult(ind.code, ind.name, ind.parent, ind.depth, ind.weight, total,
-                                  (), False, ind.span)
+            total = (
+                None
+                if any(p is None for p in child_points)
+                else sum((p for p in child_points if p is not None), ZERO)
+            )
+            res = IndicatorResult(
+                ind.code, ind.name, ind.parent, ind.depth, ind.weight, total, (), False, ind.span
+            )
         points[ind.code] = res.points
         results[ind.code] = res
     ordered = tuple(results[ind.code] for ind in program.indicators)
 
     root_points = [points[r] for r in program.roots]
-    total = None if any(p is None for p in root_points) else sum(
-        (p for p in root_points if p is not None), ZERO)
+    total = (
+        None
+        if any(p is None for p in root_points)
+        else sum((p for p in root_points if p is not None), ZERO)
+    )
     grade = _grade(settings, total) if total is not None else None
     diagnostics = _failures(plan, ordered, env, evidence)
-    return Result(settings, program.source.path, evidence.source.path, total, grade, ordered,
-                  tuple(derived_results),
-                  {n: f.unit for n, f in program.facts.items()}, tuple(diagnostics))
+    return Result(
+        settings,
+        program.source.path,
+        evidence.source.path,
+        total,
+        grade,
+        ordered,
+        tuple(derived_results),
+        {n: f.unit for n, f in program.facts.items()},
+        tuple(diagnostics),
+    )
 
 
 def _kind(plan: Plan, name: str):  # type: ignore[no-untyped-def]
@@ -131,16 +162,33 @@ def _score_leaf(leaf: Leaf, env: Env, origins: Origins, settings: Settings) -> I
         for warn in leaf.warnings:
             warn(env, origins, lines)
     except Faulted as exc:
-        return IndicatorResult(ind.code, ind.name, ind.parent, ind.depth, weight, None, (),
-                               True, ind.span, (exc.failure,))
+        return IndicatorResult(
+            ind.code,
+            ind.name,
+            ind.parent,
+            ind.depth,
+            weight,
+            None,
+            (),
+            True,
+            ind.span,
+            (exc.failure,),
+        )
     rounded = current.quantize(Decimal(1).scaleb(-settings.places), rounding=settings.rounding)
     if rounded != current:
-        lines.append(Line(LineKind.ROUND, rounded - current, ind.span,
-                          args=(current, Decimal(settings.places))))
+        lines.append(
+            Line(
+                LineKind.ROUND,
+                rounded - current,
+                ind.span,
+                args=(current, Decimal(settings.places)),
+            )
+        )
     # INVARIANT: the ledger reconciles — its lines add up to the points, exactly.
     assert sum((line.points for line in lines), ZERO) == rounded
-    return IndicatorResult(ind.code, ind.name, ind.parent, ind.depth, weight, rounded,
-                           tuple(lines), True, ind.span)
+    return IndicatorResult(
+        ind.code, ind.name, ind.parent, ind.depth, weight, rounded, tuple(lines), True, ind.span
+    )
 
 
 def _grade(settings: Settings, total: Decimal) -> str:
@@ -150,8 +198,9 @@ def _grade(settings: Settings, total: Decimal) -> str:
     return settings.grades[-1].label  # pragma: no cover - the checker requires an else band
 
 
-def _failures(plan: Plan, results: tuple[IndicatorResult, ...], env: Env,
-              evidence: Evidence) -> list[Diagnostic]:
+def _failures(
+    plan: Plan, results: tuple[IndicatorResult, ...], env: Env, evidence: Evidence
+) -> list[Diagnostic]:
     """One diagnostic per cause, naming every indicator it stopped."""
     by_cause: dict[tuple[str, str | None, int], list[IndicatorResult]] = defaultdict(list)
     failure_of: dict[tuple[str, str | None, int], Failure] = {}
@@ -168,16 +217,18 @@ def _failures(plan: Plan, results: tuple[IndicatorResult, ...], env: Env,
         if failure.code == "E605" and failure.fact is not None:
             fact = program.facts[failure.fact]
             uses = [f.span for r in stopped for f in r.failures if f.fact == failure.fact]
-            diags.append(msg.missing_fact(failure.fact, codes, uses, fact.span,
-                                          evidence.source.path))
+            diags.append(
+                msg.missing_fact(failure.fact, codes, uses, fact.span, evidence.source.path)
+            )
         elif failure.code == "E606":
             labels = []
             if failure.fact is not None:
                 origin = evidence.origins.get(failure.fact)
                 if origin is not None and origin.span is not None:
                     labels.append(Label(origin.span, f"`{failure.fact}` is given here"))
-            diags.append(msg.division_by_zero(failure.expr, failure.detail, failure.span, codes,
-                                              labels))
+            diags.append(
+                msg.division_by_zero(failure.expr, failure.detail, failure.span, codes, labels)
+            )
         elif failure.code == "E607":
             diags.append(msg.bad_level(failure.detail, codes, failure.span))
         elif failure.code == "E608":

@@ -56,7 +56,9 @@ def load(path: str | Path, program: Program) -> tuple[Evidence | None, list[Diag
     return load_bytes(data, path, program)
 
 
-def load_bytes(data: bytes, path: str, program: Program) -> tuple[Evidence | None, list[Diagnostic]]:
+def load_bytes(
+    data: bytes, path: str, program: Program
+) -> tuple[Evidence | None, list[Diagnostic]]:
     """Read evidence already in memory; `path` names it in diagnostics."""
     try:
         text, encoding = decode(data)
@@ -95,18 +97,32 @@ class _Reader:
             if mark is not None:
                 span = Span(self.source, mark.index, mark.index + 1)
             problem = exc.problem or exc.context or "malformed YAML"
-            self.diags.append(msg.evidence_shape(f"the evidence is not valid YAML: {problem}",
-                                                 span, self.source.path,
-                                                 "check indentation and quotes near here"))
+            self.diags.append(
+                msg.evidence_shape(
+                    f"the evidence is not valid YAML: {problem}",
+                    span,
+                    self.source.path,
+                    "check indentation and quotes near here",
+                )
+            )
             return None
         except yaml.YAMLError as exc:
-            self.diags.append(msg.evidence_shape(f"the evidence is not valid YAML: {exc}", None,
-                                                 self.source.path, "check the file's syntax"))
+            self.diags.append(
+                msg.evidence_shape(
+                    f"the evidence is not valid YAML: {exc}",
+                    None,
+                    self.source.path,
+                    "check the file's syntax",
+                )
+            )
             return None
         example = "facts:\n  预算金额: 100000"
         if root is None or not isinstance(root, yaml.MappingNode):
-            self.shape("the evidence must be a mapping with a `facts:` key", root,
-                       f"start the file with `facts:`, e.g.\n{example}")
+            self.shape(
+                "the evidence must be a mapping with a `facts:` key",
+                root,
+                f"start the file with `facts:`, e.g.\n{example}",
+            )
             return None
         facts_node: yaml.Node | None = None
         project: dict[str, str] = {}
@@ -117,8 +133,11 @@ class _Reader:
             elif name == "project":
                 project = self.project(value)
             else:
-                self.shape(f"unknown top-level key `{name}`", key,
-                           "the evidence has `facts:` and, optionally, `project:`")
+                self.shape(
+                    f"unknown top-level key `{name}`",
+                    key,
+                    "the evidence has `facts:` and, optionally, `project:`",
+                )
         if facts_node is None:
             self.shape("the evidence has no `facts:` key", root, f"add it, e.g.\n{example}")
             return None
@@ -126,8 +145,11 @@ class _Reader:
             if isinstance(facts_node, yaml.ScalarNode) and facts_node.value in ("", "~", "null"):
                 entries = []
             else:
-                self.shape("`facts:` must map fact names to values", facts_node,
-                           "write one `名称: 值` line per fact, indented under `facts:`")
+                self.shape(
+                    "`facts:` must map fact names to values",
+                    facts_node,
+                    "write one `名称: 值` line per fact, indented under `facts:`",
+                )
                 return None
         else:
             entries = facts_node.value
@@ -158,10 +180,16 @@ class _Reader:
         if isinstance(node, yaml.ScalarNode):
             return {"name": node.value}
         if isinstance(node, yaml.MappingNode):
-            return {str(k.value): str(v.value) for k, v in node.value
-                    if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode)}
-        self.shape("`project:` must be a name or a mapping of text", node,
-                   "write e.g. `project: {name: …, id: …}`")
+            return {
+                str(k.value): str(v.value)
+                for k, v in node.value
+                if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode)
+            }
+        self.shape(
+            "`project:` must be a name or a mapping of text",
+            node,
+            "write e.g. `project: {name: …, id: …}`",
+        )
         return {}
 
     def fact(self, fact: Fact, node: yaml.Node) -> tuple[Value, Provenance] | None:
@@ -179,17 +207,31 @@ class _Reader:
                     if k == "date":
                         date_node = sub
                 else:
-                    self.shape(f"unknown key `{k}` in fact `{fact.name}`", key,
-                               "a fact's mapping holds `value:` and provenance: "
-                               + ", ".join(f"`{p}:`" for p in _PROVENANCE_KEYS))
+                    self.shape(
+                        f"unknown key `{k}` in fact `{fact.name}`",
+                        key,
+                        "a fact's mapping holds `value:` and provenance: "
+                        + ", ".join(f"`{p}:`" for p in _PROVENANCE_KEYS),
+                    )
             if value_node is None:
-                self.shape(f"fact `{fact.name}` has no `value:`", node,
-                           f"write `{fact.name}: {{value: …, source: …}}`")
+                self.shape(
+                    f"fact `{fact.name}` has no `value:`",
+                    node,
+                    f"write `{fact.name}: {{value: …, source: …}}`",
+                )
                 return None
+        assert value_node is not None
         span = _span(self.source, value_node)
-        origin = Provenance(span, provenance.get("source"), provenance.get("note"),
-                            tuple((k, provenance[k]) for k in _PROVENANCE_KEYS
-                                  if k in provenance and k not in ("source", "note")))
+        origin = Provenance(
+            span,
+            provenance.get("source"),
+            provenance.get("note"),
+            tuple(
+                (k, provenance[k])
+                for k in _PROVENANCE_KEYS
+                if k in provenance and k not in ("source", "note")
+            ),
+        )
         self.check_date(fact.name, provenance.get("date"), date_node)
         if fact.kind is Kind.LIST:
             items = self.items(fact, value_node)
@@ -198,8 +240,11 @@ class _Reader:
             self.bad(fact, value_node, "a single value is expected, not a list or mapping")
             return None
         raw = value_node.value
-        if value_node.tag == "tag:yaml.org,2002:null" and value_node.style is None \
-                and raw in ("", "~", "null", "Null", "NULL"):
+        if (
+            value_node.tag == "tag:yaml.org,2002:null"
+            and value_node.style is None
+            and raw in ("", "~", "null", "Null", "NULL")
+        ):
             self.bad(fact, value_node, "no value given")
             return None
         value, why = parse_value(fact.kind, raw)
@@ -224,24 +269,40 @@ class _Reader:
                 items.append(Item(entry.value.strip(), Provenance(span)))
                 continue
             if isinstance(entry, yaml.MappingNode):
-                fields = {k.value: v.value for k, v in entry.value
-                          if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode)}
+                fields = {
+                    k.value: v.value
+                    for k, v in entry.value
+                    if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode)
+                }
                 text = fields.pop("item", None) or fields.pop("description", None)
                 if text:
-                    details = tuple(sorted((k, str(v)) for k, v in fields.items()
-                                           if k not in ("source", "note")))
-                    items.append(Item(str(text).strip(), Provenance(
-                        span, fields.get("source"), fields.get("note"), details)))
+                    details = tuple(
+                        sorted(
+                            (k, str(v)) for k, v in fields.items() if k not in ("source", "note")
+                        )
+                    )
+                    items.append(
+                        Item(
+                            str(text).strip(),
+                            Provenance(span, fields.get("source"), fields.get("note"), details),
+                        )
+                    )
                     continue
-            self.shape(f"an entry of `{fact.name}` has no text", entry,
-                       "write each entry as `- 说明` or `- {item: 说明, source: 文件}`")
+            self.shape(
+                f"an entry of `{fact.name}` has no text",
+                entry,
+                "write each entry as `- 说明` or `- {item: 说明, source: 文件}`",
+            )
             return None
         return tuple(items)
 
     def bad(self, fact: Fact, node: yaml.Node, why: str) -> None:
         text = node.value if isinstance(node, yaml.ScalarNode) else "…"
-        self.diags.append(msg.evidence_bad_value(fact.name, fact.kind, str(text),
-                                                 _span(self.source, node), fact.span, why))
+        self.diags.append(
+            msg.evidence_bad_value(
+                fact.name, fact.kind, str(text), _span(self.source, node), fact.span, why
+            )
+        )
 
     def check_date(self, name: str, text: str | None, node: yaml.Node) -> None:
         period = self.program.settings.period
@@ -249,9 +310,11 @@ class _Reader:
             return
         day, _ = parse_value(Kind.DATE, text)
         if isinstance(day, dt.date) and not period[0] <= day <= period[1]:
-            self.diags.append(msg.outside_period(name, day.isoformat(),
-                                                 f"{period[0]} to {period[1]}",
-                                                 _span(self.source, node)))
+            self.diags.append(
+                msg.outside_period(
+                    name, day.isoformat(), f"{period[0]} to {period[1]}", _span(self.source, node)
+                )
+            )
 
 
 # ----- values typed by hand --------------------------------------------------------------------
@@ -260,8 +323,20 @@ _NUMBER = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
-              "七": 7, "八": 8, "九": 9}
+_CN_DIGITS = {
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "二": 2,
+    "两": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+}
 _CN_UNITS = {"十": 10, "百": 100, "千": 1000}
 
 

@@ -39,7 +39,7 @@ def _ind(code: str) -> str:
 
 def order(program: Program) -> Order:
     """Build the graph and the evaluation order; raise JixiaoError on a cycle."""
-    graph = nx.DiGraph()
+    graph: nx.DiGraph[str] = nx.DiGraph()
     rank: dict[str, int] = {}
 
     def add(node: str) -> None:
@@ -83,19 +83,24 @@ def order(program: Program) -> Order:
     for indicator in program.indicators:
         node = _ind(indicator.code)
         ancestors = nx.ancestors(graph, node)
-        facts = sorted((a.split(":", 1)[1] for a in ancestors if a.startswith("fact:")),
-                       key=lambda n: rank[_fact(n)])
+        facts = sorted(
+            (a.split(":", 1)[1] for a in ancestors if a.startswith("fact:")),
+            key=lambda n: rank[_fact(n)],
+        )
         needs[indicator.code] = tuple(facts)
         if indicator.is_leaf:
             for a in ancestors:
                 if not a.startswith("indicator:"):
                     users.setdefault(a.split(":", 1)[1], set()).add(indicator.code)
     tree_rank = {ind.code: i for i, ind in enumerate(program.indicators)}
-    return Order(derived_order, needs,
-                 {k: tuple(sorted(v, key=tree_rank.__getitem__)) for k, v in users.items()})
+    return Order(
+        derived_order,
+        needs,
+        {k: tuple(sorted(v, key=tree_rank.__getitem__)) for k, v in users.items()},
+    )
 
 
-def _cycles(graph: nx.DiGraph, rank: dict[str, int]) -> list[list[str]]:
+def _cycles(graph: nx.DiGraph[str], rank: dict[str, int]) -> list[list[str]]:
     """Each strongly connected group of derived facts, members in declaration order."""
     groups = []
     for component in nx.strongly_connected_components(graph):

@@ -34,61 +34,99 @@ def fmt(value: Decimal) -> str:
 
 def unknown_name(name: str, span: Span, known: Iterable[str]) -> Diagnostic:
     hint = _suggest(name, known) or f"declare it: `fact {name}: <type>` or `let {name} = …`"
-    return error("E201", f"unknown fact `{name}`", Label(span, "not declared in this pack"),
-                 help=hint)
+    return error(
+        "E201", f"unknown fact `{name}`", Label(span, "not declared in this pack"), help=hint
+    )
 
 
 def duplicate_name(name: str, span: Span, first: Span) -> Diagnostic:
-    return error("E202", f"`{name}` is declared twice", Label(span, "declared again here"),
-                 Label(first, "first declared here"), help="rename one of them or remove one")
+    return error(
+        "E202",
+        f"`{name}` is declared twice",
+        Label(span, "declared again here"),
+        Label(first, "first declared here"),
+        help="rename one of them or remove one",
+    )
 
 
 def unknown_function(name: str, span: Span, known: Iterable[str]) -> Diagnostic:
     names = ", ".join(f"`{k}`" for k in sorted(known))
-    return error("E203", f"unknown function `{name}`", Label(span, "no such function"),
-                 help=_suggest(name, known) or f"the functions are {names}")
+    return error(
+        "E203",
+        f"unknown function `{name}`",
+        Label(span, "no such function"),
+        help=_suggest(name, known) or f"the functions are {names}",
+    )
 
 
 def unknown_type(name: str, span: Span, known: Iterable[str]) -> Diagnostic:
     names = ", ".join(sorted(known))
-    return error("E204", f"unknown type `{name}`", Label(span, "not a type"),
-                 help=_suggest(name, known) or f"the types are {names}")
+    return error(
+        "E204",
+        f"unknown type `{name}`",
+        Label(span, "not a type"),
+        help=_suggest(name, known) or f"the types are {names}",
+    )
 
 
 def unknown_rounding(name: str, span: Span, known: Iterable[str]) -> Diagnostic:
     names = ", ".join(f"`{k}`" for k in sorted(known))
-    return error("E205", f"unknown rounding mode `{name}`", Label(span, "not a rounding mode"),
-                 help=_suggest(name, known) or f"the modes are {names}")
+    return error(
+        "E205",
+        f"unknown rounding mode `{name}`",
+        Label(span, "not a rounding mode"),
+        help=_suggest(name, known) or f"the modes are {names}",
+    )
 
 
 def duplicate_header(span: Span, first: Span) -> Diagnostic:
-    return error("E206", "a pack has one `pack` header", Label(span, "second header"),
-                 Label(first, "first header"), help="merge the settings into one header")
+    return error(
+        "E206",
+        "a pack has one `pack` header",
+        Label(span, "second header"),
+        Label(first, "first header"),
+        help="merge the settings into one header",
+    )
 
 
 def duplicate_setting(key: str, span: Span, first: Span) -> Diagnostic:
-    return error("E207", f"`{key}` is set twice", Label(span, "set again here"),
-                 Label(first, "first set here"), help=f"keep one `{key}`")
+    return error(
+        "E207",
+        f"`{key}` is set twice",
+        Label(span, "set again here"),
+        Label(first, "first set here"),
+        help=f"keep one `{key}`",
+    )
 
 
 def unused_fact(name: str, span: Span) -> Diagnostic:
-    return warning("W201", f"fact `{name}` is declared but no rule reads it",
-                   Label(span, "never read"),
-                   help="remove it, or use it in a rule or derived fact")
+    return warning(
+        "W201",
+        f"fact `{name}` is declared but no rule reads it",
+        Label(span, "never read"),
+        help="remove it, or use it in a rule or derived fact",
+    )
 
 
 def level_name_clash(name: str, span: Span) -> Diagnostic:
-    return error("E208", f"`{name}` names both a fact and a derived fact",
-                 Label(span, "also a fact"), help="give the derived fact another name")
+    return error(
+        "E208",
+        f"`{name}` names both a fact and a derived fact",
+        Label(span, "also a fact"),
+        help="give the derived fact another name",
+    )
 
 
 # ----- E3xx types ----------------------------------------------------------------------------
 
 
 def type_mismatch(op: str, left: Kind, right: Kind, span: Span) -> Diagnostic:
-    return error("E301", f"cannot use `{op}` between {left} and {right}",
-                 Label(span, f"{left} {op} {right}"),
-                 help=_type_help(left, right))
+    return error(
+        "E301",
+        f"cannot use `{op}` between {left} and {right}",
+        Label(span, f"{left} {op} {right}"),
+        help=_type_help(left, right),
+    )
 
 
 def _type_help(left: Kind, right: Kind) -> str:
@@ -98,41 +136,70 @@ def _type_help(left: Kind, right: Kind) -> str:
 
 
 def expected_kind(what: str, expected: str, got: Kind, span: Span) -> Diagnostic:
-    return error("E302", f"{what} must be {expected}, not {got}", Label(span, f"this is {got}"),
-                 help=f"write {expected} here")
+    return error(
+        "E302",
+        f"{what} must be {expected}, not {got}",
+        Label(span, f"this is {got}"),
+        help=f"write {expected} here",
+    )
 
 
 def wrong_arity(func: str, expected: str, got: int, span: Span) -> Diagnostic:
-    return error("E303", f"`{func}` takes {expected}, not {got}", Label(span, "here"),
-                 help=f"call it as `{_signature(func)}`")
+    return error(
+        "E303",
+        f"`{func}` takes {expected}, not {got}",
+        Label(span, "here"),
+        help=f"call it as `{_signature(func)}`",
+    )
 
 
 def _signature(func: str) -> str:
-    return {"count": "count(list)", "min": "min(a, b, …)", "max": "max(a, b, …)",
-            "abs": "abs(x)"}.get(func, func)
+    return {
+        "count": "count(list)",
+        "min": "min(a, b, …)",
+        "max": "max(a, b, …)",
+        "abs": "abs(x)",
+    }.get(func, func)
 
 
 def declared_kind_mismatch(name: str, declared: Kind, got: Kind, span: Span) -> Diagnostic:
-    return error("E304", f"`{name}` is declared {declared} but its expression is {got}",
-                 Label(span, f"this is {got}"),
-                 help=f"change the declared type to `{got}`, or fix the expression")
+    return error(
+        "E304",
+        f"`{name}` is declared {declared} but its expression is {got}",
+        Label(span, f"this is {got}"),
+        help=f"change the declared type to `{got}`, or fix the expression",
+    )
 
 
 def default_mismatch(name: str, kind: Kind, span: Span) -> Diagnostic:
-    return error("E305", f"the default of `{name}` is not a {kind}", Label(span, "wrong kind"),
-                 help=f"give a {kind} value, e.g. {_example(kind)}")
+    return error(
+        "E305",
+        f"the default of `{name}` is not a {kind}",
+        Label(span, "wrong kind"),
+        help=f"give a {kind} value, e.g. {_example(kind)}",
+    )
 
 
 def _example(kind: Kind) -> str:
-    return {Kind.MONEY: "0", Kind.NUMBER: "0", Kind.COUNT: "0", Kind.PERCENT: "100%",
-            Kind.BOOL: "false", Kind.TEXT: '""', Kind.DATE: "2017-12-31",
-            Kind.LIST: "[]"}[kind]
+    return {
+        Kind.MONEY: "0",
+        Kind.NUMBER: "0",
+        Kind.COUNT: "0",
+        Kind.PERCENT: "100%",
+        Kind.BOOL: "false",
+        Kind.TEXT: '""',
+        Kind.DATE: "2017-12-31",
+        Kind.LIST: "[]",
+    }[kind]
 
 
 def bound_mismatch(subject: Kind, got: Kind, span: Span) -> Diagnostic:
-    return error("E306", f"a band bound of kind {got} cannot bound a {subject}",
-                 Label(span, f"this is {got}"),
-                 help="write bounds of the subject's kind, e.g. `>= 95%` for a percent")
+    return error(
+        "E306",
+        f"a band bound of kind {got} cannot bound a {subject}",
+        Label(span, f"this is {got}"),
+        help="write bounds of the subject's kind, e.g. `>= 95%` for a percent",
+    )
 
 
 def level_not_text(got: Kind, span: Span) -> Diagnostic:
@@ -142,94 +209,150 @@ def level_not_text(got: Kind, span: Span) -> Diagnostic:
 # ----- E4xx weights and ranges ---------------------------------------------------------------
 
 
-def weights_do_not_add_up(code: str, weight: Decimal, total: Decimal, span: Span,
-                          children: Sequence[tuple[str, Decimal, Span]]) -> Diagnostic:
+def weights_do_not_add_up(
+    code: str,
+    weight: Decimal,
+    total: Decimal,
+    span: Span,
+    children: Sequence[tuple[str, Decimal, Span]],
+) -> Diagnostic:
     labels = [Label(span, f"weight {fmt(weight)}")]
     labels += [Label(s, f"{c}: {fmt(w)}") for c, w, s in children]
     diff = total - weight
-    return Diagnostic("E401", Severity.ERROR,
-                      f"the children of `{code}` add up to {fmt(total)}, not {fmt(weight)}",
-                      tuple(labels),
-                      help=f"they are {fmt(abs(diff))} {'over' if diff > 0 else 'short'}; "
-                           "fix a child's weight or the parent's")
+    return Diagnostic(
+        "E401",
+        Severity.ERROR,
+        f"the children of `{code}` add up to {fmt(total)}, not {fmt(weight)}",
+        tuple(labels),
+        help=f"they are {fmt(abs(diff))} {'over' if diff > 0 else 'short'}; "
+        "fix a child's weight or the parent's",
+    )
 
 
-def top_level_total(total: Decimal, declared: Decimal, span: Span,
-                    roots: Sequence[tuple[str, Decimal, Span]]) -> Diagnostic:
+def top_level_total(
+    total: Decimal, declared: Decimal, span: Span, roots: Sequence[tuple[str, Decimal, Span]]
+) -> Diagnostic:
     labels = [Label(s, f"{c}: {fmt(w)}") for c, w, s in roots]
-    return Diagnostic("E406", Severity.ERROR,
-                      f"the top-level indicators add up to {fmt(total)}, not the pack's total "
-                      f"{fmt(declared)}", tuple(labels) or (Label(span),),
-                      help="fix a weight, or declare `total` in the pack header")
+    return Diagnostic(
+        "E406",
+        Severity.ERROR,
+        f"the top-level indicators add up to {fmt(total)}, not the pack's total {fmt(declared)}",
+        tuple(labels) or (Label(span),),
+        help="fix a weight, or declare `total` in the pack header",
+    )
 
 
 def duplicate_code(code: str, span: Span, first: Span) -> Diagnostic:
-    return error("E402", f"indicator code `{code}` is used twice",
-                 Label(span, "used again here"), Label(first, "first used here"),
-                 help="give each indicator its own code (the 2017 report's second `B1.2` is "
-                      "`B1.3` in the founding pack)")
+    return error(
+        "E402",
+        f"indicator code `{code}` is used twice",
+        Label(span, "used again here"),
+        Label(first, "first used here"),
+        help="give each indicator its own code (the 2017 report's second `B1.2` is "
+        "`B1.3` in the founding pack)",
+    )
 
 
 def leaf_without_rule(code: str, span: Span) -> Diagnostic:
-    return error("E403", f"indicator `{code}` has neither rules nor children",
-                 Label(span, "nothing scores it"),
-                 help="add a rule such as `full when …`, or child indicators")
+    return error(
+        "E403",
+        f"indicator `{code}` has neither rules nor children",
+        Label(span, "nothing scores it"),
+        help="add a rule such as `full when …`, or child indicators",
+    )
 
 
 def rules_and_children(code: str, span: Span) -> Diagnostic:
-    return error("E404", f"indicator `{code}` has both rules and child indicators",
-                 Label(span, "rule in a branch"),
-                 help="a branch's points are the sum of its children; move the rule into a child")
+    return error(
+        "E404",
+        f"indicator `{code}` has both rules and child indicators",
+        Label(span, "rule in a branch"),
+        help="a branch's points are the sum of its children; move the rule into a child",
+    )
 
 
 def non_positive_weight(code: str, span: Span) -> Diagnostic:
-    return error("E405", f"indicator `{code}` has a weight of zero", Label(span, "weight"),
-                 help="every indicator needs a positive weight; remove it if it scores nothing")
+    return error(
+        "E405",
+        f"indicator `{code}` has a weight of zero",
+        Label(span, "weight"),
+        help="every indicator needs a positive weight; remove it if it scores nothing",
+    )
 
 
 def two_base_rules(code: str, span: Span, first: Span) -> Diagnostic:
-    return error("E407", f"indicator `{code}` has two scoring rules",
-                 Label(span, "second scoring rule"), Label(first, "first scoring rule"),
-                 help="a leaf has one base rule (full/proportional/reverse/tiers/levels); "
-                      "chain them with `full when … else …`, add deductions with `deduct`")
+    return error(
+        "E407",
+        f"indicator `{code}` has two scoring rules",
+        Label(span, "second scoring rule"),
+        Label(first, "first scoring rule"),
+        help="a leaf has one base rule (full/proportional/reverse/tiers/levels); "
+        "chain them with `full when … else …`, add deductions with `deduct`",
+    )
 
 
 def award_above_weight(code: str, points: Decimal, weight: Decimal, span: Span) -> Diagnostic:
-    return error("E408", f"{fmt(points)} points exceed the weight {fmt(weight)} of `{code}`",
-                 Label(span, "more than the weight"),
-                 help="award at most the weight, or `full`")
+    return error(
+        "E408",
+        f"{fmt(points)} points exceed the weight {fmt(weight)} of `{code}`",
+        Label(span, "more than the weight"),
+        help="award at most the weight, or `full`",
+    )
 
 
 def grades_out_of_order(label: str, span: Span) -> Diagnostic:
-    return error("E409", f"grade `{label}` is out of order",
-                 Label(span, "bounds must fall from the first grade to the last"),
-                 help="list grades from highest to lowest, ending with `<label> else`")
+    return error(
+        "E409",
+        f"grade `{label}` is out of order",
+        Label(span, "bounds must fall from the first grade to the last"),
+        help="list grades from highest to lowest, ending with `<label> else`",
+    )
 
 
 def grades_need_else(span: Span) -> Diagnostic:
-    return error("E410", "the grades do not end with an `else` grade", Label(span, "grades"),
-                 help="add the lowest grade last, e.g. `差 else`")
+    return error(
+        "E410",
+        "the grades do not end with an `else` grade",
+        Label(span, "grades"),
+        help="add the lowest grade last, e.g. `差 else`",
+    )
 
 
 def code_not_nested(code: str, parent: str, span: Span) -> Diagnostic:
-    return warning("W401", f"code `{code}` does not continue its parent's code `{parent}`",
-                   Label(span, f"under `{parent}`"),
-                   help=f"codes usually extend the parent's, e.g. `{parent}.1`")
+    return warning(
+        "W401",
+        f"code `{code}` does not continue its parent's code `{parent}`",
+        Label(span, f"under `{parent}`"),
+        help=f"codes usually extend the parent's, e.g. `{parent}.1`",
+    )
 
 
 def share_above_full(span: Span) -> Diagnostic:
-    return error("E411", "a share of the weight above 100%", Label(span, "above 100%"),
-                 help="write at most `100%` (or `full`)")
+    return error(
+        "E411",
+        "a share of the weight above 100%",
+        Label(span, "above 100%"),
+        help="write at most `100%` (or `full`)",
+    )
 
 
 def duplicate_level(label: str, span: Span, first: Span) -> Diagnostic:
-    return error("E412", f"level `{label}` is listed twice", Label(span, "again here"),
-                 Label(first, "first here"), help="remove one of the two rows")
+    return error(
+        "E412",
+        f"level `{label}` is listed twice",
+        Label(span, "again here"),
+        Label(first, "first here"),
+        help="remove one of the two rows",
+    )
 
 
 def bad_rounding_places(span: Span) -> Diagnostic:
-    return error("E413", "rounding places must be a whole number from 0 to 6",
-                 Label(span, "places"), help="write e.g. `rounding 2 half_up`")
+    return error(
+        "E413",
+        "rounding places must be a whole number from 0 to 6",
+        Label(span, "places"),
+        help="write e.g. `rounding 2 half_up`",
+    )
 
 
 # ----- E5xx graph ----------------------------------------------------------------------------
@@ -237,22 +360,36 @@ def bad_rounding_places(span: Span) -> Diagnostic:
 
 def cycle(names: Sequence[str], spans: Sequence[Span]) -> Diagnostic:
     ring = " → ".join(f"`{n}`" for n in [*names, names[0]])
-    labels = [Label(s, f"`{n}` is defined here") for n, s in zip(names, spans)]
-    return error("E501", f"derived facts depend on each other in a cycle: {ring}", *labels,
-                 help="a derived fact cannot depend on itself; break the cycle")
+    labels = [Label(s, f"`{n}` is defined here") for n, s in zip(names, spans, strict=False)]
+    return error(
+        "E501",
+        f"derived facts depend on each other in a cycle: {ring}",
+        *labels,
+        help="a derived fact cannot depend on itself; break the cycle",
+    )
 
 
 # ----- E6xx evidence and evaluation ----------------------------------------------------------
 
 
 def evidence_unreadable(path: str, reason: str) -> Diagnostic:
-    return Diagnostic("E601", Severity.ERROR, f"cannot read evidence file: {reason}",
-                      path=path, help="check the path; evidence is a YAML file with `facts:`")
+    return Diagnostic(
+        "E601",
+        Severity.ERROR,
+        f"cannot read evidence file: {reason}",
+        path=path,
+        help="check the path; evidence is a YAML file with `facts:`",
+    )
 
 
 def pack_unreadable(path: str, reason: str) -> Diagnostic:
-    return Diagnostic("E100", Severity.ERROR, f"cannot read pack file: {reason}",
-                      path=path, help="check the path of the rule pack (.jx)")
+    return Diagnostic(
+        "E100",
+        Severity.ERROR,
+        f"cannot read pack file: {reason}",
+        path=path,
+        help="check the path of the rule pack (.jx)",
+    )
 
 
 def evidence_shape(message: str, span: Span | None, path: str, help: str) -> Diagnostic:
@@ -260,87 +397,136 @@ def evidence_shape(message: str, span: Span | None, path: str, help: str) -> Dia
     return Diagnostic("E602", Severity.ERROR, message, labels, help, path=path)
 
 
-def evidence_bad_value(name: str, kind: Kind, text: str, span: Span, decl: Span,
-                       why: str) -> Diagnostic:
-    return error("E603", f"fact `{name}` should be {_article(kind)}, not `{text}`",
-                 Label(span, why), Label(decl, f"declared {kind} here"),
-                 help=f"write {_value_examples(kind)}")
+def evidence_bad_value(
+    name: str, kind: Kind, text: str, span: Span, decl: Span, why: str
+) -> Diagnostic:
+    return error(
+        "E603",
+        f"fact `{name}` should be {_article(kind)}, not `{text}`",
+        Label(span, why),
+        Label(decl, f"declared {kind} here"),
+        help=f"write {_value_examples(kind)}",
+    )
 
 
 def _article(kind: Kind) -> str:
-    return {Kind.MONEY: "an amount of money", Kind.NUMBER: "a number", Kind.COUNT: "a count",
-            Kind.PERCENT: "a percentage", Kind.BOOL: "true or false", Kind.TEXT: "a text",
-            Kind.DATE: "a date", Kind.LIST: "a list"}[kind]
+    return {
+        Kind.MONEY: "an amount of money",
+        Kind.NUMBER: "a number",
+        Kind.COUNT: "a count",
+        Kind.PERCENT: "a percentage",
+        Kind.BOOL: "true or false",
+        Kind.TEXT: "a text",
+        Kind.DATE: "a date",
+        Kind.LIST: "a list",
+    }[kind]
 
 
 def _value_examples(kind: Kind) -> str:
-    return {Kind.MONEY: "an amount such as `100000`, `100,000.50` or `10万元`",
-            Kind.NUMBER: "a number such as `12` or `3.5`",
-            Kind.COUNT: "a whole number such as `12`",
-            Kind.PERCENT: "`92%` or `0.92`",
-            Kind.BOOL: "`true`/`false` (or 是/否)",
-            Kind.TEXT: "a text",
-            Kind.DATE: "a date such as `2017-12-31`",
-            Kind.LIST: "a list such as `[]` or `- 一项发现` lines"}[kind]
+    return {
+        Kind.MONEY: "an amount such as `100000`, `100,000.50` or `10万元`",
+        Kind.NUMBER: "a number such as `12` or `3.5`",
+        Kind.COUNT: "a whole number such as `12`",
+        Kind.PERCENT: "`92%` or `0.92`",
+        Kind.BOOL: "`true`/`false` (or 是/否)",
+        Kind.TEXT: "a text",
+        Kind.DATE: "a date such as `2017-12-31`",
+        Kind.LIST: "a list such as `[]` or `- 一项发现` lines",
+    }[kind]
 
 
 def evidence_unknown_fact(name: str, span: Span, known: Iterable[str]) -> Diagnostic:
-    return warning("W601", f"the evidence gives `{name}`, which the pack does not declare",
-                   Label(span, "not a fact of this pack"),
-                   help=_suggest(name, known) or "remove it, or declare it in the pack")
+    return warning(
+        "W601",
+        f"the evidence gives `{name}`, which the pack does not declare",
+        Label(span, "not a fact of this pack"),
+        help=_suggest(name, known) or "remove it, or declare it in the pack",
+    )
 
 
 def evidence_duplicate_fact(name: str, span: Span, first: Span) -> Diagnostic:
-    return error("E604", f"fact `{name}` is given twice", Label(span, "given again here"),
-                 Label(first, "first given here"), help="keep one value")
+    return error(
+        "E604",
+        f"fact `{name}` is given twice",
+        Label(span, "given again here"),
+        Label(first, "first given here"),
+        help="keep one value",
+    )
 
 
-def missing_fact(name: str, needed_by: Sequence[str], uses: Sequence[Span], decl: Span,
-                 evidence_path: str) -> Diagnostic:
+def missing_fact(
+    name: str, needed_by: Sequence[str], uses: Sequence[Span], decl: Span, evidence_path: str
+) -> Diagnostic:
     who = ", ".join(f"`{c}`" for c in needed_by)
     labels = [Label(s, "needs it") for s in uses[:3]] + [Label(decl, "declared here")]
-    return Diagnostic("E605", Severity.ERROR,
-                      f"fact `{name}` is missing from the evidence; indicators {who} need it",
-                      tuple(labels),
-                      help=f"add `{name}: <value>` under `facts:` in {evidence_path}, "
-                           f"or give the fact a `default` in the pack")
+    return Diagnostic(
+        "E605",
+        Severity.ERROR,
+        f"fact `{name}` is missing from the evidence; indicators {who} need it",
+        tuple(labels),
+        help=f"add `{name}: <value>` under `facts:` in {evidence_path}, "
+        f"or give the fact a `default` in the pack",
+    )
 
 
-def division_by_zero(expr_text: str, detail: str, span: Span, needed_by: Sequence[str],
-                     fact_spans: Sequence[Label]) -> Diagnostic:
+def division_by_zero(
+    expr_text: str, detail: str, span: Span, needed_by: Sequence[str], fact_spans: Sequence[Label]
+) -> Diagnostic:
     who = ", ".join(f"`{c}`" for c in needed_by)
-    return Diagnostic("E606", Severity.ERROR,
-                      f"division by zero in `{expr_text}` ({detail}); indicators {who} need it",
-                      (Label(span, "divides by zero"), *fact_spans),
-                      help="check the evidence value, or guard the rule, e.g. "
-                           "`full when 故障总数 == 0 else proportional …`")
+    return Diagnostic(
+        "E606",
+        Severity.ERROR,
+        f"division by zero in `{expr_text}` ({detail}); indicators {who} need it",
+        (Label(span, "divides by zero"), *fact_spans),
+        help="check the evidence value, or guard the rule, e.g. "
+        "`full when 故障总数 == 0 else proportional …`",
+    )
 
 
 def bad_level(detail: str, needed_by: Sequence[str], span: Span) -> Diagnostic:
     who = ", ".join(f"`{c}`" for c in needed_by)
-    return error("E607", f"the evidence gives a level the rule does not know: {detail}",
-                 Label(span, "levels listed here"),
-                 help=f"use one of the listed levels in the evidence for {who}")
+    return error(
+        "E607",
+        f"the evidence gives a level the rule does not know: {detail}",
+        Label(span, "levels listed here"),
+        help=f"use one of the listed levels in the evidence for {who}",
+    )
 
 
 def no_band(detail: str, needed_by: Sequence[str], span: Span) -> Diagnostic:
     who = ", ".join(f"`{c}`" for c in needed_by)
-    return error("E608", f"{detail} in the tiers of {who}", Label(span, "tiers over this"),
-                 help="add a band for this value, or an `else` band")
+    return error(
+        "E608",
+        f"{detail} in the tiers of {who}",
+        Label(span, "tiers over this"),
+        help="add a band for this value, or an `else` band",
+    )
 
 
 def arithmetic_failure(detail: str, needed_by: Sequence[str], span: Span) -> Diagnostic:
     who = ", ".join(f"`{c}`" for c in needed_by)
-    return error("E609", f"the computation failed ({detail}); indicators {who} need it",
-                 Label(span, "here"), help="check the evidence values this expression reads")
+    return error(
+        "E609",
+        f"the computation failed ({detail}); indicators {who} need it",
+        Label(span, "here"),
+        help="check the evidence values this expression reads",
+    )
 
 
 def outside_period(name: str, day: str, period: str, span: Span) -> Diagnostic:
-    return warning("W602", f"fact `{name}` is dated {day}, outside the evaluation period {period}",
-                   Label(span, "dated here"), help="check the date, or the pack's `period`")
+    return warning(
+        "W602",
+        f"fact `{name}` is dated {day}, outside the evaluation period {period}",
+        Label(span, "dated here"),
+        help="check the date, or the pack's `period`",
+    )
 
 
 def encoding_note(path: str, encoding: str) -> Diagnostic:
-    return Diagnostic("W603", Severity.WARNING,
-                      f"the file is not UTF-8; it was read as {encoding}", path=path,
-                      help="save it as UTF-8 to be sure every character is read as written")
+    return Diagnostic(
+        "W603",
+        Severity.WARNING,
+        f"the file is not UTF-8; it was read as {encoding}",
+        path=path,
+        help="save it as UTF-8 to be sure every character is read as written",
+    )

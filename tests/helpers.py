@@ -63,5 +63,10 @@ def score(plan: Plan, evidence_yaml: str, path: str = "evidence.yaml") -> Scored
         raise JixiaoError(diags)
     result = evaluate(plan, evidence)
     places = plan.program.settings.places
-    return Scored(result, {i.code: fixed(i.points, places) if i.points is not None else None
-                           for i in result.indicators})
+    return Scored(
+        result,
+        {
+            i.code: fixed(i.points, places) if i.points is not None else None
+            for i in result.indicators
+        },
+    )

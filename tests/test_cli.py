@@ -36,8 +36,16 @@ def test_check_json_lists_diagnostics(tmp_path: Path) -> None:
     assert '"code": "E201"' in err and '"line": 2' in err
 
 
-@pytest.mark.parametrize("args", [(), ("eval",), ("eval", "only-pack.jx"), ("frobnicate",),
-                                  ("eval", "a", "b", "--format", "pdf")])
+@pytest.mark.parametrize(
+    "args",
+    [
+        (),
+        ("eval",),
+        ("eval", "only-pack.jx"),
+        ("frobnicate",),
+        ("eval", "a", "b", "--format", "pdf"),
+    ],
+)
 def test_usage_errors_exit_2(args: tuple[str, ...]) -> None:
     code, _, err = cli(*args)
     assert code == 2 and "usage:" in err
@@ -70,8 +78,9 @@ def test_binary_pack(tmp_path: Path) -> None:
 def test_evaluation_failure_prints_partial_table_and_exits_1(tmp_path: Path) -> None:
     evidence = tmp_path / "e.yaml"
     text = FOUNDING_EVIDENCE.read_text(encoding="utf-8")
-    evidence.write_text(text.replace("预算金额: {value: 100000,", "预算金额: {value: 0,"),
-                        encoding="utf-8")
+    evidence.write_text(
+        text.replace("预算金额: {value: 100000,", "预算金额: {value: 0,"), encoding="utf-8"
+    )
     code, out, err = cli("eval", str(FOUNDING_PACK), str(evidence))
     assert code == 1 and "E606" in err
     assert "B1.1.2 预算执行率" in out and "—" in out  # scored what it could, no total

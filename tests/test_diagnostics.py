@@ -24,8 +24,11 @@ CASES = sorted(p.stem for p in HERE.glob("*.jx"))
 
 
 def run(stem: str) -> tuple[int, str]:
-    args = ["eval", f"{stem}.jx", f"{stem}.yaml"] if (HERE / f"{stem}.yaml").exists() \
+    args = (
+        ["eval", f"{stem}.jx", f"{stem}.yaml"]
+        if (HERE / f"{stem}.yaml").exists()
         else ["check", f"{stem}.jx"]
+    )
     out, err = io.StringIO(), io.StringIO()
     with redirect_stdout(out), redirect_stderr(err):
         code = main([*args, "--color", "never"])

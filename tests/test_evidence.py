@@ -60,8 +60,10 @@ def test_refuses(kind: Kind, text: str, why: str) -> None:
     assert value is None and why in reason
 
 
-PACK = 'pack "t" { total 2 }\nfact 相符: bool\nfact 问题: list\n' \
-       'indicator A "a" 2 { full when 相符 and count(问题) == 0 }'
+PACK = (
+    'pack "t" { total 2 }\nfact 相符: bool\nfact 问题: list\n'
+    'indicator A "a" 2 { full when 相符 and count(问题) == 0 }'
+)
 
 
 def load(data: bytes):  # type: ignore[no-untyped-def]
@@ -83,25 +85,33 @@ def test_binary_file_is_refused() -> None:
 
 
 def test_list_items_carry_their_provenance() -> None:
-    evidence, _ = load("facts:\n  相符: true\n  问题:\n    - {item: 缺少记录, source: 档案3, severity: 一般}\n"
-                       "    - 另一项\n".encode())
+    evidence, _ = load(
+        "facts:\n  相符: true\n  问题:\n    - {item: 缺少记录, source: 档案3, severity: 一般}\n"
+        "    - 另一项\n".encode()
+    )
     assert evidence is not None
     first, second = evidence.values["问题"]
-    assert (first.text, first.origin.source, first.origin.details) == \
-        ("缺少记录", "档案3", (("severity", "一般"),))
+    assert (first.text, first.origin.source, first.origin.details) == (
+        "缺少记录",
+        "档案3",
+        (("severity", "一般"),),
+    )
     assert second.text == "另一项" and second.origin.span.line == 5
 
 
-@pytest.mark.parametrize(("text", "code"), [
-    ("- a\n- b\n", "E602"),
-    ("project: x\n", "E602"),
-    ("facts: [1, 2]\n", "E602"),
-    ("facts:\n  相符: {source: x}\n", "E602"),
-    ("facts:\n  相符: true\n  相符: false\n", "E604"),
-    ("facts:\n  相符: ~\n", "E603"),
-    ("facts:\n  问题: 一项\n", "E603"),
-    ("facts:\n  相符: !!python/object:os.system x\n", "E603"),
-])
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("- a\n- b\n", "E602"),
+        ("project: x\n", "E602"),
+        ("facts: [1, 2]\n", "E602"),
+        ("facts:\n  相符: {source: x}\n", "E602"),
+        ("facts:\n  相符: true\n  相符: false\n", "E604"),
+        ("facts:\n  相符: ~\n", "E603"),
+        ("facts:\n  问题: 一项\n", "E603"),
+        ("facts:\n  相符: !!python/object:os.system x\n", "E603"),
+    ],
+)
 def test_malformed_evidence(text: str, code: str) -> None:
     evidence, diags = load(text.encode())
     assert evidence is None

@@ -24,18 +24,61 @@ GOLDENS = ROOT / "tests" / "goldens"
 
 # Table 5 of the published report, leaf by leaf, with the subtotals.
 TABLE_5 = {
-    "A": "9.00", "A1": "6.00", "A1.1": "2.00", "A1.2": "2.00", "A1.3": "2.00",
-    "A2": "3.00", "A2.1": "2.00", "A2.2": "1.00",
-    "B": "18.00", "B1": "12.00", "B1.1": "5.00", "B1.1.1": "2.00", "B1.1.2": "3.00",
-    "B1.2": "2.00", "B1.3": "5.00", "B2": "6.00", "B2.1": "4.00", "B2.1.1": "2.00",
-    "B2.1.2": "2.00", "B2.2": "1.00", "B2.3": "1.00",
-    "C": "60.74", "C1": "27.65", "C1.1": "11.00", "C1.2": "10.65", "C1.2.1": "3.00",
-    "C1.2.2": "3.65", "C1.2.3": "4.00", "C1.3": "6.00", "C2": "33.09", "C2.1": "17.09",
-    "C2.1.1": "6.00", "C2.1.2": "5.09", "C2.1.3": "6.00", "C2.2": "6.00", "C2.2.1": "2.00",
-    "C2.2.2": "1.00", "C2.2.3": "2.00", "C2.2.4": "1.00", "C2.3": "10.00", "C2.3.1": "10.00",
+    "A": "9.00",
+    "A1": "6.00",
+    "A1.1": "2.00",
+    "A1.2": "2.00",
+    "A1.3": "2.00",
+    "A2": "3.00",
+    "A2.1": "2.00",
+    "A2.2": "1.00",
+    "B": "18.00",
+    "B1": "12.00",
+    "B1.1": "5.00",
+    "B1.1.1": "2.00",
+    "B1.1.2": "3.00",
+    "B1.2": "2.00",
+    "B1.3": "5.00",
+    "B2": "6.00",
+    "B2.1": "4.00",
+    "B2.1.1": "2.00",
+    "B2.1.2": "2.00",
+    "B2.2": "1.00",
+    "B2.3": "1.00",
+    "C": "60.74",
+    "C1": "27.65",
+    "C1.1": "11.00",
+    "C1.2": "10.65",
+    "C1.2.1": "3.00",
+    "C1.2.2": "3.65",
+    "C1.2.3": "4.00",
+    "C1.3": "6.00",
+    "C2": "33.09",
+    "C2.1": "17.09",
+    "C2.1.1": "6.00",
+    "C2.1.2": "5.09",
+    "C2.1.3": "6.00",
+    "C2.2": "6.00",
+    "C2.2.1": "2.00",
+    "C2.2.2": "1.00",
+    "C2.2.3": "2.00",
+    "C2.2.4": "1.00",
+    "C2.3": "10.00",
+    "C2.3.1": "10.00",
 }
-WITH_DEDUCTIONS = ["A2.2", "B1.1.1", "B2.1.1", "B2.1.2", "B2.2", "B2.3", "C1.2.1", "C1.2.2",
-                   "C2.1.2", "C2.2.2", "C2.2.4"]
+WITH_DEDUCTIONS = [
+    "A2.2",
+    "B1.1.1",
+    "B2.1.1",
+    "B2.1.2",
+    "B2.2",
+    "B2.3",
+    "C1.2.1",
+    "C1.2.2",
+    "C2.1.2",
+    "C2.2.2",
+    "C2.2.4",
+]
 
 
 def cli(*args: str) -> tuple[int, str, str]:
@@ -79,28 +122,37 @@ def test_every_ledger_reconciles(plan) -> None:  # type: ignore[no-untyped-def]
         if ind.is_leaf:
             assert sum((ln.points for ln in ind.lines), Decimal(0)) == ind.points
         else:
-            assert sum((by_code[c].points for c in by_code if by_code[c].parent == ind.code),
-                       Decimal(0)) == ind.points
+            assert (
+                sum(
+                    (by_code[c].points for c in by_code if by_code[c].parent == ind.code),
+                    Decimal(0),
+                )
+                == ind.points
+            )
 
 
-@pytest.mark.parametrize(("changes", "expected", "total"), [
-    ({"实际支出": 90000}, {"B1.1.2": "2.70"}, "87.44"),
-    ({"实际支出": 110000}, {"B1.1.2": "3.00"}, "87.74"),
-    ({"重复故障次数": 3}, {"C1.2.1": "1.00"}, "85.74"),
-    ({"重复故障次数": 7}, {"C1.2.1": "0.00"}, "84.74"),
-    ({"满意样本数": 18}, {"C2.3.1": "9.21"}, "86.95"),
-    ({"满意样本数": 20}, {"C2.3.1": "10.00"}, "87.74"),
-    ({"设备运行正常率": "95%"}, {"C2.2.4": "2.00"}, "88.74"),
-    ({"设备运行正常率": "90%"}, {"C2.2.4": "1.00"}, "87.74"),
-    ({"设备运行正常率": "0.899"}, {"C2.2.4": "0.00"}, "86.74"),
-    ({"未量化绩效指标": []}, {"A2.2": "2.00"}, "88.74"),
-    ({"故障总数": 0, "及时修复故障数": 0}, {"C1.2.2": "4.00"}, "88.09"),
-    ({"存在截留挤占挪用": True}, {"B1.3": "0.00"}, "82.74"),
-    ({"违规使用资金": ["差旅费超标"]}, {"B1.3": "4.00"}, "86.74"),
-    ({"使用效果肯定回答数": 46}, {"C2.1.2": "6.00"}, "88.65"),
-    ({"顺利召开会议次数": 5}, {"C2.1.3": "5.00"}, "86.74"),
-    ({"按时完成任务数": 17}, {"C1.3": "5.67"}, "87.41"),
-], ids=lambda v: str(v) if not isinstance(v, dict) else ",".join(f"{k}={w}" for k, w in v.items()))
+@pytest.mark.parametrize(
+    ("changes", "expected", "total"),
+    [
+        ({"实际支出": 90000}, {"B1.1.2": "2.70"}, "87.44"),
+        ({"实际支出": 110000}, {"B1.1.2": "3.00"}, "87.74"),
+        ({"重复故障次数": 3}, {"C1.2.1": "1.00"}, "85.74"),
+        ({"重复故障次数": 7}, {"C1.2.1": "0.00"}, "84.74"),
+        ({"满意样本数": 18}, {"C2.3.1": "9.21"}, "86.95"),
+        ({"满意样本数": 20}, {"C2.3.1": "10.00"}, "87.74"),
+        ({"设备运行正常率": "95%"}, {"C2.2.4": "2.00"}, "88.74"),
+        ({"设备运行正常率": "90%"}, {"C2.2.4": "1.00"}, "87.74"),
+        ({"设备运行正常率": "0.899"}, {"C2.2.4": "0.00"}, "86.74"),
+        ({"未量化绩效指标": []}, {"A2.2": "2.00"}, "88.74"),
+        ({"故障总数": 0, "及时修复故障数": 0}, {"C1.2.2": "4.00"}, "88.09"),
+        ({"存在截留挤占挪用": True}, {"B1.3": "0.00"}, "82.74"),
+        ({"违规使用资金": ["差旅费超标"]}, {"B1.3": "4.00"}, "86.74"),
+        ({"使用效果肯定回答数": 46}, {"C2.1.2": "6.00"}, "88.65"),
+        ({"顺利召开会议次数": 5}, {"C2.1.3": "5.00"}, "86.74"),
+        ({"按时完成任务数": 17}, {"C1.3": "5.67"}, "87.41"),
+    ],
+    ids=lambda v: str(v) if not isinstance(v, dict) else ",".join(f"{k}={w}" for k, w in v.items()),
+)
 def test_altered_evidence_follows_the_standards(plan, changes, expected, total) -> None:  # type: ignore[no-untyped-def]
     scored = score(plan, evidence_with(**changes))
     for code, points in expected.items():
@@ -118,8 +170,9 @@ def test_grade_follows_total(plan) -> None:  # type: ignore[no-untyped-def]
 
 def test_cli_table_golden(update_goldens: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
-    code, out, err = cli("eval", "rules/video-conference-2017.jx",
-                         "evidence/video-conference-2017.yaml")
+    code, out, err = cli(
+        "eval", "rules/video-conference-2017.jx", "evidence/video-conference-2017.yaml"
+    )
     assert code == 0, err
     check_golden(GOLDENS / "founding.table.txt", out, update_goldens)
     check_golden(GOLDENS / "founding.stderr.txt", err, update_goldens)
@@ -127,8 +180,13 @@ def test_cli_table_golden(update_goldens: bool, monkeypatch: pytest.MonkeyPatch)
 
 def test_cli_json_golden(update_goldens: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
-    code, out, _ = cli("eval", "rules/video-conference-2017.jx",
-                       "evidence/video-conference-2017.yaml", "--format", "json")
+    code, out, _ = cli(
+        "eval",
+        "rules/video-conference-2017.jx",
+        "evidence/video-conference-2017.yaml",
+        "--format",
+        "json",
+    )
     assert code == 0
     doc = json.loads(out)
     assert doc["total"] == "87.74" and doc["grade"] == "良"
@@ -140,16 +198,26 @@ def test_cli_json_golden(update_goldens: bool, monkeypatch: pytest.MonkeyPatch) 
 
 def test_cli_markdown_golden(update_goldens: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
-    code, out, _ = cli("eval", "rules/video-conference-2017.jx",
-                       "evidence/video-conference-2017.yaml", "--format", "markdown")
+    code, out, _ = cli(
+        "eval",
+        "rules/video-conference-2017.jx",
+        "evidence/video-conference-2017.yaml",
+        "--format",
+        "markdown",
+    )
     assert code == 0
     check_golden(GOLDENS / "founding.md", out, update_goldens)
 
 
 def test_output_is_byte_identical_across_runs(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
-    args = ("eval", "rules/video-conference-2017.jx", "evidence/video-conference-2017.yaml",
-            "--format", "json")
+    args = (
+        "eval",
+        "rules/video-conference-2017.jx",
+        "evidence/video-conference-2017.yaml",
+        "--format",
+        "json",
+    )
     assert cli(*args) == cli(*args)
 
 

@@ -23,20 +23,30 @@ FORMS = [
     ("proportional (甲 + 乙) / (丙 + 丁)", "proportional (甲 + 乙) / (丙 + 丁)"),
     ("proportional 甲 × 乙 ÷ 丙", "proportional 甲 * 乙 / 丙"),
     ("reverse 成本 target 100 linear", "reverse 成本 target 100 linear"),
-    ("tiers 率 { >= 95%: full; [90%, 95%): 1; < 90%: 0 }",
-     "tiers 率 { >= 95%: full; [90%, 95%): 1; < 90%: 0 }"),
-    ("tiers 率 { > 95%: full; (90%, 95%]: 50%; else: 0 }",
-     "tiers 率 { > 95%: full; (90%, 95%]: 50%; else: 0 }"),
-    ("tiers 率 ｛ >= 95%：full；else：0 ｝".replace("｛", "{").replace("｝", "}"),
-     "tiers 率 { >= 95%: full; else: 0 }"),
-    ('levels 程度 { "健全": full; "基本健全": 60%; "不健全": 0 }',
-     'levels 程度 { "健全": full; "基本健全": 60%; "不健全": 0 }'),
+    (
+        "tiers 率 { >= 95%: full; [90%, 95%): 1; < 90%: 0 }",
+        "tiers 率 { >= 95%: full; [90%, 95%): 1; < 90%: 0 }",
+    ),
+    (
+        "tiers 率 { > 95%: full; (90%, 95%]: 50%; else: 0 }",
+        "tiers 率 { > 95%: full; (90%, 95%]: 50%; else: 0 }",
+    ),
+    (
+        "tiers 率 ｛ >= 95%：full；else：0 ｝".replace("｛", "{").replace("｝", "}"),
+        "tiers 率 { >= 95%: full; else: 0 }",
+    ),
+    (
+        'levels 程度 { "健全": full; "基本健全": 60%; "不健全": 0 }',
+        'levels 程度 { "健全": full; "基本健全": 60%; "不健全": 0 }',
+    ),
     ('deduct 0.5 per 缺失项 "缺少：{item}"', 'deduct 0.5 per 缺失项 "缺少：{item}"'),
     ("deduct 1 when not 有测算 “无明细测算”", 'deduct 1 when not 有测算 "无明细测算"'),
     ('zero when 挪用 or 截留 "本项不得分"', 'zero when 挪用 or 截留 "本项不得分"'),
     ("full when if 甲 > 0 then 乙 >= 1 else true", "full when if 甲 > 0 then 乙 >= 1 else true"),
-    ("full when count(问题) == 0 and not (甲 and 乙)",
-     "full when count(问题) == 0 and not (甲 and 乙)"),
+    (
+        "full when count(问题) == 0 and not (甲 and 乙)",
+        "full when count(问题) == 0 and not (甲 and 乙)",
+    ),
 ]
 
 
@@ -45,8 +55,10 @@ def test_forms(source: str, printed: str) -> None:
     assert rules_of(source) == [printed]
     # the canonical print parses back to the same AST (spans do not count)
     again = parse_text(f'indicator X "x" 10 {{ {printed} }}')
-    assert again.indicators[0].rules == parse_text(
-        f'indicator X "x" 10 {{ {source} }}').indicators[0].rules
+    assert (
+        again.indicators[0].rules
+        == parse_text(f'indicator X "x" 10 {{ {source} }}').indicators[0].rules
+    )
 
 
 def test_spans_point_at_source_text() -> None:
@@ -62,7 +74,9 @@ def test_spans_point_at_source_text() -> None:
 
 def test_layout_and_comments_do_not_change_the_ast() -> None:
     a = parse_text('fact 甲: bool\nindicator A "a" 2 { full when 甲 }')
-    b = parse_text('# 注释\nfact   甲 : bool   // 另一种注释\n\nindicator A "a" 2 {\n  full when 甲;\n}\n')
+    b = parse_text(
+        '# 注释\nfact   甲 : bool   // 另一种注释\n\nindicator A "a" 2 {\n  full when 甲;\n}\n'
+    )
     assert a == b
 
 
@@ -71,14 +85,17 @@ def test_keywords_do_not_swallow_names() -> None:
     assert pack.facts[0].name.text == "fullness"
 
 
-@pytest.mark.parametrize(("source", "code"), [
-    ('indicator A "x" 2 { full when a >= }', "E102"),
-    ('indicator A "x" 2 {', "E103"),
-    ("fact a: bool @", "E101"),
-    ("fact a: date default 2017-02-30", "E104"),
-    ('fact a: bool unit "x" unit "y"', "E105"),
-    ('indicator A "x" 2 { tiers a { != 1: full } }', "E106"),
-])
+@pytest.mark.parametrize(
+    ("source", "code"),
+    [
+        ('indicator A "x" 2 { full when a >= }', "E102"),
+        ('indicator A "x" 2 {', "E103"),
+        ("fact a: bool @", "E101"),
+        ("fact a: date default 2017-02-30", "E104"),
+        ('fact a: bool unit "x" unit "y"', "E105"),
+        ('indicator A "x" 2 { tiers a { != 1: full } }', "E106"),
+    ],
+)
 def test_syntax_errors_are_diagnostics(source: str, code: str) -> None:
     with pytest.raises(JixiaoError) as info:
         parse_text(source)

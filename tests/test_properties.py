@@ -28,13 +28,81 @@ from .helpers import FOUNDING_PACK, compile_text
 
 FOUNDING = compile_text(FOUNDING_PACK.read_text(encoding="utf-8"), "video-conference-2017.jx")
 
-TOKENS = ["pack", "fact", "let", "indicator", "full", "when", "else", "proportional", "reverse",
-          "target", "linear", "tiers", "levels", "deduct", "per", "zero", "warn", "if", "then",
-          "and", "or", "not", "true", "false", "total", "rounding", "grades", "version", "{",
-          "}", "(", ")", "[", "]", ":", ";", ",", "=", "==", ">=", "<", "+", "-", "*", "/",
-          "%", "A1.2", "B", "率", "预算金额", "money", "percent", "bool", "list", "count",
-          '"名称"', '"{item}"', "0", "1", "2.5", "85%", "100%", "2017-12-31", "\n", "：", "（",
-          "≥", "×", "#注释\n", "half_up", "count(", "min(", "优"]
+TOKENS = [
+    "pack",
+    "fact",
+    "let",
+    "indicator",
+    "full",
+    "when",
+    "else",
+    "proportional",
+    "reverse",
+    "target",
+    "linear",
+    "tiers",
+    "levels",
+    "deduct",
+    "per",
+    "zero",
+    "warn",
+    "if",
+    "then",
+    "and",
+    "or",
+    "not",
+    "true",
+    "false",
+    "total",
+    "rounding",
+    "grades",
+    "version",
+    "{",
+    "}",
+    "(",
+    ")",
+    "[",
+    "]",
+    ":",
+    ";",
+    ",",
+    "=",
+    "==",
+    ">=",
+    "<",
+    "+",
+    "-",
+    "*",
+    "/",
+    "%",
+    "A1.2",
+    "B",
+    "率",
+    "预算金额",
+    "money",
+    "percent",
+    "bool",
+    "list",
+    "count",
+    '"名称"',
+    '"{item}"',
+    "0",
+    "1",
+    "2.5",
+    "85%",
+    "100%",
+    "2017-12-31",
+    "\n",
+    "：",
+    "（",
+    "≥",
+    "×",
+    "#注释\n",
+    "half_up",
+    "count(",
+    "min(",
+    "优",
+]
 
 
 @given(st.text(max_size=200))
@@ -59,10 +127,39 @@ def test_evidence_loader_is_total_on_any_bytes(data: bytes) -> None:
     assert evidence is not None or diags
 
 
-@given(st.lists(st.sampled_from(["facts:", "\n", "  ", "预算金额", "满意样本数", ":", " ", "-",
-                                 "[", "]", "{", "}", "value", "0", "92%", "true", "否", "'",
-                                 '"', "&a", "*a", "!!str", "~", ","]),
-                max_size=40).map("".join))
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                "facts:",
+                "\n",
+                "  ",
+                "预算金额",
+                "满意样本数",
+                ":",
+                " ",
+                "-",
+                "[",
+                "]",
+                "{",
+                "}",
+                "value",
+                "0",
+                "92%",
+                "true",
+                "否",
+                "'",
+                '"',
+                "&a",
+                "*a",
+                "!!str",
+                "~",
+                ",",
+            ]
+        ),
+        max_size=40,
+    ).map("".join)
+)
 def test_evidence_loader_is_total_on_yaml_shaped_text(text: str) -> None:
     evidence, diags = load_bytes(text.encode("utf-8"), "soup.yaml", FOUNDING.program)
     assert evidence is not None or diags
@@ -79,7 +176,8 @@ def _value(kind: Kind) -> st.SearchStrategy[str]:
         return st.sampled_from(["true", "false", "是", "否"])
     if kind is Kind.LIST:
         return st.lists(st.sampled_from(["甲", "乙", "丙", "丁"]), max_size=6).map(
-            lambda xs: "[" + ", ".join(xs) + "]")
+            lambda xs: "[" + ", ".join(xs) + "]"
+        )
     return st.just("x")
 
 

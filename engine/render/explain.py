@@ -10,15 +10,15 @@ from __future__ import annotations
 import datetime as dt
 from decimal import ROUND_HALF_UP, Decimal
 
-from jixiao.dsl.formatter import format_expr, format_rule
 from jixiao.dsl import ast
+from jixiao.dsl.formatter import format_expr, format_rule
 
 from ..result import DerivedResult, FactUse, IndicatorResult, Line, LineKind, Provenance, Result
 from ..types import Kind
 
 LANGS = ("zh", "en")
 
-_T = {
+_T: dict[str, dict[object, str]] = {
     "zh": {
         LineKind.BASE: "满分起评 {w} 分",
         LineKind.FULL: "满足条件，得满分 {w} 分",
@@ -36,11 +36,24 @@ _T = {
         LineKind.WARN: "提示：{reason}",
         LineKind.ROUND: "保留 {places} 位小数（{mode}）：{raw} → {rounded}",
         "deduct": "扣分",
-        "yes": "是", "no": "否", "items": "{n} 项", "default": "缺省值",
-        "score_table": "绩效评价得分情况表", "indicator": "指标", "weight": "权重",
-        "points": "得分", "rate": "得分率", "total": "合计", "grade": "评价等级",
-        "losses": "扣分说明", "derived": "派生事实", "lost": "失 {lost} 分",
-        "pack": "规则包", "evidence": "证据", "facts": "依据", "none_lost": "无扣分",
+        "yes": "是",
+        "no": "否",
+        "items": "{n} 项",
+        "default": "缺省值",
+        "score_table": "绩效评价得分情况表",
+        "indicator": "指标",
+        "weight": "权重",
+        "points": "得分",
+        "rate": "得分率",
+        "total": "合计",
+        "grade": "评价等级",
+        "losses": "扣分说明",
+        "derived": "派生事实",
+        "lost": "失 {lost} 分",
+        "pack": "规则包",
+        "evidence": "证据",
+        "facts": "依据",
+        "none_lost": "无扣分",
         "failed": "未能计分",
     },
     "en": {
@@ -51,7 +64,7 @@ _T = {
         LineKind.PROPORTIONAL: "proportional: {w} × {rate} = {raw}",
         LineKind.REVERSE: "reverse indicator: {w} × {target} / {actual} = {raw}",
         LineKind.REVERSE_LINEAR: "reverse indicator (linear decay): actual {actual}, "
-                                 "target {target}, scores {raw}",
+        "target {target}, scores {raw}",
         LineKind.TIER: "band {band}",
         LineKind.LEVEL: "level {level}",
         LineKind.DEDUCT: "{reason}: −{total}{how}",
@@ -61,18 +74,31 @@ _T = {
         LineKind.WARN: "note: {reason}",
         LineKind.ROUND: "rounded to {places} places ({mode}): {raw} → {rounded}",
         "deduct": "deduction",
-        "yes": "true", "no": "false", "items": "{n} items", "default": "default",
-        "score_table": "Score table", "indicator": "Indicator", "weight": "Weight",
-        "points": "Points", "rate": "Rate", "total": "Total", "grade": "Grade",
-        "losses": "Points lost", "derived": "Derived facts", "lost": "lost {lost}",
-        "pack": "pack", "evidence": "evidence", "facts": "facts", "none_lost": "nothing lost",
+        "yes": "true",
+        "no": "false",
+        "items": "{n} items",
+        "default": "default",
+        "score_table": "Score table",
+        "indicator": "Indicator",
+        "weight": "Weight",
+        "points": "Points",
+        "rate": "Rate",
+        "total": "Total",
+        "grade": "Grade",
+        "losses": "Points lost",
+        "derived": "Derived facts",
+        "lost": "lost {lost}",
+        "pack": "pack",
+        "evidence": "evidence",
+        "facts": "facts",
+        "none_lost": "nothing lost",
         "failed": "not scored",
     },
 }
 
 
 def words(lang: str) -> dict[object, str]:
-    return _T[lang]  # type: ignore[return-value]
+    return _T[lang]
 
 
 def plain(value: Decimal) -> str:
@@ -173,8 +199,11 @@ def line_text(line: Line, ind: IndicatorResult, result: Result, lang: str) -> st
     template = _T[lang][line.kind]
     a = line.args
     s = result.settings
-    fields: dict[str, str] = {"w": plain(ind.weight), "p": shown(line.points),
-                              "reason": line.reason or _T[lang]["deduct"]}
+    fields: dict[str, str] = {
+        "w": plain(ind.weight),
+        "p": shown(line.points),
+        "reason": line.reason or _T[lang]["deduct"],
+    }
     match line.kind:
         case LineKind.UNMET:
             fields["cond"] = f"`{line.span.text}`"
@@ -182,22 +211,32 @@ def line_text(line: Line, ind: IndicatorResult, result: Result, lang: str) -> st
             rate = a[1]
             fields.update(w=plain(a[0]), rate=percent(rate), raw=shown(line.points))
         case LineKind.REVERSE | LineKind.REVERSE_LINEAR:
-            fields.update(w=plain(a[0]), actual=shown(a[1]), target=shown(a[2]),
-                          raw=shown(line.points))
+            fields.update(
+                w=plain(a[0]), actual=shown(a[1]), target=shown(a[2]), raw=shown(line.points)
+            )
         case LineKind.TIER:
             fields["band"] = f"`{line.span.text}`"
         case LineKind.LEVEL:
             fields["level"] = f"`{line.span.text}`"
         case LineKind.DEDUCT:
-            how = "" if a[1] == 1 else f"（{shown(a[0])} × {shown(a[1])}）" if lang == "zh" \
+            how = (
+                ""
+                if a[1] == 1
+                else f"（{shown(a[0])} × {shown(a[1])}）"
+                if lang == "zh"
                 else f" ({shown(a[0])} × {shown(a[1])})"
+            )
             fields.update(total=shown(-line.points), how=how)
         case LineKind.CAP:
             fields["w"] = plain(a[0])
         case LineKind.ROUND:
             rounded = a[0] + line.points
-            fields.update(places=str(int(a[1])), mode=s.rounding_name, raw=shown(a[0]),
-                          rounded=fixed(rounded, int(a[1])))
+            fields.update(
+                places=str(int(a[1])),
+                mode=s.rounding_name,
+                raw=shown(a[0]),
+                rounded=fixed(rounded, int(a[1])),
+            )
     return template.format(**fields)
 
 
@@ -208,5 +247,3 @@ def rule_text(rules: tuple[ast.Rule, ...]) -> str:
 def lost_lines(ind: IndicatorResult) -> list[Line]:
     """The lines a reader needs to see why an indicator lost points."""
     return [line for line in ind.lines if line.kind is not LineKind.BASE]
-
-

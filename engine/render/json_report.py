@@ -42,10 +42,14 @@ def document(result: Result, lang: str = "zh") -> dict[str, Any]:
         "grade": result.grade,
         "indicators": [_indicator(i, result, lang) for i in result.indicators],
         "derived": [
-            {"name": d.name, "type": d.kind.value, "value": _value(d.value),
-             "display": value_text(d.kind, d.value, lang) if d.value is not None else None,
-             "derivation": derivation(d, lang),
-             "inputs": [_fact(u, lang) for u in d.reads]}
+            {
+                "name": d.name,
+                "type": d.kind.value,
+                "value": _value(d.value),
+                "display": value_text(d.kind, d.value, lang) if d.value is not None else None,
+                "derivation": derivation(d, lang),
+                "inputs": [_fact(u, lang) for u in d.reads],
+            }
             for d in result.derived
         ],
         "diagnostics": [to_json(d) for d in result.diagnostics],
@@ -64,8 +68,10 @@ def _indicator(ind: IndicatorResult, result: Result, lang: str) -> dict[str, Any
         "score": fixed(ind.points, places) if ind.points is not None else None,
         "rate": percent(ind.points / ind.weight) if ind.points is not None else None,
         "lines": [_line(line, ind, result, lang) for line in ind.lines],
-        "failures": [{"code": f.code, "fact": f.fact, "detail": f.detail,
-                      "location": f.span.location()} for f in ind.failures],
+        "failures": [
+            {"code": f.code, "fact": f.fact, "detail": f.detail, "location": f.span.location()}
+            for f in ind.failures
+        ],
     }
 
 
@@ -77,25 +83,34 @@ def _line(line: Line, ind: IndicatorResult, result: Result, lang: str) -> dict[s
         "text": line_text(line, ind, result, lang),
         "clause": {"location": line.span.location(), "text": line.span.text},
         "arithmetic": [plain(a) for a in line.args],
-        "item": ({"text": line.item.text, **_origin(line.item.origin)}
-                 if line.item is not None else None),
+        "item": (
+            {"text": line.item.text, **_origin(line.item.origin)} if line.item is not None else None
+        ),
         "facts": [_fact(u, lang) for u in line.facts],
     }
 
 
 def _fact(use: FactUse, lang: str) -> dict[str, Any]:
-    return {"name": use.name, "type": use.kind.value, "value": _value(use.value),
-            "display": value_text(use.kind, use.value, lang), **_origin(use.origin)}
+    return {
+        "name": use.name,
+        "type": use.kind.value,
+        "value": _value(use.value),
+        "display": value_text(use.kind, use.value, lang),
+        **_origin(use.origin),
+    }
 
 
 def _origin(origin: Provenance | None) -> dict[str, Any]:
     if origin is None:
         return {"source": None, "location": None}
-    return {"source": origin.source,
-            "location": origin.span.location() if origin.span is not None else
-            ("default" if origin.is_default else None),
-            **({"note": origin.note} if origin.note else {}),
-            **({"details": dict(origin.details)} if origin.details else {})}
+    return {
+        "source": origin.source,
+        "location": origin.span.location()
+        if origin.span is not None
+        else ("default" if origin.is_default else None),
+        **({"note": origin.note} if origin.note else {}),
+        **({"details": dict(origin.details)} if origin.details else {}),
+    }
 
 
 def _value(value: object) -> Any:

@@ -3,8 +3,17 @@
 from __future__ import annotations
 
 from ..result import LineKind, Result
-from .explain import derivation, fixed, line_text, percent, plain, provenance_text, signed, \
-    use_text, words
+from .explain import (
+    derivation,
+    fixed,
+    line_text,
+    percent,
+    plain,
+    provenance_text,
+    signed,
+    use_text,
+    words,
+)
 
 
 def _cell(text: str) -> str:
@@ -22,9 +31,12 @@ def render(result: Result, lang: str = "zh") -> str:
     if s.authority:
         meta.append(s.authority)
     out += [" · ".join(meta) + f" · {w['evidence']} `{result.evidence_path}`", ""]
-    out += [f"## {w['score_table']}", "",
-            f"| {w['indicator']} | {w['weight']} | {w['points']} | {w['rate']} |",
-            "|---|---:|---:|---:|"]
+    out += [
+        f"## {w['score_table']}",
+        "",
+        f"| {w['indicator']} | {w['weight']} | {w['points']} | {w['rate']} |",
+        "|---|---:|---:|---:|",
+    ]
     for ind in result.indicators:
         indent = "&emsp;" * (ind.depth - 1)
         pts = fixed(ind.points, places) if ind.points is not None else "—"
@@ -39,14 +51,17 @@ def render(result: Result, lang: str = "zh") -> str:
     out.append(f"| **{w['total']}** | **{plain(top)}** | **{total}** | **{rate}** |")
     out += ["", f"**{w['grade']}：{result.grade or '—'}**", "", f"## {w['losses']}", ""]
     for ind in result.indicators:
-        if not ind.is_leaf or (ind.points == ind.weight
-                               and not any(l.kind is LineKind.WARN for l in ind.lines)):
+        if not ind.is_leaf or (
+            ind.points == ind.weight and not any(ln.kind is LineKind.WARN for ln in ind.lines)
+        ):
             continue
         if ind.points is None:
             out.append(f"- **{ind.code} {_cell(ind.name)}**：{w['failed']}")
             continue
-        out.append(f"- **{ind.code} {_cell(ind.name)}** {fixed(ind.points, places)} / "
-                   f"{plain(ind.weight)}（{w['lost'].format(lost=fixed(ind.lost, places))}）")
+        out.append(
+            f"- **{ind.code} {_cell(ind.name)}** {fixed(ind.points, places)} / "
+            f"{plain(ind.weight)}（{w['lost'].format(lost=fixed(ind.lost, places))}）"
+        )
         for line in ind.lines:
             if line.kind is LineKind.BASE:
                 continue
