@@ -167,13 +167,29 @@ class Share:
     span: Span = _span()
 
 
-Award = Full | Points | Share
+@dataclass(frozen=True, slots=True)
+class AwardExpr:
+    """An award given by an expression (a parameter, a product): points if it is a number,
+    a share of the weight if it is a percent."""
+
+    expr: Expr
+    span: Span = _span()
+
+
+Award = Full | Points | Share | AwardExpr
 
 
 @dataclass(frozen=True, slots=True)
 class Bound:
-    value: Literal
+    value: Expr
     inclusive: bool
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    lower: Bound
+    upper: Bound
     span: Span = _span()
 
 
@@ -230,10 +246,138 @@ class Levels:
 
 
 @dataclass(frozen=True, slots=True)
+class Forward:
+    """正向: the weight when actual ≥ target, else actual / target × weight."""
+
+    actual: Expr
+    target: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Equal:
+    """等于: as forward; with a zero target, the weight only when actual ≤ 0."""
+
+    actual: Expr
+    target: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class LevelInterval:
+    label: str
+    interval: Interval
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class LevelRange:
+    """A qualitative level whose points the evaluator chooses inside the level's range."""
+
+    subject: Expr
+    score: Expr
+    levels: tuple[LevelInterval, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class CheckItem:
+    award: Award
+    cond: Expr
+    reason: String | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Checklist:
+    base: Award | None
+    items: tuple[CheckItem, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    cond: Expr | None  # None: else
+    then: Base | Award
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Choose:
+    choices: tuple[Choice, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class CallRule:
+    name: str
+    args: tuple[Expr, ...]
+    span: Span = _span()
+    name_span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Distinct:
+    field: String | None  # None: identical item texts count once
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
 class DeductPer:
     amount: Award
     subject: Expr
+    distinct: Distinct | None
+    max: Expr | None
     reason: String | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ByRow:
+    label: str
+    amount: Award
+    max: Expr | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class DeductBy:
+    """Per item, the amount looked up by a field of the item (e.g. its severity)."""
+
+    subject: Expr
+    field: String
+    rows: tuple[ByRow, ...]
+    max: Expr | None
+    reason: String | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class DeductStep:
+    """每相差3%扣1分: `amount` per `step` of `shortfall`, steps counted by `mode`."""
+
+    amount: Award
+    step: Expr
+    shortfall: Expr
+    mode: str  # whole | started | continuous
+    max: Expr | None
+    reason: String | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class DeductJudged:
+    """酌情扣分: the evaluator's judgement, within a declared range."""
+
+    subject: Expr
+    interval: Interval
+    reason: String | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class NaPolicy:
+    policy: Word
     span: Span = _span()
 
 
@@ -259,18 +403,15 @@ class WarnWhen:
     span: Span = _span()
 
 
-Base = FullWhen | Proportional | Reverse | Tiers | Levels
-Rule = (
-    FullWhen
-    | Proportional
-    | Reverse
-    | Tiers
-    | Levels
-    | DeductPer
-    | DeductWhen
-    | ZeroWhen
-    | WarnWhen
+Base = (
+    FullWhen | Proportional | Reverse | Forward | Equal | Tiers | Levels | LevelRange | Checklist
+    | Choose
 )
+Deduction = DeductPer | DeductWhen | DeductBy | DeductStep | DeductJudged
+Rule = Base | Deduction | CallRule | ZeroWhen | WarnWhen | NaPolicy
+BASE_RULES = (FullWhen, Proportional, Reverse, Forward, Equal, Tiers, Levels, LevelRange,
+              Checklist, Choose)
+DEDUCTIONS = (DeductPer, DeductWhen, DeductBy, DeductStep, DeductJudged)
 
 
 # ----- declarations --------------------------------------------------------------------------
@@ -295,6 +436,7 @@ class Grade:
 class Rounding:
     places: Number
     mode: Word | None
+    scope: Word | None  # leaves | total
     span: Span = _span()
 
 
@@ -310,7 +452,7 @@ class Setting:
     """One `key value` line of the pack header; `value` depends on `key`."""
 
     key: str
-    value: String | Number | Rounding | Period | tuple[Grade, ...]
+    value: String | Number | Rounding | Period | Word | tuple[Grade, ...]
     span: Span = _span()
 
 
@@ -340,12 +482,67 @@ class LetDecl:
 
 
 @dataclass(frozen=True, slots=True)
+class ParamDecl:
+    name: Word
+    type: Word
+    default: Literal | None  # None for a function's parameter
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    name: Word
+    params: tuple[ParamDecl, ...]
+    rules: tuple[Rule, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
 class Indicator:
     code: Word
     name: String
     weight: Number
+    scale: Number | None  # `of 100`: children add up to the scale, scaled to the weight
     children: tuple[Indicator, ...]
     rules: tuple[Rule, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class AddPer:
+    amount: Award
+    subject: Expr
+    reason: String | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class AddWhen:
+    amount: Award
+    cond: Expr
+    reason: String | None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Extra:
+    """A bonus (加分) or penalty (减分) outside the weighted tree, capped at `max`."""
+
+    kind: str  # bonus | penalty
+    code: Word
+    name: String
+    max: Number
+    highest: bool  # 同一项按最高分只计入1次
+    rules: tuple[AddPer | AddWhen | DeductPer | DeductWhen, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Veto:
+    cond: Expr
+    action: str  # grade | cap | zero | disqualify
+    target: Word | None  # the grade label, or the indicator code for `zero`
+    reason: String | None
     span: Span = _span()
 
 
@@ -353,6 +550,10 @@ class Indicator:
 class Pack:
     headers: tuple[PackHeader, ...]
     facts: tuple[FactDecl, ...]
+    params: tuple[ParamDecl, ...]
     lets: tuple[LetDecl, ...]
+    functions: tuple[Function, ...]
     indicators: tuple[Indicator, ...]
+    extras: tuple[Extra, ...]
+    vetoes: tuple[Veto, ...]
     span: Span = _span()

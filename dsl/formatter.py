@@ -88,7 +88,25 @@ def format_award(award: ast.Award) -> str:
             return number(value)
         case ast.Share(value):
             return percent(value)
+        case ast.AwardExpr(expr):
+            return _expr(expr, 5, None)
     raise AssertionError(award)  # pragma: no cover
+
+
+def format_interval(interval: ast.Interval) -> str:
+    low, high = interval.lower, interval.upper
+    return (
+        f"{'[' if low.inclusive else '('}{_expr(low.value, 5, None)}, "
+        f"{_expr(high.value, 5, None)}{']' if high.inclusive else ')'}"
+    )
+
+
+def _reason(reason: ast.String | None) -> str:
+    return f" {string(reason.value)}" if reason is not None else ""
+
+
+def _limit(cap: ast.Expr | None) -> str:
+    return f" max {_expr(cap, 5, None)}" if cap is not None else ""
 
 
 def format_band(band: ast.Band) -> str:
@@ -97,16 +115,13 @@ def format_band(band: ast.Band) -> str:
     if low is None and high is None:
         return f"else: {award}"
     if low is not None and high is None:
-        return f"{'>=' if low.inclusive else '>'} {format_expr(low.value)}: {award}"
+        return f"{'>=' if low.inclusive else '>'} {_expr(low.value, 5, None)}: {award}"
     if low is None and high is not None:
-        return f"{'<=' if high.inclusive else '<'} {format_expr(high.value)}: {award}"
+        return f"{'<=' if high.inclusive else '<'} {_expr(high.value, 5, None)}: {award}"
     assert low is not None and high is not None
     if low.inclusive and high.inclusive and low.value == high.value:
-        return f"== {format_expr(low.value)}: {award}"
-    return (
-        f"{'[' if low.inclusive else '('}{format_expr(low.value)}, "
-        f"{format_expr(high.value)}{']' if high.inclusive else ')'}: {award}"
-    )
+        return f"== {_expr(low.value, 5, None)}: {award}"
+    return f"{format_interval(ast.Interval(low, high, band.span))}: {award}"
 
 
 def format_rule(rule: ast.Rule | ast.Award) -> str:
@@ -133,9 +148,51 @@ def format_rule(rule: ast.Rule | ast.Award) -> str:
                 + "; ".join(f"{string(lv.label)}: {format_award(lv.award)}" for lv in levels)
                 + " }"
             )
-        case ast.DeductPer(amount, subject, reason):
+        case ast.Forward(actual, target):
+            return f"forward {format_expr(actual)} target {format_expr(target)}"
+        case ast.Equal(actual, target):
+            return f"equal {format_expr(actual)} target {format_expr(target)}"
+        case ast.LevelRange(subject, score, levels):
+            rows = "; ".join(f"{string(lv.label)}: {format_interval(lv.interval)}"
+                             for lv in levels)
+            return f"levels {format_expr(subject)} score {format_expr(score)} {{ {rows} }}"
+        case ast.Checklist(base, items):
+            parts = [f"base {format_award(base)}"] if base is not None else []
+            parts += [f"{format_award(i.award)}: {format_expr(i.cond)}{_reason(i.reason)}"
+                      for i in items]
+            return "checklist { " + "; ".join(parts) + " }"
+        case ast.Choose(choices):
+            parts = [
+                (f"when {format_expr(c.cond)}" if c.cond is not None else "else")
+                + f": {format_rule(c.then)}"
+                for c in choices
+            ]
+            return "choose { " + "; ".join(parts) + " }"
+        case ast.CallRule(name, args):
+            return f"{name}(" + ", ".join(format_expr(a) for a in args) + ")"
+        case ast.DeductPer(amount, subject, distinct, cap, reason):
             text = f"deduct {format_award(amount)} per {format_expr(subject)}"
-            return text + (f" {string(reason.value)}" if reason else "")
+            if distinct is not None:
+                text += " distinct" + (f" by {string(distinct.field.value)}"
+                                       if distinct.field else "")
+            return text + _limit(cap) + _reason(reason)
+        case ast.DeductBy(subject, field, rows, cap, reason):
+            body = "; ".join(f"{string(r.label)}: {format_award(r.amount)}{_limit(r.max)}"
+                             for r in rows)
+            return (f"deduct per {format_expr(subject)} by {string(field.value)} {{ {body} }}"
+                    + _limit(cap) + _reason(reason))
+        case ast.DeductStep(amount, step, shortfall, mode, cap, reason):
+            return (f"deduct {format_award(amount)} per {_expr(step, 5, None)} of "
+                    f"{format_expr(shortfall)} {mode}" + _limit(cap) + _reason(reason))
+        case ast.DeductJudged(subject, interval, reason):
+            return f"deduct {format_expr(subject)} within {format_interval(interval)}" + _reason(
+                reason)
+        case ast.AddPer(amount, subject, reason):
+            return f"add {format_award(amount)} per {format_expr(subject)}" + _reason(reason)
+        case ast.AddWhen(amount, cond, reason):
+            return f"add {format_award(amount)} when {format_expr(cond)}" + _reason(reason)
+        case ast.NaPolicy(policy):
+            return f"na {policy.text}"
         case ast.DeductWhen(amount, cond, reason):
             text = f"deduct {format_award(amount)} when {format_expr(cond)}"
             return text + (f" {string(reason.value)}" if reason else "")

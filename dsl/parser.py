@@ -118,8 +118,12 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Pack(
             headers=tuple(i for i in items if isinstance(i, ast.PackHeader)),
             facts=tuple(i for i in items if isinstance(i, ast.FactDecl)),
+            params=tuple(i for i in items if isinstance(i, ast.ParamDecl)),
             lets=tuple(i for i in items if isinstance(i, ast.LetDecl)),
+            functions=tuple(i for i in items if isinstance(i, ast.Function)),
             indicators=tuple(i for i in items if isinstance(i, ast.Indicator)),
+            extras=tuple(i for i in items if isinstance(i, ast.Extra)),
+            vetoes=tuple(i for i in items if isinstance(i, ast.Veto)),
             span=Span(self.source, 0, len(self.source.text)),
         )
 
@@ -135,11 +139,78 @@ class _ToAst(Transformer[Token, Any]):
     def total(self, meta: Any, value: Token) -> ast.Setting:
         return ast.Setting("total", self._number(value), self._span(meta))
 
-    def rounding(self, meta: Any, places: Token, mode: Token | None) -> ast.Setting:
+    def rounding(
+        self, meta: Any, places: Token, mode: Token | None, scope: Token | None
+    ) -> ast.Setting:
         node = ast.Rounding(
-            self._number(places), self._word(mode) if mode else None, self._span(meta)
+            self._number(places),
+            self._word(mode) if mode else None,
+            self._word(scope) if scope else None,
+            self._span(meta),
         )
         return ast.Setting("rounding", node, self._span(meta))
+
+    def not_applicable(self, meta: Any, word: Token) -> ast.Setting:
+        return ast.Setting("not_applicable", self._word(word), self._span(meta))
+
+    def overflow(self, meta: Any, word: Token) -> ast.Setting:
+        return ast.Setting("overflow", self._word(word), self._span(meta))
+
+    def param(self, meta: Any, name: Token, type_: Token, default: ast.Literal) -> ast.ParamDecl:
+        return ast.ParamDecl(self._word(name), self._word(type_), default, self._span(meta))
+
+    def param_decl(self, meta: Any, name: Token, type_: Token) -> ast.ParamDecl:
+        return ast.ParamDecl(self._word(name), self._word(type_), None, self._span(meta))
+
+    def function(self, meta: Any, name: Token, *rest: Any) -> ast.Function:
+        params = tuple(r for r in rest if isinstance(r, ast.ParamDecl))
+        rules = tuple(r for r in rest if r is not None and not isinstance(r, ast.ParamDecl))
+        return ast.Function(self._word(name), params, rules, self._span(meta))
+
+    def bonus(
+        self, meta: Any, code: Token, name: Token, cap: Token, highest: Token | None, *rules: Any
+    ) -> ast.Extra:
+        return ast.Extra(
+            "bonus", self._word(code), self._string(name), self._number(cap),
+            highest is not None, rules, self._span(meta),
+        )
+
+    def penalty(self, meta: Any, code: Token, name: Token, cap: Token, *rules: Any) -> ast.Extra:
+        return ast.Extra(
+            "penalty", self._word(code), self._string(name), self._number(cap), False, rules,
+            self._span(meta),
+        )
+
+    def add_per(
+        self, meta: Any, amount: ast.Award, subject: ast.Expr, reason: Token | None
+    ) -> ast.AddPer:
+        return ast.AddPer(amount, subject, self._opt_string(reason), self._span(meta))
+
+    def add_when(
+        self, meta: Any, amount: ast.Award, cond: ast.Expr, reason: Token | None
+    ) -> ast.AddWhen:
+        return ast.AddWhen(amount, cond, self._opt_string(reason), self._span(meta))
+
+    def veto(
+        self, meta: Any, cond: ast.Expr, action: tuple[str, ast.Word | None], reason: Token | None
+    ) -> ast.Veto:
+        kind, target = action
+        return ast.Veto(cond, kind, target, self._opt_string(reason), self._span(meta))
+
+    def veto_grade(self, meta: Any, label: Token) -> tuple[str, ast.Word | None]:
+        return ("grade", self._label(label))
+
+    def veto_cap(self, meta: Any, label: Token) -> tuple[str, ast.Word | None]:
+        return ("cap", self._label(label))
+
+    def veto_zero(self, meta: Any, code: Token) -> tuple[str, ast.Word | None]:
+        return ("zero", self._word(code))
+
+    def veto_disqualify(self, meta: Any) -> tuple[str, ast.Word | None]:
+        return ("disqualify", None)
+
+    def _opt_string(self, token: Token | None) -> ast.String | None:
+        return self._string(token) if token is not None else None
 
     def grades(self, meta: Any, *grades: ast.Grade) -> ast.Setting:
         return ast.Setting("grades", tuple(grades), self._span(meta))
@@ -200,7 +271,7 @@ class _ToAst(Transformer[Token, Any]):
         )
 
     def indicator(
-        self, meta: Any, code: Token, name: Token, weight: Token, *body: Any
+        self, meta: Any, code: Token, name: Token, weight: Token, scale: Token | None, *body: Any
     ) -> ast.Indicator:
         children = tuple(b for b in body if isinstance(b, ast.Indicator))
         rules = tuple(b for b in body if not isinstance(b, ast.Indicator))
@@ -208,6 +279,7 @@ class _ToAst(Transformer[Token, Any]):
             self._word(code),
             self._string(name),
             self._number(weight),
+            self._number(scale) if scale is not None else None,
             children,
             rules,
             self._span(meta),
@@ -228,7 +300,7 @@ class _ToAst(Transformer[Token, Any]):
     def tiers(self, meta: Any, subject: ast.Expr, *bands: ast.Band) -> ast.Tiers:
         return ast.Tiers(subject, bands, self._span(meta))
 
-    def band_cmp(self, meta: Any, op: Token, value: ast.Literal, award: ast.Award) -> ast.Band:
+    def band_cmp(self, meta: Any, op: Token, value: ast.Expr, award: ast.Award) -> ast.Band:
         o = _op(op)
         span = self._span(meta)
         if o in (">=", ">"):
@@ -263,6 +335,102 @@ class _ToAst(Transformer[Token, Any]):
     def band_else(self, meta: Any, award: ast.Award) -> ast.Band:
         return ast.Band(None, None, award, self._span(meta))
 
+    def forward(self, meta: Any, actual: ast.Expr, target: ast.Expr) -> ast.Forward:
+        return ast.Forward(actual, target, self._span(meta))
+
+    def equal(self, meta: Any, actual: ast.Expr, target: ast.Expr) -> ast.Equal:
+        return ast.Equal(actual, target, self._span(meta))
+
+    def interval(self, meta: Any, *parts: Any) -> ast.Interval:
+        tokens = [p for p in parts if isinstance(p, Token)]
+        lower, upper = [p for p in parts if not isinstance(p, Token)]
+        span = self._span(meta)
+        lower_closed = isinstance(parts[0], Token) and parts[0].type == "LBRACKET"
+        upper_closed = any(t.type == "RBRACKET" for t in tokens)
+        return ast.Interval(
+            ast.Bound(lower, lower_closed, span), ast.Bound(upper, upper_closed, span), span
+        )
+
+    def level_range(
+        self, meta: Any, subject: ast.Expr, score: ast.Expr, *levels: ast.LevelInterval
+    ) -> ast.LevelRange:
+        return ast.LevelRange(subject, score, levels, self._span(meta))
+
+    def level_interval(self, meta: Any, label: Token, interval: ast.Interval) -> ast.LevelInterval:
+        return ast.LevelInterval(self._string(label).value, interval, self._span(meta))
+
+    def checklist(self, meta: Any, *items: Any) -> ast.Checklist:
+        bases = [i for i in items if not isinstance(i, ast.CheckItem)]
+        if len(bases) > 1:
+            raise JixiaoError(
+                [error("E107", "a checklist has one `base`", Label(bases[1].span, "second base"),
+                       help="add the base shares together")]
+            )
+        checks = tuple(i for i in items if isinstance(i, ast.CheckItem))
+        return ast.Checklist(bases[0] if bases else None, checks, self._span(meta))
+
+    def check_base(self, meta: Any, award: ast.Award) -> ast.Award:
+        return award
+
+    def check_item(
+        self, meta: Any, award: ast.Award, cond: ast.Expr, reason: Token | None
+    ) -> ast.CheckItem:
+        return ast.CheckItem(award, cond, self._opt_string(reason), self._span(meta))
+
+    def choose(self, meta: Any, *choices: ast.Choice) -> ast.Choose:
+        for i, choice in enumerate(choices):
+            if choice.cond is None and i != len(choices) - 1:
+                raise JixiaoError(
+                    [error("E108", "`else` must be the last branch of `choose`",
+                           Label(choice.span, "not last"),
+                           help="move the `else` branch to the end")]
+                )
+        return ast.Choose(choices, self._span(meta))
+
+    def choice_when(self, meta: Any, cond: ast.Expr, then: Any) -> ast.Choice:
+        return ast.Choice(cond, then, self._span(meta))
+
+    def choice_else(self, meta: Any, then: Any) -> ast.Choice:
+        return ast.Choice(None, then, self._span(meta))
+
+    def call_rule(self, meta: Any, name: Token, *args: ast.Expr | None) -> ast.CallRule:
+        actual = tuple(a for a in args if a is not None)
+        return ast.CallRule(str(name), actual, self._span(meta), self._tok(name))
+
+    def distinct(self, meta: Any, field: Token | None) -> ast.Distinct:
+        return ast.Distinct(self._opt_string(field), self._span(meta))
+
+    def limit(self, meta: Any, value: ast.Expr) -> ast.Expr:
+        return value
+
+    def deduct_by(
+        self, meta: Any, subject: ast.Expr, field: Token, *rest: Any
+    ) -> ast.DeductBy:
+        *rows, cap, reason = rest
+        return ast.DeductBy(
+            subject, self._string(field), tuple(rows), cap, self._opt_string(reason),
+            self._span(meta),
+        )
+
+    def by_row(self, meta: Any, label: Token, amount: ast.Award, cap: ast.Expr | None) -> ast.ByRow:
+        return ast.ByRow(self._string(label).value, amount, cap, self._span(meta))
+
+    def deduct_step(
+        self, meta: Any, amount: ast.Award, step: ast.Expr, shortfall: ast.Expr, mode: Token,
+        cap: ast.Expr | None, reason: Token | None,
+    ) -> ast.DeductStep:
+        return ast.DeductStep(
+            amount, step, shortfall, str(mode), cap, self._opt_string(reason), self._span(meta)
+        )
+
+    def deduct_judged(
+        self, meta: Any, subject: ast.Expr, interval: ast.Interval, reason: Token | None
+    ) -> ast.DeductJudged:
+        return ast.DeductJudged(subject, interval, self._opt_string(reason), self._span(meta))
+
+    def na(self, meta: Any, word: Token) -> ast.NaPolicy:
+        return ast.NaPolicy(self._word(word), self._span(meta))
+
     def levels(self, meta: Any, subject: ast.Expr, *levels: ast.Level) -> ast.Levels:
         return ast.Levels(subject, levels, self._span(meta))
 
@@ -270,10 +438,11 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Level(self._string(label).value, award, self._span(meta))
 
     def deduct_per(
-        self, meta: Any, amount: ast.Award, subject: ast.Expr, reason: Token | None
+        self, meta: Any, amount: ast.Award, subject: ast.Expr, distinct: ast.Distinct | None,
+        cap: ast.Expr | None, reason: Token | None,
     ) -> ast.DeductPer:
         return ast.DeductPer(
-            amount, subject, self._string(reason) if reason else None, self._span(meta)
+            amount, subject, distinct, cap, self._opt_string(reason), self._span(meta)
         )
 
     def deduct_when(
@@ -292,11 +461,14 @@ class _ToAst(Transformer[Token, Any]):
     def award_full(self, meta: Any) -> ast.Full:
         return ast.Full(self._span(meta))
 
-    def award_points(self, meta: Any, value: Token) -> ast.Points:
-        return ast.Points(_decimal(value), self._span(meta))
-
-    def award_share(self, meta: Any, value: Token) -> ast.Share:
-        return ast.Share(_decimal(value) / 100, self._span(meta))
+    def award_expr(self, meta: Any, expr: ast.Expr) -> ast.Award:
+        # A literal number is points and a literal percent a share of the weight; anything
+        # else (a parameter, a product) is decided by its type in the checker.
+        if isinstance(expr, ast.Number):
+            return ast.Points(expr.value, expr.span)
+        if isinstance(expr, ast.Percent):
+            return ast.Share(expr.value, expr.span)
+        return ast.AwardExpr(expr, self._span(meta))
 
     # --- expressions
     def if_expr(self, meta: Any, cond: ast.Expr, then: ast.Expr, other: ast.Expr) -> ast.If:

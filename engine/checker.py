@@ -10,7 +10,7 @@ author fixing a pack wants the whole list in one run. Cycles between derived fac
 from __future__ import annotations
 
 import decimal
-from collections.abc import Iterator
+from collections.abc import Iterable
 from decimal import Decimal
 
 from jixiao.dsl import ast
@@ -18,7 +18,10 @@ from jixiao.dsl.diagnostics import Diagnostic, has_errors
 from jixiao.dsl.source import Source, Span
 
 from . import messages as msg
-from .ir import Derived, Fact, GradeBand, Indicator, Program, Settings
+from .check_rules import RuleChecker
+from .expand import expand_calls
+from .walk import names_in, reads_of
+from .ir import Derived, Extra, Fact, GradeBand, Indicator, Program, Settings
 from .types import (
     DIMENSIONLESS,
     KIND_NAMES,
@@ -39,7 +42,10 @@ ROUNDING_MODES = {
     "truncate": decimal.ROUND_DOWN,
     "up": decimal.ROUND_UP,
 }
-FUNCTIONS = ("count", "min", "max", "abs")
+FUNCTIONS = ("count", "min", "max", "abs", "days", "workdays")
+NA_POLICIES = ("full", "exclude", "zero")
+ROUNDING_SCOPES = {"leaves": "leaves", "leaf": "leaves", "total": "total"}
+OVERFLOW = ("cap", "allow")
 NATIONAL_GRADES: tuple[GradeBand, ...] = (
     GradeBand("优", Decimal(90)),
     GradeBand("良", Decimal(80)),
@@ -48,56 +54,12 @@ NATIONAL_GRADES: tuple[GradeBand, ...] = (
 )
 
 
-def names_in(expr: ast.Expr) -> Iterator[ast.Name]:
-    """Every name an expression reads, in source order (duplicates included)."""
-    match expr:
-        case ast.Name():
-            yield expr
-        case ast.Neg(operand) | ast.Not(operand):
-            yield from names_in(operand)
-        case ast.Arith(_, left, right) | ast.Compare(_, left, right) | ast.Logic(_, left, right):
-            yield from names_in(left)
-            yield from names_in(right)
-        case ast.Call(_, args):
-            for arg in args:
-                yield from names_in(arg)
-        case ast.If(cond, then, otherwise):
-            yield from names_in(cond)
-            yield from names_in(then)
-            yield from names_in(otherwise)
-        case _:
-            return
-
-
-def rule_exprs(rule: ast.Rule | ast.Award | None) -> Iterator[ast.Expr]:
-    """The expressions a rule evaluates, including those of an `else` branch."""
-    match rule:
-        case ast.FullWhen(cond, otherwise):
-            yield cond
-            yield from rule_exprs(otherwise)
-        case ast.Proportional(rate):
-            yield rate
-        case ast.Reverse(actual, target):
-            yield actual
-            yield target
-        case ast.Tiers(subject) | ast.Levels(subject) | ast.DeductPer(_, subject):
-            yield subject
-        case ast.DeductWhen(_, cond) | ast.ZeroWhen(cond) | ast.WarnWhen(cond):
-            yield cond
-        case _:
-            return
-
-
-def _unique(names: Iterator[ast.Name]) -> tuple[str, ...]:
-    return tuple(dict.fromkeys(n.name for n in names))
-
-
 def check(pack: ast.Pack, source: Source) -> tuple[Program | None, list[Diagnostic]]:
     """Check a parsed pack. Returns the program (None when there are errors) and diagnostics."""
     return _Checker(pack, source).run()
 
 
-class _Checker:
+class _Checker(RuleChecker):
     def __init__(self, pack: ast.Pack, source: Source) -> None:
         self.pack = pack
         self.source = source
@@ -108,16 +70,30 @@ class _Checker:
         self.let_kinds: dict[str, Kind] = {}
         self.in_progress: set[str] = set()
         self.poisoned: set[str] = set()
+        self.expr_kinds: dict[int, Kind] = {}
 
     def run(self) -> tuple[Program | None, list[Diagnostic]]:
-        settings = self.check_header()
+        self.settings = settings = self.check_header()
         facts = self.check_facts()
         derived = self.check_lets()
+        self.functions = self.check_functions()
         indicators, roots = self.check_tree(settings)
-        self.check_unused(facts, derived, indicators)
+        extras = self.check_extras({i.code for i in indicators})
+        self.check_vetoes(settings, {i.code for i in indicators})
+        self.check_unused(facts, derived, indicators, extras)
         if has_errors(self.diags):
             return None, self.diags
-        program = Program(self.source, settings, facts, derived, indicators, roots)
+        program = Program(
+            self.source,
+            settings,
+            facts,
+            derived,
+            indicators,
+            roots,
+            extras,
+            self.pack.vetoes,
+            self.expr_kinds,
+        )
         return program, self.diags
 
     # ----- header --------------------------------------------------------------------------
@@ -168,6 +144,16 @@ class _Checker:
         period_node = seen.get("period")
         if period_node and isinstance(period_node.value, ast.Period):
             period = (period_node.value.start.value, period_node.value.end.value)
+        scope = "leaves"
+        if rounding and isinstance(rounding.value, ast.Rounding) and rounding.value.scope:
+            word = rounding.value.scope
+            scope = self.choose_word(word, ROUNDING_SCOPES, "rounding scope") or scope
+        na = None
+        if (node := seen.get("not_applicable")) and isinstance(node.value, ast.Word):
+            na = self.choose_word(node.value, NA_POLICIES, "not_applicable policy")
+        overflow = "cap"
+        if (node := seen.get("overflow")) and isinstance(node.value, ast.Word):
+            overflow = self.choose_word(node.value, OVERFLOW, "overflow policy") or overflow
         title = header.title.value if header else self.source.path.rsplit("/", 1)[-1]
         return Settings(
             title,
@@ -179,7 +165,18 @@ class _Checker:
             mode_name,
             grades,
             period,
+            scope,
+            na,
+            overflow,
         )
+
+    def choose_word(self, word: ast.Word, options: Iterable[str], what: str) -> str | None:
+        """The option an author's word names, or None after an E210 with a did-you-mean."""
+        table = options if isinstance(options, dict) else {o: o for o in options}
+        if word.text in table:
+            return str(table[word.text])
+        self.diags.append(msg.unknown_word(what, word.text, word.span, list(table)))
+        return None
 
     def check_grades(
         self, nodes: tuple[ast.Grade, ...], span: Span, total: Decimal
@@ -235,7 +232,28 @@ class _Checker:
                 default,
                 decl.name.span,
             )
+        self.check_params(facts)
         return facts
+
+    def check_params(self, facts: dict[str, Fact]) -> None:
+        for decl in self.pack.params:
+            kind = KIND_NAMES.get(decl.type.text)
+            if kind is None:
+                self.diags.append(msg.unknown_type(decl.type.text, decl.type.span, KIND_NAMES))
+            if not self.declare(decl.name.text, decl.name.span):
+                continue
+            if kind is None:
+                self.poisoned.add(decl.name.text)
+                continue
+            self.kinds[decl.name.text] = kind
+            default = _default_value(decl.default, kind) if decl.default is not None else None
+            if default is None:
+                span = decl.default.span if decl.default is not None else decl.span
+                self.diags.append(msg.default_mismatch(decl.name.text, kind, span))
+                continue
+            facts[decl.name.text] = Fact(
+                decl.name.text, kind, None, None, default, decl.name.span, is_param=True
+            )
 
     def check_lets(self) -> dict[str, Derived]:
         for decl in self.pack.lets:
@@ -245,9 +263,18 @@ class _Checker:
         for name, decl in self.let_nodes.items():
             kind = self.let_kind(name)
             derived[name] = Derived(
-                name, kind, decl.expr, _unique(names_in(decl.expr)), decl.name.span
+                name, kind, decl.expr, tuple(dict.fromkeys(n.name for n in names_in(decl.expr))),
+                decl.name.span,
             )
         return derived
+
+    def kind_of(self, name: str) -> Kind | None:
+        """The kind of a declared name, or None when it is not declared (or its type is bad)."""
+        if name in self.kinds:
+            return self.kinds[name]
+        if name in self.let_nodes:
+            return self.let_kind(name)
+        return None
 
     def let_kind(self, name: str) -> Kind:
         """The kind of a derived fact: its declared type if any, else its expression's."""
@@ -271,7 +298,14 @@ class _Checker:
     # ----- expressions ---------------------------------------------------------------------
 
     def infer(self, expr: ast.Expr) -> Kind | None:
-        """The kind of an expression, or None after reporting why it has none."""
+        """The kind of an expression, or None after reporting why it has none. Every kind is
+        kept in a side table the compiler reads (an award is points or a share by its kind)."""
+        kind = self._infer(expr)
+        if kind is not None:
+            self.expr_kinds[id(expr)] = kind
+        return kind
+
+    def _infer(self, expr: ast.Expr) -> Kind | None:
         match expr:
             case ast.Number():
                 return Kind.NUMBER
@@ -356,6 +390,16 @@ class _Checker:
                     msg.expected_kind("the argument of `count`", "a list", kinds[0], args[0].span)
                 )
             return Kind.COUNT
+        if func in ("days", "workdays"):
+            if len(args) != 2:
+                self.diags.append(msg.wrong_arity(func, "two dates", len(args), expr.span))
+                return None
+            for arg, kind in zip(args, kinds, strict=True):
+                if kind is not None and kind is not Kind.DATE:
+                    self.diags.append(
+                        msg.expected_kind(f"an argument of `{func}`", "a date", kind, arg.span)
+                    )
+            return Kind.COUNT
         if func == "abs":
             if len(args) != 1:
                 self.diags.append(msg.wrong_arity(func, "one number", len(args), expr.span))
@@ -408,6 +452,7 @@ class _Checker:
                     [(n.code.text, n.weight.value, n.weight.span) for n in self.pack.indicators],
                 )
             )
+        self.codes = seen
         return tuple(flat), roots
 
     def check_indicator(
@@ -430,24 +475,33 @@ class _Checker:
         weight = node.weight.value
         if weight <= 0:
             self.diags.append(msg.non_positive_weight(code, node.weight.span))
-        if node.children and node.rules:
-            self.diags.append(msg.rules_and_children(code, node.rules[0].span))
-        if not node.children and not node.rules:
+        rules = expand_calls(node.rules, self.functions, self)
+        base = [r for r in rules if isinstance(r, ast.BASE_RULES)]
+        if node.children and base:
+            self.diags.append(msg.rules_and_children(code, base[0].span))
+        if not node.children and not rules:
             self.diags.append(msg.leaf_without_rule(code, node.code.span))
+        if node.scale is not None and not node.children:
+            self.diags.append(msg.scale_on_leaf(code, node.scale.span))
         if node.children:
+            expected = node.scale.value if node.scale is not None else weight
             total = sum((c.weight.value for c in node.children), Decimal(0))
-            if total != weight:
+            if total != expected:
+                span = node.scale.span if node.scale is not None else node.weight.span
                 self.diags.append(
                     msg.weights_do_not_add_up(
                         code,
-                        weight,
+                        expected,
                         total,
-                        node.weight.span,
+                        span,
                         [(c.code.text, c.weight.value, c.weight.span) for c in node.children],
                     )
                 )
-        self.check_rules(node)
-        reads = _unique(n for rule in node.rules for e in rule_exprs(rule) for n in names_in(e))
+        self.check_rules(code, weight, rules)
+        policies = [r for r in rules if isinstance(r, ast.NaPolicy)]
+        na_policy = None
+        for policy in policies:
+            na_policy = self.choose_word(policy.policy, NA_POLICIES, "na policy") or na_policy
         flat.append(
             Indicator(
                 code,
@@ -456,115 +510,84 @@ class _Checker:
                 parent.code.text if parent else None,
                 tuple(c.code.text for c in node.children),
                 depth,
-                node.rules,
-                reads,
+                tuple(r for r in rules if not isinstance(r, ast.NaPolicy)),
+                reads_of(rules),
                 node.code.span,
+                node.scale.value if node.scale is not None else None,
+                na_policy,
             )
         )
         for child in node.children:
             self.check_indicator(child, node, depth + 1, flat, seen)
 
-    def check_rules(self, node: ast.Indicator) -> None:
-        base: ast.Rule | None = None
-        for rule in node.rules:
-            if isinstance(
-                rule, (ast.FullWhen, ast.Proportional, ast.Reverse, ast.Tiers, ast.Levels)
-            ):
-                if base is not None:
-                    self.diags.append(msg.two_base_rules(node.code.text, rule.span, base.span))
-                base = rule
-            self.check_rule(rule, node)
+    def check_functions(self) -> dict[str, ast.Function]:
+        functions: dict[str, ast.Function] = {}
+        for fn in self.pack.functions:
+            name = fn.name.text
+            if name in functions or name in FUNCTIONS:
+                first = functions[name].name.span if name in functions else fn.name.span
+                self.diags.append(msg.duplicate_name(name, fn.name.span, first))
+                continue
+            for param in fn.params:
+                if param.type.text not in KIND_NAMES:
+                    self.diags.append(
+                        msg.unknown_type(param.type.text, param.type.span, KIND_NAMES)
+                    )
+            functions[name] = fn
+        return functions
 
-    def check_rule(self, rule: ast.Rule | ast.Award, node: ast.Indicator) -> None:
-        match rule:
-            case ast.Full() | ast.Points() | ast.Share():
-                self.check_award(rule, node)
-            case ast.FullWhen(cond, otherwise):
-                self.expect_bool(cond, "the condition of `full when`")
-                if otherwise is not None:
-                    self.check_rule(otherwise, node)
-            case ast.Proportional(rate):
-                kind = self.infer(rate)
-                if kind is not None and kind not in DIMENSIONLESS:
-                    self.diags.append(
-                        msg.expected_kind(
-                            "the rate of `proportional`", "a percent or a ratio", kind, rate.span
-                        )
-                    )
-            case ast.Reverse(actual, target):
-                ak, tk = self.infer(actual), self.infer(target)
-                for expr, kind in ((actual, ak), (target, tk)):
-                    if kind is not None and kind not in NUMERIC:
-                        self.diags.append(
-                            msg.expected_kind("a `reverse` operand", "a number", kind, expr.span)
-                        )
-                if ak in NUMERIC and tk in NUMERIC and ak and tk and not comparable(ak, tk):
-                    self.diags.append(msg.type_mismatch("target", ak, tk, rule.span))
-            case ast.Tiers(subject, bands):
-                kind = self.infer(subject)
-                if kind is not None and kind not in NUMERIC and kind is not Kind.DATE:
-                    self.diags.append(
-                        msg.expected_kind(
-                            "the subject of `tiers`",
-                            "a number, percent or date",
-                            kind,
-                            subject.span,
-                        )
-                    )
-                    kind = None
-                for band in bands:
-                    for bound in (band.lower, band.upper):
-                        if bound is None or kind is None:
-                            continue
-                        bk = self.infer(bound.value)
-                        if bk is not None and not comparable(kind, bk):
-                            self.diags.append(msg.bound_mismatch(kind, bk, bound.value.span))
-                    self.check_award(band.award, node)
-            case ast.Levels(subject, levels):
-                kind = self.infer(subject)
-                if kind is not None and kind is not Kind.TEXT:
-                    self.diags.append(msg.level_not_text(kind, subject.span))
-                labels: dict[str, Span] = {}
-                for level in levels:
-                    if level.label in labels:
-                        self.diags.append(
-                            msg.duplicate_level(level.label, level.span, labels[level.label])
-                        )
-                    labels.setdefault(level.label, level.span)
-                    self.check_award(level.award, node)
-            case ast.DeductPer(amount, subject):
-                kind = self.infer(subject)
-                if kind is not None and kind not in (Kind.LIST, Kind.COUNT):
-                    self.diags.append(
-                        msg.expected_kind(
-                            "the subject of `deduct … per`", "a list or a count", kind, subject.span
-                        )
-                    )
-                self.check_amount(amount)
-            case ast.DeductWhen(amount, cond):
-                self.expect_bool(cond, "the condition of `deduct … when`")
-                self.check_amount(amount)
-            case ast.ZeroWhen(cond):
-                self.expect_bool(cond, "the condition of `zero when`")
-            case ast.WarnWhen(cond):
-                self.expect_bool(cond, "the condition of `warn when`")
-
-    def check_award(self, award: ast.Award, node: ast.Indicator) -> None:
-        if isinstance(award, ast.Points) and award.value > node.weight.value:
-            self.diags.append(
-                msg.award_above_weight(node.code.text, award.value, node.weight.value, award.span)
+    def check_extras(self, codes: set[str]) -> tuple[Extra, ...]:
+        extras = []
+        for node in self.pack.extras:
+            code = node.code.text
+            if code in self.codes:
+                self.diags.append(msg.duplicate_code(code, node.code.span, self.codes[code]))
+            else:
+                self.codes[code] = node.code.span
+            for rule in node.rules:
+                if node.kind == "penalty" and isinstance(rule, (ast.AddPer, ast.AddWhen)):
+                    self.diags.append(msg.wrong_extra_clause("add", "penalty", rule.span))
+                if node.kind == "bonus" and isinstance(rule, (ast.DeductPer, ast.DeductWhen)):
+                    self.diags.append(msg.wrong_extra_clause("deduct", "bonus", rule.span))
+                self.check_rule(rule, code, node.max.value)
+            extras.append(
+                Extra(
+                    node.kind,
+                    code,
+                    node.name.value,
+                    node.max.value,
+                    node.highest,
+                    node.rules,
+                    reads_of(node.rules),
+                    node.code.span,
+                )
             )
-        self.check_amount(award)
+        return tuple(extras)
 
-    def check_amount(self, award: ast.Award) -> None:
-        if isinstance(award, ast.Share) and award.value > 1:
-            self.diags.append(msg.share_above_full(award.span))
+    def check_vetoes(self, settings: Settings, codes: set[str]) -> None:
+        labels = [g.label for g in settings.grades]
+        for veto in self.pack.vetoes:
+            self.expect_bool(veto.cond, "the condition of `veto when`")
+            if veto.target is None:
+                continue
+            if veto.action in ("grade", "cap") and veto.target.text not in labels:
+                self.diags.append(msg.unknown_grade(veto.target.text, veto.target.span, labels))
+            if veto.action == "zero" and veto.target.text not in codes:
+                self.diags.append(
+                    msg.unknown_indicator(veto.target.text, veto.target.span, sorted(codes))
+                )
 
     def check_unused(
-        self, facts: dict[str, Fact], derived: dict[str, Derived], indicators: tuple[Indicator, ...]
+        self,
+        facts: dict[str, Fact],
+        derived: dict[str, Derived],
+        indicators: tuple[Indicator, ...],
+        extras: tuple[Extra, ...],
     ) -> None:
         read = {n for d in derived.values() for n in d.reads}
         read.update(n for i in indicators for n in i.reads)
+        read.update(n for e in extras for n in e.reads)
+        read.update(n.name for v in self.pack.vetoes for n in names_in(v.cond))
         for fact in facts.values():
             if fact.name not in read:
                 self.diags.append(msg.unused_fact(fact.name, fact.span))

@@ -2,14 +2,16 @@
 
 Scoring another evidence record re-runs closures; it never re-parses, re-checks or re-walks the
 AST. An expression closure takes the environment (name → value) and returns a value. Reading a
-fact that is missing, or dividing by zero, raises `Faulted` — but only when the value is actually
-needed: a guarded rule (`full when 故障总数 == 0 else proportional 故障修复及时率`) never touches
-the faulty rate. A leaf closure returns the ledger lines of one indicator; the evaluator adds
-floors, caps, zeroing and rounding around them.
+fact that is missing, not applicable, or dividing by zero, raises `Faulted` — but only when the
+value is actually needed: a guarded rule (`full when 故障总数 == 0 else proportional 故障修复及时率`)
+never touches the faulty rate. A rule closure appends ledger lines; the evaluator adds floors,
+caps, zeroing and rounding around them.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,16 +22,27 @@ from jixiao.dsl import ast
 from jixiao.dsl.formatter import format_expr
 from jixiao.dsl.source import Span
 
-from .checker import names_in
 from .graph import Order
-from .ir import Indicator, Program
-from .result import FactUse, Failure, Item, Line, LineKind, Provenance
+from .ir import Extra, Indicator, Program
+from .result import (
+    FactUse,
+    Failure,
+    Item,
+    Judgement,
+    Line,
+    LineKind,
+    NotApplicable,
+    Provenance,
+)
+from .types import Kind
+from .walk import names_in
 
 Env = dict[str, Any]
 ExprFn = Callable[[Env], Any]
 Origins = dict[str, Provenance]
 RuleFn = Callable[[Env, Origins, list[Line]], None]
-CondFn = Callable[[Env], bool]
+AmountFn = Callable[[Env], Decimal]
+UsesFn = Callable[[Env, Origins], tuple[FactUse, ...]]
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -59,7 +72,9 @@ class Broken:
 
 
 @dataclass(frozen=True, slots=True)
-class Leaf:
+class NodePlan:
+    """The compiled rules of one indicator (a leaf, or a branch with its own rules)."""
+
     indicator: Indicator
     base: RuleFn | None
     deductions: tuple[RuleFn, ...]
@@ -68,18 +83,37 @@ class Leaf:
 
 
 @dataclass(frozen=True, slots=True)
+class ExtraPlan:
+    extra: Extra
+    rules: tuple[RuleFn, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class VetoPlan:
+    veto: ast.Veto
+    cond: ExprFn
+    uses: UsesFn
+
+
+@dataclass(frozen=True, slots=True)
 class Plan:
     program: Program
     order: Order
     derived: tuple[tuple[str, ExprFn], ...]  # in evaluation order
-    leaves: dict[str, Leaf]
+    nodes: dict[str, NodePlan]  # every leaf, and every branch that has rules
+    extras: tuple[ExtraPlan, ...]
+    vetoes: tuple[VetoPlan, ...]
 
 
 def compile_program(program: Program, order: Order) -> Plan:
-    compiler = _Compiler(program)
-    derived = tuple((name, compiler.expr(program.derived[name].expr)) for name in order.derived)
-    leaves = {ind.code: compiler.leaf(ind) for ind in program.indicators if ind.is_leaf}
-    return Plan(program, order, derived, leaves)
+    c = _Compiler(program)
+    derived = tuple((name, c.expr(program.derived[name].expr)) for name in order.derived)
+    nodes = {i.code: c.node(i) for i in program.indicators if i.is_leaf or i.rules}
+    extras = tuple(
+        ExtraPlan(e, tuple(c.deduction(r, e.max) for r in e.rules)) for e in program.extras
+    )
+    vetoes = tuple(VetoPlan(v, c.expr(v.cond), c.uses(v.cond)) for v in program.vetoes)
+    return Plan(program, order, derived, nodes, extras, vetoes)
 
 
 def read(env: Env, name: str, span: Span) -> Any:
@@ -89,6 +123,8 @@ def read(env: Env, name: str, span: Span) -> Any:
         raise Faulted(Failure("E605", name, span))
     if cls is Broken:
         raise Faulted(value.failure)
+    if cls is NotApplicable:
+        raise Faulted(Failure("NA", name, span))
     return value
 
 
@@ -102,6 +138,20 @@ _COMPARE = {
 }
 
 
+def _workdays(start: dt.date, end: dt.date) -> Decimal:
+    """Monday-to-Friday days after `start` up to and including `end` (no holiday calendar)."""
+    sign = 1
+    if end < start:
+        start, end, sign = end, start, -1
+    days = (end - start).days
+    weeks, rest = divmod(days, 7)
+    count = weeks * 5
+    for i in range(1, rest + 1):
+        if (start + dt.timedelta(days=i)).weekday() < 5:
+            count += 1
+    return Decimal(sign * count)
+
+
 class _Compiler:
     def __init__(self, program: Program) -> None:
         self.program = program
@@ -112,13 +162,9 @@ class _Compiler:
 
     def expr(self, node: ast.Expr) -> ExprFn:
         match node:
-            case (
-                ast.Number(value)
-                | ast.Percent(value)
-                | ast.Bool(value)
-                | ast.String(value)
-                | ast.Date(value)
-            ):
+            case ast.Number(value) | ast.Percent(value) | ast.Bool(value) | ast.String(
+                value
+            ) | ast.Date(value):
                 constant: Any = value
                 return lambda env: constant
             case ast.EmptyList():
@@ -144,19 +190,27 @@ class _Compiler:
             case ast.Arith(op, left, right):
                 return self.arith(node, op, self.expr(left), self.expr(right))
             case ast.Call(func, args):
-                fs = tuple(self.expr(a) for a in args)
-                if func == "count":
-                    f0 = fs[0]
-                    return lambda env: Decimal(len(f0(env)))
-                if func == "abs":
-                    f0 = fs[0]
-                    return lambda env: abs(f0(env))
-                pick = min if func == "min" else max
-                return lambda env: pick(f(env) for f in fs)
+                return self.call(func, tuple(self.expr(a) for a in args))
             case ast.If(cond, then, otherwise):
                 cf, tf, of = self.expr(cond), self.expr(then), self.expr(otherwise)
                 return lambda env: tf(env) if cf(env) else of(env)
         raise AssertionError(f"unhandled expression {node!r}")  # pragma: no cover
+
+    def call(self, func: str, fs: tuple[ExprFn, ...]) -> ExprFn:
+        if func == "count":
+            f0 = fs[0]
+            return lambda env: Decimal(len(f0(env)))
+        if func == "abs":
+            f0 = fs[0]
+            return lambda env: abs(f0(env))
+        if func == "days":
+            a, b = fs
+            return lambda env: Decimal((b(env) - a(env)).days)
+        if func == "workdays":
+            a, b = fs
+            return lambda env: _workdays(a(env), b(env))
+        pick = min if func == "min" else max
+        return lambda env: pick(f(env) for f in fs)
 
     def arith(self, node: ast.Arith, op: str, lf: ExprFn, rf: ExprFn) -> ExprFn:
         if op == "+":
@@ -164,9 +218,8 @@ class _Compiler:
         if op == "-":
 
             def sub(env: Env) -> Any:
-                a, b = lf(env), rf(env)
-                diff = a - b
-                return Decimal(diff.days) if hasattr(diff, "days") else diff
+                diff = lf(env) - rf(env)
+                return Decimal(diff.days) if isinstance(diff, dt.timedelta) else diff
 
             return sub
         if op == "*":
@@ -192,27 +245,32 @@ class _Compiler:
 
         return div
 
-    # ----- leaves --------------------------------------------------------------------------
+    def kind(self, expr: ast.Expr) -> Kind | None:
+        return self.program.expr_kinds.get(id(expr))
 
-    def leaf(self, ind: Indicator) -> Leaf:
-        base: RuleFn | None = None
-        deductions: list[RuleFn] = []
-        zeros: list[RuleFn] = []
-        warnings: list[RuleFn] = []
-        for rule in ind.rules:
-            match rule:
-                case ast.DeductPer() | ast.DeductWhen():
-                    deductions.append(self.deduction(rule, ind))
-                case ast.ZeroWhen(cond, reason):
-                    zeros.append(self.flag(LineKind.ZERO, cond, reason, rule.span))
-                case ast.WarnWhen(cond, message):
-                    warnings.append(self.flag(LineKind.WARN, cond, message, rule.span))
-                case _:
-                    base = self.base(rule, ind)
-        return Leaf(ind, base, tuple(deductions), tuple(zeros), tuple(warnings))
+    def amount(self, award: ast.Award, weight: Decimal) -> AmountFn:
+        """Points of an award: `full`, points, a share of the weight, or an expression."""
+        match award:
+            case ast.Full():
+                return lambda env: weight
+            case ast.Points(value):
+                return lambda env: value
+            case ast.Share(value):
+                share = weight * value
+                return lambda env: share
+            case ast.AwardExpr(expr):
+                return self.points_of(expr, weight)
+        raise AssertionError(award)  # pragma: no cover
 
-    def uses(self, *exprs: ast.Expr) -> Callable[[Env, Origins], tuple[FactUse, ...]]:
-        """A closure capturing the facts an expression reads, with their values, for a line."""
+    def points_of(self, expr: ast.Expr, weight: Decimal) -> AmountFn:
+        """An expression as points: a percent is a share of the weight, a number is points."""
+        f = self.expr(expr)
+        if self.kind(expr) is Kind.PERCENT:
+            return lambda env: f(env) * weight
+        return f
+
+    def uses(self, *exprs: ast.Expr) -> UsesFn:
+        """A closure capturing the facts the expressions read, with their values, for a line."""
         names = tuple(dict.fromkeys(n.name for e in exprs for n in names_in(e)))
         kinds = self.kinds
         derived = self.program.derived
@@ -221,7 +279,7 @@ class _Compiler:
             out = []
             for name in names:
                 value = env[name]
-                if isinstance(value, (Missing, Broken)):
+                if isinstance(value, (Missing, Broken, NotApplicable)):
                     continue  # an untaken branch's fact; it did not decide the line
                 origin = None if name in derived else origins.get(name)
                 out.append(FactUse(name, kinds[name], value, origin))
@@ -229,41 +287,45 @@ class _Compiler:
 
         return capture
 
-    def amount(self, award: ast.Award, weight: Decimal) -> Decimal:
-        match award:
-            case ast.Full():
-                return weight
-            case ast.Points(value):
-                return value
-            case ast.Share(value):
-                return weight * value
-        raise AssertionError(award)  # pragma: no cover
+    # ----- indicators ----------------------------------------------------------------------
 
-    def base(self, rule: ast.Rule | ast.Award, ind: Indicator) -> RuleFn:
-        weight = ind.weight
+    def node(self, ind: Indicator) -> NodePlan:
+        base: RuleFn | None = None
+        deductions: list[RuleFn] = []
+        zeros: list[RuleFn] = []
+        warnings: list[RuleFn] = []
+        for rule in ind.rules:
+            match rule:
+                case ast.ZeroWhen(cond, reason):
+                    zeros.append(self.flag(LineKind.ZERO, cond, reason, rule.span))
+                case ast.WarnWhen(cond, message):
+                    warnings.append(self.flag(LineKind.WARN, cond, message, rule.span))
+                case _ if isinstance(rule, ast.DEDUCTIONS):
+                    deductions.append(self.deduction(rule, ind.weight))
+                case _:
+                    base = self.base(rule, ind.weight)
+        return NodePlan(ind, base, tuple(deductions), tuple(zeros), tuple(warnings))
+
+    def base(self, rule: Any, weight: Decimal) -> RuleFn:
         span = rule.span
         match rule:
-            case ast.Full() | ast.Points() | ast.Share():
+            case ast.Full() | ast.Points() | ast.Share() | ast.AwardExpr():
                 points = self.amount(rule, weight)
 
                 def fixed(env: Env, origins: Origins, lines: list[Line]) -> None:
-                    lines.append(Line(LineKind.FIXED, points, span, args=(points,)))
+                    p = points(env)
+                    lines.append(Line(LineKind.FIXED, p, span, args=(p,)))
 
                 return fixed
             case ast.FullWhen(cond, otherwise):
                 cf, uses = self.expr(cond), self.uses(cond)
-                other = self.base(otherwise, ind) if otherwise is not None else None
+                other = self.base(otherwise, weight) if otherwise is not None else None
 
                 def full_when(env: Env, origins: Origins, lines: list[Line]) -> None:
                     if cf(env):
                         lines.append(
-                            Line(
-                                LineKind.FULL,
-                                weight,
-                                span,
-                                facts=uses(env, origins),
-                                args=(weight,),
-                            )
+                            Line(LineKind.FULL, weight, span, facts=uses(env, origins),
+                                 args=(weight,))
                         )
                         return
                     lines.append(Line(LineKind.UNMET, ZERO, cond.span, facts=uses(env, origins)))
@@ -277,169 +339,376 @@ class _Compiler:
                 def proportional(env: Env, origins: Origins, lines: list[Line]) -> None:
                     value = rf(env)
                     lines.append(
-                        Line(
-                            LineKind.PROPORTIONAL,
-                            weight * value,
-                            span,
-                            facts=uses(env, origins),
-                            args=(weight, value),
-                        )
+                        Line(LineKind.PROPORTIONAL, weight * value, span,
+                             facts=uses(env, origins), args=(weight, value))
                     )
 
                 return proportional
             case ast.Reverse(actual, target, linear):
-                af, tf, uses = self.expr(actual), self.expr(target), self.uses(actual, target)
-                return self.reverse(af, tf, uses, linear, weight, span)
+                return self.reverse(actual, target, linear, weight, span)
+            case ast.Forward(actual, target):
+                return self.forward(actual, target, False, weight, span)
+            case ast.Equal(actual, target):
+                return self.forward(actual, target, True, weight, span)
             case ast.Tiers(subject, bands):
-                return self.tiers(subject, bands, ind)
+                return self.tiers(subject, bands, weight)
             case ast.Levels(subject, levels):
-                sf, uses = self.expr(subject), self.uses(subject)
-                table = {lv.label: (self.amount(lv.award, weight), lv.span) for lv in levels}
-                labels = tuple(table)
-
-                def level(env: Env, origins: Origins, lines: list[Line]) -> None:
-                    value = sf(env)
-                    if value not in table:
-                        raise Faulted(
-                            Failure(
-                                "E607",
-                                None,
-                                span,
-                                f"`{value}` is not one of " + ", ".join(f"`{x}`" for x in labels),
-                            )
-                        )
-                    points, where = table[value]
-                    lines.append(
-                        Line(
-                            LineKind.LEVEL, points, where, facts=uses(env, origins), args=(points,)
-                        )
-                    )
-
-                return level
+                return self.levels(subject, levels, weight, span)
+            case ast.LevelRange(subject, score, levels):
+                return self.level_range(subject, score, levels, weight, span)
+            case ast.Checklist(base, items):
+                return self.checklist(base, items, weight)
+            case ast.Choose(choices):
+                return self.choose(choices, weight)
         raise AssertionError(f"not a base rule: {rule!r}")  # pragma: no cover
 
-    def reverse(
-        self,
-        af: ExprFn,
-        tf: ExprFn,
-        uses: Callable[[Env, Origins], tuple[FactUse, ...]],
-        linear: bool,
-        weight: Decimal,
-        span: Span,
+    def forward(
+        self, actual: ast.Expr, target: ast.Expr, equal: bool, weight: Decimal, span: Span
     ) -> RuleFn:
-        def reverse(env: Env, origins: Origins, lines: list[Line]) -> None:
-            actual, target = af(env), tf(env)
+        af, tf, uses = self.expr(actual), self.expr(target), self.uses(actual, target)
+        kind = LineKind.EQUAL if equal else LineKind.FORWARD
+
+        def forward(env: Env, origins: Origins, lines: list[Line]) -> None:
+            a, t = af(env), tf(env)
             facts = uses(env, origins)
-            if actual <= target:
+            if equal and t == 0:
+                points = weight if a <= 0 else ZERO
+            elif a >= t:
+                points = weight
+            else:
+                # t > a here; a negative actual counts as 0 (the provincial systems' rule)
+                points = weight * max(a, ZERO) / t if t > 0 else ZERO
+            if points == weight:
+                lines.append(Line(LineKind.FULL, weight, span, facts=facts, args=(weight,)))
+            else:
+                lines.append(Line(kind, points, span, facts=facts, args=(weight, a, t)))
+
+        return forward
+
+    def reverse(
+        self, actual: ast.Expr, target: ast.Expr, linear: bool, weight: Decimal, span: Span
+    ) -> RuleFn:
+        af, tf, uses = self.expr(actual), self.expr(target), self.uses(actual, target)
+
+        def reverse(env: Env, origins: Origins, lines: list[Line]) -> None:
+            a, t = af(env), tf(env)
+            facts = uses(env, origins)
+            if a <= t:
                 lines.append(Line(LineKind.FULL, weight, span, facts=facts, args=(weight,)))
             elif not linear:
-                # actual > target >= … so actual > 0 unless target < 0; guard all the same
-                points = weight * target / actual if actual else ZERO
-                lines.append(
-                    Line(
-                        LineKind.REVERSE,
-                        max(points, ZERO),
-                        span,
-                        facts=facts,
-                        args=(weight, actual, target),
-                    )
-                )
-            elif target <= 0 or actual >= 2 * target:
-                lines.append(
-                    Line(
-                        LineKind.REVERSE_LINEAR,
-                        ZERO,
-                        span,
-                        facts=facts,
-                        args=(weight, actual, target),
-                    )
-                )
+                # a > t, so a > 0 whenever t >= 0; a zero target scores 0, never divides by 0
+                points = weight * t / a if a > 0 and t > 0 else ZERO
+                lines.append(Line(LineKind.REVERSE, points, span, facts=facts,
+                                  args=(weight, a, t)))
+            elif t <= 0 or a >= 2 * t:
+                lines.append(Line(LineKind.REVERSE_LINEAR, ZERO, span, facts=facts,
+                                  args=(weight, a, t)))
             else:
-                points = (ONE - (actual - target) / target) * weight
-                lines.append(
-                    Line(
-                        LineKind.REVERSE_LINEAR,
-                        points,
-                        span,
-                        facts=facts,
-                        args=(weight, actual, target),
-                    )
-                )
+                points = (ONE - (a - t) / t) * weight
+                lines.append(Line(LineKind.REVERSE_LINEAR, points, span, facts=facts,
+                                  args=(weight, a, t)))
 
         return reverse
 
-    def tiers(self, subject: ast.Expr, bands: tuple[ast.Band, ...], ind: Indicator) -> RuleFn:
+    def bound(self, bound: ast.Bound | None) -> tuple[ExprFn, bool] | None:
+        return (self.expr(bound.value), bound.inclusive) if bound is not None else None
+
+    def tiers(self, subject: ast.Expr, bands: tuple[ast.Band, ...], weight: Decimal) -> RuleFn:
         sf, uses = self.expr(subject), self.uses(subject)
-        compiled = []
-        for band in bands:
-            low = (_literal(band.lower.value), band.lower.inclusive) if band.lower else None
-            high = (_literal(band.upper.value), band.upper.inclusive) if band.upper else None
-            compiled.append((low, high, self.amount(band.award, ind.weight), band.span))
+        compiled = [
+            (self.bound(b.lower), self.bound(b.upper), self.amount(b.award, weight), b.span)
+            for b in bands
+        ]
         span = subject.span
 
         def tiers(env: Env, origins: Origins, lines: list[Line]) -> None:
             value = sf(env)
             for low, high, points, where in compiled:
-                if low is not None and (value < low[0] or (value == low[0] and not low[1])):
+                if low is not None and not _above(value, low[0](env), low[1]):
                     continue
-                if high is not None and (value > high[0] or (value == high[0] and not high[1])):
+                if high is not None and not _below(value, high[0](env), high[1]):
                     continue
-                lines.append(
-                    Line(LineKind.TIER, points, where, facts=uses(env, origins), args=(points,))
-                )
+                p = points(env)
+                lines.append(Line(LineKind.TIER, p, where, facts=uses(env, origins), args=(p,)))
                 return
             raise Faulted(Failure("E608", None, span, f"no band holds {_plain(value)}"))
 
         return tiers
 
-    def deduction(self, rule: ast.DeductPer | ast.DeductWhen, ind: Indicator) -> RuleFn:
-        amount = self.amount(rule.amount, ind.weight)
-        template = rule.reason.value if rule.reason else None
-        span = rule.span
-        if isinstance(rule, ast.DeductWhen):
-            cf, uses = self.expr(rule.cond), self.uses(rule.cond)
+    def levels(
+        self, subject: ast.Expr, levels: tuple[ast.Level, ...], weight: Decimal, span: Span
+    ) -> RuleFn:
+        sf, uses = self.expr(subject), self.uses(subject)
+        table = {lv.label: (self.amount(lv.award, weight), lv.span) for lv in levels}
+        labels = ", ".join(f"`{x}`" for x in table)
 
-            def deduct_when(env: Env, origins: Origins, lines: list[Line]) -> None:
-                if cf(env):
-                    lines.append(
-                        Line(
-                            LineKind.DEDUCT,
-                            -amount,
-                            span,
-                            template,
-                            uses(env, origins),
-                            (amount, ONE),
-                        )
-                    )
-
-            return deduct_when
-        sf, uses = self.expr(rule.subject), self.uses(rule.subject)
-
-        def deduct_per(env: Env, origins: Origins, lines: list[Line]) -> None:
+        def level(env: Env, origins: Origins, lines: list[Line]) -> None:
             value = sf(env)
-            if isinstance(value, tuple):
-                facts = uses(env, origins)
-                for item in value:
-                    reason = template.replace("{item}", item.text) if template else item.text
-                    lines.append(
-                        Line(LineKind.DEDUCT, -amount, span, reason, facts, (amount, ONE), item)
-                    )
-            elif value > 0:
-                reason = template.replace("{count}", _plain(value)) if template else None
-                lines.append(
-                    Line(
-                        LineKind.DEDUCT,
-                        -amount * value,
+            if value not in table:
+                raise Faulted(Failure("E607", None, span, f"`{value}` is not one of {labels}"))
+            points, where = table[value]
+            p = points(env)
+            lines.append(Line(LineKind.LEVEL, p, where, facts=uses(env, origins), args=(p,)))
+
+        return level
+
+    def level_range(
+        self,
+        subject: ast.Expr,
+        score: ast.Expr,
+        levels: tuple[ast.LevelInterval, ...],
+        weight: Decimal,
+        span: Span,
+    ) -> RuleFn:
+        sf, uses = self.expr(subject), self.uses(subject, score)
+        score_fn = self.points_of(score, weight)
+        table = {
+            lv.label: (
+                self.points_of(lv.interval.lower.value, weight),
+                lv.interval.lower.inclusive,
+                self.points_of(lv.interval.upper.value, weight),
+                lv.interval.upper.inclusive,
+                lv.span,
+            )
+            for lv in levels
+        }
+        labels = ", ".join(f"`{x}`" for x in table)
+
+        def level_range(env: Env, origins: Origins, lines: list[Line]) -> None:
+            label = sf(env)
+            if label not in table:
+                raise Faulted(Failure("E607", None, span, f"`{label}` is not one of {labels}"))
+            low_fn, low_in, high_fn, high_in, where = table[label]
+            points, low, high = score_fn(env), low_fn(env), high_fn(env)
+            if not (_above(points, low, low_in) and _below(points, high, high_in)):
+                interval = (
+                    f"{'[' if low_in else '('}{_plain(low)}, {_plain(high)}{']' if high_in else ')'}"
+                )
+                raise Faulted(
+                    Failure(
+                        "E612",
+                        None,
                         span,
-                        reason,
-                        uses(env, origins),
-                        (amount, value),
+                        f"the score {_plain(points)} for level `{label}` lies outside its range "
+                        f"{interval} (points)",
                     )
                 )
+            lines.append(
+                Line(LineKind.LEVEL_SCORE, points, where, str(label), uses(env, origins),
+                     (points, low, high))
+            )
 
-        return deduct_per
+        return level_range
 
-    def flag(self, kind: LineKind, cond: ast.Expr, reason: ast.String | None, span: Span) -> RuleFn:
+    def checklist(
+        self, base: ast.Award | None, items: tuple[ast.CheckItem, ...], weight: Decimal
+    ) -> RuleFn:
+        base_fn = self.amount(base, weight) if base is not None else None
+        compiled = [
+            (self.amount(i.award, weight), self.expr(i.cond), self.uses(i.cond),
+             i.reason.value if i.reason else format_expr(i.cond), i.span)
+            for i in items
+        ]
+        base_span = base.span if base is not None else None
+
+        def checklist(env: Env, origins: Origins, lines: list[Line]) -> None:
+            if base_fn is not None and base_span is not None:
+                p = base_fn(env)
+                lines.append(Line(LineKind.CHECK_BASE, p, base_span, args=(p,)))
+            for points, cf, uses, reason, where in compiled:
+                p = points(env)
+                met = bool(cf(env))
+                lines.append(
+                    Line(LineKind.CHECK, p if met else ZERO, where, reason, uses(env, origins),
+                         (p, ONE if met else ZERO))
+                )
+
+        return checklist
+
+    def choose(self, choices: tuple[ast.Choice, ...], weight: Decimal) -> RuleFn:
+        compiled = [
+            (
+                self.expr(c.cond) if c.cond is not None else None,
+                self.uses(c.cond) if c.cond is not None else None,
+                self.base(c.then, weight),
+                c.span,
+            )
+            for c in choices
+        ]
+
+        def choose(env: Env, origins: Origins, lines: list[Line]) -> None:
+            for cf, uses, then, where in compiled:
+                if cf is None or cf(env):
+                    facts = uses(env, origins) if uses is not None else ()
+                    lines.append(Line(LineKind.CHOICE, ZERO, where, facts=facts))
+                    then(env, origins, lines)
+                    return
+            lines.append(Line(LineKind.UNMET, ZERO, compiled[0][3]))
+
+        return choose
+
+    # ----- deductions and bonuses ----------------------------------------------------------
+
+    def deduction(self, rule: Any, weight: Decimal) -> RuleFn:
+        match rule:
+            case ast.DeductWhen(amount, cond, reason) | ast.AddWhen(amount, cond, reason):
+                sign = 1 if isinstance(rule, ast.AddWhen) else -1
+                kind = LineKind.ADD if sign > 0 else LineKind.DEDUCT
+                af, cf, uses = self.amount(amount, weight), self.expr(cond), self.uses(cond)
+                text = reason.value if reason else None
+                span = rule.span
+
+                def when(env: Env, origins: Origins, lines: list[Line]) -> None:
+                    if cf(env):
+                        a = af(env)
+                        lines.append(Line(kind, sign * a, span, text, uses(env, origins),
+                                          (a, ONE)))
+
+                return when
+            case ast.DeductPer() | ast.AddPer():
+                return self.per_item(rule, weight)
+            case ast.DeductBy():
+                return self.by_field(rule, weight)
+            case ast.DeductStep():
+                return self.step(rule, weight)
+            case ast.DeductJudged():
+                return self.judged(rule, weight)
+        raise AssertionError(f"not a deduction: {rule!r}")  # pragma: no cover
+
+    def per_item(self, rule: ast.DeductPer | ast.AddPer, weight: Decimal) -> RuleFn:
+        sign = 1 if isinstance(rule, ast.AddPer) else -1
+        kind = LineKind.ADD if sign > 0 else LineKind.DEDUCT
+        af, sf, uses = self.amount(rule.amount, weight), self.expr(rule.subject), self.uses(
+            rule.subject)
+        template = rule.reason.value if rule.reason else None
+        distinct = rule.distinct if isinstance(rule, ast.DeductPer) else None
+        field = distinct.field.value if distinct and distinct.field else None
+        cap = self.points_of(rule.max, weight) if isinstance(rule, ast.DeductPer) and rule.max \
+            else None
+        span = rule.span
+
+        def per_item(env: Env, origins: Origins, lines: list[Line]) -> None:
+            a = af(env)
+            value = sf(env)
+            facts = uses(env, origins)
+            start = len(lines)
+            if isinstance(value, tuple):
+                seen: set[str] = set()
+                for item in value:
+                    reason = _fill(template, item.text) if template else item.text
+                    if distinct is not None:
+                        key = _field(item, field, span) if field else item.text
+                        if key in seen:
+                            lines.append(Line(LineKind.DUPLICATE, ZERO, span, reason, facts,
+                                              (), item))
+                            continue
+                        seen.add(key)
+                    lines.append(Line(kind, sign * a, span, reason, facts, (a, ONE), item))
+            elif value > 0:
+                reason = template.replace("{count}", _plain(value)) if template else None
+                lines.append(Line(kind, sign * a * value, span, reason, facts, (a, value)))
+            if cap is not None:
+                _clause_cap(lines, start, cap(env), span)
+
+        return per_item
+
+    def by_field(self, rule: ast.DeductBy, weight: Decimal) -> RuleFn:
+        sf, uses = self.expr(rule.subject), self.uses(rule.subject)
+        field = rule.field.value
+        rows = {
+            r.label: (self.amount(r.amount, weight),
+                      self.points_of(r.max, weight) if r.max is not None else None)
+            for r in rule.rows
+        }
+        cap = self.points_of(rule.max, weight) if rule.max is not None else None
+        template = rule.reason.value if rule.reason else None
+        labels = ", ".join(f"`{x}`" for x in rows)
+        span = rule.span
+
+        def by_field(env: Env, origins: Origins, lines: list[Line]) -> None:
+            facts = uses(env, origins)
+            start = len(lines)
+            groups: dict[str, list[Line]] = {}
+            for item in sf(env):
+                label = _field(item, field, span)
+                if label not in rows:
+                    raise Faulted(Failure("E613", None, span,
+                                          f"finding `{item.text}` has {field} `{label}`, "
+                                          f"not one of {labels}"))
+                a = rows[label][0](env)
+                reason = _fill(template, item.text) if template else item.text
+                line = Line(LineKind.DEDUCT, -a, span, reason, facts, (a, ONE), item)
+                groups.setdefault(label, []).append(line)
+            for label, group in groups.items():
+                lines.extend(group)
+                row_cap = rows[label][1]
+                if row_cap is not None:
+                    _clause_cap(lines, len(lines) - len(group), row_cap(env), span, label)
+            if cap is not None:
+                _clause_cap(lines, start, cap(env), span)
+
+        return by_field
+
+    def step(self, rule: ast.DeductStep, weight: Decimal) -> RuleFn:
+        af = self.amount(rule.amount, weight)
+        xf, sf = self.expr(rule.step), self.expr(rule.shortfall)
+        uses = self.uses(rule.shortfall, rule.step)
+        cap = self.points_of(rule.max, weight) if rule.max is not None else None
+        reason = rule.reason.value if rule.reason else None
+        mode, span = rule.mode, rule.span
+
+        def step(env: Env, origins: Origins, lines: list[Line]) -> None:
+            a, x, s = af(env), xf(env), sf(env)
+            if s <= 0:
+                return  # no shortfall: nothing to deduct (one-sided; write abs() for both)
+            if x <= 0:
+                raise Faulted(Failure("E606", None, span, "the step is 0", "per … of"))
+            ratio = s / x
+            if mode == "whole":
+                steps = Decimal(math.floor(ratio))
+            elif mode == "started":
+                steps = Decimal(math.ceil(ratio))
+            else:
+                steps = ratio
+            if steps == 0:
+                return
+            start = len(lines)
+            lines.append(Line(LineKind.STEP, -a * steps, span, reason, uses(env, origins),
+                              (a, steps, s, x)))
+            if cap is not None:
+                _clause_cap(lines, start, cap(env), span)
+
+        return step
+
+    def judged(self, rule: ast.DeductJudged, weight: Decimal) -> RuleFn:
+        sf, uses = self.expr(rule.subject), self.uses(rule.subject)
+        low = self.points_of(rule.interval.lower.value, weight)
+        high = self.points_of(rule.interval.upper.value, weight)
+        low_in, high_in = rule.interval.lower.inclusive, rule.interval.upper.inclusive
+        name = next(names_in(rule.subject)).name
+        template = rule.reason.value if rule.reason else None
+        span = rule.span
+
+        def judged(env: Env, origins: Origins, lines: list[Line]) -> None:
+            value: Judgement = sf(env)
+            a = value.amount
+            if a == 0:
+                return
+            lo, hi = low(env), high(env)
+            if not (_above(a, lo, low_in) and _below(a, hi, high_in)):
+                raise Faulted(
+                    Failure("E610", name, span,
+                            f"{_plain(a)}|{'[' if low_in else '('}{_plain(lo)}|"
+                            f"{_plain(hi)}{']' if high_in else ')'}")
+                )
+            reason = f"{template}：{value.reason}" if template else value.reason
+            lines.append(Line(LineKind.JUDGED, -a, span, reason, uses(env, origins), (a,)))
+
+        return judged
+
+    def flag(
+        self, kind: LineKind, cond: ast.Expr, reason: ast.String | None, span: Span
+    ) -> RuleFn:
         cf, uses = self.expr(cond), self.uses(cond)
         text = reason.value if reason else None
 
@@ -450,8 +719,31 @@ class _Compiler:
         return flag
 
 
-def _literal(node: ast.Literal) -> Any:
-    return () if isinstance(node, ast.EmptyList) else node.value
+def _above(value: Any, bound: Any, inclusive: bool) -> bool:
+    return bool(value > bound or (inclusive and value == bound))
+
+
+def _below(value: Any, bound: Any, inclusive: bool) -> bool:
+    return bool(value < bound or (inclusive and value == bound))
+
+
+def _fill(template: str, item: str) -> str:
+    return template.replace("{item}", item)
+
+
+def _field(item: Item, field: str | None, span: Span) -> str:
+    for key, value in item.origin.details:
+        if key == field:
+            return value
+    raise Faulted(Failure("E613", None, span, f"finding `{item.text}` has no `{field}`"))
+
+
+def _clause_cap(lines: list[Line], start: int, cap: Decimal, span: Span,
+                label: str | None = None) -> None:
+    """扣完N分为止 within one clause: give back what the clause took beyond its `max`."""
+    taken = -sum((line.points for line in lines[start:]), ZERO)
+    if taken > cap:
+        lines.append(Line(LineKind.CLAUSE_CAP, taken - cap, span, label, (), (cap,)))
 
 
 def _plain(value: object) -> str:
@@ -462,13 +754,4 @@ def _plain(value: object) -> str:
     return str(value)
 
 
-__all__ = [
-    "Broken",
-    "Faulted",
-    "Item",
-    "Leaf",
-    "Missing",
-    "Plan",
-    "Provenance",
-    "compile_program",
-]
+__all__ = ["Plan", "NodePlan", "compile_program", "Faulted", "Missing", "Broken"]

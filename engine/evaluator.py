@@ -1,13 +1,19 @@
 """(plan, evidence) → Result: the points ledger of every indicator.
 
 Derived facts are computed in the plan's order; a failure (a missing fact, a division by zero)
-becomes a `Broken` value, not an exception, and only turns into an error for the indicators
-that actually read it. Each leaf runs its compiled rules, then the engine's own steps, each its
-own ledger line: floor at 0 (扣完为止), cap at the weight, `zero when`, rounding. Parents are exact
-sums of their children; the total is the sum of the top level; the grade comes from the pack.
+becomes a `Broken` value, not an exception, and only turns into an error for the indicators that
+actually read it. Each indicator runs its compiled rules, then the engine's own steps, each its
+own ledger line: floor at 0 (扣完为止), cap at the weight, `zero when`, rounding.
+
+The order of the steps is fixed and documented:
+1. derived facts; 2. `veto … zero` conditions; 3. leaves, bottom-up through the tree (a branch
+with `of` scales its children's sum; a branch with rules deducts from it; a vetoed indicator
+scores 0); 4. not-applicable exclusion (the total rescaled to the pack's total); 5. bonus and
+penalty sections; 6. the overflow cap; 7. rounding of the total (when the pack rounds `on
+total`); 8. the grade, then grade vetoes (`grade`, `cap`, `disqualify`) in declaration order.
 
 All arithmetic runs in one explicit decimal context (28 significant digits, half-even inside a
-computation); the only rounding that shapes a score is the pack's, applied once per leaf.
+computation); the only rounding that shapes a score is the pack's.
 """
 
 from __future__ import annotations
@@ -19,19 +25,23 @@ from decimal import Decimal
 from jixiao.dsl.diagnostics import Diagnostic, Label
 
 from . import messages as msg
-from .compiler import Broken, Env, Faulted, Leaf, Missing, Origins, Plan
+from .compiler import Broken, Env, ExtraPlan, Faulted, Missing, NodePlan, Origins, Plan
 from .evidence import Evidence
-from .ir import Settings
+from .ir import Indicator, Settings
 from .result import (
     DerivedResult,
+    ExtraResult,
     FactUse,
     Failure,
     IndicatorResult,
     Line,
     LineKind,
+    NotApplicable,
     Provenance,
     Result,
+    VetoResult,
 )
+from .types import Kind
 
 CONTEXT = decimal.Context(
     prec=28,
@@ -45,150 +55,374 @@ ZERO = Decimal(0)
 
 def evaluate(plan: Plan, evidence: Evidence) -> Result:
     with decimal.localcontext(CONTEXT):
-        return _evaluate(plan, evidence)
+        return _Run(plan, evidence).result()
 
 
-def _environment(plan: Plan, evidence: Evidence) -> tuple[Env, Origins]:
-    env: Env = {}
-    origins: Origins = dict(evidence.origins)
-    for name, fact in plan.program.facts.items():
-        if name in evidence.values:
-            env[name] = evidence.values[name]
-        elif fact.default is not None:
-            env[name] = fact.default
-            origins[name] = Provenance(None, is_default=True)
-        else:
-            env[name] = Missing(name, fact.span)
-    return env, origins
+class _Run:
+    """One evaluation: the environment and the results built so far."""
 
+    def __init__(self, plan: Plan, evidence: Evidence) -> None:
+        self.plan = plan
+        self.program = plan.program
+        self.settings: Settings = plan.program.settings
+        self.evidence = evidence
+        self.env: Env = {}
+        self.origins: Origins = dict(evidence.origins)
+        for name, fact in self.program.facts.items():
+            if name in evidence.values:
+                self.env[name] = evidence.values[name]
+            elif fact.default is not None:
+                self.env[name] = fact.default
+                self.origins[name] = Provenance(None, is_default=True)
+            else:
+                self.env[name] = Missing(name, fact.span)
 
-def _evaluate(plan: Plan, evidence: Evidence) -> Result:
-    program = plan.program
-    settings = program.settings
-    env, origins = _environment(plan, evidence)
-    derived_results = []
-    for name, fn in plan.derived:
+    def result(self) -> Result:
+        derived = self.derive()
+        zeroed = self.zero_vetoes()
+        indicators = self.tree(zeroed)
+        tree_total, total, total_lines, extras = self.total(indicators)
+        grade = _grade(self.settings, total) if total is not None else None
+        grade, disqualified, vetoes = self.grade_vetoes(grade, total is not None, zeroed)
+        diagnostics = self.failures(indicators, extras)
+        return Result(
+            self.settings,
+            self.program.source.path,
+            self.evidence.source.path,
+            total,
+            grade,
+            indicators,
+            derived,
+            {n: f.unit for n, f in self.program.facts.items()},
+            tree_total,
+            tuple(total_lines),
+            extras,
+            vetoes,
+            disqualified,
+            tuple(diagnostics),
+        )
+
+    # ----- 1. derived facts ----------------------------------------------------------------
+
+    def derive(self) -> tuple[DerivedResult, ...]:
+        env, out = self.env, []
+        for name, fn in self.plan.derived:
+            d = self.program.derived[name]
+            try:
+                env[name] = fn(env)
+            except Faulted as exc:
+                env[name] = Broken(exc.failure)
+            except (decimal.InvalidOperation, decimal.Overflow, TypeError) as exc:
+                env[name] = Broken(Failure("E609", None, d.expr.span, type(exc).__name__))
+            value = env[name]
+            reads = tuple(
+                FactUse(r, self.kind(r), env[r], None if r in self.program.derived
+                        else self.origins.get(r))
+                for r in d.reads
+                if not isinstance(env[r], (Missing, Broken, NotApplicable))
+            )
+            out.append(
+                DerivedResult(name, d.kind, None if isinstance(value, Broken) else value,
+                              d.expr, reads, d.span)
+            )
+        return tuple(out)
+
+    def kind(self, name: str) -> Kind:
+        fact = self.program.facts.get(name)
+        return fact.kind if fact else self.program.derived[name].kind
+
+    # ----- 2. vetoes that zero an indicator, and 8. those that act on the grade -------------
+
+    def zero_vetoes(self) -> dict[str, VetoResult]:
+        fired: dict[str, VetoResult] = {}
+        for v in self.plan.vetoes:
+            if v.veto.action == "zero" and v.veto.target is not None:
+                result = self.veto(v)
+                if result.fired:
+                    fired.setdefault(v.veto.target.text, result)
+        return fired
+
+    def veto(self, v) -> VetoResult:  # type: ignore[no-untyped-def]
+        veto = v.veto
         try:
-            env[name] = fn(env)
-        except Faulted as exc:
-            env[name] = Broken(exc.failure)
-        except (decimal.InvalidOperation, decimal.Overflow) as exc:
-            d = program.derived[name]
-            env[name] = Broken(Failure("E609", None, d.expr.span, type(exc).__name__))
-        d = program.derived[name]
-        value = env[name]
-        reads = tuple(
-            FactUse(r, _kind(plan, r), env[r], None if r in program.derived else origins.get(r))
-            for r in d.reads
-            if not isinstance(env[r], (Missing, Broken))
-        )
-        derived_results.append(
-            DerivedResult(
-                name, d.kind, None if isinstance(value, Broken) else value, d.expr, reads, d.span
-            )
+            fired = bool(v.cond(self.env))
+        except Faulted:
+            fired = False  # reported with the indicators; a veto never fires on missing facts
+        return VetoResult(
+            veto.action,
+            veto.target.text if veto.target else None,
+            veto.reason.value if veto.reason else None,
+            fired,
+            v.uses(self.env, self.origins) if fired else (),
+            veto.span,
         )
 
-    points: dict[str, Decimal | None] = {}
-    results: dict[str, IndicatorResult] = {}
-    # Children come after their parent in tree order; score bottom-up by walking it reversed.
-    for ind in reversed(program.indicators):
-        if ind.is_leaf:
-            res = _score_leaf(plan.leaves[ind.code], env, origins, settings)
-        else:
-            child_points = [points[c] for c in ind.children]
-            total = (
-                None
-                if any(p is None for p in child_points)
-                else sum((p for p in child_points if p is not None), ZERO)
-            )
-            res = IndicatorResult(
-                ind.code, ind.name, ind.parent, ind.depth, ind.weight, total, (), False, ind.span
-            )
-        points[ind.code] = res.points
-        results[ind.code] = res
-    ordered = tuple(results[ind.code] for ind in program.indicators)
+    def grade_vetoes(
+        self, grade: str | None, scored: bool, zeroed: dict[str, VetoResult]
+    ) -> tuple[str | None, bool, tuple[VetoResult, ...]]:
+        ranks = {g.label: i for i, g in enumerate(self.settings.grades)}
+        results: list[VetoResult] = []
+        disqualified = False
+        for v in self.plan.vetoes:
+            if v.veto.action == "zero":
+                target = v.veto.target.text if v.veto.target else ""
+                results.append(zeroed.get(target) or self.veto(v))
+                continue
+            result = self.veto(v)
+            results.append(result)
+            if not result.fired or disqualified or not scored:
+                continue
+            target = result.target
+            if result.action == "disqualify":
+                disqualified, grade = True, None
+            elif result.action == "grade":
+                grade = target
+            elif result.action == "cap" and grade is not None and target is not None:
+                if ranks[grade] < ranks[target]:
+                    grade = target
+        return grade, disqualified, tuple(results)
 
-    root_points = [points[r] for r in program.roots]
-    total = (
-        None
-        if any(p is None for p in root_points)
-        else sum((p for p in root_points if p is not None), ZERO)
-    )
-    grade = _grade(settings, total) if total is not None else None
-    diagnostics = _failures(plan, ordered, env, evidence)
-    return Result(
-        settings,
-        program.source.path,
-        evidence.source.path,
-        total,
-        grade,
-        ordered,
-        tuple(derived_results),
-        {n: f.unit for n, f in program.facts.items()},
-        tuple(diagnostics),
-    )
+    # ----- 3. the tree ---------------------------------------------------------------------
 
+    def tree(self, zeroed: dict[str, VetoResult]) -> tuple[IndicatorResult, ...]:
+        results: dict[str, IndicatorResult] = {}
+        # Children come after their parent in tree order; score bottom-up by walking it reversed.
+        for ind in reversed(self.program.indicators):
+            node = self.plan.nodes.get(ind.code)
+            if ind.is_leaf:
+                assert node is not None
+                res = self.score(node, [], zeroed.get(ind.code))
+            else:
+                res = self.branch(ind, node, [results[c] for c in ind.children],
+                                  zeroed.get(ind.code))
+            results[ind.code] = res
+        return tuple(results[ind.code] for ind in self.program.indicators)
 
-def _kind(plan: Plan, name: str):  # type: ignore[no-untyped-def]
-    fact = plan.program.facts.get(name)
-    return fact.kind if fact else plan.program.derived[name].kind
+    def branch(self, ind: Indicator, node: NodePlan | None, children: list[IndicatorResult],
+               veto: VetoResult | None) -> IndicatorResult:
+        applicable = [c for c in children if not c.excluded]
+        if not applicable:
+            return _result(ind, None, (), excluded=True)
+        if any(c.points is None for c in applicable):
+            return _result(ind, None, ())
+        total = sum((c.points for c in applicable if c.points is not None), ZERO)
+        lines: list[Line] = []
+        if ind.scale is not None:
+            lines.append(Line(LineKind.SCALE, total * ind.weight / ind.scale, ind.span,
+                              args=(total, ind.weight, ind.scale)))
+        elif node is not None or veto is not None:
+            lines.append(Line(LineKind.SUM, total, ind.span, args=(total,)))
+        if not lines:
+            return _result(ind, total, ())
+        if node is None:
+            return self.finish(ind, lines, veto, round_it=ind.scale is not None)
+        return self.score(node, lines, veto)
 
-
-def _score_leaf(leaf: Leaf, env: Env, origins: Origins, settings: Settings) -> IndicatorResult:
-    ind = leaf.indicator
-    weight = ind.weight
-    lines: list[Line] = []
-    try:
-        if leaf.base is not None:
-            leaf.base(env, origins, lines)
-        else:
-            lines.append(Line(LineKind.BASE, weight, ind.span, args=(weight,)))
-        for deduct in leaf.deductions:
-            deduct(env, origins, lines)
-        current = sum((line.points for line in lines), ZERO)
-        if current < 0:
-            lines.append(Line(LineKind.FLOOR, -current, ind.span))
-            current = ZERO
-        elif current > weight:
-            lines.append(Line(LineKind.CAP, weight - current, ind.span, args=(weight,)))
-            current = weight
-        for zero in leaf.zeros:
-            before = len(lines)
-            zero(env, origins, lines)
-            if len(lines) > before and current:
-                fired = lines[-1]
-                lines[-1] = Line(fired.kind, -current, fired.span, fired.reason, fired.facts)
+    def score(self, node: NodePlan, lines: list[Line],
+              veto: VetoResult | None) -> IndicatorResult:
+        ind = node.indicator
+        env, origins = self.env, self.origins
+        try:
+            if node.base is not None:
+                node.base(env, origins, lines)
+            elif not lines:
+                lines.append(Line(LineKind.BASE, ind.weight, ind.span, args=(ind.weight,)))
+            for deduct in node.deductions:
+                deduct(env, origins, lines)
+            current = sum((line.points for line in lines), ZERO)
+            if current < 0:
+                lines.append(Line(LineKind.FLOOR, -current, ind.span))
                 current = ZERO
-        for warn in leaf.warnings:
-            warn(env, origins, lines)
-    except Faulted as exc:
-        return IndicatorResult(
-            ind.code,
-            ind.name,
-            ind.parent,
-            ind.depth,
-            weight,
-            None,
-            (),
-            True,
-            ind.span,
-            (exc.failure,),
-        )
-    rounded = current.quantize(Decimal(1).scaleb(-settings.places), rounding=settings.rounding)
-    if rounded != current:
-        lines.append(
-            Line(
-                LineKind.ROUND,
-                rounded - current,
-                ind.span,
-                args=(current, Decimal(settings.places)),
-            )
-        )
-    # INVARIANT: the ledger reconciles — its lines add up to the points, exactly.
-    assert sum((line.points for line in lines), ZERO) == rounded
-    return IndicatorResult(
-        ind.code, ind.name, ind.parent, ind.depth, weight, rounded, tuple(lines), True, ind.span
-    )
+            elif current > ind.weight:
+                lines.append(Line(LineKind.CAP, ind.weight - current, ind.span,
+                                  args=(ind.weight,)))
+                current = ind.weight
+            for zero in node.zeros:
+                before = len(lines)
+                zero(env, origins, lines)
+                if len(lines) > before and current:
+                    fired = lines[-1]
+                    lines[-1] = Line(fired.kind, -current, fired.span, fired.reason, fired.facts)
+                    current = ZERO
+            for warn in node.warnings:
+                warn(env, origins, lines)
+        except Faulted as exc:
+            if exc.failure.code == "NA":
+                return self.not_applicable(ind, exc.failure)
+            return _result(ind, None, (), failures=(exc.failure,))
+        return self.finish(ind, lines, veto, round_it=True)
+
+    def finish(self, ind: Indicator, lines: list[Line], veto: VetoResult | None,
+               round_it: bool) -> IndicatorResult:
+        current = sum((line.points for line in lines), ZERO)
+        if veto is not None and current:
+            lines.append(Line(LineKind.VETO, -current, veto.span, veto.reason, veto.facts))
+            current = ZERO
+        if round_it and self.settings.rounding_scope == "leaves":
+            rounded = _round(current, self.settings)
+            if rounded != current:
+                lines.append(Line(LineKind.ROUND, rounded - current, ind.span,
+                                  args=(current, Decimal(self.settings.places))))
+                current = rounded
+        # INVARIANT: the ledger reconciles — its lines add up to the points, exactly.
+        assert sum((line.points for line in lines), ZERO) == current
+        return _result(ind, current, tuple(lines))
+
+    def not_applicable(self, ind: Indicator, failure: Failure) -> IndicatorResult:
+        policy = ind.na_policy or self.settings.not_applicable
+        if policy is None:
+            return _result(ind, None, (), failures=(Failure("E611", failure.fact, failure.span),))
+        fact = failure.fact or ""
+        use = FactUse(fact, self.kind(fact), "不适用", self.origins.get(fact))
+        if policy == "exclude":
+            line = Line(LineKind.NOT_APPLICABLE, ZERO, failure.span, policy, (use,))
+            return _result(ind, None, (line,), excluded=True)
+        points = ind.weight if policy == "full" else ZERO
+        line = Line(LineKind.NOT_APPLICABLE, points, failure.span, policy, (use,))
+        return _result(ind, points, (line,))
+
+    # ----- 4–7. from the tree's sum to the total -------------------------------------------
+
+    def total(
+        self, indicators: tuple[IndicatorResult, ...]
+    ) -> tuple[Decimal | None, Decimal | None, list[Line], tuple[ExtraResult, ...]]:
+        by_code = {i.code: i for i in indicators}
+        roots = [by_code[r] for r in self.program.roots]
+        extras = tuple(self.extra(e) for e in self.plan.extras)
+        applicable = [r for r in roots if not r.excluded]
+        if any(r.points is None for r in applicable) or any(e.points is None for e in extras):
+            return None, None, [], extras
+        tree_total = sum((r.points for r in applicable if r.points is not None), ZERO)
+        lines: list[Line] = []
+        current = tree_total
+        excluded_weight = sum((i.weight for i in indicators if i.excluded and (
+            i.parent is None or not by_code[i.parent].excluded)), ZERO)
+        span = self.program.source.span(0, 0)
+        if excluded_weight:
+            applicable_weight = self.settings.total - excluded_weight
+            scaled = current * self.settings.total / applicable_weight if applicable_weight \
+                else ZERO
+            lines.append(Line(LineKind.RESCALE, scaled - current, span,
+                              args=(current, applicable_weight, self.settings.total)))
+            current = scaled
+        for extra in extras:
+            assert extra.points is not None
+            sign = 1 if extra.kind == "bonus" else -1
+            if extra.points:
+                lines.append(Line(LineKind.EXTRA, sign * extra.points, extra.span, extra.name,
+                                  args=(extra.points,)))
+                current += sign * extra.points
+        if current < 0:
+            lines.append(Line(LineKind.FLOOR, -current, span))
+            current = ZERO
+        if self.settings.overflow == "cap" and current > self.settings.total:
+            lines.append(Line(LineKind.OVERFLOW, self.settings.total - current, span,
+                              args=(self.settings.total,)))
+            current = self.settings.total
+        rounded = _round(current, self.settings)
+        if rounded != current:
+            lines.append(Line(LineKind.ROUND, rounded - current, span,
+                              args=(current, Decimal(self.settings.places))))
+        return tree_total, rounded, lines, extras
+
+    def extra(self, plan: ExtraPlan) -> ExtraResult:
+        e = plan.extra
+        lines: list[Line] = []
+        try:
+            for rule in plan.rules:
+                rule(self.env, self.origins, lines)
+        except Faulted as exc:
+            return ExtraResult(e.kind, e.code, e.name, e.max, None, (), e.span, (exc.failure,))
+        if e.highest:
+            lines = _highest_only(lines)
+        taken = abs(sum((line.points for line in lines), ZERO))
+        if taken > e.max:
+            sign = -1 if e.kind == "bonus" else 1
+            lines.append(Line(LineKind.CLAUSE_CAP, sign * (taken - e.max), e.span, None, (),
+                              (e.max,)))
+            taken = e.max
+        return ExtraResult(e.kind, e.code, e.name, e.max, taken, tuple(lines), e.span)
+
+    # ----- diagnostics ---------------------------------------------------------------------
+
+    def failures(self, results: tuple[IndicatorResult, ...],
+                 extras: tuple[ExtraResult, ...]) -> list[Diagnostic]:
+        """One diagnostic per cause, naming every indicator it stopped."""
+        by_cause: dict[tuple[str, str | None, int], list[str]] = defaultdict(list)
+        failure_of: dict[tuple[str, str | None, int], Failure] = {}
+        spans: dict[tuple[str, str | None, int], list[Label]] = defaultdict(list)
+        for code, failures in [(r.code, r.failures) for r in results] + [
+            (e.code, e.failures) for e in extras
+        ]:
+            for failure in failures:
+                by_fact = failure.code in ("E605", "E611")
+                key = (failure.code, failure.fact, -1 if by_fact else failure.span.start)
+                by_cause[key].append(code)
+                failure_of.setdefault(key, failure)
+                spans[key].append(Label(failure.span, "needs it"))
+        diags: list[Diagnostic] = []
+        for key, codes in by_cause.items():
+            failure = failure_of[key]
+            if failure.code == "E605" and failure.fact is not None:
+                fact = self.program.facts[failure.fact]
+                uses = [label.span for label in spans[key]]
+                diags.append(msg.missing_fact(failure.fact, codes, uses, fact.span,
+                                              self.evidence.source.path))
+            elif failure.code == "E606":
+                labels = []
+                if failure.fact is not None:
+                    origin = self.evidence.origins.get(failure.fact)
+                    if origin is not None and origin.span is not None:
+                        labels.append(Label(origin.span, f"`{failure.fact}` is given here"))
+                diags.append(msg.division_by_zero(failure.expr, failure.detail, failure.span,
+                                                  codes, labels))
+            elif failure.code == "E607":
+                diags.append(msg.bad_level(failure.detail, codes, failure.span))
+            elif failure.code == "E608":
+                diags.append(msg.no_band(failure.detail, codes, failure.span))
+            elif failure.code == "E610":
+                amount, lower, upper = failure.detail.split("|")
+                diags.append(msg.judgement_outside(failure.fact or "", Decimal(amount), lower,
+                                                   upper, codes, failure.span))
+            elif failure.code == "E611":
+                diags.append(msg.not_applicable_undecided(failure.fact or "", codes,
+                                                          failure.span))
+            elif failure.code == "E612":
+                diags.append(msg.level_score_outside(failure.detail, codes, failure.span))
+            elif failure.code == "E613":
+                diags.append(msg.missing_detail(failure.detail, codes, failure.span))
+            else:
+                diags.append(msg.arithmetic_failure(failure.detail, codes, failure.span))
+        return diags
+
+
+def _result(ind: Indicator, points: Decimal | None, lines: tuple[Line, ...],
+            failures: tuple[Failure, ...] = (), excluded: bool = False) -> IndicatorResult:
+    return IndicatorResult(ind.code, ind.name, ind.parent, ind.depth, ind.weight, points, lines,
+                           ind.is_leaf, ind.span, failures, excluded)
+
+
+def _round(value: Decimal, settings: Settings) -> Decimal:
+    return value.quantize(Decimal(1).scaleb(-settings.places), rounding=settings.rounding)
+
+
+def _highest_only(lines: list[Line]) -> list[Line]:
+    """同一项按最高分只计入1次: an item named in several clauses counts once, at its highest."""
+    best: dict[str, int] = {}
+    for i, line in enumerate(lines):
+        if line.item is None:
+            continue
+        j = best.get(line.item.text)
+        if j is None or line.points > lines[j].points:
+            best[line.item.text] = i
+    out = []
+    for i, line in enumerate(lines):
+        if line.item is not None and best[line.item.text] != i:
+            out.append(Line(LineKind.DUPLICATE, ZERO, line.span, line.reason, line.facts, (),
+                            line.item))
+        else:
+            out.append(line)
+    return out
 
 
 def _grade(settings: Settings, total: Decimal) -> str:
@@ -196,43 +430,3 @@ def _grade(settings: Settings, total: Decimal) -> str:
         if band.lower is None or total >= band.lower:
             return band.label
     return settings.grades[-1].label  # pragma: no cover - the checker requires an else band
-
-
-def _failures(
-    plan: Plan, results: tuple[IndicatorResult, ...], env: Env, evidence: Evidence
-) -> list[Diagnostic]:
-    """One diagnostic per cause, naming every indicator it stopped."""
-    by_cause: dict[tuple[str, str | None, int], list[IndicatorResult]] = defaultdict(list)
-    failure_of: dict[tuple[str, str | None, int], Failure] = {}
-    for res in results:
-        for failure in res.failures:
-            key = (failure.code, failure.fact, -1 if failure.code == "E605" else failure.span.start)
-            by_cause[key].append(res)
-            failure_of.setdefault(key, failure)
-    diags: list[Diagnostic] = []
-    program = plan.program
-    for key, stopped in by_cause.items():
-        failure = failure_of[key]
-        codes = [r.code for r in stopped]
-        if failure.code == "E605" and failure.fact is not None:
-            fact = program.facts[failure.fact]
-            uses = [f.span for r in stopped for f in r.failures if f.fact == failure.fact]
-            diags.append(
-                msg.missing_fact(failure.fact, codes, uses, fact.span, evidence.source.path)
-            )
-        elif failure.code == "E606":
-            labels = []
-            if failure.fact is not None:
-                origin = evidence.origins.get(failure.fact)
-                if origin is not None and origin.span is not None:
-                    labels.append(Label(origin.span, f"`{failure.fact}` is given here"))
-            diags.append(
-                msg.division_by_zero(failure.expr, failure.detail, failure.span, codes, labels)
-            )
-        elif failure.code == "E607":
-            diags.append(msg.bad_level(failure.detail, codes, failure.span))
-        elif failure.code == "E608":
-            diags.append(msg.no_band(failure.detail, codes, failure.span))
-        else:
-            diags.append(msg.arithmetic_failure(failure.detail, codes, failure.span))
-    return diags

@@ -25,10 +25,11 @@ from jixiao.dsl.source import DecodeError, Source, Span, decode
 
 from . import messages as msg
 from .ir import Fact, Program
-from .result import Item, Provenance, Value
+from .result import NA, Item, Judgement, NotApplicable, Provenance, Value
 from .types import Kind
 
-_PROVENANCE_KEYS = ("source", "note", "method", "date", "recorded_by", "page")
+_PROVENANCE_KEYS = ("source", "note", "method", "date", "recorded_by", "page", "reason", "by")
+_NOT_APPLICABLE = {"不适用", "n/a", "na", "not applicable", "不涉及"}
 _TRUE = {"true", "yes", "y", "on", "是", "有", "对", "√", "✓", "已", "1"}
 _FALSE = {"false", "no", "n", "off", "否", "无", "没有", "错", "×", "✗", "未", "0"}
 _COUNT_UNITS = "次个项份台人件处家套天户条"
@@ -37,7 +38,7 @@ _COUNT_UNITS = "次个项份台人件处家套天户条"
 @dataclass(frozen=True, slots=True)
 class Evidence:
     source: Source
-    values: dict[str, Value]
+    values: dict[str, Value | NotApplicable]
     origins: dict[str, Provenance]
     project: dict[str, str]
 
@@ -125,18 +126,21 @@ class _Reader:
             )
             return None
         facts_node: yaml.Node | None = None
+        params_node: yaml.Node | None = None
         project: dict[str, str] = {}
         for key, value in root.value:
             name = key.value if isinstance(key, yaml.ScalarNode) else None
             if name == "facts":
                 facts_node = value
+            elif name == "params":
+                params_node = value
             elif name == "project":
                 project = self.project(value)
             else:
                 self.shape(
                     f"unknown top-level key `{name}`",
                     key,
-                    "the evidence has `facts:` and, optionally, `project:`",
+                    "the evidence has `facts:` and, optionally, `params:` and `project:`",
                 )
         if facts_node is None:
             self.shape("the evidence has no `facts:` key", root, f"add it, e.g.\n{example}")
@@ -153,9 +157,26 @@ class _Reader:
                 return None
         else:
             entries = facts_node.value
-        values: dict[str, Value] = {}
+        values: dict[str, Value | NotApplicable] = {}
         origins: dict[str, Provenance] = {}
         seen: dict[str, Span] = {}
+        self.entries(entries, values, origins, seen, params=False)
+        if params_node is not None:
+            if isinstance(params_node, yaml.MappingNode):
+                self.entries(params_node.value, values, origins, seen, params=True)
+            else:
+                self.shape("`params:` must map parameter names to values", params_node,
+                           "write one `名称: 值` line per parameter, indented under `params:`")
+        return Evidence(self.source, values, origins, project)
+
+    def entries(
+        self,
+        entries: list[tuple[yaml.Node, yaml.Node]],
+        values: dict[str, Value | NotApplicable],
+        origins: dict[str, Provenance],
+        seen: dict[str, Span],
+        params: bool,
+    ) -> None:
         for key, node in entries:
             if not isinstance(key, yaml.ScalarNode):
                 self.shape("a fact name must be plain text", key, "write `名称: 值`")
@@ -167,14 +188,16 @@ class _Reader:
                 continue
             seen[name] = key_span
             fact = self.program.facts.get(name)
-            if fact is None:
-                known = list(self.program.facts)
+            if fact is None or fact.is_param != params:
+                if fact is not None:
+                    self.diags.append(msg.evidence_wrong_section(name, key_span, fact.is_param))
+                    continue
+                known = [n for n, f in self.program.facts.items() if f.is_param == params]
                 self.diags.append(msg.evidence_unknown_fact(name, key_span, known))
                 continue
             parsed = self.fact(fact, node)
             if parsed is not None:
                 values[name], origins[name] = parsed
-        return Evidence(self.source, values, origins, project)
 
     def project(self, node: yaml.Node) -> dict[str, str]:
         if isinstance(node, yaml.ScalarNode):
@@ -192,7 +215,9 @@ class _Reader:
         )
         return {}
 
-    def fact(self, fact: Fact, node: yaml.Node) -> tuple[Value, Provenance] | None:
+    def fact(
+        self, fact: Fact, node: yaml.Node
+    ) -> tuple[Value | NotApplicable, Provenance] | None:
         provenance: dict[str, str] = {}
         date_node: yaml.Node = node
         value_node: yaml.Node | None = node
@@ -233,6 +258,11 @@ class _Reader:
             ),
         )
         self.check_date(fact.name, provenance.get("date"), date_node)
+        if isinstance(value_node, yaml.ScalarNode) and value_node.value.strip().lower() in \
+                _NOT_APPLICABLE:
+            return NA, origin
+        if fact.kind is Kind.JUDGEMENT:
+            return self.judgement(fact, value_node, provenance, origin)
         if fact.kind is Kind.LIST:
             items = self.items(fact, value_node)
             return (items, origin) if items is not None else None
@@ -252,6 +282,23 @@ class _Reader:
             self.bad(fact, value_node, why)
             return None
         return value, origin
+
+    def judgement(
+        self, fact: Fact, node: yaml.Node, provenance: dict[str, str], origin: Provenance
+    ) -> tuple[Value, Provenance] | None:
+        if not isinstance(node, yaml.ScalarNode):
+            self.bad(fact, node, "an amount is expected")
+            return None
+        amount, why = parse_value(Kind.NUMBER, node.value)
+        if not isinstance(amount, Decimal):
+            self.bad(fact, node, why)
+            return None
+        reason = provenance.get("reason") or provenance.get("note")
+        if amount != 0 and not reason:
+            self.diags.append(msg.judgement_without_reason(fact.name, _span(self.source, node)))
+            return None
+        by = provenance.get("by") or provenance.get("recorded_by")
+        return Judgement(amount, reason or "", by, provenance.get("date")), origin
 
     def items(self, fact: Fact, node: yaml.Node) -> tuple[Item, ...] | None:
         if isinstance(node, yaml.ScalarNode):

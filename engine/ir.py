@@ -35,6 +35,9 @@ class Settings:
     rounding_name: str  # as the author wrote it, e.g. half_up
     grades: tuple[GradeBand, ...]
     period: tuple[dt.date, dt.date] | None
+    rounding_scope: str = "leaves"  # leaves: each leaf once; total: the total only
+    not_applicable: str | None = None  # full | exclude | zero; None: a 不适用 fact is an error
+    overflow: str = "cap"  # cap: bonus never takes the total past `total`; allow
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +48,7 @@ class Fact:
     label: str | None
     default: object | None  # a runtime value, or None when the fact has no default
     span: Span = field(compare=False)
+    is_param: bool = False  # a pack parameter: has a default, evidence may override it
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +68,11 @@ class Indicator:
     parent: str | None
     children: tuple[str, ...]
     depth: int  # 1 for a top-level indicator
-    rules: tuple[ast.Rule, ...]
+    rules: tuple[ast.Rule, ...]  # function calls already expanded
     reads: tuple[str, ...]  # names read by its rules directly
     span: Span = field(compare=False)
+    scale: Decimal | None = None  # `of 100`: children add up to it; points scaled to weight
+    na_policy: str | None = None  # overrides the pack's not_applicable for this indicator
 
     @property
     def is_leaf(self) -> bool:
@@ -74,16 +80,29 @@ class Indicator:
 
 
 @dataclass(frozen=True, slots=True)
+class Extra:
+    """A bonus or penalty section outside the weighted tree."""
+
+    kind: str  # bonus | penalty
+    code: str
+    name: str
+    max: Decimal
+    highest: bool
+    rules: tuple[ast.AddPer | ast.AddWhen | ast.DeductPer | ast.DeductWhen, ...]
+    reads: tuple[str, ...]
+    span: Span = field(compare=False)
+
+
+@dataclass(frozen=True, slots=True)
 class Program:
     source: Source
     settings: Settings
-    facts: dict[str, Fact]
+    facts: dict[str, Fact]  # evidence facts and pack parameters (`is_param`)
     derived: dict[str, Derived]
     indicators: tuple[Indicator, ...]  # tree order: each parent before its children
     roots: tuple[str, ...]
-
-    def indicator(self, code: str) -> Indicator:
-        return self._by_code()[code]
-
-    def _by_code(self) -> dict[str, Indicator]:
-        return {i.code: i for i in self.indicators}
+    extras: tuple[Extra, ...] = ()
+    vetoes: tuple[ast.Veto, ...] = ()
+    # The kind of every checked expression, keyed by the node's id (the nodes live as long as
+    # the program). The compiler reads it to tell points (number) from shares (percent).
+    expr_kinds: dict[int, Kind] = field(default_factory=dict)

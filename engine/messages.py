@@ -530,3 +530,175 @@ def encoding_note(path: str, encoding: str) -> Diagnostic:
         path=path,
         help="save it as UTF-8 to be sure every character is read as written",
     )
+
+
+# ----- the catalogue's forms ------------------------------------------------------------------
+
+
+def unknown_word(what: str, word: str, span: Span, known: Sequence[str]) -> Diagnostic:
+    names = ", ".join(f"`{k}`" for k in known)
+    return error(
+        "E210",
+        f"unknown {what} `{word}`",
+        Label(span, f"not a {what}"),
+        help=_suggest(word, known) or f"write one of {names}",
+    )
+
+
+def unknown_rule_function(name: str, span: Span, known: Iterable[str]) -> Diagnostic:
+    pool = list(known)
+    return error(
+        "E211",
+        f"unknown function `{name}`",
+        Label(span, "no function of this name in the pack"),
+        help=_suggest(name, pool) or f"define it: `function {name}(参数: number) {{ … }}`",
+    )
+
+
+def function_arity(name: str, want: int, got: int, span: Span, decl: Span) -> Diagnostic:
+    return error(
+        "E307",
+        f"`{name}` takes {want} argument{'s' if want != 1 else ''}, not {got}",
+        Label(span, "called here"),
+        Label(decl, "defined here"),
+        help="pass one argument per parameter, in order",
+    )
+
+
+def argument_kind(
+    name: str, param: str, want: Kind, got: Kind, span: Span, decl: Span
+) -> Diagnostic:
+    return error(
+        "E308",
+        f"argument `{param}` of `{name}` must be {want}, not {got}",
+        Label(span, f"this is {got}"),
+        Label(decl, f"`{param}` is {want}"),
+        help=f"pass a {want} value",
+    )
+
+
+def distinct_on_count(span: Span) -> Diagnostic:
+    return error(
+        "E309",
+        "`distinct` needs a list of findings, not a count",
+        Label(span, "nothing to tell apart"),
+        help="remove `distinct`, or make the fact a `list`",
+    )
+
+
+def recursive_function(chain: Sequence[str], span: Span) -> Diagnostic:
+    ring = " → ".join(f"`{n}`" for n in chain)
+    return error(
+        "E502",
+        f"function calls itself: {ring}",
+        Label(span, "recursive call"),
+        help="functions may call others but never, directly or not, themselves",
+    )
+
+
+def checklist_above_weight(code: str, total: Decimal, weight: Decimal, span: Span) -> Diagnostic:
+    return error(
+        "E414",
+        f"the checklist of `{code}` awards up to {fmt(total)}, more than the weight {fmt(weight)}",
+        Label(span, "elements add up past the weight"),
+        help="make the shares add up to 100% (or the points to the weight)",
+    )
+
+
+def unknown_grade(label: str, span: Span, labels: Sequence[str]) -> Diagnostic:
+    names = ", ".join(f"`{x}`" for x in labels)
+    return error(
+        "E415",
+        f"`{label}` is not a grade of this pack",
+        Label(span, "no such grade"),
+        help=_suggest(label, labels) or f"the grades are {names}",
+    )
+
+
+def unknown_indicator(code: str, span: Span, codes: Sequence[str]) -> Diagnostic:
+    return error(
+        "E416",
+        f"no indicator `{code}`",
+        Label(span, "not an indicator code of this pack"),
+        help=_suggest(code, codes) or "name an indicator declared in the pack",
+    )
+
+
+def scale_on_leaf(code: str, span: Span) -> Diagnostic:
+    return error(
+        "E417",
+        f"`of` scales children's points, but `{code}` has no children",
+        Label(span, "nothing to scale"),
+        help="remove `of …`, or add child indicators",
+    )
+
+
+def wrong_extra_clause(clause: str, section: str, span: Span) -> Diagnostic:
+    return error(
+        "E418",
+        f"`{clause}` does not belong in a `{section}` section",
+        Label(span, "here"),
+        help="a bonus `add`s points, a penalty `deduct`s them",
+    )
+
+
+def judgement_outside(
+    name: str, amount: Decimal, lower: str, upper: str, needed_by: Sequence[str], span: Span
+) -> Diagnostic:
+    who = ", ".join(f"`{c}`" for c in needed_by)
+    return error(
+        "E610",
+        f"the judgement `{name}` of {fmt(amount)} lies outside {lower}…{upper} for {who}",
+        Label(span, "range declared here"),
+        help="give an amount inside the declared range (or 0 for no deduction)",
+    )
+
+
+def not_applicable_undecided(name: str, needed_by: Sequence[str], span: Span) -> Diagnostic:
+    who = ", ".join(f"`{c}`" for c in needed_by)
+    return error(
+        "E611",
+        f"fact `{name}` is marked not applicable, and the pack does not say what that means "
+        f"for {who}",
+        Label(span, "reads it"),
+        help="declare `not_applicable full|exclude|zero` in the pack header, or `na …` in the "
+        "indicator",
+    )
+
+
+def level_score_outside(detail: str, needed_by: Sequence[str], span: Span) -> Diagnostic:
+    who = ", ".join(f"`{c}`" for c in needed_by)
+    return error(
+        "E612",
+        f"{detail} ({who})",
+        Label(span, "levels and ranges here"),
+        help="give a score inside the range of the chosen level",
+    )
+
+
+def missing_detail(detail: str, needed_by: Sequence[str], span: Span) -> Diagnostic:
+    who = ", ".join(f"`{c}`" for c in needed_by)
+    return error(
+        "E613",
+        f"{detail} ({who})",
+        Label(span, "the rule reads it"),
+        help="give every finding the field the rule looks up, with one of the listed values",
+    )
+
+
+def evidence_wrong_section(name: str, span: Span, is_param: bool) -> Diagnostic:
+    if is_param:
+        return error("E614", f"`{name}` is a pack parameter, not a fact",
+                     Label(span, "under `facts:`"),
+                     help=f"give it under `params:` instead: `params: {{{name}: …}}`")
+    return error("E614", f"`{name}` is a fact, not a pack parameter", Label(span, "under `params:`"),
+                 help="give it under `facts:` instead")
+
+
+def judgement_without_reason(name: str, span: Span) -> Diagnostic:
+    return error(
+        "E615",
+        f"the judgement `{name}` has no reason",
+        Label(span, "an amount without a reason"),
+        help=f"write `{name}: {{value: 1, reason: 为什么扣分, by: 评价人, date: 2018-05-20}}`",
+    )

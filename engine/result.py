@@ -41,7 +41,24 @@ class Item:
     origin: Provenance
 
 
-Value = Decimal | bool | str | dt.date | tuple[Item, ...]
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """An evaluator's discretionary amount (酌情扣分) with the reason, who and when."""
+
+    amount: Decimal
+    reason: str
+    by: str | None
+    date: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class NotApplicable:
+    """The evidence marks the fact 不适用."""
+
+
+NA = NotApplicable()
+
+Value = Decimal | bool | str | dt.date | tuple[Item, ...] | Judgement
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,7 +87,24 @@ class LineKind(Enum):
     ZERO = "zero"  # `zero when`: the leaf scores nothing
     WARN = "warn"  # `warn when`: no points, a remark
     ROUND = "round"  # the pack's rounding
-
+    FORWARD = "forward"  # weight × actual / target
+    EQUAL = "equal"  # an `= target` indicator
+    LEVEL_SCORE = "level_score"  # the evaluator's score inside a level's range
+    CHECK = "check"  # a checklist element, met (its points) or not (0)
+    CHECK_BASE = "check_base"  # a checklist's base share
+    CHOICE = "choice"  # which branch of `choose` applied
+    DUPLICATE = "duplicate"  # a finding already deducted (`distinct`): 0
+    CLAUSE_CAP = "clause_cap"  # a deduction's own `max` (扣完N分为止)
+    STEP = "step"  # amount × steps of a shortfall
+    JUDGED = "judged"  # an evaluator's discretionary deduction
+    NOT_APPLICABLE = "not_applicable"  # the indicator's policy for 不适用 evidence
+    SUM = "sum"  # a branch with its own rules starts from its children's sum
+    SCALE = "scale"  # `of 100`: children's sum scaled to the weight
+    ADD = "add"  # a bonus
+    VETO = "veto"  # a veto zeroed the indicator
+    RESCALE = "rescale"  # not-applicable indicators excluded: total rescaled
+    EXTRA = "extra"  # a bonus or penalty section's points taken into the total
+    OVERFLOW = "overflow"  # the total may not pass the pack's total
 
 @dataclass(frozen=True, slots=True)
 class Line:
@@ -106,6 +140,7 @@ class IndicatorResult:
     is_leaf: bool
     span: Span
     failures: tuple[Failure, ...] = ()
+    excluded: bool = False  # not applicable, excluded from the total (which is rescaled)
 
     @property
     def lost(self) -> Decimal:
@@ -123,6 +158,30 @@ class DerivedResult:
 
 
 @dataclass(frozen=True, slots=True)
+class ExtraResult:
+    """A bonus or penalty section: its points (never above `max`) and their lines."""
+
+    kind: str
+    code: str
+    name: str
+    max: Decimal
+    points: Decimal | None
+    lines: tuple[Line, ...]
+    span: Span
+    failures: tuple[Failure, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class VetoResult:
+    action: str  # grade | cap | zero | disqualify
+    target: str | None
+    reason: str | None
+    fired: bool
+    facts: tuple[FactUse, ...]
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
 class Result:
     settings: Settings
     pack_path: str
@@ -132,6 +191,11 @@ class Result:
     indicators: tuple[IndicatorResult, ...]
     derived: tuple[DerivedResult, ...]
     units: dict[str, str | None] = field(default_factory=dict)  # fact → unit, for display
+    tree_total: Decimal | None = None  # the indicator tree's sum, before extras and rescaling
+    total_lines: tuple[Line, ...] = ()  # from the tree's sum to the total
+    extras: tuple[ExtraResult, ...] = ()
+    vetoes: tuple[VetoResult, ...] = ()
+    disqualified: bool = False
     diagnostics: tuple[Diagnostic, ...] = field(default=())
     pack_sha256: str = ""
     evidence_sha256: str = ""

@@ -1,7 +1,7 @@
 """The small type lattice of facts and expressions, and the arithmetic rules between kinds.
 
 Kinds are what a policy author would call them: money (元), number, count, percent, bool, text,
-date, list (of findings). A plain number literal is `number`, which mixes with any numeric kind,
+date, list (of findings), and judgement (an evaluator's discretionary amount with its reason). A plain number literal is `number`, which mixes with any numeric kind,
 and a ratio of two like quantities (`实际支出 / 预算金额`) is a `number` too, which a `percent`
 accepts — so the author writes rates naturally while money is never compared with a percent.
 """
@@ -20,6 +20,7 @@ class Kind(Enum):
     TEXT = "text"
     DATE = "date"
     LIST = "list"
+    JUDGEMENT = "judgement"  # an evaluator's amount with its reason, who and when
 
     def __str__(self) -> str:
         return self.value
@@ -73,6 +74,15 @@ def div_kind(a: Kind, b: Kind) -> Kind | None:
     if a in DIMENSIONLESS and b is Kind.COUNT:
         return Kind.NUMBER
     return None
+
+
+def accepts(param: Kind, arg: Kind) -> bool:
+    """May an argument of kind `arg` be passed for a function parameter declared `param`?
+    A `number` parameter takes any quantity (count, money, percent), so one 正向 function
+    serves every indicator."""
+    if param is Kind.NUMBER:
+        return arg in NUMERIC
+    return assignable(arg, param)
 
 
 def assignable(value: Kind, declared: Kind) -> bool:

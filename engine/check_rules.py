@@ -1,0 +1,242 @@
+"""Checking the scoring rules of one indicator (or a bonus or penalty section).
+
+A mixin of the checker: it needs the checker's `infer` and `expect_bool` and adds what is
+particular to rules — one base rule per leaf, the kinds each rule form takes, awards that are
+points (a number) or a share of the weight (a percent) and never more than the weight.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from jixiao.dsl import ast
+from jixiao.dsl.diagnostics import Diagnostic
+from jixiao.dsl.source import Span
+
+from . import messages as msg
+from .types import DIMENSIONLESS, NUMERIC, Kind, comparable
+
+STEP_MODES = ("whole", "started", "continuous")
+
+
+class RuleChecker:
+    diags: list[Diagnostic]
+
+    def infer(self, expr: ast.Expr) -> Kind | None:  # pragma: no cover - the checker's
+        raise NotImplementedError
+
+    def expect_bool(self, expr: ast.Expr, what: str) -> None:  # pragma: no cover
+        raise NotImplementedError
+
+    def check_rules(self, code: str, weight: Decimal, rules: Sequence[ast.Rule]) -> None:
+        base: ast.Rule | None = None
+        for rule in rules:
+            if isinstance(rule, ast.BASE_RULES):
+                if base is not None:
+                    self.diags.append(msg.two_base_rules(code, rule.span, base.span))
+                base = rule
+            self.check_rule(rule, code, weight)
+
+    def check_rule(self, rule: Any, code: str, weight: Decimal) -> None:
+        match rule:
+            case ast.Full() | ast.Points() | ast.Share() | ast.AwardExpr():
+                self.check_award(rule, code, weight)
+            case ast.FullWhen(cond, otherwise):
+                self.expect_bool(cond, "the condition of `full when`")
+                if otherwise is not None:
+                    self.check_rule(otherwise, code, weight)
+            case ast.Proportional(rate):
+                kind = self.infer(rate)
+                if kind is not None and kind not in DIMENSIONLESS:
+                    self.diags.append(
+                        msg.expected_kind(
+                            "the rate of `proportional`", "a percent or a ratio", kind, rate.span
+                        )
+                    )
+            case ast.Reverse(actual, target) | ast.Forward(actual, target) | ast.Equal(
+                actual, target
+            ):
+                self.check_pair(actual, target, rule.span)
+            case ast.Tiers(subject, bands):
+                self.check_tiers(subject, bands, code, weight)
+            case ast.Levels(subject, levels):
+                self.expect_text(subject, "levels")
+                labels: dict[str, Span] = {}
+                for level in levels:
+                    if level.label in labels:
+                        self.diags.append(
+                            msg.duplicate_level(level.label, level.span, labels[level.label])
+                        )
+                    labels.setdefault(level.label, level.span)
+                    self.check_award(level.award, code, weight)
+            case ast.LevelRange(subject, score, levels):
+                self.expect_text(subject, "levels")
+                self.expect_amount(score, "the evaluator's score")
+                seen: dict[str, Span] = {}
+                for level in levels:
+                    if level.label in seen:
+                        self.diags.append(
+                            msg.duplicate_level(level.label, level.span, seen[level.label])
+                        )
+                    seen.setdefault(level.label, level.span)
+                    self.check_interval(level.interval, "a level's range")
+            case ast.Checklist(base, items):
+                if base is not None:
+                    self.check_award(base, code, weight)
+                for item in items:
+                    self.check_award(item.award, code, weight)
+                    self.expect_bool(item.cond, "a checklist element")
+                constant = [_points(a, weight) for a in ([base] if base else [])]
+                constant += [_points(i.award, weight) for i in items]
+                if all(p is not None for p in constant):
+                    total = sum((p for p in constant if p is not None), Decimal(0))
+                    if total > weight:
+                        self.diags.append(msg.checklist_above_weight(code, total, weight, rule.span))
+            case ast.Choose(choices):
+                for choice in choices:
+                    if choice.cond is not None:
+                        self.expect_bool(choice.cond, "the condition of a `choose` branch")
+                    self.check_rule(choice.then, code, weight)
+            case ast.DeductPer(amount, subject, distinct, cap):
+                kind = self.infer(subject)
+                if kind is not None and kind not in (Kind.LIST, Kind.COUNT):
+                    self.diags.append(
+                        msg.expected_kind(
+                            "the subject of `deduct … per`", "a list or a count", kind, subject.span
+                        )
+                    )
+                if distinct is not None and kind is Kind.COUNT:
+                    self.diags.append(msg.distinct_on_count(distinct.span))
+                self.check_amount(amount)
+                self.check_cap(cap)
+            case ast.AddPer(amount, subject):
+                kind = self.infer(subject)
+                if kind is not None and kind not in (Kind.LIST, Kind.COUNT):
+                    self.diags.append(
+                        msg.expected_kind(
+                            "the subject of `add … per`", "a list or a count", kind, subject.span
+                        )
+                    )
+                self.check_amount(amount)
+            case ast.DeductBy(subject, _, rows, cap):
+                kind = self.infer(subject)
+                if kind is not None and kind is not Kind.LIST:
+                    self.diags.append(
+                        msg.expected_kind("the subject of `deduct per … by`", "a list", kind,
+                                          subject.span)
+                    )
+                labels = {}
+                for row in rows:
+                    if row.label in labels:
+                        self.diags.append(
+                            msg.duplicate_level(row.label, row.span, labels[row.label])
+                        )
+                    labels.setdefault(row.label, row.span)
+                    self.check_amount(row.amount)
+                    self.check_cap(row.max)
+                self.check_cap(cap)
+            case ast.DeductStep(amount, step, shortfall, mode, cap):
+                self.check_amount(amount)
+                sk, fk = self.infer(step), self.infer(shortfall)
+                for expr, k in ((step, sk), (shortfall, fk)):
+                    if k is not None and k not in NUMERIC:
+                        self.diags.append(
+                            msg.expected_kind("a step deduction's operand", "a number", k, expr.span)
+                        )
+                if sk in NUMERIC and fk in NUMERIC and sk and fk and not comparable(sk, fk):
+                    self.diags.append(msg.type_mismatch("per … of", sk, fk, rule.span))
+                self.check_cap(cap)
+            case ast.DeductJudged(subject, interval):
+                kind = self.infer(subject)
+                if kind is not None and kind is not Kind.JUDGEMENT:
+                    self.diags.append(
+                        msg.expected_kind("the subject of `deduct … within`", "a judgement fact",
+                                          kind, subject.span)
+                    )
+                self.check_interval(interval, "the range of a judgement")
+            case ast.DeductWhen(amount, cond) | ast.AddWhen(amount, cond):
+                self.expect_bool(cond, "the condition of a deduction or bonus")
+                self.check_amount(amount)
+            case ast.ZeroWhen(cond):
+                self.expect_bool(cond, "the condition of `zero when`")
+            case ast.WarnWhen(cond):
+                self.expect_bool(cond, "the condition of `warn when`")
+            case ast.NaPolicy() | ast.CallRule():
+                pass  # policies are read by the tree check; calls are already expanded
+
+    def check_pair(self, actual: ast.Expr, target: ast.Expr, span: Span) -> None:
+        ak, tk = self.infer(actual), self.infer(target)
+        for expr, kind in ((actual, ak), (target, tk)):
+            if kind is not None and kind not in NUMERIC:
+                self.diags.append(msg.expected_kind("an actual or target", "a number", kind,
+                                                    expr.span))
+        if ak in NUMERIC and tk in NUMERIC and ak and tk and not comparable(ak, tk):
+            self.diags.append(msg.type_mismatch("target", ak, tk, span))
+
+    def check_tiers(
+        self, subject: ast.Expr, bands: tuple[ast.Band, ...], code: str, weight: Decimal
+    ) -> None:
+        kind = self.infer(subject)
+        if kind is not None and kind not in NUMERIC and kind is not Kind.DATE:
+            self.diags.append(
+                msg.expected_kind(
+                    "the subject of `tiers`", "a number, percent or date", kind, subject.span
+                )
+            )
+            kind = None
+        for band in bands:
+            for bound in (band.lower, band.upper):
+                if bound is None:
+                    continue
+                bk = self.infer(bound.value)
+                if kind is not None and bk is not None and not comparable(kind, bk):
+                    self.diags.append(msg.bound_mismatch(kind, bk, bound.value.span))
+            self.check_award(band.award, code, weight)
+
+    def expect_text(self, subject: ast.Expr, form: str) -> None:
+        kind = self.infer(subject)
+        if kind is not None and kind is not Kind.TEXT:
+            self.diags.append(msg.expected_kind(f"the subject of `{form}`", "text", kind,
+                                                subject.span))
+
+    def expect_amount(self, expr: ast.Expr, what: str) -> None:
+        """Points (a number) or a share of the weight (a percent)."""
+        kind = self.infer(expr)
+        if kind is not None and kind not in DIMENSIONLESS:
+            self.diags.append(
+                msg.expected_kind(what, "points (a number) or a share (a percent)", kind,
+                                  expr.span)
+            )
+
+    def check_interval(self, interval: ast.Interval, what: str) -> None:
+        for bound in (interval.lower, interval.upper):
+            self.expect_amount(bound.value, what)
+
+    def check_award(self, award: ast.Award, code: str, weight: Decimal) -> None:
+        if isinstance(award, ast.Points) and award.value > weight:
+            self.diags.append(msg.award_above_weight(code, award.value, weight, award.span))
+        self.check_amount(award)
+
+    def check_amount(self, award: ast.Award) -> None:
+        if isinstance(award, ast.Share) and award.value > 1:
+            self.diags.append(msg.share_above_full(award.span))
+        if isinstance(award, ast.AwardExpr):
+            self.expect_amount(award.expr, "an award or deduction")
+
+    def check_cap(self, cap: ast.Expr | None) -> None:
+        if cap is not None:
+            self.expect_amount(cap, "a `max`")
+
+
+def _points(award: ast.Award, weight: Decimal) -> Decimal | None:
+    """The points of a constant award, or None when it depends on evidence."""
+    match award:
+        case ast.Full():
+            return weight
+        case ast.Points(value):
+            return value
+        case ast.Share(value):
+            return weight * value
+    return None
