@@ -404,13 +404,31 @@ class WarnWhen:
 
 
 Base = (
-    FullWhen | Proportional | Reverse | Forward | Equal | Tiers | Levels | LevelRange | Checklist
+    FullWhen
+    | Proportional
+    | Reverse
+    | Forward
+    | Equal
+    | Tiers
+    | Levels
+    | LevelRange
+    | Checklist
     | Choose
 )
 Deduction = DeductPer | DeductWhen | DeductBy | DeductStep | DeductJudged
 Rule = Base | Deduction | CallRule | ZeroWhen | WarnWhen | NaPolicy
-BASE_RULES = (FullWhen, Proportional, Reverse, Forward, Equal, Tiers, Levels, LevelRange,
-              Checklist, Choose)
+BASE_RULES = (
+    FullWhen,
+    Proportional,
+    Reverse,
+    Forward,
+    Equal,
+    Tiers,
+    Levels,
+    LevelRange,
+    Checklist,
+    Choose,
+)
 DEDUCTIONS = (DeductPer, DeductWhen, DeductBy, DeductStep, DeductJudged)
 
 

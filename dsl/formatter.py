@@ -153,13 +153,13 @@ def format_rule(rule: ast.Rule | ast.Award) -> str:
         case ast.Equal(actual, target):
             return f"equal {format_expr(actual)} target {format_expr(target)}"
         case ast.LevelRange(subject, score, levels):
-            rows = "; ".join(f"{string(lv.label)}: {format_interval(lv.interval)}"
-                             for lv in levels)
+            rows = "; ".join(f"{string(lv.label)}: {format_interval(lv.interval)}" for lv in levels)
             return f"levels {format_expr(subject)} score {format_expr(score)} {{ {rows} }}"
         case ast.Checklist(base, items):
             parts = [f"base {format_award(base)}"] if base is not None else []
-            parts += [f"{format_award(i.award)}: {format_expr(i.cond)}{_reason(i.reason)}"
-                      for i in items]
+            parts += [
+                f"{format_award(i.award)}: {format_expr(i.cond)}{_reason(i.reason)}" for i in items
+            ]
             return "checklist { " + "; ".join(parts) + " }"
         case ast.Choose(choices):
             parts = [
@@ -173,20 +173,28 @@ def format_rule(rule: ast.Rule | ast.Award) -> str:
         case ast.DeductPer(amount, subject, distinct, cap, reason):
             text = f"deduct {format_award(amount)} per {format_expr(subject)}"
             if distinct is not None:
-                text += " distinct" + (f" by {string(distinct.field.value)}"
-                                       if distinct.field else "")
+                text += " distinct" + (
+                    f" by {string(distinct.field.value)}" if distinct.field else ""
+                )
             return text + _limit(cap) + _reason(reason)
         case ast.DeductBy(subject, field, rows, cap, reason):
-            body = "; ".join(f"{string(r.label)}: {format_award(r.amount)}{_limit(r.max)}"
-                             for r in rows)
-            return (f"deduct per {format_expr(subject)} by {string(field.value)} {{ {body} }}"
-                    + _limit(cap) + _reason(reason))
+            body = "; ".join(
+                f"{string(r.label)}: {format_award(r.amount)}{_limit(r.max)}" for r in rows
+            )
+            return (
+                f"deduct per {format_expr(subject)} by {string(field.value)} {{ {body} }}"
+                + _limit(cap)
+                + _reason(reason)
+            )
         case ast.DeductStep(amount, step, shortfall, mode, cap, reason):
-            return (f"deduct {format_award(amount)} per {_expr(step, 5, None)} of "
-                    f"{format_expr(shortfall)} {mode}" + _limit(cap) + _reason(reason))
+            return (
+                f"deduct {format_award(amount)} per {_expr(step, 5, None)} of "
+                f"{format_expr(shortfall)} {mode}" + _limit(cap) + _reason(reason)
+            )
         case ast.DeductJudged(subject, interval, reason):
             return f"deduct {format_expr(subject)} within {format_interval(interval)}" + _reason(
-                reason)
+                reason
+            )
         case ast.AddPer(amount, subject, reason):
             return f"add {format_award(amount)} per {format_expr(subject)}" + _reason(reason)
         case ast.AddWhen(amount, cond, reason):

@@ -171,13 +171,23 @@ class _ToAst(Transformer[Token, Any]):
         self, meta: Any, code: Token, name: Token, cap: Token, highest: Token | None, *rules: Any
     ) -> ast.Extra:
         return ast.Extra(
-            "bonus", self._word(code), self._string(name), self._number(cap),
-            highest is not None, rules, self._span(meta),
+            "bonus",
+            self._word(code),
+            self._string(name),
+            self._number(cap),
+            highest is not None,
+            rules,
+            self._span(meta),
         )
 
     def penalty(self, meta: Any, code: Token, name: Token, cap: Token, *rules: Any) -> ast.Extra:
         return ast.Extra(
-            "penalty", self._word(code), self._string(name), self._number(cap), False, rules,
+            "penalty",
+            self._word(code),
+            self._string(name),
+            self._number(cap),
+            False,
+            rules,
             self._span(meta),
         )
 
@@ -363,8 +373,14 @@ class _ToAst(Transformer[Token, Any]):
         bases = [i for i in items if not isinstance(i, ast.CheckItem)]
         if len(bases) > 1:
             raise JixiaoError(
-                [error("E107", "a checklist has one `base`", Label(bases[1].span, "second base"),
-                       help="add the base shares together")]
+                [
+                    error(
+                        "E107",
+                        "a checklist has one `base`",
+                        Label(bases[1].span, "second base"),
+                        help="add the base shares together",
+                    )
+                ]
             )
         checks = tuple(i for i in items if isinstance(i, ast.CheckItem))
         return ast.Checklist(bases[0] if bases else None, checks, self._span(meta))
@@ -381,9 +397,14 @@ class _ToAst(Transformer[Token, Any]):
         for i, choice in enumerate(choices):
             if choice.cond is None and i != len(choices) - 1:
                 raise JixiaoError(
-                    [error("E108", "`else` must be the last branch of `choose`",
-                           Label(choice.span, "not last"),
-                           help="move the `else` branch to the end")]
+                    [
+                        error(
+                            "E108",
+                            "`else` must be the last branch of `choose`",
+                            Label(choice.span, "not last"),
+                            help="move the `else` branch to the end",
+                        )
+                    ]
                 )
         return ast.Choose(choices, self._span(meta))
 
@@ -403,12 +424,14 @@ class _ToAst(Transformer[Token, Any]):
     def limit(self, meta: Any, value: ast.Expr) -> ast.Expr:
         return value
 
-    def deduct_by(
-        self, meta: Any, subject: ast.Expr, field: Token, *rest: Any
-    ) -> ast.DeductBy:
+    def deduct_by(self, meta: Any, subject: ast.Expr, field: Token, *rest: Any) -> ast.DeductBy:
         *rows, cap, reason = rest
         return ast.DeductBy(
-            subject, self._string(field), tuple(rows), cap, self._opt_string(reason),
+            subject,
+            self._string(field),
+            tuple(rows),
+            cap,
+            self._opt_string(reason),
             self._span(meta),
         )
 
@@ -416,8 +439,14 @@ class _ToAst(Transformer[Token, Any]):
         return ast.ByRow(self._string(label).value, amount, cap, self._span(meta))
 
     def deduct_step(
-        self, meta: Any, amount: ast.Award, step: ast.Expr, shortfall: ast.Expr, mode: Token,
-        cap: ast.Expr | None, reason: Token | None,
+        self,
+        meta: Any,
+        amount: ast.Award,
+        step: ast.Expr,
+        shortfall: ast.Expr,
+        mode: Token,
+        cap: ast.Expr | None,
+        reason: Token | None,
     ) -> ast.DeductStep:
         return ast.DeductStep(
             amount, step, shortfall, str(mode), cap, self._opt_string(reason), self._span(meta)
@@ -438,8 +467,13 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Level(self._string(label).value, award, self._span(meta))
 
     def deduct_per(
-        self, meta: Any, amount: ast.Award, subject: ast.Expr, distinct: ast.Distinct | None,
-        cap: ast.Expr | None, reason: Token | None,
+        self,
+        meta: Any,
+        amount: ast.Award,
+        subject: ast.Expr,
+        distinct: ast.Distinct | None,
+        cap: ast.Expr | None,
+        reason: Token | None,
     ) -> ast.DeductPer:
         return ast.DeductPer(
             amount, subject, distinct, cap, self._opt_string(reason), self._span(meta)

@@ -55,8 +55,10 @@ class RuleChecker:
                             "the rate of `proportional`", "a percent or a ratio", kind, rate.span
                         )
                     )
-            case ast.Reverse(actual, target) | ast.Forward(actual, target) | ast.Equal(
-                actual, target
+            case (
+                ast.Reverse(actual, target)
+                | ast.Forward(actual, target)
+                | ast.Equal(actual, target)
             ):
                 self.check_pair(actual, target, rule.span)
             case ast.Tiers(subject, bands):
@@ -75,13 +77,13 @@ class RuleChecker:
                 self.expect_text(subject, "levels")
                 self.expect_amount(score, "the evaluator's score")
                 seen: dict[str, Span] = {}
-                for level in levels:
-                    if level.label in seen:
+                for ranged in levels:
+                    if ranged.label in seen:
                         self.diags.append(
-                            msg.duplicate_level(level.label, level.span, seen[level.label])
+                            msg.duplicate_level(ranged.label, ranged.span, seen[ranged.label])
                         )
-                    seen.setdefault(level.label, level.span)
-                    self.check_interval(level.interval, "a level's range")
+                    seen.setdefault(ranged.label, ranged.span)
+                    self.check_interval(ranged.interval, "a level's range")
             case ast.Checklist(base, items):
                 if base is not None:
                     self.check_award(base, code, weight)
@@ -93,7 +95,9 @@ class RuleChecker:
                 if all(p is not None for p in constant):
                     total = sum((p for p in constant if p is not None), Decimal(0))
                     if total > weight:
-                        self.diags.append(msg.checklist_above_weight(code, total, weight, rule.span))
+                        self.diags.append(
+                            msg.checklist_above_weight(code, total, weight, rule.span)
+                        )
             case ast.Choose(choices):
                 for choice in choices:
                     if choice.cond is not None:
@@ -124,8 +128,9 @@ class RuleChecker:
                 kind = self.infer(subject)
                 if kind is not None and kind is not Kind.LIST:
                     self.diags.append(
-                        msg.expected_kind("the subject of `deduct per … by`", "a list", kind,
-                                          subject.span)
+                        msg.expected_kind(
+                            "the subject of `deduct per … by`", "a list", kind, subject.span
+                        )
                     )
                 labels = {}
                 for row in rows:
@@ -137,13 +142,15 @@ class RuleChecker:
                     self.check_amount(row.amount)
                     self.check_cap(row.max)
                 self.check_cap(cap)
-            case ast.DeductStep(amount, step, shortfall, mode, cap):
+            case ast.DeductStep(amount, step, shortfall, _, cap):
                 self.check_amount(amount)
                 sk, fk = self.infer(step), self.infer(shortfall)
                 for expr, k in ((step, sk), (shortfall, fk)):
                     if k is not None and k not in NUMERIC:
                         self.diags.append(
-                            msg.expected_kind("a step deduction's operand", "a number", k, expr.span)
+                            msg.expected_kind(
+                                "a step deduction's operand", "a number", k, expr.span
+                            )
                         )
                 if sk in NUMERIC and fk in NUMERIC and sk and fk and not comparable(sk, fk):
                     self.diags.append(msg.type_mismatch("per … of", sk, fk, rule.span))
@@ -152,8 +159,12 @@ class RuleChecker:
                 kind = self.infer(subject)
                 if kind is not None and kind is not Kind.JUDGEMENT:
                     self.diags.append(
-                        msg.expected_kind("the subject of `deduct … within`", "a judgement fact",
-                                          kind, subject.span)
+                        msg.expected_kind(
+                            "the subject of `deduct … within`",
+                            "a judgement fact",
+                            kind,
+                            subject.span,
+                        )
                     )
                 self.check_interval(interval, "the range of a judgement")
             case ast.DeductWhen(amount, cond) | ast.AddWhen(amount, cond):
@@ -170,8 +181,9 @@ class RuleChecker:
         ak, tk = self.infer(actual), self.infer(target)
         for expr, kind in ((actual, ak), (target, tk)):
             if kind is not None and kind not in NUMERIC:
-                self.diags.append(msg.expected_kind("an actual or target", "a number", kind,
-                                                    expr.span))
+                self.diags.append(
+                    msg.expected_kind("an actual or target", "a number", kind, expr.span)
+                )
         if ak in NUMERIC and tk in NUMERIC and ak and tk and not comparable(ak, tk):
             self.diags.append(msg.type_mismatch("target", ak, tk, span))
 
@@ -198,16 +210,16 @@ class RuleChecker:
     def expect_text(self, subject: ast.Expr, form: str) -> None:
         kind = self.infer(subject)
         if kind is not None and kind is not Kind.TEXT:
-            self.diags.append(msg.expected_kind(f"the subject of `{form}`", "text", kind,
-                                                subject.span))
+            self.diags.append(
+                msg.expected_kind(f"the subject of `{form}`", "text", kind, subject.span)
+            )
 
     def expect_amount(self, expr: ast.Expr, what: str) -> None:
         """Points (a number) or a share of the weight (a percent)."""
         kind = self.infer(expr)
         if kind is not None and kind not in DIMENSIONLESS:
             self.diags.append(
-                msg.expected_kind(what, "points (a number) or a share (a percent)", kind,
-                                  expr.span)
+                msg.expected_kind(what, "points (a number) or a share (a percent)", kind, expr.span)
             )
 
     def check_interval(self, interval: ast.Interval, what: str) -> None:

@@ -20,7 +20,6 @@ from jixiao.dsl.source import Source, Span
 from . import messages as msg
 from .check_rules import RuleChecker
 from .expand import expand_calls
-from .walk import names_in, reads_of
 from .ir import Derived, Extra, Fact, GradeBand, Indicator, Program, Settings
 from .types import (
     DIMENSIONLESS,
@@ -33,6 +32,7 @@ from .types import (
     div_kind,
     mul_kind,
 )
+from .walk import names_in, reads_of
 
 ROUNDING_MODES = {
     "half_up": decimal.ROUND_HALF_UP,
@@ -263,7 +263,10 @@ class _Checker(RuleChecker):
         for name, decl in self.let_nodes.items():
             kind = self.let_kind(name)
             derived[name] = Derived(
-                name, kind, decl.expr, tuple(dict.fromkeys(n.name for n in names_in(decl.expr))),
+                name,
+                kind,
+                decl.expr,
+                tuple(dict.fromkeys(n.name for n in names_in(decl.expr))),
                 decl.name.span,
             )
         return derived

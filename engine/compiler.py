@@ -3,7 +3,8 @@
 Scoring another evidence record re-runs closures; it never re-parses, re-checks or re-walks the
 AST. An expression closure takes the environment (name → value) and returns a value. Reading a
 fact that is missing, not applicable, or dividing by zero, raises `Faulted` — but only when the
-value is actually needed: a guarded rule (`full when 故障总数 == 0 else proportional 故障修复及时率`)
+value is actually needed: a guarded rule
+(`full when 故障总数 == 0 else proportional 故障修复及时率`)
 never touches the faulty rate. A rule closure appends ledger lines; the evaluator adds floors,
 caps, zeroing and rounding around them.
 """
@@ -162,9 +163,13 @@ class _Compiler:
 
     def expr(self, node: ast.Expr) -> ExprFn:
         match node:
-            case ast.Number(value) | ast.Percent(value) | ast.Bool(value) | ast.String(
-                value
-            ) | ast.Date(value):
+            case (
+                ast.Number(value)
+                | ast.Percent(value)
+                | ast.Bool(value)
+                | ast.String(value)
+                | ast.Date(value)
+            ):
                 constant: Any = value
                 return lambda env: constant
             case ast.EmptyList():
@@ -324,8 +329,13 @@ class _Compiler:
                 def full_when(env: Env, origins: Origins, lines: list[Line]) -> None:
                     if cf(env):
                         lines.append(
-                            Line(LineKind.FULL, weight, span, facts=uses(env, origins),
-                                 args=(weight,))
+                            Line(
+                                LineKind.FULL,
+                                weight,
+                                span,
+                                facts=uses(env, origins),
+                                args=(weight,),
+                            )
                         )
                         return
                     lines.append(Line(LineKind.UNMET, ZERO, cond.span, facts=uses(env, origins)))
@@ -339,8 +349,13 @@ class _Compiler:
                 def proportional(env: Env, origins: Origins, lines: list[Line]) -> None:
                     value = rf(env)
                     lines.append(
-                        Line(LineKind.PROPORTIONAL, weight * value, span,
-                             facts=uses(env, origins), args=(weight, value))
+                        Line(
+                            LineKind.PROPORTIONAL,
+                            weight * value,
+                            span,
+                            facts=uses(env, origins),
+                            args=(weight, value),
+                        )
                     )
 
                 return proportional
@@ -398,15 +413,16 @@ class _Compiler:
             elif not linear:
                 # a > t, so a > 0 whenever t >= 0; a zero target scores 0, never divides by 0
                 points = weight * t / a if a > 0 and t > 0 else ZERO
-                lines.append(Line(LineKind.REVERSE, points, span, facts=facts,
-                                  args=(weight, a, t)))
+                lines.append(Line(LineKind.REVERSE, points, span, facts=facts, args=(weight, a, t)))
             elif t <= 0 or a >= 2 * t:
-                lines.append(Line(LineKind.REVERSE_LINEAR, ZERO, span, facts=facts,
-                                  args=(weight, a, t)))
+                lines.append(
+                    Line(LineKind.REVERSE_LINEAR, ZERO, span, facts=facts, args=(weight, a, t))
+                )
             else:
                 points = (ONE - (a - t) / t) * weight
-                lines.append(Line(LineKind.REVERSE_LINEAR, points, span, facts=facts,
-                                  args=(weight, a, t)))
+                lines.append(
+                    Line(LineKind.REVERSE_LINEAR, points, span, facts=facts, args=(weight, a, t))
+                )
 
         return reverse
 
@@ -481,9 +497,8 @@ class _Compiler:
             low_fn, low_in, high_fn, high_in, where = table[label]
             points, low, high = score_fn(env), low_fn(env), high_fn(env)
             if not (_above(points, low, low_in) and _below(points, high, high_in)):
-                interval = (
-                    f"{'[' if low_in else '('}{_plain(low)}, {_plain(high)}{']' if high_in else ')'}"
-                )
+                opening, closing = "[" if low_in else "(", "]" if high_in else ")"
+                interval = f"{opening}{_plain(low)}, {_plain(high)}{closing}"
                 raise Faulted(
                     Failure(
                         "E612",
@@ -494,8 +509,14 @@ class _Compiler:
                     )
                 )
             lines.append(
-                Line(LineKind.LEVEL_SCORE, points, where, str(label), uses(env, origins),
-                     (points, low, high))
+                Line(
+                    LineKind.LEVEL_SCORE,
+                    points,
+                    where,
+                    str(label),
+                    uses(env, origins),
+                    (points, low, high),
+                )
             )
 
         return level_range
@@ -505,8 +526,13 @@ class _Compiler:
     ) -> RuleFn:
         base_fn = self.amount(base, weight) if base is not None else None
         compiled = [
-            (self.amount(i.award, weight), self.expr(i.cond), self.uses(i.cond),
-             i.reason.value if i.reason else format_expr(i.cond), i.span)
+            (
+                self.amount(i.award, weight),
+                self.expr(i.cond),
+                self.uses(i.cond),
+                i.reason.value if i.reason else format_expr(i.cond),
+                i.span,
+            )
             for i in items
         ]
         base_span = base.span if base is not None else None
@@ -519,8 +545,14 @@ class _Compiler:
                 p = points(env)
                 met = bool(cf(env))
                 lines.append(
-                    Line(LineKind.CHECK, p if met else ZERO, where, reason, uses(env, origins),
-                         (p, ONE if met else ZERO))
+                    Line(
+                        LineKind.CHECK,
+                        p if met else ZERO,
+                        where,
+                        reason,
+                        uses(env, origins),
+                        (p, ONE if met else ZERO),
+                    )
                 )
 
         return checklist
@@ -561,8 +593,7 @@ class _Compiler:
                 def when(env: Env, origins: Origins, lines: list[Line]) -> None:
                     if cf(env):
                         a = af(env)
-                        lines.append(Line(kind, sign * a, span, text, uses(env, origins),
-                                          (a, ONE)))
+                        lines.append(Line(kind, sign * a, span, text, uses(env, origins), (a, ONE)))
 
                 return when
             case ast.DeductPer() | ast.AddPer():
@@ -578,13 +609,19 @@ class _Compiler:
     def per_item(self, rule: ast.DeductPer | ast.AddPer, weight: Decimal) -> RuleFn:
         sign = 1 if isinstance(rule, ast.AddPer) else -1
         kind = LineKind.ADD if sign > 0 else LineKind.DEDUCT
-        af, sf, uses = self.amount(rule.amount, weight), self.expr(rule.subject), self.uses(
-            rule.subject)
+        af, sf, uses = (
+            self.amount(rule.amount, weight),
+            self.expr(rule.subject),
+            self.uses(rule.subject),
+        )
         template = rule.reason.value if rule.reason else None
         distinct = rule.distinct if isinstance(rule, ast.DeductPer) else None
         field = distinct.field.value if distinct and distinct.field else None
-        cap = self.points_of(rule.max, weight) if isinstance(rule, ast.DeductPer) and rule.max \
+        cap = (
+            self.points_of(rule.max, weight)
+            if isinstance(rule, ast.DeductPer) and rule.max
             else None
+        )
         span = rule.span
 
         def per_item(env: Env, origins: Origins, lines: list[Line]) -> None:
@@ -599,8 +636,9 @@ class _Compiler:
                     if distinct is not None:
                         key = _field(item, field, span) if field else item.text
                         if key in seen:
-                            lines.append(Line(LineKind.DUPLICATE, ZERO, span, reason, facts,
-                                              (), item))
+                            lines.append(
+                                Line(LineKind.DUPLICATE, ZERO, span, reason, facts, (), item)
+                            )
                             continue
                         seen.add(key)
                     lines.append(Line(kind, sign * a, span, reason, facts, (a, ONE), item))
@@ -616,8 +654,10 @@ class _Compiler:
         sf, uses = self.expr(rule.subject), self.uses(rule.subject)
         field = rule.field.value
         rows = {
-            r.label: (self.amount(r.amount, weight),
-                      self.points_of(r.max, weight) if r.max is not None else None)
+            r.label: (
+                self.amount(r.amount, weight),
+                self.points_of(r.max, weight) if r.max is not None else None,
+            )
             for r in rule.rows
         }
         cap = self.points_of(rule.max, weight) if rule.max is not None else None
@@ -632,9 +672,14 @@ class _Compiler:
             for item in sf(env):
                 label = _field(item, field, span)
                 if label not in rows:
-                    raise Faulted(Failure("E613", None, span,
-                                          f"finding `{item.text}` has {field} `{label}`, "
-                                          f"not one of {labels}"))
+                    raise Faulted(
+                        Failure(
+                            "E613",
+                            None,
+                            span,
+                            f"finding `{item.text}` has {field} `{label}`, not one of {labels}",
+                        )
+                    )
                 a = rows[label][0](env)
                 reason = _fill(template, item.text) if template else item.text
                 line = Line(LineKind.DEDUCT, -a, span, reason, facts, (a, ONE), item)
@@ -673,8 +718,9 @@ class _Compiler:
             if steps == 0:
                 return
             start = len(lines)
-            lines.append(Line(LineKind.STEP, -a * steps, span, reason, uses(env, origins),
-                              (a, steps, s, x)))
+            lines.append(
+                Line(LineKind.STEP, -a * steps, span, reason, uses(env, origins), (a, steps, s, x))
+            )
             if cap is not None:
                 _clause_cap(lines, start, cap(env), span)
 
@@ -697,18 +743,20 @@ class _Compiler:
             lo, hi = low(env), high(env)
             if not (_above(a, lo, low_in) and _below(a, hi, high_in)):
                 raise Faulted(
-                    Failure("E610", name, span,
-                            f"{_plain(a)}|{'[' if low_in else '('}{_plain(lo)}|"
-                            f"{_plain(hi)}{']' if high_in else ')'}")
+                    Failure(
+                        "E610",
+                        name,
+                        span,
+                        f"{_plain(a)}|{'[' if low_in else '('}{_plain(lo)}|"
+                        f"{_plain(hi)}{']' if high_in else ')'}",
+                    )
                 )
             reason = f"{template}：{value.reason}" if template else value.reason
             lines.append(Line(LineKind.JUDGED, -a, span, reason, uses(env, origins), (a,)))
 
         return judged
 
-    def flag(
-        self, kind: LineKind, cond: ast.Expr, reason: ast.String | None, span: Span
-    ) -> RuleFn:
+    def flag(self, kind: LineKind, cond: ast.Expr, reason: ast.String | None, span: Span) -> RuleFn:
         cf, uses = self.expr(cond), self.uses(cond)
         text = reason.value if reason else None
 
@@ -738,8 +786,9 @@ def _field(item: Item, field: str | None, span: Span) -> str:
     raise Faulted(Failure("E613", None, span, f"finding `{item.text}` has no `{field}`"))
 
 
-def _clause_cap(lines: list[Line], start: int, cap: Decimal, span: Span,
-                label: str | None = None) -> None:
+def _clause_cap(
+    lines: list[Line], start: int, cap: Decimal, span: Span, label: str | None = None
+) -> None:
     """扣完N分为止 within one clause: give back what the clause took beyond its `max`."""
     taken = -sum((line.points for line in lines[start:]), ZERO)
     if taken > cap:
@@ -754,4 +803,4 @@ def _plain(value: object) -> str:
     return str(value)
 
 
-__all__ = ["Plan", "NodePlan", "compile_program", "Faulted", "Missing", "Broken"]
+__all__ = ["Broken", "Faulted", "Missing", "NodePlan", "Plan", "compile_program"]

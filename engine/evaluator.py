@@ -116,14 +116,24 @@ class _Run:
                 env[name] = Broken(Failure("E609", None, d.expr.span, type(exc).__name__))
             value = env[name]
             reads = tuple(
-                FactUse(r, self.kind(r), env[r], None if r in self.program.derived
-                        else self.origins.get(r))
+                FactUse(
+                    r,
+                    self.kind(r),
+                    env[r],
+                    None if r in self.program.derived else self.origins.get(r),
+                )
                 for r in d.reads
                 if not isinstance(env[r], (Missing, Broken, NotApplicable))
             )
             out.append(
-                DerivedResult(name, d.kind, None if isinstance(value, Broken) else value,
-                              d.expr, reads, d.span)
+                DerivedResult(
+                    name,
+                    d.kind,
+                    None if isinstance(value, Broken) else value,
+                    d.expr,
+                    reads,
+                    d.span,
+                )
             )
         return tuple(out)
 
@@ -175,7 +185,7 @@ class _Run:
             target = result.target
             if result.action == "disqualify":
                 disqualified, grade = True, None
-            elif result.action == "grade":
+            elif result.action == "grade" and target is not None:
                 grade = target
             elif result.action == "cap" and grade is not None and target is not None:
                 if ranks[grade] < ranks[target]:
@@ -193,13 +203,19 @@ class _Run:
                 assert node is not None
                 res = self.score(node, [], zeroed.get(ind.code))
             else:
-                res = self.branch(ind, node, [results[c] for c in ind.children],
-                                  zeroed.get(ind.code))
+                res = self.branch(
+                    ind, node, [results[c] for c in ind.children], zeroed.get(ind.code)
+                )
             results[ind.code] = res
         return tuple(results[ind.code] for ind in self.program.indicators)
 
-    def branch(self, ind: Indicator, node: NodePlan | None, children: list[IndicatorResult],
-               veto: VetoResult | None) -> IndicatorResult:
+    def branch(
+        self,
+        ind: Indicator,
+        node: NodePlan | None,
+        children: list[IndicatorResult],
+        veto: VetoResult | None,
+    ) -> IndicatorResult:
         applicable = [c for c in children if not c.excluded]
         if not applicable:
             return _result(ind, None, (), excluded=True)
@@ -208,8 +224,14 @@ class _Run:
         total = sum((c.points for c in applicable if c.points is not None), ZERO)
         lines: list[Line] = []
         if ind.scale is not None:
-            lines.append(Line(LineKind.SCALE, total * ind.weight / ind.scale, ind.span,
-                              args=(total, ind.weight, ind.scale)))
+            lines.append(
+                Line(
+                    LineKind.SCALE,
+                    total * ind.weight / ind.scale,
+                    ind.span,
+                    args=(total, ind.weight, ind.scale),
+                )
+            )
         elif node is not None or veto is not None:
             lines.append(Line(LineKind.SUM, total, ind.span, args=(total,)))
         if not lines:
@@ -218,8 +240,7 @@ class _Run:
             return self.finish(ind, lines, veto, round_it=ind.scale is not None)
         return self.score(node, lines, veto)
 
-    def score(self, node: NodePlan, lines: list[Line],
-              veto: VetoResult | None) -> IndicatorResult:
+    def score(self, node: NodePlan, lines: list[Line], veto: VetoResult | None) -> IndicatorResult:
         ind = node.indicator
         env, origins = self.env, self.origins
         try:
@@ -234,8 +255,7 @@ class _Run:
                 lines.append(Line(LineKind.FLOOR, -current, ind.span))
                 current = ZERO
             elif current > ind.weight:
-                lines.append(Line(LineKind.CAP, ind.weight - current, ind.span,
-                                  args=(ind.weight,)))
+                lines.append(Line(LineKind.CAP, ind.weight - current, ind.span, args=(ind.weight,)))
                 current = ind.weight
             for zero in node.zeros:
                 before = len(lines)
@@ -252,8 +272,9 @@ class _Run:
             return _result(ind, None, (), failures=(exc.failure,))
         return self.finish(ind, lines, veto, round_it=True)
 
-    def finish(self, ind: Indicator, lines: list[Line], veto: VetoResult | None,
-               round_it: bool) -> IndicatorResult:
+    def finish(
+        self, ind: Indicator, lines: list[Line], veto: VetoResult | None, round_it: bool
+    ) -> IndicatorResult:
         current = sum((line.points for line in lines), ZERO)
         if veto is not None and current:
             lines.append(Line(LineKind.VETO, -current, veto.span, veto.reason, veto.facts))
@@ -261,8 +282,14 @@ class _Run:
         if round_it and self.settings.rounding_scope == "leaves":
             rounded = _round(current, self.settings)
             if rounded != current:
-                lines.append(Line(LineKind.ROUND, rounded - current, ind.span,
-                                  args=(current, Decimal(self.settings.places))))
+                lines.append(
+                    Line(
+                        LineKind.ROUND,
+                        rounded - current,
+                        ind.span,
+                        args=(current, Decimal(self.settings.places)),
+                    )
+                )
                 current = rounded
         # INVARIANT: the ledger reconciles — its lines add up to the points, exactly.
         assert sum((line.points for line in lines), ZERO) == current
@@ -295,34 +322,66 @@ class _Run:
         tree_total = sum((r.points for r in applicable if r.points is not None), ZERO)
         lines: list[Line] = []
         current = tree_total
-        excluded_weight = sum((i.weight for i in indicators if i.excluded and (
-            i.parent is None or not by_code[i.parent].excluded)), ZERO)
+        excluded_weight = sum(
+            (
+                i.weight
+                for i in indicators
+                if i.excluded and (i.parent is None or not by_code[i.parent].excluded)
+            ),
+            ZERO,
+        )
         span = self.program.source.span(0, 0)
         if excluded_weight:
             applicable_weight = self.settings.total - excluded_weight
-            scaled = current * self.settings.total / applicable_weight if applicable_weight \
-                else ZERO
-            lines.append(Line(LineKind.RESCALE, scaled - current, span,
-                              args=(current, applicable_weight, self.settings.total)))
+            scaled = (
+                current * self.settings.total / applicable_weight if applicable_weight else ZERO
+            )
+            lines.append(
+                Line(
+                    LineKind.RESCALE,
+                    scaled - current,
+                    span,
+                    args=(current, applicable_weight, self.settings.total),
+                )
+            )
             current = scaled
         for extra in extras:
             assert extra.points is not None
             sign = 1 if extra.kind == "bonus" else -1
             if extra.points:
-                lines.append(Line(LineKind.EXTRA, sign * extra.points, extra.span, extra.name,
-                                  args=(extra.points,)))
+                lines.append(
+                    Line(
+                        LineKind.EXTRA,
+                        sign * extra.points,
+                        extra.span,
+                        extra.name,
+                        args=(extra.points,),
+                    )
+                )
                 current += sign * extra.points
         if current < 0:
             lines.append(Line(LineKind.FLOOR, -current, span))
             current = ZERO
         if self.settings.overflow == "cap" and current > self.settings.total:
-            lines.append(Line(LineKind.OVERFLOW, self.settings.total - current, span,
-                              args=(self.settings.total,)))
+            lines.append(
+                Line(
+                    LineKind.OVERFLOW,
+                    self.settings.total - current,
+                    span,
+                    args=(self.settings.total,),
+                )
+            )
             current = self.settings.total
         rounded = _round(current, self.settings)
         if rounded != current:
-            lines.append(Line(LineKind.ROUND, rounded - current, span,
-                              args=(current, Decimal(self.settings.places))))
+            lines.append(
+                Line(
+                    LineKind.ROUND,
+                    rounded - current,
+                    span,
+                    args=(current, Decimal(self.settings.places)),
+                )
+            )
         return tree_total, rounded, lines, extras
 
     def extra(self, plan: ExtraPlan) -> ExtraResult:
@@ -338,15 +397,17 @@ class _Run:
         taken = abs(sum((line.points for line in lines), ZERO))
         if taken > e.max:
             sign = -1 if e.kind == "bonus" else 1
-            lines.append(Line(LineKind.CLAUSE_CAP, sign * (taken - e.max), e.span, None, (),
-                              (e.max,)))
+            lines.append(
+                Line(LineKind.CLAUSE_CAP, sign * (taken - e.max), e.span, None, (), (e.max,))
+            )
             taken = e.max
         return ExtraResult(e.kind, e.code, e.name, e.max, taken, tuple(lines), e.span)
 
     # ----- diagnostics ---------------------------------------------------------------------
 
-    def failures(self, results: tuple[IndicatorResult, ...],
-                 extras: tuple[ExtraResult, ...]) -> list[Diagnostic]:
+    def failures(
+        self, results: tuple[IndicatorResult, ...], extras: tuple[ExtraResult, ...]
+    ) -> list[Diagnostic]:
         """One diagnostic per cause, naming every indicator it stopped."""
         by_cause: dict[tuple[str, str | None, int], list[str]] = defaultdict(list)
         failure_of: dict[tuple[str, str | None, int], Failure] = {}
@@ -366,27 +427,33 @@ class _Run:
             if failure.code == "E605" and failure.fact is not None:
                 fact = self.program.facts[failure.fact]
                 uses = [label.span for label in spans[key]]
-                diags.append(msg.missing_fact(failure.fact, codes, uses, fact.span,
-                                              self.evidence.source.path))
+                diags.append(
+                    msg.missing_fact(
+                        failure.fact, codes, uses, fact.span, self.evidence.source.path
+                    )
+                )
             elif failure.code == "E606":
                 labels = []
                 if failure.fact is not None:
                     origin = self.evidence.origins.get(failure.fact)
                     if origin is not None and origin.span is not None:
                         labels.append(Label(origin.span, f"`{failure.fact}` is given here"))
-                diags.append(msg.division_by_zero(failure.expr, failure.detail, failure.span,
-                                                  codes, labels))
+                diags.append(
+                    msg.division_by_zero(failure.expr, failure.detail, failure.span, codes, labels)
+                )
             elif failure.code == "E607":
                 diags.append(msg.bad_level(failure.detail, codes, failure.span))
             elif failure.code == "E608":
                 diags.append(msg.no_band(failure.detail, codes, failure.span))
             elif failure.code == "E610":
                 amount, lower, upper = failure.detail.split("|")
-                diags.append(msg.judgement_outside(failure.fact or "", Decimal(amount), lower,
-                                                   upper, codes, failure.span))
+                diags.append(
+                    msg.judgement_outside(
+                        failure.fact or "", Decimal(amount), lower, upper, codes, failure.span
+                    )
+                )
             elif failure.code == "E611":
-                diags.append(msg.not_applicable_undecided(failure.fact or "", codes,
-                                                          failure.span))
+                diags.append(msg.not_applicable_undecided(failure.fact or "", codes, failure.span))
             elif failure.code == "E612":
                 diags.append(msg.level_score_outside(failure.detail, codes, failure.span))
             elif failure.code == "E613":
@@ -396,10 +463,26 @@ class _Run:
         return diags
 
 
-def _result(ind: Indicator, points: Decimal | None, lines: tuple[Line, ...],
-            failures: tuple[Failure, ...] = (), excluded: bool = False) -> IndicatorResult:
-    return IndicatorResult(ind.code, ind.name, ind.parent, ind.depth, ind.weight, points, lines,
-                           ind.is_leaf, ind.span, failures, excluded)
+def _result(
+    ind: Indicator,
+    points: Decimal | None,
+    lines: tuple[Line, ...],
+    failures: tuple[Failure, ...] = (),
+    excluded: bool = False,
+) -> IndicatorResult:
+    return IndicatorResult(
+        ind.code,
+        ind.name,
+        ind.parent,
+        ind.depth,
+        ind.weight,
+        points,
+        lines,
+        ind.is_leaf,
+        ind.span,
+        failures,
+        excluded,
+    )
 
 
 def _round(value: Decimal, settings: Settings) -> Decimal:
@@ -418,8 +501,7 @@ def _highest_only(lines: list[Line]) -> list[Line]:
     out = []
     for i, line in enumerate(lines):
         if line.item is not None and best[line.item.text] != i:
-            out.append(Line(LineKind.DUPLICATE, ZERO, line.span, line.reason, line.facts, (),
-                            line.item))
+            out.append(Line(LineKind.ONCE, ZERO, line.span, line.reason, line.facts, (), line.item))
         else:
             out.append(line)
     return out

@@ -165,8 +165,11 @@ class _Reader:
             if isinstance(params_node, yaml.MappingNode):
                 self.entries(params_node.value, values, origins, seen, params=True)
             else:
-                self.shape("`params:` must map parameter names to values", params_node,
-                           "write one `名称: 值` line per parameter, indented under `params:`")
+                self.shape(
+                    "`params:` must map parameter names to values",
+                    params_node,
+                    "write one `名称: 值` line per parameter, indented under `params:`",
+                )
         return Evidence(self.source, values, origins, project)
 
     def entries(
@@ -215,9 +218,7 @@ class _Reader:
         )
         return {}
 
-    def fact(
-        self, fact: Fact, node: yaml.Node
-    ) -> tuple[Value | NotApplicable, Provenance] | None:
+    def fact(self, fact: Fact, node: yaml.Node) -> tuple[Value | NotApplicable, Provenance] | None:
         provenance: dict[str, str] = {}
         date_node: yaml.Node = node
         value_node: yaml.Node | None = node
@@ -258,8 +259,10 @@ class _Reader:
             ),
         )
         self.check_date(fact.name, provenance.get("date"), date_node)
-        if isinstance(value_node, yaml.ScalarNode) and value_node.value.strip().lower() in \
-                _NOT_APPLICABLE:
+        if (
+            isinstance(value_node, yaml.ScalarNode)
+            and value_node.value.strip().lower() in _NOT_APPLICABLE
+        ):
             return NA, origin
         if fact.kind is Kind.JUDGEMENT:
             return self.judgement(fact, value_node, provenance, origin)

@@ -688,11 +688,18 @@ def missing_detail(detail: str, needed_by: Sequence[str], span: Span) -> Diagnos
 
 def evidence_wrong_section(name: str, span: Span, is_param: bool) -> Diagnostic:
     if is_param:
-        return error("E614", f"`{name}` is a pack parameter, not a fact",
-                     Label(span, "under `facts:`"),
-                     help=f"give it under `params:` instead: `params: {{{name}: …}}`")
-    return error("E614", f"`{name}` is a fact, not a pack parameter", Label(span, "under `params:`"),
-                 help="give it under `facts:` instead")
+        return error(
+            "E614",
+            f"`{name}` is a pack parameter, not a fact",
+            Label(span, "under `facts:`"),
+            help=f"give it under `params:` instead: `params: {{{name}: …}}`",
+        )
+    return error(
+        "E614",
+        f"`{name}` is a fact, not a pack parameter",
+        Label(span, "under `params:`"),
+        help="give it under `facts:` instead",
+    )
 
 
 def judgement_without_reason(name: str, span: Span) -> Diagnostic:

@@ -94,6 +94,7 @@ class LineKind(Enum):
     CHECK_BASE = "check_base"  # a checklist's base share
     CHOICE = "choice"  # which branch of `choose` applied
     DUPLICATE = "duplicate"  # a finding already deducted (`distinct`): 0
+    ONCE = "once"  # a bonus item counted once, at its highest (`highest`): 0
     CLAUSE_CAP = "clause_cap"  # a deduction's own `max` (扣完N分为止)
     STEP = "step"  # amount × steps of a shortfall
     JUDGED = "judged"  # an evaluator's discretionary deduction
@@ -105,6 +106,7 @@ class LineKind(Enum):
     RESCALE = "rescale"  # not-applicable indicators excluded: total rescaled
     EXTRA = "extra"  # a bonus or penalty section's points taken into the total
     OVERFLOW = "overflow"  # the total may not pass the pack's total
+
 
 @dataclass(frozen=True, slots=True)
 class Line:

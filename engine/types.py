@@ -1,7 +1,8 @@
 """The small type lattice of facts and expressions, and the arithmetic rules between kinds.
 
 Kinds are what a policy author would call them: money (元), number, count, percent, bool, text,
-date, list (of findings), and judgement (an evaluator's discretionary amount with its reason). A plain number literal is `number`, which mixes with any numeric kind,
+date, list (of findings), and judgement (an evaluator's discretionary amount with its reason).
+A plain number literal is `number`, which mixes with any numeric kind,
 and a ratio of two like quantities (`实际支出 / 预算金额`) is a `number` too, which a `percent`
 accepts — so the author writes rates naturally while money is never compared with a percent.
 """

@@ -55,9 +55,7 @@ def rule_exprs(rule: Any) -> Iterator[ast.Expr]:
             yield from rule_exprs(otherwise)
         case ast.Proportional(rate):
             yield rate
-        case ast.Reverse(actual, target) | ast.Forward(actual, target) | ast.Equal(
-            actual, target
-        ):
+        case ast.Reverse(actual, target) | ast.Forward(actual, target) | ast.Equal(actual, target):
             yield actual
             yield target
         case ast.Tiers(subject, bands):
@@ -74,8 +72,8 @@ def rule_exprs(rule: Any) -> Iterator[ast.Expr]:
         case ast.LevelRange(subject, score, levels):
             yield subject
             yield score
-            for level in levels:
-                yield from interval_exprs(level.interval)
+            for ranged in levels:
+                yield from interval_exprs(ranged.interval)
         case ast.Checklist(base, items):
             yield from award_exprs(base)
             for item in items:
@@ -144,5 +142,5 @@ def substitute(node: N, mapping: Mapping[str, ast.Expr]) -> N:
             new = substitute(value, mapping)
             if new is not value:
                 changes[f.name] = new
-        return dataclasses.replace(node, **changes) if changes else node  # type: ignore[type-var]
+        return dataclasses.replace(node, **changes) if changes else node
     return node

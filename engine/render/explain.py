@@ -13,7 +13,16 @@ from decimal import ROUND_HALF_UP, Decimal
 from jixiao.dsl import ast
 from jixiao.dsl.formatter import format_expr, format_rule
 
-from ..result import DerivedResult, FactUse, IndicatorResult, Line, LineKind, Provenance, Result
+from ..result import (
+    DerivedResult,
+    FactUse,
+    IndicatorResult,
+    Judgement,
+    Line,
+    LineKind,
+    Provenance,
+    Result,
+)
 from ..types import Kind
 
 LANGS = ("zh", "en")
@@ -35,7 +44,36 @@ _T: dict[str, dict[object, str]] = {
         LineKind.ZERO: "本项不得分：{reason}",
         LineKind.WARN: "提示：{reason}",
         LineKind.ROUND: "保留 {places} 位小数（{mode}）：{raw} → {rounded}",
+        LineKind.FORWARD: "正向指标：{w} × {actual} / {target} = {raw}",
+        LineKind.EQUAL: "等于指标：实际 {actual}，目标 {target}，得 {raw}",
+        LineKind.LEVEL_SCORE: "等级 `{reason}` 评价得分 {p}（区间 {low}–{high}）",
+        LineKind.CHECK: "{reason}：{met}",
+        LineKind.CHECK_BASE: "基础分 {p}",
+        LineKind.CHOICE: "适用 {band}",
+        LineKind.DUPLICATE: "{reason}：同类已扣分，不再扣",
+        LineKind.CLAUSE_CAP: "{what}以 {cap} 分为限{label}",
+        LineKind.ONCE: "{reason}：同一项按最高分只计入1次",
+        LineKind.STEP: "{reason}：差距 {shortfall}，每 {step} 扣 {amount} 分，"
+        "{steps} 步，扣 {total} 分",
+        LineKind.JUDGED: "酌情扣分：{reason}，扣 {total} 分",
+        LineKind.NOT_APPLICABLE: "不适用（{reason}）",
+        LineKind.SUM: "下级指标得分合计 {p}",
+        LineKind.SCALE: "下级指标得分 {sum} × {w}/{scale} = {raw}",
+        LineKind.ADD: "{reason}，加 {total} 分{how}",
+        LineKind.VETO: "一票否决：{reason}",
+        LineKind.RESCALE: "不适用指标不计：{sum} / {applicable} × {total} = {raw}",
+        LineKind.EXTRA: "{reason} {p}",
+        LineKind.OVERFLOW: "总分以 {total} 分为限",
         "deduct": "扣分",
+        "met": "满足，得 {p} 分",
+        "unmet": "未满足，不得分",
+        "na": "不适用",
+        "extras": "加减分项",
+        "vetoes": "一票否决",
+        "fired": "触发",
+        "not_fired": "未触发",
+        "disqualified": "取消评级资格",
+        "tree_total": "指标得分合计",
         "yes": "是",
         "no": "否",
         "items": "{n} 项",
@@ -73,7 +111,37 @@ _T: dict[str, dict[object, str]] = {
         LineKind.ZERO: "scores nothing: {reason}",
         LineKind.WARN: "note: {reason}",
         LineKind.ROUND: "rounded to {places} places ({mode}): {raw} → {rounded}",
+        LineKind.FORWARD: "forward indicator: {w} × {actual} / {target} = {raw}",
+        LineKind.EQUAL: "equality indicator: actual {actual}, target {target}, scores {raw}",
+        LineKind.LEVEL_SCORE: "level `{reason}`: the evaluator's score {p} (range {low}–{high})",
+        LineKind.CHECK: "{reason}: {met}",
+        LineKind.CHECK_BASE: "base {p}",
+        LineKind.CHOICE: "applies {band}",
+        LineKind.DUPLICATE: "{reason}: same kind already deducted",
+        LineKind.CLAUSE_CAP: "{what} at most {cap}{label}",
+        LineKind.ONCE: "{reason}: the same item counts once, at its highest",
+        LineKind.STEP: "{reason}: shortfall {shortfall}, {amount} per {step}, {steps} steps, "
+        "−{total}",
+        LineKind.JUDGED: "discretionary deduction: {reason}, −{total}",
+        LineKind.NOT_APPLICABLE: "not applicable ({reason})",
+        LineKind.SUM: "children's points {p}",
+        LineKind.SCALE: "children's points {sum} × {w}/{scale} = {raw}",
+        LineKind.ADD: "{reason}: +{total}{how}",
+        LineKind.VETO: "veto: {reason}",
+        LineKind.RESCALE: "not-applicable indicators excluded: {sum} / {applicable} × {total} "
+        "= {raw}",
+        LineKind.EXTRA: "{reason} {p}",
+        LineKind.OVERFLOW: "the total is capped at {total}",
         "deduct": "deduction",
+        "met": "met, {p}",
+        "unmet": "not met, 0",
+        "na": "n/a",
+        "extras": "Bonus and penalty",
+        "vetoes": "Vetoes",
+        "fired": "fired",
+        "not_fired": "not fired",
+        "disqualified": "disqualified",
+        "tree_total": "indicator points",
         "yes": "true",
         "no": "false",
         "items": "{n} items",
@@ -130,7 +198,14 @@ def signed(value: Decimal, places: int = 4) -> str:
 
 def value_text(kind: Kind, value: object, lang: str, unit: str | None = None) -> str:
     w = _T[lang]
+    if isinstance(value, str) and kind is not Kind.TEXT:
+        return value  # 不适用
     match kind:
+        case Kind.JUDGEMENT:
+            assert isinstance(value, Judgement)
+            by = f"，{value.by}" if value.by else ""
+            date = f"，{value.date}" if value.date else ""
+            return f"{shown(value.amount)}（{value.reason}{by}{date}）"
         case Kind.PERCENT:
             assert isinstance(value, Decimal)
             return percent(value)
@@ -195,12 +270,13 @@ def derivation(d: DerivedResult, lang: str) -> str:
     return f"{d.name} = {formula} = {substituted} = {result}"
 
 
-def line_text(line: Line, ind: IndicatorResult, result: Result, lang: str) -> str:
+def line_text(line: Line, weight: Decimal, result: Result, lang: str) -> str:
+    """One ledger line in words; `weight` is that of the indicator (or section) it belongs to."""
     template = _T[lang][line.kind]
     a = line.args
     s = result.settings
     fields: dict[str, str] = {
-        "w": plain(ind.weight),
+        "w": plain(weight),
         "p": shown(line.points),
         "reason": line.reason or _T[lang]["deduct"],
     }
@@ -218,7 +294,7 @@ def line_text(line: Line, ind: IndicatorResult, result: Result, lang: str) -> st
             fields["band"] = f"`{line.span.text}`"
         case LineKind.LEVEL:
             fields["level"] = f"`{line.span.text}`"
-        case LineKind.DEDUCT:
+        case LineKind.DEDUCT | LineKind.ADD:
             how = (
                 ""
                 if a[1] == 1
@@ -226,7 +302,51 @@ def line_text(line: Line, ind: IndicatorResult, result: Result, lang: str) -> st
                 if lang == "zh"
                 else f" ({shown(a[0])} × {shown(a[1])})"
             )
-            fields.update(total=shown(-line.points), how=how)
+            fields.update(total=shown(abs(line.points)), how=how)
+        case LineKind.FORWARD | LineKind.EQUAL:
+            fields.update(
+                w=plain(a[0]), actual=shown(a[1]), target=shown(a[2]), raw=shown(line.points)
+            )
+        case LineKind.LEVEL_SCORE:
+            fields.update(low=shown(a[1]), high=shown(a[2]))
+        case LineKind.CHECK:
+            key = "met" if a[1] else "unmet"
+            fields["met"] = _T[lang][key].format(p=shown(a[0]))
+        case LineKind.CHOICE:
+            fields["band"] = f"`{line.span.text.split(':')[0]}`"
+        case LineKind.CLAUSE_CAP:
+            bonus = line.points < 0
+            what = (
+                ("加分" if bonus else "本款扣分")
+                if lang == "zh"
+                else ("bonus" if bonus else "this clause deducts")
+            )
+            fields.update(
+                cap=shown(a[0]), label=f"（{line.reason}）" if line.reason else "", what=what
+            )
+        case LineKind.STEP:
+            fields.update(
+                amount=shown(a[0]),
+                steps=shown(a[1]),
+                shortfall=_number(a[2]),
+                step=_number(a[3]),
+                total=shown(-line.points),
+            )
+        case LineKind.JUDGED:
+            fields["total"] = shown(a[0])
+        case LineKind.SCALE:
+            fields.update(sum=shown(a[0]), w=plain(a[1]), scale=plain(a[2]), raw=shown(line.points))
+        case LineKind.RESCALE:
+            fields.update(
+                sum=shown(a[0]),
+                applicable=plain(a[1]),
+                total=plain(a[2]),
+                raw=shown(a[0] + line.points),
+            )
+        case LineKind.EXTRA:
+            fields["p"] = signed(line.points)
+        case LineKind.OVERFLOW:
+            fields["total"] = plain(a[0])
         case LineKind.CAP:
             fields["w"] = plain(a[0])
         case LineKind.ROUND:
@@ -240,6 +360,11 @@ def line_text(line: Line, ind: IndicatorResult, result: Result, lang: str) -> st
     return template.format(**fields)
 
 
+def _number(value: Decimal) -> str:
+    """A shortfall or step: a fraction below 1 reads as a percent."""
+    return percent(value) if abs(value) < 1 else shown(value)
+
+
 def rule_text(rules: tuple[ast.Rule, ...]) -> str:
     return "; ".join(format_rule(r) for r in rules)
 
@@ -247,3 +372,48 @@ def rule_text(rules: tuple[ast.Rule, ...]) -> str:
 def lost_lines(ind: IndicatorResult) -> list[Line]:
     """The lines a reader needs to see why an indicator lost points."""
     return [line for line in ind.lines if line.kind is not LineKind.BASE]
+
+
+_REMARKS = (
+    LineKind.WARN,
+    LineKind.VETO,
+    LineKind.NOT_APPLICABLE,
+    LineKind.DUPLICATE,
+    LineKind.ONCE,
+)
+
+
+def needs_explaining(ind: IndicatorResult) -> bool:
+    """An indicator the 扣分说明 lists: it lost points, was not scored, was excluded, or its
+    ledger carries a remark (a warning, a veto, a not-applicable policy)."""
+    if not ind.is_leaf and not ind.lines:
+        return False  # a plain sum: its children explain it
+    if ind.points is None or ind.excluded or ind.points != ind.weight:
+        return True
+    return any(line.kind in _REMARKS for line in ind.lines)
+
+
+def points_text(ind: IndicatorResult, places: int, lang: str) -> str:
+    if ind.excluded:
+        return _T[lang]["na"]
+    return fixed(ind.points, places) if ind.points is not None else "—"
+
+
+def rate_text(ind: IndicatorResult) -> str:
+    if ind.points is None or not ind.weight:
+        return "—"
+    return percent(ind.points / ind.weight)
+
+
+def grade_text(result: Result, lang: str) -> str:
+    if result.disqualified:
+        return _T[lang]["disqualified"]
+    return result.grade or "—"
+
+
+def sources_of(line: Line, result: Result, lang: str) -> list[str]:
+    """Where a line's numbers came from: the finding's provenance, or each fact read."""
+    if line.item is not None:
+        where = provenance_text(line.item.origin, lang)
+        return [where] if where else []
+    return [use_text(use, result, lang) for use in line.facts]

@@ -13,7 +13,7 @@ from typing import Any
 
 from jixiao.dsl.diagnostics import to_json
 
-from ..result import FactUse, IndicatorResult, Line, Provenance, Result
+from ..result import FactUse, IndicatorResult, Judgement, Line, Provenance, Result
 from .explain import derivation, fixed, line_text, percent, plain, value_text
 
 VERSION = "0.1.0"
@@ -40,7 +40,32 @@ def document(result: Result, lang: str = "zh") -> dict[str, Any]:
         "evidence": {"path": result.evidence_path, "sha256": result.evidence_sha256},
         "total": fixed(result.total, places) if result.total is not None else None,
         "grade": result.grade,
+        "disqualified": result.disqualified,
         "indicators": [_indicator(i, result, lang) for i in result.indicators],
+        "tree_total": plain(result.tree_total) if result.tree_total is not None else None,
+        "total_lines": [_line(ln, s.total, result, lang) for ln in result.total_lines],
+        "extras": [
+            {
+                "kind": e.kind,
+                "code": e.code,
+                "name": e.name,
+                "max": plain(e.max),
+                "points": plain(e.points) if e.points is not None else None,
+                "lines": [_line(ln, e.max, result, lang) for ln in e.lines],
+            }
+            for e in result.extras
+        ],
+        "vetoes": [
+            {
+                "action": v.action,
+                "target": v.target,
+                "reason": v.reason,
+                "fired": v.fired,
+                "location": v.span.location(),
+                "facts": [_fact(u, lang) for u in v.facts],
+            }
+            for v in result.vetoes
+        ],
         "derived": [
             {
                 "name": d.name,
@@ -66,8 +91,9 @@ def _indicator(ind: IndicatorResult, result: Result, lang: str) -> dict[str, Any
         "leaf": ind.is_leaf,
         "weight": plain(ind.weight),
         "score": fixed(ind.points, places) if ind.points is not None else None,
+        "excluded": ind.excluded,
         "rate": percent(ind.points / ind.weight) if ind.points is not None else None,
-        "lines": [_line(line, ind, result, lang) for line in ind.lines],
+        "lines": [_line(line, ind.weight, result, lang) for line in ind.lines],
         "failures": [
             {"code": f.code, "fact": f.fact, "detail": f.detail, "location": f.span.location()}
             for f in ind.failures
@@ -75,12 +101,12 @@ def _indicator(ind: IndicatorResult, result: Result, lang: str) -> dict[str, Any
     }
 
 
-def _line(line: Line, ind: IndicatorResult, result: Result, lang: str) -> dict[str, Any]:
+def _line(line: Line, weight: Decimal, result: Result, lang: str) -> dict[str, Any]:
     return {
         "kind": line.kind.value,
         "points": plain(line.points),
         "reason": line.reason,
-        "text": line_text(line, ind, result, lang),
+        "text": line_text(line, weight, result, lang),
         "clause": {"location": line.span.location(), "text": line.span.text},
         "arithmetic": [plain(a) for a in line.args],
         "item": (
@@ -116,6 +142,13 @@ def _origin(origin: Provenance | None) -> dict[str, Any]:
 def _value(value: object) -> Any:
     if isinstance(value, bool) or value is None:
         return value
+    if isinstance(value, Judgement):
+        return {
+            "amount": plain(value.amount),
+            "reason": value.reason,
+            "by": value.by,
+            "date": value.date,
+        }
     if isinstance(value, Decimal):
         return plain(value)
     if isinstance(value, dt.date):

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from ..result import LineKind, Result
+from decimal import Decimal
+
+from ..result import Line, LineKind, Result
 from .explain import (
     derivation,
     fixed,
+    grade_text,
     line_text,
+    needs_explaining,
     percent,
     plain,
-    provenance_text,
+    points_text,
+    rate_text,
     signed,
-    use_text,
+    sources_of,
     words,
 )
 
@@ -39,8 +44,8 @@ def render(result: Result, lang: str = "zh") -> str:
     ]
     for ind in result.indicators:
         indent = "&emsp;" * (ind.depth - 1)
-        pts = fixed(ind.points, places) if ind.points is not None else "—"
-        rate = percent(ind.points / ind.weight) if ind.points is not None else "—"
+        pts = points_text(ind, places, lang)
+        rate = rate_text(ind)
         name = f"{indent}{ind.code} {_cell(ind.name)}"
         if ind.depth == 1:
             name = f"**{name}**"
@@ -49,32 +54,56 @@ def render(result: Result, lang: str = "zh") -> str:
     total = fixed(result.total, places) if result.total is not None else "—"
     rate = percent(result.total / top) if result.total is not None and top else "—"
     out.append(f"| **{w['total']}** | **{plain(top)}** | **{total}** | **{rate}** |")
-    out += ["", f"**{w['grade']}：{result.grade or '—'}**", "", f"## {w['losses']}", ""]
+    out += ["", f"**{w['grade']}：{grade_text(result, lang)}**", "", f"## {w['losses']}", ""]
     for ind in result.indicators:
-        if not ind.is_leaf or (
-            ind.points == ind.weight and not any(ln.kind is LineKind.WARN for ln in ind.lines)
-        ):
+        if not needs_explaining(ind):
             continue
-        if ind.points is None:
+        if ind.excluded:
+            out.append(f"- **{ind.code} {_cell(ind.name)}**：{w['na']}")
+        elif ind.points is None:
             out.append(f"- **{ind.code} {_cell(ind.name)}**：{w['failed']}")
             continue
-        out.append(
-            f"- **{ind.code} {_cell(ind.name)}** {fixed(ind.points, places)} / "
-            f"{plain(ind.weight)}（{w['lost'].format(lost=fixed(ind.lost, places))}）"
-        )
-        for line in ind.lines:
-            if line.kind is LineKind.BASE:
-                continue
-            out.append(f"  - `{signed(line.points)}` {_cell(line_text(line, ind, result, lang))}")
-            sources = []
-            if line.item is not None:
-                sources.append(provenance_text(line.item.origin, lang))
-            else:
-                sources += [use_text(u, result, lang) for u in line.facts]
-            for src in sources:
-                if src:
-                    out.append(f"    - {_cell(src)}")
+        else:
+            out.append(
+                f"- **{ind.code} {_cell(ind.name)}** {fixed(ind.points, places)} / "
+                f"{plain(ind.weight)}（{w['lost'].format(lost=fixed(ind.lost, places))}）"
+            )
+        _lines(out, ind.lines, ind.weight, result, lang)
+    for extra in result.extras:
+        pts = fixed(extra.points, places) if extra.points is not None else "—"
+        out += [
+            "",
+            f"## {w['extras']}：{extra.code} {_cell(extra.name)} {pts} / {plain(extra.max)}",
+            "",
+        ]
+        _lines(out, extra.lines, extra.max, result, lang)
+    fired = [v for v in result.vetoes if v.fired]
+    if fired:
+        out += ["", f"## {w['vetoes']}", ""]
+        for veto in fired:
+            target = f" {veto.target}" if veto.target else ""
+            out.append(f"- `{veto.action}{target}` {_cell(veto.reason or '')}")
+    if result.total_lines and result.tree_total is not None:
+        out += [
+            "",
+            f"## {w['total']}",
+            "",
+            f"{w['tree_total']} {fixed(result.tree_total, places)}",
+            "",
+        ]
+        _lines(out, result.total_lines, s.total, result, lang)
     if result.derived:
         out += ["", f"## {w['derived']}", ""]
         out += [f"- {_cell(derivation(d, lang))}" for d in result.derived]
     return "\n".join(out) + "\n"
+
+
+def _lines(
+    out: list[str], lines: tuple[Line, ...], weight: Decimal, result: Result, lang: str
+) -> None:
+    for line in lines:
+        if line.kind is LineKind.BASE:
+            continue
+        out.append(f"  - `{signed(line.points)}` {_cell(line_text(line, weight, result, lang))}")
+        for source in sources_of(line, result, lang):
+            out.append(f"    - {_cell(source)}")

@@ -5,17 +5,23 @@ Columns are aligned by display width, so Chinese names line up in a terminal.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from jixiao.dsl.source import display_width
 
-from ..result import IndicatorResult, LineKind, Result
+from ..result import Line, LineKind, Result
 from .explain import (
     derivation,
     fixed,
+    grade_text,
     line_text,
+    needs_explaining,
     percent,
     plain,
-    provenance_text,
+    points_text,
+    rate_text,
     signed,
+    sources_of,
     use_text,
     words,
 )
@@ -57,8 +63,8 @@ def render(result: Result, lang: str = "zh") -> str:
         out.append(
             _pad(label, name_width)
             + _rpad(plain(ind.weight), 8)
-            + _rpad(_points(ind, places), 10)
-            + _rpad(_rate(ind), 10)
+            + _rpad(points_text(ind, places, lang), 10)
+            + _rpad(rate_text(ind), 10)
         )
     out.append("-" * display_width(header))
     total_weight = sum((i.weight for i in result.indicators if i.parent is None), s.total * 0)
@@ -73,43 +79,50 @@ def render(result: Result, lang: str = "zh") -> str:
         + _rpad(rate, 10)
     )
     out.append(
-        f"{w['grade']}：{result.grade or '—'}"
+        f"{w['grade']}：{grade_text(result, lang)}"
         if lang == "zh"
-        else f"{w['grade']}: {result.grade or '—'}"
+        else f"{w['grade']}: {grade_text(result, lang)}"
     )
 
     out.append("")
     out.append(w["losses"])
     any_loss = False
     for ind in result.indicators:
-        if not ind.is_leaf or (
-            ind.points is not None
-            and ind.points == ind.weight
-            and not any(ln.kind is LineKind.WARN for ln in ind.lines)
-        ):
+        if not needs_explaining(ind):
             continue
         any_loss = True
-        if ind.points is None:
+        if ind.excluded:
+            out.append(f"{ind.code} {ind.name}  {w['na']}")
+        elif ind.points is None:
             out.append(f"{ind.code} {ind.name}  {w['failed']}")
             continue
-        out.append(
-            f"{ind.code} {ind.name}  {fixed(ind.points, places)} / {plain(ind.weight)}"
-            f"  ({w['lost'].format(lost=fixed(ind.lost, places))})"
-        )
-        for line in ind.lines:
-            if line.kind is LineKind.BASE:
-                continue
-            text = line_text(line, ind, result, lang)
-            out.append(f"    {_rpad(signed(line.points), 8)}  {text}")
-            if line.item is not None:
-                where = provenance_text(line.item.origin, lang)
-                if where:
-                    out.append(f"              {w['facts']}：{where}")
-            elif line.facts:
-                for use in line.facts:
-                    out.append(f"              {use_text(use, result, lang)}")
+        else:
+            out.append(
+                f"{ind.code} {ind.name}  {fixed(ind.points, places)} / {plain(ind.weight)}"
+                f"  ({w['lost'].format(lost=fixed(ind.lost, places))})"
+            )
+        _lines(out, ind.lines, ind.weight, result, lang)
     if not any_loss:
         out.append(f"    {w['none_lost']}")
+
+    for extra in result.extras:
+        out.append("")
+        pts = fixed(extra.points, places) if extra.points is not None else "—"
+        out.append(f"{w['extras']}：{extra.code} {extra.name}  {pts} / {plain(extra.max)}")
+        _lines(out, extra.lines, extra.max, result, lang)
+    fired = [v for v in result.vetoes if v.fired]
+    if fired:
+        out.append("")
+        out.append(w["vetoes"])
+        for veto in fired:
+            target = f" {veto.target}" if veto.target else ""
+            out.append(f"    {veto.action}{target}：{veto.reason or ''}  [{veto.span.location()}]")
+            for use in veto.facts:
+                out.append(f"              {use_text(use, result, lang)}")
+    if result.total_lines and result.tree_total is not None:
+        out.append("")
+        out.append(f"{w['tree_total']} {fixed(result.tree_total, places)}")
+        _lines(out, result.total_lines, s.total, result, lang)
 
     if result.derived:
         out.append("")
@@ -119,11 +132,14 @@ def render(result: Result, lang: str = "zh") -> str:
     return "\n".join(out) + "\n"
 
 
-def _points(ind: IndicatorResult, places: int) -> str:
-    return fixed(ind.points, places) if ind.points is not None else "—"
-
-
-def _rate(ind: IndicatorResult) -> str:
-    if ind.points is None or not ind.weight:
-        return "—"
-    return percent(ind.points / ind.weight)
+def _lines(
+    out: list[str], lines: tuple[Line, ...], weight: Decimal, result: Result, lang: str
+) -> None:
+    w = words(lang)
+    for line in lines:
+        if line.kind is LineKind.BASE:
+            continue
+        out.append(f"    {_rpad(signed(line.points), 8)}  {line_text(line, weight, result, lang)}")
+        for source in sources_of(line, result, lang):
+            prefix = f"{w['facts']}：" if line.item is not None else ""
+            out.append(f"              {prefix}{source}")
