@@ -25,7 +25,7 @@ from decimal import Decimal
 from jixiao.dsl.diagnostics import Diagnostic, Label
 
 from . import messages as msg
-from .compiler import Broken, Env, ExtraPlan, Faulted, Missing, NodePlan, Origins, Plan
+from .compiler import Broken, Env, ExtraPlan, Faulted, Missing, NodePlan, Origins, Plan, VetoPlan
 from .evidence import Evidence
 from .ir import Indicator, Settings
 from .result import (
@@ -68,6 +68,7 @@ class _Run:
         self.evidence = evidence
         self.env: Env = {}
         self.origins: Origins = dict(evidence.origins)
+        self.veto_failures: list[Failure] = []
         for name, fact in self.program.facts.items():
             if name in evidence.values:
                 self.env[name] = evidence.values[name]
@@ -84,6 +85,8 @@ class _Run:
         tree_total, total, total_lines, extras = self.total(indicators)
         grade = _grade(self.settings, total) if total is not None else None
         grade, disqualified, vetoes = self.grade_vetoes(grade, total is not None, zeroed)
+        if self.veto_failures:
+            total = grade = None
         diagnostics = self.failures(indicators, extras)
         return Result(
             self.settings,
@@ -152,12 +155,14 @@ class _Run:
                     fired.setdefault(v.veto.target.text, result)
         return fired
 
-    def veto(self, v) -> VetoResult:  # type: ignore[no-untyped-def]
+    def veto(self, v: VetoPlan) -> VetoResult:
         veto = v.veto
         try:
             fired = bool(v.cond(self.env))
-        except Faulted:
-            fired = False  # reported with the indicators; a veto never fires on missing facts
+        except Faulted as exc:
+            # A veto that cannot be decided leaves the total undecided: never a silent grade.
+            self.veto_failures.append(exc.failure)
+            fired = False
         return VetoResult(
             veto.action,
             veto.target.text if veto.target else None,
@@ -175,8 +180,8 @@ class _Run:
         disqualified = False
         for v in self.plan.vetoes:
             if v.veto.action == "zero":
-                target = v.veto.target.text if v.veto.target else ""
-                results.append(zeroed.get(target) or self.veto(v))
+                code = v.veto.target.text if v.veto.target else ""
+                results.append(zeroed.get(code) or self.veto(v))
                 continue
             result = self.veto(v)
             results.append(result)
@@ -412,9 +417,9 @@ class _Run:
         by_cause: dict[tuple[str, str | None, int], list[str]] = defaultdict(list)
         failure_of: dict[tuple[str, str | None, int], Failure] = {}
         spans: dict[tuple[str, str | None, int], list[Label]] = defaultdict(list)
-        for code, failures in [(r.code, r.failures) for r in results] + [
-            (e.code, e.failures) for e in extras
-        ]:
+        pairs = [(r.code, r.failures) for r in results] + [(e.code, e.failures) for e in extras]
+        pairs.append(("veto", tuple(dict.fromkeys(self.veto_failures))))
+        for code, failures in pairs:
             for failure in failures:
                 by_fact = failure.code in ("E605", "E611")
                 key = (failure.code, failure.fact, -1 if by_fact else failure.span.start)
