@@ -489,6 +489,8 @@ class FactDecl:
     label: String | None
     default: Literal | None
     span: Span = _span()
+    nonzero: bool = False  # the evidence may never give 0
+    shared: bool = False  # may drive deductions in several indicators
 
 
 @dataclass(frozen=True, slots=True)
@@ -574,4 +576,13 @@ class Pack:
     indicators: tuple[Indicator, ...]
     extras: tuple[Extra, ...]
     vetoes: tuple[Veto, ...]
+    span: Span = _span()
+    # Comments are kept for the formatter; like spans, they never affect equality.
+    comments: tuple[Comment, ...] = field(default=(), compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    text: str  # as written, with its `#` or `//`
+    own_line: bool  # nothing but blanks before it on its line
     span: Span = _span()

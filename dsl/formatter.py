@@ -11,6 +11,7 @@ from collections.abc import Callable
 from decimal import Decimal
 
 from . import ast
+from .source import display_width
 
 _PREC = {"or": 1, "and": 2, "not": 3, "cmp": 4, "+": 5, "-": 5, "*": 6, "/": 6, "neg": 7}
 
@@ -209,3 +210,242 @@ def format_rule(rule: ast.Rule | ast.Award) -> str:
         case ast.WarnWhen(cond, message):
             return f"warn when {format_expr(cond)} {string(message.value)}"
     raise AssertionError(f"unhandled rule {rule!r}")  # pragma: no cover
+
+
+# ----- whole packs -----------------------------------------------------------------------------
+
+WIDTH = 100
+INDENT = "    "
+
+
+class FormatError(Exception):
+    """The formatter's own output would change the pack's meaning: a bug, never written out."""
+
+
+def _label(text: str) -> str:
+    return text if text.isidentifier() else string(text)
+
+
+def format_pack(pack: ast.Pack, check: Callable[[str], ast.Pack] | None = None) -> str:
+    """Print a pack canonically, keeping its comments and blank-line grouping.
+
+    With `check` (the parser), the output is re-parsed and must give an equal AST, or
+    FormatError is raised and nothing should be written.
+    """
+    text = _Printer(pack).run()
+    if check is not None:
+        again = check(text)
+        if again != pack:
+            raise FormatError("the formatted pack does not parse to the same pack")
+        if _Printer(again).run() != text:
+            raise FormatError("formatting is not idempotent on this pack")
+    return text
+
+
+class _Printer:
+    def __init__(self, pack: ast.Pack) -> None:
+        self.pack = pack
+        self.text = pack.span.source.text if pack.span is not None else ""
+        self.comments = list(pack.comments)
+        self.out: list[str] = []
+        self.last_end = 0
+
+    def run(self) -> str:
+        items: list[object] = [
+            *self.pack.headers,
+            *self.pack.facts,
+            *self.pack.params,
+            *self.pack.lets,
+            *self.pack.functions,
+            *self.pack.indicators,
+            *self.pack.extras,
+            *self.pack.vetoes,
+        ]
+        items.sort(key=lambda n: n.span.start)  # type: ignore[attr-defined]
+        previous: object | None = None
+        for item in items:
+            span = item.span  # type: ignore[attr-defined]
+            self.before(
+                span.start, "", separate=_kind(item) != _kind(previous) and previous is not None
+            )
+            self.item(item)
+            self.last_end = span.end
+            previous = item
+        self.before(len(self.text), "", separate=False)
+        while self.out and not self.out[-1]:
+            self.out.pop()
+        return "\n".join(self.out) + "\n"
+
+    # --- comments and blank lines
+    def before(self, offset: int, indent: str, separate: bool) -> None:
+        """Comments before `offset`, and a blank line where the author left one."""
+        first = True
+        while self.comments and self.comments[0].span.start < offset:
+            comment = self.comments.pop(0)
+            if not comment.own_line and self.out:
+                self.out[-1] += "  " + comment.text
+                self.last_end = comment.span.end
+                continue
+            if first and self.blank_between(self.last_end, comment.span.start):
+                self.blank()
+            first = False
+            self.out.append(indent + comment.text)
+            self.last_end = comment.span.end
+        if self.blank_between(self.last_end, offset) or (first and separate):
+            self.blank()
+
+    def blank_between(self, start: int, end: int) -> bool:
+        gap = self.text[start:end]
+        return gap.count("\n") >= 2 and any(not ln.strip() for ln in gap.split("\n")[1:-1])
+
+    def blank(self) -> None:
+        if self.out and self.out[-1] != "" and not self.out[-1].endswith("{"):
+            self.out.append("")
+
+    # --- items
+    def item(self, node: object) -> None:
+        match node:
+            case ast.PackHeader(title, settings):
+                self.out.append(f"pack {string(title.value)} {{")
+                for setting in settings:
+                    self.before(setting.span.start, INDENT, False)
+                    self.out.append(INDENT + _setting(setting))
+                    self.last_end = setting.span.end
+                self.close(node.span.end, "")
+            case ast.FactDecl(name, type_, unit, label, default):
+                text = f"fact {name.text}: {type_.text}"
+                text += f" unit {string(unit.value)}" if unit else ""
+                text += f" label {string(label.value)}" if label else ""
+                text += f" default {format_expr(default)}" if default is not None else ""
+                text += " nonzero" if node.nonzero else ""
+                text += " shared" if node.shared else ""
+                self.out.append(text)
+            case ast.ParamDecl(name, type_, default):
+                assert default is not None
+                self.out.append(f"param {name.text}: {type_.text} = {format_expr(default)}")
+            case ast.LetDecl(name, type_, expr):
+                kind = f": {type_.text}" if type_ else ""
+                self.out.append(f"let {name.text}{kind} = {format_expr(expr)}")
+            case ast.Function(name, params, rules):
+                ps = ", ".join(f"{p.name.text}: {p.type.text}" for p in params)
+                self.out.append(f"function {name.text}({ps}) {{")
+                self.body(rules, INDENT)
+                self.close(node.span.end, "")
+            case ast.Indicator():
+                self.indicator(node, "")
+            case ast.Extra(kind, code, name, cap, highest, rules):
+                flag = " highest" if highest else ""
+                self.out.append(
+                    f"{kind} {code.text} {string(name.value)} max {number(cap.value)}{flag} {{"
+                )
+                self.body(rules, INDENT)
+                self.close(node.span.end, "")
+            case ast.Veto(cond, action, target, reason):
+                what = {
+                    "grade": f"grade {_label(target.text) if target else ''}",
+                    "cap": f"cap {_label(target.text) if target else ''}",
+                    "zero": f"zero {target.text if target else ''}",
+                    "disqualify": "disqualify",
+                }[action]
+                self.out.append(f"veto when {format_expr(cond)} {what}{_reason(reason)}")
+
+    def indicator(self, node: ast.Indicator, indent: str) -> None:
+        scale = f" of {number(node.scale.value)}" if node.scale is not None else ""
+        head = (
+            f"{indent}indicator {node.code.text} {string(node.name.value)} "
+            f"{number(node.weight.value)}{scale} {{"
+        )
+        self.out.append(head)
+        body: list[object] = [*node.children, *node.rules]
+        body.sort(key=lambda n: n.span.start)  # type: ignore[attr-defined]
+        inner = indent + INDENT
+        for child in body:
+            self.before(child.span.start, inner, False)  # type: ignore[attr-defined]
+            if isinstance(child, ast.Indicator):
+                self.indicator(child, inner)
+            else:
+                self.rule(child, inner)
+            self.last_end = child.span.end  # type: ignore[attr-defined]
+        self.close(node.span.end, indent)
+
+    def body(self, rules: tuple[object, ...], indent: str) -> None:
+        for rule in rules:
+            self.before(rule.span.start, indent, False)  # type: ignore[attr-defined]
+            self.rule(rule, indent)
+            self.last_end = rule.span.end  # type: ignore[attr-defined]
+
+    def rule(self, rule: object, indent: str) -> None:
+        line = indent + format_rule(rule)  # type: ignore[arg-type]
+        if display_width(line) <= WIDTH or not isinstance(
+            rule, (ast.Tiers, ast.Levels, ast.LevelRange, ast.Checklist, ast.Choose)
+        ):
+            self.out.append(line)
+            return
+        head, rows = _rows(rule)
+        self.out.append(f"{indent}{head} {{")
+        self.out.extend(f"{indent}{INDENT}{row}" for row in rows)
+        self.out.append(f"{indent}}}")
+
+    def close(self, end: int, indent: str) -> None:
+        self.before(end - 1, indent + INDENT, False)
+        if self.out and self.out[-1] == "":
+            self.out.pop()
+        self.out.append(indent + "}")
+        self.last_end = end
+
+
+def _kind(node: object) -> str:
+    return type(node).__name__
+
+
+def _setting(setting: ast.Setting) -> str:
+    value = setting.value
+    match value:
+        case ast.String(text):
+            return f"{setting.key} {string(text)}"
+        case ast.Number(n):
+            return f"{setting.key} {number(n)}"
+        case ast.Rounding(places, mode, scope):
+            text = f"rounding {number(places.value)}"
+            text += f" {mode.text}" if mode else ""
+            return text + (f" on {scope.text}" if scope else "")
+        case ast.Period(start, end):
+            return f"period {start.value.isoformat()} to {end.value.isoformat()}"
+        case ast.Word(text):
+            return f"{setting.key} {text}"
+        case tuple():
+            grades = "; ".join(
+                f"{_label(g.label.text)} >= {number(g.lower.value)}"
+                if g.lower is not None
+                else f"{_label(g.label.text)} else"
+                for g in value
+            )
+            return f"grades {{ {grades} }}"
+    raise AssertionError(setting)  # pragma: no cover
+
+
+def _rows(rule: object) -> tuple[str, list[str]]:
+    match rule:
+        case ast.Tiers(subject, bands):
+            return f"tiers {format_expr(subject)}", [format_band(b) for b in bands]
+        case ast.Levels(subject, levels):
+            return f"levels {format_expr(subject)}", [
+                f"{string(lv.label)}: {format_award(lv.award)}" for lv in levels
+            ]
+        case ast.LevelRange(subject, score, levels):
+            return f"levels {format_expr(subject)} score {format_expr(score)}", [
+                f"{string(lv.label)}: {format_interval(lv.interval)}" for lv in levels
+            ]
+        case ast.Checklist(base, items):
+            rows = [f"base {format_award(base)}"] if base is not None else []
+            rows += [
+                f"{format_award(i.award)}: {format_expr(i.cond)}{_reason(i.reason)}" for i in items
+            ]
+            return "checklist", rows
+        case ast.Choose(choices):
+            return "choose", [
+                (f"when {format_expr(c.cond)}" if c.cond is not None else "else")
+                + f": {format_rule(c.then)}"
+                for c in choices
+            ]
+    raise AssertionError(rule)  # pragma: no cover

@@ -9,7 +9,9 @@ place, a keyword in Chinese, an unclosed brace).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+from collections.abc import Iterator
 from decimal import Decimal
 from functools import lru_cache
 from importlib import resources
@@ -50,7 +52,8 @@ def parse(source: Source) -> ast.Pack:
     except UnexpectedInput as exc:
         raise JixiaoError([_syntax_diagnostic(source, exc)]) from None
     try:
-        return _ToAst(source).transform(tree)  # type: ignore[no-any-return]
+        pack: ast.Pack = _ToAst(source).transform(tree)
+        return dataclasses.replace(pack, comments=comments_in(source))
     except VisitError as exc:
         if isinstance(exc.orig_exc, JixiaoError):
             raise exc.orig_exc from None
@@ -264,7 +267,15 @@ class _ToAst(Transformer[Token, Any]):
             opts.get("label"),
             opts.get("default"),
             self._span(meta),
+            bool(opts.get("nonzero")),
+            bool(opts.get("shared")),
         )
+
+    def nonzero(self, meta: Any) -> tuple[str, Any, Span]:
+        return ("nonzero", True, self._span(meta))
+
+    def shared(self, meta: Any) -> tuple[str, Any, Span]:
+        return ("shared", True, self._span(meta))
 
     def unit(self, meta: Any, value: Token) -> tuple[str, Any, Span]:
         return ("unit", self._string(value), self._span(meta))
@@ -650,27 +661,51 @@ def _expected(names: set[str] | frozenset[str] | None) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
 
 
+def _scan(text: str) -> Iterator[tuple[str, int, int]]:
+    """Walk a pack's text as the lexer sees it: ("comment" | "char", start, end), strings
+    skipped whole (a `#` inside a reason is not a comment)."""
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if ch in ('"', "“"):
+            close = "”" if ch == "“" else '"'
+            j = i + 1
+            while j < len(text) and text[j] not in (close, "\n"):
+                j += 2 if ch == '"' and text[j] == "\\" else 1
+            i = j + 1
+            continue
+        if ch == "#" or text.startswith("//", i):
+            end = text.find("\n", i)
+            end = len(text) if end == -1 else end
+            yield ("comment", i, end)
+            i = end
+            continue
+        yield ("char", i, i + 1)
+        i += 1
+
+
+def comments_in(source: Source) -> tuple[ast.Comment, ...]:
+    text = source.text
+    out = []
+    for kind, start, end in _scan(text):
+        if kind == "comment":
+            line_start = text.rfind("\n", 0, start) + 1
+            own = not text[line_start:start].strip()
+            out.append(ast.Comment(text[start:end].rstrip(), own, Span(source, start, end)))
+    return tuple(out)
+
+
 def _unclosed_brace(source: Source) -> Label | None:
     """The last `{` that no `}` closes, skipping strings and comments: where to look."""
     stack: list[int] = []
     text = source.text
-    i = 0
-    while i < len(text):
-        ch = text[i]
-        if ch in '"“':
-            close = '"' if ch == '"' else "”"
-            end = text.find(close, i + 1)
-            i = len(text) if end == -1 else end + 1
+    for kind, i, _ in _scan(text):
+        if kind != "char":
             continue
-        if ch == "#" or text.startswith("//", i):
-            end = text.find("\n", i)
-            i = len(text) if end == -1 else end
-            continue
-        if ch == "{":
+        if text[i] == "{":
             stack.append(i)
-        elif ch == "}" and stack:
+        elif text[i] == "}" and stack:
             stack.pop()
-        i += 1
     if not stack:
         return None
     return Label(Span(source, stack[-1], stack[-1] + 1), "this `{` is never closed")

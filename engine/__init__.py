@@ -1,6 +1,6 @@
 """jixiao's engine: the pipeline, one line per stage.
 
-    text ──parse──▶ AST ──check──▶ Program ──order──▶ Order ──compile──▶ Plan
+    text ──parse──▶ AST ──check──▶ Program ──analyse──▶ proofs ──order──▶ Order ──compile──▶ Plan
     Plan + evidence file ──load──▶ Evidence ──evaluate──▶ Result ──render──▶ text
 
 `compile_pack` runs the first four stages once; `run` scores one evidence file against the plan.
@@ -20,6 +20,7 @@ from jixiao.dsl.source import DecodeError, Source
 
 from . import evidence as _evidence
 from . import messages
+from .analysis import analyse
 from .checker import check
 from .compiler import Plan, compile_program
 from .evaluator import evaluate
@@ -34,6 +35,9 @@ def compile_source(source: Source) -> tuple[Plan, list[Diagnostic]]:
     pack = parse(source)
     program, diagnostics = check(pack, source)
     if program is None or has_errors(diagnostics):
+        raise JixiaoError(diagnostics)
+    diagnostics += analyse(program)
+    if has_errors(diagnostics):
         raise JixiaoError(diagnostics)
     return compile_program(program, order(program)), diagnostics
 

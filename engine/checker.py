@@ -231,6 +231,8 @@ class _Checker(RuleChecker):
                 decl.label.value if decl.label else None,
                 default,
                 decl.name.span,
+                nonzero=decl.nonzero,
+                shared=decl.shared,
             )
         self.check_params(facts)
         return facts

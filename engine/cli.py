@@ -8,14 +8,19 @@ Python traceback.
 from __future__ import annotations
 
 import argparse
+import difflib
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TextIO
 
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, has_errors, render_json, render_text
+from jixiao.dsl.formatter import FormatError, format_pack
+from jixiao.dsl.parser import parse
+from jixiao.dsl.source import Source
 
-from . import compile_pack, run
+from . import compile_pack, load_pack, run
 from .render import FORMATS, render
 from .render.json_report import VERSION
 
@@ -72,6 +77,44 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_fmt(args: argparse.Namespace) -> int:
+    """Rewrite packs canonically; with --check, only report (and diff) what would change."""
+    status = EXIT_OK
+    for path in args.packs:
+        try:
+            source = Source("<stdin>", sys.stdin.read()) if path == "-" else load_pack(path)
+            pack = parse(source)
+            text = format_pack(pack, check=lambda t, where=source.path: parse(Source(where, t)))
+        except JixiaoError as exc:
+            _report(exc.diagnostics, args)
+            status = EXIT_ERRORS
+            continue
+        except FormatError as exc:
+            sys.stderr.write(
+                f"internal error: {source.path}: {exc}; the file was left unchanged\n"
+                "  = help: this is a bug in jixiao's formatter; please report it with the pack\n"
+            )
+            return EXIT_INTERNAL
+        if path == "-":
+            sys.stdout.write(text)
+            continue
+        if text == source.text and source.encoding == "utf-8":
+            continue
+        if args.check:
+            diff = difflib.unified_diff(
+                source.text.splitlines(keepends=True),
+                text.splitlines(keepends=True),
+                f"{path} (as is)",
+                f"{path} (formatted)",
+            )
+            sys.stdout.write("".join(diff))
+            status = max(status, EXIT_ERRORS)
+        else:
+            Path(path).write_text(text, encoding="utf-8", newline="\n")
+            sys.stderr.write(f"formatted {path}\n")
+    return status
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jixiao",
@@ -113,6 +156,20 @@ def build_parser() -> argparse.ArgumentParser:
         help="diagnostics as text or JSON (default: text)",
     )
     p_check.set_defaults(func=cmd_check)
+
+    p_fmt = sub.add_parser("fmt", parents=[common], help="format rule packs canonically")
+    p_fmt.add_argument(
+        "packs",
+        nargs="+",
+        metavar="PACK",
+        help="packs to rewrite in place; `-` reads standard input",
+    )
+    p_fmt.add_argument(
+        "--check",
+        action="store_true",
+        help="change nothing; show a diff and exit 1 if a pack is not formatted",
+    )
+    p_fmt.set_defaults(func=cmd_fmt)
     return parser
 
 

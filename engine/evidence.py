@@ -284,6 +284,11 @@ class _Reader:
         if value is None:
             self.bad(fact, value_node, why)
             return None
+        if fact.nonzero and isinstance(value, Decimal) and value == 0:
+            self.diags.append(
+                msg.evidence_zero(fact.name, _span(self.source, value_node), fact.span)
+            )
+            return None
         return value, origin
 
     def judgement(

@@ -49,6 +49,8 @@ class Fact:
     default: object | None  # a runtime value, or None when the fact has no default
     span: Span = field(compare=False)
     is_param: bool = False  # a pack parameter: has a default, evidence may override it
+    nonzero: bool = False  # the evidence may never give 0
+    shared: bool = False  # may drive deductions in several indicators
 
 
 @dataclass(frozen=True, slots=True)

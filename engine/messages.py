@@ -709,3 +709,81 @@ def judgement_without_reason(name: str, span: Span) -> Diagnostic:
         Label(span, "an amount without a reason"),
         help=f"write `{name}: {{value: 1, reason: 为什么扣分, by: 评价人, date: 2018-05-20}}`",
     )
+
+
+# ----- static analyses -------------------------------------------------------------------------
+
+
+def band_gap(gaps: str, subject: str, span: Span, rule: Span) -> Diagnostic:
+    return error(
+        "E420",
+        f"the tiers over `{subject}` leave {gaps} uncovered",
+        Label(span, "no band holds these values"),
+        help="add a band for the uncovered values, or end the table with `else: …`",
+    )
+
+
+def band_overlap(overlap: str, span: Span) -> Diagnostic:
+    return error(
+        "E421",
+        f"this band overlaps an earlier one on {overlap}",
+        Label(span, f"{overlap} is already covered"),
+        help="make the bands meet without overlapping: `[90%, 95%)` then `>= 95%`",
+    )
+
+
+def unreachable_band(span: Span, is_else: bool) -> Diagnostic:
+    what = "the `else` band" if is_else else "this band"
+    return warning(
+        "W405",
+        f"{what} can never apply: the bands before it cover all its values",
+        Label(span, "never decides"),
+        help="remove it, or fix the bounds of the bands before it",
+    )
+
+
+def never_full(code: str, best: Decimal, weight: Decimal, span: Span) -> Diagnostic:
+    return warning(
+        "W403",
+        f"`{code}` can score at most {fmt(best)} of its weight {fmt(weight)}",
+        Label(span, "never full marks"),
+        help="award `full` for the best case, or lower the weight",
+    )
+
+
+def unguarded_division(
+    denominator: str, facts: Sequence[str], needed_by: Sequence[str], span: Span
+) -> Diagnostic:
+    real = [f for f in facts if f not in ("0", "?")]
+    names = (
+        "" if real == [denominator] or not real else " (" + ", ".join(f"`{f}`" for f in real) + ")"
+    )
+    who = ", ".join(f"`{c}`" for c in needed_by)
+    first = real[0] if real else "X"
+    return warning(
+        "W406",
+        f"`{denominator}` may be 0{names}, and nothing on the way to {who} guards the division",
+        Label(span, "may divide by zero"),
+        help=f"declare `fact {first}: … nonzero` if it is never 0, or guard the rule: "
+        f"`full when {first} == 0 else …`",
+    )
+
+
+def double_counting(name: str, codes: Sequence[str], labels: Sequence[Label]) -> Diagnostic:
+    who = ", ".join(f"`{c}`" for c in codes)
+    return warning(
+        "W407",
+        f"`{name}` drives deductions in {who}: the same finding is punished more than once",
+        *labels,
+        help=f"deduct in one indicator, or declare `fact {name}: … shared` if that is intended",
+    )
+
+
+def evidence_zero(name: str, span: Span, decl: Span) -> Diagnostic:
+    return error(
+        "E616",
+        f"fact `{name}` must not be 0",
+        Label(span, "0 here"),
+        Label(decl, "declared `nonzero` here: the pack divides by it"),
+        help="check the value; a project where it is truly 0 cannot be scored by this pack",
+    )

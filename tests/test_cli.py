@@ -79,11 +79,12 @@ def test_evaluation_failure_prints_partial_table_and_exits_1(tmp_path: Path) -> 
     evidence = tmp_path / "e.yaml"
     text = FOUNDING_EVIDENCE.read_text(encoding="utf-8")
     evidence.write_text(
-        text.replace("预算金额: {value: 100000,", "预算金额: {value: 0,"), encoding="utf-8"
+        "\n".join(ln for ln in text.splitlines() if not ln.strip().startswith("设备运行正常率")),
+        encoding="utf-8",
     )
     code, out, err = cli("eval", str(FOUNDING_PACK), str(evidence))
-    assert code == 1 and "E606" in err
-    assert "B1.1.2 预算执行率" in out and "—" in out  # scored what it could, no total
+    assert code == 1 and "E605" in err and "`C2.2.4`" in err
+    assert "C2.2.4 设施完备性" in out and "—" in out  # scored what it could, no total
 
 
 def test_colour_only_when_asked() -> None:
@@ -91,3 +92,14 @@ def test_colour_only_when_asked() -> None:
     assert "\x1b[" in err
     _, _, err = cli("check", "nope.jx")
     assert "\x1b[" not in err
+
+
+def test_zero_budget_is_refused_with_its_place(tmp_path: Path) -> None:
+    evidence = tmp_path / "e.yaml"
+    text = FOUNDING_EVIDENCE.read_text(encoding="utf-8")
+    evidence.write_text(
+        text.replace("预算金额: {value: 100000,", "预算金额: {value: 0,"), encoding="utf-8"
+    )
+    code, out, err = cli("eval", str(FOUNDING_PACK), str(evidence))
+    assert code == 1 and out == ""
+    assert "E616" in err and "预算金额" in err and "e.yaml:10:" in err

@@ -187,7 +187,10 @@ def founding_evidence(draw: st.DrawFn) -> str:
     for name, fact in FOUNDING.program.facts.items():
         if draw(st.integers(0, 30)) == 0:
             continue  # now and then a fact is missing
-        lines.append(f"  {name}: {draw(_value(fact.kind))}")
+        value = draw(_value(fact.kind))
+        if fact.nonzero and value == "0":
+            value = "1"
+        lines.append(f"  {name}: {value}")
     return "\n".join(lines) + "\n"
 
 

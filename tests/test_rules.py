@@ -411,9 +411,10 @@ def test_unknown_level_is_an_error_not_zero() -> None:
 
 
 def test_no_band_is_an_error_not_zero() -> None:
+    # bounded by a parameter, the gap cannot be proved before the evidence comes
     plan = compile_text(
-        'pack "t" { total 2 }\nfact 率: percent\n'
-        'indicator A "a" 2 { tiers 率 { >= 95%: full; [90%, 95%): 1 } }'
+        'pack "t" { total 2 }\nfact 率: percent\nparam 线: percent = 90%\n'
+        'indicator A "a" 2 { tiers 率 { >= 95%: full; [线, 95%): 1 } }'
     )
     scored = score(plan, "facts:\n  率: 50%")
     assert scored.points["A"] is None

@@ -1,0 +1,379 @@
+"""Static analyses of a checked program: what jixiao can prove before any evidence arrives.
+
+- Tier tables: the bands of a table over a numeric fact must cover the fact's domain exactly
+  once. A gap (E420) or an overlap (E421) is shown as an interval with its open and closed
+  ends; a band that an earlier one already covers can never decide (W405).
+- Reach: a leaf whose best possible award stays below its weight can never score full marks
+  (W403) — a tier table without `full`, a checklist whose shares add up to 90%.
+- Division: a denominator that may be 0 (a count, a budget) with no guard on the way to the
+  rule is a warning (W406); `nonzero` on the fact, or a `full when 故障总数 == 0 else …`
+  around the use, proves it safe. At evaluation time a zero denominator is an error anyway.
+- Double counting: one fact driving deductions in several indicators (W407), unless the fact
+  is declared `shared`.
+
+Constant bounds only: a band bounded by a parameter is not analysed (its value is known only
+with the evidence).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from jixiao.dsl import ast
+from jixiao.dsl.diagnostics import Diagnostic, Label
+from jixiao.dsl.formatter import format_expr, number
+from jixiao.dsl.source import Span
+
+from . import messages as msg
+from .ir import Program
+from .types import Kind
+from .walk import names_in, rule_exprs
+
+# ----- intervals -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """A real interval; None ends are infinite (and always open)."""
+
+    lo: Decimal | None
+    lo_closed: bool
+    hi: Decimal | None
+    hi_closed: bool
+
+    def empty(self) -> bool:
+        if self.lo is None or self.hi is None:
+            return False
+        return self.lo > self.hi or (self.lo == self.hi and not (self.lo_closed and self.hi_closed))
+
+    def text(self, kind: Kind) -> str:
+        def show(v: Decimal | None, low: bool) -> str:
+            if v is None:
+                return "-∞" if low else "+∞"
+            return number(v * 100) + "%" if kind is Kind.PERCENT else number(v)
+
+        return (
+            f"{'[' if self.lo_closed else '('}{show(self.lo, True)}, "
+            f"{show(self.hi, False)}{']' if self.hi_closed else ')'}"
+        )
+
+
+def _intersect(a: Interval, b: Interval) -> Interval:
+    if a.lo is None or (b.lo is not None and b.lo > a.lo):
+        lo, lo_c = b.lo, b.lo_closed
+    elif b.lo is None or a.lo > b.lo:
+        lo, lo_c = a.lo, a.lo_closed
+    else:
+        lo, lo_c = a.lo, a.lo_closed and b.lo_closed
+    if a.hi is None or (b.hi is not None and b.hi < a.hi):
+        hi, hi_c = b.hi, b.hi_closed
+    elif b.hi is None or a.hi < b.hi:
+        hi, hi_c = a.hi, a.hi_closed
+    else:
+        hi, hi_c = a.hi, a.hi_closed and b.hi_closed
+    return Interval(lo, lo_c, hi, hi_c)
+
+
+def _subtract(a: Interval, b: Interval) -> list[Interval]:
+    """a − b as at most two intervals."""
+    if _intersect(a, b).empty():
+        return [a]
+    out = []
+    if b.lo is not None:
+        left = _intersect(a, Interval(None, False, b.lo, not b.lo_closed))
+        if not left.empty():
+            out.append(left)
+    if b.hi is not None:
+        right = _intersect(a, Interval(b.hi, not b.hi_closed, None, False))
+        if not right.empty():
+            out.append(right)
+    return out
+
+
+def _minus(parts: list[Interval], b: Interval) -> list[Interval]:
+    return [piece for part in parts for piece in _subtract(part, b)]
+
+
+def _domain(kind: Kind) -> Interval:
+    if kind in (Kind.COUNT, Kind.MONEY, Kind.PERCENT):
+        return Interval(Decimal(0), True, None, False)
+    return Interval(None, False, None, False)
+
+
+def _constant(expr: ast.Expr) -> Decimal | None:
+    match expr:
+        case ast.Number(value) | ast.Percent(value):
+            return value
+        case ast.Neg(operand):
+            inner = _constant(operand)
+            return -inner if inner is not None else None
+    return None
+
+
+# ----- the analyses ---------------------------------------------------------------------------
+
+
+def analyse(program: Program) -> list[Diagnostic]:
+    diags: list[Diagnostic] = []
+    for ind in program.indicators:
+        for rule in _all_rules(ind.rules):
+            if isinstance(rule, ast.Tiers):
+                diags.extend(_tiers(rule, program))
+        if ind.is_leaf:
+            best = _best(ind.rules, ind.weight)
+            if best is not None and best < ind.weight:
+                diags.append(msg.never_full(ind.code, best, ind.weight, ind.span))
+    diags.extend(_divisions(program))
+    diags.extend(_double_counting(program))
+    return diags
+
+
+def _all_rules(rules: Any) -> Iterator[Any]:
+    for rule in rules:
+        yield rule
+        match rule:
+            case ast.FullWhen(_, otherwise) if otherwise is not None:
+                yield from _all_rules((otherwise,))
+            case ast.Choose(choices):
+                yield from _all_rules(tuple(c.then for c in choices))
+
+
+def _tiers(rule: ast.Tiers, program: Program) -> list[Diagnostic]:
+    kind = program.expr_kinds.get(id(rule.subject))
+    if kind is None or kind is Kind.DATE:
+        return []
+    bounds = []
+    for band in rule.bands:
+        lo = _constant(band.lower.value) if band.lower else None
+        hi = _constant(band.upper.value) if band.upper else None
+        if (band.lower and lo is None) or (band.upper and hi is None):
+            return []  # bounded by a parameter: known only with the evidence
+        bounds.append(
+            Interval(
+                lo,
+                bool(band.lower and band.lower.inclusive),
+                hi,
+                bool(band.upper and band.upper.inclusive),
+            )
+        )
+    domain = _domain(kind)
+    remaining = [domain]
+    diags: list[Diagnostic] = []
+    for band, interval in zip(rule.bands, bounds, strict=True):
+        is_else = band.lower is None and band.upper is None
+        part = _intersect(interval, domain)
+        fresh = [_intersect(part, r) for r in remaining]
+        fresh = [f for f in fresh if not f.empty()]
+        if not fresh:
+            diags.append(msg.unreachable_band(band.span, is_else))
+        elif band.lower is not None and band.upper is not None:
+            # A two-sided band states its exact range; part of it taken by an earlier band is a
+            # contradiction. One-sided bands (`>= 95%: full; >= 90%: 1`) cascade by design.
+            overlap = _overlap(part, remaining)
+            if overlap is not None:
+                diags.append(msg.band_overlap(overlap.text(kind), band.span))
+        remaining = _minus(remaining, part)
+    if remaining:
+        gaps = ", ".join(r.text(kind) for r in remaining)
+        diags.append(msg.band_gap(gaps, format_expr(rule.subject), rule.subject.span, rule.span))
+    return diags
+
+
+def _overlap(part: Interval, remaining: list[Interval]) -> Interval | None:
+    """The part of `part` already covered (not in `remaining`), if any: the first piece."""
+    left = [part]
+    for r in remaining:
+        left = _minus(left, r)
+    return left[0] if left else None
+
+
+def _best(rules: tuple[Any, ...], weight: Decimal) -> Decimal | None:
+    """The most a leaf's base rule can award, when it is a constant; None when unknown."""
+    base = [r for r in rules if isinstance(r, ast.BASE_RULES)]
+    if not base:
+        return weight
+    return _best_of(base[0], weight)
+
+
+def _award(award: ast.Award, weight: Decimal) -> Decimal | None:
+    match award:
+        case ast.Full():
+            return weight
+        case ast.Points(value):
+            return value
+        case ast.Share(value):
+            return weight * value
+    return None
+
+
+def _max(values: list[Decimal | None]) -> Decimal | None:
+    if any(v is None for v in values):
+        return None
+    return max((v for v in values if v is not None), default=Decimal(0))
+
+
+def _best_of(rule: Any, weight: Decimal) -> Decimal | None:
+    match rule:
+        case ast.Tiers(_, bands):
+            return _max([_award(b.award, weight) for b in bands])
+        case ast.Levels(_, levels):
+            return _max([_award(lv.award, weight) for lv in levels])
+        case ast.Checklist(base, items):
+            values = [_award(i.award, weight) for i in items]
+            if base is not None:
+                values.append(_award(base, weight))
+            if any(v is None for v in values):
+                return None
+            return sum((v for v in values if v is not None), Decimal(0))
+        case ast.Choose(choices):
+            return _max([_best_of(c.then, weight) for c in choices])
+        case ast.FullWhen() | ast.Proportional() | ast.Forward() | ast.Equal() | ast.Reverse():
+            return weight
+        case ast.Full() | ast.Points() | ast.Share():
+            return _award(rule, weight)
+    return None
+
+
+# ----- division -------------------------------------------------------------------------------
+
+
+def _divisions(program: Program) -> list[Diagnostic]:
+    """Denominators that may be 0, unguarded on the way to a rule."""
+    facts = program.facts
+
+    def unsafe(expr: ast.Expr) -> set[str]:
+        """Facts whose being 0 may make `expr` 0; empty when provably nonzero."""
+        value = _constant(expr)
+        if value is not None:
+            return set() if value != 0 else {"0"}
+        match expr:
+            case ast.Name(name) if name in facts:
+                return set() if facts[name].nonzero else {name}
+            case ast.Name(name) if name in program.derived:
+                return unsafe(program.derived[name].expr)
+            case ast.Arith("+", left, right):
+                # a sum of quantities that cannot be negative is 0 only if every part is
+                lk, rk = program.expr_kinds.get(id(left)), program.expr_kinds.get(id(right))
+                if lk in (Kind.COUNT, Kind.MONEY) and rk in (Kind.COUNT, Kind.MONEY):
+                    a, b = unsafe(left), unsafe(right)
+                    return a | b if a and b else set()
+            case ast.Arith("*", left, right):
+                return unsafe(left) | unsafe(right)
+        return {n.name for n in names_in(expr)} or {"?"}
+
+    # each derived fact: the divisions inside it, with the facts that may zero them
+    divisions: dict[str, list[tuple[ast.Arith, set[str]]]] = {}
+    for name, d in program.derived.items():
+        divisions[name] = [(node, unsafe(node.right)) for node in _arith(d.expr, "/")]
+        divisions[name] = [(n, u) for n, u in divisions[name] if u]
+
+    def lets_in(expr: ast.Expr, seen: set[str]) -> Iterator[str]:
+        for n in names_in(expr):
+            if n.name in program.derived and n.name not in seen:
+                seen.add(n.name)
+                yield n.name
+                yield from lets_in(program.derived[n.name].expr, seen)
+
+    reported: dict[int, tuple[ast.Arith, set[str], list[str]]] = {}
+
+    def visit(expr: ast.Expr, guard: set[str], code: str) -> None:
+        for node in _arith(expr, "/"):
+            risk = unsafe(node.right)
+            if risk and not risk <= guard:
+                reported.setdefault(id(node), (node, risk - guard, []))[2].append(code)
+        for name in lets_in(expr, set()):
+            for node, risk in divisions[name]:
+                if risk and not risk <= guard:
+                    reported.setdefault(id(node), (node, risk - guard, []))[2].append(code)
+
+    for ind in program.indicators:
+        for rule in ind.rules:
+            _guarded(rule, set(), ind.code, visit)
+    out = []
+    for node, risk, codes in reported.values():
+        out.append(
+            msg.unguarded_division(
+                format_expr(node.right), sorted(risk), sorted(set(codes)), node.span
+            )
+        )
+    return out
+
+
+def _guarded(rule: Any, guard: set[str], code: str, visit: Any) -> None:
+    """Visit every expression of a rule with the names its enclosing conditions test."""
+    match rule:
+        case ast.FullWhen(cond, otherwise):
+            visit(cond, guard, code)
+            if otherwise is not None:
+                inner = guard | {n.name for n in names_in(cond)}
+                if isinstance(otherwise, ast.BASE_RULES):
+                    _guarded(otherwise, inner, code, visit)
+        case ast.Choose(choices):
+            tested: set[str] = set()
+            for choice in choices:
+                if choice.cond is not None:
+                    visit(choice.cond, guard | tested, code)
+                    tested |= {n.name for n in names_in(choice.cond)}
+                if isinstance(choice.then, ast.BASE_RULES):
+                    _guarded(choice.then, guard | tested, code, visit)
+        case _:
+            for expr in rule_exprs(rule):
+                visit(expr, guard, code)
+
+
+def _arith(expr: ast.Expr, op: str) -> Iterator[ast.Arith]:
+    """Divisions in an expression, skipping those inside an `if` that tests their operands."""
+    match expr:
+        case ast.Arith(o, left, right):
+            if o == op:
+                yield expr
+            yield from _arith(left, op)
+            yield from _arith(right, op)
+        case ast.Neg(operand) | ast.Not(operand):
+            yield from _arith(operand, op)
+        case ast.Compare(_, left, right) | ast.Logic(_, left, right):
+            yield from _arith(left, op)
+            yield from _arith(right, op)
+        case ast.Call(_, args):
+            for arg in args:
+                yield from _arith(arg, op)
+        case ast.If(cond, then, otherwise):
+            tested = {n.name for n in names_in(cond)}
+            for node in (*_arith(then, op), *_arith(otherwise, op)):
+                if not {n.name for n in names_in(node.right)} <= tested:
+                    yield node
+
+
+# ----- double counting ------------------------------------------------------------------------
+
+
+def _double_counting(program: Program) -> list[Diagnostic]:
+    drivers: dict[str, list[tuple[str, Span]]] = {}
+    for ind in program.indicators:
+        for rule in ind.rules:
+            for name, span in _deduction_drivers(rule):
+                uses = drivers.setdefault(name, [])
+                if all(code != ind.code for code, _ in uses):
+                    uses.append((ind.code, span))
+    out = []
+    for name, uses in drivers.items():
+        fact = program.facts.get(name)
+        if len(uses) > 1 and (fact is None or not fact.shared):
+            labels = [Label(span, f"deducts in `{code}`") for code, span in uses]
+            out.append(msg.double_counting(name, [c for c, _ in uses], labels))
+    return out
+
+
+def _deduction_drivers(rule: Any) -> Iterator[tuple[str, Span]]:
+    match rule:
+        case (
+            ast.DeductPer(_, subject)
+            | ast.DeductBy(subject)
+            | ast.DeductStep(_, _, subject)
+            | ast.DeductWhen(_, subject)
+        ):
+            for n in names_in(subject):
+                yield n.name, rule.span
