@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import functools
 import os
+import re
 import sys
 from collections.abc import Sequence
+from importlib import resources
 from pathlib import Path
 from typing import TextIO
 
+from jixiao.dsl import ast
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, has_errors, render_json, render_text
 from jixiao.dsl.formatter import FormatError, format_pack
 from jixiao.dsl.parser import parse
@@ -57,7 +61,28 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_ERRORS if failed else EXIT_OK
 
 
+def cmd_explain(code: str) -> int:
+    """Print the entry of docs/diagnostics.md (shipped in the package) for one code."""
+    code = code.upper()
+    try:
+        text = resources.files(__package__).joinpath("diagnostics.md").read_text(encoding="utf-8")
+    except OSError:  # pragma: no cover - a broken install
+        text = ""
+    entry = re.search(rf"^## {re.escape(code)}:.*?(?=^## |\Z)", text, re.M | re.S)
+    if entry is None:
+        known = sorted(set(re.findall(r"^## ([EW]\d{3}):", text, re.M)))
+        sys.stderr.write(f"jixiao: no diagnostic `{code}`; the codes are {', '.join(known)}\n")
+        return EXIT_USAGE
+    sys.stdout.write(entry.group(0).rstrip("\n") + "\n")
+    return EXIT_OK
+
+
 def cmd_check(args: argparse.Namespace) -> int:
+    if args.explain:
+        return cmd_explain(args.explain)
+    if not args.pack:
+        sys.stderr.write("jixiao check: give a PACK to check, or --explain CODE\n")
+        return EXIT_USAGE
     try:
         plan, warnings = compile_pack(args.pack)
     except JixiaoError as exc:
@@ -77,6 +102,10 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _reparse(path: str, text: str) -> ast.Pack:
+    return parse(Source(path, text))
+
+
 def cmd_fmt(args: argparse.Namespace) -> int:
     """Rewrite packs canonically; with --check, only report (and diff) what would change."""
     status = EXIT_OK
@@ -84,7 +113,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
         try:
             source = Source("<stdin>", sys.stdin.read()) if path == "-" else load_pack(path)
             pack = parse(source)
-            text = format_pack(pack, check=lambda t, where=source.path: parse(Source(where, t)))
+            text = format_pack(pack, check=functools.partial(_reparse, source.path))
         except JixiaoError as exc:
             _report(exc.diagnostics, args)
             status = EXIT_ERRORS
@@ -148,7 +177,10 @@ def build_parser() -> argparse.ArgumentParser:
     p_eval.set_defaults(func=cmd_eval)
 
     p_check = sub.add_parser("check", parents=[common], help="check a rule pack without evidence")
-    p_check.add_argument("pack", help="the rule pack (.jx)")
+    p_check.add_argument("pack", nargs="?", help="the rule pack (.jx)")
+    p_check.add_argument(
+        "--explain", metavar="CODE", help="print what a diagnostic code means, with an example"
+    )
     p_check.add_argument(
         "--format",
         choices=("text", "json"),

@@ -108,15 +108,6 @@ def unused_fact(name: str, span: Span) -> Diagnostic:
     )
 
 
-def level_name_clash(name: str, span: Span) -> Diagnostic:
-    return error(
-        "E208",
-        f"`{name}` names both a fact and a derived fact",
-        Label(span, "also a fact"),
-        help="give the derived fact another name",
-    )
-
-
 # ----- E3xx types ----------------------------------------------------------------------------
 
 
@@ -648,7 +639,7 @@ def judgement_outside(
     who = ", ".join(f"`{c}`" for c in needed_by)
     return error(
         "E610",
-        f"the judgement `{name}` of {fmt(amount)} lies outside {lower}…{upper} for {who}",
+        f"the judgement `{name}` of {fmt(amount)} lies outside {lower}, {upper} for {who}",
         Label(span, "range declared here"),
         help="give an amount inside the declared range (or 0 for no deduction)",
     )
