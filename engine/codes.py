@@ -209,6 +209,8 @@ CODES: dict[str, tuple[str, str]] = {
     ),
     # warnings
     "W201": ("a declared fact no rule reads", "Remove it, or use it."),
+    "W202": ("a function parameter hides a fact",
+             "Inside the function the name means the argument, not the pack's fact."),
     "W401": ("a code that does not extend its parent's", "`A1.1` belongs under `A1`."),
     "W403": (
         "a leaf that can never score full marks",

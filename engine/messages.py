@@ -99,6 +99,16 @@ def duplicate_setting(key: str, span: Span, first: Span) -> Diagnostic:
     )
 
 
+def shadowed(name: str, span: Span, other: Span) -> Diagnostic:
+    return warning(
+        "W202",
+        f"parameter `{name}` hides the pack's `{name}` inside this function",
+        Label(span, "this parameter"),
+        Label(other, "the pack's own"),
+        help="rename the parameter; inside the function the name means the argument",
+    )
+
+
 def unused_fact(name: str, span: Span) -> Diagnostic:
     return warning(
         "W201",
