@@ -535,8 +535,11 @@ class _Checker(RuleChecker):
                 continue
             for param in fn.params:
                 if param.name.text in self.decl_spans:
-                    self.diags.append(msg.shadowed(param.name.text, param.name.span,
-                                                   self.decl_spans[param.name.text]))
+                    self.diags.append(
+                        msg.shadowed(
+                            param.name.text, param.name.span, self.decl_spans[param.name.text]
+                        )
+                    )
                 if param.type.text not in KIND_NAMES:
                     self.diags.append(
                         msg.unknown_type(param.type.text, param.type.span, KIND_NAMES)

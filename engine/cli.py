@@ -14,6 +14,7 @@ import os
 import re
 import sys
 from collections.abc import Sequence
+from decimal import Decimal
 from importlib import resources
 from pathlib import Path
 from typing import TextIO
@@ -144,6 +145,43 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_test(args: argparse.Namespace) -> int:
+    from .packtest import SuiteError, coverage, default_suite_path, edges, load_suite, run_case
+    from .render.testreport import render_json as test_json
+    from .render.testreport import render_text as test_text
+
+    try:
+        plan, warnings = compile_pack(args.pack)
+    except JixiaoError as exc:
+        _report(exc.diagnostics, args)
+        return EXIT_ERRORS
+    _report(warnings, args)
+    path = Path(args.tests) if args.tests else default_suite_path(Path(args.pack))
+    try:
+        suite = load_suite(path)
+    except SuiteError as exc:
+        _report([exc.diagnostic], args)
+        return EXIT_ERRORS
+    outcomes = [run_case(plan, suite, case) for case in suite.cases]
+    cov = coverage(plan, outcomes)
+    edge_rows = None
+    if args.edges:
+        from .packtest import case_evidence
+
+        base = outcomes[0].result if outcomes else None
+        evidence = case_evidence(plan, suite, suite.cases[0])[0] if base is not None else None
+        edge_rows = edges(plan, evidence) if evidence is not None else []
+    if args.format == "json":
+        sys.stdout.write(test_json(suite, outcomes, cov, edge_rows))
+    else:
+        sys.stdout.write(test_text(suite, outcomes, cov, edge_rows, args.verbose))
+    failed = any(not o.passed for o in outcomes)
+    below = args.coverage_min is not None and cov.percent < Decimal(str(args.coverage_min))
+    if below:
+        sys.stderr.write(f"coverage {cov.percent}% is below --coverage-min {args.coverage_min}\n")
+    return EXIT_ERRORS if failed or below else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jixiao",
@@ -188,6 +226,29 @@ def build_parser() -> argparse.ArgumentParser:
         help="diagnostics as text or JSON (default: text)",
     )
     p_check.set_defaults(func=cmd_check)
+
+    p_test = sub.add_parser(
+        "test", parents=[common], help="run a pack's example cases, with scoring coverage"
+    )
+    p_test.add_argument("pack", help="the rule pack (.jx)")
+    p_test.add_argument(
+        "tests", nargs="?", help="the test file (default: PACK with .test.yaml beside it)"
+    )
+    p_test.add_argument(
+        "--coverage-min", type=float, metavar="N", help="fail when coverage is below N percent"
+    )
+    p_test.add_argument(
+        "--edges",
+        action="store_true",
+        help="evaluate every band edge just below, at and above, on the first case's evidence",
+    )
+    p_test.add_argument("--format", choices=("text", "json"), default="text")
+    p_test.add_argument(
+        "--verbose",
+        action="store_true",
+        help="list coverage for every indicator, not only the incomplete ones",
+    )
+    p_test.set_defaults(func=cmd_test)
 
     p_fmt = sub.add_parser("fmt", parents=[common], help="format rule packs canonically")
     p_fmt.add_argument(

@@ -207,10 +207,19 @@ CODES: dict[str, tuple[str, str]] = {
         "0 for a fact declared `nonzero`",
         "The pack divides by it; a project where it is 0 cannot be scored by this pack.",
     ),
+    # E7xx: pack tests
+    "E701": (
+        "a test file that cannot be used",
+        "`jixiao test` reads `PACK.test.yaml`: `evidence:` (optional) and a `cases:` list; "
+        "each case has `facts:`/`params:`/`omit:` overrides or its own `evidence:`, and "
+        "`expect:` with `total`, `grade`, `points`, `lines` or `errors`.",
+    ),
     # warnings
     "W201": ("a declared fact no rule reads", "Remove it, or use it."),
-    "W202": ("a function parameter hides a fact",
-             "Inside the function the name means the argument, not the pack's fact."),
+    "W202": (
+        "a function parameter hides a fact",
+        "Inside the function the name means the argument, not the pack's fact.",
+    ),
     "W401": ("a code that does not extend its parent's", "`A1.1` belongs under `A1`."),
     "W403": (
         "a leaf that can never score full marks",

@@ -53,15 +53,17 @@ CONTEXT = decimal.Context(
 ZERO = Decimal(0)
 
 
-def evaluate(plan: Plan, evidence: Evidence) -> Result:
+def evaluate(plan: Plan, evidence: Evidence, pins: dict[str, object] | None = None) -> Result:
+    """Score one evidence record. `pins` fixes facts or derived facts to given values (derived
+    ones are then not computed): `jixiao test --edges` and `verify` probe rules this way."""
     with decimal.localcontext(CONTEXT):
-        return _Run(plan, evidence).result()
+        return _Run(plan, evidence, pins or {}).result()
 
 
 class _Run:
     """One evaluation: the environment and the results built so far."""
 
-    def __init__(self, plan: Plan, evidence: Evidence) -> None:
+    def __init__(self, plan: Plan, evidence: Evidence, pins: dict[str, object]) -> None:
         self.plan = plan
         self.program = plan.program
         self.settings: Settings = plan.program.settings
@@ -77,6 +79,10 @@ class _Run:
                 self.origins[name] = Provenance(None, is_default=True)
             else:
                 self.env[name] = Missing(name, fact.span)
+        self.pins = pins
+        for name, value in pins.items():
+            if name in self.program.facts:
+                self.env[name] = value
 
     def result(self) -> Result:
         derived = self.derive()
@@ -112,7 +118,7 @@ class _Run:
         for name, fn in self.plan.derived:
             d = self.program.derived[name]
             try:
-                env[name] = fn(env)
+                env[name] = self.pins[name] if name in self.pins else fn(env)
             except Faulted as exc:
                 env[name] = Broken(exc.failure)
             except (decimal.InvalidOperation, decimal.Overflow, TypeError) as exc:

@@ -1,0 +1,70 @@
+"""`jixiao test`: the founding pack's cases pass with full coverage; a wrong expectation fails
+with a value-level diff and the ledger; coverage can gate CI."""
+
+from __future__ import annotations
+
+import io
+import json
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+
+from jixiao.engine.cli import main
+
+from .helpers import FOUNDING_PACK, ROOT
+
+SUITE = ROOT / "rules" / "video-conference-2017.test.yaml"
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_founding_cases_pass_with_full_coverage() -> None:
+    code, out, _ = cli("test", str(FOUNDING_PACK), "--coverage-min", "100")
+    assert code == 0, out
+    assert "coverage: 100.0%" in out and out.rstrip().endswith("0 failed")
+
+
+def test_wrong_expectation_fails_with_a_diff_and_the_ledger(tmp_path: Path) -> None:
+    suite = tmp_path / "wrong.test.yaml"
+    suite.write_text(
+        f"evidence: {ROOT / 'evidence' / 'video-conference-2017.yaml'}\n"
+        "cases:\n  - name: 错误的期望\n    expect: {points: {C1.2.2: 3.64}, grade: 优}\n",
+        encoding="utf-8",
+    )
+    code, out, _ = cli("test", str(FOUNDING_PACK), str(suite))
+    assert code == 1
+    assert "points of `C1.2.2`: expected 3.64, got 3.65" in out
+    assert "grade: expected 优, got 良" in out
+    assert "ledger of C1.2.2 故障修复及时率" in out and "3.6522" in out
+    assert out.rstrip().endswith("0 passed, 1 failed")
+
+
+def test_coverage_gate(tmp_path: Path) -> None:
+    suite = tmp_path / "one.test.yaml"
+    suite.write_text(
+        f"evidence: {ROOT / 'evidence' / 'video-conference-2017.yaml'}\n"
+        "cases:\n  - name: 只有一例\n    expect: {total: 87.74}\n",
+        encoding="utf-8",
+    )
+    code, out, err = cli("test", str(FOUNDING_PACK), str(suite), "--coverage-min", "90")
+    assert code == 1 and "below --coverage-min 90" in err
+    assert "not exercised" in out
+
+
+def test_json_output_and_edges() -> None:
+    code, out, _ = cli("test", str(FOUNDING_PACK), "--format", "json", "--edges")
+    doc = json.loads(out)
+    assert code == 0 and doc["failed"] == 0 and doc["coverage"]["percent"] == "100.0"
+    edge = next(e for e in doc["edges"] if e["indicator"] == "C2.2.4" and e["bound"] == "0.9")
+    assert [p["points"] for p in edge["probes"]] == ["0", "1", "1"]
+
+
+def test_malformed_suite_is_reported(tmp_path: Path) -> None:
+    suite = tmp_path / "bad.test.yaml"
+    suite.write_text("cases: 3\n", encoding="utf-8")
+    code, _, err = cli("test", str(FOUNDING_PACK), str(suite))
+    assert code == 1 and "E701" in err and "Traceback" not in err
