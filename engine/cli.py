@@ -182,6 +182,48 @@ def cmd_test(args: argparse.Namespace) -> int:
     return EXIT_ERRORS if failed or below else EXIT_OK
 
 
+def cmd_verify(args: argparse.Namespace) -> int:
+    try:
+        from .strategies import evidence_yaml
+        from .verify import verify
+    except ImportError:
+        sys.stderr.write("jixiao verify needs hypothesis: pip install 'jixiao[verify]'\n")
+        return EXIT_USAGE
+    try:
+        plan, warnings = compile_pack(args.pack)
+    except JixiaoError as exc:
+        _report(exc.diagnostics, args)
+        sys.stderr.write("verify: the pack does not check; fix the errors above first\n")
+        return EXIT_ERRORS
+    _report(warnings, args)
+    findings = verify(plan, args.examples)
+    out_dir = Path(args.out)
+    stem = Path(args.pack).name.removesuffix(".jx")
+    failed = 0
+    for finding in findings:
+        if finding.ok:
+            sys.stdout.write(f"  ✓ {finding.prop}\n")
+            continue
+        failed += 1
+        sys.stdout.write(f"  ✗ {finding.prop}\n      {finding.detail}\n")
+        if finding.facts is not None:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            path = out_dir / f"{stem}.counterexample-{failed}.yaml"
+            note = f"counterexample: {finding.prop}\n{finding.detail}"
+            facts = dict(finding.facts)
+            for name, value in (finding.pins or {}).items():
+                if name in facts:
+                    facts[name] = value  # a fact: the file itself shows the failing value
+                else:
+                    note += f"\nwith the derived fact {name} = {value}"
+            kinds = {n: f.kind for n, f in plan.program.facts.items()}
+            path.write_text(evidence_yaml(facts, note, kinds), encoding="utf-8")
+            sys.stdout.write(f"      counterexample evidence: {path}\n")
+    passed = len(findings) - failed
+    sys.stdout.write(f"{passed} passed, {failed} failed\n")
+    return EXIT_ERRORS if failed else EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jixiao",
@@ -249,6 +291,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="list coverage for every indicator, not only the incomplete ones",
     )
     p_test.set_defaults(func=cmd_test)
+
+    p_verify = sub.add_parser(
+        "verify", parents=[common], help="check a pack's properties on generated evidence"
+    )
+    p_verify.add_argument("pack", help="the rule pack (.jx)")
+    p_verify.add_argument(
+        "--examples",
+        type=int,
+        default=200,
+        metavar="N",
+        help="evidence records to try per property (default: 200)",
+    )
+    p_verify.add_argument(
+        "--out",
+        default=".",
+        metavar="DIR",
+        help="where to write counterexample evidence files (default: .)",
+    )
+    p_verify.set_defaults(func=cmd_verify)
 
     p_fmt = sub.add_parser("fmt", parents=[common], help="format rule packs canonically")
     p_fmt.add_argument(

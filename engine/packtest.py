@@ -22,7 +22,7 @@ import yaml
 
 from jixiao.dsl import ast
 from jixiao.dsl.diagnostics import Diagnostic, error
-from jixiao.dsl.source import DecodeError, Source, decode
+from jixiao.dsl.source import DecodeError, decode
 
 from .compiler import Plan
 from .evaluator import evaluate

@@ -12,17 +12,20 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from hypothesis import given
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jixiao.dsl.diagnostics import JixiaoError
+from jixiao.dsl.formatter import format_pack
 from jixiao.dsl.parser import parse_text
 from jixiao.dsl.source import Source
 from jixiao.engine import compile_source
 from jixiao.engine.evaluator import evaluate
 from jixiao.engine.evidence import load_bytes
 from jixiao.engine.render.json_report import render as render_json
+from jixiao.engine.strategies import evidence_of, facts_for, pack_texts
 from jixiao.engine.types import Kind
+from jixiao.engine.verify import _bounds
 
 from .helpers import FOUNDING_PACK, compile_text
 
@@ -219,3 +222,45 @@ def test_scores_stay_in_bounds_and_reconcile(text: str) -> None:
     else:
         assert result.total is None and result.diagnostics
     assert render_json(result) == render_json(evaluate(FOUNDING, evidence))
+
+
+# ----- generated packs: the checker, the formatter and the evaluator ---------------------------
+
+
+SLOW = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+
+@SLOW
+@given(pack_texts(valid=True))
+def test_checker_accepts_packs_whose_weights_add_up(text: str) -> None:
+    compile_source(Source("generated.jx", text))
+
+
+@SLOW
+@given(pack_texts(valid=False))
+def test_checker_refuses_packs_whose_weights_do_not(text: str) -> None:
+    try:
+        compile_source(Source("generated.jx", text))
+    except JixiaoError as exc:
+        assert {d.code for d in exc.diagnostics} & {"E401", "E406"}
+    else:
+        raise AssertionError("a pack with a weight off by one was accepted")
+
+
+@SLOW
+@given(pack_texts(), st.sampled_from(["", "  ", "\t"]), st.sampled_from(["\n", "\r\n"]))
+def test_formatter_round_trip_and_idempotence(text: str, pad: str, newline: str) -> None:
+    messy = text.replace("\n", pad + newline).replace(" {", pad + " {")
+    pack = parse_text(messy, "generated.jx")
+    formatted = format_pack(pack, check=lambda t: parse_text(t, "generated.jx"))
+    assert parse_text(formatted, "again.jx") == pack
+    assert format_pack(parse_text(formatted, "again.jx")) == formatted
+
+
+@SLOW
+@given(st.data())
+def test_evaluation_never_raises_and_stays_in_bounds(data: st.DataObject) -> None:
+    plan, _ = compile_source(Source("generated.jx", data.draw(pack_texts())))
+    facts = data.draw(facts_for(plan))
+    assert _bounds(plan, facts) is None
+    assert evaluate(plan, evidence_of(plan, facts)).total is not None
