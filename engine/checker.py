@@ -15,6 +15,7 @@ from decimal import Decimal
 
 from jixiao.dsl import ast
 from jixiao.dsl.diagnostics import Diagnostic, has_errors
+from jixiao.dsl.formatter import format_rule
 from jixiao.dsl.source import Source, Span
 
 from . import messages as msg
@@ -520,6 +521,8 @@ class _Checker(RuleChecker):
                 node.code.span,
                 node.scale.value if node.scale is not None else None,
                 na_policy,
+                _doc_comment(self.source, node.span.start),
+                "\n".join(format_rule(r) for r in rules if not isinstance(r, ast.NaPolicy)),
             )
         )
         for child in node.children:
@@ -602,6 +605,22 @@ class _Checker(RuleChecker):
         for fact in facts.values():
             if fact.name not in read:
                 self.diags.append(msg.unused_fact(fact.name, fact.span))
+
+
+def _doc_comment(source: Source, offset: int) -> str:
+    """The comment-only lines directly above `offset`, without their markers."""
+    line = source.line_col(offset)[0]
+    lines: list[str] = []
+    while line > 1:
+        line -= 1
+        text = source.line_text(line).strip()
+        if text.startswith("#"):
+            lines.append(text[1:].strip())
+        elif text.startswith("//"):
+            lines.append(text[2:].strip())
+        else:
+            break
+    return "\n".join(reversed(lines))
 
 
 def _default_value(node: ast.Literal, kind: Kind) -> object | None:

@@ -493,6 +493,8 @@ def _result(
         ind.span,
         failures,
         excluded,
+        ind.standard,
+        ind.doc,
     )
 
 

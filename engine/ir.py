@@ -75,6 +75,8 @@ class Indicator:
     span: Span = field(compare=False)
     scale: Decimal | None = None  # `of 100`: children add up to it; points scaled to weight
     na_policy: str | None = None  # overrides the pack's not_applicable for this indicator
+    doc: str = ""  # the comment lines right above it: the 评分标准 as the author wrote it
+    standard: str = ""  # its rules as the pack states them, one clause per line
 
     @property
     def is_leaf(self) -> bool:

@@ -143,6 +143,8 @@ class IndicatorResult:
     span: Span
     failures: tuple[Failure, ...] = ()
     excluded: bool = False  # not applicable, excluded from the total (which is rescaled)
+    standard: str = ""  # the rules as written in the pack, one clause per line
+    doc: str = ""  # the author's comment above the indicator (the 评分标准 in words)
 
     @property
     def lost(self) -> Decimal:
