@@ -8,6 +8,7 @@ roundings (at most four decimals, half up); the exact values stay in the JSON.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from jixiao.dsl import ast
@@ -417,3 +418,66 @@ def sources_of(line: Line, result: Result, lang: str) -> list[str]:
         where = provenance_text(line.item.origin, lang)
         return [where] if where else []
     return [use_text(use, result, lang) for use in line.facts]
+
+
+_LOSS = (LineKind.DEDUCT, LineKind.STEP, LineKind.JUDGED, LineKind.ZERO, LineKind.VETO)
+_BASE = (
+    LineKind.FULL,
+    LineKind.UNMET,
+    LineKind.FIXED,
+    LineKind.PROPORTIONAL,
+    LineKind.REVERSE,
+    LineKind.REVERSE_LINEAR,
+    LineKind.TIER,
+    LineKind.LEVEL,
+    LineKind.LEVEL_SCORE,
+    LineKind.FORWARD,
+    LineKind.EQUAL,
+    LineKind.CHECK,
+    LineKind.CHECK_BASE,
+    LineKind.NOT_APPLICABLE,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Loss:
+    """One reason points were lost: how many, on which indicator, why, on what evidence."""
+
+    points: Decimal
+    indicator: IndicatorResult
+    text: str
+    sources: tuple[str, ...]
+
+
+def losses(result: Result, lang: str) -> list[Loss]:
+    """主要扣分原因: every reason points were lost, the largest first (then in tree order)."""
+    out: list[tuple[Decimal, int, Loss]] = []
+    for order, ind in enumerate(result.indicators):
+        if not ind.is_leaf or ind.points is None or ind.points >= ind.weight:
+            continue
+        taken = Decimal(0)
+        for line in ind.lines:
+            if line.kind in _LOSS and line.points < 0:
+                taken -= line.points
+                out.append(
+                    (
+                        -line.points,
+                        order,
+                        Loss(
+                            -line.points,
+                            ind,
+                            line_text(line, ind.weight, result, lang),
+                            tuple(sources_of(line, result, lang)),
+                        ),
+                    )
+                )
+        # what the base rule did not award, after rounding: weight − points − deductions
+        shortfall = ind.weight - ind.points - taken
+        base = [ln for ln in ind.lines if ln.kind in _BASE]
+        if shortfall > 0 and base:
+            shown_lines = [ln for ln in base if ln.kind is not LineKind.CHECK or not ln.args[1]]
+            text = "；".join(line_text(ln, ind.weight, result, lang) for ln in shown_lines)
+            sources = tuple(dict.fromkeys(s for ln in base for s in sources_of(ln, result, lang)))
+            out.append((shortfall, order, Loss(shortfall, ind, text, sources)))
+    out.sort(key=lambda t: (-t[0], t[1]))
+    return [loss for _, _, loss in out]

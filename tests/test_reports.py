@@ -1,0 +1,88 @@
+"""Reports people read: the HTML page is well-formed and carries the score table, the ranked
+reasons with their evidence, and the digests that let a score be replayed."""
+
+from __future__ import annotations
+
+import io
+from contextlib import redirect_stderr, redirect_stdout
+from html.parser import HTMLParser
+
+import pytest
+
+from jixiao.engine.cli import main
+
+from .helpers import ROOT, check_golden
+
+VOID = {"meta", "br", "img", "hr", "input", "link"}
+
+
+class _Checker(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.stack: list[str] = []
+        self.cells: list[str] = []
+        self.problems: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in VOID:
+            self.stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.stack or self.stack[-1] != tag:
+            self.problems.append(f"</{tag}> closes <{self.stack[-1] if self.stack else '-'}>")
+        else:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if self.stack and self.stack[-1] in ("td", "b", "span"):
+            self.cells.append(data.strip())
+
+
+def run(*args: str) -> str:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        assert main(list(args)) == 0
+    return out.getvalue()
+
+
+@pytest.fixture
+def founding_html(monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.chdir(ROOT)
+    return run(
+        "eval",
+        "rules/video-conference-2017.jx",
+        "evidence/video-conference-2017.yaml",
+        "--format",
+        "html",
+    )
+
+
+def test_html_is_well_formed_with_the_table_values(founding_html: str) -> None:
+    checker = _Checker()
+    checker.feed(founding_html)
+    assert checker.problems == [] and checker.stack == []
+    for value in ("87.74", "87.74%", "60.74", "93.45%", "3.65", "5.09", "良"):
+        assert value in checker.cells
+    assert "主要扣分原因" in founding_html and "SHA-256" in founding_html
+    # ranked: the largest losses first, each with its evidence
+    reasons = founding_html.split('<ol class="reasons">')[1].split("</ol>")[0]
+    assert reasons.index("−1") < reasons.index("−0.91") < reasons.index("−0.5")
+    assert "evidence/video-conference-2017.yaml" in reasons
+
+
+def test_html_golden(founding_html: str, update_goldens: bool) -> None:
+    check_golden(ROOT / "tests" / "goldens" / "founding.html", founding_html, update_goldens)
+
+
+def test_english_labels(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    out = run(
+        "eval",
+        "rules/video-conference-2017.jx",
+        "evidence/video-conference-2017.yaml",
+        "--format",
+        "html",
+        "--lang",
+        "en",
+    )
+    assert "Main reasons points were lost" in out and "Level 4" in out
