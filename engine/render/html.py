@@ -9,9 +9,10 @@ cleanly and can be archived with the result (it records both SHA-256 digests).
 
 from __future__ import annotations
 
+from decimal import Decimal
 from html import escape
 
-from ..result import IndicatorResult, LineKind, Result
+from ..result import IndicatorResult, Line, LineKind, Result
 from .explain import (
     derivation,
     fixed,
@@ -228,7 +229,7 @@ def _details(result: Result, lang: str) -> list[str]:
     return out
 
 
-def _ledger(lines: tuple, weight: object, result: Result, lang: str) -> list[str]:  # type: ignore[type-arg]
+def _ledger(lines: tuple[Line, ...], weight: Decimal, result: Result, lang: str) -> list[str]:
     rows = [line for line in lines if line.kind is not LineKind.BASE]
     if not rows:
         return []
@@ -238,7 +239,7 @@ def _ledger(lines: tuple, weight: object, result: Result, lang: str) -> list[str
         src = "".join(f"<div class=src>{_e(x)}</div>" for x in sources_of(line, result, lang))
         out.append(
             f'<tr><td class="{cls}">{signed(line.points)}</td><td>'
-            f"{_e(line_text(line, weight, result, lang))}{src}</td>"  # type: ignore[arg-type]
+            f"{_e(line_text(line, weight, result, lang))}{src}</td>"
             f"<td class=src>{_e(line.span.location())}</td></tr>"
         )
     out.append("</tbody></table>")
