@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import difflib
 import functools
+import json
 import os
 import re
 import sys
@@ -25,7 +26,7 @@ from jixiao.dsl.formatter import FormatError, format_pack
 from jixiao.dsl.parser import parse
 from jixiao.dsl.source import Source
 
-from . import compile_pack, load_pack, run
+from . import compile_pack, load_pack, messages, run
 from .render import FORMATS, render
 from .render.json_report import VERSION
 
@@ -49,7 +50,77 @@ def _report(diagnostics: Sequence[Diagnostic], args: argparse.Namespace, fmt: st
         sys.stderr.write(render_text(diagnostics, colour=_colour(sys.stderr, args.color)))
 
 
+def cmd_batch(args: argparse.Namespace) -> int:
+    from .batch import Writer, read_folder, read_table, run_rows
+    from .portfolio import Summary
+    from .render import portfolio
+
+    try:
+        plan, warnings = compile_pack(args.pack)
+        source = Path(args.batch)
+        if source.is_dir():
+            rows, count, diags = read_folder(source)
+        elif source.exists():
+            rows, count, diags = read_table(source, plan.program)
+        else:
+            raise JixiaoError([messages.evidence_unreadable(str(source), "no such file")])
+    except JixiaoError as exc:
+        _report(exc.diagnostics, args)
+        return EXIT_ERRORS
+    _report([*warnings, *diags], args)
+    writer = Writer(Path(args.output) if args.output else None, plan.program)
+    summary = Summary(plan.program)
+    progress = sys.stderr.isatty()
+    for done, record in enumerate(
+        run_rows(plan, args.pack, rows, str(source), count, args.jobs), start=1
+    ):
+        line = writer.write(record)
+        if line is not None:
+            sys.stdout.write(line)
+        summary.add(record)
+        if record.total is None:
+            sys.stderr.write(f"project {record.id}: " + "；".join(record.errors) + "\n")
+        if progress and (done % 50 == 0 or done == count):
+            sys.stderr.write(f"\rscored {done}/{count or '?'}")
+            sys.stderr.flush()
+    if progress:
+        sys.stderr.write("\n")
+    writer.close()
+    if args.summary:
+        path = Path(args.summary)
+        suffix = path.suffix.lower()
+        text = (
+            portfolio.render_html(summary)
+            if suffix in (".html", ".htm")
+            else portfolio.render_markdown(summary)
+            if suffix == ".md"
+            else portfolio.render_json(summary)
+        )
+        path.write_text(text, encoding="utf-8")
+    noun = "project" if summary.projects == 1 else "projects"
+    sys.stderr.write(f"{summary.projects} {noun} scored, {summary.failed} failed\n")
+    return EXIT_ERRORS if summary.failed else EXIT_OK
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .schema import evidence_schema
+
+    try:
+        plan, _ = compile_pack(args.pack)
+    except JixiaoError as exc:
+        _report(exc.diagnostics, args)
+        return EXIT_ERRORS
+    sys.stdout.write(json.dumps(evidence_schema(plan.program), ensure_ascii=False, indent=2))
+    sys.stdout.write("\n")
+    return EXIT_OK
+
+
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.batch:
+        return cmd_batch(args)
+    if not args.evidence:
+        sys.stderr.write("jixiao eval: give an EVIDENCE file, or --batch FILE|FOLDER\n")
+        return EXIT_USAGE
     try:
         plan, warnings = compile_pack(args.pack)
         result = run(plan, args.evidence)
@@ -244,7 +315,29 @@ def build_parser() -> argparse.ArgumentParser:
         "eval", parents=[common], help="score an evidence file with a rule pack"
     )
     p_eval.add_argument("pack", help="the rule pack (.jx)")
-    p_eval.add_argument("evidence", help="the evidence file (.yaml)")
+    p_eval.add_argument("evidence", nargs="?", help="the evidence file (.yaml or .json)")
+    p_eval.add_argument(
+        "--batch",
+        metavar="INPUT",
+        help="score a portfolio: a CSV or XLSX sheet (one project per row) or a "
+        "folder of evidence files",
+    )
+    p_eval.add_argument(
+        "--output",
+        metavar="FILE",
+        help="with --batch: per-project results, .jsonl, .csv or .xlsx "
+        "(default: JSON lines on standard output)",
+    )
+    p_eval.add_argument(
+        "--summary", metavar="FILE", help="with --batch: the portfolio summary, .html, .md or .json"
+    )
+    p_eval.add_argument(
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="with --batch: processes (default: both cores for 2000+ projects)",
+    )
     p_eval.add_argument(
         "--format", choices=FORMATS, default="table", help="report format (default: table)"
     )
@@ -310,6 +403,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="where to write counterexample evidence files (default: .)",
     )
     p_verify.set_defaults(func=cmd_verify)
+
+    p_schema = sub.add_parser(
+        "schema", parents=[common], help="print the JSON Schema of a pack's evidence"
+    )
+    p_schema.add_argument("pack", help="the rule pack (.jx)")
+    p_schema.set_defaults(func=cmd_schema)
 
     p_fmt = sub.add_parser("fmt", parents=[common], help="format rule packs canonically")
     p_fmt.add_argument(

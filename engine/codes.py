@@ -207,6 +207,11 @@ CODES: dict[str, tuple[str, str]] = {
         "0 for a fact declared `nonzero`",
         "The pack divides by it; a project where it is 0 cannot be scored by this pack.",
     ),
+    "E620": (
+        "a portfolio sheet that cannot be read as projects",
+        "The first row names the columns: one `id` column (or 项目编号/编号), facts by name, "
+        "optionally `name`/项目名称.",
+    ),
     # E7xx: pack tests
     "E701": (
         "a test file that cannot be used",
@@ -233,6 +238,10 @@ CODES: dict[str, tuple[str, str]] = {
     "W407": (
         "one fact driving deductions in several indicators",
         "The same finding would be punished twice; declare the fact `shared` if intended.",
+    ),
+    "W620": (
+        "a portfolio column that is not a fact of the pack",
+        "Often a typo in the header; see the help.",
     ),
     "W601": ("the evidence gives a fact the pack does not declare", "Often a typo: see the help."),
     "W602": (

@@ -1,0 +1,429 @@
+"""Portfolios: score every project of a CSV or XLSX sheet (one project per row) or a folder of
+evidence files, streaming.
+
+Rows are read lazily and results written as they come, so memory does not grow with the number
+of projects. A bad cell stops its own row, never the others: the row's record carries the error
+with its sheet, row and column, and the exit code says some projects failed. With several
+processes the records still come out in input order, byte for byte as a serial run writes them.
+
+Cells are read as text for the fact's declared type, like evidence files: `92%` or `0.92`,
+`10万元`, `是`/`否`. A list fact's cell holds its items separated by `；`, `;` or line breaks
+(or a JSON array), and an empty one means nothing was found. Any other empty cell is a missing
+fact; `不适用` marks a fact not applicable.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import multiprocessing
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, Severity, error
+from jixiao.dsl.source import DecodeError, Source, decode
+
+from . import messages as msg
+from .compiler import Plan
+from .evaluator import evaluate
+from .evidence import Evidence, load, parse_value
+from .ir import Program
+from .render.explain import fixed, losses, plain
+from .result import NA, Item, Provenance, Result
+from .types import Kind
+
+ID_COLUMNS = ("id", "项目编号", "编号", "project", "项目id", "project_id")
+NAME_COLUMNS = ("name", "项目名称", "名称")
+NA_TEXT = {"不适用", "n/a", "na", "not applicable", "不涉及"}
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One project as read: its id and each fact's raw cell with where it stands."""
+
+    id: str
+    name: str
+    cells: dict[str, tuple[Any, str]]  # fact → (cell value, "Sheet1!C5")
+    where: str  # "projects.xlsx, sheet Sheet1, row 5"
+    path: Path | None = None  # a folder of evidence files: the file itself
+
+
+@dataclass
+class Record:
+    """What a portfolio keeps of one project: strings only, so it crosses processes as is."""
+
+    id: str
+    name: str
+    total: str | None
+    grade: str | None
+    scores: dict[str, str | None]
+    errors: list[str] = field(default_factory=list)
+    losses: list[tuple[str, str, str]] = field(default_factory=list)  # code, reason, points
+
+
+# ----- reading ----------------------------------------------------------------------------------
+
+
+def _cell_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)  # the shortest text that reads back as the same double: 0.92
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    return text or None
+
+
+def _columns(
+    header: list[Any], program: Program, where: str
+) -> tuple[int, int | None, dict[int, str], list[Diagnostic]]:
+    """The id column, the name column, fact columns by index, and header problems."""
+    names = [(_cell_text(h) or "") for h in header]
+    lowered = [n.lower() for n in names]
+    diags: list[Diagnostic] = []
+    id_col = next((i for i, n in enumerate(lowered) if n in ID_COLUMNS), None)
+    if id_col is None:
+        raise JixiaoError(
+            [
+                error(
+                    "E620",
+                    f"{where}: no id column in the header",
+                    help=f"name one column `id` (or {', '.join(ID_COLUMNS[1:])}) for the "
+                    "project ids",
+                )
+            ]
+        )
+    name_col = next((i for i, n in enumerate(lowered) if n in NAME_COLUMNS), None)
+    facts: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if i in (id_col, name_col) or not name:
+            continue
+        if name in seen:
+            raise JixiaoError(
+                [
+                    error(
+                        "E620",
+                        f"{where}: column `{name}` appears twice",
+                        help="keep one column per fact",
+                    )
+                ]
+            )
+        seen[name] = i
+        if name in program.facts:
+            facts[i] = name
+        else:
+            hint = msg.evidence_unknown_fact(
+                name, Source(where, "").span(0, 0), list(program.facts)
+            ).help
+            diags.append(
+                Diagnostic(
+                    "W620",
+                    Severity.WARNING,
+                    f"{where}: column `{name}` is not a fact of the pack",
+                    help=hint,
+                    path=where,
+                )
+            )
+    return id_col, name_col, facts, diags
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def read_table(path: Path, program: Program) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
+    """Rows of a CSV or XLSX file, lazily, with how many there are (when known cheaply)."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_xlsx(path, program)
+    return _read_csv(path, program)
+
+
+def _read_csv(path: Path, program: Program) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
+    try:
+        text, _ = decode(path.read_bytes())
+    except (OSError, DecodeError) as exc:
+        raise JixiaoError([msg.evidence_unreadable(str(path), str(exc))]) from None
+    reader = csv.reader(text.splitlines())
+    header = next(reader, None)
+    if header is None:
+        raise JixiaoError(
+            [error("E620", f"{path}: the file is empty", help="the first row names the columns")]
+        )
+    id_col, name_col, facts, diags = _columns(list(header), program, str(path))
+    count = sum(1 for line in text.splitlines()[1:] if line.strip())
+
+    def rows() -> Iterator[Row]:
+        for number, values in enumerate(reader, start=2):
+            if not any(v.strip() for v in values):
+                continue
+            cells = {
+                fact: (
+                    values[i] if i < len(values) else None,
+                    f"row {number}, column {_column_letter(i)} ({fact})",
+                )
+                for i, fact in facts.items()
+            }
+            ident = values[id_col].strip() if id_col < len(values) else ""
+            name = (
+                values[name_col].strip() if name_col is not None and name_col < len(values) else ""
+            )
+            yield Row(ident or f"row {number}", name, cells, f"{path}, row {number}")
+
+    return rows(), count, diags
+
+
+def _read_xlsx(path: Path, program: Program) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:
+        raise JixiaoError(
+            [msg.evidence_unreadable(str(path), f"not a readable XLSX ({exc})")]
+        ) from None
+    sheet = book.worksheets[0]
+    it = sheet.iter_rows(values_only=True)
+    header = next(it, None)
+    where = f"{path}, sheet {sheet.title}"
+    if header is None:
+        raise JixiaoError(
+            [error("E620", f"{where}: the sheet is empty", help="the first row names the columns")]
+        )
+    id_col, name_col, facts, diags = _columns(list(header), program, where)
+    count = (sheet.max_row - 1) if sheet.max_row else None
+
+    def rows() -> Iterator[Row]:
+        for number, values in enumerate(it, start=2):
+            if values is None or all(v is None or str(v).strip() == "" for v in values):
+                continue
+            cells = {
+                fact: (
+                    values[i] if i < len(values) else None,
+                    f"sheet {sheet.title}, cell {_column_letter(i)}{number} ({fact})",
+                )
+                for i, fact in facts.items()
+            }
+            ident = _cell_text(values[id_col]) if id_col < len(values) else None
+            name = (
+                _cell_text(values[name_col])
+                if name_col is not None and name_col < len(values)
+                else None
+            )
+            yield Row(ident or f"row {number}", name or "", cells, f"{where}, row {number}")
+        book.close()
+
+    return rows(), count, diags
+
+
+def read_folder(path: Path) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
+    files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".yaml", ".yml", ".json"))
+    return (Row(p.stem, "", {}, str(p), p) for p in files), len(files), []
+
+
+# ----- scoring one row ----------------------------------------------------------------------------
+
+
+def _items(text: str) -> tuple[Item, ...]:
+    text = text.strip()
+    if text.startswith("["):
+        try:
+            values = json.loads(text)
+            return tuple(Item(str(v), Provenance(None)) for v in values)
+        except ValueError:
+            pass
+    parts = [p.strip() for p in text.replace("；", ";").replace("\n", ";").split(";")]
+    return tuple(Item(p, Provenance(None)) for p in parts if p)
+
+
+def row_evidence(row: Row, program: Program, source: str) -> tuple[Evidence | None, list[str]]:
+    values: dict[str, Any] = {}
+    origins: dict[str, Provenance] = {}
+    problems: list[str] = []
+    for name, (cell, where) in row.cells.items():
+        text = _cell_text(cell)
+        fact = program.facts[name]
+        if text is None:
+            if fact.kind is Kind.LIST:
+                values[name] = ()  # an empty findings cell: nothing was found
+            continue
+        origins[name] = Provenance(None, source=f"{source}, {where}")
+        if text.lower() in NA_TEXT:
+            values[name] = NA
+        elif fact.kind is Kind.LIST:
+            values[name] = () if text in ("无", "[]") else _items(text)
+        else:
+            value, why = parse_value(fact.kind, text)
+            if value is None:
+                problems.append(f"{source}, {where}: `{text}` is not {fact.kind} ({why})")
+            elif fact.nonzero and value == 0:
+                problems.append(f"{source}, {where}: must not be 0 (the pack divides by it)")
+            else:
+                values[name] = value
+    if problems:
+        return None, problems
+    return Evidence(Source(f"{source} [{row.id}]", ""), values, origins, {"id": row.id}), []
+
+
+def score_row(plan: Plan, row: Row, source: str) -> Record:
+    places = plan.program.settings.places
+    if row.path is not None:
+        evidence, diags = load(row.path, plan.program)
+        problems = [
+            f"{d.labels[0].span.location() if d.labels else d.path}: {d.message}"
+            for d in diags
+            if d.is_error
+        ]
+    else:
+        evidence, problems = row_evidence(row, plan.program, source)
+    if evidence is None:
+        return Record(row.id, row.name, None, None, {}, problems)
+    result = evaluate(plan, evidence)
+    return _record(row, result, places)
+
+
+def _record(row: Row, result: Result, places: int) -> Record:
+    scores = {
+        i.code: (fixed(i.points, places) if i.points is not None else None)
+        for i in result.indicators
+    }
+    errors = [d.message for d in result.diagnostics if d.is_error]
+    lost = [
+        (loss.indicator.code, _reason_key(loss.text), plain(loss.points))
+        for loss in losses(result, "zh")
+    ]
+    total = fixed(result.total, places) if result.total is not None else None
+    grade = result.grade if not result.disqualified else "取消资格"
+    return Record(row.id, row.name, total, grade, scores, errors, lost)
+
+
+def _reason_key(text: str) -> str:
+    """A reason without the item it names, so the same reason groups across projects."""
+    head = text.split("，扣")[0]
+    return head.split("：")[0] if "：" in head else head
+
+
+# ----- running ----------------------------------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init(pack: str) -> None:
+    from . import compile_pack
+
+    _WORKER["plan"] = compile_pack(pack)[0]
+
+
+def _work(args: tuple[Row, str]) -> Record:
+    row, source = args
+    return score_row(_WORKER["plan"], row, source)
+
+
+def run_rows(
+    plan: Plan, pack_path: str, rows: Iterator[Row], source: str, count: int | None, jobs: int
+) -> Iterator[Record]:
+    """Records in input order; in `jobs` processes when the portfolio is large enough."""
+    if jobs <= 0:
+        cpus = (
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else (os.cpu_count() or 1)
+        )
+        jobs = min(cpus, 4) if (count or 0) >= 2000 else 1
+    if jobs == 1:
+        for row in rows:
+            yield score_row(plan, row, source)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    with ctx.Pool(jobs, initializer=_init, initargs=(pack_path,)) as pool:
+        # imap keeps input order, so the output is the serial run's, byte for byte
+        yield from pool.imap(_work, ((row, source) for row in rows), chunksize=64)
+
+
+def record_json(record: Record) -> str:
+    return (
+        json.dumps(
+            {
+                "id": record.id,
+                "name": record.name,
+                "total": record.total,
+                "grade": record.grade,
+                "scores": record.scores,
+                "errors": record.errors,
+            },
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
+
+
+class Writer:
+    """Per-project results, streamed: JSON lines, CSV or XLSX by the file's suffix."""
+
+    def __init__(self, path: Path | None, program: Program) -> None:
+        self.path = path
+        self.codes = [i.code for i in program.indicators]
+        names = {i.code: i.name for i in program.indicators}
+        self.header = [
+            "id",
+            "名称",
+            "总分",
+            "等级",
+            *[f"{c} {names[c]}" for c in self.codes],
+            "错误",
+        ]
+        self.kind = path.suffix.lower().lstrip(".") if path else "jsonl"
+        self.book: Any = None
+        if path is None:
+            self.stream: Any = None
+        elif self.kind == "xlsx":
+            import openpyxl
+
+            self.book = openpyxl.Workbook(write_only=True)
+            self.sheet = self.book.create_sheet("结果")
+            self.sheet.append(self.header)
+        else:
+            self.stream = path.open("w", encoding="utf-8", newline="")
+            if self.kind == "csv":
+                self.stream.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with a BOM
+                self.csv = csv.writer(self.stream)
+                self.csv.writerow(self.header)
+
+    def write(self, record: Record) -> str | None:
+        row = [
+            record.id,
+            record.name,
+            record.total or "",
+            record.grade or "",
+            *[record.scores.get(c) or "" for c in self.codes],
+            "；".join(record.errors),
+        ]
+        if self.path is None:
+            return record_json(record)
+        if self.kind == "xlsx":
+            self.sheet.append(row)
+        elif self.kind == "csv":
+            self.csv.writerow(row)
+        else:
+            self.stream.write(record_json(record))
+        return None
+
+    def close(self) -> None:
+        if self.book is not None and self.path is not None:
+            self.book.save(self.path)
+        elif self.path is not None:
+            self.stream.close()

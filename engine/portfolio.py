@@ -1,0 +1,110 @@
+"""The portfolio summary, accumulated record by record in constant memory.
+
+Grade distribution; per indicator the mean, spread, lowest and highest 得分率 and the points it
+loses across the portfolio; the reasons points were lost, ranked by the points they cost and
+the projects they touch; and the projects nearest a grade boundary (whose grade a small change
+of evidence would flip).
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .batch import Record
+from .ir import Program
+
+ZERO = Decimal(0)
+
+
+@dataclass
+class Stat:
+    n: int = 0
+    total: Decimal = ZERO
+    squares: Decimal = ZERO
+    low: Decimal | None = None
+    high: Decimal | None = None
+    lost: Decimal = ZERO
+
+    def add(self, rate: Decimal, lost: Decimal) -> None:
+        self.n += 1
+        self.total += rate
+        self.squares += rate * rate
+        self.low = rate if self.low is None else min(self.low, rate)
+        self.high = rate if self.high is None else max(self.high, rate)
+        self.lost += lost
+
+    @property
+    def mean(self) -> Decimal | None:
+        return self.total / self.n if self.n else None
+
+    @property
+    def spread(self) -> Decimal | None:
+        """Population standard deviation."""
+        if not self.n:
+            return None
+        mean = self.total / self.n
+        variance = max(self.squares / self.n - mean * mean, ZERO)
+        return variance.sqrt()
+
+
+@dataclass
+class Summary:
+    program: Program
+    projects: int = 0
+    failed: int = 0
+    grades: dict[str, int] = field(default_factory=dict)
+    stats: dict[str, Stat] = field(default_factory=dict)
+    reasons: dict[tuple[str, str], list[Decimal]] = field(default_factory=dict)  # points, count
+    near: list[tuple[Decimal, str, str, str, str]] = field(default_factory=list)
+    keep_near: int = 10
+    failures: list[tuple[str, str]] = field(default_factory=list)  # first few: id, error
+
+    def __post_init__(self) -> None:
+        self.weights = {i.code: i.weight for i in self.program.indicators}
+        for band in self.program.settings.grades:
+            self.grades[band.label] = 0
+        self.bounds = [b.lower for b in self.program.settings.grades if b.lower is not None]
+
+    def add(self, record: Record) -> None:
+        self.projects += 1
+        if record.total is None:
+            self.failed += 1
+            if len(self.failures) < 20:
+                self.failures.append((record.id, "；".join(record.errors)))
+            return
+        grade = record.grade or "—"
+        self.grades[grade] = self.grades.get(grade, 0) + 1
+        for code, score in record.scores.items():
+            if score is None:
+                continue
+            points, weight = Decimal(score), self.weights[code]
+            self.stats.setdefault(code, Stat()).add(points / weight, weight - points)
+        for code, reason, lost in record.losses:
+            entry = self.reasons.setdefault((code, reason), [ZERO, ZERO])
+            entry[0] += Decimal(lost)
+            entry[1] += 1
+        total = Decimal(record.total)
+        if self.bounds:
+            bound = min(self.bounds, key=lambda b: abs(total - b))
+            item = (-abs(total - bound), record.id, record.name, record.total, str(bound))
+            if len(self.near) < self.keep_near:
+                heapq.heappush(self.near, item)
+            else:
+                heapq.heappushpop(self.near, item)
+
+    def nearest(self) -> list[tuple[Decimal, str, str, str, str]]:
+        """(distance, id, name, total, bound), nearest first, ties by id."""
+        return sorted(((-d, i, n, t, b) for d, i, n, t, b in self.near), key=lambda x: (x[0], x[1]))
+
+    def ranked_reasons(self, limit: int = 20) -> list[tuple[str, str, Decimal, int]]:
+        rows = [(code, reason, v[0], int(v[1])) for (code, reason), v in self.reasons.items()]
+        rows.sort(key=lambda r: (-r[2], -r[3], r[0], r[1]))
+        return rows[:limit]
+
+    def losing_indicators(self, limit: int = 10) -> list[tuple[str, Decimal]]:
+        leaves = {i.code for i in self.program.indicators if i.is_leaf}
+        rows = [(c, s.lost) for c, s in self.stats.items() if c in leaves and s.lost > 0]
+        rows.sort(key=lambda r: (-r[1], r[0]))
+        return rows[:limit]

@@ -1,0 +1,146 @@
+"""Portfolios: every good row scored, every bad row reported with its sheet, row and column,
+nothing lost; the summary adds up; parallel output equals serial output byte for byte."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import random
+from contextlib import redirect_stderr, redirect_stdout
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+import yaml
+
+from jixiao.engine.cli import main
+
+from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK
+
+BASE = yaml.safe_load(FOUNDING_EVIDENCE.read_text(encoding="utf-8"))["facts"]
+NAMES = list(BASE)
+
+
+def _cell(value: Any) -> Any:
+    value = value["value"] if isinstance(value, dict) else value
+    if isinstance(value, list):
+        return "；".join(x["item"] if isinstance(x, dict) else x for x in value)
+    return value
+
+
+def portfolio(n: int, seed: int = 1) -> list[list[Any]]:
+    """Rows like an Excel export: spending and satisfaction vary; every 50th row has a typo in
+    a count and every 70th a zero budget."""
+    rng = random.Random(seed)
+    rows = [["id", "项目名称", *NAMES]]
+    for i in range(n):
+        row = {name: _cell(BASE[name]) for name in NAMES}
+        row["实际支出"] = rng.choice([100000, 90000, 95000])
+        row["满意样本数"] = rng.randint(15, 23)
+        row["设备运行正常率"] = rng.choice([0.92, 0.95, 0.89, "90%"])
+        if i % 50 == 7:
+            row["重复故障次数"] = "很多"
+        if i % 70 == 3:
+            row["预算金额"] = 0
+        rows.append([f"P{i:03d}", f"项目{i}", *[row[name] for name in NAMES]])
+    return rows
+
+
+def write_xlsx(path: Path, rows: list[list[Any]]) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "项目"
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+
+
+def cli(*args: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = main(list(args))
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def xlsx(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("batch") / "projects.xlsx"
+    write_xlsx(path, portfolio(300))
+    return path
+
+
+def test_every_row_scored_or_reported(xlsx: Path, tmp_path: Path) -> None:
+    summary = tmp_path / "summary.json"
+    code, out, err = cli(
+        "eval", str(FOUNDING_PACK), "--batch", str(xlsx), "--summary", str(summary)
+    )
+    assert code == 1  # some projects failed
+    records = [json.loads(line) for line in out.splitlines()]
+    assert [r["id"] for r in records] == [f"P{i:03d}" for i in range(300)]  # nothing lost
+    bad = {r["id"]: r["errors"] for r in records if r["total"] is None}
+    expected_bad = {f"P{i:03d}" for i in range(300) if i % 50 == 7 or i % 70 == 3}
+    assert set(bad) == expected_bad
+    assert "sheet 项目, cell Z9 (重复故障次数)" in bad["P007"][0]
+    assert "cell C5 (预算金额)" in bad["P003"][0] and "must not be 0" in bad["P003"][0]
+    assert "300 projects scored, 11 failed" in err
+    doc = json.loads(summary.read_text(encoding="utf-8"))
+    assert doc["projects"] == 300 and doc["failed"] == 11
+    assert sum(doc["grades"].values()) == 289
+    good = [r for r in records if r["total"] is not None]
+    mean = sum(float(r["scores"]["B1.1.2"]) / 3 for r in good) / len(good)
+    row = next(i for i in doc["indicators"] if i["code"] == "B1.1.2")
+    assert abs(float(row["mean_rate"].rstrip("%")) - mean * 100) < 0.01
+    assert doc["nearest_boundary"] and doc["reasons"][0]["points_lost"]
+
+
+def test_outputs_csv_xlsx_and_html(xlsx: Path, tmp_path: Path) -> None:
+    for suffix in ("csv", "xlsx"):
+        out_path = tmp_path / f"results.{suffix}"
+        cli("eval", str(FOUNDING_PACK), "--batch", str(xlsx), "--output", str(out_path))
+        if suffix == "csv":
+            rows = list(csv.reader(out_path.read_text(encoding="utf-8-sig").splitlines()))
+        else:
+            rows = [
+                list(r) for r in openpyxl.load_workbook(out_path).active.iter_rows(values_only=True)
+            ]
+        assert len(rows) == 301 and rows[0][:4] == ["id", "名称", "总分", "等级"]
+        assert rows[2][0] == "P001"
+    html = tmp_path / "summary.html"
+    cli("eval", str(FOUNDING_PACK), "--batch", str(xlsx), "--summary", str(html))
+    text = html.read_text(encoding="utf-8")
+    assert text.count("<svg") == 2 and "等级分布" in text and "最接近等级分界的项目" in text
+
+
+def test_csv_input_and_folder_input(tmp_path: Path) -> None:
+    rows = portfolio(20)
+    path = tmp_path / "projects.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows(rows)
+    code, out, _ = cli("eval", str(FOUNDING_PACK), "--batch", str(path))
+    assert len(out.splitlines()) == 20 and code == 1
+    folder = tmp_path / "projects"
+    folder.mkdir()
+    for name in ("a", "b"):
+        (folder / f"{name}.yaml").write_text(
+            FOUNDING_EVIDENCE.read_text(encoding="utf-8"), encoding="utf-8"
+        )
+    code, out, _ = cli("eval", str(FOUNDING_PACK), "--batch", str(folder))
+    assert code == 0 and [json.loads(x)["total"] for x in out.splitlines()] == ["87.74"] * 2
+
+
+def test_header_problems(tmp_path: Path) -> None:
+    path = tmp_path / "bad.csv"
+    path.write_text("编码,预算金额,预算全额\nP1,100,100\n", encoding="utf-8")
+    code, _, err = cli("eval", str(FOUNDING_PACK), "--batch", str(path))
+    assert code == 1 and "E620" in err and "no id column" in err
+    path.write_text("id,预算全额\nP1,100\n", encoding="utf-8")
+    _, _, err = cli("eval", str(FOUNDING_PACK), "--batch", str(path))
+    assert "W620" in err and "did you mean `预算金额`" in err
+
+
+def test_parallel_output_is_the_serial_output(xlsx: Path) -> None:
+    serial = cli("eval", str(FOUNDING_PACK), "--batch", str(xlsx), "--jobs", "1")
+    parallel = cli("eval", str(FOUNDING_PACK), "--batch", str(xlsx), "--jobs", "2")
+    assert serial[1] == parallel[1] and serial[0] == parallel[0]
