@@ -567,6 +567,30 @@ class Veto:
 
 
 @dataclass(frozen=True, slots=True)
+class SurveyFact:
+    """A fact aggregated from questionnaire responses.
+
+    `count`: responses (where `column` is one of `values`, if given); `answers`: non-empty
+    answers across `columns` (among `values`, if given); `mean`: the mean of `column`'s answers
+    mapped through `scale`."""
+
+    name: Word
+    aggregate: str  # count | answers | mean
+    columns: tuple[Word, ...]
+    values: tuple[str, ...] | None
+    scale: tuple[tuple[str, Decimal], ...]
+    span: Span = _span()
+    nonzero: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Survey:
+    name: Word
+    facts: tuple[SurveyFact, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
 class Pack:
     headers: tuple[PackHeader, ...]
     facts: tuple[FactDecl, ...]
@@ -577,6 +601,7 @@ class Pack:
     extras: tuple[Extra, ...]
     vetoes: tuple[Veto, ...]
     span: Span = _span()
+    surveys: tuple[Survey, ...] = field(default=())
     # Comments are kept for the formatter; like spans, they never affect equality.
     comments: tuple[Comment, ...] = field(default=(), compare=False, repr=False)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
+from typing import Any
 
 from . import ast
 from .source import display_width
@@ -255,6 +256,7 @@ class _Printer:
             *self.pack.headers,
             *self.pack.facts,
             *self.pack.params,
+            *self.pack.surveys,
             *self.pack.lets,
             *self.pack.functions,
             *self.pack.indicators,
@@ -326,6 +328,10 @@ class _Printer:
             case ast.LetDecl(name, type_, expr):
                 kind = f": {type_.text}" if type_ else ""
                 self.out.append(f"let {name.text}{kind} = {format_expr(expr)}")
+            case ast.Survey(name, facts):
+                self.out.append(f"survey {name.text} {{")
+                self.body(facts, INDENT, _survey_fact)
+                self.close(node.span.end, "")
             case ast.Function(name, params, rules):
                 ps = ", ".join(f"{p.name.text}: {p.type.text}" for p in params)
                 self.out.append(f"function {name.text}({ps}) {{")
@@ -368,10 +374,14 @@ class _Printer:
             self.last_end = child.span.end  # type: ignore[attr-defined]
         self.close(node.span.end, indent)
 
-    def body(self, rules: tuple[object, ...], indent: str) -> None:
+    def body(self, rules: tuple[object, ...], indent: str,
+             show: Callable[[Any], str] | None = None) -> None:
         for rule in rules:
             self.before(rule.span.start, indent, False)  # type: ignore[attr-defined]
-            self.rule(rule, indent)
+            if show is not None:
+                self.out.append(indent + show(rule))
+            else:
+                self.rule(rule, indent)
             self.last_end = rule.span.end  # type: ignore[attr-defined]
 
     def rule(self, rule: object, indent: str) -> None:
@@ -392,6 +402,20 @@ class _Printer:
             self.out.pop()
         self.out.append(indent + "}")
         self.last_end = end
+
+
+def _survey_fact(agg: ast.SurveyFact) -> str:
+    among = (" in [" + ", ".join(string(v) for v in agg.values) + "]"
+             if agg.values is not None else "")
+    head = f"fact {agg.name.text} = "
+    nonzero = " nonzero" if agg.nonzero else ""
+    if agg.aggregate == "count":
+        where = f" where {agg.columns[0].text}{among}" if agg.columns else ""
+        return head + "count" + where + nonzero
+    if agg.aggregate == "answers":
+        return head + "answers " + ", ".join(c.text for c in agg.columns) + among + nonzero
+    rows = "; ".join(f"{string(label)}: {number(value)}" for label, value in agg.scale)
+    return head + f"mean {agg.columns[0].text} {{ {rows} }}"
 
 
 def _kind(node: object) -> str:

@@ -128,6 +128,7 @@ class _ToAst(Transformer[Token, Any]):
             extras=tuple(i for i in items if isinstance(i, ast.Extra)),
             vetoes=tuple(i for i in items if isinstance(i, ast.Veto)),
             span=Span(self.source, 0, len(self.source.text)),
+            surveys=tuple(i for i in items if isinstance(i, ast.Survey)),
         )
 
     def pack(self, meta: Any, title: Token, *settings: ast.Setting) -> ast.PackHeader:
@@ -158,6 +159,37 @@ class _ToAst(Transformer[Token, Any]):
 
     def overflow(self, meta: Any, word: Token) -> ast.Setting:
         return ast.Setting("overflow", self._word(word), self._span(meta))
+
+    def survey(self, meta: Any, name: Token, *facts: ast.SurveyFact) -> ast.Survey:
+        return ast.Survey(self._word(name), facts, self._span(meta))
+
+    def agg_count(
+        self, meta: Any, name: Token, where: tuple[Token, tuple[str, ...]] | None,
+        nonzero: Token | None,
+    ) -> ast.SurveyFact:
+        columns = (self._word(where[0]),) if where else ()
+        return ast.SurveyFact(self._word(name), "count", columns, where[1] if where else None,
+                              (), self._span(meta), nonzero is not None)
+
+    def agg_answers(self, meta: Any, name: Token, *rest: Any) -> ast.SurveyFact:
+        *columns, among, nonzero = rest
+        return ast.SurveyFact(self._word(name), "answers",
+                              tuple(self._word(c) for c in columns), among, (),
+                              self._span(meta), nonzero is not None)
+
+    def agg_mean(self, meta: Any, name: Token, column: Token,
+                 *rows: tuple[str, Decimal]) -> ast.SurveyFact:
+        return ast.SurveyFact(self._word(name), "mean", (self._word(column),), None, rows,
+                              self._span(meta))
+
+    def where(self, meta: Any, column: Token, among: tuple[str, ...]) -> tuple[Token, tuple[str, ...]]:
+        return (column, among)
+
+    def among(self, meta: Any, *parts: Token) -> tuple[str, ...]:
+        return tuple(self._string(p).value for p in parts if p.type == "STRING")
+
+    def scale_row(self, meta: Any, label: Token, value: Token) -> tuple[str, Decimal]:
+        return (self._string(label).value, _decimal(value))
 
     def param(self, meta: Any, name: Token, type_: Token, default: ast.Literal) -> ast.ParamDecl:
         return ast.ParamDecl(self._word(name), self._word(type_), default, self._span(meta))
@@ -271,7 +303,7 @@ class _ToAst(Transformer[Token, Any]):
             bool(opts.get("shared")),
         )
 
-    def nonzero(self, meta: Any) -> tuple[str, Any, Span]:
+    def nonzero(self, meta: Any, _token: Token) -> tuple[str, Any, Span]:
         return ("nonzero", True, self._span(meta))
 
     def shared(self, meta: Any) -> tuple[str, Any, Span]:

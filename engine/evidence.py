@@ -13,11 +13,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
-
 import yaml
 
 from jixiao.dsl.diagnostics import Diagnostic, has_errors
@@ -127,6 +126,7 @@ class _Reader:
             return None
         facts_node: yaml.Node | None = None
         params_node: yaml.Node | None = None
+        surveys_node: yaml.Node | None = None
         project: dict[str, str] = {}
         for key, value in root.value:
             name = key.value if isinstance(key, yaml.ScalarNode) else None
@@ -134,13 +134,16 @@ class _Reader:
                 facts_node = value
             elif name == "params":
                 params_node = value
+            elif name == "surveys":
+                surveys_node = value
             elif name == "project":
                 project = self.project(value)
             else:
                 self.shape(
                     f"unknown top-level key `{name}`",
                     key,
-                    "the evidence has `facts:` and, optionally, `params:` and `project:`",
+                    "the evidence has `facts:` and, optionally, `params:`, `surveys:` and "
+                    "`project:`",
                 )
         if facts_node is None:
             self.shape("the evidence has no `facts:` key", root, f"add it, e.g.\n{example}")
@@ -170,7 +173,61 @@ class _Reader:
                     params_node,
                     "write one `名称: 值` line per parameter, indented under `params:`",
                 )
+        if surveys_node is not None:
+            self.surveys(surveys_node, values, origins, seen)
         return Evidence(self.source, values, origins, project)
+
+    def surveys(
+        self,
+        node: yaml.Node,
+        values: dict[str, Value | NotApplicable],
+        origins: dict[str, Provenance],
+        seen: dict[str, Span],
+    ) -> None:
+        """Aggregate each survey's responses into the facts its `survey` block declares."""
+        from .survey import SurveyError, aggregate, read_responses, surveys_of
+
+        declared = surveys_of(self.program)
+        if not isinstance(node, yaml.MappingNode):
+            self.shape("`surveys:` must map survey names to responses", node,
+                       "write `surveys: {用户问卷: 问卷.csv}` or list the responses inline")
+            return
+        for key, value in node.value:
+            name = key.value if isinstance(key, yaml.ScalarNode) else ""
+            span = _span(self.source, key)
+            if name not in declared:
+                self.diags.append(msg.unknown_survey(name, span, list(declared)))
+                continue
+            try:
+                if isinstance(value, yaml.ScalarNode):
+                    path = Path(self.source.path).parent / value.value
+                    responses = read_responses(path)
+                    where = f"{value.value}"
+                elif isinstance(value, yaml.SequenceNode):
+                    responses = [
+                        {str(k.value): str(v.value) for k, v in item.value
+                         if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode)}
+                        for item in value.value if isinstance(item, yaml.MappingNode)]
+                    where = f"{self.source.path} (inline)"
+                else:
+                    self.shape(f"the responses of `{name}` must be a file name or a list", value,
+                               "write `用户问卷: 问卷.csv` or `- {问题: 回答, …}` lines")
+                    continue
+                for agg in declared[name]:
+                    fact = agg.name.text
+                    if fact in seen:
+                        self.diags.append(msg.given_twice_by_survey(fact, seen[fact], span))
+                        continue
+                    number, how = aggregate(agg, responses, where)
+                    if agg.nonzero and number == 0:
+                        self.diags.append(msg.evidence_zero(fact, _span(self.source, value),
+                                                            agg.name.span))
+                        continue
+                    values[fact] = number
+                    origins[fact] = Provenance(_span(self.source, value),
+                                               f"问卷 {name}：{where}（{len(responses)} 份）", how)
+            except SurveyError as exc:
+                self.diags.append(msg.survey_problem(str(exc), _span(self.source, value)))
 
     def entries(
         self,

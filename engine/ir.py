@@ -51,6 +51,8 @@ class Fact:
     is_param: bool = False  # a pack parameter: has a default, evidence may override it
     nonzero: bool = False  # the evidence may never give 0
     shared: bool = False  # may drive deductions in several indicators
+    survey: str | None = None  # aggregated from this questionnaire's responses
+    aggregate: ast.SurveyFact | None = None
 
 
 @dataclass(frozen=True, slots=True)
