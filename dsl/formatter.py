@@ -374,8 +374,9 @@ class _Printer:
             self.last_end = child.span.end  # type: ignore[attr-defined]
         self.close(node.span.end, indent)
 
-    def body(self, rules: tuple[object, ...], indent: str,
-             show: Callable[[Any], str] | None = None) -> None:
+    def body(
+        self, rules: tuple[object, ...], indent: str, show: Callable[[Any], str] | None = None
+    ) -> None:
         for rule in rules:
             self.before(rule.span.start, indent, False)  # type: ignore[attr-defined]
             if show is not None:
@@ -405,8 +406,9 @@ class _Printer:
 
 
 def _survey_fact(agg: ast.SurveyFact) -> str:
-    among = (" in [" + ", ".join(string(v) for v in agg.values) + "]"
-             if agg.values is not None else "")
+    among = (
+        " in [" + ", ".join(string(v) for v in agg.values) + "]" if agg.values is not None else ""
+    )
     head = f"fact {agg.name.text} = "
     nonzero = " nonzero" if agg.nonzero else ""
     if agg.aggregate == "count":

@@ -164,25 +164,45 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Survey(self._word(name), facts, self._span(meta))
 
     def agg_count(
-        self, meta: Any, name: Token, where: tuple[Token, tuple[str, ...]] | None,
+        self,
+        meta: Any,
+        name: Token,
+        where: tuple[Token, tuple[str, ...]] | None,
         nonzero: Token | None,
     ) -> ast.SurveyFact:
         columns = (self._word(where[0]),) if where else ()
-        return ast.SurveyFact(self._word(name), "count", columns, where[1] if where else None,
-                              (), self._span(meta), nonzero is not None)
+        return ast.SurveyFact(
+            self._word(name),
+            "count",
+            columns,
+            where[1] if where else None,
+            (),
+            self._span(meta),
+            nonzero is not None,
+        )
 
     def agg_answers(self, meta: Any, name: Token, *rest: Any) -> ast.SurveyFact:
         *columns, among, nonzero = rest
-        return ast.SurveyFact(self._word(name), "answers",
-                              tuple(self._word(c) for c in columns), among, (),
-                              self._span(meta), nonzero is not None)
+        return ast.SurveyFact(
+            self._word(name),
+            "answers",
+            tuple(self._word(c) for c in columns),
+            among,
+            (),
+            self._span(meta),
+            nonzero is not None,
+        )
 
-    def agg_mean(self, meta: Any, name: Token, column: Token,
-                 *rows: tuple[str, Decimal]) -> ast.SurveyFact:
-        return ast.SurveyFact(self._word(name), "mean", (self._word(column),), None, rows,
-                              self._span(meta))
+    def agg_mean(
+        self, meta: Any, name: Token, column: Token, *rows: tuple[str, Decimal]
+    ) -> ast.SurveyFact:
+        return ast.SurveyFact(
+            self._word(name), "mean", (self._word(column),), None, rows, self._span(meta)
+        )
 
-    def where(self, meta: Any, column: Token, among: tuple[str, ...]) -> tuple[Token, tuple[str, ...]]:
+    def where(
+        self, meta: Any, column: Token, among: tuple[str, ...]
+    ) -> tuple[Token, tuple[str, ...]]:
         return (column, among)
 
     def among(self, meta: Any, *parts: Token) -> tuple[str, ...]:

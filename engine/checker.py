@@ -243,17 +243,26 @@ class _Checker(RuleChecker):
         seen: dict[str, Span] = {}
         for survey in self.pack.surveys:
             if survey.name.text in seen:
-                self.diags.append(msg.duplicate_name(survey.name.text, survey.name.span,
-                                                     seen[survey.name.text]))
+                self.diags.append(
+                    msg.duplicate_name(survey.name.text, survey.name.span, seen[survey.name.text])
+                )
             seen.setdefault(survey.name.text, survey.name.span)
             for agg in survey.facts:
                 if not self.declare(agg.name.text, agg.name.span):
                     continue
                 kind = Kind.NUMBER if agg.aggregate == "mean" else Kind.COUNT
                 self.kinds[agg.name.text] = kind
-                facts[agg.name.text] = Fact(agg.name.text, kind, None, None, None,
-                                            agg.name.span, nonzero=agg.nonzero,
-                                            survey=survey.name.text, aggregate=agg)
+                facts[agg.name.text] = Fact(
+                    agg.name.text,
+                    kind,
+                    None,
+                    None,
+                    None,
+                    agg.name.span,
+                    nonzero=agg.nonzero,
+                    survey=survey.name.text,
+                    aggregate=agg,
+                )
 
     def check_params(self, facts: dict[str, Fact]) -> None:
         for decl in self.pack.params:

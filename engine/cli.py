@@ -128,7 +128,19 @@ def cmd_eval(args: argparse.Namespace) -> int:
         _report(exc.diagnostics, args)
         return EXIT_ERRORS
     _report([*warnings, *result.diagnostics], args)
-    sys.stdout.write(render(result, args.format, args.lang))
+    if args.format == "xlsx" or (args.output and args.output.lower().endswith(".xlsx")):
+        if not args.output:
+            sys.stderr.write(
+                "jixiao eval: --format xlsx writes a workbook; name it with --output FILE.xlsx\n"
+            )
+            return EXIT_USAGE
+        from .render import xlsx
+
+        xlsx.write(result, Path(args.output), args.lang)
+    elif args.output:
+        Path(args.output).write_text(render(result, args.format, args.lang), encoding="utf-8")
+    else:
+        sys.stdout.write(render(result, args.format, args.lang))
     failed = has_errors(result.diagnostics) or result.total is None
     return EXIT_ERRORS if failed else EXIT_OK
 
@@ -339,7 +351,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="with --batch: processes (default: both cores for 2000+ projects)",
     )
     p_eval.add_argument(
-        "--format", choices=FORMATS, default="table", help="report format (default: table)"
+        "--format",
+        choices=(*FORMATS, "xlsx"),
+        default="table",
+        help="report format (default: table)",
     )
     p_eval.add_argument(
         "--lang",

@@ -212,12 +212,16 @@ CODES: dict[str, tuple[str, str]] = {
         "The first row names the columns: one `id` column (or 项目编号/编号), facts by name, "
         "optionally `name`/项目名称.",
     ),
-    "E621": ("a survey fact given both directly and by its responses",
-             "Give the responses under `surveys:`, or the counted fact under `facts:`."),
+    "E621": (
+        "a survey fact given both directly and by its responses",
+        "Give the responses under `surveys:`, or the counted fact under `facts:`.",
+    ),
     "E622": ("responses for a survey the pack does not declare", "Often a typo in the name."),
-    "E623": ("responses that cannot be aggregated",
-             "A missing file, a question the survey reads but the responses lack, or an answer "
-             "not on a `mean` scale; the message says which."),
+    "E623": (
+        "responses that cannot be aggregated",
+        "A missing file, a question the survey reads but the responses lack, or an answer "
+        "not on a `mean` scale; the message says which.",
+    ),
     # E7xx: pack tests
     "E701": (
         "a test file that cannot be used",

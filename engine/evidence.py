@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from pathlib import Path
 import unicodedata
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
 import yaml
 
 from jixiao.dsl.diagnostics import Diagnostic, has_errors
@@ -189,8 +190,11 @@ class _Reader:
 
         declared = surveys_of(self.program)
         if not isinstance(node, yaml.MappingNode):
-            self.shape("`surveys:` must map survey names to responses", node,
-                       "write `surveys: {用户问卷: 问卷.csv}` or list the responses inline")
+            self.shape(
+                "`surveys:` must map survey names to responses",
+                node,
+                "write `surveys: {用户问卷: 问卷.csv}` or list the responses inline",
+            )
             return
         for key, value in node.value:
             name = key.value if isinstance(key, yaml.ScalarNode) else ""
@@ -205,13 +209,21 @@ class _Reader:
                     where = f"{value.value}"
                 elif isinstance(value, yaml.SequenceNode):
                     responses = [
-                        {str(k.value): str(v.value) for k, v in item.value
-                         if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode)}
-                        for item in value.value if isinstance(item, yaml.MappingNode)]
+                        {
+                            str(k.value): str(v.value)
+                            for k, v in item.value
+                            if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode)
+                        }
+                        for item in value.value
+                        if isinstance(item, yaml.MappingNode)
+                    ]
                     where = f"{self.source.path} (inline)"
                 else:
-                    self.shape(f"the responses of `{name}` must be a file name or a list", value,
-                               "write `用户问卷: 问卷.csv` or `- {问题: 回答, …}` lines")
+                    self.shape(
+                        f"the responses of `{name}` must be a file name or a list",
+                        value,
+                        "write `用户问卷: 问卷.csv` or `- {问题: 回答, …}` lines",
+                    )
                     continue
                 for agg in declared[name]:
                     fact = agg.name.text
@@ -220,12 +232,16 @@ class _Reader:
                         continue
                     number, how = aggregate(agg, responses, where)
                     if agg.nonzero and number == 0:
-                        self.diags.append(msg.evidence_zero(fact, _span(self.source, value),
-                                                            agg.name.span))
+                        self.diags.append(
+                            msg.evidence_zero(fact, _span(self.source, value), agg.name.span)
+                        )
                         continue
                     values[fact] = number
-                    origins[fact] = Provenance(_span(self.source, value),
-                                               f"问卷 {name}：{where}（{len(responses)} 份）", how)
+                    origins[fact] = Provenance(
+                        _span(self.source, value),
+                        f"问卷 {name}：{where}（{len(responses)} 份）",
+                        how,
+                    )
             except SurveyError as exc:
                 self.diags.append(msg.survey_problem(str(exc), _span(self.source, value)))
 

@@ -791,16 +791,28 @@ def evidence_zero(name: str, span: Span, decl: Span) -> Diagnostic:
 
 
 def unknown_survey(name: str, span: Span, known: Sequence[str]) -> Diagnostic:
-    return error("E622", f"the pack declares no survey `{name}`", Label(span, "not a survey"),
-                 help=_suggest(name, known) or "declare it: `survey 名称 { fact … = count }`")
+    return error(
+        "E622",
+        f"the pack declares no survey `{name}`",
+        Label(span, "not a survey"),
+        help=_suggest(name, known) or "declare it: `survey 名称 { fact … = count }`",
+    )
 
 
 def survey_problem(message: str, span: Span) -> Diagnostic:
-    return error("E623", message, Label(span, "responses named here"),
-                 help="check the responses file and the questions the pack's survey reads")
+    return error(
+        "E623",
+        message,
+        Label(span, "responses named here"),
+        help="check the responses file and the questions the pack's survey reads",
+    )
 
 
 def given_twice_by_survey(name: str, fact: Span, survey: Span) -> Diagnostic:
-    return error("E621", f"fact `{name}` is given directly and by its survey",
-                 Label(survey, "the survey's responses"), Label(fact, "given directly here"),
-                 help="give the responses or the counted fact, not both")
+    return error(
+        "E621",
+        f"fact `{name}` is given directly and by its survey",
+        Label(survey, "the survey's responses"),
+        Label(fact, "given directly here"),
+        help="give the responses or the counted fact, not both",
+    )

@@ -31,10 +31,12 @@ def read_responses(path: Path) -> list[dict[str, str]]:
 
         try:
             book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-        except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
+        except Exception as exc:
             raise SurveyError(f"{path}: not a readable XLSX ({exc})") from None
-        rows = [[("" if v is None else str(v).strip()) for v in r]
-                for r in book.worksheets[0].iter_rows(values_only=True)]
+        rows = [
+            [("" if v is None else str(v).strip()) for v in r]
+            for r in book.worksheets[0].iter_rows(values_only=True)
+        ]
         book.close()
     else:
         try:
@@ -48,17 +50,19 @@ def read_responses(path: Path) -> list[dict[str, str]]:
     return [dict(zip(header, r, strict=False)) for r in rows[1:] if any(r)]
 
 
-def aggregate(agg: ast.SurveyFact, responses: Sequence[dict[str, Any]],
-              where: str) -> tuple[Decimal, str]:
+def aggregate(
+    agg: ast.SurveyFact, responses: Sequence[dict[str, Any]], where: str
+) -> tuple[Decimal, str]:
     """The value of one survey fact, and how it was counted (for the ledger)."""
     known = sorted({k for r in responses for k in r})
-    for column in agg.columns:
-        if responses and column.text not in known:
-            raise SurveyError(f"{where}: no question `{column.text}` in the responses; they "
-                              f"have {', '.join(known)}")
+    for word in agg.columns:
+        if responses and word.text not in known:
+            raise SurveyError(
+                f"{where}: no question `{word.text}` in the responses; they have {', '.join(known)}"
+            )
 
-    def answer(row: dict[str, Any], column: str) -> str:
-        value = row.get(column)
+    def answer(row: dict[str, Any], question: str) -> str:
+        value = row.get(question)
         return "" if value is None else str(value).strip()
 
     among = set(agg.values) if agg.values is not None else None
@@ -69,10 +73,15 @@ def aggregate(agg: ast.SurveyFact, responses: Sequence[dict[str, Any]],
         n = sum(1 for r in responses if among is None or answer(r, column) in among)
         return Decimal(n), f"{column} ∈ {{{'、'.join(agg.values or ())}}}：{n} 份"
     if agg.aggregate == "answers":
-        n = sum(1 for r in responses for c in agg.columns
-                if answer(r, c.text) and (among is None or answer(r, c.text) in among))
+        n = sum(
+            1
+            for r in responses
+            for c in agg.columns
+            if answer(r, c.text) and (among is None or answer(r, c.text) in among)
+        )
         scope = "、".join(c.text for c in agg.columns)
-        return Decimal(n), f"{scope} 的回答{'（' + '、'.join(agg.values or ()) + '）' if among else ''}：{n} 个"
+        which = "（" + "、".join(agg.values or ()) + "）" if among else ""
+        return Decimal(n), f"{scope} 的回答{which}：{n} 个"
     column = agg.columns[0].text
     scale = dict(agg.scale)
     scores = []
@@ -81,8 +90,10 @@ def aggregate(agg: ast.SurveyFact, responses: Sequence[dict[str, Any]],
         if not value:
             continue
         if value not in scale:
-            raise SurveyError(f"{where}: response {i} answers `{value}` to `{column}`, which is "
-                              f"not on the scale ({', '.join(scale)})")
+            raise SurveyError(
+                f"{where}: response {i} answers `{value}` to `{column}`, which is "
+                f"not on the scale ({', '.join(scale)})"
+            )
         scores.append(scale[value])
     if not scores:
         raise SurveyError(f"{where}: no answers to `{column}` to average")

@@ -86,3 +86,41 @@ def test_english_labels(monkeypatch: pytest.MonkeyPatch) -> None:
         "en",
     )
     assert "Main reasons points were lost" in out and "Level 4" in out
+
+
+def test_xlsx_score_table(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import openpyxl
+
+    monkeypatch.chdir(ROOT)
+    path = tmp_path / "table.xlsx"
+    run(
+        "eval",
+        "rules/video-conference-2017.jx",
+        "evidence/video-conference-2017.yaml",
+        "--format",
+        "xlsx",
+        "--output",
+        str(path),
+    )
+    book = openpyxl.load_workbook(path)
+    rows = list(book["得分表"].iter_rows(values_only=True))
+    assert rows[1][:4] == ("一级指标", "二级指标", "三级指标", "四级指标")
+    assert ("A 项目决策", None, None, None, 10, "9.00", "90.00%") in rows
+    assert any(r[0] == "合计" and r[5] == "87.74" for r in rows)
+    ledger = list(book["扣分说明"].iter_rows(values_only=True))
+    assert ledger[1][0].startswith("B1.1.1") and ledger[1][1] == "-1"
+    assert book["来源"]["C1"].value and len(book["来源"]["C1"].value) == 64
+
+
+def test_json_evidence_is_accepted(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    import yaml
+
+    monkeypatch.chdir(ROOT)
+    data = yaml.safe_load((ROOT / "evidence/video-conference-2017.yaml").read_text("utf-8"))
+    data["facts"]["设备运行正常率"]["value"] = "92%"
+    path = tmp_path / "e.json"
+    path.write_text(json.dumps(data, ensure_ascii=False, default=str), encoding="utf-8")
+    out = run("eval", "rules/video-conference-2017.jx", str(path), "--format", "json")
+    assert json.loads(out)["total"] == "87.74"

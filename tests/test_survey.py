@@ -55,12 +55,15 @@ def test_inline_responses_count_and_mean() -> None:
     assert scored.points == {"A": "2.50", "B": "3.00"}
 
 
-@pytest.mark.parametrize(("evidence", "code"), [
-    (INLINE.replace("满意度调查:", "满意调查:"), "E622"),
-    (INLINE.replace("{总体评价: 不满意}", "{总体评价: 还行}"), "E623"),
-    (INLINE.replace("facts: {}", "facts: {满意人数: 3}"), "E621"),
-    ("surveys:\n  满意度调查: no-such-file.csv\nfacts: {}\n", "E623"),
-])
+@pytest.mark.parametrize(
+    ("evidence", "code"),
+    [
+        (INLINE.replace("满意度调查:", "满意调查:"), "E622"),
+        (INLINE.replace("{总体评价: 不满意}", "{总体评价: 还行}"), "E623"),
+        (INLINE.replace("facts: {}", "facts: {满意人数: 3}"), "E621"),
+        ("surveys:\n  满意度调查: no-such-file.csv\nfacts: {}\n", "E623"),
+    ],
+)
 def test_survey_problems(evidence: str, code: str) -> None:
     with pytest.raises(JixiaoError) as info:
         score(compile_text(PACK), evidence)

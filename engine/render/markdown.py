@@ -19,6 +19,7 @@ from .explain import (
     sources_of,
     words,
 )
+from .json_report import VERSION
 
 
 def _cell(text: str) -> str:
@@ -95,6 +96,11 @@ def render(result: Result, lang: str = "zh") -> str:
     if result.derived:
         out += ["", f"## {w['derived']}", ""]
         out += [f"- {_cell(derivation(d, lang))}" for d in result.derived]
+    out += [
+        "",
+        f"<small>{w['pack']} SHA-256 `{result.pack_sha256}` · {w['evidence']} SHA-256 "
+        f"`{result.evidence_sha256}` · jixiao {VERSION}</small>",
+    ]
     return "\n".join(out) + "\n"
 
 

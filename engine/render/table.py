@@ -25,6 +25,7 @@ from .explain import (
     use_text,
     words,
 )
+from .json_report import VERSION
 
 
 def _pad(text: str, width: int) -> str:
@@ -129,6 +130,11 @@ def render(result: Result, lang: str = "zh") -> str:
         out.append(w["derived"])
         for d in result.derived:
             out.append(f"    {derivation(d, lang)}")
+    out.append("")
+    out.append(
+        f"{w['pack']} SHA-256 {result.pack_sha256} · {w['evidence']} SHA-256 "
+        f"{result.evidence_sha256} · jixiao {VERSION}"
+    )
     return "\n".join(out) + "\n"
 
 
