@@ -5,12 +5,17 @@ nothing to its points — the base award, each deduction, floors, caps, zeroing 
 separate lines — and always sum exactly to `points`; a parent's points are the exact sum of its
 children's. Lines carry data (kind, points, the numbers of the arithmetic, the facts read with
 their values and provenance, the clause's span), never prose: renderers word them.
+
+The records built on every evaluation (lines, facts read, indicator results) are named tuples:
+immutable like the rest, and several times cheaper to create than frozen dataclasses — a
+portfolio builds millions of them.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import NamedTuple
 from decimal import Decimal
 from enum import Enum
 
@@ -61,8 +66,7 @@ NA = NotApplicable()
 Value = Decimal | bool | str | dt.date | tuple[Item, ...] | Judgement
 
 
-@dataclass(frozen=True, slots=True)
-class FactUse:
+class FactUse(NamedTuple):
     """A fact or derived fact as a rule read it."""
 
     name: str
@@ -108,8 +112,7 @@ class LineKind(Enum):
     OVERFLOW = "overflow"  # the total may not pass the pack's total
 
 
-@dataclass(frozen=True, slots=True)
-class Line:
+class Line(NamedTuple):
     kind: LineKind
     points: Decimal
     span: Span  # the clause, band or level that produced the line
@@ -130,8 +133,7 @@ class Failure:
     expr: str = ""  # the failing expression as the author wrote it
 
 
-@dataclass(frozen=True, slots=True)
-class IndicatorResult:
+class IndicatorResult(NamedTuple):
     code: str
     name: str
     parent: str | None
@@ -151,8 +153,7 @@ class IndicatorResult:
         return self.weight - self.points if self.points is not None else self.weight
 
 
-@dataclass(frozen=True, slots=True)
-class DerivedResult:
+class DerivedResult(NamedTuple):
     name: str
     kind: Kind
     value: Value | None  # None when it could not be computed
