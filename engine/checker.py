@@ -628,7 +628,11 @@ class _Checker(RuleChecker):
         read.update(n for i in indicators for n in i.reads)
         read.update(n for e in extras for n in e.reads)
         read.update(n.name for v in self.pack.vetoes for n in names_in(v.cond))
+        for fn in self.functions.values():
+            read.update(set(reads_of(fn.rules)) - {p.name.text for p in fn.params})
         for fact in facts.values():
+            if fact.is_param:
+                continue  # a parameter may exist for the tools that build on the pack
             if fact.name not in read:
                 self.diags.append(msg.unused_fact(fact.name, fact.span))
 

@@ -307,6 +307,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return EXIT_ERRORS if failed else EXIT_OK
 
 
+def cmd_selfeval(args: argparse.Namespace) -> int:
+    from . import selfeval_run
+
+    return selfeval_run.main(args, _report)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="jixiao",
@@ -424,6 +430,38 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p_schema.add_argument("pack", help="the rule pack (.jx)")
     p_schema.set_defaults(func=cmd_schema)
+
+    p_self = sub.add_parser(
+        "selfeval", parents=[common], help="score a 项目支出绩效自评表 in the national layout"
+    )
+    p_self.add_argument("table", help="the table, .xlsx or .csv")
+    p_self.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a provincial variant: 预算执行率分值=20, 部分达成下限=50%%, …",
+    )
+    p_self.add_argument(
+        "--template",
+        metavar="PACK",
+        help="the template library (default: rules/self-evaluation.jx)",
+    )
+    p_self.add_argument(
+        "--output",
+        metavar="FILE.xlsx",
+        help="write the table back with jixiao's scores and explanations",
+    )
+    p_self.add_argument("--format", choices=("text", "json", "markdown", "html"), default="text")
+    p_self.add_argument(
+        "--emit-pack", metavar="FILE", help="also write the rule pack generated from the table"
+    )
+    p_self.add_argument(
+        "--qualitative-fallback",
+        action="store_true",
+        help="score a row whose target cannot be read as qualitative",
+    )
+    p_self.set_defaults(func=cmd_selfeval)
 
     p_fmt = sub.add_parser("fmt", parents=[common], help="format rule packs canonically")
     p_fmt.add_argument(

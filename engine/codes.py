@@ -222,6 +222,11 @@ CODES: dict[str, tuple[str, str]] = {
         "A missing file, a question the survey reads but the responses lack, or an answer "
         "not on a `mean` scale; the message says which.",
     ),
+    "E630": (
+        "a self-evaluation table that cannot be read in the national layout",
+        "`jixiao selfeval` finds the 绩效指标 block by its header names (三级指标, 年度指标值, "
+        "实际完成值, 分值, 得分) and the 项目资金 block by 全年预算数 and 全年执行数.",
+    ),
     # E7xx: pack tests
     "E701": (
         "a test file that cannot be used",

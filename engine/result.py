@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import NamedTuple
 from decimal import Decimal
 from enum import Enum
+from typing import NamedTuple
 
 from jixiao.dsl import ast
 from jixiao.dsl.diagnostics import Diagnostic
