@@ -78,6 +78,7 @@ def has_errors(diagnostics: Iterable[Diagnostic]) -> bool:
 # ---------------------------------------------------------------------------------------------
 # Rendering
 
+WINDOW = 120  # characters of a source line shown around a mark
 _RED, _YELLOW, _BLUE, _BOLD, _RESET = "\x1b[31m", "\x1b[33m", "\x1b[34m", "\x1b[1m", "\x1b[0m"
 
 
@@ -128,6 +129,13 @@ def _render_one(d: Diagnostic, colour: bool) -> str:
             # A span over several lines is underlined to the end of its first line.
             stop = end_col - 1 if end_line == line else len(text)
             stop = max(stop, col)  # at least one caret, even for an empty span
+            if len(text) > WINDOW:
+                # a very long line: show a window around the mark, elided on both sides
+                first = max(0, col - 1 - WINDOW // 2)
+                last = min(len(text), max(stop, first + WINDOW))
+                prefix = "…" if first else ""
+                text = prefix + text[first:last] + ("…" if last < len(text) else "")
+                col, stop = col - first + len(prefix), min(stop, last) - first + len(prefix)
             lead = display_width(text[: col - 1].expandtabs(4))
             width = max(1, display_width(text[col - 1 : stop].expandtabs(4)))
             mark = "^" if i == 0 else "-"

@@ -17,7 +17,7 @@ from functools import lru_cache
 from importlib import resources
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import (
     UnexpectedCharacters,
     UnexpectedEOF,
@@ -51,6 +51,12 @@ def parse(source: Source) -> ast.Pack:
         tree = _lark().parse(source.text)
     except UnexpectedInput as exc:
         raise JixiaoError([_syntax_diagnostic(source, exc)]) from None
+    deep = _too_deep(tree)
+    if deep is not None:
+        raise JixiaoError([error(
+            "E109", f"an expression nested more than {MAX_DEPTH} levels deep",
+            Label(Span(source, deep.meta.start_pos, deep.meta.end_pos), "too deep"),
+            help="split it into derived facts (`let 小计 = …`), each a few terms long")])
     try:
         pack: ast.Pack = _ToAst(source).transform(tree)
         return dataclasses.replace(pack, comments=comments_in(source))
@@ -58,6 +64,20 @@ def parse(source: Source) -> ast.Pack:
         if isinstance(exc.orig_exc, JixiaoError):
             raise exc.orig_exc from None
         raise
+
+
+MAX_DEPTH = 200  # every later stage walks the tree recursively; packs never need more
+
+
+def _too_deep(tree: Tree[Token]) -> Tree[Token] | None:
+    """The first subtree deeper than MAX_DEPTH, found without recursion."""
+    stack: list[tuple[Tree[Token], int]] = [(tree, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            return node
+        stack.extend((child, depth + 1) for child in node.children if isinstance(child, Tree))
+    return None
 
 
 def parse_text(text: str, path: str = "<text>") -> ast.Pack:
