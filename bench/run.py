@@ -109,6 +109,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--records", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="skip the portfolio, CLI and checker-at-scale measurements",
+    )
     args = parser.parse_args()
 
     print(
@@ -177,6 +182,102 @@ def main() -> None:
         f"evaluate {args.records} records: {eng:.2f} s ({args.records / eng:,.0f}/s); "
         f"baseline {base:.2f} s ({args.records / base:,.0f}/s); ratio {eng / base:.2f}×"
     )
+    if not args.quick:
+        scale_benchmarks()
+
+
+
+
+# ----- portfolios, the CLI and the checker at scale -------------------------------------------
+
+
+def _cell(value: object) -> str:
+    if isinstance(value, tuple):
+        return "；".join(item.text for item in value)  # type: ignore[attr-defined]
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    return str(value)
+
+
+def write_csv(path: Path, data: list[dict[str, object]]) -> None:
+    import csv
+
+    names = list(data[0])
+    with path.open("w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["id", *names])
+        for i, rec in enumerate(data):
+            out.writerow([f"P{i:06d}", *[_cell(rec[n]) for n in names]])
+
+
+def run_measured(args: list[str]) -> tuple[float, int]:
+    """Wall time and peak memory (KiB) of a command, in a fresh process."""
+    import resource
+    import subprocess
+
+    start = time.perf_counter()
+    child = subprocess.run(args, capture_output=True, check=False)
+    elapsed = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if child.returncode not in (0, 1):
+        raise SystemExit(child.stderr.decode())
+    return elapsed, usage.ru_maxrss
+
+
+def generated_pack(n: int) -> str:
+    lines = ['pack "生成" { total 100 }', "fact 率: percent", "fact 问题: list"]
+    per_root = max(1, n // 10)
+    roots = n // per_root
+    weight = Decimal(100) / roots
+    for r in range(roots):
+        lines.append(f'indicator R{r} "一级{r}" {weight} {{')
+        leaf = weight / per_root
+        for i in range(per_root):
+            rule = "proportional 率" if i % 2 else 'deduct 0.5 per 问题 "问题：{item}"'
+            lines.append(f'    indicator R{r}.{i} "指标{i}" {leaf} {{ {rule} }}')
+        lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+def scale_benchmarks() -> None:
+    import shutil
+    import tempfile
+
+    from jixiao.dsl.source import Source
+    from jixiao.engine import compile_source
+
+    jixiao_cli = shutil.which("jixiao") or str(Path(sys.executable).parent / "jixiao")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in (1_000, 100_000):
+            path = Path(tmp) / f"p{n}.csv"
+            write_csv(path, records(n))
+            out = Path(tmp) / f"r{n}.jsonl"
+            elapsed, peak = run_measured(
+                [jixiao_cli, "eval", str(PACK), "--batch", str(path), "--output", str(out)]
+            )
+            print(
+                f"batch of {n:>7,} records (CSV → JSON lines): {elapsed:6.1f} s, "
+                f"{n / elapsed:7,.0f}/s, peak memory {peak / 1024:.0f} MiB"
+            )
+    runs = []
+    for _ in range(5):
+        runs.append(run_measured([jixiao_cli, "eval", str(PACK), str(EVIDENCE)])[0])
+    yaml_only = statistics.median(
+        run_measured([sys.executable, "-c", "import yaml"])[0] for _ in range(5)
+    )
+    libs = statistics.median(
+        run_measured([sys.executable, "-c", "import lark, yaml, networkx"])[0] for _ in range(5)
+    )
+    print(
+        f"CLI eval of the founding case: first {runs[0] * 1000:.0f} ms, then median "
+        f"{statistics.median(runs[1:]) * 1000:.0f} ms; python -c 'import yaml' "
+        f"{yaml_only * 1000:.0f} ms; 'import lark, yaml, networkx' {libs * 1000:.0f} ms"
+    )
+    for n in (100, 1_000, 10_000):
+        text = generated_pack(n)
+        start = time.perf_counter()
+        compile_source(Source("generated.jx", text))
+        print(f"check a generated pack of {n:>6,} indicators: {time.perf_counter() - start:6.2f} s")
 
 
 if __name__ == "__main__":

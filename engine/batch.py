@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import itertools
 import json
 import multiprocessing
 import os
@@ -32,10 +33,11 @@ from .compiler import Plan
 from .evaluator import evaluate
 from .evidence import Evidence, load, parse_value
 from .ir import Program
-from .render.explain import fixed, losses, plain
-from .result import NA, Item, Provenance, Result
+from .render.explain import fixed, plain
+from .result import NA, Item, LineKind, Provenance, Result
 from .types import Kind
 
+BLOCK = 4096  # rows handed to the worker processes at a time
 ID_COLUMNS = ("id", "项目编号", "编号", "project", "项目id", "project_id")
 NAME_COLUMNS = ("name", "项目名称", "名称")
 NA_TEXT = {"不适用", "n/a", "na", "not applicable", "不涉及"}
@@ -153,36 +155,55 @@ def read_table(path: Path, program: Program) -> tuple[Iterator[Row], int | None,
     return _read_csv(path, program)
 
 
+def _encoding(path: Path) -> str:
+    """UTF-8 (with or without BOM) or GB18030, judged on the file's first megabyte."""
+    with path.open("rb") as f:
+        head = f.read(1 << 20)
+    try:
+        _, encoding = decode(head)
+    except DecodeError as exc:
+        raise JixiaoError([msg.evidence_unreadable(str(path), str(exc))]) from None
+    except UnicodeDecodeError:  # a multi-byte character cut at the megabyte's end
+        encoding = "utf-8"
+    return "utf-8-sig" if encoding == "utf-8" else encoding
+
+
 def _read_csv(path: Path, program: Program) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
     try:
-        text, _ = decode(path.read_bytes())
-    except (OSError, DecodeError) as exc:
+        encoding = _encoding(path)
+        with path.open(encoding=encoding, newline="") as f:
+            header = next(csv.reader(f), None)
+            # a streaming pass to count the rows, for the progress bar
+            count = sum(1 for values in csv.reader(f) if any(v.strip() for v in values))
+    except (OSError, UnicodeDecodeError) as exc:
         raise JixiaoError([msg.evidence_unreadable(str(path), str(exc))]) from None
-    reader = csv.reader(text.splitlines())
-    header = next(reader, None)
     if header is None:
         raise JixiaoError(
             [error("E620", f"{path}: the file is empty", help="the first row names the columns")]
         )
     id_col, name_col, facts, diags = _columns(list(header), program, str(path))
-    count = sum(1 for line in text.splitlines()[1:] if line.strip())
 
     def rows() -> Iterator[Row]:
-        for number, values in enumerate(reader, start=2):
-            if not any(v.strip() for v in values):
-                continue
-            cells = {
-                fact: (
-                    values[i] if i < len(values) else None,
-                    f"row {number}, column {_column_letter(i)} ({fact})",
+        with path.open(encoding=encoding, newline="") as f:
+            reader = csv.reader(f)
+            next(reader, None)
+            for number, values in enumerate(reader, start=2):
+                if not any(v.strip() for v in values):
+                    continue
+                cells = {
+                    fact: (
+                        values[i] if i < len(values) else None,
+                        f"row {number}, column {_column_letter(i)} ({fact})",
+                    )
+                    for i, fact in facts.items()
+                }
+                ident = values[id_col].strip() if id_col < len(values) else ""
+                name = (
+                    values[name_col].strip()
+                    if name_col is not None and name_col < len(values)
+                    else ""
                 )
-                for i, fact in facts.items()
-            }
-            ident = values[id_col].strip() if id_col < len(values) else ""
-            name = (
-                values[name_col].strip() if name_col is not None and name_col < len(values) else ""
-            )
-            yield Row(ident or f"row {number}", name, cells, f"{path}, row {number}")
+                yield Row(ident or f"row {number}", name, cells, f"{path}, row {number}")
 
     return rows(), count, diags
 
@@ -302,13 +323,49 @@ def _record(row: Row, result: Result, places: int) -> Record:
         for i in result.indicators
     }
     errors = [d.message for d in result.diagnostics if d.is_error]
-    lost = [
-        (loss.indicator.code, _reason_key(loss.text), plain(loss.points))
-        for loss in losses(result, "zh")
-    ]
+    lost = _losses(result)
     total = fixed(result.total, places) if result.total is not None else None
     grade = result.grade if not result.disqualified else "取消资格"
     return Record(row.id, row.name, total, grade, scores, errors, lost)
+
+
+_DEDUCTIONS = (LineKind.DEDUCT, LineKind.STEP, LineKind.JUDGED, LineKind.ZERO, LineKind.VETO)
+_BASE_WORDS = {
+    LineKind.UNMET: "条件不满足",
+    LineKind.PROPORTIONAL: "按比例计分",
+    LineKind.TIER: "分档",
+    LineKind.LEVEL: "等级",
+    LineKind.LEVEL_SCORE: "等级评分",
+    LineKind.REVERSE: "反向指标",
+    LineKind.REVERSE_LINEAR: "反向指标",
+    LineKind.FORWARD: "正向指标",
+    LineKind.EQUAL: "等于指标",
+    LineKind.CHECK: "要素未满足",
+    LineKind.NOT_APPLICABLE: "不适用",
+}
+
+
+def _losses(result: Result) -> list[tuple[str, str, str]]:
+    """(indicator, reason, points) for the portfolio summary: the reasons of `losses()`, keyed
+    so the same reason groups across projects, without wording every line (it is the
+    portfolio's hot path)."""
+    out = []
+    for ind in result.indicators:
+        if not ind.is_leaf or ind.points is None or ind.points >= ind.weight:
+            continue
+        taken = 0
+        for line in ind.lines:
+            if line.kind in _DEDUCTIONS and line.points < 0:
+                taken -= line.points
+                reason = _reason_key(line.reason) if line.reason else line.kind.value
+                out.append((ind.code, reason, plain(-line.points)))
+        shortfall = ind.weight - ind.points - taken
+        if shortfall > 0:
+            word = next(
+                (_BASE_WORDS[ln.kind] for ln in ind.lines if ln.kind in _BASE_WORDS), "未得满分"
+            )
+            out.append((ind.code, word, plain(shortfall)))
+    return out
 
 
 def _reason_key(text: str) -> str:
@@ -350,8 +407,14 @@ def run_rows(
         return
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(jobs, initializer=_init, initargs=(pack_path,)) as pool:
-        # imap keeps input order, so the output is the serial run's, byte for byte
-        yield from pool.imap(_work, ((row, source) for row in rows), chunksize=64)
+        # imap keeps input order, so the output is the serial run's, byte for byte. It is fed a
+        # bounded slice at a time: imap would otherwise read the whole input ahead of the
+        # workers, and memory would grow with the portfolio.
+        while True:
+            block = [(row, source) for row in itertools.islice(rows, BLOCK)]
+            if not block:
+                return
+            yield from pool.imap(_work, block, chunksize=64)
 
 
 def record_json(record: Record) -> str:

@@ -35,9 +35,11 @@ CODES: dict[str, tuple[str, str]] = {
         "`else` before the last branch of `choose`",
         "Branches are tried in order; `else` catches the rest and must come last.",
     ),
-    "E109": ("an expression nested too deeply",
-             "More than 200 levels (a sum of hundreds of terms, or hundreds of parentheses). "
-             "Split it into derived facts."),
+    "E109": (
+        "an expression nested too deeply",
+        "More than 200 levels (a sum of hundreds of terms, or hundreds of parentheses). "
+        "Split it into derived facts.",
+    ),
     # E2xx: names
     "E201": (
         "unknown fact",
