@@ -186,8 +186,6 @@ def main() -> None:
         scale_benchmarks()
 
 
-
-
 # ----- portfolios, the CLI and the checker at scale -------------------------------------------
 
 
@@ -210,18 +208,28 @@ def write_csv(path: Path, data: list[dict[str, object]]) -> None:
             out.writerow([f"P{i:06d}", *[_cell(rec[n]) for n in names]])
 
 
+_MEASURE = (
+    "import resource, subprocess, sys, time\n"
+    "t = time.perf_counter()\n"
+    "c = subprocess.run(sys.argv[1:], capture_output=True)\n"
+    "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,"
+    " c.returncode)\n"
+    "sys.stderr.write(c.stderr.decode()[-2000:])\n"
+)
+
+
 def run_measured(args: list[str]) -> tuple[float, int]:
-    """Wall time and peak memory (KiB) of a command, in a fresh process."""
-    import resource
+    """Wall time and peak memory (KiB, the largest process) of a command, measured in a
+    wrapper process of its own, so no other run's peak is counted."""
     import subprocess
 
-    start = time.perf_counter()
-    child = subprocess.run(args, capture_output=True, check=False)
-    elapsed = time.perf_counter() - start
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if child.returncode not in (0, 1):
-        raise SystemExit(child.stderr.decode())
-    return elapsed, usage.ru_maxrss
+    out = subprocess.run(
+        [sys.executable, "-c", _MEASURE, *args], capture_output=True, check=True, text=True
+    )
+    elapsed, peak, code = out.stdout.split()
+    if code not in ("0", "1"):
+        raise SystemExit(out.stderr)
+    return float(elapsed), int(peak)
 
 
 def generated_pack(n: int) -> str:
@@ -248,16 +256,27 @@ def scale_benchmarks() -> None:
 
     jixiao_cli = shutil.which("jixiao") or str(Path(sys.executable).parent / "jixiao")
     with tempfile.TemporaryDirectory() as tmp:
-        for n in (1_000, 100_000):
+        for n, jobs in ((1_000, "1"), (100_000, "1"), (100_000, "2")):
             path = Path(tmp) / f"p{n}.csv"
-            write_csv(path, records(n))
+            if not path.exists():
+                write_csv(path, records(n))
             out = Path(tmp) / f"r{n}.jsonl"
             elapsed, peak = run_measured(
-                [jixiao_cli, "eval", str(PACK), "--batch", str(path), "--output", str(out)]
+                [
+                    jixiao_cli,
+                    "eval",
+                    str(PACK),
+                    "--batch",
+                    str(path),
+                    "--output",
+                    str(out),
+                    "--jobs",
+                    jobs,
+                ]
             )
             print(
-                f"batch of {n:>7,} records (CSV → JSON lines): {elapsed:6.1f} s, "
-                f"{n / elapsed:7,.0f}/s, peak memory {peak / 1024:.0f} MiB"
+                f"batch of {n:>7,} records, {jobs} process(es), CSV → JSON lines: "
+                f"{elapsed:6.1f} s, {n / elapsed:6,.0f}/s, peak memory {peak / 1024:.0f} MiB"
             )
     runs = []
     for _ in range(5):

@@ -28,6 +28,7 @@ from jixiao.dsl.formatter import format_expr, number
 from jixiao.dsl.source import Span
 
 from . import messages as msg
+from .check_rules import constant_points
 from .ir import Program
 from .types import Kind
 from .walk import names_in, rule_exprs
@@ -198,17 +199,6 @@ def _best(rules: tuple[Any, ...], weight: Decimal) -> Decimal | None:
     return _best_of(base[0], weight)
 
 
-def _award(award: ast.Award, weight: Decimal) -> Decimal | None:
-    match award:
-        case ast.Full():
-            return weight
-        case ast.Points(value):
-            return value
-        case ast.Share(value):
-            return weight * value
-    return None
-
-
 def _max(values: list[Decimal | None]) -> Decimal | None:
     if any(v is None for v in values):
         return None
@@ -218,13 +208,13 @@ def _max(values: list[Decimal | None]) -> Decimal | None:
 def _best_of(rule: Any, weight: Decimal) -> Decimal | None:
     match rule:
         case ast.Tiers(_, bands):
-            return _max([_award(b.award, weight) for b in bands])
+            return _max([constant_points(b.award, weight) for b in bands])
         case ast.Levels(_, levels):
-            return _max([_award(lv.award, weight) for lv in levels])
+            return _max([constant_points(lv.award, weight) for lv in levels])
         case ast.Checklist(base, items):
-            values = [_award(i.award, weight) for i in items]
+            values = [constant_points(i.award, weight) for i in items]
             if base is not None:
-                values.append(_award(base, weight))
+                values.append(constant_points(base, weight))
             if any(v is None for v in values):
                 return None
             return sum((v for v in values if v is not None), Decimal(0))
@@ -233,7 +223,7 @@ def _best_of(rule: Any, weight: Decimal) -> Decimal | None:
         case ast.FullWhen() | ast.Proportional() | ast.Forward() | ast.Equal() | ast.Reverse():
             return weight
         case ast.Full() | ast.Points() | ast.Share():
-            return _award(rule, weight)
+            return constant_points(rule, weight)
     return None
 
 

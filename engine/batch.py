@@ -22,11 +22,12 @@ import multiprocessing
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, Severity, error
-from jixiao.dsl.source import DecodeError, Source, decode
+from jixiao.dsl.source import Source
 
 from . import messages as msg
 from .compiler import Plan
@@ -37,7 +38,7 @@ from .render.explain import fixed, plain
 from .result import NA, Item, LineKind, Provenance, Result
 from .types import Kind
 
-BLOCK = 4096  # rows handed to the worker processes at a time
+BLOCK = 1024  # rows handed to the worker processes at a time
 ID_COLUMNS = ("id", "项目编号", "编号", "project", "项目id", "project_id")
 NAME_COLUMNS = ("name", "项目名称", "名称")
 NA_TEXT = {"不适用", "n/a", "na", "not applicable", "不涉及"}
@@ -156,16 +157,20 @@ def read_table(path: Path, program: Program) -> tuple[Iterator[Row], int | None,
 
 
 def _encoding(path: Path) -> str:
-    """UTF-8 (with or without BOM) or GB18030, judged on the file's first megabyte."""
+    """UTF-8 (with or without BOM) or GB18030, judged on the file's first megabyte (whose last
+    character may be cut: up to three trailing bytes are allowed to be incomplete)."""
     with path.open("rb") as f:
         head = f.read(1 << 20)
-    try:
-        _, encoding = decode(head)
-    except DecodeError as exc:
-        raise JixiaoError([msg.evidence_unreadable(str(path), str(exc))]) from None
-    except UnicodeDecodeError:  # a multi-byte character cut at the megabyte's end
-        encoding = "utf-8"
-    return "utf-8-sig" if encoding == "utf-8" else encoding
+    if b"\x00" in head:
+        raise JixiaoError([msg.evidence_unreadable(str(path), "it looks binary, not text")])
+    for encoding, python_name in (("utf-8", "utf-8-sig"), ("gb18030", "gb18030")):
+        for cut in range(4):
+            try:
+                head[: len(head) - cut].decode(encoding)
+                return python_name
+            except UnicodeDecodeError:
+                continue
+    raise JixiaoError([msg.evidence_unreadable(str(path), "neither UTF-8 nor GB18030")])
 
 
 def _read_csv(path: Path, program: Program) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
@@ -353,7 +358,7 @@ def _losses(result: Result) -> list[tuple[str, str, str]]:
     for ind in result.indicators:
         if not ind.is_leaf or ind.points is None or ind.points >= ind.weight:
             continue
-        taken = 0
+        taken = Decimal(0)
         for line in ind.lines:
             if line.kind in _DEDUCTIONS and line.points < 0:
                 taken -= line.points

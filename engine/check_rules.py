@@ -90,8 +90,8 @@ class RuleChecker:
                 for item in items:
                     self.check_award(item.award, code, weight)
                     self.expect_bool(item.cond, "a checklist element")
-                constant = [_points(a, weight) for a in ([base] if base else [])]
-                constant += [_points(i.award, weight) for i in items]
+                constant = [constant_points(a, weight) for a in ([base] if base else [])]
+                constant += [constant_points(i.award, weight) for i in items]
                 if all(p is not None for p in constant):
                     total = sum((p for p in constant if p is not None), Decimal(0))
                     if total > weight:
@@ -242,7 +242,7 @@ class RuleChecker:
             self.expect_amount(cap, "a `max`")
 
 
-def _points(award: ast.Award, weight: Decimal) -> Decimal | None:
+def constant_points(award: ast.Award, weight: Decimal) -> Decimal | None:
     """The points of a constant award, or None when it depends on evidence."""
     match award:
         case ast.Full():

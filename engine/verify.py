@@ -126,14 +126,15 @@ def monotone_rules(plan: Plan) -> Iterator[Monotone]:
 def tier_direction(bands: tuple[ast.Band, ...], weight: Decimal, kind: Kind) -> bool | None:
     """What a tier table means to reward: higher values (True) or lower ones (False), read
     from the awards at the two ends of the domain; None when it cannot be told."""
-    from .analysis import Interval, _award, _constant, _domain, _intersect, _minus
+    from .analysis import Interval, _constant, _domain, _intersect, _minus
+    from .check_rules import constant_points
 
     remaining = [_domain(kind)]
     placed: list[tuple[Decimal | None, Decimal]] = []
     for band in bands:
         lo = _constant(band.lower.value) if band.lower else None
         hi = _constant(band.upper.value) if band.upper else None
-        award = _award(band.award, weight)
+        award = constant_points(band.award, weight)
         if (band.lower and lo is None) or (band.upper and hi is None) or award is None:
             return None
         part = Interval(

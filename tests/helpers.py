@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import io
+import sys
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -70,3 +73,21 @@ def score(plan: Plan, evidence_yaml: str, path: str = "evidence.yaml") -> Scored
             for i in result.indicators
         },
     )
+
+
+def cli(*args: str, stdin: str = "") -> tuple[int, str, str]:
+    """Run the `jixiao` command in-process: exit code, standard output, standard error.
+    argparse's own exits (usage errors) come back as their code."""
+    from jixiao.engine.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    old, sys.stdin = sys.stdin, io.StringIO(stdin)
+    try:
+        with redirect_stdout(out), redirect_stderr(err):
+            try:
+                code = main(list(args))
+            except SystemExit as exc:
+                code = int(exc.code or 0)
+    finally:
+        sys.stdin = old
+    return code, out.getvalue(), err.getvalue()

@@ -4,10 +4,8 @@ nothing lost; the summary adds up; parallel output equals serial output byte for
 from __future__ import annotations
 
 import csv
-import io
 import json
 import random
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +13,7 @@ import openpyxl
 import pytest
 import yaml
 
-from jixiao.engine.cli import main
-
-from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK
+from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK, cli
 
 BASE = yaml.safe_load(FOUNDING_EVIDENCE.read_text(encoding="utf-8"))["facts"]
 NAMES = list(BASE)
@@ -55,13 +51,6 @@ def write_xlsx(path: Path, rows: list[list[Any]]) -> None:
     for row in rows:
         sheet.append(row)
     book.save(path)
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main(list(args))
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")

@@ -2,25 +2,11 @@
 
 from __future__ import annotations
 
-import io
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
 
-from jixiao.engine.cli import main
-
-from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        try:
-            code = main(list(args))
-        except SystemExit as exc:  # argparse's usage errors
-            code = int(exc.code or 0)
-    return code, out.getvalue(), err.getvalue()
+from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK, cli
 
 
 def test_check_ok() -> None:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import io
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
@@ -13,9 +11,8 @@ from jixiao.dsl.formatter import FormatError, format_pack
 from jixiao.dsl.parser import parse_text
 from jixiao.dsl.source import Source
 from jixiao.engine import compile_source
-from jixiao.engine.cli import main
 
-from .helpers import ROOT, check_golden
+from .helpers import ROOT, check_golden, cli
 
 HERE = ROOT / "tests" / "formatter"
 PACKS = sorted((ROOT / "rules").glob("*.jx"))
@@ -23,18 +20,6 @@ PACKS = sorted((ROOT / "rules").glob("*.jx"))
 
 def fmt(text: str) -> str:
     return format_pack(parse_text(text, "t.jx"), check=lambda t: parse_text(t, "t.jx"))
-
-
-def cli(*args: str, stdin: str = "") -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    old = __import__("sys").stdin
-    __import__("sys").stdin = io.StringIO(stdin)
-    try:
-        with redirect_stdout(out), redirect_stderr(err):
-            code = main(list(args))
-    finally:
-        __import__("sys").stdin = old
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_messy_pack_golden(update_goldens: bool) -> None:

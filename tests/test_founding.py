@@ -6,9 +6,7 @@ The golden files are the CLI's own output from the repository root; regenerate t
 
 from __future__ import annotations
 
-import io
 import json
-from contextlib import redirect_stderr, redirect_stdout
 from decimal import Decimal
 from typing import Any
 
@@ -16,9 +14,8 @@ import pytest
 import yaml
 
 from jixiao.engine import compile_pack
-from jixiao.engine.cli import main
 
-from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK, ROOT, check_golden, score
+from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK, ROOT, check_golden, cli, score
 
 GOLDENS = ROOT / "tests" / "goldens"
 
@@ -79,13 +76,6 @@ WITH_DEDUCTIONS = [
     "C2.2.2",
     "C2.2.4",
 ]
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main(list(args))
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture(scope="module")

@@ -3,23 +3,12 @@ with a value-level diff and the ledger; coverage can gate CI."""
 
 from __future__ import annotations
 
-import io
 import json
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
-from jixiao.engine.cli import main
-
-from .helpers import FOUNDING_PACK, ROOT
+from .helpers import FOUNDING_PACK, ROOT, cli
 
 SUITE = ROOT / "rules" / "video-conference-2017.test.yaml"
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main(list(args))
-    return code, out.getvalue(), err.getvalue()
 
 
 def test_founding_cases_pass_with_full_coverage() -> None:

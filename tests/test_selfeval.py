@@ -3,28 +3,18 @@ defect found by its cell, provincial variants as parameters, the table written b
 
 from __future__ import annotations
 
-import io
 import json
-from contextlib import redirect_stderr, redirect_stdout
 from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
 import pytest
 
-from jixiao.engine.cli import main
 from jixiao.engine.selfeval import parse_target, qualitative_level
 
-from .helpers import ROOT
+from .helpers import ROOT, cli
 
 SAMPLES = ROOT / "evidence" / "selfeval"
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main(list(args))
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.mark.parametrize(

@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import io
-from contextlib import redirect_stderr, redirect_stdout
 from pathlib import Path
 
 import pytest
 
-from jixiao.engine.cli import main
-
-from .helpers import FOUNDING_PACK
-
-
-def cli(*args: str) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    with redirect_stdout(out), redirect_stderr(err):
-        code = main(list(args))
-    return code, out.getvalue(), err.getvalue()
+from .helpers import FOUNDING_PACK, cli
 
 
 def test_founding_pack_passes() -> None:
