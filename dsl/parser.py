@@ -53,10 +53,16 @@ def parse(source: Source) -> ast.Pack:
         raise JixiaoError([_syntax_diagnostic(source, exc)]) from None
     deep = _too_deep(tree)
     if deep is not None:
-        raise JixiaoError([error(
-            "E109", f"an expression nested more than {MAX_DEPTH} levels deep",
-            Label(Span(source, deep.meta.start_pos, deep.meta.end_pos), "too deep"),
-            help="split it into derived facts (`let 小计 = …`), each a few terms long")])
+        raise JixiaoError(
+            [
+                error(
+                    "E109",
+                    f"an expression nested more than {MAX_DEPTH} levels deep",
+                    Label(Span(source, deep.meta.start_pos, deep.meta.end_pos), "too deep"),
+                    help="split it into derived facts (`let 小计 = …`), each a few terms long",
+                )
+            ]
+        )
     try:
         pack: ast.Pack = _ToAst(source).transform(tree)
         return dataclasses.replace(pack, comments=comments_in(source))
