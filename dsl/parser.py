@@ -828,7 +828,17 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
     span = Span(source, start, token.end_pos or start + len(str(token)))
     expected = exc.expected
     help_text = f"expected {_expected(expected)}"
-    if token.type == "NAME" and "CODE" in expected:
+    if (
+        token.type == "NAME"
+        and str(token).startswith("分")
+        and start
+        and source.text[start - 1].isdigit()
+    ):
+        help_text = (
+            "write points as a plain number, `10` not `10分`: weights and awards are "
+            "always in points"
+        )
+    elif token.type == "NAME" and "CODE" in expected:
         help_text = (
             "an indicator code starts with a Latin letter, e.g. `A1.2`, then its name in quotes"
         )
