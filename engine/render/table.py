@@ -147,5 +147,6 @@ def _lines(
             continue
         out.append(f"    {_rpad(signed(line.points), 8)}  {line_text(line, weight, result, lang)}")
         for source in sources_of(line, result, lang):
-            prefix = f"{w['facts']}：" if line.item is not None else ""
+            colon = "：" if lang == "zh" else ": "
+            prefix = f"{w['facts']}{colon}" if line.item is not None else ""
             out.append(f"              {prefix}{source}")
