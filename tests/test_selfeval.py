@@ -107,3 +107,10 @@ def test_unreadable_table(tmp_path: Path) -> None:
     path.write_text("a,b\n1,2\n", encoding="utf-8")
     code, _, err = cli("selfeval", str(path))
     assert code == 1 and "E630" in err and "三级指标" in err
+
+
+def test_qualitative_cut_points_variant() -> None:
+    table = str(SAMPLES / "cut-80-50.xlsx")
+    assert cli("selfeval", table)[0] == 1  # 8 of 15 is below the national 60% band
+    code, out, _ = cli("selfeval", table, "--param", "部分达成下限=50%", "--format", "json")
+    assert code == 0 and json.loads(out)["total"] == "91.61"

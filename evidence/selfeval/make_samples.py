@@ -11,12 +11,26 @@ import openpyxl
 from openpyxl.styles import Alignment, Font
 
 HERE = Path(__file__).resolve().parent
-HEADER = ["一级指标", "二级指标", "三级指标", "年度指标值", "实际完成值", "分值", "得分",
-          "偏差原因分析及改进措施"]
+HEADER = [
+    "一级指标",
+    "二级指标",
+    "三级指标",
+    "年度指标值",
+    "实际完成值",
+    "分值",
+    "得分",
+    "偏差原因分析及改进措施",
+]
 
 
-def write(name: str, project: str, funds: list[list[object]], rows: list[list[object]],
-          total: object, budget_weight: int = 10) -> None:
+def write(
+    name: str,
+    project: str,
+    funds: list[list[object]],
+    rows: list[list[object]],
+    total: object,
+    budget_weight: int = 10,
+) -> None:
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "自评表"
@@ -25,8 +39,9 @@ def write(name: str, project: str, funds: list[list[object]], rows: list[list[ob
     sheet["A1"].font = Font(bold=True, size=14)
     sheet["A1"].alignment = Alignment(horizontal="center")
     sheet.append(["项目名称", project])
-    sheet.append(["项目资金（万元）", "", "年初预算数", "全年预算数", "全年执行数", "分值",
-                  "执行率", "得分"])
+    sheet.append(
+        ["项目资金（万元）", "", "年初预算数", "全年预算数", "全年执行数", "分值", "执行率", "得分"]
+    )
     for row in funds:
         sheet.append(row)
     sheet.append(["年度总体目标", "完成运维任务，保障系统稳定运行"])
@@ -46,8 +61,9 @@ def write(name: str, project: str, funds: list[list[object]], rows: list[list[ob
             same = r <= last and sheet.cell(r, col).value in (None, sheet.cell(start, col).value)
             if not same:
                 if r - 1 > start:
-                    sheet.merge_cells(start_row=start, start_column=col, end_row=r - 1,
-                                      end_column=col)
+                    sheet.merge_cells(
+                        start_row=start, start_column=col, end_row=r - 1, end_column=col
+                    )
                 start = r
     book.save(HERE / name)
 
@@ -60,13 +76,24 @@ ROWS = [
     ["产出指标", "时效指标", "运维完成时间", "12月底之前完成", "100%", 5, 5, ""],
     ["产出指标", "成本指标", "运维成本", "≤10万元", "10", 5, 5, ""],
     ["效益指标", "社会效益指标", "视频会议保障效果", "效果明显", "达成预期指标", 15, 14, ""],
-    ["效益指标", "可持续影响指标", "长效运维机制", "严格执行相关制度规定", "部分达成", 15, 11, "制度待完善"],
+    [
+        "效益指标",
+        "可持续影响指标",
+        "长效运维机制",
+        "严格执行相关制度规定",
+        "部分达成",
+        15,
+        11,
+        "制度待完善",
+    ],
     ["满意度指标", "服务对象满意度指标", "用户满意度", "≥90%", "91.3%", 10, 10, ""],
 ]
-FUNDS = [["年度资金总额", "", 10, 10, 10, 10, "100%", 10],
-         ["其中：本年财政拨款", "", 10, 10, 10, "", "", ""],
-         ["上年结转资金", "", 0, 0, 0, "", "", ""],
-         ["其他资金", "", 0, 0, 0, "", "", ""]]
+FUNDS = [
+    ["年度资金总额", "", 10, 10, 10, 10, "100%", 10],
+    ["其中：本年财政拨款", "", 10, 10, 10, "", "", ""],
+    ["上年结转资金", "", 0, 0, 0, "", "", ""],
+    ["其他资金", "", 0, 0, 0, "", "", ""],
+]
 
 
 def main() -> None:
@@ -80,10 +107,12 @@ def main() -> None:
     defects[6][4] = "达成预期指标"
     defects[6][6] = 10  # 10 of 15 for 达成: below its 80% band
     defects.insert(2, ["产出指标", "数量指标", "培训人次", "≥100人次", "150", 0, 0, ""])
-    funds = [["年度资金总额", "", 0, 0, 0, 10, "0%", 0],  # the sum row printed as zero
-             ["其中：本年财政拨款", "", 90, 90, 80, "", "", ""],
-             ["上年结转资金", "", 0, 0, 0, "", "", ""],
-             ["其他资金", "", 0, 0, 0, "", "", ""]]
+    funds = [
+        ["年度资金总额", "", 0, 0, 0, 10, "0%", 0],  # the sum row printed as zero
+        ["其中：本年财政拨款", "", 90, 90, 80, "", "", ""],
+        ["上年结转资金", "", 0, 0, 0, "", "", ""],
+        ["其他资金", "", 0, 0, 0, "", "", ""],
+    ]
     write("defects.xlsx", "2023年示例项目（含常见错误）", funds, defects, 0)
     # 湖北口径: 预算执行率 20 分 (20/80), 定性档次 80/50
     hubei = [list(r) for r in ROWS]
@@ -93,6 +122,10 @@ def main() -> None:
     hubei_funds = [list(FUNDS[0]), *FUNDS[1:]]
     hubei_funds[0][5], hubei_funds[0][7] = 20, 20
     write("hubei-20-80.xlsx", "2023年示例项目（湖北20/80口径）", hubei_funds, hubei, 94.11)
+    # 定性档次 80/50 only, with the national 10/90 split: run with --param 部分达成下限=50%
+    cut = [list(r) for r in ROWS]
+    cut[7][6] = 8  # 部分达成 at 8 of 15 (53%): within 50–80%, below the national 60%
+    write("cut-80-50.xlsx", "2023年示例项目（定性80/50口径）", FUNDS, cut, 91.61)
 
 
 if __name__ == "__main__":
