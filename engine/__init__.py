@@ -13,33 +13,60 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, has_errors
-from jixiao.dsl.parser import parse
 from jixiao.dsl.source import DecodeError, Source
 
-from . import evidence as _evidence
-from . import messages
+from . import cache, messages
 from .analysis import analyse
 from .checker import check
 from .compiler import Plan, compile_program
-from .evaluator import evaluate
-from .graph import order
 from .result import Result
+
+if TYPE_CHECKING:
+    from jixiao.dsl import ast
+
+    from .ir import Order
 
 __all__ = ["JixiaoError", "Plan", "Result", "compile_pack", "compile_source", "load_pack", "run"]
 
 
-def compile_source(source: Source) -> tuple[Plan, list[Diagnostic]]:
-    """Parse, check, order and compile a pack; returns the plan and its warnings."""
-    pack = parse(source)
-    program, diagnostics = check(pack, source)
+def compile_source(source: Source, use_cache: bool = False) -> tuple[Plan, list[Diagnostic]]:
+    """Parse, check, order and compile a pack; returns the plan and its warnings.
+
+    With `use_cache`, a pack parsed and ordered before (same path, text, grammar and jixiao)
+    is taken from the verified cache: neither Lark nor networkx is imported then.
+    """
+    name = cache.entry_name(source.path, source.text, _grammar()) if use_cache else ""
+    cached = cache.load(name) if use_cache else None
+    pack: ast.Pack
+    ordered: Order | None = None
+    if cached is not None:
+        pack, ordered = cached
+    else:
+        from jixiao.dsl.parser import parse
+
+        pack = parse(source)
+    program, diagnostics = check(pack, pack.span.source)
     if program is None or has_errors(diagnostics):
         raise JixiaoError(diagnostics)
     diagnostics += analyse(program)
     if has_errors(diagnostics):
         raise JixiaoError(diagnostics)
-    return compile_program(program, order(program)), diagnostics
+    if ordered is None:
+        from .graph import order
+
+        ordered = order(program)
+        if use_cache:
+            cache.store(name, (pack, ordered))
+    return compile_program(program, ordered), diagnostics
+
+
+def _grammar() -> str:
+    from importlib import resources
+
+    return resources.files("jixiao.dsl").joinpath("grammar.lark").read_text(encoding="utf-8")
 
 
 def load_pack(path: str | Path) -> Source:
@@ -56,12 +83,15 @@ def load_pack(path: str | Path) -> Source:
         raise JixiaoError([messages.pack_unreadable(str(path), exc.strerror or str(exc))]) from None
 
 
-def compile_pack(path: str | Path) -> tuple[Plan, list[Diagnostic]]:
-    return compile_source(load_pack(path))
+def compile_pack(path: str | Path, use_cache: bool = False) -> tuple[Plan, list[Diagnostic]]:
+    return compile_source(load_pack(path), use_cache)
 
 
 def run(plan: Plan, evidence_path: str | Path) -> Result:
     """Score one evidence file. Evidence errors raise; evaluation failures are in the result."""
+    from . import evidence as _evidence
+    from .evaluator import evaluate
+
     evidence, diagnostics = _evidence.load(evidence_path, plan.program)
     if evidence is None:
         raise JixiaoError(diagnostics)

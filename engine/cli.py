@@ -22,8 +22,6 @@ from typing import TextIO
 
 from jixiao.dsl import ast
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, has_errors, render_json, render_text
-from jixiao.dsl.formatter import FormatError, format_pack
-from jixiao.dsl.parser import parse
 from jixiao.dsl.source import Source
 
 from . import compile_pack, load_pack, messages, run
@@ -122,7 +120,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         sys.stderr.write("jixiao eval: give an EVIDENCE file, or --batch FILE|FOLDER\n")
         return EXIT_USAGE
     try:
-        plan, warnings = compile_pack(args.pack)
+        plan, warnings = compile_pack(args.pack, use_cache=True)
         result = run(plan, args.evidence)
     except JixiaoError as exc:
         _report(exc.diagnostics, args)
@@ -187,11 +185,16 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _reparse(path: str, text: str) -> ast.Pack:
+    from jixiao.dsl.parser import parse
+
     return parse(Source(path, text))
 
 
 def cmd_fmt(args: argparse.Namespace) -> int:
     """Rewrite packs canonically; with --check, only report (and diff) what would change."""
+    from jixiao.dsl.formatter import FormatError, format_pack
+    from jixiao.dsl.parser import parse
+
     status = EXIT_OK
     for path in args.packs:
         try:

@@ -17,13 +17,12 @@ import operator
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jixiao.dsl import ast
 from jixiao.dsl.formatter import format_expr
 from jixiao.dsl.source import Span
 
-from .graph import Order
 from .ir import Extra, Indicator, Program
 from .result import (
     FactUse,
@@ -37,6 +36,9 @@ from .result import (
 )
 from .types import Kind
 from .walk import names_in
+
+if TYPE_CHECKING:
+    from .ir import Order
 
 Env = dict[str, Any]
 ExprFn = Callable[[Env], Any]

@@ -8,21 +8,12 @@ rests on — used to name every indicator a missing fact affects.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import networkx as nx
 
 from jixiao.dsl.diagnostics import JixiaoError
 
 from . import messages as msg
-from .ir import Program
-
-
-@dataclass(frozen=True, slots=True)
-class Order:
-    derived: tuple[str, ...]  # derived facts, dependencies first
-    needs: dict[str, tuple[str, ...]]  # indicator code → evidence facts it rests on, sorted
-    users: dict[str, tuple[str, ...]]  # fact or derived fact → indicator codes that read it
+from .ir import Order, Program
 
 
 def _fact(name: str) -> str:

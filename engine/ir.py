@@ -112,3 +112,13 @@ class Program:
     # The kind of every checked expression, keyed by the node's id (the nodes live as long as
     # the program). The compiler reads it to tell points (number) from shares (percent).
     expr_kinds: dict[int, Kind] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Order:
+    """What the dependency graph decides (see `graph`), kept as plain data so a cached plan
+    loads without networkx."""
+
+    derived: tuple[str, ...]  # derived facts, dependencies first
+    needs: dict[str, tuple[str, ...]]  # indicator code → evidence facts it rests on, sorted
+    users: dict[str, tuple[str, ...]]  # fact or derived fact → indicator codes that read it

@@ -7,6 +7,9 @@ import os
 import pytest
 from hypothesis import HealthCheck, settings
 
+# the plan cache stays out of the tests, except where a test turns it on in its own folder
+os.environ.setdefault("JIXIAO_NO_CACHE", "1")
+
 settings.register_profile("default", max_examples=100, deadline=None)
 settings.register_profile(
     "ci",

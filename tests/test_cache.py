@@ -1,0 +1,63 @@
+"""The plan cache: a warm run gives the bytes a cold run gives, and an entry jixiao did not
+write (or a changed pack) is never used."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from jixiao.engine import cache
+
+from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK, cli
+
+
+@pytest.fixture
+def cache_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    folder = tmp_path / "cache"
+    monkeypatch.delenv("JIXIAO_NO_CACHE", raising=False)
+    monkeypatch.setenv("JIXIAO_CACHE", str(folder))
+    return folder
+
+
+def test_warm_run_is_byte_identical(cache_dir: Path) -> None:
+    args = ("eval", str(FOUNDING_PACK), str(FOUNDING_EVIDENCE), "--format", "json")
+    cold = cli(*args)
+    assert len(list(cache_dir.glob("*.pack"))) == 1
+    warm = cli(*args)
+    assert warm == cold and cold[0] == 0
+
+
+def test_tampered_entry_is_never_unpickled(cache_dir: Path, tmp_path: Path) -> None:
+    args = ("eval", str(FOUNDING_PACK), str(FOUNDING_EVIDENCE), "--format", "json")
+    cold = cli(*args)
+    [entry] = cache_dir.glob("*.pack")
+    marker = tmp_path / "pwned"
+    # a pickle that would create a file if it were ever loaded
+    payload = b"cos\nsystem\n(S'touch " + str(marker).encode() + b"'\ntR."
+    entry.write_bytes(b"\0" * 32 + payload)
+    assert cli(*args) == cold
+    assert not marker.exists()
+
+
+def test_changed_pack_misses(cache_dir: Path, tmp_path: Path) -> None:
+    pack = tmp_path / "p.jx"
+    pack.write_text('fact 甲: bool\nindicator A "a" 100 { full when 甲 }\n', encoding="utf-8")
+    evidence = tmp_path / "e.yaml"
+    evidence.write_text("facts: {甲: true}\n", encoding="utf-8")
+    assert "100.00" in cli("eval", str(pack), str(evidence))[1]
+    pack.write_text('fact 甲: bool\nindicator A "a" 100 { full when not 甲 }\n', encoding="utf-8")
+    assert "0.00" in cli("eval", str(pack), str(evidence))[1]
+    assert len(list(cache_dir.glob("*.pack"))) == 2
+
+
+def test_no_cache_in_a_folder_others_can_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "shared"
+    folder.mkdir(mode=0o777)
+    folder.chmod(0o777)
+    monkeypatch.delenv("JIXIAO_NO_CACHE", raising=False)
+    monkeypatch.setenv("JIXIAO_CACHE", str(folder))
+    cache.store("x", {"a": 1})
+    assert cache.load("x") is None and not list(folder.iterdir())
