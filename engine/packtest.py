@@ -231,9 +231,25 @@ def coverage_items(ind: Indicator) -> list[Item]:
             case ast.Reverse() | ast.Forward() | ast.Equal():
                 add("full", rule, "target met")
                 add("partial", rule, "target missed")
-            case ast.Tiers(_, bands):
+            case ast.Tiers(subject, bands):
                 for band in bands:
                     add("tier", band, f"band `{band.span.text}`")
+                if isinstance(subject, ast.Name):
+                    from .analysis import _constant
+
+                    bounds = {
+                        _constant(b.value)
+                        for band in bands
+                        for b in (band.lower, band.upper)
+                        if b is not None
+                    }
+                    for bound in sorted(v for v in bounds if v is not None):
+                        items.append(
+                            Item(
+                                (f"edge:{bound}", rule.span.start),
+                                f"both sides of the bound {plain(bound)} of `{subject.name}`",
+                            )
+                        )
             case ast.Levels(_, levels) | ast.LevelRange(_, _, levels):
                 for level in levels:
                     add("level", level, f"level `{level.label}`")
@@ -315,6 +331,19 @@ def covered_keys(ind: IndicatorResult) -> Iterator[tuple[str, int]]:
             yield (_KIND_KEYS[line.kind], line.span.start)
 
 
+def _tiers_start(plan: Plan, code: str, band_start: int) -> int:
+    """The start of the tiers rule a band (by its start) belongs to."""
+    from .analysis import _all_rules
+
+    for ind in plan.program.indicators:
+        if ind.code != code:
+            continue
+        for rule in _all_rules(ind.rules):
+            if isinstance(rule, ast.Tiers) and any(b.span.start == band_start for b in rule.bands):
+                return rule.span.start
+    return -1
+
+
 @dataclass(frozen=True, slots=True)
 class Coverage:
     rows: tuple[tuple[str, int, int, tuple[str, ...]], ...]  # code, covered, total, missed
@@ -328,12 +357,30 @@ class Coverage:
 
 def coverage(plan: Plan, outcomes: list[CaseOutcome]) -> Coverage:
     hit: set[tuple[str, tuple[str, int]]] = set()
+    seen: dict[tuple[str, int], set[Decimal]] = {}  # (indicator, tiers rule) → subject values
     for outcome in outcomes:
         if outcome.result is None:
             continue
         for scored in outcome.result.indicators:
             if scored.is_leaf:
                 hit.update((scored.code, key) for key in covered_keys(scored))
+                for line in scored.lines:
+                    if line.kind is LineKind.TIER and line.facts:
+                        value = line.facts[0].value
+                        if isinstance(value, Decimal):
+                            rule = _tiers_start(plan, scored.code, line.span.start)
+                            seen.setdefault((scored.code, rule), set()).add(value)
+    for (code, rule), values in seen.items():
+        for item in (
+            i
+            for ind in plan.program.indicators
+            if ind.code == code
+            for i in coverage_items(ind)
+            if i.key[0].startswith("edge:") and i.key[1] == rule
+        ):
+            bound = Decimal(item.key[0].split(":", 1)[1])
+            if any(v < bound for v in values) and any(v >= bound for v in values):
+                hit.add((code, item.key))
     rows = []
     for ind in plan.program.indicators:
         if not ind.is_leaf:
