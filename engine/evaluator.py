@@ -23,6 +23,7 @@ from collections import defaultdict
 from decimal import Decimal
 
 from jixiao.dsl.diagnostics import Diagnostic, Label
+from jixiao.dsl.source import Span
 
 from . import messages as msg
 from .compiler import Broken, Env, ExtraPlan, Faulted, Missing, NodePlan, Origins, Plan, VetoPlan
@@ -291,17 +292,7 @@ class _Run:
             lines.append(Line(LineKind.VETO, -current, veto.span, veto.reason, veto.facts))
             current = ZERO
         if round_it and self.settings.rounding_scope == "leaves":
-            rounded = _round(current, self.settings)
-            if rounded != current:
-                lines.append(
-                    Line(
-                        LineKind.ROUND,
-                        rounded - current,
-                        ind.span,
-                        args=(current, Decimal(self.settings.places)),
-                    )
-                )
-                current = rounded
+            current = _rounded(current, self.settings, ind.span, lines)
         # INVARIANT: the ledger reconciles — its lines add up to the points, exactly. (Checked
         # by the tests and `jixiao verify`; not re-summed here on every evaluation.)
         return _result(ind, current, tuple(lines))
@@ -383,16 +374,7 @@ class _Run:
                 )
             )
             current = self.settings.total
-        rounded = _round(current, self.settings)
-        if rounded != current:
-            lines.append(
-                Line(
-                    LineKind.ROUND,
-                    rounded - current,
-                    span,
-                    args=(current, Decimal(self.settings.places)),
-                )
-            )
+        rounded = _rounded(current, self.settings, span, lines)
         return tree_total, rounded, lines, extras
 
     def extra(self, plan: ExtraPlan) -> ExtraResult:
@@ -503,6 +485,16 @@ _QUANTA = {places: Decimal(1).scaleb(-places) for places in range(7)}
 
 def _round(value: Decimal, settings: Settings) -> Decimal:
     return value.quantize(_QUANTA[settings.places], rounding=settings.rounding)
+
+
+def _rounded(value: Decimal, settings: Settings, span: Span, lines: list[Line]) -> Decimal:
+    """The pack's rounding, with its own ledger line when it changes anything."""
+    rounded = _round(value, settings)
+    if rounded != value:
+        lines.append(
+            Line(LineKind.ROUND, rounded - value, span, args=(value, Decimal(settings.places)))
+        )
+    return rounded
 
 
 def _highest_only(lines: list[Line]) -> list[Line]:
