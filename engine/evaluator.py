@@ -26,7 +26,8 @@ from jixiao.dsl.diagnostics import Diagnostic, Label
 from jixiao.dsl.source import Span
 
 from . import messages as msg
-from .compiler import Broken, Env, ExtraPlan, Faulted, Missing, NodePlan, Origins, Plan, VetoPlan
+from .compile_expr import Broken, Env, Faulted, Missing, Origins
+from .compiler import ExtraPlan, NodePlan, Plan, VetoPlan
 from .evidence import Evidence
 from .ir import Indicator, Settings
 from .result import (

@@ -1,0 +1,242 @@
+"""Expressions → closures: the part of the compiler every rule form builds on.
+
+An expression closure takes the environment (name → value) and returns a value. Reading a fact
+that is missing or not applicable, or dividing by zero, raises `Faulted` — but only when the
+value is needed, so a guarded rule never touches a faulty rate. `ExprCompiler` also turns
+awards into points (a percent is a share of the weight) and captures the facts a line read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from jixiao.dsl import ast
+from jixiao.dsl.formatter import format_expr
+from jixiao.dsl.source import Span
+
+from .ir import Program
+from .result import FactUse, Failure, Line, NotApplicable, Provenance
+from .types import Kind
+from .walk import names_in
+
+Env = dict[str, Any]
+ExprFn = Callable[[Env], Any]
+Origins = dict[str, Provenance]
+RuleFn = Callable[[Env, Origins, list[Line]], None]
+AmountFn = Callable[[Env], Decimal]
+UsesFn = Callable[[Env, Origins], tuple[FactUse, ...]]
+
+ZERO = Decimal(0)
+ONE = Decimal(1)
+
+
+class Faulted(Exception):
+    """A value a rule needs cannot be had; carries the failure for the ledger."""
+
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.code)
+        self.failure = failure
+
+
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """The value of a fact the evidence did not give: a value, not an exception."""
+
+    name: str
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Broken:
+    """The value of a derived fact whose computation failed."""
+
+    failure: Failure
+
+
+def read(env: Env, name: str, span: Span) -> Any:
+    value = env[name]
+    cls = type(value)
+    if cls is Missing:
+        raise Faulted(Failure("E605", name, span))
+    if cls is Broken:
+        raise Faulted(value.failure)
+    if cls is NotApplicable:
+        raise Faulted(Failure("NA", name, span))
+    return value
+
+
+_COMPARE = {
+    ">=": operator.ge,
+    "<=": operator.le,
+    ">": operator.gt,
+    "<": operator.lt,
+    "==": operator.eq,
+    "!=": operator.ne,
+}
+
+
+def _workdays(start: dt.date, end: dt.date) -> Decimal:
+    """Monday-to-Friday days after `start` up to and including `end` (no holiday calendar)."""
+    sign = 1
+    if end < start:
+        start, end, sign = end, start, -1
+    days = (end - start).days
+    weeks, rest = divmod(days, 7)
+    count = weeks * 5
+    for i in range(1, rest + 1):
+        if (start + dt.timedelta(days=i)).weekday() < 5:
+            count += 1
+    return Decimal(sign * count)
+
+
+class ExprCompiler:
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        self.kinds = {n: f.kind for n, f in program.facts.items()}
+        self.kinds.update({n: d.kind for n, d in program.derived.items()})
+
+    # ----- expressions ---------------------------------------------------------------------
+
+    def expr(self, node: ast.Expr) -> ExprFn:
+        match node:
+            case (
+                ast.Number(value)
+                | ast.Percent(value)
+                | ast.Bool(value)
+                | ast.String(value)
+                | ast.Date(value)
+            ):
+                constant: Any = value
+                return lambda env: constant
+            case ast.EmptyList():
+                return lambda env: ()
+            case ast.Name(name):
+                span = node.span
+                return lambda env: read(env, name, span)
+            case ast.Neg(operand):
+                f = self.expr(operand)
+                return lambda env: -f(env)
+            case ast.Not(operand):
+                f = self.expr(operand)
+                return lambda env: not f(env)
+            case ast.Logic("and", left, right):
+                lf, rf = self.expr(left), self.expr(right)
+                return lambda env: bool(lf(env)) and bool(rf(env))
+            case ast.Logic(_, left, right):
+                lf, rf = self.expr(left), self.expr(right)
+                return lambda env: bool(lf(env)) or bool(rf(env))
+            case ast.Compare(op, left, right):
+                lf, rf, cmp = self.expr(left), self.expr(right), _COMPARE[op]
+                return lambda env: cmp(lf(env), rf(env))
+            case ast.Arith(op, left, right):
+                return self.arith(node, op, self.expr(left), self.expr(right))
+            case ast.Call(func, args):
+                return self.call(func, tuple(self.expr(a) for a in args))
+            case ast.If(cond, then, otherwise):
+                cf, tf, of = self.expr(cond), self.expr(then), self.expr(otherwise)
+                return lambda env: tf(env) if cf(env) else of(env)
+        raise AssertionError(f"unhandled expression {node!r}")  # pragma: no cover
+
+    def call(self, func: str, fs: tuple[ExprFn, ...]) -> ExprFn:
+        if func == "count":
+            f0 = fs[0]
+            return lambda env: Decimal(len(f0(env)))
+        if func == "abs":
+            f0 = fs[0]
+            return lambda env: abs(f0(env))
+        if func == "days":
+            a, b = fs
+            return lambda env: Decimal((b(env) - a(env)).days)
+        if func == "workdays":
+            a, b = fs
+            return lambda env: _workdays(a(env), b(env))
+        pick = min if func == "min" else max
+        return lambda env: pick(f(env) for f in fs)
+
+    def arith(self, node: ast.Arith, op: str, lf: ExprFn, rf: ExprFn) -> ExprFn:
+        if op == "+":
+            return lambda env: lf(env) + rf(env)
+        if op == "-":
+
+            def sub(env: Env) -> Any:
+                diff = lf(env) - rf(env)
+                return Decimal(diff.days) if isinstance(diff, dt.timedelta) else diff
+
+            return sub
+        if op == "*":
+            return lambda env: lf(env) * rf(env)
+        denominator = tuple(dict.fromkeys(n.name for n in names_in(node.right)))
+        span = node.span
+        text = format_expr(node)
+
+        def div(env: Env) -> Any:
+            a, b = lf(env), rf(env)
+            if not b:
+                detail = ", ".join(f"`{n}` is {_plain(env.get(n))}" for n in denominator)
+                raise Faulted(
+                    Failure(
+                        "E606",
+                        denominator[0] if denominator else None,
+                        span,
+                        detail or "the divisor is 0",
+                        text,
+                    )
+                )
+            return a / b
+
+        return div
+
+    def kind(self, expr: ast.Expr) -> Kind | None:
+        return self.program.expr_kinds.get(id(expr))
+
+    def amount(self, award: ast.Award, weight: Decimal) -> AmountFn:
+        """Points of an award: `full`, points, a share of the weight, or an expression."""
+        match award:
+            case ast.Full():
+                return lambda env: weight
+            case ast.Points(value):
+                return lambda env: value
+            case ast.Share(value):
+                share = weight * value
+                return lambda env: share
+            case ast.AwardExpr(expr):
+                return self.points_of(expr, weight)
+        raise AssertionError(award)  # pragma: no cover
+
+    def points_of(self, expr: ast.Expr, weight: Decimal) -> AmountFn:
+        """An expression as points: a percent is a share of the weight, a number is points."""
+        f = self.expr(expr)
+        if self.kind(expr) is Kind.PERCENT:
+            return lambda env: f(env) * weight
+        return f
+
+    def uses(self, *exprs: ast.Expr) -> UsesFn:
+        """A closure capturing the facts the expressions read, with their values, for a line."""
+        names = tuple(dict.fromkeys(n.name for e in exprs for n in names_in(e)))
+        kinds = self.kinds
+        derived = self.program.derived
+
+        def capture(env: Env, origins: Origins) -> tuple[FactUse, ...]:
+            out = []
+            for name in names:
+                value = env[name]
+                if isinstance(value, (Missing, Broken, NotApplicable)):
+                    continue  # an untaken branch's fact; it did not decide the line
+                origin = None if name in derived else origins.get(name)
+                out.append(FactUse(name, kinds[name], value, origin))
+            return tuple(out)
+
+        return capture
+
+
+def _plain(value: object) -> str:
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
+    if isinstance(value, Missing):
+        return "missing"
+    return str(value)
