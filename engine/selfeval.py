@@ -335,6 +335,7 @@ def qualitative_level(text: str) -> str | None:
 
 def parse_actual(text: str, target: Target) -> Decimal | None:
     text = unicodedata.normalize("NFKC", text).strip().replace(",", "")
+    text = text.lstrip("≥≤=<>约 ")  # offices sometimes copy the operator into the actual
     m = re.match(r"^(-?\d+(?:\.\d+)?)\s*(%|百分比)?", text)
     if not m:
         return None

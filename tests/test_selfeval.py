@@ -114,3 +114,16 @@ def test_qualitative_cut_points_variant() -> None:
     assert cli("selfeval", table)[0] == 1  # 8 of 15 is below the national 60% band
     code, out, _ = cli("selfeval", table, "--param", "部分达成下限=50%", "--format", "json")
     assert code == 0 and json.loads(out)["total"] == "91.61"
+
+
+@pytest.mark.parametrize(("text", "target", "value"), [
+    ("12", "≥12次", "12"), ("≥12次", "≥12次", "12"), ("91.3%", "≥95%", "0.913"),
+    ("90", "≥95%", "0.9"), ("约10万元", "≤10万元", "10"), ("完成", "≥6次", None),
+])
+def test_actuals(text: str, target: str, value: str | None) -> None:
+    from jixiao.engine.selfeval import parse_actual
+
+    parsed = parse_target(target)
+    assert parsed is not None
+    got = parse_actual(text, parsed)
+    assert got == (Decimal(value) if value is not None else None)
