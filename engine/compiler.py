@@ -74,7 +74,7 @@ class VetoPlan:
 class Plan:
     program: Program
     order: Order
-    derived: tuple[tuple[str, ExprFn], ...]  # in evaluation order
+    derived: tuple[tuple[str, ExprFn, UsesFn], ...]  # in evaluation order, with what they read
     nodes: dict[str, NodePlan]  # every leaf, and every branch that has rules
     extras: tuple[ExtraPlan, ...]
     vetoes: tuple[VetoPlan, ...]
@@ -82,7 +82,10 @@ class Plan:
 
 def compile_program(program: Program, order: Order) -> Plan:
     c = _Compiler(program)
-    derived = tuple((name, c.expr(program.derived[name].expr)) for name in order.derived)
+    derived = tuple(
+        (name, c.expr(program.derived[name].expr), c.uses(program.derived[name].expr))
+        for name in order.derived
+    )
     nodes = {i.code: c.node(i) for i in program.indicators if i.is_leaf or i.rules}
     extras = tuple(
         ExtraPlan(e, tuple(c.deduction(r, e.max) for r in e.rules)) for e in program.extras

@@ -38,7 +38,6 @@ from .result import (
     IndicatorResult,
     Line,
     LineKind,
-    NotApplicable,
     Provenance,
     Result,
     VetoResult,
@@ -117,7 +116,7 @@ class _Run:
 
     def derive(self) -> tuple[DerivedResult, ...]:
         env, out = self.env, []
-        for name, fn in self.plan.derived:
+        for name, fn, uses in self.plan.derived:
             d = self.program.derived[name]
             try:
                 env[name] = self.pins[name] if name in self.pins else fn(env)
@@ -126,16 +125,7 @@ class _Run:
             except (decimal.InvalidOperation, decimal.Overflow, TypeError) as exc:
                 env[name] = Broken(Failure("E609", None, d.expr.span, type(exc).__name__))
             value = env[name]
-            reads = tuple(
-                FactUse(
-                    r,
-                    self.kind(r),
-                    env[r],
-                    None if r in self.program.derived else self.origins.get(r),
-                )
-                for r in d.reads
-                if not isinstance(env[r], (Missing, Broken, NotApplicable))
-            )
+            reads = uses(env, self.origins)
             out.append(
                 DerivedResult(
                     name,
@@ -283,12 +273,18 @@ class _Run:
             if exc.failure.code == "NA":
                 return self.not_applicable(ind, exc.failure)
             return _result(ind, None, (), failures=(exc.failure,))
-        return self.finish(ind, lines, veto, round_it=True)
+        return self.finish(ind, lines, veto, round_it=True, current=current)
 
     def finish(
-        self, ind: Indicator, lines: list[Line], veto: VetoResult | None, round_it: bool
+        self,
+        ind: Indicator,
+        lines: list[Line],
+        veto: VetoResult | None,
+        round_it: bool,
+        current: Decimal | None = None,
     ) -> IndicatorResult:
-        current = sum((line.points for line in lines), ZERO)
+        if current is None:
+            current = sum((line.points for line in lines), ZERO)
         if veto is not None and current:
             lines.append(Line(LineKind.VETO, -current, veto.span, veto.reason, veto.facts))
             current = ZERO
