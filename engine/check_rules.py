@@ -18,8 +18,6 @@ from jixiao.dsl.source import Span
 from . import messages as msg
 from .types import DIMENSIONLESS, NUMERIC, Kind, comparable
 
-STEP_MODES = ("whole", "started", "continuous")
-
 
 class RuleChecker:
     diags: list[Diagnostic]

@@ -300,14 +300,6 @@ class _Checker(RuleChecker):
             )
         return derived
 
-    def kind_of(self, name: str) -> Kind | None:
-        """The kind of a declared name, or None when it is not declared (or its type is bad)."""
-        if name in self.kinds:
-            return self.kinds[name]
-        if name in self.let_nodes:
-            return self.let_kind(name)
-        return None
-
     def let_kind(self, name: str) -> Kind:
         """The kind of a derived fact: its declared type if any, else its expression's."""
         if name in self.let_kinds:

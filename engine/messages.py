@@ -203,13 +203,6 @@ def bound_mismatch(subject: Kind, got: Kind, span: Span) -> Diagnostic:
     )
 
 
-def level_not_text(got: Kind, span: Span) -> Diagnostic:
-    return expected_kind("the subject of `levels`", "text", got, span)
-
-
-# ----- E4xx weights and ranges ---------------------------------------------------------------
-
-
 def weights_do_not_add_up(
     code: str,
     weight: Decimal,

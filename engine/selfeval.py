@@ -25,8 +25,6 @@ from jixiao.dsl.formatter import number as dsl_number
 from jixiao.dsl.formatter import string as dsl_string
 from jixiao.dsl.source import DecodeError, decode
 
-ROOT_TEMPLATE = "self-evaluation.jx"
-
 
 class TableError(Exception):
     """The table cannot be read in the national layout; the message says where."""

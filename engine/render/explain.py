@@ -11,8 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
-from jixiao.dsl import ast
-from jixiao.dsl.formatter import format_expr, format_rule
+from jixiao.dsl.formatter import format_expr
 
 from ..result import (
     DerivedResult,
@@ -25,8 +24,6 @@ from ..result import (
     Result,
 )
 from ..types import Kind
-
-LANGS = ("zh", "en")
 
 _T: dict[str, dict[object, str]] = {
     "zh": {
@@ -364,15 +361,6 @@ def line_text(line: Line, weight: Decimal, result: Result, lang: str) -> str:
 def _number(value: Decimal) -> str:
     """A shortfall or step: a fraction below 1 reads as a percent."""
     return percent(value) if abs(value) < 1 else shown(value)
-
-
-def rule_text(rules: tuple[ast.Rule, ...]) -> str:
-    return "; ".join(format_rule(r) for r in rules)
-
-
-def lost_lines(ind: IndicatorResult) -> list[Line]:
-    """The lines a reader needs to see why an indicator lost points."""
-    return [line for line in ind.lines if line.kind is not LineKind.BASE]
 
 
 _REMARKS = (
