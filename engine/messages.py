@@ -23,6 +23,14 @@ def _suggest(word: str, candidates: Iterable[str]) -> str | None:
     return f"did you mean `{close[0]}`?" if close else None
 
 
+def _need(codes: Sequence[str]) -> str:
+    """`indicator `A` needs it` / `indicators `A`, `B` need it` (a veto is named as such)."""
+    names = ", ".join(f"`{c}`" for c in codes)
+    if len(codes) == 1:
+        return "a veto needs it" if codes[0] == "veto" else f"indicator {names} needs it"
+    return f"indicators {names} need it"
+
+
 def fmt(value: Decimal) -> str:
     """A decimal as an author would write it: no exponent, no trailing zeros."""
     text = format(value.normalize(), "f")
@@ -451,12 +459,11 @@ def evidence_duplicate_fact(name: str, span: Span, first: Span) -> Diagnostic:
 def missing_fact(
     name: str, needed_by: Sequence[str], uses: Sequence[Span], decl: Span, evidence_path: str
 ) -> Diagnostic:
-    who = ", ".join(f"`{c}`" for c in needed_by)
     labels = [Label(s, "needs it") for s in uses[:3]] + [Label(decl, "declared here")]
     return Diagnostic(
         "E605",
         Severity.ERROR,
-        f"fact `{name}` is missing from the evidence; indicators {who} need it",
+        f"fact `{name}` is missing from the evidence; {_need(needed_by)}",
         tuple(labels),
         help=f"add `{name}: <value>` under `facts:` in {evidence_path}, "
         f"or give the fact a `default` in the pack",
@@ -466,11 +473,10 @@ def missing_fact(
 def division_by_zero(
     expr_text: str, detail: str, span: Span, needed_by: Sequence[str], fact_spans: Sequence[Label]
 ) -> Diagnostic:
-    who = ", ".join(f"`{c}`" for c in needed_by)
     return Diagnostic(
         "E606",
         Severity.ERROR,
-        f"division by zero in `{expr_text}` ({detail}); indicators {who} need it",
+        f"division by zero in `{expr_text}` ({detail}); {_need(needed_by)}",
         (Label(span, "divides by zero"), *fact_spans),
         help="check the evidence value, or guard the rule, e.g. "
         "`full when 故障总数 == 0 else proportional …`",
@@ -498,10 +504,9 @@ def no_band(detail: str, needed_by: Sequence[str], span: Span) -> Diagnostic:
 
 
 def arithmetic_failure(detail: str, needed_by: Sequence[str], span: Span) -> Diagnostic:
-    who = ", ".join(f"`{c}`" for c in needed_by)
     return error(
         "E609",
-        f"the computation failed ({detail}); indicators {who} need it",
+        f"the computation failed ({detail}); {_need(needed_by)}",
         Label(span, "here"),
         help="check the evidence values this expression reads",
     )
