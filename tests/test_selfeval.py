@@ -116,10 +116,17 @@ def test_qualitative_cut_points_variant() -> None:
     assert code == 0 and json.loads(out)["total"] == "91.61"
 
 
-@pytest.mark.parametrize(("text", "target", "value"), [
-    ("12", "≥12次", "12"), ("≥12次", "≥12次", "12"), ("91.3%", "≥95%", "0.913"),
-    ("90", "≥95%", "0.9"), ("约10万元", "≤10万元", "10"), ("完成", "≥6次", None),
-])
+@pytest.mark.parametrize(
+    ("text", "target", "value"),
+    [
+        ("12", "≥12次", "12"),
+        ("≥12次", "≥12次", "12"),
+        ("91.3%", "≥95%", "0.913"),
+        ("90", "≥95%", "0.9"),
+        ("约10万元", "≤10万元", "10"),
+        ("完成", "≥6次", None),
+    ],
+)
 def test_actuals(text: str, target: str, value: str | None) -> None:
     from jixiao.engine.selfeval import parse_actual
 
