@@ -231,11 +231,19 @@ _RULES = [
     "deduct 1 per 3% of 100% - 率 whole max 2",
     'deduct per 问题 by "severity" { "一般": 0.5; "严重": 1 } max 2',
     'zero when 丙 "本项不得分"',
+    'warn when not 甲 "提示"',
+    "choose { when 甲: full; when 乙: 50%; else: 0 }",
+    'levels 档次 score 分 { "好": [80%, 100%]; "中": [60%, 80%); "差": [0, 60%) }',
+    'deduct 酌情 within [0.5, 2] "酌情扣分"',
+    'deduct 1 per 问题 distinct by "severity" max 2',
+    "full when 日期 <= 2017-12-31 else 50%",
+    "reverse 数 target 0",
 ]
 
 _DECLS = (
     "fact 甲: bool\nfact 乙: bool\nfact 丙: bool\nfact 率: percent\nfact 数: count\n"
-    "fact 档次: text\nfact 问题: list\n"
+    "fact 档次: text\nfact 问题: list\nfact 分: number\nfact 酌情: judgement\n"
+    "fact 日期: date\n"
 )
 
 
@@ -244,8 +252,8 @@ def _tree(draw: st.DrawFn, code: str, weight: int, depth: int) -> str:
     indent = "    " * depth
     if depth >= 2 or weight < 2 or draw(st.booleans()):
         rules = draw(st.lists(st.sampled_from(_RULES), min_size=1, max_size=3, unique=True))
-        base = [r for r in rules if not r.startswith(("deduct", "zero"))][:1]
-        rest = [r for r in rules if r.startswith(("deduct", "zero"))]
+        base = [r for r in rules if not r.startswith(("deduct", "zero", "warn"))][:1]
+        rest = [r for r in rules if r.startswith(("deduct", "zero", "warn"))]
         body = "".join(f"{indent}    {r}\n" for r in base + rest)
         return f'{indent}indicator {code} "指标{code}" {weight} {{\n{body}{indent}}}\n'
     parts = draw(st.integers(2, min(4, weight)))

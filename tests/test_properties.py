@@ -263,4 +263,7 @@ def test_evaluation_never_raises_and_stays_in_bounds(data: st.DataObject) -> Non
     plan, _ = compile_source(Source("generated.jx", data.draw(pack_texts())))
     facts = data.draw(facts_for(plan))
     assert _bounds(plan, facts) is None
-    assert evaluate(plan, evidence_of(plan, facts)).total is not None
+    result = evaluate(plan, evidence_of(plan, facts))
+    # the only failures evidence can cause here are an evaluator's score outside its level's
+    # range (E612) — reported, never raised
+    assert result.total is not None or {d.code for d in result.diagnostics} == {"E612"}
