@@ -847,6 +847,8 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
             'the indicator name comes before its weight, in quotes: `indicator A1 "名称" 2 { … }`'
         )
     what = _describe(token.type)
+    if token.type in ("NAME", "CODE"):
+        what = "a word"
     found = f"`{token}`" if what.startswith("`") else f"{what.split(' ', 1)[-1]} `{token}`"
     return error("E102", f"unexpected {found}", Label(span, "not expected here"), help=help_text)
 

@@ -119,6 +119,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if not args.evidence:
         sys.stderr.write("jixiao eval: give an EVIDENCE file, or --batch FILE|FOLDER\n")
         return EXIT_USAGE
+    if Path(args.pack).suffix.lower() in (".yaml", ".yml", ".json") and args.evidence.endswith(
+        ".jx"
+    ):
+        sys.stderr.write("jixiao eval: the pack comes first: jixiao eval PACK.jx EVIDENCE.yaml\n")
+        return EXIT_USAGE
     try:
         plan, warnings = compile_pack(args.pack, use_cache=True)
         result = run(plan, args.evidence)
