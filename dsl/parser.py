@@ -10,6 +10,7 @@ place, a keyword in Chinese, an unclosed brace).
 from __future__ import annotations
 
 import dataclasses
+import re
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
@@ -842,12 +843,14 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
         help_text = (
             "an indicator code starts with a Latin letter, e.g. `A1.2`, then its name in quotes"
         )
-    elif token.type == "NUMBER" and "STRING" in expected:
+    elif re.fullmatch(r"\d+(\.\d+)?", str(token)) and "STRING" in expected:
         help_text = (
             'the indicator name comes before its weight, in quotes: `indicator A1 "名称" 2 { … }`'
         )
     what = _describe(token.type)
-    if token.type in ("NAME", "CODE"):
+    if re.fullmatch(r"\d+(\.\d+)?", str(token)):
+        what = "a number"
+    elif token.type in ("NAME", "CODE"):
         what = "a word"
     found = f"`{token}`" if what.startswith("`") else f"{what.split(' ', 1)[-1]} `{token}`"
     return error("E102", f"unexpected {found}", Label(span, "not expected here"), help=help_text)
