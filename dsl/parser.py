@@ -10,8 +10,8 @@ place, a keyword in Chinese, an unclosed brace).
 from __future__ import annotations
 
 import dataclasses
-import re
 import datetime as dt
+import re
 from collections.abc import Iterator
 from decimal import Decimal
 from functools import lru_cache
