@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import itertools
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -51,7 +52,7 @@ def parse(source: Source) -> ast.Pack:
     try:
         tree = _lark().parse(source.text)
     except UnexpectedInput as exc:
-        raise JixiaoError([_syntax_diagnostic(source, exc)]) from None
+        raise JixiaoError(_every_syntax_error(source, exc)) from None
     deep = _too_deep(tree)
     if deep is not None:
         raise JixiaoError(
@@ -719,6 +720,7 @@ _FULL_WIDTH = {
     "＊": "*",
     "／": "/",
     "．": ".",
+    "＃": "#",
 }
 
 
@@ -772,6 +774,77 @@ def comments_in(source: Source) -> tuple[ast.Comment, ...]:
             own = not text[line_start:start].strip()
             out.append(ast.Comment(text[start:end].rstrip(), own, Span(source, start, end)))
     return tuple(out)
+
+
+_TOP = (
+    "pack",
+    "fact",
+    "param",
+    "let",
+    "function",
+    "indicator",
+    "bonus",
+    "penalty",
+    "veto",
+    "survey",
+)
+
+
+def _every_syntax_error(source: Source, first: UnexpectedInput) -> list[Diagnostic]:
+    """All syntax errors of a file, not only the first: each top-level item (a line starting
+    with `fact`, `indicator`, … outside any braces) is parsed on its own, the rest of the text
+    blanked so positions stay true, and each broken item reports its first error."""
+    text = source.text
+    starts = [0]
+    depth = 0
+    for kind, i, _ in _scan(text):
+        if kind != "char":
+            continue
+        ch = text[i]
+        if ch == "{":
+            depth += 1
+        elif ch == "}":
+            depth = max(0, depth - 1)
+        elif (
+            depth == 0
+            and (i == 0 or text[i - 1] == "\n")
+            and any(
+                text.startswith(k, i) and not (text[i + len(k) : i + len(k) + 1].isidentifier())
+                for k in _TOP
+            )
+        ):
+            starts.append(i)
+    starts = [*sorted(set(starts)), len(text)]
+    found: dict[tuple[str, int], Diagnostic] = {}
+    for a, b in itertools.pairwise(starts):
+        try:
+            _lark().parse(text[a:b])
+        except UnexpectedInput as exc:
+            diag = _shifted(source, exc, a, b)
+            found.setdefault((diag.code, diag.labels[0].span.start if diag.labels else -1), diag)
+    if not found:
+        return [_syntax_diagnostic(source, first)]
+    return list(found.values())
+
+
+def _shifted(source: Source, exc: UnexpectedInput, a: int, b: int) -> Diagnostic:
+    """The diagnostic of an error found in text[a:b], placed in the whole source."""
+    token = getattr(exc, "token", None)
+    at_end = isinstance(exc, UnexpectedEOF) or (token is not None and token.type == "$END")
+    if at_end and b < len(source.text):
+        end = len(source.text[a:b].rstrip()) + a
+        return error(
+            "E103",
+            "this item ends too early",
+            Label(Span(source, max(a, end - 1), max(end, a + 1)), "it ends here"),
+            help="is a `}` or a value missing?",
+        )
+    if isinstance(exc, UnexpectedCharacters):
+        exc.pos_in_stream = (exc.pos_in_stream or 0) + a  # type: ignore[assignment]
+    elif token is not None and token.type != "$END":
+        token.start_pos = (token.start_pos or 0) + a
+        token.end_pos = (token.end_pos or 0) + a
+    return _syntax_diagnostic(source, exc)
 
 
 def _unclosed_brace(source: Source) -> Label | None:
