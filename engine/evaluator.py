@@ -199,17 +199,20 @@ class _Run:
 
     def tree(self, zeroed: dict[str, VetoResult]) -> tuple[IndicatorResult, ...]:
         results: dict[str, IndicatorResult] = {}
+        nodes = self.plan.nodes
         # Children come after their parent in tree order; score bottom-up by walking it reversed.
         for ind in reversed(self.program.indicators):
-            node = self.plan.nodes.get(ind.code)
-            if ind.is_leaf:
+            code = ind.code
+            node = nodes.get(code)
+            veto = zeroed.get(code) if zeroed else None
+            if not ind.children:
                 assert node is not None
-                res = self.score(node, [], zeroed.get(ind.code))
+                res = self.score(node, [], veto)
+            elif node is None and ind.scale is None and veto is None:
+                res = _plain_branch(ind, [results[c] for c in ind.children])
             else:
-                res = self.branch(
-                    ind, node, [results[c] for c in ind.children], zeroed.get(ind.code)
-                )
-            results[ind.code] = res
+                res = self.branch(ind, node, [results[c] for c in ind.children], veto)
+            results[code] = res
         return tuple(results[ind.code] for ind in self.program.indicators)
 
     def branch(
@@ -451,6 +454,23 @@ class _Run:
             else:
                 diags.append(msg.arithmetic_failure(failure.detail, codes, failure.span))
         return diags
+
+
+def _plain_branch(ind: Indicator, children: list[IndicatorResult]) -> IndicatorResult:
+    """A branch with no rules of its own: the exact sum of its applicable children (the common
+    case, kept off the general path)."""
+    total = ZERO
+    applicable = False
+    for child in children:
+        if child.excluded:
+            continue
+        applicable = True
+        if child.points is None:
+            return _result(ind, None, ())
+        total += child.points
+    if not applicable:
+        return _result(ind, None, (), excluded=True)
+    return _result(ind, total, ())
 
 
 def _result(
