@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import hashlib
 import itertools
 import json
 import multiprocessing
@@ -422,7 +423,7 @@ def run_rows(
             yield from pool.imap(_work, block, chunksize=64)
 
 
-def record_json(record: Record) -> str:
+def record_json(record: Record, pack_sha256: str = "") -> str:
     return (
         json.dumps(
             {
@@ -432,6 +433,7 @@ def record_json(record: Record) -> str:
                 "grade": record.grade,
                 "scores": record.scores,
                 "errors": record.errors,
+                "pack_sha256": pack_sha256,
             },
             ensure_ascii=False,
         )
@@ -445,6 +447,7 @@ class Writer:
     def __init__(self, path: Path | None, program: Program) -> None:
         self.path = path
         self.codes = [i.code for i in program.indicators]
+        self.pack_sha256 = hashlib.sha256(program.source.text.encode("utf-8")).hexdigest()
         names = {i.code: i.name for i in program.indicators}
         self.header = [
             "id",
@@ -481,13 +484,13 @@ class Writer:
             "；".join(record.errors),
         ]
         if self.path is None:
-            return record_json(record)
+            return record_json(record, self.pack_sha256)
         if self.kind == "xlsx":
             self.sheet.append(row)
         elif self.kind == "csv":
             self.csv.writerow(row)
         else:
-            self.stream.write(record_json(record))
+            self.stream.write(record_json(record, self.pack_sha256))
         return None
 
     def close(self) -> None:

@@ -50,7 +50,7 @@ def _report(diagnostics: Sequence[Diagnostic], args: argparse.Namespace, fmt: st
 
 def cmd_batch(args: argparse.Namespace) -> int:
     from .batch import Writer, read_folder, read_table, run_rows
-    from .portfolio import Summary
+    from .portfolio import Summary, file_digest
     from .render import portfolio
 
     try:
@@ -67,7 +67,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         return EXIT_ERRORS
     _report([*warnings, *diags], args)
     writer = Writer(Path(args.output) if args.output else None, plan.program)
-    summary = Summary(plan.program)
+    summary = Summary(plan.program, input_path=str(source), input_sha256=file_digest(source))
     progress = sys.stderr.isatty()
     for done, record in enumerate(
         run_rows(plan, args.pack, rows, str(source), count, args.jobs), start=1

@@ -8,9 +8,11 @@ of evidence would flip).
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 
 from .batch import Record
 from .ir import Program
@@ -60,9 +62,12 @@ class Summary:
     near: list[tuple[Decimal, str, str, str, str]] = field(default_factory=list)
     keep_near: int = 10
     failures: list[tuple[str, str]] = field(default_factory=list)  # first few: id, error
+    input_path: str = ""
+    input_sha256: str = ""  # of the portfolio file (or of the folder's files, in name order)
 
     def __post_init__(self) -> None:
         self.weights = {i.code: i.weight for i in self.program.indicators}
+        self.pack_sha256 = hashlib.sha256(self.program.source.text.encode("utf-8")).hexdigest()
         for band in self.program.settings.grades:
             self.grades[band.label] = 0
         self.bounds = [b.lower for b in self.program.settings.grades if b.lower is not None]
@@ -108,3 +113,14 @@ class Summary:
         rows = [(c, s.lost) for c, s in self.stats.items() if c in leaves and s.lost > 0]
         rows.sort(key=lambda r: (-r[1], r[0]))
         return rows[:limit]
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a file (read in blocks), or of a folder's evidence files in name order."""
+    digest = hashlib.sha256()
+    files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
+    for file in files:
+        with file.open("rb") as f:
+            while block := f.read(1 << 20):
+                digest.update(block)
+    return digest.hexdigest()

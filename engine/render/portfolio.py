@@ -30,6 +30,10 @@ def document(summary: Summary) -> dict[str, Any]:
     return {
         "jixiao": VERSION,
         "pack": summary.program.settings.title,
+        "pack_path": summary.program.source.path,
+        "pack_sha256": summary.pack_sha256,
+        "input": summary.input_path,
+        "input_sha256": summary.input_sha256,
         "projects": summary.projects,
         "failed": summary.failed,
         "grades": summary.grades,
@@ -174,7 +178,8 @@ def render_html(summary: Summary) -> str:
         f"<title>{e(doc['pack'])}：项目组合评价汇总</title><style>{CSS}</style></head><body>",
         f"<h1>{e(doc['pack'])}：项目组合评价汇总</h1>",
         f'<p class="meta">项目 {doc["projects"]} 个，未能计分 {doc["failed"]} 个 · '
-        f"jixiao {VERSION}</p>",
+        f"规则包 {e(doc['pack_path'])} SHA-256 {doc['pack_sha256']} · 数据 {e(doc['input'])} "
+        f"SHA-256 {doc['input_sha256']} · jixiao {VERSION}</p>",
         "<h2>等级分布</h2>",
         _bars_vertical(list(doc["grades"].items())),
     ]
