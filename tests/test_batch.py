@@ -76,6 +76,8 @@ def test_every_row_scored_or_reported(xlsx: Path, tmp_path: Path) -> None:
     assert "300 projects scored, 11 failed" in err
     doc = json.loads(summary.read_text(encoding="utf-8"))
     assert doc["projects"] == 300 and doc["failed"] == 11
+    assert len(doc["pack_sha256"]) == len(doc["input_sha256"]) == 64
+    assert {r["pack_sha256"] for r in records} == {doc["pack_sha256"]}
     assert sum(doc["grades"].values()) == 289
     good = [r for r in records if r["total"] is not None]
     mean = sum(float(r["scores"]["B1.1.2"]) / 3 for r in good) / len(good)
