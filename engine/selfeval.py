@@ -286,7 +286,7 @@ def parse_target(text: str) -> Target | None:
     m = _NUMBER.match(text)
     if m and not re.search(r"\d", m.group(3) or ""):
         op, value, unit = m.group(1), Decimal(m.group(2)), m.group(3) or ""
-        percent = unit in ("%", "百分比")
+        percent = unit.startswith(("%", "百分比"))  # "100%完成" is a percent too
         if percent:
             value /= 100
         return Target(_OPS.get(op or "≥", "forward"), value, unit, percent)

@@ -27,6 +27,8 @@ SAMPLES = ROOT / "evidence" / "selfeval"
         ("≥100百分比", "forward", "1", True),
         ("≥95%", "forward", "0.95", True),
         ("＝0", "equal", "0", False),
+    ("100%完成", "forward", "1", True),
+    ("≥1.5万元", "forward", "1.5", False),
         ("12月底之前完成", "deadline", None, False),
         ("效果明显", "qualitative", None, False),
         ("严格执行相关制度规定", "qualitative", None, False),
