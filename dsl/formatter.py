@@ -128,7 +128,7 @@ def format_band(band: ast.Band) -> str:
 
 def format_rule(rule: ast.Rule | ast.Award) -> str:
     match rule:
-        case ast.Full() | ast.Points() | ast.Share():
+        case ast.Full() | ast.Points() | ast.Share() | ast.AwardExpr():
             return format_award(rule)
         case ast.FullWhen(cond, otherwise):
             text = f"full when {format_expr(cond)}"

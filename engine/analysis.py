@@ -17,6 +17,7 @@ with the evidence).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -129,6 +130,7 @@ def analyse(program: Program) -> list[Diagnostic]:
                 diags.append(msg.never_full(ind.code, best, ind.weight, ind.span))
     diags.extend(_divisions(program))
     diags.extend(_double_counting(program))
+    diags.extend(_formula_awards(program))
     return diags
 
 
@@ -367,3 +369,94 @@ def _deduction_drivers(rule: Any) -> Iterator[tuple[str, Span]]:
         ):
             for n in names_in(subject):
                 yield n.name, rule.span
+
+
+# ----- awards given by formulas ---------------------------------------------------------------
+
+
+def _awards(rule: Any) -> Iterator[tuple[ast.AwardExpr, bool, ast.Expr | None]]:
+    """Formula awards of a rule: each with whether it is a deduction, and the condition under
+    which it applies (if the rule has one)."""
+    match rule:
+        case ast.FullWhen(_, otherwise) if isinstance(otherwise, ast.AwardExpr):
+            yield otherwise, False, None
+        case ast.Tiers(_, bands):
+            for b in bands:
+                if isinstance(b.award, ast.AwardExpr):
+                    yield b.award, False, None
+        case ast.Levels(_, levels):
+            for lv in levels:
+                if isinstance(lv.award, ast.AwardExpr):
+                    yield lv.award, False, None
+        case ast.DeductWhen(amount, cond) if isinstance(amount, ast.AwardExpr):
+            yield amount, True, cond
+        case ast.DeductPer(amount) | ast.DeductStep(amount) if isinstance(amount, ast.AwardExpr):
+            yield amount, True, None
+
+
+def _formula_awards(program: Program) -> list[Diagnostic]:
+    """An award or deduction given by a formula: search a few values of what it reads for one
+    that takes it past the weight or below 0 — a concrete counterexample, not a guess."""
+    from .compile_expr import ExprCompiler, Faulted
+
+    compiler = ExprCompiler(program)
+    kinds = compiler.kinds
+    out: list[Diagnostic] = []
+    for ind in program.indicators:
+        for rule in _all_rules(ind.rules):
+            for award, deduction, cond in _awards(rule):
+                reads = [award.expr, *([cond] if cond is not None else [])]
+                names = list(dict.fromkeys(n.name for e in reads for n in names_in(e)))[:3]
+                if not names:
+                    continue
+                fn = compiler.points_of(award.expr, ind.weight)
+                applies = compiler.expr(cond) if cond is not None else None
+                trials = [
+                    dict(zip(names, combo, strict=True))
+                    for combo in itertools.product(*[_samples(kinds[n], ind.weight) for n in names])
+                ]
+                for env in trials:
+                    try:
+                        if applies is not None and not applies(env):
+                            continue
+                        points = fn(env)
+                    except (Faulted, ArithmeticError, TypeError):
+                        continue
+                    if not isinstance(points, Decimal):
+                        break
+                    problem = (
+                        "negative"
+                        if points < 0
+                        else "above the weight"
+                        if points > ind.weight and not deduction
+                        else None
+                    )
+                    if problem is not None:
+                        example = ", ".join(f"{k} = {_show(v, kinds[k])}" for k, v in env.items())
+                        out.append(
+                            msg.formula_award(
+                                ind.code, award.span.text, problem, example, deduction, award.span
+                            )
+                        )
+                        break
+    return out
+
+
+def _samples(kind: Kind, weight: Decimal) -> list[Any]:
+    if kind is Kind.PERCENT:
+        return [Decimal(0), Decimal("0.5"), Decimal(1), Decimal(2)]
+    if kind in (Kind.COUNT, Kind.MONEY):
+        return [Decimal(0), Decimal(1), weight + 1, weight * 100]
+    if kind is Kind.NUMBER:
+        return [Decimal(-1), Decimal(0), Decimal(1), weight + 1, weight * 100]
+    if kind is Kind.BOOL:
+        return [True, False]
+    return []
+
+
+def _show(value: Any, kind: Kind) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if kind is Kind.PERCENT and isinstance(value, Decimal):
+        return number(value * 100) + "%"
+    return number(value) if isinstance(value, Decimal) else str(value)

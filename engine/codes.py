@@ -263,6 +263,11 @@ CODES: dict[str, tuple[str, str]] = {
         "a portfolio column that is not a fact of the pack",
         "Often a typo in the header; see the help.",
     ),
+    "W408": (
+        "an award or deduction formula that can leave the range",
+        "A formula award can pass the weight (capped) or go negative (floored); a negative "
+        "deduction adds points. The warning gives evidence values that do it.",
+    ),
     "W601": ("the evidence gives a fact the pack does not declare", "Often a typo: see the help."),
     "W602": (
         "evidence dated outside the evaluation period",

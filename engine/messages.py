@@ -814,3 +814,22 @@ def given_twice_by_survey(name: str, fact: Span, survey: Span) -> Diagnostic:
         Label(fact, "given directly here"),
         help="give the responses or the counted fact, not both",
     )
+
+
+def formula_award(
+    code: str, formula: str, problem: str, example: str, deduction: bool, span: Span
+) -> Diagnostic:
+    what = "deduction" if deduction else "award"
+    consequence = (
+        "a negative deduction adds points"
+        if deduction and problem == "negative"
+        else "the engine floors it at 0"
+        if problem == "negative"
+        else "the engine caps it at the weight"
+    )
+    return warning(
+        "W408",
+        f"the {what} `{formula}` of `{code}` can be {problem}, e.g. when {example}",
+        Label(span, f"{problem} for some evidence"),
+        help=f"{consequence}; bound the formula with min(…)/max(…) if that is not meant",
+    )
