@@ -459,6 +459,20 @@ def losses(result: Result, lang: str) -> list[Loss]:
                         ),
                     )
                 )
+        given_back = sum(
+            (ln.points for ln in ind.lines if ln.kind in (LineKind.FLOOR, LineKind.CLAUSE_CAP)),
+            Decimal(0),
+        )
+        if given_back > 0 and out and out[-1][2].indicator is ind:
+            # 扣完为止 / a clause's max gave some back: say what the indicator really lost
+            points, at, last = out[-1]
+            note = (
+                f"（扣完为止，本项实扣 {plain(taken - given_back)} 分）"
+                if lang == "zh"
+                else f" (deductions stop at the limit: {plain(taken - given_back)} lost)"
+            )
+            out[-1] = (points, at, Loss(last.points, ind, last.text + note, last.sources))
+            taken -= given_back
         # what the base rule did not award, after rounding: weight − points − deductions
         shortfall = ind.weight - ind.points - taken
         base = [ln for ln in ind.lines if ln.kind in _BASE]
