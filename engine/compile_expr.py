@@ -218,17 +218,20 @@ class ExprCompiler:
     def uses(self, *exprs: ast.Expr) -> UsesFn:
         """A closure capturing the facts the expressions read, with their values, for a line."""
         names = tuple(dict.fromkeys(n.name for e in exprs for n in names_in(e)))
-        kinds = self.kinds
-        derived = self.program.derived
+        # (name, kind, is derived) decided once; the closure runs for every line of every record
+        plan = tuple((n, self.kinds[n], n in self.program.derived) for n in names)
+        skip = (Missing, Broken, NotApplicable)
+        new = tuple.__new__
 
         def capture(env: Env, origins: Origins) -> tuple[FactUse, ...]:
             out = []
-            for name in names:
+            for name, kind, derived in plan:
                 value = env[name]
-                if isinstance(value, (Missing, Broken, NotApplicable)):
+                if type(value) in skip:
                     continue  # an untaken branch's fact; it did not decide the line
-                origin = None if name in derived else origins.get(name)
-                out.append(FactUse(name, kinds[name], value, origin))
+                out.append(
+                    new(FactUse, (name, kind, value, None if derived else origins.get(name)))
+                )
             return tuple(out)
 
         return capture

@@ -45,6 +45,8 @@ from .walk import names_in
 if TYPE_CHECKING:
     from .ir import Order
 
+_new = tuple.__new__
+
 
 @dataclass(frozen=True, slots=True)
 class NodePlan:
@@ -129,19 +131,33 @@ class _Compiler(ExprCompiler):
                 cf, uses = self.expr(cond), self.uses(cond)
                 other = self.base(otherwise, weight) if otherwise is not None else None
 
+                full_args, cond_span = (weight,), cond.span
+
                 def full_when(env: Env, origins: Origins, lines: list[Line]) -> None:
+                    # Lines are built with tuple.__new__ on the hot paths: a named tuple's own
+                    # constructor costs several times more, for every line of every record.
                     if cf(env):
                         lines.append(
-                            Line(
-                                LineKind.FULL,
-                                weight,
-                                span,
-                                facts=uses(env, origins),
-                                args=(weight,),
+                            _new(
+                                Line,
+                                (
+                                    LineKind.FULL,
+                                    weight,
+                                    span,
+                                    None,
+                                    uses(env, origins),
+                                    full_args,
+                                    None,
+                                ),
                             )
                         )
                         return
-                    lines.append(Line(LineKind.UNMET, ZERO, cond.span, facts=uses(env, origins)))
+                    lines.append(
+                        _new(
+                            Line,
+                            (LineKind.UNMET, ZERO, cond_span, None, uses(env, origins), (), None),
+                        )
+                    )
                     if other is not None:
                         other(env, origins, lines)
 
@@ -152,12 +168,17 @@ class _Compiler(ExprCompiler):
                 def proportional(env: Env, origins: Origins, lines: list[Line]) -> None:
                     value = rf(env)
                     lines.append(
-                        Line(
-                            LineKind.PROPORTIONAL,
-                            weight * value,
-                            span,
-                            facts=uses(env, origins),
-                            args=(weight, value),
+                        _new(
+                            Line,
+                            (
+                                LineKind.PROPORTIONAL,
+                                weight * value,
+                                span,
+                                None,
+                                uses(env, origins),
+                                (weight, value),
+                                None,
+                            ),
                         )
                     )
 
@@ -248,7 +269,9 @@ class _Compiler(ExprCompiler):
                 if high is not None and not _below(value, high[0](env), high[1]):
                     continue
                 p = points(env)
-                lines.append(Line(LineKind.TIER, p, where, facts=uses(env, origins), args=(p,)))
+                lines.append(
+                    _new(Line, (LineKind.TIER, p, where, None, uses(env, origins), (p,), None))
+                )
                 return
             raise Faulted(Failure("E608", None, span, f"no band holds {_plain(value)}"))
 
@@ -396,7 +419,12 @@ class _Compiler(ExprCompiler):
                 def when(env: Env, origins: Origins, lines: list[Line]) -> None:
                     if cf(env):
                         a = af(env)
-                        lines.append(Line(kind, sign * a, span, text, uses(env, origins), (a, ONE)))
+                        lines.append(
+                            _new(
+                                Line,
+                                (kind, sign * a, span, text, uses(env, origins), (a, ONE), None),
+                            )
+                        )
 
                 return when
             case ast.DeductPer() | ast.AddPer():
@@ -444,10 +472,12 @@ class _Compiler(ExprCompiler):
                             )
                             continue
                         seen.add(key)
-                    lines.append(Line(kind, sign * a, span, reason, facts, (a, ONE), item))
+                    lines.append(_new(Line, (kind, sign * a, span, reason, facts, (a, ONE), item)))
             elif value > 0:
                 reason = template.replace("{count}", _plain(value)) if template else None
-                lines.append(Line(kind, sign * a * value, span, reason, facts, (a, value)))
+                lines.append(
+                    _new(Line, (kind, sign * a * value, span, reason, facts, (a, value), None))
+                )
             if cap is not None:
                 _clause_cap(lines, start, cap(env), span)
 
@@ -485,7 +515,7 @@ class _Compiler(ExprCompiler):
                     )
                 a = rows[label][0](env)
                 reason = _fill(template, item.text) if template else item.text
-                line = Line(LineKind.DEDUCT, -a, span, reason, facts, (a, ONE), item)
+                line = _new(Line, (LineKind.DEDUCT, -a, span, reason, facts, (a, ONE), item))
                 groups.setdefault(label, []).append(line)
             for label, group in groups.items():
                 lines.extend(group)

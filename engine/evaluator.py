@@ -52,6 +52,7 @@ CONTEXT = decimal.Context(
     traps=[decimal.InvalidOperation, decimal.DivisionByZero, decimal.Overflow],
 )
 ZERO = Decimal(0)
+_new = tuple.__new__
 
 
 def evaluate(plan: Plan, evidence: Evidence, pins: dict[str, object] | None = None) -> Result:
@@ -253,7 +254,9 @@ class _Run:
             if node.base is not None:
                 node.base(env, origins, lines)
             elif not lines:
-                lines.append(Line(LineKind.BASE, ind.weight, ind.span, args=(ind.weight,)))
+                lines.append(
+                    _new(Line, (LineKind.BASE, ind.weight, ind.span, None, (), (ind.weight,), None))
+                )
             for deduct in node.deductions:
                 deduct(env, origins, lines)
             current = sum((line.points for line in lines), ZERO)
@@ -480,20 +483,24 @@ def _result(
     failures: tuple[Failure, ...] = (),
     excluded: bool = False,
 ) -> IndicatorResult:
-    return IndicatorResult(
-        ind.code,
-        ind.name,
-        ind.parent,
-        ind.depth,
-        ind.weight,
-        points,
-        lines,
-        ind.is_leaf,
-        ind.span,
-        failures,
-        excluded,
-        ind.standard,
-        ind.doc,
+    # tuple.__new__: the named tuple's own constructor is the costlier path, 40 times a record
+    return _new(
+        IndicatorResult,
+        (
+            ind.code,
+            ind.name,
+            ind.parent,
+            ind.depth,
+            ind.weight,
+            points,
+            lines,
+            not ind.children,
+            ind.span,
+            failures,
+            excluded,
+            ind.standard,
+            ind.doc,
+        ),
     )
 
 
