@@ -28,6 +28,23 @@ from .ir import Fact, Program
 from .result import NA, Item, Judgement, NotApplicable, Provenance, Value
 from .types import Kind
 
+#: libyaml's safe loader where PyYAML was built with it (the wheels on PyPI are): it composes
+#: the evidence several times faster, reports the same character offsets, and refuses nesting
+#: deeper than 1,000 levels instead of recursing. The pure-Python safe loader is the fallback.
+SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def compose(text: str) -> yaml.Node | None:
+    """The document's node tree, read by libyaml; a faulty document is read again by the
+    pure-Python loader, whose messages say what was expected and what was found instead."""
+    try:
+        return yaml.compose(text, Loader=SAFE_LOADER)
+    except yaml.YAMLError:
+        if SAFE_LOADER is yaml.SafeLoader:
+            raise
+    return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
 _PROVENANCE_KEYS = ("source", "note", "method", "date", "recorded_by", "page", "reason", "by")
 _NOT_APPLICABLE = {"不适用", "n/a", "na", "not applicable", "不涉及"}
 _TRUE = {"true", "yes", "y", "on", "是", "有", "对", "√", "✓", "已", "1"}
@@ -91,7 +108,17 @@ class _Reader:
 
     def read(self) -> Evidence | None:
         try:
-            root = yaml.compose(self.source.text, Loader=yaml.SafeLoader)
+            root = compose(self.source.text)
+        except RecursionError:
+            self.diags.append(
+                msg.evidence_shape(
+                    "the evidence is nested too deeply to read",
+                    None,
+                    self.source.path,
+                    "facts are a flat mapping of names to values; remove the nested brackets",
+                )
+            )
+            return None
         except yaml.MarkedYAMLError as exc:
             mark = exc.problem_mark or exc.context_mark
             span = None

@@ -26,7 +26,7 @@ from jixiao.dsl.source import DecodeError, decode
 
 from .compiler import Plan
 from .evaluator import evaluate
-from .evidence import Evidence, load_bytes
+from .evidence import SAFE_LOADER, Evidence, load_bytes
 from .ir import Indicator
 from .render.explain import plain, signed
 from .result import IndicatorResult, Line, LineKind, Result
@@ -88,9 +88,11 @@ def _text(value: Any) -> str:
 def load_suite(path: Path) -> Suite:
     try:
         text, _ = decode(path.read_bytes())
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=SAFE_LOADER)
     except (OSError, DecodeError) as exc:
         raise SuiteError(f"cannot read test file {path}: {exc}") from None
+    except RecursionError:
+        raise SuiteError(f"the test file {path} is nested too deeply to read") from None
     except yaml.YAMLError as exc:
         raise SuiteError(f"the test file {path} is not valid YAML: {exc}") from None
     if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
@@ -104,6 +106,13 @@ def load_suite(path: Path) -> Suite:
         if not isinstance(expect, dict):
             raise SuiteError(f"`expect` of case {i} of {path} is not a mapping")
         lines = expect.get("lines") or {}
+        for key, part in (("facts", raw.get("facts")), ("params", raw.get("params"))):
+            if part is not None and not isinstance(part, dict):
+                raise SuiteError(
+                    f"`{key}` of case {i} of {path} is not a mapping of names to values"
+                )
+        if not isinstance(lines, dict) or not isinstance(expect.get("points") or {}, dict):
+            raise SuiteError(f"`lines` and `points` of case {i} of {path} map indicators to values")
         cases.append(
             Case(
                 name=_text(raw.get("name") or f"case {i}"),
@@ -128,11 +137,23 @@ def case_evidence(plan: Plan, suite: Suite, case: Case) -> tuple[Evidence | None
     name = f"{suite.path} [{case.name}]"
     if path is not None:
         try:
-            base = yaml.safe_load(decode(path.read_bytes())[0]) or {}
+            base = yaml.load(decode(path.read_bytes())[0], Loader=SAFE_LOADER) or {}
+        except RecursionError:
+            return None, [error("E701", f"the evidence of `{case.name}` is nested too deeply")]
         except (OSError, DecodeError, yaml.YAMLError) as exc:
             return None, [error("E701", f"cannot read the evidence of `{case.name}`: {exc}")]
-        document["facts"].update(base.get("facts") or {})
-        document["params"].update(base.get("params") or {})
+        sections = (
+            (base.get("facts") or {}, base.get("params") or {}) if isinstance(base, dict) else ()
+        )
+        if not all(isinstance(part, dict) for part in sections) or not sections:
+            return None, [
+                error(
+                    "E701",
+                    f"the evidence of `{case.name}` is not a mapping of `facts:` and `params:`",
+                )
+            ]
+        document["facts"].update(sections[0])
+        document["params"].update(sections[1])
         name = str(path) if not (case.facts or case.params or case.omit) else name
     for fact in case.omit:
         document["facts"].pop(fact, None)

@@ -7,7 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from jixiao.engine.evidence import load_bytes, parse_value
+from jixiao.engine.evidence import Evidence, load_bytes, parse_value
+from jixiao.engine.result import Provenance
 from jixiao.engine.types import Kind
 
 from .helpers import compile_text
@@ -118,6 +119,54 @@ def test_malformed_evidence(text: str, code: str) -> None:
     assert code in [d.code for d in diags]
 
 
+@pytest.mark.parametrize(
+    ("depth", "code", "message"),
+    [
+        (500, "E603", "fact `相符` should be true or false, not `…`"),
+        (2_000, "E602", "the evidence is nested too deeply to read"),
+        (50_000, "E602", "the evidence is nested too deeply to read"),
+    ],
+)
+def test_evidence_nested_past_any_sense_is_an_error_not_a_crash(
+    depth: int, code: str, message: str
+) -> None:
+    text = "facts:\n  相符: " + "[" * depth + "]" * depth + "\n"
+    evidence, diags = load(text.encode())
+    assert evidence is None
+    assert [(d.code, d.message) for d in diags] == [(code, message)]
+
+
 def test_null_list_is_empty() -> None:
     evidence, _ = load("facts:\n  相符: true\n  问题:\n".encode())
     assert evidence is not None and evidence.values["问题"] == ()
+
+
+def test_libyaml_and_pure_python_loaders_read_the_same_evidence(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Where PyYAML was built without libyaml, the pure loader is used: same values, same spans.
+    import yaml
+
+    from jixiao.engine import evidence as module
+
+    from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK, compile_text
+
+    program = compile_text(FOUNDING_PACK.read_text(encoding="utf-8")).program
+    data = FOUNDING_EVIDENCE.read_bytes()
+    fast, _ = load_bytes(data, "e.yaml", program)
+    monkeypatch.setattr(module, "SAFE_LOADER", yaml.SafeLoader)
+    pure, _ = load_bytes(data, "e.yaml", program)
+    assert fast is not None and pure is not None
+
+    def seen(evidence: Evidence) -> list[object]:
+        # Spans carry their Source, which compares by identity: compare offsets instead.
+        def where(p: Provenance) -> object:
+            return (p.span.start, p.span.end) if p.span else None
+
+        values = [
+            [(i.text, where(i.origin), i.origin.source) for i in v] if isinstance(v, tuple) else v
+            for v in evidence.values.values()
+        ]
+        return [values, [(k, where(p), p.source) for k, p in evidence.origins.items()]]
+
+    assert seen(fast) == seen(pure)

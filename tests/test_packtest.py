@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from .helpers import FOUNDING_PACK, ROOT, cli
 
 SUITE = ROOT / "rules" / "video-conference-2017.test.yaml"
@@ -57,3 +59,26 @@ def test_malformed_suite_is_reported(tmp_path: Path) -> None:
     suite.write_text("cases: 3\n", encoding="utf-8")
     code, _, err = cli("test", str(FOUNDING_PACK), str(suite))
     assert code == 1 and "E701" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("text", "evidence", "said"),
+    [
+        ("cases:\n  - facts: [1, 2]\n", None, "`facts` of case 1"),
+        ("cases:\n  - expect: {lines: [a]}\n", None, "`lines` and `points` of case 1"),
+        ("cases: " + "[" * 3000 + "]" * 3000 + "\n", None, "nest"),
+        ("evidence: e.yaml\ncases:\n  - expect: {total: 1}\n", "- 1\n- 2\n", "not a mapping"),
+        ("evidence: e.yaml\ncases:\n  - expect: {total: 1}\n", "facts: [1]\n", "not a mapping"),
+    ],
+    ids=["facts-list", "lines-list", "deep", "evidence-list", "facts-of-evidence-list"],
+)
+def test_suite_of_the_wrong_shape_is_named_not_a_traceback(
+    tmp_path: Path, text: str, evidence: str | None, said: str
+) -> None:
+    suite = tmp_path / "bad.test.yaml"
+    suite.write_text(text, encoding="utf-8")
+    if evidence is not None:
+        (tmp_path / "e.yaml").write_text(evidence, encoding="utf-8")
+    code, out, err = cli("test", str(FOUNDING_PACK), str(suite))
+    assert code == 1 and "Traceback" not in err + out and "internal error" not in err + out
+    assert said in err + out
