@@ -23,7 +23,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
-from .render.json_report import VERSION
+from .version import VERSION
 
 _TAG = 32
 

@@ -26,7 +26,7 @@ from jixiao.dsl.source import Source
 
 from . import compile_pack, load_pack, messages, run
 from .render import FORMATS, render
-from .render.json_report import VERSION
+from .version import VERSION
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK, cli
+from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK, ROOT, cli
 
 
 def test_check_ok() -> None:
@@ -89,3 +89,16 @@ def test_zero_budget_is_refused_with_its_place(tmp_path: Path) -> None:
     code, out, err = cli("eval", str(FOUNDING_PACK), str(evidence))
     assert code == 1 and out == ""
     assert "E616" in err and "预算金额" in err and "e.yaml:10:" in err
+
+
+def test_version_is_the_installed_packages() -> None:
+    # Reports, the plan cache's key and `--version` all say this; a release that bumped only
+    # pyproject.toml would reuse plans cached by the previous version.
+    import tomllib
+
+    from jixiao.engine.version import VERSION
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert VERSION == declared["project"]["version"]
+    code, out, _ = cli("--version")
+    assert code == 0 and out.strip() == f"jixiao {VERSION}"

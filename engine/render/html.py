@@ -13,6 +13,7 @@ from decimal import Decimal
 from html import escape
 
 from ..result import IndicatorResult, Line, LineKind, Result
+from ..version import VERSION
 from .explain import (
     derivation,
     fixed,
@@ -27,7 +28,6 @@ from .explain import (
     sources_of,
     words,
 )
-from .json_report import VERSION
 
 CSS = """
 body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",

@@ -14,9 +14,8 @@ from typing import Any
 from jixiao.dsl.diagnostics import to_json
 
 from ..result import FactUse, IndicatorResult, Judgement, Line, Provenance, Result
+from ..version import VERSION
 from .explain import derivation, fixed, line_text, percent, plain, value_text
-
-VERSION = "0.1.0"
 
 
 def render(result: Result, lang: str = "zh") -> str:

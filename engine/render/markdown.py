@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ..result import Line, LineKind, Result
+from ..version import VERSION
 from .explain import (
     derivation,
     fixed,
@@ -19,7 +20,6 @@ from .explain import (
     sources_of,
     words,
 )
-from .json_report import VERSION
 
 
 def _cell(text: str) -> str:

@@ -9,8 +9,8 @@ from html import escape
 from typing import Any
 
 from ..portfolio import Summary
+from ..version import VERSION
 from .html import CSS
-from .json_report import VERSION
 
 BAR = "#2b5797"
 

@@ -10,6 +10,7 @@ from decimal import Decimal
 from jixiao.dsl.source import display_width
 
 from ..result import Line, LineKind, Result
+from ..version import VERSION
 from .explain import (
     derivation,
     fixed,
@@ -25,7 +26,6 @@ from .explain import (
     use_text,
     words,
 )
-from .json_report import VERSION
 
 
 def _pad(text: str, width: int) -> str:

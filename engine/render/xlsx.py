@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..result import LineKind, Result
+from ..version import VERSION
 from .explain import fixed, grade_text, line_text, losses, plain, rate_text, words
-from .json_report import VERSION
 
 
 def write(result: Result, path: Path, lang: str = "zh") -> None:
