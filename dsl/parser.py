@@ -113,8 +113,10 @@ def _op(token: Token) -> str:
     return _OPS.get(str(token), str(token))
 
 
-def _decimal(text: str) -> Decimal:
-    return Decimal(text.rstrip("%％"))
+#: Digits a number literal may have. Points and money in real packs need 15 at most; the limit
+#: keeps every literal well inside `Decimal`'s 28-digit context, so formatting and arithmetic on
+#: it stay exact instead of failing on a value nobody meant to write.
+MAX_DIGITS = 20
 
 
 @v_args(inline=True, meta=True)
@@ -237,7 +239,7 @@ class _ToAst(Transformer[Token, Any]):
         return tuple(self._string(p).value for p in parts if p.type == "STRING")
 
     def scale_row(self, meta: Any, label: Token, value: Token) -> tuple[str, Decimal]:
-        return (self._string(label).value, _decimal(value))
+        return (self._string(label).value, self._decimal(value))
 
     def param(self, meta: Any, name: Token, type_: Token, default: ast.Literal) -> ast.ParamDecl:
         return ast.ParamDecl(self._word(name), self._word(type_), default, self._span(meta))
@@ -628,13 +630,13 @@ class _ToAst(Transformer[Token, Any]):
         return self._number(token)
 
     def negative_number(self, meta: Any, _minus: Token, token: Token) -> ast.Number:
-        return ast.Number(-_decimal(token), self._span(meta))
+        return ast.Number(-self._decimal(token), self._span(meta))
 
     def percent(self, meta: Any, token: Token) -> ast.Percent:
-        return ast.Percent(_decimal(token) / 100, self._tok(token))
+        return ast.Percent(self._decimal(token) / 100, self._tok(token))
 
     def negative_percent(self, meta: Any, _minus: Token, token: Token) -> ast.Percent:
-        return ast.Percent(-_decimal(token) / 100, self._span(meta))
+        return ast.Percent(-self._decimal(token) / 100, self._span(meta))
 
     def string(self, meta: Any, token: Token) -> ast.String:
         return self._string(token)
@@ -652,7 +654,24 @@ class _ToAst(Transformer[Token, Any]):
         return ast.EmptyList(self._span(meta))
 
     def _number(self, token: Token) -> ast.Number:
-        return ast.Number(_decimal(token), self._tok(token))
+        return ast.Number(self._decimal(token), self._tok(token))
+
+    def _decimal(self, token: Token) -> Decimal:
+        text = str(token).rstrip("%％")
+        digits = len(text.replace(".", ""))
+        if digits > MAX_DIGITS:
+            raise JixiaoError(
+                [
+                    error(
+                        "E110",
+                        f"a number of {digits} digits; at most {MAX_DIGITS} are allowed",
+                        Label(self._tok(token), "too long"),
+                        help="check for a slip of the keyboard: points, rates and amounts "
+                        "in 元 need far fewer digits",
+                    )
+                ]
+            )
+        return Decimal(text)
 
     def _date(self, token: Token) -> ast.Date:
         try:

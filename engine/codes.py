@@ -40,6 +40,11 @@ CODES: dict[str, tuple[str, str]] = {
         "More than 200 levels (a sum of hundreds of terms, or hundreds of parentheses). "
         "Split it into derived facts.",
     ),
+    "E110": (
+        "a number too long",
+        "A number literal has more than 20 digits: almost always a slip of the keyboard, and "
+        "beyond what points or amounts need.",
+    ),
     # E2xx: names
     "E201": (
         "unknown fact",
