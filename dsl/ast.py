@@ -14,6 +14,11 @@ from decimal import Decimal
 
 from .source import Span
 
+#: Digits a number may have, in a pack (E110) or in evidence. Points and money in real packs need
+#: 15 at most; the limit keeps every value well inside `Decimal`'s 28-digit context, so rounding
+#: and formatting stay exact instead of failing on a number nobody meant to type.
+MAX_DIGITS = 20
+
 
 def _span() -> Span:
     """A span field: excluded from equality and repr (a fresh Field per use)."""

@@ -113,12 +113,6 @@ def _op(token: Token) -> str:
     return _OPS.get(str(token), str(token))
 
 
-#: Digits a number literal may have. Points and money in real packs need 15 at most; the limit
-#: keeps every literal well inside `Decimal`'s 28-digit context, so formatting and arithmetic on
-#: it stay exact instead of failing on a value nobody meant to write.
-MAX_DIGITS = 20
-
-
 @v_args(inline=True, meta=True)
 class _ToAst(Transformer[Token, Any]):
     """Builds AST nodes; every method receives Lark's `meta` for the span."""
@@ -659,12 +653,12 @@ class _ToAst(Transformer[Token, Any]):
     def _decimal(self, token: Token) -> Decimal:
         text = str(token).rstrip("%％")
         digits = len(text.replace(".", ""))
-        if digits > MAX_DIGITS:
+        if digits > ast.MAX_DIGITS:
             raise JixiaoError(
                 [
                     error(
                         "E110",
-                        f"a number of {digits} digits; at most {MAX_DIGITS} are allowed",
+                        f"a number of {digits} digits; at most {ast.MAX_DIGITS} are allowed",
                         Label(self._tok(token), "too long"),
                         help="check for a slip of the keyboard: points, rates and amounts "
                         "in 元 need far fewer digits",

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import yaml
 
+from jixiao.dsl.ast import MAX_DIGITS
 from jixiao.dsl.diagnostics import Diagnostic, has_errors
 from jixiao.dsl.source import DecodeError, Source, Span, decode
 
@@ -539,6 +540,9 @@ def parse_value(kind: Kind, raw: str) -> tuple[Value | None, str]:
             except ValueError:
                 return None, "no such day"
         return None, "not a date"
+    digits = sum(ch.isdigit() for ch in text)
+    if digits > MAX_DIGITS:
+        return None, f"a number of {digits} digits; at most {MAX_DIGITS} are allowed"
     if kind is Kind.PERCENT:
         if text.endswith("%"):
             number = _number(text[:-1])

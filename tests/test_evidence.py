@@ -52,6 +52,11 @@ REFUSED = [
     (Kind.BOOL, "也许", "yes/no"),
     (Kind.DATE, "2017-02-30", "no such day"),
     (Kind.NUMBER, "1,00", "not a number"),
+    # a key held down in Excel: beyond Decimal's context, so refused rather than rounded
+    (Kind.COUNT, "9" * 40, "40 digits; at most 20"),
+    (Kind.MONEY, "1" * 30 + "万元", "30 digits; at most 20"),
+    (Kind.PERCENT, "5" * 25 + "%", "25 digits"),
+    (Kind.NUMBER, "０" * 21, "21 digits"),
 ]
 
 
