@@ -37,6 +37,7 @@ from .evidence import Evidence, load, parse_value
 from .ir import Program
 from .render.explain import fixed, plain
 from .result import NA, Item, LineKind, Provenance, Result
+from .sheets import cells, csv_text
 from .types import Kind
 
 BLOCK = 1024  # rows handed to the worker processes at a time
@@ -466,13 +467,13 @@ class Writer:
 
             self.book = openpyxl.Workbook(write_only=True)
             self.sheet = self.book.create_sheet("结果")
-            self.sheet.append(self.header)
+            self.sheet.append(cells(self.sheet, self.header))
         else:
             self.stream = path.open("w", encoding="utf-8", newline="")
             if self.kind == "csv":
                 self.stream.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with a BOM
                 self.csv = csv.writer(self.stream)
-                self.csv.writerow(self.header)
+                self.csv.writerow([csv_text(x) for x in self.header])
 
     def write(self, record: Record) -> str | None:
         row = [
@@ -486,9 +487,9 @@ class Writer:
         if self.path is None:
             return record_json(record, self.pack_sha256)
         if self.kind == "xlsx":
-            self.sheet.append(row)
+            self.sheet.append(cells(self.sheet, row))
         elif self.kind == "csv":
-            self.csv.writerow(row)
+            self.csv.writerow([csv_text(x) for x in row])
         else:
             self.stream.write(record_json(record, self.pack_sha256))
         return None

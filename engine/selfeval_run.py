@@ -28,6 +28,7 @@ from .render import render
 from .render.explain import fixed, line_text, plain
 from .result import LineKind, Result
 from .selfeval import Finding, Table, TableError, build, cell_name, read_table
+from .sheets import put
 
 Report = Callable[[Sequence[Diagnostic], argparse.Namespace], None]
 TABLE_HELP = (
@@ -146,8 +147,8 @@ def write_back(table: Table, result: Result, findings: list[Finding], out: Path)
     book = openpyxl.load_workbook(table.path)
     sheet = book.worksheets[0]
     col = sheet.max_column + 1
-    sheet.cell(table.header_row, col, "jixiao得分")
-    sheet.cell(table.header_row, col + 1, "jixiao说明")
+    put(sheet, table.header_row, col, "jixiao得分")
+    put(sheet, table.header_row, col + 1, "jixiao说明")
     places = result.settings.places
     codes = {i.code.rsplit(".", 1)[-1]: i for i in result.indicators}
 
@@ -157,15 +158,15 @@ def write_back(table: Table, result: Result, findings: list[Finding], out: Path)
     for row in table.rows:
         ind = codes.get(row.code)
         if ind is not None and ind.points is not None:
-            sheet.cell(row.row, col, fixed(ind.points, places))
+            put(sheet, row.row, col, fixed(ind.points, places))
         notes = [_explain(result, row.code), *found(row.row)]
-        sheet.cell(row.row, col + 1, "；".join(n for n in notes if n) or "未计分")
+        put(sheet, row.row, col + 1, "；".join(n for n in notes if n) or "未计分")
     if table.funds is not None and "S" in codes and codes["S"].points is not None:
-        sheet.cell(table.funds.row, col, fixed(codes["S"].points, places))
-        sheet.cell(table.funds.row, col + 1, _explain(result, "S"))
+        put(sheet, table.funds.row, col, fixed(codes["S"].points, places))
+        put(sheet, table.funds.row, col + 1, _explain(result, "S"))
     if table.total_row is not None and result.total is not None:
-        sheet.cell(table.total_row[0], col, fixed(result.total, places))
-        sheet.cell(table.total_row[0], col + 1, f"等级：{result.grade}")
+        put(sheet, table.total_row[0], col, fixed(result.total, places))
+        put(sheet, table.total_row[0], col + 1, f"等级：{result.grade}")
     book.save(out)
 
 

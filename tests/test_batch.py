@@ -135,3 +135,34 @@ def test_parallel_output_is_the_serial_output(xlsx: Path) -> None:
     serial = cli("eval", str(FOUNDING_PACK), "--batch", str(xlsx), "--jobs", "1")
     parallel = cli("eval", str(FOUNDING_PACK), "--batch", str(xlsx), "--jobs", "2")
     assert serial[1] == parallel[1] and serial[0] == parallel[0]
+
+
+def test_hostile_cells_stay_text_in_xlsx_and_csv_outputs(tmp_path: Path) -> None:
+    # A name typed as a formula must not become a live formula in our report, and a control
+    # character (here BEL, from a broken export) must not abort the workbook.
+    rows = portfolio(3)
+    rows[1][1] = '=HYPERLINK("http://example.invalid","点击")'
+    rows[2][1] = "项目\x07二"
+    rows[3][0] = "+P3"
+    source = tmp_path / "projects.csv"
+    with source.open("w", encoding="utf-8", newline="") as f:
+        csv.writer(f).writerows(rows)
+    out = tmp_path / "scores.xlsx"
+    code, _, err = cli("eval", str(FOUNDING_PACK), "--batch", str(source), "--output", str(out))
+    assert code == 0 and "internal error" not in err, err
+    sheet = openpyxl.load_workbook(out).worksheets[0]
+    names = [(c.value, c.data_type) for c in sheet["B"][1:]]
+    assert names == [
+        ('=HYPERLINK("http://example.invalid","点击")', "s"),
+        ("项目\\x07二", "s"),
+        ("项目2", "s"),
+    ]
+    out = tmp_path / "scores.csv"
+    code, _, err = cli("eval", str(FOUNDING_PACK), "--batch", str(source), "--output", str(out))
+    assert code == 0, err
+    written = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
+    assert [r[:2] for r in written[1:]] == [
+        ["P000", '\'=HYPERLINK("http://example.invalid","点击")'],
+        ["P001", "项目\\x07二"],
+        ["'+P3", "项目2"],
+    ]

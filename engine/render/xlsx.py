@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..result import LineKind, Result
+from ..sheets import cells
 from ..version import VERSION
 from .explain import fixed, grade_text, line_text, losses, plain, rate_text, words
 
@@ -27,9 +28,9 @@ def write(result: Result, path: Path, lang: str = "zh") -> None:
         else f"Level {i + 1}"
         for i in range(depth)
     ]
-    sheet.append([result.settings.title])
+    sheet.append(cells(sheet, [result.settings.title]))
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([*levels, w["weight"], w["points"], w["rate"]])
+    sheet.append(cells(sheet, [*levels, w["weight"], w["points"], w["rate"]]))
     head = PatternFill("solid", fgColor="E9EEF6")
     for cell in sheet[2]:
         cell.font = Font(bold=True)
@@ -43,53 +44,71 @@ def write(result: Result, path: Path, lang: str = "zh") -> None:
             points,
             rate_text(ind),
         ]
-        sheet.append(row)
+        sheet.append(cells(sheet, row))
         if ind.depth == 1:
             for cell in sheet[sheet.max_row]:
                 cell.font = Font(bold=True)
     total = fixed(result.total, places) if result.total is not None else "—"
-    sheet.append([w["total"], *[""] * (depth - 1), plain(result.settings.total), total])
-    sheet.append([w["grade"], grade_text(result, lang)])
+    sheet.append(
+        cells(sheet, [w["total"], *[""] * (depth - 1), plain(result.settings.total), total])
+    )
+    sheet.append(cells(sheet, [w["grade"], grade_text(result, lang)]))
     for cell in sheet[sheet.max_row - 1]:
         cell.font = Font(bold=True)
     for column, width in zip("ABCDEFGHIJ", [22] * depth + [8, 10, 10], strict=False):
         sheet.column_dimensions[column].width = width
-    for cells in sheet.iter_rows(min_row=3):
-        for right in cells[depth:]:
+    for row_cells in sheet.iter_rows(min_row=3):
+        for right in row_cells[depth:]:
             right.alignment = Alignment(horizontal="right")
 
     ledger = book.create_sheet("扣分说明" if zh else "Ledger")
     ledger.append(
-        [
-            "指标" if zh else "Indicator",
-            "分值" if zh else "Points",
-            "说明" if zh else "Explanation",
-            "依据" if zh else "Evidence",
-        ]
+        cells(
+            ledger,
+            [
+                "指标" if zh else "Indicator",
+                "分值" if zh else "Points",
+                "说明" if zh else "Explanation",
+                "依据" if zh else "Evidence",
+            ],
+        )
     )
     for cell in ledger[1]:
         cell.font = Font(bold=True)
         cell.fill = head
     for loss in losses(result, lang):
         ledger.append(
-            [
-                f"{loss.indicator.code} {loss.indicator.name}",
-                f"-{plain(loss.points)}",
-                loss.text,
-                "；".join(loss.sources),
-            ]
+            cells(
+                ledger,
+                [
+                    f"{loss.indicator.code} {loss.indicator.name}",
+                    f"-{plain(loss.points)}",
+                    loss.text,
+                    "；".join(loss.sources),
+                ],
+            )
         )
     for ind in result.indicators:
         for line in ind.lines:
             if line.kind is LineKind.WARN:
                 ledger.append(
-                    [f"{ind.code} {ind.name}", "0", line_text(line, ind.weight, result, lang), ""]
+                    cells(
+                        ledger,
+                        [
+                            f"{ind.code} {ind.name}",
+                            "0",
+                            line_text(line, ind.weight, result, lang),
+                            "",
+                        ],
+                    )
                 )
     ledger.column_dimensions["A"].width = 30
     ledger.column_dimensions["C"].width = 60
     ledger.column_dimensions["D"].width = 60
     meta = book.create_sheet("来源" if zh else "Provenance")
-    meta.append(["规则包" if zh else "pack", result.pack_path, result.pack_sha256])
-    meta.append(["证据" if zh else "evidence", result.evidence_path, result.evidence_sha256])
-    meta.append(["jixiao", VERSION])
+    meta.append(cells(meta, ["规则包" if zh else "pack", result.pack_path, result.pack_sha256]))
+    meta.append(
+        cells(meta, ["证据" if zh else "evidence", result.evidence_path, result.evidence_sha256])
+    )
+    meta.append(cells(meta, ["jixiao", VERSION]))
     book.save(path)
