@@ -21,6 +21,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from jixiao.dsl.ast import MAX_DIGITS
 from jixiao.dsl.formatter import number as dsl_number
 from jixiao.dsl.formatter import string as dsl_string
 from jixiao.dsl.source import DecodeError, decode
@@ -106,9 +107,17 @@ def _decimal(value: Any) -> Decimal | None:
     if not text:
         return None
     try:
-        return Decimal(text)
+        return _sane(Decimal(text))
     except InvalidOperation:
         return None
+
+
+def _sane(number: Decimal) -> Decimal | None:
+    """The number if a table could mean it; None for NaN, infinities and runs of digits past
+    MAX_DIGITS (`1e308`, a key held down), which would otherwise fail rounding later."""
+    if not number.is_finite() or abs(number.adjusted()) >= MAX_DIGITS:
+        return None
+    return number if len(number.as_tuple().digits) <= MAX_DIGITS else None
 
 
 def _grid(path: Path) -> tuple[str, list[list[Any]]]:
@@ -284,8 +293,9 @@ def parse_target(text: str) -> Target | None:
     if _DEADLINE.search(text) or re.search(r"\d{4}年\d{1,2}月", text):
         return Target("deadline", None, "", False)
     m = _NUMBER.match(text)
-    if m and not re.search(r"\d", m.group(3) or ""):
-        op, value, unit = m.group(1), Decimal(m.group(2)), m.group(3) or ""
+    number = _sane(Decimal(m.group(2))) if m else None
+    if m and number is not None and not re.search(r"\d", m.group(3) or ""):
+        op, value, unit = m.group(1), number, m.group(3) or ""
         percent = unit.startswith(("%", "百分比"))  # "100%完成" is a percent too
         if percent:
             value /= 100
@@ -337,7 +347,9 @@ def parse_actual(text: str, target: Target) -> Decimal | None:
     m = re.match(r"^(-?\d+(?:\.\d+)?)\s*(%|百分比)?", text)
     if not m:
         return None
-    value = Decimal(m.group(1))
+    value = _sane(Decimal(m.group(1)))
+    if value is None:
+        return None
     if target.percent and (m.group(2) or value > 1):
         value /= 100  # "90" under a percent target means 90%
     return value

@@ -136,3 +136,20 @@ def test_actuals(text: str, target: str, value: str | None) -> None:
     assert parsed is not None
     got = parse_actual(text, parsed)
     assert got == (Decimal(value) if value is not None else None)
+
+
+def test_absurd_numbers_in_cells_are_findings_not_crashes(tmp_path: Path) -> None:
+    # Seen in exports: a key held down, `1e308` from a float overflow, `NaN` from a formula.
+    book = openpyxl.load_workbook(SAMPLES / "clean.xlsx")
+    sheet = book.active
+    assert sheet is not None
+    sheet["G10"] = 1e308
+    sheet["E11"] = "9" * 40
+    sheet["D12"] = "≥" + "9" * 30
+    sheet["G13"] = "NaN"
+    path = tmp_path / "absurd.xlsx"
+    book.save(path)
+    code, out, err = cli("selfeval", str(path), "--format", "json")
+    assert code == 1 and "internal error" not in err, err
+    found = {(f["code"], f["cell"].split("!")[1]) for f in json.loads(out)["findings"]}
+    assert {("S2", "E11"), ("S1", "D12")} <= found
