@@ -201,7 +201,12 @@ def run_case(plan: Plan, suite: Suite, case: Case) -> CaseOutcome:
             )
     for code, expected_lines in case.lines.items():
         ind = by_code.get(code)
-        got = [line_text(ln) for ln in ind.lines if ln.kind is not LineKind.BASE] if ind else []
+        if ind is None:
+            outcome.mismatches.append(
+                Mismatch(f"lines of `{code}`", "\n".join(expected_lines), "no such indicator")
+            )
+            continue
+        got = [line_text(ln) for ln in ind.lines if ln.kind is not LineKind.BASE]
         if got != expected_lines:
             outcome.mismatches.append(
                 Mismatch(f"lines of `{code}`", "\n".join(expected_lines), "\n".join(got), code)

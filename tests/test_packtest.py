@@ -69,8 +69,20 @@ def test_malformed_suite_is_reported(tmp_path: Path) -> None:
         ("cases: " + "[" * 3000 + "]" * 3000 + "\n", None, "nest"),
         ("evidence: e.yaml\ncases:\n  - expect: {total: 1}\n", "- 1\n- 2\n", "not a mapping"),
         ("evidence: e.yaml\ncases:\n  - expect: {total: 1}\n", "facts: [1]\n", "not a mapping"),
+        (
+            "evidence: e.yaml\ncases:\n  - expect: {lines: {Z9: [x]}, points: {Z8: 1}}\n",
+            "facts: {}\n",
+            "lines of `Z9`: expected x, got no such indicator",
+        ),
     ],
-    ids=["facts-list", "lines-list", "deep", "evidence-list", "facts-of-evidence-list"],
+    ids=[
+        "facts-list",
+        "lines-list",
+        "deep",
+        "evidence-list",
+        "facts-of-evidence-list",
+        "unknown-indicator",
+    ],
 )
 def test_suite_of_the_wrong_shape_is_named_not_a_traceback(
     tmp_path: Path, text: str, evidence: str | None, said: str

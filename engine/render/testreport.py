@@ -31,8 +31,8 @@ def render_text(
             else:
                 out.append(f"      {m.what}: expected {m.expected}, got {m.got}")
             if m.code and outcome.result is not None:
-                ind = next(i for i in outcome.result.indicators if i.code == m.code)
-                out += _ledger(ind, outcome)
+                found = [i for i in outcome.result.indicators if i.code == m.code]
+                out += _ledger(found[0], outcome) if found else []
         for diag in outcome.errors:
             out.append(f"      error[{diag.code}]: {diag.message}")
     passed = sum(1 for o in outcomes if o.passed)
