@@ -6,12 +6,13 @@ from __future__ import annotations
 import io
 from contextlib import redirect_stderr, redirect_stdout
 from html.parser import HTMLParser
+from pathlib import Path
 
 import pytest
 
 from jixiao.engine.cli import main
 
-from .helpers import ROOT, check_golden
+from .helpers import ROOT, check_golden, cli
 
 VOID = {"meta", "br", "img", "hr", "input", "link"}
 
@@ -124,3 +125,19 @@ def test_json_evidence_is_accepted(tmp_path, monkeypatch: pytest.MonkeyPatch) ->
     path.write_text(json.dumps(data, ensure_ascii=False, default=str), encoding="utf-8")
     out = run("eval", "rules/video-conference-2017.jx", str(path), "--format", "json")
     assert json.loads(out)["total"] == "87.74"
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "markdown", "html", "xlsx"])
+def test_a_library_pack_without_indicators_renders_in_every_format(
+    tmp_path: Path, fmt: str
+) -> None:
+    # The self-evaluation library declares functions and parameters only; scoring it directly
+    # is pointless but must not crash a renderer that assumed at least one row.
+    evidence = tmp_path / "e.yaml"
+    evidence.write_text("facts: {}\n", encoding="utf-8")
+    out = tmp_path / f"r.{fmt}"
+    args = ["--output", str(out)] if fmt == "xlsx" else []
+    code, _, err = cli(
+        "eval", str(ROOT / "rules" / "self-evaluation.jx"), str(evidence), "--format", fmt, *args
+    )
+    assert code == 0 and "internal error" not in err, err

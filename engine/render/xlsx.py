@@ -21,7 +21,7 @@ def write(result: Result, path: Path, lang: str = "zh") -> None:
     sheet = book.active
     assert sheet is not None
     sheet.title = "得分表" if zh else "Scores"
-    depth = max(i.depth for i in result.indicators)
+    depth = max((i.depth for i in result.indicators), default=1)  # a library pack has none
     levels = [
         ("一级指标", "二级指标", "三级指标", "四级指标", "五级指标", "六级指标")[i]
         if zh
