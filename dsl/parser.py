@@ -55,13 +55,19 @@ def parse(source: Source) -> ast.Pack:
         raise JixiaoError(_every_syntax_error(source, exc)) from None
     deep = _too_deep(tree)
     if deep is not None:
+        nested = "indicators" if deep.data in ("indicator", "bonus", "penalty") else "an expression"
+        help_text = (
+            "an indicator tree has a handful of levels (一级, 二级, 三级 指标); check the braces"
+            if nested == "indicators"
+            else "split it into derived facts (`let 小计 = …`), each a few terms long"
+        )
         raise JixiaoError(
             [
                 error(
                     "E109",
-                    f"an expression nested more than {MAX_DEPTH} levels deep",
+                    f"{nested} nested more than {MAX_DEPTH} levels deep",
                     Label(Span(source, deep.meta.start_pos, deep.meta.end_pos), "too deep"),
-                    help="split it into derived facts (`let 小计 = …`), each a few terms long",
+                    help=help_text,
                 )
             ]
         )

@@ -36,9 +36,10 @@ CODES: dict[str, tuple[str, str]] = {
         "Branches are tried in order; `else` catches the rest and must come last.",
     ),
     "E109": (
-        "an expression nested too deeply",
-        "More than 200 levels (a sum of hundreds of terms, or hundreds of parentheses). "
-        "Split it into derived facts.",
+        "an expression or indicator tree nested too deeply",
+        "More than 200 levels (a sum of hundreds of terms, hundreds of parentheses, or "
+        "indicators each inside the one before — usually missing `}`). Split an expression into "
+        "derived facts; close each indicator's braces.",
     ),
     "E110": (
         "a number too long",

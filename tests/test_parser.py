@@ -100,3 +100,16 @@ def test_syntax_errors_are_diagnostics(source: str, code: str) -> None:
     with pytest.raises(JixiaoError) as info:
         parse_text(source)
     assert [d.code for d in info.value.diagnostics] == [code]
+
+
+def test_indicators_nested_past_reason_are_named_as_indicators() -> None:
+    # A missing `}` repeated by a generator nests every indicator in the one before.
+    depth = 400
+    text = 'pack "t" { total 1 }\nfact a: bool\n'
+    text += "".join(f'indicator X{i} "x" 1 {{\n' for i in range(depth))
+    text += "full when a\n" + "}\n" * depth
+    with pytest.raises(JixiaoError) as caught:
+        parse_text(text)
+    (diag,) = caught.value.diagnostics
+    assert diag.code == "E109" and diag.message == "indicators nested more than 200 levels deep"
+    assert "check the braces" in (diag.help or "")
