@@ -867,19 +867,36 @@ def _shifted(source: Source, exc: UnexpectedInput, a: int, b: int) -> Diagnostic
 
 
 def _unclosed_brace(source: Source) -> Label | None:
-    """The last `{` that no `}` closes, skipping strings and comments: where to look."""
-    stack: list[int] = []
+    """The `{` that no `}` closes, skipping strings and comments: where to look.
+
+    Braces pair innermost-first, so counting alone blames the outermost block when an inner one
+    lost its `}`. Indentation says more: the first `}` that closes a `{` opened on a more
+    indented line (as rustc notes) marks the block that was really left open.
+    """
+    stack: list[tuple[int, int]] = []
     text = source.text
+    suspect: int | None = None
     for kind, i, _ in _scan(text):
         if kind != "char":
             continue
         if text[i] == "{":
-            stack.append(i)
+            stack.append((i, _indent(text, i)))
         elif text[i] == "}" and stack:
-            stack.pop()
+            start, indent = stack.pop()
+            line_start = text.rfind("\n", 0, i) + 1
+            closes_alone = not text[line_start:i].strip()
+            if suspect is None and closes_alone and i - line_start < indent:
+                suspect = start
     if not stack:
         return None
-    return Label(Span(source, stack[-1], stack[-1] + 1), "this `{` is never closed")
+    where = suspect if suspect is not None else stack[-1][0]
+    return Label(Span(source, where, where + 1), "this `{` is never closed")
+
+
+def _indent(text: str, i: int) -> int:
+    line_start = text.rfind("\n", 0, i) + 1
+    line = text[line_start:i]
+    return len(line) - len(line.lstrip(" \t"))
 
 
 def _eof(source: Source, expected: str) -> Diagnostic:
