@@ -952,6 +952,11 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
         help_text = (
             "an indicator code starts with a Latin letter, e.g. `A1.2`, then its name in quotes"
         )
+    elif token.type == "EQUAL" and "EQ" in expected:
+        help_text = (
+            "to compare, write `==` (as in `目标 == 0`); "
+            "a single `=` only gives a `let` or `param` its value"
+        )
     elif re.fullmatch(r"\d+(\.\d+)?", str(token)) and "STRING" in expected:
         help_text = (
             'the indicator name comes before its weight, in quotes: `indicator A1 "名称" 2 { … }`'
