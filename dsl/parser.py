@@ -723,6 +723,36 @@ _WORDS = {
     "$END": "the end of the file",
 }
 
+# Operators from spreadsheets and programming languages, and the words Chinese standards join
+# conditions with: the DSL spells them `and`, `or`, `not`.
+_OTHER_LANGUAGES = {
+    "&": "conditions join with `and` (not `&` or `&&`)",
+    "|": "conditions join with `or` (not `|` or `||`)",
+    "!": "negate with `not` (not `!`); `!=` means 'differs from'",
+}
+_CONNECTIVES = {
+    "且": "and",
+    "并且": "and",
+    "而且": "and",
+    "和": "and",
+    "与": "and",
+    "或": "or",
+    "或者": "or",
+    "非": "not",
+}
+
+
+def _word_before(text: str, i: int) -> str:
+    """The word just before offset `i` (after skipping spaces): what the parser took as a name."""
+    j = i
+    while j > 0 and text[j - 1] in " \t":
+        j -= 1
+    k = j
+    while k > 0 and (text[k - 1].isalnum() or text[k - 1] == "_"):
+        k -= 1
+    return text[k:j]
+
+
 # Characters an IME produces where the grammar needs another one.
 _FULL_WIDTH = {
     "｛": "{",
@@ -923,6 +953,10 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
             help_text = f"`{ch}` is a full-width character; write `{_FULL_WIDTH[ch]}` instead"
         elif ch == '"' or ch == "“":
             help_text = "a text must close on the same line it opens"
+        elif ch in _OTHER_LANGUAGES:
+            help_text = _OTHER_LANGUAGES[ch]
+        elif ch in "%％" and pos and source.text[pos - 1] in " \t":
+            help_text = "write a percentage without a space: `85%`"
         else:
             help_text = f"expected {_expected(exc.allowed)} here"
         return error(
@@ -951,6 +985,11 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
     elif token.type == "NAME" and "CODE" in expected:
         help_text = (
             "an indicator code starts with a Latin letter, e.g. `A1.2`, then its name in quotes"
+        )
+    elif _CONNECTIVES.get(_word_before(source.text, start)) and "NAME" not in expected:
+        word = _word_before(source.text, start)
+        help_text = (
+            f"write `{_CONNECTIVES[word]}` for `{word}`: conditions join with `and`, `or`, `not`"
         )
     elif token.type == "EQUAL" and "EQ" in expected:
         help_text = (

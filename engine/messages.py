@@ -40,8 +40,17 @@ def fmt(value: Decimal) -> str:
 # ----- E2xx names ----------------------------------------------------------------------------
 
 
+_YES_NO = {"是": "true", "否": "false", "对": "true", "错": "false", "有": "true", "无": "false"}
+
+
 def unknown_name(name: str, span: Span, known: Iterable[str]) -> Diagnostic:
-    hint = _suggest(name, known) or f"declare it: `fact {name}: <type>` or `let {name} = …`"
+    if name in _YES_NO:
+        hint = (
+            f"in a pack, yes and no are `true` and `false`: write `{_YES_NO[name]}` "
+            f"(`{name}` is how evidence may spell it)"
+        )
+    else:
+        hint = _suggest(name, known) or f"declare it: `fact {name}: <type>` or `let {name} = …`"
     return error(
         "E201", f"unknown fact `{name}`", Label(span, "not declared in this pack"), help=hint
     )
