@@ -739,18 +739,32 @@ _CONNECTIVES = {
     "或": "or",
     "或者": "or",
     "非": "not",
+    "否则": "else",
+}
+# Stock phrases of 评分标准 that the DSL states otherwise.
+_PHRASES = {
+    "扣完为止": "every `deduct` already stops at zero (扣完为止); remove the phrase, or write "
+    "`max N` before the reason to stop after N points",
+    "为止": "every `deduct` already stops at zero (扣完为止); remove the phrase",
 }
 
 
 def _word_before(text: str, i: int) -> str:
     """The word just before offset `i` (after skipping spaces): what the parser took as a name."""
     j = i
-    while j > 0 and text[j - 1] in " \t":
+    while j > 0 and text[j - 1] in " \t\r\n":
         j -= 1
     k = j
     while k > 0 and (text[k - 1].isalnum() or text[k - 1] == "_"):
         k -= 1
     return text[k:j]
+
+
+def _after_text(text: str, i: int) -> bool:
+    """Whether `max` just before offset `i` follows a quoted reason (`… "原因" max 2`)."""
+    before = text[:i].rstrip()
+    before = before[: -len("max")].rstrip() if before.endswith("max") else before
+    return before.endswith('"')
 
 
 # Characters an IME produces where the grammar needs another one.
@@ -986,10 +1000,16 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
         help_text = (
             "an indicator code starts with a Latin letter, e.g. `A1.2`, then its name in quotes"
         )
+    elif _word_before(source.text, start) in _PHRASES:
+        help_text = _PHRASES[_word_before(source.text, start)]
+    elif token.type == "_COMMA" and "_SEMI" in expected:
+        help_text = "separate bands and clauses with `;` or a new line, not `,`"
+    elif _word_before(source.text, start) == "max" and _after_text(source.text, start):
+        help_text = 'a clause\'s `max` comes before its reason: `deduct 0.5 per 问题 max 2 "…"`'
     elif _CONNECTIVES.get(_word_before(source.text, start)) and "NAME" not in expected:
         word = _word_before(source.text, start)
-        help_text = (
-            f"write `{_CONNECTIVES[word]}` for `{word}`: conditions join with `and`, `or`, `not`"
+        help_text = f"write `{_CONNECTIVES[word]}` for `{word}`" + (
+            "" if word == "否则" else ": conditions join with `and`, `or`, `not`"
         )
     elif token.type == "EQUAL" and "EQ" in expected:
         help_text = (

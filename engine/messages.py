@@ -44,7 +44,12 @@ _YES_NO = {"是": "true", "否": "false", "对": "true", "错": "false", "有": 
 
 
 def unknown_name(name: str, span: Span, known: Iterable[str]) -> Diagnostic:
-    if name in _YES_NO:
+    if name in ("分值", "权重", "满分", "标准分"):
+        hint = (
+            f"a rule's points are already in proportion to the indicator's weight (its {name}): "
+            "`proportional 满意度` scores 满意度 × weight"
+        )
+    elif name in _YES_NO:
         hint = (
             f"in a pack, yes and no are `true` and `false`: write `{_YES_NO[name]}` "
             f"(`{name}` is how evidence may spell it)"
