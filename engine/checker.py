@@ -43,6 +43,19 @@ ROUNDING_MODES = {
     "truncate": decimal.ROUND_DOWN,
     "up": decimal.ROUND_UP,
 }
+#: The modes as 评分标准 name them, written straight into a pack (`rounding 2 四舍五入`).
+ROUNDING_ALIASES = {
+    "四舍五入": "half_up",
+    "四舍六入五成双": "half_even",
+    "四舍六入": "half_even",
+    "银行家舍入": "half_even",
+    "五舍六入": "half_down",
+    "去尾": "down",
+    "截尾": "down",
+    "舍去": "down",
+    "进一": "up",
+    "进位": "up",
+}
 FUNCTIONS = ("count", "min", "max", "abs", "days", "workdays")
 NA_POLICIES = ("full", "exclude", "zero")
 ROUNDING_SCOPES = {"leaves": "leaves", "leaf": "leaves", "total": "total"}
@@ -133,10 +146,12 @@ class _Checker(RuleChecker):
                 places = int(value)
             if rounding.value.mode is not None:
                 word = rounding.value.mode
-                if word.text in ROUNDING_MODES:
-                    mode, mode_name = ROUNDING_MODES[word.text], word.text
+                name = ROUNDING_ALIASES.get(word.text, word.text)
+                if name in ROUNDING_MODES:
+                    mode, mode_name = ROUNDING_MODES[name], name
                 else:
-                    self.diags.append(msg.unknown_rounding(word.text, word.span, ROUNDING_MODES))
+                    known = [*ROUNDING_MODES, *ROUNDING_ALIASES]
+                    self.diags.append(msg.unknown_rounding(word.text, word.span, known))
         grades = NATIONAL_GRADES
         grades_node = seen.get("grades")
         if grades_node and isinstance(grades_node.value, tuple):

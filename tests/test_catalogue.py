@@ -526,6 +526,9 @@ ROUNDING = pack(
     [
         ("rounding 2 half_up", "3.65", "9.13"),  # 3.652 → 3.65, 5.478 → 5.48
         ("rounding 2 truncate", "3.65", "9.12"),  # 3.65 + 5.47
+        ("rounding 2 四舍五入", "3.65", "9.13"),  # the standard's own word for half_up
+        ("rounding 2 去尾", "3.65", "9.12"),
+        ("rounding 2 进一", "3.66", "9.14"),  # 3.6522 → 3.66, 5.4782 → 5.48
         ("rounding 2 half_up on total", "3.65216", "9.13"),  # 9.1304 once
         ("rounding 1 half_up on total", "3.65216", "9.1"),
     ],

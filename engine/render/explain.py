@@ -351,11 +351,24 @@ def line_text(line: Line, weight: Decimal, result: Result, lang: str) -> str:
             rounded = a[0] + line.points
             fields.update(
                 places=str(int(a[1])),
-                mode=s.rounding_name,
+                mode=_MODES_ZH.get(s.rounding_name, s.rounding_name)
+                if lang == "zh"
+                else s.rounding_name,
                 raw=shown(a[0]),
                 rounded=fixed(rounded, int(a[1])),
             )
     return template.format(**fields)
+
+
+# How a Chinese report names each rounding mode (the words `rounding` also accepts).
+_MODES_ZH = {
+    "half_up": "四舍五入",
+    "half_even": "四舍六入五成双",
+    "half_down": "五舍六入",
+    "down": "去尾",
+    "truncate": "去尾",
+    "up": "进一",
+}
 
 
 def _number(value: Decimal) -> str:
