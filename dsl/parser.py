@@ -1002,6 +1002,8 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
         )
     elif _word_before(source.text, start) in _PHRASES:
         help_text = _PHRASES[_word_before(source.text, start)]
+    elif "ELSE" in expected and "GE" in expected and token.type in ("RBRACE", "_SEMI"):
+        help_text = "each grade has a lower bound, the lowest takes `else`: `优 >= 90; … 差 else`"
     elif token.type == "_COMMA" and "_SEMI" in expected:
         help_text = "separate bands and clauses with `;` or a new line, not `,`"
     elif _word_before(source.text, start) == "max" and _after_text(source.text, start):
