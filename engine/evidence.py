@@ -35,6 +35,18 @@ from .types import Kind
 SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
+def _yaml_hint(text: str, line: int | None) -> str:
+    """What to fix near a YAML syntax error, from the slips Windows editors and Chinese input
+    methods make: tabs for indentation, full-width colons."""
+    lines = text.splitlines()
+    near = lines[max(0, (line or 0) - 1) : (line or 0) + 1] if line is not None else lines
+    if any("\t" in x[: len(x) - len(x.lstrip())] for x in near):
+        return "indent with spaces: YAML does not allow tabs"
+    if any("：" in x for x in near):
+        return "`：` is a full-width colon; YAML needs `:` followed by a space"
+    return "check indentation and quotes near here"
+
+
 def compose(text: str) -> yaml.Node | None:
     """The document's node tree, read by libyaml; a faulty document is read again by the
     pure-Python loader, whose messages say what was expected and what was found instead."""
@@ -131,7 +143,7 @@ class _Reader:
                     f"the evidence is not valid YAML: {problem}",
                     span,
                     self.source.path,
-                    "check indentation and quotes near here",
+                    _yaml_hint(self.source.text, mark.line if mark is not None else None),
                 )
             )
             return None
@@ -168,10 +180,13 @@ class _Reader:
             elif name == "project":
                 project = self.project(value)
             else:
+                declared = name is not None and name in self.program.facts
                 self.shape(
                     f"unknown top-level key `{name}`",
                     key,
-                    "the evidence has `facts:` and, optionally, `params:`, `surveys:` and "
+                    f"`{name}` is a fact: indent it under `facts:` with two spaces"
+                    if declared
+                    else "the evidence has `facts:` and, optionally, `params:`, `surveys:` and "
                     "`project:`",
                 )
         if facts_node is None:
@@ -181,10 +196,13 @@ class _Reader:
             if isinstance(facts_node, yaml.ScalarNode) and facts_node.value in ("", "~", "null"):
                 entries = []
             else:
+                full_width = isinstance(facts_node, yaml.ScalarNode) and "：" in facts_node.value
                 self.shape(
                     "`facts:` must map fact names to values",
                     facts_node,
-                    "write one `名称: 值` line per fact, indented under `facts:`",
+                    "`：` is a full-width colon; YAML needs `:` followed by a space"
+                    if full_width
+                    else "write one `名称: 值` line per fact, indented under `facts:`",
                 )
                 return None
         else:
