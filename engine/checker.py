@@ -223,18 +223,26 @@ class _Checker(RuleChecker):
         self.decl_spans[name] = span
         return True
 
+    def declare_typed(self, decl: ast.FactDecl | ast.ParamDecl) -> Kind | None:
+        """Declare a fact or parameter and record its kind; None when it cannot be used (its
+        type is unknown — reported once, then its uses stay quiet — or its name is taken)."""
+        kind = KIND_NAMES.get(decl.type.text)
+        if kind is None:
+            self.diags.append(msg.unknown_type(decl.type.text, decl.type.span, KIND_NAMES))
+        if not self.declare(decl.name.text, decl.name.span):
+            return None
+        if kind is None:
+            self.poisoned.add(decl.name.text)
+            return None
+        self.kinds[decl.name.text] = kind
+        return kind
+
     def check_facts(self) -> dict[str, Fact]:
         facts: dict[str, Fact] = {}
         for decl in self.pack.facts:
-            kind = KIND_NAMES.get(decl.type.text)
+            kind = self.declare_typed(decl)
             if kind is None:
-                self.diags.append(msg.unknown_type(decl.type.text, decl.type.span, KIND_NAMES))
-            if not self.declare(decl.name.text, decl.name.span):
                 continue
-            if kind is None:
-                self.poisoned.add(decl.name.text)  # already reported; stay quiet about uses
-                continue
-            self.kinds[decl.name.text] = kind
             default = None
             if decl.default is not None:
                 default = _default_value(decl.default, kind)
@@ -281,15 +289,9 @@ class _Checker(RuleChecker):
 
     def check_params(self, facts: dict[str, Fact]) -> None:
         for decl in self.pack.params:
-            kind = KIND_NAMES.get(decl.type.text)
+            kind = self.declare_typed(decl)
             if kind is None:
-                self.diags.append(msg.unknown_type(decl.type.text, decl.type.span, KIND_NAMES))
-            if not self.declare(decl.name.text, decl.name.span):
                 continue
-            if kind is None:
-                self.poisoned.add(decl.name.text)
-                continue
-            self.kinds[decl.name.text] = kind
             default = _default_value(decl.default, kind) if decl.default is not None else None
             if default is None:
                 span = decl.default.span if decl.default is not None else decl.span
