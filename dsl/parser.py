@@ -760,13 +760,6 @@ def _word_before(text: str, i: int) -> str:
     return text[k:j]
 
 
-def _after_text(text: str, i: int) -> bool:
-    """Whether `max` just before offset `i` follows a quoted reason (`… "原因" max 2`)."""
-    before = text[:i].rstrip()
-    before = before[: -len("max")].rstrip() if before.endswith("max") else before
-    return before.endswith('"')
-
-
 # Characters an IME produces where the grammar needs another one.
 _FULL_WIDTH = {
     "｛": "{",
@@ -986,6 +979,7 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
     span = Span(source, start, token.end_pos or start + len(str(token)))
     expected = exc.expected
     help_text = f"expected {_expected(expected)}"
+    before = _word_before(source.text, start)
     if (
         token.type == "NAME"
         and str(token).startswith("分")
@@ -1000,18 +994,17 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
         help_text = (
             "an indicator code starts with a Latin letter, e.g. `A1.2`, then its name in quotes"
         )
-    elif _word_before(source.text, start) in _PHRASES:
-        help_text = _PHRASES[_word_before(source.text, start)]
+    elif before in _PHRASES:
+        help_text = _PHRASES[before]
     elif "ELSE" in expected and "GE" in expected and token.type in ("RBRACE", "_SEMI"):
         help_text = "each grade has a lower bound, the lowest takes `else`: `优 >= 90; … 差 else`"
     elif token.type == "_COMMA" and "_SEMI" in expected:
         help_text = "separate bands and clauses with `;` or a new line, not `,`"
-    elif _word_before(source.text, start) == "max" and _after_text(source.text, start):
+    elif before == "max" and source.text[:start].rstrip()[: -len("max")].rstrip().endswith('"'):
         help_text = 'a clause\'s `max` comes before its reason: `deduct 0.5 per 问题 max 2 "…"`'
-    elif _CONNECTIVES.get(_word_before(source.text, start)) and "NAME" not in expected:
-        word = _word_before(source.text, start)
-        help_text = f"write `{_CONNECTIVES[word]}` for `{word}`" + (
-            "" if word == "否则" else ": conditions join with `and`, `or`, `not`"
+    elif before in _CONNECTIVES and "NAME" not in expected:
+        help_text = f"write `{_CONNECTIVES[before]}` for `{before}`" + (
+            "" if before == "否则" else ": conditions join with `and`, `or`, `not`"
         )
     elif token.type == "EQUAL" and "EQ" in expected:
         help_text = (
