@@ -22,28 +22,25 @@ def clean(value: Any) -> Any:
     return value
 
 
+def _as_text(cell: Any) -> Any:
+    """The cell, its value (already `clean`) never taken as a formula."""
+    if isinstance(cell.value, str) and cell.value.startswith("="):
+        cell.data_type = "s"
+    return cell
+
+
 def cells(sheet: Any, values: list[Any]) -> list[Any]:
     """A row for `sheet.append`: strings as text cells, never formulas."""
     from openpyxl.cell import WriteOnlyCell
 
-    row = []
-    for value in values:
-        value = clean(value)
-        if isinstance(value, str) and value.startswith("="):
-            cell = WriteOnlyCell(sheet, value)
-            cell.data_type = "s"
-            row.append(cell)
-        else:
-            row.append(value)
-    return row
+    return [_as_text(WriteOnlyCell(sheet, clean(value))) for value in values]
 
 
 def put(sheet: Any, row: int, column: int, value: Any) -> None:
     """`sheet.cell(row, column, value)`, with the same care as `cells`."""
     cell = sheet.cell(row, column)
     cell.value = clean(value)
-    if isinstance(cell.value, str) and cell.value.startswith("="):
-        cell.data_type = "s"
+    _as_text(cell)
 
 
 _CSV_TRIGGERS = ("=", "+", "@", "-", "\t", "\r")
