@@ -63,24 +63,14 @@ class RuleChecker:
                 self.check_tiers(subject, bands, code, weight)
             case ast.Levels(subject, levels):
                 self.expect_text(subject, "levels")
-                labels: dict[str, Span] = {}
+                self.unique_labels(levels)
                 for level in levels:
-                    if level.label in labels:
-                        self.diags.append(
-                            msg.duplicate_level(level.label, level.span, labels[level.label])
-                        )
-                    labels.setdefault(level.label, level.span)
                     self.check_award(level.award, code, weight)
             case ast.LevelRange(subject, score, levels):
                 self.expect_text(subject, "levels")
                 self.expect_amount(score, "the evaluator's score")
-                seen: dict[str, Span] = {}
+                self.unique_labels(levels)
                 for ranged in levels:
-                    if ranged.label in seen:
-                        self.diags.append(
-                            msg.duplicate_level(ranged.label, ranged.span, seen[ranged.label])
-                        )
-                    seen.setdefault(ranged.label, ranged.span)
                     self.check_interval(ranged.interval, "a level's range")
             case ast.Checklist(base, items):
                 if base is not None:
@@ -130,13 +120,8 @@ class RuleChecker:
                             "the subject of `deduct per … by`", "a list", kind, subject.span
                         )
                     )
-                labels = {}
+                self.unique_labels(rows)
                 for row in rows:
-                    if row.label in labels:
-                        self.diags.append(
-                            msg.duplicate_level(row.label, row.span, labels[row.label])
-                        )
-                    labels.setdefault(row.label, row.span)
                     self.check_amount(row.amount)
                     self.check_cap(row.max)
                 self.check_cap(cap)
@@ -184,6 +169,14 @@ class RuleChecker:
                 )
         if ak in NUMERIC and tk in NUMERIC and ak and tk and not comparable(ak, tk):
             self.diags.append(msg.type_mismatch("target", ak, tk, span))
+
+    def unique_labels(self, levels: Sequence[ast.Level | ast.LevelInterval | ast.ByRow]) -> None:
+        """Each level (or severity) label once: a second `"达成"` could never be reached."""
+        first: dict[str, Span] = {}
+        for level in levels:
+            if level.label in first:
+                self.diags.append(msg.duplicate_level(level.label, level.span, first[level.label]))
+            first.setdefault(level.label, level.span)
 
     def check_tiers(
         self, subject: ast.Expr, bands: tuple[ast.Band, ...], code: str, weight: Decimal
