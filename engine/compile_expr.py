@@ -20,16 +20,18 @@ from jixiao.dsl.formatter import format_expr
 from jixiao.dsl.source import Span
 
 from .ir import Program
-from .result import FactUse, Failure, Line, NotApplicable, Provenance
+from .result import FactUse, Failure, NotApplicable, Provenance
 from .types import Kind
 from .walk import names_in
 
 Env = dict[str, Any]
 ExprFn = Callable[[Env], Any]
 Origins = dict[str, Provenance]
-RuleFn = Callable[[Env, Origins, list[Line]], None]
+#: A rule appends its ledger lines, as plain tuples in `Line`'s field order with a `Reads` in
+#: place of the facts (see `Reads`), and returns the points they add up to.
+RawLine = tuple[Any, ...]
+RuleFn = Callable[[Env, list[RawLine]], Decimal]
 AmountFn = Callable[[Env], Decimal]
-UsesFn = Callable[[Env, Origins], tuple[FactUse, ...]]
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -56,6 +58,9 @@ class Broken:
     """The value of a derived fact whose computation failed."""
 
     failure: Failure
+
+
+_UNSET = (Missing, Broken, NotApplicable)
 
 
 def read(env: Env, name: str, span: Span) -> Any:
@@ -215,26 +220,33 @@ class ExprCompiler:
             return lambda env: f(env) * weight
         return f
 
-    def uses(self, *exprs: ast.Expr) -> UsesFn:
-        """A closure capturing the facts the expressions read, with their values, for a line."""
+    def uses(self, *exprs: ast.Expr) -> Reads:
+        """The facts the expressions read, decided once: a line keeps this and the run's final
+        environment, and its facts with their values are looked up when the ledger is read."""
         names = tuple(dict.fromkeys(n.name for e in exprs for n in names_in(e)))
-        # (name, kind, is derived) decided once; the closure runs for every line of every record
-        plan = tuple((n, self.kinds[n], n in self.program.derived) for n in names)
-        skip = (Missing, Broken, NotApplicable)
+        return Reads(tuple((n, self.kinds[n], n in self.program.derived) for n in names))
+
+
+@dataclass(frozen=True, slots=True)
+class Reads:
+    """What one clause reads: (name, kind, is derived) in source order.
+
+    Evaluation records this compile-time constant on each ledger line instead of copying the
+    values it names: the environment of a run never changes once its derived facts are
+    computed, so the values are the same whenever they are looked up, and a line costs one
+    tuple on the hot path."""
+
+    names: tuple[tuple[str, Kind, bool], ...]
+
+    def facts(self, env: Env, origins: Origins) -> tuple[FactUse, ...]:
+        out = []
         new = tuple.__new__
-
-        def capture(env: Env, origins: Origins) -> tuple[FactUse, ...]:
-            out = []
-            for name, kind, derived in plan:
-                value = env[name]
-                if type(value) in skip:
-                    continue  # an untaken branch's fact; it did not decide the line
-                out.append(
-                    new(FactUse, (name, kind, value, None if derived else origins.get(name)))
-                )
-            return tuple(out)
-
-        return capture
+        for name, kind, derived in self.names:
+            value = env[name]
+            if type(value) in _UNSET:
+                continue  # an untaken branch's fact; it did not decide the line
+            out.append(new(FactUse, (name, kind, value, None if derived else origins.get(name))))
+        return tuple(out)
 
 
 def _plain(value: object) -> str:

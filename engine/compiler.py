@@ -12,9 +12,11 @@ caps, zeroing and rounding around them.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from jixiao.dsl import ast
 from jixiao.dsl.formatter import format_expr
@@ -27,25 +29,17 @@ from .compile_expr import (
     ExprCompiler,
     ExprFn,
     Faulted,
-    Origins,
+    RawLine,
+    Reads,
     RuleFn,
-    UsesFn,
     _plain,
 )
 from .ir import Extra, Indicator, Program
-from .result import (
-    Failure,
-    Item,
-    Judgement,
-    Line,
-    LineKind,
-)
+from .result import Failure, Item, Judgement, LineKind
 from .walk import names_in
 
 if TYPE_CHECKING:
     from .ir import Order
-
-_new = tuple.__new__
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +51,8 @@ class NodePlan:
     deductions: tuple[RuleFn, ...]
     zeros: tuple[RuleFn, ...]
     warnings: tuple[RuleFn, ...]
+    # a leaf scored by deductions alone starts from its weight: the same line every record
+    base_line: RawLine
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,17 +65,30 @@ class ExtraPlan:
 class VetoPlan:
     veto: ast.Veto
     cond: ExprFn
-    uses: UsesFn
+    reads: Reads
+
+
+class Step(NamedTuple):
+    """One indicator of the tree walk, children before parents."""
+
+    place: int  # its place in `Program.indicators`
+    indicator: Indicator
+    node: NodePlan | None  # its compiled rules; None for a branch that only adds up
+    children: tuple[int, ...]  # their places in `Program.indicators`
+    plain: bool  # a branch with no rules, scale or veto target: the sum of its children
 
 
 @dataclass(frozen=True, slots=True)
 class Plan:
     program: Program
     order: Order
-    derived: tuple[tuple[str, ExprFn, UsesFn], ...]  # in evaluation order, with what they read
-    nodes: dict[str, NodePlan]  # every leaf, and every branch that has rules
+    derived: tuple[tuple[str, ExprFn, Reads], ...]  # in evaluation order, with what they read
+    steps: tuple[Step, ...]  # the tree, bottom-up
     extras: tuple[ExtraPlan, ...]
     vetoes: tuple[VetoPlan, ...]
+    roots: tuple[int, ...]  # places of the top-level indicators
+    defaults: dict[str, object]  # facts with a default value (parameters, `default`)
+    units: Mapping[str, str | None]  # fact → unit, shared read-only by every result
 
 
 def compile_program(program: Program, order: Order) -> Plan:
@@ -88,15 +97,39 @@ def compile_program(program: Program, order: Order) -> Plan:
         (name, c.expr(program.derived[name].expr), c.uses(program.derived[name].expr))
         for name in order.derived
     )
-    nodes = {i.code: c.node(i) for i in program.indicators if i.is_leaf or i.rules}
+    index = {ind.code: i for i, ind in enumerate(program.indicators)}
+    zeroed = {v.target.text for v in program.vetoes if v.action == "zero" and v.target}
+    steps = []
+    for i in reversed(range(len(program.indicators))):
+        ind = program.indicators[i]
+        node = c.node(ind) if ind.is_leaf or ind.rules else None
+        plain = bool(ind.children) and node is None and ind.scale is None
+        plain = plain and ind.code not in zeroed
+        steps.append(Step(i, ind, node, tuple(index[ch] for ch in ind.children), plain))
     extras = tuple(
         ExtraPlan(e, tuple(c.deduction(r, e.max) for r in e.rules)) for e in program.extras
     )
     vetoes = tuple(VetoPlan(v, c.expr(v.cond), c.uses(v.cond)) for v in program.vetoes)
-    return Plan(program, order, derived, nodes, extras, vetoes)
+    defaults = {n: f.default for n, f in program.facts.items() if f.default is not None}
+    units = MappingProxyType({n: f.unit for n, f in program.facts.items()})
+    return Plan(
+        program,
+        order,
+        derived,
+        tuple(steps),
+        extras,
+        vetoes,
+        tuple(index[r] for r in program.roots),
+        defaults,
+        units,
+    )
 
 
 class _Compiler(ExprCompiler):
+    # Rule closures append ledger lines as plain tuples in `Line`'s field order (a named tuple
+    # costs several times more to create, for every line of every record) and return the points
+    # they add; the evaluator's `Ledger` turns them into `Line`s when the ledger is read.
+
     # ----- indicators ----------------------------------------------------------------------
 
     def node(self, ind: Indicator) -> NodePlan:
@@ -114,73 +147,44 @@ class _Compiler(ExprCompiler):
                     deductions.append(self.deduction(rule, ind.weight))
                 case _:
                     base = self.base(rule, ind.weight)
-        return NodePlan(ind, base, tuple(deductions), tuple(zeros), tuple(warnings))
+        base_line = (LineKind.BASE, ind.weight, ind.span, None, (), (ind.weight,), None)
+        return NodePlan(ind, base, tuple(deductions), tuple(zeros), tuple(warnings), base_line)
 
     def base(self, rule: Any, weight: Decimal) -> RuleFn:
         span = rule.span
         match rule:
             case ast.Full() | ast.Points() | ast.Share() | ast.AwardExpr():
-                points = self.amount(rule, weight)
+                points, fixed_kind = self.amount(rule, weight), LineKind.FIXED
 
-                def fixed(env: Env, origins: Origins, lines: list[Line]) -> None:
+                def fixed(env: Env, lines: list[RawLine]) -> Decimal:
                     p = points(env)
-                    lines.append(Line(LineKind.FIXED, p, span, args=(p,)))
+                    lines.append((fixed_kind, p, span, None, (), (p,), None))
+                    return p
 
                 return fixed
             case ast.FullWhen(cond, otherwise):
-                cf, uses = self.expr(cond), self.uses(cond)
+                cf, reads = self.expr(cond), self.uses(cond)
                 other = self.base(otherwise, weight) if otherwise is not None else None
+                full = (LineKind.FULL, weight, span, None, reads, (weight,), None)
+                unmet = (LineKind.UNMET, ZERO, cond.span, None, reads, (), None)
 
-                full_args, cond_span = (weight,), cond.span
-
-                def full_when(env: Env, origins: Origins, lines: list[Line]) -> None:
-                    # Lines are built with tuple.__new__ on the hot paths: a named tuple's own
-                    # constructor costs several times more, for every line of every record.
+                def full_when(env: Env, lines: list[RawLine]) -> Decimal:
+                    # both lines are constants: which one applies is all a record decides
                     if cf(env):
-                        lines.append(
-                            _new(
-                                Line,
-                                (
-                                    LineKind.FULL,
-                                    weight,
-                                    span,
-                                    None,
-                                    uses(env, origins),
-                                    full_args,
-                                    None,
-                                ),
-                            )
-                        )
-                        return
-                    lines.append(
-                        _new(
-                            Line,
-                            (LineKind.UNMET, ZERO, cond_span, None, uses(env, origins), (), None),
-                        )
-                    )
-                    if other is not None:
-                        other(env, origins, lines)
+                        lines.append(full)
+                        return weight
+                    lines.append(unmet)
+                    return other(env, lines) if other is not None else ZERO
 
                 return full_when
             case ast.Proportional(rate):
-                rf, uses = self.expr(rate), self.uses(rate)
+                rf, reads, kind = self.expr(rate), self.uses(rate), LineKind.PROPORTIONAL
 
-                def proportional(env: Env, origins: Origins, lines: list[Line]) -> None:
+                def proportional(env: Env, lines: list[RawLine]) -> Decimal:
                     value = rf(env)
-                    lines.append(
-                        _new(
-                            Line,
-                            (
-                                LineKind.PROPORTIONAL,
-                                weight * value,
-                                span,
-                                None,
-                                uses(env, origins),
-                                (weight, value),
-                                None,
-                            ),
-                        )
-                    )
+                    p: Decimal = weight * value
+                    lines.append((kind, p, span, None, reads, (weight, value), None))
+                    return p
 
                 return proportional
             case ast.Reverse(actual, target, linear):
@@ -204,12 +208,12 @@ class _Compiler(ExprCompiler):
     def forward(
         self, actual: ast.Expr, target: ast.Expr, equal: bool, weight: Decimal, span: Span
     ) -> RuleFn:
-        af, tf, uses = self.expr(actual), self.expr(target), self.uses(actual, target)
+        af, tf, reads = self.expr(actual), self.expr(target), self.uses(actual, target)
         kind = LineKind.EQUAL if equal else LineKind.FORWARD
+        full = (LineKind.FULL, weight, span, None, reads, (weight,), None)
 
-        def forward(env: Env, origins: Origins, lines: list[Line]) -> None:
+        def forward(env: Env, lines: list[RawLine]) -> Decimal:
             a, t = af(env), tf(env)
-            facts = uses(env, origins)
             if equal and t == 0:
                 points = weight if a <= 0 else ZERO
             elif a >= t:
@@ -218,35 +222,34 @@ class _Compiler(ExprCompiler):
                 # t > a here; a negative actual counts as 0 (the provincial systems' rule)
                 points = weight * max(a, ZERO) / t if t > 0 else ZERO
             if points == weight:
-                lines.append(Line(LineKind.FULL, weight, span, facts=facts, args=(weight,)))
+                lines.append(full)
             else:
-                lines.append(Line(kind, points, span, facts=facts, args=(weight, a, t)))
+                lines.append((kind, points, span, None, reads, (weight, a, t), None))
+            return points
 
         return forward
 
     def reverse(
         self, actual: ast.Expr, target: ast.Expr, linear: bool, weight: Decimal, span: Span
     ) -> RuleFn:
-        af, tf, uses = self.expr(actual), self.expr(target), self.uses(actual, target)
+        af, tf, reads = self.expr(actual), self.expr(target), self.uses(actual, target)
+        full = (LineKind.FULL, weight, span, None, reads, (weight,), None)
+        kind = LineKind.REVERSE_LINEAR if linear else LineKind.REVERSE
 
-        def reverse(env: Env, origins: Origins, lines: list[Line]) -> None:
+        def reverse(env: Env, lines: list[RawLine]) -> Decimal:
             a, t = af(env), tf(env)
-            facts = uses(env, origins)
             if a <= t:
-                lines.append(Line(LineKind.FULL, weight, span, facts=facts, args=(weight,)))
-            elif not linear:
+                lines.append(full)
+                return weight
+            if not linear:
                 # a > t, so a > 0 whenever t >= 0; a zero target scores 0, never divides by 0
                 points = weight * t / a if a > 0 and t > 0 else ZERO
-                lines.append(Line(LineKind.REVERSE, points, span, facts=facts, args=(weight, a, t)))
             elif t <= 0 or a >= 2 * t:
-                lines.append(
-                    Line(LineKind.REVERSE_LINEAR, ZERO, span, facts=facts, args=(weight, a, t))
-                )
+                points = ZERO
             else:
                 points = (ONE - (a - t) / t) * weight
-                lines.append(
-                    Line(LineKind.REVERSE_LINEAR, points, span, facts=facts, args=(weight, a, t))
-                )
+            lines.append((kind, points, span, None, reads, (weight, a, t), None))
+            return points
 
         return reverse
 
@@ -254,14 +257,14 @@ class _Compiler(ExprCompiler):
         return (self.expr(bound.value), bound.inclusive) if bound is not None else None
 
     def tiers(self, subject: ast.Expr, bands: tuple[ast.Band, ...], weight: Decimal) -> RuleFn:
-        sf, uses = self.expr(subject), self.uses(subject)
+        sf, reads, kind = self.expr(subject), self.uses(subject), LineKind.TIER
         compiled = [
             (self.bound(b.lower), self.bound(b.upper), self.amount(b.award, weight), b.span)
             for b in bands
         ]
         span = subject.span
 
-        def tiers(env: Env, origins: Origins, lines: list[Line]) -> None:
+        def tiers(env: Env, lines: list[RawLine]) -> Decimal:
             value = sf(env)
             for low, high, points, where in compiled:
                 if low is not None and not _above(value, low[0](env), low[1]):
@@ -269,10 +272,8 @@ class _Compiler(ExprCompiler):
                 if high is not None and not _below(value, high[0](env), high[1]):
                     continue
                 p = points(env)
-                lines.append(
-                    _new(Line, (LineKind.TIER, p, where, None, uses(env, origins), (p,), None))
-                )
-                return
+                lines.append((kind, p, where, None, reads, (p,), None))
+                return p
             raise Faulted(Failure("E608", None, span, f"no band holds {_plain(value)}"))
 
         return tiers
@@ -280,17 +281,18 @@ class _Compiler(ExprCompiler):
     def levels(
         self, subject: ast.Expr, levels: tuple[ast.Level, ...], weight: Decimal, span: Span
     ) -> RuleFn:
-        sf, uses = self.expr(subject), self.uses(subject)
+        sf, reads, kind = self.expr(subject), self.uses(subject), LineKind.LEVEL
         table = {lv.label: (self.amount(lv.award, weight), lv.span) for lv in levels}
         labels = ", ".join(f"`{x}`" for x in table)
 
-        def level(env: Env, origins: Origins, lines: list[Line]) -> None:
+        def level(env: Env, lines: list[RawLine]) -> Decimal:
             value = sf(env)
             if value not in table:
                 raise Faulted(Failure("E607", None, span, f"`{value}` is not one of {labels}"))
             points, where = table[value]
             p = points(env)
-            lines.append(Line(LineKind.LEVEL, p, where, facts=uses(env, origins), args=(p,)))
+            lines.append((kind, p, where, None, reads, (p,), None))
+            return p
 
         return level
 
@@ -302,7 +304,7 @@ class _Compiler(ExprCompiler):
         weight: Decimal,
         span: Span,
     ) -> RuleFn:
-        sf, uses = self.expr(subject), self.uses(subject, score)
+        sf, reads, kind = self.expr(subject), self.uses(subject, score), LineKind.LEVEL_SCORE
         score_fn = self.points_of(score, weight)
         table = {
             lv.label: (
@@ -316,7 +318,7 @@ class _Compiler(ExprCompiler):
         }
         labels = ", ".join(f"`{x}`" for x in table)
 
-        def level_range(env: Env, origins: Origins, lines: list[Line]) -> None:
+        def level_range(env: Env, lines: list[RawLine]) -> Decimal:
             label = sf(env)
             if label not in table:
                 raise Faulted(Failure("E607", None, span, f"`{label}` is not one of {labels}"))
@@ -334,16 +336,8 @@ class _Compiler(ExprCompiler):
                         f"{interval} (points)",
                     )
                 )
-            lines.append(
-                Line(
-                    LineKind.LEVEL_SCORE,
-                    points,
-                    where,
-                    str(label),
-                    uses(env, origins),
-                    (points, low, high),
-                )
-            )
+            lines.append((kind, points, where, str(label), reads, (points, low, high), None))
+            return points
 
         return level_range
 
@@ -362,24 +356,30 @@ class _Compiler(ExprCompiler):
             for i in items
         ]
         base_span = base.span if base is not None else None
+        base_kind, kind = LineKind.CHECK_BASE, LineKind.CHECK
 
-        def checklist(env: Env, origins: Origins, lines: list[Line]) -> None:
+        def checklist(env: Env, lines: list[RawLine]) -> Decimal:
+            total = ZERO
             if base_fn is not None and base_span is not None:
-                p = base_fn(env)
-                lines.append(Line(LineKind.CHECK_BASE, p, base_span, args=(p,)))
-            for points, cf, uses, reason, where in compiled:
+                total = base_fn(env)
+                lines.append((base_kind, total, base_span, None, (), (total,), None))
+            for points, cf, reads, reason, where in compiled:
                 p = points(env)
                 met = bool(cf(env))
                 lines.append(
-                    Line(
-                        LineKind.CHECK,
+                    (
+                        kind,
                         p if met else ZERO,
                         where,
                         reason,
-                        uses(env, origins),
+                        reads,
                         (p, ONE if met else ZERO),
+                        None,
                     )
                 )
+                if met:
+                    total += p
+            return total
 
         return checklist
 
@@ -387,21 +387,28 @@ class _Compiler(ExprCompiler):
         compiled = [
             (
                 self.expr(c.cond) if c.cond is not None else None,
-                self.uses(c.cond) if c.cond is not None else None,
+                (
+                    LineKind.CHOICE,
+                    ZERO,
+                    c.span,
+                    None,
+                    self.uses(c.cond) if c.cond else (),
+                    (),
+                    None,
+                ),
                 self.base(c.then, weight),
-                c.span,
             )
             for c in choices
         ]
+        unmet = (LineKind.UNMET, ZERO, choices[0].span, None, (), (), None)
 
-        def choose(env: Env, origins: Origins, lines: list[Line]) -> None:
-            for cf, uses, then, where in compiled:
+        def choose(env: Env, lines: list[RawLine]) -> Decimal:
+            for cf, chosen, then in compiled:
                 if cf is None or cf(env):
-                    facts = uses(env, origins) if uses is not None else ()
-                    lines.append(Line(LineKind.CHOICE, ZERO, where, facts=facts))
-                    then(env, origins, lines)
-                    return
-            lines.append(Line(LineKind.UNMET, ZERO, compiled[0][3]))
+                    lines.append(chosen)
+                    return then(env, lines)
+            lines.append(unmet)
+            return ZERO
 
         return choose
 
@@ -412,19 +419,16 @@ class _Compiler(ExprCompiler):
             case ast.DeductWhen(amount, cond, reason) | ast.AddWhen(amount, cond, reason):
                 sign = 1 if isinstance(rule, ast.AddWhen) else -1
                 kind = LineKind.ADD if sign > 0 else LineKind.DEDUCT
-                af, cf, uses = self.amount(amount, weight), self.expr(cond), self.uses(cond)
+                af, cf, reads = self.amount(amount, weight), self.expr(cond), self.uses(cond)
                 text = reason.value if reason else None
                 span = rule.span
 
-                def when(env: Env, origins: Origins, lines: list[Line]) -> None:
-                    if cf(env):
-                        a = af(env)
-                        lines.append(
-                            _new(
-                                Line,
-                                (kind, sign * a, span, text, uses(env, origins), (a, ONE), None),
-                            )
-                        )
+                def when(env: Env, lines: list[RawLine]) -> Decimal:
+                    if not cf(env):
+                        return ZERO
+                    a = af(env)
+                    lines.append((kind, sign * a, span, text, reads, (a, ONE), None))
+                    return sign * a
 
                 return when
             case ast.DeductPer() | ast.AddPer():
@@ -440,7 +444,8 @@ class _Compiler(ExprCompiler):
     def per_item(self, rule: ast.DeductPer | ast.AddPer, weight: Decimal) -> RuleFn:
         sign = 1 if isinstance(rule, ast.AddPer) else -1
         kind = LineKind.ADD if sign > 0 else LineKind.DEDUCT
-        af, sf, uses = (
+        duplicate = LineKind.DUPLICATE
+        af, sf, reads = (
             self.amount(rule.amount, weight),
             self.expr(rule.subject),
             self.uses(rule.subject),
@@ -455,36 +460,37 @@ class _Compiler(ExprCompiler):
         )
         span = rule.span
 
-        def per_item(env: Env, origins: Origins, lines: list[Line]) -> None:
+        def per_item(env: Env, lines: list[RawLine]) -> Decimal:
             a = af(env)
             value = sf(env)
-            facts = uses(env, origins)
-            start = len(lines)
             if isinstance(value, tuple):
+                if not value:
+                    return ZERO
+                each, args = sign * a, (a, ONE)
                 seen: set[str] = set()
+                total = ZERO
                 for item in value:
                     reason = _fill(template, item.text) if template else item.text
                     if distinct is not None:
                         key = _field(item, field, span) if field else item.text
                         if key in seen:
-                            lines.append(
-                                Line(LineKind.DUPLICATE, ZERO, span, reason, facts, (), item)
-                            )
+                            lines.append((duplicate, ZERO, span, reason, reads, (), item))
                             continue
                         seen.add(key)
-                    lines.append(_new(Line, (kind, sign * a, span, reason, facts, (a, ONE), item)))
+                    lines.append((kind, each, span, reason, reads, args, item))
+                    total += each
             elif value > 0:
                 reason = template.replace("{count}", _plain(value)) if template else None
-                lines.append(
-                    _new(Line, (kind, sign * a * value, span, reason, facts, (a, value), None))
-                )
-            if cap is not None:
-                _clause_cap(lines, start, cap(env), span)
+                total = sign * a * value
+                lines.append((kind, total, span, reason, reads, (a, value), None))
+            else:
+                return ZERO
+            return total if cap is None else total + _clause_cap(lines, total, cap(env), span)
 
         return per_item
 
     def by_field(self, rule: ast.DeductBy, weight: Decimal) -> RuleFn:
-        sf, uses = self.expr(rule.subject), self.uses(rule.subject)
+        sf, reads = self.expr(rule.subject), self.uses(rule.subject)
         field = rule.field.value
         rows = {
             r.label: (
@@ -496,12 +502,10 @@ class _Compiler(ExprCompiler):
         cap = self.points_of(rule.max, weight) if rule.max is not None else None
         template = rule.reason.value if rule.reason else None
         labels = ", ".join(f"`{x}`" for x in rows)
-        span = rule.span
+        span, kind = rule.span, LineKind.DEDUCT
 
-        def by_field(env: Env, origins: Origins, lines: list[Line]) -> None:
-            facts = uses(env, origins)
-            start = len(lines)
-            groups: dict[str, list[Line]] = {}
+        def by_field(env: Env, lines: list[RawLine]) -> Decimal:
+            groups: dict[str, list[RawLine]] = {}
             for item in sf(env):
                 label = _field(item, field, span)
                 if label not in rows:
@@ -515,30 +519,33 @@ class _Compiler(ExprCompiler):
                     )
                 a = rows[label][0](env)
                 reason = _fill(template, item.text) if template else item.text
-                line = _new(Line, (LineKind.DEDUCT, -a, span, reason, facts, (a, ONE), item))
-                groups.setdefault(label, []).append(line)
+                groups.setdefault(label, []).append((kind, -a, span, reason, reads, (a, ONE), item))
+            total = ZERO
             for label, group in groups.items():
                 lines.extend(group)
+                taken = sum((line[1] for line in group), ZERO)
                 row_cap = rows[label][1]
                 if row_cap is not None:
-                    _clause_cap(lines, len(lines) - len(group), row_cap(env), span, label)
+                    taken += _clause_cap(lines, taken, row_cap(env), span, label)
+                total += taken
             if cap is not None:
-                _clause_cap(lines, start, cap(env), span)
+                total += _clause_cap(lines, total, cap(env), span)
+            return total
 
         return by_field
 
     def step(self, rule: ast.DeductStep, weight: Decimal) -> RuleFn:
         af = self.amount(rule.amount, weight)
         xf, sf = self.expr(rule.step), self.expr(rule.shortfall)
-        uses = self.uses(rule.shortfall, rule.step)
+        reads = self.uses(rule.shortfall, rule.step)
         cap = self.points_of(rule.max, weight) if rule.max is not None else None
         reason = rule.reason.value if rule.reason else None
-        mode, span = rule.mode, rule.span
+        mode, span, kind = rule.mode, rule.span, LineKind.STEP
 
-        def step(env: Env, origins: Origins, lines: list[Line]) -> None:
+        def step(env: Env, lines: list[RawLine]) -> Decimal:
             a, x, s = af(env), xf(env), sf(env)
             if s <= 0:
-                return  # no shortfall: nothing to deduct (one-sided; write abs() for both)
+                return ZERO  # no shortfall: nothing to deduct (one-sided; write abs() for both)
             if x <= 0:
                 raise Faulted(Failure("E606", None, span, "the step is 0", "per … of"))
             ratio = s / x
@@ -549,30 +556,27 @@ class _Compiler(ExprCompiler):
             else:
                 steps = ratio
             if steps == 0:
-                return
-            start = len(lines)
-            lines.append(
-                Line(LineKind.STEP, -a * steps, span, reason, uses(env, origins), (a, steps, s, x))
-            )
-            if cap is not None:
-                _clause_cap(lines, start, cap(env), span)
+                return ZERO
+            total = -a * steps
+            lines.append((kind, total, span, reason, reads, (a, steps, s, x), None))
+            return total if cap is None else total + _clause_cap(lines, total, cap(env), span)
 
         return step
 
     def judged(self, rule: ast.DeductJudged, weight: Decimal) -> RuleFn:
-        sf, uses = self.expr(rule.subject), self.uses(rule.subject)
+        sf, reads = self.expr(rule.subject), self.uses(rule.subject)
         low = self.points_of(rule.interval.lower.value, weight)
         high = self.points_of(rule.interval.upper.value, weight)
         low_in, high_in = rule.interval.lower.inclusive, rule.interval.upper.inclusive
         name = next(names_in(rule.subject)).name
         template = rule.reason.value if rule.reason else None
-        span = rule.span
+        span, kind = rule.span, LineKind.JUDGED
 
-        def judged(env: Env, origins: Origins, lines: list[Line]) -> None:
+        def judged(env: Env, lines: list[RawLine]) -> Decimal:
             value: Judgement = sf(env)
             a = value.amount
             if a == 0:
-                return
+                return ZERO
             lo, hi = low(env), high(env)
             if not (_above(a, lo, low_in) and _below(a, hi, high_in)):
                 raise Faulted(
@@ -585,17 +589,19 @@ class _Compiler(ExprCompiler):
                     )
                 )
             reason = f"{template}：{value.reason}" if template else value.reason
-            lines.append(Line(LineKind.JUDGED, -a, span, reason, uses(env, origins), (a,)))
+            lines.append((kind, -a, span, reason, reads, (a,), None))
+            return -a
 
         return judged
 
     def flag(self, kind: LineKind, cond: ast.Expr, reason: ast.String | None, span: Span) -> RuleFn:
-        cf, uses = self.expr(cond), self.uses(cond)
-        text = reason.value if reason else None
+        cf = self.expr(cond)
+        line = (kind, ZERO, span, reason.value if reason else None, self.uses(cond), (), None)
 
-        def flag(env: Env, origins: Origins, lines: list[Line]) -> None:
+        def flag(env: Env, lines: list[RawLine]) -> Decimal:
             if cf(env):
-                lines.append(Line(kind, ZERO, span, text, uses(env, origins)))
+                lines.append(line)
+            return ZERO
 
         return flag
 
@@ -620,12 +626,15 @@ def _field(item: Item, field: str | None, span: Span) -> str:
 
 
 def _clause_cap(
-    lines: list[Line], start: int, cap: Decimal, span: Span, label: str | None = None
-) -> None:
-    """扣完N分为止 within one clause: give back what the clause took beyond its `max`."""
-    taken = -sum((line.points for line in lines[start:]), ZERO)
-    if taken > cap:
-        lines.append(Line(LineKind.CLAUSE_CAP, taken - cap, span, label, (), (cap,)))
+    lines: list[RawLine], taken: Decimal, cap: Decimal, span: Span, label: str | None = None
+) -> Decimal:
+    """扣完N分为止 within one clause: give back what the clause took (`-taken`) beyond its `max`;
+    returns the points given back."""
+    if -taken > cap:
+        back = -taken - cap
+        lines.append((LineKind.CLAUSE_CAP, back, span, label, (), (cap,), None))
+        return back
+    return ZERO
 
 
 __all__ = ["NodePlan", "Plan", "compile_program"]

@@ -26,22 +26,12 @@ from jixiao.dsl.diagnostics import Diagnostic, Label
 from jixiao.dsl.source import Span
 
 from . import messages as msg
-from .compile_expr import Broken, Env, Faulted, Missing, Origins
+from .compile_expr import Broken, Env, Faulted, Missing, RawLine
 from .compiler import ExtraPlan, NodePlan, Plan, VetoPlan
 from .evidence import Evidence
 from .ir import Indicator, Settings
-from .result import (
-    DerivedResult,
-    ExtraResult,
-    FactUse,
-    Failure,
-    IndicatorResult,
-    Line,
-    LineKind,
-    Provenance,
-    Result,
-    VetoResult,
-)
+from .ledger import Ledger, Record
+from .result import ExtraResult, FactUse, Failure, Line, LineKind, Result, VetoResult
 from .types import Kind
 
 CONTEXT = decimal.Context(
@@ -55,6 +45,11 @@ ZERO = Decimal(0)
 _new = tuple.__new__
 
 
+_EXCLUDED: Record = (None, (), (), True)
+_UNSCORED: Record = (None, (), (), False)
+FLOOR, CAP, ROUND, VETO = LineKind.FLOOR, LineKind.CAP, LineKind.ROUND, LineKind.VETO
+
+
 def evaluate(plan: Plan, evidence: Evidence, pins: dict[str, object] | None = None) -> Result:
     """Score one evidence record. `pins` fixes facts or derived facts to given values (derived
     ones are then not computed): `jixiao test --edges` and `verify` probe rules this way."""
@@ -63,48 +58,52 @@ def evaluate(plan: Plan, evidence: Evidence, pins: dict[str, object] | None = No
 
 
 class _Run:
-    """One evaluation: the environment and the results built so far."""
+    """One evaluation: the environment and the records built so far."""
 
     def __init__(self, plan: Plan, evidence: Evidence, pins: dict[str, object]) -> None:
         self.plan = plan
-        self.program = plan.program
-        self.settings: Settings = plan.program.settings
+        self.program = program = plan.program
+        self.settings: Settings = program.settings
         self.evidence = evidence
-        self.env: Env = {}
-        self.origins: Origins = dict(evidence.origins)
-        self.veto_failures: list[Failure] = []
-        for name, fact in self.program.facts.items():
-            if name in evidence.values:
-                self.env[name] = evidence.values[name]
-            elif fact.default is not None:
-                self.env[name] = fact.default
-                self.origins[name] = Provenance(None, is_default=True)
-            else:
-                self.env[name] = Missing(name, fact.span)
-        self.pins = pins
+        env: Env = dict(plan.defaults) if plan.defaults else {}
+        env.update(evidence.values)
+        facts = program.facts
+        if len(env) != len(facts) or not env.keys() <= facts.keys():
+            for name in facts.keys() - env.keys():
+                env[name] = Missing(name, facts[name].span)
         for name, value in pins.items():
-            if name in self.program.facts:
-                self.env[name] = value
+            if name in facts:
+                env[name] = value
+        self.env = env
+        self.pins = pins
+        self.records: list[Record] = [_UNSCORED] * len(program.indicators)
+        self.ledger = Ledger(plan, evidence, env, self.records)
+        self.veto_failures: list[Failure] = []
+        self.failed = False  # some indicator could not be scored
+        settings = self.settings
+        self.quantum = _QUANTA[settings.places] if settings.rounding_scope == "leaves" else None
 
     def result(self) -> Result:
-        derived = self.derive()
-        zeroed = self.zero_vetoes()
-        indicators = self.tree(zeroed)
-        tree_total, total, total_lines, extras = self.total(indicators)
+        self.derive()
+        zeroed = self.zero_vetoes() if self.plan.vetoes else {}
+        self.tree(zeroed)
+        tree_total, total, total_lines, extras = self.total()
         grade = _grade(self.settings, total) if total is not None else None
-        grade, disqualified, vetoes = self.grade_vetoes(grade, total is not None, zeroed)
+        vetoes: tuple[VetoResult, ...] = ()
+        disqualified = False
+        if self.plan.vetoes:
+            grade, disqualified, vetoes = self.grade_vetoes(grade, total is not None, zeroed)
         if self.veto_failures:
             total = grade = None
-        diagnostics = self.failures(indicators, extras)
+        diagnostics = self.failures(extras) if self.failed or self.veto_failures else ()
         return Result(
             self.settings,
             self.program.source.path,
             self.evidence.source.path,
             total,
             grade,
-            indicators,
-            derived,
-            {n: f.unit for n, f in self.program.facts.items()},
+            self.ledger,
+            self.plan.units,
             tree_total,
             tuple(total_lines),
             extras,
@@ -115,29 +114,16 @@ class _Run:
 
     # ----- 1. derived facts ----------------------------------------------------------------
 
-    def derive(self) -> tuple[DerivedResult, ...]:
-        env, out = self.env, []
-        for name, fn, uses in self.plan.derived:
-            d = self.program.derived[name]
+    def derive(self) -> None:
+        env, pins = self.env, self.pins
+        for name, fn, _ in self.plan.derived:
             try:
-                env[name] = self.pins[name] if name in self.pins else fn(env)
+                env[name] = pins[name] if pins and name in pins else fn(env)
             except Faulted as exc:
                 env[name] = Broken(exc.failure)
             except (decimal.InvalidOperation, decimal.Overflow, TypeError) as exc:
-                env[name] = Broken(Failure("E609", None, d.expr.span, type(exc).__name__))
-            value = env[name]
-            reads = uses(env, self.origins)
-            out.append(
-                DerivedResult(
-                    name,
-                    d.kind,
-                    None if isinstance(value, Broken) else value,
-                    d.expr,
-                    reads,
-                    d.span,
-                )
-            )
-        return tuple(out)
+                span = self.program.derived[name].expr.span
+                env[name] = Broken(Failure("E609", None, span, type(exc).__name__))
 
     def kind(self, name: str) -> Kind:
         fact = self.program.facts.get(name)
@@ -167,7 +153,7 @@ class _Run:
             veto.target.text if veto.target else None,
             veto.reason.value if veto.reason else None,
             fired,
-            v.uses(self.env, self.origins) if fired else (),
+            v.reads.facts(self.env, self.ledger.origins()) if fired else (),
             veto.span,
         )
 
@@ -198,144 +184,152 @@ class _Run:
 
     # ----- 3. the tree ---------------------------------------------------------------------
 
-    def tree(self, zeroed: dict[str, VetoResult]) -> tuple[IndicatorResult, ...]:
-        results: dict[str, IndicatorResult] = {}
-        nodes = self.plan.nodes
-        # Children come after their parent in tree order; score bottom-up by walking it reversed.
-        for ind in reversed(self.program.indicators):
-            code = ind.code
-            node = nodes.get(code)
-            veto = zeroed.get(code) if zeroed else None
-            if not ind.children:
+    def tree(self, zeroed: dict[str, VetoResult]) -> None:
+        records = self.records
+        # The plan's steps put children before their parents: one pass scores bottom-up.
+        for index, ind, node, children, plain in self.plan.steps:
+            if plain:
+                records[index] = _plain_branch(children, records)
+                continue
+            veto = zeroed.get(ind.code) if zeroed else None
+            if not children:
                 assert node is not None
-                res = self.score(node, [], veto)
-            elif node is None and ind.scale is None and veto is None:
-                res = _plain_branch(ind, [results[c] for c in ind.children])
+                records[index] = self.score(node, [], veto, ZERO)
             else:
-                res = self.branch(ind, node, [results[c] for c in ind.children], veto)
-            results[code] = res
-        return tuple(results[ind.code] for ind in self.program.indicators)
+                records[index] = self.branch(ind, node, children, veto)
 
     def branch(
         self,
         ind: Indicator,
         node: NodePlan | None,
-        children: list[IndicatorResult],
+        children: tuple[int, ...],
         veto: VetoResult | None,
-    ) -> IndicatorResult:
-        applicable = [c for c in children if not c.excluded]
+    ) -> Record:
+        records = self.records
+        applicable = [records[c] for c in children if not records[c][3]]
         if not applicable:
-            return _result(ind, None, (), excluded=True)
-        if any(c.points is None for c in applicable):
-            return _result(ind, None, ())
-        total = sum((c.points for c in applicable if c.points is not None), ZERO)
-        lines: list[Line] = []
+            return _EXCLUDED
+        total = ZERO
+        for points, _, _, _ in applicable:
+            if points is None:
+                return _UNSCORED
+            total += points
+        line: RawLine
         if ind.scale is not None:
-            lines.append(
-                Line(
-                    LineKind.SCALE,
-                    total * ind.weight / ind.scale,
-                    ind.span,
-                    args=(total, ind.weight, ind.scale),
-                )
+            scaled = total * ind.weight / ind.scale
+            line = (
+                LineKind.SCALE,
+                scaled,
+                ind.span,
+                None,
+                (),
+                (total, ind.weight, ind.scale),
+                None,
             )
+            total = scaled
         elif node is not None or veto is not None:
-            lines.append(Line(LineKind.SUM, total, ind.span, args=(total,)))
-        if not lines:
-            return _result(ind, total, ())
+            line = (LineKind.SUM, total, ind.span, None, (), (total,), None)
+        else:
+            return (total, (), (), False)
         if node is None:
-            return self.finish(ind, lines, veto, round_it=ind.scale is not None)
-        return self.score(node, lines, veto)
+            return self.finish(ind, [line], veto, ind.scale is not None, total)
+        return self.score(node, [line], veto, total)
 
-    def score(self, node: NodePlan, lines: list[Line], veto: VetoResult | None) -> IndicatorResult:
+    def score(
+        self, node: NodePlan, lines: list[RawLine], veto: VetoResult | None, current: Decimal
+    ) -> Record:
         ind = node.indicator
-        env, origins = self.env, self.origins
+        env = self.env
         try:
-            if node.base is not None:
-                node.base(env, origins, lines)
+            base = node.base
+            if base is not None:
+                current += base(env, lines)
             elif not lines:
-                lines.append(
-                    _new(Line, (LineKind.BASE, ind.weight, ind.span, None, (), (ind.weight,), None))
-                )
+                lines.append(node.base_line)
+                current = ind.weight
             for deduct in node.deductions:
-                deduct(env, origins, lines)
-            current = sum((line.points for line in lines), ZERO)
+                current += deduct(env, lines)
             if current < 0:
-                lines.append(Line(LineKind.FLOOR, -current, ind.span))
+                lines.append((FLOOR, -current, ind.span, None, (), (), None))
                 current = ZERO
             elif current > ind.weight:
-                lines.append(Line(LineKind.CAP, ind.weight - current, ind.span, args=(ind.weight,)))
+                lines.append((CAP, ind.weight - current, ind.span, None, (), (ind.weight,), None))
                 current = ind.weight
             for zero in node.zeros:
                 before = len(lines)
-                zero(env, origins, lines)
+                zero(env, lines)
                 if len(lines) > before and current:
                     fired = lines[-1]
-                    lines[-1] = Line(fired.kind, -current, fired.span, fired.reason, fired.facts)
+                    lines[-1] = (fired[0], -current, fired[2], fired[3], fired[4], (), None)
                     current = ZERO
             for warn in node.warnings:
-                warn(env, origins, lines)
+                warn(env, lines)
         except Faulted as exc:
             if exc.failure.code == "NA":
                 return self.not_applicable(ind, exc.failure)
-            return _result(ind, None, (), failures=(exc.failure,))
-        return self.finish(ind, lines, veto, round_it=True, current=current)
+            self.failed = True
+            return (None, (), (exc.failure,), False)
+        return self.finish(ind, lines, veto, True, current)
 
     def finish(
         self,
         ind: Indicator,
-        lines: list[Line],
+        lines: list[RawLine],
         veto: VetoResult | None,
         round_it: bool,
-        current: Decimal | None = None,
-    ) -> IndicatorResult:
-        if current is None:
-            current = sum((line.points for line in lines), ZERO)
+        current: Decimal,
+    ) -> Record:
         if veto is not None and current:
-            lines.append(Line(LineKind.VETO, -current, veto.span, veto.reason, veto.facts))
+            lines.append((VETO, -current, veto.span, veto.reason, veto.facts, (), None))
             current = ZERO
-        if round_it and self.settings.rounding_scope == "leaves":
-            current = _rounded(current, self.settings, ind.span, lines)
+        quantum = self.quantum
+        if round_it and quantum is not None:
+            rounded = current.quantize(quantum, rounding=self.settings.rounding)
+            if rounded != current:
+                places = _PLACES[self.settings.places]
+                lines.append(
+                    (ROUND, rounded - current, ind.span, None, (), (current, places), None)
+                )
+                current = rounded
         # INVARIANT: the ledger reconciles — its lines add up to the points, exactly. (Checked
         # by the tests and `jixiao verify`; not re-summed here on every evaluation.)
-        return _result(ind, current, tuple(lines))
+        return (current, tuple(lines), (), False)
 
-    def not_applicable(self, ind: Indicator, failure: Failure) -> IndicatorResult:
+    def not_applicable(self, ind: Indicator, failure: Failure) -> Record:
         policy = ind.na_policy or self.settings.not_applicable
         if policy is None:
-            return _result(ind, None, (), failures=(Failure("E611", failure.fact, failure.span),))
+            self.failed = True
+            return (None, (), (Failure("E611", failure.fact, failure.span),), False)
         fact = failure.fact or ""
-        use = FactUse(fact, self.kind(fact), "不适用", self.origins.get(fact))
+        use = FactUse(fact, self.kind(fact), "不适用", self.ledger.origins().get(fact))
         if policy == "exclude":
-            line = Line(LineKind.NOT_APPLICABLE, ZERO, failure.span, policy, (use,))
-            return _result(ind, None, (line,), excluded=True)
+            line = (LineKind.NOT_APPLICABLE, ZERO, failure.span, policy, (use,), (), None)
+            return (None, (line,), (), True)
         points = ind.weight if policy == "full" else ZERO
-        line = Line(LineKind.NOT_APPLICABLE, points, failure.span, policy, (use,))
-        return _result(ind, points, (line,))
+        line = (LineKind.NOT_APPLICABLE, points, failure.span, policy, (use,), (), None)
+        return (points, (line,), (), False)
 
     # ----- 4–7. from the tree's sum to the total -------------------------------------------
 
     def total(
-        self, indicators: tuple[IndicatorResult, ...]
+        self,
     ) -> tuple[Decimal | None, Decimal | None, list[Line], tuple[ExtraResult, ...]]:
-        by_code = {i.code: i for i in indicators}
-        roots = [by_code[r] for r in self.program.roots]
+        records = self.records
         extras = tuple(self.extra(e) for e in self.plan.extras)
-        applicable = [r for r in roots if not r.excluded]
-        if any(r.points is None for r in applicable) or any(e.points is None for e in extras):
+        tree_total = ZERO
+        for r in self.plan.roots:
+            points, _, _, excluded = records[r]
+            if excluded:
+                continue
+            if points is None:
+                return None, None, [], extras
+            tree_total += points
+        if any(e.points is None for e in extras):
             return None, None, [], extras
-        tree_total = sum((r.points for r in applicable if r.points is not None), ZERO)
         lines: list[Line] = []
         current = tree_total
-        excluded_weight = sum(
-            (
-                i.weight
-                for i in indicators
-                if i.excluded and (i.parent is None or not by_code[i.parent].excluded)
-            ),
-            ZERO,
-        )
         span = self.program.source.span(0, 0)
+        excluded_weight = self.excluded_weight()
         if excluded_weight:
             applicable_weight = self.settings.total - excluded_weight
             scaled = (
@@ -380,35 +374,57 @@ class _Run:
         rounded = _rounded(current, self.settings, span, lines)
         return tree_total, rounded, lines, extras
 
+    def excluded_weight(self) -> Decimal:
+        """The weight of the indicators excluded as not applicable (the outermost of each)."""
+        records = self.records
+        if not any(r[3] for r in records):
+            return ZERO
+        indicators = self.program.indicators
+        place = {ind.code: i for i, ind in enumerate(indicators)}
+        return sum(
+            (
+                ind.weight
+                for ind, r in zip(indicators, records, strict=True)
+                if r[3] and (ind.parent is None or not records[place[ind.parent]][3])
+            ),
+            ZERO,
+        )
+
     def extra(self, plan: ExtraPlan) -> ExtraResult:
         e = plan.extra
-        lines: list[Line] = []
+        lines: list[RawLine] = []
         try:
             for rule in plan.rules:
-                rule(self.env, self.origins, lines)
+                rule(self.env, lines)
         except Faulted as exc:
             return ExtraResult(e.kind, e.code, e.name, e.max, None, (), e.span, (exc.failure,))
         if e.highest:
             lines = _highest_only(lines)
-        taken = abs(sum((line.points for line in lines), ZERO))
+        taken = abs(sum((line[1] for line in lines), ZERO))
         if taken > e.max:
             sign = -1 if e.kind == "bonus" else 1
             lines.append(
-                Line(LineKind.CLAUSE_CAP, sign * (taken - e.max), e.span, None, (), (e.max,))
+                (LineKind.CLAUSE_CAP, sign * (taken - e.max), e.span, None, (), (e.max,), None)
             )
             taken = e.max
-        return ExtraResult(e.kind, e.code, e.name, e.max, taken, tuple(lines), e.span)
+        line = self.ledger.line
+        return ExtraResult(
+            e.kind, e.code, e.name, e.max, taken, tuple(line(raw) for raw in lines), e.span
+        )
 
     # ----- diagnostics ---------------------------------------------------------------------
 
-    def failures(
-        self, results: tuple[IndicatorResult, ...], extras: tuple[ExtraResult, ...]
-    ) -> list[Diagnostic]:
+    def failures(self, extras: tuple[ExtraResult, ...]) -> list[Diagnostic]:
         """One diagnostic per cause, naming every indicator it stopped."""
         by_cause: dict[tuple[str, str | None, int], list[str]] = defaultdict(list)
         failure_of: dict[tuple[str, str | None, int], Failure] = {}
         spans: dict[tuple[str, str | None, int], list[Label]] = defaultdict(list)
-        pairs = [(r.code, r.failures) for r in results] + [(e.code, e.failures) for e in extras]
+        pairs = [
+            (ind.code, record[2])
+            for ind, record in zip(self.program.indicators, self.records, strict=True)
+            if record[2]
+        ]
+        pairs += [(e.code, e.failures) for e in extras]
         pairs.append(("veto", tuple(dict.fromkeys(self.veto_failures))))
         for code, failures in pairs:
             for failure in failures:
@@ -459,52 +475,24 @@ class _Run:
         return diags
 
 
-def _plain_branch(ind: Indicator, children: list[IndicatorResult]) -> IndicatorResult:
+def _plain_branch(children: tuple[int, ...], records: list[Record]) -> Record:
     """A branch with no rules of its own: the exact sum of its applicable children (the common
     case, kept off the general path)."""
     total = ZERO
     applicable = False
     for child in children:
-        if child.excluded:
+        points, _, _, excluded = records[child]
+        if excluded:
             continue
         applicable = True
-        if child.points is None:
-            return _result(ind, None, ())
-        total += child.points
-    if not applicable:
-        return _result(ind, None, (), excluded=True)
-    return _result(ind, total, ())
-
-
-def _result(
-    ind: Indicator,
-    points: Decimal | None,
-    lines: tuple[Line, ...],
-    failures: tuple[Failure, ...] = (),
-    excluded: bool = False,
-) -> IndicatorResult:
-    # tuple.__new__: the named tuple's own constructor is the costlier path, 40 times a record
-    return _new(
-        IndicatorResult,
-        (
-            ind.code,
-            ind.name,
-            ind.parent,
-            ind.depth,
-            ind.weight,
-            points,
-            lines,
-            not ind.children,
-            ind.span,
-            failures,
-            excluded,
-            ind.standard,
-            ind.doc,
-        ),
-    )
+        if points is None:
+            return _UNSCORED
+        total += points
+    return (total, (), (), False) if applicable else _EXCLUDED
 
 
 _QUANTA = {places: Decimal(1).scaleb(-places) for places in range(7)}
+_PLACES = {places: Decimal(places) for places in range(7)}
 
 
 def _round(value: Decimal, settings: Settings) -> Decimal:
@@ -521,19 +509,21 @@ def _rounded(value: Decimal, settings: Settings, span: Span, lines: list[Line]) 
     return rounded
 
 
-def _highest_only(lines: list[Line]) -> list[Line]:
+def _highest_only(lines: list[RawLine]) -> list[RawLine]:
     """同一项按最高分只计入1次: an item named in several clauses counts once, at its highest."""
     best: dict[str, int] = {}
     for i, line in enumerate(lines):
-        if line.item is None:
+        item = line[6]
+        if item is None:
             continue
-        j = best.get(line.item.text)
-        if j is None or line.points > lines[j].points:
-            best[line.item.text] = i
+        j = best.get(item.text)
+        if j is None or line[1] > lines[j][1]:
+            best[item.text] = i
     out = []
     for i, line in enumerate(lines):
-        if line.item is not None and best[line.item.text] != i:
-            out.append(Line(LineKind.ONCE, ZERO, line.span, line.reason, line.facts, (), line.item))
+        item = line[6]
+        if item is not None and best[item.text] != i:
+            out.append((LineKind.ONCE, ZERO, line[2], line[3], line[4], (), item))
         else:
             out.append(line)
     return out

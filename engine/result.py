@@ -6,18 +6,19 @@ separate lines — and always sum exactly to `points`; a parent's points are the
 children's. Lines carry data (kind, points, the numbers of the arithmetic, the facts read with
 their values and provenance, the clause's span), never prose: renderers word them.
 
-The records built on every evaluation (lines, facts read, indicator results) are named tuples:
-immutable like the rest, and several times cheaper to create than frozen dataclasses — a
-portfolio builds millions of them.
+The records of the ledger (lines, facts read, indicator results) are named tuples: immutable
+like the rest, and several times cheaper to create than frozen dataclasses. Evaluation records
+them as plain tuples and `ledger.Ledger` packages them on first read (see there why).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import Enum
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from jixiao.dsl import ast
 from jixiao.dsl.diagnostics import Diagnostic
@@ -25,6 +26,9 @@ from jixiao.dsl.source import Span
 
 from .ir import Settings
 from .types import Kind
+
+if TYPE_CHECKING:
+    from .ledger import Ledger
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,9 +197,8 @@ class Result:
     evidence_path: str
     total: Decimal | None
     grade: str | None
-    indicators: tuple[IndicatorResult, ...]
-    derived: tuple[DerivedResult, ...]
-    units: dict[str, str | None] = field(default_factory=dict)  # fact → unit, for display
+    ledger: Ledger  # every indicator's points and lines, and the derived facts
+    units: Mapping[str, str | None] = field(default_factory=dict)  # fact → unit, for display
     tree_total: Decimal | None = None  # the indicator tree's sum, before extras and rescaling
     total_lines: tuple[Line, ...] = ()  # from the tree's sum to the total
     extras: tuple[ExtraResult, ...] = ()
@@ -204,3 +207,13 @@ class Result:
     diagnostics: tuple[Diagnostic, ...] = field(default=())
     pack_sha256: str = ""
     evidence_sha256: str = ""
+
+    @property
+    def indicators(self) -> tuple[IndicatorResult, ...]:
+        """One result per indicator, in tree order."""
+        return self.ledger.indicators()
+
+    @property
+    def derived(self) -> tuple[DerivedResult, ...]:
+        """The derived facts in evaluation order, with what they read."""
+        return self.ledger.derived()

@@ -14,6 +14,7 @@ import pytest
 import yaml
 
 from jixiao.engine import compile_pack
+from jixiao.engine.evaluator import evaluate
 
 from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK, ROOT, check_golden, cli, score
 
@@ -216,3 +217,26 @@ def test_fact_order_in_evidence_does_not_matter(plan) -> None:  # type: ignore[n
     data["facts"] = dict(reversed(list(data["facts"].items())))
     reordered = score(plan, yaml.safe_dump(data, allow_unicode=True))
     assert reordered.points == TABLE_5
+
+
+def test_a_ledger_read_late_shows_its_own_record(plan) -> None:  # type: ignore[no-untyped-def]
+    """The ledger is packaged when first read: reading it after other records were scored
+    with the same plan (whose rules share constant lines) must show this record's facts."""
+    from jixiao.engine.evidence import load_bytes
+    from jixiao.engine.render.json_report import render
+
+    def run(text: str):  # type: ignore[no-untyped-def]
+        evidence, _ = load_bytes(text.encode("utf-8"), "evidence.yaml", plan.program)
+        return evaluate(plan, evidence)
+
+    founding = FOUNDING_EVIDENCE.read_text(encoding="utf-8")
+    expected = render(run(founding))
+    late = run(founding)
+    for changes in ({"实际支出": 90000}, {"故障总数": 0, "及时修复故障数": 0}, {"满意样本数": 20}):
+        other = run(evidence_with(**changes))
+        assert render(other) != expected
+    assert render(late) == expected
+    c231 = next(i for i in late.indicators if i.code == "C2.3.1")
+    read = {u.name: u.value for ln in c231.lines for u in ln.facts}
+    assert read["满意度"] == Decimal(21) / Decimal(23)
+    assert [d.value for d in late.derived if d.name == "满意度"] == [read["满意度"]]

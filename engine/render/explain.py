@@ -8,6 +8,7 @@ roundings (at most four decimals, half up); the exact values stay in the JSON.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -237,7 +238,7 @@ def provenance_text(origin: Provenance | None, lang: str) -> str:
     return "；".join(parts) if lang == "zh" else "; ".join(parts)
 
 
-def fact_text(use: FactUse, lang: str, units: dict[str, str | None]) -> str:
+def fact_text(use: FactUse, lang: str, units: Mapping[str, str | None]) -> str:
     return f"{use.name} = {value_text(use.kind, use.value, lang, units.get(use.name))}"
 
 

@@ -1,0 +1,109 @@
+"""The ledger as evaluation records it, and its reading as named tuples.
+
+Evaluation keeps, per indicator, its points and its lines as plain tuples in `Line`'s field
+order, with the clause's `Reads` (which facts it read, decided at compile time) where the facts
+go. Nothing is left out: the kind, the points, the numbers of the arithmetic, the reason and the
+item are all recorded as the rule ran, and the values of the facts read are those of the run's
+environment, which no step changes once the derived facts are computed. What is deferred is
+only the packaging — `IndicatorResult`, `Line` and `FactUse` named tuples cost several times a
+plain tuple to create, some 120 of them a record — and it happens once, the first time a
+renderer reads `Result.indicators` or `Result.derived`. A portfolio that keeps only totals never
+pays for it; one that writes every line pays once, as before.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any
+
+from .compile_expr import Broken, Env, Origins, Reads
+from .result import DerivedResult, Failure, IndicatorResult, Line, Provenance
+
+if TYPE_CHECKING:
+    from .compiler import Plan
+    from .evidence import Evidence
+
+#: One indicator's record: (points, raw lines, failures, excluded).
+Record = tuple[Decimal | None, tuple[tuple[Any, ...], ...], tuple[Failure, ...], bool]
+
+_new = tuple.__new__
+_DEFAULT = Provenance(None, is_default=True)
+
+
+class Ledger:
+    __slots__ = ("_derived", "_env", "_evidence", "_indicators", "_origins", "_plan", "_records")
+
+    def __init__(self, plan: Plan, evidence: Evidence, env: Env, records: list[Record]) -> None:
+        self._plan = plan
+        self._evidence = evidence
+        self._env = env
+        self._records = records
+        self._origins: Origins | None = None
+        self._indicators: tuple[IndicatorResult, ...] | None = None
+        self._derived: tuple[DerivedResult, ...] | None = None
+
+    def origins(self) -> Origins:
+        """Where each fact's value came from: the evidence file, or the pack's default."""
+        if self._origins is None:
+            origins = dict(self._evidence.origins)
+            given = self._evidence.values
+            for name in self._plan.defaults:
+                if name not in given:
+                    origins[name] = _DEFAULT
+            self._origins = origins
+        return self._origins
+
+    def line(self, raw: tuple[Any, ...]) -> Line:
+        reads = raw[4]
+        if type(reads) is Reads:
+            facts = reads.facts(self._env, self.origins())
+            return _new(Line, (raw[0], raw[1], raw[2], raw[3], facts, raw[5], raw[6]))
+        return _new(Line, raw)
+
+    def indicators(self) -> tuple[IndicatorResult, ...]:
+        if self._indicators is None:
+            line = self.line
+            self._indicators = tuple(
+                _new(
+                    IndicatorResult,
+                    (
+                        ind.code,
+                        ind.name,
+                        ind.parent,
+                        ind.depth,
+                        ind.weight,
+                        points,
+                        tuple(line(raw) for raw in lines),
+                        not ind.children,
+                        ind.span,
+                        failures,
+                        excluded,
+                        ind.standard,
+                        ind.doc,
+                    ),
+                )
+                for ind, (points, lines, failures, excluded) in zip(
+                    self._plan.program.indicators, self._records, strict=True
+                )
+            )
+        return self._indicators
+
+    def derived(self) -> tuple[DerivedResult, ...]:
+        if self._derived is None:
+            env, origins, program = self._env, self.origins(), self._plan.program
+            out = []
+            for name, _, reads in self._plan.derived:
+                d = program.derived[name]
+                value = env[name]
+                out.append(
+                    DerivedResult(
+                        name,
+                        d.kind,
+                        None if type(value) is Broken else value,
+                        d.expr,
+                        reads.facts(env, origins),
+                        d.span,
+                    )
+                )
+            self._derived = tuple(out)
+        return self._derived
