@@ -122,10 +122,27 @@ class ExprCompiler:
                 return lambda env: ()
             case ast.Name(name):
                 span = node.span
-                return lambda env: read(env, name, span)
+
+                def name_fn(env: Env) -> Any:
+                    value = env[name]
+                    if type(value) in _UNSET:
+                        read(env, name, span)  # raises the fault
+                    return value
+
+                return name_fn
             case ast.Neg(operand):
                 f = self.expr(operand)
                 return lambda env: -f(env)
+            case ast.Not(ast.Name(name) as operand):
+                span = operand.span
+
+                def not_name(env: Env) -> bool:  # `not 已制定运维方案`: read inline
+                    value = env[name]
+                    if type(value) in _UNSET:
+                        read(env, name, span)  # raises the fault
+                    return not value
+
+                return not_name
             case ast.Not(operand):
                 f = self.expr(operand)
                 return lambda env: not f(env)
@@ -136,7 +153,11 @@ class ExprCompiler:
                 lf, rf = self.expr(left), self.expr(right)
                 return lambda env: bool(lf(env)) or bool(rf(env))
             case ast.Compare(op, left, right):
-                lf, rf, cmp = self.expr(left), self.expr(right), _COMPARE[op]
+                lf, cmp = self.expr(left), _COMPARE[op]
+                if isinstance(right, ast.Number | ast.Percent | ast.Bool | ast.String):
+                    bound = right.value  # `率 >= 95%`: the common shape, one call fewer
+                    return lambda env: cmp(lf(env), bound)
+                rf = self.expr(right)
                 return lambda env: cmp(lf(env), rf(env))
             case ast.Arith(op, left, right):
                 return self.arith(node, op, self.expr(left), self.expr(right))
@@ -194,6 +215,19 @@ class ExprCompiler:
                 )
             return a / b
 
+        match node.left, node.right:
+            case ast.Name(top), ast.Name(bottom):
+
+                def ratio(env: Env) -> Any:  # `实际支出 / 预算金额`: both read inline
+                    a, b = env[top], env[bottom]
+                    if type(a) in _UNSET or type(b) in _UNSET or not b:
+                        return div(env)  # raises the fault, as the general path words it
+                    return a / b
+
+                return ratio
+            case _, ast.Number(value) | ast.Percent(value) if value:
+                divisor = value  # `满意度 / 85%`
+                return lambda env: lf(env) / divisor
         return div
 
     def kind(self, expr: ast.Expr) -> Kind | None:

@@ -12,7 +12,7 @@ caps, zeroing and rounding around them.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
@@ -34,7 +34,7 @@ from .compile_expr import (
     RuleFn,
     _plain,
 )
-from .ir import Extra, Indicator, Program
+from .ir import Extra, Indicator, Program, Settings
 from .result import Failure, Item, Judgement, LineKind
 from .walk import names_in
 
@@ -68,6 +68,11 @@ class VetoPlan:
     reads: Reads
 
 
+#: A leaf's rules, floor, cap, zeroing and rounding in one closure: env → its ledger record,
+#: (points, lines, failures, excluded) — see `ledger.Record`.
+LeafFn = Callable[[Env], tuple[Decimal, tuple[RawLine, ...], tuple[()], bool]]
+
+
 class Step(NamedTuple):
     """One indicator of the tree walk, children before parents."""
 
@@ -76,6 +81,7 @@ class Step(NamedTuple):
     node: NodePlan | None  # its compiled rules; None for a branch that only adds up
     children: tuple[int, ...]  # their places in `Program.indicators`
     plain: bool  # a branch with no rules, scale or veto target: the sum of its children
+    leaf: LeafFn | None  # a leaf no veto targets: scored by this closure alone
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +95,7 @@ class Plan:
     roots: tuple[int, ...]  # places of the top-level indicators
     defaults: dict[str, object]  # facts with a default value (parameters, `default`)
     units: Mapping[str, str | None]  # fact → unit, shared read-only by every result
+    start: Span  # the pack's first character: where the lines from the tree to the total point
 
 
 def compile_program(program: Program, order: Order) -> Plan:
@@ -105,7 +112,12 @@ def compile_program(program: Program, order: Order) -> Plan:
         node = c.node(ind) if ind.is_leaf or ind.rules else None
         plain = bool(ind.children) and node is None and ind.scale is None
         plain = plain and ind.code not in zeroed
-        steps.append(Step(i, ind, node, tuple(index[ch] for ch in ind.children), plain))
+        leaf = (
+            _leaf(node, program.settings)
+            if node and ind.is_leaf and ind.code not in zeroed
+            else None
+        )
+        steps.append(Step(i, ind, node, tuple(index[ch] for ch in ind.children), plain, leaf))
     extras = tuple(
         ExtraPlan(e, tuple(c.deduction(r, e.max) for r in e.rules)) for e in program.extras
     )
@@ -122,7 +134,103 @@ def compile_program(program: Program, order: Order) -> Plan:
         tuple(index[r] for r in program.roots),
         defaults,
         units,
+        program.source.span(0, 0),
     )
+
+
+def _leaf(node: NodePlan, settings: Settings) -> LeafFn:
+    """A leaf's whole scoring in one closure, specialised to the clauses it has: the evaluator's
+    general path (`_Run.score`) does the same steps for branches with rules and vetoed leaves,
+    and the tests hold the two to the same ledgers."""
+    ind, base, deductions, zeros, warnings = (
+        node.indicator,
+        node.base,
+        node.deductions,
+        node.zeros,
+        node.warnings,
+    )
+    weight, span, base_line = ind.weight, ind.span, node.base_line
+    floor, cap, round_kind = LineKind.FLOOR, LineKind.CAP, LineKind.ROUND
+    cap_args = (weight,)
+    rounds = settings.rounding_scope == "leaves"
+    quantum, mode = Decimal(1).scaleb(-settings.places), settings.rounding
+    places = Decimal(settings.places)
+    # Full marks and nothing are the commonest scores: their rounding is known in advance (a
+    # rule returns these very objects when it awards them, so `is` tells). A weight with more
+    # places than the pack rounds to never takes the shortcut.
+    full = weight.quantize(quantum, rounding=mode) if rounds else weight
+    nothing = ZERO.quantize(quantum, rounding=mode) if rounds else ZERO
+    shortcut: object = weight if full == weight else object()
+
+    def finish(
+        current: Decimal, lines: list[RawLine]
+    ) -> tuple[Decimal, tuple[RawLine, ...], tuple[()], bool]:
+        if current is shortcut:
+            return (full, tuple(lines), (), False)
+        if current is ZERO:
+            return (nothing, tuple(lines), (), False)
+        if current < ZERO:
+            lines.append((floor, -current, span, None, (), (), None))
+            return (nothing, tuple(lines), (), False)
+        if current > weight:
+            lines.append((cap, weight - current, span, None, (), cap_args, None))
+            current = weight
+        if rounds:
+            rounded = current.quantize(quantum, rounding=mode)
+            if rounded != current:
+                lines.append(
+                    (round_kind, rounded - current, span, None, (), (current, places), None)
+                )
+                current = rounded
+        return (current, tuple(lines), (), False)
+
+    if base is not None and not (deductions or zeros or warnings):
+
+        def scored(env: Env) -> tuple[Decimal, tuple[RawLine, ...], tuple[()], bool]:
+            lines: list[RawLine] = []
+            return finish(base(env, lines), lines)
+
+        return scored
+
+    if base is None and not (zeros or warnings):
+
+        def deducted(env: Env) -> tuple[Decimal, tuple[RawLine, ...], tuple[()], bool]:
+            lines = [base_line]
+            current = weight
+            for deduct in deductions:
+                current += deduct(env, lines)
+            return finish(current, lines)
+
+        return deducted
+
+    def general(env: Env) -> tuple[Decimal, tuple[RawLine, ...], tuple[()], bool]:
+        lines: list[RawLine] = []
+        if base is not None:
+            current = base(env, lines)
+        else:
+            lines.append(base_line)
+            current = weight
+        for deduct in deductions:
+            current += deduct(env, lines)
+        # floor and cap come before zeroing: `zero when` takes away what the leaf had
+        if current < ZERO:
+            lines.append((floor, -current, span, None, (), (), None))
+            current = ZERO
+        elif current > weight:
+            lines.append((cap, weight - current, span, None, (), cap_args, None))
+            current = weight
+        for zero in zeros:
+            before = len(lines)
+            zero(env, lines)
+            if len(lines) > before and current:
+                fired = lines[-1]
+                lines[-1] = (fired[0], -current, fired[2], fired[3], fired[4], (), None)
+                current = ZERO
+        for warn in warnings:
+            warn(env, lines)
+        return finish(current, lines)
+
+    return general
 
 
 class _Compiler(ExprCompiler):
@@ -470,7 +578,7 @@ class _Compiler(ExprCompiler):
                 seen: set[str] = set()
                 total = ZERO
                 for item in value:
-                    reason = _fill(template, item.text) if template else item.text
+                    reason = template.replace("{item}", item.text) if template else item.text
                     if distinct is not None:
                         key = _field(item, field, span) if field else item.text
                         if key in seen:
@@ -518,7 +626,7 @@ class _Compiler(ExprCompiler):
                         )
                     )
                 a = rows[label][0](env)
-                reason = _fill(template, item.text) if template else item.text
+                reason = template.replace("{item}", item.text) if template else item.text
                 groups.setdefault(label, []).append((kind, -a, span, reason, reads, (a, ONE), item))
             total = ZERO
             for label, group in groups.items():
@@ -612,10 +720,6 @@ def _above(value: Any, bound: Any, inclusive: bool) -> bool:
 
 def _below(value: Any, bound: Any, inclusive: bool) -> bool:
     return bool(value < bound or (inclusive and value == bound))
-
-
-def _fill(template: str, item: str) -> str:
-    return template.replace("{item}", item)
 
 
 def _field(item: Item, field: str | None, span: Span) -> str:

@@ -80,6 +80,7 @@ class _Run:
         self.ledger = Ledger(plan, evidence, env, self.records)
         self.veto_failures: list[Failure] = []
         self.failed = False  # some indicator could not be scored
+        self.excluded = False  # some indicator is excluded as not applicable
         settings = self.settings
         self.quantum = _QUANTA[settings.places] if settings.rounding_scope == "leaves" else None
 
@@ -185,18 +186,33 @@ class _Run:
     # ----- 3. the tree ---------------------------------------------------------------------
 
     def tree(self, zeroed: dict[str, VetoResult]) -> None:
-        records = self.records
+        records, env = self.records, self.env
         # The plan's steps put children before their parents: one pass scores bottom-up.
-        for index, ind, node, children, plain in self.plan.steps:
-            if plain:
-                records[index] = _plain_branch(children, records)
-                continue
-            veto = zeroed.get(ind.code) if zeroed else None
-            if not children:
+        for place, ind, node, children, plain, leaf in self.plan.steps:
+            if leaf is not None:
+                try:
+                    records[place] = leaf(env)
+                except Faulted as exc:
+                    records[place] = self.fault(ind, exc.failure)
+            elif plain:
+                # a branch with no rules of its own: the exact sum of its applicable children
+                total = ZERO
+                record = _EXCLUDED
+                for child in children:
+                    points, _, _, excluded = records[child]
+                    if excluded:
+                        continue
+                    if points is None:
+                        record = _UNSCORED
+                        break
+                    total += points
+                    record = None
+                records[place] = (total, (), (), False) if record is None else record
+            elif not children:
                 assert node is not None
-                records[index] = self.score(node, [], veto, ZERO)
+                records[place] = self.score(node, [], zeroed.get(ind.code), ZERO)
             else:
-                records[index] = self.branch(ind, node, children, veto)
+                records[place] = self.branch(ind, node, children, zeroed.get(ind.code))
 
     def branch(
         self,
@@ -265,11 +281,16 @@ class _Run:
             for warn in node.warnings:
                 warn(env, lines)
         except Faulted as exc:
-            if exc.failure.code == "NA":
-                return self.not_applicable(ind, exc.failure)
-            self.failed = True
-            return (None, (), (exc.failure,), False)
+            return self.fault(ind, exc.failure)
         return self.finish(ind, lines, veto, True, current)
+
+    def fault(self, ind: Indicator, failure: Failure) -> Record:
+        """An indicator whose rules could not be decided: 不适用 follows its policy; anything
+        else leaves it without points, with the failure for the diagnostics."""
+        if failure.code == "NA":
+            return self.not_applicable(ind, failure)
+        self.failed = True
+        return (None, (), (failure,), False)
 
     def finish(
         self,
@@ -303,6 +324,7 @@ class _Run:
         fact = failure.fact or ""
         use = FactUse(fact, self.kind(fact), "不适用", self.ledger.origins().get(fact))
         if policy == "exclude":
+            self.excluded = True
             line = (LineKind.NOT_APPLICABLE, ZERO, failure.span, policy, (use,), (), None)
             return (None, (line,), (), True)
         points = ind.weight if policy == "full" else ZERO
@@ -328,7 +350,7 @@ class _Run:
             return None, None, [], extras
         lines: list[Line] = []
         current = tree_total
-        span = self.program.source.span(0, 0)
+        span = self.plan.start
         excluded_weight = self.excluded_weight()
         if excluded_weight:
             applicable_weight = self.settings.total - excluded_weight
@@ -377,7 +399,7 @@ class _Run:
     def excluded_weight(self) -> Decimal:
         """The weight of the indicators excluded as not applicable (the outermost of each)."""
         records = self.records
-        if not any(r[3] for r in records):
+        if not self.excluded:
             return ZERO
         indicators = self.program.indicators
         place = {ind.code: i for i, ind in enumerate(indicators)}
@@ -473,22 +495,6 @@ class _Run:
             else:
                 diags.append(msg.arithmetic_failure(failure.detail, codes, failure.span))
         return diags
-
-
-def _plain_branch(children: tuple[int, ...], records: list[Record]) -> Record:
-    """A branch with no rules of its own: the exact sum of its applicable children (the common
-    case, kept off the general path)."""
-    total = ZERO
-    applicable = False
-    for child in children:
-        points, _, _, excluded = records[child]
-        if excluded:
-            continue
-        applicable = True
-        if points is None:
-            return _UNSCORED
-        total += points
-    return (total, (), (), False) if applicable else _EXCLUDED
 
 
 _QUANTA = {places: Decimal(1).scaleb(-places) for places in range(7)}
