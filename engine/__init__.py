@@ -11,7 +11,6 @@ carrying all of them.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -96,8 +95,7 @@ def run(plan: Plan, evidence_path: str | Path) -> Result:
     if evidence is None:
         raise JixiaoError(diagnostics)
     result = evaluate(plan, evidence)
-    return replace(
-        result,
+    return result._replace(
         diagnostics=(*diagnostics, *result.diagnostics),
         pack_sha256=_sha256(plan.program.source.text),
         evidence_sha256=_sha256(evidence.source.text),

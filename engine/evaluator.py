@@ -68,7 +68,7 @@ class _Run:
         env: Env = dict(plan.defaults) if plan.defaults else {}
         env.update(evidence.values)
         facts = program.facts
-        if len(env) != len(facts) or not env.keys() <= facts.keys():
+        if len(env) != len(facts):  # evidence holds declared facts only (see `Evidence`)
             for name in facts.keys() - env.keys():
                 env[name] = Missing(name, facts[name].span)
         for name, value in pins.items():
@@ -97,20 +97,25 @@ class _Run:
         if self.veto_failures:
             total = grade = None
         diagnostics = self.failures(extras) if self.failed or self.veto_failures else ()
-        return Result(
-            self.settings,
-            self.program.source.path,
-            self.evidence.source.path,
-            total,
-            grade,
-            self.ledger,
-            self.plan.units,
-            tree_total,
-            tuple(total_lines),
-            extras,
-            vetoes,
-            disqualified,
-            tuple(diagnostics),
+        return _new(
+            Result,
+            (
+                self.settings,
+                self.program.source.path,
+                self.evidence.source.path,
+                total,
+                grade,
+                self.ledger,
+                self.plan.units,
+                tree_total,
+                tuple(total_lines),
+                extras,
+                vetoes,
+                disqualified,
+                tuple(diagnostics),
+                "",
+                "",
+            ),
         )
 
     # ----- 1. derived facts ----------------------------------------------------------------
@@ -187,17 +192,17 @@ class _Run:
 
     def tree(self, zeroed: dict[str, VetoResult]) -> None:
         records, env = self.records, self.env
+        for place, ind, leaf in self.plan.leaves:
+            try:
+                records[place] = leaf(env)
+            except Faulted as exc:
+                records[place] = self.fault(ind, exc.failure)
         # The plan's steps put children before their parents: one pass scores bottom-up.
-        for place, ind, node, children, plain, leaf in self.plan.steps:
-            if leaf is not None:
-                try:
-                    records[place] = leaf(env)
-                except Faulted as exc:
-                    records[place] = self.fault(ind, exc.failure)
-            elif plain:
+        for place, ind, node, children, plain in self.plan.steps:
+            if plain:
                 # a branch with no rules of its own: the exact sum of its applicable children
                 total = ZERO
-                record = _EXCLUDED
+                record: Record | None = _EXCLUDED
                 for child in children:
                     points, _, _, excluded = records[child]
                     if excluded:
@@ -337,7 +342,7 @@ class _Run:
         self,
     ) -> tuple[Decimal | None, Decimal | None, list[Line], tuple[ExtraResult, ...]]:
         records = self.records
-        extras = tuple(self.extra(e) for e in self.plan.extras)
+        extras = tuple(self.extra(e) for e in self.plan.extras) if self.plan.extras else ()
         tree_total = ZERO
         for r in self.plan.roots:
             points, _, _, excluded = records[r]
@@ -346,7 +351,7 @@ class _Run:
             if points is None:
                 return None, None, [], extras
             tree_total += points
-        if any(e.points is None for e in extras):
+        if extras and any(e.points is None for e in extras):
             return None, None, [], extras
         lines: list[Line] = []
         current = tree_total

@@ -68,6 +68,8 @@ _COUNT_UNITS = "次个项份台人件处家套天户条"
 @dataclass(frozen=True, slots=True)
 class Evidence:
     source: Source
+    # Declared facts and parameters only: every loader refuses or drops the others, and the
+    # evaluator counts on it to tell that none is missing by the number of values.
     values: dict[str, Value | NotApplicable]
     origins: dict[str, Provenance]
     project: dict[str, str]
