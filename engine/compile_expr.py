@@ -60,7 +60,7 @@ class Broken:
     failure: Failure
 
 
-_UNSET = (Missing, Broken, NotApplicable)
+UNSET = (Missing, Broken, NotApplicable)
 
 
 def read(env: Env, name: str, span: Span) -> Any:
@@ -125,7 +125,7 @@ class ExprCompiler:
 
                 def name_fn(env: Env) -> Any:
                     value = env[name]
-                    if type(value) in _UNSET:
+                    if type(value) in UNSET:
                         read(env, name, span)  # raises the fault
                     return value
 
@@ -138,7 +138,7 @@ class ExprCompiler:
 
                 def not_name(env: Env) -> bool:  # `not 已制定运维方案`: read inline
                     value = env[name]
-                    if type(value) in _UNSET:
+                    if type(value) in UNSET:
                         read(env, name, span)  # raises the fault
                     return not value
 
@@ -220,7 +220,7 @@ class ExprCompiler:
 
                 def ratio(env: Env) -> Any:  # `实际支出 / 预算金额`: both read inline
                     a, b = env[top], env[bottom]
-                    if type(a) in _UNSET or type(b) in _UNSET or not b:
+                    if type(a) in UNSET or type(b) in UNSET or not b:
                         return div(env)  # raises the fault, as the general path words it
                     return a / b
 
@@ -289,7 +289,7 @@ class Reads:
         new = tuple.__new__
         for name, kind, derived in self.names:
             value = env[name]
-            if type(value) in _UNSET:
+            if type(value) in UNSET:
                 continue  # an untaken branch's fact; it did not decide the line
             out.append(new(FactUse, (name, kind, value, None if derived else origins.get(name))))
         return tuple(out)

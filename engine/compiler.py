@@ -24,6 +24,7 @@ from jixiao.dsl.source import Span
 
 from .compile_expr import (
     ONE,
+    UNSET,
     ZERO,
     Env,
     ExprCompiler,
@@ -33,6 +34,7 @@ from .compile_expr import (
     Reads,
     RuleFn,
     _plain,
+    read,
 )
 from .ir import Extra, Indicator, Program, Settings
 from .result import Failure, Item, Judgement, LineKind
@@ -189,7 +191,10 @@ def _leaf(node: NodePlan, settings: Settings) -> LeafFn:
 
         def scored(env: Env) -> tuple[Decimal, tuple[RawLine, ...], tuple[()], bool]:
             lines: list[RawLine] = []
-            return finish(base(env, lines), lines)
+            current = base(env, lines)
+            if current is shortcut:  # full marks: `finish`'s first case, without the call
+                return (full, tuple(lines), (), False)
+            return finish(current, lines)
 
         return scored
 
@@ -276,6 +281,22 @@ class _Compiler(ExprCompiler):
                 other = self.base(otherwise, weight) if otherwise is not None else None
                 full = (LineKind.FULL, weight, span, None, reads, (weight,), None)
                 unmet = (LineKind.UNMET, ZERO, cond.span, None, reads, (), None)
+
+                if isinstance(cond, ast.Name) and other is None:
+                    name, fact_span = cond.name, cond.span
+
+                    def full_when_fact(env: Env, lines: list[RawLine]) -> Decimal:
+                        # `full when 项目与职能规划相符`, the commonest standard: read inline
+                        value = env[name]
+                        if type(value) in UNSET:
+                            read(env, name, fact_span)  # raises the fault
+                        if value:
+                            lines.append(full)
+                            return weight
+                        lines.append(unmet)
+                        return ZERO
+
+                    return full_when_fact
 
                 def full_when(env: Env, lines: list[RawLine]) -> Decimal:
                     # both lines are constants: which one applies is all a record decides

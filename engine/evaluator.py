@@ -198,9 +198,16 @@ class _Run:
             except Faulted as exc:
                 records[place] = self.fault(ind, exc.failure)
         # The plan's steps put children before their parents: one pass scores bottom-up.
+        clean = not (self.failed or self.excluded)  # every record so far has points
         for place, ind, node, children, plain in self.plan.steps:
-            if plain:
-                # a branch with no rules of its own: the exact sum of its applicable children
+            if plain and clean:
+                # a branch with no rules of its own: the exact sum of its children
+                total = ZERO
+                for child in children:
+                    total += records[child][0]  # type: ignore[operator]  # clean: never None
+                records[place] = (total, (), (), False)
+            elif plain:
+                # … of its applicable children, when some are excluded or unscored
                 total = ZERO
                 record: Record | None = _EXCLUDED
                 for child in children:
@@ -216,8 +223,10 @@ class _Run:
             elif not children:
                 assert node is not None
                 records[place] = self.score(node, [], zeroed.get(ind.code), ZERO)
+                clean = not (self.failed or self.excluded)
             else:
                 records[place] = self.branch(ind, node, children, zeroed.get(ind.code))
+                clean = not (self.failed or self.excluded)
 
     def branch(
         self,

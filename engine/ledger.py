@@ -17,7 +17,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from .compile_expr import Broken, Env, Origins, Reads
-from .result import DerivedResult, Failure, IndicatorResult, Line, Provenance
+from .result import DerivedResult, FactUse, Failure, IndicatorResult, Line, Provenance
 
 if TYPE_CHECKING:
     from .compiler import Plan
@@ -31,7 +31,16 @@ _DEFAULT = Provenance(None, is_default=True)
 
 
 class Ledger:
-    __slots__ = ("_derived", "_env", "_evidence", "_indicators", "_origins", "_plan", "_records")
+    __slots__ = (
+        "_derived",
+        "_env",
+        "_evidence",
+        "_facts",
+        "_indicators",
+        "_origins",
+        "_plan",
+        "_records",
+    )
 
     def __init__(self, plan: Plan, evidence: Evidence, env: Env, records: list[Record]) -> None:
         self._plan = plan
@@ -41,6 +50,9 @@ class Ledger:
         self._origins: Origins | None = None
         self._indicators: tuple[IndicatorResult, ...] | None = None
         self._derived: tuple[DerivedResult, ...] | None = None
+        # Reads → its facts with their values: one clause's lines (a finding each) share them.
+        # Keyed by identity: every Reads lives in the plan, which outlives the ledger.
+        self._facts: dict[int, tuple[FactUse, ...]] = {}
 
     def origins(self) -> Origins:
         """Where each fact's value came from: the evidence file, or the pack's default."""
@@ -55,37 +67,40 @@ class Ledger:
 
     def line(self, raw: tuple[Any, ...]) -> Line:
         reads = raw[4]
-        if type(reads) is Reads:
-            facts = reads.facts(self._env, self.origins())
-            return _new(Line, (raw[0], raw[1], raw[2], raw[3], facts, raw[5], raw[6]))
-        return _new(Line, raw)
+        if type(reads) is not Reads:
+            return _new(Line, raw)
+        facts = self._facts.get(id(reads))
+        if facts is None:
+            facts = self._facts[id(reads)] = reads.facts(self._env, self.origins())
+        return _new(Line, (raw[0], raw[1], raw[2], raw[3], facts, raw[5], raw[6]))
 
     def indicators(self) -> tuple[IndicatorResult, ...]:
         if self._indicators is None:
-            line = self.line
-            self._indicators = tuple(
-                _new(
-                    IndicatorResult,
-                    (
-                        ind.code,
-                        ind.name,
-                        ind.parent,
-                        ind.depth,
-                        ind.weight,
-                        points,
-                        tuple(line(raw) for raw in lines),
-                        not ind.children,
-                        ind.span,
-                        failures,
-                        excluded,
-                        ind.standard,
-                        ind.doc,
-                    ),
+            line, out = self.line, []
+            for ind, (points, lines, failures, excluded) in zip(
+                self._plan.program.indicators, self._records, strict=True
+            ):
+                out.append(
+                    _new(
+                        IndicatorResult,
+                        (
+                            ind.code,
+                            ind.name,
+                            ind.parent,
+                            ind.depth,
+                            ind.weight,
+                            points,
+                            tuple([line(raw) for raw in lines]) if lines else (),
+                            not ind.children,
+                            ind.span,
+                            failures,
+                            excluded,
+                            ind.standard,
+                            ind.doc,
+                        ),
+                    )
                 )
-                for ind, (points, lines, failures, excluded) in zip(
-                    self._plan.program.indicators, self._records, strict=True
-                )
-            )
+            self._indicators = tuple(out)
         return self._indicators
 
     def derived(self) -> tuple[DerivedResult, ...]:
@@ -101,7 +116,7 @@ class Ledger:
                         d.kind,
                         None if type(value) is Broken else value,
                         d.expr,
-                        reads.facts(env, origins),
+                        self._facts.get(id(reads)) or reads.facts(env, origins),
                         d.span,
                     )
                 )
