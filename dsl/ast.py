@@ -1,4 +1,4 @@
-"""The syntax tree of a rule pack: frozen, slotted dataclasses with a span on every node.
+"""The syntax tree of a rule pack: frozen, slotted records with a span on every node.
 
 The AST says what the author wrote, nothing more: names are unresolved strings, types are the
 words the author used, numbers are `Decimal`s exactly as written. Spans are excluded from
@@ -9,9 +9,9 @@ the formatter's round-trip check and the parser tests rely on that.
 from __future__ import annotations
 
 import datetime as _dt
-from dataclasses import dataclass, field
 from decimal import Decimal
 
+from .record import record, spec
 from .source import Span
 
 #: Digits a number may have, in a pack (E110) or in evidence. Points and money in real packs need
@@ -22,19 +22,19 @@ MAX_DIGITS = 20
 
 def _span() -> Span:
     """A span field: excluded from equality and repr (a fresh Field per use)."""
-    return field(compare=False, repr=False)  # type: ignore[no-any-return]
+    return spec(compare=False, repr=False)  # type: ignore[no-any-return]
 
 
 # ----- expressions ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Number:
     value: Decimal
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Percent:
     """`85%`; `value` holds the fraction (0.85), so arithmetic never sees the factor 100."""
 
@@ -42,48 +42,48 @@ class Percent:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class String:
     value: str
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Bool:
     value: bool
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Date:
     value: _dt.date
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EmptyList:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Name:
     name: str
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Neg:
     operand: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Not:
     operand: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Arith:
     """`+ - * /` (`×` and `÷` are read as `*` and `/`)."""
 
@@ -93,7 +93,7 @@ class Arith:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Compare:
     """`>= <= > < == !=` (`≥ ≤ ≠` are read as their ASCII forms)."""
 
@@ -103,7 +103,7 @@ class Compare:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Logic:
     """`and` / `or`, short-circuiting."""
 
@@ -113,7 +113,7 @@ class Logic:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Call:
     func: str
     args: tuple[Expr, ...]
@@ -121,7 +121,7 @@ class Call:
     func_span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class If:
     cond: Expr
     then: Expr
@@ -151,20 +151,20 @@ Expr = (
 # ----- awards and rules ----------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Full:
     """The whole weight of the indicator."""
 
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Points:
     value: Decimal
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Share:
     """A fraction of the weight, written as a percent (`50%` → 0.5)."""
 
@@ -172,7 +172,7 @@ class Share:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AwardExpr:
     """An award given by an expression (a parameter, a product): points if it is a number,
     a share of the weight if it is a percent."""
@@ -184,21 +184,21 @@ class AwardExpr:
 Award = Full | Points | Share | AwardExpr
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Bound:
     value: Expr
     inclusive: bool
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Interval:
     lower: Bound
     upper: Bound
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Band:
     """One row of a tier table; no bounds means `else`. A `>= x` row has only `lower`."""
 
@@ -208,27 +208,27 @@ class Band:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Level:
     label: str
     award: Award
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FullWhen:
     cond: Expr
     otherwise: Base | Award | None
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Proportional:
     rate: Expr
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Reverse:
     actual: Expr
     target: Expr
@@ -236,21 +236,21 @@ class Reverse:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Tiers:
     subject: Expr
     bands: tuple[Band, ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Levels:
     subject: Expr
     levels: tuple[Level, ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Forward:
     """正向: the weight when actual ≥ target, else actual / target × weight."""
 
@@ -259,7 +259,7 @@ class Forward:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Equal:
     """等于: as forward; with a zero target, the weight only when actual ≤ 0."""
 
@@ -268,14 +268,14 @@ class Equal:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LevelInterval:
     label: str
     interval: Interval
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LevelRange:
     """A qualitative level whose points the evaluator chooses inside the level's range."""
 
@@ -285,7 +285,7 @@ class LevelRange:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CheckItem:
     award: Award
     cond: Expr
@@ -293,27 +293,27 @@ class CheckItem:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Checklist:
     base: Award | None
     items: tuple[CheckItem, ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Choice:
     cond: Expr | None  # None: else
     then: Base | Award
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Choose:
     choices: tuple[Choice, ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CallRule:
     name: str
     args: tuple[Expr, ...]
@@ -321,13 +321,13 @@ class CallRule:
     name_span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Distinct:
     field: String | None  # None: identical item texts count once
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DeductPer:
     amount: Award
     subject: Expr
@@ -337,7 +337,7 @@ class DeductPer:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ByRow:
     label: str
     amount: Award
@@ -345,7 +345,7 @@ class ByRow:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DeductBy:
     """Per item, the amount looked up by a field of the item (e.g. its severity)."""
 
@@ -357,7 +357,7 @@ class DeductBy:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DeductStep:
     """每相差3%扣1分: `amount` per `step` of `shortfall`, steps counted by `mode`."""
 
@@ -370,7 +370,7 @@ class DeductStep:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DeductJudged:
     """酌情扣分: the evaluator's judgement, within a declared range."""
 
@@ -380,13 +380,13 @@ class DeductJudged:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NaPolicy:
     policy: Word
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DeductWhen:
     amount: Award
     cond: Expr
@@ -394,14 +394,14 @@ class DeductWhen:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ZeroWhen:
     cond: Expr
     reason: String | None
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class WarnWhen:
     cond: Expr
     message: String
@@ -440,7 +440,7 @@ DEDUCTIONS = (DeductPer, DeductWhen, DeductBy, DeductStep, DeductJudged)
 # ----- declarations --------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Word:
     """A bare word with a place: a type name, a rounding mode, a grade label."""
 
@@ -448,14 +448,14 @@ class Word:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Grade:
     label: Word
     lower: Number | None  # None: the `else` band
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Rounding:
     places: Number
     mode: Word | None
@@ -463,14 +463,14 @@ class Rounding:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Period:
     start: Date
     end: Date
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Setting:
     """One `key value` line of the pack header; `value` depends on `key`."""
 
@@ -479,14 +479,14 @@ class Setting:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PackHeader:
     title: String
     settings: tuple[Setting, ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FactDecl:
     name: Word
     type: Word
@@ -498,7 +498,7 @@ class FactDecl:
     shared: bool = False  # may drive deductions in several indicators
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class LetDecl:
     name: Word
     type: Word | None
@@ -506,7 +506,7 @@ class LetDecl:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ParamDecl:
     name: Word
     type: Word
@@ -514,7 +514,7 @@ class ParamDecl:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Function:
     name: Word
     params: tuple[ParamDecl, ...]
@@ -522,7 +522,7 @@ class Function:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Indicator:
     code: Word
     name: String
@@ -533,7 +533,7 @@ class Indicator:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AddPer:
     amount: Award
     subject: Expr
@@ -541,7 +541,7 @@ class AddPer:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class AddWhen:
     amount: Award
     cond: Expr
@@ -549,7 +549,7 @@ class AddWhen:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Extra:
     """A bonus (加分) or penalty (减分) outside the weighted tree, capped at `max`."""
 
@@ -562,7 +562,7 @@ class Extra:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Veto:
     cond: Expr
     action: str  # grade | cap | zero | disqualify
@@ -571,7 +571,7 @@ class Veto:
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SurveyFact:
     """A fact aggregated from questionnaire responses.
 
@@ -588,14 +588,14 @@ class SurveyFact:
     nonzero: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Survey:
     name: Word
     facts: tuple[SurveyFact, ...]
     span: Span = _span()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Pack:
     headers: tuple[PackHeader, ...]
     facts: tuple[FactDecl, ...]
@@ -606,12 +606,12 @@ class Pack:
     extras: tuple[Extra, ...]
     vetoes: tuple[Veto, ...]
     span: Span = _span()
-    surveys: tuple[Survey, ...] = field(default=())
+    surveys: tuple[Survey, ...] = spec(default=())
     # Comments are kept for the formatter; like spans, they never affect equality.
-    comments: tuple[Comment, ...] = field(default=(), compare=False, repr=False)
+    comments: tuple[Comment, ...] = spec(default=(), compare=False, repr=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Comment:
     text: str  # as written, with its `#` or `//`
     own_line: bool  # nothing but blanks before it on its line

@@ -11,11 +11,10 @@ Message style: lowercase, one line, no trailing period, user names in backticks;
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from enum import Enum
 
+from .record import record, spec
 from .source import Span, display_width
 
 
@@ -24,7 +23,7 @@ class Severity(Enum):
     WARNING = "warning"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Label:
     """A place in a source with a short remark; the first label of a diagnostic is primary."""
 
@@ -32,14 +31,14 @@ class Label:
     message: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Diagnostic:
     code: str
     severity: Severity
     message: str
     labels: tuple[Label, ...] = ()
     help: str | None = None
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = spec(default=())
     # A diagnostic about a file as a whole (missing, unreadable) has no span but a path.
     path: str | None = None
 
@@ -184,4 +183,6 @@ def to_json(d: Diagnostic) -> dict[str, object]:
 
 def render_json(diagnostics: Sequence[Diagnostic]) -> str:
     ordered = sorted(diagnostics, key=Diagnostic.sort_key)
+    import json
+
     return json.dumps([to_json(d) for d in ordered], ensure_ascii=False, indent=2) + "\n"

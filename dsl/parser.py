@@ -1,7 +1,7 @@
 """Text → AST. The only module that imports Lark.
 
 One LALR parser is built lazily and cached; an explicit Transformer turns Lark's tree into the
-dataclasses of `ast`, attaching a span to every node. Lark's exceptions never leave this
+records of `ast`, attaching a span to every node. Lark's exceptions never leave this
 module: they become E1xx diagnostics that say, in words, what was found and what was expected,
 with a hint for the mistakes Chinese authors make most (full-width punctuation in the wrong
 place, a keyword in Chinese, an unclosed brace).
@@ -9,7 +9,6 @@ place, a keyword in Chinese, an unclosed brace).
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import itertools
 import re
@@ -28,7 +27,7 @@ from lark.exceptions import (
     VisitError,
 )
 
-from . import ast
+from . import ast, record
 from .diagnostics import Diagnostic, JixiaoError, Label, error
 from .source import Source, Span
 
@@ -73,7 +72,7 @@ def parse(source: Source) -> ast.Pack:
         )
     try:
         pack: ast.Pack = _ToAst(source).transform(tree)
-        return dataclasses.replace(pack, comments=comments_in(source))
+        return record.replace(pack, comments=comments_in(source))
     except VisitError as exc:
         if isinstance(exc.orig_exc, JixiaoError):
             raise exc.orig_exc from None

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import bisect
 import unicodedata
-from dataclasses import dataclass, field
 from pathlib import Path
+
+from .record import record, spec
 
 
 class DecodeError(Exception):
@@ -49,14 +50,14 @@ def display_width(text: str) -> int:
     return width
 
 
-@dataclass(frozen=True, slots=True, eq=False)
+@record(eq=False)
 class Source:
     """A named text with a line index. Identity, not content, makes two sources the same."""
 
     path: str
     text: str
     encoding: str = "utf-8"
-    _line_starts: tuple[int, ...] = field(default=(), repr=False)
+    _line_starts: tuple[int, ...] = spec(default=(), repr=False)
 
     def __post_init__(self) -> None:
         starts = [0]
@@ -95,7 +96,7 @@ class Source:
         return Span(self, start, end)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Span:
     """A half-open range of characters in a Source. Spans never take part in AST equality."""
 

@@ -12,21 +12,17 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, has_errors
 from jixiao.dsl.source import DecodeError, Source
 
-from . import cache, messages
-from .analysis import analyse
-from .checker import check
+from . import cache
 from .compiler import Plan, compile_program
 from .result import Result
 
 if TYPE_CHECKING:
-    from jixiao.dsl import ast
-
-    from .ir import Order
+    from .ir import Order, Program
 
 __all__ = ["JixiaoError", "Plan", "Result", "compile_pack", "compile_source", "load_pack", "run"]
 
@@ -34,52 +30,83 @@ __all__ = ["JixiaoError", "Plan", "Result", "compile_pack", "compile_source", "l
 def compile_source(source: Source, use_cache: bool = False) -> tuple[Plan, list[Diagnostic]]:
     """Parse, check, order and compile a pack; returns the plan and its warnings.
 
-    With `use_cache`, a pack parsed and ordered before (same path, text, grammar and jixiao)
-    is taken from the verified cache: neither Lark nor networkx is imported then.
+    With `use_cache`, a pack checked before (same path and text, same jixiao down to the byte)
+    comes from the verified cache as its checked program, order and warnings: the parser, the
+    checker and the analyses are not even imported, nor Lark and networkx — a warm run costs
+    little more than its imports. Only compiling to closures is done again (they cannot be
+    stored), which takes a few milliseconds.
     """
-    name = cache.entry_name(source.path, source.text, _grammar()) if use_cache else ""
+    name = cache.entry_name(source.path, source.text) if use_cache else ""
     cached = cache.load(name) if use_cache else None
-    pack: ast.Pack
-    ordered: Order | None = None
     if cached is not None:
-        pack, ordered = cached
-    else:
-        from jixiao.dsl.parser import parse
+        program, ordered, diagnostics = _thawed(cached)
+        return compile_program(program, ordered), diagnostics
+    from jixiao.dsl.parser import parse
 
-        pack = parse(source)
-    program, diagnostics = check(pack, pack.span.source)
-    if program is None or has_errors(diagnostics):
+    from .analysis import analyse
+    from .checker import check
+    from .graph import order
+
+    pack = parse(source)
+    checked, diagnostics = check(pack, pack.span.source)
+    if checked is None or has_errors(diagnostics):
         raise JixiaoError(diagnostics)
-    diagnostics += analyse(program)
+    diagnostics += analyse(checked)
     if has_errors(diagnostics):
         raise JixiaoError(diagnostics)
-    if ordered is None:
-        from .graph import order
-
-        ordered = order(program)
-        if use_cache:
-            cache.store(name, (pack, ordered))
-    return compile_program(program, ordered), diagnostics
+    ordered = order(checked)
+    if use_cache:
+        cache.store(name, _frozen(checked, ordered, diagnostics))
+    return compile_program(checked, ordered), diagnostics
 
 
-def _grammar() -> str:
-    from importlib import resources
+def _frozen(program: Program, ordered: Order, diagnostics: list[Diagnostic]) -> tuple[Any, ...]:
+    """What the cache keeps. The kind of each expression is keyed by the node's id, which does
+    not survive pickling: it is stored against the node itself (pickle keeps identity)."""
+    from jixiao.dsl import record
 
-    return resources.files("jixiao.dsl").joinpath("grammar.lark").read_text(encoding="utf-8")
+    kinds, seen, pairs = program.expr_kinds, set(), []
+    stack: list[Any] = [program.derived, program.indicators, program.extras, program.vetoes]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, record.Record):
+            if id(x) in seen:
+                continue
+            seen.add(id(x))
+            if id(x) in kinds:
+                pairs.append((x, kinds[id(x)]))
+            stack.extend(getattr(x, n) for n in record.fields(x) if n != "span")
+        elif isinstance(x, tuple | list):
+            stack.extend(x)
+        elif isinstance(x, dict):
+            stack.extend(x.values())
+    return (record.replace(program, expr_kinds={}), pairs, ordered, tuple(diagnostics))
+
+
+def _thawed(entry: Any) -> tuple[Program, Order, list[Diagnostic]]:
+    from jixiao.dsl import record
+
+    program, pairs, ordered, diagnostics = entry
+    program = record.replace(program, expr_kinds={id(node): kind for node, kind in pairs})
+    return program, ordered, list(diagnostics)
 
 
 def load_pack(path: str | Path) -> Source:
     """Read a pack file, turning every way it can fail into a diagnostic."""
     try:
         return Source.from_path(path)
-    except FileNotFoundError:
-        raise JixiaoError([messages.pack_unreadable(str(path), "no such file")]) from None
-    except IsADirectoryError:
-        raise JixiaoError([messages.pack_unreadable(str(path), "it is a directory")]) from None
-    except DecodeError as exc:
-        raise JixiaoError([messages.pack_unreadable(str(path), str(exc))]) from None
-    except OSError as exc:
-        raise JixiaoError([messages.pack_unreadable(str(path), exc.strerror or str(exc))]) from None
+    except (OSError, DecodeError) as exc:
+        from . import messages
+
+        if isinstance(exc, FileNotFoundError):
+            why = "no such file"
+        elif isinstance(exc, IsADirectoryError):
+            why = "it is a directory"
+        elif isinstance(exc, OSError):
+            why = exc.strerror or str(exc)
+        else:
+            why = str(exc)
+        raise JixiaoError([messages.pack_unreadable(str(path), why)]) from None
 
 
 def compile_pack(path: str | Path, use_cache: bool = False) -> tuple[Plan, list[Diagnostic]]:

@@ -1,10 +1,10 @@
 """A cache of parsed packs, so an unchanged pack skips the parser (and Lark) and the graph (and
 networkx) on the next run.
 
-What is cached is the pack's syntax tree and its evaluation order, keyed by the SHA-256 of the
-pack's path and text, jixiao's version and the grammar: a changed pack, a new jixiao or a new
-grammar never meets an old entry. The checker and the analyses still run on every load (they
-are fast, and their warnings must be the same warm or cold).
+What is cached is the checked program, its evaluation order and its warnings, keyed by the
+SHA-256 of the pack's path and text, jixiao's version and a digest of jixiao's code and grammar:
+a changed pack or any change to jixiao never meets an old entry, and the warnings are those the
+checker gave. Only the closures are compiled again on every run.
 
 Entries are pickles, so they are only ever read back if jixiao wrote them: each carries an
 HMAC-SHA256 under a random key kept in the cache folder (mode 0700, the key file 0600, both the
@@ -14,11 +14,11 @@ user's own), and a file whose tag does not verify is ignored and replaced — ne
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import os
 import pickle
-import secrets
 import stat
 from pathlib import Path
 from typing import Any
@@ -53,7 +53,7 @@ def _key(folder: Path) -> bytes | None:
         if not path.exists():
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as f:
-                f.write(secrets.token_bytes(32))
+                f.write(os.urandom(32))
         info = path.stat()
         if info.st_uid != os.getuid() or info.st_mode & 0o077:
             return None
@@ -62,12 +62,35 @@ def _key(folder: Path) -> bytes | None:
         return None
 
 
-def entry_name(path: str, text: str, grammar: str) -> str:
+def entry_name(path: str, text: str) -> str:
     digest = hashlib.sha256()
-    for part in (VERSION, grammar, path, text):
+    for part in (VERSION, _code(), path, text):
         digest.update(part.encode("utf-8"))
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+@functools.cache
+def _code() -> str:
+    """A fingerprint of jixiao's own code and grammar: an entry holds what the checker and the
+    analyses concluded, so any change to them — an upgrade, a local edit — must miss, not just
+    a new version number. Like Python's own bytecode cache, it goes by each file's size and
+    modification time (reading and hashing all the code would cost a warm run 3 ms)."""
+    import jixiao.dsl
+    import jixiao.engine
+
+    parts = []
+    folders = [os.path.dirname(p.__file__ or "") for p in (jixiao.dsl, jixiao.engine)]
+    while folders:
+        folder = folders.pop()
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.is_dir() and entry.name != "__pycache__":
+                    folders.append(entry.path)
+                elif entry.name.endswith((".py", ".lark")):
+                    info = entry.stat()
+                    parts.append(f"{entry.path}\0{info.st_size}\0{info.st_mtime_ns}")
+    return "\n".join(sorted(parts))
 
 
 def load(name: str) -> Any | None:
@@ -98,7 +121,7 @@ def store(name: str, value: Any) -> None:
     except Exception:
         return
     tag = hmac.new(key, body, hashlib.sha256).digest()
-    tmp = folder / f"{name}.{secrets.token_hex(4)}.tmp"
+    tmp = folder / f"{name}.{os.urandom(4).hex()}.tmp"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:

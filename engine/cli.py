@@ -8,25 +8,23 @@ Python traceback.
 from __future__ import annotations
 
 import argparse
-import difflib
-import functools
-import json
 import os
 import re
 import sys
 from collections.abc import Sequence
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
-from jixiao.dsl import ast
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, has_errors, render_json, render_text
 from jixiao.dsl.source import Source
 
-from . import compile_pack, load_pack, messages, run
+from . import compile_pack, load_pack, run
 from .render import FORMATS, render
 from .version import VERSION
+
+if TYPE_CHECKING:
+    from jixiao.dsl import ast
 
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
@@ -61,6 +59,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
         elif source.exists():
             rows, count, diags = read_table(source, plan.program)
         else:
+            from . import messages
+
             raise JixiaoError([messages.evidence_unreadable(str(source), "no such file")])
     except JixiaoError as exc:
         _report(exc.diagnostics, args)
@@ -108,6 +108,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
     except JixiaoError as exc:
         _report(exc.diagnostics, args)
         return EXIT_ERRORS
+    import json
+
     sys.stdout.write(json.dumps(evidence_schema(plan.program), ensure_ascii=False, indent=2))
     sys.stdout.write("\n")
     return EXIT_OK
@@ -152,6 +154,8 @@ def cmd_explain(code: str) -> int:
     """Print the entry of docs/diagnostics.md (shipped in the package) for one code."""
     code = code.upper()
     try:
+        from importlib import resources
+
         text = resources.files(__package__).joinpath("diagnostics.md").read_text(encoding="utf-8")
     except OSError:  # pragma: no cover - a broken install
         text = ""
@@ -205,6 +209,8 @@ def cmd_fmt(args: argparse.Namespace) -> int:
         try:
             source = Source("<stdin>", sys.stdin.read()) if path == "-" else load_pack(path)
             pack = parse(source)
+            import functools
+
             text = format_pack(pack, check=functools.partial(_reparse, source.path))
         except JixiaoError as exc:
             _report(exc.diagnostics, args)
@@ -222,6 +228,8 @@ def cmd_fmt(args: argparse.Namespace) -> int:
         if text == source.text and source.encoding == "utf-8":
             continue
         if args.check:
+            import difflib
+
             diff = difflib.unified_diff(
                 source.text.splitlines(keepends=True),
                 text.splitlines(keepends=True),
@@ -321,7 +329,9 @@ def cmd_selfeval(args: argparse.Namespace) -> int:
     return selfeval_run.main(args, _report)
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The command line. With `only`, just that command's parser is built: a warm `jixiao eval`
+    should not pay for setting up the other six."""
     parser = argparse.ArgumentParser(
         prog="jixiao",
         description="Score performance evaluations of public spending (财政支出绩效评价) "
@@ -337,158 +347,176 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p_eval = sub.add_parser(
-        "eval", parents=[common], help="score an evidence file with a rule pack"
-    )
-    p_eval.add_argument("pack", help="the rule pack (.jx)")
-    p_eval.add_argument("evidence", nargs="?", help="the evidence file (.yaml or .json)")
-    p_eval.add_argument(
-        "--batch",
-        metavar="INPUT",
-        help="score a portfolio: a CSV or XLSX sheet (one project per row) or a "
-        "folder of evidence files",
-    )
-    p_eval.add_argument(
-        "--output",
-        metavar="FILE",
-        help="with --batch: per-project results, .jsonl, .csv or .xlsx "
-        "(default: JSON lines on standard output)",
-    )
-    p_eval.add_argument(
-        "--summary", metavar="FILE", help="with --batch: the portfolio summary, .html, .md or .json"
-    )
-    p_eval.add_argument(
-        "--jobs",
-        type=int,
-        default=0,
-        metavar="N",
-        help="with --batch: processes (default: both cores for 2000+ projects)",
-    )
-    p_eval.add_argument(
-        "--format",
-        choices=(*FORMATS, "xlsx"),
-        default="table",
-        help="report format (default: table)",
-    )
-    p_eval.add_argument(
-        "--lang",
-        choices=("zh", "en"),
-        default="zh",
-        help="language of the report's labels (default: zh)",
-    )
-    p_eval.set_defaults(func=cmd_eval)
+    if only in (None, "eval"):
+        p_eval = sub.add_parser(
+            "eval", parents=[common], help="score an evidence file with a rule pack"
+        )
+        p_eval.add_argument("pack", help="the rule pack (.jx)")
+        p_eval.add_argument("evidence", nargs="?", help="the evidence file (.yaml or .json)")
+        p_eval.add_argument(
+            "--batch",
+            metavar="INPUT",
+            help="score a portfolio: a CSV or XLSX sheet (one project per row) or a "
+            "folder of evidence files",
+        )
+        p_eval.add_argument(
+            "--output",
+            metavar="FILE",
+            help="with --batch: per-project results, .jsonl, .csv or .xlsx "
+            "(default: JSON lines on standard output)",
+        )
+        p_eval.add_argument(
+            "--summary",
+            metavar="FILE",
+            help="with --batch: the portfolio summary, .html, .md or .json",
+        )
+        p_eval.add_argument(
+            "--jobs",
+            type=int,
+            default=0,
+            metavar="N",
+            help="with --batch: processes (default: both cores for 2000+ projects)",
+        )
+        p_eval.add_argument(
+            "--format",
+            choices=(*FORMATS, "xlsx"),
+            default="table",
+            help="report format (default: table)",
+        )
+        p_eval.add_argument(
+            "--lang",
+            choices=("zh", "en"),
+            default="zh",
+            help="language of the report's labels (default: zh)",
+        )
+        p_eval.set_defaults(func=cmd_eval)
 
-    p_check = sub.add_parser("check", parents=[common], help="check a rule pack without evidence")
-    p_check.add_argument("pack", nargs="?", help="the rule pack (.jx)")
-    p_check.add_argument(
-        "--explain", metavar="CODE", help="print what a diagnostic code means, with an example"
-    )
-    p_check.add_argument(
-        "--format",
-        choices=("text", "json"),
-        default="text",
-        help="diagnostics as text or JSON (default: text)",
-    )
-    p_check.set_defaults(func=cmd_check)
+    if only in (None, "check"):
+        p_check = sub.add_parser(
+            "check", parents=[common], help="check a rule pack without evidence"
+        )
+        p_check.add_argument("pack", nargs="?", help="the rule pack (.jx)")
+        p_check.add_argument(
+            "--explain", metavar="CODE", help="print what a diagnostic code means, with an example"
+        )
+        p_check.add_argument(
+            "--format",
+            choices=("text", "json"),
+            default="text",
+            help="diagnostics as text or JSON (default: text)",
+        )
+        p_check.set_defaults(func=cmd_check)
 
-    p_test = sub.add_parser(
-        "test", parents=[common], help="run a pack's example cases, with scoring coverage"
-    )
-    p_test.add_argument("pack", help="the rule pack (.jx)")
-    p_test.add_argument(
-        "tests", nargs="?", help="the test file (default: PACK with .test.yaml beside it)"
-    )
-    p_test.add_argument(
-        "--coverage-min", type=float, metavar="N", help="fail when coverage is below N percent"
-    )
-    p_test.add_argument(
-        "--edges",
-        action="store_true",
-        help="evaluate every band edge just below, at and above, on the first case's evidence",
-    )
-    p_test.add_argument("--format", choices=("text", "json"), default="text")
-    p_test.add_argument(
-        "--verbose",
-        action="store_true",
-        help="list coverage for every indicator, not only the incomplete ones",
-    )
-    p_test.set_defaults(func=cmd_test)
+    if only in (None, "test"):
+        p_test = sub.add_parser(
+            "test", parents=[common], help="run a pack's example cases, with scoring coverage"
+        )
+        p_test.add_argument("pack", help="the rule pack (.jx)")
+        p_test.add_argument(
+            "tests", nargs="?", help="the test file (default: PACK with .test.yaml beside it)"
+        )
+        p_test.add_argument(
+            "--coverage-min", type=float, metavar="N", help="fail when coverage is below N percent"
+        )
+        p_test.add_argument(
+            "--edges",
+            action="store_true",
+            help="evaluate every band edge just below, at and above, on the first case's evidence",
+        )
+        p_test.add_argument("--format", choices=("text", "json"), default="text")
+        p_test.add_argument(
+            "--verbose",
+            action="store_true",
+            help="list coverage for every indicator, not only the incomplete ones",
+        )
+        p_test.set_defaults(func=cmd_test)
 
-    p_verify = sub.add_parser(
-        "verify", parents=[common], help="check a pack's properties on generated evidence"
-    )
-    p_verify.add_argument("pack", help="the rule pack (.jx)")
-    p_verify.add_argument(
-        "--examples",
-        type=int,
-        default=200,
-        metavar="N",
-        help="evidence records to try per property (default: 200)",
-    )
-    p_verify.add_argument(
-        "--out",
-        default=".",
-        metavar="DIR",
-        help="where to write counterexample evidence files (default: .)",
-    )
-    p_verify.set_defaults(func=cmd_verify)
+    if only in (None, "verify"):
+        p_verify = sub.add_parser(
+            "verify", parents=[common], help="check a pack's properties on generated evidence"
+        )
+        p_verify.add_argument("pack", help="the rule pack (.jx)")
+        p_verify.add_argument(
+            "--examples",
+            type=int,
+            default=200,
+            metavar="N",
+            help="evidence records to try per property (default: 200)",
+        )
+        p_verify.add_argument(
+            "--out",
+            default=".",
+            metavar="DIR",
+            help="where to write counterexample evidence files (default: .)",
+        )
+        p_verify.set_defaults(func=cmd_verify)
 
-    p_schema = sub.add_parser(
-        "schema", parents=[common], help="print the JSON Schema of a pack's evidence"
-    )
-    p_schema.add_argument("pack", help="the rule pack (.jx)")
-    p_schema.set_defaults(func=cmd_schema)
+    if only in (None, "schema"):
+        p_schema = sub.add_parser(
+            "schema", parents=[common], help="print the JSON Schema of a pack's evidence"
+        )
+        p_schema.add_argument("pack", help="the rule pack (.jx)")
+        p_schema.set_defaults(func=cmd_schema)
 
-    p_self = sub.add_parser(
-        "selfeval", parents=[common], help="score a 项目支出绩效自评表 in the national layout"
-    )
-    p_self.add_argument("table", help="the table, .xlsx or .csv")
-    p_self.add_argument(
-        "--param",
-        action="append",
-        default=[],
-        metavar="NAME=VALUE",
-        help="a provincial variant: 预算执行率分值=20, 部分达成下限=50%%, …",
-    )
-    p_self.add_argument(
-        "--template",
-        metavar="PACK",
-        help="the template library (default: rules/self-evaluation.jx)",
-    )
-    p_self.add_argument(
-        "--output",
-        metavar="FILE.xlsx",
-        help="write the table back with jixiao's scores and explanations",
-    )
-    p_self.add_argument("--format", choices=("text", "json", "markdown", "html"), default="text")
-    p_self.add_argument(
-        "--emit-pack", metavar="FILE", help="also write the rule pack generated from the table"
-    )
-    p_self.add_argument(
-        "--qualitative-fallback",
-        action="store_true",
-        help="score a row whose target cannot be read as qualitative",
-    )
-    p_self.set_defaults(func=cmd_selfeval)
+    if only in (None, "selfeval"):
+        p_self = sub.add_parser(
+            "selfeval", parents=[common], help="score a 项目支出绩效自评表 in the national layout"
+        )
+        p_self.add_argument("table", help="the table, .xlsx or .csv")
+        p_self.add_argument(
+            "--param",
+            action="append",
+            default=[],
+            metavar="NAME=VALUE",
+            help="a provincial variant: 预算执行率分值=20, 部分达成下限=50%%, …",
+        )
+        p_self.add_argument(
+            "--template",
+            metavar="PACK",
+            help="the template library (default: rules/self-evaluation.jx)",
+        )
+        p_self.add_argument(
+            "--output",
+            metavar="FILE.xlsx",
+            help="write the table back with jixiao's scores and explanations",
+        )
+        p_self.add_argument(
+            "--format", choices=("text", "json", "markdown", "html"), default="text"
+        )
+        p_self.add_argument(
+            "--emit-pack", metavar="FILE", help="also write the rule pack generated from the table"
+        )
+        p_self.add_argument(
+            "--qualitative-fallback",
+            action="store_true",
+            help="score a row whose target cannot be read as qualitative",
+        )
+        p_self.set_defaults(func=cmd_selfeval)
 
-    p_fmt = sub.add_parser("fmt", parents=[common], help="format rule packs canonically")
-    p_fmt.add_argument(
-        "packs",
-        nargs="+",
-        metavar="PACK",
-        help="packs to rewrite in place; `-` reads standard input",
-    )
-    p_fmt.add_argument(
-        "--check",
-        action="store_true",
-        help="change nothing; show a diff and exit 1 if a pack is not formatted",
-    )
-    p_fmt.set_defaults(func=cmd_fmt)
+    if only in (None, "fmt"):
+        p_fmt = sub.add_parser("fmt", parents=[common], help="format rule packs canonically")
+        p_fmt.add_argument(
+            "packs",
+            nargs="+",
+            metavar="PACK",
+            help="packs to rewrite in place; `-` reads standard input",
+        )
+        p_fmt.add_argument(
+            "--check",
+            action="store_true",
+            help="change nothing; show a diff and exit 1 if a pack is not formatted",
+        )
+        p_fmt.set_defaults(func=cmd_fmt)
     return parser
 
 
+COMMANDS = ("eval", "check", "test", "verify", "schema", "selfeval", "fmt")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `jixiao eval …` needs only the eval parser; anything else (`--help`, a typo) gets them all
+    parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     try:
         code: int = args.func(args)

@@ -11,12 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from jixiao.dsl import ast
-from jixiao.dsl.formatter import format_expr
+from jixiao.dsl.record import record
 from jixiao.dsl.source import Span
 
 from .ir import Program
@@ -45,7 +44,7 @@ class Faulted(Exception):
         self.failure = failure
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Missing:
     """The value of a fact the evidence did not give: a value, not an exception."""
 
@@ -53,7 +52,7 @@ class Missing:
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Broken:
     """The value of a derived fact whose computation failed."""
 
@@ -198,12 +197,14 @@ class ExprCompiler:
             return lambda env: lf(env) * rf(env)
         denominator = tuple(dict.fromkeys(n.name for n in names_in(node.right)))
         span = node.span
-        text = format_expr(node)
 
         def div(env: Env) -> Any:
             a, b = lf(env), rf(env)
             if not b:
+                from jixiao.dsl.formatter import format_expr  # only a failure needs the text
+
                 detail = ", ".join(f"`{n}` is {_plain(env.get(n))}" for n in denominator)
+                text = format_expr(node)
                 raise Faulted(
                     Failure(
                         "E606",
@@ -273,7 +274,7 @@ class ExprCompiler:
         return Reads(tuple((n, self.kinds[n], n in self.program.derived) for n in names))
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Reads:
     """What one clause reads: (name, kind, is derived) in source order.
 

@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from jixiao.dsl import ast
-from jixiao.dsl.formatter import format_expr
+from jixiao.dsl.record import record
 from jixiao.dsl.source import Span
 
 from .compile_expr import (
@@ -44,7 +43,7 @@ if TYPE_CHECKING:
     from .ir import Order
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NodePlan:
     """The compiled rules of one indicator (a leaf, or a branch with its own rules)."""
 
@@ -57,13 +56,13 @@ class NodePlan:
     base_line: RawLine
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ExtraPlan:
     extra: Extra
     rules: tuple[RuleFn, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VetoPlan:
     veto: ast.Veto
     cond: ExprFn
@@ -85,7 +84,7 @@ class Step(NamedTuple):
     plain: bool  # a branch with no rules, scale or veto target: the sum of its children
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Plan:
     program: Program
     order: Order
@@ -474,6 +473,8 @@ class _Compiler(ExprCompiler):
     def checklist(
         self, base: ast.Award | None, items: tuple[ast.CheckItem, ...], weight: Decimal
     ) -> RuleFn:
+        from jixiao.dsl.formatter import format_expr  # an item without a reason shows its test
+
         base_fn = self.amount(base, weight) if base is not None else None
         compiled = [
             (

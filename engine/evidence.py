@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import yaml
 
 from jixiao.dsl.ast import MAX_DIGITS
 from jixiao.dsl.diagnostics import Diagnostic, has_errors
+from jixiao.dsl.record import record
 from jixiao.dsl.source import DecodeError, Source, Span, decode
 
 from . import messages as msg
@@ -65,7 +65,7 @@ _FALSE = {"false", "no", "n", "off", "否", "无", "没有", "错", "×", "✗",
 _COUNT_UNITS = "次个项份台人件处家套天户条"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Evidence:
     source: Source
     # Declared facts and parameters only: every loader refuses or drops the others, and the

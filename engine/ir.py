@@ -9,22 +9,22 @@ them is declared and every expression is well typed, so later stages never re-ch
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
 from decimal import Decimal
 
 from jixiao.dsl import ast
+from jixiao.dsl.record import record, spec
 from jixiao.dsl.source import Source, Span
 
 from .types import Kind
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class GradeBand:
     label: str
     lower: Decimal | None  # None: the lowest band, everything below the previous one
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Settings:
     title: str
     version: str | None
@@ -40,14 +40,14 @@ class Settings:
     overflow: str = "cap"  # cap: bonus never takes the total past `total`; allow
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Fact:
     name: str
     kind: Kind
     unit: str | None
     label: str | None
     default: object | None  # a runtime value, or None when the fact has no default
-    span: Span = field(compare=False)
+    span: Span = spec(compare=False)
     is_param: bool = False  # a pack parameter: has a default, evidence may override it
     nonzero: bool = False  # the evidence may never give 0
     shared: bool = False  # may drive deductions in several indicators
@@ -55,16 +55,16 @@ class Fact:
     aggregate: ast.SurveyFact | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Derived:
     name: str
     kind: Kind
     expr: ast.Expr
     reads: tuple[str, ...]  # facts and derived facts it reads directly, in source order
-    span: Span = field(compare=False)
+    span: Span = spec(compare=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Indicator:
     code: str
     name: str
@@ -74,7 +74,7 @@ class Indicator:
     depth: int  # 1 for a top-level indicator
     rules: tuple[ast.Rule, ...]  # function calls already expanded
     reads: tuple[str, ...]  # names read by its rules directly
-    span: Span = field(compare=False)
+    span: Span = spec(compare=False)
     scale: Decimal | None = None  # `of 100`: children add up to it; points scaled to weight
     na_policy: str | None = None  # overrides the pack's not_applicable for this indicator
     doc: str = ""  # the comment lines right above it: the 评分标准 as the author wrote it
@@ -85,7 +85,7 @@ class Indicator:
         return not self.children
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Extra:
     """A bonus or penalty section outside the weighted tree."""
 
@@ -96,10 +96,10 @@ class Extra:
     highest: bool
     rules: tuple[ast.AddPer | ast.AddWhen | ast.DeductPer | ast.DeductWhen, ...]
     reads: tuple[str, ...]
-    span: Span = field(compare=False)
+    span: Span = spec(compare=False)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Program:
     source: Source
     settings: Settings
@@ -107,14 +107,14 @@ class Program:
     derived: dict[str, Derived]
     indicators: tuple[Indicator, ...]  # tree order: each parent before its children
     roots: tuple[str, ...]
-    extras: tuple[Extra, ...] = ()
-    vetoes: tuple[ast.Veto, ...] = ()
+    extras: tuple[Extra, ...]
+    vetoes: tuple[ast.Veto, ...]
     # The kind of every checked expression, keyed by the node's id (the nodes live as long as
     # the program). The compiler reads it to tell points (number) from shares (percent).
-    expr_kinds: dict[int, Kind] = field(default_factory=dict)
+    expr_kinds: dict[int, Kind]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Order:
     """What the dependency graph decides (see `graph`), kept as plain data so a cached plan
     loads without networkx."""

@@ -7,7 +7,6 @@ in backticks; the fix goes into `help`. `docs/diagnostics.md` documents each cod
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
@@ -19,6 +18,8 @@ from .types import Kind
 
 def _suggest(word: str, candidates: Iterable[str]) -> str | None:
     pool = sorted(set(candidates))
+    import difflib
+
     close = difflib.get_close_matches(word, pool, n=1, cutoff=0.5)
     return f"did you mean `{close[0]}`?" if close else None
 

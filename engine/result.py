@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
 from types import MappingProxyType
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from jixiao.dsl import ast
 from jixiao.dsl.diagnostics import Diagnostic
+from jixiao.dsl.record import record
 from jixiao.dsl.source import Span
 
 from .ir import Settings
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from .ledger import Ledger
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Provenance:
     """Where a value came from: its place in the evidence file and what the evaluator noted."""
 
@@ -43,7 +43,7 @@ class Provenance:
     is_default: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Item:
     """One entry of a list fact (a finding, a missing document)."""
 
@@ -51,7 +51,7 @@ class Item:
     origin: Provenance
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Judgement:
     """An evaluator's discretionary amount (酌情扣分) with the reason, who and when."""
 
@@ -61,7 +61,7 @@ class Judgement:
     date: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NotApplicable:
     """The evidence marks the fact 不适用."""
 
@@ -127,7 +127,7 @@ class Line(NamedTuple):
     item: Item | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Failure:
     """Why an indicator has no points: a missing fact, a division by zero, an unknown level."""
 
@@ -167,7 +167,7 @@ class DerivedResult(NamedTuple):
     span: Span
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ExtraResult:
     """A bonus or penalty section: its points (never above `max`) and their lines."""
 
@@ -181,7 +181,7 @@ class ExtraResult:
     failures: tuple[Failure, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class VetoResult:
     action: str  # grade | cap | zero | disqualify
     target: str | None

@@ -7,11 +7,10 @@ the same children of every node.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
 
-from jixiao.dsl import ast
+from jixiao.dsl import ast, record
 
 N = TypeVar("N")
 
@@ -133,14 +132,14 @@ def substitute(node: N, mapping: Mapping[str, ast.Expr]) -> N:
         return mapping.get(node.name, node)  # type: ignore[return-value]
     if isinstance(node, tuple):
         return tuple(substitute(x, mapping) for x in node)  # type: ignore[return-value]
-    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+    if isinstance(node, record.Record):
         changes = {}
-        for f in dataclasses.fields(node):
-            if f.name in ("span", "name_span", "func_span"):
+        for name in record.fields(node):
+            if name in ("span", "name_span", "func_span"):
                 continue
-            value = getattr(node, f.name)
+            value = getattr(node, name)
             new = substitute(value, mapping)
             if new is not value:
-                changes[f.name] = new
-        return dataclasses.replace(node, **changes) if changes else node
+                changes[name] = new
+        return record.replace(node, **changes) if changes else node
     return node

@@ -61,3 +61,30 @@ def test_no_cache_in_a_folder_others_can_write(
     monkeypatch.setenv("JIXIAO_CACHE", str(folder))
     cache.store("x", {"a": 1})
     assert cache.load("x") is None and not list(folder.iterdir())
+
+
+def test_a_warm_run_keeps_what_the_checker_decided(cache_dir: Path, tmp_path: Path) -> None:
+    """The cache holds the checked program: its warnings, and the kind of every expression
+    (a `max 50%` is half the weight, not half a point), must be those of a cold run."""
+    pack = tmp_path / "p.jx"
+    pack.write_text(
+        "fact 问题: list\nfact 好: bool\nfact 未用: bool\n"
+        'indicator A "a" 4 { deduct 1 per 问题 max 50% "问题：{item}" }\n'
+        'indicator B "b" 96 { full when 好 }\n',
+        encoding="utf-8",
+    )
+    evidence = tmp_path / "e.yaml"
+    evidence.write_text("facts: {问题: [一, 二, 三], 好: true, 未用: true}\n", encoding="utf-8")
+    args = ("eval", str(pack), str(evidence))
+    cold = cli(*args)
+    assert "本款扣分以 2 分为限" in cold[1] and "W201" in cold[2]  # 50% of 4; `未用` unread
+    assert len(list(cache_dir.glob("*.pack"))) == 1
+    assert cli(*args) == cold
+
+
+def test_a_changed_jixiao_misses(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    args = ("eval", str(FOUNDING_PACK), str(FOUNDING_EVIDENCE), "--format", "json")
+    cli(*args)
+    monkeypatch.setattr(cache, "_code", lambda: "another build of jixiao")
+    cli(*args)
+    assert len(list(cache_dir.glob("*.pack"))) == 2

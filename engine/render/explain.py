@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from jixiao.dsl.formatter import format_expr
+from jixiao.dsl.record import record
 
 from ..result import (
     DerivedResult,
@@ -441,7 +441,7 @@ _BASE = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Loss:
     """One reason points were lost: how many, on which indicator, why, on what evidence."""
 
