@@ -7,6 +7,10 @@ methods written once, here: positional and keyword construction with defaults, i
 equality and hashing over the fields that take part in comparison (spans do not), a repr, class
 patterns in `match`, and pickling (the plan cache stores syntax trees).
 
+The shared `__init__` costs about twice a generated one; the few records made in bulk (a span
+per syntax node, a provenance per fact of every portfolio row) write their `__init__` out, which
+`record` keeps.
+
 Type checkers see a dataclass: `record` carries `dataclass_transform`.
 """
 
@@ -51,24 +55,31 @@ class Record:
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         fields = self._fields
-        if len(args) > len(fields):
-            raise TypeError(
-                f"{type(self).__name__}() takes {len(fields)} arguments, {len(args)} given"
-            )
+        if kwargs or len(args) != len(fields):
+            args = self._complete(args, kwargs)
         put = object.__setattr__
-        for name, value in zip(fields, args, strict=False):
+        for name, value in zip(fields, args, strict=True):
             put(self, name, value)
-        for name in fields[len(args) :]:
-            if name in kwargs:
-                put(self, name, kwargs.pop(name))
-            elif name in self._defaults:
-                put(self, name, self._defaults[name])
-            else:
-                raise TypeError(f"{type(self).__name__}() is missing the argument {name!r}")
-        if kwargs:
-            raise TypeError(f"{type(self).__name__}() got unexpected arguments {sorted(kwargs)}")
         if self._post_init:
             self.__post_init__()
+
+    @classmethod
+    def _complete(cls, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        """Every field's value in order, from positional and keyword arguments and defaults."""
+        fields = cls._fields
+        if len(args) > len(fields):
+            raise TypeError(f"{cls.__name__}() takes {len(fields)} arguments, {len(args)} given")
+        values = list(args)
+        for name in fields[len(args) :]:
+            if name in kwargs:
+                values.append(kwargs.pop(name))
+            elif name in cls._defaults:
+                values.append(cls._defaults[name])
+            else:
+                raise TypeError(f"{cls.__name__}() is missing the argument {name!r}")
+        if kwargs:
+            raise TypeError(f"{cls.__name__}() got unexpected arguments {sorted(kwargs)}")
+        return tuple(values)
 
     def __post_init__(self) -> None:
         """Derive what the fields imply (it may set fields with `object.__setattr__`)."""

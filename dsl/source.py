@@ -104,6 +104,12 @@ class Span:
     start: int
     end: int
 
+    def __init__(self, source: Source, start: int, end: int) -> None:  # the parser makes many
+        put = object.__setattr__
+        put(self, "source", source)
+        put(self, "start", start)
+        put(self, "end", end)
+
     @property
     def line(self) -> int:
         return self.source.line_col(self.start)[0]

@@ -21,7 +21,7 @@ import itertools
 import json
 import multiprocessing
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -74,6 +74,8 @@ class Record:
 
 
 def _cell_text(value: Any) -> str | None:
+    if type(value) is str:  # every CSV cell, most XLSX ones
+        return value.strip() or None
     if value is None:
         return None
     if isinstance(value, bool):
@@ -190,6 +192,9 @@ def _read_csv(path: Path, program: Program) -> tuple[Iterator[Row], int | None, 
         )
     id_col, name_col, facts, diags = _columns(list(header), program, str(path))
 
+    # where each fact's column is, worded once: "column C (预算金额)"
+    places = [(i, fact, f", column {_column_letter(i)} ({fact})") for i, fact in facts.items()]
+
     def rows() -> Iterator[Row]:
         with path.open(encoding=encoding, newline="") as f:
             reader = csv.reader(f)
@@ -197,12 +202,10 @@ def _read_csv(path: Path, program: Program) -> tuple[Iterator[Row], int | None, 
             for number, values in enumerate(reader, start=2):
                 if not any(v.strip() for v in values):
                     continue
+                row, width = f"row {number}", len(values)
                 cells = {
-                    fact: (
-                        values[i] if i < len(values) else None,
-                        f"row {number}, column {_column_letter(i)} ({fact})",
-                    )
-                    for i, fact in facts.items()
+                    fact: (values[i] if i < width else None, row + column)
+                    for i, fact, column in places
                 }
                 ident = values[id_col].strip() if id_col < len(values) else ""
                 name = (
@@ -234,6 +237,7 @@ def _read_xlsx(path: Path, program: Program) -> tuple[Iterator[Row], int | None,
         )
     id_col, name_col, facts, diags = _columns(list(header), program, where)
     count = (sheet.max_row - 1) if sheet.max_row else None
+    places = [(i, fact, _column_letter(i)) for i, fact in facts.items()]
 
     def rows() -> Iterator[Row]:
         for number, values in enumerate(it, start=2):
@@ -242,9 +246,9 @@ def _read_xlsx(path: Path, program: Program) -> tuple[Iterator[Row], int | None,
             cells = {
                 fact: (
                     values[i] if i < len(values) else None,
-                    f"sheet {sheet.title}, cell {_column_letter(i)}{number} ({fact})",
+                    f"sheet {sheet.title}, cell {letter}{number} ({fact})",
                 )
-                for i, fact in facts.items()
+                for i, fact, letter in places
             }
             ident = _cell_text(values[id_col]) if id_col < len(values) else None
             name = (
@@ -271,16 +275,40 @@ def _items(text: str) -> tuple[Item, ...]:
     if text.startswith("["):
         try:
             values = json.loads(text)
-            return tuple(Item(str(v), Provenance(None)) for v in values)
+            return tuple(Item(str(v), _NOWHERE) for v in values)
         except ValueError:
             pass
     parts = [p.strip() for p in text.replace("；", ";").replace("\n", ";").split(";")]
-    return tuple(Item(p, Provenance(None)) for p in parts if p)
+    return tuple(Item(p, _NOWHERE) for p in parts if p)
+
+
+_NOWHERE = Provenance(None)  # a finding listed in a cell: the cell is its fact's origin
+
+
+class _RowOrigins(Mapping[str, Provenance]):
+    """Where each fact of a row came from, worded only when asked for: a portfolio's output
+    names no cells, so most rows never need them (40 provenances a row, built for nothing)."""
+
+    __slots__ = ("_cells", "_names", "_source")
+
+    def __init__(self, source: str, cells: dict[str, tuple[Any, str]], names: list[str]) -> None:
+        self._source, self._cells, self._names = source, cells, names
+
+    def __getitem__(self, name: str) -> Provenance:
+        if name not in self._cells or name not in self._names:
+            raise KeyError(name)
+        return Provenance(None, source=f"{self._source}, {self._cells[name][1]}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
 
 
 def row_evidence(row: Row, program: Program, source: str) -> tuple[Evidence | None, list[str]]:
     values: dict[str, Any] = {}
-    origins: dict[str, Provenance] = {}
+    given: list[str] = []
     problems: list[str] = []
     for name, (cell, where) in row.cells.items():
         text = _cell_text(cell)
@@ -289,7 +317,7 @@ def row_evidence(row: Row, program: Program, source: str) -> tuple[Evidence | No
             if fact.kind is Kind.LIST:
                 values[name] = ()  # an empty findings cell: nothing was found
             continue
-        origins[name] = Provenance(None, source=f"{source}, {where}")
+        given.append(name)
         if text.lower() in NA_TEXT:
             values[name] = NA
         elif fact.kind is Kind.LIST:
@@ -304,6 +332,7 @@ def row_evidence(row: Row, program: Program, source: str) -> tuple[Evidence | No
                 values[name] = value
     if problems:
         return None, problems
+    origins = _RowOrigins(source, row.cells, given)
     return Evidence(Source(f"{source} [{row.id}]", ""), values, origins, {"id": row.id}), []
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -71,7 +72,7 @@ class Evidence:
     # Declared facts and parameters only: every loader refuses or drops the others, and the
     # evaluator counts on it to tell that none is missing by the number of values.
     values: dict[str, Value | NotApplicable]
-    origins: dict[str, Provenance]
+    origins: Mapping[str, Provenance]
     project: dict[str, str]
 
 
@@ -540,8 +541,26 @@ def _number(text: str) -> Decimal | None:
         return None
 
 
+#: Kinds whose plain digits ("12") are the number itself, as most cells of a portfolio are.
+_DIGITS_ARE_VALUE = (Kind.COUNT, Kind.NUMBER, Kind.MONEY)
+
+
 def parse_value(kind: Kind, raw: str) -> tuple[Value | None, str]:
     """Parse hand-typed text as a value of `kind`. Returns (value, "") or (None, why not)."""
+    # Fast paths for what most cells hold — plain ASCII digits, or a yes/no word — giving
+    # exactly what the general path below gives them.
+    if raw.isdigit() and raw.isascii() and kind in _DIGITS_ARE_VALUE and len(raw) <= MAX_DIGITS:
+        return Decimal(raw), ""
+    if kind is Kind.BOOL:
+        low = raw.strip().lower()
+        if low in _TRUE:
+            return True, ""
+        if low in _FALSE:
+            return False, ""
+    return _parse(kind, raw)
+
+
+def _parse(kind: Kind, raw: str) -> tuple[Value | None, str]:
     text = unicodedata.normalize("NFKC", raw).strip().replace(" ", "")
     if kind is Kind.TEXT:
         return raw.strip(), ""

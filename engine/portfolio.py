@@ -20,35 +20,56 @@ from .ir import Program
 ZERO = Decimal(0)
 
 
-@dataclass
 class Stat:
-    n: int = 0
-    total: Decimal = ZERO
-    squares: Decimal = ZERO
-    low: Decimal | None = None
-    high: Decimal | None = None
-    lost: Decimal = ZERO
+    """One indicator across the portfolio. Points are summed and compared as they come; rates
+    (points ÷ weight) are worked out once at the end, not divided out for every project."""
 
-    def add(self, rate: Decimal, lost: Decimal) -> None:
+    __slots__ = ("high_points", "low_points", "n", "squares", "total", "weight")
+
+    def __init__(self, weight: Decimal) -> None:
+        self.weight = weight
+        self.n = 0
+        self.total = ZERO  # points
+        self.squares = ZERO  # points²
+        self.low_points: Decimal | None = None
+        self.high_points: Decimal | None = None
+
+    def add(self, points: Decimal) -> None:
         self.n += 1
-        self.total += rate
-        self.squares += rate * rate
-        self.low = rate if self.low is None else min(self.low, rate)
-        self.high = rate if self.high is None else max(self.high, rate)
-        self.lost += lost
+        self.total += points
+        self.squares += points * points
+        if self.low_points is None or points < self.low_points:
+            self.low_points = points
+        if self.high_points is None or points > self.high_points:
+            self.high_points = points
+
+    def _rate(self, points: Decimal | None) -> Decimal | None:
+        return points / self.weight if points is not None and self.weight else None
+
+    @property
+    def low(self) -> Decimal | None:
+        return self._rate(self.low_points)
+
+    @property
+    def high(self) -> Decimal | None:
+        return self._rate(self.high_points)
+
+    @property
+    def lost(self) -> Decimal:
+        return self.n * self.weight - self.total
 
     @property
     def mean(self) -> Decimal | None:
-        return self.total / self.n if self.n else None
+        return self._rate(self.total / self.n) if self.n else None
 
     @property
     def spread(self) -> Decimal | None:
-        """Population standard deviation."""
-        if not self.n:
+        """Population standard deviation of the rates."""
+        if not self.n or not self.weight:
             return None
         mean = self.total / self.n
         variance = max(self.squares / self.n - mean * mean, ZERO)
-        return variance.sqrt()
+        return variance.sqrt() / self.weight
 
 
 @dataclass
@@ -81,11 +102,13 @@ class Summary:
             return
         grade = record.grade or "—"
         self.grades[grade] = self.grades.get(grade, 0) + 1
+        stats = self.stats
         for code, score in record.scores.items():
-            if score is None:
-                continue
-            points, weight = Decimal(score), self.weights[code]
-            self.stats.setdefault(code, Stat()).add(points / weight, weight - points)
+            if score is not None:
+                stat = stats.get(code)
+                if stat is None:
+                    stat = stats[code] = Stat(self.weights[code])
+                stat.add(Decimal(score))
         for code, reason, lost in record.losses:
             entry = self.reasons.setdefault((code, reason), [ZERO, ZERO])
             entry[0] += Decimal(lost)

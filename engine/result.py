@@ -42,6 +42,21 @@ class Provenance:
     details: tuple[tuple[str, str], ...] = ()
     is_default: bool = False
 
+    def __init__(  # written out: one per fact of every row of a portfolio (see `record`)
+        self,
+        span: Span | None,
+        source: str | None = None,
+        note: str | None = None,
+        details: tuple[tuple[str, str], ...] = (),
+        is_default: bool = False,
+    ) -> None:
+        put = object.__setattr__
+        put(self, "span", span)
+        put(self, "source", source)
+        put(self, "note", note)
+        put(self, "details", details)
+        put(self, "is_default", is_default)
+
 
 @record
 class Item:
@@ -49,6 +64,10 @@ class Item:
 
     text: str
     origin: Provenance
+
+    def __init__(self, text: str, origin: Provenance) -> None:  # one per finding: see `record`
+        object.__setattr__(self, "text", text)
+        object.__setattr__(self, "origin", origin)
 
 
 @record

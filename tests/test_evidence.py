@@ -6,6 +6,8 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from jixiao.engine.evidence import Evidence, load_bytes, parse_value
 from jixiao.engine.result import Provenance
@@ -175,3 +177,21 @@ def test_libyaml_and_pure_python_loaders_read_the_same_evidence(
         return [values, [(k, where(p), p.source) for k, p in evidence.origins.items()]]
 
     assert seen(fast) == seen(pure)
+
+
+@given(
+    st.sampled_from(list(Kind)),
+    st.one_of(
+        st.text(alphabet="0123456789", max_size=25),
+        st.sampled_from(["是", " 否 ", "TRUE", "No", "√", "\u3000有", "1", "0", "12次", "١٢"]),
+        st.text(max_size=6),
+    ),
+)
+def test_the_fast_paths_read_cells_as_the_general_parser_does(kind: Kind, text: str) -> None:
+    """Plain digits and yes/no words skip the general parser; they must mean the same."""
+    from jixiao.engine.evidence import _parse
+
+    fast, general = parse_value(kind, text), _parse(kind, text)
+    assert fast == general
+    if isinstance(fast[0], Decimal):
+        assert str(fast[0]) == str(general[0])  # the same digits, not just an equal number
