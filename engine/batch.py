@@ -35,6 +35,7 @@ from .compiler import Plan
 from .evaluator import evaluate
 from .evidence import Evidence, load, parse_value
 from .ir import Program
+from .ledger import KIND, POINTS, REASON
 from .render.explain import fixed, plain
 from .result import NA, Item, LineKind, Provenance, Result
 from .sheets import cells, csv_text
@@ -355,8 +356,8 @@ def score_row(plan: Plan, row: Row, source: str) -> Record:
 
 def _record(row: Row, result: Result, places: int) -> Record:
     scores = {
-        i.code: (fixed(i.points, places) if i.points is not None else None)
-        for i in result.indicators
+        ind.code: (fixed(points, places) if points is not None else None)
+        for ind, (points, _, _, _) in result.ledger.raw()
     }
     errors = [d.message for d in result.diagnostics if d.is_error]
     lost = _losses(result)
@@ -384,21 +385,22 @@ _BASE_WORDS = {
 def _losses(result: Result) -> list[tuple[str, str, str]]:
     """(indicator, reason, points) for the portfolio summary: the reasons of `losses()`, keyed
     so the same reason groups across projects, without wording every line (it is the
-    portfolio's hot path)."""
+    portfolio's hot path: it reads the ledger's records, not its packaged lines)."""
     out = []
-    for ind in result.indicators:
-        if not ind.is_leaf or ind.points is None or ind.points >= ind.weight:
+    for ind, (points, lines, _, _) in result.ledger.raw():
+        if ind.children or points is None or points >= ind.weight:
             continue
         taken = Decimal(0)
-        for line in ind.lines:
-            if line.kind in _DEDUCTIONS and line.points < 0:
-                taken -= line.points
-                reason = _reason_key(line.reason) if line.reason else line.kind.value
-                out.append((ind.code, reason, plain(-line.points)))
-        shortfall = ind.weight - ind.points - taken
+        for line in lines:
+            kind, lost = line[KIND], line[POINTS]
+            if kind in _DEDUCTIONS and lost < 0:
+                taken -= lost
+                reason = line[REASON]
+                out.append((ind.code, _reason_key(reason) if reason else kind.value, plain(-lost)))
+        shortfall = ind.weight - points - taken
         if shortfall > 0:
             word = next(
-                (_BASE_WORDS[ln.kind] for ln in ind.lines if ln.kind in _BASE_WORDS), "未得满分"
+                (_BASE_WORDS[ln[KIND]] for ln in lines if ln[KIND] in _BASE_WORDS), "未得满分"
             )
             out.append((ind.code, word, plain(shortfall)))
     return out

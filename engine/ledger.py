@@ -20,11 +20,16 @@ from .compile_expr import Broken, Env, Origins, Reads
 from .result import DerivedResult, FactUse, Failure, IndicatorResult, Line, Provenance
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from .compiler import Plan
     from .evidence import Evidence
+    from .ir import Indicator
 
 #: One indicator's record: (points, raw lines, failures, excluded).
 Record = tuple[Decimal | None, tuple[tuple[Any, ...], ...], tuple[Failure, ...], bool]
+#: Where a raw line keeps what `Line` calls kind, points and reason (the same places).
+KIND, POINTS, REASON = 0, 1, 3
 
 _new = tuple.__new__
 _DEFAULT = Provenance(None, is_default=True)
@@ -53,6 +58,12 @@ class Ledger:
         # Reads → its facts with their values: one clause's lines (a finding each) share them.
         # Keyed by identity: every Reads lives in the plan, which outlives the ledger.
         self._facts: dict[int, tuple[FactUse, ...]] = {}
+
+    def raw(self) -> Iterator[tuple[Indicator, Record]]:
+        """Each indicator with its record as evaluation left it: for a reader on a hot path
+        that needs points, kinds and reasons but no facts (the portfolio summary), which the
+        packaging would otherwise build for every line of every project."""
+        return zip(self._plan.program.indicators, self._records, strict=True)
 
     def origins(self) -> Origins:
         """Where each fact's value came from: the evidence file, or the pack's default."""
