@@ -11,7 +11,9 @@ The shared `__init__` costs about twice a generated one; the few records made in
 per syntax node, a provenance per fact of every portfolio row) write their `__init__` out, which
 `record` keeps.
 
-Type checkers see a dataclass: `record` carries `dataclass_transform`.
+Type checkers see a dataclass: `record` carries `dataclass_transform`. Modules a warm `eval`
+never imports (the batch runner, pack tests, self-evaluation, the analyses) keep plain
+dataclasses, including the mutable accumulators `record` does not try to be.
 """
 
 from __future__ import annotations
