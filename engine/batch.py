@@ -14,6 +14,7 @@ fact; `不适用` marks a fact not applicable.
 
 from __future__ import annotations
 
+import collections
 import csv
 import datetime as dt
 import hashlib
@@ -25,7 +26,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, Severity, error
 from jixiao.dsl.source import Source
@@ -41,21 +42,39 @@ from .result import NA, Item, LineKind, Provenance, Result
 from .sheets import cells, csv_text
 from .types import Kind
 
-BLOCK = 1024  # rows handed to the worker processes at a time
+if TYPE_CHECKING:
+    from .portfolio import Tally
+
+BLOCK = 256  # rows scored (and, in parallel, handed to a worker process) at a time
+PARALLEL_FROM = 2000  # rows from which `--jobs 0` (the default) scores in several processes
 ID_COLUMNS = ("id", "项目编号", "编号", "project", "项目id", "project_id")
 NAME_COLUMNS = ("name", "项目名称", "名称")
 NA_TEXT = {"不适用", "n/a", "na", "not applicable", "不涉及"}
 
 
+#: A fact's column: (index in the row, fact, text before the row number, text after it), so
+#: that "row 7, column C (预算金额)" is worded only for the cells that need it.
+Column = tuple[int, str, str, str]
+
+
 @dataclass(frozen=True, slots=True)
 class Row:
-    """One project as read: its id and each fact's raw cell with where it stands."""
+    """One project as read: its id, its raw cells, and where each stands. Rows go to worker
+    processes as they are read, so they carry the cells, not a dict built from them."""
 
     id: str
     name: str
-    cells: dict[str, tuple[Any, str]]  # fact → (cell value, "Sheet1!C5")
+    number: int  # the row in its file (1 is the header)
+    values: tuple[Any, ...]  # the row's cells as read
+    columns: tuple[Column, ...]  # the pack's facts among them (one tuple, shared by all rows)
     where: str  # "projects.xlsx, sheet Sheet1, row 5"
     path: Path | None = None  # a folder of evidence files: the file itself
+
+    def cells(self) -> Iterator[tuple[str, Any, str]]:
+        """(fact, cell value or None, "row 7, column C (预算金额)") for each fact column."""
+        values, number = self.values, str(self.number)
+        for i, fact, before, after in self.columns:
+            yield fact, values[i] if i < len(values) else None, before + number + after
 
 
 @dataclass
@@ -69,6 +88,7 @@ class Record:
     scores: dict[str, str | None]
     errors: list[str] = field(default_factory=list)
     losses: list[tuple[str, str, str]] = field(default_factory=list)  # code, reason, points
+    line: str | None = None  # its JSON line, when the output is JSON lines
 
 
 # ----- reading ----------------------------------------------------------------------------------
@@ -193,8 +213,9 @@ def _read_csv(path: Path, program: Program) -> tuple[Iterator[Row], int | None, 
         )
     id_col, name_col, facts, diags = _columns(list(header), program, str(path))
 
-    # where each fact's column is, worded once: "column C (预算金额)"
-    places = [(i, fact, f", column {_column_letter(i)} ({fact})") for i, fact in facts.items()]
+    columns = tuple(
+        (i, fact, "row ", f", column {_column_letter(i)} ({fact})") for i, fact in facts.items()
+    )
 
     def rows() -> Iterator[Row]:
         with path.open(encoding=encoding, newline="") as f:
@@ -203,18 +224,20 @@ def _read_csv(path: Path, program: Program) -> tuple[Iterator[Row], int | None, 
             for number, values in enumerate(reader, start=2):
                 if not any(v.strip() for v in values):
                     continue
-                row, width = f"row {number}", len(values)
-                cells = {
-                    fact: (values[i] if i < width else None, row + column)
-                    for i, fact, column in places
-                }
                 ident = values[id_col].strip() if id_col < len(values) else ""
                 name = (
                     values[name_col].strip()
                     if name_col is not None and name_col < len(values)
                     else ""
                 )
-                yield Row(ident or f"row {number}", name, cells, f"{path}, row {number}")
+                yield Row(
+                    ident or f"row {number}",
+                    name,
+                    number,
+                    tuple(values),
+                    columns,
+                    f"{path}, row {number}",
+                )
 
     return rows(), count, diags
 
@@ -238,26 +261,29 @@ def _read_xlsx(path: Path, program: Program) -> tuple[Iterator[Row], int | None,
         )
     id_col, name_col, facts, diags = _columns(list(header), program, where)
     count = (sheet.max_row - 1) if sheet.max_row else None
-    places = [(i, fact, _column_letter(i)) for i, fact in facts.items()]
+    columns = tuple(
+        (i, fact, f"sheet {sheet.title}, cell {_column_letter(i)}", f" ({fact})")
+        for i, fact in facts.items()
+    )
 
     def rows() -> Iterator[Row]:
         for number, values in enumerate(it, start=2):
             if values is None or all(v is None or str(v).strip() == "" for v in values):
                 continue
-            cells = {
-                fact: (
-                    values[i] if i < len(values) else None,
-                    f"sheet {sheet.title}, cell {letter}{number} ({fact})",
-                )
-                for i, fact, letter in places
-            }
             ident = _cell_text(values[id_col]) if id_col < len(values) else None
             name = (
                 _cell_text(values[name_col])
                 if name_col is not None and name_col < len(values)
                 else None
             )
-            yield Row(ident or f"row {number}", name or "", cells, f"{where}, row {number}")
+            yield Row(
+                ident or f"row {number}",
+                name or "",
+                number,
+                tuple(values),
+                columns,
+                f"{where}, row {number}",
+            )
         book.close()
 
     return rows(), count, diags
@@ -265,7 +291,7 @@ def _read_xlsx(path: Path, program: Program) -> tuple[Iterator[Row], int | None,
 
 def read_folder(path: Path) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
     files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".yaml", ".yml", ".json"))
-    return (Row(p.stem, "", {}, str(p), p) for p in files), len(files), []
+    return (Row(p.stem, "", 0, (), (), str(p), p) for p in files), len(files), []
 
 
 # ----- scoring one row ----------------------------------------------------------------------------
@@ -292,13 +318,11 @@ class _RowOrigins(Mapping[str, Provenance]):
 
     __slots__ = ("_cells", "_names", "_source")
 
-    def __init__(self, source: str, cells: dict[str, tuple[Any, str]], names: list[str]) -> None:
-        self._source, self._cells, self._names = source, cells, names
+    def __init__(self, source: str, names: dict[str, str]) -> None:
+        self._source, self._names = source, names  # fact → where its cell is
 
     def __getitem__(self, name: str) -> Provenance:
-        if name not in self._cells or name not in self._names:
-            raise KeyError(name)
-        return Provenance(None, source=f"{self._source}, {self._cells[name][1]}")
+        return Provenance(None, source=f"{self._source}, {self._names[name]}")
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)
@@ -309,16 +333,16 @@ class _RowOrigins(Mapping[str, Provenance]):
 
 def row_evidence(row: Row, program: Program, source: str) -> tuple[Evidence | None, list[str]]:
     values: dict[str, Any] = {}
-    given: list[str] = []
+    given: dict[str, str] = {}
     problems: list[str] = []
-    for name, (cell, where) in row.cells.items():
+    for name, cell, where in row.cells():
         text = _cell_text(cell)
         fact = program.facts[name]
         if text is None:
             if fact.kind is Kind.LIST:
                 values[name] = ()  # an empty findings cell: nothing was found
             continue
-        given.append(name)
+        given[name] = where
         if text.lower() in NA_TEXT:
             values[name] = NA
         elif fact.kind is Kind.LIST:
@@ -333,7 +357,7 @@ def row_evidence(row: Row, program: Program, source: str) -> tuple[Evidence | No
                 values[name] = value
     if problems:
         return None, problems
-    origins = _RowOrigins(source, row.cells, given)
+    origins = _RowOrigins(source, given)
     return Evidence(Source(f"{source} [{row.id}]", ""), values, origins, {"id": row.id}), []
 
 
@@ -423,36 +447,66 @@ def _init(pack: str) -> None:
     _WORKER["plan"] = compile_pack(pack)[0]
 
 
-def _work(args: tuple[Row, str]) -> Record:
-    row, source = args
-    return score_row(_WORKER["plan"], row, source)
+def _work(rows: list[Row], source: str, json_sha256: str | None) -> tuple[list[Record], Tally]:
+    return score_block(_WORKER["plan"], rows, source, json_sha256)
 
 
-def run_rows(
-    plan: Plan, pack_path: str, rows: Iterator[Row], source: str, count: int | None, jobs: int
-) -> Iterator[Record]:
-    """Records in input order; in `jobs` processes when the portfolio is large enough."""
+def score_block(
+    plan: Plan, rows: list[Row], source: str, json_sha256: str | None
+) -> tuple[list[Record], Tally]:
+    """Score a block of rows and tally it for the summary; with `json_sha256`, also word each
+    record's JSON line — all of it where the block is scored, so that a worker process leaves
+    the parent only the reading and the writing."""
+    from .portfolio import tally_for
+
+    tally = tally_for(plan.program)
+    records = []
+    for row in rows:
+        record = score_row(plan, row, source)
+        if json_sha256 is not None:
+            record.line = record_json(record, json_sha256)
+        tally.add(record)
+        records.append(record)
+    return records, tally
+
+
+def run_blocks(
+    plan: Plan,
+    pack_path: str,
+    rows: Iterator[Row],
+    source: str,
+    count: int | None,
+    jobs: int,
+    json_sha256: str | None = None,
+) -> Iterator[tuple[list[Record], Tally]]:
+    """Records in input order, a block at a time with the block's tally; in `jobs` processes
+    when the portfolio is large enough."""
     if jobs <= 0:
         cpus = (
             len(os.sched_getaffinity(0))
             if hasattr(os, "sched_getaffinity")
             else (os.cpu_count() or 1)
         )
-        jobs = min(cpus, 4) if (count or 0) >= 2000 else 1
+        jobs = min(cpus, 4) if (count or 0) >= PARALLEL_FROM else 1
+    blocks = iter(lambda: list(itertools.islice(rows, BLOCK)), [])
     if jobs == 1:
-        for row in rows:
-            yield score_row(plan, row, source)
+        for block in blocks:
+            yield score_block(plan, block, source, json_sha256)
         return
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(jobs, initializer=_init, initargs=(pack_path,)) as pool:
-        # imap keeps input order, so the output is the serial run's, byte for byte. It is fed a
-        # bounded slice at a time: imap would otherwise read the whole input ahead of the
-        # workers, and memory would grow with the portfolio.
-        while True:
-            block = [(row, source) for row in itertools.islice(rows, BLOCK)]
-            if not block:
-                return
-            yield from pool.imap(_work, block, chunksize=64)
+        # A window of blocks in flight, collected oldest first: the output is the serial
+        # run's, byte for byte and in order; the parent reads ahead only `window` blocks, so
+        # memory stays flat however large the portfolio; and the workers always have a block
+        # queued while the parent reads and writes.
+        window = 2 * jobs + 1
+        pending: collections.deque[Any] = collections.deque()
+        for block in blocks:
+            pending.append(pool.apply_async(_work, (block, source, json_sha256)))
+            if len(pending) >= window:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
 
 
 def record_json(record: Record, pack_sha256: str = "") -> str:
@@ -516,14 +570,20 @@ class Writer:
             "；".join(record.errors),
         ]
         if self.path is None:
-            return record_json(record, self.pack_sha256)
+            return record.line or record_json(record, self.pack_sha256)
         if self.kind == "xlsx":
             self.sheet.append(cells(self.sheet, row))
         elif self.kind == "csv":
             self.csv.writerow([csv_text(x) for x in row])
         else:
-            self.stream.write(record_json(record, self.pack_sha256))
+            self.stream.write(record.line or record_json(record, self.pack_sha256))
         return None
+
+    @property
+    def json_sha256(self) -> str | None:
+        """The pack's digest when records are written as JSON lines (so blocks can word them
+        where they are scored), else None."""
+        return self.pack_sha256 if self.kind == "jsonl" or self.path is None else None
 
     def close(self) -> None:
         if self.book is not None and self.path is not None:

@@ -47,7 +47,7 @@ def _report(diagnostics: Sequence[Diagnostic], args: argparse.Namespace, fmt: st
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from .batch import Writer, read_folder, read_table, run_rows
+    from .batch import Writer, read_folder, read_table, run_blocks
     from .portfolio import Summary, file_digest
     from .render import portfolio
 
@@ -69,16 +69,18 @@ def cmd_batch(args: argparse.Namespace) -> int:
     writer = Writer(Path(args.output) if args.output else None, plan.program)
     summary = Summary(plan.program, input_path=str(source), input_sha256=file_digest(source))
     progress = sys.stderr.isatty()
-    for done, record in enumerate(
-        run_rows(plan, args.pack, rows, str(source), count, args.jobs), start=1
-    ):
-        line = writer.write(record)
-        if line is not None:
-            sys.stdout.write(line)
-        summary.add(record)
-        if record.total is None:
-            sys.stderr.write(f"project {record.id}: " + "；".join(record.errors) + "\n")
-        if progress and (done % 50 == 0 or done == count):
+    done = 0
+    blocks = run_blocks(plan, args.pack, rows, str(source), count, args.jobs, writer.json_sha256)
+    for records, tally in blocks:
+        for record in records:
+            line = writer.write(record)
+            if line is not None:
+                sys.stdout.write(line)
+            if record.total is None:
+                sys.stderr.write(f"project {record.id}: " + "；".join(record.errors) + "\n")
+        summary.merge(tally)
+        done += len(records)
+        if progress:
             sys.stderr.write(f"\rscored {done}/{count or '?'}")
             sys.stderr.flush()
     if progress:

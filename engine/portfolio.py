@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 
@@ -33,6 +33,17 @@ class Stat:
         self.squares = ZERO  # points²
         self.low_points: Decimal | None = None
         self.high_points: Decimal | None = None
+
+    def merge(self, other: Stat) -> None:
+        self.n += other.n
+        self.total += other.total
+        self.squares += other.squares
+        for points in (other.low_points, other.high_points):
+            if points is not None:
+                if self.low_points is None or points < self.low_points:
+                    self.low_points = points
+                if self.high_points is None or points > self.high_points:
+                    self.high_points = points
 
     def add(self, points: Decimal) -> None:
         self.n += 1
@@ -72,26 +83,26 @@ class Stat:
         return variance.sqrt() / self.weight
 
 
-@dataclass
-class Summary:
-    program: Program
-    projects: int = 0
-    failed: int = 0
-    grades: dict[str, int] = field(default_factory=dict)
-    stats: dict[str, Stat] = field(default_factory=dict)
-    reasons: dict[tuple[str, str], list[Decimal]] = field(default_factory=dict)  # points, count
-    near: list[tuple[Decimal, str, str, str, str]] = field(default_factory=list)
-    keep_near: int = 10
-    failures: list[tuple[str, str]] = field(default_factory=list)  # first few: id, error
-    input_path: str = ""
-    input_sha256: str = ""  # of the portfolio file (or of the folder's files, in name order)
+class Tally:
+    """What the summary adds up, project by project, without the pack itself: each block of
+    rows is tallied where it is scored (in a worker process, for a large portfolio) and the
+    blocks' tallies are merged in input order. Sums of points are exact, extremes and the
+    nearest-to-a-boundary ranking do not depend on order, and the first failures are kept in
+    input order, so merging gives what adding every project in turn gives."""
 
-    def __post_init__(self) -> None:
-        self.weights = {i.code: i.weight for i in self.program.indicators}
-        self.pack_sha256 = hashlib.sha256(self.program.source.text.encode("utf-8")).hexdigest()
-        for band in self.program.settings.grades:
-            self.grades[band.label] = 0
-        self.bounds = [b.lower for b in self.program.settings.grades if b.lower is not None]
+    def __init__(
+        self, weights: dict[str, Decimal], bounds: list[Decimal], keep_near: int = 10
+    ) -> None:
+        self.weights = weights
+        self.bounds = bounds
+        self.keep_near = keep_near
+        self.projects = 0
+        self.failed = 0
+        self.grades: dict[str, int] = {}
+        self.stats: dict[str, Stat] = {}
+        self.reasons: dict[tuple[str, str], list[Decimal]] = {}  # points, count
+        self.near: list[tuple[Decimal, str, str, str, str]] = []
+        self.failures: list[tuple[str, str]] = []  # the first few: id, error
 
     def add(self, record: Record) -> None:
         self.projects += 1
@@ -116,11 +127,89 @@ class Summary:
         total = Decimal(record.total)
         if self.bounds:
             bound = min(self.bounds, key=lambda b: abs(total - b))
-            item = (-abs(total - bound), record.id, record.name, record.total, str(bound))
-            if len(self.near) < self.keep_near:
-                heapq.heappush(self.near, item)
+            self._near((-abs(total - bound), record.id, record.name, record.total, str(bound)))
+
+    def _near(self, item: tuple[Decimal, str, str, str, str]) -> None:
+        if len(self.near) < self.keep_near:
+            heapq.heappush(self.near, item)
+        else:
+            heapq.heappushpop(self.near, item)
+
+    def merge(self, other: Tally) -> None:
+        self.projects += other.projects
+        self.failed += other.failed
+        for grade, n in other.grades.items():
+            self.grades[grade] = self.grades.get(grade, 0) + n
+        for code, stat in other.stats.items():
+            if code in self.stats:
+                self.stats[code].merge(stat)
             else:
-                heapq.heappushpop(self.near, item)
+                self.stats[code] = stat
+        for key, (points, count) in other.reasons.items():
+            entry = self.reasons.setdefault(key, [ZERO, ZERO])
+            entry[0] += points
+            entry[1] += count
+        for item in other.near:
+            self._near(item)
+        self.failures.extend(other.failures[: 20 - len(self.failures)])
+
+
+def tally_for(program: Program, keep_near: int = 10) -> Tally:
+    """An empty tally for a block of a portfolio scored with `program`."""
+    weights = {i.code: i.weight for i in program.indicators}
+    bounds = [b.lower for b in program.settings.grades if b.lower is not None]
+    return Tally(weights, bounds, keep_near)
+
+
+@dataclass
+class Summary:
+    program: Program
+    input_path: str = ""
+    input_sha256: str = ""  # of the portfolio file (or of the folder's files, in name order)
+    keep_near: int = 10
+
+    def __post_init__(self) -> None:
+        self.pack_sha256 = hashlib.sha256(self.program.source.text.encode("utf-8")).hexdigest()
+        self.tally = self.new_tally()
+        for band in self.program.settings.grades:
+            self.tally.grades[band.label] = 0
+
+    def new_tally(self) -> Tally:
+        return tally_for(self.program, self.keep_near)
+
+    def add(self, record: Record) -> None:
+        self.tally.add(record)
+
+    def merge(self, tally: Tally) -> None:
+        self.tally.merge(tally)
+
+    @property
+    def projects(self) -> int:
+        return self.tally.projects
+
+    @property
+    def failed(self) -> int:
+        return self.tally.failed
+
+    @property
+    def grades(self) -> dict[str, int]:
+        return self.tally.grades
+
+    @property
+    def stats(self) -> dict[str, Stat]:
+        return self.tally.stats
+
+    @property
+    def reasons(self) -> dict[tuple[str, str], list[Decimal]]:
+        return self.tally.reasons
+
+    @property
+    def failures(self) -> list[tuple[str, str]]:
+        return self.tally.failures
+
+    @property
+    def near(self) -> list[tuple[Decimal, str, str, str, str]]:
+        return self.tally.near
 
     def nearest(self) -> list[tuple[Decimal, str, str, str, str]]:
         """(distance, id, name, total, bound), nearest first, ties by id."""

@@ -4,6 +4,7 @@ nothing lost; the summary adds up; parallel output equals serial output byte for
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import random
 from pathlib import Path
@@ -12,6 +13,8 @@ from typing import Any
 import openpyxl
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK, cli
 
@@ -166,3 +169,58 @@ def test_hostile_cells_stay_text_in_xlsx_and_csv_outputs(tmp_path: Path) -> None
         ["P001", "项目\\x07二"],
         ["'+P3", "项目2"],
     ]
+
+
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(["A", "B", "C"]),  # a grade, or a failed project when "C"
+            st.lists(st.integers(0, 200), min_size=3, max_size=3),  # leaf points, in cents
+            st.lists(st.sampled_from(["缺少依据", "未按时", "超预算"]), max_size=3),
+        ),
+        max_size=40,
+    ),
+    st.lists(st.integers(0, 40), max_size=6),
+)
+@settings(max_examples=60, deadline=None)
+def test_tallies_merged_by_block_equal_one_kept_row_by_row(
+    projects: list[tuple[str, list[int], list[str]]], cuts: list[int]
+) -> None:
+    """A large portfolio is tallied a block at a time (in worker processes) and the blocks
+    merged: the summary must be the one adding the projects in turn would give."""
+    from decimal import Decimal
+
+    from jixiao.dsl.source import Source
+    from jixiao.engine import compile_source
+    from jixiao.engine.batch import Record
+    from jixiao.engine.portfolio import Summary
+    from jixiao.engine.render.portfolio import render_json
+
+    plan, _ = compile_source(
+        Source(
+            "p.jx",
+            "fact 甲: bool\n"
+            + "".join(f'indicator L{i} "l{i}" 2 {{ full when 甲 }}\n' for i in range(3))
+            + 'indicator R "r" 94 { full when 甲 }\n',
+        )
+    )
+    records = []
+    for i, (grade, cents, reasons) in enumerate(projects):
+        scores = {f"L{j}": str(Decimal(c) / 100) for j, c in enumerate(cents)}
+        total = str(sum(Decimal(c) for c in cents) / 100 + 94)
+        losses = [(f"L{k % 3}", r, "0.5") for k, r in enumerate(reasons)]
+        if grade == "C":
+            records.append(Record(f"P{i:02d}", "", None, None, {}, ["坏了"]))
+        else:
+            records.append(Record(f"P{i:02d}", f"项目{i}", total, grade, scores, [], losses))
+    one = Summary(plan.program)
+    for record in records:
+        one.add(record)
+    merged = Summary(plan.program)
+    bounds = sorted({0, len(records), *(c for c in cuts if c <= len(records))})
+    for start, end in itertools.pairwise(bounds):
+        tally = merged.new_tally()
+        for record in records[start:end]:
+            tally.add(record)
+        merged.merge(tally)
+    assert render_json(merged) == render_json(one)
