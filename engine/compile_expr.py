@@ -99,8 +99,11 @@ def _workdays(start: dt.date, end: dt.date) -> Decimal:
 
 
 class ExprCompiler:
-    def __init__(self, program: Program) -> None:
+    def __init__(self, program: Program, exact: bool = False) -> None:
+        """With `exact`, number constants become `Exact` rationals (see `engine.exact`): the
+        closures then compute without rounding when the environment's numbers are exact."""
         self.program = program
+        self.exact = exact
         self.kinds = {n: f.kind for n, f in program.facts.items()}
         self.kinds.update({n: d.kind for n, d in program.derived.items()})
 
@@ -115,7 +118,7 @@ class ExprCompiler:
                 | ast.String(value)
                 | ast.Date(value)
             ):
-                constant: Any = value
+                constant: Any = self.number(value)
                 return lambda env: constant
             case ast.EmptyList():
                 return lambda env: ()
@@ -154,7 +157,7 @@ class ExprCompiler:
             case ast.Compare(op, left, right):
                 lf, cmp = self.expr(left), _COMPARE[op]
                 if isinstance(right, ast.Number | ast.Percent | ast.Bool | ast.String):
-                    bound = right.value  # `率 >= 95%`: the common shape, one call fewer
+                    bound = self.number(right.value)  # `率 >= 95%`: one call fewer
                     return lambda env: cmp(lf(env), bound)
                 rf = self.expr(right)
                 return lambda env: cmp(lf(env), rf(env))
@@ -227,9 +230,17 @@ class ExprCompiler:
 
                 return ratio
             case _, ast.Number(value) | ast.Percent(value) if value:
-                divisor = value  # `满意度 / 85%`
+                divisor = self.number(value)  # `满意度 / 85%`
                 return lambda env: lf(env) / divisor
         return div
+
+    def number(self, value: Any) -> Any:
+        """A constant as this compilation computes with it (`Exact` when exact)."""
+        if self.exact and isinstance(value, Decimal):
+            from .exact import exact
+
+            return exact(value)
+        return value
 
     def kind(self, expr: ast.Expr) -> Kind | None:
         return self.program.expr_kinds.get(id(expr))

@@ -11,6 +11,7 @@ caps, zeroing and rounding around them.
 
 from __future__ import annotations
 
+import decimal
 import math
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -99,6 +100,17 @@ class Plan:
     defaults: dict[str, object]  # facts with a default value (parameters, `default`)
     units: Mapping[str, str | None]  # fact → unit, shared read-only by every result
     start: Span  # the pack's first character: where the lines from the tree to the total point
+    # What is worked out from the plan only if a record needs it: the exact plan (see
+    # `compile_exact`), compiled the first time a score lands near a rounding boundary.
+    memo: dict[str, Any]
+
+
+@record
+class ExactPlan:
+    """The derived facts and leaves compiled over `Exact` numbers (see `engine.exact`)."""
+
+    derived: tuple[tuple[str, ExprFn], ...]
+    leaves: dict[int, LeafFn]  # by place in `Program.indicators`
 
 
 def compile_program(program: Program, order: Order) -> Plan:
@@ -137,13 +149,44 @@ def compile_program(program: Program, order: Order) -> Plan:
         defaults,
         units,
         program.source.span(0, 0),
+        {},
     )
 
 
-def _leaf(node: NodePlan, settings: Settings) -> LeafFn:
+def compile_exact(program: Program, order: Order) -> ExactPlan:
+    """The plan's derived facts and leaves again, over `Exact` numbers: the same closures, so
+    the same semantics, computing without rounding until the pack's own rounding."""
+    c = _Compiler(program, exact=True)
+    derived = tuple((name, c.expr(program.derived[name].expr)) for name in order.derived)
+    leaves = {
+        i: _leaf(c.node(ind), program.settings, exact=True)
+        for i, ind in enumerate(program.indicators)
+        if ind.is_leaf
+    }
+    return ExactPlan(derived, leaves)
+
+
+class NearBoundary(Exception):
+    """Raised by a leaf whose `Decimal` score lies near a rounding boundary: the evaluator
+    scores that leaf again exactly (see `engine.exact`)."""
+
+
+def near_boundary(value: Decimal, rounded: Decimal, places: int, mode: str) -> bool:
+    """Whether `value`, which rounds to `rounded`, lies within a hair (10⁻¹² of the last place)
+    of a point where the rounding changes: its 28 digits might then be on the wrong side."""
+    quantum = Decimal(1).scaleb(-places)
+    hair = quantum.scaleb(-12)
+    cut = abs(value - rounded)
+    if mode in (decimal.ROUND_HALF_UP, decimal.ROUND_HALF_DOWN, decimal.ROUND_HALF_EVEN):
+        return abs(cut - quantum / 2) <= hair
+    return cut <= hair or quantum - cut <= hair
+
+
+def _leaf(node: NodePlan, settings: Settings, exact: bool = False) -> LeafFn:
     """A leaf's whole scoring in one closure, specialised to the clauses it has: the evaluator's
     general path (`_Run.score`) does the same steps for branches with rules and vetoed leaves,
-    and the tests hold the two to the same ledgers."""
+    and the tests hold the two to the same ledgers. With `exact`, its numbers are `Exact` and
+    its rounding is `round_exact` (see `engine.exact`)."""
     ind, base, deductions, zeros, warnings = (
         node.indicator,
         node.base,
@@ -159,17 +202,20 @@ def _leaf(node: NodePlan, settings: Settings) -> LeafFn:
     places = Decimal(settings.places)
     # Full marks and nothing are the commonest scores: their rounding is known in advance (a
     # rule returns these very objects when it awards them, so `is` tells). A weight with more
-    # places than the pack rounds to never takes the shortcut.
+    # places than the pack rounds to never takes the shortcut; nor does the exact path.
     full = weight.quantize(quantum, rounding=mode) if rounds else weight
     nothing = ZERO.quantize(quantum, rounding=mode) if rounds else ZERO
-    shortcut: object = weight if full == weight else object()
+    shortcut: object = weight if full == weight and not exact else object()
+    zero: object = ZERO if not exact else object()
+    if exact:
+        from .exact import Exact, round_exact
 
     def finish(
         current: Decimal, lines: list[RawLine]
     ) -> tuple[Decimal, tuple[RawLine, ...], tuple[()], bool]:
         if current is shortcut:
             return (full, tuple(lines), (), False)
-        if current is ZERO:
+        if current is zero:
             return (nothing, tuple(lines), (), False)
         if current < ZERO:
             lines.append((floor, -current, span, None, (), (), None))
@@ -178,12 +224,19 @@ def _leaf(node: NodePlan, settings: Settings) -> LeafFn:
             lines.append((cap, weight - current, span, None, (), cap_args, None))
             current = weight
         if rounds:
-            rounded = current.quantize(quantum, rounding=mode)
+            if exact:
+                rounded = round_exact(Exact(current), settings.places, mode)
+            else:
+                rounded = current.quantize(quantum, rounding=mode)
+                if rounded != current and near_boundary(current, rounded, settings.places, mode):
+                    raise NearBoundary  # 28 digits may be on the wrong side: score it exactly
             if rounded != current:
                 lines.append(
                     (round_kind, rounded - current, span, None, (), (current, places), None)
                 )
                 current = rounded
+            elif exact:
+                current = rounded  # the points are a decimal, as on the decimal path
         return (current, tuple(lines), (), False)
 
     if base is not None and not (deductions or zeros or warnings):

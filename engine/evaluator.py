@@ -27,7 +27,7 @@ from jixiao.dsl.source import Span
 
 from . import messages as msg
 from .compile_expr import Broken, Env, Faulted, Missing, RawLine
-from .compiler import ExtraPlan, NodePlan, Plan, VetoPlan
+from .compiler import ExtraPlan, NearBoundary, NodePlan, Plan, VetoPlan
 from .evidence import Evidence
 from .ir import Indicator, Settings
 from .ledger import Ledger, Record
@@ -81,6 +81,7 @@ class _Run:
         self.veto_failures: list[Failure] = []
         self.failed = False  # some indicator could not be scored
         self.excluded = False  # some indicator is excluded as not applicable
+        self.exact_env: Env | None = None  # built if a leaf needs scoring exactly
         settings = self.settings
         self.quantum = _QUANTA[settings.places] if settings.rounding_scope == "leaves" else None
 
@@ -197,6 +198,8 @@ class _Run:
                 records[place] = leaf(env)
             except Faulted as exc:
                 records[place] = self.fault(ind, exc.failure)
+            except NearBoundary:
+                records[place] = self.exactly(place, ind)
         # The plan's steps put children before their parents: one pass scores bottom-up.
         clean = not (self.failed or self.excluded)  # every record so far has points
         for place, ind, node, children, plain in self.plan.steps:
@@ -227,6 +230,44 @@ class _Run:
             else:
                 records[place] = self.branch(ind, node, children, zeroed.get(ind.code))
                 clean = not (self.failed or self.excluded)
+
+    def exactly(self, place: int, ind: Indicator) -> Record:
+        """Score a leaf again with exact numbers: its 28-digit score lay within a hair of a
+        rounding boundary (see `engine.exact`). The ledger shows the exact run's lines as
+        decimals, with the rounding line that makes them add up to the points."""
+        from .compiler import compile_exact
+        from .exact import exact, to_decimal
+
+        memo = self.plan.memo
+        if "exact" not in memo:
+            memo["exact"] = compile_exact(self.program, self.plan.order)
+        plan = memo["exact"]
+        env = self.exact_env
+        if env is None:
+            env = self.exact_env = {name: exact(value) for name, value in self.env.items()}
+            for name, fn in plan.derived:
+                if name in self.pins:
+                    continue
+                try:
+                    env[name] = fn(env)
+                except Faulted as exc:
+                    env[name] = Broken(exc.failure)
+                except (decimal.InvalidOperation, decimal.Overflow, TypeError, ZeroDivisionError):
+                    env[name] = self.env[name]  # the decimal run's failure stands
+        points, lines, _, _ = plan.leaves[place](env)
+        shown: list[RawLine] = []
+        total = ZERO
+        for line in lines:
+            if line[0] is ROUND:
+                continue
+            value = to_decimal(line[1])
+            args = tuple(to_decimal(a) for a in line[5])
+            shown.append((line[0], value, line[2], line[3], line[4], args, line[6]))
+            total += value
+        if total != points:
+            places = _PLACES[self.settings.places]
+            shown.append((ROUND, points - total, ind.span, None, (), (total, places), None))
+        return (points, tuple(shown), (), False)
 
     def branch(
         self,
