@@ -29,7 +29,7 @@ from jixiao.dsl.formatter import format_expr, number
 from jixiao.dsl.source import Span
 
 from . import messages as msg
-from .check_rules import constant_points
+from .compile_expr import constant_points
 from .ir import Program
 from .types import Kind
 from .walk import names_in, rule_exprs

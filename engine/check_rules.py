@@ -16,6 +16,7 @@ from jixiao.dsl.diagnostics import Diagnostic
 from jixiao.dsl.source import Span
 
 from . import messages as msg
+from .compile_expr import constant_points
 from .types import DIMENSIONLESS, NUMERIC, Kind, comparable
 
 
@@ -231,15 +232,3 @@ class RuleChecker:
     def check_cap(self, cap: ast.Expr | None) -> None:
         if cap is not None:
             self.expect_amount(cap, "a `max`")
-
-
-def constant_points(award: ast.Award, weight: Decimal) -> Decimal | None:
-    """The points of a constant award, or None when it depends on evidence."""
-    match award:
-        case ast.Full():
-            return weight
-        case ast.Points(value):
-            return value
-        case ast.Share(value):
-            return weight * value
-    return None

@@ -259,18 +259,6 @@ class ExprCompiler:
                 return self.points_of(expr, weight)
         raise AssertionError(award)  # pragma: no cover
 
-    def constant(self, award: ast.Award, weight: Decimal) -> Decimal | None:
-        """The points of an award that never depends on the evidence (most of them), so a
-        rule can use the number instead of calling a closure for it on every record."""
-        match award:
-            case ast.Full():
-                return weight
-            case ast.Points(value):
-                return value
-            case ast.Share(value):
-                return weight * value
-        return None
-
     def points_of(self, expr: ast.Expr, weight: Decimal) -> AmountFn:
         """An expression as points: a percent is a share of the weight, a number is points."""
         f = self.expr(expr)
@@ -305,6 +293,20 @@ class Reads:
                 continue  # an untaken branch's fact; it did not decide the line
             out.append(new(FactUse, (name, kind, value, None if derived else origins.get(name))))
         return tuple(out)
+
+
+def constant_points(award: ast.Award, weight: Decimal) -> Decimal | None:
+    """The points of an award that never depends on the evidence (most of them), or None: the
+    checker and the analyses reason with it, and rules use the number instead of calling a
+    closure for it on every record."""
+    match award:
+        case ast.Full():
+            return weight
+        case ast.Points(value):
+            return value
+        case ast.Share(value):
+            return weight * value
+    return None
 
 
 def _plain(value: object) -> str:

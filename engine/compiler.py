@@ -34,6 +34,7 @@ from .compile_expr import (
     Reads,
     RuleFn,
     _plain,
+    constant_points,
     read,
 )
 from .ir import Extra, Indicator, Program, Settings
@@ -171,6 +172,29 @@ class NearBoundary(Exception):
     scores that leaf again exactly (see `engine.exact`)."""
 
 
+def settle(node: NodePlan, env: Env, lines: list[RawLine], current: Decimal) -> Decimal:
+    """The engine's steps after a node's rules, in their documented order: floor at 0
+    (扣完为止), cap at the weight, then `zero when` (which takes away what the node had, as its
+    own line) and `warn when`. Returns the points."""
+    ind = node.indicator
+    if current < ZERO:
+        lines.append((LineKind.FLOOR, -current, ind.span, None, (), (), None))
+        current = ZERO
+    elif current > ind.weight:
+        lines.append((LineKind.CAP, ind.weight - current, ind.span, None, (), (ind.weight,), None))
+        current = ind.weight
+    for zero in node.zeros:
+        before = len(lines)
+        zero(env, lines)
+        if len(lines) > before and current:
+            fired = lines[-1]
+            lines[-1] = (fired[0], -current, fired[2], fired[3], fired[4], (), None)
+            current = ZERO
+    for warn in node.warnings:
+        warn(env, lines)
+    return current
+
+
 def near_boundary(value: Decimal, rounded: Decimal, places: int, mode: str) -> bool:
     """Whether `value`, which rounds to `rounded`, lies within a hair (10⁻¹² of the last place)
     of a point where the rounding changes: its 28 digits might then be on the wrong side."""
@@ -270,23 +294,7 @@ def _leaf(node: NodePlan, settings: Settings, exact: bool = False) -> LeafFn:
             current = weight
         for deduct in deductions:
             current += deduct(env, lines)
-        # floor and cap come before zeroing: `zero when` takes away what the leaf had
-        if current < ZERO:
-            lines.append((floor, -current, span, None, (), (), None))
-            current = ZERO
-        elif current > weight:
-            lines.append((cap, weight - current, span, None, (), cap_args, None))
-            current = weight
-        for zero in zeros:
-            before = len(lines)
-            zero(env, lines)
-            if len(lines) > before and current:
-                fired = lines[-1]
-                lines[-1] = (fired[0], -current, fired[2], fired[3], fired[4], (), None)
-                current = ZERO
-        for warn in warnings:
-            warn(env, lines)
-        return finish(current, lines)
+        return finish(settle(node, env, lines, current), lines)
 
     return general
 
@@ -607,7 +615,7 @@ class _Compiler(ExprCompiler):
                 text = reason.value if reason else None
                 span = rule.span
 
-                fixed = self.constant(amount, weight)
+                fixed = constant_points(amount, weight)
                 if fixed is not None:
                     # the line is the same for every record that meets the condition
                     line = (kind, sign * fixed, span, text, reads, (fixed, ONE), None)
@@ -657,7 +665,7 @@ class _Compiler(ExprCompiler):
             else None
         )
         span = rule.span
-        fixed = self.constant(rule.amount, weight)
+        fixed = constant_points(rule.amount, weight)
 
         def per_item(env: Env, lines: list[RawLine]) -> Decimal:
             a = fixed if fixed is not None else af(env)

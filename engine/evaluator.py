@@ -27,7 +27,7 @@ from jixiao.dsl.source import Span
 
 from . import messages as msg
 from .compile_expr import Broken, Env, Faulted, Missing, RawLine
-from .compiler import ExtraPlan, NearBoundary, NodePlan, Plan, VetoPlan
+from .compiler import ExtraPlan, NearBoundary, NodePlan, Plan, VetoPlan, settle
 from .evidence import Evidence
 from .ir import Indicator, Settings
 from .ledger import Ledger, Record
@@ -47,7 +47,7 @@ _new = tuple.__new__
 
 _EXCLUDED: Record = (None, (), (), True)
 _UNSCORED: Record = (None, (), (), False)
-FLOOR, CAP, ROUND, VETO = LineKind.FLOOR, LineKind.CAP, LineKind.ROUND, LineKind.VETO
+ROUND, VETO = LineKind.ROUND, LineKind.VETO
 
 
 def evaluate(plan: Plan, evidence: Evidence, pins: dict[str, object] | None = None) -> Result:
@@ -320,21 +320,7 @@ class _Run:
                 current = ind.weight
             for deduct in node.deductions:
                 current += deduct(env, lines)
-            if current < 0:
-                lines.append((FLOOR, -current, ind.span, None, (), (), None))
-                current = ZERO
-            elif current > ind.weight:
-                lines.append((CAP, ind.weight - current, ind.span, None, (), (ind.weight,), None))
-                current = ind.weight
-            for zero in node.zeros:
-                before = len(lines)
-                zero(env, lines)
-                if len(lines) > before and current:
-                    fired = lines[-1]
-                    lines[-1] = (fired[0], -current, fired[2], fired[3], fired[4], (), None)
-                    current = ZERO
-            for warn in node.warnings:
-                warn(env, lines)
+            current = settle(node, env, lines, current)
         except Faulted as exc:
             return self.fault(ind, exc.failure)
         return self.finish(ind, lines, veto, True, current)

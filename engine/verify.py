@@ -127,7 +127,7 @@ def tier_direction(bands: tuple[ast.Band, ...], weight: Decimal, kind: Kind) -> 
     """What a tier table means to reward: higher values (True) or lower ones (False), read
     from the awards at the two ends of the domain; None when it cannot be told."""
     from .analysis import Interval, _constant, _domain, _intersect, _minus
-    from .check_rules import constant_points
+    from .compile_expr import constant_points
 
     remaining = [_domain(kind)]
     placed: list[tuple[Decimal | None, Decimal]] = []
