@@ -81,15 +81,18 @@ def _code() -> str:
 
     parts = []
     folders = [os.path.dirname(p.__file__ or "") for p in (jixiao.dsl, jixiao.engine)]
-    while folders:
-        folder = folders.pop()
-        with os.scandir(folder) as entries:
-            for entry in entries:
-                if entry.is_dir() and entry.name != "__pycache__":
-                    folders.append(entry.path)
-                elif entry.name.endswith((".py", ".lark")):
-                    info = entry.stat()
-                    parts.append(f"{entry.path}\0{info.st_size}\0{info.st_mtime_ns}")
+    try:
+        while folders:
+            folder = folders.pop()
+            with os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.is_dir(follow_symlinks=False) and entry.name != "__pycache__":
+                        folders.append(entry.path)
+                    elif entry.name.endswith((".py", ".lark")):
+                        info = entry.stat()
+                        parts.append(f"{entry.path}\0{info.st_size}\0{info.st_mtime_ns}")
+    except OSError:
+        return os.urandom(16).hex()  # code that cannot be listed (a zip): never reuse an entry
     return "\n".join(sorted(parts))
 
 
