@@ -84,6 +84,7 @@ class Step(NamedTuple):
     node: NodePlan | None  # its compiled rules; None for a branch that only adds up
     children: tuple[int, ...]  # their places in `Program.indicators`
     plain: bool  # a branch with no rules, scale or veto target: the sum of its children
+    leaf: LeafFn | None  # a leaf a veto targets: its closure, for the records the veto spares
 
 
 @record
@@ -131,7 +132,8 @@ def compile_program(program: Program, order: Order) -> Plan:
             continue
         plain = bool(ind.children) and node is None and ind.scale is None
         plain = plain and ind.code not in zeroed
-        steps.append(Step(i, ind, node, tuple(index[ch] for ch in ind.children), plain))
+        leaf = _leaf(node, program.settings) if node is not None and ind.is_leaf else None
+        steps.append(Step(i, ind, node, tuple(index[ch] for ch in ind.children), plain, leaf))
     extras = tuple(
         ExtraPlan(e, tuple(c.deduction(r, e.max) for r in e.rules)) for e in program.extras
     )

@@ -27,7 +27,7 @@ from jixiao.dsl.source import Span
 
 from . import messages as msg
 from .compile_expr import Broken, Env, Faulted, Missing, RawLine
-from .compiler import ExtraPlan, NearBoundary, NodePlan, Plan, VetoPlan, settle
+from .compiler import ExtraPlan, LeafFn, NearBoundary, NodePlan, Plan, VetoPlan, settle
 from .evidence import Evidence
 from .ir import Indicator, Settings
 from .ledger import Ledger, Record
@@ -202,7 +202,7 @@ class _Run:
                 records[place] = self.exactly(place, ind)
         # The plan's steps put children before their parents: one pass scores bottom-up.
         clean = not (self.failed or self.excluded)  # every record so far has points
-        for place, ind, node, children, plain in self.plan.steps:
+        for place, ind, node, children, plain, closure in self.plan.steps:
             if plain and clean:
                 # a branch with no rules of its own: the exact sum of its children
                 total = ZERO
@@ -224,12 +224,24 @@ class _Run:
                     record = None
                 records[place] = (total, (), (), False) if record is None else record
             elif not children:
-                assert node is not None
-                records[place] = self.score(node, [], zeroed.get(ind.code), ZERO)
+                assert node is not None and closure is not None
+                veto = zeroed.get(ind.code)
+                if veto is None:  # a veto that did not fire: the leaf as any other
+                    records[place] = self.leaf(place, ind, closure)
+                else:
+                    records[place] = self.score(node, [], veto, ZERO)
                 clean = not (self.failed or self.excluded)
             else:
                 records[place] = self.branch(ind, node, children, zeroed.get(ind.code))
                 clean = not (self.failed or self.excluded)
+
+    def leaf(self, place: int, ind: Indicator, leaf: LeafFn) -> Record:
+        try:
+            return leaf(self.env)
+        except Faulted as exc:
+            return self.fault(ind, exc.failure)
+        except NearBoundary:
+            return self.exactly(place, ind)
 
     def exactly(self, place: int, ind: Indicator) -> Record:
         """Score a leaf again with exact numbers: its 28-digit score lay within a hair of a

@@ -107,3 +107,17 @@ def test_ratios_built_to_land_on_boundaries_round_exactly(
     leaf = result.indicators[0]
     assert leaf.points == round_exact(Fraction(weight * done, planned), places, MODES[mode])
     assert sum((line.points for line in leaf.lines), Decimal(0)) == leaf.points
+
+
+def test_a_leaf_a_veto_spares_rounds_exactly_too() -> None:
+    plan = compile_text(
+        'pack "t" { total 3 rounding 2 half_up }\n'
+        "fact 甲: count\nfact 乙: count nonzero\nfact 出事: bool\n"
+        'indicator A "a" 3 { proportional 甲 / 乙 }\n'
+        'veto when 出事 zero A "本项不得分"\n'
+    )
+    spared = score(plan, "facts: {甲: 5500, 乙: 300000, 出事: false}")
+    assert spared.points["A"] == "0.06"
+    vetoed = score(plan, "facts: {甲: 5500, 乙: 300000, 出事: true}")
+    assert vetoed.points["A"] == "0.00"
+    assert [ln.kind.value for ln in vetoed.result.indicators[0].lines][-1] == "veto"
