@@ -13,7 +13,13 @@ penalty sections; 6. the overflow cap; 7. rounding of the total (when the pack r
 total`); 8. the grade, then grade vetoes (`grade`, `cap`, `disqualify`) in declaration order.
 
 All arithmetic runs in one explicit decimal context (28 significant digits, half-even inside a
-computation); the only rounding that shapes a score is the pack's.
+computation). So that those 28 digits never decide a score, a leaf whose points land within a
+hair of a rounding boundary is scored again exactly (`exactly`, see `engine.exact`); the only
+rounding that shapes a leaf's score is the pack's.
+
+For speed (see bench/README.md), leaves run as one compiled closure each (`compiler._leaf`),
+records are plain tuples, and `ledger.Ledger` packages them into the result's named tuples
+when they are first read.
 """
 
 from __future__ import annotations
