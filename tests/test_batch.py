@@ -134,10 +134,26 @@ def test_header_problems(tmp_path: Path) -> None:
     assert "W620" in err and "did you mean `预算金额`" in err
 
 
-def test_parallel_output_is_the_serial_output(xlsx: Path) -> None:
-    serial = cli("eval", str(FOUNDING_PACK), "--batch", str(xlsx), "--jobs", "1")
-    parallel = cli("eval", str(FOUNDING_PACK), "--batch", str(xlsx), "--jobs", "2")
-    assert serial[1] == parallel[1] and serial[0] == parallel[0]
+def test_parallel_output_is_the_serial_output(
+    xlsx: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Blocks of 16 rows, so that many blocks are in flight at once and come back in any
+    order: the records, their failures and the summary must be the serial run's, byte for
+    byte and in input order."""
+    from jixiao.engine import batch
+
+    monkeypatch.setattr(batch, "BLOCK", 16)
+    runs = []
+    for jobs in ("1", "2"):
+        summary = tmp_path / f"summary{jobs}.json"
+        out = cli(
+            "eval", str(FOUNDING_PACK), "--batch", str(xlsx), "--jobs", jobs,
+            "--summary", str(summary),
+        )  # fmt: skip
+        runs.append((out, summary.read_text(encoding="utf-8")))
+    (serial, serial_summary), (parallel, parallel_summary) = runs
+    assert serial == parallel and serial_summary == parallel_summary
+    assert serial[1].count("\n") == 300 and serial[0] == 1  # every row; some rows fail
 
 
 def test_hostile_cells_stay_text_in_xlsx_and_csv_outputs(tmp_path: Path) -> None:
