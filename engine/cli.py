@@ -415,7 +415,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             type=int,
             default=0,
             metavar="N",
-            help="with --batch: processes (default: both cores for 2000+ projects)",
+            help="with --batch: worker processes (default: one per core, up to 4, from 2000 rows)",
         )
         p_eval.add_argument(
             "--format",
