@@ -343,19 +343,18 @@ def _arith(expr: ast.Expr, op: str) -> Iterator[ast.Arith]:
 
 
 def _double_counting(program: Program) -> list[Diagnostic]:
-    drivers: dict[str, list[tuple[str, Span]]] = {}
+    # fact → the indicators it drives deductions in (each once, at its first clause), in order
+    drivers: dict[str, dict[str, Span]] = {}
     for ind in program.indicators:
         for rule in ind.rules:
             for name, span in _deduction_drivers(rule):
-                uses = drivers.setdefault(name, [])
-                if all(code != ind.code for code, _ in uses):
-                    uses.append((ind.code, span))
+                drivers.setdefault(name, {}).setdefault(ind.code, span)
     out = []
     for name, uses in drivers.items():
         fact = program.facts.get(name)
         if len(uses) > 1 and (fact is None or not fact.shared):
-            labels = [Label(span, f"deducts in `{code}`") for code, span in uses]
-            out.append(msg.double_counting(name, [c for c, _ in uses], labels))
+            labels = [Label(span, f"deducts in `{code}`") for code, span in uses.items()]
+            out.append(msg.double_counting(name, list(uses), labels))
     return out
 
 
