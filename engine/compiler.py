@@ -113,6 +113,7 @@ class ExactPlan:
 
     derived: tuple[tuple[str, ExprFn], ...]
     leaves: dict[int, LeafFn]  # by place in `Program.indicators`
+    nodes: dict[int, NodePlan]  # branches with rules of their own, by place
 
 
 def compile_program(program: Program, order: Order) -> Plan:
@@ -166,7 +167,10 @@ def compile_exact(program: Program, order: Order) -> ExactPlan:
         for i, ind in enumerate(program.indicators)
         if ind.is_leaf
     }
-    return ExactPlan(derived, leaves)
+    nodes = {
+        i: c.node(ind) for i, ind in enumerate(program.indicators) if ind.children and ind.rules
+    }
+    return ExactPlan(derived, leaves, nodes)
 
 
 class NearBoundary(Exception):

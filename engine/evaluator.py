@@ -27,13 +27,24 @@ from __future__ import annotations
 import decimal
 from collections import defaultdict
 from decimal import Decimal
+from typing import Any
 
 from jixiao.dsl.diagnostics import Diagnostic, Label
 from jixiao.dsl.source import Span
 
 from . import messages as msg
 from .compile_expr import Broken, Env, Faulted, Missing, RawLine
-from .compiler import ExtraPlan, LeafFn, NearBoundary, NodePlan, Plan, VetoPlan, settle
+from .compiler import (
+    ExactPlan,
+    ExtraPlan,
+    LeafFn,
+    NearBoundary,
+    NodePlan,
+    Plan,
+    VetoPlan,
+    near_boundary,
+    settle,
+)
 from .evidence import Evidence
 from .ir import Indicator, Settings
 from .ledger import Ledger, Record
@@ -90,6 +101,7 @@ class _Run:
         self.exact_env: Env | None = None  # built if a leaf needs scoring exactly
         settings = self.settings
         self.quantum = _QUANTA[settings.places] if settings.rounding_scope == "leaves" else None
+        self.places = _PLACES[settings.places]
 
     def result(self) -> Result:
         self.derive()
@@ -238,7 +250,15 @@ class _Run:
                     records[place] = self.score(node, [], veto, ZERO)
                 clean = not (self.failed or self.excluded)
             else:
-                records[place] = self.branch(ind, node, children, zeroed.get(ind.code))
+                veto = zeroed.get(ind.code)
+                try:
+                    records[place] = self.branch(ind, node, children, veto)
+                except NearBoundary:
+                    exact_node = self.exact_setup()[0].nodes.get(place)
+                    points, lines, _, _ = self.branch(ind, exact_node, children, veto, exact=True)
+                    assert points is not None
+                    shown = _decimal_lines(lines, ZERO, points, ind.span, self.places)
+                    records[place] = (points, tuple(shown), (), False)
                 clean = not (self.failed or self.excluded)
 
     def leaf(self, place: int, ind: Indicator, leaf: LeafFn) -> Record:
@@ -253,13 +273,25 @@ class _Run:
         """Score a leaf again with exact numbers: its 28-digit score lay within a hair of a
         rounding boundary (see `engine.exact`). The ledger shows the exact run's lines as
         decimals, with the rounding line that makes them add up to the points."""
+        plan, env = self.exact_setup()
+        points, lines, _, _ = plan.leaves[place](env)
+        return (
+            points,
+            tuple(_decimal_lines(lines, ZERO, points, ind.span, self.places)),
+            (),
+            False,
+        )
+
+    def exact_setup(self) -> tuple[ExactPlan, Env]:
+        """The plan compiled over exact numbers (once per plan) and this record's environment
+        in exact numbers, derived facts computed again (once per record that needs it)."""
         from .compiler import compile_exact
-        from .exact import exact, to_decimal
+        from .exact import exact
 
         memo = self.plan.memo
         if "exact" not in memo:
             memo["exact"] = compile_exact(self.program, self.plan.order)
-        plan = memo["exact"]
+        plan: ExactPlan = memo["exact"]
         env = self.exact_env
         if env is None:
             env = self.exact_env = {name: exact(value) for name, value in self.env.items()}
@@ -272,20 +304,7 @@ class _Run:
                     env[name] = Broken(exc.failure)
                 except (decimal.InvalidOperation, decimal.Overflow, TypeError, ZeroDivisionError):
                     env[name] = self.env[name]  # the decimal run's failure stands
-        points, lines, _, _ = plan.leaves[place](env)
-        shown: list[RawLine] = []
-        total = ZERO
-        for line in lines:
-            if line[0] is ROUND:
-                continue
-            value = to_decimal(line[1])
-            args = tuple(to_decimal(a) for a in line[5])
-            shown.append((line[0], value, line[2], line[3], line[4], args, line[6]))
-            total += value
-        if total != points:
-            places = _PLACES[self.settings.places]
-            shown.append((ROUND, points - total, ind.span, None, (), (total, places), None))
-        return (points, tuple(shown), (), False)
+        return plan, env
 
     def branch(
         self,
@@ -293,6 +312,7 @@ class _Run:
         node: NodePlan | None,
         children: tuple[int, ...],
         veto: VetoResult | None,
+        exact: bool = False,
     ) -> Record:
         records = self.records
         applicable = [records[c] for c in children if not records[c][3]]
@@ -305,7 +325,11 @@ class _Run:
             total += points
         line: RawLine
         if ind.scale is not None:
-            scaled = total * ind.weight / ind.scale
+            scaled: Any = total * ind.weight / ind.scale
+            if exact:
+                from .exact import Exact
+
+                scaled = Exact(total) * Exact(ind.weight) / Exact(ind.scale)
             line = (
                 LineKind.SCALE,
                 scaled,
@@ -321,14 +345,19 @@ class _Run:
         else:
             return (total, (), (), False)
         if node is None:
-            return self.finish(ind, [line], veto, ind.scale is not None, total)
-        return self.score(node, [line], veto, total)
+            return self.finish(ind, [line], veto, ind.scale is not None, total, exact)
+        return self.score(node, [line], veto, total, exact)
 
     def score(
-        self, node: NodePlan, lines: list[RawLine], veto: VetoResult | None, current: Decimal
+        self,
+        node: NodePlan,
+        lines: list[RawLine],
+        veto: VetoResult | None,
+        current: Any,
+        exact: bool = False,
     ) -> Record:
         ind = node.indicator
-        env = self.env
+        env = self.exact_setup()[1] if exact else self.env
         try:
             base = node.base
             if base is not None:
@@ -341,7 +370,7 @@ class _Run:
             current = settle(node, env, lines, current)
         except Faulted as exc:
             return self.fault(ind, exc.failure)
-        return self.finish(ind, lines, veto, True, current)
+        return self.finish(ind, lines, veto, True, current, exact)
 
     def fault(self, ind: Indicator, failure: Failure) -> Record:
         """An indicator whose rules could not be decided: 不适用 follows its policy; anything
@@ -357,20 +386,19 @@ class _Run:
         lines: list[RawLine],
         veto: VetoResult | None,
         round_it: bool,
-        current: Decimal,
+        current: Any,
+        exact: bool = False,
     ) -> Record:
         if veto is not None and current:
             lines.append((VETO, -current, veto.span, veto.reason, veto.facts, (), None))
             current = ZERO
-        quantum = self.quantum
-        if round_it and quantum is not None:
-            rounded = current.quantize(quantum, rounding=self.settings.rounding)
+        if round_it and self.quantum is not None:
+            rounded = self.round(current, exact)
             if rounded != current:
-                places = _PLACES[self.settings.places]
                 lines.append(
-                    (ROUND, rounded - current, ind.span, None, (), (current, places), None)
+                    (ROUND, rounded - current, ind.span, None, (), (current, self.places), None)
                 )
-                current = rounded
+            current = rounded
         # INVARIANT: the ledger reconciles — its lines add up to the points, exactly. (Checked
         # by the tests and `jixiao verify`; not re-summed here on every evaluation.)
         return (current, tuple(lines), (), False)
@@ -407,8 +435,23 @@ class _Run:
             tree_total += points
         if extras and any(e.points is None for e in extras):
             return None, None, [], extras
+        try:
+            rounded, lines = self.to_total(tree_total, extras, exact=False)
+        except NearBoundary:
+            rounded, lines = self.to_total(tree_total, extras, exact=True)
+        return tree_total, rounded, lines, extras
+
+    def to_total(
+        self, tree_total: Decimal, extras: tuple[ExtraResult, ...], exact: bool
+    ) -> tuple[Decimal, list[Line]]:
+        """From the tree's sum to the rounded total. With `exact`, the arithmetic is rational
+        and the lines are shown as decimals that add up (see `exactly`)."""
         lines: list[Line] = []
-        current = tree_total
+        current: Any = tree_total
+        if exact:
+            from .exact import Exact
+
+            current = Exact(tree_total)
         span = self.plan.start
         excluded_weight = self.excluded_weight()
         if excluded_weight:
@@ -452,8 +495,27 @@ class _Run:
                 )
             )
             current = self.settings.total
-        rounded = _rounded(current, self.settings, span, lines)
-        return tree_total, rounded, lines, extras
+        rounded = self.round(current, exact)
+        if not exact:
+            if rounded != current:
+                lines.append(Line(ROUND, rounded - current, span, args=(current, self.places)))
+            return rounded, lines
+        raw = [tuple(line) for line in lines]
+        shown = _decimal_lines(raw, tree_total, rounded, span, self.places)
+        return rounded, [_new(Line, line) for line in shown]
+
+    def round(self, value: Any, exact: bool) -> Decimal:
+        """The pack's rounding. A decimal within a hair of a boundary raises `NearBoundary`
+        (the caller computes again exactly); an exact value is rounded exactly."""
+        settings = self.settings
+        if exact:
+            from .exact import Exact, round_exact
+
+            return round_exact(Exact(value), settings.places, settings.rounding)
+        rounded: Decimal = value.quantize(_QUANTA[settings.places], rounding=settings.rounding)
+        if rounded != value and near_boundary(value, rounded, settings.places, settings.rounding):
+            raise NearBoundary
+        return rounded
 
     def excluded_weight(self) -> Decimal:
         """The weight of the indicators excluded as not applicable (the outermost of each)."""
@@ -560,18 +622,25 @@ _QUANTA = {places: Decimal(1).scaleb(-places) for places in range(7)}
 _PLACES = {places: Decimal(places) for places in range(7)}
 
 
-def _round(value: Decimal, settings: Settings) -> Decimal:
-    return value.quantize(_QUANTA[settings.places], rounding=settings.rounding)
+def _decimal_lines(
+    lines: Any, start: Decimal, points: Decimal, span: Span, places: Decimal
+) -> list[RawLine]:
+    """An exact run's lines as the ledger shows them: numbers as decimals, and the rounding
+    line recomputed so that `start` plus the lines is the points, exactly."""
+    from .exact import to_decimal
 
-
-def _rounded(value: Decimal, settings: Settings, span: Span, lines: list[Line]) -> Decimal:
-    """The pack's rounding, with its own ledger line when it changes anything."""
-    rounded = _round(value, settings)
-    if rounded != value:
-        lines.append(
-            Line(LineKind.ROUND, rounded - value, span, args=(value, Decimal(settings.places)))
-        )
-    return rounded
+    shown: list[RawLine] = []
+    total = start
+    for line in lines:
+        if line[0] is ROUND:
+            continue
+        value = to_decimal(line[1])
+        args = tuple(to_decimal(a) for a in line[5])
+        shown.append((line[0], value, line[2], line[3], line[4], args, line[6]))
+        total += value
+    if total != points:
+        shown.append((ROUND, points - total, span, None, (), (total, places), None))
+    return shown
 
 
 def _highest_only(lines: list[RawLine]) -> list[RawLine]:

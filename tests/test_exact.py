@@ -121,3 +121,33 @@ def test_a_leaf_a_veto_spares_rounds_exactly_too() -> None:
     vetoed = score(plan, "facts: {甲: 5500, 乙: 300000, 出事: true}")
     assert vetoed.points["A"] == "0.00"
     assert [ln.kind.value for ln in vetoed.result.indicators[0].lines][-1] == "veto"
+
+
+def test_a_branch_whose_own_rule_divides_rounds_exactly() -> None:
+    """5 − ⅙ × 3 is exactly 4.5: 5 at no places, though 5 − 0.5000…01 is 4.4999…99."""
+    plan = compile_text(
+        'pack "t" { total 5 rounding 0 half_up }\n'
+        "fact 甲: count\nfact 乙: count nonzero\nfact 丙: bool\n"
+        'indicator B "b" 5 {\n    deduct 甲 / 乙 * 3 when 丙 "扣分"\n'
+        '    indicator B1 "b1" 5 { full when 丙 }\n}\n'
+    )
+    scored = score(plan, "facts: {甲: 1, 乙: 6, 丙: true}")
+    branch = scored.result.indicators[0]
+    assert branch.points == Decimal(5) and scored.result.total == Decimal(5)
+    assert [line.points for line in branch.lines] == [Decimal(5), Decimal("-0.5"), Decimal("0.5")]
+
+
+def test_a_total_near_a_boundary_is_computed_again_and_still_adds_up() -> None:
+    """A bonus whose amount divides puts the total a hair from 4.5; the total's lines must
+    still take the tree's sum to the total exactly."""
+    plan = compile_text(
+        'pack "t" { total 10 rounding 0 half_up }\n'
+        "fact 甲: count\nfact 乙: count nonzero\nfact 丙: bool\n"
+        'indicator A "a" 10 { deduct 6 when 丙 }\n'
+        'bonus E "附加分" max 5 { add 甲 / 乙 * 3 when 丙 "加分" }\n'
+    )
+    result = score(plan, "facts: {甲: 1, 乙: 6, 丙: true}").result
+    assert result.tree_total is not None and result.total is not None
+    assert result.tree_total + sum((ln.points for ln in result.total_lines), Decimal(0)) == (
+        result.total
+    )
