@@ -4,9 +4,12 @@ Evaluation runs in `Decimal` with 28 significant digits. A quotient that does no
 cut there, and a score computed from it can fall a hair short of half a cent: 3 × (5,500 ÷
 300,000) is exactly 0.055 — 四舍五入 0.06 — but 3 × 0.01833…3 is 0.05499…9, which rounds to 0.05.
 Only a score that lies within a hair of a rounding boundary can be misjudged that way, and
-those are rare; a leaf notices (`compiler.near_boundary`) and the evaluator scores that one
-leaf again with `Exact` numbers — rationals, which never round — so the pack's rounding is the
-only rounding that shapes a score (`round_exact`). This module is imported only then.
+those are rare; where the pack rounds — a leaf, a branch with rules of its own, the total — the
+value is checked (`compiler.near_boundary`), and one that is that close is computed again with
+`Exact` numbers — rationals, which never round — so the pack's rounding is the only rounding
+that shapes a score (`round_exact`). This module is imported only then. What it does not reach
+yet (bonus sections whose amounts divide; leaves left unrounded by `on total`) is stated in
+docs/dsl.md, Rounding.
 
 The rules are the same closures, compiled a second time over `Exact` constants (see
 `compiler.compile_exact`): one set of semantics, two kinds of number.
