@@ -12,8 +12,8 @@ carets line up under CJK text.
 from __future__ import annotations
 
 import bisect
+import os
 import unicodedata
-from pathlib import Path
 
 from .record import record, spec
 
@@ -69,9 +69,10 @@ class Source:
         object.__setattr__(self, "_line_starts", tuple(starts))
 
     @classmethod
-    def from_path(cls, path: str | Path) -> Source:
+    def from_path(cls, path: str | os.PathLike[str]) -> Source:
         """Read and decode a file; OSError and DecodeError are the caller's to report."""
-        data = Path(path).read_bytes()
+        with open(path, "rb") as f:  # not pathlib: a warm `jixiao eval` never imports it
+            data = f.read()
         text, encoding = decode(data)
         return cls(str(path), text, encoding)
 

@@ -10,8 +10,6 @@ carrying all of them.
 
 from __future__ import annotations
 
-import hashlib
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, has_errors
@@ -22,6 +20,8 @@ from .compiler import Plan, compile_program
 from .result import Result
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .ir import Order, Program
 
 __all__ = ["JixiaoError", "Plan", "Result", "compile_pack", "compile_source", "load_pack", "run"]
@@ -130,4 +130,6 @@ def run(plan: Plan, evidence_path: str | Path) -> Result:
 
 
 def _sha256(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    from .digest import sha256_hex
+
+    return sha256_hex(text.encode("utf-8"))

@@ -6,39 +6,42 @@ SHA-256 of the pack's path and text, jixiao's version and a digest of jixiao's c
 a changed pack or any change to jixiao never meets an old entry, and the warnings are those the
 checker gave. Only the closures are compiled again on every run.
 
-Entries are pickles, so they are only ever read back if jixiao wrote them: each carries an
-HMAC-SHA256 under a random key kept in the cache folder (mode 0700, the key file 0600, both the
-user's own), and a file whose tag does not verify is ignored and replaced — never unpickled.
+Entries are pickles, so they are only ever read back if jixiao wrote them: each carries a
+keyed BLAKE2b tag (`digest.tag`) under a random key kept in the cache folder (mode 0700, the
+key file 0600, both the user's own), and a file whose tag does not verify is ignored and
+replaced — never unpickled.
 `JIXIAO_NO_CACHE=1` turns the cache off; `JIXIAO_CACHE=DIR` moves it.
 """
 
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
 import os
 import pickle
 import stat
-from pathlib import Path
 from typing import Any
 
+from .digest import same, sha256, tag
 from .version import VERSION
 
 _TAG = 32
 
 
-def _folder() -> Path | None:
+# Plain os calls, not pathlib: importing pathlib (and the urllib and ipaddress it pulls in)
+# would cost a warm run more than everything this module does.
+
+
+def _folder() -> str | None:
     if os.environ.get("JIXIAO_NO_CACHE"):
         return None
     base = os.environ.get("JIXIAO_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
         "jixiao",
     )
-    folder = Path(base)
+    folder = base
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = folder.stat()
+        os.makedirs(folder, mode=0o700, exist_ok=True)
+        info = os.stat(folder)
     except OSError:
         return None
     # only a folder of our own that nobody else can write into
@@ -47,27 +50,28 @@ def _folder() -> Path | None:
     return folder
 
 
-def _key(folder: Path) -> bytes | None:
-    path = folder / "key"
+def _key(folder: str) -> bytes | None:
+    path = os.path.join(folder, "key")
     try:
-        if not path.exists():
+        if not os.path.exists(path):
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "wb") as f:
                 f.write(os.urandom(32))
-        info = path.stat()
+        info = os.stat(path)
         if info.st_uid != os.getuid() or info.st_mode & 0o077:
             return None
-        return path.read_bytes()
+        with open(path, "rb") as f:
+            return f.read()
     except OSError:
         return None
 
 
 def entry_name(path: str, text: str) -> str:
-    digest = hashlib.sha256()
+    digest = sha256()
     for part in (VERSION, _code(), path, text):
-        digest.update(part.encode("utf-8"))
-        digest.update(b"\0")
-    return digest.hexdigest()
+        data = part.encode("utf-8")
+        digest.update(len(data).to_bytes(8, "big") + data)  # lengths first: no two splits alike
+    return str(digest.hexdigest())
 
 
 @functools.cache
@@ -102,11 +106,12 @@ def load(name: str) -> Any | None:
     if folder is None or key is None:
         return None
     try:
-        data = (folder / f"{name}.pack").read_bytes()
+        with open(os.path.join(folder, f"{name}.pack"), "rb") as f:
+            data = f.read()
     except OSError:
         return None
-    tag, body = data[:_TAG], data[_TAG:]
-    if not hmac.compare_digest(tag, hmac.new(key, body, hashlib.sha256).digest()):
+    stored, body = data[:_TAG], data[_TAG:]
+    if not same(stored, tag(key, body)):
         return None  # not written by jixiao with this key: never unpickled
     try:
         return pickle.loads(body)
@@ -123,12 +128,15 @@ def store(name: str, value: Any) -> None:
         body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     except Exception:
         return
-    tag = hmac.new(key, body, hashlib.sha256).digest()
-    tmp = folder / f"{name}.{os.urandom(4).hex()}.tmp"
+    mark = tag(key, body)
+    tmp = os.path.join(folder, f"{name}.{os.urandom(4).hex()}.tmp")
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as f:
-            f.write(tag + body)
-        os.replace(tmp, folder / f"{name}.pack")
+            f.write(mark + body)
+        os.replace(tmp, os.path.join(folder, f"{name}.pack"))
     except OSError:
-        tmp.unlink(missing_ok=True)
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass

@@ -12,11 +12,11 @@ into nodes and walked to a fixed depth: no tags are constructed, no code can run
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
-from pathlib import Path
 
 import yaml
 
@@ -76,11 +76,14 @@ class Evidence:
     project: dict[str, str]
 
 
-def load(path: str | Path, program: Program) -> tuple[Evidence | None, list[Diagnostic]]:
+def load(
+    path: str | os.PathLike[str], program: Program
+) -> tuple[Evidence | None, list[Diagnostic]]:
     """Read an evidence file for a program. Returns None with the errors when it cannot."""
     path = str(path)
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as f:
+            data = f.read()
     except FileNotFoundError:
         return None, [msg.evidence_unreadable(path, "no such file")]
     except IsADirectoryError:
@@ -253,6 +256,8 @@ class _Reader:
                 continue
             try:
                 if isinstance(value, yaml.ScalarNode):
+                    from pathlib import Path  # surveys only: a warm eval need not import it
+
                     path = Path(self.source.path).parent / value.value
                     responses = read_responses(path)
                     where = f"{value.value}"

@@ -88,3 +88,18 @@ def test_a_changed_jixiao_misses(cache_dir: Path, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(cache, "_code", lambda: "another build of jixiao")
     cli(*args)
     assert len(list(cache_dir.glob("*.pack"))) == 2
+
+
+def test_digests_are_the_standard_ones() -> None:
+    """The report's SHA-256 and the cache's tag come from CPython's built-in hashes, not
+    hashlib's OpenSSL: they must be the same functions."""
+    import hashlib
+
+    from jixiao.engine import digest
+
+    data = "规则包".encode() * 100
+    assert digest.sha256_hex(data) == hashlib.sha256(data).hexdigest()
+    key = bytes(range(32))
+    assert digest.tag(key, data) == hashlib.blake2b(data, key=key, digest_size=32).digest()
+    assert digest.same(b"abc", b"abc") and not digest.same(b"abc", b"abd")
+    assert not digest.same(b"abc", b"abcd")
