@@ -18,10 +18,46 @@ dataclasses, including the mutable accumulators `record` does not try to be.
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Callable
-from typing import Any, ClassVar, TypeVar, dataclass_transform, overload
 
-T = TypeVar("T")
+# `typing` costs a warm `jixiao eval` 3–4 ms to import (with contextlib and warnings), and
+# nothing on that path needs it at run time: type checkers read the first branch (mypy takes
+# any `if TYPE_CHECKING:` as true), Python the second.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, ClassVar, NamedTuple, TypeVar, dataclass_transform, overload
+
+    T = TypeVar("T")
+else:
+
+    def dataclass_transform(**_: object) -> Callable[[T], T]:
+        return lambda f: f
+
+    def overload(f: T) -> T:
+        return f
+
+    class _NamedTupleMeta(type):
+        """`typing.NamedTuple`'s class syntax, made by `collections.namedtuple` directly."""
+
+        def __new__(mcs, name, bases, namespace):
+            if namespace.get("_root"):
+                return super().__new__(mcs, name, bases, namespace)
+            fields = list(namespace.get("__annotations__", {}))
+            defaults = [namespace[f] for f in fields if f in namespace]
+            cls = collections.namedtuple(
+                name, fields, defaults=defaults or None, module=namespace["__module__"]
+            )
+            for key, value in namespace.items():
+                if key not in fields and key not in ("__module__", "__annotations__"):
+                    setattr(cls, key, value)
+            return cls
+
+    class NamedTuple(metaclass=_NamedTupleMeta):
+        """Subclass it as `typing.NamedTuple`: fields annotated, defaults last."""
+
+        _root = True
+
 
 _MISSING: Any = object()
 
@@ -113,11 +149,11 @@ def record(cls: type[T], /) -> type[T]: ...
 
 
 @overload
-def record(*, eq: bool = True) -> Callable[[type[T]], type[T]]: ...
+def record(*, eq: bool = True) -> Callable[[type[T]], type[T]]: ...  # noqa: F811
 
 
 @dataclass_transform(frozen_default=True, field_specifiers=(spec,))
-def record(cls: type[T] | None = None, /, *, eq: bool = True) -> Any:
+def record(cls: type[T] | None = None, /, *, eq: bool = True) -> Any:  # noqa: F811
     """Make a class with annotated fields a frozen, slotted record (see the module). With
     `eq=False`, records are equal only to themselves (identity), as `dataclass(eq=False)`."""
     if cls is None:

@@ -10,14 +10,16 @@ carrying all of them.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, has_errors
 from jixiao.dsl.source import DecodeError, Source
 
 from . import cache
 from .compiler import Plan, compile_program
 from .result import Result
+
+TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -19,10 +19,13 @@ import functools
 import os
 import pickle
 import stat
-from typing import Any
 
 from .digest import same, sha256, tag
 from .version import VERSION
+
+TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 _TAG = 32
 

@@ -13,7 +13,6 @@ import re
 import sys
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, TextIO
 
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, has_errors, render_json, render_text
 from jixiao.dsl.source import Source
@@ -21,6 +20,10 @@ from jixiao.dsl.source import Source
 from . import compile_pack, load_pack, run
 from .render import FORMATS, render
 from .version import VERSION
+
+TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
+if TYPE_CHECKING:
+    from typing import Any, TextIO
 
 
 def Path(*parts: str) -> pathlib.Path:

@@ -12,7 +12,6 @@ import datetime as dt
 import operator
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any
 
 from jixiao.dsl import ast
 from jixiao.dsl.record import record
@@ -23,14 +22,19 @@ from .result import FactUse, Failure, NotApplicable, Provenance
 from .types import Kind
 from .walk import names_in
 
-Env = dict[str, Any]
-ExprFn = Callable[[Env], Any]
-Origins = dict[str, Provenance]
+TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
+
+# Type aliases, as strings: only type checkers read them.
+Env: TypeAlias = "dict[str, Any]"
+ExprFn: TypeAlias = "Callable[[Env], Any]"
+Origins: TypeAlias = "dict[str, Provenance]"
 #: A rule appends its ledger lines, as plain tuples in `Line`'s field order with a `Reads` in
 #: place of the facts (see `Reads`), and returns the points they add up to.
-RawLine = tuple[Any, ...]
-RuleFn = Callable[[Env, list[RawLine]], Decimal]
-AmountFn = Callable[[Env], Decimal]
+RawLine: TypeAlias = "tuple[Any, ...]"
+RuleFn: TypeAlias = "Callable[[Env, list[RawLine]], Decimal]"
+AmountFn: TypeAlias = "Callable[[Env], Decimal]"
 
 ZERO = Decimal(0)
 ONE = Decimal(1)

@@ -16,7 +16,6 @@ import math
 from collections.abc import Callable, Mapping
 from decimal import Decimal
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple
 
 from jixiao.dsl import ast
 from jixiao.dsl.record import record
@@ -40,6 +39,12 @@ from .compile_expr import (
 from .ir import Extra, Indicator, Program, Settings
 from .result import Failure, Item, Judgement, LineKind
 from .walk import names_in
+
+TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
+if TYPE_CHECKING:
+    from typing import Any, NamedTuple, TypeAlias
+else:
+    from jixiao.dsl.record import NamedTuple
 
 if TYPE_CHECKING:
     from .ir import Order
@@ -73,7 +78,7 @@ class VetoPlan:
 
 #: A leaf's rules, floor, cap, zeroing and rounding in one closure: env → its ledger record,
 #: (points, lines, failures, excluded) — see `ledger.Record`.
-LeafFn = Callable[[Env], tuple[Decimal, tuple[RawLine, ...], tuple[()], bool]]
+LeafFn: TypeAlias = "Callable[[Env], tuple[Decimal, tuple[RawLine, ...], tuple[()], bool]]"
 
 
 class Step(NamedTuple):

@@ -27,7 +27,6 @@ from __future__ import annotations
 import decimal
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any
 
 from jixiao.dsl.diagnostics import Diagnostic, Label
 from jixiao.dsl.source import Span
@@ -50,6 +49,10 @@ from .ir import Indicator, Settings
 from .ledger import Ledger, Record
 from .result import ExtraResult, FactUse, Failure, Line, LineKind, Result, VetoResult
 from .types import Kind
+
+TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 CONTEXT = decimal.Context(
     prec=28,

@@ -14,10 +14,13 @@ pays for it; one that writes every line pays once, as before.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
 
 from .compile_expr import Broken, Env, Origins, Reads
 from .result import DerivedResult, FactUse, Failure, IndicatorResult, Line, Provenance
+
+TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
+if TYPE_CHECKING:
+    from typing import Any, TypeAlias
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -27,7 +30,7 @@ if TYPE_CHECKING:
     from .ir import Indicator
 
 #: One indicator's record: (points, raw lines, failures, excluded).
-Record = tuple[Decimal | None, tuple[tuple[Any, ...], ...], tuple[Failure, ...], bool]
+Record: TypeAlias = "tuple[Decimal | None, tuple[tuple[Any, ...], ...], tuple[Failure, ...], bool]"
 #: Where a raw line keeps what `Line` calls kind, points and reason (the same places).
 KIND, POINTS, REASON = 0, 1, 3
 

@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from decimal import Decimal
 from enum import Enum
 from types import MappingProxyType
-from typing import TYPE_CHECKING, NamedTuple
 
 from jixiao.dsl import ast
 from jixiao.dsl.diagnostics import Diagnostic
@@ -27,6 +26,12 @@ from jixiao.dsl.source import Span
 
 from .ir import Settings
 from .types import Kind
+
+TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
+if TYPE_CHECKING:
+    from typing import NamedTuple
+else:
+    from jixiao.dsl.record import NamedTuple
 
 if TYPE_CHECKING:
     from .ledger import Ledger

@@ -8,11 +8,14 @@ the same children of every node.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, TypeVar
 
 from jixiao.dsl import ast, record
 
-N = TypeVar("N")
+TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    N = TypeVar("N")
 
 
 def names_in(expr: ast.Expr) -> Iterator[ast.Name]:
