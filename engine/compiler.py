@@ -114,11 +114,13 @@ class Plan:
 
 @record
 class ExactPlan:
-    """The derived facts and leaves compiled over `Exact` numbers (see `engine.exact`)."""
+    """The derived facts, leaves, branches with rules and bonus sections compiled over `Exact`
+    numbers (see `engine.exact`)."""
 
     derived: tuple[tuple[str, ExprFn], ...]
     leaves: dict[int, LeafFn]  # by place in `Program.indicators`
     nodes: dict[int, NodePlan]  # branches with rules of their own, by place
+    extras: tuple[ExtraPlan, ...]  # the bonus and penalty sections, in the plan's order
 
 
 def compile_program(program: Program, order: Order) -> Plan:
@@ -175,7 +177,10 @@ def compile_exact(program: Program, order: Order) -> ExactPlan:
     nodes = {
         i: c.node(ind) for i, ind in enumerate(program.indicators) if ind.children and ind.rules
     }
-    return ExactPlan(derived, leaves, nodes)
+    extras = tuple(
+        ExtraPlan(e, tuple(c.deduction(r, e.max) for r in e.rules)) for e in program.extras
+    )
+    return ExactPlan(derived, leaves, nodes, extras)
 
 
 class NearBoundary(Exception):

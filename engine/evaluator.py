@@ -441,7 +441,9 @@ class _Run:
         try:
             rounded, lines = self.to_total(tree_total, extras, exact=False)
         except NearBoundary:
-            rounded, lines = self.to_total(tree_total, extras, exact=True)
+            # the bonus sections too: their amounts may divide (their shown lines stay decimal)
+            exact_extras = tuple(self.extra(e, exact=True) for e in self.exact_setup()[0].extras)
+            rounded, lines = self.to_total(tree_total, exact_extras, exact=True)
         return tree_total, rounded, lines, extras
 
     def to_total(
@@ -536,12 +538,15 @@ class _Run:
             ZERO,
         )
 
-    def extra(self, plan: ExtraPlan) -> ExtraResult:
+    def extra(self, plan: ExtraPlan, exact: bool = False) -> ExtraResult:
+        """A bonus or penalty section. With `exact`, over exact numbers, for the total's exact
+        computation: its points are then `Exact` and its lines are not shown."""
         e = plan.extra
         lines: list[RawLine] = []
         try:
+            env = self.exact_setup()[1] if exact else self.env
             for rule in plan.rules:
-                rule(self.env, lines)
+                rule(env, lines)
         except Faulted as exc:
             return ExtraResult(e.kind, e.code, e.name, e.max, None, (), e.span, (exc.failure,))
         if e.highest:
@@ -553,6 +558,8 @@ class _Run:
                 (LineKind.CLAUSE_CAP, sign * (taken - e.max), e.span, None, (), (e.max,), None)
             )
             taken = e.max
+        if exact:
+            return ExtraResult(e.kind, e.code, e.name, e.max, taken, (), e.span)
         line = self.ledger.line
         return ExtraResult(
             e.kind, e.code, e.name, e.max, taken, tuple(line(raw) for raw in lines), e.span

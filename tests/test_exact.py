@@ -151,3 +151,19 @@ def test_a_total_near_a_boundary_is_computed_again_and_still_adds_up() -> None:
     assert result.tree_total + sum((ln.points for ln in result.total_lines), Decimal(0)) == (
         result.total
     )
+
+
+def test_a_bonus_whose_amount_divides_rounds_the_total_exactly() -> None:
+    """4.44 + 11/600 × 3 is exactly 4.495: 4.50, though 4.44 + 0.054999…9 would be 4.49."""
+    plan = compile_text(
+        'pack "t" { total 10 rounding 2 half_up }\n'
+        "fact 甲: count\nfact 乙: count nonzero\nfact 丙: bool\n"
+        'indicator A "a" 10 { deduct 5.56 when 丙 }\n'
+        'bonus E "附加分" max 5 { add 甲 / 乙 * 3 when 丙 "加分" }\n'
+    )
+    result = score(plan, "facts: {甲: 11, 乙: 600, 丙: true}").result
+    assert result.total == Decimal("4.50")
+    assert result.tree_total is not None
+    assert result.tree_total + sum((ln.points for ln in result.total_lines), Decimal(0)) == (
+        result.total
+    )
