@@ -102,13 +102,14 @@ class _Run:
         self.failed = False  # some indicator could not be scored
         self.excluded = False  # some indicator is excluded as not applicable
         self.exact_env: Env | None = None  # built if a leaf needs scoring exactly
+        self.zeroed: dict[str, VetoResult] = {}
         settings = self.settings
         self.quantum = _QUANTA[settings.places] if settings.rounding_scope == "leaves" else None
         self.places = _PLACES[settings.places]
 
     def result(self) -> Result:
         self.derive()
-        zeroed = self.zero_vetoes() if self.plan.vetoes else {}
+        zeroed = self.zeroed = self.zero_vetoes() if self.plan.vetoes else {}
         self.tree(zeroed)
         tree_total, total, total_lines, extras = self.total()
         grade = _grade(self.settings, total) if total is not None else None
@@ -212,9 +213,16 @@ class _Run:
 
     # ----- 3. the tree ---------------------------------------------------------------------
 
-    def tree(self, zeroed: dict[str, VetoResult]) -> None:
+    def tree(self, zeroed: dict[str, VetoResult], exact: bool = False) -> None:
+        """Score the tree into `self.records`. With `exact`, over exact numbers throughout (for
+        the total of an `on total` pack that lies on a rounding boundary)."""
         records, env = self.records, self.env
+        exact_plan = self.exact_setup()[0] if exact else None
+        if exact_plan is not None:
+            env = self.exact_setup()[1]
         for place, ind, leaf in self.plan.leaves:
+            if exact_plan is not None:
+                leaf = exact_plan.leaves[place]
             try:
                 records[place] = leaf(env)
             except Faulted as exc:
@@ -247,11 +255,16 @@ class _Run:
             elif not children:
                 assert node is not None and closure is not None
                 veto = zeroed.get(ind.code)
+                if exact_plan is not None:
+                    closure = exact_plan.leaves[place]
                 if veto is None:  # a veto that did not fire: the leaf as any other
-                    records[place] = self.leaf(place, ind, closure)
+                    records[place] = self.leaf(place, ind, closure, env)
                 else:
-                    records[place] = self.score(node, [], veto, ZERO)
+                    records[place] = self.score(node, [], veto, ZERO, exact)
                 clean = not (self.failed or self.excluded)
+            elif exact_plan is not None:
+                node = exact_plan.nodes.get(place)
+                records[place] = self.branch(ind, node, children, zeroed.get(ind.code), exact)
             else:
                 veto = zeroed.get(ind.code)
                 try:
@@ -264,13 +277,30 @@ class _Run:
                     records[place] = (points, tuple(shown), (), False)
                 clean = not (self.failed or self.excluded)
 
-    def leaf(self, place: int, ind: Indicator, leaf: LeafFn) -> Record:
+    def leaf(self, place: int, ind: Indicator, leaf: LeafFn, env: Env) -> Record:
         try:
-            return leaf(self.env)
+            return leaf(env)
         except Faulted as exc:
             return self.fault(ind, exc.failure)
         except NearBoundary:
             return self.exactly(place, ind)
+
+    def exact_tree_total(self) -> Any:
+        """The tree's sum in exact numbers: under `on total` the leaves are not rounded, so the
+        total's exact rounding needs their exact points. The records shown stay the decimal
+        ones; the total's rounding line reconciles them with the exact result."""
+        saved = (self.records, self.failed, self.excluded)
+        self.records = [_UNSCORED] * len(saved[0])
+        try:
+            self.tree(self.zeroed, exact=True)
+            total: Any = ZERO
+            for root in self.plan.roots:
+                points, _, _, excluded = self.records[root]
+                if not excluded and points is not None:
+                    total += points
+            return total
+        finally:
+            self.records, self.failed, self.excluded = saved
 
     def exactly(self, place: int, ind: Indicator) -> Record:
         """Score a leaf again with exact numbers: its 28-digit score lay within a hair of a
@@ -443,11 +473,16 @@ class _Run:
         except NearBoundary:
             # the bonus sections too: their amounts may divide (their shown lines stay decimal)
             exact_extras = tuple(self.extra(e, exact=True) for e in self.exact_setup()[0].extras)
-            rounded, lines = self.to_total(tree_total, exact_extras, exact=True)
+            start = self.exact_tree_total() if self.quantum is None else tree_total
+            rounded, lines = self.to_total(tree_total, exact_extras, exact=True, start=start)
         return tree_total, rounded, lines, extras
 
     def to_total(
-        self, tree_total: Decimal, extras: tuple[ExtraResult, ...], exact: bool
+        self,
+        tree_total: Decimal,
+        extras: tuple[ExtraResult, ...],
+        exact: bool,
+        start: Any = None,
     ) -> tuple[Decimal, list[Line]]:
         """From the tree's sum to the rounded total. With `exact`, the arithmetic is rational
         and the lines are shown as decimals that add up (see `exactly`)."""
@@ -456,7 +491,7 @@ class _Run:
         if exact:
             from .exact import Exact
 
-            current = Exact(tree_total)
+            current = Exact(tree_total if start is None else start)
         span = self.plan.start
         excluded_weight = self.excluded_weight()
         if excluded_weight:

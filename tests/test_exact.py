@@ -167,3 +167,19 @@ def test_a_bonus_whose_amount_divides_rounds_the_total_exactly() -> None:
     assert result.tree_total + sum((ln.points for ln in result.total_lines), Decimal(0)) == (
         result.total
     )
+
+
+def test_rounding_on_total_rounds_the_exact_sum() -> None:
+    """`on total` leaves stay unrounded (0.05499…9 here, as 28 digits give it); the total is
+    the rounding of their exact sum, 0.055: 0.06, and its lines still start from the tree's."""
+    plan = compile_text(
+        'pack "t" { total 3 rounding 2 half_up on total }\n'
+        "fact 甲: count\nfact 乙: count nonzero\n"
+        'indicator A "a" 3 { proportional 甲 / 乙 }\n'
+    )
+    result = score(plan, "facts: {甲: 5500, 乙: 300000}").result
+    assert result.total == Decimal("0.06")
+    assert result.tree_total is not None and result.tree_total < Decimal("0.055")
+    assert result.tree_total + sum((ln.points for ln in result.total_lines), Decimal(0)) == (
+        result.total
+    )
