@@ -7,8 +7,7 @@ Only a score that lies within a hair of a rounding boundary can be misjudged tha
 those are rare; where the pack rounds — a leaf, a branch with rules of its own, the total — the
 value is checked (`compiler.near_boundary`), and one that is that close is computed again with
 `Exact` numbers — rationals, which never round — so the pack's rounding is the only rounding
-that shapes a score (`round_exact`). This module is imported only then. What it does not reach
-yet (leaves left unrounded by `on total`) is stated in docs/dsl.md, Rounding.
+that shapes a score (`round_exact`). This module is imported only then.
 
 The rules are the same closures, compiled a second time over `Exact` constants (see
 `compiler.compile_exact`): one set of semantics, two kinds of number.
