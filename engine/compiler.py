@@ -211,15 +211,33 @@ def settle(node: NodePlan, env: Env, lines: list[RawLine], current: Decimal) -> 
     return current
 
 
+_QUANTA = {places: Decimal(1).scaleb(-places) for places in range(7)}  # the pack's last place
+
+
 def near_boundary(value: Decimal, rounded: Decimal, places: int, mode: str) -> bool:
     """Whether `value`, which rounds to `rounded`, lies within a hair (10⁻¹² of the last place)
     of a point where the rounding changes: its 28 digits might then be on the wrong side."""
-    quantum = Decimal(1).scaleb(-places)
+    quantum = _QUANTA[places]
     hair = quantum.scaleb(-12)
     cut = abs(value - rounded)
     if mode in (decimal.ROUND_HALF_UP, decimal.ROUND_HALF_DOWN, decimal.ROUND_HALF_EVEN):
         return abs(cut - quantum / 2) <= hair
     return cut <= hair or quantum - cut <= hair
+
+
+def pack_round(value: Any, settings: Settings, exact: bool = False) -> Decimal:
+    """The pack's rounding, wherever it applies (leaves, branches with rules, the total). A
+    decimal within a hair of a boundary raises `NearBoundary`, for the caller to compute the
+    value again exactly; an exact value is rounded exactly."""
+    places, mode = settings.places, settings.rounding
+    if exact:
+        from .exact import Exact, round_exact
+
+        return round_exact(Exact(value), places, mode)
+    rounded: Decimal = value.quantize(_QUANTA[places], rounding=mode)
+    if rounded != value and near_boundary(value, rounded, places, mode):
+        raise NearBoundary  # 28 digits may be on the wrong side
+    return rounded
 
 
 def _leaf(node: NodePlan, settings: Settings, exact: bool = False) -> LeafFn:
@@ -238,7 +256,7 @@ def _leaf(node: NodePlan, settings: Settings, exact: bool = False) -> LeafFn:
     floor, cap, round_kind = LineKind.FLOOR, LineKind.CAP, LineKind.ROUND
     cap_args = (weight,)
     rounds = settings.rounding_scope == "leaves"
-    quantum, mode = Decimal(1).scaleb(-settings.places), settings.rounding
+    quantum, mode = _QUANTA[settings.places], settings.rounding
     places = Decimal(settings.places)
     # Full marks and nothing are the commonest scores: their rounding is known in advance (a
     # rule returns these very objects when it awards them, so `is` tells). A weight with more
@@ -247,8 +265,6 @@ def _leaf(node: NodePlan, settings: Settings, exact: bool = False) -> LeafFn:
     nothing = ZERO.quantize(quantum, rounding=mode) if rounds else ZERO
     shortcut: object = weight if full == weight and not exact else object()
     zero: object = ZERO if not exact else object()
-    if exact:
-        from .exact import Exact, round_exact
 
     def finish(
         current: Decimal, lines: list[RawLine]
@@ -264,12 +280,7 @@ def _leaf(node: NodePlan, settings: Settings, exact: bool = False) -> LeafFn:
             lines.append((cap, weight - current, span, None, (), cap_args, None))
             current = weight
         if rounds:
-            if exact:
-                rounded = round_exact(Exact(current), settings.places, mode)
-            else:
-                rounded = current.quantize(quantum, rounding=mode)
-                if rounded != current and near_boundary(current, rounded, settings.places, mode):
-                    raise NearBoundary  # 28 digits may be on the wrong side: score it exactly
+            rounded = pack_round(current, settings, exact)
             if rounded != current:
                 lines.append(
                     (round_kind, rounded - current, span, None, (), (current, places), None)

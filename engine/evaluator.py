@@ -34,6 +34,7 @@ from jixiao.dsl.source import Span
 from . import messages as msg
 from .compile_expr import Broken, Env, Faulted, Missing, RawLine
 from .compiler import (
+    _QUANTA,
     ExactPlan,
     ExtraPlan,
     LeafFn,
@@ -41,7 +42,7 @@ from .compiler import (
     NodePlan,
     Plan,
     VetoPlan,
-    near_boundary,
+    pack_round,
     settle,
 )
 from .evidence import Evidence
@@ -426,7 +427,7 @@ class _Run:
             lines.append((VETO, -current, veto.span, veto.reason, veto.facts, (), None))
             current = ZERO
         if round_it and self.quantum is not None:
-            rounded = self.round(current, exact)
+            rounded = pack_round(current, self.settings, exact)
             if rounded != current:
                 lines.append(
                     (ROUND, rounded - current, ind.span, None, (), (current, self.places), None)
@@ -535,7 +536,7 @@ class _Run:
                 )
             )
             current = self.settings.total
-        rounded = self.round(current, exact)
+        rounded = pack_round(current, self.settings, exact)
         if not exact:
             if rounded != current:
                 lines.append(Line(ROUND, rounded - current, span, args=(current, self.places)))
@@ -543,19 +544,6 @@ class _Run:
         raw = [tuple(line) for line in lines]
         shown = _decimal_lines(raw, tree_total, rounded, span, self.places)
         return rounded, [_new(Line, line) for line in shown]
-
-    def round(self, value: Any, exact: bool) -> Decimal:
-        """The pack's rounding. A decimal within a hair of a boundary raises `NearBoundary`
-        (the caller computes again exactly); an exact value is rounded exactly."""
-        settings = self.settings
-        if exact:
-            from .exact import Exact, round_exact
-
-            return round_exact(Exact(value), settings.places, settings.rounding)
-        rounded: Decimal = value.quantize(_QUANTA[settings.places], rounding=settings.rounding)
-        if rounded != value and near_boundary(value, rounded, settings.places, settings.rounding):
-            raise NearBoundary
-        return rounded
 
     def excluded_weight(self) -> Decimal:
         """The weight of the indicators excluded as not applicable (the outermost of each)."""
@@ -663,7 +651,6 @@ class _Run:
         return diags
 
 
-_QUANTA = {places: Decimal(1).scaleb(-places) for places in range(7)}
 _PLACES = {places: Decimal(places) for places in range(7)}
 
 
