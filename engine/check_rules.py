@@ -31,6 +31,7 @@ class RuleChecker:
     let_nodes: dict[str, ast.LetDecl]
     expr_kinds: dict[int, Kind]
     param_defaults: dict[str, Decimal]
+    folded: dict[str, tuple[Decimal, str | None] | None]
 
     def infer(self, expr: ast.Expr) -> Kind | None:  # pragma: no cover - the checker's
         raise NotImplementedError
@@ -273,12 +274,19 @@ class RuleChecker:
             case ast.Name(name) if name in self.param_defaults:
                 return self.param_defaults[name], f"the default of parameter `{name}`"
             case ast.Name(name) if name in self.let_nodes and depth > 0:
-                inner = self.fold(self.let_nodes[name].expr, depth - 1)
-                if inner is None:
-                    return None
-                return inner[0], inner[1] or f"derived fact `{name}`"
+                # each derived fact folded once: `let a2 = a1 * a1; let a3 = a2 * a2; …`
+                # stays linear (a chain longer than `depth` is left unfolded, not an error)
+                memo = self.folded
+                if name not in memo:
+                    memo[name] = None  # a cycle (E501) folds to nothing
+                    inner = self.fold(self.let_nodes[name].expr, depth - 1)
+                    if inner is not None:
+                        memo[name] = (inner[0], inner[1] or f"derived fact `{name}`")
+                folded: tuple[Decimal, str | None] | None = memo[name]
+                return folded
             case ast.Arith(op, left, right):
-                a, b = self.fold(left, depth), self.fold(right, depth)
+                a = self.fold(left, depth)
+                b = self.fold(right, depth) if a is not None else None
                 if a is None or b is None or (op == "/" and not b[0]):
                     return None
                 try:

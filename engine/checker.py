@@ -87,6 +87,7 @@ class _Checker(RuleChecker):
         self.poisoned: set[str] = set()
         self.expr_kinds: dict[int, Kind] = {}
         self.param_defaults: dict[str, Decimal] = {}
+        self.folded: dict[str, tuple[Decimal, str | None] | None] = {}  # see `fold`
 
     def run(self) -> tuple[Program | None, list[Diagnostic]]:
         self.settings = settings = self.check_header()

@@ -121,7 +121,8 @@ class _Run:
             grade, disqualified, vetoes = self.grade_vetoes(grade, total is not None, zeroed)
         if self.veto_failures:
             total = grade = None
-        diagnostics = self.failures(extras) if self.failed or self.veto_failures else []
+        failed = self.failed or self.veto_failures or any(e.failures for e in extras)
+        diagnostics = self.failures(extras) if failed else []
         if self.undecided:
             diagnostics = [*diagnostics, *self.undecided]
         return _new(
