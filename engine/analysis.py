@@ -202,7 +202,12 @@ def _tiers(rule: ast.Tiers, program: Program) -> list[Diagnostic]:
     domain = _domain(kind)
     remaining = [domain]
     diags: list[Diagnostic] = []
+    budget = Budget("tier table")
     for band, interval in zip(rule.bands, bounds, strict=True):
+        try:
+            budget.spend(len(remaining))  # the pieces left: at most one more per band
+        except GaveUp:
+            return [*diags, budget.warning(program)]
         is_else = band.lower is None and band.upper is None
         part = _intersect(interval, domain)
         fresh = [_intersect(part, r) for r in remaining]
