@@ -23,7 +23,8 @@ from .types import DIMENSIONLESS, NUMERIC, Kind, comparable
 #: How many derived facts `fold` follows through to find a constant (a longer chain is not
 #: folded: the sign check is then left to the evaluation's guard, E505).
 FOLD_DEPTH = 32
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+#: `{item}`, and the near misses that would print as written too: `{ item }`, `｛item｝`.
+_PLACEHOLDER = re.compile(r"[{｛]\s*(\w+)\s*[}｝]")
 
 
 class RuleChecker:
@@ -87,6 +88,7 @@ class RuleChecker:
                 self.unique_labels(levels)
                 for ranged in levels:
                     self.check_interval(ranged.interval, "a level's range")
+                    self.check_sign(ranged.interval.lower.value, "the lower end of a level's range")
             case ast.Checklist(base, items):
                 if base is not None:
                     self.check_award(base, code, weight)
@@ -143,6 +145,7 @@ class RuleChecker:
             case ast.DeductStep(amount, step, shortfall, _, cap):
                 self.check_amount(amount, "the deduction per step")
                 sk, fk = self.infer(step), self.infer(shortfall)
+                self.check_sign(step, "the step")
                 for expr, k in ((step, sk), (shortfall, fk)):
                     if k is not None and k not in NUMERIC:
                         self.diags.append(
@@ -247,7 +250,8 @@ class RuleChecker:
             self.expect_amount(award.expr, "an award or deduction")
             self.check_sign(award.expr, what)
         elif isinstance(award, ast.Points | ast.Share) and award.value < 0:
-            self.diags.append(msg.negative_amount(what, award.value, None, award.span))
+            percent = isinstance(award, ast.Share)
+            self.diags.append(msg.negative_amount(what, award.value, None, award.span, percent))
 
     def check_cap(self, cap: ast.Expr | None) -> None:
         if cap is not None:
@@ -259,7 +263,8 @@ class RuleChecker:
         parameter's default, a derived fact or an expanded function's argument."""
         folded = self.fold(expr, FOLD_DEPTH)
         if folded is not None and folded[0] < 0:
-            self.diags.append(msg.negative_amount(what, folded[0], folded[1], expr.span))
+            percent = self.expr_kinds.get(id(expr)) is Kind.PERCENT
+            self.diags.append(msg.negative_amount(what, folded[0], folded[1], expr.span, percent))
 
     def fold(self, expr: ast.Expr, depth: int) -> tuple[Decimal, str | None] | None:
         """The value of an expression known before any evidence, with what it went through
@@ -335,7 +340,7 @@ class RuleChecker:
         raw = text.span.text
         for match in _PLACEHOLDER.finditer(text.value):
             name = match[1]
-            if name in available:
+            if name in available and match[0] == f"{{{name}}}":
                 continue
             at = raw.find(match[0])
             span = text.span

@@ -105,14 +105,19 @@ def _judge(node: ast.Logic, op: str, program: Program) -> Diagnostic | None:
                 kind = _kind(name, program)
                 shown = " and ".join(i.text(kind) for i in intervals)
                 why = f"`{name}` would have to lie in {shown}, which do not meet"
+                if _is_bool_fact(name, program):
+                    why = f"`{name}` would have to be true and false at once"
                 return msg.condition_never(text, why, node.span)
         return None
-    # always: one fact whose intervals cover every number
+    # always: one fact whose intervals cover every number (a bool fact: both values)
     for name, intervals in by_name.items():
-        if len(intervals) >= 2 and _covers_all(intervals):
+        both = _is_bool_fact(name, program) and _TRUE in intervals and _FALSE in intervals
+        if len(intervals) >= 2 and (both or _covers_all(intervals)):
             kind = _kind(name, program)
             shown = " or ".join(i.text(kind) for i in intervals)
             why = f"every value of `{name}` lies in {shown}"
+            if both:
+                why = f"`{name}` is either true or false"
             return msg.condition_always(text, why, node.span)
     return None
 
@@ -125,8 +130,26 @@ def _kind(name: str, program: Program) -> Kind:
     return Kind.NUMBER
 
 
+_NOT = {">=": "<", ">": "<=", "<=": ">", "<": ">="}
+_TRUE, _FALSE = (
+    Interval(Decimal(1), True, Decimal(1), True),
+    Interval(Decimal(0), True, Decimal(0), True),
+)
+
+
 def _atom(expr: ast.Expr, program: Program) -> tuple[str, Interval] | None:
-    """`fact op constant` (either way round) as the interval of the fact it allows."""
+    """`fact op constant` (either way round) as the interval of the fact it allows; a bool
+    fact `甲` as 1 and `not 甲` as 0; `not (fact op constant)` as its complement."""
+    if isinstance(expr, ast.Name) and _is_bool_fact(expr.name, program):
+        return expr.name, _TRUE
+    if isinstance(expr, ast.Not):
+        inner = expr.operand
+        if isinstance(inner, ast.Name) and _is_bool_fact(inner.name, program):
+            return inner.name, _FALSE
+        if isinstance(inner, ast.Compare) and inner.op in _NOT:
+            flipped = ast.Compare(_NOT[inner.op], inner.left, inner.right, inner.span)
+            return _atom(flipped, program)
+        return None
     if not isinstance(expr, ast.Compare):
         return None
     op, left, right = expr.op, expr.left, expr.right
@@ -154,6 +177,14 @@ def _atom(expr: ast.Expr, program: Program) -> tuple[str, Interval] | None:
         case "==":
             return left.name, Interval(value, True, value, True)
     return None  # `!=`: not an interval
+
+
+def _is_bool_fact(name: str, program: Program) -> bool:
+    fact = program.facts.get(name)
+    if fact is not None:
+        return fact.kind is Kind.BOOL and not fact.is_param
+    derived = program.derived.get(name)
+    return derived is not None and derived.kind is Kind.BOOL
 
 
 def _constant(expr: ast.Expr) -> Decimal | None:

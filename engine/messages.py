@@ -880,15 +880,18 @@ def formula_award(
     )
 
 
-def negative_amount(what: str, value: Decimal, via: str | None, span: Span) -> Diagnostic:
-    where = f" (through {via})" if via else ""
+def negative_amount(
+    what: str, value: Decimal, via: str | None, span: Span, percent: bool = False
+) -> Diagnostic:
+    where = f", through {via}" if via else ""
+    shown = fmt(value * 100) + "%" if percent else fmt(value)
     return error(
         "E430",
-        f"{what} is negative ({fmt(value)}{where}): a negative amount reverses its rule "
-        "(a deduction would add points)",
+        f"{what} is negative ({shown}{where}): amounts, caps and ranges are never negative",
         Label(span, "negative"),
-        help="write the amount as a positive number: `deduct 1 per …` takes a point away, "
-        "`add 1 per …` (in a bonus) gives one",
+        help="a negative deduction would add points while the ledger says 扣分; write the "
+        "amount as a positive number: `deduct 1 per …` takes a point away, `add 1 per …` "
+        "(in a bonus) gives one",
     )
 
 
@@ -948,10 +951,14 @@ def no_indicator(span: Span) -> Diagnostic:
 
 def unknown_placeholder(name: str, available: Sequence[str], span: Span) -> Diagnostic:
     there = ", ".join(f"`{{{a}}}`" for a in available) if available else "none"
-    hint = _suggest(name, available)
+    hint = (
+        f"write it `{{{name}}}`: ASCII braces, no spaces"
+        if name in available
+        else _suggest(name, available)
+    )
     return error(
         "E435",
-        f"`{{{name}}}` in this reason is not filled by its rule (placeholders here: {there})",
+        f"`{span.text}` in this reason is not filled by its rule (placeholders here: {there})",
         Label(span, "would be printed as written"),
         help=(hint + " " if hint else "")
         + "`{item}` names each finding of a list, `{count}` the number a count deducts for",
