@@ -494,11 +494,24 @@ def _awards(rule: Any) -> Iterator[tuple[ast.AwardExpr, bool, ast.Expr | None]]:
 def _formula_awards(program: Program) -> list[Diagnostic]:
     """An award or deduction given by a formula: search a few values of what it reads for one
     that takes it past the weight or below 0 — a concrete counterexample, not a guess."""
-    from .compile_expr import ExprCompiler, Faulted
+    from .compile_expr import ExprCompiler
 
     compiler = ExprCompiler(program)
     kinds = compiler.kinds
     out: list[Diagnostic] = []
+    budget = Budget("formula award")
+    try:
+        _search_awards(program, compiler, kinds, out, budget)
+    except GaveUp:
+        out.append(budget.warning(program))
+    return out
+
+
+def _search_awards(
+    program: Program, compiler: Any, kinds: Any, out: list[Diagnostic], budget: Budget
+) -> None:
+    from .compile_expr import Faulted
+
     for ind in program.indicators:
         for rule in _all_rules(ind.rules):
             for award, deduction, cond in _awards(rule):
@@ -513,6 +526,7 @@ def _formula_awards(program: Program) -> list[Diagnostic]:
                     for combo in itertools.product(*[_samples(kinds[n], ind.weight) for n in names])
                 ]
                 for env in trials:
+                    budget.spend(len(award.span.text) // 8 + 1)  # ~ the formula's size
                     try:
                         if applies is not None and not applies(env):
                             continue
@@ -536,7 +550,6 @@ def _formula_awards(program: Program) -> list[Diagnostic]:
                             )
                         )
                         break
-    return out
 
 
 def _samples(kind: Kind, weight: Decimal) -> list[Any]:

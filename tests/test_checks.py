@@ -10,9 +10,13 @@ from __future__ import annotations
 import subprocess
 import sys
 from decimal import Decimal
+from fractions import Fraction
+from operator import eq, ge, gt, le, lt
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .helpers import cli, compile_text, diagnostics_of, score
 
@@ -409,3 +413,30 @@ def test_a_bonus_section_that_cannot_be_scored_says_why() -> None:
     scored = score(compile_text(text), "facts: {甲: true}")
     assert scored.result.total is None
     assert [d.code for d in scored.result.diagnostics] == ["E605"]
+
+
+# ----- properties: the condition analysis never raises a false alarm -----------------------
+
+_OPS = {">=": ge, ">": gt, "<=": le, "<": lt, "==": eq}
+
+
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(st.tuples(st.sampled_from(list(_OPS)), st.integers(-3, 3)), min_size=2, max_size=4),
+    st.sampled_from(["and", "or"]),
+)
+def test_a_condition_is_reported_only_when_no_value_or_every_value_meets_it(
+    atoms: list[tuple[str, int]], joiner: str
+) -> None:
+    cond = f" {joiner} ".join(f"x {op} {value}" for op, value in atoms)
+    found = set(codes(leaf(f"full when {cond}")))
+    # every value that could decide: each constant, and a point between and beyond them
+    probes = [Fraction(v, 2) for v in range(-9, 10)]
+    combine = all if joiner == "and" else any
+    results = {combine(_OPS[op](p, value) for op, value in atoms) for p in probes}
+    if "W410" in found:
+        assert results == {False}, cond
+    if "W411" in found:
+        assert results == {True}, cond
+    if results == {False} and joiner == "and":
+        assert "W410" in found, cond  # one fact, constants only: always found
