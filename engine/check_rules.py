@@ -237,6 +237,13 @@ class RuleChecker:
     def check_interval(self, interval: ast.Interval, what: str) -> None:
         for bound in (interval.lower, interval.upper):
             self.expect_amount(bound.value, what)
+        lo = self.fold(interval.lower.value, FOLD_DEPTH)
+        hi = self.fold(interval.upper.value, FOLD_DEPTH)
+        both = interval.lower.inclusive and interval.upper.inclusive
+        if lo is not None and hi is not None and (lo[0] > hi[0] or (lo[0] == hi[0] and not both)):
+            # `within [2, 0.5]`, a level's `[80%, 60%)`: no amount or score is ever accepted
+            why = f"no value lies in {interval.span.text}"
+            self.diags.append(msg.condition_never(interval.span.text, why, interval.span))
 
     def check_award(self, award: ast.Award, code: str, weight: Decimal) -> None:
         if isinstance(award, ast.Points) and award.value > weight:

@@ -333,7 +333,9 @@ CODES: dict[str, tuple[str, str]] = {
         "a condition that can never hold",
         "Bounds on one fact that do not meet (`完成率 > 100% and 完成率 < 100%`, `x == 1 and "
         "x == 2`): the rule it guards never applies. Only comparisons of one fact with "
-        "constants joined by `and` are reasoned about, so the warning is never a guess.",
+        "constants joined by `and` are reasoned about, so the warning is never a guess. A "
+        "judgement's or a level's range that holds no value (`within [2, 0.5]`) is reported "
+        "the same way.",
     ),
     "W411": (
         "a condition that always holds",

@@ -440,3 +440,15 @@ def test_a_condition_is_reported_only_when_no_value_or_every_value_meets_it(
         assert results == {True}, cond
     if results == {False} and joiner == "and":
         assert "W410" in found, cond  # one fact, constants only: always found
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        'deduct x within [2, 0.5] "酌情"',
+        'deduct x within [1, 1) "酌情"',
+    ],
+)
+def test_a_range_that_holds_no_value(rule: str) -> None:
+    decls = DECLS.replace("fact x: number", "fact x: judgement")
+    assert "W410" in codes(leaf(rule), decls=decls)
