@@ -327,7 +327,8 @@ CODES: dict[str, tuple[str, str]] = {
     "W408": (
         "an award or deduction formula that can leave the range",
         "A formula award can pass the weight (capped) or go negative (floored); a negative "
-        "deduction adds points. The warning gives evidence values that do it.",
+        "deduction stops its indicator at evaluation (E505). The warning gives evidence "
+        "values that do it.",
     ),
     "W410": (
         "a condition that can never hold",

@@ -866,7 +866,7 @@ def formula_award(
 ) -> Diagnostic:
     what = "deduction" if deduction else "award"
     consequence = (
-        "a negative deduction adds points"
+        "a negative deduction is refused when it happens (E505), never added"
         if deduction and problem == "negative"
         else "the engine floors it at 0"
         if problem == "negative"
