@@ -115,6 +115,40 @@ def _constant(expr: ast.Expr) -> Decimal | None:
     return None
 
 
+# ----- the work limit --------------------------------------------------------------------------
+
+#: The steps one analysis may take on one pack before it gives up with W412. Every analysis is
+#: polynomial (each derived fact analysed once); the limit only guards against a pack built to
+#: be large, so that `check` finishes in seconds whatever it is given.
+ANALYSIS_STEPS = 100_000
+
+
+class GaveUp(Exception):
+    """An analysis ran out of its `ANALYSIS_STEPS`."""
+
+
+class Budget:
+    def __init__(self, analysis: str, steps: int = ANALYSIS_STEPS) -> None:
+        self.analysis = analysis
+        self.limit = steps
+        self.left = steps
+
+    def spend(self, steps: int = 1) -> None:
+        self.left -= steps
+        if self.left < 0:
+            raise GaveUp(self.analysis)
+
+    def warning(self, program: Program) -> Diagnostic:
+        span = _pack_span(program)
+        return msg.analysis_gave_up(self.analysis, self.limit, span)
+
+
+def _pack_span(program: Program) -> Span:
+    from jixiao.dsl.source import Span as _Span
+
+    return _Span(program.source, 0, 0)
+
+
 # ----- the analyses ---------------------------------------------------------------------------
 
 
@@ -128,9 +162,12 @@ def analyse(program: Program) -> list[Diagnostic]:
             best = _best(ind.rules, ind.weight)
             if best is not None and best < ind.weight:
                 diags.append(msg.never_full(ind.code, best, ind.weight, ind.span))
+    from .conditions import conditions
+
     diags.extend(_divisions(program))
     diags.extend(_double_counting(program))
     diags.extend(_formula_awards(program))
+    diags.extend(conditions(program))
     return diags
 
 
@@ -165,17 +202,25 @@ def _tiers(rule: ast.Tiers, program: Program) -> list[Diagnostic]:
     domain = _domain(kind)
     remaining = [domain]
     diags: list[Diagnostic] = []
+    budget = Budget("tier table")
     for band, interval in zip(rule.bands, bounds, strict=True):
+        try:
+            budget.spend(len(remaining))  # the pieces left: at most one more per band
+        except GaveUp:
+            return [*diags, budget.warning(program)]
         is_else = band.lower is None and band.upper is None
         part = _intersect(interval, domain)
         fresh = [_intersect(part, r) for r in remaining]
         fresh = [f for f in fresh if not f.empty()]
         if not fresh:
             diags.append(msg.unreachable_band(band.span, is_else))
-        elif band.lower is not None and band.upper is not None:
+        elif not is_else:
             # A two-sided band states its exact range; part of it taken by an earlier band is a
-            # contradiction. One-sided bands (`>= 95%: full; >= 90%: 1`) cascade by design.
-            overlap = _overlap(part, remaining)
+            # contradiction. One-sided bands (`>= 95%: full; >= 90%: 1`) cascade by design —
+            # when what the earlier bands took is the far end of the band, the side it is
+            # open to; anything else (after `[80%, 90%): 1`, `>= 85%: full` gives [85%, 90%)
+            # 1) is a shadow the author did not mean.
+            overlap = _shadowed(part, remaining, band)
             if overlap is not None:
                 diags.append(msg.band_overlap(overlap.text(kind), band.span))
         remaining = _minus(remaining, part)
@@ -185,12 +230,26 @@ def _tiers(rule: ast.Tiers, program: Program) -> list[Diagnostic]:
     return diags
 
 
-def _overlap(part: Interval, remaining: list[Interval]) -> Interval | None:
-    """The part of `part` already covered (not in `remaining`), if any: the first piece."""
-    left = [part]
+def _shadowed(part: Interval, remaining: list[Interval], band: ast.Band) -> Interval | None:
+    """The first piece of `part` already covered by earlier bands that is not a cascade: for
+    a band open upwards (`>= a`) a covered piece reaching +∞ is, for one open downwards
+    (`< b`) a covered piece starting where the band does (its domain's low end); for a
+    two-sided band nothing is."""
+    covered = [part]
     for r in remaining:
-        left = _minus(left, r)
-    return left[0] if left else None
+        covered = _minus(covered, r)
+    for piece in covered:
+        if band.lower is not None and band.upper is None and piece.hi is None:
+            continue  # `>= 90%: 1` after `>= 95%: full`
+        if (
+            band.upper is not None
+            and band.lower is None
+            and piece.lo == part.lo
+            and piece.lo_closed == part.lo_closed
+        ):
+            continue  # `< 80%: 1` after `< 60%: 0`
+        return piece
+    return None
 
 
 def _best(rules: tuple[Any, ...], weight: Decimal) -> Decimal | None:
@@ -233,11 +292,19 @@ def _best_of(rule: Any, weight: Decimal) -> Decimal | None:
 
 
 def _divisions(program: Program) -> list[Diagnostic]:
-    """Denominators that may be 0, unguarded on the way to a rule."""
+    """Denominators that may be 0, unguarded on the way to a rule.
+
+    Each derived fact is analysed once (`memo`): a chain of lets that each read the one before
+    twice (`let a2 = a1 * a1; let a3 = a2 * a2; …`) is linear work, not 2ⁿ. The whole
+    analysis is also bounded by ANALYSIS_STEPS: past it, W412 says so and the rest is not
+    analysed — `check` never hangs."""
     facts = program.facts
+    memo: dict[str, frozenset[str]] = {}
+    budget = Budget("division")
 
     def unsafe(expr: ast.Expr) -> set[str]:
         """Facts whose being 0 may make `expr` 0; empty when provably nonzero."""
+        budget.spend()
         value = _constant(expr)
         if value is not None:
             return set() if value != 0 else {"0"}
@@ -245,7 +312,10 @@ def _divisions(program: Program) -> list[Diagnostic]:
             case ast.Name(name) if name in facts:
                 return set() if facts[name].nonzero else {name}
             case ast.Name(name) if name in program.derived:
-                return unsafe(program.derived[name].expr)
+                if name not in memo:
+                    memo[name] = frozenset({name})  # a cycle (E501 elsewhere) stays finite
+                    memo[name] = frozenset(unsafe(program.derived[name].expr))
+                return set(memo[name])
             case ast.Arith("+", left, right):
                 # a sum of quantities that cannot be negative is 0 only if every part is
                 lk, rk = program.expr_kinds.get(id(left)), program.expr_kinds.get(id(right))
@@ -256,34 +326,62 @@ def _divisions(program: Program) -> list[Diagnostic]:
                 return unsafe(left) | unsafe(right)
         return {n.name for n in names_in(expr)} or {"?"}
 
-    # each derived fact: the divisions inside it, with the facts that may zero them
-    divisions: dict[str, list[tuple[ast.Arith, set[str]]]] = {}
-    for name, d in program.derived.items():
-        divisions[name] = [(node, unsafe(node.right)) for node in _arith(d.expr, "/")]
-        divisions[name] = [(n, u) for n, u in divisions[name] if u]
-
-    def lets_in(expr: ast.Expr, seen: set[str]) -> Iterator[str]:
-        for n in names_in(expr):
-            if n.name in program.derived and n.name not in seen:
-                seen.add(n.name)
-                yield n.name
-                yield from lets_in(program.derived[n.name].expr, seen)
-
     reported: dict[int, tuple[ast.Arith, set[str], list[str]]] = {}
+    try:
+        # each derived fact: the divisions inside it, with the facts that may zero them
+        divisions: dict[str, list[tuple[ast.Arith, set[str]]]] = {}
+        for name, d in program.derived.items():
+            divisions[name] = [(node, unsafe(node.right)) for node in _arith(d.expr, "/")]
+            divisions[name] = [(n, u) for n, u in divisions[name] if u]
 
-    def visit(expr: ast.Expr, guard: set[str], code: str) -> None:
-        for node in _arith(expr, "/"):
-            risk = unsafe(node.right)
-            if risk and not risk <= guard:
-                reported.setdefault(id(node), (node, risk - guard, []))[2].append(code)
-        for name in lets_in(expr, set()):
-            for node, risk in divisions[name]:
+        closure: dict[str, tuple[str, ...]] = {}
+
+        def lets_below(name: str) -> tuple[str, ...]:
+            """The derived facts `name` reads, directly or not, with itself (memoised: each
+            let's closure is computed once, iteratively)."""
+            if name in closure:
+                return closure[name]
+            seen: dict[str, None] = {}
+            stack = [name]
+            while stack:
+                top = stack.pop()
+                if top in seen:
+                    continue
+                seen[top] = None
+                budget.spend()
+                if top in closure:
+                    seen.update(dict.fromkeys(closure[top]))
+                    continue
+                stack.extend(
+                    n.name
+                    for n in names_in(program.derived[top].expr)
+                    if n.name in program.derived and n.name not in seen
+                )
+            closure[name] = tuple(seen)
+            return closure[name]
+
+        def visit(expr: ast.Expr, guard: set[str], code: str) -> None:
+            for node in _arith(expr, "/"):
+                risk = unsafe(node.right)
                 if risk and not risk <= guard:
                     reported.setdefault(id(node), (node, risk - guard, []))[2].append(code)
+            lets = dict.fromkeys(
+                below
+                for n in names_in(expr)
+                if n.name in program.derived
+                for below in lets_below(n.name)
+            )
+            for name in lets:
+                for node, risk in divisions[name]:
+                    budget.spend()
+                    if risk and not risk <= guard:
+                        reported.setdefault(id(node), (node, risk - guard, []))[2].append(code)
 
-    for ind in program.indicators:
-        for rule in ind.rules:
-            _guarded(rule, set(), ind.code, visit)
+        for ind in program.indicators:
+            for rule in ind.rules:
+                _guarded(rule, set(), ind.code, visit)
+    except GaveUp:
+        return [budget.warning(program)]
     out = []
     for node, risk, codes in reported.values():
         out.append(
@@ -396,11 +494,24 @@ def _awards(rule: Any) -> Iterator[tuple[ast.AwardExpr, bool, ast.Expr | None]]:
 def _formula_awards(program: Program) -> list[Diagnostic]:
     """An award or deduction given by a formula: search a few values of what it reads for one
     that takes it past the weight or below 0 — a concrete counterexample, not a guess."""
-    from .compile_expr import ExprCompiler, Faulted
+    from .compile_expr import ExprCompiler
 
     compiler = ExprCompiler(program)
     kinds = compiler.kinds
     out: list[Diagnostic] = []
+    budget = Budget("formula award")
+    try:
+        _search_awards(program, compiler, kinds, out, budget)
+    except GaveUp:
+        out.append(budget.warning(program))
+    return out
+
+
+def _search_awards(
+    program: Program, compiler: Any, kinds: Any, out: list[Diagnostic], budget: Budget
+) -> None:
+    from .compile_expr import Faulted
+
     for ind in program.indicators:
         for rule in _all_rules(ind.rules):
             for award, deduction, cond in _awards(rule):
@@ -415,6 +526,7 @@ def _formula_awards(program: Program) -> list[Diagnostic]:
                     for combo in itertools.product(*[_samples(kinds[n], ind.weight) for n in names])
                 ]
                 for env in trials:
+                    budget.spend(len(award.span.text) // 8 + 1)  # ~ the formula's size
                     try:
                         if applies is not None and not applies(env):
                             continue
@@ -438,7 +550,6 @@ def _formula_awards(program: Program) -> list[Diagnostic]:
                             )
                         )
                         break
-    return out
 
 
 def _samples(kind: Kind, weight: Decimal) -> list[Any]:

@@ -19,6 +19,7 @@ from jixiao.dsl.formatter import format_rule
 from jixiao.dsl.source import Source, Span
 
 from . import messages as msg
+from .check_reach import check_grades, check_rounding, check_something_to_score
 from .check_rules import RuleChecker
 from .expand import expand_calls
 from .ir import Derived, Extra, Fact, GradeBand, Indicator, Program, Settings
@@ -85,6 +86,8 @@ class _Checker(RuleChecker):
         self.in_progress: set[str] = set()
         self.poisoned: set[str] = set()
         self.expr_kinds: dict[int, Kind] = {}
+        self.param_defaults: dict[str, Decimal] = {}
+        self.folded: dict[str, tuple[Decimal, str | None] | None] = {}  # see `fold`
 
     def run(self) -> tuple[Program | None, list[Diagnostic]]:
         self.settings = settings = self.check_header()
@@ -95,6 +98,7 @@ class _Checker(RuleChecker):
         extras = self.check_extras({i.code for i in indicators})
         self.check_vetoes(settings, {i.code for i in indicators})
         self.check_unused(facts, derived, indicators, extras)
+        self.check_reach(settings, indicators)
         if has_errors(self.diags):
             return None, self.diags
         program = Program(
@@ -214,6 +218,26 @@ class _Checker(RuleChecker):
             self.diags.append(msg.grades_need_else(span))
         return tuple(bands)
 
+    def check_reach(self, settings: Settings, indicators: tuple[Indicator, ...]) -> None:
+        """What no evidence can change: weights and caps against the rounding, grades against
+        the reachable total, a pack with nothing to score (see `check_reach`)."""
+        pack = self.pack
+        header = pack.headers[0] if pack.headers else None
+        settings_of = {s.key: s for s in header.settings} if header else {}
+        total = settings_of.get("total")
+        anchor = header.span if header else pack.span
+        self.diags.extend(check_something_to_score(pack))
+        if has_errors(self.diags):
+            return  # a broken tree or header would only add noise
+        self.diags.extend(
+            check_rounding(settings, pack, indicators, total.span if total else anchor)
+        )
+        grades = settings_of.get("grades")
+        nodes = grades.value if grades and isinstance(grades.value, tuple) else None
+        self.diags.extend(
+            check_grades(settings, nodes, pack.extras, grades.span if grades else anchor)
+        )
+
     # ----- declarations --------------------------------------------------------------------
 
     def declare(self, name: str, span: Span) -> bool:
@@ -300,6 +324,8 @@ class _Checker(RuleChecker):
             facts[decl.name.text] = Fact(
                 decl.name.text, kind, None, None, default, decl.name.span, is_param=True
             )
+            if isinstance(default, Decimal):
+                self.param_defaults[decl.name.text] = default
 
     def check_lets(self) -> dict[str, Derived]:
         for decl in self.pack.lets:
@@ -617,6 +643,8 @@ class _Checker(RuleChecker):
         labels = [g.label for g in settings.grades]
         for veto in self.pack.vetoes:
             self.expect_bool(veto.cond, "the condition of `veto when`")
+            if veto.reason is not None:
+                self.check_placeholders(veto.reason, ())
             if veto.target is None:
                 continue
             if veto.action in ("grade", "cap") and veto.target.text not in labels:

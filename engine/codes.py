@@ -162,13 +162,68 @@ CODES: dict[str, tuple[str, str]] = {
         "a tier band overlapping an earlier one",
         "A band written as an interval `[a, b)` states its exact range; part of it is "
         "already taken by an earlier band. One-sided bands (`>= 95%: full; >= 90%: 1`) "
-        "cascade by design and are not overlaps.",
+        "cascade by design and are not overlaps. A one-sided band is reported too when an "
+        "earlier band takes a part of it that is not its open end: after `[80%, 90%): 1`, "
+        "`>= 85%: full` gives values in [85%, 90%) 1, never full.",
+    ),
+    "E430": (
+        "a negative deduction, bonus or cap",
+        "`deduct -1 per …` would add a point while the ledger says 扣 1 分. Amounts, caps and "
+        "judgement ranges are never negative, whether written as a number or reached through "
+        "a parameter's default, a function's argument or a constant expression.",
+    ),
+    "E431": (
+        "a weight the rounding can lift past itself",
+        "With `rounding 0`, a weight of 2.5 at full marks rounds to 3. Every weight the pack "
+        "rounds (leaves, `of` branches, branches with rules) and the pack's `total` must be a "
+        "multiple of the rounding step (`rounding 1` steps by 0.1), unless the mode is `down`.",
+    ),
+    "E432": (
+        "a cap the rounding can exceed",
+        "A bonus or penalty section's `max`, or a clause's `max`, that is not a multiple of "
+        "the rounding step: the rounded total can then give or take more than the cap.",
+    ),
+    "E433": (
+        "a grade that can never be given",
+        "Its lower bound is above the highest total the pack can reach (`total`, plus the "
+        "bonus sections under `overflow allow`) — the national grades (优 ≥ 90 …) assume a "
+        "total of 100 — or no total rounded to the pack's places falls in its band, or the "
+        "bands above it already start at 0.",
+    ),
+    "E434": (
+        "a pack with no indicator",
+        "Nothing would be scored: `eval` would have no total. Declare the indicator tree. A "
+        "library of functions and parameters only (rules/self-evaluation.jx, which "
+        "`jixiao selfeval` appends indicators to) checks clean, and `eval` refuses it (E504).",
+    ),
+    "E435": (
+        "a reason with a placeholder the rule does not fill",
+        "`{item}` is filled by `per` over a list and by `deduct per … by`, `{count}` by `per` "
+        "over a count; any other `{name}`, or these where the rule has none, would be printed "
+        "as written.",
     ),
     # E5xx: the dependency graph
     "E501": ("derived facts in a cycle", "A derived fact cannot depend on itself."),
     "E502": (
         "a recursive scoring function",
         "Functions may call others, never themselves, so evaluation always terminates.",
+    ),
+    "E503": (
+        "no indicator is applicable: the total is undecided",
+        "Every top-level indicator was excluded as not applicable (`not_applicable exclude`); "
+        "Σ applicable points / Σ applicable weights is 0 / 0, so there is no total and no "
+        "grade, never 0.00 差. `eval` exits 1.",
+    ),
+    "E504": (
+        "a pack with no indicator cannot score evidence",
+        "A library of functions and parameters has nothing to score; `eval` refuses it "
+        "and exits 1. `jixiao selfeval` adds the indicators of a self-evaluation table.",
+    ),
+    "E505": (
+        "a deduction or bonus whose amount came out negative",
+        "An amount given by a formula (a parameter, a judgement, an expression) was negative "
+        "for this evidence: it would have turned a deduction into a gain, so the indicator is "
+        "not scored and the rule is named.",
     ),
     # E6xx: evidence and evaluation
     "E601": ("the evidence file cannot be read", "Check the path."),
@@ -272,7 +327,39 @@ CODES: dict[str, tuple[str, str]] = {
     "W408": (
         "an award or deduction formula that can leave the range",
         "A formula award can pass the weight (capped) or go negative (floored); a negative "
-        "deduction adds points. The warning gives evidence values that do it.",
+        "deduction stops its indicator at evaluation (E505). The warning gives evidence "
+        "values that do it.",
+    ),
+    "W410": (
+        "a condition that can never hold",
+        "Bounds on one fact that do not meet (`完成率 > 100% and 完成率 < 100%`, `x == 1 and "
+        "x == 2`): the rule it guards never applies. Only comparisons of one fact with "
+        "constants joined by `and` are reasoned about, so the warning is never a guess. A "
+        "judgement's or a level's range that holds no value (`within [2, 0.5]`) is reported "
+        "the same way.",
+    ),
+    "W411": (
+        "a condition that always holds",
+        "Comparisons of one fact with constants joined by `or` that cover every value "
+        "(`x >= 5 or x < 5`): the condition decides nothing.",
+    ),
+    "W412": (
+        "an analysis gave up",
+        "A static analysis stopped at its named work limit (ANALYSIS_STEPS) instead of "
+        "running on: what it would have proven is not proven. `check` never hangs.",
+    ),
+    "W413": (
+        "a weight the rounding can never reach",
+        "Under `rounding … down`, a weight that is not a multiple of the rounding step can "
+        "never be scored in full (2.5 under `rounding 0 down` scores at most 2).",
+    ),
+    "W414": (
+        "the national grades out of reach of the pack's total",
+        "The default grades (优 ≥ 90, 良 ≥ 80, 中 ≥ 60) assume a total of 100; a pack with "
+        "`total 10` would grade every project 差. A warning, not an error, since a pack that "
+        "never reports a grade (a test fixture, a part of a larger table) may mean it; the "
+        "help gives the grades scaled to the pack's total. A pack's own grades out of reach "
+        "are errors (E409, E433).",
     ),
     "W601": ("the evidence gives a fact the pack does not declare", "Often a typo: see the help."),
     "W602": (

@@ -104,6 +104,7 @@ class _Run:
         self.excluded = False  # some indicator is excluded as not applicable
         self.exact_env: Env | None = None  # built if a leaf needs scoring exactly
         self.zeroed: dict[str, VetoResult] = {}
+        self.undecided: list[Diagnostic] = []  # why the total has none, beyond failures
         settings = self.settings
         self.quantum = _QUANTA[settings.places] if settings.rounding_scope == "leaves" else None
         self.places = _PLACES[settings.places]
@@ -120,7 +121,10 @@ class _Run:
             grade, disqualified, vetoes = self.grade_vetoes(grade, total is not None, zeroed)
         if self.veto_failures:
             total = grade = None
-        diagnostics = self.failures(extras) if self.failed or self.veto_failures else ()
+        failed = self.failed or self.veto_failures or any(e.failures for e in extras)
+        diagnostics = self.failures(extras) if failed else []
+        if self.undecided:
+            diagnostics = [*diagnostics, *self.undecided]
         return _new(
             Result,
             (
@@ -230,6 +234,10 @@ class _Run:
                 records[place] = self.fault(ind, exc.failure)
             except NearBoundary:
                 records[place] = self.exactly(place, ind)
+        guarded = self.guarded()
+        if guarded:
+            for place in guarded.intersection(p for p, _, _ in self.plan.leaves):
+                records[place] = self.never_a_gain(place, records[place])
         # The plan's steps put children before their parents: one pass scores bottom-up.
         clean = not (self.failed or self.excluded)  # every record so far has points
         for place, ind, node, children, plain, closure in self.plan.steps:
@@ -262,6 +270,8 @@ class _Run:
                     records[place] = self.leaf(place, ind, closure, env)
                 else:
                     records[place] = self.score(node, [], veto, ZERO, exact)
+                if place in guarded:
+                    records[place] = self.never_a_gain(place, records[place])
                 clean = not (self.failed or self.excluded)
             elif exact_plan is not None:
                 node = exact_plan.nodes.get(place)
@@ -276,7 +286,32 @@ class _Run:
                     assert points is not None
                     shown = _decimal_lines(lines, ZERO, points, ind.span, self.places)
                     records[place] = (points, tuple(shown), (), False)
+                if place in guarded:
+                    records[place] = self.never_a_gain(place, records[place])
                 clean = not (self.failed or self.excluded)
+
+    def guarded(self) -> frozenset[int]:
+        """The indicators (by place) with a deduction whose amount, cap or range is a formula,
+        found once per plan: only they can meet a negative amount at run time."""
+        memo = self.plan.memo
+        if "guarded" not in memo:
+            memo["guarded"] = frozenset(
+                place
+                for place, ind in enumerate(self.program.indicators)
+                if any(_formula_amount(rule) for rule in ind.rules)
+            )
+        guarded: frozenset[int] = memo["guarded"]
+        return guarded
+
+    def never_a_gain(self, place: int, record: Record) -> Record:
+        """A deduction clause never adds points (nor a bonus clause takes them): an amount that
+        came out negative is an evaluation error naming the rule, never a silent gain."""
+        gained = _gain(record[1])
+        if gained is None:
+            return record
+        span, value = gained
+        self.failed = True
+        return (None, (), (Failure("E505", None, span, _plain_amount(value), span.text),), False)
 
     def leaf(self, place: int, ind: Indicator, leaf: LeafFn, env: Env) -> Record:
         try:
@@ -460,6 +495,7 @@ class _Run:
         records = self.records
         extras = tuple(self.extra(e) for e in self.plan.extras) if self.plan.extras else ()
         tree_total = ZERO
+        applicable = False
         for r in self.plan.roots:
             points, _, _, excluded = records[r]
             if excluded:
@@ -467,6 +503,17 @@ class _Run:
             if points is None:
                 return None, None, [], extras
             tree_total += points
+            applicable = True
+        if not applicable:
+            # No indicator to score (a library pack) or every one excluded as not applicable:
+            # Σ applicable points / Σ applicable weights is 0 / 0 — no total, never 0.00 差.
+            roots = [ind.code for ind in self.program.indicators if ind.parent is None]
+            self.undecided.append(
+                msg.all_not_applicable(roots, self.plan.start)
+                if roots
+                else msg.no_indicator_to_score(self.program.source.path, self.plan.start)
+            )
+            return None, None, [], extras
         if extras and any(e.points is None for e in extras):
             return None, None, [], extras
         try:
@@ -494,7 +541,7 @@ class _Run:
 
             current = Exact(tree_total if start is None else start)
         span = self.plan.start
-        excluded_weight = self.excluded_weight()
+        excluded_weight = self.excluded_weight(exact)
         if excluded_weight:
             applicable_weight = self.settings.total - excluded_weight
             scaled = (
@@ -545,21 +592,33 @@ class _Run:
         shown = _decimal_lines(raw, tree_total, rounded, span, self.places)
         return rounded, [_new(Line, line) for line in shown]
 
-    def excluded_weight(self) -> Decimal:
-        """The weight of the indicators excluded as not applicable (the outermost of each)."""
+    def excluded_weight(self, exact: bool = False) -> Any:
+        """The weight of the indicators excluded as not applicable (the outermost of each), in
+        the pack's points: a child of an `indicator … 50 of 100` branch weighs its weight ×
+        50 / 100 of the total, not its weight in the branch's own units. With `exact`, an
+        `Exact` rational (a scale such as `10 of 3` does not divide evenly)."""
         records = self.records
         if not self.excluded:
             return ZERO
         indicators = self.program.indicators
         place = {ind.code: i for i, ind in enumerate(indicators)}
-        return sum(
-            (
-                ind.weight
-                for ind, r in zip(indicators, records, strict=True)
-                if r[3] and (ind.parent is None or not records[place[ind.parent]][3])
-            ),
-            ZERO,
-        )
+        total: Any = ZERO
+        if exact:
+            from .exact import Exact
+
+            total = Exact(ZERO)
+        for ind, r in zip(indicators, records, strict=True):
+            if not r[3] or (ind.parent is not None and records[place[ind.parent]][3]):
+                continue
+            weight: Any = Exact(ind.weight) if exact else ind.weight
+            parent = ind.parent
+            while parent is not None:
+                above = indicators[place[parent]]
+                if above.scale is not None:
+                    weight = weight * above.weight / above.scale
+                parent = above.parent
+            total += weight
+        return total
 
     def extra(self, plan: ExtraPlan, exact: bool = False) -> ExtraResult:
         """A bonus or penalty section. With `exact`, over exact numbers, for the total's exact
@@ -572,6 +631,11 @@ class _Run:
                 rule(env, lines)
         except Faulted as exc:
             return ExtraResult(e.kind, e.code, e.name, e.max, None, (), e.span, (exc.failure,))
+        gained = _gain(lines) if any(_formula_amount(r) for r in e.rules) else None
+        if gained is not None:
+            span, value = gained
+            failure = Failure("E505", None, span, _plain_amount(value), span.text)
+            return ExtraResult(e.kind, e.code, e.name, e.max, None, (), e.span, (failure,))
         if e.highest:
             lines = _highest_only(lines)
         taken = abs(sum((line[1] for line in lines), ZERO))
@@ -642,6 +706,10 @@ class _Run:
                 )
             elif failure.code == "E611":
                 diags.append(msg.not_applicable_undecided(failure.fact or "", codes, failure.span))
+            elif failure.code == "E505":
+                diags.append(
+                    msg.negative_amount_at_run(failure.expr, failure.detail, codes, failure.span)
+                )
             elif failure.code == "E612":
                 diags.append(msg.level_score_outside(failure.detail, codes, failure.span))
             elif failure.code == "E613":
@@ -652,6 +720,56 @@ class _Run:
 
 
 _PLACES = {places: Decimal(places) for places in range(7)}
+
+#: Ledger lines a deduction clause writes (with its own span), and those of a bonus clause.
+_TAKES = frozenset({LineKind.DEDUCT, LineKind.STEP, LineKind.JUDGED, LineKind.CLAUSE_CAP})
+_GIVES = frozenset({LineKind.ADD})
+
+
+def _formula_amount(rule: Any) -> bool:
+    """Whether a deduction's amount, cap or range is not a constant the checker has seen."""
+    from jixiao.dsl import ast
+
+    match rule:
+        case ast.DeductJudged():
+            return True
+        case ast.DeductBy(_, _, rows, cap):
+            return cap is not None or any(
+                isinstance(r.amount, ast.AwardExpr) or r.max is not None for r in rows
+            )
+        case ast.DeductPer(amount, _, _, cap) | ast.DeductStep(amount, _, _, _, cap):
+            return isinstance(amount, ast.AwardExpr) or cap is not None
+        case ast.DeductWhen(amount) | ast.AddWhen(amount) | ast.AddPer(amount):
+            return isinstance(amount, ast.AwardExpr)
+    return False
+
+
+def _gain(lines: Any) -> tuple[Span, Decimal] | None:
+    """The first clause whose lines add points though it deducts (or take points though it
+    gives), with its net amount; None when every clause keeps its sign."""
+    taken: dict[Span, Any] = {}
+    given: dict[Span, Any] = {}
+    for line in lines:
+        kind = line[0]
+        if kind in _TAKES:
+            taken[line[2]] = taken.get(line[2], ZERO) + line[1]
+        elif kind in _GIVES:
+            given[line[2]] = given.get(line[2], ZERO) + line[1]
+    for span, value in taken.items():
+        if value > 0 and any(
+            line[0] is not LineKind.CLAUSE_CAP for line in lines if line[2] == span
+        ):
+            return span, value
+    for span, value in given.items():
+        if value < 0:
+            return span, -value
+    return None
+
+
+def _plain_amount(value: Any) -> str:
+    from .exact import to_decimal
+
+    return format(Decimal(to_decimal(value)).normalize(), "f")
 
 
 def _decimal_lines(

@@ -386,6 +386,36 @@ def cycle(names: Sequence[str], spans: Sequence[Span]) -> Diagnostic:
     )
 
 
+def all_not_applicable(codes: Sequence[str], span: Span) -> Diagnostic:
+    names = ", ".join(f"`{c}`" for c in codes)
+    return error(
+        "E503",
+        f"no indicator is applicable ({names} excluded as not applicable): the total is undecided",
+        Label(span, "nothing left to rescale the total by"),
+        help="give at least one applicable fact, or use `na full` / `na zero` where 不适用 "
+        "should count as full marks or nothing",
+    )
+
+
+def no_indicator_to_score(path: str, span: Span) -> Diagnostic:
+    return error(
+        "E504",
+        f"pack `{path}` has no indicator: there is nothing to score",
+        Label(span, "a library of functions and parameters"),
+        help='score with a pack that declares the indicator tree (`indicator A "…" 10 { … }`)',
+    )
+
+
+def negative_amount_at_run(rule: str, amount: str, codes: Sequence[str], span: Span) -> Diagnostic:
+    return error(
+        "E505",
+        f"`{rule}` would move the score the wrong way by {amount} for this evidence: its "
+        f"amount is negative ({_need(codes)})",
+        Label(span, "negative here"),
+        help="bound the amount in the pack (`max(0, …)`), or correct the evidence it reads",
+    )
+
+
 # ----- E6xx evidence and evaluation ----------------------------------------------------------
 
 
@@ -836,7 +866,7 @@ def formula_award(
 ) -> Diagnostic:
     what = "deduction" if deduction else "award"
     consequence = (
-        "a negative deduction adds points"
+        "a negative deduction is refused when it happens (E505), never added"
         if deduction and problem == "negative"
         else "the engine floors it at 0"
         if problem == "negative"
@@ -847,4 +877,143 @@ def formula_award(
         f"the {what} `{formula}` of `{code}` can be {problem}, e.g. when {example}",
         Label(span, f"{problem} for some evidence"),
         help=f"{consequence}; bound the formula with min(…)/max(…) if that is not meant",
+    )
+
+
+def negative_amount(
+    what: str, value: Decimal, via: str | None, span: Span, percent: bool = False
+) -> Diagnostic:
+    where = f", through {via}" if via else ""
+    shown = fmt(value * 100) + "%" if percent else fmt(value)
+    return error(
+        "E430",
+        f"{what} is negative ({shown}{where}): amounts, caps and ranges are never negative",
+        Label(span, "negative"),
+        help="a negative deduction would add points while the ledger says 扣分; write the "
+        "amount as a positive number: `deduct 1 per …` takes a point away, `add 1 per …` "
+        "(in a bonus) gives one",
+    )
+
+
+def _step_text(places: int) -> str:
+    return fmt(Decimal(1).scaleb(-places))
+
+
+def weight_off_rounding(
+    what: str, weight: Decimal, places: int, mode: str, rounded: Decimal, span: Span
+) -> Diagnostic:
+    step = _step_text(places)
+    return error(
+        "E431",
+        f"{what} is not a multiple of the rounding step {step}: `{mode}` "
+        f"rounds full marks to {fmt(rounded)}",
+        Label(span, f"rounds to {fmt(rounded)}"),
+        help=f"round to more places (`rounding {_places_for(weight)}`), or make the weight a "
+        f"multiple of {step}",
+    )
+
+
+def _places_for(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+def cap_off_rounding(what: str, cap: Decimal, places: int, mode: str, span: Span) -> Diagnostic:
+    step = _step_text(places)
+    return error(
+        "E432",
+        f"{what} is not a multiple of the rounding step {step}: after `{mode}` "
+        "rounding it can give or take more than its cap",
+        Label(span, f"not a multiple of {step}"),
+        help=f"round to more places (`rounding {_places_for(cap)}`), or make the cap a "
+        f"multiple of {step}",
+    )
+
+
+def grade_out_of_reach(labels: Sequence[str], why: str, span: Span, help: str) -> Diagnostic:
+    names = ", ".join(f"`{label}`" for label in labels)
+    return error(
+        "E433",
+        f"grade{'s' if len(labels) > 1 else ''} {names} can never be given: {why}",
+        Label(span, "never given"),
+        help=help,
+    )
+
+
+def no_indicator(span: Span) -> Diagnostic:
+    return error(
+        "E434",
+        "the pack has no indicator: nothing would be scored",
+        Label(span, "no `indicator` in this pack"),
+        help='declare the indicator tree: `indicator A "项目决策" 100 { … }`',
+    )
+
+
+def unknown_placeholder(name: str, available: Sequence[str], span: Span) -> Diagnostic:
+    there = ", ".join(f"`{{{a}}}`" for a in available) if available else "none"
+    hint = (
+        f"write it `{{{name}}}`: ASCII braces, no spaces"
+        if name in available
+        else _suggest(name, available)
+    )
+    return error(
+        "E435",
+        f"`{span.text}` in this reason is not filled by its rule (placeholders here: {there})",
+        Label(span, "would be printed as written"),
+        help=(hint + " " if hint else "")
+        + "`{item}` names each finding of a list, `{count}` the number a count deducts for",
+    )
+
+
+def condition_never(text: str, why: str, span: Span) -> Diagnostic:
+    return warning(
+        "W410",
+        f"the condition `{text}` can never hold: {why}",
+        Label(span, "never true"),
+        help="the rule it guards never applies; check the comparison operators and bounds",
+    )
+
+
+def condition_always(text: str, why: str, span: Span) -> Diagnostic:
+    return warning(
+        "W411",
+        f"the condition `{text}` always holds: {why}",
+        Label(span, "always true"),
+        help="it decides nothing; check the comparison operators and bounds",
+    )
+
+
+def analysis_gave_up(analysis: str, limit: int, span: Span) -> Diagnostic:
+    return warning(
+        "W412",
+        f"the {analysis} analysis gave up after {limit} steps (ANALYSIS_STEPS): its "
+        "findings are incomplete",
+        Label(span, "not fully analysed"),
+        help="simplify the derived facts it follows (long chains of lets that square or divide)",
+    )
+
+
+def weight_never_reached(
+    what: str, weight: Decimal, places: int, rounded: Decimal, span: Span
+) -> Diagnostic:
+    step = _step_text(places)
+    return warning(
+        "W413",
+        f"{what} is not a multiple of the rounding step {step}: `down` rounding "
+        f"scores it at most {fmt(rounded)}",
+        Label(span, "never scored in full"),
+        help=f"round to more places (`rounding {_places_for(weight)}`), or make the weight a "
+        f"multiple of {step}",
+    )
+
+
+def national_grades_out_of_reach(
+    labels: Sequence[str], why: str, span: Span, help: str
+) -> Diagnostic:
+    names = ", ".join(f"`{label}`" for label in labels)
+    return warning(
+        "W414",
+        f"grade{'s' if len(labels) > 1 else ''} {names} can never be given: {why}",
+        Label(span, "out of reach of this total"),
+        help=help,
     )

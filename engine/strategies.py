@@ -272,10 +272,43 @@ def _tree(draw: st.DrawFn, code: str, weight: int, depth: int) -> str:
     return f'{indent}indicator {code} "指标{code}" {weight} {{\n{children}{indent}}}\n'
 
 
+ROUNDINGS = ("half_up", "half_even", "half_down", "down", "up")
+
+
 @st.composite
-def pack_texts(draw: st.DrawFn, valid: bool = True) -> str:
+def rounded_pack_texts(draw: st.DrawFn) -> str:
+    """A pack as `pack_texts` draws it, with any rounding (places 0–3, every mode, either
+    scope) and weights in units of 1, 0.5, 0.25 or 0.1: many of them are not multiples of
+    the rounding step, which the checker must refuse (E431) or score within the weights."""
+    places = draw(st.integers(0, 3))
+    mode = draw(st.sampled_from(ROUNDINGS))
+    scope = draw(st.sampled_from(["leaves", "total"]))
+    unit = draw(st.sampled_from([Decimal(1), Decimal("0.5"), Decimal("0.25"), Decimal("0.1")]))
+    grades = "grades { 优 >= 0.9; 差 else }"  # the national ones need a total of 90
+    text: str = draw(pack_texts(unit=unit))
+    _, rest = text.split("\n", 1)
+    total = format((100 * unit).normalize(), "f")
+    return f'pack "生成" {{ total {total} rounding {places} {mode} on {scope} {grades} }}\n' + rest
+
+
+def _scaled(text: str, unit: Decimal) -> str:
+    """Every indicator weight of a generated tree multiplied by `unit`."""
+    if unit == 1:
+        return text
+    out = []
+    for line in text.split("\n"):
+        if line.lstrip().startswith("indicator"):
+            head, weight, brace = line.rsplit(" ", 2)
+            line = f"{head} {format((Decimal(weight) * unit).normalize(), 'f')} {brace}"
+        out.append(line)
+    return "\n".join(out)
+
+
+@st.composite
+def pack_texts(draw: st.DrawFn, valid: bool = True, unit: Decimal = Decimal(1)) -> str:
     """A whole pack: declarations, and a tree whose weights add up exactly — or, with
-    `valid=False`, one indicator's weight is off by one, so some sum no longer holds."""
+    `valid=False`, one indicator's weight is off by one, so some sum no longer holds. With
+    `unit`, every weight (and the total) is in that unit: 0.5 makes a pack of total 50."""
     roots = draw(st.integers(1, 3))
     cuts = sorted(
         draw(st.lists(st.integers(1, 99), min_size=roots - 1, max_size=roots - 1, unique=True))
@@ -289,4 +322,5 @@ def pack_texts(draw: st.DrawFn, valid: bool = True) -> str:
         head, weight, brace = lines[at].rsplit(" ", 2)
         lines[at] = f"{head} {int(weight) + 1} {brace}"
         trees = "\n".join(lines)
-    return 'pack "生成" { total 100 }\n' + _DECLS + trees
+    total = format((100 * unit).normalize(), "f")
+    return f'pack "生成" {{ total {total} }}\n' + _DECLS + _scaled(trees, unit)

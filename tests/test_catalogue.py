@@ -327,7 +327,7 @@ fact 计划完成日期: date
 fact 实际完成日期: date
 let 超期率: percent = days(计划完成日期, 实际完成日期) / days(开工日期, 计划完成日期)
 indicator A "完成及时性" 5 { full when 实际完成日期 <= 2017-12-31 }
-indicator B "进度" 5 { deduct 1 per 4% of 超期率 whole max 5 "超期{item}" }
+indicator B "进度" 5 { deduct 1 per 4% of 超期率 whole max 5 "超期扣分" }
 """)
     scored = evaluate(
         text, "开工日期: 2017-01-01;计划完成日期: 2017-11-28;实际完成日期: 2018-01-01"

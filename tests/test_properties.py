@@ -26,7 +26,7 @@ from jixiao.engine import compile_source
 from jixiao.engine.evaluator import evaluate
 from jixiao.engine.evidence import load_bytes
 from jixiao.engine.render.json_report import render as render_json
-from jixiao.engine.strategies import evidence_of, facts_for, pack_texts
+from jixiao.engine.strategies import evidence_of, facts_for, pack_texts, rounded_pack_texts
 from jixiao.engine.types import Kind
 from jixiao.engine.verify import _bounds
 
@@ -347,3 +347,26 @@ def test_every_command_is_total_on_mutated_packs(text: str, fmt: str) -> None:
             code, out, err = cli(*args)
             assert code in (0, 1), (args, err)
             assert "internal error" not in err and "Traceback" not in err + out
+
+
+@SLOW
+@given(st.data())
+def test_every_pack_check_accepts_scores_within_its_weights_under_any_rounding(
+    data: st.DataObject,
+) -> None:
+    """Whatever the rounding (places, mode, scope) and weights: a pack `check` accepts scores
+    every leaf within [0, weight], every parent within its weight and the total within
+    `total` — a weight the rounding could pass is refused (E431), never scored past."""
+    text = data.draw(rounded_pack_texts())
+    try:
+        plan, _ = compile_source(Source("generated.jx", text))
+    except JixiaoError as exc:
+        assert {d.code for d in exc.diagnostics if d.is_error} <= {"E431", "E432"}, text
+        return
+    facts = data.draw(facts_for(plan))
+    result = evaluate(plan, evidence_of(plan, facts))
+    for ind in result.indicators:
+        if ind.points is not None:
+            assert 0 <= ind.points <= ind.weight, (ind.code, ind.points, ind.weight, text)
+    if result.total is not None:
+        assert 0 <= result.total <= plan.program.settings.total, text

@@ -132,7 +132,8 @@ def test_a_library_pack_without_indicators_renders_in_every_format(
     tmp_path: Path, fmt: str
 ) -> None:
     # The self-evaluation library declares functions and parameters only; scoring it directly
-    # is pointless but must not crash a renderer that assumed at least one row.
+    # is refused (E504, exit 1: there is no total) and must not crash a renderer that assumed
+    # at least one row.
     evidence = tmp_path / "e.yaml"
     evidence.write_text("facts: {}\n", encoding="utf-8")
     out = tmp_path / f"r.{fmt}"
@@ -140,4 +141,5 @@ def test_a_library_pack_without_indicators_renders_in_every_format(
     code, _, err = cli(
         "eval", str(ROOT / "rules" / "self-evaluation.jx"), str(evidence), "--format", fmt, *args
     )
-    assert code == 0 and "internal error" not in err, err
+    assert code == 1 and "internal error" not in err, err
+    assert "E504" in err
