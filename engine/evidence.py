@@ -26,6 +26,7 @@ from jixiao.dsl.record import record
 from jixiao.dsl.source import DecodeError, Source, Span, decode
 
 from . import messages as msg
+from . import numerals
 from .ir import Fact, Program
 from .result import NA, Item, Judgement, NotApplicable, Provenance, Value
 from .types import Kind
@@ -505,41 +506,11 @@ _NUMBER = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 
 
-_CN_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-
-
-def _cn_int(text: str) -> int | None:
-    """A whole number in Chinese numerals below 10000 (`二十三` → 23), as typed in forms."""
-    if not text or any(ch not in _CN_DIGITS and ch not in _CN_UNITS for ch in text):
-        return None
-    total, digit = 0, None
-    for ch in text:
-        if ch in _CN_DIGITS:
-            digit = _CN_DIGITS[ch]
-        else:
-            total += (1 if digit is None else digit) * _CN_UNITS[ch]
-            digit = None
-    return total + (digit or 0)
-
-
 def _number(text: str) -> Decimal | None:
+    """Arabic digits, or Chinese numerals read by `numerals` (which refuses what is ambiguous
+    or malformed rather than guess: `三五`, `十十`)."""
     if not _NUMBER.fullmatch(text):
-        cn = _cn_int(text)
-        return Decimal(cn) if cn is not None else None
+        return numerals.read(text)[0]
     try:
         return Decimal(text.replace(",", ""))
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
