@@ -283,8 +283,11 @@ def cmd_test(args: argparse.Namespace) -> int:
         from .packtest import case_evidence
 
         base = outcomes[0].result if outcomes else None
-        evidence = case_evidence(plan, suite, suite.cases[0])[0] if base is not None else None
-        edge_rows = edges(plan, evidence) if evidence is not None else []
+        evidence, found = (
+            case_evidence(plan, suite, suite.cases[0]) if base is not None else (None, [])
+        )
+        usable = evidence is not None and not has_errors(found)  # never probe partial evidence
+        edge_rows = edges(plan, evidence) if evidence is not None and usable else []
     if args.format == "json":
         sys.stdout.write(test_json(suite, outcomes, cov, edge_rows))
     else:
