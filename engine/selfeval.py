@@ -14,6 +14,7 @@ follow the rules, sum rows that do not add up, deviations without an explanation
 from __future__ import annotations
 
 import csv
+import io
 import re
 import unicodedata
 from dataclasses import dataclass, field
@@ -21,6 +22,7 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+from jixiao.dsl import ast, record
 from jixiao.dsl.ast import MAX_DIGITS
 from jixiao.dsl.formatter import number as dsl_number
 from jixiao.dsl.formatter import string as dsl_string
@@ -59,6 +61,21 @@ class IndicatorRow:
         return f"R{self.row}"
 
 
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """A cell that holds no value a table can mean: an Excel error value (S7) or a formula
+    whose value the file does not hold (S8). Never read as a number, a text or a blank."""
+
+    code: str
+    text: str
+
+
+#: The error values Excel and WPS write into cells (and into CSV exports as text).
+ERROR_VALUES = frozenset(
+    ("#REF!", "#DIV/0!", "#N/A", "#VALUE!", "#NAME?", "#NUM!", "#NULL!", "#SPILL!", "#CALC!")
+)
+
+
 @dataclass
 class Funds:
     row: int
@@ -80,12 +97,15 @@ class Table:
     total_row: tuple[int, Decimal | None] | None
     columns: dict[str, int]  # header → column (1-based)
     header_row: int
+    bad: list[Finding] = field(default_factory=list)  # S7/S8: cells holding no value
+    bad_rows: set[int] = field(default_factory=set)  # rows that therefore cannot be scored
 
 
 @dataclass(frozen=True, slots=True)
 class Finding:
     code: str  # S1 unreadable target, S2 missing actual, S3 published score, S4 sum row,
-    #            S5 deviation without explanation, S6 weights
+    #            S5 deviation without explanation, S6 weights, S7 an Excel error value,
+    #            S8 a formula without a cached value, S9 a row the rules could not score
     cell: str
     message: str
 
@@ -97,6 +117,8 @@ def _text(value: Any) -> str:
     """A cell as text, as the office typed it (numbers without float noise)."""
     if value is None:
         return ""
+    if isinstance(value, Unreadable):
+        return value.text
     if isinstance(value, float):
         value = repr(value)
     return str(value).strip()
@@ -121,18 +143,37 @@ def _sane(number: Decimal) -> Decimal | None:
 
 
 def _grid(path: Path) -> tuple[str, list[list[Any]]]:
-    """All cells of the first sheet, merged ranges filled with their top-left value."""
+    """All cells of the first sheet, merged ranges filled with their top-left value; error
+    values and formulas without a cached value as `Unreadable`. The one place a table is read:
+    a bounded reader replaces this function alone."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         import openpyxl
 
         try:
             book = openpyxl.load_workbook(path, data_only=True)
+            formulas = openpyxl.load_workbook(path, data_only=False).worksheets[0]
         except Exception as exc:
             raise TableError(f"{path}: not a readable XLSX ({exc})") from None
         sheet = book.worksheets[0]
-        grid = [list(r) for r in sheet.iter_rows(values_only=True)]
+        grid: list[list[Any]] = []
+        for cells in sheet.iter_rows():
+            row: list[Any] = []
+            for cell in cells:
+                value: Any = cell.value
+                if cell.data_type == "e" or (isinstance(value, str) and value in ERROR_VALUES):
+                    value = Unreadable("S7", str(value))
+                elif value is None and cell.row is not None and cell.column is not None:
+                    source = formulas.cell(cell.row, cell.column)
+                    if source.data_type == "f":
+                        value = Unreadable("S8", str(source.value))
+                row.append(value)
+            grid.append(row)
         for merged in sheet.merged_cells.ranges:
-            top = sheet.cell(merged.min_row, merged.min_col).value
+            top = (
+                grid[merged.min_row - 1][merged.min_col - 1]
+                if merged.min_row <= len(grid) and merged.min_col <= len(grid[merged.min_row - 1])
+                else None
+            )
             for r in range(merged.min_row, merged.max_row + 1):
                 for c in range(merged.min_col, merged.max_col + 1):
                     if r - 1 < len(grid) and c - 1 < len(grid[r - 1]):
@@ -140,9 +181,12 @@ def _grid(path: Path) -> tuple[str, list[list[Any]]]:
         return sheet.title, grid
     try:
         text, _ = decode(path.read_bytes())
-    except (OSError, DecodeError) as exc:
+        rows = list(csv.reader(io.StringIO(text, newline="")))
+    except (OSError, DecodeError, csv.Error) as exc:
         raise TableError(f"{path}: {exc}") from None
-    return "csv", [list(r) for r in csv.reader(text.splitlines())]
+    return "csv", [
+        [Unreadable("S7", v.strip()) if v.strip() in ERROR_VALUES else v for v in r] for r in rows
+    ]
 
 
 def cell_name(row: int, col: int) -> str:
@@ -177,11 +221,23 @@ def _col(cols: dict[str, int], *names: str) -> int | None:
 def read_table(path: Path) -> Table:
     sheet, grid = _grid(path)
 
+    bad: list[Finding] = []
+    bad_rows: set[int] = set()
+    seen: set[tuple[int, int]] = set()
+
     def get(r: int, c: int | None) -> Any:
-        """The cell at row r, column c (1-based), or None outside the sheet."""
+        """The cell at row r, column c (1-based), or None outside the sheet. A cell holding
+        no value is a finding and its row is not scored: None here is never read as blank."""
         if not c or r - 1 >= len(grid) or c - 1 >= len(grid[r - 1]):
             return None
-        return grid[r - 1][c - 1]
+        value = grid[r - 1][c - 1]
+        if isinstance(value, Unreadable):
+            if (r, c) not in seen:
+                seen.add((r, c))
+                bad.append(_unreadable(path, sheet, r, c, value))
+            bad_rows.add(r)
+            return None
+        return value
 
     project = ""
     for row in grid:
@@ -266,7 +322,21 @@ def read_table(path: Path) -> Table:
         total_row,
         {k: v for k, v in need.items() if v} | ({"偏差": c_note} if c_note else {}),
         head,
+        bad,
+        bad_rows,
     )
+
+
+def _unreadable(path: Path, sheet: str, r: int, c: int, cell: Unreadable) -> Finding:
+    where = f"{path.name} {sheet}!{cell_name(r, c)}"
+    if cell.code == "S7":
+        why = f"holds the error value `{cell.text}`, not a value; fix the formula or type the value"
+    else:
+        why = (
+            f"holds the formula `{cell.text}` but no value: the file was saved without "
+            "calculating it; open it in Excel or WPS and save it again"
+        )
+    return Finding(cell.code, where, f"the cell {why}; its row is not scored")
 
 
 # ----- targets and actuals ----------------------------------------------------------------------
@@ -345,8 +415,8 @@ def parse_actual(text: str, target: Target) -> Decimal | None:
     text = unicodedata.normalize("NFKC", text).strip().replace(",", "")
     text = text.lstrip("≥≤=<>约 ")  # offices sometimes copy the operator into the actual
     m = re.match(r"^(-?\d+(?:\.\d+)?)\s*(%|百分比)?", text)
-    if not m:
-        return None
+    if not m or re.search(r"\d", text[m.end() :]):
+        return None  # a second number in the cell (`12⏎扣10`, `12，未完成3次`): never guess
     value = _sane(Decimal(m.group(1)))
     if value is None:
         return None
@@ -364,6 +434,37 @@ class Generated:
     evidence: str  # YAML
     findings: list[Finding]
     rows: list[IndicatorRow]
+    # The exact text of every name taken from a cell, by the indicator code the tool gave it
+    # ("" for the pack's title): the pack's text shows a one-line rendering (`display`), and
+    # `exact_names` puts these back into the parsed pack, so no cell is ever read as code.
+    names: dict[str, str] = field(default_factory=dict)
+    # The cell each generated fact was read from, so evidence errors point at the table.
+    cells: dict[str, str] = field(default_factory=dict)
+
+
+#: Characters that end a line somewhere (str.splitlines, editors, the terminal): never written
+#: into the pack's text, not even in a comment.
+_BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
+
+
+def display(text: str) -> str:
+    """A cell's text on one line, for the generated pack's text: line breaks become `↵`,
+    other control and unpaired surrogate characters `�`. The pack's names still hold the exact
+    text (see `Generated.names`); this is only what a reader of `--emit-pack` sees."""
+    out = []
+    for ch in text:
+        if ch in _BREAKS:
+            out.append("↵")
+        elif ch != "\t" and unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn"):
+            out.append("\ufffd")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def literal(text: str) -> str:
+    """The one way a cell's text enters the pack: a quoted, escaped, one-line string."""
+    return dsl_string(display(text))
 
 
 def _yaml_scalar(value: Decimal | str) -> str:
@@ -376,14 +477,27 @@ def build(
     table: Table, template: str, budget_weight: Decimal, qualitative_fallback: bool = False
 ) -> Generated:
     """The rule pack (template + one indicator per row), its evidence, and the findings."""
-    findings: list[Finding] = []
+    findings: list[Finding] = list(table.bad)
     decls: list[str] = []  # the facts the rows need, declared before the tree
     cols = table.columns
     where = f"{table.path.name} {table.sheet}!"
-    lines = [template.rstrip(), "", f"# ----- {table.project or table.path.name}: the table's rows"]
+    names = {"": table.project or "项目支出绩效自评表"}
+    cells: dict[str, str] = {}
+    lines = [template.rstrip(), "", "# ----- the table's rows"]
     evidence = ["facts:"]
     total = Decimal(0)
     funds = table.funds
+    if funds is not None and funds.row in table.bad_rows:
+        funds = None  # an S7/S8 finding names the cell; the total waits for it
+    if funds is not None and funds.weight is not None and funds.weight <= 0:
+        findings.append(
+            Finding(
+                "S6",
+                f"{where}{cell_name(funds.row, 1)}",
+                f"预算执行率 has the 分值 {dsl_number(funds.weight)}; it is not scored",
+            )
+        )
+        funds = None
     if funds is not None:
         # 年度资金总额 is a sum row: when it does not add up, say so and score the parts
         parts_budget = sum((b for _, _, b, _ in funds.parts if b is not None), Decimal(0))
@@ -412,6 +526,7 @@ def build(
             evidence.append(f"  全年预算数: {_yaml_scalar(funds.budget)}")
         if funds.spent is not None:
             evidence.append(f"  全年执行数: {_yaml_scalar(funds.spent)}")
+        cells["全年预算数"] = cells["全年执行数"] = f"{where}{cell_name(funds.row, 1)}"
         # sum rows: 年度资金总额 should be the sum of 其中 rows
 
     groups: dict[str, dict[str, list[IndicatorRow]]] = {}
@@ -419,6 +534,8 @@ def build(
         groups.setdefault(row.level1 or "绩效指标", {}).setdefault(row.level2 or "指标", []).append(
             row
         )
+        if row.row in table.bad_rows:
+            continue  # an S7/S8 finding names the cell; the row is not scored
         target = parse_target(row.target_text)
         row.target = target
         target_cell = f"{where}{cell_name(row.row, cols['年度指标值'])}"
@@ -488,32 +605,47 @@ def build(
         if not rows1:
             continue
         w1 = sum((r.weight or Decimal(0) for r in rows1), Decimal(0))
-        lines.append(f"indicator Y{i} {dsl_string(level1)} {dsl_number(w1)} {{")
+        names[f"Y{i}"] = level1
+        lines.append(f"indicator Y{i} {literal(level1)} {dsl_number(w1)} {{")
         for j, (level2, rows2) in enumerate(seconds.items(), start=1):
             rows2 = [r for r in rows2 if _scorable(r)]
             if not rows2:
                 continue
             w2 = sum((r.weight or Decimal(0) for r in rows2), Decimal(0))
-            lines.append(f"    indicator Y{i}.{j} {dsl_string(level2)} {dsl_number(w2)} {{")
+            names[f"Y{i}.{j}"] = level2
+            lines.append(f"    indicator Y{i}.{j} {literal(level2)} {dsl_number(w2)} {{")
             for row in rows2:
                 assert row.target is not None and row.weight is not None
-                lines.append(f"        # {row.name}：{row.target_text}（实际 {row.actual_text}）")
+                code = f"Y{i}.{j}.{row.code}"
+                names[code] = row.name
                 lines.append(
-                    f"        indicator Y{i}.{j}.{row.code} {dsl_string(row.name)} "
-                    f"{dsl_number(row.weight)} {{"
+                    f"        # {display(row.name)}：{display(row.target_text)}"
+                    f"（实际 {display(row.actual_text)}）"
                 )
+                lines.append(
+                    f"        indicator {code} {literal(row.name)} {dsl_number(row.weight)} {{"
+                )
+                actual_cell = f"{where}{cell_name(row.row, cols['实际完成值'])}"
+                score_cell = f"{where}{cell_name(row.row, cols['得分'])}"
+                cells.update({f"实际_{row.code}": actual_cell, f"档次_{row.code}": actual_cell})
+                cells[f"得分_{row.code}"] = score_cell
                 lines.append(f"            {_call(row, evidence, decls)}")
                 lines.append("        }")
             lines.append("    }")
         lines.append("}")
         total += w1
     for row in table.rows:
-        if not row.weight:
+        if row.row in table.bad_rows:
+            continue
+        if not row.weight or row.weight < 0:
             findings.append(
                 Finding(
                     "S6",
                     f"{where}{cell_name(row.row, cols['分值'])}",
-                    f"`{row.name}` has no 分值; it is not scored",
+                    f"`{row.name}` has no 分值; it is not scored"
+                    if not row.weight
+                    else f"`{row.name}` has a negative 分值 {dsl_number(row.weight)}; "
+                    "it is not scored",
                 )
             )
     table_total = sum((r.weight or Decimal(0) for r in table.rows), Decimal(0))
@@ -527,23 +659,45 @@ def build(
                 f"the 分值 add up to {dsl_number(table_total)}, not 100",
             )
         )
-    marker = lines.index(f"# ----- {table.project or table.path.name}: the table's rows")
+    marker = lines.index("# ----- the table's rows")
     lines[marker + 1 : marker + 1] = decls
-    text = "\n".join(lines) + "\n"
-    text = text.replace(
+    # The template's own header gets the table's title and total; done on the template's text
+    # alone, before any row is added, so nothing a cell holds can match.
+    head = template.rstrip()
+    head = head.replace(
         'pack "项目支出绩效自评表" {',
-        f"pack {dsl_string(table.project or '项目支出绩效自评表')} {{\n"
-        f"    total {dsl_number(total)}",
+        f"pack {literal(names[''])} {{\n    total {dsl_number(total)}",
         1,
     )
     if total != 100:
         # the national bands need a 100-point total; the S6 finding says why there is no grade
-        text = re.sub(r"grades \{[^}]*\}", "grades { 未评级 else }", text, count=1)
-    return Generated(text, "\n".join(evidence) + "\n", findings, table.rows)
+        head = re.sub(r"grades \{[^}]*\}", "grades { 未评级 else }", head, count=1)
+    lines[0] = head
+    text = "\n".join(lines) + "\n"
+    return Generated(
+        text, "\n".join(evidence) + "\n", findings, table.rows, names=names, cells=cells
+    )
+
+
+def exact_names(pack: ast.Pack, names: dict[str, str]) -> ast.Pack:
+    """The parsed pack with each generated indicator's name (and the title) set to the exact
+    text of its cell, as `Generated.names` holds it."""
+
+    def fix(ind: ast.Indicator) -> ast.Indicator:
+        exact = names.get(ind.code.text)
+        name = ind.name if exact is None else ast.String(exact, ind.name.span)
+        return record.replace(ind, name=name, children=tuple(fix(c) for c in ind.children))
+
+    headers = pack.headers
+    if headers and "" in names:
+        first = headers[0]
+        headers = (record.replace(first, title=ast.String(names[""], first.title.span)),)
+        headers += pack.headers[1:]
+    return record.replace(pack, headers=headers, indicators=tuple(fix(i) for i in pack.indicators))
 
 
 def _scorable(row: IndicatorRow) -> bool:
-    if row.target is None or not row.weight:
+    if row.target is None or row.weight is None or row.weight <= 0:
         return False
     if row.target.kind in ("qualitative", "deadline"):
         return row.level is not None

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jixiao.engine.selfeval import parse_target, qualitative_level
 
@@ -153,3 +155,193 @@ def test_absurd_numbers_in_cells_are_findings_not_crashes(tmp_path: Path) -> Non
     assert code == 1 and "internal error" not in err, err
     found = {(f["code"], f["cell"].split("!")[1]) for f in json.loads(out)["findings"]}
     assert {("S2", "E11"), ("S1", "D12")} <= found
+
+
+# ----- issue #12: data is never code, nothing optimistic ---------------------------------------
+
+TABLE = """项目名称,示例项目,,,,,,
+一级指标,二级指标,三级指标,年度指标值,实际完成值,分值,得分,偏差原因分析及改进措施
+产出指标,数量指标,巡检次数,≥12次,12,50,50,
+产出指标,质量指标,故障修复及时率,≥95%,95%,30,30,
+效益指标,满意度指标,用户满意度,≥90%,91%,20,20,
+总分,,,,,100,100,
+"""
+
+
+def _csv(tmp_path: Path, rows: list[list[str]], name: str = "t.csv") -> Path:
+    import csv
+    import io
+
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL).writerows(rows)
+    path = tmp_path / name
+    path.write_text(out.getvalue(), encoding="utf-8")
+    return path
+
+
+def _rows() -> list[list[str]]:
+    import csv
+
+    return [list(r) for r in csv.reader(TABLE.splitlines())]
+
+
+INJECTION = "12\n        deduct 10 when true #"
+
+
+@pytest.mark.parametrize(("row", "col"), [(0, 1), (2, 0), (2, 1), (2, 2), (2, 7)])
+def test_a_line_break_in_a_name_cell_never_becomes_code(tmp_path: Path, row: int, col: int) -> None:
+    rows = _rows()
+    rows[row][col] = INJECTION
+    code, out, err = cli("selfeval", str(_csv(tmp_path, rows)), "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["total"] == "100.00", err
+    names = [i["name"] for i in doc["indicators"]]
+    if (row, col) != (0, 1) and col != 7:
+        assert INJECTION.strip() in names  # the exact text, line break and all
+
+
+@pytest.mark.parametrize("col", [3, 4])
+def test_a_line_break_in_a_target_or_actual_is_a_finding_not_code(tmp_path: Path, col: int) -> None:
+    rows = _rows()
+    rows[2][col] = INJECTION
+    code, out, _ = cli("selfeval", str(_csv(tmp_path, rows)))
+    assert code == 1
+    assert "总分 —" in out and "未发现问题" not in out and "90.00" not in out
+    assert "R3 巡检次数" in out  # named as unscored
+
+
+def test_alt_enter_in_a_cell_is_text(tmp_path: Path) -> None:
+    book = openpyxl.load_workbook(SAMPLES / "clean.xlsx")
+    sheet = book.active
+    assert sheet is not None
+    sheet["C10"] = "巡检\n次数"  # Alt+Enter in Excel
+    path = tmp_path / "alt-enter.xlsx"
+    book.save(path)
+    code, out, err = cli("selfeval", str(path), "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["total"] == "94.61", err
+    assert "巡检\n次数" in [i["name"] for i in doc["indicators"]]
+    assert "generated" not in err
+    pack = tmp_path / "p.jx"
+    assert cli("selfeval", str(path), "--emit-pack", str(pack))[0] == 0
+    assert cli("check", str(pack))[0] == 0 and "巡检↵次数" in pack.read_text(encoding="utf-8")
+
+
+def test_ninety_of_a_hundred_points_blank_gives_no_total(tmp_path: Path) -> None:
+    rows = _rows()
+    rows[2][4] = rows[3][4] = ""  # 巡检次数 (50) and 故障修复及时率 (30) have no actual
+    rows[4][4] = "好"  # 用户满意度 (20): a word for a percent target
+    rows[3][3] = "≥95%"
+    rows.insert(5, ["效益指标", "满意度指标", "社会效益", "≥1", "1", "10", "10", ""])
+    rows[2][5], rows[4][5] = "40", "20"  # 40 + 30 + 20 blank or unreadable, 10 scored
+    path = _csv(tmp_path, rows)
+    code, out, _ = cli("selfeval", str(path))
+    assert code == 1
+    assert "总分 10.00" not in out and "总分 —" in out and "3 行未计分" in out
+    assert "未发现问题" not in out
+    code, out, _ = cli("selfeval", str(path), "--format", "json")
+    doc = json.loads(out)
+    assert doc["total"] is None and doc["grade"] is None and doc["complete"] is False
+    assert [u["row"] for u in doc["unscored"]] == [
+        "R3 巡检次数",
+        "R4 故障修复及时率",
+        "R5 用户满意度",
+    ]
+    for fmt in ("markdown", "html"):
+        code, out, _ = cli("selfeval", str(path), "--format", fmt)
+        assert code == 1 and "3 行未计分" in out and "总分 —" in out
+
+
+def test_written_back_table_has_no_total_when_a_row_is_unscored(tmp_path: Path) -> None:
+    out_path = tmp_path / "scored.xlsx"
+    cli("selfeval", str(SAMPLES / "defects.xlsx"), "--output", str(out_path))
+    sheet = openpyxl.load_workbook(out_path).active
+    assert sheet is not None
+    header = [c.value for c in sheet[9]]
+    assert sheet.cell(20, len(header) - 1).value == "—"
+    assert "未计分" in sheet.cell(20, len(header)).value
+
+
+def test_an_evaluation_error_points_at_the_cell_not_the_generated_pack() -> None:
+    code, out, err = cli("selfeval", str(SAMPLES / "defects.xlsx"))
+    assert code == 1 and "E612" in err and "自评表!G17" in err
+    assert "generated" not in err and "未发现问题" not in out
+
+
+@pytest.mark.parametrize(
+    "value", ["#REF!", "#DIV/0!", "#N/A", "#VALUE!", "#NAME?", "#NUM!", "#NULL!"]
+)
+def test_excel_error_values_are_findings(tmp_path: Path, value: str) -> None:
+    rows = _rows()
+    rows[2][4] = value
+    code, out, _ = cli("selfeval", str(_csv(tmp_path, rows)), "--format", "json")
+    doc = json.loads(out)
+    assert code == 1 and doc["total"] is None
+    assert ("S7", "t.csv csv!E3") in {(f["code"], f["cell"]) for f in doc["findings"]}
+
+
+def test_excel_error_and_uncached_formula_in_xlsx(tmp_path: Path) -> None:
+    book = openpyxl.load_workbook(SAMPLES / "clean.xlsx")
+    sheet = book.active
+    assert sheet is not None
+    sheet["F10"] = "=SUM(F11:F12)"  # saved by openpyxl: a formula with no cached value
+    sheet["G11"] = "#DIV/0!"
+    path = tmp_path / "formulas.xlsx"
+    book.save(path)
+    code, out, _ = cli("selfeval", str(path), "--format", "json")
+    doc = json.loads(out)
+    found = {(f["code"], f["cell"].split("!")[1]) for f in doc["findings"]}
+    assert code == 1 and doc["total"] is None
+    assert {("S8", "F10"), ("S7", "G11")} <= found
+    assert {u["row"].split()[0] for u in doc["unscored"]} == {"R10", "R11"}
+
+
+# any cell text, in any name cell, survives as that text and never changes the score
+
+_CELL_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=300
+).filter(lambda t: t.strip() != "")
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=_CELL_TEXT, where=st.sampled_from(["project", "level1", "level2", "name"]))
+def test_any_cell_text_round_trips_and_never_changes_the_score(text: str, where: str) -> None:
+    import tempfile
+
+    from jixiao.engine.selfeval import read_table
+    from jixiao.engine.selfeval_run import score, template_text
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "t.csv"
+        path.write_text(TABLE, encoding="utf-8")
+        table = read_table(path)
+    row = table.rows[1]
+    if where == "project":
+        table.project = text
+    elif where == "level1":
+        row.level1 = text
+    elif where == "level2":
+        row.level2 = text
+    else:
+        row.name = text
+    scored = score(table, template_text(None), {}, False)
+    assert scored.complete and scored.result.total == 100
+    names = {i.code: i.name for i in scored.result.indicators}
+    if where == "project":
+        assert scored.result.settings.title == text
+    elif where == "name":
+        assert text in names.values()
+    else:
+        assert text in names.values()
+
+
+@settings(max_examples=40, deadline=None)
+@given(text=_CELL_TEXT.filter(lambda t: "\x00" not in t), col=st.sampled_from([1, 2, 7]))
+def test_any_csv_cell_text_is_read_as_text(
+    tmp_path_factory: pytest.TempPathFactory, text: str, col: int
+) -> None:
+    rows = _rows()
+    rows[3][col] = text
+    path = _csv(tmp_path_factory.mktemp("cells"), rows)
+    code, out, err = cli("selfeval", str(path), "--format", "json")
+    assert code == 0 and json.loads(out)["total"] == "100.00", err
