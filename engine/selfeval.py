@@ -447,10 +447,18 @@ class Generated:
 _BREAKS = "\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029"
 
 
+#: The characters of a cell shown in the generated pack's text (names keep their exact text,
+#: whatever its length: the pack's own limit on a quoted text never sees a cell).
+SHOWN = 200
+
+
 def display(text: str) -> str:
     """A cell's text on one line, for the generated pack's text: line breaks become `↵`,
-    other control and unpaired surrogate characters `�`. The pack's names still hold the exact
-    text (see `Generated.names`); this is only what a reader of `--emit-pack` sees."""
+    other control and unpaired surrogate characters `�`, past SHOWN characters `…`. The pack's
+    names still hold the exact text (see `Generated.names`); this is only what a reader of
+    `--emit-pack` sees."""
+    if len(text) > SHOWN:
+        text = text[:SHOWN] + "…"
     out = []
     for ch in text:
         if ch in _BREAKS:

@@ -345,3 +345,14 @@ def test_any_csv_cell_text_is_read_as_text(
     path = _csv(tmp_path_factory.mktemp("cells"), rows)
     code, out, err = cli("selfeval", str(path), "--format", "json")
     assert code == 0 and json.loads(out)["total"] == "100.00", err
+
+
+def test_a_very_long_name_is_kept_whole_and_shown_short(tmp_path: Path) -> None:
+    rows = _rows()
+    rows[2][2] = "巡" * 100_000 + "\u2028" + '"}#'
+    code, out, err = cli("selfeval", str(_csv(tmp_path, rows)), "--format", "json")
+    assert code == 0 and json.loads(out)["total"] == "100.00", err
+    assert rows[2][2] in [i["name"] for i in json.loads(out)["indicators"]]
+    pack = tmp_path / "p.jx"
+    cli("selfeval", str(_csv(tmp_path, rows)), "--emit-pack", str(pack))
+    assert '"' + "巡" * 200 + '…"' in pack.read_text(encoding="utf-8")
