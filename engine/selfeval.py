@@ -28,6 +28,8 @@ from jixiao.dsl.formatter import number as dsl_number
 from jixiao.dsl.formatter import string as dsl_string
 from jixiao.dsl.source import DecodeError, decode
 
+from . import numerals
+
 
 class TableError(Exception):
     """The table cannot be read in the national layout; the message says where."""
@@ -355,11 +357,35 @@ _NUMBER = re.compile(r"^(≥|>=|>|≤|<=|<|=)?\s*(-?\d+(?:\.\d+)?)\s*(%|百分�
 _DEADLINE = re.compile(r"(\d{1,2})\s*月\s*(底|末|\d{1,2}\s*日)?\s*(之前|以前|前)")
 
 
+_CHINESE = re.compile(
+    r"^(≥|>=|>|≤|<=|<|=|约)?(负?[〇零一二两三四五六七八九十百千万亿壹贰叁肆伍陆柒捌玖拾佰仟萬億点]+?)"
+    r"(百分比|%|人次|个月|万元|亿元|元|[次个项份台人件处家套天户条篇场期批]|)$"
+)
+
+
+def _chinese_digits(text: str) -> str | None:
+    """`≥十二次` → `≥12次`: a number in Chinese numerals followed by nothing, a percent sign or
+    a unit, as Arabic digits (the shortest numeral wins: `十万元` is 10 of 万元, as `10万元`).
+    None when it is such a number but `numerals` refuses it (`三五次`); other texts unchanged."""
+    m = _CHINESE.match(text)
+    if m is None or re.search(r"\d", text):
+        return text
+    value, _ = numerals.read(m.group(2))
+    if value is None:
+        return None
+    return f"{m.group(1) or ''}{value:f}{m.group(3)}"
+
+
 def parse_target(text: str) -> Target | None:
-    """`≥50个`, `≤90万元`, `=100%`, `100%`, `≥100百分比`, `12月底之前完成`, `效果明显`."""
+    """`≥50个`, `≤90万元`, `=100%`, `100%`, `≥100百分比`, `12月底之前完成`, `效果明显`; the
+    numbers also in Chinese numerals (`≥十二次`)."""
     text = unicodedata.normalize("NFKC", text).strip().replace(" ", "")
     if not text:
         return None
+    digits = _chinese_digits(text)
+    if digits is None:
+        return None  # a numeral we cannot read: never guess
+    text = digits
     if _DEADLINE.search(text) or re.search(r"\d{4}年\d{1,2}月", text):
         return Target("deadline", None, "", False)
     m = _NUMBER.match(text)
@@ -414,6 +440,10 @@ def qualitative_level(text: str) -> str | None:
 def parse_actual(text: str, target: Target) -> Decimal | None:
     text = unicodedata.normalize("NFKC", text).strip().replace(",", "")
     text = text.lstrip("≥≤=<>约 ")  # offices sometimes copy the operator into the actual
+    digits = _chinese_digits(text)
+    if digits is None:
+        return None
+    text = digits
     m = re.match(r"^(-?\d+(?:\.\d+)?)\s*(%|百分比)?", text)
     if not m or re.search(r"\d", text[m.end() :]):
         return None  # a second number in the cell (`12⏎扣10`, `12，未完成3次`): never guess

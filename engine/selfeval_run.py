@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, error, has_errors
+from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, error, has_errors, warning
 from jixiao.dsl.formatter import format_pack
 from jixiao.dsl.parser import parse
 from jixiao.dsl.source import Source
@@ -53,6 +53,14 @@ def template_text(path: str | None) -> str:
     if path:
         return Path(path).read_text(encoding="utf-8")
     return resources.files(__package__).joinpath("self-evaluation.jx").read_text(encoding="utf-8")
+
+
+def _sane_weight(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        return None
+    return value if value.is_finite() and 0 <= value <= 1000 else None
 
 
 def _param_default(template: str, name: str) -> Decimal | None:
@@ -112,7 +120,11 @@ def score(table: Table, template: str, params: dict[str, str], fallback: bool) -
     plan = compile_generated(f"{table.path.name}.generated.jx", generated)
     evidence_text = generated.evidence
     if params:
-        evidence_text += "params:\n" + "".join(f"  {k}: {v}\n" for k, v in params.items())
+        # quoted (JSON strings are YAML): a value is read by the parameter's kind, never as YAML
+        evidence_text += "params:\n" + "".join(
+            f"  {json.dumps(k, ensure_ascii=False)}: {json.dumps(v, ensure_ascii=False)}\n"
+            for k, v in params.items()
+        )
     evidence, diags = load_bytes(
         evidence_text.encode("utf-8"), f"{table.path.name} (cells)", plan.program
     )
@@ -126,10 +138,15 @@ def score(table: Table, template: str, params: dict[str, str], fallback: bool) -
         findings.append(Finding("S9", cell, f"{why}; not scored"))
         code = next((d.code for d in diags if d.is_error and f"`{fact}`" in d.message), "E603")
         at_cells.append(error(code, f"{cell}: {why}", help=CELL_HELP))
-    # evidence errors not about one generated fact come from --param: the user's own words
-    params_errors = [d for d in diags if d.is_error and not _about(d, evidence.refused)]
-    if params_errors:
-        raise JixiaoError(params_errors)
+    # the other evidence diagnostics are about --param: the user's own words, not a cell
+    from_params = [
+        (error if d.is_error else warning)(d.code, f"--param: {d.message}", help=d.help)
+        for d in diags
+        if not _about(d, generated.cells)
+    ]
+    if has_errors(from_params):
+        raise JixiaoError(from_params)
+    at_cells += from_params
     result = score_evidence(plan, evidence, diags)
     places = result.settings.places
     by_code = {i.code.rsplit(".", 1)[-1]: i for i in result.indicators}
@@ -399,6 +416,12 @@ def main(args: argparse.Namespace, report: Report) -> int:
             sys.stderr.write(f"jixiao selfeval: --param takes NAME=VALUE, not `{item}`\n")
             return 2
         params[name.strip()] = value.strip()
+    weight = params.get("预算执行率分值")
+    if weight is not None and _sane_weight(weight) is None:
+        sys.stderr.write(
+            f"jixiao selfeval: --param 预算执行率分值 takes a number of points, not `{weight}`\n"
+        )
+        return 2
     try:
         table = read_table(Path(args.table))
         template = template_text(args.template)

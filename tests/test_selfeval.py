@@ -356,3 +356,45 @@ def test_a_very_long_name_is_kept_whole_and_shown_short(tmp_path: Path) -> None:
     pack = tmp_path / "p.jx"
     cli("selfeval", str(_csv(tmp_path, rows)), "--emit-pack", str(pack))
     assert '"' + "巡" * 200 + '…"' in pack.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        ("≥十二次", "forward", "12"),
+        ("≤十万元", "reverse", "10"),
+        ("≥九十五%", "forward", "0.95"),
+        ("≥九十五百分比", "forward", "0.95"),
+        ("二〇二三", "forward", "2023"),
+        ("三同时", "qualitative", None),
+        ("一流", "qualitative", None),
+        ("零事故", "qualitative", None),
+    ],
+)
+def test_targets_in_chinese_numerals(text: str, kind: str, value: str | None) -> None:
+    target = parse_target(text)
+    assert target is not None and target.kind == kind
+    assert target.value == (Decimal(value) if value is not None else None)
+
+
+@pytest.mark.parametrize("text", ["≥三五次", "≥十十次", "≥一百百个"])
+def test_ambiguous_numeral_targets_are_unreadable(text: str) -> None:
+    assert parse_target(text) is None
+
+
+@pytest.mark.parametrize(("text", "value"), [("十二次", "12"), ("一二", None), ("三五次", None)])
+def test_actuals_in_chinese_numerals(text: str, value: str | None) -> None:
+    from jixiao.engine.selfeval import parse_actual
+
+    target = parse_target("≥12次")
+    assert target is not None
+    assert parse_actual(text, target) == (Decimal(value) if value is not None else None)
+
+
+def test_params_are_values_never_yaml(tmp_path: Path) -> None:
+    path = tmp_path / "t.csv"
+    path.write_text(TABLE, encoding="utf-8")
+    code, _, err = cli("selfeval", str(path), "--param", "达成下限=50%\n  部分达成下限: 0%")
+    assert code == 1 and "E603" in err and "--param" in err and "generated" not in err
+    code, _, err = cli("selfeval", str(path), "--param", "预算执行率分值=abc")
+    assert code == 2 and "预算执行率分值" in err
