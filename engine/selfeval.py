@@ -144,7 +144,7 @@ def _sane(number: Decimal) -> Decimal | None:
     return number if len(number.as_tuple().digits) <= MAX_DIGITS else None
 
 
-def _grid(path: Path) -> tuple[str, list[list[Any]]]:
+def read_grid(path: Path) -> tuple[str, list[list[Any]]]:
     """All cells of the first sheet, merged ranges filled with their top-left value; error
     values and formulas without a cached value as `Unreadable`. The one place a table is read:
     a bounded reader replaces this function alone."""
@@ -221,7 +221,7 @@ def _col(cols: dict[str, int], *names: str) -> int | None:
 
 
 def read_table(path: Path) -> Table:
-    sheet, grid = _grid(path)
+    sheet, grid = read_grid(path)
 
     bad: list[Finding] = []
     bad_rows: set[int] = set()
@@ -525,8 +525,10 @@ def build(
     evidence = ["facts:"]
     total = Decimal(0)
     funds = table.funds
-    if funds is not None and funds.row in table.bad_rows:
-        funds = None  # an S7/S8 finding names the cell; the total waits for it
+    if funds is not None and (
+        funds.row in table.bad_rows or any(r in table.bad_rows for r, *_ in funds.parts)
+    ):
+        funds = None  # an S7/S8 finding names the cell (a sum row's part too); no total
     if funds is not None and funds.weight is not None and funds.weight <= 0:
         findings.append(
             Finding(

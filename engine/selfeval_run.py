@@ -33,13 +33,15 @@ from .selfeval import (
     Generated,
     Table,
     TableError,
+    Unreadable,
     build,
     cell_name,
     display,
     exact_names,
+    read_grid,
     read_table,
 )
-from .sheets import put
+from .sheets import csv_text, put
 
 Report = Callable[[Sequence[Diagnostic], argparse.Namespace], None]
 CELL_HELP = "correct the cell in the table; the other rows are scored, the total waits for this one"
@@ -205,7 +207,9 @@ def score(table: Table, template: str, params: dict[str, str], fallback: bool) -
     if table.total_row is not None:
         row_number, printed = table.total_row
         cell = f"{where}{cell_name(row_number, table.columns['得分'])}"
-        if printed is None or printed != printed_sum:
+        if row_number in table.bad_rows:
+            pass  # its S7/S8 finding says what the cell holds
+        elif printed is None or printed != printed_sum:
             findings.append(
                 Finding(
                     "S4",
@@ -303,8 +307,15 @@ def write_back(table: Table, scored: Scored, out: Path) -> None:
     import openpyxl
 
     result, findings = scored.result, scored.findings
-    book = openpyxl.load_workbook(table.path)
-    sheet = book.worksheets[0]
+    if table.path.suffix.lower() in (".xlsx", ".xlsm"):
+        book = openpyxl.load_workbook(table.path)
+        sheet = book.worksheets[0]
+    else:  # a CSV table: its cells, as text, into a new workbook
+        book = openpyxl.Workbook()
+        sheet = book.worksheets[0]
+        for r, cells in enumerate(read_grid(table.path)[1], start=1):
+            for c, value in enumerate(cells, start=1):
+                put(sheet, r, c, value.text if isinstance(value, Unreadable) else value)
     col = sheet.max_column + 1
     put(sheet, table.header_row, col, "jixiao得分")
     put(sheet, table.header_row, col + 1, "jixiao说明")
@@ -333,7 +344,21 @@ def write_back(table: Table, scored: Scored, out: Path) -> None:
         else:
             put(sheet, table.total_row[0], col, "—")
             put(sheet, table.total_row[0], col + 1, total_reason(scored))
-    book.save(out)
+    if out.suffix.lower() == ".csv":
+        _save_csv(sheet, out)
+    else:
+        book.save(out)
+
+
+def _save_csv(sheet: Any, out: Path) -> None:
+    import csv
+    import io
+
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    for row in sheet.iter_rows(values_only=True):
+        writer.writerow([csv_text(v) if v is not None else "" for v in row])
+    out.write_text(text.getvalue(), encoding="utf-8-sig")
 
 
 def total_reason(scored: Scored) -> str:

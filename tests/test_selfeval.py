@@ -398,3 +398,32 @@ def test_params_are_values_never_yaml(tmp_path: Path) -> None:
     assert code == 1 and "E603" in err and "--param" in err and "generated" not in err
     code, _, err = cli("selfeval", str(path), "--param", "预算执行率分值=abc")
     assert code == 2 and "预算执行率分值" in err
+
+
+def test_an_error_value_in_a_sum_rows_part_leaves_the_budget_unscored(tmp_path: Path) -> None:
+    book = openpyxl.load_workbook(SAMPLES / "defects.xlsx")
+    sheet = book.active
+    assert sheet is not None
+    sheet["E5"] = "#REF!"  # 其中：本年财政拨款, 全年执行数
+    path = tmp_path / "part.xlsx"
+    book.save(path)
+    code, out, _ = cli("selfeval", str(path), "--format", "json")
+    doc = json.loads(out)
+    assert code == 1 and doc["total"] is None
+    assert ("S7", "E5") in {(f["code"], f["cell"].split("!")[1]) for f in doc["findings"]}
+    assert "预算执行率" in [u["row"] for u in doc["unscored"]]
+
+
+@pytest.mark.parametrize("suffix", [".xlsx", ".csv"])
+def test_a_csv_table_is_written_back(tmp_path: Path, suffix: str) -> None:
+    table = tmp_path / "t.csv"
+    table.write_text(TABLE, encoding="utf-8")
+    out = tmp_path / f"scored{suffix}"
+    code, _, err = cli("selfeval", str(table), "--output", str(out))
+    assert code == 0, err
+    if suffix == ".csv":
+        text = out.read_text(encoding="utf-8-sig")
+        assert "jixiao得分" in text and "100.00,等级：优" in text
+    else:
+        sheet = openpyxl.load_workbook(out).active
+        assert sheet is not None and sheet.cell(2, 9).value == "jixiao得分"
