@@ -203,3 +203,43 @@ def test_random_numerals_are_refused_or_read_like_the_reference(text: str) -> No
         assert why
     else:
         assert value == reference(text)
+
+
+def reference_decimal(text: str) -> Decimal:
+    """`负` and `点` around the reference reader: sign, whole part, digits after the point."""
+    negative = text.startswith("负")
+    whole, _, fraction = text.removeprefix("负").partition("点")
+    value = Decimal(reference(whole))
+    if fraction:
+        value += Decimal(
+            "0." + "".join(str(DIGITS.index(ch)) for ch in fraction.replace("〇", "零"))
+        )
+    return -value if negative else value
+
+
+@given(st.text(alphabet="负点〇零一二两三四五六七八九十百千万亿", max_size=10))
+def test_random_signed_decimals_are_refused_or_read_like_the_reference(text: str) -> None:
+    value, why = numerals.read(text)
+    if value is None:
+        assert why
+    else:
+        assert value == reference_decimal(text)
+
+
+@given(
+    st.decimals(min_value=0, max_value=10**6, places=3, allow_nan=False, allow_infinity=False),
+    st.sampled_from(sorted(("十", "百", "千", "万", "十万", "百万", "千万", "亿", "万亿"))),
+)
+def test_arabic_with_a_chinese_multiplier_is_exact(number: Decimal, suffix: str) -> None:
+    scale = {
+        "十": 1,
+        "百": 2,
+        "千": 3,
+        "万": 4,
+        "十万": 5,
+        "百万": 6,
+        "千万": 7,
+        "亿": 8,
+        "万亿": 12,
+    }
+    assert numerals.parse(f"{number:f}{suffix}") == number.scaleb(scale[suffix])

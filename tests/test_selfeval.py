@@ -427,3 +427,26 @@ def test_a_csv_table_is_written_back(tmp_path: Path, suffix: str) -> None:
     else:
         sheet = openpyxl.load_workbook(out).active
         assert sheet is not None and sheet.cell(2, 9).value == "jixiao得分"
+
+
+@settings(max_examples=60, deadline=None)
+@given(text=_CELL_TEXT, col=st.sampled_from(["target_text", "actual_text", "explanation"]))
+def test_any_target_or_actual_text_moves_at_most_its_own_row(text: str, col: str) -> None:
+    import tempfile
+
+    from jixiao.engine.selfeval import read_table
+    from jixiao.engine.selfeval_run import score, template_text
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "t.csv"
+        path.write_text(TABLE, encoding="utf-8")
+        table = read_table(path)
+    setattr(table.rows[0], col, text)  # 巡检次数, 50 points
+    scored = score(table, template_text(None), {}, False)
+    points = {i.code.rsplit(".", 1)[-1]: i.points for i in scored.result.indicators}
+    assert points["R4"] == 30 and points["R5"] == 20  # the other rows never move
+    row = points.get("R3")
+    if row is None:
+        assert scored.result.total is None and not scored.complete
+    else:
+        assert 0 <= row <= 50 and scored.result.total == 50 + row
