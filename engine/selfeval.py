@@ -299,7 +299,13 @@ def read_table(path: Path) -> Table:
             break
         name = _text(get(r, need["三级指标"]))
         if not name:
-            continue
+            # a row with a weight, a target or a score but no name is still a row: skipping it
+            # would score the table over fewer points than it has
+            cells = ("年度指标值", "实际完成值", "分值", "得分")
+            subtotal = "小计" in first or "小计" in _text(get(r, need["二级指标"]))
+            if subtotal or (not any(_text(get(r, need[c])) for c in cells) and r not in bad_rows):
+                continue
+            name = f"第{r}行（三级指标空）"
         level1 = first or level1
         level2 = _text(get(r, need["二级指标"])) or level2
         rows.append(

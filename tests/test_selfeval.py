@@ -450,3 +450,12 @@ def test_any_target_or_actual_text_moves_at_most_its_own_row(text: str, col: str
         assert scored.result.total is None and not scored.complete
     else:
         assert 0 <= row <= 50 and scored.result.total == 50 + row
+
+
+def test_a_row_without_a_name_is_still_scored(tmp_path: Path) -> None:
+    rows = _rows()
+    rows[2][2] = ""  # 巡检次数's name deleted, its 50 points still there
+    code, out, err = cli("selfeval", str(_csv(tmp_path, rows)), "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["total"] == "100.00", err
+    assert "第3行（三级指标空）" in [i["name"] for i in doc["indicators"]]
