@@ -145,8 +145,8 @@ def _unsigned(body: str, text: str) -> Decimal:
         raise NumeralError(f"`{text}` is not a number")
     whole, dot, fraction = folded.partition("点")
     if dot:
-        scale = 0
-        for suffix in sorted(_MULTIPLIERS, key=len, reverse=True):
+        scale = 0  # 三点五万, 一点二亿: a fraction of a section unit
+        for suffix in ("万亿", "万", "亿"):
             if fraction.endswith(suffix) and len(fraction) > len(suffix):
                 fraction, scale = fraction[: -len(suffix)], _MULTIPLIERS[suffix]
                 break

@@ -206,14 +206,20 @@ def test_random_numerals_are_refused_or_read_like_the_reference(text: str) -> No
 
 
 def reference_decimal(text: str) -> Decimal:
-    """`负` and `点` around the reference reader: sign, whole part, digits after the point."""
+    """`负` and `点` around the reference reader: sign, whole part, digits after the point, and
+    a section unit after them (三点五万)."""
     negative = text.startswith("负")
     whole, _, fraction = text.removeprefix("负").partition("点")
+    scale = 0
+    for suffix, places in (("万亿", 12), ("万", 4), ("亿", 8)):
+        if fraction.endswith(suffix):
+            fraction, scale = fraction.removesuffix(suffix), places
+            break
     value = Decimal(reference(whole))
     if fraction:
-        value += Decimal(
-            "0." + "".join(str(DIGITS.index(ch)) for ch in fraction.replace("〇", "零"))
-        )
+        digits = fraction.replace("〇", "零").replace("两", "二")
+        value += Decimal("0." + "".join(str(DIGITS.index(ch)) for ch in digits))
+    value = value.scaleb(scale)
     return -value if negative else value
 
 
