@@ -32,7 +32,12 @@ from . import numerals
 
 
 class TableError(Exception):
-    """The table cannot be read in the national layout; the message says where."""
+    """The table cannot be read in the national layout; the message says where, `help` (when
+    given) how to fix it."""
+
+    def __init__(self, message: str, help: str | None = None) -> None:
+        super().__init__(message)
+        self.help = help
 
 
 @dataclass(frozen=True, slots=True)
@@ -704,6 +709,18 @@ def build(
                 f"{where}{cell_name(table.header_row, cols['分值'])}",
                 f"the 分值 add up to {dsl_number(table_total)}, not 100",
             )
+        )
+    if funds is None and not any(_scorable(r) for r in table.rows):
+        # a pack of no indicator has no score at all: say which cells stop every row
+        if not table.rows and table.funds is None:
+            raise TableError(
+                f"{table.path}: no indicator rows under the 绩效指标 header (row "
+                f"{table.header_row})"
+            )
+        why = [f"{f.cell} [{f.code}] {f.message}" for f in findings if f.code != "S5"]
+        raise TableError(
+            f"{table.path}: no row can be scored: " + "; ".join(why),
+            help="correct the cells named here; a table is scored when at least one row can be",
         )
     marker = lines.index("# ----- the table's rows")
     lines[marker + 1 : marker + 1] = decls

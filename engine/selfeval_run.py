@@ -452,7 +452,7 @@ def main(args: argparse.Namespace, report: Report) -> int:
         template = template_text(args.template)
         scored = score(table, template, params, args.qualitative_fallback)
     except TableError as exc:
-        report([error("E630", str(exc), help=TABLE_HELP)], args)
+        report([error("E630", str(exc), help=exc.help or TABLE_HELP)], args)
         return 1
     except OSError as exc:
         report(

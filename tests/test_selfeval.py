@@ -459,3 +459,14 @@ def test_a_row_without_a_name_is_still_scored(tmp_path: Path) -> None:
     doc = json.loads(out)
     assert code == 0 and doc["total"] == "100.00", err
     assert "第3行（三级指标空）" in [i["name"] for i in doc["indicators"]]
+
+
+def test_a_table_without_rows_or_with_no_scorable_row_has_no_total(tmp_path: Path) -> None:
+    rows = _rows()
+    code, out, err = cli("selfeval", str(_csv(tmp_path, rows[:2])))
+    assert code == 1 and out == "" and "E630" in err and "no indicator rows" in err
+    for r in (2, 3, 4):
+        rows[r][4] = ""
+    code, out, err = cli("selfeval", str(_csv(tmp_path, rows)))
+    assert code == 1 and "总分" not in out and "no row can be scored" in err
+    assert "csv!E3" in err and "csv!E5" in err
