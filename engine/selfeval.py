@@ -781,7 +781,9 @@ def _call(row: IndicatorRow, evidence: list[str], decls: list[str]) -> str:
     kind = "percent" if target.percent else "number"
     decls.append(f"fact 实际_{row.code}: {kind}")
     assert row.actual is not None and target.value is not None
-    evidence.append(f"  实际_{row.code}: {_yaml_scalar(row.actual)}")
+    # a percent as `250%`: a bare fraction above 2 is refused as a likely typo for a percent
+    actual = f"{dsl_number(row.actual * 100)}%" if target.percent else _yaml_scalar(row.actual)
+    evidence.append(f"  实际_{row.code}: {actual}")
     literal = (dsl_number(target.value * 100) + "%") if target.percent else dsl_number(target.value)
     function = {"forward": "正向", "reverse": "反向", "equal": "等于"}[target.kind]
     return f"{function}({literal}, 实际_{row.code})"

@@ -62,7 +62,7 @@ def _sane_weight(text: str) -> Decimal | None:
         value = Decimal(text)
     except ArithmeticError:
         return None
-    return value if value.is_finite() and 0 <= value <= 1000 else None
+    return value if value.is_finite() and 0 < value <= 100 else None
 
 
 def _param_default(template: str, name: str) -> Decimal | None:
@@ -153,13 +153,20 @@ def score(table: Table, template: str, params: dict[str, str], fallback: bool) -
     places = result.settings.places
     by_code = {i.code.rsplit(".", 1)[-1]: i for i in result.indicators}
     failed: dict[str, str] = {}
+    rows = {r.code: r for r in table.rows}
     for leaf in result.indicators:
-        if leaf.points is None and leaf.failures and leaf.code.rsplit(".", 1)[-1][:1] == "R":
-            code, failed[leaf.code.rsplit(".", 1)[-1]] = _failure_text(result, leaf.code)
+        own = leaf.code.rsplit(".", 1)[-1]
+        if leaf.points is None and leaf.failures and (own in rows or own == "S"):
+            code, failed[own] = _failure_text(result, leaf.code)
+            if own == "S" and table.funds is not None:
+                cell = f"{where}{cell_name(table.funds.row, 1)}"
+                if code != "E605":
+                    why = f"预算执行率 cannot be scored: {failed[own]}"
+                    findings.append(Finding("S9", cell, why))
+            else:
+                cell = f"{where}{cell_name(rows[own].row, table.columns['得分'])}"
             if code != "E605":  # a refused value: already reported at its cell
-                row = next(r for r in table.rows if r.code == leaf.code.rsplit(".", 1)[-1])
-                cell = f"{where}{cell_name(row.row, table.columns['得分'])}"
-                at_cells.append(error(code, f"{cell}: {failed[row.code]}", help=CELL_HELP))
+                at_cells.append(error(code, f"{cell}: {failed[own]}", help=CELL_HELP))
     printed_sum = Decimal(0)
     for row in table.rows:
         if row.published is not None:
@@ -444,7 +451,8 @@ def main(args: argparse.Namespace, report: Report) -> int:
     weight = params.get("预算执行率分值")
     if weight is not None and _sane_weight(weight) is None:
         sys.stderr.write(
-            f"jixiao selfeval: --param 预算执行率分值 takes a number of points, not `{weight}`\n"
+            f"jixiao selfeval: --param 预算执行率分值 takes points, more than 0 and at most 100, "
+            f"not `{weight}`\n"
         )
         return 2
     try:

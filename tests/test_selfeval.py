@@ -470,3 +470,26 @@ def test_a_table_without_rows_or_with_no_scorable_row_has_no_total(tmp_path: Pat
     code, out, err = cli("selfeval", str(_csv(tmp_path, rows)))
     assert code == 1 and "总分" not in out and "no row can be scored" in err
     assert "csv!E3" in err and "csv!E5" in err
+
+
+def test_an_actual_above_200_percent_is_scored(tmp_path: Path) -> None:
+    # it went to the generated evidence as the fraction `2.5`, which evidence refuses as a
+    # likely typo for 2.5%: the row was unscored with a message about a fact the user never named
+    rows = _rows()
+    rows[4][4], rows[4][7] = "250%", "调查口径扩大"
+    code, out, err = cli("selfeval", str(_csv(tmp_path, rows)), "--format", "json")
+    assert code == 0 and json.loads(out)["total"] == "100.00", err
+
+
+def test_a_zero_budget_is_a_finding_at_the_funds_row(tmp_path: Path) -> None:
+    book = openpyxl.load_workbook(SAMPLES / "defects.xlsx")
+    sheet = book.active
+    assert sheet is not None
+    sheet["D5"] = 0
+    path = tmp_path / "zero.xlsx"
+    book.save(path)
+    code, out, err = cli("selfeval", str(path), "--format", "json")
+    doc = json.loads(out)
+    assert code == 1 and doc["total"] is None and "自评表!A4" in err and "E616" in err
+    assert ("S9", "A4") in {(f["code"], f["cell"].split("!")[1]) for f in doc["findings"]}
+    assert "generated" not in err and "(cells)" not in err
