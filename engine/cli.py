@@ -160,7 +160,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         from .render import xlsx
 
-        xlsx.write(result, Path(args.output), args.lang)
+        xlsx.write(result, Path(args.output), args.lang, total_reason(result, args.lang))
     elif args.output:
         text = _with_total_reason(render(result, args.format, args.lang), result, args)
         Path(args.output).write_text(text, encoding="utf-8")

@@ -135,6 +135,10 @@ def test_one_malformed_value_still_prints_what_could_be_scored(tmp_path: Path) -
     book = tmp_path / "r.xlsx"
     code, _, _ = cli("eval", str(FOUNDING_PACK), str(evidence), "--output", str(book))
     assert code == 1 and book.exists()
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(book).worksheets[0]
+    assert "无总分：证据或计分有 1 处错误；未能计分的指标：B1.1.2" in [c.value for c in sheet["A"]]
 
 
 @pytest.mark.parametrize(
