@@ -28,19 +28,8 @@ from .evidence import load_bytes
 from .render import render
 from .render.explain import fixed, line_text, plain
 from .result import LineKind, Result
-from .selfeval import (
-    Finding,
-    Generated,
-    Table,
-    TableError,
-    Unreadable,
-    build,
-    cell_name,
-    display,
-    exact_names,
-    read_grid,
-    read_table,
-)
+from .selfeval import Finding, Table, TableError, Unreadable, cell_name, read_grid, read_table
+from .selfeval_pack import Generated, build, display, exact_names
 from .sheets import csv_text, put
 
 Report = Callable[[Sequence[Diagnostic], argparse.Namespace], None]
