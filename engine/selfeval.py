@@ -138,7 +138,8 @@ def _decimal(value: Any) -> Decimal | None:
     try:
         return _sane(Decimal(text))
     except InvalidOperation:
-        return None
+        number, _ = numerals.read(text)  # 分值 `十`, 得分 `九点五`; `三五` stays unread
+        return _sane(number) if number is not None else None
 
 
 def _sane(number: Decimal) -> Decimal | None:

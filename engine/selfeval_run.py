@@ -126,6 +126,11 @@ def score(table: Table, template: str, params: dict[str, str], fallback: bool) -
     at_cells: list[Diagnostic] = []  # the errors, pointing at cells instead of generated text
     for fact, why in evidence.refused.items():
         cell = generated.cells.get(fact, where)
+        column = {"实际": "实际完成值", "档次": "实际完成值", "得分": "得分"}.get(
+            fact.split("_")[0]
+        )
+        if column is not None:  # the table's column, not the generated fact's name
+            why = why.replace(f"fact `{fact}`", f"the {column}")
         findings.append(Finding("S9", cell, f"{why}; not scored"))
         code = next((d.code for d in diags if d.is_error and f"`{fact}`" in d.message), "E603")
         at_cells.append(error(code, f"{cell}: {why}", help=CELL_HELP))

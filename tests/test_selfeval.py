@@ -493,3 +493,13 @@ def test_a_zero_budget_is_a_finding_at_the_funds_row(tmp_path: Path) -> None:
     assert code == 1 and doc["total"] is None and "自评表!A4" in err and "E616" in err
     assert ("S9", "A4") in {(f["code"], f["cell"].split("!")[1]) for f in doc["findings"]}
     assert "generated" not in err and "(cells)" not in err
+
+
+def test_weights_and_scores_in_chinese_numerals(tmp_path: Path) -> None:
+    rows = _rows()
+    rows[2][5], rows[2][6] = "五十", "五十"
+    code, out, err = cli("selfeval", str(_csv(tmp_path, rows)), "--format", "json")
+    assert code == 0 and json.loads(out)["total"] == "100.00", err
+    rows[2][5] = "三五"  # ambiguous: not read, so the row has no 分值
+    code, out, _ = cli("selfeval", str(_csv(tmp_path, rows)), "--format", "json")
+    assert code == 1 and json.loads(out)["total"] is None
