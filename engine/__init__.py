@@ -24,9 +24,19 @@ if TYPE_CHECKING:
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from .evidence import Evidence
     from .ir import Order, Program
 
-__all__ = ["JixiaoError", "Plan", "Result", "compile_pack", "compile_source", "load_pack", "run"]
+__all__ = [
+    "JixiaoError",
+    "Plan",
+    "Result",
+    "compile_pack",
+    "compile_source",
+    "load_pack",
+    "run",
+    "score",
+]
 
 
 def compile_source(source: Source, use_cache: bool = False) -> tuple[Plan, list[Diagnostic]]:
@@ -116,19 +126,38 @@ def compile_pack(path: str | Path, use_cache: bool = False) -> tuple[Plan, list[
 
 
 def run(plan: Plan, evidence_path: str | Path) -> Result:
-    """Score one evidence file. Evidence errors raise; evaluation failures are in the result."""
+    """Score one evidence file. An evidence file that cannot be used raises; a malformed value
+    leaves the indicators reading it undecided and the total out (see `score`)."""
     from . import evidence as _evidence
-    from .evaluator import evaluate
 
     evidence, diagnostics = _evidence.load(evidence_path, plan.program)
     if evidence is None:
         raise JixiaoError(diagnostics)
-    result = evaluate(plan, evidence)
+    result = score(plan, evidence, diagnostics)
     return result._replace(
-        diagnostics=(*diagnostics, *result.diagnostics),
         pack_sha256=_sha256(plan.program.source.text),
         evidence_sha256=_sha256(evidence.source.text),
     )
+
+
+def score(plan: Plan, evidence: Evidence, diagnostics: list[Diagnostic]) -> Result:
+    """Evaluate evidence read with `diagnostics`: what it could read is scored; after any
+    evidence error the total and grade are None (never a total over what happened to be
+    readable), and the evaluator's "missing" report of a fact whose value was refused is
+    dropped (the refusal already names it, at its line)."""
+    from .evaluator import evaluate
+
+    result = evaluate(plan, evidence)
+    refused = evidence.refused
+    kept = [
+        d
+        for d in result.diagnostics
+        if not (d.code == "E605" and any(f"fact `{name}` " in d.message for name in refused))
+    ]
+    result = result._replace(diagnostics=(*diagnostics, *kept))
+    if has_errors(diagnostics):
+        result = result._replace(total=None, grade=None)
+    return result
 
 
 def _sha256(text: str) -> str:

@@ -372,7 +372,7 @@ def score_row(plan: Plan, row: Row, source: str) -> Record:
         ]
     else:
         evidence, problems = row_evidence(row, plan.program, source)
-    if evidence is None:
+    if evidence is None or problems:  # `load` returns what it could read: a row refuses
         return Record(row.id, row.name, None, None, {}, problems)
     result = evaluate(plan, evidence)
     return _record(row, result, places)

@@ -23,6 +23,10 @@ from .version import VERSION
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
+    from .result import Result
+
+TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
+if TYPE_CHECKING:
     from typing import Any, TextIO
 
 
@@ -156,13 +160,47 @@ def cmd_eval(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         from .render import xlsx
 
-        xlsx.write(result, Path(args.output), args.lang)
+        xlsx.write(result, Path(args.output), args.lang, total_reason(result, args.lang))
     elif args.output:
-        Path(args.output).write_text(render(result, args.format, args.lang), encoding="utf-8")
+        text = _with_total_reason(render(result, args.format, args.lang), result, args)
+        Path(args.output).write_text(text, encoding="utf-8")
     else:
-        sys.stdout.write(render(result, args.format, args.lang))
+        sys.stdout.write(_with_total_reason(render(result, args.format, args.lang), result, args))
     failed = has_errors(result.diagnostics) or result.total is None
     return EXIT_ERRORS if failed else EXIT_OK
+
+
+def total_reason(result: Result, lang: str) -> str | None:
+    """Why a scored record has no total, in one line; None when it has one. The JSON report
+    says it with `total: null` and its `diagnostics`."""
+    if result.total is not None:
+        return None
+    undecided = [i.code for i in result.indicators if i.points is None and i.failures]
+    errors = sum(1 for d in result.diagnostics if d.is_error)
+    if lang == "en":
+        parts = [f"{errors} error(s) in the evidence or evaluation"] if errors else []
+        if undecided:
+            parts.append(f"undecided: {', '.join(undecided)}")
+        return "no total: " + ("; ".join(parts) or "nothing applicable was scored")
+    parts = [f"证据或计分有 {errors} 处错误"] if errors else []
+    if undecided:
+        parts.append(f"未能计分的指标：{'、'.join(undecided)}")
+    return "无总分：" + ("；".join(parts) or "没有可计分的指标")
+
+
+def _with_total_reason(text: str, result: Result, args: argparse.Namespace) -> str:
+    """The report with the reason for a missing total: never a bare "—"."""
+    reason = total_reason(result, args.lang)
+    if reason is None or args.format == "json":
+        return text
+    if args.format == "html":
+        from html import escape
+
+        note = f'<p class="no-total">{escape(reason)}</p>\n'
+        return text.replace("</body>", note + "</body>", 1) if "</body>" in text else text + note
+    if args.format == "markdown":
+        return text + f"\n> {reason}\n"
+    return text + reason + "\n"
 
 
 def cmd_explain(code: str) -> int:
@@ -283,8 +321,11 @@ def cmd_test(args: argparse.Namespace) -> int:
         from .packtest import case_evidence
 
         base = outcomes[0].result if outcomes else None
-        evidence = case_evidence(plan, suite, suite.cases[0])[0] if base is not None else None
-        edge_rows = edges(plan, evidence) if evidence is not None else []
+        evidence, found = (
+            case_evidence(plan, suite, suite.cases[0]) if base is not None else (None, [])
+        )
+        usable = evidence is not None and not has_errors(found)  # never probe partial evidence
+        edge_rows = edges(plan, evidence) if evidence is not None and usable else []
     if args.format == "json":
         sys.stdout.write(test_json(suite, outcomes, cov, edge_rows))
     else:

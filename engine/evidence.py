@@ -17,15 +17,17 @@ import re
 import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
+from types import MappingProxyType
 
 import yaml
 
 from jixiao.dsl.ast import MAX_DIGITS
-from jixiao.dsl.diagnostics import Diagnostic, has_errors
-from jixiao.dsl.record import record
+from jixiao.dsl.diagnostics import Diagnostic
+from jixiao.dsl.record import record, spec
 from jixiao.dsl.source import DecodeError, Source, Span, decode
 
 from . import messages as msg
+from . import numerals
 from .ir import Fact, Program
 from .result import NA, Item, Judgement, NotApplicable, Provenance, Value
 from .types import Kind
@@ -74,12 +76,20 @@ class Evidence:
     values: dict[str, Value | NotApplicable]
     origins: Mapping[str, Provenance]
     project: dict[str, str]
+    # Facts given with a value the reader refused (fact → why), left out of `values`: the
+    # evaluator finds them missing, so every indicator reading one is undecided while the others
+    # are scored; `engine.run` says so and gives no total.
+    refused: Mapping[str, str] = spec(default=MappingProxyType({}))
 
 
 def load(
     path: str | os.PathLike[str], program: Program
 ) -> tuple[Evidence | None, list[Diagnostic]]:
-    """Read an evidence file for a program. Returns None with the errors when it cannot."""
+    """Read an evidence file for a program: the evidence it could read, with the errors.
+
+    None only when the file itself cannot be used (unreadable, not YAML, not a mapping with
+    `facts:`). A fact whose value is malformed is left out and named in `Evidence.refused`;
+    callers that need all of it check `has_errors` on the diagnostics."""
     path = str(path)
     try:
         with open(path, "rb") as f:
@@ -96,7 +106,7 @@ def load(
 def load_bytes(
     data: bytes, path: str, program: Program
 ) -> tuple[Evidence | None, list[Diagnostic]]:
-    """Read evidence already in memory; `path` names it in diagnostics."""
+    """Read evidence already in memory; `path` names it in diagnostics. As `load`."""
     try:
         text, encoding = decode(data)
     except DecodeError as exc:
@@ -105,10 +115,7 @@ def load_bytes(
     diags: list[Diagnostic] = []
     if encoding != "utf-8":
         diags.append(msg.encoding_note(path, encoding))
-    evidence = _Reader(source, program, diags).read()
-    if has_errors(diags):
-        return None, diags
-    return evidence, diags
+    return _Reader(source, program, diags).read(), diags
 
 
 def _span(source: Source, node: yaml.Node) -> Span:
@@ -171,6 +178,7 @@ class _Reader:
                 f"start the file with `facts:`, e.g.\n{example}",
             )
             return None
+        self.refused: dict[str, str] = {}
         facts_node: yaml.Node | None = None
         params_node: yaml.Node | None = None
         surveys_node: yaml.Node | None = None
@@ -187,6 +195,8 @@ class _Reader:
                 project = self.project(value)
             else:
                 declared = name is not None and name in self.program.facts
+                if declared and name is not None:
+                    self.refused[name] = f"`{name}` is not under `facts:`"
                 self.shape(
                     f"unknown top-level key `{name}`",
                     key,
@@ -227,8 +237,18 @@ class _Reader:
                     "write one `名称: 值` line per parameter, indented under `params:`",
                 )
         if surveys_node is not None:
+            before = len(self.diags)
             self.surveys(surveys_node, values, origins, seen)
-        return Evidence(self.source, values, origins, project)
+            if any(d.is_error for d in self.diags[before:]):
+                # the facts a survey would have given are not missing: its responses were refused
+                from .survey import surveys_of
+
+                for aggregates in surveys_of(self.program).values():
+                    for agg in aggregates:
+                        if agg.name.text not in values:
+                            self.refused.setdefault(agg.name.text, "its survey was refused")
+        refused = {k: why for k, why in self.refused.items() if k not in values}
+        return Evidence(self.source, values, origins, project, MappingProxyType(refused))
 
     def surveys(
         self,
@@ -325,9 +345,13 @@ class _Reader:
                 known = [n for n, f in self.program.facts.items() if f.is_param == params]
                 self.diags.append(msg.evidence_unknown_fact(name, key_span, known))
                 continue
+            before = len(self.diags)
             parsed = self.fact(fact, node)
             if parsed is not None:
                 values[name], origins[name] = parsed
+            else:
+                why = next((d.message for d in self.diags[before:] if d.is_error), "refused")
+                self.refused[name] = why
 
     def project(self, node: yaml.Node) -> dict[str, str]:
         if isinstance(node, yaml.ScalarNode):
@@ -505,41 +529,11 @@ _NUMBER = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
 _DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
 
 
-_CN_DIGITS = {
-    "零": 0,
-    "〇": 0,
-    "一": 1,
-    "二": 2,
-    "两": 2,
-    "三": 3,
-    "四": 4,
-    "五": 5,
-    "六": 6,
-    "七": 7,
-    "八": 8,
-    "九": 9,
-}
-_CN_UNITS = {"十": 10, "百": 100, "千": 1000}
-
-
-def _cn_int(text: str) -> int | None:
-    """A whole number in Chinese numerals below 10000 (`二十三` → 23), as typed in forms."""
-    if not text or any(ch not in _CN_DIGITS and ch not in _CN_UNITS for ch in text):
-        return None
-    total, digit = 0, None
-    for ch in text:
-        if ch in _CN_DIGITS:
-            digit = _CN_DIGITS[ch]
-        else:
-            total += (1 if digit is None else digit) * _CN_UNITS[ch]
-            digit = None
-    return total + (digit or 0)
-
-
 def _number(text: str) -> Decimal | None:
+    """Arabic digits, or Chinese numerals read by `numerals` (which refuses what is ambiguous
+    or malformed rather than guess: `三五`, `十十`)."""
     if not _NUMBER.fullmatch(text):
-        cn = _cn_int(text)
-        return Decimal(cn) if cn is not None else None
+        return numerals.read(text)[0]
     try:
         return Decimal(text.replace(",", ""))
     except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers

@@ -24,6 +24,7 @@ from jixiao.dsl import ast
 from jixiao.dsl.diagnostics import Diagnostic, error
 from jixiao.dsl.source import DecodeError, decode
 
+from . import score
 from .compiler import Plan
 from .evaluator import evaluate
 from .evidence import SAFE_LOADER, Evidence, load_bytes
@@ -45,7 +46,9 @@ class Case:
     points: dict[str, str]
     lines: dict[str, list[str]]
     omit: tuple[str, ...] = ()  # facts of the base evidence this case leaves out
-    errors: tuple[str, ...] | None = None  # the diagnostic codes the case expects
+    # The errors the case expects: (code, fact or None) — `E603`, or `{code: E603, fact: 名称}`
+    # for an error about one fact. Evidence errors and evaluation errors alike.
+    errors: tuple[tuple[str, str | None], ...] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,10 +127,47 @@ def load_suite(path: Path) -> Suite:
                 points={_text(k): _text(v) for k, v in (expect.get("points") or {}).items()},
                 lines={_text(k): [_text(x) for x in v] for k, v in lines.items()},
                 omit=tuple(_text(x) for x in raw.get("omit") or ()),
-                errors=tuple(_text(x) for x in expect["errors"]) if "errors" in expect else None,
+                errors=_expected_errors(expect["errors"], i, path) if "errors" in expect else None,
             )
         )
     return Suite(path, base, tuple(cases))
+
+
+def _expected_errors(raw: Any, i: int, path: Path) -> tuple[tuple[str, str | None], ...]:
+    if not isinstance(raw, list):
+        raise SuiteError(f"`errors` of case {i} of {path} is a list of codes, e.g. [E603]")
+    out: list[tuple[str, str | None]] = []
+    for item in raw:
+        if isinstance(item, dict) and set(item) <= {"code", "fact"} and "code" in item:
+            fact = item.get("fact")
+            out.append((_text(item["code"]), _text(fact) if fact is not None else None))
+        elif isinstance(item, str | int) and not isinstance(item, bool):
+            out.append((_text(item), None))
+        else:
+            raise SuiteError(
+                f"an entry of `errors` of case {i} of {path} is a code (`E603`) or "
+                "`{code: E603, fact: 名称}`"
+            )
+    return tuple(out)
+
+
+def _check_errors(outcome: CaseOutcome, errors: list[Diagnostic]) -> None:
+    """Compare the errors a case expects with those it got; without an expectation, any error
+    fails the case. An expected fact matches an error whose message names it."""
+    expected = outcome.case.errors
+    if expected is None:
+        outcome.errors = errors
+        return
+
+    def matches(d: Diagnostic, code: str, fact: str | None) -> bool:
+        return d.code == code and (fact is None or f"`{fact}`" in d.message)
+
+    unmatched = [d for d in errors if not any(matches(d, c, f) for c, f in expected)]
+    missing = [(c, f) for c, f in expected if not any(matches(d, c, f) for d in errors)]
+    if unmatched or missing:
+        want = sorted({c if f is None else f"{c} ({f})" for c, f in expected})
+        got = sorted({d.code for d in errors})
+        outcome.mismatches.append(Mismatch("errors", ", ".join(want), ", ".join(got) or "none"))
 
 
 def case_evidence(plan: Plan, suite: Suite, case: Case) -> tuple[Evidence | None, list[Diagnostic]]:
@@ -172,9 +212,13 @@ def line_text(line: Line) -> str:
 
 def run_case(plan: Plan, suite: Suite, case: Case) -> CaseOutcome:
     evidence, diags = case_evidence(plan, suite, case)
-    if evidence is None:
+    if any(d.code == "E701" for d in diags):  # the test file itself: never an expectation
         return CaseOutcome(case, None, errors=[d for d in diags if d.is_error])
-    result = evaluate(plan, evidence)
+    if evidence is None:
+        outcome = CaseOutcome(case, None)
+        _check_errors(outcome, [d for d in diags if d.is_error])
+        return outcome
+    result = score(plan, evidence, diags)
     outcome = CaseOutcome(case, result)
     places = plan.program.settings.places
     by_code = {i.code: i for i in result.indicators}
@@ -211,15 +255,7 @@ def run_case(plan: Plan, suite: Suite, case: Case) -> CaseOutcome:
             outcome.mismatches.append(
                 Mismatch(f"lines of `{code}`", "\n".join(expected_lines), "\n".join(got), code)
             )
-    errors = [d for d in result.diagnostics if d.is_error]
-    if case.errors is not None:
-        got = sorted({d.code for d in errors})
-        if got != sorted(set(case.errors)):
-            outcome.mismatches.append(
-                Mismatch("errors", ", ".join(sorted(set(case.errors))), ", ".join(got) or "none")
-            )
-    else:
-        outcome.errors = errors
+    _check_errors(outcome, [d for d in result.diagnostics if d.is_error])
     return outcome
 
 

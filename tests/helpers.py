@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from jixiao.dsl.diagnostics import Diagnostic, JixiaoError
+from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, has_errors
 from jixiao.dsl.source import Source
 from jixiao.engine import compile_source
 from jixiao.engine.compiler import Plan
@@ -62,7 +62,7 @@ class Scored:
 
 def score(plan: Plan, evidence_yaml: str, path: str = "evidence.yaml") -> Scored:
     evidence, diags = load_bytes(evidence_yaml.encode("utf-8"), path, plan.program)
-    if evidence is None:
+    if evidence is None or has_errors(diags):  # load_bytes returns what it could read
         raise JixiaoError(diags)
     result = evaluate(plan, evidence)
     places = plan.program.settings.places

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -87,7 +88,8 @@ def test_zero_budget_is_refused_with_its_place(tmp_path: Path) -> None:
         text.replace("预算金额: {value: 100000,", "预算金额: {value: 0,"), encoding="utf-8"
     )
     code, out, err = cli("eval", str(FOUNDING_PACK), str(evidence))
-    assert code == 1 and out == ""
+    # the table is printed (issue #12): what reads 预算金额 undecided, no total
+    assert code == 1 and "B1.1.2 预算执行率  未能计分" in out and "评价等级：—" in out
     assert "E616" in err and "预算金额" in err and "e.yaml:10:" in err
 
 
@@ -102,3 +104,48 @@ def test_version_is_the_installed_packages() -> None:
     assert VERSION == declared["project"]["version"]
     code, out, _ = cli("--version")
     assert code == 0 and out.strip() == f"jixiao {VERSION}"
+
+
+def _malformed_spending(tmp_path: Path) -> Path:
+    evidence = tmp_path / "e.yaml"
+    text = FOUNDING_EVIDENCE.read_text(encoding="utf-8")
+    evidence.write_text(
+        text.replace("实际支出: {value: 100000,", "实际支出: {value: abc,"), encoding="utf-8"
+    )
+    return evidence
+
+
+def test_one_malformed_value_still_prints_what_could_be_scored(tmp_path: Path) -> None:
+    # issue #12: one malformed evidence value suppressed the whole report (no table, empty JSON)
+    evidence = _malformed_spending(tmp_path)
+    code, out, err = cli("eval", str(FOUNDING_PACK), str(evidence))
+    assert code == 1 and "E603" in err and "E605" not in err
+    assert "A 项目决策                                            10      9.00" in out
+    assert "B1.1.2 预算执行率  未能计分" in out and "评价等级：—" in out
+    assert "无总分：证据或计分有 1 处错误；未能计分的指标：B1.1.2" in out
+    code, out, _ = cli("eval", str(FOUNDING_PACK), str(evidence), "--format", "json")
+    doc = json.loads(out)
+    assert code == 1 and doc["total"] is None and doc["grade"] is None
+    scores = {i["code"]: i["score"] for i in doc["indicators"]}
+    assert scores["A"] == "9.00" and scores["C"] == "60.74" and scores["B1.1.2"] is None
+    assert [d["code"] for d in doc["diagnostics"] if d["severity"] == "error"] == ["E603"]
+    for fmt in ("markdown", "html"):
+        code, out, _ = cli("eval", str(FOUNDING_PACK), str(evidence), "--format", fmt)
+        assert code == 1 and "无总分" in out and "B1.1.2" in out
+    book = tmp_path / "r.xlsx"
+    code, _, _ = cli("eval", str(FOUNDING_PACK), str(evidence), "--output", str(book))
+    assert code == 1 and book.exists()
+    import openpyxl
+
+    sheet = openpyxl.load_workbook(book).worksheets[0]
+    assert "无总分：证据或计分有 1 处错误；未能计分的指标：B1.1.2" in [c.value for c in sheet["A"]]
+
+
+@pytest.mark.parametrize(
+    "text", ["- a\n", "facts: [1]\n", "facts:\n  预算金额: [\n", "project: x\n"]
+)
+def test_evidence_that_cannot_be_used_still_refuses_outright(tmp_path: Path, text: str) -> None:
+    evidence = tmp_path / "e.yaml"
+    evidence.write_text(text, encoding="utf-8")
+    code, out, err = cli("eval", str(FOUNDING_PACK), str(evidence))
+    assert code == 1 and out == "" and "E602" in err

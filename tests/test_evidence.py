@@ -113,17 +113,34 @@ def test_list_items_carry_their_provenance() -> None:
         ("- a\n- b\n", "E602"),
         ("project: x\n", "E602"),
         ("facts: [1, 2]\n", "E602"),
-        ("facts:\n  相符: {source: x}\n", "E602"),
-        ("facts:\n  相符: true\n  相符: false\n", "E604"),
-        ("facts:\n  相符: ~\n", "E603"),
-        ("facts:\n  问题: 一项\n", "E603"),
-        ("facts:\n  相符: !!python/object:os.system x\n", "E603"),
     ],
 )
-def test_malformed_evidence(text: str, code: str) -> None:
+def test_unusable_evidence(text: str, code: str) -> None:
     evidence, diags = load(text.encode())
     assert evidence is None
     assert code in [d.code for d in diags]
+
+
+@pytest.mark.parametrize(
+    ("text", "code", "refused"),
+    [
+        ("facts:\n  相符: {source: x}\n", "E602", "相符"),
+        ("facts:\n  相符: true\n  相符: false\n", "E604", None),
+        ("facts:\n  相符: ~\n", "E603", "相符"),
+        ("facts:\n  问题: 一项\n", "E603", "问题"),
+        ("facts:\n  相符: !!python/object:os.system x\n", "E603", "相符"),
+    ],
+)
+def test_malformed_value_is_left_out_and_named(text: str, code: str, refused: str | None) -> None:
+    # The evidence it could read comes back with the errors (issue #12): the malformed fact is
+    # left out, named in `refused`, so the indicators reading it are undecided, not scored.
+    evidence, diags = load(text.encode())
+    assert evidence is not None
+    assert code in [d.code for d in diags if d.is_error]
+    if refused is not None:
+        assert refused not in evidence.values and refused in evidence.refused
+    else:
+        assert evidence.values["相符"] is True  # the first of two: the second never wins
 
 
 @pytest.mark.parametrize(
@@ -139,7 +156,7 @@ def test_evidence_nested_past_any_sense_is_an_error_not_a_crash(
 ) -> None:
     text = "facts:\n  相符: " + "[" * depth + "]" * depth + "\n"
     evidence, diags = load(text.encode())
-    assert evidence is None
+    assert evidence is None if code == "E602" else "相符" in evidence.refused  # type: ignore[union-attr]
     assert [(d.code, d.message) for d in diags] == [(code, message)]
 
 

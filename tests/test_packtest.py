@@ -94,3 +94,53 @@ def test_suite_of_the_wrong_shape_is_named_not_a_traceback(
     code, out, err = cli("test", str(FOUNDING_PACK), str(suite))
     assert code == 1 and "Traceback" not in err + out and "internal error" not in err + out
     assert said in err + out
+
+
+# ----- issue #12: refusals can be tested --------------------------------------------------------
+
+
+def _suite(tmp_path: Path, case: str) -> Path:
+    suite = tmp_path / "errors.test.yaml"
+    suite.write_text(
+        f"evidence: {ROOT / 'evidence' / 'video-conference-2017.yaml'}\ncases:\n{case}",
+        encoding="utf-8",
+    )
+    return suite
+
+
+@pytest.mark.parametrize(
+    "expect",
+    [
+        "{errors: [E603]}",
+        "{errors: [{code: E603, fact: 实际支出}]}",
+        "{errors: [E603], points: {A: 9.00, B1.1.1: 2.00}}",
+    ],
+)
+def test_a_case_expecting_an_evidence_error_passes(tmp_path: Path, expect: str) -> None:
+    case = f"  - name: 金额写错\n    facts: {{实际支出: abc}}\n    expect: {expect}\n"
+    code, out, _ = cli("test", str(FOUNDING_PACK), str(_suite(tmp_path, case)))
+    assert code == 0, out
+    assert out.rstrip().endswith("1 passed, 0 failed")
+
+
+@pytest.mark.parametrize(
+    ("facts", "expect", "shown"),
+    [
+        ("{实际支出: abc}", "errors: [{code: E603, fact: 预算金额}]", "expected E603 (预算金额)"),
+        ("{实际支出: abc}", "errors: [E605]", "expected E605, got E603"),
+        ("{实际支出: 90000}", "errors: [E603]", "expected E603, got none"),
+        ("{实际支出: abc}", "total: 87.74", "E603"),  # no expectation: the error fails it
+    ],
+)
+def test_a_wrong_error_expectation_fails(
+    tmp_path: Path, facts: str, expect: str, shown: str
+) -> None:
+    case = f"  - name: 期望不符\n    facts: {facts}\n    expect: {{{expect}}}\n"
+    code, out, _ = cli("test", str(FOUNDING_PACK), str(_suite(tmp_path, case)))
+    assert code == 1 and shown in out, out
+
+
+def test_an_error_expectation_of_the_wrong_shape_is_reported(tmp_path: Path) -> None:
+    case = "  - name: 形状不对\n    expect: {errors: E603}\n"
+    code, _, err = cli("test", str(FOUNDING_PACK), str(_suite(tmp_path, case)))
+    assert code == 1 and "E701" in err and "list of codes" in err

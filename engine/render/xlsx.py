@@ -10,7 +10,8 @@ from ..version import VERSION
 from .explain import fixed, grade_text, line_text, losses, plain, rate_text, words
 
 
-def write(result: Result, path: Path, lang: str = "zh") -> None:
+def write(result: Result, path: Path, lang: str = "zh", note: str | None = None) -> None:
+    """`note`: a line under the grade, e.g. why there is no total."""
     import openpyxl
     from openpyxl.styles import Alignment, Font, PatternFill
 
@@ -55,6 +56,8 @@ def write(result: Result, path: Path, lang: str = "zh") -> None:
     sheet.append(cells(sheet, [w["grade"], grade_text(result, lang)]))
     for cell in sheet[sheet.max_row - 1]:
         cell.font = Font(bold=True)
+    if note:
+        sheet.append(cells(sheet, [note]))
     for column, width in zip("ABCDEFGHIJ", [22] * depth + [8, 10, 10], strict=False):
         sheet.column_dimensions[column].width = width
     for row_cells in sheet.iter_rows(min_row=3):
