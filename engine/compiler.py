@@ -189,17 +189,22 @@ def compile_exact(program: Program, order: Order) -> ExactPlan:
     return ExactPlan(derived, leaves, nodes, extras, vetoes)
 
 
-def settle(node: NodePlan, env: Env, lines: list[RawLine], current: Decimal) -> Decimal:
+def settle(
+    node: NodePlan, env: Env, lines: list[RawLine], current: Decimal, exact: bool = False
+) -> Decimal:
     """The engine's steps after a node's rules, in their documented order: floor at 0
     (扣完为止), cap at the weight, then `zero when` (which takes away what the node had, as its
-    own line) and `warn when`. Returns the points."""
+    own line) and `warn when`. Returns the points. With `exact`, the numbers are exact (some
+    may still be `Decimal`s): nothing is checked for a hair."""
     ind = node.indicator
     if current < ZERO:
-        _hair_past(current, ZERO)
+        if not exact:
+            _hair_past(current, ZERO)
         lines.append((LineKind.FLOOR, -current, ind.span, None, (), (), None))
         current = ZERO
     elif current > ind.weight:
-        _hair_past(current, ind.weight)
+        if not exact:
+            _hair_past(current, ind.weight)
         lines.append((LineKind.CAP, ind.weight - current, ind.span, None, (), (ind.weight,), None))
         current = ind.weight
     for zero in node.zeros:
@@ -339,7 +344,7 @@ def _leaf(node: NodePlan, settings: Settings, exact: bool = False) -> LeafFn:
             current = weight
         for deduct in deductions:
             current += deduct(env, lines)
-        return finish(settle(node, env, lines, current), lines)
+        return finish(settle(node, env, lines, current, exact), lines)
 
     return general
 
@@ -773,7 +778,7 @@ class _Compiler(ExprCompiler):
             if isinstance(rule, ast.DeductPer) and rule.max
             else None
         )
-        span = rule.span
+        span, checked = rule.span, not self.exact
         fixed = constant_points(rule.amount, weight)
         # a number of items that may have been rounded: a hair above 0 would deduct a hair
         confirm = self.confirm((rule.subject,), sf) if self.rounds(rule.subject) else None
@@ -806,7 +811,11 @@ class _Compiler(ExprCompiler):
                 lines.append((kind, total, span, reason, reads, (a, value), None))
             else:
                 return ZERO
-            return total if cap is None else total + _clause_cap(lines, total, cap(env), span)
+            return (
+                total
+                if cap is None
+                else total + _clause_cap(lines, total, cap(env), span, checked=checked)
+            )
 
         return per_item
 
@@ -823,7 +832,7 @@ class _Compiler(ExprCompiler):
         cap = self.points_of(rule.max, weight) if rule.max is not None else None
         template = rule.reason.value if rule.reason else None
         labels = ", ".join(f"`{x}`" for x in rows)
-        span, kind = rule.span, LineKind.DEDUCT
+        span, kind, checked = rule.span, LineKind.DEDUCT, not self.exact
 
         def by_field(env: Env, lines: list[RawLine]) -> Decimal:
             groups: dict[str, list[RawLine]] = {}
@@ -847,10 +856,10 @@ class _Compiler(ExprCompiler):
                 taken = sum((line[1] for line in group), ZERO)
                 row_cap = rows[label][1]
                 if row_cap is not None:
-                    taken += _clause_cap(lines, taken, row_cap(env), span, label)
+                    taken += _clause_cap(lines, taken, row_cap(env), span, label, checked)
                 total += taken
             if cap is not None:
-                total += _clause_cap(lines, total, cap(env), span)
+                total += _clause_cap(lines, total, cap(env), span, checked=checked)
             return total
 
         return by_field
@@ -861,7 +870,7 @@ class _Compiler(ExprCompiler):
         reads = self.uses(rule.shortfall, rule.step)
         cap = self.points_of(rule.max, weight) if rule.max is not None else None
         reason = rule.reason.value if rule.reason else None
-        mode, span, kind = rule.mode, rule.span, LineKind.STEP
+        mode, span, kind, checked = rule.mode, rule.span, LineKind.STEP, not self.exact
         # What a step count decides on — the shortfall against 0, the step against 0, and
         # for `whole` and `started` the quotient against the nearest whole number — is checked
         # for a hair: 3 × (1/3) is 0.999…9 in 28 digits, one started step short of 1.
@@ -901,7 +910,11 @@ class _Compiler(ExprCompiler):
                 return ZERO
             total = -a * steps
             lines.append((kind, total, span, reason, reads, (a, steps, s, x), None))
-            return total if cap is None else total + _clause_cap(lines, total, cap(env), span)
+            return (
+                total
+                if cap is None
+                else total + _clause_cap(lines, total, cap(env), span, checked=checked)
+            )
 
         return step
 
@@ -968,12 +981,19 @@ def _field(item: Item, field: str | None, span: Span) -> str:
 
 
 def _clause_cap(
-    lines: list[RawLine], taken: Decimal, cap: Decimal, span: Span, label: str | None = None
+    lines: list[RawLine],
+    taken: Decimal,
+    cap: Decimal,
+    span: Span,
+    label: str | None = None,
+    checked: bool = True,
 ) -> Decimal:
     """扣完N分为止 within one clause: give back what the clause took (`-taken`) beyond its `max`;
-    returns the points given back."""
+    returns the points given back. `checked` (the decimal path): a hair past the cap after
+    rounding is decided exactly."""
     if -taken > cap:
-        _hair_past(-taken, cap)
+        if checked:
+            _hair_past(-taken, cap)
         back = -taken - cap
         lines.append((LineKind.CLAUSE_CAP, back, span, label, (), (cap,), None))
         return back

@@ -457,7 +457,7 @@ class _Run:
                 current = ind.weight
             for deduct in node.deductions:
                 current += deduct(env, lines)
-            current = settle(node, env, lines, current)
+            current = settle(node, env, lines, current, exact)
         except Faulted as exc:
             return self.fault(ind, exc.failure)
         return self.finish(ind, lines, veto, True, current, exact)
