@@ -15,7 +15,9 @@ total`); 8. the grade, then grade vetoes (`grade`, `cap`, `disqualify`) in decla
 All arithmetic runs in one explicit decimal context (28 significant digits, half-even inside a
 computation). So that those 28 digits never decide a score, a leaf whose points land within a
 hair of a rounding boundary is scored again exactly (`exactly`, see `engine.exact`); the only
-rounding that shapes a leaf's score is the pack's.
+rounding that shapes a leaf's score is the pack's. Likewise a decision (a comparison, a band, a
+step count) taken a hair from its bound on a rounded number raises `NearBoundary` wherever it
+sits, and the leaf, branch, derived fact, veto or section is computed again exactly.
 
 For speed (see bench/README.md), leaves run as one compiled closure each (`compiler._leaf`),
 records are plain tuples, and `ledger.Ledger` packages them into the result's named tuples
