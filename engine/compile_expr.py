@@ -219,6 +219,12 @@ class ExprCompiler:
 
         return rounded
 
+    def arithmetic(self, *pairs: tuple[ast.Expr, ExprFn]) -> tuple[ExprFn, ...]:
+        """The closures, of (expression, closure) pairs, whose expression itself does
+        arithmetic: those `confirm` computes again (a name or a constant never rounds)."""
+        derived = self.program.derived
+        return tuple(fn for expr, fn in pairs if _scan(expr, derived)[0])
+
     def _inputs(self, exprs: tuple[ast.Expr, ...]) -> list[str]:
         """The derived facts that may round that `exprs` read, directly or not."""
         derived, seen, out = self.program.derived, set(), []
@@ -292,17 +298,18 @@ class ExprCompiler:
                 if isinstance(right, ast.Number | ast.Percent | ast.Bool | ast.String):
                     bound = self.number(right.value)  # `率 >= 95%`: one call fewer
                     if checked and isinstance(bound, Decimal):
-                        return self.compare_near(lf, cmp, bound, self.confirm((left,), lf))
+                        confirm = self.confirm((left,), *self.arithmetic((left, lf)))
+                        return self.compare_near(lf, cmp, bound, confirm)
                     return lambda env: cmp(lf(env), bound)
                 rf = self.expr(right)
                 if checked:
-                    confirm = self.confirm((left, right), lf, rf)
+                    confirm = self.confirm((left, right), *self.arithmetic((left, lf), (right, rf)))
 
                     def compare_checked(env: Env) -> bool:
                         a, b = lf(env), rf(env)
                         if type(a) is Decimal and close(a, b) and confirm(env):
                             raise NearBoundary  # decided again exactly
-                        return bool(cmp(a, b))
+                        return cmp(a, b)  # type: ignore[no-any-return]
 
                     return compare_checked
                 return lambda env: cmp(lf(env), rf(env))
@@ -327,7 +334,7 @@ class ExprCompiler:
             a = lf(env)
             if low <= a <= high and confirm(env):
                 raise NearBoundary  # decided again exactly
-            return bool(cmp(a, bound))
+            return cmp(a, bound)  # type: ignore[no-any-return]
 
         return compare_near
 
@@ -362,7 +369,9 @@ class ExprCompiler:
         denominator = tuple(dict.fromkeys(n.name for n in names_in(node.right)))
         span = node.span
         # a divisor that may have been rounded could be a hair from a true 0 (E606)
-        confirm = self.confirm((node.right,), rf) if self.rounds(node.right) else None
+        confirm = None
+        if self.rounds(node.right):
+            confirm = self.confirm((node.right,), *self.arithmetic((node.right, rf)))
 
         def div(env: Env) -> Any:
             a, b = lf(env), rf(env)

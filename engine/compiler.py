@@ -507,7 +507,7 @@ class _Compiler(ExprCompiler):
         hair, and `NearBoundary` raised if so (see `ExprCompiler.confirm`)."""
         if not self.rounds(actual, target):
             return None
-        confirm = self.confirm((actual, target), af, tf)
+        confirm = self.confirm((actual, target), *self.arithmetic((actual, af), (target, tf)))
 
         def near(env: Env, a: Any, t: Any) -> None:
             if (close(a, t) or close(a, ZERO) or close(t, ZERO)) and confirm(env):
@@ -553,7 +553,10 @@ class _Compiler(ExprCompiler):
     ) -> RuleFn:
         """`tiers` over a value that may have been rounded (a derived rate): each bound it is
         tested against is checked for a hair (see `ExprCompiler.confirm`)."""
-        confirm = self.confirm((subject, *bounds), sf, *(self.expr(b) for b in bounds))
+        confirm = self.confirm(
+            (subject, *bounds),
+            *self.arithmetic((subject, sf), *((b, self.expr(b)) for b in bounds)),
+        )
         kind, span = LineKind.TIER, subject.span
 
         def test(env: Env, value: Any, bound: tuple[ExprFn, bool], above: bool) -> bool:
@@ -781,7 +784,9 @@ class _Compiler(ExprCompiler):
         span, checked = rule.span, not self.exact
         fixed = constant_points(rule.amount, weight)
         # a number of items that may have been rounded: a hair above 0 would deduct a hair
-        confirm = self.confirm((rule.subject,), sf) if self.rounds(rule.subject) else None
+        confirm = None
+        if self.rounds(rule.subject):
+            confirm = self.confirm((rule.subject,), *self.arithmetic((rule.subject, sf)))
 
         def per_item(env: Env, lines: list[RawLine]) -> Decimal:
             a = fixed if fixed is not None else af(env)

@@ -127,6 +127,11 @@ def reference(form: str, value: Fraction, bound: Fraction) -> Decimal:
         points = weight if value >= bound else weight * max(value, Fraction(0)) / bound
     elif form == "reverse":
         points = weight if value <= bound else weight * bound / value
+    elif form == "reverse_linear":
+        if value <= bound:
+            points = weight
+        else:
+            points = Fraction(0) if value >= 2 * bound else (1 - (value - bound) / bound) * weight
     elif form == "levels":
         points = value * 10  # the evaluator's score, inside [bound × 10, 10]
     else:  # "proportional_capped"
@@ -139,6 +144,7 @@ RULES = {
     "full_else_proportional": "full when 率 >= {b} else proportional 率 / {b}",
     "forward": "forward 率 target {b}",
     "reverse": "reverse 率 target {b}",
+    "reverse_linear": "reverse 率 target {b} linear",
     "levels": 'levels (if 率 >= {b} then "达成" else "未达成") score 率 * 10 '
     '{{ "达成": [{b10}, 10]; "未达成": [0, {b10}) }}',
     "proportional_capped": "proportional min(100%, 率 / {b})",
