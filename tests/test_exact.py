@@ -395,3 +395,13 @@ def test_decisions_over_exact_values_stay_on_the_fast_path() -> None:
     assert "exact" not in plan.memo
     assert score(plan, "facts: {实际: 94999, 预算: 100000}").points["A"] == "3.00"
     assert "exact" not in plan.memo
+
+
+def test_a_derived_truth_value_on_the_bound_is_decided_exactly() -> None:
+    scored = sixty(
+        "let 达标: bool = 率 >= 60%\nlet 未达标: bool = 率 < 60%\n"
+        'indicator A "a" 10 { full when 达标 and not 未达标 else 3 }'
+    )
+    assert scored.points["A"] == "10.00"
+    shown = {use.name: use.value for use in scored.result.indicators[0].lines[0].facts}
+    assert shown == {"达标": True, "未达标": False}

@@ -217,11 +217,12 @@ def test_step_counts_decide_as_exact_arithmetic(
 def test_every_decision_forced_through_the_exact_path_scores_as_the_fast_path(
     data: st.DataObject,
 ) -> None:
-    """Every checked decision treated as within a hair of its bound and rounded on the way:
-    every leaf, derived fact, veto and section that decides goes through the exact path. On
-    generated packs (whose facts rarely land on a bound) it must score as the fast path does
-    and reconcile."""
+    """Every decision checked, and treated as within a hair of its bound and rounded on the
+    way: every leaf, branch, veto and section that decides anything goes through the exact
+    path. On generated packs (whose facts rarely land on a bound) it must score as the fast
+    path does and reconcile."""
     from jixiao.engine import compile_expr, compiler
+    from jixiao.engine.compile_expr import ExprCompiler
 
     text = data.draw(pack_texts())
     plan, _ = compile_source(Source("generated.jx", text))
@@ -229,10 +230,11 @@ def test_every_decision_forced_through_the_exact_path_scores_as_the_fast_path(
     plain = evaluate(plan, evidence_of(plan, facts))
     infinite = (Decimal("-Infinity"), Decimal("Infinity"))
     with (
+        mock.patch.object(ExprCompiler, "rounds", lambda self, *exprs: not self.exact),
+        mock.patch.object(ExprCompiler, "confirm", lambda self, *args: lambda env: True),
         mock.patch.object(compile_expr, "window", lambda bound: infinite),
         mock.patch.object(compile_expr, "close", lambda a, b: True),
         mock.patch.object(compiler, "close", lambda a, b: True),
-        mock.patch.object(compile_expr, "rounded_on_the_way", lambda env, steps: True),
         mock.patch.object(compiler, "rounded_so_far", lambda: True),
     ):
         forced_plan, _ = compile_source(Source("generated.jx", text))
