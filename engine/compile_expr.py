@@ -49,17 +49,17 @@ class NearBoundary(Exception):
     derived fact, veto or section again over exact rationals (see `engine.exact`)."""
 
 
-#: How close two sides of a decision must be for their 28 digits to be distrusted: 10⁻¹²
-#: of the larger side, or 10⁻¹² outright below 1. A 28-digit value is off by about 10⁻²⁷ of
-#: the numbers it was computed from, so only a value whose arithmetic cancelled more than
-#: fifteen digits could be misjudged outside it; a real value that close to a bound merely
-#: takes the exact path.
+#: How close the two sides of a decision must be for their 28 digits to be distrusted: 10⁻¹²
+#: of the bound, or 10⁻¹² outright for a bound below 1. A 28-digit value is off by about
+#: 10⁻²⁷ of the numbers it was computed from, so only a value computed through numbers more
+#: than 10¹⁵ times larger than the bound (and than 1) could be misjudged outside it; a real
+#: value merely that close to a bound takes the exact path, which is slower, never wrong.
 HAIR = Decimal("1e-12")
 _MINUS_HAIR = -HAIR
 
 
 def close(a: Any, b: Any) -> bool:
-    """Whether the numbers `a` and `b` lie within a hair of each other (see `HAIR`)."""
+    """Whether the number `a` lies within a hair of the bound `b` (see `HAIR`)."""
     margin = abs(b) * HAIR
     if margin < HAIR:
         margin = HAIR
