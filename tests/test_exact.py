@@ -405,3 +405,17 @@ def test_a_derived_truth_value_on_the_bound_is_decided_exactly() -> None:
     assert scored.points["A"] == "10.00"
     shown = {use.name: use.value for use in scored.result.indicators[0].lines[0].facts}
     assert shown == {"达标": True, "未达标": False}
+
+
+@pytest.mark.parametrize("total", ["1000", "1000000000", "0.03"])
+def test_the_hair_scales_with_the_bound(total: str) -> None:
+    """⅓ of a sum, times 3, is the sum again, at any magnitude (28 digits give 999.99…9)."""
+    plan = compile_text(
+        'pack "t" { total 20 rounding 2 half_up }\n'
+        "fact 总额: money\nfact 人数: count nonzero\nlet 人均: money = 总额 / 人数\n"
+        'indicator A "a" 10 { full when 人均 * 人数 >= 总额 else 3 }\n'
+        'indicator B "b" 10 { full when 人均 * 人数 < 总额 }\n'
+    )
+    scored = score(plan, f"facts: {{总额: {total}, 人数: 3}}")
+    assert scored.points == {"A": "10.00", "B": "0.00"}
+    assert scored.lines("B") == [("unmet", "0", None)]
