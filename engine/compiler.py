@@ -878,7 +878,7 @@ class _Compiler(ExprCompiler):
         mode, span, kind, checked = rule.mode, rule.span, LineKind.STEP, not self.exact
         # What a step count decides on — the shortfall against 0, the step against 0, and
         # for `whole` and `started` the quotient against the nearest whole number — is checked
-        # for a hair: 3 × (1/3) is 0.999…9 in 28 digits, one started step short of 1.
+        # for a hair: ⅓ short at steps of ⅙ is 1.999…9 steps in 28 digits, one whole step.
         counted = mode in ("whole", "started")
         sides = self.rounds(rule.shortfall), self.rounds(rule.step)
         confirm = None
