@@ -22,19 +22,25 @@ from jixiao.dsl.record import record
 from jixiao.dsl.source import Span
 
 from .compile_expr import (
+    HAIR,
     ONE,
     UNSET,
     ZERO,
+    AmountFn,
     Env,
     ExprCompiler,
     ExprFn,
     Faulted,
+    NearBoundary,
     RawLine,
     Reads,
     RuleFn,
     _plain,
+    close,
     constant_points,
     read,
+    rounded_so_far,
+    window,
 )
 from .ir import Extra, Indicator, Program, Settings
 from .result import Failure, Item, Judgement, LineKind
@@ -119,8 +125,9 @@ class ExactPlan:
 
     derived: tuple[tuple[str, ExprFn], ...]
     leaves: dict[int, LeafFn]  # by place in `Program.indicators`
-    nodes: dict[int, NodePlan]  # branches with rules of their own, by place
+    nodes: dict[int, NodePlan]  # every indicator with rules of its own, by place
     extras: tuple[ExtraPlan, ...]  # the bonus and penalty sections, in the plan's order
+    vetoes: tuple[ExprFn, ...]  # the vetoes' conditions, in the plan's order
 
 
 def compile_program(program: Program, order: Order) -> Plan:
@@ -174,29 +181,30 @@ def compile_exact(program: Program, order: Order) -> ExactPlan:
         for i, ind in enumerate(program.indicators)
         if ind.is_leaf
     }
-    nodes = {
-        i: c.node(ind) for i, ind in enumerate(program.indicators) if ind.children and ind.rules
-    }
+    nodes = {i: c.node(ind) for i, ind in enumerate(program.indicators) if ind.is_leaf or ind.rules}
     extras = tuple(
         ExtraPlan(e, tuple(c.deduction(r, e.max) for r in e.rules)) for e in program.extras
     )
-    return ExactPlan(derived, leaves, nodes, extras)
+    vetoes = tuple(c.expr(v.cond) for v in program.vetoes)
+    return ExactPlan(derived, leaves, nodes, extras, vetoes)
 
 
-class NearBoundary(Exception):
-    """Raised by a leaf whose `Decimal` score lies near a rounding boundary: the evaluator
-    scores that leaf again exactly (see `engine.exact`)."""
-
-
-def settle(node: NodePlan, env: Env, lines: list[RawLine], current: Decimal) -> Decimal:
+def settle(
+    node: NodePlan, env: Env, lines: list[RawLine], current: Decimal, exact: bool = False
+) -> Decimal:
     """The engine's steps after a node's rules, in their documented order: floor at 0
     (扣完为止), cap at the weight, then `zero when` (which takes away what the node had, as its
-    own line) and `warn when`. Returns the points."""
+    own line) and `warn when`. Returns the points. With `exact`, the numbers are exact (some
+    may still be `Decimal`s): nothing is checked for a hair."""
     ind = node.indicator
     if current < ZERO:
+        if not exact:
+            _hair_past(current, ZERO)
         lines.append((LineKind.FLOOR, -current, ind.span, None, (), (), None))
         current = ZERO
     elif current > ind.weight:
+        if not exact:
+            _hair_past(current, ind.weight)
         lines.append((LineKind.CAP, ind.weight - current, ind.span, None, (), (ind.weight,), None))
         current = ind.weight
     for zero in node.zeros:
@@ -209,6 +217,16 @@ def settle(node: NodePlan, env: Env, lines: list[RawLine], current: Decimal) -> 
     for warn in node.warnings:
         warn(env, lines)
     return current
+
+
+def _hair_past(current: Any, bound: Decimal) -> None:
+    """A floor or a cap about to fire on points a hair past it, when something was rounded:
+    the exact points may be on the bound, where the ledger shows no such line."""
+    if type(current) is Decimal and close(current, bound) and rounded_so_far():
+        raise NearBoundary
+
+
+_BELOW_ZERO = -HAIR  # points below this are floored whatever their 28 digits
 
 
 _QUANTA = {places: Decimal(1).scaleb(-places) for places in range(7)}  # the pack's last place
@@ -264,6 +282,7 @@ def _leaf(node: NodePlan, settings: Settings, exact: bool = False) -> LeafFn:
     full = weight.quantize(quantum, rounding=mode) if rounds else weight
     nothing = ZERO.quantize(quantum, rounding=mode) if rounds else ZERO
     shortcut: object = weight if full == weight and not exact else object()
+    above_weight = window(weight)[1]  # points above this are capped whatever their 28 digits
     zero: object = ZERO if not exact else object()
 
     def finish(
@@ -274,9 +293,13 @@ def _leaf(node: NodePlan, settings: Settings, exact: bool = False) -> LeafFn:
         if current is zero:
             return (nothing, tuple(lines), (), False)
         if current < ZERO:
+            if current >= _BELOW_ZERO and not exact:
+                _hair_past(current, ZERO)
             lines.append((floor, -current, span, None, (), (), None))
             return (nothing, tuple(lines), (), False)
         if current > weight:
+            if current <= above_weight and not exact:
+                _hair_past(current, weight)
             lines.append((cap, weight - current, span, None, (), cap_args, None))
             current = weight
         if rounds:
@@ -321,7 +344,7 @@ def _leaf(node: NodePlan, settings: Settings, exact: bool = False) -> LeafFn:
             current = weight
         for deduct in deductions:
             current += deduct(env, lines)
-        return finish(settle(node, env, lines, current), lines)
+        return finish(settle(node, env, lines, current, exact), lines)
 
     return general
 
@@ -428,9 +451,12 @@ class _Compiler(ExprCompiler):
         af, tf, reads = self.expr(actual), self.expr(target), self.uses(actual, target)
         kind = LineKind.EQUAL if equal else LineKind.FORWARD
         full = (LineKind.FULL, weight, span, None, reads, (weight,), None)
+        near = self.near_pair(actual, target, af, tf)
 
         def forward(env: Env, lines: list[RawLine]) -> Decimal:
             a, t = af(env), tf(env)
+            if near is not None:
+                near(env, a, t)
             if equal and t == 0:
                 points = weight if a <= 0 else ZERO
             elif a >= t:
@@ -452,9 +478,12 @@ class _Compiler(ExprCompiler):
         af, tf, reads = self.expr(actual), self.expr(target), self.uses(actual, target)
         full = (LineKind.FULL, weight, span, None, reads, (weight,), None)
         kind = LineKind.REVERSE_LINEAR if linear else LineKind.REVERSE
+        near = self.near_pair(actual, target, af, tf)
 
         def reverse(env: Env, lines: list[RawLine]) -> Decimal:
             a, t = af(env), tf(env)
+            if near is not None:
+                near(env, a, t)
             if a <= t:
                 lines.append(full)
                 return weight
@@ -470,6 +499,22 @@ class _Compiler(ExprCompiler):
 
         return reverse
 
+    def near_pair(
+        self, actual: ast.Expr, target: ast.Expr, af: ExprFn, tf: ExprFn
+    ) -> Callable[[Env, Any, Any], None] | None:
+        """For `forward`, `equal` and `reverse` when their values may have been rounded: what
+        they decide on (the actual against the target, either against 0) is checked for a
+        hair, and `NearBoundary` raised if so (see `ExprCompiler.confirm`)."""
+        if not self.rounds(actual, target):
+            return None
+        confirm = self.confirm((actual, target), *self.arithmetic((actual, af), (target, tf)))
+
+        def near(env: Env, a: Any, t: Any) -> None:
+            if (close(a, t) or close(a, ZERO) or close(t, ZERO)) and confirm(env):
+                raise NearBoundary
+
+        return near
+
     def bound(self, bound: ast.Bound | None) -> tuple[ExprFn, bool] | None:
         return (self.expr(bound.value), bound.inclusive) if bound is not None else None
 
@@ -480,6 +525,9 @@ class _Compiler(ExprCompiler):
             for b in bands
         ]
         span = subject.span
+        bounds = [b.value for band in bands for b in (band.lower, band.upper) if b is not None]
+        if self.rounds(subject, *bounds):
+            return self.tiers_checked(sf, compiled, bounds, subject, reads)
 
         def tiers(env: Env, lines: list[RawLine]) -> Decimal:
             value = sf(env)
@@ -487,6 +535,42 @@ class _Compiler(ExprCompiler):
                 if low is not None and not _above(value, low[0](env), low[1]):
                     continue
                 if high is not None and not _below(value, high[0](env), high[1]):
+                    continue
+                p = points(env)
+                lines.append((kind, p, where, None, reads, (p,), None))
+                return p
+            raise Faulted(Failure("E608", None, span, f"no band holds {_plain(value)}"))
+
+        return tiers
+
+    def tiers_checked(
+        self,
+        sf: ExprFn,
+        compiled: list[tuple[Any, Any, AmountFn, Span]],
+        bounds: list[ast.Expr],
+        subject: ast.Expr,
+        reads: Reads,
+    ) -> RuleFn:
+        """`tiers` over a value that may have been rounded (a derived rate): each bound it is
+        tested against is checked for a hair (see `ExprCompiler.confirm`)."""
+        confirm = self.confirm(
+            (subject, *bounds),
+            *self.arithmetic((subject, sf), *((b, self.expr(b)) for b in bounds)),
+        )
+        kind, span = LineKind.TIER, subject.span
+
+        def test(env: Env, value: Any, bound: tuple[ExprFn, bool], above: bool) -> bool:
+            edge = bound[0](env)
+            if close(value, edge) and confirm(env):
+                raise NearBoundary  # decided again exactly
+            return _above(value, edge, bound[1]) if above else _below(value, edge, bound[1])
+
+        def tiers(env: Env, lines: list[RawLine]) -> Decimal:
+            value = sf(env)
+            for low, high, points, where in compiled:
+                if low is not None and not test(env, value, low, True):
+                    continue
+                if high is not None and not test(env, value, high, False):
                     continue
                 p = points(env)
                 lines.append((kind, p, where, None, reads, (p,), None))
@@ -534,6 +618,9 @@ class _Compiler(ExprCompiler):
             for lv in levels
         }
         labels = ", ".join(f"`{x}`" for x in table)
+        # whether the score lies in its level's range decides an error: checked for a hair
+        edges = [f for low, _, high, _, _ in table.values() for f in (low, high)]
+        confirm = None if self.exact else self.confirm((score,), score_fn, *edges)
 
         def level_range(env: Env, lines: list[RawLine]) -> Decimal:
             label = sf(env)
@@ -541,6 +628,9 @@ class _Compiler(ExprCompiler):
                 raise Faulted(Failure("E607", None, span, f"`{label}` is not one of {labels}"))
             low_fn, low_in, high_fn, high_in, where = table[label]
             points, low, high = score_fn(env), low_fn(env), high_fn(env)
+            if confirm is not None and (close(points, low) or close(points, high)):
+                if confirm(env):
+                    raise NearBoundary  # decided again exactly
             if not (_above(points, low, low_in) and _below(points, high, high_in)):
                 opening, closing = "[" if low_in else "(", "]" if high_in else ")"
                 interval = f"{opening}{_plain(low)}, {_plain(high)}{closing}"
@@ -691,12 +781,19 @@ class _Compiler(ExprCompiler):
             if isinstance(rule, ast.DeductPer) and rule.max
             else None
         )
-        span = rule.span
+        span, checked = rule.span, not self.exact
         fixed = constant_points(rule.amount, weight)
+        # a number of items that may have been rounded: a hair above 0 would deduct a hair
+        confirm = None
+        if self.rounds(rule.subject):
+            confirm = self.confirm((rule.subject,), *self.arithmetic((rule.subject, sf)))
 
         def per_item(env: Env, lines: list[RawLine]) -> Decimal:
             a = fixed if fixed is not None else af(env)
             value = sf(env)
+            if confirm is not None and type(value) is Decimal and close(value, ZERO):
+                if confirm(env):
+                    raise NearBoundary  # decided again exactly
             if isinstance(value, tuple):
                 if not value:
                     return ZERO
@@ -719,7 +816,11 @@ class _Compiler(ExprCompiler):
                 lines.append((kind, total, span, reason, reads, (a, value), None))
             else:
                 return ZERO
-            return total if cap is None else total + _clause_cap(lines, total, cap(env), span)
+            return (
+                total
+                if cap is None
+                else total + _clause_cap(lines, total, cap(env), span, checked=checked)
+            )
 
         return per_item
 
@@ -736,7 +837,7 @@ class _Compiler(ExprCompiler):
         cap = self.points_of(rule.max, weight) if rule.max is not None else None
         template = rule.reason.value if rule.reason else None
         labels = ", ".join(f"`{x}`" for x in rows)
-        span, kind = rule.span, LineKind.DEDUCT
+        span, kind, checked = rule.span, LineKind.DEDUCT, not self.exact
 
         def by_field(env: Env, lines: list[RawLine]) -> Decimal:
             groups: dict[str, list[RawLine]] = {}
@@ -760,10 +861,10 @@ class _Compiler(ExprCompiler):
                 taken = sum((line[1] for line in group), ZERO)
                 row_cap = rows[label][1]
                 if row_cap is not None:
-                    taken += _clause_cap(lines, taken, row_cap(env), span, label)
+                    taken += _clause_cap(lines, taken, row_cap(env), span, label, checked)
                 total += taken
             if cap is not None:
-                total += _clause_cap(lines, total, cap(env), span)
+                total += _clause_cap(lines, total, cap(env), span, checked=checked)
             return total
 
         return by_field
@@ -774,10 +875,31 @@ class _Compiler(ExprCompiler):
         reads = self.uses(rule.shortfall, rule.step)
         cap = self.points_of(rule.max, weight) if rule.max is not None else None
         reason = rule.reason.value if rule.reason else None
-        mode, span, kind = rule.mode, rule.span, LineKind.STEP
+        mode, span, kind, checked = rule.mode, rule.span, LineKind.STEP, not self.exact
+        # What a step count decides on — the shortfall against 0, the step against 0, and
+        # for `whole` and `started` the quotient against the nearest whole number — is checked
+        # for a hair: ⅓ short at steps of ⅙ is 1.999…9 steps in 28 digits, one whole step.
+        counted = mode in ("whole", "started")
+        sides = self.rounds(rule.shortfall), self.rounds(rule.step)
+        confirm = None
+        if not self.exact and (counted or any(sides)):
+            confirm = self.confirm(
+                (rule.shortfall, rule.step), sf, xf, lambda env: sf(env) / xf(env)
+            )
+
+        def near(env: Env, s: Any, x: Any) -> None:
+            assert confirm is not None
+            hair = (sides[0] and close(s, ZERO)) or (sides[1] and close(x, ZERO))
+            if not hair and counted and s > 0 and x > 0:
+                ratio = s / x
+                hair = close(ratio, ratio.to_integral_value())
+            if hair and confirm(env):
+                raise NearBoundary  # decided again exactly
 
         def step(env: Env, lines: list[RawLine]) -> Decimal:
             a, x, s = af(env), xf(env), sf(env)
+            if confirm is not None:
+                near(env, s, x)
             if s <= 0:
                 return ZERO  # no shortfall: nothing to deduct (one-sided; write abs() for both)
             if x <= 0:
@@ -793,7 +915,11 @@ class _Compiler(ExprCompiler):
                 return ZERO
             total = -a * steps
             lines.append((kind, total, span, reason, reads, (a, steps, s, x), None))
-            return total if cap is None else total + _clause_cap(lines, total, cap(env), span)
+            return (
+                total
+                if cap is None
+                else total + _clause_cap(lines, total, cap(env), span, checked=checked)
+            )
 
         return step
 
@@ -805,6 +931,8 @@ class _Compiler(ExprCompiler):
         name = next(names_in(rule.subject)).name
         template = rule.reason.value if rule.reason else None
         span, kind = rule.span, LineKind.JUDGED
+        # whether the amount lies in the range decides an error: checked for a hair
+        confirm = None if self.exact else self.confirm((), low, high)
 
         def judged(env: Env, lines: list[RawLine]) -> Decimal:
             value: Judgement = sf(env)
@@ -812,6 +940,8 @@ class _Compiler(ExprCompiler):
             if a == 0:
                 return ZERO
             lo, hi = low(env), high(env)
+            if confirm is not None and (close(a, lo) or close(a, hi)) and confirm(env):
+                raise NearBoundary  # decided again exactly
             if not (_above(a, lo, low_in) and _below(a, hi, high_in)):
                 raise Faulted(
                     Failure(
@@ -856,11 +986,19 @@ def _field(item: Item, field: str | None, span: Span) -> str:
 
 
 def _clause_cap(
-    lines: list[RawLine], taken: Decimal, cap: Decimal, span: Span, label: str | None = None
+    lines: list[RawLine],
+    taken: Decimal,
+    cap: Decimal,
+    span: Span,
+    label: str | None = None,
+    checked: bool = True,
 ) -> Decimal:
     """扣完N分为止 within one clause: give back what the clause took (`-taken`) beyond its `max`;
-    returns the points given back."""
+    returns the points given back. `checked` (the decimal path): a hair past the cap after
+    rounding is decided exactly."""
     if -taken > cap:
+        if checked:
+            _hair_past(-taken, cap)
         back = -taken - cap
         lines.append((LineKind.CLAUSE_CAP, back, span, label, (), (cap,), None))
         return back

@@ -15,7 +15,9 @@ total`); 8. the grade, then grade vetoes (`grade`, `cap`, `disqualify`) in decla
 All arithmetic runs in one explicit decimal context (28 significant digits, half-even inside a
 computation). So that those 28 digits never decide a score, a leaf whose points land within a
 hair of a rounding boundary is scored again exactly (`exactly`, see `engine.exact`); the only
-rounding that shapes a leaf's score is the pack's.
+rounding that shapes a leaf's score is the pack's. Likewise a decision (a comparison, a band, a
+step count) taken a hair from its bound on a rounded number raises `NearBoundary` wherever it
+sits, and the leaf, branch, derived fact, veto or section is computed again exactly.
 
 For speed (see bench/README.md), leaves run as one compiled closure each (`compiler._leaf`),
 records are plain tuples, and `ledger.Ledger` packages them into the result's named tuples
@@ -32,13 +34,12 @@ from jixiao.dsl.diagnostics import Diagnostic, Label
 from jixiao.dsl.source import Span
 
 from . import messages as msg
-from .compile_expr import Broken, Env, Faulted, Missing, RawLine
+from .compile_expr import Broken, Env, Faulted, Missing, NearBoundary, RawLine
 from .compiler import (
     _QUANTA,
     ExactPlan,
     ExtraPlan,
     LeafFn,
-    NearBoundary,
     NodePlan,
     Plan,
     VetoPlan,
@@ -121,6 +122,8 @@ class _Run:
             grade, disqualified, vetoes = self.grade_vetoes(grade, total is not None, zeroed)
         if self.veto_failures:
             total = grade = None
+        if self.exact_env is not None:
+            self.show_exact_derived()
         failed = self.failed or self.veto_failures or any(e.failures for e in extras)
         diagnostics = self.failures(extras) if failed else []
         if self.undecided:
@@ -156,8 +159,31 @@ class _Run:
             except Faulted as exc:
                 env[name] = Broken(exc.failure)
             except (decimal.InvalidOperation, decimal.Overflow, TypeError) as exc:
-                span = self.program.derived[name].expr.span
-                env[name] = Broken(Failure("E609", None, span, type(exc).__name__))
+                env[name] = self.arithmetic_failure(name, exc)
+            except NearBoundary:
+                # a decision inside it (`if`, `min`'s comparison…) lay within a hair: the
+                # exact run decides, and its value is shown as the decimal it is
+                from .exact import to_decimal
+
+                env[name] = to_decimal(self.exact_setup()[1][name])
+
+    def show_exact_derived(self) -> None:
+        """After an exact run, the derived facts as the ledger shows them are the exact values
+        to 28 digits (60 % is 0.6, not 0.5999…9 as ten twelfths and four ninths summed in 28
+        digits): the values that decided, shown as they are. Only records that needed the
+        exact run change; the decimal lines differ from them by less than a 28th digit."""
+        from .exact import Exact, to_decimal
+
+        env, exact_env = self.env, self.exact_env
+        assert exact_env is not None
+        for name, _, _ in self.plan.derived:
+            value = exact_env.get(name)
+            if type(value) is Exact and name not in self.pins and type(env[name]) is Decimal:
+                env[name] = to_decimal(value)
+
+    def arithmetic_failure(self, name: str, exc: Exception) -> Broken:
+        span = self.program.derived[name].expr.span
+        return Broken(Failure("E609", None, span, type(exc).__name__))
 
     def kind(self, name: str) -> Kind:
         fact = self.program.facts.get(name)
@@ -177,7 +203,12 @@ class _Run:
     def veto(self, v: VetoPlan) -> VetoResult:
         veto = v.veto
         try:
-            fired = bool(v.cond(self.env))
+            try:
+                fired = bool(v.cond(self.env))
+            except NearBoundary:  # its condition lay within a hair: decided exactly
+                exact_plan, env = self.exact_setup()
+                index = next(i for i, p in enumerate(self.plan.vetoes) if p is v)
+                fired = bool(exact_plan.vetoes[index](env))
         except Faulted as exc:
             # A veto that cannot be decided leaves the total undecided: never a silent grade.
             self.veto_failures.append(exc.failure)
@@ -268,8 +299,16 @@ class _Run:
                     closure = exact_plan.leaves[place]
                 if veto is None:  # a veto that did not fire: the leaf as any other
                     records[place] = self.leaf(place, ind, closure, env)
+                elif exact_plan is not None:
+                    records[place] = self.score(exact_plan.nodes[place], [], veto, ZERO, True)
                 else:
-                    records[place] = self.score(node, [], veto, ZERO, exact)
+                    try:
+                        records[place] = self.score(node, [], veto, ZERO)
+                    except NearBoundary:  # a decision of its rules lay within a hair
+                        exact_leaf = self.exact_setup()[0].nodes[place]
+                        records[place] = self.shown(
+                            self.score(exact_leaf, [], veto, ZERO, True), ZERO, ind
+                        )
                 if place in guarded:
                     records[place] = self.never_a_gain(place, records[place])
                 clean = not (self.failed or self.excluded)
@@ -282,10 +321,8 @@ class _Run:
                     records[place] = self.branch(ind, node, children, veto)
                 except NearBoundary:
                     exact_node = self.exact_setup()[0].nodes.get(place)
-                    points, lines, _, _ = self.branch(ind, exact_node, children, veto, exact=True)
-                    assert points is not None
-                    shown = _decimal_lines(lines, ZERO, points, ind.span, self.places)
-                    records[place] = (points, tuple(shown), (), False)
+                    record = self.branch(ind, exact_node, children, veto, exact=True)
+                    records[place] = self.shown(record, ZERO, ind)
                 if place in guarded:
                     records[place] = self.never_a_gain(place, records[place])
                 clean = not (self.failed or self.excluded)
@@ -343,13 +380,25 @@ class _Run:
         rounding boundary (see `engine.exact`). The ledger shows the exact run's lines as
         decimals, with the rounding line that makes them add up to the points."""
         plan, env = self.exact_setup()
-        points, lines, _, _ = plan.leaves[place](env)
-        return (
-            points,
-            tuple(_decimal_lines(lines, ZERO, points, ind.span, self.places)),
-            (),
-            False,
-        )
+        try:
+            record = plan.leaves[place](env)
+        except Faulted as exc:  # the exact value fails where its 28 digits did not (a 0)
+            return self.fault(ind, exc.failure)
+        return self.shown(record, ZERO, ind)
+
+    def shown(self, record: Record, start: Decimal, ind: Indicator) -> Record:
+        """An exact run's record as the ledger shows it: its lines as decimals; points the
+        pack rounded stay as they are, with a rounding line that makes the lines add up to
+        them; unrounded points (`on total`) become the sum of the lines as shown."""
+        points, lines, failures, excluded = record
+        if points is None or excluded:
+            return record
+        if type(points) is Decimal:
+            shown = _decimal_lines(lines, start, points, ind.span, self.places)
+            return (points, tuple(shown), failures, excluded)
+        shown = _decimal_lines(lines, start, None, ind.span, self.places)
+        total = sum((line[1] for line in shown), start)
+        return (total, tuple(shown), failures, excluded)
 
     def exact_setup(self) -> tuple[ExactPlan, Env]:
         """The plan compiled over exact numbers (once per plan) and this record's environment
@@ -363,16 +412,25 @@ class _Run:
         plan: ExactPlan = memo["exact"]
         env = self.exact_env
         if env is None:
+            # from the facts, never from a derived fact's 28 digits (this may run while the
+            # decimal ones are still being derived: see `derive`)
             env = self.exact_env = {name: exact(value) for name, value in self.env.items()}
             for name, fn in plan.derived:
                 if name in self.pins:
+                    env[name] = exact(self.pins[name])
                     continue
                 try:
                     env[name] = fn(env)
                 except Faulted as exc:
                     env[name] = Broken(exc.failure)
-                except (decimal.InvalidOperation, decimal.Overflow, TypeError, ZeroDivisionError):
-                    env[name] = self.env[name]  # the decimal run's failure stands
+                except (
+                    decimal.InvalidOperation,
+                    decimal.Overflow,
+                    TypeError,
+                    ZeroDivisionError,
+                ) as exc:
+                    failed = self.env.get(name)  # the decimal run's failure, if it ran
+                    env[name] = failed if failed is not None else self.arithmetic_failure(name, exc)
         return plan, env
 
     def branch(
@@ -436,7 +494,7 @@ class _Run:
                 current = ind.weight
             for deduct in node.deductions:
                 current += deduct(env, lines)
-            current = settle(node, env, lines, current)
+            current = settle(node, env, lines, current, exact)
         except Faulted as exc:
             return self.fault(ind, exc.failure)
         return self.finish(ind, lines, veto, True, current, exact)
@@ -627,8 +685,21 @@ class _Run:
         lines: list[RawLine] = []
         try:
             env = self.exact_setup()[1] if exact else self.env
-            for rule in plan.rules:
-                rule(env, lines)
+            try:
+                for rule in plan.rules:
+                    rule(env, lines)
+            except NearBoundary:  # a decision of its rules lay within a hair: decided exactly
+                from .exact import to_decimal
+
+                exact_plan, env = self.exact_setup()
+                index = next(i for i, p in enumerate(self.plan.extras) if p is plan)
+                lines = []
+                for rule in exact_plan.extras[index].rules:
+                    rule(env, lines)
+                lines = [
+                    (*line[:1], to_decimal(line[1]), *line[2:5], _decimals(line[5]), line[6])
+                    for line in lines
+                ]
         except Faulted as exc:
             return ExtraResult(e.kind, e.code, e.name, e.max, None, (), e.span, (exc.failure,))
         gained = _gain(lines) if any(_formula_amount(r) for r in e.rules) else None
@@ -773,10 +844,11 @@ def _plain_amount(value: Any) -> str:
 
 
 def _decimal_lines(
-    lines: Any, start: Decimal, points: Decimal, span: Span, places: Decimal
+    lines: Any, start: Decimal, points: Decimal | None, span: Span, places: Decimal
 ) -> list[RawLine]:
     """An exact run's lines as the ledger shows them: numbers as decimals, and the rounding
-    line recomputed so that `start` plus the lines is the points, exactly."""
+    line recomputed so that `start` plus the lines is the points, exactly (unless `points` is
+    None: unrounded points are what the lines add up to)."""
     from .exact import to_decimal
 
     shown: list[RawLine] = []
@@ -785,12 +857,17 @@ def _decimal_lines(
         if line[0] is ROUND:
             continue
         value = to_decimal(line[1])
-        args = tuple(to_decimal(a) for a in line[5])
-        shown.append((line[0], value, line[2], line[3], line[4], args, line[6]))
+        shown.append((line[0], value, line[2], line[3], line[4], _decimals(line[5]), line[6]))
         total += value
-    if total != points:
+    if points is not None and total != points:
         shown.append((ROUND, points - total, span, None, (), (total, places), None))
     return shown
+
+
+def _decimals(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    from .exact import to_decimal
+
+    return tuple(to_decimal(a) for a in args)
 
 
 def _highest_only(lines: list[RawLine]) -> list[RawLine]:

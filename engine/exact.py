@@ -1,4 +1,5 @@
-"""Exact arithmetic for the scores that land on a rounding boundary.
+"""Exact arithmetic for the scores that land on a rounding boundary, and the decisions that
+land on their bound.
 
 Evaluation runs in `Decimal` with 28 significant digits. A quotient that does not terminate is
 cut there, and a score computed from it can fall a hair short of half a cent: 3 × (5,500 ÷
@@ -8,6 +9,14 @@ those are rare; where the pack rounds — a leaf, a branch with rules of its own
 value is checked (`compiler.near_boundary`), and one that is that close is computed again with
 `Exact` numbers — rationals, which never round — so the pack's rounding is the only rounding
 that shapes a score (`round_exact`). This module is imported only then.
+
+Decisions are the other place 28 digits could speak: 10/12 × 40% + 4/9 × 60% is exactly 60 %,
+but 0.5999…9 in 28 digits, below a band's bound of 60 %. Every compiled decision whose operands
+may have been rounded (comparisons, band bounds, level and judgement ranges, step counts, the
+targets of `forward` and `reverse`, divisors against 0, floors and caps) checks whether its two
+sides lie within a hair of each other (`compile_expr.close`) and, if they were rounded on the
+way (`compile_expr.rounded_on_the_way`), raises `NearBoundary`; the evaluator then computes the
+leaf, branch, derived fact, veto or section that decided again here, from the facts.
 
 The rules are the same closures, compiled a second time over `Exact` constants (see
 `compiler.compile_exact`): one set of semantics, two kinds of number.
