@@ -472,6 +472,7 @@ def _article(kind: Kind) -> str:
         Kind.TEXT: "a text",
         Kind.DATE: "a date",
         Kind.LIST: "a list",
+        Kind.JUDGEMENT: "an evaluator's amount with its reason",
     }[kind]
 
 
@@ -485,6 +486,7 @@ def _value_examples(kind: Kind) -> str:
         Kind.TEXT: "a text",
         Kind.DATE: "a date such as `2017-12-31`",
         Kind.LIST: "a list such as `[]` or `- 一项发现` lines",
+        Kind.JUDGEMENT: "`{value: 0.5, reason: 理由}`",
     }[kind]
 
 
