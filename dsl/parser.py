@@ -598,8 +598,8 @@ class _ToAst(Transformer[Token, Any]):
     def award_expr(self, meta: Any, expr: ast.Expr) -> ast.Award:
         # A literal number is points and a literal percent a share of the weight; anything
         # else (a parameter, a product) is decided by its type in the checker.
-        if isinstance(expr, ast.Number):
-            return ast.Points(expr.value, expr.span)
+        if isinstance(expr, ast.Number) and expr.unit is None:
+            return ast.Points(expr.value, expr.span)  # `5个` is no points: the checker says so
         if isinstance(expr, ast.Percent):
             return ast.Share(expr.value, expr.span)
         return ast.AwardExpr(expr, self._span(meta))

@@ -244,7 +244,9 @@ def bare_percent(value: Decimal, span: Span) -> Diagnostic:
         "E311",
         f"`{number}` is meant as a percent but has no `%`",
         Label(span, f"this is {fmt(value * 100)}%, not {number}%"),
-        help=f"write `{number}%` (a bare number against a percent is a fraction: 1 is 100%)",
+        help=f"write `{fmt(value * 100)}%` if you meant the fraction {number}, or `{number}%`"
+        if value <= 1
+        else f"write `{number}%` (a bare number against a percent is a fraction: 1 is 100%)",
     )
 
 

@@ -246,7 +246,7 @@ _RULES = [
     "full when 日期 <= 2017-12-31 else 50%",
     "reverse 数 target 0",
     "full when 额 <= 50万元 else 50%",
-    "reverse 额 target 500000元",
+    "reverse 额 target 500000元 linear",
     "full when 人数 >= 3人",
 ]
 
