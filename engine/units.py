@@ -43,6 +43,8 @@ MONEY_UNITS: dict[str, int] = {
     "元": 0,
     "圆": 0,
     "人民币": 0,
+    "人民币元": 0,
+    "元人民币": 0,
     "yuan": 0,
     "cny": 0,
     "rmb": 0,
@@ -93,7 +95,8 @@ def fact_unit(kind: Kind, declared: str | None) -> Unit | None:
 
 
 def convert(value: Decimal, source: Unit, target: Unit) -> Decimal:
-    """`value` in `source` expressed in `target` (same dimension): exact, a power of ten."""
+    """`value` in `source` expressed in `target` (same dimension): exact, a power of ten (the
+    coefficient's digits never change, so no precision is lost)."""
     shift = source.power - target.power
     if shift >= 0:
         return value * Decimal(10) ** shift
@@ -218,6 +221,9 @@ class UnitPass:
         self.in_progress.add(name)
         self.done[name] = self.expr(decl.expr)
         self.in_progress.discard(name)
+        if decl.type is not None and decl.type.text == "percent":
+            # `let 目标: percent = 95` is 9,500%
+            self.bare_percent(ast.Percent(Decimal(0), decl.name.span), decl.expr)
         return self.done[name]
 
     def calls(self, rules: tuple[Any, ...], functions: Mapping[str, ast.Function]) -> None:

@@ -344,3 +344,18 @@ def test_parse_error_is_gone_for_unit_literals() -> None:
         parse_text(pack('fact a: money\nindicator A "a" 10 { reverse a target 50万元 }'))
     except JixiaoError as exc:  # pragma: no cover - the failure being guarded against
         pytest.fail(str(exc))
+
+
+def test_parse_value_given_the_fact_converts_into_its_unit() -> None:
+    """Portfolio cells go through `parse_value`; given the fact, `50万元` is 50 in 万元."""
+    plan = compile_text(COST.replace("RULE", "reverse 运维成本 target 50"))
+    fact = plan.program.facts["运维成本"]
+    assert parse_value(fact, "50万元") == (Decimal(50), "")
+    assert parse_value(fact, "500000元") == (Decimal(50), "")
+    assert parse_value(fact, "50") == (Decimal(50), "")
+    assert parse_value(fact, "-1")[0] is None
+
+
+def test_a_let_declared_percent_needs_its_percent_sign() -> None:
+    text = pack('fact 率: percent\nlet 线: percent = 90\nindicator A "a" 10 { full when 率 >= 线 }')
+    assert codes(text) == ["E311"]
