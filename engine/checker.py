@@ -402,6 +402,7 @@ class _Checker(RuleChecker):
         for decl in self.pack.lets:
             if self.declare(decl.name.text, decl.name.span):
                 self.let_nodes[decl.name.text] = decl
+        self.units.prepare()
         derived: dict[str, Derived] = {}
         for name, decl in self.let_nodes.items():
             kind = self.let_kind(name)

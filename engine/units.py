@@ -37,6 +37,7 @@ from jixiao.dsl.record import Record, fields, record, replace
 from . import messages as msg
 from .ir import Fact
 from .types import Kind
+from .walk import names_in
 
 #: Money units by their power of ten in 元. Latin spellings are matched case-insensitively.
 MONEY_UNITS: dict[str, int] = {
@@ -226,6 +227,27 @@ class UnitPass:
             self.bare_percent(ast.Percent(Decimal(0), decl.name.span), decl.expr)
         return self.done[name]
 
+    def prepare(self) -> None:
+        """Rewrite every derived fact, dependencies first, so that no chain of derived facts
+        makes `let` recurse (a thousand chained lets stay a loop, not a stack)."""
+        done: set[str] = set()
+        for root in self.lets:
+            stack = [(root, False)]
+            while stack:
+                name, expanded = stack.pop()
+                if name in done:
+                    continue
+                if expanded:
+                    done.add(name)
+                    self.let(name)
+                    continue
+                stack.append((name, True))
+                for used in names_in(self.lets[name].expr):
+                    if used.name in self.lets and used.name not in done:
+                        if any(n == used.name and e for n, e in stack):
+                            continue  # a cycle: the graph reports it
+                        stack.append((used.name, False))
+
     def calls(self, rules: tuple[Any, ...], functions: Mapping[str, ast.Function]) -> None:
         """E311 for a bare number passed for a function parameter declared `percent`."""
         for rule in rules:
@@ -328,10 +350,9 @@ class UnitPass:
             case ast.Call(func, args) if func in ("min", "max"):
                 return self.extremum(e, args)
             case ast.Call(func, args):
-                new = tuple(self.expr(a)[0] for a in args)
-                unit = None
-                if func == "abs" and len(args) == 1:
-                    unit = self.expr(new[0])[1]
+                typed = [self.expr(a) for a in args]
+                new = tuple(t[0] for t in typed)
+                unit = typed[0][1] if func == "abs" and len(args) == 1 else None
                 changed = any(n is not a for n, a in zip(new, args, strict=True))
                 return (replace(e, args=new) if changed else e), unit
             case ast.If(cond, then, otherwise):
