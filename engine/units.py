@@ -1,5 +1,5 @@
-"""Units of measure: what `unit "万元"`, `50万元` and `3个` mean, and the checker pass that makes
-every comparison and sum of quantities exact across units.
+"""Units of measure and fact domains: what `unit "万元"`, `50万元`, `3个` and `max 150%` mean,
+and the checker pass that makes every comparison and sum of quantities exact across units.
 
 A unit is a dimension and a power of ten. Money is one dimension: 元, 千元, 万元, 百万元, 千万元,
 亿元 (and `万`, `亿`, `yuan`, `CNY`, `RMB`) convert exactly, by powers of ten in `Decimal`.
@@ -14,8 +14,10 @@ typed. The pass below rewrites expressions before their kinds are checked:
 
 - a literal with a unit (`target 50万元`) is converted into the unit of the quantity it meets;
 - of two named quantities of different money units (`实际支出` in 万元 against `预算金额` in
-  元), the right-hand one is converted into the left-hand one's unit (so a ratio, a difference
-  or a comparison reads like the left operand), by multiplying or dividing by a power of ten;
+  元), the right-hand one is converted into the left-hand one's unit in a comparison, sum,
+  difference, `min`/`max` or `if`, and in a ratio the numerator into the denominator's unit
+  (the divisor stays as written, with its `nonzero` guard) — multiplying or dividing by a
+  power of ten, which is exact;
 - a bare number adopts the unit of the quantity it meets (`target 50` against a fact in 万元
   is 50 万元);
 - quantities of different dimensions (money against 个, 人 against 次) are E310;
@@ -278,9 +280,11 @@ class UnitPass:
     def rule(self, node: Any) -> Any:
         match node:
             case ast.Forward(actual, target) | ast.Equal(actual, target):
-                a, t, _ = self.pair(actual, target)
+                # actual / target: the divisor keeps its unit (and its `nonzero` guard)
+                t, a, _ = self.pair(target, actual)
                 return replace(node, actual=a, target=t)
             case ast.Reverse(actual, target):
+                # target / actual
                 a, t, _ = self.pair(actual, target)
                 return replace(node, actual=a, target=t)
             case ast.Tiers(subject, bands):
