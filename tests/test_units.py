@@ -359,3 +359,14 @@ def test_parse_value_given_the_fact_converts_into_its_unit() -> None:
 def test_a_let_declared_percent_needs_its_percent_sign() -> None:
     text = pack('fact 率: percent\nlet 线: percent = 90\nindicator A "a" 10 { full when 率 >= 线 }')
     assert codes(text) == ["E311"]
+
+
+def test_targets_between_money_of_different_units_convert() -> None:
+    text = pack(
+        'fact 预算: money unit "元" nonzero\nfact 支出: money unit "万元"\n'
+        'indicator A "a" 5 { forward 支出 target 预算 }\n'
+        'indicator B "b" 5 { reverse 预算 target 支出 }\n'
+    )
+    scored = score(compile_text(text), "facts:\n  预算: 1000000\n  支出: 80万元\n")
+    assert scored.points == {"A": "4.00", "B": "4.00"}
+    assert [d.code for d in diagnostics_of(text)] == []  # the divisor's guard still holds
