@@ -370,3 +370,44 @@ def test_targets_between_money_of_different_units_convert() -> None:
     scored = score(compile_text(text), "facts:\n  预算: 1000000\n  支出: 80万元\n")
     assert scored.points == {"A": "4.00", "B": "4.00"}
     assert [d.code for d in diagnostics_of(text)] == []  # the divisor's guard still holds
+
+
+CONTEXTS = [
+    'fact 率: percent\nindicator A "a" 10 {{ tiers 率 {{ >= {n}: full; else: 0 }} }}',
+    'fact 率: percent\nindicator A "a" 10 {{ full when 率 >= {n} }}',
+    'fact 率: percent\nindicator A "a" 10 {{ full when {n} < 率 or 率 == {n} }}',
+    'fact 率: percent\nindicator A "a" 10 {{ forward 率 target {n} }}',
+    'fact 率: percent default {n}\nindicator A "a" 10 {{ proportional 率 }}',
+    'fact 率: percent\nparam 线: percent = {n}\nindicator A "a" 10 {{ full when 率 >= 线 }}',
+    "fact 率: percent\nfunction 达(线: percent, r: percent) {{ full when r >= 线 }}\n"
+    'indicator A "a" 10 {{ 达({n}, 率) }}',
+    'fact 率: percent\nindicator A "a" 10 {{ full when 率 >= 1% }}\nveto when 率 < {n} grade 差',
+]
+
+
+@given(
+    st.sampled_from(CONTEXTS),
+    st.integers(1, 10000).map(lambda n: Decimal(n) / 100),
+)
+def test_any_bare_number_where_a_percent_is_meant_is_refused_and_its_percent_accepted(
+    context: str, n: Decimal
+) -> None:
+    written = _literal(n)
+    assert set(codes(pack(context.format(n=written)))) == {"E311"}
+    assert codes(pack(context.format(n=written + "%"))) == []
+
+
+NESTS = [
+    "facts:\n  相符: {{{k}: true, {k}: false}}\n",
+    "facts:\n  相符: {{value: true, {k}: a, {k}: b}}\n",
+    "{k}: 1\nfacts:\n  相符: true\n{k}: 2\n",
+    "facts:\n  相符: true\n  问题:\n    - {{item: a, {k}: 1, {k}: 2}}\n",
+    '{{"facts": {{"相符": {{"value": true, "{k}": "a", "{k}": "b"}}}}}}',
+]
+
+
+@given(st.sampled_from(NESTS), st.sampled_from(["value", "source", "note", "item", "x", "项目"]))
+def test_any_key_given_twice_in_one_mapping_is_refused(template: str, key: str) -> None:
+    plan = compile_text(BOOL)
+    _, diags = load_bytes(template.format(k=key).encode(), "e.yaml", plan.program)
+    assert "E661" in [d.code for d in diags]
