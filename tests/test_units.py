@@ -411,3 +411,20 @@ def test_any_key_given_twice_in_one_mapping_is_refused(template: str, key: str) 
     plan = compile_text(BOOL)
     _, diags = load_bytes(template.format(k=key).encode(), "e.yaml", plan.program)
     assert "E661" in [d.code for d in diags]
+
+
+@pytest.mark.parametrize(
+    ("given", "points"), [("40万元", "10.00"), ("600000", "5.00"), ("1亿", "0.00")]
+)
+def test_tier_bands_with_units_convert_into_the_subjects_unit(given: str, points: str) -> None:
+    text = pack(
+        'fact 成本: money unit "元"\n'
+        'indicator A "a" 10 { tiers 成本 { <= 50万元: full; (50万元, 0.8百万元]: 50%; else: 0 } }'
+    )
+    assert score(compile_text(text), f"facts:\n  成本: {given}\n").points["A"] == points
+
+
+def test_json_evidence_converts_units_too() -> None:
+    plan = compile_text(COST.replace("RULE", "reverse 运维成本 target 50"))
+    evidence, _ = load_bytes('{"facts": {"运维成本": "500000元"}}'.encode(), "e.json", plan.program)
+    assert evidence is not None and evidence.values["运维成本"] == Decimal(50)
