@@ -33,7 +33,15 @@ from .types import (
     div_kind,
     mul_kind,
 )
-from .units import Unit, UnitPass, domain_problem, fact_unit, unit_named
+from .units import (
+    COUNT_UNITS,
+    PERCENT_UNITS,
+    Unit,
+    UnitPass,
+    domain_problem,
+    fact_unit,
+    unit_named,
+)
 from .walk import names_in, reads_of
 
 ROUNDING_MODES = {
@@ -293,17 +301,21 @@ class _Checker(RuleChecker):
         return KIND_NAMES.get(decl.type.text) if decl is not None and decl.type else None
 
     def declared_unit(self, decl: ast.FactDecl, kind: Kind) -> Unit | None:
-        """The unit a fact's values are held in; E312 when it does not fit the kind."""
+        """The unit a fact's values are held in. E312 for a counted unit on money (`money unit
+        "个"`) or any unit but `%` on a percent; W310 for money in a unit jixiao does not know
+        (`"美元"`, `"元/年"`): it is kept as a dimension of its own, converting to nothing."""
         name, written = decl.name.text, decl.unit.value if decl.unit else None
         unit = fact_unit(kind, written)
-        fits = (
-            written is None
-            or (kind is Kind.MONEY and unit is not None and unit.dimension == "money")
-            or (kind in (Kind.COUNT, Kind.NUMBER) and unit_named(written).dimension != "money")
-        )
-        if not fits and decl.unit is not None and kind in NUMERIC:
-            self.diags.append(msg.unit_of_kind(name, kind, written or "", decl.unit.span))
-            unit = None
+        if written is None or decl.unit is None:
+            pass
+        elif kind is Kind.PERCENT and written.strip() not in PERCENT_UNITS:
+            self.diags.append(msg.unit_of_kind(name, kind, written, decl.unit.span))
+        elif kind is Kind.MONEY and unit is not None and unit.dimension != "money":
+            if written.strip() in COUNT_UNITS:
+                self.diags.append(msg.unit_of_kind(name, kind, written, decl.unit.span))
+                unit = None
+            else:
+                self.diags.append(msg.unknown_money_unit(name, written, decl.unit.span))
         self.fact_units[name] = unit
         return unit
 

@@ -122,7 +122,8 @@ CODES: dict[str, tuple[str, str]] = {
     ),
     "E312": (
         "a unit that does not fit the fact's type",
-        "Money takes a money unit (元, 万元 …); a percent takes none.",
+        "Money takes a money unit (元, 万元 …), never a counted one (个, 人 …); a percent takes "
+        "none but `%`.",
     ),
     "E313": (
         "a fact's declared domain cannot be used",
@@ -280,6 +281,11 @@ CODES: dict[str, tuple[str, str]] = {
     "W202": (
         "a function parameter hides a fact",
         "Inside the function the name means the argument, not the pack's fact.",
+    ),
+    "W310": (
+        "money in a unit jixiao cannot convert",
+        "`美元`, `元/年` …: kept as a unit of its own, meeting only the same unit or a bare "
+        "number.",
     ),
     "W401": ("a code that does not extend its parent's", "`A1.1` belongs under `A1`."),
     "W403": (

@@ -260,6 +260,16 @@ def unit_of_kind(name: str, kind: Kind, unit: str, span: Span) -> Diagnostic:
     )
 
 
+def unknown_money_unit(name: str, unit: str, span: Span) -> Diagnostic:
+    return warning(
+        "W310",
+        f"fact `{name}` is money in `{unit}`, a unit jixiao cannot convert",
+        Label(span, "not 元, 千元, 万元, 百万元 or 亿元"),
+        help="its values meet only values in the same unit; declare one of 元, 千元, 万元, "
+        "百万元, 亿元 if it is an amount in 元",
+    )
+
+
 def bad_domain(name: str, problem: str, span: Span, help: str) -> Diagnostic:
     return error("E313", f"the domain of `{name}` {problem}", Label(span, problem), help=help)
 

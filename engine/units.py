@@ -67,6 +67,8 @@ COUNT_UNITS = (
     "人次 户次 个 人 次 台 项 套 份 天 月 年 件 处 家 户 条 篇 场 期 辆 所 名 位 本 册 张 间 座 批"
 ).split()
 KNOWN_UNITS = frozenset((*MONEY_UNITS, *COUNT_UNITS))
+#: What a percent may declare as its unit (it changes nothing: values are fractions).
+PERCENT_UNITS = frozenset({"%", "％", "百分比", "百分点"})
 #: The unit of money a fact declared without one is in.
 YUAN = "元"
 
