@@ -383,6 +383,9 @@ class UnitPass:
             lo = self.converted(lo, lu, ru)
         elif op == "/":
             unit = lu  # money per item, a quantity divided by a number
+            if isinstance(ro, ast.Number) and ro.unit is None and ro.value > 1:
+                # `满意度 / 85` is 满意度 / 8,500%: a fraction (`/ 0.85`) is what it means
+                self.bare_percent(lo, ro)
         elif lu and ru:
             unit = lu if lu.dimension == "money" else ru if ru.dimension == "money" else None
         else:

@@ -428,3 +428,11 @@ def test_json_evidence_converts_units_too() -> None:
     plan = compile_text(COST.replace("RULE", "reverse 运维成本 target 50"))
     evidence, _ = load_bytes('{"facts": {"运维成本": "500000元"}}'.encode(), "e.json", plan.program)
     assert evidence is not None and evidence.values["运维成本"] == Decimal(50)
+
+
+def test_a_percent_divided_by_a_bare_number_above_1_is_refused() -> None:
+    """≥85%得满分；低于85%按 满意度/85%×分值: `/ 85` would score almost nothing."""
+    body = 'fact 满意度: percent\nindicator A "a" 10 {{ full when 满意度 >= 85% else proportional 满意度 / {d} }}'
+    assert codes(pack(body.format(d="85"))) == ["E311"]
+    assert codes(pack(body.format(d="85%"))) == []
+    assert codes(pack(body.format(d="0.85"))) == []
