@@ -93,8 +93,8 @@ def _numeric(fact: Fact) -> dict[str, Any]:
             # the kind's own domain [0%, 100%], which a pattern can state exactly
             percent = r"\+?0*(100(\.0+)?|\d{1,2}(\.\d+)?)"
             fraction = r"\+?(0*1(\.0+)?|0+(\.\d+)?)"
-        else:
-            percent = fraction = "[+-]?" + _DIGITS
+        else:  # a declared domain: the sign at least (JSON numbers carry the bounds)
+            percent = fraction = sign + _DIGITS
         text = _text(
             f"({percent}{_WS}[%％]|{fraction})", "a percentage (`92%`) or a fraction (0.92)"
         )
