@@ -30,8 +30,15 @@ def _span() -> Span:
 
 @record
 class Number:
+    """`12`, or `50万元` / `3个` with its unit as written (engine/units.py reads it)."""
+
     value: Decimal
     span: Span = _span()
+    unit: str | None = spec(default=None, repr=False)  # in repr only when given (see below)
+
+    def __repr__(self) -> str:
+        unit = f", unit={self.unit!r}" if self.unit is not None else ""
+        return f"Number(value={self.value!r}{unit})"
 
 
 @record
@@ -496,6 +503,8 @@ class FactDecl:
     span: Span = _span()
     nonzero: bool = False  # the evidence may never give 0
     shared: bool = False  # may drive deductions in several indicators
+    min: Literal | None = None  # the domain's lower bound, replacing the kind's own
+    max: Literal | None = None  # the domain's upper bound (`max 150%`)
 
 
 @record

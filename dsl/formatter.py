@@ -43,7 +43,8 @@ def format_expr(expr: ast.Expr, show: Callable[[str], str | None] | None = None)
 def _expr(e: ast.Expr, outer: int, show: Callable[[str], str | None] | None) -> str:
     match e:
         case ast.Number(value):
-            return number(value) if value >= 0 else f"-{number(-value)}"
+            unit = e.unit or ""
+            return number(value) + unit if value >= 0 else f"-{number(-value)}{unit}"
         case ast.Percent(value):
             return percent(value) if value >= 0 else f"-{percent(-value)}"
         case ast.String(value):
@@ -324,6 +325,8 @@ class _Printer:
                 text += f" default {format_expr(default)}" if default is not None else ""
                 text += " nonzero" if node.nonzero else ""
                 text += " shared" if node.shared else ""
+                text += f" min {format_expr(node.min)}" if node.min is not None else ""
+                text += f" max {format_expr(node.max)}" if node.max is not None else ""
                 self.out.append(text)
             case ast.ParamDecl(name, type_, default):
                 assert default is not None

@@ -350,6 +350,8 @@ class _ToAst(Transformer[Token, Any]):
             self._span(meta),
             bool(opts.get("nonzero")),
             bool(opts.get("shared")),
+            opts.get("min"),
+            opts.get("max"),
         )
 
     def nonzero(self, meta: Any, _token: Token) -> tuple[str, Any, Span]:
@@ -366,6 +368,12 @@ class _ToAst(Transformer[Token, Any]):
 
     def default(self, meta: Any, value: ast.Literal) -> tuple[str, Any, Span]:
         return ("default", value, self._span(meta))
+
+    def fact_min(self, meta: Any, value: ast.Literal) -> tuple[str, Any, Span]:
+        return ("min", value, self._span(meta))
+
+    def fact_max(self, meta: Any, value: ast.Literal) -> tuple[str, Any, Span]:
+        return ("max", value, self._span(meta))
 
     def let(self, meta: Any, name: Token, type_: Token | None, expr: ast.Expr) -> ast.LetDecl:
         return ast.LetDecl(
@@ -590,8 +598,8 @@ class _ToAst(Transformer[Token, Any]):
     def award_expr(self, meta: Any, expr: ast.Expr) -> ast.Award:
         # A literal number is points and a literal percent a share of the weight; anything
         # else (a parameter, a product) is decided by its type in the checker.
-        if isinstance(expr, ast.Number):
-            return ast.Points(expr.value, expr.span)
+        if isinstance(expr, ast.Number) and expr.unit is None:
+            return ast.Points(expr.value, expr.span)  # `5个` is no points: the checker says so
         if isinstance(expr, ast.Percent):
             return ast.Share(expr.value, expr.span)
         return ast.AwardExpr(expr, self._span(meta))
@@ -630,6 +638,14 @@ class _ToAst(Transformer[Token, Any]):
 
     def negative_number(self, meta: Any, _minus: Token, token: Token) -> ast.Number:
         return ast.Number(-self._decimal(token), self._span(meta))
+
+    def quantity(self, meta: Any, token: Token) -> ast.Number:
+        number, unit = _split_quantity(token)
+        return ast.Number(self._decimal(number), self._tok(token), unit)
+
+    def negative_quantity(self, meta: Any, _minus: Token, token: Token) -> ast.Number:
+        number, unit = _split_quantity(token)
+        return ast.Number(-self._decimal(number), self._span(meta), unit)
 
     def percent(self, meta: Any, token: Token) -> ast.Percent:
         return ast.Percent(self._decimal(token) / 100, self._tok(token))
@@ -689,6 +705,13 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Date(value, self._tok(token))
 
 
+def _split_quantity(token: Token) -> tuple[Token, str]:
+    """`50万元` → (`50`, `万元`): the number keeps the token's place for E110."""
+    text = str(token)
+    end = len(text) - len(text.lstrip("0123456789."))
+    return Token.new_borrow_pos("NUMBER", text[:end], token), text[end:].strip()
+
+
 # ----- syntax errors in words ----------------------------------------------------------------
 
 _WORDS = {
@@ -697,6 +720,7 @@ _WORDS = {
     "STRING": 'a quoted text `"…"`',
     "NUMBER": "a number",
     "PERCENT": "a percentage such as `85%`",
+    "QUANTITY": "a number",  # with its unit (`50万元`): where one goes, so does the other
     "DATE": "a date (YYYY-MM-DD)",
     "GE": "`>=`",
     "LE": "`<=`",

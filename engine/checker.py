@@ -34,6 +34,15 @@ from .types import (
     div_kind,
     mul_kind,
 )
+from .units import (
+    COUNT_UNITS,
+    PERCENT_UNITS,
+    Unit,
+    UnitPass,
+    domain_problem,
+    fact_unit,
+    unit_named,
+)
 from .walk import names_in, reads_of
 
 ROUNDING_MODES = {
@@ -88,6 +97,9 @@ class _Checker(RuleChecker):
         self.expr_kinds: dict[int, Kind] = {}
         self.param_defaults: dict[str, Decimal] = {}
         self.folded: dict[str, tuple[Decimal, str | None] | None] = {}  # see `fold`
+        # Units: of every fact and parameter; the pass rewrites expressions into one unit.
+        self.fact_units: dict[str, Unit | None] = {}
+        self.units = UnitPass(self.diags, self.fact_units, self.let_nodes, self.declared_kind)
 
     def run(self) -> tuple[Program | None, list[Diagnostic]]:
         self.settings = settings = self.check_header()
@@ -109,7 +121,7 @@ class _Checker(RuleChecker):
             indicators,
             roots,
             extras,
-            self.pack.vetoes,
+            self.vetoes,
             self.expr_kinds,
         )
         return program, self.diags
@@ -267,12 +279,17 @@ class _Checker(RuleChecker):
             kind = self.declare_typed(decl)
             if kind is None:
                 continue
+            unit = self.declared_unit(decl, kind)
             default = None
             if decl.default is not None:
-                default = _default_value(decl.default, kind)
+                node = self.units.constant(
+                    decl.default, kind, unit, ast.Name(decl.name.text, decl.name.span)
+                )
+                default = _default_value(node, kind)
                 if default is None:
                     self.diags.append(msg.default_mismatch(decl.name.text, kind, decl.default.span))
-            facts[decl.name.text] = Fact(
+            low, high = self.check_domain(decl, kind, unit)
+            facts[decl.name.text] = fact = Fact(
                 decl.name.text,
                 kind,
                 decl.unit.value if decl.unit else None,
@@ -281,10 +298,92 @@ class _Checker(RuleChecker):
                 decl.name.span,
                 nonzero=decl.nonzero,
                 shared=decl.shared,
+                min=low,
+                max=high,
             )
+            problem = domain_problem(fact, default)
+            if (
+                problem is not None
+                and decl.default is not None
+                and not self.units.said(decl.default)
+            ):
+                value, _, how = problem
+                self.diags.append(
+                    msg.bad_domain(
+                        fact.name, f"does not hold its default {value}", decl.default.span, how
+                    )
+                )
         self.check_params(facts)
         self.check_surveys(facts)
         return facts
+
+    def declared_kind(self, name: str) -> Kind | None:
+        """The kind a name is declared with (a fact, a parameter, a typed derived fact)."""
+        if name in self.kinds:
+            return self.kinds[name]
+        decl = self.let_nodes.get(name)
+        return KIND_NAMES.get(decl.type.text) if decl is not None and decl.type else None
+
+    def declared_unit(self, decl: ast.FactDecl, kind: Kind) -> Unit | None:
+        """The unit a fact's values are held in. E312 for a counted unit on money (`money unit
+        "个"`) or any unit but `%` on a percent; W310 for money in a unit jixiao does not know
+        (`"美元"`, `"元/年"`): it is kept as a dimension of its own, converting to nothing."""
+        name, written = decl.name.text, decl.unit.value if decl.unit else None
+        unit = fact_unit(kind, written)
+        if written is None or decl.unit is None:
+            pass
+        elif kind is Kind.PERCENT and written.strip() not in PERCENT_UNITS:
+            self.diags.append(msg.unit_of_kind(name, kind, written, decl.unit.span))
+        elif kind is Kind.MONEY and unit is not None and unit.dimension != "money":
+            if written.strip() in COUNT_UNITS:
+                self.diags.append(msg.unit_of_kind(name, kind, written, decl.unit.span))
+                unit = None
+            else:
+                self.diags.append(msg.unknown_money_unit(name, written, decl.unit.span))
+        self.fact_units[name] = unit
+        return unit
+
+    def check_domain(
+        self, decl: ast.FactDecl, kind: Kind, unit: Unit | None
+    ) -> tuple[Decimal | None, Decimal | None]:
+        """A fact's declared `min`/`max`, in its unit: numeric, of its kind, min ≤ max, and
+        holding its default (E313)."""
+        name = decl.name.text
+        anchor = ast.Name(name, decl.name.span)
+        bounds: list[Decimal | None] = []
+        for node in (decl.min, decl.max):
+            if node is None:
+                bounds.append(None)
+                continue
+            if kind not in NUMERIC:
+                self.diags.append(
+                    msg.bad_domain(
+                        name,
+                        f"is declared on a {kind}",
+                        node.span,
+                        "`min` and `max` bound money, counts, numbers and percents; remove it",
+                    )
+                )
+                bounds.append(None)
+                continue
+            value = _default_value(self.units.constant(node, kind, unit, anchor), kind)
+            if not isinstance(value, Decimal):
+                self.diags.append(
+                    msg.bad_domain(
+                        name,
+                        f"is not a {kind}",
+                        node.span,
+                        "write a bound of the fact's kind, e.g. "
+                        + ("`max 150%`" if kind is Kind.PERCENT else "`min -100万元`"),
+                    )
+                )
+            bounds.append(value if isinstance(value, Decimal) else None)
+        low, high = bounds
+        if low is not None and high is not None and low > high and decl.max is not None:
+            self.diags.append(
+                msg.bad_domain(name, "is empty: `min` is above `max`", decl.max.span, "swap them")
+            )
+        return low, high
 
     def check_surveys(self, facts: dict[str, Fact]) -> None:
         seen: dict[str, Span] = {}
@@ -299,6 +398,7 @@ class _Checker(RuleChecker):
                     continue
                 kind = Kind.NUMBER if agg.aggregate == "mean" else Kind.COUNT
                 self.kinds[agg.name.text] = kind
+                self.fact_units[agg.name.text] = None
                 facts[agg.name.text] = Fact(
                     agg.name.text,
                     kind,
@@ -316,13 +416,22 @@ class _Checker(RuleChecker):
             kind = self.declare_typed(decl)
             if kind is None:
                 continue
-            default = _default_value(decl.default, kind) if decl.default is not None else None
+            # A parameter is in the unit its default is written in (`= 50万元`), money in 元.
+            written = decl.default.unit if isinstance(decl.default, ast.Number) else None
+            unit = fact_unit(kind, written) if kind in NUMERIC else None
+            self.fact_units[decl.name.text] = unit
+            node = decl.default
+            if node is not None:
+                node = self.units.constant(
+                    node, kind, unit, ast.Name(decl.name.text, decl.name.span)
+                )
+            default = _default_value(node, kind) if node is not None else None
             if default is None:
                 span = decl.default.span if decl.default is not None else decl.span
                 self.diags.append(msg.default_mismatch(decl.name.text, kind, span))
                 continue
             facts[decl.name.text] = Fact(
-                decl.name.text, kind, None, None, default, decl.name.span, is_param=True
+                decl.name.text, kind, written, None, default, decl.name.span, is_param=True
             )
             if isinstance(default, Decimal):
                 self.param_defaults[decl.name.text] = default
@@ -331,13 +440,14 @@ class _Checker(RuleChecker):
         for decl in self.pack.lets:
             if self.declare(decl.name.text, decl.name.span):
                 self.let_nodes[decl.name.text] = decl
+        self.units.prepare()
         derived: dict[str, Derived] = {}
         for name, decl in self.let_nodes.items():
             kind = self.let_kind(name)
             derived[name] = Derived(
                 name,
                 kind,
-                decl.expr,
+                self.units.let(name)[0],
                 tuple(dict.fromkeys(n.name for n in names_in(decl.expr))),
                 decl.name.span,
             )
@@ -354,7 +464,7 @@ class _Checker(RuleChecker):
         if name in self.in_progress:  # a cycle; graph reports it
             return declared or Kind.NUMBER
         self.in_progress.add(name)
-        got = self.infer(decl.expr)
+        got = self.infer(self.units.let(name)[0])
         self.in_progress.discard(name)
         kind = declared or got or Kind.NUMBER
         if declared and got and not assignable(got, declared):
@@ -374,8 +484,10 @@ class _Checker(RuleChecker):
 
     def _infer(self, expr: ast.Expr) -> Kind | None:
         match expr:
-            case ast.Number():
-                return Kind.NUMBER
+            case ast.Number(unit=unit):
+                if unit is None:
+                    return Kind.NUMBER
+                return Kind.MONEY if unit_named(unit).dimension == "money" else Kind.COUNT
             case ast.Percent():
                 return Kind.PERCENT
             case ast.String():
@@ -416,7 +528,8 @@ class _Checker(RuleChecker):
                     return Kind.BOOL
                 ordered = op not in ("==", "!=")
                 if not comparable(lk, rk) or (ordered and lk in (Kind.BOOL, Kind.TEXT, Kind.LIST)):
-                    self.diags.append(msg.type_mismatch(op, lk, rk, expr.span))
+                    if not self.units.said(left, right):  # E310 named the units already
+                        self.diags.append(msg.type_mismatch(op, lk, rk, expr.span))
                 return Kind.BOOL
             case ast.Arith(op, left, right):
                 lk, rk = self.infer(left), self.infer(right)
@@ -427,7 +540,8 @@ class _Checker(RuleChecker):
                 if lk is Kind.DATE and rk is Kind.DATE and op == "-":
                     return Kind.COUNT  # days between two dates
                 if kind is None:
-                    self.diags.append(msg.type_mismatch(op, lk, rk, expr.span))
+                    if not self.units.said(left, right):  # E310 named the units already
+                        self.diags.append(msg.type_mismatch(op, lk, rk, expr.span))
                 return kind
             case ast.Call(func, args):
                 return self.infer_call(expr, func, args)
@@ -542,7 +656,9 @@ class _Checker(RuleChecker):
         weight = node.weight.value
         if weight <= 0:
             self.diags.append(msg.non_positive_weight(code, node.weight.span))
-        rules = expand_calls(node.rules, self.functions, self)
+        self.units.calls(node.rules, self.functions)
+        written = expand_calls(node.rules, self.functions, self)
+        rules = self.units.rules(written)
         base = [r for r in rules if isinstance(r, ast.BASE_RULES)]
         if node.children and base:
             self.diags.append(msg.rules_and_children(code, base[0].span))
@@ -583,7 +699,7 @@ class _Checker(RuleChecker):
                 node.scale.value if node.scale is not None else None,
                 na_policy,
                 _doc_comment(self.source, node.span.start),
-                "\n".join(format_rule(r) for r in rules if not isinstance(r, ast.NaPolicy)),
+                "\n".join(format_rule(r) for r in written if not isinstance(r, ast.NaPolicy)),
             )
         )
         for child in node.children:
@@ -609,6 +725,8 @@ class _Checker(RuleChecker):
                         msg.unknown_type(param.type.text, param.type.span, KIND_NAMES)
                     )
             functions[name] = fn
+        for fn in functions.values():
+            self.units.calls(fn.rules, functions)
         return functions
 
     def check_extras(self, codes: set[str]) -> tuple[Extra, ...]:
@@ -619,7 +737,8 @@ class _Checker(RuleChecker):
                 self.diags.append(msg.duplicate_code(code, node.code.span, self.codes[code]))
             else:
                 self.codes[code] = node.code.span
-            for rule in node.rules:
+            rules = self.units.rules(node.rules)
+            for rule in rules:
                 if node.kind == "penalty" and isinstance(rule, (ast.AddPer, ast.AddWhen)):
                     self.diags.append(msg.wrong_extra_clause("add", "penalty", rule.span))
                 if node.kind == "bonus" and isinstance(rule, (ast.DeductPer, ast.DeductWhen)):
@@ -632,8 +751,8 @@ class _Checker(RuleChecker):
                     node.name.value,
                     node.max.value,
                     node.highest,
-                    node.rules,
-                    reads_of(node.rules),
+                    rules,
+                    reads_of(rules),
                     node.code.span,
                 )
             )
@@ -641,7 +760,8 @@ class _Checker(RuleChecker):
 
     def check_vetoes(self, settings: Settings, codes: set[str]) -> None:
         labels = [g.label for g in settings.grades]
-        for veto in self.pack.vetoes:
+        self.vetoes = self.units.rules(self.pack.vetoes)
+        for veto in self.vetoes:
             self.expect_bool(veto.cond, "the condition of `veto when`")
             if veto.reason is not None:
                 self.check_placeholders(veto.reason, ())
@@ -664,7 +784,7 @@ class _Checker(RuleChecker):
         read = {n for d in derived.values() for n in d.reads}
         read.update(n for i in indicators for n in i.reads)
         read.update(n for e in extras for n in e.reads)
-        read.update(n.name for v in self.pack.vetoes for n in names_in(v.cond))
+        read.update(n.name for v in self.vetoes for n in names_in(v.cond))
         for fn in self.functions.values():
             read.update(set(reads_of(fn.rules)) - {p.name.text for p in fn.params})
         for fact in facts.values():
@@ -693,8 +813,13 @@ def _doc_comment(source: Source, offset: int) -> str:
 def _default_value(node: ast.Literal, kind: Kind) -> object | None:
     """The runtime value of a fact's default, or None when it does not fit the kind."""
     match node:
-        case ast.Number(value) if kind in NUMERIC:
+        case ast.Number(value, unit=unit) if kind in NUMERIC:
             if kind is Kind.COUNT and value != value.to_integral_value():
+                return None
+            if unit is not None and (
+                kind is Kind.PERCENT
+                or (unit_named(unit).dimension == "money") != (kind is Kind.MONEY)
+            ):
                 return None
             return value
         case ast.Percent(value) if kind in DIMENSIONLESS:

@@ -109,6 +109,26 @@ CODES: dict[str, tuple[str, str]] = {
         "A `number` parameter takes any quantity (count, money, percent); others must match.",
     ),
     "E309": ("`distinct` on a count", "Only a list of findings has items to tell apart."),
+    "E310": (
+        "quantities of different units compared or added",
+        "Money converts exactly between 元, 千元, 万元, 百万元 and 亿元; a counted unit "
+        "(个, 人, 次, 台, 天 …) and any other declared unit meet only the same unit or a bare "
+        "number.",
+    ),
+    "E311": (
+        "a bare number where a percent is meant",
+        "Against a percent (a comparison, a tier band, a target, a default, a parameter, a "
+        "function argument) `95` means 9,500%: write `95%`. A bare 0 is allowed.",
+    ),
+    "E312": (
+        "a unit that does not fit the fact's type",
+        "Money takes a money unit (元, 万元 …), never a counted one (个, 人 …); a percent takes "
+        "none but `%`.",
+    ),
+    "E313": (
+        "a fact's declared domain cannot be used",
+        "`min`/`max` are for numeric facts, of the fact's kind and unit, with min ≤ max.",
+    ),
     # E4xx: weights and ranges
     "E401": (
         "children's weights do not add up to the parent's",
@@ -293,6 +313,17 @@ CODES: dict[str, tuple[str, str]] = {
         "`jixiao selfeval` finds the 绩效指标 block by its header names (三级指标, 年度指标值, "
         "实际完成值, 分值, 得分) and the 项目资金 block by 全年预算数 and 全年执行数.",
     ),
+    "E660": (
+        "a value outside its fact's domain",
+        "Money is 0 or more and a percent lies in [0%, 100%] unless the fact declares a wider "
+        "range (`fact 完成率: percent max 150%`, `fact 结余: money min -100万元`); a declared "
+        "`min`/`max` bounds it further. Checked for evidence, parameters and portfolio cells.",
+    ),
+    "E661": (
+        "a key given twice in one mapping of the evidence",
+        "At any depth (`{value: 1, value: 2}`, `source:` twice, `facts:` twice, a survey named "
+        "twice): YAML and JSON would silently keep the last.",
+    ),
     # E7xx: pack tests
     "E701": (
         "a test file that cannot be used",
@@ -305,6 +336,11 @@ CODES: dict[str, tuple[str, str]] = {
     "W202": (
         "a function parameter hides a fact",
         "Inside the function the name means the argument, not the pack's fact.",
+    ),
+    "W310": (
+        "money in a unit jixiao cannot convert",
+        "`美元`, `元/年` …: kept as a unit of its own, meeting only the same unit or a bare "
+        "number.",
     ),
     "W401": ("a code that does not extend its parent's", "`A1.1` belongs under `A1`."),
     "W403": (

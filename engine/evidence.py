@@ -31,6 +31,7 @@ from . import numerals
 from .ir import Fact, Program
 from .result import NA, Item, Judgement, NotApplicable, Provenance, Value
 from .types import Kind
+from .units import KNOWN_UNITS, Unit, convert, domain_problem, fact_unit, split_unit, unit_named
 
 #: libyaml's safe loader where PyYAML was built with it (the wheels on PyPI are): it composes
 #: the evidence several times faster, reports the same character offsets, and refuses nesting
@@ -171,6 +172,7 @@ class _Reader:
             )
             return None
         example = "facts:\n  预算金额: 100000"
+        self.duplicate_keys(root)
         if root is None or not isinstance(root, yaml.MappingNode):
             self.shape(
                 "the evidence must be a mapping with a `facts:` key",
@@ -249,6 +251,36 @@ class _Reader:
                             self.refused.setdefault(agg.name.text, "its survey was refused")
         refused = {k: why for k, why in self.refused.items() if k not in values}
         return Evidence(self.source, values, origins, project, MappingProxyType(refused))
+
+    def duplicate_keys(self, root: yaml.Node | None) -> None:
+        """Refuse a key given twice in any mapping, at any depth (YAML and JSON would keep the
+        last silently). Fact names under `facts:`/`params:` are reported by `entries` (E604)."""
+        facts = {
+            id(value)
+            for key, value in (root.value if isinstance(root, yaml.MappingNode) else ())
+            if isinstance(key, yaml.ScalarNode) and key.value in ("facts", "params")
+        }
+        stack: list[yaml.Node] = [root] if root is not None else []
+        while stack:  # iterative: the nesting depth is the document's, not ours
+            node = stack.pop()
+            if isinstance(node, yaml.SequenceNode):
+                stack.extend(node.value)
+            if not isinstance(node, yaml.MappingNode):
+                continue
+            first: dict[str, yaml.Node] = {}
+            for key, value in node.value:
+                stack.append(value)
+                if not isinstance(key, yaml.ScalarNode) or id(node) in facts:
+                    continue
+                name = unicodedata.normalize("NFC", key.value.strip())
+                if name in first:
+                    self.diags.append(
+                        msg.evidence_duplicate_key(
+                            name, _span(self.source, key), _span(self.source, first[name])
+                        )
+                    )
+                else:
+                    first[name] = key
 
     def surveys(
         self,
@@ -431,9 +463,18 @@ class _Reader:
         ):
             self.bad(fact, value_node, "no value given")
             return None
-        value, why = parse_value(fact.kind, raw)
+        value, why = parse_typed(fact, raw)
         if value is None:
             self.bad(fact, value_node, why)
+            return None
+        problem = domain_problem(fact, value)
+        if problem is not None:
+            shown, domain, how = problem
+            self.diags.append(
+                msg.outside_domain(
+                    fact.name, shown, domain, _span(self.source, value_node), fact.span, how
+                )
+            )
             return None
         if fact.nonzero and isinstance(value, Decimal) and value == 0:
             self.diags.append(
@@ -544,8 +585,27 @@ def _number(text: str) -> Decimal | None:
 _DIGITS_ARE_VALUE = (Kind.COUNT, Kind.NUMBER, Kind.MONEY)
 
 
-def parse_value(kind: Kind, raw: str) -> tuple[Value | None, str]:
-    """Parse hand-typed text as a value of `kind`. Returns (value, "") or (None, why not)."""
+def parse_value(kind: Kind | Fact, raw: str) -> tuple[Value | None, str]:
+    """Parse hand-typed text as a value of `kind`. Returns (value, "") or (None, why not).
+
+    Given the `Fact` itself, an amount with a unit (`50万元`) is converted into the fact's
+    unit and the value is checked against the fact's domain (E660's rule, as one sentence in
+    `why`); given a kind alone, against the kind's own domain (money and counts 0 or more, a
+    percent in [0%, 100%])."""
+    value, why = parse_typed(kind, raw)
+    if value is None:
+        return None, why
+    problem = domain_problem(kind, value)
+    if problem is not None:
+        shown, domain, how = problem
+        return None, f"{shown} is outside the domain {domain}: {how}"
+    return value, ""
+
+
+def parse_typed(kind: Kind | Fact, raw: str) -> tuple[Value | None, str]:
+    """`parse_value` without the domain check."""
+    fact = kind if isinstance(kind, Fact) else None
+    kind = kind.kind if isinstance(kind, Fact) else kind
     # Fast paths for what most cells hold — plain ASCII digits, or a yes/no word — giving
     # exactly what the general path below gives them.
     if raw.isdigit() and raw.isascii() and kind in _DIGITS_ARE_VALUE and len(raw) <= MAX_DIGITS:
@@ -556,10 +616,11 @@ def parse_value(kind: Kind, raw: str) -> tuple[Value | None, str]:
             return True, ""
         if low in _FALSE:
             return False, ""
-    return _parse(kind, raw)
+    unit = fact_unit(kind, fact.unit) if fact is not None else fact_unit(kind, None)
+    return _parse(kind, raw, unit)
 
 
-def _parse(kind: Kind, raw: str) -> tuple[Value | None, str]:
+def _parse(kind: Kind, raw: str, unit: Unit | None = None) -> tuple[Value | None, str]:
     text = unicodedata.normalize("NFKC", raw).strip().replace(" ", "")
     if kind is Kind.TEXT:
         return raw.strip(), ""
@@ -592,23 +653,37 @@ def _parse(kind: Kind, raw: str) -> tuple[Value | None, str]:
             return None, f"`{text}` as a fraction is {number * 100}%; write `{text}%` for a percent"
         return number, ""
     if kind is Kind.MONEY:
-        body = text.lstrip("¥￥")
-        factor = Decimal(1)
-        for suffix, f in (("万元", 10000), ("亿元", 100000000), ("万", 10000), ("元", 1)):
-            if body.endswith(suffix):
-                body, factor = body[: -len(suffix)], Decimal(f)
-                break
-        number = _number(body)
-        return (number * factor, "") if number is not None else (None, "not an amount")
+        body = text
+        for mark in ("¥", "￥", "RMB", "CNY", "rmb", "cny"):
+            body = body.removeprefix(mark)
+        return _amount(body, unit or unit_named("元"), "not an amount")
     if kind is Kind.COUNT:
-        body = text.rstrip(_COUNT_UNITS)
-        number = _number(body)
+        number, why = _amount(text, unit, "not a whole number")
         if number is None:
-            return None, "not a whole number"
+            return None, why
         if number != number.to_integral_value() or number < 0:
             return None, "a count is a whole number, 0 or more"
         return number.quantize(Decimal(1)), ""
     if kind is Kind.NUMBER:
-        number = _number(text)
-        return (number, "") if number is not None else (None, "not a number")
+        return _amount(text, unit, "not a number")
     return None, f"a {kind} cannot be given as a single value"
+
+
+def _amount(text: str, unit: Unit | None, what: str) -> tuple[Decimal | None, str]:
+    """A number with an optional unit, in `unit`: money converts exactly; any other unit must
+    be the fact's own (or the fact has none)."""
+    body, written = split_unit(text)
+    if unit is not None and unit.name not in KNOWN_UNITS and text.endswith(unit.name):
+        body, written = text[: -len(unit.name)], unit  # the fact's own unit (平方米, 美元)
+    number = _number(body)
+    if number is None:
+        return None, what
+    if written is None:
+        return number, ""  # a bare number is in the fact's own unit
+    if unit is None:
+        if written.dimension == "money":
+            return None, f"`{text}` is money, not {what.removeprefix('not ')}"
+        return number, ""
+    if written.dimension != unit.dimension:
+        return None, f"`{text}` is in {written.name}, but the fact is in {unit.name}"
+    return convert(number, written, unit), ""

@@ -53,6 +53,10 @@ class Fact:
     shared: bool = False  # may drive deductions in several indicators
     survey: str | None = None  # aggregated from this questionnaire's responses
     aggregate: ast.SurveyFact | None = None
+    # The declared domain (`min`/`max`, in the fact's unit); None: the kind's own bound (money
+    # and counts 0 or more, a percent in [0, 1]; see `evidence.domain`).
+    min: Decimal | None = None
+    max: Decimal | None = None
 
 
 @record

@@ -226,6 +226,54 @@ def bound_mismatch(subject: Kind, got: Kind, span: Span) -> Diagnostic:
     )
 
 
+def unit_mismatch(unit: str, other: str, span: Span, other_span: Span) -> Diagnostic:
+    return error(
+        "E310",
+        f"cannot compare or add {other} with {unit}",
+        Label(other_span, f"in {other}"),
+        Label(span, f"in {unit}"),
+        help="money converts between 元, 千元, 万元, 百万元 and 亿元; a counted unit "
+        "(个, 人, 次 …) meets only the same unit or a bare number: write the value in the "
+        "other side's unit",
+    )
+
+
+def bare_percent(value: Decimal, span: Span) -> Diagnostic:
+    number = fmt(value)
+    return error(
+        "E311",
+        f"`{number}` is meant as a percent but has no `%`",
+        Label(span, f"this is {fmt(value * 100)}%, not {number}%"),
+        help=f"write `{fmt(value * 100)}%` if you meant the fraction {number}, or `{number}%`"
+        if value <= 1
+        else f"write `{number}%` (a bare number against a percent is a fraction: 1 is 100%)",
+    )
+
+
+def unit_of_kind(name: str, kind: Kind, unit: str, span: Span) -> Diagnostic:
+    return error(
+        "E312",
+        f"fact `{name}` is {kind} but declares the unit `{unit}`",
+        Label(span, "not a unit of " + str(kind)),
+        help="money takes 元, 千元, 万元, 百万元 or 亿元; a count or number takes a counted unit "
+        "(个, 人, 次 …) or any measure; a percent takes none — fix the type or the unit",
+    )
+
+
+def unknown_money_unit(name: str, unit: str, span: Span) -> Diagnostic:
+    return warning(
+        "W310",
+        f"fact `{name}` is money in `{unit}`, a unit jixiao cannot convert",
+        Label(span, "not 元, 千元, 万元, 百万元 or 亿元"),
+        help="its values meet only values in the same unit; declare one of 元, 千元, 万元, "
+        "百万元, 亿元 if it is an amount in 元",
+    )
+
+
+def bad_domain(name: str, problem: str, span: Span, help: str) -> Diagnostic:
+    return error("E313", f"the domain of `{name}` {problem}", Label(span, problem), help=help)
+
+
 def weights_do_not_add_up(
     code: str,
     weight: Decimal,
@@ -466,6 +514,7 @@ def _article(kind: Kind) -> str:
         Kind.TEXT: "a text",
         Kind.DATE: "a date",
         Kind.LIST: "a list",
+        Kind.JUDGEMENT: "an evaluator's amount with its reason",
     }[kind]
 
 
@@ -479,6 +528,7 @@ def _value_examples(kind: Kind) -> str:
         Kind.TEXT: "a text",
         Kind.DATE: "a date such as `2017-12-31`",
         Kind.LIST: "a list such as `[]` or `- 一项发现` lines",
+        Kind.JUDGEMENT: "`{value: 0.5, reason: 理由}`",
     }[kind]
 
 
@@ -1016,4 +1066,27 @@ def national_grades_out_of_reach(
         f"grade{'s' if len(labels) > 1 else ''} {names} can never be given: {why}",
         Label(span, "out of reach of this total"),
         help=help,
+    )
+
+
+def evidence_duplicate_key(key: str, span: Span, first: Span) -> Diagnostic:
+    return error(
+        "E661",
+        f"the key `{key}` is given twice in one mapping",
+        Label(span, "given again here"),
+        Label(first, "first given here"),
+        help="keep one: YAML and JSON readers would silently keep the last",
+    )
+
+
+def outside_domain(
+    name: str, value: str, domain: str, span: Span | None, decl: Span, how: str
+) -> Diagnostic:
+    labels = [Label(span, f"outside {domain}")] if span is not None else []
+    return error(
+        "E660",
+        f"fact `{name}` is {value}, outside its domain {domain}",
+        *labels,
+        Label(decl, "declared here"),
+        help=how,
     )

@@ -340,7 +340,9 @@ def _call(row: IndicatorRow, evidence: list[str], decls: list[str]) -> str:
         if target.kind == "deadline" and row.level == "达成" and row.published is None:
             return f'full when 档次_{row.code} == "达成"'
         return f"定性(档次_{row.code}, 得分_{row.code})"
-    kind = "percent" if target.percent else "number"
+    # a table's actual may lie anywhere a typed number can (偏差 rates below 0, 超额完成 far
+    # above 100 %): the table's own S5 finding flags the outliers, the domain must not refuse them
+    kind = "percent min -100000% max 100000%" if target.percent else "number"
     decls.append(f"fact 实际_{row.code}: {kind}")
     assert row.actual is not None and target.value is not None
     # a percent as `250%`: a bare fraction above 2 is refused as a likely typo for a percent

@@ -113,11 +113,18 @@ def _value(
             near = [v for v in _near(thresholds, Decimal(1)) if v >= low and v == int(v)]
             return around(scaled(low, 60, 1), near)
         case Kind.PERCENT:
-            near = [v for v in _near(thresholds, Decimal("0.0001")) if v >= 0 and (v or not low)]
-            return around(scaled(low, 15000, 10000), near)
+            # inside the fact's domain: [0%, 100%] unless it declares `min`/`max`
+            top = int((fact.max if fact.max is not None else 1) * 10000)
+            near = [
+                v
+                for v in _near(thresholds, Decimal("0.0001"))
+                if v >= 0 and (v or not low) and v <= top / 10000
+            ]
+            return around(scaled(low, top, 10000), near)
         case Kind.MONEY:
-            near = [v for v in _near(thresholds, Decimal("0.01")) if v >= low]
-            return around(scaled(low, 2_000_000, 1), near)
+            top = min(2_000_000, int(fact.max)) if fact.max is not None else 2_000_000
+            near = [v for v in _near(thresholds, Decimal("0.01")) if low <= v <= top]
+            return around(scaled(low, top, 1), near)
         case Kind.NUMBER:
             base = scaled(-10000, 10000, 100)
             if fact.nonzero:
@@ -238,12 +245,16 @@ _RULES = [
     'deduct 1 per 问题 distinct by "severity" max 2',
     "full when 日期 <= 2017-12-31 else 50%",
     "reverse 数 target 0",
+    "full when 额 <= 50万元 else 50%",
+    "reverse 额 target 500000元 linear",
+    "full when 人数 >= 3人",
 ]
 
 _DECLS = (
-    "fact 甲: bool\nfact 乙: bool\nfact 丙: bool\nfact 率: percent\nfact 数: count\n"
+    "fact 甲: bool\nfact 乙: bool\nfact 丙: bool\nfact 率: percent max 150%\nfact 数: count\n"
     "fact 档次: text\nfact 问题: list\nfact 分: number\nfact 酌情: judgement\n"
-    "fact 日期: date\n"
+    'fact 日期: date\nfact 额: money unit "万元" min -5万元 max 100亿\n'
+    'fact 人数: count unit "人"\n'
 )
 
 

@@ -124,7 +124,7 @@ def test_checklist_above_weight_is_refused() -> None:
 # ----- step deductions -----------------------------------------------------------------------
 
 STEP = pack(
-    'fact 完成率: percent\nindicator A "a" 15 { deduct 1 per 3% of 100% - 完成率 {mode} '
+    'fact 完成率: percent max 200%\nindicator A "a" 15 { deduct 1 per 3% of 100% - 完成率 {mode} '
     'max 15 "与计划每相差3%扣1分" }',
     total="15",
 )
@@ -149,7 +149,7 @@ def test_step_deduction(mode: str, rate: str, points: str) -> None:
 def test_step_deduction_ledger_and_two_sided() -> None:
     """每滞后一年扣2分，扣完为止; a two-sided deviation is written with abs()"""
     text = pack(
-        "fact 滞后年数: number\nfact 偏差: percent\n"
+        "fact 滞后年数: number\nfact 偏差: percent min -100%\n"
         'indicator A "a" 5 { deduct 2 per 1 of 滞后年数 whole "资金到位滞后" }\n'
         'indicator B "b" 5 { deduct 1 per 5% of abs(偏差) whole "偏差" }'
     )

@@ -294,7 +294,7 @@ def test_a_condition_that_never_holds(cond: str, form: str) -> None:
     "text",
     [
         leaf("choose { when x > 2 and x < 1: full; else: 0 }"),
-        leaf("proportional if 率 > 1 and 率 < 0.5 then 率 else 0"),
+        leaf("proportional if 率 > 100% and 率 < 50% then 率 else 0"),
         leaf("proportional 率") + "veto when x == 1 and x == 2 grade 差\n",
     ],
 )

@@ -70,7 +70,7 @@ CASES = [
     ),
     (
         "proportional-capped",
-        "fact 率: percent",
+        "fact 率: percent max 150%",  # a completion rate may exceed 100% when declared so
         "proportional 率",
         "率: 120%",
         "10",
