@@ -1046,9 +1046,3 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
     found = f"`{token}`" if what.startswith("`") else f"{what.split(' ', 1)[-1]} `{token}`"
     return error("E102", f"unexpected {found}", Label(span, "not expected here"), help=help_text)
 
-
-def literal_value(node: ast.Literal) -> object:
-    """The Python value of a literal node (used by the checker for defaults and bounds)."""
-    if isinstance(node, ast.EmptyList):
-        return ()
-    return node.value
