@@ -46,6 +46,30 @@ CODES: dict[str, tuple[str, str]] = {
         "A number literal has more than 20 digits: almost always a slip of the keyboard, and "
         "beyond what points or amounts need.",
     ),
+    "E111": (
+        "functions calling functions too deep",
+        "A chain of function calls, each inside the one before, is longer than the call depth "
+        "limit (32). Write the rules of the innermost functions into their callers.",
+    ),
+    "E112": (
+        "function calls that expand too far",
+        "Calls are expanded in place: an indicator's calls may expand to at most 20,000 "
+        "clauses and terms (the expansion limit). A function calling another twice, or passing "
+        "a parameter twice to the next call, doubles at every level; call once, or name the "
+        "repeated expression with `let`.",
+    ),
+    "E113": (
+        "an expression too deep once functions are expanded",
+        "An argument is put in place of its parameter, so nesting adds up along a chain of "
+        "calls; more than 200 levels (the nesting limit, as E109) is refused. Pass a derived "
+        "fact as the argument.",
+    ),
+    "E114": (
+        "derived facts nested too deep",
+        "A derived fact that reads another, that reads another … is one expression as deep as "
+        "all of them (each derived fact read counts as a level): more than 200 levels (the "
+        "derived depth limit) is refused. Compute intermediate totals from facts.",
+    ),
     # E2xx: names
     "E201": (
         "unknown fact",

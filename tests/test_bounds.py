@@ -5,7 +5,13 @@ RecursionError, a MemoryError or exit 3."""
 from __future__ import annotations
 
 import json
+import re
+import time
 from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from jixiao.engine.render.json_report import INLINE_LIST_ITEMS
 
@@ -43,3 +49,113 @@ def test_json_output_grows_linearly_with_a_list(tmp_path: Path) -> None:
 
 def test_a_short_list_is_still_written_on_its_lines(tmp_path: Path) -> None:
     _json_size(tmp_path, INLINE_LIST_ITEMS)  # no `lists` needed; the golden covers the layout
+
+
+# ----- chains of derived facts and functions: the named limit, never a RecursionError -----------
+
+
+def lets_pack(n: int, width: int, typed: bool, reverse: bool) -> str:
+    """`n` derived facts, each reading the one before in an expression `width` terms long (the
+    tests keep n × width small: the parser, not the limit, would take the time)."""
+    annotation = ": number" if typed else ""
+    terms = " + 1" * width
+    lets = [f"let x0{annotation} = a\n"]
+    lets += [f"let x{i}{annotation} = x{i - 1}{terms}\n" for i in range(1, n)]
+    if reverse:
+        lets.reverse()
+    return (
+        "fact a: number\nfact b: bool\n"
+        + "".join(lets)
+        + f'indicator A "a" 100 {{ full when x{n - 1} > 0 }}\n'
+    )
+
+
+def functions_pack(n: int, width: int, twice: bool) -> str:
+    """`n` functions, each calling the one before (twice, or with an argument `width` terms
+    longer than its own)."""
+    lines = ["fact a: number\nfact b: bool\n", "function f0(x: number) { deduct 1 when x > 0 }\n"]
+    for i in range(1, n):
+        call = f"f{i - 1}(x{' + 1' * width})"
+        lines.append(f"function f{i}(x: number) {{ {call}{' ' + call if twice else ''} }}\n")
+    lines.append(f'indicator A "a" 100 {{ full when b f{n - 1}(a) }}\n')
+    return "".join(lines)
+
+
+LIMITS = {"E109", "E111", "E112", "E113", "E114"}
+
+
+def _check_and_score(tmp_path: Path, text: str) -> int:
+    pack = tmp_path / "chain.jx"
+    pack.write_text(text, encoding="utf-8")
+    code, _, err = cli("check", str(pack))
+    assert "internal error" not in err and "Traceback" not in err, err[-500:]
+    assert code in (0, 1), err[-500:]
+    if code == 1:
+        assert set(re.findall(r"error\[(E\d+)\]", err)) <= LIMITS, err[-500:]
+        return 1
+    evidence = tmp_path / "chain.yaml"
+    evidence.write_text("facts: {a: 1, b: true}\n", encoding="utf-8")
+    for fmt in ("table", "json"):
+        code, _, err = cli("eval", str(pack), str(evidence), "--format", fmt)
+        assert code == 0 and "internal error" not in err, err[-500:]
+    return 0
+
+
+# the depths around the limits, and now and then a long chain (3,000 is a regression test below)
+DEPTHS = st.integers(1, 260) | st.sampled_from([600, 1500])
+FAST = settings(max_examples=12, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@FAST
+@given(
+    n=DEPTHS,
+    width=st.integers(0, 150),
+    typed=st.booleans(),
+    reverse=st.booleans(),
+)
+def test_any_chain_of_lets_checks_or_meets_the_named_limit(
+    tmp_path: Path, n: int, width: int, typed: bool, reverse: bool
+) -> None:
+    _check_and_score(tmp_path, lets_pack(n, min(width, 6000 // n), typed, reverse))
+
+
+@FAST
+@given(n=DEPTHS | st.integers(1, 40), width=st.integers(0, 60), twice=st.booleans())
+def test_any_chain_of_functions_checks_or_meets_the_named_limit(
+    tmp_path: Path, n: int, width: int, twice: bool
+) -> None:
+    _check_and_score(tmp_path, functions_pack(n, min(width, 3000 // n), twice))
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        (lets_pack(1000, 1, True, False), "E114"),  # the finding: 1,000 chained lets
+        (lets_pack(300, 1, False, True), "E114"),  # declared in reverse: the checker's path
+        (functions_pack(3000, 0, False), "E111"),  # the finding: 3,000 chained calls
+        (functions_pack(30, 0, True), "E112"),  # each calls the one before twice: 2^30
+        (functions_pack(30, 1, False).replace("(x + 1)", "(x + x)"), "E112"),  # argument doubles
+        (functions_pack(30, 20, False), "E113"),  # 20 levels more at every call
+    ],
+    ids=["lets-1000", "lets-reversed", "calls-3000", "calls-twice", "argument-doubles", "deep"],
+)
+def test_regressions_meet_their_limit(tmp_path: Path, text: str, code: str) -> None:
+    pack = tmp_path / "p.jx"
+    pack.write_text(text, encoding="utf-8")
+    started = time.monotonic()
+    status, _, err = cli("check", str(pack))
+    assert status == 1 and f"error[{code}]" in err and "limit is" in err, err[-600:]
+    assert time.monotonic() - started < 10
+
+
+def test_the_deepest_accepted_pack_scores_through_the_cache(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The limits leave room for every stage, the cache's pickling included."""
+    from jixiao.engine.expand import MAX_CALL_DEPTH
+
+    monkeypatch.delenv("JIXIAO_NO_CACHE", raising=False)
+    monkeypatch.setenv("JIXIAO_CACHE", str(tmp_path / "cache"))
+    assert _check_and_score(tmp_path, functions_pack(MAX_CALL_DEPTH, 5, False)) == 0
+    assert _check_and_score(tmp_path, lets_pack(66, 1, False, True)) == 0
+    assert _check_and_score(tmp_path, functions_pack(MAX_CALL_DEPTH, 5, False)) == 0  # warm
