@@ -70,6 +70,11 @@ CODES: dict[str, tuple[str, str]] = {
         "all of them (each derived fact read counts as a level): more than 200 levels (the "
         "derived depth limit) is refused. Compute intermediate totals from facts.",
     ),
+    "E115": (
+        "a string too long",
+        "A title, label or reason of more than 10,000 characters (the string length limit): "
+        "every report repeats it. Keep long explanations in a comment.",
+    ),
     # E2xx: names
     "E201": (
         "unknown fact",
