@@ -61,10 +61,15 @@ def _report(diagnostics: Sequence[Diagnostic], args: argparse.Namespace, fmt: st
 
 def cmd_batch(args: argparse.Namespace) -> int:
     from .batch import Writer, read_folder, read_table, run_blocks
+    from .outputs import refuse, write_text, writing
     from .portfolio import Summary, file_digest
     from .render import portfolio
 
     try:
+        refuse(
+            {"--output": args.output, "--summary": args.summary},
+            [("the pack", args.pack), ("the portfolio", args.batch)],
+        )
         plan, warnings = compile_pack(args.pack)
         source = Path(args.batch)
         if source.is_dir():
@@ -79,37 +84,46 @@ def cmd_batch(args: argparse.Namespace) -> int:
         _report(exc.diagnostics, args)
         return EXIT_ERRORS
     _report([*warnings, *diags], args)
-    writer = Writer(Path(args.output) if args.output else None, plan.program)
-    summary = Summary(plan.program, input_path=str(source), input_sha256=file_digest(source))
-    progress = sys.stderr.isatty()
-    done = 0
-    blocks = run_blocks(plan, args.pack, rows, str(source), count, args.jobs, writer.json_sha256)
-    for records, tally in blocks:
-        for record in records:
-            line = writer.write(record)
-            if line is not None:
-                sys.stdout.write(line)
-            if record.total is None:
-                sys.stderr.write(f"project {record.id}: " + "；".join(record.errors) + "\n")
-        summary.merge(tally)
-        done += len(records)
-        if progress:
-            sys.stderr.write(f"\rscored {done}/{count or '?'}")
-            sys.stderr.flush()
-    if progress:
-        sys.stderr.write("\n")
-    writer.close()
-    if args.summary:
-        path = Path(args.summary)
-        suffix = path.suffix.lower()
-        text = (
-            portfolio.render_html(summary)
-            if suffix in (".html", ".htm")
-            else portfolio.render_markdown(summary)
-            if suffix == ".md"
-            else portfolio.render_json(summary)
+    output = args.output or "-"
+    try:
+        with writing("--output", output):
+            writer = Writer(Path(args.output) if args.output else None, plan.program)
+        summary = Summary(plan.program, input_path=str(source), input_sha256=file_digest(source))
+        progress = sys.stderr.isatty()
+        done = 0
+        blocks = run_blocks(
+            plan, args.pack, rows, str(source), count, args.jobs, writer.json_sha256
         )
-        path.write_text(text, encoding="utf-8")
+        for records, tally in blocks:
+            for record in records:
+                with writing("--output", output):
+                    line = writer.write(record)
+                if line is not None:
+                    sys.stdout.write(line)
+                if record.total is None:
+                    sys.stderr.write(f"project {record.id}: " + "；".join(record.errors) + "\n")
+            summary.merge(tally)
+            done += len(records)
+            if progress:
+                sys.stderr.write(f"\rscored {done}/{count or '?'}")
+                sys.stderr.flush()
+        if progress:
+            sys.stderr.write("\n")
+        with writing("--output", output):
+            writer.close()
+        if args.summary:
+            suffix = os.path.splitext(args.summary)[1].lower()
+            text = (
+                portfolio.render_html(summary)
+                if suffix in (".html", ".htm")
+                else portfolio.render_markdown(summary)
+                if suffix == ".md"
+                else portfolio.render_json(summary)
+            )
+            write_text("--summary", args.summary, text)
+    except JixiaoError as exc:
+        _report(exc.diagnostics, args)
+        return EXIT_ERRORS
     noun = "project" if summary.projects == 1 else "projects"
     sys.stderr.write(f"{summary.projects} {noun} scored, {summary.failed} failed\n")
     return EXIT_ERRORS if summary.failed else EXIT_OK
@@ -141,24 +155,39 @@ def cmd_eval(args: argparse.Namespace) -> int:
     ):
         sys.stderr.write("jixiao eval: the pack comes first: jixiao eval PACK.jx EVIDENCE.yaml\n")
         return EXIT_USAGE
+    if args.format == "xlsx" and not args.output:
+        sys.stderr.write(
+            "jixiao eval: --format xlsx writes a workbook; name it with --output FILE.xlsx\n"
+        )
+        return EXIT_USAGE
     try:
+        if args.output:  # only then: a warm eval to standard output imports nothing for it
+            from .outputs import refuse
+
+            refuse(
+                {"--output": args.output},
+                [("the pack", args.pack), ("the evidence", args.evidence)],
+            )
         plan, warnings = compile_pack(args.pack, use_cache=True)
         result = run(plan, args.evidence)
     except JixiaoError as exc:
         _report(exc.diagnostics, args)
         return EXIT_ERRORS
     _report([*warnings, *result.diagnostics], args)
-    if args.format == "xlsx" or (args.output and args.output.lower().endswith(".xlsx")):
-        if not args.output:
-            sys.stderr.write(
-                "jixiao eval: --format xlsx writes a workbook; name it with --output FILE.xlsx\n"
-            )
-            return EXIT_USAGE
-        from .render import xlsx
+    if args.output:
+        from .outputs import write_text, writing
 
-        xlsx.write(result, Path(args.output), args.lang)
-    elif args.output:
-        Path(args.output).write_text(render(result, args.format, args.lang), encoding="utf-8")
+        try:
+            if args.format == "xlsx" or args.output.lower().endswith(".xlsx"):
+                from .render import xlsx
+
+                with writing("--output", args.output):
+                    xlsx.write(result, Path(args.output), args.lang)
+            else:
+                write_text("--output", args.output, render(result, args.format, args.lang))
+        except JixiaoError as exc:
+            _report(exc.diagnostics, args)
+            return EXIT_ERRORS
     else:
         sys.stdout.write(render(result, args.format, args.lang))
     failed = has_errors(result.diagnostics) or result.total is None
@@ -254,7 +283,15 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             sys.stdout.write("".join(diff))
             status = max(status, EXIT_ERRORS)
         else:
-            Path(path).write_text(text, encoding="utf-8", newline="\n")
+            from .outputs import writing
+
+            try:
+                with writing("jixiao fmt", path):
+                    Path(path).write_text(text, encoding="utf-8", newline="\n")
+            except JixiaoError as exc:
+                _report(exc.diagnostics, args)
+                status = EXIT_ERRORS
+                continue
             sys.stderr.write(f"formatted {path}\n")
     return status
 
@@ -321,8 +358,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
         failed += 1
         sys.stdout.write(f"  ✗ {finding.prop}\n      {finding.detail}\n")
         if finding.facts is not None:
-            out_dir.mkdir(parents=True, exist_ok=True)
+            from .outputs import refuse, writing
+
             path = out_dir / f"{stem}.counterexample-{failed}.yaml"
+            try:
+                with writing("--out", str(out_dir)):
+                    out_dir.mkdir(parents=True, exist_ok=True)
+                refuse({"--out": str(path)}, [("the pack", args.pack)])
+            except JixiaoError as exc:
+                _report(exc.diagnostics, args)
+                return EXIT_ERRORS
             note = f"counterexample: {finding.prop}\n{finding.detail}"
             facts = dict(finding.facts)
             for name, value in (finding.pins or {}).items():
@@ -331,7 +376,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 else:
                     note += f"\nwith the derived fact {name} = {value}"
             kinds = {n: f.kind for n, f in plan.program.facts.items()}
-            path.write_text(evidence_yaml(facts, note, kinds), encoding="utf-8")
+            try:
+                with writing("--out", str(path)):
+                    path.write_text(evidence_yaml(facts, note, kinds), encoding="utf-8")
+            except JixiaoError as exc:
+                _report(exc.diagnostics, args)
+                return EXIT_ERRORS
             sys.stdout.write(f"      counterexample evidence: {path}\n")
     passed = len(findings) - failed
     sys.stdout.write(f"{passed} passed, {failed} failed\n")

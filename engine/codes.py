@@ -267,6 +267,17 @@ CODES: dict[str, tuple[str, str]] = {
         "`jixiao selfeval` finds the 绩效指标 block by its header names (三级指标, 年度指标值, "
         "实际完成值, 分值, 得分) and the 项目资金 block by 全年预算数 and 全年执行数.",
     ),
+    "E680": (
+        "an output that is an input",
+        "`--output`, `--summary`, `--emit-pack` or a report file names the pack, the evidence, "
+        "the portfolio, the table or a file in a folder being scored — by its path, a symlink "
+        "or a hard link. Nothing is written; give the output another name.",
+    ),
+    "E681": (
+        "an output that cannot be written",
+        "Its folder does not exist, it is a folder, permission is denied or the disk is full. "
+        "Checked before the work where it can be; a full disk is reported when it happens.",
+    ),
     # E7xx: pack tests
     "E701": (
         "a test file that cannot be used",

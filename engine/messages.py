@@ -602,6 +602,37 @@ def encoding_note(path: str, encoding: str) -> Diagnostic:
     )
 
 
+def output_is_input(option: str, path: str, role: str) -> Diagnostic:
+    return Diagnostic(
+        "E680",
+        Severity.ERROR,
+        f"`{option} {path}` is {role}: jixiao will not write over an input",
+        path=path,
+        help=f"give `{option}` another file name; nothing was written",
+    )
+
+
+def output_in_input_folder(option: str, path: str, role: str, folder: str) -> Diagnostic:
+    return Diagnostic(
+        "E680",
+        Severity.ERROR,
+        f"`{option} {path}` is inside `{folder}`, {role}: it would be read as an input",
+        path=path,
+        help=f"write `{option}` outside the folder being scored; nothing was written",
+    )
+
+
+def output_unwritable(option: str, path: str, reason: str) -> Diagnostic:
+    help = (
+        "free some space, or write the output to another disk"
+        if "disk" in reason
+        else "create the folder first, or give a path you can write to"
+    )
+    return Diagnostic(
+        "E681", Severity.ERROR, f"cannot write `{option} {path}`: {reason}", path=path, help=help
+    )
+
+
 # ----- the catalogue's forms ------------------------------------------------------------------
 
 

@@ -24,6 +24,7 @@ from jixiao.dsl.source import Source
 from . import compile_source
 from .evaluator import evaluate
 from .evidence import load_bytes
+from .outputs import refuse, save_workbook, write_text, writing
 from .render import render
 from .render.explain import fixed, line_text, plain
 from .result import LineKind, Result
@@ -167,7 +168,7 @@ def write_back(table: Table, result: Result, findings: list[Finding], out: Path)
     if table.total_row is not None and result.total is not None:
         put(sheet, table.total_row[0], col, fixed(result.total, places))
         put(sheet, table.total_row[0], col + 1, f"等级：{result.grade}")
-    book.save(out)
+    save_workbook(book, out)
 
 
 def render_text(table: Table, result: Result, findings: list[Finding]) -> str:
@@ -212,6 +213,10 @@ def main(args: argparse.Namespace, report: Report) -> int:
             return 2
         params[name.strip()] = value.strip()
     try:
+        refuse(  # before anything is read or written: never over the table or the template
+            {"--output": args.output, "--emit-pack": args.emit_pack},
+            [("the table", args.table), ("the template", args.template)],
+        )
         table = read_table(Path(args.table))
         template = template_text(args.template)
         result, findings, pack_text = score(table, template, params, args.qualitative_fallback)
@@ -227,12 +232,17 @@ def main(args: argparse.Namespace, report: Report) -> int:
     except JixiaoError as exc:
         report(exc.diagnostics, args)
         return 1
-    if args.emit_pack:
-        formatted = format_pack(parse(Source(args.emit_pack, pack_text)))
-        Path(args.emit_pack).write_text(formatted, encoding="utf-8")
-    report([d for d in result.diagnostics], args)
-    if args.output:
-        write_back(table, result, findings, Path(args.output))
+    try:
+        if args.emit_pack:
+            formatted = format_pack(parse(Source(args.emit_pack, pack_text)))
+            write_text("--emit-pack", args.emit_pack, formatted)
+        report([d for d in result.diagnostics], args)
+        if args.output:
+            with writing("--output", args.output):
+                write_back(table, result, findings, Path(args.output))
+    except JixiaoError as exc:
+        report(exc.diagnostics, args)
+        return 1
     if args.format == "json":
         from .render.json_report import document
 

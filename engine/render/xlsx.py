@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..outputs import save_workbook
 from ..result import LineKind, Result
 from ..sheets import cells
 from ..version import VERSION
@@ -111,4 +112,4 @@ def write(result: Result, path: Path, lang: str = "zh") -> None:
         cells(meta, ["证据" if zh else "evidence", result.evidence_path, result.evidence_sha256])
     )
     meta.append(cells(meta, ["jixiao", VERSION]))
-    book.save(path)
+    save_workbook(book, path)

@@ -1,0 +1,183 @@
+"""Outputs: never written over an input — by path, symlink or hard link — and every way writing
+can fail is a diagnostic with exit 1, before the work where it can be told."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK, ROOT, cli
+
+SELFEVAL_TABLE = ROOT / "evidence" / "selfeval" / "clean.xlsx"
+
+
+@pytest.fixture
+def portfolio(tmp_path: Path) -> Path:
+    """A two-project portfolio of the founding pack, as CSV."""
+    import yaml
+
+    facts = yaml.safe_load(FOUNDING_EVIDENCE.read_text(encoding="utf-8"))["facts"]
+    cells = {}
+    for name, value in facts.items():
+        value = value["value"] if isinstance(value, dict) else value
+        if isinstance(value, list):
+            value = "；".join(x["item"] if isinstance(x, dict) else str(x) for x in value)
+        cells[name] = value
+    path = tmp_path / "p.csv"
+    with path.open("w", encoding="utf-8", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["id", *cells])
+        out.writerow(["P1", *cells.values()])
+        out.writerow(["P2", *cells.values()])
+    return path
+
+
+def _refused(result: tuple[int, str, str], code: str = "E680") -> str:
+    status, _, err = result
+    assert status == 1 and f"error[{code}]" in err, err
+    assert "internal error" not in err and "Traceback" not in err
+    return err
+
+
+def _links(tmp_path: Path, target: Path) -> list[Path]:
+    """The same file under three other names: a copy of its path, a symlink, a hard link."""
+    symlink, hardlink = tmp_path / "link.out", tmp_path / "hard.out"
+    symlink.symlink_to(target)
+    os.link(target, hardlink)
+    return [target, Path(os.path.relpath(target)), symlink, hardlink]
+
+
+def test_batch_output_over_the_portfolio_is_refused(portfolio: Path, tmp_path: Path) -> None:
+    """The finding: `--batch p.csv --output p.csv` truncated the portfolio, scored 0 projects
+    and exited 0."""
+    before = portfolio.read_bytes()
+    for name in _links(tmp_path, portfolio):
+        for option in ("--output", "--summary"):
+            err = _refused(
+                cli("eval", str(FOUNDING_PACK), "--batch", str(portfolio), option, str(name))
+            )
+            assert "the portfolio" in err and "projects scored" not in err
+            assert portfolio.read_bytes() == before
+    status, _, err = cli("eval", str(FOUNDING_PACK), "--batch", str(portfolio))
+    assert status == 0 and "2 projects scored" in err
+
+
+def test_batch_output_over_the_pack_or_each_other_is_refused(
+    portfolio: Path, tmp_path: Path
+) -> None:
+    pack = tmp_path / "pack.jx"
+    shutil.copy(FOUNDING_PACK, pack)
+    before = pack.read_bytes()
+    _refused(cli("eval", str(pack), "--batch", str(portfolio), "--output", str(pack)))
+    assert pack.read_bytes() == before
+    same = str(tmp_path / "r.json")
+    err = _refused(
+        cli("eval", str(pack), "--batch", str(portfolio), "--output", same, "--summary", same)
+    )
+    assert "--output" in err and not Path(same).exists()
+
+
+def test_batch_output_inside_the_folder_scored_is_refused(tmp_path: Path) -> None:
+    folder = tmp_path / "evidence"
+    folder.mkdir()
+    shutil.copy(FOUNDING_EVIDENCE, folder / "a.yaml")
+    (folder / "responses.csv").write_text("q1\n5\n", encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in folder.iterdir()}
+    for name in ("a.yaml", "b.yaml", "responses.csv"):
+        err = _refused(
+            cli("eval", str(FOUNDING_PACK), "--batch", str(folder), "--output", str(folder / name))
+        )
+        assert "inside" in err
+    assert {p.name: p.read_bytes() for p in folder.iterdir()} == before
+    # a new report beside the evidence is no input: it may be written there
+    status, _, err = cli(
+        "eval", str(FOUNDING_PACK), "--batch", str(folder), "--summary", str(folder / "s.html")
+    )
+    assert status == 0, err
+
+
+def test_eval_output_over_its_inputs_is_refused(tmp_path: Path) -> None:
+    pack, evidence = tmp_path / "p.jx", tmp_path / "e.yaml"
+    shutil.copy(FOUNDING_PACK, pack)
+    shutil.copy(FOUNDING_EVIDENCE, evidence)
+    for target, role in ((pack, "the pack"), (evidence, "the evidence")):
+        before = target.read_bytes()
+        for name in _links(tmp_path, target):
+            for fmt in ("json", "xlsx"):
+                err = _refused(
+                    cli("eval", str(pack), str(evidence), "--output", str(name), "--format", fmt)
+                )
+                assert role in err
+            assert target.read_bytes() == before
+        (tmp_path / "link.out").unlink()
+        (tmp_path / "hard.out").unlink()
+
+
+def test_selfeval_outputs_over_the_table_are_refused(tmp_path: Path) -> None:
+    table = tmp_path / "t.xlsx"
+    shutil.copy(SELFEVAL_TABLE, table)
+    before = table.read_bytes()
+    for option in ("--output", "--emit-pack"):
+        err = _refused(cli("selfeval", str(table), option, str(table)))
+        assert "the table" in err
+    assert table.read_bytes() == before
+    template = tmp_path / "template.jx"
+    shutil.copy(ROOT / "rules" / "self-evaluation.jx", template)
+    _refused(cli("selfeval", str(table), "--template", str(template), "--emit-pack", str(template)))
+
+
+@pytest.mark.parametrize("where", ["missing/r.json", "missing/deeper/r.xlsx"])
+def test_a_missing_output_folder_is_a_clear_error(tmp_path: Path, where: str) -> None:
+    """It was exit 3 (an internal error) after all the work."""
+    out = str(tmp_path / where)
+    err = _refused(cli("eval", str(FOUNDING_PACK), str(FOUNDING_EVIDENCE), "--output", out), "E681")
+    assert "does not exist" in err
+
+
+def test_a_missing_folder_stops_a_batch_before_scoring(portfolio: Path, tmp_path: Path) -> None:
+    for option in ("--output", "--summary"):
+        out = str(tmp_path / "missing" / "r.csv")
+        err = _refused(
+            cli("eval", str(FOUNDING_PACK), "--batch", str(portfolio), option, out), "E681"
+        )
+        assert "scored" not in err
+
+
+def test_an_output_that_is_a_folder_is_a_clear_error(tmp_path: Path) -> None:
+    err = _refused(
+        cli("eval", str(FOUNDING_PACK), str(FOUNDING_EVIDENCE), "--output", str(tmp_path)), "E681"
+    )
+    assert "folder" in err
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+def test_a_full_disk_is_a_clear_error(portfolio: Path) -> None:
+    """/dev/full fails every write with ENOSPC, as a full disk does."""
+    for fmt in ("json", "xlsx"):
+        args = ("eval", str(FOUNDING_PACK), str(FOUNDING_EVIDENCE), "--format", fmt)
+        err = _refused(cli(*args, "--output", "/dev/full"), "E681")
+        assert "the disk is full" in err
+    for option, name in (("--output", "/dev/full"), ("--summary", "/dev/full")):
+        err = _refused(
+            cli("eval", str(FOUNDING_PACK), "--batch", str(portfolio), option, name), "E681"
+        )
+        assert "the disk is full" in err
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root may write anywhere")
+def test_a_folder_without_permission_is_a_clear_error(tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        out = str(locked / "r.json")
+        err = _refused(
+            cli("eval", str(FOUNDING_PACK), str(FOUNDING_EVIDENCE), "--output", out), "E681"
+        )
+        assert "permission" in err
+    finally:
+        locked.chmod(0o700)
