@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, has_errors, render_json, render_text
-from jixiao.dsl.source import Source
+from jixiao.dsl.source import DecodeError, Source
 
 from . import compile_pack, load_pack, run
 from .render import FORMATS, render
@@ -243,6 +243,22 @@ def _reparse(path: str, text: str) -> ast.Pack:
     return parse(Source(path, text))
 
 
+def _stdin_pack() -> Source:
+    """A pack piped in, decoded as a pack file is (UTF-8, else GB18030), whatever the locale."""
+    from jixiao.dsl.source import decode
+
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # a text stream (tests): already decoded
+        return Source("<stdin>", sys.stdin.read())
+    try:
+        text, encoding = decode(stream.read())
+    except DecodeError as exc:
+        from . import messages
+
+        raise JixiaoError([messages.pack_unreadable("<stdin>", str(exc))]) from None
+    return Source("<stdin>", text, encoding)
+
+
 def cmd_fmt(args: argparse.Namespace) -> int:
     """Rewrite packs canonically; with --check, only report (and diff) what would change."""
     from jixiao.dsl.formatter import FormatError, format_pack
@@ -251,7 +267,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for path in args.packs:
         try:
-            source = Source("<stdin>", sys.stdin.read()) if path == "-" else load_pack(path)
+            source = _stdin_pack() if path == "-" else load_pack(path)
             pack = parse(source)
             import functools
 
@@ -616,8 +632,30 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 COMMANDS = ("eval", "check", "test", "verify", "schema", "selfeval", "fmt")
 
 
+def _encodable_streams() -> None:
+    """A terminal or pipe that cannot encode Chinese (`PYTHONIOENCODING=ascii`, a Windows code
+    page such as cp1252) gets `\\uXXXX` escapes instead of a UnicodeEncodeError, and one line
+    saying how to see the characters. Streams that can (UTF-8, GB18030) are left alone."""
+    note = None
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        try:
+            "绩效评价，％—“”".encode(encoding)
+        except (UnicodeEncodeError, LookupError):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(errors="backslashreplace")
+                note = encoding
+    if note is not None:
+        sys.stderr.write(
+            f"note: the output encoding {note} cannot show Chinese; it is written as \\u escapes "
+            "(set PYTHONIOENCODING=utf-8, or run `chcp 65001` in a Windows console)\n"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    _encodable_streams()
     # `jixiao eval …` needs only the eval parser; anything else (`--help`, a typo) gets them all
     parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -181,3 +183,61 @@ def test_a_folder_without_permission_is_a_clear_error(tmp_path: Path) -> None:
         assert "permission" in err
     finally:
         locked.chmod(0o700)
+
+
+# ----- a terminal that cannot encode Chinese ------------------------------------------------------
+
+
+def _jixiao(*args: str, encoding: str) -> subprocess.CompletedProcess[bytes]:
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONUTF8", "LC_ALL", "LANG")}
+    env["PYTHONIOENCODING"] = encoding
+    return subprocess.run(
+        [sys.executable, "-m", "jixiao.engine.cli", *args],
+        capture_output=True,
+        env=env,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize("encoding", ["ascii", "cp1252", "latin-1"])
+def test_a_terminal_without_chinese_gets_escapes_and_a_note(encoding: str, tmp_path: Path) -> None:
+    """It was exit 3 (UnicodeEncodeError) for every command that prints Chinese."""
+    broken = tmp_path / "broken.jx"
+    broken.write_text('fact 完成: bool\nindicator A "产出" 100 { full when 完成率 }\n', "utf-8")
+    runs = [
+        (_jixiao("eval", str(FOUNDING_PACK), str(FOUNDING_EVIDENCE), encoding=encoding), 0),
+        (_jixiao("check", str(broken), encoding=encoding), 1),
+        (_jixiao("eval", "--help", encoding=encoding), 0),
+    ]
+    for proc, status in runs:
+        err = proc.stderr.decode(encoding)
+        assert proc.returncode == status, err
+        assert "Traceback" not in err and "internal error" not in err
+        assert err.startswith("note: the output encoding") and "PYTHONIOENCODING=utf-8" in err
+        proc.stdout.decode(encoding)  # every byte in the terminal's encoding
+    eval_out = runs[0][0].stdout.decode(encoding)
+    assert "87.74" in eval_out and "\\u826f" in eval_out  # 良, escaped
+    assert "\\u5b8c\\u6210\\u7387" in runs[1][0].stderr.decode(encoding)  # `完成率`
+
+
+def test_a_terminal_with_chinese_gets_no_note() -> None:
+    for encoding in ("utf-8", "gb18030"):
+        proc = _jixiao("eval", str(FOUNDING_PACK), str(FOUNDING_EVIDENCE), encoding=encoding)
+        assert proc.returncode == 0 and not proc.stderr.decode(encoding).startswith("note:")
+        assert "良" in proc.stdout.decode(encoding)
+
+
+def test_fmt_reads_a_piped_pack_whatever_the_locale() -> None:
+    text = 'fact 完成: bool\nindicator A "产出" 100 { full when 完成 }\n'
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONUTF8", "LC_ALL", "LANG")}
+    env["PYTHONIOENCODING"] = "ascii"
+    proc = subprocess.run(
+        [sys.executable, "-m", "jixiao.engine.cli", "fmt", "-"],
+        input=text.encode("utf-8"),
+        capture_output=True,
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "\\u4ea7\\u51fa" in proc.stdout.decode("ascii")  # 产出
