@@ -240,3 +240,77 @@ def test_an_unkeyed_hash_is_not_a_tag() -> None:
     """BLAKE2b with an empty key is a plain hash anyone can compute: the cache never uses one."""
     assert tag(b"", b"x") != tag(bytes(32), b"x")
     assert cache.KEY_BYTES >= 32
+
+
+# ----- the warm run stays light -------------------------------------------------------------------
+
+#: What a warm `jixiao eval` (the pack from the cache) imports of jixiao. A module joins this list
+#: deliberately: each one costs every warm run its import time.
+WARM_JIXIAO = {
+    "jixiao",
+    "jixiao.dsl",
+    "jixiao.dsl.ast",
+    "jixiao.dsl.diagnostics",
+    "jixiao.dsl.formatter",
+    "jixiao.dsl.record",
+    "jixiao.dsl.source",
+    "jixiao.engine",
+    "jixiao.engine.cache",
+    "jixiao.engine.cli",
+    "jixiao.engine.compile_expr",
+    "jixiao.engine.compiler",
+    "jixiao.engine.digest",
+    "jixiao.engine.evaluator",
+    "jixiao.engine.evidence",
+    "jixiao.engine.ir",
+    "jixiao.engine.ledger",
+    "jixiao.engine.messages",
+    "jixiao.engine.render",
+    "jixiao.engine.render.explain",
+    "jixiao.engine.render.table",
+    "jixiao.engine.result",
+    "jixiao.engine.types",
+    "jixiao.engine.version",
+    "jixiao.engine.walk",
+}
+
+_IMPORTS = """
+import json, sys
+from jixiao.engine.cli import main
+code = main(sys.argv[1:])
+std = set(sys.stdlib_module_names)
+mods = set(sys.modules)
+print(json.dumps({
+    "code": code,
+    "jixiao": sorted(m for m in mods if m.split(".")[0] == "jixiao"),
+    "third": sorted({m.split(".")[0] for m in mods} - std - {"jixiao", "cython_runtime"}
+                    - {m for m in mods if m.startswith("_")}),
+}))
+"""
+
+
+def test_a_warm_eval_imports_no_parser_checker_or_heavy_library(cache_dir: Path) -> None:
+    """The cache's promise: a warm `eval` skips the parser and the checker, so it must not
+    import them, nor Lark, networkx or openpyxl (`python -X importtime` shows what each costs)."""
+    import json
+    import subprocess
+    import sys
+
+    env = {**os.environ, "JIXIAO_CACHE": str(cache_dir)}
+    env.pop("JIXIAO_NO_CACHE", None)
+    args = ["eval", str(FOUNDING_PACK), str(FOUNDING_EVIDENCE)]
+
+    def imports() -> dict[str, object]:
+        proc = subprocess.run(
+            [sys.executable, "-c", _IMPORTS, *args], capture_output=True, env=env, timeout=120
+        )
+        assert proc.returncode == 0, proc.stderr.decode()
+        result: dict[str, object] = json.loads(proc.stdout.decode().splitlines()[-1])
+        return result
+
+    cold = imports()
+    assert "jixiao.dsl.parser" in cold["jixiao"]
+    warm = imports()
+    assert warm["code"] == 0
+    assert set(warm["jixiao"]) == WARM_JIXIAO
+    assert set(warm["third"]) <= {"yaml"}, warm["third"]
