@@ -53,8 +53,8 @@ CODES: dict[str, tuple[str, str]] = {
     ),
     "E112": (
         "function calls that expand too far",
-        "Calls are expanded in place: an indicator's calls may expand to at most 20,000 "
-        "clauses and terms (the expansion limit). A function calling another twice, or passing "
+        "Calls are expanded in place: a pack's calls may expand to at most 50,000 clauses "
+        "and terms (the expansion limit). A function calling another twice, or passing "
         "a parameter twice to the next call, doubles at every level; call once, or name the "
         "repeated expression with `let`.",
     ),

@@ -29,8 +29,8 @@ from .walk import Measure, chain_from, longest_chains, name_depths, substitute
 
 #: Functions calling functions: at most this many in one chain (E111).
 MAX_CALL_DEPTH = 32
-#: Clauses and expression nodes the calls of one indicator may expand to (E112).
-MAX_EXPANSION = 20_000
+#: Clauses and expression nodes the function calls of a whole pack may expand to (E112).
+MAX_EXPANSION = 50_000
 #: Levels of nesting an expression may have once calls are expanded (E113), as the parser's E109.
 MAX_NESTING = 200
 #: Levels of nesting of a derived fact with the derived facts it reads written out (E114).
@@ -130,10 +130,22 @@ def _within(
     return False
 
 
+class _Dry:
+    """A host for expanding without checking: kinds are the checker's business."""
+
+    def __init__(self) -> None:
+        self.diags: list[Diagnostic] = []
+
+    def infer(self, expr: ast.Expr) -> Kind | None:
+        return None
+
+
 def bound_chains(pack: ast.Pack) -> list[Diagnostic]:
-    """Chains of function calls longer than the call depth limit, and derived facts nested
-    deeper than the derived depth limit, found on the pack as written — before the checker
-    (which follows both recursively) runs."""
+    """Chains of function calls longer than the call depth limit, derived facts nested deeper
+    than the derived depth limit, and calls that expand past the expansion or nesting limit,
+    found on the pack as written — before the checker (which follows chains recursively, and
+    expands each indicator's calls) runs. The expansion is made here once for the whole pack,
+    under one budget, and stops at the limit: so the checker's own expansion is known small."""
     diags: list[Diagnostic] = []
     functions = {fn.name.text: fn for fn in pack.functions}
     calls = {name: [(c, 1) for c in _calls_in(fn.rules)] for name, fn in functions.items()}
@@ -154,7 +166,15 @@ def bound_chains(pack: ast.Pack) -> list[Diagnostic]:
     if deepest is not None and best[deepest][0] > MAX_DERIVED_DEPTH:
         chain = chain_from(best, deepest)
         diags.append(msg.derived_too_deep(chain, MAX_DERIVED_DEPTH, lets[deepest].name.span))
-    return diags
+    if diags or not functions:
+        return diags
+    dry, budget = _Dry(), _Budget()
+    indicators = list(pack.indicators)
+    while indicators and not budget.over:
+        indicator = indicators.pop()
+        indicators.extend(indicator.children)
+        expand_calls(indicator.rules, functions, dry, budget=budget)
+    return [d for d in dry.diags if d.code in ("E111", "E112", "E113")]
 
 
 def _calls_in(rules: Sequence[ast.Rule]) -> list[str]:

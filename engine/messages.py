@@ -63,8 +63,8 @@ def call_chain_too_deep(chain: Sequence[str], limit: int, span: Span) -> Diagnos
 def expansion_too_large(chain: Sequence[str], limit: int, span: Span) -> Diagnostic:
     return error(
         "E112",
-        f"function calls expand to more than {limit} clauses and terms in one indicator, "
-        f"through {_chain(chain)}; the expansion limit is {limit}",
+        f"function calls expand to more than {limit} clauses and terms in this pack, "
+        f"the last through {_chain(chain)}; the expansion limit is {limit}",
         Label(span, "expands too far"),
         help="every call copies the function's clauses, and an argument is copied wherever "
         "its parameter is used: a function that calls another twice, or uses a parameter "

@@ -159,3 +159,20 @@ def test_the_deepest_accepted_pack_scores_through_the_cache(
     assert _check_and_score(tmp_path, functions_pack(MAX_CALL_DEPTH, 5, False)) == 0
     assert _check_and_score(tmp_path, lets_pack(66, 1, False, True)) == 0
     assert _check_and_score(tmp_path, functions_pack(MAX_CALL_DEPTH, 5, False)) == 0  # warm
+
+
+def test_the_expansion_limit_is_for_the_whole_pack(tmp_path: Path) -> None:
+    """Fifty indicators each under a per-indicator limit made a 2.6 KB pack take 16 s to check
+    and 880 MB to score: the budget is the pack's."""
+    lines = [
+        "fact a: number\nfact b: bool\n",
+        "function f0(x: number) { deduct 0.001 when x > 0 }\n",
+    ]
+    lines += [f"function f{i}(x: number) {{ f{i - 1}(x) f{i - 1}(x) }}\n" for i in range(1, 12)]
+    lines += [f'indicator A{k} "a" 2 {{ full when b f11(a) }}\n' for k in range(50)]
+    pack = tmp_path / "p.jx"
+    pack.write_text("".join(lines), encoding="utf-8")
+    started = time.monotonic()
+    status, _, err = cli("check", str(pack))
+    assert status == 1 and "error[E112]" in err and "in this pack" in err
+    assert time.monotonic() - started < 10
