@@ -11,7 +11,7 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, has_errors, render_json, render_text
@@ -440,6 +440,21 @@ def _columns() -> int:
     return columns or 80
 
 
+def _count(least: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least `least` (a usage error, exit 2, otherwise)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"`{text}` is not a whole number") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"give a number of at least {least}, not {value}")
+        return value
+
+    return parse
+
+
 class _Parser(argparse.ArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", _Formatter)
@@ -491,7 +506,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         )
         p_eval.add_argument(
             "--jobs",
-            type=int,
+            type=_count(0),
             default=0,
             metavar="N",
             help="with --batch: worker processes (default: one per core, up to 4, from 2000 rows)",
@@ -557,7 +572,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p_verify.add_argument("pack", help="the rule pack (.jx)")
         p_verify.add_argument(
             "--examples",
-            type=int,
+            type=_count(1),
             default=200,
             metavar="N",
             help="evidence records to try per property (default: 200)",

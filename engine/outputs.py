@@ -121,6 +121,8 @@ _REASONS = {
     errno.EPERM: "permission denied",
     errno.EISDIR: "it is a folder",
     errno.EROFS: "the disk is read-only",
+    errno.EEXIST: "a file of that name is in the way of the folder",
+    errno.ENOTDIR: "a part of the path is a file, not a folder",
 }
 
 

@@ -176,3 +176,18 @@ def test_the_expansion_limit_is_for_the_whole_pack(tmp_path: Path) -> None:
     status, _, err = cli("check", str(pack))
     assert status == 1 and "error[E112]" in err and "in this pack" in err
     assert time.monotonic() - started < 10
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("verify", "p.jx", "--examples", "0"),
+        ("verify", "p.jx", "--examples", "-1"),
+        ("eval", "p.jx", "--batch", "x.csv", "--jobs", "-2"),
+        ("eval", "p.jx", "--batch", "x.csv", "--jobs", "two"),
+    ],
+)
+def test_a_count_out_of_range_is_a_usage_error(args: tuple[str, ...]) -> None:
+    """`--examples 0` was exit 3 (hypothesis refused it deep inside)."""
+    status, _, err = cli(*args)
+    assert status == 2 and "internal error" not in err
