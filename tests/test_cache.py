@@ -8,6 +8,8 @@ import os
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from jixiao.engine import cache
 from jixiao.engine.digest import tag
@@ -314,3 +316,35 @@ def test_a_warm_eval_imports_no_parser_checker_or_heavy_library(cache_dir: Path)
     assert warm["code"] == 0
     assert set(warm["jixiao"]) == WARM_JIXIAO
     assert set(warm["third"]) <= {"yaml"}, warm["third"]
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_any_change_to_an_entry_is_a_miss(tmp_path: Path, data: st.DataObject) -> None:
+    """Property: an entry changed anywhere — bytes flipped, cut, extended, or renamed — is never
+    unpickled; only the bytes jixiao wrote, under their own name, are read."""
+    folder = tmp_path / "cache"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.delenv("JIXIAO_NO_CACHE", raising=False)
+        mp.setenv("JIXIAO_CACHE", str(folder))
+        cache.store("a" * 64, {"plan": list(range(50))})
+        entry = folder / f"{'a' * 64}.pack"
+        good = entry.read_bytes()
+        assert cache.load("a" * 64) == {"plan": list(range(50))}
+        change = data.draw(st.sampled_from(["flip", "cut", "extend", "rename"]))
+        if change == "flip":
+            i = data.draw(st.integers(0, len(good) - 1))
+            bad = good[:i] + bytes([good[i] ^ data.draw(st.integers(1, 255))]) + good[i + 1 :]
+            entry.write_bytes(bad)
+            assert cache.load("a" * 64) is None
+        elif change == "cut":
+            entry.write_bytes(good[: data.draw(st.integers(0, len(good) - 1))])
+            assert cache.load("a" * 64) is None
+        elif change == "extend":
+            entry.write_bytes(good + data.draw(st.binary(min_size=1, max_size=64)))
+            assert cache.load("a" * 64) is None
+        else:
+            other = data.draw(st.text("0123456789abcdef", min_size=64, max_size=64))
+            (folder / f"{other}.pack").write_bytes(good)
+            (folder / f"{other}.pack").chmod(0o600)
+            assert other == "a" * 64 or cache.load(other) is None

@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK, ROOT, cli
 
@@ -241,3 +243,52 @@ def test_fmt_reads_a_piped_pack_whatever_the_locale() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "\\u4ea7\\u51fa" in proc.stdout.decode("ascii")  # 产出
+
+
+# ----- property: however an input is spelled, it is never an output ------------------------------
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    spelling=st.lists(
+        st.sampled_from(["dot", "parent", "symlink", "hardlink", "folder-link", "absolute"]),
+        min_size=1,
+        max_size=4,
+    )
+)
+def test_any_spelling_of_an_input_is_refused(tmp_path: Path, spelling: list[str]) -> None:
+    import tempfile
+
+    from jixiao.dsl.diagnostics import JixiaoError
+    from jixiao.engine.outputs import refuse
+
+    base = Path(tempfile.mkdtemp(dir=tmp_path))  # one per example
+    (base / "data" / "sub").mkdir(parents=True)
+    original = base / "data" / "p.csv"
+    original.write_text("id\n1\n", encoding="utf-8")
+    target, n = original, 0
+    for step in spelling:
+        n += 1
+        if step == "dot":
+            target = target.parent / "." / target.name
+        elif step == "parent":
+            (target.parent / "sub").mkdir(exist_ok=True)
+            target = target.parent / "sub" / ".." / target.name
+        elif step == "symlink":
+            link = base / f"link{n}.csv"
+            link.symlink_to(target)
+            target = link
+        elif step == "hardlink":
+            link = base / f"hard{n}.csv"
+            os.link(os.path.realpath(target), link)
+            target = link
+        elif step == "folder-link":
+            folder = base / f"folder{n}"
+            folder.symlink_to(target.parent, target_is_directory=True)
+            target = folder / target.name
+        else:
+            target = Path(os.path.abspath(target))
+    with pytest.raises(JixiaoError) as caught:
+        refuse({"--output": str(target)}, [("the portfolio", str(original))])
+    assert [d.code for d in caught.value.diagnostics] == ["E680"]
+    assert original.read_text(encoding="utf-8") == "id\n1\n"
