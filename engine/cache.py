@@ -42,8 +42,8 @@ MAX_ENTRY_BYTES = 64 * 1024 * 1024
 
 
 def _folder() -> str | None:
-    if os.environ.get("JIXIAO_NO_CACHE"):
-        return None
+    if os.environ.get("JIXIAO_NO_CACHE") or not hasattr(os, "getuid"):
+        return None  # (without POSIX owners and modes, as on Windows, nothing could be trusted)
     base = os.environ.get("JIXIAO_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
         "jixiao",

@@ -299,11 +299,10 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             sys.stdout.write("".join(diff))
             status = max(status, EXIT_ERRORS)
         else:
-            from .outputs import writing
+            from .outputs import replace_text
 
             try:
-                with writing("jixiao fmt", path):
-                    Path(path).write_text(text, encoding="utf-8", newline="\n")
+                replace_text("jixiao fmt", path, text)
             except JixiaoError as exc:
                 _report(exc.diagnostics, args)
                 status = EXIT_ERRORS

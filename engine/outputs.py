@@ -70,6 +70,29 @@ def write_text(option: str, path: str, text: str) -> None:
         f.write(text)
 
 
+def replace_text(option: str, path: str, text: str) -> None:
+    """Rewrite a file in place all or nothing (`jixiao fmt`): the new text goes to a temporary
+    file beside it, renamed over it once complete, so a full disk leaves the pack as it was. A
+    symlink is followed (its target is rewritten) and the file's permissions are kept."""
+    target = os.path.realpath(path)
+    tmp = f"{target}.{os.getpid()}.jixiao-tmp"
+    with writing(option, path):
+        try:
+            with open(tmp, "x", encoding="utf-8", newline="") as f:
+                f.write(text)
+            try:
+                os.chmod(tmp, os.stat(target).st_mode & 0o7777)
+            except OSError:
+                pass  # a new file, or a file system without modes: the default is fine
+            os.replace(tmp, target)
+        except BaseException:
+            try:
+                os.remove(tmp)
+            except OSError:
+                pass
+            raise
+
+
 def save_workbook(book: Any, path: str | os.PathLike[str]) -> None:
     """Save an openpyxl workbook whole: into memory, then to the file in one write. Saving to
     the file directly leaves, on a full disk, a half-closed zip whose clean-up prints a Python

@@ -348,3 +348,12 @@ def test_any_change_to_an_entry_is_a_miss(tmp_path: Path, data: st.DataObject) -
             (folder / f"{other}.pack").write_bytes(good)
             (folder / f"{other}.pack").chmod(0o600)
             assert other == "a" * 64 or cache.load(other) is None
+
+
+def test_no_cache_without_posix_owners(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On Windows there is no `os.getuid`: the cache is off rather than an AttributeError (exit
+    3) on every eval, since neither owner nor mode could be checked."""
+    monkeypatch.delattr(os, "getuid")
+    cache.store("x", {"a": 1})
+    assert cache.load("x") is None
+    assert cli(*EVAL)[0] == 0

@@ -292,3 +292,33 @@ def test_any_spelling_of_an_input_is_refused(tmp_path: Path, spelling: list[str]
         refuse({"--output": str(target)}, [("the portfolio", str(original))])
     assert [d.code for d in caught.value.diagnostics] == ["E680"]
     assert original.read_text(encoding="utf-8") == "id\n1\n"
+
+
+def test_fmt_never_leaves_a_pack_half_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`fmt` rewrites its input: a full disk used to truncate the pack (and exit 3)."""
+    import errno
+
+    from jixiao.engine import outputs
+
+    pack = tmp_path / "p.jx"
+    messy = 'fact 完成: bool\nindicator A "产出" 100 {   full when 完成 }\n'
+    pack.write_text(messy, encoding="utf-8")
+    pack.chmod(0o640)
+
+    def full_disk(src: str, dst: str) -> None:
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    with monkeypatch.context() as m:
+        m.setattr(outputs.os, "replace", full_disk)
+        err = _refused(cli("fmt", str(pack)), "E681")
+    assert "the disk is full" in err
+    assert pack.read_text(encoding="utf-8") == messy
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["p.jx"]  # no temporary file left
+    link = tmp_path / "link.jx"
+    link.symlink_to(pack)
+    status, _, err = cli("fmt", str(link))
+    assert status == 0, err
+    assert link.is_symlink() and pack.read_text(encoding="utf-8") != messy  # the target, formatted
+    assert pack.stat().st_mode & 0o777 == 0o640
