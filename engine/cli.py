@@ -167,6 +167,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             refuse(
                 {"--output": args.output},
                 [("the pack", args.pack), ("the evidence", args.evidence)],
+                naming=[("the evidence", args.evidence)],  # its survey responses
             )
         plan, warnings = compile_pack(args.pack, use_cache=True)
         result = run(plan, args.evidence)

@@ -270,7 +270,8 @@ CODES: dict[str, tuple[str, str]] = {
     "E680": (
         "an output that is an input",
         "`--output`, `--summary`, `--emit-pack` or a report file names the pack, the evidence, "
-        "the portfolio, the table or a file in a folder being scored — by its path, a symlink "
+        "a responses file the evidence names, the portfolio, the table or a file in a folder "
+        "being scored — by its path, a symlink "
         "or a hard link. Nothing is written; give the output another name.",
     ),
     "E681": (

@@ -27,13 +27,19 @@ from . import messages as msg
 EVIDENCE_SUFFIXES = (".yaml", ".yml", ".json")
 
 
-def refuse(outputs: Mapping[str, str | None], inputs: Sequence[tuple[str, str | None]]) -> None:
+def refuse(
+    outputs: Mapping[str, str | None],
+    inputs: Sequence[tuple[str, str | None]],
+    naming: Sequence[tuple[str, str | None]] = (),
+) -> None:
     """Raise JixiaoError if an output (by its option, `--output`) is an input (by its role,
-    "the portfolio") or cannot be written at all. Standard output (`-`, None) is always fine."""
+    "the portfolio") or cannot be written at all. Standard output (`-`, None) is always fine.
+    `naming` are inputs that name other files relative to their folder (evidence names its
+    survey responses): an existing file one of them names is an input too."""
     diags: list[Diagnostic] = []
     named = [(o, p) for o, p in outputs.items() if p and p != "-"]
     for i, (option, path) in enumerate(named):
-        for role, source in inputs:
+        for role, source in [*inputs, *_named_by(path, naming)]:
             if source and _same(path, source):
                 diags.append(msg.output_is_input(option, path, role))
                 break
@@ -103,6 +109,40 @@ def save_workbook(book: Any, path: str | os.PathLike[str]) -> None:
     book.save(buffer)
     with open(path, "wb") as f:
         f.write(buffer.getvalue())
+
+
+#: Evidence larger than this is not searched for the names of its files (the loader refuses it).
+MAX_NAMING_BYTES = 64 * 1024 * 1024
+
+
+def _named_by(path: str, naming: Sequence[tuple[str, str | None]]) -> list[tuple[str, str]]:
+    """The inputs among `naming` whose text names the existing file `path`, by its path relative
+    to their folder (`问卷.csv`, `surveys/问卷.csv`) or its absolute path."""
+    if not os.path.isfile(path):
+        return []  # a file that does not exist is read by nobody
+    found = []
+    for role, source in naming:
+        if not source or not os.path.isfile(source):
+            continue
+        try:
+            with open(source, "rb") as f:
+                data = f.read(MAX_NAMING_BYTES)
+        except OSError:
+            continue
+        folder = os.path.dirname(os.path.abspath(source))
+        spellings = {os.path.relpath(os.path.abspath(path), folder), os.path.abspath(path)}
+        real = os.path.realpath(path)  # the output may be a symlink to the file named
+        spellings |= {os.path.relpath(real, os.path.realpath(folder)), real}
+        spellings |= {s.replace(os.sep, "/") for s in spellings}
+        for spelling in spellings:
+            for encoding in ("utf-8", "gb18030"):  # evidence may be saved in GB18030
+                if spelling.encode(encoding, "ignore") in data:
+                    found.append((f"a file {role} names", path))
+                    break
+            else:
+                continue
+            break
+    return found
 
 
 def _same(a: str, b: str) -> bool:

@@ -322,3 +322,22 @@ def test_fmt_never_leaves_a_pack_half_written(
     assert status == 0, err
     assert link.is_symlink() and pack.read_text(encoding="utf-8") != messy  # the target, formatted
     assert pack.stat().st_mode & 0o777 == 0o640
+
+
+def test_eval_output_over_the_survey_responses_is_refused(tmp_path: Path) -> None:
+    """The responses file the evidence names is an input as much as the evidence."""
+    evidence = tmp_path / "e.yaml"
+    shutil.copy(ROOT / "evidence" / "video-conference-2017-survey.yaml", evidence)
+    responses = tmp_path / "video-conference-2017-responses.csv"
+    shutil.copy(ROOT / "evidence" / "video-conference-2017-responses.csv", responses)
+    before = responses.read_bytes()
+    link = tmp_path / "link.csv"
+    link.symlink_to(responses)
+    for name in (responses, Path(os.path.relpath(responses)), link):
+        err = _refused(cli("eval", str(FOUNDING_PACK), str(evidence), "--output", str(name)))
+        assert "a file the evidence names" in err
+    assert responses.read_bytes() == before
+    status, _, err = cli(
+        "eval", str(FOUNDING_PACK), str(evidence), "--output", str(tmp_path / "r.md")
+    )
+    assert status == 0, err
