@@ -44,7 +44,8 @@ class _Host(Protocol):
 
 
 class _Budget:
-    """What one indicator's calls have expanded to so far, and the call being expanded."""
+    """What calls have expanded to so far (one indicator's in the checker, the whole pack's in
+    `bound_chains`), and the indicator's call being expanded."""
 
     def __init__(self) -> None:
         self.site: Span | None = None
@@ -169,10 +170,10 @@ def bound_chains(pack: ast.Pack) -> list[Diagnostic]:
     if diags or not functions:
         return diags
     dry, budget = _Dry(), _Budget()
-    indicators = list(pack.indicators)
+    indicators = list(reversed(pack.indicators))  # a stack, popped in source order
     while indicators and not budget.over:
         indicator = indicators.pop()
-        indicators.extend(indicator.children)
+        indicators.extend(reversed(indicator.children))
         expand_calls(indicator.rules, functions, dry, budget=budget)
     return [d for d in dry.diags if d.code in ("E111", "E112", "E113")]
 
