@@ -191,3 +191,24 @@ def test_a_count_out_of_range_is_a_usage_error(args: tuple[str, ...]) -> None:
     """`--examples 0` was exit 3 (hypothesis refused it deep inside)."""
     status, _, err = cli(*args)
     assert status == 2 and "internal error" not in err
+
+
+@pytest.mark.parametrize("depth", [7, 60])
+@pytest.mark.parametrize("fmt", ["table", "json", "markdown", "html", "xlsx"])
+def test_a_deep_indicator_tree_renders_in_every_format(
+    tmp_path: Path, depth: int, fmt: str
+) -> None:
+    """HTML and XLSX named six levels (一级 … 六级指标): a seventh was exit 3."""
+    codes = ["A" + "1" * i for i in range(depth)]
+    text = "fact a: bool\n" + "".join(f'indicator {c} "x" 100 {{\n' for c in codes)
+    text += "full when a\n" + "}\n" * depth
+    pack, evidence = tmp_path / "p.jx", tmp_path / "e.yaml"
+    pack.write_text(text, encoding="utf-8")
+    evidence.write_text("facts: {a: true}\n", encoding="utf-8")
+    status, _, err = cli(
+        "eval", str(pack), str(evidence), "--format", fmt, "--output", str(tmp_path / f"r.{fmt}")
+    )
+    assert status == 0, err
+    if fmt in ("html", "xlsx"):
+        content = (tmp_path / f"r.{fmt}").read_bytes()
+        assert fmt == "xlsx" or "七级指标".encode() in content
