@@ -80,6 +80,7 @@ def parse(source: Source) -> ast.Pack:
 
 
 MAX_DEPTH = 200  # every later stage walks the tree recursively; packs never need more
+MAX_STRING = 10_000  # characters in a string literal (E115): every report repeats labels, reasons
 
 
 def _too_deep(tree: Tree[Token]) -> Tree[Token] | None:
@@ -136,6 +137,22 @@ class _ToAst(Transformer[Token, Any]):
 
     def _string(self, token: Token) -> ast.String:
         raw = str(token)
+        if len(raw) - 2 > MAX_STRING:
+            raise JixiaoError(
+                [
+                    error(
+                        "E115",
+                        f"a string of {len(raw) - 2} characters; the string length limit is "
+                        f"{MAX_STRING}",
+                        Label(
+                            Span(self.source, token.start_pos or 0, (token.start_pos or 0) + 1),
+                            "starts here",
+                        ),
+                        help="a title, label or reason is a line of text; keep long "
+                        "explanations in a comment or in the report",
+                    )
+                ]
+            )
         if raw.startswith("“"):
             value = raw[1:-1]
         else:

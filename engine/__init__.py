@@ -57,9 +57,13 @@ def compile_source(source: Source, use_cache: bool = False) -> tuple[Plan, list[
 
     from .analysis import analyse
     from .checker import check
+    from .expand import bound_chains
     from .graph import order
 
     pack = parse(source)
+    too_deep = bound_chains(pack)  # before the checker follows those chains recursively
+    if too_deep:
+        raise JixiaoError(too_deep)
     checked, diagnostics = check(pack, pack.span.source)
     if checked is None or has_errors(diagnostics):
         raise JixiaoError(diagnostics)

@@ -37,6 +37,7 @@ from .evaluator import evaluate
 from .evidence import Evidence, load, parse_value
 from .ir import Program
 from .ledger import KIND, POINTS, REASON
+from .outputs import save_workbook
 from .render.explain import fixed, plain
 from .result import NA, Item, LineKind, Provenance, Result
 from .sheets import cells, csv_text
@@ -587,6 +588,6 @@ class Writer:
 
     def close(self) -> None:
         if self.book is not None and self.path is not None:
-            self.book.save(self.path)
+            save_workbook(self.book, self.path)
         elif self.path is not None:
             self.stream.close()

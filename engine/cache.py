@@ -7,9 +7,12 @@ a changed pack or any change to jixiao never meets an old entry, and the warning
 checker gave. Only the closures are compiled again on every run.
 
 Entries are pickles, so they are only ever read back if jixiao wrote them: each carries a
-keyed BLAKE2b tag (`digest.tag`) under a random key kept in the cache folder (mode 0700, the
-key file 0600, both the user's own), and a file whose tag does not verify is ignored and
-replaced — never unpickled.
+keyed BLAKE2b tag (`digest.tag`) under a random 32-byte key kept in the cache folder (mode 0700,
+the key file 0600, both the user's own). The tag covers the entry's name as well as its bytes, so
+an entry copied under another name does not verify; a file whose tag does not verify is ignored
+and replaced — never unpickled. A key file that is not exactly 32 bytes (left empty or cut short
+by a full disk, say) is never used: a new key replaces it, written whole to a temporary file and
+renamed into place, so a key file is either absent or complete.
 `JIXIAO_NO_CACHE=1` turns the cache off; `JIXIAO_CACHE=DIR` moves it.
 """
 
@@ -28,6 +31,10 @@ if TYPE_CHECKING:
     from typing import Any
 
 _TAG = 32
+#: The cache's secret is this many random bytes; a key file of any other length is replaced.
+KEY_BYTES = 32
+#: An entry larger than this is neither written nor read (the founding pack's is ~200 KB).
+MAX_ENTRY_BYTES = 64 * 1024 * 1024
 
 
 # Plain os calls, not pathlib: importing pathlib (and the urllib and ipaddress it pulls in)
@@ -35,8 +42,8 @@ _TAG = 32
 
 
 def _folder() -> str | None:
-    if os.environ.get("JIXIAO_NO_CACHE"):
-        return None
+    if os.environ.get("JIXIAO_NO_CACHE") or not hasattr(os, "getuid"):
+        return None  # (without POSIX owners and modes, as on Windows, nothing could be trusted)
     base = os.environ.get("JIXIAO_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"),
         "jixiao",
@@ -54,19 +61,72 @@ def _folder() -> str | None:
 
 
 def _key(folder: str) -> bytes | None:
+    """The cache's secret: exactly KEY_BYTES random bytes in a regular file of the user's own
+    that nobody else can read. Anything else (an empty or short file, a symlink, loose
+    permissions) is replaced by a new key; if that cannot be written, there is no cache."""
     path = os.path.join(folder, "key")
+    key = _read_own(path, KEY_BYTES)
+    if key is not None and len(key) == KEY_BYTES:
+        return key
     try:
-        if not os.path.exists(path):
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "wb") as f:
-                f.write(os.urandom(32))
-        info = os.stat(path)
-        if info.st_uid != os.getuid() or info.st_mode & 0o077:
-            return None
-        with open(path, "rb") as f:
-            return f.read()
+        _write_whole(path, os.urandom(KEY_BYTES))
     except OSError:
         return None
+    key = _read_own(path, KEY_BYTES)  # another run may have renamed its own key in meanwhile
+    return key if key is not None and len(key) == KEY_BYTES else None
+
+
+def _read_own(path: str, limit: int) -> bytes | None:
+    """A regular file's bytes, if it is the user's own, unreadable by others and at most
+    `limit` bytes long — never through a symlink, never a device or FIFO (which could block)."""
+    try:
+        fd = os.open(
+            path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+        )
+    except OSError:
+        return None
+    try:
+        info = os.fstat(fd)
+        if (
+            not stat.S_ISREG(info.st_mode)
+            or info.st_uid != os.getuid()
+            or info.st_mode & 0o077
+            or info.st_size > limit
+        ):
+            return None
+        with os.fdopen(fd, "rb", closefd=False) as f:
+            return f.read(limit + 1)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+
+
+def _write_whole(path: str, data: bytes) -> None:
+    """Write `data` to `path` all or nothing: into a new 0600 file beside it, renamed over `path`
+    only once every byte is written. A full disk leaves `path` as it was (raises OSError)."""
+    tmp = f"{path}.{os.urandom(4).hex()}.tmp"
+    try:
+        _create(tmp, data)
+        os.replace(tmp, path)
+    except OSError:
+        try:
+            os.remove(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def _create(path: str, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o600)
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+
+
+def _signed(key: bytes, name: str, body: bytes) -> bytes:
+    """The tag of an entry: over its name and its bytes, so it verifies under no other name."""
+    label = f"jixiao cache entry {name}\0".encode()
+    return tag(key, len(label).to_bytes(8, "big") + label + body)
 
 
 def entry_name(path: str, text: str) -> str:
@@ -108,14 +168,12 @@ def load(name: str) -> Any | None:
     key = _key(folder) if folder else None
     if folder is None or key is None:
         return None
-    try:
-        with open(os.path.join(folder, f"{name}.pack"), "rb") as f:
-            data = f.read()
-    except OSError:
+    data = _read_own(os.path.join(folder, f"{name}.pack"), MAX_ENTRY_BYTES)
+    if data is None or len(data) <= _TAG:
         return None
     stored, body = data[:_TAG], data[_TAG:]
-    if not same(stored, tag(key, body)):
-        return None  # not written by jixiao with this key: never unpickled
+    if not same(stored, _signed(key, name, body)):
+        return None  # not written by jixiao with this key under this name: never unpickled
     try:
         return pickle.loads(body)
     except Exception:
@@ -129,17 +187,11 @@ def store(name: str, value: Any) -> None:
         return
     try:
         body = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception:
+    except Exception:  # a program too deep or too large to pickle: it is simply not cached
         return
-    mark = tag(key, body)
-    tmp = os.path.join(folder, f"{name}.{os.urandom(4).hex()}.tmp")
+    if len(body) + _TAG > MAX_ENTRY_BYTES:
+        return
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(mark + body)
-        os.replace(tmp, os.path.join(folder, f"{name}.pack"))
+        _write_whole(os.path.join(folder, f"{name}.pack"), _signed(key, name, body) + body)
     except OSError:
-        try:
-            os.remove(tmp)
-        except OSError:
-            pass
+        pass  # a full disk or a read-only cache: the next run checks the pack again

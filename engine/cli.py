@@ -11,11 +11,11 @@ import argparse
 import os
 import re
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, has_errors, render_json, render_text
-from jixiao.dsl.source import Source
+from jixiao.dsl.source import DecodeError, Source
 
 from . import compile_pack, load_pack, run
 from .render import FORMATS, render
@@ -65,10 +65,15 @@ def _report(diagnostics: Sequence[Diagnostic], args: argparse.Namespace, fmt: st
 
 def cmd_batch(args: argparse.Namespace) -> int:
     from .batch import Writer, read_folder, read_table, run_blocks
+    from .outputs import refuse, write_text, writing
     from .portfolio import Summary, file_digest
     from .render import portfolio
 
     try:
+        refuse(
+            {"--output": args.output, "--summary": args.summary},
+            [("the pack", args.pack), ("the portfolio", args.batch)],
+        )
         plan, warnings = compile_pack(args.pack)
         source = Path(args.batch)
         if source.is_dir():
@@ -83,37 +88,46 @@ def cmd_batch(args: argparse.Namespace) -> int:
         _report(exc.diagnostics, args)
         return EXIT_ERRORS
     _report([*warnings, *diags], args)
-    writer = Writer(Path(args.output) if args.output else None, plan.program)
-    summary = Summary(plan.program, input_path=str(source), input_sha256=file_digest(source))
-    progress = sys.stderr.isatty()
-    done = 0
-    blocks = run_blocks(plan, args.pack, rows, str(source), count, args.jobs, writer.json_sha256)
-    for records, tally in blocks:
-        for record in records:
-            line = writer.write(record)
-            if line is not None:
-                sys.stdout.write(line)
-            if record.total is None:
-                sys.stderr.write(f"project {record.id}: " + "；".join(record.errors) + "\n")
-        summary.merge(tally)
-        done += len(records)
-        if progress:
-            sys.stderr.write(f"\rscored {done}/{count or '?'}")
-            sys.stderr.flush()
-    if progress:
-        sys.stderr.write("\n")
-    writer.close()
-    if args.summary:
-        path = Path(args.summary)
-        suffix = path.suffix.lower()
-        text = (
-            portfolio.render_html(summary)
-            if suffix in (".html", ".htm")
-            else portfolio.render_markdown(summary)
-            if suffix == ".md"
-            else portfolio.render_json(summary)
+    output = args.output or "-"
+    try:
+        with writing("--output", output):
+            writer = Writer(Path(args.output) if args.output else None, plan.program)
+        summary = Summary(plan.program, input_path=str(source), input_sha256=file_digest(source))
+        progress = sys.stderr.isatty()
+        done = 0
+        blocks = run_blocks(
+            plan, args.pack, rows, str(source), count, args.jobs, writer.json_sha256
         )
-        path.write_text(text, encoding="utf-8")
+        for records, tally in blocks:
+            for record in records:
+                with writing("--output", output):
+                    line = writer.write(record)
+                if line is not None:
+                    sys.stdout.write(line)
+                if record.total is None:
+                    sys.stderr.write(f"project {record.id}: " + "；".join(record.errors) + "\n")
+            summary.merge(tally)
+            done += len(records)
+            if progress:
+                sys.stderr.write(f"\rscored {done}/{count or '?'}")
+                sys.stderr.flush()
+        if progress:
+            sys.stderr.write("\n")
+        with writing("--output", output):
+            writer.close()
+        if args.summary:
+            suffix = os.path.splitext(args.summary)[1].lower()
+            text = (
+                portfolio.render_html(summary)
+                if suffix in (".html", ".htm")
+                else portfolio.render_markdown(summary)
+                if suffix == ".md"
+                else portfolio.render_json(summary)
+            )
+            write_text("--summary", args.summary, text)
+    except JixiaoError as exc:
+        _report(exc.diagnostics, args)
+        return EXIT_ERRORS
     noun = "project" if summary.projects == 1 else "projects"
     sys.stderr.write(f"{summary.projects} {noun} scored, {summary.failed} failed\n")
     return EXIT_ERRORS if summary.failed else EXIT_OK
@@ -145,25 +159,43 @@ def cmd_eval(args: argparse.Namespace) -> int:
     ):
         sys.stderr.write("jixiao eval: the pack comes first: jixiao eval PACK.jx EVIDENCE.yaml\n")
         return EXIT_USAGE
+    if args.format == "xlsx" and not args.output:
+        sys.stderr.write(
+            "jixiao eval: --format xlsx writes a workbook; name it with --output FILE.xlsx\n"
+        )
+        return EXIT_USAGE
     try:
+        if args.output:  # only then: a warm eval to standard output imports nothing for it
+            from .outputs import refuse
+
+            refuse(
+                {"--output": args.output},
+                [("the pack", args.pack), ("the evidence", args.evidence)],
+                naming=[("the evidence", args.evidence)],  # its survey responses
+            )
         plan, warnings = compile_pack(args.pack, use_cache=True)
         result = run(plan, args.evidence)
     except JixiaoError as exc:
         _report(exc.diagnostics, args)
         return EXIT_ERRORS
     _report([*warnings, *result.diagnostics], args)
-    if args.format == "xlsx" or (args.output and args.output.lower().endswith(".xlsx")):
-        if not args.output:
-            sys.stderr.write(
-                "jixiao eval: --format xlsx writes a workbook; name it with --output FILE.xlsx\n"
-            )
-            return EXIT_USAGE
-        from .render import xlsx
+    if args.output:
+        from .outputs import write_text, writing
 
-        xlsx.write(result, Path(args.output), args.lang, total_reason(result, args.lang))
-    elif args.output:
-        text = _with_total_reason(render(result, args.format, args.lang), result, args)
-        Path(args.output).write_text(text, encoding="utf-8")
+        try:
+            if args.format == "xlsx" or args.output.lower().endswith(".xlsx"):
+                from .render import xlsx
+
+                with writing("--output", args.output):
+                    xlsx.write(
+                        result, Path(args.output), args.lang, total_reason(result, args.lang)
+                    )
+            else:
+                text = _with_total_reason(render(result, args.format, args.lang), result, args)
+                write_text("--output", args.output, text)
+        except JixiaoError as exc:
+            _report(exc.diagnostics, args)
+            return EXIT_ERRORS
     else:
         sys.stdout.write(_with_total_reason(render(result, args.format, args.lang), result, args))
     failed = has_errors(result.diagnostics) or result.total is None
@@ -252,6 +284,22 @@ def _reparse(path: str, text: str) -> ast.Pack:
     return parse(Source(path, text))
 
 
+def _stdin_pack() -> Source:
+    """A pack piped in, decoded as a pack file is (UTF-8, else GB18030), whatever the locale."""
+    from jixiao.dsl.source import decode
+
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # a text stream (tests): already decoded
+        return Source("<stdin>", sys.stdin.read())
+    try:
+        text, encoding = decode(stream.read())
+    except DecodeError as exc:
+        from . import messages
+
+        raise JixiaoError([messages.pack_unreadable("<stdin>", str(exc))]) from None
+    return Source("<stdin>", text, encoding)
+
+
 def cmd_fmt(args: argparse.Namespace) -> int:
     """Rewrite packs canonically; with --check, only report (and diff) what would change."""
     from jixiao.dsl.formatter import FormatError, format_pack
@@ -260,7 +308,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     status = EXIT_OK
     for path in args.packs:
         try:
-            source = Source("<stdin>", sys.stdin.read()) if path == "-" else load_pack(path)
+            source = _stdin_pack() if path == "-" else load_pack(path)
             pack = parse(source)
             import functools
 
@@ -292,7 +340,14 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             sys.stdout.write("".join(diff))
             status = max(status, EXIT_ERRORS)
         else:
-            Path(path).write_text(text, encoding="utf-8", newline="\n")
+            from .outputs import replace_text
+
+            try:
+                replace_text("jixiao fmt", path, text)
+            except JixiaoError as exc:
+                _report(exc.diagnostics, args)
+                status = EXIT_ERRORS
+                continue
             sys.stderr.write(f"formatted {path}\n")
     return status
 
@@ -362,8 +417,16 @@ def cmd_verify(args: argparse.Namespace) -> int:
         failed += 1
         sys.stdout.write(f"  ✗ {finding.prop}\n      {finding.detail}\n")
         if finding.facts is not None:
-            out_dir.mkdir(parents=True, exist_ok=True)
+            from .outputs import refuse, writing
+
             path = out_dir / f"{stem}.counterexample-{failed}.yaml"
+            try:
+                with writing("--out", str(out_dir)):
+                    out_dir.mkdir(parents=True, exist_ok=True)
+                refuse({"--out": str(path)}, [("the pack", args.pack)])
+            except JixiaoError as exc:
+                _report(exc.diagnostics, args)
+                return EXIT_ERRORS
             note = f"counterexample: {finding.prop}\n{finding.detail}"
             facts = dict(finding.facts)
             for name, value in (finding.pins or {}).items():
@@ -372,7 +435,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 else:
                     note += f"\nwith the derived fact {name} = {value}"
             kinds = {n: f.kind for n, f in plan.program.facts.items()}
-            path.write_text(evidence_yaml(facts, note, kinds), encoding="utf-8")
+            try:
+                with writing("--out", str(path)):
+                    path.write_text(evidence_yaml(facts, note, kinds), encoding="utf-8")
+            except JixiaoError as exc:
+                _report(exc.diagnostics, args)
+                return EXIT_ERRORS
             sys.stdout.write(f"      counterexample evidence: {path}\n")
     passed = len(findings) - failed
     sys.stdout.write(f"{passed} passed, {failed} failed\n")
@@ -413,6 +481,21 @@ def _columns() -> int:
         except (AttributeError, ValueError, OSError):
             columns = 0
     return columns or 80
+
+
+def _count(least: int) -> Callable[[str], int]:
+    """An argparse type: a whole number of at least `least` (a usage error, exit 2, otherwise)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"`{text}` is not a whole number") from None
+        if value < least:
+            raise argparse.ArgumentTypeError(f"give a number of at least {least}, not {value}")
+        return value
+
+    return parse
 
 
 class _Parser(argparse.ArgumentParser):
@@ -466,7 +549,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         )
         p_eval.add_argument(
             "--jobs",
-            type=int,
+            type=_count(0),
             default=0,
             metavar="N",
             help="with --batch: worker processes (default: one per core, up to 4, from 2000 rows)",
@@ -532,7 +615,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p_verify.add_argument("pack", help="the rule pack (.jx)")
         p_verify.add_argument(
             "--examples",
-            type=int,
+            type=_count(1),
             default=200,
             metavar="N",
             help="evidence records to try per property (default: 200)",
@@ -607,8 +690,30 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 COMMANDS = ("eval", "check", "test", "verify", "schema", "selfeval", "fmt")
 
 
+def _encodable_streams() -> None:
+    """A terminal or pipe that cannot encode Chinese (`PYTHONIOENCODING=ascii`, a Windows code
+    page such as cp1252) gets `\\uXXXX` escapes instead of a UnicodeEncodeError, and one line
+    saying how to see the characters. Streams that can (UTF-8, GB18030) are left alone."""
+    note = None
+    for stream in (sys.stdout, sys.stderr):
+        encoding = getattr(stream, "encoding", None) or "utf-8"
+        try:
+            "绩效评价，％—“”".encode(encoding)
+        except (UnicodeEncodeError, LookupError):
+            reconfigure = getattr(stream, "reconfigure", None)
+            if reconfigure is not None:
+                reconfigure(errors="backslashreplace")
+                note = encoding
+    if note is not None:
+        sys.stderr.write(
+            f"note: the output encoding {note} cannot show Chinese; it is written as \\u escapes "
+            "(set PYTHONIOENCODING=utf-8, or run `chcp 65001` in a Windows console)\n"
+        )
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    _encodable_streams()
     # `jixiao eval …` needs only the eval parser; anything else (`--help`, a typo) gets them all
     parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)

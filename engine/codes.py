@@ -46,6 +46,35 @@ CODES: dict[str, tuple[str, str]] = {
         "A number literal has more than 20 digits: almost always a slip of the keyboard, and "
         "beyond what points or amounts need.",
     ),
+    "E111": (
+        "functions calling functions too deep",
+        "A chain of function calls, each inside the one before, is longer than the call depth "
+        "limit (32). Write the rules of the innermost functions into their callers.",
+    ),
+    "E112": (
+        "function calls that expand too far",
+        "Calls are expanded in place: a pack's calls may expand to at most 50,000 clauses "
+        "and terms (the expansion limit). A function calling another twice, or passing "
+        "a parameter twice to the next call, doubles at every level; call once, or name the "
+        "repeated expression with `let`.",
+    ),
+    "E113": (
+        "an expression too deep once functions are expanded",
+        "An argument is put in place of its parameter, so nesting adds up along a chain of "
+        "calls; more than 200 levels (the nesting limit, as E109) is refused. Pass a derived "
+        "fact as the argument.",
+    ),
+    "E114": (
+        "derived facts nested too deep",
+        "A derived fact that reads another, that reads another … is one expression as deep as "
+        "all of them (each derived fact read counts as a level): more than 200 levels (the "
+        "derived depth limit) is refused. Compute intermediate totals from facts.",
+    ),
+    "E115": (
+        "a string too long",
+        "A title, label or reason of more than 10,000 characters (the string length limit): "
+        "every report repeats it. Keep long explanations in a comment.",
+    ),
     # E2xx: names
     "E201": (
         "unknown fact",
@@ -323,6 +352,18 @@ CODES: dict[str, tuple[str, str]] = {
         "a key given twice in one mapping of the evidence",
         "At any depth (`{value: 1, value: 2}`, `source:` twice, `facts:` twice, a survey named "
         "twice): YAML and JSON would silently keep the last.",
+    ),
+    "E680": (
+        "an output that is an input",
+        "`--output`, `--summary`, `--emit-pack` or a report file names the pack, the evidence, "
+        "a responses file the evidence names, the portfolio, the table or a file in a folder "
+        "being scored — by its path, a symlink "
+        "or a hard link. Nothing is written; give the output another name.",
+    ),
+    "E681": (
+        "an output that cannot be written",
+        "Its folder does not exist, it is a folder, permission is denied or the disk is full. "
+        "Checked before the work where it can be; a full disk is reported when it happens.",
     ),
     # E7xx: pack tests
     "E701": (

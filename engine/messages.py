@@ -38,6 +38,62 @@ def fmt(value: Decimal) -> str:
     return text
 
 
+# ----- E11x limits on what a pack expands to --------------------------------------------------
+
+
+def _chain(names: Sequence[str], joiner: str = " → ") -> str:
+    """`a` → `b` → `c`, the middle left out of a long chain."""
+    shown = [f"`{n}`" for n in names]
+    if len(shown) > 6:
+        shown = [*shown[:3], f"… ({len(shown) - 5} more)", *shown[-2:]]
+    return joiner.join(shown)
+
+
+def call_chain_too_deep(chain: Sequence[str], limit: int, span: Span) -> Diagnostic:
+    return error(
+        "E111",
+        f"function calls nested {len(chain)} deep: {_chain(chain)}; "
+        f"the call depth limit is {limit}",
+        Label(span, "the chain starts here"),
+        help="a function may call a few others; write the rules of the innermost ones "
+        "into their callers",
+    )
+
+
+def expansion_too_large(chain: Sequence[str], limit: int, span: Span) -> Diagnostic:
+    return error(
+        "E112",
+        f"function calls expand to more than {limit} clauses and terms in this pack, "
+        f"the last through {_chain(chain)}; the expansion limit is {limit}",
+        Label(span, "expands too far"),
+        help="every call copies the function's clauses, and an argument is copied wherever "
+        "its parameter is used: a function that calls another twice, or uses a parameter "
+        "twice in the argument of the next call, doubles at every level; call once, or give "
+        "the repeated expression a name (`let 小计 = …`)",
+    )
+
+
+def expanded_too_deep(chain: Sequence[str], limit: int, span: Span) -> Diagnostic:
+    return error(
+        "E113",
+        f"an expression nested more than {limit} levels deep once {_chain(chain)} are "
+        f"expanded; the nesting limit is {limit}",
+        Label(span, "too deep once expanded"),
+        help="pass a derived fact (`let 小计 = …`) as the argument, not a long expression",
+    )
+
+
+def derived_too_deep(chain: Sequence[str], limit: int, span: Span) -> Diagnostic:
+    return error(
+        "E114",
+        f"derived facts nested more than {limit} levels deep: {_chain(chain, ' reads ')}; "
+        f"the derived depth limit is {limit}",
+        Label(span, "the chain starts here"),
+        help="each derived fact read inside another counts as a level, with the levels of "
+        "its expression; compute intermediate totals from facts, not each from the one before",
+    )
+
+
 # ----- E2xx names ----------------------------------------------------------------------------
 
 
@@ -623,6 +679,37 @@ def encoding_note(path: str, encoding: str) -> Diagnostic:
         f"the file is not UTF-8; it was read as {encoding}",
         path=path,
         help="save it as UTF-8 to be sure every character is read as written",
+    )
+
+
+def output_is_input(option: str, path: str, role: str) -> Diagnostic:
+    return Diagnostic(
+        "E680",
+        Severity.ERROR,
+        f"`{option} {path}` is {role}: jixiao will not write over an input",
+        path=path,
+        help=f"give `{option}` another file name; nothing was written",
+    )
+
+
+def output_in_input_folder(option: str, path: str, role: str, folder: str) -> Diagnostic:
+    return Diagnostic(
+        "E680",
+        Severity.ERROR,
+        f"`{option} {path}` is inside `{folder}`, {role}: it would be read as an input",
+        path=path,
+        help=f"write `{option}` outside the folder being scored; nothing was written",
+    )
+
+
+def output_unwritable(option: str, path: str, reason: str) -> Diagnostic:
+    help = (
+        "free some space, or write the output to another disk"
+        if "disk" in reason
+        else "create the folder first, or give a path you can write to"
+    )
+    return Diagnostic(
+        "E681", Severity.ERROR, f"cannot write `{option} {path}`: {reason}", path=path, help=help
     )
 
 

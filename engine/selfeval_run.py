@@ -25,6 +25,7 @@ from jixiao.dsl.source import Source
 from . import score as score_evidence
 from .compiler import Plan
 from .evidence import load_bytes
+from .outputs import refuse, save_workbook, write_text, writing
 from .render import render
 from .render.explain import fixed, line_text, plain
 from .result import LineKind, Result
@@ -348,7 +349,7 @@ def write_back(table: Table, scored: Scored, out: Path) -> None:
     if out.suffix.lower() == ".csv":
         _save_csv(sheet, out)
     else:
-        book.save(out)
+        save_workbook(book, out)
 
 
 def _save_csv(sheet: Any, out: Path) -> None:
@@ -450,6 +451,10 @@ def main(args: argparse.Namespace, report: Report) -> int:
         )
         return 2
     try:
+        refuse(  # before anything is read or written: never over the table or the template
+            {"--output": args.output, "--emit-pack": args.emit_pack},
+            [("the table", args.table), ("the template", args.template)],
+        )
         table = read_table(Path(args.table))
         template = template_text(args.template)
         scored = score(table, template, params, args.qualitative_fallback)
@@ -465,13 +470,18 @@ def main(args: argparse.Namespace, report: Report) -> int:
     except JixiaoError as exc:
         report(exc.diagnostics, args)
         return 1
-    if args.emit_pack:
-        # the pack as generated: names shown on one line (`display`); see the README
-        formatted = format_pack(parse(Source(args.emit_pack, scored.pack_text)))
-        Path(args.emit_pack).write_text(formatted, encoding="utf-8")
-    report(list(scored.result.diagnostics), args)
-    if args.output:
-        write_back(table, scored, Path(args.output))
+    try:
+        if args.emit_pack:
+            # the pack as generated: names shown on one line (`display`); see the README
+            formatted = format_pack(parse(Source(args.emit_pack, scored.pack_text)))
+            write_text("--emit-pack", args.emit_pack, formatted)
+        report(list(scored.result.diagnostics), args)
+        if args.output:
+            with writing("--output", args.output):
+                write_back(table, scored, Path(args.output))
+    except JixiaoError as exc:
+        report(exc.diagnostics, args)
+        return 1
     if args.format == "json":
         sys.stdout.write(_json(scored))
     elif args.format in ("markdown", "html"):

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from decimal import Decimal
-from typing import Any
 
 from jixiao.dsl import ast
 from jixiao.dsl.diagnostics import Diagnostic
@@ -40,6 +39,10 @@ from . import messages as msg
 from .ir import Fact
 from .types import Kind
 from .walk import names_in
+
+TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 #: Money units by their power of ten in 元. Latin spellings are matched case-insensitively.
 MONEY_UNITS: dict[str, int] = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 from jixiao.dsl import ast, record
+from jixiao.dsl.source import Span
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
@@ -146,3 +147,111 @@ def substitute(node: N, mapping: Mapping[str, ast.Expr]) -> N:
                 changes[name] = new
         return record.replace(node, **changes) if changes else node
     return node
+
+
+# ----- sizes and depths, without recursion ----------------------------------------------------
+# Expanded function calls share their arguments (a parameter used twice is one node in two
+# places), so a tree can be exponentially larger than the objects it is made of: these measure
+# the tree as the later stages will walk it, in time linear in the objects, with no recursion.
+
+
+def _children(node: object) -> list[object]:
+    """The nodes below a node: records and tuples of them, never its spans (nor their source)."""
+    if isinstance(node, tuple):
+        return [x for x in node if isinstance(x, record.Record | tuple) and not isinstance(x, Span)]
+    if isinstance(node, record.Record):
+        kids: list[object] = []
+        for name in record.fields(node):
+            value = getattr(node, name)
+            if isinstance(value, record.Record | tuple) and not isinstance(value, Span):
+                kids.append(value)
+        return kids
+    return []
+
+
+class Measure:
+    """The tree size (nodes, as walked: a shared node counts once per place) and the depth
+    (records from the root to the deepest leaf) of nodes, remembered across calls."""
+
+    def __init__(self) -> None:
+        self._seen: dict[int, tuple[object, int, int]] = {}  # id → (node kept alive, size, depth)
+
+    def __call__(self, node: object) -> tuple[int, int]:
+        seen = self._seen
+        stack: list[tuple[object, bool]] = [(node, False)]
+        while stack:
+            x, ready = stack.pop()
+            if id(x) in seen:
+                continue
+            kids = _children(x)
+            if not ready:
+                stack.append((x, True))
+                stack.extend((k, False) for k in kids if id(k) not in seen)
+                continue
+            size = 1 + sum(seen[id(k)][1] for k in kids)
+            depth = max((seen[id(k)][2] for k in kids), default=0)
+            seen[id(x)] = (x, size, depth + (1 if isinstance(x, record.Record) else 0))
+        _, size, depth = seen[id(node)]
+        return size, depth
+
+
+def name_depths(expr: ast.Expr) -> tuple[int, list[tuple[str, int]]]:
+    """An expression's depth, and every name it reads with the depth it is read at (the root
+    is at depth 1), without recursion."""
+    deepest, names = 0, []
+    stack: list[tuple[object, int]] = [(expr, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, record.Record):
+            deepest = max(deepest, depth)
+            if isinstance(node, ast.Name):
+                names.append((node.name, depth))
+            stack.extend((k, depth + 1) for k in _children(node))
+        elif isinstance(node, tuple):
+            stack.extend((k, depth) for k in _children(node))
+    return deepest, names
+
+
+def longest_chains(
+    own: Mapping[str, int], edges: Mapping[str, list[tuple[str, int]]]
+) -> dict[str, tuple[int, str | None]]:
+    """For a graph of names (functions calling functions, derived facts reading derived facts):
+    the weight of the heaviest chain from each name — its own weight, or an edge's weight plus
+    the chain from where it leads, whichever is more — and the next name on that chain.
+    Iterative depth-first search; an edge back into the current chain (a cycle, reported by
+    other checks) is not followed."""
+    best: dict[str, tuple[int, str | None]] = {}
+    for root in own:
+        if root in best:
+            continue
+        path = [root]
+        on_path = {root}
+        todo: list[Iterator[tuple[str, int]]] = [iter(edges.get(root, []))]
+        while todo:
+            for target, _ in todo[-1]:
+                if target in own and target not in best and target not in on_path:
+                    path.append(target)
+                    on_path.add(target)
+                    todo.append(iter(edges.get(target, [])))
+                    break
+            else:
+                todo.pop()
+                name = path.pop()
+                on_path.discard(name)
+                weight, nxt = own[name], None
+                for target, step in edges.get(name, []):
+                    if target in best and step + best[target][0] > weight:
+                        weight, nxt = step + best[target][0], target
+                best[name] = (weight, nxt)
+    return best
+
+
+def chain_from(best: Mapping[str, tuple[int, str | None]], start: str) -> list[str]:
+    """The names along the heaviest chain from `start`."""
+    chain, seen = [start], {start}
+    nxt = best[start][1]
+    while nxt is not None and nxt not in seen:
+        chain.append(nxt)
+        seen.add(nxt)
+        nxt = best[nxt][1]
+    return chain

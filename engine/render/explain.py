@@ -168,6 +168,19 @@ def words(lang: str) -> dict[object, str]:
     return _T[lang]
 
 
+def level_heading(index: int, lang: str) -> str:
+    """The heading of the tree's level `index` (from 0): 一级指标 … 十级指标, 十一级指标 …, or
+    Level 1 …; a tree may be as deep as the parser allows, not only the usual three or four."""
+    if lang != "zh":
+        return f"Level {index + 1}"
+    n, digits = index + 1, "一二三四五六七八九"
+    tens, ones = divmod(n, 10)
+    if n >= 100:
+        return f"{n}级指标"
+    text = ("" if tens < 2 else digits[tens - 1]) + ("十" if tens else "")
+    return text + (digits[ones - 1] if ones else "") + "级指标"
+
+
 def plain(value: Decimal) -> str:
     """An exact decimal without exponent or trailing zeros."""
     if value == value.to_integral_value():

@@ -18,6 +18,7 @@ from .explain import (
     derivation,
     fixed,
     grade_text,
+    level_heading,
     line_text,
     losses,
     percent,
@@ -124,8 +125,7 @@ def _score_table(result: Result, lang: str) -> list[str]:
     zh = lang == "zh"
     places = result.settings.places
     depth = max((i.depth for i in result.indicators), default=1)  # a library pack has none
-    level_names = ["一级指标", "二级指标", "三级指标", "四级指标", "五级指标", "六级指标"]
-    heads = [level_names[i] if zh else f"Level {i + 1}" for i in range(depth)]
+    heads = [level_heading(i, "zh" if zh else "en") for i in range(depth)]
     heads += ["权重", "得分", "得分率"] if zh else ["Weight", "Points", "Rate"]
     out = [
         f"<h2>{_e(words(lang)['score_table'])}</h2>",

@@ -2,6 +2,11 @@
 
 Scores are strings with the pack's places (`"3.65"`); every other number is its exact decimal
 (`"3.652173913043478260869565217"`), so a consumer can re-check the arithmetic of each line.
+
+The size is linear in the result: a list fact is written out on each line that reads it only
+while it has at most `INLINE_LIST_ITEMS` items. A longer list (a `deduct … per` over 2,000
+findings reads it on 2,000 lines) is written once, under `lists` at the end of the document, and
+each line refers to it: `"value": {"list": "问题", "count": 2000}`.
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ from ..result import FactUse, IndicatorResult, Judgement, Line, Provenance, Resu
 from ..version import VERSION
 from .explain import derivation, fixed, line_text, percent, plain, value_text
 
+#: A list fact with more items than this is written once under `lists`, not on every line.
+INLINE_LIST_ITEMS = 20
+
 
 def render(result: Result, lang: str = "zh") -> str:
     return json.dumps(document(result, lang), ensure_ascii=False, indent=2) + "\n"
@@ -25,7 +33,8 @@ def render(result: Result, lang: str = "zh") -> str:
 def document(result: Result, lang: str = "zh") -> dict[str, Any]:
     s = result.settings
     places = s.places
-    return {
+    lists: dict[str, Any] = {}  # the long lists, by fact name, in the order first read
+    doc = {
         "jixiao": VERSION,
         "pack": {
             "title": s.title,
@@ -40,9 +49,9 @@ def document(result: Result, lang: str = "zh") -> dict[str, Any]:
         "total": fixed(result.total, places) if result.total is not None else None,
         "grade": result.grade,
         "disqualified": result.disqualified,
-        "indicators": [_indicator(i, result, lang) for i in result.indicators],
+        "indicators": [_indicator(i, result, lang, lists) for i in result.indicators],
         "tree_total": plain(result.tree_total) if result.tree_total is not None else None,
-        "total_lines": [_line(ln, s.total, result, lang) for ln in result.total_lines],
+        "total_lines": [_line(ln, s.total, result, lang, lists) for ln in result.total_lines],
         "extras": [
             {
                 "kind": e.kind,
@@ -50,7 +59,7 @@ def document(result: Result, lang: str = "zh") -> dict[str, Any]:
                 "name": e.name,
                 "max": plain(e.max),
                 "points": plain(e.points) if e.points is not None else None,
-                "lines": [_line(ln, e.max, result, lang) for ln in e.lines],
+                "lines": [_line(ln, e.max, result, lang, lists) for ln in e.lines],
             }
             for e in result.extras
         ],
@@ -61,7 +70,7 @@ def document(result: Result, lang: str = "zh") -> dict[str, Any]:
                 "reason": v.reason,
                 "fired": v.fired,
                 "location": v.span.location(),
-                "facts": [_fact(u, lang) for u in v.facts],
+                "facts": [_fact(u, lang, lists) for u in v.facts],
             }
             for v in result.vetoes
         ],
@@ -72,15 +81,20 @@ def document(result: Result, lang: str = "zh") -> dict[str, Any]:
                 "value": _value(d.value),
                 "display": value_text(d.kind, d.value, lang) if d.value is not None else None,
                 "derivation": derivation(d, lang),
-                "inputs": [_fact(u, lang) for u in d.reads],
+                "inputs": [_fact(u, lang, lists) for u in d.reads],
             }
             for d in result.derived
         ],
         "diagnostics": [to_json(d) for d in result.diagnostics],
     }
+    if lists:
+        doc["lists"] = lists
+    return doc
 
 
-def _indicator(ind: IndicatorResult, result: Result, lang: str) -> dict[str, Any]:
+def _indicator(
+    ind: IndicatorResult, result: Result, lang: str, lists: dict[str, Any]
+) -> dict[str, Any]:
     places = result.settings.places
     return {
         "code": ind.code,
@@ -92,7 +106,7 @@ def _indicator(ind: IndicatorResult, result: Result, lang: str) -> dict[str, Any
         "score": fixed(ind.points, places) if ind.points is not None else None,
         "excluded": ind.excluded,
         "rate": percent(ind.points / ind.weight) if ind.points is not None else None,
-        "lines": [_line(line, ind.weight, result, lang) for line in ind.lines],
+        "lines": [_line(line, ind.weight, result, lang, lists) for line in ind.lines],
         "failures": [
             {"code": f.code, "fact": f.fact, "detail": f.detail, "location": f.span.location()}
             for f in ind.failures
@@ -100,7 +114,9 @@ def _indicator(ind: IndicatorResult, result: Result, lang: str) -> dict[str, Any
     }
 
 
-def _line(line: Line, weight: Decimal, result: Result, lang: str) -> dict[str, Any]:
+def _line(
+    line: Line, weight: Decimal, result: Result, lang: str, lists: dict[str, Any]
+) -> dict[str, Any]:
     return {
         "kind": line.kind.value,
         "points": plain(line.points),
@@ -111,11 +127,25 @@ def _line(line: Line, weight: Decimal, result: Result, lang: str) -> dict[str, A
         "item": (
             {"text": line.item.text, **_origin(line.item.origin)} if line.item is not None else None
         ),
-        "facts": [_fact(u, lang) for u in line.facts],
+        "facts": [_fact(u, lang, lists) for u in line.facts],
     }
 
 
-def _fact(use: FactUse, lang: str) -> dict[str, Any]:
+def _fact(use: FactUse, lang: str, lists: dict[str, Any]) -> dict[str, Any]:
+    if isinstance(use.value, tuple) and len(use.value) > INLINE_LIST_ITEMS:
+        if use.name not in lists:
+            lists[use.name] = {
+                "value": _value(use.value),
+                "display": value_text(use.kind, use.value, lang),
+            }
+        return {
+            "name": use.name,
+            "type": use.kind.value,
+            "value": {"list": use.name, "count": len(use.value)},
+            # "2000 项：甲；乙；…" without its items: "2000 项"
+            "display": lists[use.name]["display"].split("：", 1)[0],
+            **_origin(use.origin),
+        }
     return {
         "name": use.name,
         "type": use.kind.value,

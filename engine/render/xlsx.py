@@ -4,10 +4,20 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ..outputs import save_workbook
 from ..result import LineKind, Result
 from ..sheets import cells
 from ..version import VERSION
-from .explain import fixed, grade_text, line_text, losses, plain, rate_text, words
+from .explain import (
+    fixed,
+    grade_text,
+    level_heading,
+    line_text,
+    losses,
+    plain,
+    rate_text,
+    words,
+)
 
 
 def write(result: Result, path: Path, lang: str = "zh", note: str | None = None) -> None:
@@ -23,12 +33,7 @@ def write(result: Result, path: Path, lang: str = "zh", note: str | None = None)
     assert sheet is not None
     sheet.title = "得分表" if zh else "Scores"
     depth = max((i.depth for i in result.indicators), default=1)  # a library pack has none
-    levels = [
-        ("一级指标", "二级指标", "三级指标", "四级指标", "五级指标", "六级指标")[i]
-        if zh
-        else f"Level {i + 1}"
-        for i in range(depth)
-    ]
+    levels = [level_heading(i, lang) for i in range(depth)]
     sheet.append(cells(sheet, [result.settings.title]))
     sheet["A1"].font = Font(bold=True, size=14)
     sheet.append(cells(sheet, [*levels, w["weight"], w["points"], w["rate"]]))
@@ -114,4 +119,4 @@ def write(result: Result, path: Path, lang: str = "zh", note: str | None = None)
         cells(meta, ["证据" if zh else "evidence", result.evidence_path, result.evidence_sha256])
     )
     meta.append(cells(meta, ["jixiao", VERSION]))
-    book.save(path)
+    save_workbook(book, path)
