@@ -1062,4 +1062,3 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
         what = "a word"
     found = f"`{token}`" if what.startswith("`") else f"{what.split(' ', 1)[-1]} `{token}`"
     return error("E102", f"unexpected {found}", Label(span, "not expected here"), help=help_text)
-
