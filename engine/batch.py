@@ -18,6 +18,7 @@ import collections
 import csv
 import datetime as dt
 import hashlib
+import io
 import itertools
 import json
 import multiprocessing
@@ -26,21 +27,23 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, Severity, error
 from jixiao.dsl.source import Source
 
+from . import files
 from . import messages as msg
 from .compiler import Plan
 from .evaluator import evaluate
-from .evidence import Evidence, load, parse_value
+from .evidence import Evidence, load_bytes, parse_value
 from .ir import Program
 from .ledger import KIND, POINTS, REASON
 from .render.explain import fixed, plain
 from .result import NA, Item, LineKind, Provenance, Result
 from .sheets import cells, csv_text
 from .types import Kind
+from .workbook import ErrorCell, FormulaCell, PercentCell, WorkbookError, open_workbook
 
 if TYPE_CHECKING:
     from .portfolio import Tally
@@ -69,6 +72,7 @@ class Row:
     columns: tuple[Column, ...]  # the pack's facts among them (one tuple, shared by all rows)
     where: str  # "projects.xlsx, sheet Sheet1, row 5"
     path: Path | None = None  # a folder of evidence files: the file itself
+    folder: str = ""  # … and the folder it must stay inside
 
     def cells(self) -> Iterator[tuple[str, Any, str]]:
         """(fact, cell value or None, "row 7, column C (预算金额)") for each fact column."""
@@ -89,6 +93,8 @@ class Record:
     errors: list[str] = field(default_factory=list)
     losses: list[tuple[str, str, str]] = field(default_factory=list)  # code, reason, points
     line: str | None = None  # its JSON line, when the output is JSON lines
+    # (path, SHA-256) of the files a folder portfolio's project was read from
+    inputs: list[tuple[str, str]] = field(default_factory=list)
 
 
 # ----- reading ----------------------------------------------------------------------------------
@@ -99,6 +105,12 @@ def _cell_text(value: Any) -> str | None:
         return value.strip() or None
     if value is None:
         return None
+    if isinstance(value, PercentCell):
+        return f"{Decimal(repr(value.value)) * 100}%"  # Excel keeps 90 % as 0.9, format `0%`
+    if isinstance(value, ErrorCell):
+        return value.text
+    if isinstance(value, FormulaCell):
+        return "=" + value.formula
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -175,17 +187,36 @@ def _column_letter(index: int) -> str:
 
 
 def read_table(path: Path, program: Program) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
-    """Rows of a CSV or XLSX file, lazily, with how many there are (when known cheaply)."""
+    """Rows of a CSV or XLSX file, lazily, with how many there are. The file may be anywhere
+    (the user named it) but must be a regular file within MAX_TABLE_BYTES."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(path, program)
     return _read_csv(path, program)
 
 
-def _encoding(path: Path) -> str:
+def refusal(r: files.Refusal) -> Diagnostic:
+    """The diagnostic of a file `files` would not read."""
+    if r.kind == "special":
+        return msg.not_regular_file(r.path, r.text)
+    if r.kind == "large":
+        return msg.file_too_large(r.path, r.text)
+    if r.kind in ("outside", "absolute"):
+        return msg.data_file_outside(r.path, r.text, None, r.path)
+    return msg.evidence_unreadable(r.path, r.text)
+
+
+def _open_table(path: Path) -> BinaryIO:
+    try:
+        return files.open_regular(str(path), files.MAX_TABLE_BYTES, "MAX_TABLE_BYTES")
+    except files.FileRefused as exc:
+        raise JixiaoError([refusal(exc.refusal)]) from None
+
+
+def _encoding(f: BinaryIO, path: Path) -> str:
     """UTF-8 (with or without BOM) or GB18030, judged on the file's first megabyte (whose last
     character may be cut: up to three trailing bytes are allowed to be incomplete)."""
-    with path.open("rb") as f:
-        head = f.read(1 << 20)
+    head = f.read(1 << 20)
+    f.seek(0)
     if b"\x00" in head:
         raise JixiaoError([msg.evidence_unreadable(str(path), "it looks binary, not text")])
     for encoding, python_name in (("utf-8", "utf-8-sig"), ("gb18030", "gb18030")):
@@ -199,26 +230,50 @@ def _encoding(path: Path) -> str:
 
 
 def _read_csv(path: Path, program: Program) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
+    raw = _open_table(path)
+    number = 1
     try:
-        encoding = _encoding(path)
-        with path.open(encoding=encoding, newline="") as f:
-            header = next(csv.reader(f), None)
-            # a streaming pass to count the rows, for the progress bar
-            count = sum(1 for values in csv.reader(f) if any(v.strip() for v in values))
+        encoding = _encoding(raw, path)
+        f = io.TextIOWrapper(raw, encoding=encoding, newline="")
+        reader = csv.reader(f)
+        header = next(reader, None)
+        # a streaming pass to count the rows (for the progress bar and the choice of processes)
+        # that also meets every unreadable row before any project is scored
+        count = 0
+        for values in reader:
+            number += 1  # the row being read, for an error in it
+            if any(v.strip() for v in values):
+                count += 1
     except (OSError, UnicodeDecodeError) as exc:
+        raw.close()
         raise JixiaoError([msg.evidence_unreadable(str(path), str(exc))]) from None
+    except csv.Error as exc:
+        raw.close()
+        where = f"{path}, row {number + 1}"
+        if "field larger than field limit" in str(exc):
+            raise JixiaoError(
+                [msg.csv_field_too_long(where, files.MAX_CSV_FIELD, str(path))]
+            ) from None
+        why = f"row {number + 1} is not readable as CSV ({exc})"
+        raise JixiaoError([msg.evidence_unreadable(str(path), why)]) from None
     if header is None:
+        raw.close()
         raise JixiaoError(
             [error("E620", f"{path}: the file is empty", help="the first row names the columns")]
         )
-    id_col, name_col, facts, diags = _columns(list(header), program, str(path))
+    try:
+        id_col, name_col, facts, diags = _columns(list(header), program, str(path))
+    except JixiaoError:
+        raw.close()
+        raise
 
     columns = tuple(
         (i, fact, "row ", f", column {_column_letter(i)} ({fact})") for i, fact in facts.items()
     )
 
     def rows() -> Iterator[Row]:
-        with path.open(encoding=encoding, newline="") as f:
+        with f:
+            f.seek(0)
             reader = csv.reader(f)
             next(reader, None)
             for number, values in enumerate(reader, start=2):
@@ -242,56 +297,77 @@ def _read_csv(path: Path, program: Program) -> tuple[Iterator[Row], int | None, 
     return rows(), count, diags
 
 
-def _read_xlsx(path: Path, program: Program) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
-    import openpyxl
+def _workbook_refusal(exc: WorkbookError) -> Diagnostic:
+    if exc.limit:
+        return msg.workbook_limit(exc.path, exc.text)
+    return msg.workbook_unreadable(exc.path, exc.text)
 
+
+def _read_xlsx(path: Path, program: Program) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
+    """The first sheet, read by its cells (never by its `<dimension>` record, which may be
+    stale): a first streaming pass counts the rows and meets every limit before any project
+    is scored."""
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise JixiaoError(
-            [msg.evidence_unreadable(str(path), f"not a readable XLSX ({exc})")]
-        ) from None
-    sheet = book.worksheets[0]
-    it = sheet.iter_rows(values_only=True)
-    header = next(it, None)
+        book = open_workbook(str(path))
+    except files.FileRefused as exc:
+        raise JixiaoError([refusal(exc.refusal)]) from None
+    except WorkbookError as exc:
+        raise JixiaoError([_workbook_refusal(exc)]) from None
+    try:
+        sheet = book.first_sheet()
+        it = sheet.rows()
+        first = next(it, None)
+        count = sum(1 for _ in it)
+    except WorkbookError as exc:
+        book.close()
+        raise JixiaoError([_workbook_refusal(exc)]) from None
     where = f"{path}, sheet {sheet.title}"
-    if header is None:
+    if first is None:
+        book.close()
         raise JixiaoError(
             [error("E620", f"{where}: the sheet is empty", help="the first row names the columns")]
         )
-    id_col, name_col, facts, diags = _columns(list(header), program, where)
-    count = (sheet.max_row - 1) if sheet.max_row else None
+    try:
+        id_col, name_col, facts, diags = _columns(list(first[1]), program, where)
+    except JixiaoError:
+        book.close()
+        raise
     columns = tuple(
         (i, fact, f"sheet {sheet.title}, cell {_column_letter(i)}", f" ({fact})")
         for i, fact in facts.items()
     )
 
     def rows() -> Iterator[Row]:
-        for number, values in enumerate(it, start=2):
-            if values is None or all(v is None or str(v).strip() == "" for v in values):
-                continue
-            ident = _cell_text(values[id_col]) if id_col < len(values) else None
-            name = (
-                _cell_text(values[name_col])
-                if name_col is not None and name_col < len(values)
-                else None
-            )
-            yield Row(
-                ident or f"row {number}",
-                name or "",
-                number,
-                tuple(values),
-                columns,
-                f"{where}, row {number}",
-            )
-        book.close()
+        with book:
+            it = sheet.rows()
+            next(it, None)
+            for number, values in it:
+                if all(v is None or (type(v) is str and not v.strip()) for v in values):
+                    continue
+                ident = _cell_text(values[id_col]) if id_col < len(values) else None
+                name = (
+                    _cell_text(values[name_col])
+                    if name_col is not None and name_col < len(values)
+                    else None
+                )
+                yield Row(
+                    ident or f"row {number}",
+                    name or "",
+                    number,
+                    tuple(values),
+                    columns,
+                    f"{where}, row {number}",
+                )
 
     return rows(), count, diags
 
 
 def read_folder(path: Path) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
-    files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".yaml", ".yml", ".json"))
-    return (Row(p.stem, "", 0, (), (), str(p), p) for p in files), len(files), []
+    """One project per evidence file directly inside the folder; each is read when scored, as
+    a regular file inside the folder (a symlink out of it fails its own row)."""
+    found = files.folder_files(str(path), (".yaml", ".yml", ".json"))
+    rows = (Row(Path(p).stem, "", 0, (), (), p, Path(p), str(path)) for p in found)
+    return rows, len(found), []
 
 
 # ----- scoring one row ----------------------------------------------------------------------------
@@ -331,6 +407,23 @@ class _RowOrigins(Mapping[str, Provenance]):
         return len(self._names)
 
 
+def _not_data(cell: Any, text: str, kind: Kind, where: str, path: str) -> Diagnostic | None:
+    """Why a cell is not data (an Excel error, a formula), or None. A formula-looking text is
+    refused where a number, count, list or other non-text value is expected."""
+    if isinstance(cell, ErrorCell) or text.upper() in files.ERROR_TEXTS:
+        return msg.cell_error_value(where, text, path)
+    if isinstance(cell, FormulaCell):
+        return msg.cell_formula(where, cell.formula, path, cached=False)
+    if kind is not Kind.TEXT and files.looks_like_formula(text):
+        return msg.cell_formula(where, text, path)
+    return None
+
+
+def _problem(d: Diagnostic) -> str:
+    """A row's problem as its record keeps it, on one line: the message, its code, the fix."""
+    return f"{d.message} [{d.code}]; {d.help}" if d.help else f"{d.message} [{d.code}]"
+
+
 def row_evidence(row: Row, program: Program, source: str) -> tuple[Evidence | None, list[str]]:
     values: dict[str, Any] = {}
     given: dict[str, str] = {}
@@ -343,16 +436,37 @@ def row_evidence(row: Row, program: Program, source: str) -> tuple[Evidence | No
                 values[name] = ()  # an empty findings cell: nothing was found
             continue
         given[name] = where
-        if text.lower() in NA_TEXT:
+        at = f"{source}, {where}"
+        refused = _not_data(cell, text, fact.kind, at, source)
+        if refused is not None:
+            problems.append(_problem(refused))
+        elif text.lower() in NA_TEXT:
             values[name] = NA
         elif fact.kind is Kind.LIST:
-            values[name] = () if text in ("无", "[]") else _items(text)
+            items = () if text in ("无", "[]") else _items(text)
+            bad = [
+                d
+                for d in (_not_data(None, i.text, fact.kind, at, source) for i in items)
+                if d is not None
+            ]
+            if bad:
+                problems.append(_problem(bad[0]))
+            else:
+                values[name] = items
         else:
             value, why = parse_value(fact.kind, text)
             if value is None:
-                problems.append(f"{source}, {where}: `{text}` is not {fact.kind} ({why})")
+                problems.append(f"{at}: `{text}` is not {fact.kind} ({why})")
+            elif (
+                fact.kind is Kind.PERCENT
+                and not isinstance(cell, PercentCell)
+                and isinstance(value, Decimal)
+                and abs(value) > 1
+                and not _has_percent_sign(text)
+            ):
+                problems.append(_problem(msg.ambiguous_percent(at, text, source)))
             elif fact.nonzero and value == 0:
-                problems.append(f"{source}, {where}: must not be 0 (the pack divides by it)")
+                problems.append(f"{at}: must not be 0 (the pack divides by it)")
             else:
                 values[name] = value
     if problems:
@@ -361,21 +475,45 @@ def row_evidence(row: Row, program: Program, source: str) -> tuple[Evidence | No
     return Evidence(Source(f"{source} [{row.id}]", ""), values, origins, {"id": row.id}), []
 
 
+def _has_percent_sign(text: str) -> bool:
+    return "%" in text or "％" in text or "‰" in text
+
+
 def score_row(plan: Plan, row: Row, source: str) -> Record:
     places = plan.program.settings.places
+    inputs: list[tuple[str, str]] = []
     if row.path is not None:
-        evidence, diags = load(row.path, plan.program)
-        problems = [
-            f"{d.labels[0].span.location() if d.labels else d.path}: {d.message}"
-            for d in diags
-            if d.is_error
-        ]
+        evidence, problems = _folder_evidence(row, plan.program, inputs)
     else:
         evidence, problems = row_evidence(row, plan.program, source)
     if evidence is None:
-        return Record(row.id, row.name, None, None, {}, problems)
+        return Record(row.id, row.name, None, None, {}, problems, inputs=inputs)
     result = evaluate(plan, evidence)
-    return _record(row, result, places)
+    record = _record(row, result, places)
+    record.inputs = inputs
+    return record
+
+
+def _folder_evidence(
+    row: Row, program: Program, inputs: list[tuple[str, str]]
+) -> tuple[Evidence | None, list[str]]:
+    """A folder portfolio's evidence file, read only as a regular file inside the folder; its
+    digest and those of the files it names go to `inputs`."""
+    path = str(row.path)
+    try:
+        data = files.read_in_folder(path, row.folder)
+    except files.FileRefused as exc:
+        return None, [_problem(refusal(exc.refusal))]
+    inputs.append((path, files.sha256(data)))
+    evidence, diags = load_bytes(data, path, program)
+    if evidence is not None:
+        inputs.extend(evidence.inputs)
+    problems = [
+        f"{d.labels[0].span.location() if d.labels else d.path}: {d.message}"
+        for d in diags
+        if d.is_error
+    ]
+    return evidence, problems
 
 
 def _record(row: Row, result: Result, places: int) -> Record:
@@ -441,10 +579,13 @@ def _reason_key(text: str) -> str:
 _WORKER: dict[str, Any] = {}
 
 
-def _init(pack: str) -> None:
-    from . import compile_pack
+def _init(pack_path: str, pack_text: str, allowed: tuple[str, ...]) -> None:
+    """A worker compiles the pack from the text the parent read: never from the path again,
+    which may be a pipe already drained (`/dev/stdin`) or a file changed since."""
+    from . import compile_source
 
-    _WORKER["plan"] = compile_pack(pack)[0]
+    files.set_allowed(allowed)
+    _WORKER["plan"] = compile_source(Source(pack_path, pack_text))[0]
 
 
 def _work(rows: list[Row], source: str, json_sha256: str | None) -> tuple[list[Record], Tally]:
@@ -494,7 +635,8 @@ def run_blocks(
             yield score_block(plan, block, source, json_sha256)
         return
     ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(jobs, initializer=_init, initargs=(pack_path,)) as pool:
+    initargs = (pack_path, plan.program.source.text, files.allowed_dirs())
+    with ctx.Pool(jobs, initializer=_init, initargs=initargs) as pool:
         # A window of blocks in flight, collected oldest first: the output is the serial
         # run's, byte for byte and in order; the parent reads ahead only `window` blocks, so
         # memory stays flat however large the portfolio; and the workers always have a block
@@ -520,6 +662,11 @@ def record_json(record: Record, pack_sha256: str = "") -> str:
                 "scores": record.scores,
                 "errors": record.errors,
                 "pack_sha256": pack_sha256,
+                **(
+                    {"inputs": [{"path": p, "sha256": d} for p, d in record.inputs]}
+                    if record.inputs
+                    else {}
+                ),
             },
             ensure_ascii=False,
         )

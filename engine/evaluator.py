@@ -139,6 +139,7 @@ class _Run:
                 tuple(diagnostics),
                 "",
                 "",
+                (),  # inputs: filled in by `run`
             ),
         )
 

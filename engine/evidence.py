@@ -74,22 +74,27 @@ class Evidence:
     values: dict[str, Value | NotApplicable]
     origins: Mapping[str, Provenance]
     project: dict[str, str]
+    # Every other file that contributed a value (survey responses): (path, SHA-256), so a
+    # result's digests cover all it was scored from.
+    inputs: tuple[tuple[str, str], ...] = ()
 
 
 def load(
     path: str | os.PathLike[str], program: Program
 ) -> tuple[Evidence | None, list[Diagnostic]]:
     """Read an evidence file for a program. Returns None with the errors when it cannot."""
+    from . import files
+
     path = str(path)
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        return None, [msg.evidence_unreadable(path, "no such file")]
-    except IsADirectoryError:
-        return None, [msg.evidence_unreadable(path, "it is a directory, not a file")]
-    except OSError as exc:
-        return None, [msg.evidence_unreadable(path, exc.strerror or str(exc))]
+    try:  # a regular file (or a piped standard input) within MAX_TEXT_BYTES, never a device
+        data = files.read_given(path, files.MAX_TEXT_BYTES, "MAX_TEXT_BYTES")
+    except files.FileRefused as exc:
+        r = exc.refusal
+        if r.kind == "special":
+            return None, [msg.not_regular_file(path, r.text)]
+        if r.kind == "large":
+            return None, [msg.file_too_large(path, r.text)]
+        return None, [msg.evidence_unreadable(path, r.text)]
     return load_bytes(data, path, program)
 
 
@@ -120,6 +125,7 @@ class _Reader:
         self.source = source
         self.program = program
         self.diags = diags
+        self.inputs: list[tuple[str, str]] = []
 
     def shape(self, message: str, node: yaml.Node | None, help: str) -> None:
         span = _span(self.source, node) if node is not None else None
@@ -228,7 +234,7 @@ class _Reader:
                 )
         if surveys_node is not None:
             self.surveys(surveys_node, values, origins, seen)
-        return Evidence(self.source, values, origins, project)
+        return Evidence(self.source, values, origins, project, tuple(self.inputs))
 
     def surveys(
         self,
@@ -256,10 +262,9 @@ class _Reader:
                 continue
             try:
                 if isinstance(value, yaml.ScalarNode):
-                    from pathlib import Path  # surveys only: a warm eval need not import it
-
-                    path = Path(self.source.path).parent / value.value
-                    responses = read_responses(path)
+                    responses, _, digest = read_responses(value.value, self.source.path)
+                    shown = os.path.join(os.path.dirname(self.source.path), value.value)
+                    self.inputs.append((os.path.normpath(shown), digest))
                     where = f"{value.value}"
                 elif isinstance(value, yaml.SequenceNode):
                     responses = [
@@ -297,7 +302,9 @@ class _Reader:
                         how,
                     )
             except SurveyError as exc:
-                self.diags.append(msg.survey_problem(str(exc), _span(self.source, value)))
+                at = _span(self.source, value)
+                make = exc.make
+                self.diags.append(make(at) if make else msg.survey_problem(str(exc), at))
 
     def entries(
         self,

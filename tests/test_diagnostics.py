@@ -32,6 +32,17 @@ def arguments(stem: str) -> list[str]:
     return ["check", f"{stem}.jx"]
 
 
+def sparse_files() -> None:
+    """`NAME.sparse` holds a size in bytes: `NAME.big` is made that large, sparse (it takes no
+    room on disk and is not committed), for the limits on file size."""
+    for spec in HERE.glob("*.sparse"):
+        big = spec.with_suffix(".big")
+        size = int(spec.read_text(encoding="utf-8"))
+        if not big.exists() or big.stat().st_size != size:
+            with big.open("wb") as f:
+                f.truncate(size)
+
+
 def run(stem: str) -> tuple[int, str]:
     args = arguments(stem)
     out, err = io.StringIO(), io.StringIO()
@@ -43,6 +54,7 @@ def run(stem: str) -> tuple[int, str]:
 @pytest.mark.parametrize("stem", CASES)
 def test_diagnostic(stem: str, update_goldens: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(HERE)
+    sparse_files()
     code, err = run(stem)
     assert "Traceback" not in err and "internal error" not in err
     expected_code = re.match(r"([EW]\d{3})", stem)
