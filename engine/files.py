@@ -175,10 +175,10 @@ def read_regular(
     return data
 
 
-def read_named(name: str, evidence_path: str, limit: int = MAX_DATA_BYTES) -> tuple[str, bytes]:
+def read_named(name: str, evidence_path: str) -> tuple[str, bytes]:
     """A data file named inside evidence: its real path and bytes, confined and bounded."""
     real = confine(name, evidence_path)
-    return real, read_regular(real, limit, "MAX_DATA_BYTES", nofollow=True, shown=name)
+    return real, read_regular(real, MAX_DATA_BYTES, "MAX_DATA_BYTES", nofollow=True, shown=name)
 
 
 def _is_stdin(info: os.stat_result) -> bool:
