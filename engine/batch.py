@@ -73,6 +73,7 @@ class Row:
     where: str  # "projects.xlsx, sheet Sheet1, row 5"
     path: Path | None = None  # a folder of evidence files: the file itself
     folder: str = ""  # … and the folder it must stay inside
+    problem: str = ""  # the sheet could not be read past here: the rest of it fails
 
     def cells(self) -> Iterator[tuple[str, Any, str]]:
         """(fact, cell value or None, "row 7, column C (预算金额)") for each fact column."""
@@ -315,9 +316,8 @@ def _read_xlsx(path: Path, program: Program) -> tuple[Iterator[Row], int | None,
         raise JixiaoError([_workbook_refusal(exc)]) from None
     try:
         sheet = book.first_sheet()
-        it = sheet.rows()
-        first = next(it, None)
-        count = sum(1 for _ in it)
+        first = next(sheet.rows(), None)  # the header: the first row with a value
+        count = max(sheet.count() - 1, 0)
     except WorkbookError as exc:
         book.close()
         raise JixiaoError([_workbook_refusal(exc)]) from None
@@ -341,23 +341,29 @@ def _read_xlsx(path: Path, program: Program) -> tuple[Iterator[Row], int | None,
         with book:
             it = sheet.rows()
             next(it, None)
-            for number, values in it:
-                if all(v is None or (type(v) is str and not v.strip()) for v in values):
-                    continue
-                ident = _cell_text(values[id_col]) if id_col < len(values) else None
-                name = (
-                    _cell_text(values[name_col])
-                    if name_col is not None and name_col < len(values)
-                    else None
-                )
-                yield Row(
-                    ident or f"row {number}",
-                    name or "",
-                    number,
-                    tuple(values),
-                    columns,
-                    f"{where}, row {number}",
-                )
+            try:
+                yield from xlsx_rows(it)
+            except WorkbookError as exc:  # a limit on a cell's text, met only by reading it
+                yield Row("—", "", 0, (), (), where, problem=_problem(_workbook_refusal(exc)))
+
+    def xlsx_rows(it: Iterator[tuple[int, tuple[Any, ...]]]) -> Iterator[Row]:
+        for number, values in it:
+            if all(v is None or (type(v) is str and not v.strip()) for v in values):
+                continue
+            ident = _cell_text(values[id_col]) if id_col < len(values) else None
+            name = (
+                _cell_text(values[name_col])
+                if name_col is not None and name_col < len(values)
+                else None
+            )
+            yield Row(
+                ident or f"row {number}",
+                name or "",
+                number,
+                tuple(values),
+                columns,
+                f"{where}, row {number}",
+            )
 
     return rows(), count, diags
 
@@ -482,6 +488,8 @@ def _has_percent_sign(text: str) -> bool:
 def score_row(plan: Plan, row: Row, source: str) -> Record:
     places = plan.program.settings.places
     inputs: list[tuple[str, str]] = []
+    if row.problem:
+        return Record(row.id, row.name, None, None, {}, [row.problem])
     if row.path is not None:
         evidence, problems = _folder_evidence(row, plan.program, inputs)
     else:

@@ -101,7 +101,8 @@ def column_letter(index: int) -> str:
 
 
 def _local(name: str) -> str:
-    return name.rsplit(":", 1)[-1].rsplit(" ", 1)[-1]
+    """`c` of `c` or `x:c` (a prefixed namespace, as some generators write)."""
+    return name.rsplit(":", 1)[-1]
 
 
 def _split_ref(ref: str) -> tuple[int, int] | None:
@@ -122,7 +123,7 @@ class _Stop(Exception):
 
 def _parser() -> Any:
     """An expat parser that refuses DTDs and entities (no billion laughs, no external files)."""
-    p = expat.ParserCreate(namespace_separator=" ")
+    p = expat.ParserCreate()  # no namespace processing: tags are read by their local name
 
     def refuse(*_: Any) -> Any:
         raise _Stop("a DTD or entity declaration, which a workbook never needs")
@@ -214,7 +215,8 @@ class Workbook:
         except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
             raise WorkbookError(self.path, f"not a readable XLSX ({exc})") from None
 
-    def _parse(self, name: str, limit: int, limit_name: str, p: Any) -> None:
+    def _parse(self, name: str, limit: int, limit_name: str, p: Any, label: str = "") -> None:
+        """Feed a part to an expat parser; a handler stops it with `_Stop("text\\0LIMIT")`."""
         try:
             for block in self._part(name, limit, limit_name):
                 p.Parse(block, False)
@@ -222,7 +224,8 @@ class Workbook:
         except expat.ExpatError as exc:
             raise WorkbookError(self.path, f"not a readable XLSX (`{name}`: {exc})") from None
         except _Stop as exc:
-            raise WorkbookError(self.path, f"`{name}`: {exc}") from None
+            text, _, stopped = str(exc).partition("\0")
+            raise WorkbookError(self.path, f"{label or f'`{name}`'}: {text}", stopped) from None
 
     def _read_workbook(self) -> tuple[list[tuple[str, str]], bool, dict[str, str]]:
         rels: dict[str, str] = {}
@@ -292,6 +295,7 @@ class Workbook:
                 if len(out) >= MAX_SHARED_STRINGS:
                     raise _Stop(
                         f"more than MAX_SHARED_STRINGS = {MAX_SHARED_STRINGS:,} shared strings"
+                        "\0MAX_SHARED_STRINGS"
                     )
                 out.append("".join(parts))
 
@@ -301,7 +305,7 @@ class Workbook:
                 if size[0] > MAX_CELL_CHARS:
                     raise _Stop(
                         f"a shared string over the limit MAX_CELL_CHARS = {MAX_CELL_CHARS:,} "
-                        "characters"
+                        "characters\0MAX_CELL_CHARS"
                     )
                 parts.append(data)
 
@@ -365,82 +369,12 @@ class Sheet:
     def rows(self) -> Iterator[tuple[int, tuple[Any, ...]]]:
         """(row number, values from column A) for every row with a value, in sheet order."""
         book = self.book
-        strings = book.strings()
-        styles = book.styles()
-        epoch = dt.datetime(1904, 1, 1) if book._date1904 else None  # None: openpyxl's 1900 default
-        done: list[tuple[int, tuple[Any, ...]]] = []
-        row: dict[int, Any] = {}
-        st: dict[str, Any] = {"row": 0, "col": -1, "cell": None, "buf": None, "size": 0}
-
-        def fail(text: str, limit: str) -> None:
-            raise _Stop(f"{text}\0{limit}")
-
-        def start(name: str, attrs: dict[str, str]) -> None:
-            local = _local(name)
-            if local == "c":
-                ref = attrs.get("r")
-                pos = _split_ref(ref) if ref else None
-                col = pos[0] if pos else st["col"] + 1
-                st["col"] = col
-                st["cell"] = {"t": attrs.get("t", "n"), "s": attrs.get("s"), "v": None, "f": None}
-            elif local in ("v", "f", "t") and st["cell"] is not None:
-                if local == "t" and st["cell"].get("in_rph"):
-                    return
-                st["buf"], st["which"] = [], local
-            elif local == "rPh" and st["cell"] is not None:
-                st["cell"]["in_rph"] = True
-            elif local == "row":
-                r = attrs.get("r", "")
-                number = int(r) if r.isdigit() and r.isascii() else st["row"] + 1
-                if number > MAX_ROWS:
-                    fail(f"row {number:,} is past the limit MAX_ROWS = {MAX_ROWS:,}", "MAX_ROWS")
-                st["row"], st["col"] = number, -1
-                row.clear()
-
-        def text(data: str) -> None:
-            buf = st["buf"]
-            if buf is not None:
-                st["size"] += len(data)
-                if st["size"] > MAX_CELL_CHARS:
-                    fail(
-                        f"cell {column_letter(st['col'])}{st['row']} holds over the limit "
-                        f"MAX_CELL_CHARS = {MAX_CELL_CHARS:,} characters",
-                        "MAX_CELL_CHARS",
-                    )
-                buf.append(data)
-
-        def end(name: str) -> None:
-            local = _local(name)
-            cell = st["cell"]
-            if local in ("v", "f", "t") and cell is not None and st["buf"] is not None:
-                value = "".join(st["buf"])
-                if local == "t":
-                    cell["v"] = (cell["v"] or "") + value
-                else:
-                    cell[local] = value
-                st["buf"] = None
-            elif local == "rPh" and cell is not None:
-                cell["in_rph"] = False
-            elif local == "c" and cell is not None:
-                value = _value(cell, strings, styles, epoch)
-                st["cell"], st["size"] = None, 0
-                if value is not None:
-                    col = st["col"]
-                    if col >= MAX_COLUMNS:
-                        fail(
-                            f"cell {column_letter(col)}{st['row']} is past the limit "
-                            f"MAX_COLUMNS = {MAX_COLUMNS:,}",
-                            "MAX_COLUMNS",
-                        )
-                    row[col] = value
-            elif local == "row":
-                if row:
-                    width = max(row) + 1
-                    done.append((st["row"], tuple(row.get(i) for i in range(width))))
-                    row.clear()
-
+        reader = _RowReader(book.strings(), book.styles(), book._date1904)
         p = _parser()
-        p.StartElementHandler, p.EndElementHandler, p.CharacterDataHandler = start, end, text
+        p.StartElementHandler = reader.start
+        p.EndElementHandler = reader.end
+        p.CharacterDataHandler = reader.text
+        done = reader.done
         try:
             for block in book._part(self.part, MAX_SHEET_XML_BYTES, "MAX_SHEET_XML_BYTES"):
                 p.Parse(block, False)
@@ -451,8 +385,44 @@ class Sheet:
         except expat.ExpatError as exc:
             raise WorkbookError(book.path, f"not a readable XLSX (`{self.part}`: {exc})") from None
         except _Stop as exc:
-            text_, _, limit = str(exc).partition("\0")
-            raise WorkbookError(book.path, f"sheet {self.title}: {text_}", limit) from None
+            text, _, limit = str(exc).partition("\0")
+            raise WorkbookError(book.path, f"sheet {self.title}: {text}", limit) from None
+
+    def count(self) -> int:
+        """How many rows have a cell, read cheaply (tags only, no values, no strings), with the
+        row and column limits met on the way: a first pass before the rows are used."""
+        n = [0, 0]  # rows with a cell, the row being read (0: none since the last count)
+        last = {"row": 0, "col": -1}
+
+        def start(name: str, attrs: dict[str, str]) -> None:
+            local = _local(name)
+            if local == "c":
+                ref = attrs.get("r")
+                pos = _split_ref(ref) if ref else None
+                col = pos[0] if pos else last["col"] + 1
+                last["col"] = col
+                if col >= MAX_COLUMNS:
+                    raise _Stop(
+                        f"cell {column_letter(col)}{last['row']} is past the limit "
+                        f"MAX_COLUMNS = {MAX_COLUMNS:,}\0MAX_COLUMNS"
+                    )
+                if n[1] != last["row"]:
+                    n[0] += 1
+                    n[1] = last["row"]
+            elif local == "row":
+                r = attrs.get("r", "")
+                number = int(r) if r.isdigit() and r.isascii() else last["row"] + 1
+                if number > MAX_ROWS:
+                    raise _Stop(
+                        f"row {number:,} is past the limit MAX_ROWS = {MAX_ROWS:,}\0MAX_ROWS"
+                    )
+                last["row"], last["col"] = number, -1
+
+        p = _parser()
+        p.StartElementHandler = start
+        label = f"sheet {self.title}"
+        self.book._parse(self.part, MAX_SHEET_XML_BYTES, "MAX_SHEET_XML_BYTES", p, label)
+        return n[0]
 
     def merged(self) -> list[str]:
         """The merged ranges (`A1:C1`), at most MAX_MERGED_RANGES."""
@@ -463,13 +433,101 @@ class Sheet:
                 if len(out) >= MAX_MERGED_RANGES:
                     raise _Stop(
                         f"more than MAX_MERGED_RANGES = {MAX_MERGED_RANGES:,} merged ranges"
+                        "\0MAX_MERGED_RANGES"
                     )
                 out.append(attrs.get("ref", ""))
 
         p = _parser()
         p.StartElementHandler = start
-        self.book._parse(self.part, MAX_SHEET_XML_BYTES, "MAX_SHEET_XML_BYTES", p)
+        label = f"sheet {self.title}"
+        self.book._parse(self.part, MAX_SHEET_XML_BYTES, "MAX_SHEET_XML_BYTES", p, label)
         return out
+
+
+class _RowReader:
+    """The expat handlers of `Sheet.rows`: one cell's state at a time, finished rows in
+    `done`. (A class with slots: the handlers run for every tag of the sheet.)"""
+
+    __slots__ = (
+        "buf", "cell", "col", "date1904", "done", "names", "row", "row_number", "size",
+        "strings", "styles",
+    )  # fmt: skip
+
+    def __init__(self, strings: list[str], styles: list[str], date1904: bool) -> None:
+        self.strings, self.styles, self.date1904 = strings, styles, date1904
+        self.done: list[tuple[int, tuple[Any, ...]]] = []
+        self.row: dict[int, Any] = {}
+        self.row_number, self.col, self.size = 0, -1, 0
+        self.cell: dict[str, Any] | None = None
+        self.buf: list[str] | None = None
+        self.names: dict[str, str] = {}
+
+    def local(self, name: str) -> str:
+        local = self.names.get(name)
+        if local is None:
+            local = self.names[name] = _local(name)
+        return local
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        local = self.local(name)
+        cell = self.cell
+        if local == "c":
+            ref = attrs.get("r")
+            pos = _split_ref(ref) if ref else None
+            self.col = pos[0] if pos else self.col + 1
+            self.cell = {"t": attrs.get("t", "n"), "s": attrs.get("s"), "v": None, "f": None}
+        elif cell is not None:
+            if local == "v" or local == "f" or (local == "t" and not cell.get("rph")):
+                self.buf = []
+            elif local == "rPh":
+                cell["rph"] = True
+        elif local == "row":
+            r = attrs.get("r", "")
+            number = int(r) if r.isdigit() and r.isascii() else self.row_number + 1
+            if number > MAX_ROWS:
+                raise _Stop(f"row {number:,} is past the limit MAX_ROWS = {MAX_ROWS:,}\0MAX_ROWS")
+            self.row_number, self.col = number, -1
+            self.row.clear()
+
+    def text(self, data: str) -> None:
+        buf = self.buf
+        if buf is not None:
+            self.size += len(data)
+            if self.size > MAX_CELL_CHARS:
+                raise _Stop(
+                    f"cell {column_letter(self.col)}{self.row_number} holds over the limit "
+                    f"MAX_CELL_CHARS = {MAX_CELL_CHARS:,} characters\0MAX_CELL_CHARS"
+                )
+            buf.append(data)
+
+    def end(self, name: str) -> None:
+        local = self.local(name)
+        cell = self.cell
+        if cell is None:
+            if local == "row" and self.row:
+                row = self.row
+                self.done.append((self.row_number, tuple(map(row.get, range(max(row) + 1)))))
+                row.clear()
+            return
+        if local == "c":
+            value = _value(cell, self.strings, self.styles, self.date1904)
+            self.cell, self.size = None, 0
+            if value is not None:
+                if self.col >= MAX_COLUMNS:
+                    raise _Stop(
+                        f"cell {column_letter(self.col)}{self.row_number} is past the limit "
+                        f"MAX_COLUMNS = {MAX_COLUMNS:,}\0MAX_COLUMNS"
+                    )
+                self.row[self.col] = value
+        elif self.buf is not None and (local == "v" or local == "f" or local == "t"):
+            value = "".join(self.buf)
+            if local == "t":
+                cell["v"] = (cell["v"] or "") + value
+            else:
+                cell[local] = value
+            self.buf = None
+        elif local == "rPh":
+            cell["rph"] = False
 
 
 def _number(text: str) -> int | float | None:
@@ -482,9 +540,7 @@ def _number(text: str) -> int | float | None:
         return None
 
 
-def _value(
-    cell: dict[str, Any], strings: list[str], styles: list[str], epoch: dt.datetime | None
-) -> Any:
+def _value(cell: dict[str, Any], strings: list[str], styles: list[str], date1904: bool) -> Any:
     """A cell's value, or None when it is blank."""
     kind, raw, formula = cell["t"], cell["v"], cell["f"]
     if raw is None or (raw == "" and kind not in ("str", "inlineStr")):
@@ -522,8 +578,8 @@ def _value(
         from openpyxl.utils.datetime import from_excel
 
         try:
-            if epoch is not None:
-                return from_excel(number, epoch)
+            if date1904:
+                return from_excel(number, dt.datetime(1904, 1, 1))
             return from_excel(number)
         except (ValueError, OverflowError):
             return number

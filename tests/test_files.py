@@ -593,3 +593,37 @@ def test_read_given_reads_stdin_pipes_only(tmp_path: Path) -> None:
     with pytest.raises(files.FileRefused) as exc:
         files.read_given(str(tmp_path / "f"), 10, "LIMIT")
     assert exc.value.refusal.kind == "special"
+
+
+def test_a_cell_over_the_text_limit_fails_the_rest_of_the_sheet_by_name(tmp_path: Path) -> None:
+    pack = tmp_path / "p.jx"
+    pack.write_text(PORTFOLIO_PACK, encoding="utf-8")
+    table = tmp_path / "p.xlsx"
+    rows: list[list[Any]] = [["id", "完成率", "问题清单"]]
+    portfolio_xlsx(table, rows + [[f"P{i}", "90%", "无"] for i in range(3000)])
+    long = b"x" * 40_000
+    rewrite_sheet(
+        table,
+        lambda d: d.replace(
+            b"</sheetData>",
+            b'<row r="3002"><c r="A3002" t="inlineStr"><is><t>' + long + b"</t></is></c></row>"
+            b"</sheetData>",
+        ),
+    )
+    code, out, err = run_cli("eval", str(pack), "--batch", str(table), "--jobs", "1")
+    records = [json.loads(x) for x in out.splitlines()]
+    assert code == 1 and records[0]["total"] == "9.50" and len(records) > 1
+    assert "[E643]" in records[-1]["errors"][0] and "MAX_CELL_CHARS = 32,767" in err
+    assert "xxxxxxxxxx" not in out + err
+    # the same cell in the first block is refused before any project is scored
+    portfolio_xlsx(table, [*rows, ["P1", "90%", "无"]])
+    rewrite_sheet(
+        table,
+        lambda d: d.replace(
+            b"</sheetData>",
+            b'<row r="3"><c r="A3" t="inlineStr"><is><t>' + long + b"</t></is></c></row>"
+            b"</sheetData>",
+        ),
+    )
+    code, out, err = run_cli("eval", str(pack), "--batch", str(table))
+    assert code == 1 and out == "" and "[E643]" in err and "cell A3" in err
