@@ -283,6 +283,11 @@ CODES: dict[str, tuple[str, str]] = {
         "`1.5` could be 1.5 % or 150 %: write it with `%`, as a fraction ≤ 1, or format the "
         "XLSX cell as a percentage (its stored fraction is then unambiguous).",
     ),
+    "E650": (
+        "a responses file over its size limits",
+        "At most MAX_RESPONSES = 100,000 respondents and MAX_ANSWERS = 2,000,000 cells, so a "
+        "file of tiny rows cannot exhaust memory.",
+    ),
     # E7xx: pack tests
     "E701": (
         "a test file that cannot be used",

@@ -949,6 +949,17 @@ def ambiguous_percent(where: str, text: str, path: str) -> Diagnostic:
     )
 
 
+def too_many_responses(name: str, limit: str, row: int, span: Span | None = None) -> Diagnostic:
+    return _file_diag(
+        "E650",
+        f"`{name}` has more responses than the limit {limit} (at row {row:,})",
+        name,
+        span,
+        "check that it is the responses file; a survey that large is better counted "
+        "elsewhere and its counts given under `facts:`",
+    )
+
+
 def formula_award(
     code: str, formula: str, problem: str, example: str, deduction: bool, span: Span
 ) -> Diagnostic:

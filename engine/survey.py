@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -107,53 +107,79 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+#: Respondents (rows) in one responses file.
+MAX_RESPONSES = 100_000
+#: Answers (cells, blank ones included) in one responses file: bounds its memory however the
+#: rows and columns are shaped.
+MAX_ANSWERS = 2_000_000
+
+
+def _collect(name: str, rows: Iterator[tuple[int, Sequence[Any]]]) -> list[tuple[int, list[str]]]:
+    """The rows as text, each cell checked for data, within MAX_RESPONSES and MAX_ANSWERS."""
+    out: list[tuple[int, list[str]]] = []
+    answers = 0
+    for number, values in rows:
+        for col, value in enumerate(values):
+            problem = _cell_refusal(name, number, col, value)
+            if problem is not None:
+                raise problem
+        texts = [_text(v) for v in values]
+        if not any(texts):
+            continue  # a blank row is no respondent (nor, before the header, a header)
+        answers += len(values)
+        if len(out) > MAX_RESPONSES or answers > MAX_ANSWERS:
+            limit, value = (
+                ("MAX_RESPONSES", MAX_RESPONSES)
+                if len(out) > MAX_RESPONSES
+                else ("MAX_ANSWERS", MAX_ANSWERS)
+            )
+            raise SurveyError(
+                name, _at(msg.too_many_responses, name, f"{limit} = {value:,}", number)
+            )
+        out.append((number, texts))
+    return out
+
+
 def _xlsx_rows(name: str, data: bytes) -> list[tuple[int, list[str]]]:
     from .workbook import Workbook
 
     try:
         with Workbook(name, io.BytesIO(data)) as book:
-            out = []
-            for number, values in book.first_sheet().rows():
-                for col, value in enumerate(values):
-                    problem = _cell_refusal(name, number, col, value)
-                    if problem is not None:
-                        raise problem
-                out.append((number, [_text(v) for v in values]))
-            return out
+            return _collect(name, book.first_sheet().rows())
     except WorkbookError as exc:
         why = exc.text
         if exc.limit:
-            raise SurveyError(why, lambda span: msg.workbook_limit(name, why, span)) from None
-        raise SurveyError(why, lambda span: msg.workbook_unreadable(name, why, span)) from None
+            raise SurveyError(why, _at(msg.workbook_limit, name, why)) from None
+        raise SurveyError(why, _at(msg.workbook_unreadable, name, why)) from None
 
 
 def _csv_rows(name: str, data: bytes) -> list[tuple[int, list[str]]]:
     try:
-        text, _ = decode(data)
+        _, encoding = decode(data)  # (the text is read again below, streaming)
     except DecodeError as exc:
         raise SurveyError(f"{name}: {exc}") from None
     # Rows end only where a CSV row ends: `newline=""` keeps U+2028, VT, FF, NEL, FS/GS/RS and
     # line breaks inside quotes as the answer's own characters (str.splitlines would split on
     # every one of them and cut a respondent in two).
-    reader = csv.reader(io.StringIO(text, newline=""))
-    out: list[tuple[int, list[str]]] = []
-    number = 0
-    try:
+    python_encoding = "utf-8-sig" if encoding == "utf-8" else encoding
+    stream = io.TextIOWrapper(io.BytesIO(data), encoding=python_encoding, newline="")
+    reader = csv.reader(stream)
+    numbered = [0]
+
+    def rows() -> Iterator[tuple[int, Sequence[Any]]]:
         for number, values in enumerate(reader, start=1):
-            for col, value in enumerate(values):
-                problem = _cell_refusal(name, number, col, value)
-                if problem is not None:
-                    raise problem
-            out.append((number, [c.strip() for c in values]))
+            numbered[0] = number
+            yield number, values
+
+    try:
+        return _collect(name, rows())
     except csv.Error as exc:
-        where = f"{name}, row {number + 1}"
+        where = f"{name}, row {numbered[0] + 1}"
         if "field larger than field limit" in str(exc):
             raise SurveyError(
-                where,
-                lambda span: msg.csv_field_too_long(where, files.MAX_CSV_FIELD, name, span),
+                where, _at(msg.csv_field_too_long, where, files.MAX_CSV_FIELD, name)
             ) from None
         raise SurveyError(f"{where}: not readable as CSV ({exc})") from None
-    return out
 
 
 def aggregate(

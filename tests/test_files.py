@@ -627,3 +627,57 @@ def test_a_cell_over_the_text_limit_fails_the_rest_of_the_sheet_by_name(tmp_path
     )
     code, out, err = run_cli("eval", str(pack), "--batch", str(table))
     assert code == 1 and out == "" and "[E643]" in err and "cell A3" in err
+
+
+# ----- properties of reading cells --------------------------------------------------------------
+
+ANSWER = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=30
+)
+
+
+@settings(max_examples=200)
+@given(answers=st.lists(st.tuples(ANSWER, ANSWER), min_size=1, max_size=8))
+def test_any_quoted_answer_survives_as_one_respondent(answers: list[tuple[str, str]]) -> None:
+    """Whatever an answer holds — line breaks, U+2028, VT, FF, NEL, FS/GS/RS, quotes, commas —
+    a CSV written by a spreadsheet reads back as the same respondents with the same answers."""
+    import csv
+
+    from jixiao.engine.survey import SurveyError, _csv_rows
+
+    for a, b in answers:
+        for text in (a.strip(), b.strip()):
+            assume_data(text)
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, quoting=csv.QUOTE_ALL)
+    writer.writerow(["编号", "甲", "乙"])
+    for i, (a, b) in enumerate(answers):
+        writer.writerow([str(i), a, b])
+    try:
+        rows = _csv_rows("r.csv", out.getvalue().encode("utf-8"))
+    except SurveyError as exc:  # pragma: no cover - a failure shows the message
+        raise AssertionError(str(exc)) from None
+    assert [r for _, r in rows[1:]] == [
+        [str(i), a.strip(), b.strip()] for i, (a, b) in enumerate(answers)
+    ]
+
+
+def assume_data(text: str) -> None:
+    from hypothesis import assume
+
+    assume(not files.looks_like_formula(text) and text.upper() not in files.ERROR_TEXTS)
+
+
+@given(
+    number=st.decimals(allow_nan=False, allow_infinity=False, places=3),
+    sign=st.sampled_from(["", "+", "-"]),
+    suffix=st.sampled_from(["", "%", "万元", "元"]),
+)
+def test_a_signed_number_is_never_a_formula(number: Any, sign: str, suffix: str) -> None:
+    text = f"{sign}{abs(number)}{suffix}"
+    assert not files.looks_like_formula(text)
+
+
+@given(body=st.text(min_size=1, max_size=20))
+def test_a_cell_starting_with_equals_or_at_is_always_a_formula(body: str) -> None:
+    assert files.looks_like_formula("=" + body) and files.looks_like_formula("@" + body)
