@@ -681,3 +681,11 @@ def test_a_signed_number_is_never_a_formula(number: Any, sign: str, suffix: str)
 @given(body=st.text(min_size=1, max_size=20))
 def test_a_cell_starting_with_equals_or_at_is_always_a_formula(body: str) -> None:
     assert files.looks_like_formula("=" + body) and files.looks_like_formula("@" + body)
+
+
+@pytest.mark.parametrize("fmt", ["markdown", "html"])
+def test_every_report_format_records_the_responses_digest(fmt: str) -> None:
+    evidence = ROOT / "evidence" / "video-conference-2017-survey.yaml"
+    responses = ROOT / "evidence" / "video-conference-2017-responses.csv"
+    code, out, _ = cli("eval", str(FOUNDING_PACK), str(evidence), "--format", fmt)
+    assert code == 0 and files.sha256(responses.read_bytes()) in out
