@@ -259,8 +259,8 @@ CODES: dict[str, tuple[str, str]] = {
     "E643": (
         "a workbook over a reading limit",
         "Entries, uncompressed sizes and compression ratio are checked before any XML is "
-        "read; rows, columns, merged ranges and cell text while reading. The message names "
-        "the limit and its value.",
+        "read; rows, cells, columns, merged ranges and cell text while reading. The message "
+        "names the limit and its value.",
     ),
     "E644": ("a workbook that is not a readable XLSX", "Save it again as .xlsx, or as CSV."),
     "E645": (

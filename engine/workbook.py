@@ -48,13 +48,15 @@ MAX_SHARED_STRINGS_BYTES = 64 << 20
 #: Uncompressed size of any other part read (workbook, relationships, styles).
 MAX_PART_BYTES = 16 << 20
 #: Uncompressed ÷ compressed size of a part over 1 MiB (ordinary sheets stay far below it).
-MAX_COMPRESSION_RATIO = 200
+MAX_COMPRESSION_RATIO = 100
 #: Distinct shared strings.
 MAX_SHARED_STRINGS = 2_000_000
 #: The last row a sheet may use (Excel's own maximum).
 MAX_ROWS = 1_048_576
 #: Columns with a value in a row (column ALL is the 1,000th).
 MAX_COLUMNS = 1_000
+#: Cells (`<c>` elements, valued or not) in a sheet: bounds the work however they are spread.
+MAX_CELLS = 5_000_000
 #: Merged ranges in a sheet.
 MAX_MERGED_RANGES = 10_000
 #: Characters of one cell's text or formula (Excel's own limit on a cell).
@@ -390,39 +392,23 @@ class Sheet:
 
     def count(self) -> int:
         """How many rows have a cell, read cheaply (tags only, no values, no strings), with the
-        row and column limits met on the way: a first pass before the rows are used."""
-        n = [0, 0]  # rows with a cell, the row being read (0: none since the last count)
-        last = {"row": 0, "col": -1}
+        limits on rows, columns and cells met on the way: a first pass before rows are used."""
+        state = _Position()
 
         def start(name: str, attrs: dict[str, str]) -> None:
             local = _local(name)
             if local == "c":
-                ref = attrs.get("r")
-                pos = _split_ref(ref) if ref else None
-                col = pos[0] if pos else last["col"] + 1
-                last["col"] = col
-                if col >= MAX_COLUMNS:
-                    raise _Stop(
-                        f"cell {column_letter(col)}{last['row']} is past the limit "
-                        f"MAX_COLUMNS = {MAX_COLUMNS:,}\0MAX_COLUMNS"
-                    )
-                if n[1] != last["row"]:
-                    n[0] += 1
-                    n[1] = last["row"]
+                state.cell(attrs.get("r"))
+            elif local == "v" or local == "is" or local == "f":
+                state.valued()
             elif local == "row":
-                r = attrs.get("r", "")
-                number = int(r) if r.isdigit() and r.isascii() else last["row"] + 1
-                if number > MAX_ROWS:
-                    raise _Stop(
-                        f"row {number:,} is past the limit MAX_ROWS = {MAX_ROWS:,}\0MAX_ROWS"
-                    )
-                last["row"], last["col"] = number, -1
+                state.row(attrs.get("r", ""))
 
         p = _parser()
         p.StartElementHandler = start
         label = f"sheet {self.title}"
         self.book._parse(self.part, MAX_SHEET_XML_BYTES, "MAX_SHEET_XML_BYTES", p, label)
-        return n[0]
+        return state.rows
 
     def merged(self) -> list[str]:
         """The merged ranges (`A1:C1`), at most MAX_MERGED_RANGES."""
@@ -444,20 +430,62 @@ class Sheet:
         return out
 
 
+class _Position:
+    """Where the reader is in a sheet, checked as it moves: rows ascending up to MAX_ROWS,
+    cells ascending within a row, at most MAX_CELLS cells in all, values only in the first
+    MAX_COLUMNS columns. (Excel writes rows and cells in order; ascending order is what bounds
+    the work a small file can ask for.)"""
+
+    __slots__ = ("cells", "col", "number", "rows", "seen")
+
+    def __init__(self) -> None:
+        self.number, self.col, self.cells, self.rows, self.seen = 0, -1, 0, 0, 0
+
+    def row(self, r: str) -> None:
+        number = int(r) if r.isdigit() and r.isascii() else self.number + 1
+        if number <= self.number:
+            raise _Stop(f"row {number:,} comes after row {self.number:,}; rows must ascend")
+        if number > MAX_ROWS:
+            raise _Stop(f"row {number:,} is past the limit MAX_ROWS = {MAX_ROWS:,}\0MAX_ROWS")
+        self.number, self.col = number, -1
+
+    def cell(self, ref: str | None) -> None:
+        pos = _split_ref(ref) if ref else None
+        col = pos[0] if pos else self.col + 1
+        if col <= self.col:
+            raise _Stop(f"cell {column_letter(col)}{self.number} is out of order in its row")
+        self.col = col
+        self.cells += 1
+        if self.cells > MAX_CELLS:
+            raise _Stop(
+                f"more than MAX_CELLS = {MAX_CELLS:,} cells (at row {self.number:,})\0MAX_CELLS"
+            )
+        if self.seen != self.number:
+            self.rows += 1
+            self.seen = self.number
+
+    def valued(self) -> None:
+        if self.col >= MAX_COLUMNS:
+            raise _Stop(
+                f"cell {column_letter(self.col)}{self.number} is past the limit "
+                f"MAX_COLUMNS = {MAX_COLUMNS:,}\0MAX_COLUMNS"
+            )
+
+
 class _RowReader:
     """The expat handlers of `Sheet.rows`: one cell's state at a time, finished rows in
     `done`. (A class with slots: the handlers run for every tag of the sheet.)"""
 
     __slots__ = (
-        "buf", "cell", "col", "date1904", "done", "names", "row", "row_number", "size",
-        "strings", "styles",
+        "buf", "cell", "date1904", "done", "names", "pos", "row", "size", "strings", "styles",
     )  # fmt: skip
 
     def __init__(self, strings: list[str], styles: list[str], date1904: bool) -> None:
         self.strings, self.styles, self.date1904 = strings, styles, date1904
         self.done: list[tuple[int, tuple[Any, ...]]] = []
         self.row: dict[int, Any] = {}
-        self.row_number, self.col, self.size = 0, -1, 0
+        self.pos = _Position()
+        self.size = 0
         self.cell: dict[str, Any] | None = None
         self.buf: list[str] | None = None
         self.names: dict[str, str] = {}
@@ -472,9 +500,7 @@ class _RowReader:
         local = self.local(name)
         cell = self.cell
         if local == "c":
-            ref = attrs.get("r")
-            pos = _split_ref(ref) if ref else None
-            self.col = pos[0] if pos else self.col + 1
+            self.pos.cell(attrs.get("r"))
             self.cell = {"t": attrs.get("t", "n"), "s": attrs.get("s"), "v": None, "f": None}
         elif cell is not None:
             if local == "v" or local == "f" or (local == "t" and not cell.get("rph")):
@@ -482,11 +508,7 @@ class _RowReader:
             elif local == "rPh":
                 cell["rph"] = True
         elif local == "row":
-            r = attrs.get("r", "")
-            number = int(r) if r.isdigit() and r.isascii() else self.row_number + 1
-            if number > MAX_ROWS:
-                raise _Stop(f"row {number:,} is past the limit MAX_ROWS = {MAX_ROWS:,}\0MAX_ROWS")
-            self.row_number, self.col = number, -1
+            self.pos.row(attrs.get("r", ""))
             self.row.clear()
 
     def text(self, data: str) -> None:
@@ -495,7 +517,7 @@ class _RowReader:
             self.size += len(data)
             if self.size > MAX_CELL_CHARS:
                 raise _Stop(
-                    f"cell {column_letter(self.col)}{self.row_number} holds over the limit "
+                    f"cell {column_letter(self.pos.col)}{self.pos.number} holds over the limit "
                     f"MAX_CELL_CHARS = {MAX_CELL_CHARS:,} characters\0MAX_CELL_CHARS"
                 )
             buf.append(data)
@@ -506,19 +528,15 @@ class _RowReader:
         if cell is None:
             if local == "row" and self.row:
                 row = self.row
-                self.done.append((self.row_number, tuple(map(row.get, range(max(row) + 1)))))
+                self.done.append((self.pos.number, tuple(map(row.get, range(max(row) + 1)))))
                 row.clear()
             return
         if local == "c":
             value = _value(cell, self.strings, self.styles, self.date1904)
             self.cell, self.size = None, 0
             if value is not None:
-                if self.col >= MAX_COLUMNS:
-                    raise _Stop(
-                        f"cell {column_letter(self.col)}{self.row_number} is past the limit "
-                        f"MAX_COLUMNS = {MAX_COLUMNS:,}\0MAX_COLUMNS"
-                    )
-                self.row[self.col] = value
+                self.pos.valued()
+                self.row[self.pos.col] = value
         elif self.buf is not None and (local == "v" or local == "f" or local == "t"):
             value = "".join(self.buf)
             if local == "t":

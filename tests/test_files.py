@@ -689,3 +689,24 @@ def test_every_report_format_records_the_responses_digest(fmt: str) -> None:
     responses = ROOT / "evidence" / "video-conference-2017-responses.csv"
     code, out, _ = cli("eval", str(FOUNDING_PACK), str(evidence), "--format", fmt)
     assert code == 0 and files.sha256(responses.read_bytes()) in out
+
+
+def test_rows_out_of_order_and_too_many_cells_are_refused_before_scoring(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small file cannot ask for unbounded work: rows and cells must ascend (as Excel writes
+    them) and the cells of a sheet are counted against MAX_CELLS in the first pass."""
+    from jixiao.engine import workbook
+
+    table = tmp_path / "t.xlsx"
+    portfolio_xlsx(table, [["id"], ["P1"]])
+    again = b'<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row>' * 3
+    rewrite_sheet(table, lambda d: d.replace(b"</sheetData>", again + b"</sheetData>"))
+    with open_workbook(str(table)) as book, pytest.raises(WorkbookError) as exc:
+        book.first_sheet().count()
+    assert "rows must ascend" in exc.value.text
+    portfolio_xlsx(table, [["id", "a", "b"], *[[f"P{i}", 1, 2] for i in range(10)]])
+    monkeypatch.setattr(workbook, "MAX_CELLS", 20)
+    with open_workbook(str(table)) as book, pytest.raises(WorkbookError) as exc:
+        book.first_sheet().count()
+    assert exc.value.limit == "MAX_CELLS" and "MAX_CELLS = 20" in exc.value.text
