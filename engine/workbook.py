@@ -15,8 +15,14 @@ The API, for portfolios, surveys and (later) self-evaluation tables:
     book = open_workbook(path)          # WorkbookError on anything it cannot or will not read
     sheet = book.first_sheet()          # or book.sheet(name); book.sheet_names
     for number, values in sheet.rows(): # 1-based row number, cells from column A (None = blank)
-        ...
+        ...                             # (rows without a value are skipped; values[i] is in
+                                        # column `column_letter(i)`)
+    sheet.count()                       # rows with a cell, by a cheap first pass that meets the
+                                        # row, cell and column limits before any value is used
     sheet.merged()                      # ["A1:C1", …] (a second streaming pass)
+    book.close()                        # or `with open_workbook(path) as book:`
+
+`Workbook(name, fileobj)` reads a workbook already in memory (`io.BytesIO`), as surveys do.
 
 A value is `str`, `int`, `float`, `bool`, `datetime.datetime` (a date-formatted number, as
 openpyxl gives it), or one of three markers that are not data, so they can never be counted
