@@ -262,7 +262,8 @@ class _Reader:
                 continue
             try:
                 if isinstance(value, yaml.ScalarNode):
-                    responses, _, digest = read_responses(value.value, self.source.path)
+                    asked = {c.text for agg in declared[name] for c in agg.columns}
+                    responses, _, digest = read_responses(value.value, self.source.path, asked)
                     shown = os.path.join(os.path.dirname(self.source.path), value.value)
                     self.inputs.append((os.path.normpath(shown), digest))
                     where = f"{value.value}"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from decimal import Decimal
 from typing import Any
 
@@ -50,17 +50,20 @@ def refused(refusal: files.Refusal, evidence_path: str) -> SurveyError:
     return SurveyError(f"{name}: {why}")
 
 
-def read_responses(name: str, evidence_path: str) -> tuple[list[dict[str, str]], str, str]:
+def read_responses(
+    name: str, evidence_path: str, questions: Collection[str] | None = None
+) -> tuple[list[dict[str, str]], str, str]:
     """Responses from a CSV or XLSX file that evidence at `evidence_path` names `name` (the
-    first row with a value names the questions); with the file's real path and SHA-256."""
+    first row with a value names the questions); with the file's real path and SHA-256.
+    `questions` are those the pack reads: only their cells must be data."""
     try:
         real, data = files.read_named(name, evidence_path)
     except files.FileRefused as exc:
         raise refused(exc.refusal, evidence_path) from None
     if real.lower().endswith((".xlsx", ".xlsm")):
-        rows = _xlsx_rows(name, data)
+        rows = _xlsx_rows(name, data, questions)
     else:
-        rows = _csv_rows(name, data)
+        rows = _csv_rows(name, data, questions)
     if not rows:
         raise SurveyError(f"{name}: no header row")
     header = rows[0][1]
@@ -100,6 +103,10 @@ def _text(value: Any) -> str:
         return ""
     if isinstance(value, PercentCell):
         return f"{Decimal(repr(value.value)) * 100}%"
+    if isinstance(value, ErrorCell):
+        return value.text
+    if isinstance(value, FormulaCell):
+        return "=" + value.formula
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -114,18 +121,27 @@ MAX_RESPONSES = 100_000
 MAX_ANSWERS = 2_000_000
 
 
-def _collect(name: str, rows: Iterator[tuple[int, Sequence[Any]]]) -> list[tuple[int, list[str]]]:
-    """The rows as text, each cell checked for data, within MAX_RESPONSES and MAX_ANSWERS."""
+def _collect(
+    name: str, rows: Iterator[tuple[int, Sequence[Any]]], questions: Collection[str] | None
+) -> list[tuple[int, list[str]]]:
+    """The rows as text, within MAX_RESPONSES and MAX_ANSWERS. The first row with a value
+    names the questions; in the columns of `questions` (all, when None) — those the pack's
+    survey reads — a cell that is not data (an Excel error value, a formula) is refused."""
     out: list[tuple[int, list[str]]] = []
     answers = 0
+    checked: list[int] = []
     for number, values in rows:
-        for col, value in enumerate(values):
-            problem = _cell_refusal(name, number, col, value)
-            if problem is not None:
-                raise problem
         texts = [_text(v) for v in values]
         if not any(texts):
             continue  # a blank row is no respondent (nor, before the header, a header)
+        if not out:
+            checked = [i for i, q in enumerate(texts) if questions is None or q in questions]
+        else:
+            for col in checked:
+                if col < len(values):
+                    problem = _cell_refusal(name, number, col, values[col])
+                    if problem is not None:
+                        raise problem
         answers += len(values)
         if len(out) > MAX_RESPONSES or answers > MAX_ANSWERS:
             limit, value = (
@@ -140,12 +156,14 @@ def _collect(name: str, rows: Iterator[tuple[int, Sequence[Any]]]) -> list[tuple
     return out
 
 
-def _xlsx_rows(name: str, data: bytes) -> list[tuple[int, list[str]]]:
+def _xlsx_rows(
+    name: str, data: bytes, questions: Collection[str] | None
+) -> list[tuple[int, list[str]]]:
     from .workbook import Workbook
 
     try:
         with Workbook(name, io.BytesIO(data)) as book:
-            return _collect(name, book.first_sheet().rows())
+            return _collect(name, book.first_sheet().rows(), questions)
     except WorkbookError as exc:
         why = exc.text
         if exc.limit:
@@ -153,7 +171,9 @@ def _xlsx_rows(name: str, data: bytes) -> list[tuple[int, list[str]]]:
         raise SurveyError(why, _at(msg.workbook_unreadable, name, why)) from None
 
 
-def _csv_rows(name: str, data: bytes) -> list[tuple[int, list[str]]]:
+def _csv_rows(
+    name: str, data: bytes, questions: Collection[str] | None = None
+) -> list[tuple[int, list[str]]]:
     try:
         _, encoding = decode(data)  # (the text is read again below, streaming)
     except DecodeError as exc:
@@ -172,7 +192,7 @@ def _csv_rows(name: str, data: bytes) -> list[tuple[int, list[str]]]:
             yield number, values
 
     try:
-        return _collect(name, rows())
+        return _collect(name, rows(), questions)
     except csv.Error as exc:
         where = f"{name}, row {numbered[0] + 1}"
         if "field larger than field limit" in str(exc):

@@ -576,10 +576,10 @@ def _value(cell: dict[str, Any], strings: list[str], styles: list[str], date1904
     if kind == "e":
         return ErrorCell(raw.strip())
     if kind == "s":
-        try:
-            text = strings[int(raw)]
-        except (ValueError, IndexError):
-            return ErrorCell(f"#shared string {raw.strip()}?")
+        index = raw.strip()
+        if not (index.isdigit() and index.isascii() and int(index) < len(strings)):
+            raise _Stop(f"a cell names shared string `{index[:20]}`, which the workbook lacks")
+        text = strings[int(index)]
         return ErrorCell(text.strip()) if text.strip().upper() in ERROR_VALUES else text
     if kind in ("str", "inlineStr"):
         return ErrorCell(raw.strip()) if raw.strip().upper() in ERROR_VALUES else raw

@@ -710,3 +710,13 @@ def test_rows_out_of_order_and_too_many_cells_are_refused_before_scoring(
     with open_workbook(str(table)) as book, pytest.raises(WorkbookError) as exc:
         book.first_sheet().count()
     assert exc.value.limit == "MAX_CELLS" and "MAX_CELLS = 20" in exc.value.text
+
+
+def test_only_the_questions_the_pack_reads_must_be_data(tmp_path: Path) -> None:
+    """A free-text column the pack never reads may hold anything (`@张三`, `=)`, `#N/A`)."""
+    (tmp_path / "r.csv").write_text(
+        "编号,意见,总体评价\n1,@张三 很好,满意\n2,#N/A,不满意\n3,=),满意\n", encoding="utf-8"
+    )
+    pack, evidence = survey_case(tmp_path, "r.csv")
+    code, out, err = cli("eval", str(pack), str(evidence), "--format", "json")
+    assert scored_total(code, out) == "6.67", err
