@@ -53,7 +53,7 @@ MAX_SHEET_XML_BYTES = 256 << 20
 MAX_SHARED_STRINGS_BYTES = 64 << 20
 #: Uncompressed size of any other part read (workbook, relationships, styles).
 MAX_PART_BYTES = 16 << 20
-#: Uncompressed ÷ compressed size of a part over 1 MiB (ordinary sheets stay far below it).
+#: Uncompressed ÷ compressed size of a part read, over 1 MiB (ordinary sheets stay far below).
 MAX_COMPRESSION_RATIO = 100
 #: Distinct shared strings.
 MAX_SHARED_STRINGS = 2_000_000
@@ -162,17 +162,6 @@ class Workbook:
                 f"MAX_ZIP_ENTRIES = {MAX_ZIP_ENTRIES:,}",
                 "MAX_ZIP_ENTRIES",
             )
-        for info in self._infos.values():
-            if info.file_size > 1 << 20 and info.file_size > MAX_COMPRESSION_RATIO * max(
-                info.compress_size, 1
-            ):
-                ratio = info.file_size // max(info.compress_size, 1)
-                raise WorkbookError(
-                    path,
-                    f"`{info.filename}` expands {ratio:,} times, over the limit "
-                    f"MAX_COMPRESSION_RATIO = {MAX_COMPRESSION_RATIO}",
-                    "MAX_COMPRESSION_RATIO",
-                )
         self._sheets, self._date1904, rels = self._read_workbook()
         self._strings_part = rels.get("sharedStrings", "xl/sharedStrings.xml")
         self._styles_part = rels.get("styles", "xl/styles.xml")
@@ -215,6 +204,17 @@ class Workbook:
                 f"`{name}` is {info.file_size:,} bytes uncompressed, over the limit "
                 f"{limit_name} = {limit:,} bytes",
                 limit_name,
+            )
+        # Only the parts read are judged: an embedded picture may compress as it likes.
+        if info.file_size > 1 << 20 and info.file_size > MAX_COMPRESSION_RATIO * max(
+            info.compress_size, 1
+        ):
+            ratio = info.file_size // max(info.compress_size, 1)
+            raise WorkbookError(
+                self.path,
+                f"`{name}` expands {ratio:,} times, over the limit "
+                f"MAX_COMPRESSION_RATIO = {MAX_COMPRESSION_RATIO}",
+                "MAX_COMPRESSION_RATIO",
             )
         try:
             with self._zip.open(info) as f:
