@@ -416,7 +416,7 @@ class _RowOrigins(Mapping[str, Provenance]):
 def _not_data(cell: Any, text: str, kind: Kind, where: str, path: str) -> Diagnostic | None:
     """Why a cell is not data (an Excel error, a formula), or None. A formula-looking text is
     refused where a number, count, list or other non-text value is expected."""
-    if isinstance(cell, ErrorCell) or text.upper() in files.ERROR_TEXTS:
+    if isinstance(cell, ErrorCell) or files.is_error_text(text):
         return msg.cell_error_value(where, text, path)
     if isinstance(cell, FormulaCell):
         return msg.cell_formula(where, cell.formula, path, cached=False)

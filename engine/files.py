@@ -259,6 +259,16 @@ ERROR_TEXTS = frozenset(
 )
 
 
+def is_error_text(text: str) -> bool:
+    """Whether a cell's text is an Excel error value (`#REF!`, `＃N/A` typed full-width, …)."""
+    text = text.strip()
+    if not text or text[0] not in "#＃":
+        return False
+    import unicodedata
+
+    return unicodedata.normalize("NFKC", text).upper() in ERROR_TEXTS
+
+
 def looks_like_formula(text: str) -> bool:
     """Whether a CSV cell's text is a spreadsheet formula rather than data: `=…` or `@…`, or
     `+`/`-` followed by a formula (`-A1+B1`, `+SUM(A1:A3)`, `-(…)`, `+=…`) — not a signed

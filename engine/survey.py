@@ -91,7 +91,7 @@ def _cell_refusal(name: str, number: int, col: int, value: Any) -> SurveyError |
         return SurveyError(where, _at(msg.cell_formula, where, value.formula, name, cached=False))
     if isinstance(value, str):
         text = value.strip()
-        if text.upper() in files.ERROR_TEXTS:
+        if files.is_error_text(text):
             return SurveyError(where, lambda span: msg.cell_error_value(where, text, name, span))
         if files.looks_like_formula(text):
             return SurveyError(where, lambda span: msg.cell_formula(where, text, name, span))

@@ -43,7 +43,7 @@ from collections.abc import Iterator
 from typing import Any, BinaryIO, NamedTuple
 from xml.parsers import expat
 
-from .files import ERROR_TEXTS, MAX_TABLE_BYTES, FileRefused, open_regular
+from .files import ERROR_TEXTS, MAX_TABLE_BYTES, FileRefused, is_error_text, open_regular
 
 #: Entries in the zip (an XLSX has a dozen or so).
 MAX_ZIP_ENTRIES = 1_000
@@ -580,9 +580,9 @@ def _value(cell: dict[str, Any], strings: list[str], styles: list[str], date1904
         if not (index.isdigit() and index.isascii() and int(index) < len(strings)):
             raise _Stop(f"a cell names shared string `{index[:20]}`, which the workbook lacks")
         text = strings[int(index)]
-        return ErrorCell(text.strip()) if text.strip().upper() in ERROR_VALUES else text
+        return ErrorCell(text.strip()) if is_error_text(text) else text
     if kind in ("str", "inlineStr"):
-        return ErrorCell(raw.strip()) if raw.strip().upper() in ERROR_VALUES else raw
+        return ErrorCell(raw.strip()) if is_error_text(raw) else raw
     if kind == "b":
         return raw.strip() in ("1", "true")
     if kind == "d":
