@@ -288,6 +288,10 @@ CODES: dict[str, tuple[str, str]] = {
         "At most MAX_RESPONSES = 100,000 respondents and MAX_ANSWERS = 2,000,000 cells, so a "
         "file of tiny rows cannot exhaust memory.",
     ),
+    "E651": (
+        "a survey whose responses are given twice",
+        "YAML would keep the last entry silently; both places are shown.",
+    ),
     # E7xx: pack tests
     "E701": (
         "a test file that cannot be used",

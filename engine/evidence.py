@@ -254,12 +254,17 @@ class _Reader:
                 "write `surveys: {用户问卷: 问卷.csv}` or list the responses inline",
             )
             return
+        named: dict[str, Span] = {}
         for key, value in node.value:
             name = key.value if isinstance(key, yaml.ScalarNode) else ""
             span = _span(self.source, key)
             if name not in declared:
                 self.diags.append(msg.unknown_survey(name, span, list(declared)))
                 continue
+            if name in named:  # YAML would let the last one win, silently
+                self.diags.append(msg.survey_twice(name, span, named[name]))
+                continue
+            named[name] = span
             try:
                 if isinstance(value, yaml.ScalarNode):
                     asked = {c.text for agg in declared[name] for c in agg.columns}

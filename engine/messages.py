@@ -960,6 +960,16 @@ def too_many_responses(name: str, limit: str, row: int, span: Span | None = None
     )
 
 
+def survey_twice(name: str, span: Span, first: Span) -> Diagnostic:
+    return error(
+        "E651",
+        f"the responses of survey `{name}` are given twice",
+        Label(span, "given again here"),
+        Label(first, "first given here"),
+        help="keep one entry per survey; put all the responses in one file",
+    )
+
+
 def formula_award(
     code: str, formula: str, problem: str, example: str, deduction: bool, span: Span
 ) -> Diagnostic:
