@@ -273,15 +273,10 @@ class _Reader:
                     self.inputs.append((os.path.normpath(shown), digest))
                     where = f"{value.value}"
                 elif isinstance(value, yaml.SequenceNode):
-                    responses = [
-                        {
-                            str(k.value): str(v.value)
-                            for k, v in item.value
-                            if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode)
-                        }
-                        for item in value.value
-                        if isinstance(item, yaml.MappingNode)
-                    ]
+                    inline = self.inline_responses(value)
+                    if inline is None:
+                        continue
+                    responses = inline
                     where = f"{self.source.path} (inline)"
                 else:
                     self.shape(
@@ -311,6 +306,31 @@ class _Reader:
                 at = _span(self.source, value)
                 make = exc.make
                 self.diags.append(make(at) if make else msg.survey_problem(str(exc), at))
+
+    def inline_responses(self, node: yaml.SequenceNode) -> list[dict[str, str]] | None:
+        """Responses listed in the evidence, one `{问题: 回答, …}` mapping a respondent; any
+        other shape is refused (skipping it would lose a respondent without a word)."""
+        responses = []
+        for item in node.value:
+            if not isinstance(item, yaml.MappingNode):
+                self.shape(
+                    "a respondent must be a mapping of questions to answers",
+                    item,
+                    "write one `- {问题: 回答, …}` line per respondent",
+                )
+                return None
+            answers: dict[str, str] = {}
+            for k, v in item.value:
+                if not isinstance(k, yaml.ScalarNode) or not isinstance(v, yaml.ScalarNode):
+                    self.shape(
+                        "an answer must be a single value",
+                        v if isinstance(k, yaml.ScalarNode) else k,
+                        "write the answer as text: `问题: 回答`",
+                    )
+                    return None
+                answers[str(k.value)] = str(v.value)
+            responses.append(answers)
+        return responses
 
     def entries(
         self,

@@ -721,3 +721,17 @@ def test_only_the_questions_the_pack_reads_must_be_data(tmp_path: Path) -> None:
     pack, evidence = survey_case(tmp_path, "r.csv")
     code, out, err = cli("eval", str(pack), str(evidence), "--format", "json")
     assert scored_total(code, out) == "6.67", err
+
+
+@pytest.mark.parametrize(
+    "inline", ["[满意, {总体评价: 满意}]", "[{总体评价: [满意]}, {总体评价: 满意}]"]
+)
+def test_an_inline_respondent_of_another_shape_is_refused_not_skipped(
+    tmp_path: Path, inline: str
+) -> None:
+    pack = tmp_path / "pack.jx"
+    pack.write_text(SURVEY_PACK, encoding="utf-8")
+    evidence = tmp_path / "e.yaml"
+    evidence.write_text(f"surveys:\n  满意度调查: {inline}\nfacts: {{}}\n", encoding="utf-8")
+    code, _, err = cli("eval", str(pack), str(evidence), "--color", "never")
+    assert code == 1 and "[E602]" in err
