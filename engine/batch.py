@@ -435,8 +435,10 @@ def row_evidence(row: Row, program: Program, source: str) -> tuple[Evidence | No
     given: dict[str, str] = {}
     problems: list[str] = []
     for name, cell, where in row.cells():
-        text = _cell_text(cell)
         fact = program.facts[name]
+        if isinstance(cell, PercentCell) and fact.kind not in (Kind.PERCENT, Kind.TEXT):
+            cell = cell.value  # a number shown as a percent, for a fact that is not one
+        text = _cell_text(cell)
         if text is None:
             if fact.kind is Kind.LIST:
                 values[name] = ()  # an empty findings cell: nothing was found

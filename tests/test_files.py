@@ -735,3 +735,30 @@ def test_an_inline_respondent_of_another_shape_is_refused_not_skipped(
     evidence.write_text(f"surveys:\n  满意度调查: {inline}\nfacts: {{}}\n", encoding="utf-8")
     code, _, err = cli("eval", str(pack), str(evidence), "--color", "never")
     assert code == 1 and "[E602]" in err
+
+
+def test_allowed_folders_reach_the_worker_processes(tmp_path: Path) -> None:
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "r.csv").write_text("总体评价\n满意\n不满意\n", encoding="utf-8")
+    folder = tmp_path / "projects"
+    folder.mkdir()
+    pack = tmp_path / "pack.jx"
+    pack.write_text(SURVEY_PACK, encoding="utf-8")
+    for i in range(3):
+        (folder / f"p{i}.yaml").write_text(
+            "surveys:\n  满意度调查: ../shared/r.csv\nfacts: {}\n", encoding="utf-8"
+        )
+    outs = []
+    for jobs in ("1", "2"):
+        code, out, err = run_cli(
+            "eval", str(pack), "--batch", str(folder), "--jobs", jobs, "--allow-dir", str(shared)
+        )
+        assert code == 0, err
+        outs.append(out)
+    assert outs[0] == outs[1]
+    assert [json.loads(x)["total"] for x in outs[0].splitlines()] == ["5.00"] * 3
+    code, out, _ = run_cli("eval", str(pack), "--batch", str(folder), "--jobs", "2")
+    records = [json.loads(x) for x in out.splitlines()]
+    assert code == 1 and [r["total"] for r in records] == [None] * 3
+    assert all("outside the evidence folder" in r["errors"][0] for r in records)
