@@ -95,7 +95,7 @@ class Record:
     losses: list[tuple[str, str, str]] = field(default_factory=list)  # code, reason, points
     line: str | None = None  # its JSON line, when the output is JSON lines
     # (path, SHA-256) of the files a folder portfolio's project was read from
-    inputs: list[tuple[str, str]] = field(default_factory=list)
+    inputs: tuple[tuple[str, str], ...] = ()
 
 
 # ----- reading ----------------------------------------------------------------------------------
@@ -430,51 +430,64 @@ def _problem(d: Diagnostic) -> str:
     return f"{d.message} [{d.code}]; {d.help}" if d.help else f"{d.message} [{d.code}]"
 
 
+#: How a cell that is not data starts (an error value, a formula): other cells skip the check.
+_SUSPECT = frozenset("#＃=@+-")
+
+
 def row_evidence(row: Row, program: Program, source: str) -> tuple[Evidence | None, list[str]]:
     values: dict[str, Any] = {}
     given: dict[str, str] = {}
     problems: list[str] = []
     for name, cell, where in row.cells():
         fact = program.facts[name]
-        if isinstance(cell, PercentCell) and fact.kind not in (Kind.PERCENT, Kind.TEXT):
+        kind = fact.kind
+        plain = type(cell) is str  # every CSV cell, most XLSX ones
+        if not plain and isinstance(cell, PercentCell) and kind not in (Kind.PERCENT, Kind.TEXT):
             cell = cell.value  # a number shown as a percent, for a fact that is not one
         text = _cell_text(cell)
         if text is None:
-            if fact.kind is Kind.LIST:
+            if kind is Kind.LIST:
                 values[name] = ()  # an empty findings cell: nothing was found
             continue
         given[name] = where
-        at = f"{source}, {where}"
-        refused = _not_data(cell, text, fact.kind, at, source)
+        refused = (
+            _not_data(cell, text, kind, f"{source}, {where}", source)
+            if not plain or text[0] in _SUSPECT
+            else None
+        )
         if refused is not None:
             problems.append(_problem(refused))
         elif text.lower() in NA_TEXT:
             values[name] = NA
-        elif fact.kind is Kind.LIST:
+        elif kind is Kind.LIST:
             items = () if text in ("无", "[]") else _items(text)
-            bad = [
-                d
-                for d in (_not_data(None, i.text, fact.kind, at, source) for i in items)
-                if d is not None
-            ]
-            if bad:
-                problems.append(_problem(bad[0]))
+            bad = next(
+                (
+                    d
+                    for i in items
+                    if i.text[:1] in _SUSPECT
+                    and (d := _not_data(None, i.text, kind, f"{source}, {where}", source))
+                ),
+                None,
+            )
+            if bad is not None:
+                problems.append(_problem(bad))
             else:
                 values[name] = items
         else:
-            value, why = parse_value(fact.kind, text)
+            value, why = parse_value(kind, text)
             if value is None:
-                problems.append(f"{at}: `{text}` is not {fact.kind} ({why})")
+                problems.append(f"{source}, {where}: `{text}` is not {kind} ({why})")
             elif (
-                fact.kind is Kind.PERCENT
+                kind is Kind.PERCENT
                 and not isinstance(cell, PercentCell)
                 and isinstance(value, Decimal)
                 and abs(value) > 1
                 and not _has_percent_sign(text)
             ):
-                problems.append(_problem(msg.ambiguous_percent(at, text, source)))
+                problems.append(_problem(msg.ambiguous_percent(f"{source}, {where}", text, source)))
             elif fact.nonzero and value == 0:
-                problems.append(f"{at}: must not be 0 (the pack divides by it)")
+                problems.append(f"{source}, {where}: must not be 0 (the pack divides by it)")
             else:
                 values[name] = value
     if problems:
@@ -489,19 +502,20 @@ def _has_percent_sign(text: str) -> bool:
 
 def score_row(plan: Plan, row: Row, source: str) -> Record:
     places = plan.program.settings.places
-    inputs: list[tuple[str, str]] = []
     if row.problem:
         return Record(row.id, row.name, None, None, {}, [row.problem])
     if row.path is not None:
+        inputs: list[tuple[str, str]] = []
         evidence, problems = _folder_evidence(row, plan.program, inputs)
-    else:
-        evidence, problems = row_evidence(row, plan.program, source)
+        if evidence is None:
+            return Record(row.id, row.name, None, None, {}, problems, inputs=tuple(inputs))
+        record = _record(row, evaluate(plan, evidence), places)
+        record.inputs = tuple(inputs)
+        return record
+    evidence, problems = row_evidence(row, plan.program, source)
     if evidence is None:
-        return Record(row.id, row.name, None, None, {}, problems, inputs=inputs)
-    result = evaluate(plan, evidence)
-    record = _record(row, result, places)
-    record.inputs = inputs
-    return record
+        return Record(row.id, row.name, None, None, {}, problems)
+    return _record(row, evaluate(plan, evidence), places)
 
 
 def _folder_evidence(
