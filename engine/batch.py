@@ -432,6 +432,7 @@ def _problem(d: Diagnostic) -> str:
 
 #: How a cell that is not data starts (an error value, a formula): other cells skip the check.
 _SUSPECT = frozenset("#＃=@+-")
+_MARKERS = frozenset({ErrorCell, FormulaCell, PercentCell})
 
 
 def row_evidence(row: Row, program: Program, source: str) -> tuple[Evidence | None, list[str]]:
@@ -441,7 +442,7 @@ def row_evidence(row: Row, program: Program, source: str) -> tuple[Evidence | No
     for name, cell, where in row.cells():
         fact = program.facts[name]
         kind = fact.kind
-        plain = type(cell) is str  # every CSV cell, most XLSX ones
+        plain = type(cell) not in _MARKERS  # every CSV cell, almost every XLSX one
         if not plain and isinstance(cell, PercentCell) and kind not in (Kind.PERCENT, Kind.TEXT):
             cell = cell.value  # a number shown as a percent, for a fact that is not one
         text = _cell_text(cell)

@@ -400,9 +400,12 @@ class Sheet:
         """How many rows have a cell, read cheaply (tags only, no values, no strings), with the
         limits on rows, columns and cells met on the way: a first pass before rows are used."""
         state = _Position()
+        names: dict[str, str] = {}
 
         def start(name: str, attrs: dict[str, str]) -> None:
-            local = _local(name)
+            local = names.get(name)
+            if local is None:
+                local = names[name] = _local(name)
             if local == "c":
                 state.cell(attrs.get("r"))
             elif local == "v" or local == "is" or local == "f":
@@ -442,10 +445,11 @@ class _Position:
     MAX_COLUMNS columns. (Excel writes rows and cells in order; ascending order is what bounds
     the work a small file can ask for.)"""
 
-    __slots__ = ("cells", "col", "number", "rows", "seen")
+    __slots__ = ("cells", "col", "columns", "number", "rows", "seen")
 
     def __init__(self) -> None:
         self.number, self.col, self.cells, self.rows, self.seen = 0, -1, 0, 0, 0
+        self.columns: dict[str, int] = {}  # `AB` → 27, for the letters met so far
 
     def row(self, r: str) -> None:
         number = int(r) if r.isdigit() and r.isascii() else self.number + 1
@@ -456,8 +460,16 @@ class _Position:
         self.number, self.col = number, -1
 
     def cell(self, ref: str | None) -> None:
-        pos = _split_ref(ref) if ref else None
-        col = pos[0] if pos else self.col + 1
+        col = -1
+        if ref:
+            letters = ref.rstrip("0123456789")
+            col = self.columns.get(letters, -1)
+            if col < 0:
+                pos = _split_ref(ref)
+                if pos is not None:
+                    col = self.columns[letters] = pos[0]
+        if col < 0:  # no reference, or not one: the next column
+            col = self.col + 1
         if col <= self.col:
             raise _Stop(f"cell {column_letter(col)}{self.number} is out of order in its row")
         self.col = col
