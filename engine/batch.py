@@ -9,7 +9,11 @@ processes the records still come out in input order, byte for byte as a serial r
 Cells are read as text for the fact's declared type, like evidence files: `92%` or `0.92`,
 `10万元`, `是`/`否`. A list fact's cell holds its items separated by `；`, `;` or line breaks
 (or a JSON array), and an empty one means nothing was found. Any other empty cell is a missing
-fact; `不适用` marks a fact not applicable.
+fact; `不适用` marks a fact not applicable. A cell that is not data — an Excel error value, an
+XLSX formula saved without its value, a CSV formula where a non-text value is expected — fails
+its row, never counts as a finding or as empty; so does a bare number above 1 in a percent
+column (an XLSX cell formatted as a percent is read as the fraction Excel stores). Files are
+opened through `files` (regular files only, bounded) and workbooks read by `workbook`.
 """
 
 from __future__ import annotations
