@@ -216,11 +216,16 @@ def sha256(data: bytes) -> str:
     return sha256_hex(data)
 
 
-def folder_files(folder: str, suffixes: Sequence[str]) -> list[str]:
-    """The entries directly inside `folder` named with one of `suffixes`, in name order. Each
-    is read with `read_in_folder`, which refuses those that are not regular files inside it."""
+def folder_files(folder: str, suffixes: Sequence[str] | None = None) -> list[str]:
+    """The entries directly inside `folder` (named with one of `suffixes`, when given), in
+    name order. Each is read with `read_in_folder`, which refuses those that are not regular
+    files inside it."""
     with os.scandir(folder) as entries:
-        return sorted(e.path for e in entries if os.path.splitext(e.name)[1].lower() in suffixes)
+        return sorted(
+            e.path
+            for e in entries
+            if suffixes is None or os.path.splitext(e.name)[1].lower() in suffixes
+        )
 
 
 def read_in_folder(path: str, folder: str, limit: int = MAX_FOLDER_FILE_BYTES) -> bytes:

@@ -228,14 +228,15 @@ class Summary:
 
 
 def file_digest(path: Path) -> str:
-    """SHA-256 of a portfolio table (read in blocks), or of a folder's evidence files in name
-    order — the files its projects are read from, never through a symlink out of the folder
-    (a file refused there fails its own project and adds nothing)."""
+    """SHA-256 of a portfolio table (read in blocks), or of a folder's files in name order —
+    its evidence files and what they name beside them (survey responses), never through a
+    symlink out of the folder (a file refused there adds nothing). Each record lists the
+    digests of exactly the files its project was read from."""
     from . import files
 
     digest = hashlib.sha256()
     if path.is_dir():
-        for name in files.folder_files(str(path), (".yaml", ".yml", ".json")):
+        for name in files.folder_files(str(path)):
             try:
                 digest.update(files.read_in_folder(name, str(path)))
             except files.FileRefused:

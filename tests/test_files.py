@@ -762,3 +762,21 @@ def test_allowed_folders_reach_the_worker_processes(tmp_path: Path) -> None:
     records = [json.loads(x) for x in out.splitlines()]
     assert code == 1 and [r["total"] for r in records] == [None] * 3
     assert all("outside the evidence folder" in r["errors"][0] for r in records)
+
+
+def test_a_folder_summary_digest_covers_the_responses_beside_the_evidence(tmp_path: Path) -> None:
+    folder = tmp_path / "projects"
+    folder.mkdir()
+    for name in ("video-conference-2017-survey.yaml", "video-conference-2017-responses.csv"):
+        (folder / name).write_bytes((ROOT / "evidence" / name).read_bytes())
+    digests = []
+    for _ in range(2):
+        summary = tmp_path / "s.json"
+        code, _, err = cli(
+            "eval", str(FOUNDING_PACK), "--batch", str(folder), "--summary", str(summary)
+        )
+        assert code == 0, err
+        digests.append(json.loads(summary.read_text(encoding="utf-8"))["input_sha256"])
+        responses = folder / "video-conference-2017-responses.csv"
+        responses.write_text(responses.read_text(encoding="utf-8") + "\n", encoding="utf-8")
+    assert digests[0] != digests[1]
