@@ -88,6 +88,10 @@ def confine(name: str, evidence_path: str) -> str:
     # A Windows office writes `问卷\\答卷.csv`: the same file here, and `..\\` climbs the same.
     name = name.replace("\\", "/")
     folder = os.path.realpath(os.path.dirname(os.path.abspath(evidence_path)))
+    if folder == "/dev" or folder.startswith(("/dev/", "/proc/")):
+        # evidence piped in (`/dev/stdin`, `/dev/fd/3`) has no folder of its own: it names
+        # files in the current folder, never among devices and processes
+        folder = os.path.realpath(os.getcwd())
     allowed = allowed_dirs()
     absolute = os.path.isabs(name) or (len(name) > 1 and name[1] == ":")
     real = os.path.realpath(name if absolute else os.path.join(folder, name))

@@ -780,3 +780,22 @@ def test_a_folder_summary_digest_covers_the_responses_beside_the_evidence(tmp_pa
         responses = folder / "video-conference-2017-responses.csv"
         responses.write_text(responses.read_text(encoding="utf-8") + "\n", encoding="utf-8")
     assert digests[0] != digests[1]
+
+
+def test_piped_evidence_names_files_in_the_current_folder_only(tmp_path: Path) -> None:
+    pack, evidence = survey_case(tmp_path, "r.csv")
+    (tmp_path / "r.csv").write_text("总体评价\n满意\n不满意\n", encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, "-m", "jixiao.engine.cli", "eval", str(pack), "/dev/stdin",
+         "--format", "json"],
+        input=evidence.read_bytes(), capture_output=True, timeout=20, cwd=tmp_path, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert json.loads(proc.stdout)["total"] == "5.00"
+    for name in ("zero", "shm/x", "fd/0", "stdin"):
+        text = f"surveys:\n  满意度调查: {name}\nfacts: {{}}\n".encode()
+        proc = subprocess.run(
+            [sys.executable, "-m", "jixiao.engine.cli", "eval", str(pack), "/dev/stdin"],
+            input=text, capture_output=True, timeout=20, cwd=tmp_path, check=False,
+        )  # fmt: skip
+        assert proc.returncode == 1, name
