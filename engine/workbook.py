@@ -39,6 +39,7 @@ import os
 import posixpath
 import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from typing import Any, BinaryIO, NamedTuple
 from xml.parsers import expat
@@ -125,6 +126,18 @@ def _split_ref(ref: str) -> tuple[int, int] | None:
     return col - 1, int(digits)
 
 
+#: How reading a damaged, encrypted or unsupported zip entry fails.
+_UNZIP_ERRORS = (
+    zipfile.BadZipFile,
+    OSError,
+    ValueError,
+    EOFError,
+    NotImplementedError,
+    RuntimeError,  # an encrypted entry
+    zlib.error,
+)
+
+
 class _Stop(Exception):
     pass
 
@@ -152,8 +165,8 @@ class Workbook:
         _check_directory(path, handle)
         try:
             self._zip = zipfile.ZipFile(handle)
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
-            raise WorkbookError(path, f"not a readable XLSX ({exc})") from None
+        except Exception as exc:  # zipfile reports a damaged directory in many ways
+            raise WorkbookError(path, f"not a readable XLSX ({type(exc).__name__})") from None
         self._infos = {i.filename: i for i in self._zip.infolist()}
         if len(self._infos) > MAX_ZIP_ENTRIES:
             raise WorkbookError(
@@ -220,7 +233,7 @@ class Workbook:
             with self._zip.open(info) as f:
                 while block := f.read(1 << 16):
                     yield block
-        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as exc:
+        except _UNZIP_ERRORS as exc:
             raise WorkbookError(self.path, f"not a readable XLSX ({exc})") from None
 
     def _parse(self, name: str, limit: int, limit_name: str, p: Any, label: str = "") -> None:
@@ -638,6 +651,13 @@ def _check_directory(path: str, handle: BinaryIO) -> None:
         raise WorkbookError(path, f"not a readable XLSX ({exc.strerror})") from None
     at = tail.rfind(b"PK\x05\x06")
     if at < 0 or len(tail) < at + 22:
+        handle.seek(0)
+        if handle.read(8) == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":  # an OLE compound file
+            raise WorkbookError(
+                path,
+                "not a readable XLSX (a password-protected workbook or an old .xls: save it "
+                "as .xlsx without a password)",
+            )
         raise WorkbookError(path, "not a readable XLSX (not a zip file)")
     (entries,) = struct.unpack("<H", tail[at + 10 : at + 12])
     if entries > MAX_ZIP_ENTRIES:

@@ -799,3 +799,37 @@ def test_piped_evidence_names_files_in_the_current_folder_only(tmp_path: Path) -
             input=text, capture_output=True, timeout=20, cwd=tmp_path, check=False,
         )  # fmt: skip
         assert proc.returncode == 1, name
+
+
+@pytest.fixture(scope="module")
+def small_xlsx(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    path = tmp_path_factory.mktemp("x") / "p.xlsx"
+    portfolio_xlsx(
+        path, [["id", "完成率", "问题清单"], *[[f"P{i}", "90%", "无"] for i in range(5)]]
+    )
+    return path.read_bytes()
+
+
+@settings(max_examples=60)
+@given(data=st.data())
+def test_a_damaged_workbook_scores_or_is_refused_cleanly(
+    small_xlsx: bytes, tmp_path_factory: pytest.TempPathFactory, data: Any
+) -> None:
+    """Any few bytes changed anywhere in an XLSX: a score or a clean refusal, never exit 3."""
+    damaged = bytearray(small_xlsx)
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.integers(0, len(damaged) - 1))
+        damaged[at] = data.draw(st.integers(0, 255))
+    folder = tmp_path_factory.mktemp("d")
+    (folder / "p.xlsx").write_bytes(bytes(damaged))
+    (folder / "p.jx").write_text(PORTFOLIO_PACK, encoding="utf-8")
+    code, _, err = cli("eval", str(folder / "p.jx"), "--batch", str(folder / "p.xlsx"))
+    assert code in (0, 1), err
+    assert "internal error" not in err and "Traceback" not in err
+
+
+def test_an_encrypted_workbook_is_named_as_such(tmp_path: Path) -> None:
+    (tmp_path / "p.jx").write_text(PORTFOLIO_PACK, encoding="utf-8")
+    (tmp_path / "p.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
+    code, _, err = cli("eval", str(tmp_path / "p.jx"), "--batch", str(tmp_path / "p.xlsx"))
+    assert code == 1 and "[E644]" in err and "password" in err
