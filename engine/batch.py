@@ -234,26 +234,23 @@ def _encoding(f: BinaryIO, path: Path) -> str:
     raise JixiaoError([msg.evidence_unreadable(str(path), "neither UTF-8 nor GB18030")])
 
 
-def _read_csv(path: Path, program: Program) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
-    raw = _open_table(path)
+def _csv_head(raw: BinaryIO, path: Path) -> tuple[io.TextIOWrapper, list[str], int]:
+    """The text stream, the header and how many rows follow it (a streaming pass that also
+    meets every unreadable row before any project is scored)."""
     number = 1
     try:
         encoding = _encoding(raw, path)
         f = io.TextIOWrapper(raw, encoding=encoding, newline="")
         reader = csv.reader(f)
         header = next(reader, None)
-        # a streaming pass to count the rows (for the progress bar and the choice of processes)
-        # that also meets every unreadable row before any project is scored
         count = 0
         for values in reader:
             number += 1  # the row being read, for an error in it
             if any(v.strip() for v in values):
                 count += 1
     except (OSError, UnicodeDecodeError) as exc:
-        raw.close()
         raise JixiaoError([msg.evidence_unreadable(str(path), str(exc))]) from None
     except csv.Error as exc:
-        raw.close()
         where = f"{path}, row {number + 1}"
         if "field larger than field limit" in str(exc):
             raise JixiaoError(
@@ -262,13 +259,18 @@ def _read_csv(path: Path, program: Program) -> tuple[Iterator[Row], int | None, 
         why = f"row {number + 1} is not readable as CSV ({exc})"
         raise JixiaoError([msg.evidence_unreadable(str(path), why)]) from None
     if header is None:
-        raw.close()
         raise JixiaoError(
             [error("E620", f"{path}: the file is empty", help="the first row names the columns")]
         )
+    return f, header, count
+
+
+def _read_csv(path: Path, program: Program) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
+    raw = _open_table(path)
     try:
+        f, header, count = _csv_head(raw, path)
         id_col, name_col, facts, diags = _columns(list(header), program, str(path))
-    except JixiaoError:
+    except BaseException:
         raw.close()
         raise
 

@@ -833,3 +833,21 @@ def test_an_encrypted_workbook_is_named_as_such(tmp_path: Path) -> None:
     (tmp_path / "p.xlsx").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600)
     code, _, err = cli("eval", str(tmp_path / "p.jx"), "--batch", str(tmp_path / "p.xlsx"))
     assert code == 1 and "[E644]" in err and "password" in err
+
+
+@settings(max_examples=100)
+@given(cells=st.lists(st.lists(st.text(max_size=12), min_size=1, max_size=4), max_size=4))
+def test_any_portfolio_csv_scores_or_is_refused_cleanly(
+    tmp_path_factory: pytest.TempPathFactory, cells: list[list[str]]
+) -> None:
+    import csv
+
+    folder = tmp_path_factory.mktemp("c")
+    (folder / "p.jx").write_text(PORTFOLIO_PACK, encoding="utf-8")
+    with (folder / "p.csv").open("w", encoding="utf-8", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["id", "完成率", "问题清单"])
+        writer.writerows(cells)
+    code, _, err = cli("eval", str(folder / "p.jx"), "--batch", str(folder / "p.csv"))
+    assert code in (0, 1), err
+    assert "internal error" not in err and "Traceback" not in err
