@@ -130,6 +130,13 @@ def _open_fd(path: str, nofollow: bool) -> int:
     except IsADirectoryError:
         raise FileRefused(Refusal("special", path, "it is a directory, not a file")) from None
     except OSError as exc:
+        try:  # a socket cannot be opened at all: say what it is
+            mode = os.stat(path).st_mode
+        except (OSError, ValueError):
+            mode = 0
+        if mode and not stat.S_ISREG(mode):
+            text = f"it is {_describe(mode)}, not a regular file"
+            raise FileRefused(Refusal("special", path, text)) from None
         why = exc.strerror or type(exc).__name__
         raise FileRefused(Refusal("unreadable", path, why)) from None
     except ValueError:  # an embedded NUL

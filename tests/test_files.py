@@ -851,3 +851,18 @@ def test_any_portfolio_csv_scores_or_is_refused_cleanly(
     code, _, err = cli("eval", str(folder / "p.jx"), "--batch", str(folder / "p.csv"))
     assert code in (0, 1), err
     assert "internal error" not in err and "Traceback" not in err
+
+
+def test_a_socket_is_refused_as_such(tmp_path: Path) -> None:
+    import socket
+
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        server.bind(str(tmp_path / "s.csv"))
+        pack, evidence = survey_case(tmp_path, "s.csv")
+        code, _, err = cli("eval", str(pack), str(evidence), "--color", "never")
+        assert code == 1 and "[E641]" in err and "socket" in err
+        code, _, err = cli("eval", str(pack), str(tmp_path / "s.csv"), "--color", "never")
+        assert code == 1 and "[E641]" in err
+    finally:
+        server.close()
