@@ -33,14 +33,22 @@ def arguments(stem: str) -> list[str]:
 
 
 def sparse_files() -> None:
-    """`NAME.sparse` holds a size in bytes: `NAME.big` is made that large, sparse (it takes no
-    room on disk and is not committed), for the limits on file size."""
+    """Inputs too large to commit, made on the fly (and ignored by git), for the limits on
+    size: `NAME.sparse` holds a size in bytes and `NAME.big` is made that large, sparse (it
+    takes no room on disk); `NAME.repeat` holds a file name, a first line, a line and how many
+    times to repeat it."""
     for spec in HERE.glob("*.sparse"):
         big = spec.with_suffix(".big")
         size = int(spec.read_text(encoding="utf-8"))
         if not big.exists() or big.stat().st_size != size:
             with big.open("wb") as f:
                 f.truncate(size)
+    for spec in HERE.glob("*.repeat"):
+        name, first, line, times = spec.read_text(encoding="utf-8").splitlines()
+        text = first + "\n" + (line + "\n") * int(times)
+        target = HERE / name
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
 
 
 def run(stem: str) -> tuple[int, str]:
