@@ -85,6 +85,7 @@ def confine(name: str, evidence_path: str) -> str:
     allowed folder."""
     if not name or "\x00" in name:
         raise FileRefused(Refusal("missing", name, "not a file name"))
+    given = name
     # A Windows office writes `问卷\\答卷.csv`: the same file here, and `..\\` climbs the same.
     name = name.replace("\\", "/")
     folder = os.path.realpath(os.path.dirname(os.path.abspath(evidence_path)))
@@ -99,10 +100,10 @@ def confine(name: str, evidence_path: str) -> str:
         return real
     if absolute:
         raise FileRefused(
-            Refusal("absolute", name, "an absolute path; evidence names files beside it")
+            Refusal("absolute", given, "an absolute path; evidence names files beside it")
         )
     if not _inside(real, folder):
-        raise FileRefused(Refusal("outside", name, "it leads outside the evidence folder"))
+        raise FileRefused(Refusal("outside", given, "it leads outside the evidence folder"))
     return real
 
 
@@ -118,7 +119,10 @@ def _describe(mode: int) -> str:
     return "not a regular file"
 
 
-def _open_fd(path: str, nofollow: bool) -> int:
+def _open_fd(path: str, nofollow: bool, shown: str | None = None) -> int:
+    """A descriptor opened without blocking (a FIFO with no writer would block the open);
+    refusals name `shown` (the path as the user or the evidence wrote it)."""
+    shown = path if shown is None else shown
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     flags |= getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
     if nofollow:
@@ -126,9 +130,9 @@ def _open_fd(path: str, nofollow: bool) -> int:
     try:
         return os.open(path, flags)
     except FileNotFoundError:
-        raise FileRefused(Refusal("missing", path, "no such file")) from None
+        raise FileRefused(Refusal("missing", shown, "no such file")) from None
     except IsADirectoryError:
-        raise FileRefused(Refusal("special", path, "it is a directory, not a file")) from None
+        raise FileRefused(Refusal("special", shown, "it is a directory, not a file")) from None
     except OSError as exc:
         try:  # a socket cannot be opened at all: say what it is
             mode = os.stat(path).st_mode
@@ -136,11 +140,11 @@ def _open_fd(path: str, nofollow: bool) -> int:
             mode = 0
         if mode and not stat.S_ISREG(mode):
             text = f"it is {_describe(mode)}, not a regular file"
-            raise FileRefused(Refusal("special", path, text)) from None
+            raise FileRefused(Refusal("special", shown, text)) from None
         why = exc.strerror or type(exc).__name__
-        raise FileRefused(Refusal("unreadable", path, why)) from None
+        raise FileRefused(Refusal("unreadable", shown, why)) from None
     except ValueError:  # an embedded NUL
-        raise FileRefused(Refusal("missing", path, "not a file name")) from None
+        raise FileRefused(Refusal("missing", shown, "not a file name")) from None
 
 
 def open_regular(
@@ -149,7 +153,7 @@ def open_regular(
     """A binary file object for a regular file of at most `limit` bytes; refuses devices,
     FIFOs, sockets and directories without blocking. `shown` is the path named in refusals."""
     shown = path if shown is None else shown
-    fd = _open_fd(path, nofollow)
+    fd = _open_fd(path, nofollow, shown)
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
