@@ -105,12 +105,11 @@ def load_pack(path: str | Path) -> Source:
         from . import messages
 
         if isinstance(exc, files.FileRefused):
-            refusal = exc.refusal
-            if refusal.kind == "special":
-                raise JixiaoError([messages.not_regular_file(str(path), refusal.text)]) from None
-            if refusal.kind == "large":
-                raise JixiaoError([messages.file_too_large(str(path), refusal.text)]) from None
-            why = refusal.text
+            r = exc.refusal
+            refused = messages.refused_file(r.kind, str(path), r.text)
+            if refused is not None:
+                raise JixiaoError([refused]) from None
+            why = r.text
         else:
             why = str(exc)
         raise JixiaoError([messages.pack_unreadable(str(path), why)]) from None

@@ -201,13 +201,8 @@ def read_table(path: Path, program: Program) -> tuple[Iterator[Row], int | None,
 
 def refusal(r: files.Refusal) -> Diagnostic:
     """The diagnostic of a file `files` would not read."""
-    if r.kind == "special":
-        return msg.not_regular_file(r.path, r.text)
-    if r.kind == "large":
-        return msg.file_too_large(r.path, r.text)
-    if r.kind in ("outside", "absolute"):
-        return msg.data_file_outside(r.path, r.text, None, r.path)
-    return msg.evidence_unreadable(r.path, r.text)
+    refused = msg.refused_file(r.kind, r.path, r.text)
+    return refused or msg.evidence_unreadable(r.path, r.text)
 
 
 def _open_table(path: Path) -> BinaryIO:

@@ -90,11 +90,9 @@ def load(
         data = files.read_given(path, files.MAX_TEXT_BYTES, "MAX_TEXT_BYTES")
     except files.FileRefused as exc:
         r = exc.refusal
-        if r.kind == "special":
-            return None, [msg.not_regular_file(path, r.text)]
-        if r.kind == "large":
-            return None, [msg.file_too_large(path, r.text)]
-        return None, [msg.evidence_unreadable(path, r.text)]
+        return None, [
+            msg.refused_file(r.kind, path, r.text) or msg.evidence_unreadable(path, r.text)
+        ]
     return load_bytes(data, path, program)
 
 

@@ -847,6 +847,20 @@ def data_file_outside(name: str, why: str, span: Span | None, path: str) -> Diag
     )
 
 
+def refused_file(
+    kind: str, name: str, why: str, span: Span | None = None, evidence: str = ""
+) -> Diagnostic | None:
+    """The diagnostic of a file `files` refused (E640, E641, E642), or None when it is simply
+    missing or unreadable: each caller words that itself (E100, E601, E623)."""
+    if kind in ("outside", "absolute"):
+        return data_file_outside(name, why, span, evidence or name)
+    if kind == "special":
+        return not_regular_file(name, why, span)
+    if kind == "large":
+        return file_too_large(name, why, span)
+    return None
+
+
 def not_regular_file(name: str, why: str, span: Span | None = None) -> Diagnostic:
     return _file_diag(
         "E641",

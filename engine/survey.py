@@ -41,13 +41,15 @@ def _at(make: Callable[..., Diagnostic], *args: Any, **kw: Any) -> Callable[[Spa
 def refused(refusal: files.Refusal, evidence_path: str) -> SurveyError:
     """The survey error for a responses file that `files` would not read."""
     kind, name, why = refusal.kind, refusal.path, refusal.text
-    if kind in ("outside", "absolute"):
-        return SurveyError(why, lambda span: msg.data_file_outside(name, why, span, evidence_path))
-    if kind == "special":
-        return SurveyError(why, lambda span: msg.not_regular_file(name, why, span))
-    if kind == "large":
-        return SurveyError(why, lambda span: msg.file_too_large(name, why, span))
+    if kind in ("outside", "absolute", "special", "large"):
+        return SurveyError(why, _at(_refused, kind, name, why, evidence=evidence_path))
     return SurveyError(f"{name}: {why}")
+
+
+def _refused(kind: str, name: str, why: str, span: Span, evidence: str) -> Diagnostic:
+    diagnostic = msg.refused_file(kind, name, why, span, evidence)
+    assert diagnostic is not None  # INVARIANT: `refused` passes only the kinds it words
+    return diagnostic
 
 
 def read_responses(
