@@ -236,7 +236,7 @@ def _csv_head(raw: BinaryIO, path: Path) -> tuple[io.TextIOWrapper, list[str], i
     try:
         encoding = _encoding(raw, path)
         f = io.TextIOWrapper(raw, encoding=encoding, newline="")
-        reader = csv.reader(f)
+        reader = csv.reader(files.csv_lines(f))
         header = next(reader, None)
         count = 0
         for values in reader:
@@ -245,6 +245,10 @@ def _csv_head(raw: BinaryIO, path: Path) -> tuple[io.TextIOWrapper, list[str], i
                 count += 1
     except (OSError, UnicodeDecodeError) as exc:
         raise JixiaoError([msg.evidence_unreadable(str(path), str(exc))]) from None
+    except files.LineTooLong as exc:
+        where = f"{path}, line {exc.number}"
+        diagnostic = msg.csv_field_too_long(where, files.MAX_CSV_LINE, str(path), line=True)
+        raise JixiaoError([diagnostic]) from None
     except csv.Error as exc:
         where = f"{path}, row {number + 1}"
         if "field larger than field limit" in str(exc):
@@ -272,11 +276,14 @@ def _read_csv(path: Path, program: Program) -> tuple[Iterator[Row], int | None, 
     columns = tuple(
         (i, fact, "row ", f", column {_column_letter(i)} ({fact})") for i, fact in facts.items()
     )
+    # a row keeps only the cells up to the last column read: a row of a million cells past
+    # the header costs nothing while its block waits to be scored
+    width = max([id_col, name_col or 0, *facts]) + 1
 
     def rows() -> Iterator[Row]:
         with f:
             f.seek(0)
-            reader = csv.reader(f)
+            reader = csv.reader(files.csv_lines(f))
             next(reader, None)
             for number, values in enumerate(reader, start=2):
                 if not any(v.strip() for v in values):
@@ -291,7 +298,7 @@ def _read_csv(path: Path, program: Program) -> tuple[Iterator[Row], int | None, 
                     ident or f"row {number}",
                     name,
                     number,
-                    tuple(values),
+                    tuple(values[:width]),
                     columns,
                     f"{path}, row {number}",
                 )

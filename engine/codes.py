@@ -274,8 +274,9 @@ CODES: dict[str, tuple[str, str]] = {
         "formula (`=1+1`, `+…`, `@…`, or `-…` that is not a number).",
     ),
     "E647": (
-        "a CSV cell over the field limit",
-        "Usually an unclosed quote that runs to the end of the file.",
+        "a CSV cell or line over its limit",
+        "MAX_CSV_FIELD characters in a cell (usually an unclosed quote that runs to the end "
+        "of the file), MAX_CSV_LINE in a line (so one line cannot make a million cells).",
     ),
     "E648": ("a survey question heading two columns", "The answers would be mixed up."),
     "E649": (

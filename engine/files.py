@@ -24,8 +24,8 @@ import stat
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-    from typing import BinaryIO
+    from collections.abc import Iterator, Sequence
+    from typing import BinaryIO, TextIO
 
 #: Largest evidence-named data file (survey responses): 64 MiB.
 MAX_DATA_BYTES = 64 << 20
@@ -254,6 +254,28 @@ def read_in_folder(path: str, folder: str, limit: int = MAX_FOLDER_FILE_BYTES) -
 
 #: The characters csv reads into one field (the csv module's own default limit).
 MAX_CSV_FIELD = 131_072
+#: Characters of one physical line of a CSV file: bounds how many cells one row can make.
+MAX_CSV_LINE = 1 << 20
+
+
+class LineTooLong(Exception):
+    """A CSV line over MAX_CSV_LINE; `number` is the physical line (1-based)."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(number)
+        self.number = number
+
+
+def csv_lines(stream: TextIO) -> Iterator[str]:
+    """The lines of a text stream opened with `newline=""`, for `csv.reader`, each read with a
+    bound: a line of a million commas is refused before it becomes a million cells."""
+    number = 0
+    while line := stream.readline(MAX_CSV_LINE + 1):
+        number += 1
+        if len(line) > MAX_CSV_LINE:
+            raise LineTooLong(number)
+        yield line
+
 
 #: Excel's error values (WPS writes the same codes), as they appear in a CSV export.
 ERROR_TEXTS = frozenset(

@@ -930,10 +930,13 @@ def cell_formula(
     return _file_diag("E646", message, path, span, help)
 
 
-def csv_field_too_long(where: str, limit: int, path: str, span: Span | None = None) -> Diagnostic:
+def csv_field_too_long(
+    where: str, limit: int, path: str, span: Span | None = None, line: bool = False
+) -> Diagnostic:
+    what, name = ("a line", "MAX_CSV_LINE") if line else ("a cell", "MAX_CSV_FIELD")
     return _file_diag(
         "E647",
-        f"{where}: a cell holds over the limit MAX_CSV_FIELD = {limit:,} characters",
+        f"{where}: {what} holds over the limit {name} = {limit:,} characters",
         path,
         span,
         'check the quotes: an unclosed `"` makes the rest of the file one cell',

@@ -185,7 +185,7 @@ def _csv_rows(
     # every one of them and cut a respondent in two).
     python_encoding = "utf-8-sig" if encoding == "utf-8" else encoding
     stream = io.TextIOWrapper(io.BytesIO(data), encoding=python_encoding, newline="")
-    reader = csv.reader(stream)
+    reader = csv.reader(files.csv_lines(stream))
     numbered = [0]
 
     def rows() -> Iterator[tuple[int, Sequence[Any]]]:
@@ -195,6 +195,11 @@ def _csv_rows(
 
     try:
         return _collect(name, rows(), questions)
+    except files.LineTooLong as exc:
+        where = f"{name}, line {exc.number}"
+        raise SurveyError(
+            where, _at(msg.csv_field_too_long, where, files.MAX_CSV_LINE, name, line=True)
+        ) from None
     except csv.Error as exc:
         where = f"{name}, row {numbered[0] + 1}"
         if "field larger than field limit" in str(exc):

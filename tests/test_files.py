@@ -866,3 +866,27 @@ def test_a_socket_is_refused_as_such(tmp_path: Path) -> None:
         assert code == 1 and "[E641]" in err
     finally:
         server.close()
+
+
+def test_a_line_of_a_million_cells_is_refused_by_its_length(tmp_path: Path) -> None:
+    commas = "," * (files.MAX_CSV_LINE + 1)
+    (tmp_path / "r.csv").write_text(f"总体评价\n满意{commas}\n", encoding="utf-8")
+    pack, evidence = survey_case(tmp_path, "r.csv")
+    code, _, err = cli("eval", str(pack), str(evidence), "--color", "never")
+    assert code == 1 and "[E647]" in err and "MAX_CSV_LINE = 1,048,576" in err
+    pack = tmp_path / "p.jx"
+    pack.write_text(PORTFOLIO_PACK, encoding="utf-8")
+    (tmp_path / "p.csv").write_text(f"id,完成率,问题清单\nP1,90%,无{commas}\n", encoding="utf-8")
+    code, out, err = cli("eval", str(pack), "--batch", str(tmp_path / "p.csv"))
+    assert code == 1 and "[E647]" in err and "p.csv, line 2" in err and out == ""
+
+
+def test_wide_rows_are_bounded_in_surveys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from jixiao.engine import survey
+
+    monkeypatch.setattr(survey, "MAX_ANSWERS", 10)
+    rows = "总体评价,a,b\n" + "满意,1,2\n" * 4
+    (tmp_path / "r.csv").write_text(rows, encoding="utf-8")
+    pack, evidence = survey_case(tmp_path, "r.csv")
+    code, _, err = cli("eval", str(pack), str(evidence), "--color", "never")
+    assert code == 1 and "[E650]" in err and "MAX_ANSWERS = 10" in err
