@@ -248,7 +248,7 @@ CODES: dict[str, tuple[str, str]] = {
     "E641": (
         "a path that is not a regular file",
         "A device (`/dev/zero`), a FIFO, a socket or a directory is never read as data; "
-        "the one exception is a pack or evidence piped on standard input (`/dev/stdin`).",
+        "the one exception is a pack or evidence piped in (`/dev/stdin`, a shell's `<(…)`).",
     ),
     "E642": (
         "a file over its size limit",

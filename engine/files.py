@@ -196,22 +196,27 @@ def read_named(name: str, evidence_path: str) -> tuple[str, bytes]:
     return real, read_regular(real, MAX_DATA_BYTES, "MAX_DATA_BYTES", nofollow=True, shown=name)
 
 
-def _is_stdin(info: os.stat_result) -> bool:
+def _anonymous_pipe(fd: int, info: os.stat_result) -> bool:
+    """Whether an opened FIFO is an anonymous pipe — this process's piped standard input, or a
+    shell's `<(…)` — rather than a named FIFO in the file system, which may have no writer."""
     try:
-        mine = os.fstat(0)
-    except OSError:
-        return False
-    return (info.st_dev, info.st_ino) == (mine.st_dev, mine.st_ino)
+        return os.readlink(f"/proc/self/fd/{fd}").startswith("pipe:")
+    except OSError:  # no /proc: only standard input is known to be a pipe
+        try:
+            mine = os.fstat(0)
+        except OSError:
+            return False
+        return (info.st_dev, info.st_ino) == (mine.st_dev, mine.st_ino)
 
 
 def read_given(path: str, limit: int, limit_name: str) -> bytes:
     """A file the user named on the command line: anywhere, but a regular file of at most
-    `limit` bytes — or this process's own standard input when it is a pipe (`/dev/stdin`),
-    read to its end. A device, another FIFO, a socket or a directory is refused."""
+    `limit` bytes — or an anonymous pipe (`/dev/stdin`, a shell's `<(…)`), read to its end.
+    A device, a named FIFO, a socket or a directory is refused."""
     fd = _open_fd(path, nofollow=False)
     try:
         info = os.fstat(fd)
-        if stat.S_ISFIFO(info.st_mode) and _is_stdin(info):
+        if stat.S_ISFIFO(info.st_mode) and _anonymous_pipe(fd, info):
             os.set_blocking(fd, True)
             with os.fdopen(fd, "rb", closefd=False) as f:
                 data = f.read(limit + 1)

@@ -890,3 +890,11 @@ def test_wide_rows_are_bounded_in_surveys(tmp_path: Path, monkeypatch: pytest.Mo
     pack, evidence = survey_case(tmp_path, "r.csv")
     code, _, err = cli("eval", str(pack), str(evidence), "--color", "never")
     assert code == 1 and "[E650]" in err and "MAX_ANSWERS = 10" in err
+
+
+def test_a_shells_process_substitution_is_read_but_a_named_fifo_is_not(tmp_path: Path) -> None:
+    evidence = ROOT / "evidence" / "video-conference-2017.yaml"
+    script = f'"{sys.executable}" -m jixiao.engine.cli eval "{FOUNDING_PACK}" <(cat "{evidence}")'
+    proc = subprocess.run(["bash", "-c", script], capture_output=True, timeout=20, check=False)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert "87.74" in proc.stdout.decode()
