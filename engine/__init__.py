@@ -11,7 +11,7 @@ carrying all of them.
 from __future__ import annotations
 
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, has_errors
-from jixiao.dsl.source import DecodeError, Source
+from jixiao.dsl.source import DecodeError, Source, decode
 
 from . import cache
 from .compiler import Plan, compile_program
@@ -109,17 +109,21 @@ def _thawed(entry: Any) -> tuple[Program, Order, list[Diagnostic]]:
 
 def load_pack(path: str | Path) -> Source:
     """Read a pack file, turning every way it can fail into a diagnostic."""
-    try:
-        return Source.from_path(path)
-    except (OSError, DecodeError) as exc:
+    from . import files
+
+    try:  # a regular file (or a piped standard input) within MAX_TEXT_BYTES, never a device
+        data = files.read_given(str(path), files.MAX_TEXT_BYTES, "MAX_TEXT_BYTES")
+        text, encoding = decode(data)
+        return Source(str(path), text, encoding)
+    except (files.FileRefused, DecodeError) as exc:
         from . import messages
 
-        if isinstance(exc, FileNotFoundError):
-            why = "no such file"
-        elif isinstance(exc, IsADirectoryError):
-            why = "it is a directory"
-        elif isinstance(exc, OSError):
-            why = exc.strerror or str(exc)
+        if isinstance(exc, files.FileRefused):
+            r = exc.refusal
+            refused = messages.refused_file(r.kind, str(path), r.text)
+            if refused is not None:
+                raise JixiaoError([refused]) from None
+            why = r.text
         else:
             why = str(exc)
         raise JixiaoError([messages.pack_unreadable(str(path), why)]) from None
@@ -141,6 +145,7 @@ def run(plan: Plan, evidence_path: str | Path) -> Result:
     return result._replace(
         pack_sha256=_sha256(plan.program.source.text),
         evidence_sha256=_sha256(evidence.source.text),
+        inputs=evidence.inputs,
     )
 
 

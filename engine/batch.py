@@ -9,7 +9,11 @@ processes the records still come out in input order, byte for byte as a serial r
 Cells are read as text for the fact's declared type, like evidence files: `92%` or `0.92`,
 `10万元`, `是`/`否`. A list fact's cell holds its items separated by `；`, `;` or line breaks
 (or a JSON array), and an empty one means nothing was found. Any other empty cell is a missing
-fact; `不适用` marks a fact not applicable.
+fact; `不适用` marks a fact not applicable. A cell that is not data — an Excel error value, an
+XLSX formula saved without its value, a CSV formula where a non-text value is expected — fails
+its row, never counts as a finding or as empty; so does a bare number above 1 in a percent
+column (an XLSX cell formatted as a percent is read as the fraction Excel stores). Files are
+opened through `files` (regular files only, bounded) and workbooks read by `workbook`.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import collections
 import csv
 import datetime as dt
 import hashlib
+import io
 import itertools
 import json
 import multiprocessing
@@ -26,15 +31,16 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, Severity, error
 from jixiao.dsl.source import Source
 
+from . import files
 from . import messages as msg
 from .compiler import Plan
 from .evaluator import evaluate
-from .evidence import Evidence, load, parse_value
+from .evidence import Evidence, load_bytes, parse_typed
 from .ir import Program
 from .ledger import KIND, POINTS, REASON
 from .outputs import save_workbook
@@ -42,6 +48,8 @@ from .render.explain import fixed, plain
 from .result import NA, Item, LineKind, Provenance, Result
 from .sheets import cells, csv_text
 from .types import Kind
+from .units import domain_problem
+from .workbook import ErrorCell, FormulaCell, PercentCell, WorkbookError, open_workbook
 
 if TYPE_CHECKING:
     from .portfolio import Tally
@@ -70,6 +78,8 @@ class Row:
     columns: tuple[Column, ...]  # the pack's facts among them (one tuple, shared by all rows)
     where: str  # "projects.xlsx, sheet Sheet1, row 5"
     path: Path | None = None  # a folder of evidence files: the file itself
+    folder: str = ""  # … and the folder it must stay inside
+    problem: str = ""  # the sheet could not be read past here: the rest of it fails
 
     def cells(self) -> Iterator[tuple[str, Any, str]]:
         """(fact, cell value or None, "row 7, column C (预算金额)") for each fact column."""
@@ -90,6 +100,8 @@ class Record:
     errors: list[str] = field(default_factory=list)
     losses: list[tuple[str, str, str]] = field(default_factory=list)  # code, reason, points
     line: str | None = None  # its JSON line, when the output is JSON lines
+    # (path, SHA-256) of the files a folder portfolio's project was read from
+    inputs: tuple[tuple[str, str], ...] = ()
 
 
 # ----- reading ----------------------------------------------------------------------------------
@@ -100,6 +112,12 @@ def _cell_text(value: Any) -> str | None:
         return value.strip() or None
     if value is None:
         return None
+    if isinstance(value, PercentCell):
+        return f"{Decimal(repr(value.value)) * 100}%"  # Excel keeps 90 % as 0.9, format `0%`
+    if isinstance(value, ErrorCell):
+        return value.text
+    if isinstance(value, FormulaCell):
+        return "=" + value.formula
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, float):
@@ -176,17 +194,31 @@ def _column_letter(index: int) -> str:
 
 
 def read_table(path: Path, program: Program) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
-    """Rows of a CSV or XLSX file, lazily, with how many there are (when known cheaply)."""
+    """Rows of a CSV or XLSX file, lazily, with how many there are. The file may be anywhere
+    (the user named it) but must be a regular file within MAX_TABLE_BYTES."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return _read_xlsx(path, program)
     return _read_csv(path, program)
 
 
-def _encoding(path: Path) -> str:
+def refusal(r: files.Refusal) -> Diagnostic:
+    """The diagnostic of a file `files` would not read."""
+    refused = msg.refused_file(r.kind, r.path, r.text)
+    return refused or msg.evidence_unreadable(r.path, r.text)
+
+
+def _open_table(path: Path) -> BinaryIO:
+    try:
+        return files.open_regular(str(path), files.MAX_TABLE_BYTES, "MAX_TABLE_BYTES")
+    except files.FileRefused as exc:
+        raise JixiaoError([refusal(exc.refusal)]) from None
+
+
+def _encoding(f: BinaryIO, path: Path) -> str:
     """UTF-8 (with or without BOM) or GB18030, judged on the file's first megabyte (whose last
     character may be cut: up to three trailing bytes are allowed to be incomplete)."""
-    with path.open("rb") as f:
-        head = f.read(1 << 20)
+    head = f.read(1 << 20)
+    f.seek(0)
     if b"\x00" in head:
         raise JixiaoError([msg.evidence_unreadable(str(path), "it looks binary, not text")])
     for encoding, python_name in (("utf-8", "utf-8-sig"), ("gb18030", "gb18030")):
@@ -199,28 +231,61 @@ def _encoding(path: Path) -> str:
     raise JixiaoError([msg.evidence_unreadable(str(path), "neither UTF-8 nor GB18030")])
 
 
-def _read_csv(path: Path, program: Program) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
+def _csv_head(raw: BinaryIO, path: Path) -> tuple[io.TextIOWrapper, list[str], int]:
+    """The text stream, the header and how many rows follow it (a streaming pass that also
+    meets every unreadable row before any project is scored)."""
+    number = 1
     try:
-        encoding = _encoding(path)
-        with path.open(encoding=encoding, newline="") as f:
-            header = next(csv.reader(f), None)
-            # a streaming pass to count the rows, for the progress bar
-            count = sum(1 for values in csv.reader(f) if any(v.strip() for v in values))
+        encoding = _encoding(raw, path)
+        f = io.TextIOWrapper(raw, encoding=encoding, newline="")
+        reader = csv.reader(files.csv_lines(f))
+        header = next(reader, None)
+        count = 0
+        for values in reader:
+            number += 1  # the row being read, for an error in it
+            if any(v.strip() for v in values):
+                count += 1
     except (OSError, UnicodeDecodeError) as exc:
         raise JixiaoError([msg.evidence_unreadable(str(path), str(exc))]) from None
+    except files.LineTooLong as exc:
+        where = f"{path}, line {exc.number}"
+        diagnostic = msg.csv_field_too_long(where, files.MAX_CSV_LINE, str(path), line=True)
+        raise JixiaoError([diagnostic]) from None
+    except csv.Error as exc:
+        where = f"{path}, row {number + 1}"
+        if "field larger than field limit" in str(exc):
+            raise JixiaoError(
+                [msg.csv_field_too_long(where, files.MAX_CSV_FIELD, str(path))]
+            ) from None
+        why = f"row {number + 1} is not readable as CSV ({exc})"
+        raise JixiaoError([msg.evidence_unreadable(str(path), why)]) from None
     if header is None:
         raise JixiaoError(
             [error("E620", f"{path}: the file is empty", help="the first row names the columns")]
         )
-    id_col, name_col, facts, diags = _columns(list(header), program, str(path))
+    return f, header, count
+
+
+def _read_csv(path: Path, program: Program) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
+    raw = _open_table(path)
+    try:
+        f, header, count = _csv_head(raw, path)
+        id_col, name_col, facts, diags = _columns(list(header), program, str(path))
+    except BaseException:
+        raw.close()
+        raise
 
     columns = tuple(
         (i, fact, "row ", f", column {_column_letter(i)} ({fact})") for i, fact in facts.items()
     )
+    # a row keeps only the cells up to the last column read: a row of a million cells past
+    # the header costs nothing while its block waits to be scored
+    width = max([id_col, name_col or 0, *facts]) + 1
 
     def rows() -> Iterator[Row]:
-        with path.open(encoding=encoding, newline="") as f:
-            reader = csv.reader(f)
+        with f:
+            f.seek(0)
+            reader = csv.reader(files.csv_lines(f))
             next(reader, None)
             for number, values in enumerate(reader, start=2):
                 if not any(v.strip() for v in values):
@@ -235,7 +300,7 @@ def _read_csv(path: Path, program: Program) -> tuple[Iterator[Row], int | None, 
                     ident or f"row {number}",
                     name,
                     number,
-                    tuple(values),
+                    tuple(values[:width]),
                     columns,
                     f"{path}, row {number}",
                 )
@@ -243,33 +308,57 @@ def _read_csv(path: Path, program: Program) -> tuple[Iterator[Row], int | None, 
     return rows(), count, diags
 
 
-def _read_xlsx(path: Path, program: Program) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
-    import openpyxl
+def _workbook_refusal(exc: WorkbookError) -> Diagnostic:
+    if exc.limit:
+        return msg.workbook_limit(exc.path, exc.text)
+    return msg.workbook_unreadable(exc.path, exc.text)
 
+
+def _read_xlsx(path: Path, program: Program) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
+    """The first sheet, read by its cells (never by its `<dimension>` record, which may be
+    stale): a first streaming pass counts the rows and meets every limit before any project
+    is scored."""
     try:
-        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:
-        raise JixiaoError(
-            [msg.evidence_unreadable(str(path), f"not a readable XLSX ({exc})")]
-        ) from None
-    sheet = book.worksheets[0]
-    it = sheet.iter_rows(values_only=True)
-    header = next(it, None)
+        book = open_workbook(str(path))
+    except files.FileRefused as exc:
+        raise JixiaoError([refusal(exc.refusal)]) from None
+    except WorkbookError as exc:
+        raise JixiaoError([_workbook_refusal(exc)]) from None
+    try:
+        sheet = book.first_sheet()
+        first = next(sheet.rows(), None)  # the header: the first row with a value
+        count = max(sheet.count() - 1, 0)
+    except WorkbookError as exc:
+        book.close()
+        raise JixiaoError([_workbook_refusal(exc)]) from None
     where = f"{path}, sheet {sheet.title}"
-    if header is None:
+    if first is None:
+        book.close()
         raise JixiaoError(
             [error("E620", f"{where}: the sheet is empty", help="the first row names the columns")]
         )
-    id_col, name_col, facts, diags = _columns(list(header), program, where)
-    count = (sheet.max_row - 1) if sheet.max_row else None
+    try:
+        id_col, name_col, facts, diags = _columns(list(first[1]), program, where)
+    except JixiaoError:
+        book.close()
+        raise
     columns = tuple(
         (i, fact, f"sheet {sheet.title}, cell {_column_letter(i)}", f" ({fact})")
         for i, fact in facts.items()
     )
 
     def rows() -> Iterator[Row]:
-        for number, values in enumerate(it, start=2):
-            if values is None or all(v is None or str(v).strip() == "" for v in values):
+        with book:
+            it = sheet.rows()
+            next(it, None)
+            try:
+                yield from xlsx_rows(it)
+            except WorkbookError as exc:  # a limit on a cell's text, met only by reading it
+                yield Row("—", "", 0, (), (), where, problem=_problem(_workbook_refusal(exc)))
+
+    def xlsx_rows(it: Iterator[tuple[int, tuple[Any, ...]]]) -> Iterator[Row]:
+        for number, values in it:
+            if all(v is None or (type(v) is str and not v.strip()) for v in values):
                 continue
             ident = _cell_text(values[id_col]) if id_col < len(values) else None
             name = (
@@ -285,14 +374,16 @@ def _read_xlsx(path: Path, program: Program) -> tuple[Iterator[Row], int | None,
                 columns,
                 f"{where}, row {number}",
             )
-        book.close()
 
     return rows(), count, diags
 
 
 def read_folder(path: Path) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
-    files = sorted(p for p in path.iterdir() if p.suffix.lower() in (".yaml", ".yml", ".json"))
-    return (Row(p.stem, "", 0, (), (), str(p), p) for p in files), len(files), []
+    """One project per evidence file directly inside the folder; each is read when scored, as
+    a regular file inside the folder (a symlink out of it fails its own row)."""
+    found = files.folder_files(str(path), (".yaml", ".yml", ".json"))
+    rows = (Row(Path(p).stem, "", 0, (), (), p, Path(p), str(path)) for p in found)
+    return rows, len(found), []
 
 
 # ----- scoring one row ----------------------------------------------------------------------------
@@ -332,26 +423,86 @@ class _RowOrigins(Mapping[str, Provenance]):
         return len(self._names)
 
 
+def _not_data(cell: Any, text: str, kind: Kind, where: str, path: str) -> Diagnostic | None:
+    """Why a cell is not data (an Excel error, a formula), or None. A formula-looking text is
+    refused where a number, count, list or other non-text value is expected."""
+    if isinstance(cell, ErrorCell) or files.is_error_text(text):
+        return msg.cell_error_value(where, text, path)
+    if isinstance(cell, FormulaCell):
+        return msg.cell_formula(where, cell.formula, path, cached=False)
+    if kind is not Kind.TEXT and files.looks_like_formula(text):
+        return msg.cell_formula(where, text, path)
+    return None
+
+
+def _problem(d: Diagnostic) -> str:
+    """A row's problem as its record keeps it, on one line: the message, its code, the fix."""
+    return f"{d.message} [{d.code}]; {d.help}" if d.help else f"{d.message} [{d.code}]"
+
+
+#: How a cell that is not data starts (an error value, a formula): other cells skip the check.
+_SUSPECT = frozenset("#＃=@+-")
+_MARKERS = frozenset({ErrorCell, FormulaCell, PercentCell})
+
+
 def row_evidence(row: Row, program: Program, source: str) -> tuple[Evidence | None, list[str]]:
     values: dict[str, Any] = {}
     given: dict[str, str] = {}
     problems: list[str] = []
     for name, cell, where in row.cells():
-        text = _cell_text(cell)
         fact = program.facts[name]
+        kind = fact.kind
+        plain = type(cell) not in _MARKERS  # every CSV cell, almost every XLSX one
+        if not plain and isinstance(cell, PercentCell) and kind not in (Kind.PERCENT, Kind.TEXT):
+            cell = cell.value  # a number shown as a percent, for a fact that is not one
+        text = _cell_text(cell)
         if text is None:
-            if fact.kind is Kind.LIST:
+            if kind is Kind.LIST:
                 values[name] = ()  # an empty findings cell: nothing was found
             continue
         given[name] = where
-        if text.lower() in NA_TEXT:
+        refused = (
+            _not_data(cell, text, kind, f"{source}, {where}", source)
+            if not plain or text[0] in _SUSPECT
+            else None
+        )
+        if refused is not None:
+            problems.append(_problem(refused))
+        elif text.lower() in NA_TEXT:
             values[name] = NA
-        elif fact.kind is Kind.LIST:
-            values[name] = () if text in ("无", "[]") else _items(text)
+        elif kind is Kind.LIST:
+            items = () if text in ("无", "[]") else _items(text)
+            bad = next(
+                (
+                    d
+                    for i in items
+                    if i.text[:1] in _SUSPECT
+                    and (d := _not_data(None, i.text, kind, f"{source}, {where}", source))
+                ),
+                None,
+            )
+            if bad is not None:
+                problems.append(_problem(bad))
+            else:
+                values[name] = items
         else:
-            value, why = parse_value(fact.kind, text)
+            # typed first, then the fact's domain: `1.5` in a percent column is ambiguous
+            # (E649) before it is out of range, so the message names the real slip
+            value, why = parse_typed(fact, text)
+            outside = domain_problem(fact, value) if value is not None else None
             if value is None:
-                problems.append(f"{source}, {where}: `{text}` is not {fact.kind} ({why})")
+                problems.append(f"{source}, {where}: `{text}` is not {kind} ({why})")
+            elif (
+                kind is Kind.PERCENT
+                and not isinstance(cell, PercentCell)
+                and isinstance(value, Decimal)
+                and abs(value) > 1
+                and not _has_percent_sign(text)
+            ):
+                problems.append(_problem(msg.ambiguous_percent(f"{source}, {where}", text, source)))
+            elif outside is not None:
+                shown, domain, how = outside
+                problems.append(f"{source}, {where}: {shown} is outside the domain {domain}: {how}")
             elif fact.nonzero and value == 0:
                 problems.append(f"{source}, {where}: must not be 0 (the pack divides by it)")
             else:
@@ -362,21 +513,48 @@ def row_evidence(row: Row, program: Program, source: str) -> tuple[Evidence | No
     return Evidence(Source(f"{source} [{row.id}]", ""), values, origins, {"id": row.id}), []
 
 
+def _has_percent_sign(text: str) -> bool:
+    return "%" in text or "％" in text or "‰" in text
+
+
 def score_row(plan: Plan, row: Row, source: str) -> Record:
     places = plan.program.settings.places
+    if row.problem:
+        return Record(row.id, row.name, None, None, {}, [row.problem])
     if row.path is not None:
-        evidence, diags = load(row.path, plan.program)
-        problems = [
-            f"{d.labels[0].span.location() if d.labels else d.path}: {d.message}"
-            for d in diags
-            if d.is_error
-        ]
-    else:
-        evidence, problems = row_evidence(row, plan.program, source)
-    if evidence is None or problems:  # `load` returns what it could read: a row refuses
+        inputs: list[tuple[str, str]] = []
+        evidence, problems = _folder_evidence(row, plan.program, inputs)
+        if evidence is None or problems:  # `load` returns what it could read: a row refuses
+            return Record(row.id, row.name, None, None, {}, problems, inputs=tuple(inputs))
+        record = _record(row, evaluate(plan, evidence), places)
+        record.inputs = tuple(inputs)
+        return record
+    evidence, problems = row_evidence(row, plan.program, source)
+    if evidence is None:
         return Record(row.id, row.name, None, None, {}, problems)
-    result = evaluate(plan, evidence)
-    return _record(row, result, places)
+    return _record(row, evaluate(plan, evidence), places)
+
+
+def _folder_evidence(
+    row: Row, program: Program, inputs: list[tuple[str, str]]
+) -> tuple[Evidence | None, list[str]]:
+    """A folder portfolio's evidence file, read only as a regular file inside the folder; its
+    digest and those of the files it names go to `inputs`."""
+    path = str(row.path)
+    try:
+        data = files.read_in_folder(path, row.folder)
+    except files.FileRefused as exc:
+        return None, [_problem(refusal(exc.refusal))]
+    inputs.append((path, files.sha256(data)))
+    evidence, diags = load_bytes(data, path, program)
+    if evidence is not None:
+        inputs.extend(evidence.inputs)
+    problems = [
+        f"{d.labels[0].span.location() if d.labels else d.path}: {d.message}"
+        for d in diags
+        if d.is_error
+    ]
+    return evidence, problems
 
 
 def _record(row: Row, result: Result, places: int) -> Record:
@@ -442,10 +620,13 @@ def _reason_key(text: str) -> str:
 _WORKER: dict[str, Any] = {}
 
 
-def _init(pack: str) -> None:
-    from . import compile_pack
+def _init(pack_path: str, pack_text: str, allowed: tuple[str, ...]) -> None:
+    """A worker compiles the pack from the text the parent read: never from the path again,
+    which may be a pipe already drained (`/dev/stdin`) or a file changed since."""
+    from . import compile_source
 
-    _WORKER["plan"] = compile_pack(pack)[0]
+    files.set_allowed(allowed)
+    _WORKER["plan"] = compile_source(Source(pack_path, pack_text))[0]
 
 
 def _work(rows: list[Row], source: str, json_sha256: str | None) -> tuple[list[Record], Tally]:
@@ -495,7 +676,8 @@ def run_blocks(
             yield score_block(plan, block, source, json_sha256)
         return
     ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(jobs, initializer=_init, initargs=(pack_path,)) as pool:
+    initargs = (pack_path, plan.program.source.text, files.allowed_dirs())
+    with ctx.Pool(jobs, initializer=_init, initargs=initargs) as pool:
         # A window of blocks in flight, collected oldest first: the output is the serial
         # run's, byte for byte and in order; the parent reads ahead only `window` blocks, so
         # memory stays flat however large the portfolio; and the workers always have a block
@@ -521,6 +703,11 @@ def record_json(record: Record, pack_sha256: str = "") -> str:
                 "scores": record.scores,
                 "errors": record.errors,
                 "pack_sha256": pack_sha256,
+                **(
+                    {"inputs": [{"path": p, "sha256": d} for p, d in record.inputs]}
+                    if record.inputs
+                    else {}
+                ),
             },
             ensure_ascii=False,
         )

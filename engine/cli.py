@@ -520,13 +520,22 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         default="auto",
         help="colour diagnostics (default: only on a terminal without NO_COLOR)",
     )
+    confine = _Parser(add_help=False)
+    confine.add_argument(
+        "--allow-dir",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="let evidence name files (survey responses) inside DIR too, not only beside it "
+        "(repeatable)",
+    )
     sub = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
 
     if only in (None, "eval"):
         p_eval = sub.add_parser(
-            "eval", parents=[common], help="score an evidence file with a rule pack"
+            "eval", parents=[common, confine], help="score an evidence file with a rule pack"
         )
         p_eval.add_argument("pack", help="the rule pack (.jx)")
         p_eval.add_argument("evidence", nargs="?", help="the evidence file (.yaml or .json)")
@@ -586,7 +595,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 
     if only in (None, "test"):
         p_test = sub.add_parser(
-            "test", parents=[common], help="run a pack's example cases, with scoring coverage"
+            "test",
+            parents=[common, confine],
+            help="run a pack's example cases, with scoring coverage",
         )
         p_test.add_argument("pack", help="the rule pack (.jx)")
         p_test.add_argument(
@@ -717,6 +728,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     # `jixiao eval …` needs only the eval parser; anything else (`--help`, a typo) gets them all
     parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
+    if getattr(args, "allow_dir", None):
+        from . import files
+
+        token = files.set_allowed(args.allow_dir)
+        try:
+            return _dispatch(args)
+        finally:
+            files.reset_allowed(token)
+    return _dispatch(args)
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     try:
         code: int = args.func(args)
         return code

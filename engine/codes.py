@@ -342,6 +342,61 @@ CODES: dict[str, tuple[str, str]] = {
         "`jixiao selfeval` finds the 绩效指标 block by its header names (三级指标, 年度指标值, "
         "实际完成值, 分值, 得分) and the 项目资金 block by 全年预算数 and 全年执行数.",
     ),
+    "E640": (
+        "a file named by evidence that lies outside the evidence folder",
+        "Survey responses and any other file evidence names resolve relative to the "
+        "evidence file's folder and must stay inside it: an absolute path, a `..` that "
+        "climbs out or a symlink whose real path leaves it is refused. `--allow-dir DIR` "
+        "allows another folder.",
+    ),
+    "E641": (
+        "a path that is not a regular file",
+        "A device (`/dev/zero`), a FIFO, a socket or a directory is never read as data; "
+        "the one exception is a pack or evidence piped in (`/dev/stdin`, a shell's `<(…)`).",
+    ),
+    "E642": (
+        "a file over its size limit",
+        "MAX_DATA_BYTES for files evidence names, MAX_TEXT_BYTES for packs and evidence, "
+        "MAX_TABLE_BYTES for portfolio tables, MAX_FOLDER_FILE_BYTES per file of a portfolio "
+        "folder; the message names the limit.",
+    ),
+    "E643": (
+        "a workbook over a reading limit",
+        "Entries, uncompressed sizes and compression ratio are checked before any XML is "
+        "read; rows, cells, columns, merged ranges and cell text while reading. The message "
+        "names the limit and its value.",
+    ),
+    "E644": ("a workbook that is not a readable XLSX", "Save it again as .xlsx, or as CSV."),
+    "E645": (
+        "an Excel error value where data is expected",
+        "`#REF!`, `#DIV/0!`, `#VALUE!`, `#N/A`, `#NAME?`, `#NUM!`, `#NULL!`, `#SPILL!`, "
+        "`#CALC!`, … in a portfolio or survey cell is refused, never counted or read as empty.",
+    ),
+    "E646": (
+        "a formula where a value is expected",
+        "An XLSX formula saved without its calculated value, or a CSV cell that is a "
+        "formula (`=1+1`, `+…`, `@…`, or `-…` that is not a number).",
+    ),
+    "E647": (
+        "a CSV cell or line over its limit",
+        "MAX_CSV_FIELD characters in a cell (usually an unclosed quote that runs to the end "
+        "of the file), MAX_CSV_LINE in a line (so one line cannot make a million cells).",
+    ),
+    "E648": ("a survey question heading two columns", "The answers would be mixed up."),
+    "E649": (
+        "a bare number above 1 in a portfolio percent column",
+        "`1.5` could be 1.5 % or 150 %: write it with `%`, as a fraction ≤ 1, or format the "
+        "XLSX cell as a percentage (its stored fraction is then unambiguous).",
+    ),
+    "E650": (
+        "a responses file over its size limits",
+        "At most MAX_RESPONSES = 100,000 respondents and MAX_ANSWERS = 2,000,000 cells, so a "
+        "file of tiny rows cannot exhaust memory.",
+    ),
+    "E651": (
+        "a survey whose responses are given twice",
+        "YAML would keep the last entry silently; both places are shown.",
+    ),
     "E660": (
         "a value outside its fact's domain",
         "Money is 0 or more and a percent lies in [0%, 100%] unless the fact declares a wider "

@@ -146,6 +146,7 @@ class _Run:
                 tuple(diagnostics),
                 "",
                 "",
+                (),  # inputs: filled in by `run`
             ),
         )
 

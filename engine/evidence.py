@@ -82,6 +82,9 @@ class Evidence:
     # evaluator finds them missing, so every indicator reading one is undecided while the others
     # are scored; `engine.run` says so and gives no total.
     refused: Mapping[str, str] = spec(default=MappingProxyType({}))
+    # Every other file that contributed a value (survey responses): (path, SHA-256), so a
+    # result's digests cover all it was scored from.
+    inputs: tuple[tuple[str, str], ...] = ()
 
 
 def load(
@@ -92,16 +95,16 @@ def load(
     None only when the file itself cannot be used (unreadable, not YAML, not a mapping with
     `facts:`). A fact whose value is malformed is left out and named in `Evidence.refused`;
     callers that need all of it check `has_errors` on the diagnostics."""
+    from . import files
+
     path = str(path)
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        return None, [msg.evidence_unreadable(path, "no such file")]
-    except IsADirectoryError:
-        return None, [msg.evidence_unreadable(path, "it is a directory, not a file")]
-    except OSError as exc:
-        return None, [msg.evidence_unreadable(path, exc.strerror or str(exc))]
+    try:  # a regular file (or a piped standard input) within MAX_TEXT_BYTES, never a device
+        data = files.read_given(path, files.MAX_TEXT_BYTES, "MAX_TEXT_BYTES")
+    except files.FileRefused as exc:
+        r = exc.refusal
+        return None, [
+            msg.refused_file(r.kind, path, r.text) or msg.evidence_unreadable(path, r.text)
+        ]
     return load_bytes(data, path, program)
 
 
@@ -129,6 +132,7 @@ class _Reader:
         self.source = source
         self.program = program
         self.diags = diags
+        self.inputs: list[tuple[str, str]] = []
 
     def shape(self, message: str, node: yaml.Node | None, help: str) -> None:
         span = _span(self.source, node) if node is not None else None
@@ -251,15 +255,18 @@ class _Reader:
                         if agg.name.text not in values:
                             self.refused.setdefault(agg.name.text, "its survey was refused")
         refused = {k: why for k, why in self.refused.items() if k not in values}
-        return Evidence(self.source, values, origins, project, MappingProxyType(refused))
+        return Evidence(
+            self.source, values, origins, project, MappingProxyType(refused), tuple(self.inputs)
+        )
 
     def duplicate_keys(self, root: yaml.Node | None) -> None:
         """Refuse a key given twice in any mapping, at any depth (YAML and JSON would keep the
-        last silently). Fact names under `facts:`/`params:` are reported by `entries` (E604)."""
+        last silently). Fact names under `facts:`/`params:` are reported by `entries` (E604),
+        surveys named twice by `surveys` (E651)."""
         facts = {
             id(value)
             for key, value in (root.value if isinstance(root, yaml.MappingNode) else ())
-            if isinstance(key, yaml.ScalarNode) and key.value in ("facts", "params")
+            if isinstance(key, yaml.ScalarNode) and key.value in ("facts", "params", "surveys")
         }
         stack: list[yaml.Node] = [root] if root is not None else []
         while stack:  # iterative: the nesting depth is the document's, not ours
@@ -301,29 +308,29 @@ class _Reader:
                 "write `surveys: {用户问卷: 问卷.csv}` or list the responses inline",
             )
             return
+        named: dict[str, Span] = {}
         for key, value in node.value:
             name = key.value if isinstance(key, yaml.ScalarNode) else ""
             span = _span(self.source, key)
             if name not in declared:
                 self.diags.append(msg.unknown_survey(name, span, list(declared)))
                 continue
+            if name in named:  # YAML would let the last one win, silently
+                self.diags.append(msg.survey_twice(name, span, named[name]))
+                continue
+            named[name] = span
             try:
                 if isinstance(value, yaml.ScalarNode):
-                    from pathlib import Path  # surveys only: a warm eval need not import it
-
-                    path = Path(self.source.path).parent / value.value
-                    responses = read_responses(path)
+                    asked = {c.text for agg in declared[name] for c in agg.columns}
+                    responses, _, digest = read_responses(value.value, self.source.path, asked)
+                    shown = os.path.join(os.path.dirname(self.source.path), value.value)
+                    self.inputs.append((os.path.normpath(shown), digest))
                     where = f"{value.value}"
                 elif isinstance(value, yaml.SequenceNode):
-                    responses = [
-                        {
-                            str(k.value): str(v.value)
-                            for k, v in item.value
-                            if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode)
-                        }
-                        for item in value.value
-                        if isinstance(item, yaml.MappingNode)
-                    ]
+                    inline = self.inline_responses(value)
+                    if inline is None:
+                        continue
+                    responses = inline
                     where = f"{self.source.path} (inline)"
                 else:
                     self.shape(
@@ -350,7 +357,34 @@ class _Reader:
                         how,
                     )
             except SurveyError as exc:
-                self.diags.append(msg.survey_problem(str(exc), _span(self.source, value)))
+                at = _span(self.source, value)
+                make = exc.make
+                self.diags.append(make(at) if make else msg.survey_problem(str(exc), at))
+
+    def inline_responses(self, node: yaml.SequenceNode) -> list[dict[str, str]] | None:
+        """Responses listed in the evidence, one `{问题: 回答, …}` mapping a respondent; any
+        other shape is refused (skipping it would lose a respondent without a word)."""
+        responses = []
+        for item in node.value:
+            if not isinstance(item, yaml.MappingNode):
+                self.shape(
+                    "a respondent must be a mapping of questions to answers",
+                    item,
+                    "write one `- {问题: 回答, …}` line per respondent",
+                )
+                return None
+            answers: dict[str, str] = {}
+            for k, v in item.value:
+                if not isinstance(k, yaml.ScalarNode) or not isinstance(v, yaml.ScalarNode):
+                    self.shape(
+                        "an answer must be a single value",
+                        v if isinstance(k, yaml.ScalarNode) else k,
+                        "write the answer as text: `问题: 回答`",
+                    )
+                    return None
+                answers[str(k.value)] = str(v.value)
+            responses.append(answers)
+        return responses
 
     def entries(
         self,

@@ -998,6 +998,162 @@ def given_twice_by_survey(name: str, fact: Span, survey: Span) -> Diagnostic:
     )
 
 
+def _file_diag(code: str, message: str, path: str, span: Span | None, help: str) -> Diagnostic:
+    labels = (Label(span, "named here"),) if span is not None else ()
+    return Diagnostic(code, Severity.ERROR, message, labels, help, path=path)
+
+
+def data_file_outside(name: str, why: str, span: Span | None, path: str) -> Diagnostic:
+    return _file_diag(
+        "E640",
+        f"the file `{name}` is not read: {why}",
+        path,
+        span,
+        "keep the file in the evidence file's folder and name it relative to it, or allow "
+        "its folder with `--allow-dir DIR`",
+    )
+
+
+def refused_file(
+    kind: str, name: str, why: str, span: Span | None = None, evidence: str = ""
+) -> Diagnostic | None:
+    """The diagnostic of a file `files` refused (E640, E641, E642), or None when it is simply
+    missing or unreadable: each caller words that itself (E100, E601, E623)."""
+    if kind in ("outside", "absolute"):
+        return data_file_outside(name, why, span, evidence or name)
+    if kind == "special":
+        return not_regular_file(name, why, span)
+    if kind == "large":
+        return file_too_large(name, why, span)
+    return None
+
+
+def not_regular_file(name: str, why: str, span: Span | None = None) -> Diagnostic:
+    return _file_diag(
+        "E641",
+        f"`{name}` is not read: {why}",
+        name,
+        span,
+        "name a regular file; devices, FIFOs, sockets and directories are never read",
+    )
+
+
+def file_too_large(name: str, why: str, span: Span | None = None) -> Diagnostic:
+    return _file_diag(
+        "E642",
+        f"`{name}` is not read: {why}",
+        name,
+        span,
+        "check that it is the right file; the limits are listed in the README (split a "
+        "portfolio that large into several)",
+    )
+
+
+def workbook_limit(name: str, why: str, span: Span | None = None) -> Diagnostic:
+    return _file_diag(
+        "E643",
+        f"`{name}` is not read: {why}",
+        name,
+        span,
+        "reading a workbook is bounded so that a damaged or hostile file cannot hang it; "
+        "open it in Excel or WPS, delete stray content far from the data and save it again",
+    )
+
+
+def workbook_unreadable(name: str, why: str, span: Span | None = None) -> Diagnostic:
+    return _file_diag(
+        "E644",
+        f"`{name}`: {why}",
+        name,
+        span,
+        "save it again from Excel or WPS as an .xlsx workbook, or export it as CSV",
+    )
+
+
+def cell_error_value(where: str, text: str, path: str, span: Span | None = None) -> Diagnostic:
+    return _file_diag(
+        "E645",
+        f"{where}: `{text}` is an Excel error value, not data",
+        path,
+        span,
+        "fix the formula that gives the error (or type the value) and save the file again",
+    )
+
+
+def cell_formula(
+    where: str, formula: str, path: str, span: Span | None = None, cached: bool = True
+) -> Diagnostic:
+    if cached:
+        message = f"{where}: `{formula}` is a formula, not a value"
+        help = (
+            "export values, not formulas; a cell starting with `=` or `@` (or `+`/`-` before "
+            "a formula) is read as one"
+        )
+    else:
+        message = f"{where}: the formula `={formula}` was saved without its value"
+        help = (
+            "open the workbook in Excel or WPS so it calculates, then save it; or paste the values"
+        )
+    return _file_diag("E646", message, path, span, help)
+
+
+def csv_field_too_long(
+    where: str, limit: int, path: str, span: Span | None = None, line: bool = False
+) -> Diagnostic:
+    what, name = ("a line", "MAX_CSV_LINE") if line else ("a cell", "MAX_CSV_FIELD")
+    return _file_diag(
+        "E647",
+        f"{where}: {what} holds over the limit {name} = {limit:,} characters",
+        path,
+        span,
+        'check the quotes: an unclosed `"` makes the rest of the file one cell',
+    )
+
+
+def question_twice(
+    question: str, first: str, second: str, path: str, span: Span | None = None
+) -> Diagnostic:
+    return _file_diag(
+        "E648",
+        f"`{path}`: question `{question}` heads both column {first} and column {second}",
+        path,
+        span,
+        "keep one column per question, or rename one of them",
+    )
+
+
+def ambiguous_percent(where: str, text: str, path: str) -> Diagnostic:
+    return _file_diag(
+        "E649",
+        f"{where}: `{text}` in a percent column is ambiguous",
+        path,
+        None,
+        f"write `{text}%` or the percent it means as a fraction ≤ 1 (0.92 for 92%), "
+        "or format the cell as a percentage in Excel",
+    )
+
+
+def too_many_responses(name: str, limit: str, row: int, span: Span | None = None) -> Diagnostic:
+    return _file_diag(
+        "E650",
+        f"`{name}` has more responses than the limit {limit} (at row {row:,})",
+        name,
+        span,
+        "check that it is the responses file; a survey that large is better counted "
+        "elsewhere and its counts given under `facts:`",
+    )
+
+
+def survey_twice(name: str, span: Span, first: Span) -> Diagnostic:
+    return error(
+        "E651",
+        f"the responses of survey `{name}` are given twice",
+        Label(span, "given again here"),
+        Label(first, "first given here"),
+        help="keep one entry per survey; put all the responses in one file",
+    )
+
+
 def formula_award(
     code: str, formula: str, problem: str, example: str, deduction: bool, span: Span
 ) -> Diagnostic:

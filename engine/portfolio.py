@@ -228,11 +228,21 @@ class Summary:
 
 
 def file_digest(path: Path) -> str:
-    """SHA-256 of a file (read in blocks), or of a folder's evidence files in name order."""
+    """SHA-256 of a portfolio table (read in blocks), or of a folder's files in name order —
+    its evidence files and what they name beside them (survey responses), never through a
+    symlink out of the folder (a file refused there adds nothing). Each record lists the
+    digests of exactly the files its project was read from."""
+    from . import files
+
     digest = hashlib.sha256()
-    files = sorted(p for p in path.iterdir() if p.is_file()) if path.is_dir() else [path]
-    for file in files:
-        with file.open("rb") as f:
-            while block := f.read(1 << 20):
-                digest.update(block)
+    if path.is_dir():
+        for name in files.folder_files(str(path)):
+            try:
+                digest.update(files.read_in_folder(name, str(path)))
+            except files.FileRefused:
+                continue
+        return digest.hexdigest()
+    with files.open_regular(str(path), files.MAX_TABLE_BYTES, "MAX_TABLE_BYTES") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
     return digest.hexdigest()

@@ -234,6 +234,8 @@ class Result(NamedTuple):
     diagnostics: tuple[Diagnostic, ...] = ()
     pack_sha256: str = ""
     evidence_sha256: str = ""
+    # (path, SHA-256) of every other file a value came from: survey responses
+    inputs: tuple[tuple[str, str], ...] = ()
 
     @property
     def indicators(self) -> tuple[IndicatorResult, ...]:

@@ -264,6 +264,7 @@ WARM_JIXIAO = {
     "jixiao.engine.digest",
     "jixiao.engine.evaluator",
     "jixiao.engine.evidence",
+    "jixiao.engine.files",
     "jixiao.engine.ir",
     "jixiao.engine.ledger",
     "jixiao.engine.messages",

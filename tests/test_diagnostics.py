@@ -32,6 +32,25 @@ def arguments(stem: str) -> list[str]:
     return ["check", f"{stem}.jx"]
 
 
+def sparse_files() -> None:
+    """Inputs too large to commit, made on the fly (and ignored by git), for the limits on
+    size: `NAME.sparse` holds a size in bytes and `NAME.big` is made that large, sparse (it
+    takes no room on disk); `NAME.repeat` holds a file name, a first line, a line and how many
+    times to repeat it."""
+    for spec in HERE.glob("*.sparse"):
+        big = spec.with_suffix(".big")
+        size = int(spec.read_text(encoding="utf-8"))
+        if not big.exists() or big.stat().st_size != size:
+            with big.open("wb") as f:
+                f.truncate(size)
+    for spec in HERE.glob("*.repeat"):
+        name, first, line, times = spec.read_text(encoding="utf-8").splitlines()
+        text = first + "\n" + (line + "\n") * int(times)
+        target = HERE / name
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
+
+
 def run(stem: str) -> tuple[int, str]:
     args = arguments(stem)
     out, err = io.StringIO(), io.StringIO()
@@ -43,6 +62,7 @@ def run(stem: str) -> tuple[int, str]:
 @pytest.mark.parametrize("stem", CASES)
 def test_diagnostic(stem: str, update_goldens: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(HERE)
+    sparse_files()
     code, err = run(stem)
     assert "Traceback" not in err and "internal error" not in err
     expected_code = re.match(r"([EW]\d{3})", stem)

@@ -112,7 +112,13 @@ def total_of(run: Run) -> str:
 
 @pytest.mark.parametrize(
     "name",
-    ["/etc/passwd", "../outside/secret.csv", "link-out.csv", "/dev/zero", "sub/../../outside/secret.csv"],
+    [
+        "/etc/passwd",
+        "../outside/secret.csv",
+        "link-out.csv",
+        "/dev/zero",
+        "sub/../../outside/secret.csv",
+    ],
 )
 def test_survey_files_stay_in_the_evidence_folder(tmp_path: Path, name: str) -> None:
     outside = write(tmp_path / "outside", {"secret.csv": "受访者,总体满意度\nSECRET-LINE,很满意\n"})
@@ -148,8 +154,12 @@ def test_the_responses_file_is_part_of_the_audit_trail(tmp_path: Path) -> None:
     (tmp_path / "r.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
     second = jixiao("eval", FOUNDING, "e.yaml", "--format", "json", cwd=tmp_path)
     assert total_of(first) != total_of(second)
-    strip = lambda run: {k: v for k, v in json.loads(run.out).items() if k not in {"total", "grade", "indicators", "derived"}}  # noqa: E731
-    assert strip(first) != strip(second), "the responses file changed but no digest did"
+
+    def audit(run: Run) -> dict[str, object]:
+        scores = {"total", "grade", "indicators", "derived"}
+        return {k: v for k, v in json.loads(run.out).items() if k not in scores}
+
+    assert audit(first) != audit(second), "the responses file changed but no digest did"
 
 
 # ----- the engine never scores silently wrong --------------------------------------------------
@@ -177,7 +187,10 @@ def test_money_in_any_unit_is_converted_exactly(tmp_path: Path, value: str) -> N
     ],
 )
 def test_a_bare_number_where_a_percent_is_meant_is_refused(tmp_path: Path, rule: str) -> None:
-    write(tmp_path, {"p.jx": f'pack "p" {{ total 100 }}\nfact r: percent\nindicator A "率" 100 {{ {rule} }}\n'})
+    write(
+        tmp_path,
+        {"p.jx": f'pack "p" {{ total 100 }}\nfact r: percent\nindicator A "率" 100 {{ {rule} }}\n'},
+    )
     run = jixiao("check", "p.jx", cwd=tmp_path)
     assert run.code == 1
     assert "p.jx:3:" in run.err and "%" in run.err
@@ -209,13 +222,25 @@ def test_a_derived_value_on_a_band_bound_takes_that_band(tmp_path: Path) -> None
     ("name", "body"),
     [
         ("negative deduction", 'fact n: count\nindicator A "a" 100 { deduct -1 per n "扣 1 分" }'),
-        ("rounding lifts past the weight", 'fact r: percent\nindicator A "a" 2.5 { proportional r }\nindicator B "b" 97.5 { proportional r }'),
-        ("unknown placeholder", 'fact n: count\nindicator A "a" 100 { deduct 1 per n "发现{问题}个" }'),
+        (
+            "rounding lifts past the weight",
+            'fact r: percent\nindicator A "a" 2.5 { proportional r }\nindicator B "b" 97.5 { proportional r }',
+        ),
+        (
+            "unknown placeholder",
+            'fact n: count\nindicator A "a" 100 { deduct 1 per n "发现{问题}个" }',
+        ),
         ("no indicator", "fact n: count"),
     ],
 )
-def test_check_refuses_packs_that_would_score_silently_wrong(tmp_path: Path, name: str, body: str) -> None:
-    header = 'pack "p" { total 100 rounding 0 half_up }' if "rounding" in name else 'pack "p" { total 100 }'
+def test_check_refuses_packs_that_would_score_silently_wrong(
+    tmp_path: Path, name: str, body: str
+) -> None:
+    header = (
+        'pack "p" { total 100 rounding 0 half_up }'
+        if "rounding" in name
+        else 'pack "p" { total 100 }'
+    )
     write(tmp_path, {"p.jx": f"{header}\n{body}\n", "e.yaml": "facts: {n: 3, r: 99%}\n"})
     checked = jixiao("check", "p.jx", cwd=tmp_path)
     scored = jixiao("eval", "p.jx", "e.yaml", cwd=tmp_path)
@@ -224,7 +249,10 @@ def test_check_refuses_packs_that_would_score_silently_wrong(tmp_path: Path, nam
 
 
 def test_grades_out_of_reach_are_reported(tmp_path: Path) -> None:
-    write(tmp_path, {"p.jx": 'pack "p" { total 10 }\nfact a: bool\nindicator A "a" 10 { full when a }\n'})
+    write(
+        tmp_path,
+        {"p.jx": 'pack "p" { total 10 }\nfact a: bool\nindicator A "a" 10 { full when a }\n'},
+    )
     run = jixiao("check", "p.jx", cwd=tmp_path)
     assert "优" in run.err
 
@@ -232,13 +260,17 @@ def test_grades_out_of_reach_are_reported(tmp_path: Path) -> None:
 def test_a_condition_that_can_never_hold_is_reported(tmp_path: Path) -> None:
     write(
         tmp_path,
-        {"p.jx": 'pack "p" { total 100 }\nfact r: percent\nindicator A "a" 100 { full when r > 100% and r < 100% else proportional r }\n'},
+        {
+            "p.jx": 'pack "p" { total 100 }\nfact r: percent\nindicator A "a" 100 { full when r > 100% and r < 100% else proportional r }\n'
+        },
     )
     run = jixiao("check", "p.jx", cwd=tmp_path)
     assert "p.jx:3:" in run.err
 
 
-def test_relative_weights_rescale_by_the_branch_share_when_a_child_is_excluded(tmp_path: Path) -> None:
+def test_relative_weights_rescale_by_the_branch_share_when_a_child_is_excluded(
+    tmp_path: Path,
+) -> None:
     """A (50 points, children in a 100-point scale) loses A2 (not applicable, excluded): A is
     scored 50 × (A1's 0 of 50) and the total is rescaled by the 75 points left in scale of 100:
     (0 + 50) / 75 × 100 = 66.67… — never 83.33, which rescales by A2's weight in A's units."""
@@ -292,12 +324,18 @@ def test_nothing_applicable_has_no_total(tmp_path: Path) -> None:
         "facts:\n  预算金额: -3\n",
     ],
 )
-def test_ambiguous_or_impossible_evidence_is_refused_at_its_line(tmp_path: Path, evidence: str) -> None:
+def test_ambiguous_or_impossible_evidence_is_refused_at_its_line(
+    tmp_path: Path, evidence: str
+) -> None:
     base = FOUNDING_EVIDENCE.read_text(encoding="utf-8")
     key = evidence.splitlines()[1].split(":")[0].strip() + ":"
     kept = "\n".join(line for line in base.splitlines() if not line.strip().startswith(key))
     extra = evidence.removeprefix("facts:\n")
-    text = kept.replace("facts:\n", "facts:\n" + extra, 1) if "\nfacts:" not in evidence[6:] else kept + "\n" + evidence
+    text = (
+        kept.replace("facts:\n", "facts:\n" + extra, 1)
+        if "\nfacts:" not in evidence[6:]
+        else kept + "\n" + evidence
+    )
     write(tmp_path, {"e.yaml": text})
     run = jixiao("eval", FOUNDING, "e.yaml", cwd=tmp_path)
     assert run.code == 1, run.text
@@ -333,11 +371,15 @@ indicator B "问题" 50 { deduct 10 per 问题 "发现问题：{item}" }
     ["p2,-3,100,", "p2,100,100,#REF!", "p2,100,100,=1+1", "p2,100,abc,", "p2,100,100,#DIV/0!"],
 )
 def test_a_portfolio_refuses_impossible_cells_by_row_and_column(tmp_path: Path, row: str) -> None:
-    write(tmp_path, {"p.jx": BATCH_PACK, "b.csv": f"id,预算金额,实际支出,问题\np1,100,100,\n{row}\n"})
+    write(
+        tmp_path, {"p.jx": BATCH_PACK, "b.csv": f"id,预算金额,实际支出,问题\np1,100,100,\n{row}\n"}
+    )
     run = jixiao("eval", "p.jx", "--batch", "b.csv", "--output", "r.jsonl", cwd=tmp_path)
     assert run.code == 1, run.text
     assert "3" in run.err  # the row
-    records = [json.loads(line) for line in (tmp_path / "r.jsonl").read_text(encoding="utf-8").splitlines()]
+    records = [
+        json.loads(line) for line in (tmp_path / "r.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     scored = [r for r in records if r.get("total") not in (None, "", "—")]
     assert len(scored) == 1  # p1 only
 
@@ -361,17 +403,48 @@ def test_a_piped_pack_scores_the_same_on_two_processes(tmp_path: Path) -> None:
     rows = "".join(f"p{i},100,{i % 120},{'甲；乙' if i % 3 else ''}\n" for i in range(2100))
     write(tmp_path, {"b.csv": "id,预算金额,实际支出,问题\n" + rows, "p.jx": BATCH_PACK})
     pack = (tmp_path / "p.jx").read_bytes()
-    serial = jixiao("eval", "p.jx", "--batch", "b.csv", "--jobs", "1", "--output", "s.jsonl", cwd=tmp_path, timeout=60)
-    piped = jixiao("eval", "/dev/stdin", "--batch", "b.csv", "--jobs", "2", "--output", "j.jsonl", cwd=tmp_path, stdin=pack, timeout=60)
-    assert serial.code == 0 and piped.code == 0, piped.text
-    strip = lambda text: [{k: v for k, v in json.loads(line).items() if "sha" not in k and k != "pack"} for line in text.splitlines()]  # noqa: E731
-    assert strip((tmp_path / "j.jsonl").read_text(encoding="utf-8")) == strip(
-        (tmp_path / "s.jsonl").read_text(encoding="utf-8")
+    serial = jixiao(
+        "eval",
+        "p.jx",
+        "--batch",
+        "b.csv",
+        "--jobs",
+        "1",
+        "--output",
+        "s.jsonl",
+        cwd=tmp_path,
+        timeout=60,
     )
+    piped = jixiao(
+        "eval",
+        "/dev/stdin",
+        "--batch",
+        "b.csv",
+        "--jobs",
+        "2",
+        "--output",
+        "j.jsonl",
+        cwd=tmp_path,
+        stdin=pack,
+        timeout=60,
+    )
+    assert serial.code == 0 and piped.code == 0, piped.text
+
+    def records(name: str) -> list[dict[str, object]]:
+        lines = (tmp_path / name).read_text(encoding="utf-8").splitlines()
+        return [{k: v for k, v in json.loads(line).items() if "sha" not in k} for line in lines]
+
+    assert records("j.jsonl") == records("s.jsonl")
 
 
 def test_a_huge_csv_cell_is_a_clear_error(tmp_path: Path) -> None:
-    write(tmp_path, {"p.jx": BATCH_PACK, "b.csv": "id,预算金额,实际支出,问题\np1,100,100," + "问" * 200_000 + "\n"})
+    write(
+        tmp_path,
+        {
+            "p.jx": BATCH_PACK,
+            "b.csv": "id,预算金额,实际支出,问题\np1,100,100," + "问" * 200_000 + "\n",
+        },
+    )
     run = jixiao("eval", "p.jx", "--batch", "b.csv", "--output", "r.jsonl", cwd=tmp_path)
     assert run.code in (1, 2)
 
@@ -381,7 +454,11 @@ def test_a_huge_csv_cell_is_a_clear_error(tmp_path: Path) -> None:
 
 def test_exponential_function_expansion_is_refused_quickly(tmp_path: Path) -> None:
     """Each function passes its argument twice: naive expansion doubles at every level."""
-    lines = ['pack "p" { total 100 }', "fact x: number", "function f0(v: number) { full when v > 0 }"]
+    lines = [
+        'pack "p" { total 100 }',
+        "fact x: number",
+        "function f0(v: number) { full when v > 0 }",
+    ]
     lines += [f"function f{i}(v: number) {{ f{i - 1}(v + v) }}" for i in range(1, 40)]
     lines += ['indicator A "a" 100 { f39(x) }']
     write(tmp_path, {"p.jx": "\n".join(lines) + "\n"})
@@ -390,7 +467,9 @@ def test_exponential_function_expansion_is_refused_quickly(tmp_path: Path) -> No
 
 
 @pytest.mark.parametrize("depth", [1000, 3000])
-def test_long_chains_of_derived_facts_end_in_a_score_or_a_named_limit(tmp_path: Path, depth: int) -> None:
+def test_long_chains_of_derived_facts_end_in_a_score_or_a_named_limit(
+    tmp_path: Path, depth: int
+) -> None:
     lines = ['pack "p" { total 100 }', "fact x: number", "let v0: number = x"]
     lines += [f"let v{i}: number = v{i - 1} + 1" for i in range(1, depth)]
     lines += [f'indicator A "a" 100 {{ full when v{depth - 1} > 0 }}']
@@ -400,7 +479,13 @@ def test_long_chains_of_derived_facts_end_in_a_score_or_a_named_limit(tmp_path: 
 
 def test_json_output_grows_linearly_with_a_list(tmp_path: Path) -> None:
     items = "".join(f"    - 问题{i}\n" for i in range(8000))
-    write(tmp_path, {"p.jx": BATCH_PACK, "e.yaml": f"facts:\n  预算金额: 100\n  实际支出: 100\n  问题:\n{items}"})
+    write(
+        tmp_path,
+        {
+            "p.jx": BATCH_PACK,
+            "e.yaml": f"facts:\n  预算金额: 100\n  实际支出: 100\n  问题:\n{items}",
+        },
+    )
     run = jixiao("eval", "p.jx", "e.yaml", "--format", "json", cwd=tmp_path, timeout=60)
     assert run.code == 0
     assert len(run.out.encode()) < 50 * 8000 * 20
@@ -408,5 +493,7 @@ def test_json_output_grows_linearly_with_a_list(tmp_path: Path) -> None:
 
 def test_a_terminal_that_cannot_show_chinese_is_not_a_crash(tmp_path: Path) -> None:
     for encoding in ("ascii", "cp1252"):
-        run = jixiao("eval", FOUNDING, FOUNDING_EVIDENCE, cwd=tmp_path, env={"PYTHONIOENCODING": encoding})
+        run = jixiao(
+            "eval", FOUNDING, FOUNDING_EVIDENCE, cwd=tmp_path, env={"PYTHONIOENCODING": encoding}
+        )
         assert run.code == 0

@@ -67,7 +67,9 @@ def render(result: Result, lang: str = "zh") -> str:
         + (f" · {_e(s.version)}" if s.version else "")
         + (f" · {_e(s.authority)}" if s.authority else "")
         + f" · SHA-256 {_e(result.pack_sha256)}<br>{_e(w['evidence'])} {_e(result.evidence_path)}"
-        f" · SHA-256 {_e(result.evidence_sha256)} · jixiao {VERSION}</p>",
+        f" · SHA-256 {_e(result.evidence_sha256)}"
+        + "".join(f"<br>{_e(path)} · SHA-256 {_e(digest)}" for path, digest in result.inputs)
+        + f" · jixiao {VERSION}</p>",
     ]
     # ----- conclusion and level summary
     total = fixed(result.total, places) if result.total is not None else "—"

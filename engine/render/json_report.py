@@ -45,7 +45,16 @@ def document(result: Result, lang: str = "zh") -> dict[str, Any]:
             "total": plain(s.total),
             "rounding": {"places": places, "mode": s.rounding_name},
         },
-        "evidence": {"path": result.evidence_path, "sha256": result.evidence_sha256},
+        "evidence": {
+            "path": result.evidence_path,
+            "sha256": result.evidence_sha256,
+            # the other files the score was read from (survey responses), when there are any
+            **(
+                {"inputs": [{"path": p, "sha256": d} for p, d in result.inputs]}
+                if result.inputs
+                else {}
+            ),
+        },
         "total": fixed(result.total, places) if result.total is not None else None,
         "grade": result.grade,
         "disqualified": result.disqualified,

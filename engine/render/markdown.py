@@ -101,6 +101,8 @@ def render(result: Result, lang: str = "zh") -> str:
         f"<small>{w['pack']} SHA-256 `{result.pack_sha256}` · {w['evidence']} SHA-256 "
         f"`{result.evidence_sha256}` · jixiao {VERSION}</small>",
     ]
+    # the other files the score was read from (survey responses)
+    out += [f"<small>{_cell(path)} SHA-256 `{digest}`</small>" for path, digest in result.inputs]
     return "\n".join(out) + "\n"
 
 

@@ -135,6 +135,8 @@ def render(result: Result, lang: str = "zh") -> str:
         f"{w['pack']} SHA-256 {result.pack_sha256} · {w['evidence']} SHA-256 "
         f"{result.evidence_sha256} · jixiao {VERSION}"
     )
+    for path, digest in result.inputs:  # survey responses: part of what was scored
+        out.append(f"{path} SHA-256 {digest}")
     return "\n".join(out) + "\n"
 
 
