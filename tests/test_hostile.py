@@ -149,9 +149,8 @@ def test_the_responses_file_is_part_of_the_audit_trail(tmp_path: Path) -> None:
     write(tmp_path, {"e.yaml": survey_evidence("r.csv")})
     (tmp_path / "r.csv").write_bytes(RESPONSES.read_bytes())
     first = jixiao("eval", FOUNDING, "e.yaml", "--format", "json", cwd=tmp_path)
-    lines = RESPONSES.read_text(encoding="utf-8").splitlines()
-    lines[1] = lines[1].replace("很满意", "不满意", 1)
-    (tmp_path / "r.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    edited = RESPONSES.read_text(encoding="utf-8").replace("很满意", "不满意")
+    (tmp_path / "r.csv").write_text(edited, encoding="utf-8")
     second = jixiao("eval", FOUNDING, "e.yaml", "--format", "json", cwd=tmp_path)
     assert total_of(first) != total_of(second)
 
