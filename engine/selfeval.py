@@ -150,51 +150,105 @@ def _sane(number: Decimal) -> Decimal | None:
     return number if len(number.as_tuple().digits) <= MAX_DIGITS else None
 
 
+#: Rows of a self-evaluation table: the national layout has a few dozen; a sheet claiming more
+#: is not a 自评表 (the workbook reader's own limits still hold for every sheet).
+MAX_TABLE_ROWS = 10_000
+#: Columns read of a self-evaluation table (the layout has about ten).
+MAX_TABLE_COLUMNS = 100
+
+
 def read_grid(path: Path) -> tuple[str, list[list[Any]]]:
     """All cells of the first sheet, merged ranges filled with their top-left value; error
-    values and formulas without a cached value as `Unreadable`. The one place a table is read:
-    a bounded reader replaces this function alone."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        import openpyxl
+    values and formulas without a cached value as `Unreadable`. The one place a table is read,
+    through the bounded readers every data file goes through (`files`, `workbook`): a file
+    that is not a regular file, a bomb, a stale dimension or an oversized sheet is refused or
+    read by its real cells, never trusted."""
+    from . import files
 
-        try:
-            book = openpyxl.load_workbook(path, data_only=True)
-            formulas = openpyxl.load_workbook(path, data_only=False).worksheets[0]
-        except Exception as exc:
-            raise TableError(f"{path}: not a readable XLSX ({exc})") from None
-        sheet = book.worksheets[0]
-        grid: list[list[Any]] = []
-        for cells in sheet.iter_rows():
-            row: list[Any] = []
-            for cell in cells:
-                value: Any = cell.value
-                if cell.data_type == "e" or (isinstance(value, str) and value in ERROR_VALUES):
-                    value = Unreadable("S7", str(value))
-                elif value is None and cell.row is not None and cell.column is not None:
-                    source = formulas.cell(cell.row, cell.column)
-                    if source.data_type == "f":
-                        value = Unreadable("S8", str(source.value))
-                row.append(value)
-            grid.append(row)
-        for merged in sheet.merged_cells.ranges:
-            top = (
-                grid[merged.min_row - 1][merged.min_col - 1]
-                if merged.min_row <= len(grid) and merged.min_col <= len(grid[merged.min_row - 1])
-                else None
-            )
-            for r in range(merged.min_row, merged.max_row + 1):
-                for c in range(merged.min_col, merged.max_col + 1):
-                    if r - 1 < len(grid) and c - 1 < len(grid[r - 1]):
-                        grid[r - 1][c - 1] = top
-        return sheet.title, grid
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_xlsx(path)
     try:
-        text, _ = decode(path.read_bytes())
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        data = files.read_given(str(path), files.MAX_TABLE_BYTES, "MAX_TABLE_BYTES")
+        text, _ = decode(data)
+        stream = io.StringIO(text, newline="")
+        rows = []
+        for row in csv.reader(files.csv_lines(stream)):
+            if len(rows) >= MAX_TABLE_ROWS:
+                raise TableError(f"{path}: more than {MAX_TABLE_ROWS:,} rows (MAX_TABLE_ROWS)")
+            rows.append(row[:MAX_TABLE_COLUMNS])
+    except files.FileRefused as exc:
+        raise TableError(f"{path}: {exc.refusal.text}") from None
+    except files.LineTooLong as exc:
+        raise TableError(
+            f"{path}: line {exc.number} is longer than MAX_CSV_LINE = {files.MAX_CSV_LINE:,} "
+            "characters (usually an unclosed quote)"
+        ) from None
     except (OSError, DecodeError, csv.Error) as exc:
         raise TableError(f"{path}: {exc}") from None
     return "csv", [
         [Unreadable("S7", v.strip()) if v.strip() in ERROR_VALUES else v for v in r] for r in rows
     ]
+
+
+def _read_xlsx(path: Path) -> tuple[str, list[list[Any]]]:
+    from .files import FileRefused
+    from .workbook import ErrorCell, FormulaCell, PercentCell, WorkbookError, open_workbook
+
+    try:
+        with open_workbook(str(path)) as book:
+            sheet = book.first_sheet()
+            if sheet.count() > MAX_TABLE_ROWS:
+                raise TableError(f"{path}: more than {MAX_TABLE_ROWS:,} rows (MAX_TABLE_ROWS)")
+            grid: list[list[Any]] = []
+            for number, values in sheet.rows():
+                grid.extend([] for _ in range(number - 1 - len(grid)))  # rows with no cell
+                row: list[Any] = []
+                for value in values[:MAX_TABLE_COLUMNS]:
+                    if isinstance(value, ErrorCell):
+                        value = Unreadable("S7", value.text)
+                    elif isinstance(value, FormulaCell):
+                        value = Unreadable("S8", "=" + value.formula.removeprefix("="))
+                    elif isinstance(value, PercentCell):
+                        value = value.value  # the stored fraction, as the cell means it
+                    row.append(value)
+                grid.append(row)
+            merged = sheet.merged()
+            title = sheet.title
+    except WorkbookError as exc:
+        raise TableError(f"{path}: {exc.text}") from None
+    except FileRefused as exc:
+        raise TableError(f"{path}: {exc.refusal.text}") from None
+    for ref in merged:
+        _fill_merged(grid, ref)
+    return title, grid
+
+
+def _fill_merged(grid: list[list[Any]], ref: str) -> None:
+    """Give every cell of a merged range its top-left value, within the cells the grid has
+    (a range may claim the whole sheet: only the cells that exist are visited)."""
+    corners = [_cell_ref(part) for part in ref.split(":")]
+    if len(corners) != 2 or None in corners:
+        return
+    (c1, r1), (c2, r2) = corners  # type: ignore[misc]
+    if not (1 <= r1 <= len(grid)):
+        return
+    top_row = grid[r1 - 1]
+    top = top_row[c1 - 1] if c1 - 1 < len(top_row) else None
+    for r in range(r1, min(r2, len(grid)) + 1):
+        cells = grid[r - 1]
+        for c in range(c1, min(c2, len(cells)) + 1):
+            cells[c - 1] = top
+
+
+def _cell_ref(ref: str) -> tuple[int, int] | None:
+    """(column, row), both 1-based, of `B7`; None when it is not a cell reference."""
+    match = re.fullmatch(r"\$?([A-Z]{1,3})\$?([0-9]{1,7})", ref.strip().upper())
+    if match is None:
+        return None
+    col = 0
+    for ch in match[1]:
+        col = col * 26 + ord(ch) - 64
+    return col, int(match[2])
 
 
 def cell_name(row: int, col: int) -> str:

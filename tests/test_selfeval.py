@@ -4,8 +4,13 @@ defect found by its cell, provincial variants as parameters, the table written b
 from __future__ import annotations
 
 import json
+import os
+import re
+import time
+import zipfile
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -503,3 +508,65 @@ def test_weights_and_scores_in_chinese_numerals(tmp_path: Path) -> None:
     rows[2][5] = "三五"  # ambiguous: not read, so the row has no 分值
     code, out, _ = cli("selfeval", str(_csv(tmp_path, rows)), "--format", "json")
     assert code == 1 and json.loads(out)["total"] is None
+
+
+# ----- the table is read by the bounded reader every data file goes through ---------------------
+
+
+def _rewrite_sheet(path: Path, change: Any) -> None:
+    with zipfile.ZipFile(path) as z:
+        entries = [(i.filename, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries:
+            z.writestr(name, change(data) if name == "xl/worksheets/sheet1.xml" else data)
+
+
+def _clean_total() -> str:
+    code, out, err = cli("selfeval", str(SAMPLES / "clean.xlsx"), "--format", "json")
+    assert code == 0, err
+    return str(json.loads(out)["total"])
+
+
+def test_a_stale_dimension_loses_no_row_of_a_table(tmp_path: Path) -> None:
+    """openpyxl's read-only mode would stop at the dimension record and lose the rows past it."""
+    path = tmp_path / "stale.xlsx"
+    path.write_bytes((SAMPLES / "clean.xlsx").read_bytes())
+    _rewrite_sheet(
+        path, lambda d: re.sub(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1:C3"/>', d)
+    )
+    code, out, err = cli("selfeval", str(path), "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["total"] == _clean_total()
+
+
+def test_a_table_claiming_the_whole_sheet_is_read_by_its_cells(tmp_path: Path) -> None:
+    """A dimension and a merged range claiming A1:XFD1048576: only the cells that exist are
+    visited, so a 5 KB file can neither hang the table reader nor fill memory."""
+    path = tmp_path / "bomb.xlsx"
+    path.write_bytes((SAMPLES / "clean.xlsx").read_bytes())
+
+    def bomb(data: bytes) -> bytes:
+        data = re.sub(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1:XFD1048576"/>', data)
+        if b"<mergeCells" in data:
+            return data.replace(b"</mergeCells>", b'<mergeCell ref="Z40:XFD1048576"/></mergeCells>')
+        return data
+
+    _rewrite_sheet(path, bomb)
+    start = time.monotonic()
+    code, out, err = cli("selfeval", str(path), "--format", "json")
+    assert time.monotonic() - start < 20
+    assert code == 0 and json.loads(out)["total"] == _clean_total(), err
+
+
+def test_a_sheet_of_too_many_rows_is_not_a_self_evaluation_table(tmp_path: Path) -> None:
+    path = tmp_path / "long.csv"
+    path.write_text("项目名称,x\n" + "a,1\n" * 10_001, encoding="utf-8")
+    code, _, err = cli("selfeval", str(path))
+    assert code in (1, 2) and "MAX_TABLE_ROWS" in err
+
+
+def test_a_fifo_is_not_read_as_a_table(tmp_path: Path) -> None:
+    path = tmp_path / "table.csv"
+    os.mkfifo(path)
+    code, _, err = cli("selfeval", str(path))
+    assert code in (1, 2) and "table.csv" in err
