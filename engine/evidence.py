@@ -616,6 +616,17 @@ def _number(text: str) -> Decimal | None:
         return None
 
 
+def _numeral_reason(text: str, what: str) -> str:
+    """`what`, with the numeral reader's reason when the text is written in Chinese numerals:
+    `十十` is refused because it is malformed, `三五` because it is ambiguous — say which."""
+    if not any(
+        ch in numerals.DIGITS or ch in numerals.SMALL_UNITS or ch in numerals.BIG_UNITS
+        for ch in text
+    ):
+        return what
+    return f"{what}: {numerals.read(text)[1]}"
+
+
 #: Kinds whose plain digits ("12") are the number itself, as most cells of a portfolio are.
 _DIGITS_ARE_VALUE = (Kind.COUNT, Kind.NUMBER, Kind.MONEY)
 
@@ -680,10 +691,12 @@ def _parse(kind: Kind, raw: str, unit: Unit | None = None) -> tuple[Value | None
     if kind is Kind.PERCENT:
         if text.endswith("%"):
             number = _number(text[:-1])
-            return (number / 100, "") if number is not None else (None, "not a percentage")
+            if number is None:
+                return None, _numeral_reason(text[:-1], "not a percentage")
+            return number / 100, ""
         number = _number(text)
         if number is None:
-            return None, "not a percentage"
+            return None, _numeral_reason(text, "not a percentage")
         if abs(number) > 2:
             return None, f"`{text}` as a fraction is {number * 100}%; write `{text}%` for a percent"
         return number, ""
@@ -712,7 +725,7 @@ def _amount(text: str, unit: Unit | None, what: str) -> tuple[Decimal | None, st
         body, written = text[: -len(unit.name)], unit  # the fact's own unit (平方米, 美元)
     number = _number(body)
     if number is None:
-        return None, what
+        return None, _numeral_reason(body, what)
     if written is None:
         return number, ""  # a bare number is in the fact's own unit
     if unit is None:

@@ -249,3 +249,16 @@ def test_arabic_with_a_chinese_multiplier_is_exact(number: Decimal, suffix: str)
         "万亿": 12,
     }
     assert numerals.parse(f"{number:f}{suffix}") == number.scaleb(scale[suffix])
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"), [("三五", "ambiguous"), ("十十", "not a well-formed numeral")]
+)
+def test_evidence_says_why_a_numeral_is_refused(text: str, reason: str) -> None:
+    """ "not a whole number" alone sends the evaluator hunting; the reader's reason names it."""
+    from jixiao.engine.evidence import parse_value
+    from jixiao.engine.types import Kind
+
+    for kind, typed in ((Kind.COUNT, text), (Kind.MONEY, text + "元"), (Kind.PERCENT, text + "%")):
+        value, why = parse_value(kind, typed)
+        assert value is None and reason in why, (kind, why)
