@@ -270,6 +270,13 @@ def cmd_check(args: argparse.Namespace) -> int:
     _report(warnings, args)
     program = plan.program
     leaves = sum(1 for i in program.indicators if i.is_leaf)
+    if not program.indicators:  # a library (checked: E434 refuses any other pack without one)
+        sys.stdout.write(
+            f"ok: {args.pack}: a library — {len(program.facts)} facts and parameters, "
+            f"{len(program.derived)} derived facts, no indicators; `eval` scores only a pack "
+            "that adds its indicators\n"
+        )
+        return EXIT_OK
     sys.stdout.write(
         f"ok: {args.pack}: {len(program.indicators)} indicators ({leaves} scored leaves), "
         f"{len(program.facts)} facts, {len(program.derived)} derived facts; "

@@ -15,6 +15,15 @@ def test_check_ok() -> None:
     assert code == 0 and "weights add up to 100" in out and err == ""
 
 
+def test_check_says_a_library_is_one_and_eval_will_not_score_it() -> None:
+    """`ok … weights add up to 100` for a pack of functions alone read as a scorable pack."""
+    library = str(ROOT / "rules" / "self-evaluation.jx")
+    code, out, _ = cli("check", library)
+    assert code == 0 and "a library" in out and "add up" not in out
+    code, _, err = cli("eval", library, str(FOUNDING_EVIDENCE))
+    assert code == 1 and "E504" in err
+
+
 def test_check_json_lists_diagnostics(tmp_path: Path) -> None:
     pack = tmp_path / "p.jx"
     pack.write_text('fact a: bool\nindicator A "a" 2 { full when b }', encoding="utf-8")
