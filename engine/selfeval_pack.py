@@ -20,6 +20,7 @@ from jixiao.dsl.formatter import string as dsl_string
 
 from .selfeval import (
     Finding,
+    Funds,
     IndicatorRow,
     Table,
     TableError,
@@ -294,6 +295,19 @@ def build(
         f"pack {literal(names[''])} {{\n    total {dsl_number(total)}",
         1,
     )
+    places = _weight_places(table, funds)
+    if places > 2:
+        # a 分值 of 33.333 needs three places: the template's two would round full marks to
+        # 33.33 (E431), so the table's own precision decides, as its 得分 column shows it
+        head, found = re.subn(
+            r"rounding (\d+)", lambda m: f"rounding {max(int(m[1]), places)}", head, count=1
+        )
+        if not found:
+            head = head.replace(
+                f"total {dsl_number(total)}",
+                f"total {dsl_number(total)}\n    rounding {places} half_up",
+                1,
+            )
     if total != 100:
         # the national bands need a 100-point total; the S6 finding says why there is no grade
         head = re.sub(r"grades \{[^}]*\}", "grades { 未评级 else }", head, count=1)
@@ -302,6 +316,23 @@ def build(
     return Generated(
         text, "\n".join(evidence) + "\n", findings, table.rows, names=names, cells=cells
     )
+
+
+#: The most decimal places a 分值 may need (the rounding setting's own limit).
+MAX_WEIGHT_PLACES = 6
+
+
+def _weight_places(table: Table, funds: Funds | None) -> int:
+    """Decimal places of the most precise 分值 in the table (at most MAX_WEIGHT_PLACES)."""
+    weights = [r.weight for r in table.rows if r.weight]
+    if funds is not None and funds.weight is not None:
+        weights.append(funds.weight)
+    places = 0
+    for weight in weights:
+        exponent = weight.normalize().as_tuple().exponent
+        if isinstance(exponent, int) and exponent < 0:
+            places = max(places, -exponent)
+    return min(places, MAX_WEIGHT_PLACES)
 
 
 def exact_names(pack: ast.Pack, names: dict[str, str]) -> ast.Pack:

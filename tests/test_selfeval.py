@@ -570,3 +570,13 @@ def test_a_fifo_is_not_read_as_a_table(tmp_path: Path) -> None:
     os.mkfifo(path)
     code, _, err = cli("selfeval", str(path))
     assert code in (1, 2) and "table.csv" in err
+
+
+def test_weights_of_three_places_are_scored_at_their_precision(tmp_path: Path) -> None:
+    """100/3 written 33.333: the template's two places would round full marks to 33.33."""
+    rows = _rows()
+    for r, weight in ((2, "33.333"), (3, "33.333"), (4, "33.334")):
+        rows[r][5] = rows[r][6] = weight
+    code, out, err = cli("selfeval", str(_csv(tmp_path, rows)), "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["total"] == "100.000"
