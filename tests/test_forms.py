@@ -44,13 +44,18 @@ def name(path: Path) -> str:
 # ----- the golden: the JSON report, trimmed to the ledger ---------------------------------------
 
 
-def entries(lines: list[dict[str, Any]], indent: str) -> Iterator[str]:
-    """Ledger lines: kind, exact points, [reason], the text a user reads; then the facts the
-    line read, unless the line before read the same (one line per finding of a list)."""
+def entries(
+    lines: list[dict[str, Any]], english: list[dict[str, Any]], indent: str
+) -> Iterator[str]:
+    """Ledger lines: kind, exact points, [reason], the text a user reads (then the English
+    report's, where it differs); then the facts the line read, unless the line before read the
+    same (one line per finding of a list)."""
     before = None
-    for line in lines:
+    for line, en in zip(lines, english, strict=True):
         reason = f" [{line['reason']}]" if line["reason"] is not None else ""
         yield f"{indent}{line['kind']} {line['points']}{reason} · {line['text']}"
+        if en["text"] != line["text"]:
+            yield f"{indent}  en {en['text']}"
         reads = "; ".join(f"{f['name']} = {f['display']}" for f in line["facts"])
         if reads and reads != before:
             yield f"{indent}  reads {reads}"
@@ -64,35 +69,36 @@ def failure(f: dict[str, Any]) -> str:
     return f"  failure {f['code']}{fact} · {f['location']}"
 
 
-def ledger(code: int, out: str, err: str) -> str:
-    """The golden text of one run: what a user reads, numbers exact, in a fixed order."""
+def ledger(code: int, out: str, out_en: str, err: str) -> str:
+    """The golden text of one run: what a user reads, numbers exact, in a fixed order; `out`
+    and `out_en` are the JSON reports in Chinese and in English."""
     text = [f"exit {code}"]
     text += [line.rstrip() for line in err.splitlines() if DIAGNOSTIC.match(line)]
     if out:
-        report = json.loads(out)
+        report, en = json.loads(out), json.loads(out_en)
         head = f"total {shown(report['total'])} · grade {shown(report['grade'])}"
         if report["disqualified"]:
             head += " · disqualified"
         if not same(report["tree_total"], report["total"]):
             head += f" · tree total {report['tree_total']}"
         text.append(head)
-        for ind in report["indicators"]:
+        for ind, ind_en in zip(report["indicators"], en["indicators"], strict=True):
             excluded = " · excluded" if ind["excluded"] else ""
             text.append(
                 f"{ind['code']} {ind['name']} · weight {ind['weight']} · "
                 f"score {shown(ind['score'])}{excluded}"
             )
-            text += entries(ind["lines"], "  ")
+            text += entries(ind["lines"], ind_en["lines"], "  ")
             text += [failure(f) for f in ind["failures"]]
-        for extra in report["extras"]:
+        for extra, extra_en in zip(report["extras"], en["extras"], strict=True):
             text.append(
                 f"{extra['kind']} {extra['code']} {extra['name']} · max {extra['max']} · "
                 f"points {extra['points']}"
             )
-            text += entries(extra["lines"], "  ")
+            text += entries(extra["lines"], extra_en["lines"], "  ")
         if report["total_lines"]:
             text.append("total lines")
-            text += entries(report["total_lines"], "  ")
+            text += entries(report["total_lines"], en["total_lines"], "  ")
         for veto in report["vetoes"]:
             fired = "fired" if veto["fired"] else "not fired"
             target = f" {veto['target']}" if veto["target"] is not None else ""
@@ -134,11 +140,15 @@ def reconciled(out: str) -> list[str]:
 @pytest.mark.parametrize("evidence", CASES, ids=[name(e) for e in CASES])
 def test_form(evidence: Path, update_goldens: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(evidence.parent)
-    code, out, err = cli("eval", "pack.jx", evidence.name, "--format", "json", "--color", "never")
+    args = ("eval", "pack.jx", evidence.name, "--format", "json", "--color", "never")
+    code, out, err = cli(*args)
     assert "Traceback" not in err and "internal error" not in err
     assert code in (0, 1)
     assert reconciled(out) == []
-    check_golden(evidence.with_suffix(".expected"), ledger(code, out, err), update_goldens)
+    code_en, out_en, err_en = cli(*args, "--lang", "en")
+    assert (code_en, err_en) == (code, err)  # the language changes the report's words only
+    golden = ledger(code, out, out_en, err)
+    check_golden(evidence.with_suffix(".expected"), golden, update_goldens)
 
 
 # ----- every form has a fixture ---------------------------------------------------------------
