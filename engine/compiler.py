@@ -44,6 +44,7 @@ from .compile_expr import (
 )
 from .ir import Extra, Indicator, Program, Settings
 from .result import Failure, Item, Judgement, LineKind
+from .types import Kind
 from .walk import names_in
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
@@ -876,6 +877,9 @@ class _Compiler(ExprCompiler):
         cap = self.points_of(rule.max, weight) if rule.max is not None else None
         reason = rule.reason.value if rule.reason else None
         mode, span, kind, checked = rule.mode, rule.span, LineKind.STEP, not self.exact
+        # the ledger shows the shortfall and the step as the pack wrote them: a percent as a
+        # percent (a 100 % shortfall is not `1`), any other quantity as a number
+        as_percent = Kind.PERCENT in (self.kind(rule.step), self.kind(rule.shortfall))
         # What a step count decides on — the shortfall against 0, the step against 0, and
         # for `whole` and `started` the quotient against the nearest whole number — is checked
         # for a hair: ⅓ short at steps of ⅙ is 1.999…9 steps in 28 digits, one whole step.
@@ -914,7 +918,7 @@ class _Compiler(ExprCompiler):
             if steps == 0:
                 return ZERO
             total = -a * steps
-            lines.append((kind, total, span, reason, reads, (a, steps, s, x), None))
+            lines.append((kind, total, span, reason, reads, (a, steps, s, x, as_percent), None))
             return (
                 total
                 if cap is None

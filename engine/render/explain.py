@@ -340,8 +340,8 @@ def line_text(line: Line, weight: Decimal, result: Result, lang: str) -> str:
             fields.update(
                 amount=shown(a[0]),
                 steps=shown(a[1]),
-                shortfall=_number(a[2]),
-                step=_number(a[3]),
+                shortfall=_number(a[2], a[4]),
+                step=_number(a[3], a[4]),
                 total=shown(-line.points),
             )
         case LineKind.JUDGED:
@@ -385,9 +385,10 @@ _MODES_ZH = {
 }
 
 
-def _number(value: Decimal) -> str:
-    """A shortfall or step: a fraction below 1 reads as a percent."""
-    return percent(value) if abs(value) < 1 else shown(value)
+def _number(value: Decimal, as_percent: bool) -> str:
+    """A shortfall or step, in the kind the pack wrote it: a percent shortfall of 100 % reads
+    `100.00%`, never `1`; a count shortfall of 0.5 stays 0.5."""
+    return percent(value) if as_percent else shown(value)
 
 
 _REMARKS = (

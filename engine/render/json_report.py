@@ -132,7 +132,7 @@ def _line(
         "reason": line.reason,
         "text": line_text(line, weight, result, lang),
         "clause": {"location": line.span.location(), "text": line.span.text},
-        "arithmetic": [plain(a) for a in line.args],
+        "arithmetic": [plain(a) for a in line.args if isinstance(a, Decimal)],  # not the flags
         "item": (
             {"text": line.item.text, **_origin(line.item.origin)} if line.item is not None else None
         ),
