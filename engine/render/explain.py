@@ -340,8 +340,8 @@ def line_text(line: Line, weight: Decimal, result: Result, lang: str) -> str:
             fields.update(
                 amount=shown(a[0]),
                 steps=shown(a[1]),
-                shortfall=_number(a[2], a[4]),
-                step=_number(a[3], a[4]),
+                shortfall=_number(a[2], bool(a[4])),
+                step=_number(a[3], bool(a[4])),
                 total=shown(-line.points),
             )
         case LineKind.JUDGED:
