@@ -13,9 +13,9 @@ from __future__ import annotations
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, has_errors
 from jixiao.dsl.source import DecodeError, Source, decode
 
-from . import cache
-from .compiler import Plan, compile_program
-from .result import Result
+from .common.result import Result
+from .plan import cache
+from .plan.compiler import Plan, compile_program
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from .evidence import Evidence
-    from .ir import Order, Program
+    from .common.ir import Order, Program
+    from .runtime.evidence import Evidence
 
 __all__ = [
     "JixiaoError",
@@ -55,10 +55,10 @@ def compile_source(source: Source, use_cache: bool = False) -> tuple[Plan, list[
         return compile_program(program, ordered), diagnostics
     from jixiao.dsl.parser import parse
 
-    from .analysis import analyse
-    from .checker import check
-    from .expand import bound_chains
-    from .graph import order
+    from .check.checker import check
+    from .check.expand import bound_chains
+    from .plan.analysis import analyse
+    from .plan.graph import order
 
     pack = parse(source)
     too_deep = bound_chains(pack)  # before the checker follows those chains recursively
@@ -109,14 +109,14 @@ def _thawed(entry: Any) -> tuple[Program, Order, list[Diagnostic]]:
 
 def load_pack(path: str | Path) -> Source:
     """Read a pack file, turning every way it can fail into a diagnostic."""
-    from . import files
+    from .runtime import files
 
     try:  # a regular file (or a piped standard input) within MAX_TEXT_BYTES, never a device
         data = files.read_given(str(path), files.MAX_TEXT_BYTES, "MAX_TEXT_BYTES")
         text, encoding = decode(data)
         return Source(str(path), text, encoding)
     except (files.FileRefused, DecodeError) as exc:
-        from . import messages
+        from .common import messages
 
         if isinstance(exc, files.FileRefused):
             r = exc.refusal
@@ -136,7 +136,7 @@ def compile_pack(path: str | Path, use_cache: bool = False) -> tuple[Plan, list[
 def run(plan: Plan, evidence_path: str | Path) -> Result:
     """Score one evidence file. An evidence file that cannot be used raises; a malformed value
     leaves the indicators reading it undecided and the total out (see `score`)."""
-    from . import evidence as _evidence
+    from .runtime import evidence as _evidence
 
     evidence, diagnostics = _evidence.load(evidence_path, plan.program)
     if evidence is None:
@@ -154,7 +154,7 @@ def score(plan: Plan, evidence: Evidence, diagnostics: list[Diagnostic]) -> Resu
     evidence error the total and grade are None (never a total over what happened to be
     readable), and the evaluator's "missing" report of a fact whose value was refused is
     dropped (the refusal already names it, at its line)."""
-    from .evaluator import evaluate
+    from .runtime.evaluator import evaluate
 
     result = evaluate(plan, evidence)
     refused = evidence.refused
@@ -170,6 +170,6 @@ def score(plan: Plan, evidence: Evidence, diagnostics: list[Diagnostic]) -> Resu
 
 
 def _sha256(text: str) -> str:
-    from .digest import sha256_hex
+    from .common.digest import sha256_hex
 
     return sha256_hex(text.encode("utf-8"))

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jixiao.engine import numerals
-from jixiao.engine.evidence import parse_value
-from jixiao.engine.types import Kind
+from jixiao.engine.common.types import Kind
+from jixiao.engine.runtime import numerals
+from jixiao.engine.runtime.evidence import parse_value
 
 READ = [
     ("一二三", "123"),
