@@ -208,8 +208,7 @@ def test_tallies_merged_by_block_equal_one_kept_row_by_row(
 
     from jixiao.dsl.source import Source
     from jixiao.engine import compile_source
-    from jixiao.engine.tools.batch import Record
-    from jixiao.engine.tools.portfolio import Summary
+    from jixiao.engine.tools.portfolio import ScoredProject, Summary
     from jixiao.engine.tools.portfolio_report import render_json
 
     plan, _ = compile_source(
@@ -226,9 +225,9 @@ def test_tallies_merged_by_block_equal_one_kept_row_by_row(
         total = str(sum(Decimal(c) for c in cents) / 100 + 94)
         losses = [(f"L{k % 3}", r, "0.5") for k, r in enumerate(reasons)]
         if grade == "C":
-            records.append(Record(f"P{i:02d}", "", None, None, {}, ["坏了"]))
+            records.append(ScoredProject(f"P{i:02d}", "", None, None, {}, ["坏了"]))
         else:
-            records.append(Record(f"P{i:02d}", f"项目{i}", total, grade, scores, [], losses))
+            records.append(ScoredProject(f"P{i:02d}", f"项目{i}", total, grade, scores, [], losses))
     one = Summary(plan.program)
     for record in records:
         one.add(record)

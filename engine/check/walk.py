@@ -14,6 +14,7 @@ from jixiao.dsl.source import Span
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
+    from decimal import Decimal
     from typing import Any, TypeVar
 
     N = TypeVar("N")
@@ -255,3 +256,17 @@ def chain_from(best: Mapping[str, tuple[int, str | None]], start: str) -> list[s
         seen.add(nxt)
         nxt = best[nxt][1]
     return chain
+
+
+def constant_points(award: ast.Award, weight: Decimal) -> Decimal | None:
+    """The points of an award that never depends on the evidence (most of them), or None: the
+    checker and the analyses reason with it, and rules use the number instead of calling a
+    closure for it on every record."""
+    match award:
+        case ast.Full():
+            return weight
+        case ast.Points(value):
+            return value
+        case ast.Share(value):
+            return weight * value
+    return None

@@ -34,7 +34,23 @@ else:
     from jixiao.dsl.record import NamedTuple
 
 if TYPE_CHECKING:
-    from ..runtime.ledger import Ledger
+    from collections.abc import Iterator
+    from typing import Any, Protocol, TypeAlias
+
+    from .ir import Indicator
+
+    #: One indicator's entry as evaluation records it: (points, raw lines, failures, excluded).
+    Entry: TypeAlias = (
+        "tuple[Decimal | None, tuple[tuple[Any, ...], ...], tuple[Failure, ...], bool]"
+    )
+
+    class Ledger(Protocol):
+        """What a result reads of its ledger: `runtime.ledger.Ledger`, which packages the
+        entries on first read. Named here as a protocol, since shared data imports no stage."""
+
+        def raw(self) -> Iterator[tuple[Indicator, Entry]]: ...
+        def indicators(self) -> tuple[IndicatorResult, ...]: ...
+        def derived(self) -> tuple[DerivedResult, ...]: ...
 
 
 @record

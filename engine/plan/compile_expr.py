@@ -471,20 +471,6 @@ class Reads:
         return tuple(out)
 
 
-def constant_points(award: ast.Award, weight: Decimal) -> Decimal | None:
-    """The points of an award that never depends on the evidence (most of them), or None: the
-    checker and the analyses reason with it, and rules use the number instead of calling a
-    closure for it on every record."""
-    match award:
-        case ast.Full():
-            return weight
-        case ast.Points(value):
-            return value
-        case ast.Share(value):
-            return weight * value
-    return None
-
-
 def _scan(expr: ast.Expr, derived: Mapping[str, object]) -> tuple[bool, list[str]]:
     """Whether `expr` itself does arithmetic that may round (see `ExprCompiler.rounds`), and
     the derived facts it reads; iteratively, as expressions may nest deeply."""

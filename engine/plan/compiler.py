@@ -21,7 +21,7 @@ from jixiao.dsl import ast
 from jixiao.dsl.record import record
 from jixiao.dsl.source import Span
 
-from ..check.walk import names_in
+from ..check.walk import constant_points, names_in
 from ..common.ir import Extra, Indicator, Program, Settings
 from ..common.result import Failure, Item, Judgement, LineKind
 from .compile_expr import (
@@ -40,7 +40,6 @@ from .compile_expr import (
     RuleFn,
     _plain,
     close,
-    constant_points,
     read,
     rounded_so_far,
     window,
@@ -83,7 +82,7 @@ class VetoPlan:
 
 
 #: A leaf's rules, floor, cap, zeroing and rounding in one closure: env → its ledger record,
-#: (points, lines, failures, excluded) — see `ledger.Record`.
+#: (points, lines, failures, excluded) — see `result.Entry`.
 LeafFn: TypeAlias = "Callable[[Env], tuple[Decimal, tuple[RawLine, ...], tuple[()], bool]]"
 
 

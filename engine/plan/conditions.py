@@ -26,8 +26,8 @@ from ..check.walk import rule_exprs
 from ..common import messages as msg
 from ..common.ir import Program
 from ..common.types import Kind
-from .analysis import Interval
-from .analysis import _intersect as intersect
+from .intervals import Interval
+from .intervals import _intersect as intersect
 
 _FLIP = {">=": "<=", "<=": ">=", ">": "<", "<": ">", "==": "==", "!=": "!="}
 

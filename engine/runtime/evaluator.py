@@ -50,11 +50,13 @@ from ..plan.compiler import (
     settle,
 )
 from .evidence import Evidence
-from .ledger import Ledger, Record
+from .ledger import Ledger
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
     from typing import Any
+
+    from ..common.result import Entry
 
 CONTEXT = decimal.Context(
     prec=28,
@@ -67,8 +69,8 @@ ZERO = Decimal(0)
 _new = tuple.__new__
 
 
-_EXCLUDED: Record = (None, (), (), True)
-_UNSCORED: Record = (None, (), (), False)
+_EXCLUDED: Entry = (None, (), (), True)
+_UNSCORED: Entry = (None, (), (), False)
 ROUND, VETO = LineKind.ROUND, LineKind.VETO
 
 
@@ -98,7 +100,7 @@ class _Run:
                 env[name] = value
         self.env = env
         self.pins = pins
-        self.records: list[Record] = [_UNSCORED] * len(program.indicators)
+        self.records: list[Entry] = [_UNSCORED] * len(program.indicators)
         self.ledger = Ledger(plan, evidence, env, self.records)
         self.veto_failures: list[Failure] = []
         self.failed = False  # some indicator could not be scored
@@ -282,7 +284,7 @@ class _Run:
             elif plain:
                 # … of its applicable children, when some are excluded or unscored
                 total = ZERO
-                record: Record | None = _EXCLUDED
+                record: Entry | None = _EXCLUDED
                 for child in children:
                     points, _, _, excluded = records[child]
                     if excluded:
@@ -341,7 +343,7 @@ class _Run:
         guarded: frozenset[int] = memo["guarded"]
         return guarded
 
-    def never_a_gain(self, place: int, record: Record) -> Record:
+    def never_a_gain(self, place: int, record: Entry) -> Entry:
         """A deduction clause never adds points (nor a bonus clause takes them): an amount that
         came out negative is an evaluation error naming the rule, never a silent gain."""
         gained = _gain(record[1])
@@ -351,7 +353,7 @@ class _Run:
         self.failed = True
         return (None, (), (Failure("E505", None, span, _plain_amount(value), span.text),), False)
 
-    def leaf(self, place: int, ind: Indicator, leaf: LeafFn, env: Env) -> Record:
+    def leaf(self, place: int, ind: Indicator, leaf: LeafFn, env: Env) -> Entry:
         try:
             return leaf(env)
         except Faulted as exc:
@@ -376,7 +378,7 @@ class _Run:
         finally:
             self.records, self.failed, self.excluded = saved
 
-    def exactly(self, place: int, ind: Indicator) -> Record:
+    def exactly(self, place: int, ind: Indicator) -> Entry:
         """Score a leaf again with exact numbers: its 28-digit score lay within a hair of a
         rounding boundary (see `engine.exact`). The ledger shows the exact run's lines as
         decimals, with the rounding line that makes them add up to the points."""
@@ -387,7 +389,7 @@ class _Run:
             return self.fault(ind, exc.failure)
         return self.shown(record, ZERO, ind)
 
-    def shown(self, record: Record, start: Decimal, ind: Indicator) -> Record:
+    def shown(self, record: Entry, start: Decimal, ind: Indicator) -> Entry:
         """An exact run's record as the ledger shows it: its lines as decimals; points the
         pack rounded stay as they are, with a rounding line that makes the lines add up to
         them; unrounded points (`on total`) become the sum of the lines as shown."""
@@ -441,7 +443,7 @@ class _Run:
         children: tuple[int, ...],
         veto: VetoResult | None,
         exact: bool = False,
-    ) -> Record:
+    ) -> Entry:
         records = self.records
         applicable = [records[c] for c in children if not records[c][3]]
         if not applicable:
@@ -483,7 +485,7 @@ class _Run:
         veto: VetoResult | None,
         current: Any,
         exact: bool = False,
-    ) -> Record:
+    ) -> Entry:
         ind = node.indicator
         env = self.exact_setup()[1] if exact else self.env
         try:
@@ -500,7 +502,7 @@ class _Run:
             return self.fault(ind, exc.failure)
         return self.finish(ind, lines, veto, True, current, exact)
 
-    def fault(self, ind: Indicator, failure: Failure) -> Record:
+    def fault(self, ind: Indicator, failure: Failure) -> Entry:
         """An indicator whose rules could not be decided: 不适用 follows its policy; anything
         else leaves it without points, with the failure for the diagnostics."""
         if failure.code == "NA":
@@ -516,7 +518,7 @@ class _Run:
         round_it: bool,
         current: Any,
         exact: bool = False,
-    ) -> Record:
+    ) -> Entry:
         if veto is not None and current:
             lines.append((VETO, -current, veto.span, veto.reason, veto.facts, (), None))
             current = ZERO
@@ -531,7 +533,7 @@ class _Run:
         # by the tests and `jixiao verify`; not re-summed here on every evaluation.)
         return (current, tuple(lines), (), False)
 
-    def not_applicable(self, ind: Indicator, failure: Failure) -> Record:
+    def not_applicable(self, ind: Indicator, failure: Failure) -> Entry:
         policy = ind.na_policy or self.settings.not_applicable
         if policy is None:
             self.failed = True

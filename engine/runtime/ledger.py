@@ -13,24 +13,21 @@ pays for it; one that writes every line pays once, as before.
 
 from __future__ import annotations
 
-from decimal import Decimal
-
-from ..common.result import DerivedResult, FactUse, Failure, IndicatorResult, Line, Provenance
+from ..common.result import DerivedResult, FactUse, IndicatorResult, Line, Provenance
 from ..plan.compile_expr import Broken, Env, Origins, Reads
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
-    from typing import Any, TypeAlias
+    from typing import Any
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from ..common.ir import Indicator
+    from ..common.result import Entry
     from ..plan.compiler import Plan
     from .evidence import Evidence
 
-#: One indicator's record: (points, raw lines, failures, excluded).
-Record: TypeAlias = "tuple[Decimal | None, tuple[tuple[Any, ...], ...], tuple[Failure, ...], bool]"
 #: Where a raw line keeps what `Line` calls kind, points and reason (the same places).
 KIND, POINTS, REASON = 0, 1, 3
 
@@ -50,7 +47,7 @@ class Ledger:
         "_records",
     )
 
-    def __init__(self, plan: Plan, evidence: Evidence, env: Env, records: list[Record]) -> None:
+    def __init__(self, plan: Plan, evidence: Evidence, env: Env, records: list[Entry]) -> None:
         self._plan = plan
         self._evidence = evidence
         self._env = env
@@ -62,7 +59,7 @@ class Ledger:
         # Keyed by identity: every Reads lives in the plan, which outlives the ledger.
         self._facts: dict[int, tuple[FactUse, ...]] = {}
 
-    def raw(self) -> Iterator[tuple[Indicator, Record]]:
+    def raw(self) -> Iterator[tuple[Indicator, Entry]]:
         """Each indicator with its record as evaluation left it: for a reader on a hot path
         that needs points, kinds and reasons but no facts (the portfolio summary), which the
         packaging would otherwise build for every line of every project."""

@@ -28,7 +28,7 @@ import json
 import multiprocessing
 import os
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -50,6 +50,7 @@ from ..runtime.evaluator import evaluate
 from ..runtime.evidence import Evidence, load_bytes, parse_typed
 from ..runtime.ledger import KIND, POINTS, REASON
 from ..runtime.workbook import ErrorCell, FormulaCell, PercentCell, WorkbookError, open_workbook
+from .portfolio import ScoredProject
 
 if TYPE_CHECKING:
     from .portfolio import Tally
@@ -86,22 +87,6 @@ class Row:
         values, number = self.values, str(self.number)
         for i, fact, before, after in self.columns:
             yield fact, values[i] if i < len(values) else None, before + number + after
-
-
-@dataclass
-class Record:
-    """What a portfolio keeps of one project: strings only, so it crosses processes as is."""
-
-    id: str
-    name: str
-    total: str | None
-    grade: str | None
-    scores: dict[str, str | None]
-    errors: list[str] = field(default_factory=list)
-    losses: list[tuple[str, str, str]] = field(default_factory=list)  # code, reason, points
-    line: str | None = None  # its JSON line, when the output is JSON lines
-    # (path, SHA-256) of the files a folder portfolio's project was read from
-    inputs: tuple[tuple[str, str], ...] = ()
 
 
 # ----- reading ----------------------------------------------------------------------------------
@@ -517,21 +502,21 @@ def _has_percent_sign(text: str) -> bool:
     return "%" in text or "％" in text or "‰" in text
 
 
-def score_row(plan: Plan, row: Row, source: str) -> Record:
+def score_row(plan: Plan, row: Row, source: str) -> ScoredProject:
     places = plan.program.settings.places
     if row.problem:
-        return Record(row.id, row.name, None, None, {}, [row.problem])
+        return ScoredProject(row.id, row.name, None, None, {}, [row.problem])
     if row.path is not None:
         inputs: list[tuple[str, str]] = []
         evidence, problems = _folder_evidence(row, plan.program, inputs)
         if evidence is None or problems:  # `load` returns what it could read: a row refuses
-            return Record(row.id, row.name, None, None, {}, problems, inputs=tuple(inputs))
+            return ScoredProject(row.id, row.name, None, None, {}, problems, inputs=tuple(inputs))
         record = _record(row, evaluate(plan, evidence), places)
         record.inputs = tuple(inputs)
         return record
     evidence, problems = row_evidence(row, plan.program, source)
     if evidence is None:
-        return Record(row.id, row.name, None, None, {}, problems)
+        return ScoredProject(row.id, row.name, None, None, {}, problems)
     return _record(row, evaluate(plan, evidence), places)
 
 
@@ -557,7 +542,7 @@ def _folder_evidence(
     return evidence, problems
 
 
-def _record(row: Row, result: Result, places: int) -> Record:
+def _record(row: Row, result: Result, places: int) -> ScoredProject:
     scores = {
         ind.code: (fixed(points, places) if points is not None else None)
         for ind, (points, _, _, _) in result.ledger.raw()
@@ -566,7 +551,7 @@ def _record(row: Row, result: Result, places: int) -> Record:
     lost = _losses(result)
     total = fixed(result.total, places) if result.total is not None else None
     grade = result.grade if not result.disqualified else "取消资格"
-    return Record(row.id, row.name, total, grade, scores, errors, lost)
+    return ScoredProject(row.id, row.name, total, grade, scores, errors, lost)
 
 
 _DEDUCTIONS = (LineKind.DEDUCT, LineKind.STEP, LineKind.JUDGED, LineKind.ZERO, LineKind.VETO)
@@ -629,13 +614,15 @@ def _init(pack_path: str, pack_text: str, allowed: tuple[str, ...]) -> None:
     _WORKER["plan"] = compile_source(Source(pack_path, pack_text))[0]
 
 
-def _work(rows: list[Row], source: str, json_sha256: str | None) -> tuple[list[Record], Tally]:
+def _work(
+    rows: list[Row], source: str, json_sha256: str | None
+) -> tuple[list[ScoredProject], Tally]:
     return score_block(_WORKER["plan"], rows, source, json_sha256)
 
 
 def score_block(
     plan: Plan, rows: list[Row], source: str, json_sha256: str | None
-) -> tuple[list[Record], Tally]:
+) -> tuple[list[ScoredProject], Tally]:
     """Score a block of rows and tally it for the summary; with `json_sha256`, also word each
     record's JSON line — all of it where the block is scored, so that a worker process leaves
     the parent only the reading and the writing."""
@@ -660,7 +647,7 @@ def run_blocks(
     count: int | None,
     jobs: int,
     json_sha256: str | None = None,
-) -> Iterator[tuple[list[Record], Tally]]:
+) -> Iterator[tuple[list[ScoredProject], Tally]]:
     """Records in input order, a block at a time with the block's tally; in `jobs` processes
     when the portfolio is large enough."""
     if jobs <= 0:
@@ -692,7 +679,7 @@ def run_blocks(
             yield pending.popleft().get()
 
 
-def record_json(record: Record, pack_sha256: str = "") -> str:
+def record_json(record: ScoredProject, pack_sha256: str = "") -> str:
     return (
         json.dumps(
             {
@@ -748,7 +735,7 @@ class Writer:
                 self.csv = csv.writer(self.stream)
                 self.csv.writerow([csv_text(x) for x in self.header])
 
-    def write(self, record: Record) -> str | None:
+    def write(self, record: ScoredProject) -> str | None:
         row = [
             record.id,
             record.name,

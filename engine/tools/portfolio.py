@@ -10,14 +10,29 @@ from __future__ import annotations
 
 import hashlib
 import heapq
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
 from ..common.ir import Program
-from .batch import Record
 
 ZERO = Decimal(0)
+
+
+@dataclass
+class ScoredProject:
+    """What a portfolio keeps of one project: strings only, so it crosses processes as is."""
+
+    id: str
+    name: str
+    total: str | None
+    grade: str | None
+    scores: dict[str, str | None]
+    errors: list[str] = field(default_factory=list)
+    losses: list[tuple[str, str, str]] = field(default_factory=list)  # code, reason, points
+    line: str | None = None  # its JSON line, when the output is JSON lines
+    # (path, SHA-256) of the files a folder portfolio's project was read from
+    inputs: tuple[tuple[str, str], ...] = ()
 
 
 class Stat:
@@ -104,7 +119,7 @@ class Tally:
         self.near: list[tuple[Decimal, str, str, str, str]] = []
         self.failures: list[tuple[str, str]] = []  # the first few: id, error
 
-    def add(self, record: Record) -> None:
+    def add(self, record: ScoredProject) -> None:
         self.projects += 1
         if record.total is None:
             self.failed += 1
@@ -177,7 +192,7 @@ class Summary:
     def new_tally(self) -> Tally:
         return tally_for(self.program, self.keep_near)
 
-    def add(self, record: Record) -> None:
+    def add(self, record: ScoredProject) -> None:
         self.tally.add(record)
 
     def merge(self, tally: Tally) -> None:
