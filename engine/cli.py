@@ -30,9 +30,9 @@ if TYPE_CHECKING:
     from typing import Any, TextIO
 
 
-def Path(*parts: str) -> pathlib.Path:
-    """`pathlib.Path`, imported only by the commands that need it (a warm `jixiao eval` of one
-    file does not: pathlib and what it imports cost it 4 ms)."""
+def path_of(*parts: str) -> pathlib.Path:
+    """A `pathlib.Path`, with pathlib imported only by the commands that need it (a warm
+    `jixiao eval` of one file does not: pathlib and what it imports cost it 4 ms)."""
     import pathlib
 
     return pathlib.Path(*parts)
@@ -75,7 +75,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             [("the pack", args.pack), ("the portfolio", args.batch)],
         )
         plan, warnings = compile_pack(args.pack)
-        source = Path(args.batch)
+        source = path_of(args.batch)
         if source.is_dir():
             rows, count, diags = read_folder(source)
         elif source.exists():
@@ -91,7 +91,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     output = args.output or "-"
     try:
         with writing("--output", output):
-            writer = Writer(Path(args.output) if args.output else None, plan.program)
+            writer = Writer(path_of(args.output) if args.output else None, plan.program)
         summary = Summary(plan.program, input_path=str(source), input_sha256=file_digest(source))
         progress = sys.stderr.isatty()
         done = 0
@@ -188,7 +188,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
                 with writing("--output", args.output):
                     xlsx.write(
-                        result, Path(args.output), args.lang, total_reason(result, args.lang)
+                        result, path_of(args.output), args.lang, total_reason(result, args.lang)
                     )
             else:
                 text = _with_total_reason(render(result, args.format, args.lang), result, args)
@@ -370,7 +370,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         _report(exc.diagnostics, args)
         return EXIT_ERRORS
     _report(warnings, args)
-    path = Path(args.tests) if args.tests else default_suite_path(Path(args.pack))
+    path = path_of(args.tests) if args.tests else default_suite_path(path_of(args.pack))
     try:
         suite = load_suite(path)
     except SuiteError as exc:
@@ -414,8 +414,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return EXIT_ERRORS
     _report(warnings, args)
     findings = verify(plan, args.examples)
-    out_dir = Path(args.out)
-    stem = Path(args.pack).name.removesuffix(".jx")
+    out_dir = path_of(args.out)
+    stem = path_of(args.pack).name.removesuffix(".jx")
     failed = 0
     for finding in findings:
         if finding.ok:
@@ -640,9 +640,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         )
         p_verify.add_argument(
             "--out",
-            default=".",
+            default="counterexamples",
             metavar="DIR",
-            help="where to write counterexample evidence files (default: .)",
+            help="where to write counterexample evidence files (default: counterexamples, "
+            "which the project's .gitignore covers)",
         )
         p_verify.set_defaults(func=cmd_verify)
 

@@ -281,6 +281,8 @@ WARM_JIXIAO = {
     "jixiao.engine.runtime.files",
     "jixiao.engine.runtime.ledger",
     "jixiao.engine.runtime.numerals",
+    "jixiao.engine.runtime.packfile",
+    "jixiao.engine.runtime.scoring",
 }
 
 _IMPORTS = """

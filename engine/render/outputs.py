@@ -23,7 +23,7 @@ from jixiao.dsl.diagnostics import Diagnostic, JixiaoError
 
 from ..common import messages as msg
 
-#: What a folder being scored reads as evidence (engine/batch.py `read_folder`).
+#: What a folder being scored reads as evidence (tools/batch.py `read_folder`).
 EVIDENCE_SUFFIXES = (".yaml", ".yml", ".json")
 
 
