@@ -18,7 +18,7 @@ from jixiao.dsl.source import Span
 
 from ..common import messages as msg
 from ..common.types import DIMENSIONLESS, NUMERIC, Kind, comparable
-from .walk import constant_points
+from ..common.walk import constant_points
 
 #: How many derived facts `fold` follows through to find a constant (a longer chain is not
 #: folded: the sign check is then left to the evaluation's guard, E505).

@@ -31,6 +31,7 @@ from ..common.types import (
     div_kind,
     mul_kind,
 )
+from ..common.walk import names_in, reads_of
 from .check_reach import check_grades, check_rounding, check_something_to_score
 from .check_rules import RuleChecker
 from .expand import expand_calls
@@ -43,7 +44,6 @@ from .units import (
     fact_unit,
     unit_named,
 )
-from .walk import names_in, reads_of
 
 ROUNDING_MODES = {
     "half_up": decimal.ROUND_HALF_UP,

@@ -25,7 +25,7 @@ from jixiao.dsl.source import Span
 
 from ..common import messages as msg
 from ..common.types import KIND_NAMES, Kind, accepts
-from .walk import Measure, chain_from, longest_chains, name_depths, substitute
+from ..common.walk import Measure, chain_from, longest_chains, name_depths, substitute
 
 #: Functions calling functions: at most this many in one chain (E111).
 MAX_CALL_DEPTH = 32

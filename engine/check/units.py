@@ -38,7 +38,7 @@ from jixiao.dsl.record import Record, fields, record, replace
 from ..common import messages as msg
 from ..common.ir import Fact
 from ..common.types import Kind
-from .walk import names_in
+from ..common.walk import names_in
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:

@@ -27,10 +27,10 @@ from jixiao.dsl.diagnostics import Diagnostic, Label
 from jixiao.dsl.formatter import format_expr, number
 from jixiao.dsl.source import Span
 
-from ..check.walk import constant_points, names_in, rule_exprs
 from ..common import messages as msg
 from ..common.ir import Program
 from ..common.types import Kind
+from ..common.walk import constant_points, names_in, rule_exprs
 from .intervals import Interval, _domain, _intersect, _minus
 
 

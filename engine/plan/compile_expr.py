@@ -18,10 +18,10 @@ from jixiao.dsl import ast
 from jixiao.dsl.record import record
 from jixiao.dsl.source import Span
 
-from ..check.walk import names_in
 from ..common.ir import Program
 from ..common.result import FactUse, Failure, NotApplicable, Provenance
 from ..common.types import Kind
+from ..common.walk import names_in
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:

@@ -21,9 +21,9 @@ from jixiao.dsl import ast
 from jixiao.dsl.record import record
 from jixiao.dsl.source import Span
 
-from ..check.walk import constant_points, names_in
 from ..common.ir import Extra, Indicator, Program, Settings
 from ..common.result import Failure, Item, Judgement, LineKind
+from ..common.walk import constant_points, names_in
 from .compile_expr import (
     HAIR,
     ONE,

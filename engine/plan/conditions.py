@@ -22,10 +22,10 @@ from jixiao.dsl import ast
 from jixiao.dsl.diagnostics import Diagnostic
 from jixiao.dsl.formatter import format_expr
 
-from ..check.walk import rule_exprs
 from ..common import messages as msg
 from ..common.ir import Program
 from ..common.types import Kind
+from ..common.walk import rule_exprs
 from .intervals import Interval
 from .intervals import _intersect as intersect
 

@@ -26,10 +26,10 @@ from hypothesis import strategies as st
 from jixiao.dsl import ast
 from jixiao.dsl.source import Source
 
-from ..check.walk import names_in, rule_exprs
 from ..common.ir import Fact, Program
 from ..common.result import Item, Judgement, Provenance
 from ..common.types import Kind
+from ..common.walk import names_in, rule_exprs
 from ..plan.analysis import _all_rules, _constant
 from ..plan.compiler import Plan
 from ..runtime.evidence import Evidence

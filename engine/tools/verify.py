@@ -126,7 +126,7 @@ def monotone_rules(plan: Plan) -> Iterator[Monotone]:
 def tier_direction(bands: tuple[ast.Band, ...], weight: Decimal, kind: Kind) -> bool | None:
     """What a tier table means to reward: higher values (True) or lower ones (False), read
     from the awards at the two ends of the domain; None when it cannot be told."""
-    from ..check.walk import constant_points
+    from ..common.walk import constant_points
     from ..plan.analysis import _constant
     from ..plan.intervals import Interval, _domain, _intersect, _minus
 
