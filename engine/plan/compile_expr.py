@@ -46,7 +46,7 @@ class NearBoundary(Exception):
     hair of a rounding boundary (`compiler.pack_round`), or a decision — a comparison, a band
     bound, a step count, a zero divisor — whose two sides lie within a hair of each other and
     read a number that was rounded on the way. The evaluator computes that leaf, branch,
-    derived fact, veto or section again over exact rationals (see `engine.exact`)."""
+    derived fact, veto or section again over exact rationals (see `plan.exact`)."""
 
 
 #: How close the two sides of a decision must be for their 28 digits to be distrusted: 10⁻¹²
@@ -164,7 +164,7 @@ def _workdays(start: dt.date, end: dt.date) -> Decimal:
 
 class ExprCompiler:
     def __init__(self, program: Program, exact: bool = False) -> None:
-        """With `exact`, number constants become `Exact` rationals (see `engine.exact`): the
+        """With `exact`, number constants become `Exact` rationals (see `plan.exact`): the
         closures then compute without rounding when the environment's numbers are exact."""
         self.program = program
         self.exact = exact

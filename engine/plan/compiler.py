@@ -120,7 +120,7 @@ class Plan:
 @record
 class ExactPlan:
     """The derived facts, leaves, branches with rules and bonus sections compiled over `Exact`
-    numbers (see `engine.exact`)."""
+    numbers (see `plan.exact`)."""
 
     derived: tuple[tuple[str, ExprFn], ...]
     leaves: dict[int, LeafFn]  # by place in `Program.indicators`
@@ -261,7 +261,7 @@ def _leaf(node: NodePlan, settings: Settings, exact: bool = False) -> LeafFn:
     """A leaf's whole scoring in one closure, specialised to the clauses it has: the evaluator's
     general path (`_Run.score`) does the same steps for branches with rules and vetoed leaves,
     and the tests hold the two to the same ledgers. With `exact`, its numbers are `Exact` and
-    its rounding is `round_exact` (see `engine.exact`)."""
+    its rounding is `round_exact` (see `plan.exact`)."""
     ind, base, deductions, zeros, warnings = (
         node.indicator,
         node.base,

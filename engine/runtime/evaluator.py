@@ -14,7 +14,7 @@ total`); 8. the grade, then grade vetoes (`grade`, `cap`, `disqualify`) in decla
 
 All arithmetic runs in one explicit decimal context (28 significant digits, half-even inside a
 computation). So that those 28 digits never decide a score, a leaf whose points land within a
-hair of a rounding boundary is scored again exactly (`exactly`, see `engine.exact`); the only
+hair of a rounding boundary is scored again exactly (`exactly`, see `plan.exact`); the only
 rounding that shapes a leaf's score is the pack's. Likewise a decision (a comparison, a band, a
 step count) taken a hair from its bound on a rounded number raises `NearBoundary` wherever it
 sits, and the leaf, branch, derived fact, veto or section is computed again exactly.
@@ -380,7 +380,7 @@ class _Run:
 
     def exactly(self, place: int, ind: Indicator) -> Entry:
         """Score a leaf again with exact numbers: its 28-digit score lay within a hair of a
-        rounding boundary (see `engine.exact`). The ledger shows the exact run's lines as
+        rounding boundary (see `plan.exact`). The ledger shows the exact run's lines as
         decimals, with the rounding line that makes them add up to the points."""
         plan, env = self.exact_setup()
         try:
