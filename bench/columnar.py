@@ -32,8 +32,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from run import EVIDENCE, PACK, records  # noqa: E402
 
 from jixiao.engine import compile_pack  # noqa: E402
-from jixiao.engine.evaluator import evaluate  # noqa: E402
-from jixiao.engine.evidence import Evidence, load  # noqa: E402
+from jixiao.engine.runtime.evaluator import evaluate  # noqa: E402
+from jixiao.engine.runtime.evidence import Evidence, load  # noqa: E402
 
 SCALE = 10_000  # every number in the generated workload has at most 4 decimal places
 

@@ -27,9 +27,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 from baseline import score as baseline_score  # noqa: E402
 
 from jixiao.engine import compile_pack  # noqa: E402
-from jixiao.engine.evaluator import evaluate  # noqa: E402
-from jixiao.engine.evidence import Evidence, load  # noqa: E402
-from jixiao.engine.result import Item, Provenance, Result  # noqa: E402
+from jixiao.engine.common.result import Item, Provenance, Result  # noqa: E402
+from jixiao.engine.runtime.evaluator import evaluate  # noqa: E402
+from jixiao.engine.runtime.evidence import Evidence, load  # noqa: E402
 
 PACK = ROOT / "rules" / "video-conference-2017.jx"
 EVIDENCE = ROOT / "evidence" / "video-conference-2017.yaml"

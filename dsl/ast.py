@@ -30,7 +30,7 @@ def _span() -> Span:
 
 @record
 class Number:
-    """`12`, or `50万元` / `3个` with its unit as written (engine/units.py reads it)."""
+    """`12`, or `50万元` / `3个` with its unit as written (engine/check/units.py reads it)."""
 
     value: Decimal
     span: Span = _span()

@@ -18,21 +18,21 @@ from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, has_errors, render_j
 from jixiao.dsl.source import DecodeError, Source
 
 from . import compile_pack, load_pack, run
+from .common.version import VERSION
 from .render import FORMATS, render
-from .version import VERSION
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
-    from .result import Result
+    from .common.result import Result
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
     from typing import Any, TextIO
 
 
-def Path(*parts: str) -> pathlib.Path:
-    """`pathlib.Path`, imported only by the commands that need it (a warm `jixiao eval` of one
-    file does not: pathlib and what it imports cost it 4 ms)."""
+def path_of(*parts: str) -> pathlib.Path:
+    """A `pathlib.Path`, with pathlib imported only by the commands that need it (a warm
+    `jixiao eval` of one file does not: pathlib and what it imports cost it 4 ms)."""
     import pathlib
 
     return pathlib.Path(*parts)
@@ -64,10 +64,10 @@ def _report(diagnostics: Sequence[Diagnostic], args: argparse.Namespace, fmt: st
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from .batch import Writer, read_folder, read_table, run_blocks
-    from .outputs import refuse, write_text, writing
-    from .portfolio import Summary, file_digest
-    from .render import portfolio
+    from .render.outputs import refuse, write_text, writing
+    from .tools import portfolio_report as portfolio
+    from .tools.batch import Writer, read_folder, read_table, run_blocks
+    from .tools.portfolio import Summary, file_digest
 
     try:
         refuse(
@@ -75,13 +75,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
             [("the pack", args.pack), ("the portfolio", args.batch)],
         )
         plan, warnings = compile_pack(args.pack)
-        source = Path(args.batch)
+        source = path_of(args.batch)
         if source.is_dir():
             rows, count, diags = read_folder(source)
         elif source.exists():
             rows, count, diags = read_table(source, plan.program)
         else:
-            from . import messages
+            from .common import messages
 
             raise JixiaoError([messages.evidence_unreadable(str(source), "no such file")])
     except JixiaoError as exc:
@@ -91,7 +91,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     output = args.output or "-"
     try:
         with writing("--output", output):
-            writer = Writer(Path(args.output) if args.output else None, plan.program)
+            writer = Writer(path_of(args.output) if args.output else None, plan.program)
         summary = Summary(plan.program, input_path=str(source), input_sha256=file_digest(source))
         progress = sys.stderr.isatty()
         done = 0
@@ -134,7 +134,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from .schema import evidence_schema
+    from .tools.schema import evidence_schema
 
     try:
         plan, _ = compile_pack(args.pack)
@@ -166,7 +166,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         if args.output:  # only then: a warm eval to standard output imports nothing for it
-            from .outputs import refuse
+            from .render.outputs import refuse
 
             refuse(
                 {"--output": args.output},
@@ -180,7 +180,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return EXIT_ERRORS
     _report([*warnings, *result.diagnostics], args)
     if args.output:
-        from .outputs import write_text, writing
+        from .render.outputs import write_text, writing
 
         try:
             if args.format == "xlsx" or args.output.lower().endswith(".xlsx"):
@@ -188,7 +188,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
                 with writing("--output", args.output):
                     xlsx.write(
-                        result, Path(args.output), args.lang, total_reason(result, args.lang)
+                        result, path_of(args.output), args.lang, total_reason(result, args.lang)
                     )
             else:
                 text = _with_total_reason(render(result, args.format, args.lang), result, args)
@@ -301,7 +301,7 @@ def _stdin_pack() -> Source:
     try:
         text, encoding = decode(stream.read())
     except DecodeError as exc:
-        from . import messages
+        from .common import messages
 
         raise JixiaoError([messages.pack_unreadable("<stdin>", str(exc))]) from None
     return Source("<stdin>", text, encoding)
@@ -347,7 +347,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             sys.stdout.write("".join(diff))
             status = max(status, EXIT_ERRORS)
         else:
-            from .outputs import replace_text
+            from .render.outputs import replace_text
 
             try:
                 replace_text("jixiao fmt", path, text)
@@ -360,9 +360,16 @@ def cmd_fmt(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from .packtest import SuiteError, coverage, default_suite_path, edges, load_suite, run_case
-    from .render.testreport import render_json as test_json
-    from .render.testreport import render_text as test_text
+    from .tools.packtest import (
+        SuiteError,
+        coverage,
+        default_suite_path,
+        edges,
+        load_suite,
+        run_case,
+    )
+    from .tools.testreport import render_json as test_json
+    from .tools.testreport import render_text as test_text
 
     try:
         plan, warnings = compile_pack(args.pack)
@@ -370,7 +377,7 @@ def cmd_test(args: argparse.Namespace) -> int:
         _report(exc.diagnostics, args)
         return EXIT_ERRORS
     _report(warnings, args)
-    path = Path(args.tests) if args.tests else default_suite_path(Path(args.pack))
+    path = path_of(args.tests) if args.tests else default_suite_path(path_of(args.pack))
     try:
         suite = load_suite(path)
     except SuiteError as exc:
@@ -380,7 +387,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     cov = coverage(plan, outcomes)
     edge_rows = None
     if args.edges:
-        from .packtest import case_evidence
+        from .tools.packtest import case_evidence
 
         base = outcomes[0].result if outcomes else None
         evidence, found = (
@@ -401,8 +408,8 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 def cmd_verify(args: argparse.Namespace) -> int:
     try:
-        from .strategies import evidence_yaml
-        from .verify import verify
+        from .tools.strategies import evidence_yaml
+        from .tools.verify import verify
     except ImportError:
         sys.stderr.write("jixiao verify needs hypothesis: pip install 'jixiao[verify]'\n")
         return EXIT_USAGE
@@ -414,8 +421,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
         return EXIT_ERRORS
     _report(warnings, args)
     findings = verify(plan, args.examples)
-    out_dir = Path(args.out)
-    stem = Path(args.pack).name.removesuffix(".jx")
+    out_dir = path_of(args.out)
+    stem = path_of(args.pack).name.removesuffix(".jx")
     failed = 0
     for finding in findings:
         if finding.ok:
@@ -424,7 +431,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         failed += 1
         sys.stdout.write(f"  ✗ {finding.prop}\n      {finding.detail}\n")
         if finding.facts is not None:
-            from .outputs import refuse, writing
+            from .render.outputs import refuse, writing
 
             path = out_dir / f"{stem}.counterexample-{failed}.yaml"
             try:
@@ -455,7 +462,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_selfeval(args: argparse.Namespace) -> int:
-    from . import selfeval_run
+    from .tools import selfeval_run
 
     return selfeval_run.main(args, _report)
 
@@ -640,9 +647,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         )
         p_verify.add_argument(
             "--out",
-            default=".",
+            default="counterexamples",
             metavar="DIR",
-            help="where to write counterexample evidence files (default: .)",
+            help="where to write counterexample evidence files (default: counterexamples, "
+            "which the project's .gitignore covers)",
         )
         p_verify.set_defaults(func=cmd_verify)
 
@@ -736,7 +744,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
     if getattr(args, "allow_dir", None):
-        from . import files
+        from .runtime import files
 
         token = files.set_allowed(args.allow_dir)
         try:

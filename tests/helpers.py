@@ -13,11 +13,11 @@ import pytest
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, has_errors
 from jixiao.dsl.source import Source
 from jixiao.engine import compile_source
-from jixiao.engine.compiler import Plan
-from jixiao.engine.evaluator import evaluate
-from jixiao.engine.evidence import load_bytes
+from jixiao.engine.common.result import Result
+from jixiao.engine.plan.compiler import Plan
 from jixiao.engine.render.explain import fixed, plain
-from jixiao.engine.result import Result
+from jixiao.engine.runtime.evaluator import evaluate
+from jixiao.engine.runtime.evidence import load_bytes
 
 ROOT = Path(__file__).resolve().parent.parent
 FOUNDING_PACK = ROOT / "rules" / "video-conference-2017.jx"

@@ -140,7 +140,7 @@ def test_parallel_output_is_the_serial_output(
     """Blocks of 16 rows, so that many blocks are in flight at once and come back in any
     order: the records, their failures and the summary must be the serial run's, byte for
     byte and in input order."""
-    from jixiao.engine import batch
+    from jixiao.engine.tools import batch
 
     monkeypatch.setattr(batch, "BLOCK", 16)
     runs = []
@@ -208,9 +208,8 @@ def test_tallies_merged_by_block_equal_one_kept_row_by_row(
 
     from jixiao.dsl.source import Source
     from jixiao.engine import compile_source
-    from jixiao.engine.batch import Record
-    from jixiao.engine.portfolio import Summary
-    from jixiao.engine.render.portfolio import render_json
+    from jixiao.engine.tools.portfolio import ScoredProject, Summary
+    from jixiao.engine.tools.portfolio_report import render_json
 
     plan, _ = compile_source(
         Source(
@@ -226,9 +225,9 @@ def test_tallies_merged_by_block_equal_one_kept_row_by_row(
         total = str(sum(Decimal(c) for c in cents) / 100 + 94)
         losses = [(f"L{k % 3}", r, "0.5") for k, r in enumerate(reasons)]
         if grade == "C":
-            records.append(Record(f"P{i:02d}", "", None, None, {}, ["坏了"]))
+            records.append(ScoredProject(f"P{i:02d}", "", None, None, {}, ["坏了"]))
         else:
-            records.append(Record(f"P{i:02d}", f"项目{i}", total, grade, scores, [], losses))
+            records.append(ScoredProject(f"P{i:02d}", f"项目{i}", total, grade, scores, [], losses))
     one = Summary(plan.program)
     for record in records:
         one.add(record)

@@ -152,7 +152,7 @@ def test_the_deepest_accepted_pack_scores_through_the_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The limits leave room for every stage, the cache's pickling included."""
-    from jixiao.engine.expand import MAX_CALL_DEPTH
+    from jixiao.engine.check.expand import MAX_CALL_DEPTH
 
     monkeypatch.delenv("JIXIAO_NO_CACHE", raising=False)
     monkeypatch.setenv("JIXIAO_CACHE", str(tmp_path / "cache"))

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from jixiao.engine import cache
-from jixiao.engine.digest import tag
+from jixiao.engine.common.digest import tag
+from jixiao.engine.plan import cache
 
 from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK, cli
 
@@ -100,7 +100,7 @@ def test_digests_are_the_standard_ones() -> None:
     hashlib's OpenSSL: they must be the same functions."""
     import hashlib
 
-    from jixiao.engine import digest
+    from jixiao.engine.common import digest
 
     data = "规则包".encode() * 100
     assert digest.sha256_hex(data) == hashlib.sha256(data).hexdigest()
@@ -257,26 +257,32 @@ WARM_JIXIAO = {
     "jixiao.dsl.record",
     "jixiao.dsl.source",
     "jixiao.engine",
-    "jixiao.engine.cache",
+    "jixiao.engine.check",
+    "jixiao.engine.check.units",
     "jixiao.engine.cli",
-    "jixiao.engine.compile_expr",
-    "jixiao.engine.compiler",
-    "jixiao.engine.digest",
-    "jixiao.engine.evaluator",
-    "jixiao.engine.evidence",
-    "jixiao.engine.files",
-    "jixiao.engine.ir",
-    "jixiao.engine.ledger",
-    "jixiao.engine.messages",
-    "jixiao.engine.numerals",
+    "jixiao.engine.common",
+    "jixiao.engine.common.digest",
+    "jixiao.engine.common.ir",
+    "jixiao.engine.common.messages",
+    "jixiao.engine.common.result",
+    "jixiao.engine.common.types",
+    "jixiao.engine.common.version",
+    "jixiao.engine.common.walk",
+    "jixiao.engine.plan",
+    "jixiao.engine.plan.cache",
+    "jixiao.engine.plan.compile_expr",
+    "jixiao.engine.plan.compiler",
     "jixiao.engine.render",
     "jixiao.engine.render.explain",
     "jixiao.engine.render.table",
-    "jixiao.engine.result",
-    "jixiao.engine.types",
-    "jixiao.engine.units",
-    "jixiao.engine.version",
-    "jixiao.engine.walk",
+    "jixiao.engine.runtime",
+    "jixiao.engine.runtime.evaluator",
+    "jixiao.engine.runtime.evidence",
+    "jixiao.engine.runtime.files",
+    "jixiao.engine.runtime.ledger",
+    "jixiao.engine.runtime.numerals",
+    "jixiao.engine.runtime.packfile",
+    "jixiao.engine.runtime.scoring",
 }
 
 _IMPORTS = """

@@ -107,7 +107,7 @@ def test_version_is_the_installed_packages() -> None:
     # pyproject.toml would reuse plans cached by the previous version.
     import tomllib
 
-    from jixiao.engine.version import VERSION
+    from jixiao.engine.common.version import VERSION
 
     declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
     assert VERSION == declared["project"]["version"]

@@ -1,4 +1,4 @@
-"""docs/diagnostics.md is built from engine/codes.py and the examples in tests/diagnostics/:
+"""docs/diagnostics.md is built from engine/common/codes.py and the examples in tests/diagnostics/:
 every code the engine can emit is documented, with a wrong example, the message and the fix.
 Regenerate with `pytest --update-goldens`."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from jixiao.engine.codes import CODES
+from jixiao.engine.common.codes import CODES
 
 from .helpers import ROOT, check_golden
 
@@ -16,7 +16,7 @@ CORPUS = ROOT / "tests" / "diagnostics"
 
 def emitted_codes() -> set[str]:
     codes: set[str] = set()
-    for path in [*(ROOT / "engine").glob("*.py"), *(ROOT / "dsl").glob("*.py")]:
+    for path in [*(ROOT / "engine").rglob("*.py"), *(ROOT / "dsl").glob("*.py")]:
         if path.name != "codes.py":
             codes |= set(re.findall(r'"([EW]\d{3})"', path.read_text(encoding="utf-8")))
     return codes
@@ -50,7 +50,7 @@ def build() -> str:
 
 def test_every_emitted_code_is_documented_with_an_example() -> None:
     emitted = emitted_codes()
-    assert emitted - set(CODES) == set(), "codes without an entry in engine/codes.py"
+    assert emitted - set(CODES) == set(), "codes without an entry in engine/common/codes.py"
     assert set(CODES) - emitted == set(), "entries for codes nothing emits"
     documented = {p.name[:4] for p in CORPUS.glob("*.expected")}
     assert emitted - documented - {"E609"} == set(), "codes without an example"

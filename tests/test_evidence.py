@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jixiao.engine.evidence import Evidence, load_bytes, parse_value
-from jixiao.engine.result import Provenance
-from jixiao.engine.types import Kind
+from jixiao.engine.common.result import Provenance
+from jixiao.engine.common.types import Kind
+from jixiao.engine.runtime.evidence import Evidence, load_bytes, parse_value
 
 from .helpers import compile_text
 
@@ -171,7 +171,7 @@ def test_libyaml_and_pure_python_loaders_read_the_same_evidence(
     # Where PyYAML was built without libyaml, the pure loader is used: same values, same spans.
     import yaml
 
-    from jixiao.engine import evidence as module
+    from jixiao.engine.runtime import evidence as module
 
     from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK, compile_text
 
@@ -206,7 +206,7 @@ def test_libyaml_and_pure_python_loaders_read_the_same_evidence(
 )
 def test_the_fast_paths_read_cells_as_the_general_parser_does(kind: Kind, text: str) -> None:
     """Plain digits and yes/no words skip the general parser; they must mean the same."""
-    from jixiao.engine.evidence import _parse, parse_typed
+    from jixiao.engine.runtime.evidence import _parse, parse_typed
 
     # parse_typed: parse_value before the domain check, which both paths share
     fast, general = parse_typed(kind, text), _parse(kind, text)

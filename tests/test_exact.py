@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jixiao.engine.exact import round_exact
+from jixiao.engine.plan.exact import round_exact
 
 from .helpers import FOUNDING_EVIDENCE, Scored, cli, compile_text, score
 

@@ -23,9 +23,9 @@ from hypothesis import strategies as st
 
 from jixiao.dsl.source import Source
 from jixiao.engine import compile_source
-from jixiao.engine.evaluator import evaluate
-from jixiao.engine.exact import round_exact
-from jixiao.engine.strategies import evidence_of, facts_for, pack_texts
+from jixiao.engine.plan.exact import round_exact
+from jixiao.engine.runtime.evaluator import evaluate
+from jixiao.engine.tools.strategies import evidence_of, facts_for, pack_texts
 
 from .helpers import compile_text, score
 
@@ -221,8 +221,8 @@ def test_every_decision_forced_through_the_exact_path_scores_as_the_fast_path(
     way: every leaf, branch, veto and section that decides anything goes through the exact
     path. On generated packs (whose facts rarely land on a bound) it must score as the fast
     path does and reconcile."""
-    from jixiao.engine import compile_expr, compiler
-    from jixiao.engine.compile_expr import ExprCompiler
+    from jixiao.engine.plan import compile_expr, compiler
+    from jixiao.engine.plan.compile_expr import ExprCompiler
 
     text = data.draw(pack_texts())
     plan, _ = compile_source(Source("generated.jx", text))

@@ -22,8 +22,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jixiao.engine import files
-from jixiao.engine.workbook import (
+from jixiao.engine.runtime import files
+from jixiao.engine.runtime.workbook import (
     MAX_COLUMNS,
     ErrorCell,
     FormulaCell,
@@ -357,7 +357,7 @@ def test_a_shared_strings_bomb_is_refused_quickly_and_small(tmp_path: Path) -> N
 
 def test_limits_are_checked_before_parsing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A sheet just over the uncompressed limit is refused from the zip's directory alone."""
-    from jixiao.engine import workbook
+    from jixiao.engine.runtime import workbook
 
     table = tmp_path / "t.xlsx"
     portfolio_xlsx(table, [["id"], ["P1"]])
@@ -644,7 +644,7 @@ def test_any_quoted_answer_survives_as_one_respondent(answers: list[tuple[str, s
     a CSV written by a spreadsheet reads back as the same respondents with the same answers."""
     import csv
 
-    from jixiao.engine.survey import SurveyError, _csv_rows
+    from jixiao.engine.runtime.survey import SurveyError, _csv_rows
 
     for a, b in answers:
         for text in (a.strip(), b.strip()):
@@ -697,7 +697,7 @@ def test_rows_out_of_order_and_too_many_cells_are_refused_before_scoring(
 ) -> None:
     """A small file cannot ask for unbounded work: rows and cells must ascend (as Excel writes
     them) and the cells of a sheet are counted against MAX_CELLS in the first pass."""
-    from jixiao.engine import workbook
+    from jixiao.engine.runtime import workbook
 
     table = tmp_path / "t.xlsx"
     portfolio_xlsx(table, [["id"], ["P1"]])
@@ -882,7 +882,7 @@ def test_a_line_of_a_million_cells_is_refused_by_its_length(tmp_path: Path) -> N
 
 
 def test_wide_rows_are_bounded_in_surveys(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from jixiao.engine import survey
+    from jixiao.engine.runtime import survey
 
     monkeypatch.setattr(survey, "MAX_ANSWERS", 10)
     rows = "总体评价,a,b\n" + "满意,1,2\n" * 4

@@ -14,7 +14,7 @@ import pytest
 import yaml
 
 from jixiao.engine import compile_pack
-from jixiao.engine.evaluator import evaluate
+from jixiao.engine.runtime.evaluator import evaluate
 
 from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK, ROOT, check_golden, cli, score
 
@@ -222,8 +222,8 @@ def test_fact_order_in_evidence_does_not_matter(plan) -> None:  # type: ignore[n
 def test_a_ledger_read_late_shows_its_own_record(plan) -> None:  # type: ignore[no-untyped-def]
     """The ledger is packaged when first read: reading it after other records were scored
     with the same plan (whose rules share constant lines) must show this record's facts."""
-    from jixiao.engine.evidence import load_bytes
     from jixiao.engine.render.json_report import render
+    from jixiao.engine.runtime.evidence import load_bytes
 
     def run(text: str):  # type: ignore[no-untyped-def]
         evidence, _ = load_bytes(text.encode("utf-8"), "evidence.yaml", plan.program)

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from jixiao.engine import numerals
-from jixiao.engine.evidence import parse_value
-from jixiao.engine.types import Kind
+from jixiao.engine.common.types import Kind
+from jixiao.engine.runtime import numerals
+from jixiao.engine.runtime.evidence import parse_value
 
 READ = [
     ("一二三", "123"),
@@ -255,10 +255,7 @@ def test_arabic_with_a_chinese_multiplier_is_exact(number: Decimal, suffix: str)
     ("text", "reason"), [("三五", "ambiguous"), ("十十", "not a well-formed numeral")]
 )
 def test_evidence_says_why_a_numeral_is_refused(text: str, reason: str) -> None:
-    """ "not a whole number" alone sends the evaluator hunting; the reader's reason names it."""
-    from jixiao.engine.evidence import parse_value
-    from jixiao.engine.types import Kind
-
+    """'not a whole number' alone sends the evaluator hunting; the reader's reason names it."""
     for kind, typed in ((Kind.COUNT, text), (Kind.MONEY, text + "元"), (Kind.PERCENT, text + "%")):
         value, why = parse_value(kind, typed)
         assert value is None and reason in why, (kind, why)

@@ -260,7 +260,7 @@ def test_any_spelling_of_an_input_is_refused(tmp_path: Path, spelling: list[str]
     import tempfile
 
     from jixiao.dsl.diagnostics import JixiaoError
-    from jixiao.engine.outputs import refuse
+    from jixiao.engine.render.outputs import refuse
 
     base = Path(tempfile.mkdtemp(dir=tmp_path))  # one per example
     (base / "data" / "sub").mkdir(parents=True)
@@ -300,7 +300,7 @@ def test_fmt_never_leaves_a_pack_half_written(
     """`fmt` rewrites its input: a full disk used to truncate the pack (and exit 3)."""
     import errno
 
-    from jixiao.engine import outputs
+    from jixiao.engine.render import outputs
 
     pack = tmp_path / "p.jx"
     messy = 'fact 完成: bool\nindicator A "产出" 100 {   full when 完成 }\n'

@@ -23,12 +23,12 @@ from jixiao.dsl.formatter import format_pack
 from jixiao.dsl.parser import parse_text
 from jixiao.dsl.source import Source
 from jixiao.engine import compile_source
-from jixiao.engine.evaluator import evaluate
-from jixiao.engine.evidence import load_bytes
+from jixiao.engine.common.types import Kind
 from jixiao.engine.render.json_report import render as render_json
-from jixiao.engine.strategies import evidence_of, facts_for, pack_texts, rounded_pack_texts
-from jixiao.engine.types import Kind
-from jixiao.engine.verify import _bounds
+from jixiao.engine.runtime.evaluator import evaluate
+from jixiao.engine.runtime.evidence import load_bytes
+from jixiao.engine.tools.strategies import evidence_of, facts_for, pack_texts, rounded_pack_texts
+from jixiao.engine.tools.verify import _bounds
 
 from .helpers import FOUNDING_PACK, cli, compile_text
 
@@ -283,7 +283,7 @@ def test_the_exact_path_scores_every_rule_form_as_the_decimal_path_does(
     differ from the decimal path by one rounding step at most (where 28 digits misjudged)."""
     from unittest import mock
 
-    from jixiao.engine import compiler
+    from jixiao.engine.plan import compiler
 
     plan, _ = compile_source(Source("generated.jx", data.draw(pack_texts())))
     facts = data.draw(facts_for(plan))

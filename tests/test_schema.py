@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from jixiao.dsl.source import Source
 from jixiao.engine import compile_source
-from jixiao.engine.evaluator import evaluate
-from jixiao.engine.evidence import load_bytes
-from jixiao.engine.schema import evidence_schema
+from jixiao.engine.runtime.evaluator import evaluate
+from jixiao.engine.runtime.evidence import load_bytes
+from jixiao.engine.tools.schema import evidence_schema
 
 ROOT = Path(__file__).resolve().parent.parent
 

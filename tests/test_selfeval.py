@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from jixiao.engine.selfeval import parse_target, qualitative_level
+from jixiao.engine.tools.selfeval import parse_target, qualitative_level
 
 from .helpers import ROOT, cli
 
@@ -137,7 +137,7 @@ def test_qualitative_cut_points_variant() -> None:
     ],
 )
 def test_actuals(text: str, target: str, value: str | None) -> None:
-    from jixiao.engine.selfeval import parse_actual
+    from jixiao.engine.tools.selfeval import parse_actual
 
     parsed = parse_target(target)
     assert parsed is not None
@@ -313,8 +313,8 @@ _CELL_TEXT = st.text(
 def test_any_cell_text_round_trips_and_never_changes_the_score(text: str, where: str) -> None:
     import tempfile
 
-    from jixiao.engine.selfeval import read_table
-    from jixiao.engine.selfeval_run import score, template_text
+    from jixiao.engine.tools.selfeval import read_table
+    from jixiao.engine.tools.selfeval_run import score, template_text
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "t.csv"
@@ -389,7 +389,7 @@ def test_ambiguous_numeral_targets_are_unreadable(text: str) -> None:
 
 @pytest.mark.parametrize(("text", "value"), [("十二次", "12"), ("一二", None), ("三五次", None)])
 def test_actuals_in_chinese_numerals(text: str, value: str | None) -> None:
-    from jixiao.engine.selfeval import parse_actual
+    from jixiao.engine.tools.selfeval import parse_actual
 
     target = parse_target("≥12次")
     assert target is not None
@@ -439,8 +439,8 @@ def test_a_csv_table_is_written_back(tmp_path: Path, suffix: str) -> None:
 def test_any_target_or_actual_text_moves_at_most_its_own_row(text: str, col: str) -> None:
     import tempfile
 
-    from jixiao.engine.selfeval import read_table
-    from jixiao.engine.selfeval_run import score, template_text
+    from jixiao.engine.tools.selfeval import read_table
+    from jixiao.engine.tools.selfeval_run import score, template_text
 
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "t.csv"

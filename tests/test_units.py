@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 from jixiao.dsl.diagnostics import JixiaoError, has_errors
 from jixiao.dsl.formatter import format_pack
 from jixiao.dsl.parser import parse_text
-from jixiao.engine.evidence import load_bytes, parse_value
-from jixiao.engine.types import Kind
-from jixiao.engine.units import MONEY_UNITS
+from jixiao.engine.check.units import MONEY_UNITS
+from jixiao.engine.common.types import Kind
+from jixiao.engine.runtime.evidence import load_bytes, parse_value
 
 from .helpers import compile_text, diagnostics_of, score
 

@@ -54,3 +54,24 @@ def test_planted_pack_errors_are_refused_before_verifying(
     pack.write_text(f'pack "p" {{ total 10 }}\nfact 率: percent\n{body}\n', encoding="utf-8")
     status, _, err = cli("verify", str(pack), "--examples", "10")
     assert status == 1 and f"[{code}]" in err
+
+
+def test_counterexamples_go_to_a_folder_the_gitignore_covers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without --out, a failure's evidence goes to ./counterexamples/ (ignored by git), never
+    beside the user's own files in the current folder."""
+    from .helpers import ROOT
+
+    pack = tmp_path / "planted.jx"
+    pack.write_text(
+        'pack "有错" { total 5 }\nfact 完成率: percent\n'
+        'indicator A "完成情况" 5 { tiers 完成率 { >= 95%: 1; >= 90%: full; else: 0 } }\n',
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = cli("verify", str(pack), "--examples", "100")
+    assert code == 1 and "counterexamples/planted.counterexample-1.yaml" in out
+    assert (tmp_path / "counterexamples" / "planted.counterexample-1.yaml").is_file()
+    assert not list(tmp_path.glob("*.yaml"))
+    assert "counterexamples/" in (ROOT / ".gitignore").read_text(encoding="utf-8").splitlines()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
-    from ..result import Result
+    from ..common.result import Result
 
 FORMATS = ("table", "json", "markdown", "html")
 

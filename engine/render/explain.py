@@ -14,7 +14,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from jixiao.dsl.formatter import format_expr
 from jixiao.dsl.record import record
 
-from ..result import (
+from ..common.result import (
     DerivedResult,
     FactUse,
     IndicatorResult,
@@ -24,7 +24,7 @@ from ..result import (
     Provenance,
     Result,
 )
-from ..types import Kind
+from ..common.types import Kind
 
 _T: dict[str, dict[object, str]] = {
     "zh": {

@@ -12,8 +12,8 @@ from __future__ import annotations
 from decimal import Decimal
 from html import escape
 
-from ..result import IndicatorResult, Line, LineKind, Result
-from ..version import VERSION
+from ..common.result import IndicatorResult, Line, LineKind, Result
+from ..common.version import VERSION
 from .explain import (
     derivation,
     fixed,

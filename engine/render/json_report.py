@@ -18,8 +18,8 @@ from typing import Any
 
 from jixiao.dsl.diagnostics import to_json
 
-from ..result import FactUse, IndicatorResult, Judgement, Line, Provenance, Result
-from ..version import VERSION
+from ..common.result import FactUse, IndicatorResult, Judgement, Line, Provenance, Result
+from ..common.version import VERSION
 from .explain import derivation, fixed, line_text, percent, plain, value_text
 
 #: A list fact with more items than this is written once under `lists`, not on every line.

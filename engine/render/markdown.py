@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from ..result import Line, LineKind, Result
-from ..version import VERSION
+from ..common.result import Line, LineKind, Result
+from ..common.version import VERSION
 from .explain import (
     derivation,
     fixed,

@@ -9,8 +9,8 @@ from decimal import Decimal
 
 from jixiao.dsl.source import display_width
 
-from ..result import Line, LineKind, Result
-from ..version import VERSION
+from ..common.result import Line, LineKind, Result
+from ..common.version import VERSION
 from .explain import (
     derivation,
     fixed,

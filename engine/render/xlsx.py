@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..outputs import save_workbook
-from ..result import LineKind, Result
-from ..sheets import cells
-from ..version import VERSION
+from ..common.result import LineKind, Result
+from ..common.version import VERSION
 from .explain import (
     fixed,
     grade_text,
@@ -18,6 +16,8 @@ from .explain import (
     rate_text,
     words,
 )
+from .outputs import save_workbook
+from .sheets import cells
 
 
 def write(result: Result, path: Path, lang: str = "zh", note: str | None = None) -> None:

@@ -1,0 +1,135 @@
+"""The ledger as evaluation records it, and its reading as named tuples.
+
+Evaluation keeps, per indicator, its points and its lines as plain tuples in `Line`'s field
+order, with the clause's `Reads` (which facts it read, decided at compile time) where the facts
+go. Nothing is left out: the kind, the points, the numbers of the arithmetic, the reason and the
+item are all recorded as the rule ran, and the values of the facts read are those of the run's
+environment, which no step changes once the derived facts are computed. What is deferred is
+only the packaging — `IndicatorResult`, `Line` and `FactUse` named tuples cost several times a
+plain tuple to create, some 120 of them a record — and it happens once, the first time a
+renderer reads `Result.indicators` or `Result.derived`. A portfolio that keeps only totals never
+pays for it; one that writes every line pays once, as before.
+"""
+
+from __future__ import annotations
+
+from ..common.result import DerivedResult, FactUse, IndicatorResult, Line, Provenance
+from ..plan.compile_expr import Broken, Env, Origins, Reads
+
+TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
+if TYPE_CHECKING:
+    from typing import Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from ..common.ir import Indicator
+    from ..common.result import Entry
+    from ..plan.compiler import Plan
+    from .evidence import Evidence
+
+#: Where a raw line keeps what `Line` calls kind, points and reason (the same places).
+KIND, POINTS, REASON = 0, 1, 3
+
+_new = tuple.__new__
+_DEFAULT = Provenance(None, is_default=True)
+
+
+class Ledger:
+    __slots__ = (
+        "_derived",
+        "_env",
+        "_evidence",
+        "_facts",
+        "_indicators",
+        "_origins",
+        "_plan",
+        "_records",
+    )
+
+    def __init__(self, plan: Plan, evidence: Evidence, env: Env, records: list[Entry]) -> None:
+        self._plan = plan
+        self._evidence = evidence
+        self._env = env
+        self._records = records
+        self._origins: Origins | None = None
+        self._indicators: tuple[IndicatorResult, ...] | None = None
+        self._derived: tuple[DerivedResult, ...] | None = None
+        # Reads → its facts with their values: one clause's lines (a finding each) share them.
+        # Keyed by identity: every Reads lives in the plan, which outlives the ledger.
+        self._facts: dict[int, tuple[FactUse, ...]] = {}
+
+    def raw(self) -> Iterator[tuple[Indicator, Entry]]:
+        """Each indicator with its record as evaluation left it: for a reader on a hot path
+        that needs points, kinds and reasons but no facts (the portfolio summary), which the
+        packaging would otherwise build for every line of every project."""
+        return zip(self._plan.program.indicators, self._records, strict=True)
+
+    def origins(self) -> Origins:
+        """Where each fact's value came from: the evidence file, or the pack's default."""
+        if self._origins is None:
+            origins = dict(self._evidence.origins)
+            given = self._evidence.values
+            for name in self._plan.defaults:
+                if name not in given:
+                    origins[name] = _DEFAULT
+            self._origins = origins
+        return self._origins
+
+    def line(self, raw: tuple[Any, ...]) -> Line:
+        reads = raw[4]
+        if type(reads) is not Reads:
+            return _new(Line, raw)
+        facts = self._facts.get(id(reads))
+        if facts is None:
+            facts = self._facts[id(reads)] = reads.facts(self._env, self.origins())
+        return _new(Line, (raw[0], raw[1], raw[2], raw[3], facts, raw[5], raw[6]))
+
+    def indicators(self) -> tuple[IndicatorResult, ...]:
+        if self._indicators is None:
+            line, out = self.line, []
+            for ind, (points, lines, failures, excluded) in zip(
+                self._plan.program.indicators, self._records, strict=True
+            ):
+                out.append(
+                    _new(
+                        IndicatorResult,
+                        (
+                            ind.code,
+                            ind.name,
+                            ind.parent,
+                            ind.depth,
+                            ind.weight,
+                            points,
+                            tuple([line(raw) for raw in lines]) if lines else (),
+                            not ind.children,
+                            ind.span,
+                            failures,
+                            excluded,
+                            ind.standard,
+                            ind.doc,
+                        ),
+                    )
+                )
+            self._indicators = tuple(out)
+        return self._indicators
+
+    def derived(self) -> tuple[DerivedResult, ...]:
+        if self._derived is None:
+            env, origins, program = self._env, self.origins(), self._plan.program
+            out = []
+            for name, _, reads in self._plan.derived:
+                d = program.derived[name]
+                value = env[name]
+                out.append(
+                    DerivedResult(
+                        name,
+                        d.kind,
+                        None if type(value) is Broken else value,
+                        d.expr,
+                        self._facts.get(id(reads)) or reads.facts(env, origins),
+                        d.span,
+                    )
+                )
+            self._derived = tuple(out)
+        return self._derived

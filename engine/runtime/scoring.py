@@ -1,0 +1,56 @@
+"""Scoring evidence against a plan, with what reading it found: the evaluator scores what could
+be read; after any evidence error the total and grade are withheld."""
+
+from __future__ import annotations
+
+from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, has_errors
+
+TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ..common.result import Result
+    from ..plan.compiler import Plan
+    from .evidence import Evidence
+
+
+def run(plan: Plan, evidence_path: str | Path) -> Result:
+    """Score one evidence file. An evidence file that cannot be used raises; a malformed value
+    leaves the indicators reading it undecided and the total out (see `score`)."""
+    from . import evidence as _evidence
+
+    evidence, diagnostics = _evidence.load(evidence_path, plan.program)
+    if evidence is None:
+        raise JixiaoError(diagnostics)
+    result = score(plan, evidence, diagnostics)
+    return result._replace(
+        pack_sha256=_sha256(plan.program.source.text),
+        evidence_sha256=_sha256(evidence.source.text),
+        inputs=evidence.inputs,
+    )
+
+
+def score(plan: Plan, evidence: Evidence, diagnostics: list[Diagnostic]) -> Result:
+    """Evaluate evidence read with `diagnostics`: what it could read is scored; after any
+    evidence error the total and grade are None (never a total over what happened to be
+    readable), and the evaluator's "missing" report of a fact whose value was refused is
+    dropped (the refusal already names it, at its line)."""
+    from .evaluator import evaluate
+
+    result = evaluate(plan, evidence)
+    refused = evidence.refused
+    kept = [
+        d
+        for d in result.diagnostics
+        if not (d.code == "E605" and any(f"fact `{name}` " in d.message for name in refused))
+    ]
+    result = result._replace(diagnostics=(*diagnostics, *kept))
+    if has_errors(diagnostics):
+        result = result._replace(total=None, grade=None)
+    return result
+
+
+def _sha256(text: str) -> str:
+    from ..common.digest import sha256_hex
+
+    return sha256_hex(text.encode("utf-8"))

@@ -1,0 +1,767 @@
+"""Portfolios: score every project of a CSV or XLSX sheet (one project per row) or a folder of
+evidence files, streaming.
+
+Rows are read lazily and results written as they come, so memory does not grow with the number
+of projects. A bad cell stops its own row, never the others: the row's record carries the error
+with its sheet, row and column, and the exit code says some projects failed. With several
+processes the records still come out in input order, byte for byte as a serial run writes them.
+
+Cells are read as text for the fact's declared type, like evidence files: `92%` or `0.92`,
+`10万元`, `是`/`否`. A list fact's cell holds its items separated by `；`, `;` or line breaks
+(or a JSON array), and an empty one means nothing was found. Any other empty cell is a missing
+fact; `不适用` marks a fact not applicable. A cell that is not data — an Excel error value, an
+XLSX formula saved without its value, a CSV formula where a non-text value is expected — fails
+its row, never counts as a finding or as empty; so does a bare number above 1 in a percent
+column (an XLSX cell formatted as a percent is read as the fraction Excel stores). Files are
+opened through `files` (regular files only, bounded) and workbooks read by `workbook`.
+"""
+
+from __future__ import annotations
+
+import collections
+import csv
+import datetime as dt
+import hashlib
+import io
+import itertools
+import json
+import multiprocessing
+import os
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
+
+from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, Severity, error
+from jixiao.dsl.source import Source
+
+from ..check.units import domain_problem
+from ..common import messages as msg
+from ..common.ir import Program
+from ..common.result import NA, Item, LineKind, Provenance, Result
+from ..common.types import Kind
+from ..plan.compiler import Plan
+from ..render.explain import fixed, plain
+from ..render.outputs import save_workbook
+from ..render.sheets import cells, csv_text
+from ..runtime import files
+from ..runtime.evaluator import evaluate
+from ..runtime.evidence import Evidence, load_bytes, parse_typed
+from ..runtime.ledger import KIND, POINTS, REASON
+from ..runtime.workbook import ErrorCell, FormulaCell, PercentCell, WorkbookError, open_workbook
+from .portfolio import ScoredProject
+
+if TYPE_CHECKING:
+    from .portfolio import Tally
+
+BLOCK = 256  # rows scored (and, in parallel, handed to a worker process) at a time
+PARALLEL_FROM = 2000  # rows from which `--jobs 0` (the default) scores in several processes
+ID_COLUMNS = ("id", "项目编号", "编号", "project", "项目id", "project_id")
+NAME_COLUMNS = ("name", "项目名称", "名称")
+NA_TEXT = {"不适用", "n/a", "na", "not applicable", "不涉及"}
+
+
+#: A fact's column: (index in the row, fact, text before the row number, text after it), so
+#: that "row 7, column C (预算金额)" is worded only for the cells that need it.
+Column = tuple[int, str, str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One project as read: its id, its raw cells, and where each stands. Rows go to worker
+    processes as they are read, so they carry the cells, not a dict built from them."""
+
+    id: str
+    name: str
+    number: int  # the row in its file (1 is the header)
+    values: tuple[Any, ...]  # the row's cells as read
+    columns: tuple[Column, ...]  # the pack's facts among them (one tuple, shared by all rows)
+    where: str  # "projects.xlsx, sheet Sheet1, row 5"
+    path: Path | None = None  # a folder of evidence files: the file itself
+    folder: str = ""  # … and the folder it must stay inside
+    problem: str = ""  # the sheet could not be read past here: the rest of it fails
+
+    def cells(self) -> Iterator[tuple[str, Any, str]]:
+        """(fact, cell value or None, "row 7, column C (预算金额)") for each fact column."""
+        values, number = self.values, str(self.number)
+        for i, fact, before, after in self.columns:
+            yield fact, values[i] if i < len(values) else None, before + number + after
+
+
+# ----- reading ----------------------------------------------------------------------------------
+
+
+def _cell_text(value: Any) -> str | None:
+    if type(value) is str:  # every CSV cell, most XLSX ones
+        return value.strip() or None
+    if value is None:
+        return None
+    if isinstance(value, PercentCell):
+        return f"{Decimal(repr(value.value)) * 100}%"  # Excel keeps 90 % as 0.9, format `0%`
+    if isinstance(value, ErrorCell):
+        return value.text
+    if isinstance(value, FormulaCell):
+        return "=" + value.formula
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)  # the shortest text that reads back as the same double: 0.92
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    text = str(value).strip()
+    return text or None
+
+
+def _columns(
+    header: list[Any], program: Program, where: str
+) -> tuple[int, int | None, dict[int, str], list[Diagnostic]]:
+    """The id column, the name column, fact columns by index, and header problems."""
+    names = [(_cell_text(h) or "") for h in header]
+    lowered = [n.lower() for n in names]
+    diags: list[Diagnostic] = []
+    id_col = next((i for i, n in enumerate(lowered) if n in ID_COLUMNS), None)
+    if id_col is None:
+        raise JixiaoError(
+            [
+                error(
+                    "E620",
+                    f"{where}: no id column in the header",
+                    help=f"name one column `id` (or {', '.join(ID_COLUMNS[1:])}) for the "
+                    "project ids",
+                )
+            ]
+        )
+    name_col = next((i for i, n in enumerate(lowered) if n in NAME_COLUMNS), None)
+    facts: dict[int, str] = {}
+    seen: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if i in (id_col, name_col) or not name:
+            continue
+        if name in seen:
+            raise JixiaoError(
+                [
+                    error(
+                        "E620",
+                        f"{where}: column `{name}` appears twice",
+                        help="keep one column per fact",
+                    )
+                ]
+            )
+        seen[name] = i
+        if name in program.facts:
+            facts[i] = name
+        else:
+            hint = msg.evidence_unknown_fact(
+                name, Source(where, "").span(0, 0), list(program.facts)
+            ).help
+            diags.append(
+                Diagnostic(
+                    "W620",
+                    Severity.WARNING,
+                    f"{where}: column `{name}` is not a fact of the pack",
+                    help=hint,
+                    path=where,
+                )
+            )
+    return id_col, name_col, facts, diags
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def read_table(path: Path, program: Program) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
+    """Rows of a CSV or XLSX file, lazily, with how many there are. The file may be anywhere
+    (the user named it) but must be a regular file within MAX_TABLE_BYTES."""
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        return _read_xlsx(path, program)
+    return _read_csv(path, program)
+
+
+def refusal(r: files.Refusal) -> Diagnostic:
+    """The diagnostic of a file `files` would not read."""
+    refused = msg.refused_file(r.kind, r.path, r.text)
+    return refused or msg.evidence_unreadable(r.path, r.text)
+
+
+def _open_table(path: Path) -> BinaryIO:
+    try:
+        return files.open_regular(str(path), files.MAX_TABLE_BYTES, "MAX_TABLE_BYTES")
+    except files.FileRefused as exc:
+        raise JixiaoError([refusal(exc.refusal)]) from None
+
+
+def _encoding(f: BinaryIO, path: Path) -> str:
+    """UTF-8 (with or without BOM) or GB18030, judged on the file's first megabyte (whose last
+    character may be cut: up to three trailing bytes are allowed to be incomplete)."""
+    head = f.read(1 << 20)
+    f.seek(0)
+    if b"\x00" in head:
+        raise JixiaoError([msg.evidence_unreadable(str(path), "it looks binary, not text")])
+    for encoding, python_name in (("utf-8", "utf-8-sig"), ("gb18030", "gb18030")):
+        for cut in range(4):
+            try:
+                head[: len(head) - cut].decode(encoding)
+                return python_name
+            except UnicodeDecodeError:
+                continue
+    raise JixiaoError([msg.evidence_unreadable(str(path), "neither UTF-8 nor GB18030")])
+
+
+def _csv_head(raw: BinaryIO, path: Path) -> tuple[io.TextIOWrapper, list[str], int]:
+    """The text stream, the header and how many rows follow it (a streaming pass that also
+    meets every unreadable row before any project is scored)."""
+    number = 1
+    try:
+        encoding = _encoding(raw, path)
+        f = io.TextIOWrapper(raw, encoding=encoding, newline="")
+        reader = csv.reader(files.csv_lines(f))
+        header = next(reader, None)
+        count = 0
+        for values in reader:
+            number += 1  # the row being read, for an error in it
+            if any(v.strip() for v in values):
+                count += 1
+    except (OSError, UnicodeDecodeError) as exc:
+        raise JixiaoError([msg.evidence_unreadable(str(path), str(exc))]) from None
+    except files.LineTooLong as exc:
+        where = f"{path}, line {exc.number}"
+        diagnostic = msg.csv_field_too_long(where, files.MAX_CSV_LINE, str(path), line=True)
+        raise JixiaoError([diagnostic]) from None
+    except csv.Error as exc:
+        where = f"{path}, row {number + 1}"
+        if "field larger than field limit" in str(exc):
+            raise JixiaoError(
+                [msg.csv_field_too_long(where, files.MAX_CSV_FIELD, str(path))]
+            ) from None
+        why = f"row {number + 1} is not readable as CSV ({exc})"
+        raise JixiaoError([msg.evidence_unreadable(str(path), why)]) from None
+    if header is None:
+        raise JixiaoError(
+            [error("E620", f"{path}: the file is empty", help="the first row names the columns")]
+        )
+    return f, header, count
+
+
+def _read_csv(path: Path, program: Program) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
+    raw = _open_table(path)
+    try:
+        f, header, count = _csv_head(raw, path)
+        id_col, name_col, facts, diags = _columns(list(header), program, str(path))
+    except BaseException:
+        raw.close()
+        raise
+
+    columns = tuple(
+        (i, fact, "row ", f", column {_column_letter(i)} ({fact})") for i, fact in facts.items()
+    )
+    # a row keeps only the cells up to the last column read: a row of a million cells past
+    # the header costs nothing while its block waits to be scored
+    width = max([id_col, name_col or 0, *facts]) + 1
+
+    def rows() -> Iterator[Row]:
+        with f:
+            f.seek(0)
+            reader = csv.reader(files.csv_lines(f))
+            next(reader, None)
+            for number, values in enumerate(reader, start=2):
+                if not any(v.strip() for v in values):
+                    continue
+                ident = values[id_col].strip() if id_col < len(values) else ""
+                name = (
+                    values[name_col].strip()
+                    if name_col is not None and name_col < len(values)
+                    else ""
+                )
+                yield Row(
+                    ident or f"row {number}",
+                    name,
+                    number,
+                    tuple(values[:width]),
+                    columns,
+                    f"{path}, row {number}",
+                )
+
+    return rows(), count, diags
+
+
+def _workbook_refusal(exc: WorkbookError) -> Diagnostic:
+    if exc.limit:
+        return msg.workbook_limit(exc.path, exc.text)
+    return msg.workbook_unreadable(exc.path, exc.text)
+
+
+def _read_xlsx(path: Path, program: Program) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
+    """The first sheet, read by its cells (never by its `<dimension>` record, which may be
+    stale): a first streaming pass counts the rows and meets every limit before any project
+    is scored."""
+    try:
+        book = open_workbook(str(path))
+    except files.FileRefused as exc:
+        raise JixiaoError([refusal(exc.refusal)]) from None
+    except WorkbookError as exc:
+        raise JixiaoError([_workbook_refusal(exc)]) from None
+    try:
+        sheet = book.first_sheet()
+        first = next(sheet.rows(), None)  # the header: the first row with a value
+        count = max(sheet.count() - 1, 0)
+    except WorkbookError as exc:
+        book.close()
+        raise JixiaoError([_workbook_refusal(exc)]) from None
+    where = f"{path}, sheet {sheet.title}"
+    if first is None:
+        book.close()
+        raise JixiaoError(
+            [error("E620", f"{where}: the sheet is empty", help="the first row names the columns")]
+        )
+    try:
+        id_col, name_col, facts, diags = _columns(list(first[1]), program, where)
+    except JixiaoError:
+        book.close()
+        raise
+    columns = tuple(
+        (i, fact, f"sheet {sheet.title}, cell {_column_letter(i)}", f" ({fact})")
+        for i, fact in facts.items()
+    )
+
+    def rows() -> Iterator[Row]:
+        with book:
+            it = sheet.rows()
+            next(it, None)
+            try:
+                yield from xlsx_rows(it)
+            except WorkbookError as exc:  # a limit on a cell's text, met only by reading it
+                yield Row("—", "", 0, (), (), where, problem=_problem(_workbook_refusal(exc)))
+
+    def xlsx_rows(it: Iterator[tuple[int, tuple[Any, ...]]]) -> Iterator[Row]:
+        for number, values in it:
+            if all(v is None or (type(v) is str and not v.strip()) for v in values):
+                continue
+            ident = _cell_text(values[id_col]) if id_col < len(values) else None
+            name = (
+                _cell_text(values[name_col])
+                if name_col is not None and name_col < len(values)
+                else None
+            )
+            yield Row(
+                ident or f"row {number}",
+                name or "",
+                number,
+                tuple(values),
+                columns,
+                f"{where}, row {number}",
+            )
+
+    return rows(), count, diags
+
+
+def read_folder(path: Path) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
+    """One project per evidence file directly inside the folder; each is read when scored, as
+    a regular file inside the folder (a symlink out of it fails its own row)."""
+    found = files.folder_files(str(path), (".yaml", ".yml", ".json"))
+    rows = (Row(Path(p).stem, "", 0, (), (), p, Path(p), str(path)) for p in found)
+    return rows, len(found), []
+
+
+# ----- scoring one row ----------------------------------------------------------------------------
+
+
+def _items(text: str) -> tuple[Item, ...]:
+    text = text.strip()
+    if text.startswith("["):
+        try:
+            values = json.loads(text)
+            return tuple(Item(str(v), _NOWHERE) for v in values)
+        except ValueError:
+            pass
+    parts = [p.strip() for p in text.replace("；", ";").replace("\n", ";").split(";")]
+    return tuple(Item(p, _NOWHERE) for p in parts if p)
+
+
+_NOWHERE = Provenance(None)  # a finding listed in a cell: the cell is its fact's origin
+
+
+class _RowOrigins(Mapping[str, Provenance]):
+    """Where each fact of a row came from, worded only when asked for: a portfolio's output
+    names no cells, so most rows never need them (40 provenances a row, built for nothing)."""
+
+    __slots__ = ("_cells", "_names", "_source")
+
+    def __init__(self, source: str, names: dict[str, str]) -> None:
+        self._source, self._names = source, names  # fact → where its cell is
+
+    def __getitem__(self, name: str) -> Provenance:
+        return Provenance(None, source=f"{self._source}, {self._names[name]}")
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def _not_data(cell: Any, text: str, kind: Kind, where: str, path: str) -> Diagnostic | None:
+    """Why a cell is not data (an Excel error, a formula), or None. A formula-looking text is
+    refused where a number, count, list or other non-text value is expected."""
+    if isinstance(cell, ErrorCell) or files.is_error_text(text):
+        return msg.cell_error_value(where, text, path)
+    if isinstance(cell, FormulaCell):
+        return msg.cell_formula(where, cell.formula, path, cached=False)
+    if kind is not Kind.TEXT and files.looks_like_formula(text):
+        return msg.cell_formula(where, text, path)
+    return None
+
+
+def _problem(d: Diagnostic) -> str:
+    """A row's problem as its record keeps it, on one line: the message, its code, the fix."""
+    return f"{d.message} [{d.code}]; {d.help}" if d.help else f"{d.message} [{d.code}]"
+
+
+#: How a cell that is not data starts (an error value, a formula): other cells skip the check.
+_SUSPECT = frozenset("#＃=@+-")
+_MARKERS = frozenset({ErrorCell, FormulaCell, PercentCell})
+
+
+def row_evidence(row: Row, program: Program, source: str) -> tuple[Evidence | None, list[str]]:
+    values: dict[str, Any] = {}
+    given: dict[str, str] = {}
+    problems: list[str] = []
+    for name, cell, where in row.cells():
+        fact = program.facts[name]
+        kind = fact.kind
+        plain = type(cell) not in _MARKERS  # every CSV cell, almost every XLSX one
+        if not plain and isinstance(cell, PercentCell) and kind not in (Kind.PERCENT, Kind.TEXT):
+            cell = cell.value  # a number shown as a percent, for a fact that is not one
+        text = _cell_text(cell)
+        if text is None:
+            if kind is Kind.LIST:
+                values[name] = ()  # an empty findings cell: nothing was found
+            continue
+        given[name] = where
+        refused = (
+            _not_data(cell, text, kind, f"{source}, {where}", source)
+            if not plain or text[0] in _SUSPECT
+            else None
+        )
+        if refused is not None:
+            problems.append(_problem(refused))
+        elif text.lower() in NA_TEXT:
+            values[name] = NA
+        elif kind is Kind.LIST:
+            items = () if text in ("无", "[]") else _items(text)
+            bad = next(
+                (
+                    d
+                    for i in items
+                    if i.text[:1] in _SUSPECT
+                    and (d := _not_data(None, i.text, kind, f"{source}, {where}", source))
+                ),
+                None,
+            )
+            if bad is not None:
+                problems.append(_problem(bad))
+            else:
+                values[name] = items
+        else:
+            # typed first, then the fact's domain: `1.5` in a percent column is ambiguous
+            # (E649) before it is out of range, so the message names the real slip
+            value, why = parse_typed(fact, text)
+            outside = domain_problem(fact, value) if value is not None else None
+            if value is None:
+                problems.append(f"{source}, {where}: `{text}` is not {kind} ({why})")
+            elif (
+                kind is Kind.PERCENT
+                and not isinstance(cell, PercentCell)
+                and isinstance(value, Decimal)
+                and abs(value) > 1
+                and not _has_percent_sign(text)
+            ):
+                problems.append(_problem(msg.ambiguous_percent(f"{source}, {where}", text, source)))
+            elif outside is not None:
+                shown, domain, how = outside
+                problems.append(f"{source}, {where}: {shown} is outside the domain {domain}: {how}")
+            elif fact.nonzero and value == 0:
+                problems.append(f"{source}, {where}: must not be 0 (the pack divides by it)")
+            else:
+                values[name] = value
+    if problems:
+        return None, problems
+    origins = _RowOrigins(source, given)
+    return Evidence(Source(f"{source} [{row.id}]", ""), values, origins, {"id": row.id}), []
+
+
+def _has_percent_sign(text: str) -> bool:
+    return "%" in text or "％" in text or "‰" in text
+
+
+def score_row(plan: Plan, row: Row, source: str) -> ScoredProject:
+    places = plan.program.settings.places
+    if row.problem:
+        return ScoredProject(row.id, row.name, None, None, {}, [row.problem])
+    if row.path is not None:
+        inputs: list[tuple[str, str]] = []
+        evidence, problems = _folder_evidence(row, plan.program, inputs)
+        if evidence is None or problems:  # `load` returns what it could read: a row refuses
+            return ScoredProject(row.id, row.name, None, None, {}, problems, inputs=tuple(inputs))
+        record = _record(row, evaluate(plan, evidence), places)
+        record.inputs = tuple(inputs)
+        return record
+    evidence, problems = row_evidence(row, plan.program, source)
+    if evidence is None:
+        return ScoredProject(row.id, row.name, None, None, {}, problems)
+    return _record(row, evaluate(plan, evidence), places)
+
+
+def _folder_evidence(
+    row: Row, program: Program, inputs: list[tuple[str, str]]
+) -> tuple[Evidence | None, list[str]]:
+    """A folder portfolio's evidence file, read only as a regular file inside the folder; its
+    digest and those of the files it names go to `inputs`."""
+    path = str(row.path)
+    try:
+        data = files.read_in_folder(path, row.folder)
+    except files.FileRefused as exc:
+        return None, [_problem(refusal(exc.refusal))]
+    inputs.append((path, files.sha256(data)))
+    evidence, diags = load_bytes(data, path, program)
+    if evidence is not None:
+        inputs.extend(evidence.inputs)
+    problems = [
+        f"{d.labels[0].span.location() if d.labels else d.path}: {d.message}"
+        for d in diags
+        if d.is_error
+    ]
+    return evidence, problems
+
+
+def _record(row: Row, result: Result, places: int) -> ScoredProject:
+    scores = {
+        ind.code: (fixed(points, places) if points is not None else None)
+        for ind, (points, _, _, _) in result.ledger.raw()
+    }
+    errors = [d.message for d in result.diagnostics if d.is_error]
+    lost = _losses(result)
+    total = fixed(result.total, places) if result.total is not None else None
+    grade = result.grade if not result.disqualified else "取消资格"
+    return ScoredProject(row.id, row.name, total, grade, scores, errors, lost)
+
+
+_DEDUCTIONS = (LineKind.DEDUCT, LineKind.STEP, LineKind.JUDGED, LineKind.ZERO, LineKind.VETO)
+_BASE_WORDS = {
+    LineKind.UNMET: "条件不满足",
+    LineKind.PROPORTIONAL: "按比例计分",
+    LineKind.TIER: "分档",
+    LineKind.LEVEL: "等级",
+    LineKind.LEVEL_SCORE: "等级评分",
+    LineKind.REVERSE: "反向指标",
+    LineKind.REVERSE_LINEAR: "反向指标",
+    LineKind.FORWARD: "正向指标",
+    LineKind.EQUAL: "等于指标",
+    LineKind.CHECK: "要素未满足",
+    LineKind.NOT_APPLICABLE: "不适用",
+}
+
+
+def _losses(result: Result) -> list[tuple[str, str, str]]:
+    """(indicator, reason, points) for the portfolio summary: the reasons of `losses()`, keyed
+    so the same reason groups across projects, without wording every line (it is the
+    portfolio's hot path: it reads the ledger's records, not its packaged lines)."""
+    out = []
+    for ind, (points, lines, _, _) in result.ledger.raw():
+        if ind.children or points is None or points >= ind.weight:
+            continue
+        taken = Decimal(0)
+        for line in lines:
+            kind, lost = line[KIND], line[POINTS]
+            if kind in _DEDUCTIONS and lost < 0:
+                taken -= lost
+                reason = line[REASON]
+                out.append((ind.code, _reason_key(reason) if reason else kind.value, plain(-lost)))
+        shortfall = ind.weight - points - taken
+        if shortfall > 0:
+            word = next(
+                (_BASE_WORDS[ln[KIND]] for ln in lines if ln[KIND] in _BASE_WORDS), "未得满分"
+            )
+            out.append((ind.code, word, plain(shortfall)))
+    return out
+
+
+def _reason_key(text: str) -> str:
+    """A reason without the item it names, so the same reason groups across projects."""
+    head = text.split("，扣")[0]
+    return head.split("：")[0] if "：" in head else head
+
+
+# ----- running ----------------------------------------------------------------------------------
+
+_WORKER: dict[str, Any] = {}
+
+
+def _init(pack_path: str, pack_text: str, allowed: tuple[str, ...]) -> None:
+    """A worker compiles the pack from the text the parent read: never from the path again,
+    which may be a pipe already drained (`/dev/stdin`) or a file changed since."""
+    from .. import compile_source
+
+    files.set_allowed(allowed)
+    _WORKER["plan"] = compile_source(Source(pack_path, pack_text))[0]
+
+
+def _work(
+    rows: list[Row], source: str, json_sha256: str | None
+) -> tuple[list[ScoredProject], Tally]:
+    return score_block(_WORKER["plan"], rows, source, json_sha256)
+
+
+def score_block(
+    plan: Plan, rows: list[Row], source: str, json_sha256: str | None
+) -> tuple[list[ScoredProject], Tally]:
+    """Score a block of rows and tally it for the summary; with `json_sha256`, also word each
+    record's JSON line — all of it where the block is scored, so that a worker process leaves
+    the parent only the reading and the writing."""
+    from .portfolio import tally_for
+
+    tally = tally_for(plan.program)
+    records = []
+    for row in rows:
+        record = score_row(plan, row, source)
+        if json_sha256 is not None:
+            record.line = record_json(record, json_sha256)
+        tally.add(record)
+        records.append(record)
+    return records, tally
+
+
+def run_blocks(
+    plan: Plan,
+    pack_path: str,
+    rows: Iterator[Row],
+    source: str,
+    count: int | None,
+    jobs: int,
+    json_sha256: str | None = None,
+) -> Iterator[tuple[list[ScoredProject], Tally]]:
+    """Records in input order, a block at a time with the block's tally; in `jobs` processes
+    when the portfolio is large enough."""
+    if jobs <= 0:
+        cpus = (
+            len(os.sched_getaffinity(0))
+            if hasattr(os, "sched_getaffinity")
+            else (os.cpu_count() or 1)
+        )
+        jobs = min(cpus, 4) if (count or 0) >= PARALLEL_FROM else 1
+    blocks = iter(lambda: list(itertools.islice(rows, BLOCK)), [])
+    if jobs == 1:
+        for block in blocks:
+            yield score_block(plan, block, source, json_sha256)
+        return
+    ctx = multiprocessing.get_context("spawn")
+    initargs = (pack_path, plan.program.source.text, files.allowed_dirs())
+    with ctx.Pool(jobs, initializer=_init, initargs=initargs) as pool:
+        # A window of blocks in flight, collected oldest first: the output is the serial
+        # run's, byte for byte and in order; the parent reads ahead only `window` blocks, so
+        # memory stays flat however large the portfolio; and the workers always have a block
+        # queued while the parent reads and writes.
+        window = 2 * jobs + 1
+        pending: collections.deque[Any] = collections.deque()
+        for block in blocks:
+            pending.append(pool.apply_async(_work, (block, source, json_sha256)))
+            if len(pending) >= window:
+                yield pending.popleft().get()
+        while pending:
+            yield pending.popleft().get()
+
+
+def record_json(record: ScoredProject, pack_sha256: str = "") -> str:
+    return (
+        json.dumps(
+            {
+                "id": record.id,
+                "name": record.name,
+                "total": record.total,
+                "grade": record.grade,
+                "scores": record.scores,
+                "errors": record.errors,
+                "pack_sha256": pack_sha256,
+                **(
+                    {"inputs": [{"path": p, "sha256": d} for p, d in record.inputs]}
+                    if record.inputs
+                    else {}
+                ),
+            },
+            ensure_ascii=False,
+        )
+        + "\n"
+    )
+
+
+class Writer:
+    """Per-project results, streamed: JSON lines, CSV or XLSX by the file's suffix."""
+
+    def __init__(self, path: Path | None, program: Program) -> None:
+        self.path = path
+        self.codes = [i.code for i in program.indicators]
+        self.pack_sha256 = hashlib.sha256(program.source.text.encode("utf-8")).hexdigest()
+        names = {i.code: i.name for i in program.indicators}
+        self.header = [
+            "id",
+            "名称",
+            "总分",
+            "等级",
+            *[f"{c} {names[c]}" for c in self.codes],
+            "错误",
+        ]
+        self.kind = path.suffix.lower().lstrip(".") if path else "jsonl"
+        self.book: Any = None
+        if path is None:
+            self.stream: Any = None
+        elif self.kind == "xlsx":
+            import openpyxl
+
+            self.book = openpyxl.Workbook(write_only=True)
+            self.sheet = self.book.create_sheet("结果")
+            self.sheet.append(cells(self.sheet, self.header))
+        else:
+            self.stream = path.open("w", encoding="utf-8", newline="")
+            if self.kind == "csv":
+                self.stream.write("\ufeff")  # Excel opens UTF-8 CSV correctly only with a BOM
+                self.csv = csv.writer(self.stream)
+                self.csv.writerow([csv_text(x) for x in self.header])
+
+    def write(self, record: ScoredProject) -> str | None:
+        row = [
+            record.id,
+            record.name,
+            record.total or "",
+            record.grade or "",
+            *[record.scores.get(c) or "" for c in self.codes],
+            "；".join(record.errors),
+        ]
+        if self.path is None:
+            return record.line or record_json(record, self.pack_sha256)
+        if self.kind == "xlsx":
+            self.sheet.append(cells(self.sheet, row))
+        elif self.kind == "csv":
+            self.csv.writerow([csv_text(x) for x in row])
+        else:
+            self.stream.write(record.line or record_json(record, self.pack_sha256))
+        return None
+
+    @property
+    def json_sha256(self) -> str | None:
+        """The pack's digest when records are written as JSON lines (so blocks can word them
+        where they are scored), else None."""
+        return self.pack_sha256 if self.kind == "jsonl" or self.path is None else None
+
+    def close(self) -> None:
+        if self.book is not None and self.path is not None:
+            save_workbook(self.book, self.path)
+        elif self.path is not None:
+            self.stream.close()

@@ -1,0 +1,513 @@
+"""`jixiao test`: example cases that assert points, with scoring coverage and band edges.
+
+A test file (`PACK.test.yaml` beside the pack) holds a base evidence file and cases; each case
+overrides facts of the base (or names its own evidence file) and expects any of the total, the
+grade, indicators' points and indicators' ledger lines. A failing case shows expected and got,
+with the ledger of the indicator, so the author sees why.
+
+Coverage counts, per leaf, the clauses, bands, levels and branches the cases exercised — each
+`full when` held and not held, each band and level, each deduction fired, the floor (扣完为止) and
+the cap reached, the missing-evidence path — and the band edges tested on both sides.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from jixiao.dsl import ast
+from jixiao.dsl.diagnostics import Diagnostic, error
+from jixiao.dsl.source import DecodeError, decode
+
+from .. import score
+from ..common.ir import Indicator
+from ..common.result import IndicatorResult, Line, LineKind, Result
+from ..plan.compiler import Plan
+from ..render.explain import plain, signed
+from ..runtime.evaluator import evaluate
+from ..runtime.evidence import SAFE_LOADER, Evidence, load_bytes
+
+# ----- the suite --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    name: str
+    evidence: Path | None
+    facts: dict[str, Any]
+    params: dict[str, Any]
+    total: str | None
+    grade: str | None
+    points: dict[str, str]
+    lines: dict[str, list[str]]
+    omit: tuple[str, ...] = ()  # facts of the base evidence this case leaves out
+    # The errors the case expects: (code, fact or None) — `E603`, or `{code: E603, fact: 名称}`
+    # for an error about one fact. Evidence errors and evaluation errors alike.
+    errors: tuple[tuple[str, str | None], ...] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Suite:
+    path: Path
+    evidence: Path | None
+    cases: tuple[Case, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Mismatch:
+    what: str
+    expected: str
+    got: str
+    code: str | None = None  # the indicator whose ledger explains it
+
+
+@dataclass
+class CaseOutcome:
+    case: Case
+    result: Result | None
+    mismatches: list[Mismatch] = field(default_factory=list)
+    errors: list[Diagnostic] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.mismatches and not self.errors
+
+
+class SuiteError(Exception):
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.diagnostic = error("E701", message, help="see the test-file format in the README")
+
+
+def _text(value: Any) -> str:
+    return str(value).strip()
+
+
+def load_suite(path: Path) -> Suite:
+    try:
+        text, _ = decode(path.read_bytes())
+        data = yaml.load(text, Loader=SAFE_LOADER)
+    except (OSError, DecodeError) as exc:
+        raise SuiteError(f"cannot read test file {path}: {exc}") from None
+    except RecursionError:
+        raise SuiteError(f"the test file {path} is nested too deeply to read") from None
+    except yaml.YAMLError as exc:
+        raise SuiteError(f"the test file {path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("cases"), list):
+        raise SuiteError(f"the test file {path} needs a `cases:` list")
+    base = path.parent / str(data["evidence"]) if data.get("evidence") else None
+    cases = []
+    for i, raw in enumerate(data["cases"], 1):
+        if not isinstance(raw, dict):
+            raise SuiteError(f"case {i} of {path} is not a mapping")
+        expect = raw.get("expect") or {}
+        if not isinstance(expect, dict):
+            raise SuiteError(f"`expect` of case {i} of {path} is not a mapping")
+        lines = expect.get("lines") or {}
+        for key, part in (("facts", raw.get("facts")), ("params", raw.get("params"))):
+            if part is not None and not isinstance(part, dict):
+                raise SuiteError(
+                    f"`{key}` of case {i} of {path} is not a mapping of names to values"
+                )
+        if not isinstance(lines, dict) or not isinstance(expect.get("points") or {}, dict):
+            raise SuiteError(f"`lines` and `points` of case {i} of {path} map indicators to values")
+        cases.append(
+            Case(
+                name=_text(raw.get("name") or f"case {i}"),
+                evidence=path.parent / str(raw["evidence"]) if raw.get("evidence") else None,
+                facts=dict(raw.get("facts") or {}),
+                params=dict(raw.get("params") or {}),
+                total=_text(expect["total"]) if "total" in expect else None,
+                grade=_text(expect["grade"]) if "grade" in expect else None,
+                points={_text(k): _text(v) for k, v in (expect.get("points") or {}).items()},
+                lines={_text(k): [_text(x) for x in v] for k, v in lines.items()},
+                omit=tuple(_text(x) for x in raw.get("omit") or ()),
+                errors=_expected_errors(expect["errors"], i, path) if "errors" in expect else None,
+            )
+        )
+    return Suite(path, base, tuple(cases))
+
+
+def _expected_errors(raw: Any, i: int, path: Path) -> tuple[tuple[str, str | None], ...]:
+    if not isinstance(raw, list):
+        raise SuiteError(f"`errors` of case {i} of {path} is a list of codes, e.g. [E603]")
+    out: list[tuple[str, str | None]] = []
+    for item in raw:
+        if isinstance(item, dict) and set(item) <= {"code", "fact"} and "code" in item:
+            fact = item.get("fact")
+            out.append((_text(item["code"]), _text(fact) if fact is not None else None))
+        elif isinstance(item, str | int) and not isinstance(item, bool):
+            out.append((_text(item), None))
+        else:
+            raise SuiteError(
+                f"an entry of `errors` of case {i} of {path} is a code (`E603`) or "
+                "`{code: E603, fact: 名称}`"
+            )
+    return tuple(out)
+
+
+def _check_errors(outcome: CaseOutcome, errors: list[Diagnostic]) -> None:
+    """Compare the errors a case expects with those it got; without an expectation, any error
+    fails the case. An expected fact matches an error whose message names it."""
+    expected = outcome.case.errors
+    if expected is None:
+        outcome.errors = errors
+        return
+
+    def matches(d: Diagnostic, code: str, fact: str | None) -> bool:
+        return d.code == code and (fact is None or f"`{fact}`" in d.message)
+
+    unmatched = [d for d in errors if not any(matches(d, c, f) for c, f in expected)]
+    missing = [(c, f) for c, f in expected if not any(matches(d, c, f) for d in errors)]
+    if unmatched or missing:
+        want = sorted({c if f is None else f"{c} ({f})" for c, f in expected})
+        got = sorted({d.code for d in errors})
+        outcome.mismatches.append(Mismatch("errors", ", ".join(want), ", ".join(got) or "none"))
+
+
+def case_evidence(plan: Plan, suite: Suite, case: Case) -> tuple[Evidence | None, list[Diagnostic]]:
+    """The case's evidence: its own file, or the suite's base with the case's overrides."""
+    path = case.evidence or suite.evidence
+    document: dict[str, Any] = {"facts": {}, "params": {}}
+    name = f"{suite.path} [{case.name}]"
+    if path is not None:
+        try:
+            base = yaml.load(decode(path.read_bytes())[0], Loader=SAFE_LOADER) or {}
+        except RecursionError:
+            return None, [error("E701", f"the evidence of `{case.name}` is nested too deeply")]
+        except (OSError, DecodeError, yaml.YAMLError) as exc:
+            return None, [error("E701", f"cannot read the evidence of `{case.name}`: {exc}")]
+        sections = (
+            (base.get("facts") or {}, base.get("params") or {}) if isinstance(base, dict) else ()
+        )
+        if not all(isinstance(part, dict) for part in sections) or not sections:
+            return None, [
+                error(
+                    "E701",
+                    f"the evidence of `{case.name}` is not a mapping of `facts:` and `params:`",
+                )
+            ]
+        document["facts"].update(sections[0])
+        document["params"].update(sections[1])
+        name = str(path) if not (case.facts or case.params or case.omit) else name
+    for fact in case.omit:
+        document["facts"].pop(fact, None)
+    document["facts"].update(case.facts)
+    document["params"].update(case.params)
+    if not document["params"]:
+        del document["params"]
+    data = yaml.safe_dump(document, allow_unicode=True, sort_keys=False).encode("utf-8")
+    return load_bytes(data, name, plan.program)
+
+
+def line_text(line: Line) -> str:
+    """A ledger line as a test expects it: `-0.5 绩效指标未量化：视频会议保障情况`."""
+    return f"{signed(line.points)} {line.reason or line.kind.value}"
+
+
+def run_case(plan: Plan, suite: Suite, case: Case) -> CaseOutcome:
+    evidence, diags = case_evidence(plan, suite, case)
+    if any(d.code == "E701" for d in diags):  # the test file itself: never an expectation
+        return CaseOutcome(case, None, errors=[d for d in diags if d.is_error])
+    if evidence is None:
+        outcome = CaseOutcome(case, None)
+        _check_errors(outcome, [d for d in diags if d.is_error])
+        return outcome
+    result = score(plan, evidence, diags)
+    outcome = CaseOutcome(case, result)
+    places = plan.program.settings.places
+    by_code = {i.code: i for i in result.indicators}
+
+    def same(expected: str, got: Decimal | None) -> bool:
+        try:
+            return got is not None and Decimal(expected) == got
+        except InvalidOperation:
+            return False
+
+    if case.total is not None and not same(case.total, result.total):
+        outcome.mismatches.append(Mismatch("total", case.total, _fixed(result.total, places)))
+    if case.grade is not None and case.grade != (result.grade or ""):
+        outcome.mismatches.append(Mismatch("grade", case.grade, result.grade or "—"))
+    for code, expected in case.points.items():
+        ind = by_code.get(code)
+        if ind is None:
+            outcome.mismatches.append(
+                Mismatch(f"points of `{code}`", expected, "no such indicator")
+            )
+        elif not same(expected, ind.points):
+            outcome.mismatches.append(
+                Mismatch(f"points of `{code}`", expected, _fixed(ind.points, places), code)
+            )
+    for code, expected_lines in case.lines.items():
+        ind = by_code.get(code)
+        if ind is None:
+            outcome.mismatches.append(
+                Mismatch(f"lines of `{code}`", "\n".join(expected_lines), "no such indicator")
+            )
+            continue
+        got = [line_text(ln) for ln in ind.lines if ln.kind is not LineKind.BASE]
+        if got != expected_lines:
+            outcome.mismatches.append(
+                Mismatch(f"lines of `{code}`", "\n".join(expected_lines), "\n".join(got), code)
+            )
+    _check_errors(outcome, [d for d in result.diagnostics if d.is_error])
+    return outcome
+
+
+def _fixed(value: Decimal | None, places: int) -> str:
+    if value is None:
+        return "—"
+    return format(value.quantize(Decimal(1).scaleb(-places)), "f")
+
+
+# ----- coverage ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    key: tuple[str, int]  # (what, span start)
+    label: str
+
+
+def coverage_items(ind: Indicator) -> list[Item]:
+    """What a leaf's cases should exercise."""
+    items: list[Item] = []
+
+    def add(what: str, node: Any, label: str) -> None:
+        items.append(Item((what, node.span.start), label))
+
+    def base(rule: Any) -> None:
+        match rule:
+            case ast.FullWhen(cond, otherwise):
+                add("full", rule, f"`{cond.span.text}` holds")
+                add("unmet", cond, f"`{cond.span.text}` does not hold")
+                if otherwise is not None and isinstance(otherwise, ast.BASE_RULES):
+                    base(otherwise)
+            case ast.Proportional():
+                add("proportional", rule, "proportional")
+            case ast.Reverse() | ast.Forward() | ast.Equal():
+                add("full", rule, "target met")
+                add("partial", rule, "target missed")
+            case ast.Tiers(subject, bands):
+                for band in bands:
+                    add("tier", band, f"band `{band.span.text}`")
+                if isinstance(subject, ast.Name):
+                    from ..plan.analysis import _constant
+
+                    bounds = {
+                        _constant(b.value)
+                        for band in bands
+                        for b in (band.lower, band.upper)
+                        if b is not None
+                    }
+                    for bound in sorted(v for v in bounds if v is not None):
+                        items.append(
+                            Item(
+                                (f"edge:{bound}", rule.span.start),
+                                f"both sides of the bound {plain(bound)} of `{subject.name}`",
+                            )
+                        )
+            case ast.Levels(_, levels) | ast.LevelRange(_, _, levels):
+                for level in levels:
+                    add("level", level, f"level `{level.label}`")
+            case ast.Checklist(_, checks):
+                for check in checks:
+                    add("check", check, f"`{check.cond.span.text}` met")
+                    add("check_unmet", check, f"`{check.cond.span.text}` not met")
+            case ast.Choose(choices):
+                for choice in choices:
+                    add("choice", choice, f"`{choice.span.text.split(':')[0]}`")
+                    if isinstance(choice.then, ast.BASE_RULES):
+                        base(choice.then)
+
+    deductions = False
+    fixed_total = Decimal(0)
+    for rule in ind.rules:
+        if isinstance(rule, ast.DeductWhen) and isinstance(rule.amount, (ast.Points, ast.Share)):
+            # a fixed deduction: the floor is reachable only if they add up past the weight
+            fixed_total += rule.amount.value * (
+                ind.weight if isinstance(rule.amount, ast.Share) else 1
+            )
+        elif isinstance(rule, ast.DEDUCTIONS):
+            fixed_total = ind.weight + 1  # per item, per step, judged: unbounded
+        if isinstance(rule, ast.BASE_RULES):
+            base(rule)
+            if isinstance(rule, ast.Proportional):
+                items.append(Item(("cap", ind.span.start), "capped at the weight"))
+        elif isinstance(rule, ast.DEDUCTIONS):
+            deductions = fixed_total > ind.weight
+            add("deduct", rule, f"`{format_clause(rule)}` fires")
+        elif isinstance(rule, ast.ZeroWhen):
+            add("zero", rule, f"`zero when {rule.cond.span.text}` fires")
+        elif isinstance(rule, ast.WarnWhen):
+            add("warn", rule, f"`warn when {rule.cond.span.text}` fires")
+    if deductions:
+        items.append(Item(("floor", ind.span.start), "deductions reach 0 (扣完为止)"))
+    items.append(Item(("missing", ind.span.start), "missing evidence reported"))
+    return items
+
+
+def format_clause(rule: Any) -> str:
+    text: str = rule.span.text.split("\n")[0]
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+_KIND_KEYS = {
+    LineKind.FULL: "full",
+    LineKind.UNMET: "unmet",
+    LineKind.PROPORTIONAL: "proportional",
+    LineKind.TIER: "tier",
+    LineKind.LEVEL: "level",
+    LineKind.LEVEL_SCORE: "level",
+    LineKind.CHOICE: "choice",
+    LineKind.DEDUCT: "deduct",
+    LineKind.STEP: "deduct",
+    LineKind.JUDGED: "deduct",
+    LineKind.ZERO: "zero",
+    LineKind.WARN: "warn",
+    LineKind.FLOOR: "floor",
+    LineKind.CAP: "cap",
+    LineKind.REVERSE: "partial",
+    LineKind.REVERSE_LINEAR: "partial",
+    LineKind.FORWARD: "partial",
+    LineKind.EQUAL: "partial",
+}
+
+
+def covered_keys(ind: IndicatorResult) -> Iterator[tuple[str, int]]:
+    if ind.failures:
+        if any(f.code == "E605" for f in ind.failures):
+            yield ("missing", ind.span.start)
+        return
+    for line in ind.lines:
+        if line.kind is LineKind.CHECK:
+            yield ("check" if line.args[1] else "check_unmet", line.span.start)
+        elif line.kind in (LineKind.FLOOR, LineKind.CAP):
+            yield (_KIND_KEYS[line.kind], ind.span.start)
+        elif line.kind in _KIND_KEYS:
+            yield (_KIND_KEYS[line.kind], line.span.start)
+
+
+def _tiers_start(plan: Plan, code: str, band_start: int) -> int:
+    """The start of the tiers rule a band (by its start) belongs to."""
+    from ..plan.analysis import _all_rules
+
+    for ind in plan.program.indicators:
+        if ind.code != code:
+            continue
+        for rule in _all_rules(ind.rules):
+            if isinstance(rule, ast.Tiers) and any(b.span.start == band_start for b in rule.bands):
+                return rule.span.start
+    return -1
+
+
+@dataclass(frozen=True, slots=True)
+class Coverage:
+    rows: tuple[tuple[str, int, int, tuple[str, ...]], ...]  # code, covered, total, missed
+
+    @property
+    def percent(self) -> Decimal:
+        total = sum(r[2] for r in self.rows)
+        covered = sum(r[1] for r in self.rows)
+        return (Decimal(covered) * 100 / total).quantize(Decimal("0.1")) if total else Decimal(100)
+
+
+def coverage(plan: Plan, outcomes: list[CaseOutcome]) -> Coverage:
+    hit: set[tuple[str, tuple[str, int]]] = set()
+    seen: dict[tuple[str, int], set[Decimal]] = {}  # (indicator, tiers rule) → subject values
+    for outcome in outcomes:
+        if outcome.result is None:
+            continue
+        for scored in outcome.result.indicators:
+            if scored.is_leaf:
+                hit.update((scored.code, key) for key in covered_keys(scored))
+                for line in scored.lines:
+                    if line.kind is LineKind.TIER and line.facts:
+                        value = line.facts[0].value
+                        if isinstance(value, Decimal):
+                            rule = _tiers_start(plan, scored.code, line.span.start)
+                            seen.setdefault((scored.code, rule), set()).add(value)
+    for (code, rule), values in seen.items():
+        for item in (
+            i
+            for ind in plan.program.indicators
+            if ind.code == code
+            for i in coverage_items(ind)
+            if i.key[0].startswith("edge:") and i.key[1] == rule
+        ):
+            bound = Decimal(item.key[0].split(":", 1)[1])
+            if any(v < bound for v in values) and any(v >= bound for v in values):
+                hit.add((code, item.key))
+    rows = []
+    for ind in plan.program.indicators:
+        if not ind.is_leaf:
+            continue
+        items = coverage_items(ind)
+        missed = tuple(i.label for i in items if (ind.code, i.key) not in hit)
+        rows.append((ind.code, len(items) - len(missed), len(items), missed))
+    return Coverage(tuple(rows))
+
+
+# ----- band edges -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Edge:
+    code: str
+    subject: str
+    kind: str
+    bound: Decimal
+    probes: tuple[tuple[Decimal, str], ...]  # value, points there
+
+
+def thresholds(ind: Indicator) -> Iterator[tuple[str, Decimal]]:
+    """(subject name, constant) for each comparison of a name with a constant in the rules."""
+    from ..plan.analysis import _all_rules, _constant
+
+    for rule in _all_rules(ind.rules):
+        match rule:
+            case ast.Tiers(ast.Name(name), bands):
+                for band in bands:
+                    for bound in (band.lower, band.upper):
+                        value = _constant(bound.value) if bound else None
+                        if value is not None:
+                            yield name, value
+            case ast.FullWhen(ast.Compare(_, ast.Name(name), right)):
+                value = _constant(right)
+                if value is not None:
+                    yield name, value
+
+
+def edges(plan: Plan, evidence: Evidence) -> list[Edge]:
+    kinds = {n: f.kind.value for n, f in plan.program.facts.items()}
+    kinds.update({n: d.kind.value for n, d in plan.program.derived.items()})
+    out = []
+    for ind in plan.program.indicators:
+        seen = set()
+        for name, bound in thresholds(ind):
+            if (name, bound) in seen:
+                continue
+            seen.add((name, bound))
+            step = (
+                Decimal("0.0001")
+                if kinds.get(name) == "percent"
+                else (Decimal(1) if kinds.get(name) == "count" else Decimal("0.01"))
+            )
+            probes = []
+            for value in (bound - step, bound, bound + step):
+                if value < 0 and kinds.get(name) in ("count", "percent", "money"):
+                    continue
+                result = evaluate(plan, evidence, {name: value})
+                points = next(i.points for i in result.indicators if i.code == ind.code)
+                probes.append((value, plain(points) if points is not None else "—"))
+            out.append(Edge(ind.code, name, kinds.get(name, ""), bound, tuple(probes)))
+    return out
+
+
+def default_suite_path(pack: Path) -> Path:
+    return pack.with_name(pack.name.removesuffix(".jx") + ".test.yaml")

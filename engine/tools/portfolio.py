@@ -1,0 +1,263 @@
+"""The portfolio summary, accumulated record by record in constant memory.
+
+Grade distribution; per indicator the mean, spread, lowest and highest 得分率 and the points it
+loses across the portfolio; the reasons points were lost, ranked by the points they cost and
+the projects they touch; and the projects nearest a grade boundary (whose grade a small change
+of evidence would flip).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from ..common.ir import Program
+
+ZERO = Decimal(0)
+
+
+@dataclass
+class ScoredProject:
+    """What a portfolio keeps of one project: strings only, so it crosses processes as is."""
+
+    id: str
+    name: str
+    total: str | None
+    grade: str | None
+    scores: dict[str, str | None]
+    errors: list[str] = field(default_factory=list)
+    losses: list[tuple[str, str, str]] = field(default_factory=list)  # code, reason, points
+    line: str | None = None  # its JSON line, when the output is JSON lines
+    # (path, SHA-256) of the files a folder portfolio's project was read from
+    inputs: tuple[tuple[str, str], ...] = ()
+
+
+class Stat:
+    """One indicator across the portfolio. Points are summed and compared as they come; rates
+    (points ÷ weight) are worked out once at the end, not divided out for every project."""
+
+    __slots__ = ("high_points", "low_points", "n", "squares", "total", "weight")
+
+    def __init__(self, weight: Decimal) -> None:
+        self.weight = weight
+        self.n = 0
+        self.total = ZERO  # points
+        self.squares = ZERO  # points²
+        self.low_points: Decimal | None = None
+        self.high_points: Decimal | None = None
+
+    def merge(self, other: Stat) -> None:
+        self.n += other.n
+        self.total += other.total
+        self.squares += other.squares
+        for points in (other.low_points, other.high_points):
+            if points is not None:
+                if self.low_points is None or points < self.low_points:
+                    self.low_points = points
+                if self.high_points is None or points > self.high_points:
+                    self.high_points = points
+
+    def add(self, points: Decimal) -> None:
+        self.n += 1
+        self.total += points
+        self.squares += points * points
+        if self.low_points is None or points < self.low_points:
+            self.low_points = points
+        if self.high_points is None or points > self.high_points:
+            self.high_points = points
+
+    def _rate(self, points: Decimal | None) -> Decimal | None:
+        return points / self.weight if points is not None and self.weight else None
+
+    @property
+    def low(self) -> Decimal | None:
+        return self._rate(self.low_points)
+
+    @property
+    def high(self) -> Decimal | None:
+        return self._rate(self.high_points)
+
+    @property
+    def lost(self) -> Decimal:
+        return self.n * self.weight - self.total
+
+    @property
+    def mean(self) -> Decimal | None:
+        return self._rate(self.total / self.n) if self.n else None
+
+    @property
+    def spread(self) -> Decimal | None:
+        """Population standard deviation of the rates."""
+        if not self.n or not self.weight:
+            return None
+        mean = self.total / self.n
+        variance = max(self.squares / self.n - mean * mean, ZERO)
+        return variance.sqrt() / self.weight
+
+
+class Tally:
+    """What the summary adds up, project by project, without the pack itself: each block of
+    rows is tallied where it is scored (in a worker process, for a large portfolio) and the
+    blocks' tallies are merged in input order. Sums of points are exact, extremes and the
+    nearest-to-a-boundary ranking do not depend on order, and the first failures are kept in
+    input order, so merging gives what adding every project in turn gives."""
+
+    def __init__(
+        self, weights: dict[str, Decimal], bounds: list[Decimal], keep_near: int = 10
+    ) -> None:
+        self.weights = weights
+        self.bounds = bounds
+        self.keep_near = keep_near
+        self.projects = 0
+        self.failed = 0
+        self.grades: dict[str, int] = {}
+        self.stats: dict[str, Stat] = {}
+        self.reasons: dict[tuple[str, str], list[Decimal]] = {}  # points, count
+        self.near: list[tuple[Decimal, str, str, str, str]] = []
+        self.failures: list[tuple[str, str]] = []  # the first few: id, error
+
+    def add(self, record: ScoredProject) -> None:
+        self.projects += 1
+        if record.total is None:
+            self.failed += 1
+            if len(self.failures) < 20:
+                self.failures.append((record.id, "；".join(record.errors)))
+            return
+        grade = record.grade or "—"
+        self.grades[grade] = self.grades.get(grade, 0) + 1
+        stats = self.stats
+        for code, score in record.scores.items():
+            if score is not None:
+                stat = stats.get(code)
+                if stat is None:
+                    stat = stats[code] = Stat(self.weights[code])
+                stat.add(Decimal(score))
+        for code, reason, lost in record.losses:
+            entry = self.reasons.setdefault((code, reason), [ZERO, ZERO])
+            entry[0] += Decimal(lost)
+            entry[1] += 1
+        total = Decimal(record.total)
+        if self.bounds:
+            bound = min(self.bounds, key=lambda b: abs(total - b))
+            self._near((-abs(total - bound), record.id, record.name, record.total, str(bound)))
+
+    def _near(self, item: tuple[Decimal, str, str, str, str]) -> None:
+        if len(self.near) < self.keep_near:
+            heapq.heappush(self.near, item)
+        else:
+            heapq.heappushpop(self.near, item)
+
+    def merge(self, other: Tally) -> None:
+        self.projects += other.projects
+        self.failed += other.failed
+        for grade, n in other.grades.items():
+            self.grades[grade] = self.grades.get(grade, 0) + n
+        for code, stat in other.stats.items():
+            if code in self.stats:
+                self.stats[code].merge(stat)
+            else:
+                self.stats[code] = stat
+        for key, (points, count) in other.reasons.items():
+            entry = self.reasons.setdefault(key, [ZERO, ZERO])
+            entry[0] += points
+            entry[1] += count
+        for item in other.near:
+            self._near(item)
+        self.failures.extend(other.failures[: 20 - len(self.failures)])
+
+
+def tally_for(program: Program, keep_near: int = 10) -> Tally:
+    """An empty tally for a block of a portfolio scored with `program`."""
+    weights = {i.code: i.weight for i in program.indicators}
+    bounds = [b.lower for b in program.settings.grades if b.lower is not None]
+    return Tally(weights, bounds, keep_near)
+
+
+@dataclass
+class Summary:
+    program: Program
+    input_path: str = ""
+    input_sha256: str = ""  # of the portfolio file (or of the folder's files, in name order)
+    keep_near: int = 10
+
+    def __post_init__(self) -> None:
+        self.pack_sha256 = hashlib.sha256(self.program.source.text.encode("utf-8")).hexdigest()
+        self.tally = self.new_tally()
+        for band in self.program.settings.grades:
+            self.tally.grades[band.label] = 0
+
+    def new_tally(self) -> Tally:
+        return tally_for(self.program, self.keep_near)
+
+    def add(self, record: ScoredProject) -> None:
+        self.tally.add(record)
+
+    def merge(self, tally: Tally) -> None:
+        self.tally.merge(tally)
+
+    @property
+    def projects(self) -> int:
+        return self.tally.projects
+
+    @property
+    def failed(self) -> int:
+        return self.tally.failed
+
+    @property
+    def grades(self) -> dict[str, int]:
+        return self.tally.grades
+
+    @property
+    def stats(self) -> dict[str, Stat]:
+        return self.tally.stats
+
+    @property
+    def reasons(self) -> dict[tuple[str, str], list[Decimal]]:
+        return self.tally.reasons
+
+    @property
+    def failures(self) -> list[tuple[str, str]]:
+        return self.tally.failures
+
+    @property
+    def near(self) -> list[tuple[Decimal, str, str, str, str]]:
+        return self.tally.near
+
+    def nearest(self) -> list[tuple[Decimal, str, str, str, str]]:
+        """(distance, id, name, total, bound), nearest first, ties by id."""
+        return sorted(((-d, i, n, t, b) for d, i, n, t, b in self.near), key=lambda x: (x[0], x[1]))
+
+    def ranked_reasons(self, limit: int = 20) -> list[tuple[str, str, Decimal, int]]:
+        rows = [(code, reason, v[0], int(v[1])) for (code, reason), v in self.reasons.items()]
+        rows.sort(key=lambda r: (-r[2], -r[3], r[0], r[1]))
+        return rows[:limit]
+
+    def losing_indicators(self, limit: int = 10) -> list[tuple[str, Decimal]]:
+        leaves = {i.code for i in self.program.indicators if i.is_leaf}
+        rows = [(c, s.lost) for c, s in self.stats.items() if c in leaves and s.lost > 0]
+        rows.sort(key=lambda r: (-r[1], r[0]))
+        return rows[:limit]
+
+
+def file_digest(path: Path) -> str:
+    """SHA-256 of a portfolio table (read in blocks), or of a folder's files in name order —
+    its evidence files and what they name beside them (survey responses), never through a
+    symlink out of the folder (a file refused there adds nothing). Each record lists the
+    digests of exactly the files its project was read from."""
+    from ..runtime import files
+
+    digest = hashlib.sha256()
+    if path.is_dir():
+        for name in files.folder_files(str(path)):
+            try:
+                digest.update(files.read_in_folder(name, str(path)))
+            except files.FileRefused:
+                continue
+        return digest.hexdigest()
+    with files.open_regular(str(path), files.MAX_TABLE_BYTES, "MAX_TABLE_BYTES") as f:
+        while block := f.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()

@@ -1,0 +1,230 @@
+"""The portfolio summary as HTML (with inline SVG charts: no network, no scripts), Markdown or
+JSON."""
+
+from __future__ import annotations
+
+import json
+from decimal import ROUND_HALF_UP, Decimal
+from html import escape
+from typing import Any
+
+from ..common.version import VERSION
+from ..render.html import CSS
+from .portfolio import Summary
+
+BAR = "#2b5797"
+
+
+def _pct(value: Decimal | None) -> str:
+    if value is None:
+        return "—"
+    return format((value * 100).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), "f") + "%"
+
+
+def _num(value: Decimal) -> str:
+    return format(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), "f")
+
+
+def document(summary: Summary) -> dict[str, Any]:
+    names = {i.code: i.name for i in summary.program.indicators}
+    return {
+        "jixiao": VERSION,
+        "pack": summary.program.settings.title,
+        "pack_path": summary.program.source.path,
+        "pack_sha256": summary.pack_sha256,
+        "input": summary.input_path,
+        "input_sha256": summary.input_sha256,
+        "projects": summary.projects,
+        "failed": summary.failed,
+        "grades": summary.grades,
+        "indicators": [
+            {
+                "code": i.code,
+                "name": i.name,
+                "leaf": i.is_leaf,
+                "mean_rate": _pct(s.mean),
+                "spread": _pct(s.spread),
+                "lowest": _pct(s.low),
+                "highest": _pct(s.high),
+                "points_lost": _num(s.lost),
+            }
+            for i in summary.program.indicators
+            if (s := summary.stats.get(i.code)) is not None
+        ],
+        "losing_indicators": [
+            {"code": c, "name": names[c], "points_lost": _num(p)}
+            for c, p in summary.losing_indicators()
+        ],
+        "reasons": [
+            {"code": c, "reason": r, "points_lost": _num(p), "projects": n}
+            for c, r, p, n in summary.ranked_reasons()
+        ],
+        "nearest_boundary": [
+            {"id": i, "name": n, "total": t, "boundary": b, "distance": _num(d)}
+            for d, i, n, t, b in summary.nearest()
+        ],
+        "failures": [{"id": i, "error": e} for i, e in summary.failures],
+    }
+
+
+def render_json(summary: Summary) -> str:
+    return json.dumps(document(summary), ensure_ascii=False, indent=2) + "\n"
+
+
+def render_markdown(summary: Summary) -> str:
+    doc = document(summary)
+    out = [
+        f"# {doc['pack']}：项目组合评价汇总",
+        "",
+        f"项目 {doc['projects']} 个，其中未能计分 {doc['failed']} 个。",
+        "",
+        "## 等级分布",
+        "",
+        "| 等级 | 项目数 |",
+        "|---|---:|",
+    ]
+    out += [f"| {g} | {n} |" for g, n in doc["grades"].items()]
+    out += [
+        "",
+        "## 各指标得分率",
+        "",
+        "| 指标 | 平均得分率 | 标准差 | 最低 | 最高 | 累计失分 |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    out += [
+        f"| {r['code']} {r['name']} | {r['mean_rate']} | {r['spread']} | {r['lowest']} | "
+        f"{r['highest']} | {r['points_lost']} |"
+        for r in doc["indicators"]
+    ]
+    out += [
+        "",
+        "## 主要失分原因",
+        "",
+        "| 指标 | 原因 | 累计失分 | 涉及项目 |",
+        "|---|---|---:|---:|",
+    ]
+    out += [
+        f"| {r['code']} | {r['reason']} | {r['points_lost']} | {r['projects']} |"
+        for r in doc["reasons"]
+    ]
+    out += [
+        "",
+        "## 最接近等级分界的项目",
+        "",
+        "| 项目 | 总分 | 分界 | 差距 |",
+        "|---|---:|---:|---:|",
+    ]
+    out += [
+        f"| {r['id']} {r['name']} | {r['total']} | {r['boundary']} | {r['distance']} |"
+        for r in doc["nearest_boundary"]
+    ]
+    return "\n".join(out) + "\n"
+
+
+def _bars_vertical(data: list[tuple[str, int]]) -> str:
+    width, height, pad = 60 * max(len(data), 1) + 40, 220, 30
+    top = max([n for _, n in data] + [1])
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+        f'role="img" aria-label="等级分布">'
+    ]
+    for i, (label, n) in enumerate(data):
+        h = (height - 2 * pad - 10) * n / top
+        x = 30 + i * 60
+        y = height - pad - h
+        parts.append(f'<rect x="{x}" y="{y:.1f}" width="40" height="{h:.1f}" fill="{BAR}"/>')
+        parts.append(
+            f'<text x="{x + 20}" y="{y - 4:.1f}" text-anchor="middle" font-size="12">{n}</text>'
+        )
+        parts.append(
+            f'<text x="{x + 20}" y="{height - pad + 16}" text-anchor="middle" '
+            f'font-size="13">{escape(label)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _bars_horizontal(data: list[tuple[str, Decimal]]) -> str:
+    row, label_w, bar_w = 22, 260, 420
+    height = row * len(data) + 10
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 80}" '
+        f'height="{height}" role="img" aria-label="各指标平均得分率">'
+    ]
+    for i, (label, rate) in enumerate(data):
+        y = 5 + i * row
+        w = float(min(max(rate, Decimal(0)), Decimal(1))) * bar_w
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 15}" text-anchor="end" '
+            f'font-size="12">{escape(label)}</text>'
+        )
+        parts.append(
+            f'<rect x="{label_w}" y="{y + 3}" width="{bar_w}" height="15" fill="#e9eef6"/>'
+        )
+        parts.append(f'<rect x="{label_w}" y="{y + 3}" width="{w:.1f}" height="15" fill="{BAR}"/>')
+        parts.append(
+            f'<text x="{label_w + bar_w + 6}" y="{y + 15}" font-size="12">{_pct(rate)}</text>'
+        )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def render_html(summary: Summary) -> str:
+    doc = document(summary)
+    e = escape
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="zh-CN"><head><meta charset="utf-8">',
+        f"<title>{e(doc['pack'])}：项目组合评价汇总</title><style>{CSS}</style></head><body>",
+        f"<h1>{e(doc['pack'])}：项目组合评价汇总</h1>",
+        f'<p class="meta">项目 {doc["projects"]} 个，未能计分 {doc["failed"]} 个 · '
+        f"规则包 {e(doc['pack_path'])} SHA-256 {doc['pack_sha256']} · 数据 {e(doc['input'])} "
+        f"SHA-256 {doc['input_sha256']} · jixiao {VERSION}</p>",
+        "<h2>等级分布</h2>",
+        _bars_vertical(list(doc["grades"].items())),
+    ]
+    leaves = [
+        (f"{i['code']} {i['name']}", summary.stats[i["code"]].mean or Decimal(0))
+        for i in doc["indicators"]
+        if i["leaf"]
+    ]
+    out += ["<h2>各指标平均得分率</h2>", _bars_horizontal(leaves)]
+    out += [
+        "<table><thead><tr><th>指标</th><th>平均得分率</th><th>标准差</th><th>最低</th>"
+        "<th>最高</th><th>累计失分</th></tr></thead><tbody>"
+    ]
+    out += [
+        f"<tr><td>{e(r['code'])} {e(r['name'])}</td><td class=n>{r['mean_rate']}</td>"
+        f"<td class=n>{r['spread']}</td><td class=n>{r['lowest']}</td>"
+        f"<td class=n>{r['highest']}</td><td class=n>{r['points_lost']}</td></tr>"
+        for r in doc["indicators"]
+    ]
+    out += [
+        "</tbody></table>",
+        "<h2>主要失分原因</h2>",
+        "<table><thead><tr><th>指标</th><th>原因</th><th>累计失分</th><th>涉及项目</th></tr>"
+        "</thead><tbody>",
+    ]
+    out += [
+        f"<tr><td>{e(r['code'])}</td><td>{e(r['reason'])}</td>"
+        f"<td class=n>{r['points_lost']}</td><td class=n>{r['projects']}</td></tr>"
+        for r in doc["reasons"]
+    ]
+    out += [
+        "</tbody></table>",
+        "<h2>最接近等级分界的项目</h2>",
+        "<table><thead><tr><th>项目</th><th>总分</th><th>分界</th><th>差距</th></tr></thead>"
+        "<tbody>",
+    ]
+    out += [
+        f"<tr><td>{e(r['id'])} {e(r['name'])}</td><td class=n>{r['total']}</td>"
+        f"<td class=n>{r['boundary']}</td><td class=n>{r['distance']}</td></tr>"
+        for r in doc["nearest_boundary"]
+    ]
+    out.append("</tbody></table>")
+    if doc["failures"]:
+        out += ["<h2>未能计分的项目</h2><ul>"]
+        out += [f"<li>{e(f['id'])}：{e(f['error'])}</li>" for f in doc["failures"]]
+        out.append("</ul>")
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"

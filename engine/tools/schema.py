@@ -1,0 +1,329 @@
+"""The JSON Schema of a pack's evidence: the reader's contract, for systems that produce it.
+
+It accepts what `evidence.load` reads without an error, and nothing else, as far as JSON Schema
+can say it (tests/test_schema.py holds the two together with a property over generated
+evidence): values as the reader parses them from their text (a percent `92%` or a fraction,
+money with its unit, a count in the fact's own unit), the kinds' and facts' domains, the levels
+of every `levels` rule, the keys a fact's mapping may hold, surveys with their questions, and
+which facts the pack needs unless a default or a survey gives them.
+
+What it cannot say, the reader still refuses: a calendar day that does not exist
+(`2017-02-30`), Chinese numerals it cannot read (`十十`), a number of more than 20 digits, a
+declared domain on a value written as text (JSON numbers carry `minimum`/`maximum`), a survey
+file that is missing, and a counted survey fact declared `nonzero` that counts 0.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from jixiao.dsl import ast
+
+from ..check.units import COUNT_UNITS, MONEY_UNITS, Unit, domain, fact_unit
+from ..common.ir import Fact, Program
+from ..common.types import Kind
+
+_PROVENANCE = ("source", "note", "method", "date", "recorded_by", "page", "reason", "by")
+_SCALAR = {"type": ["string", "number", "boolean", "null"]}
+_WS = r"\s*"
+#: A number as the reader takes it (`evidence._NUMBER`, after full-width digits are folded).
+_DIGITS = r"(\d{1,3}(,\d{3})+|\d+)(\.\d+)?"
+#: Chinese numerals the reader reads as a whole number (`二十三`).
+_CN = "[零〇一二两三四五六七八九十百千]+"
+
+
+def _anycase(word: str) -> str:
+    """A regex matching `word` in any letter case (JSON Schema patterns have no flags)."""
+    return "".join(
+        f"[{c.lower()}{c.upper()}]" if c.isalpha() and c.isascii() else _esc(c) for c in word
+    )
+
+
+def _esc(text: str) -> str:
+    return "".join("\\" + c if c in r"\.^$*+?()[]{}|/-" else c for c in text)
+
+
+def _alternatives(words: list[str]) -> str:
+    return "(" + "|".join(_anycase(w) for w in sorted(words, key=len, reverse=True)) + ")"
+
+
+_NA = "^" + _WS + _alternatives(["不适用", "n/a", "na", "not applicable", "不涉及"]) + _WS + "$"
+_TRUE = ["true", "yes", "y", "on", "是", "有", "对", "√", "✓", "已", "1"]
+_FALSE = ["false", "no", "n", "off", "否", "无", "没有", "错", "×", "✗", "未", "0"]
+
+
+def _text(pattern: str, description: str) -> dict[str, Any]:
+    return {
+        "type": "string",
+        "pattern": "^" + _WS + pattern + _WS + "$",
+        "description": description,
+    }
+
+
+def _suffixes(kind: Kind, unit: Unit | None) -> list[str]:
+    """The units a value of the fact may be written with (`evidence._amount`)."""
+    if unit is None:
+        return list(COUNT_UNITS)
+    if unit.dimension == "money":
+        return list(MONEY_UNITS)
+    return [unit.name]
+
+
+def _numeric(fact: Fact) -> dict[str, Any]:
+    kind = fact.kind
+    low, high = domain(fact)
+    unit = fact_unit(kind, fact.unit)
+    signed = low is None or low < 0
+    sign = "[+-]?" if signed else r"\+?"
+    number: dict[str, Any] = {"type": "integer" if kind is Kind.COUNT else "number"}
+    if kind is Kind.PERCENT:
+        # JSON numbers are fractions; the reader refuses a bare number above 2 (it would mean
+        # more than 200%), whatever the domain.
+        low = max(low, Decimal(-2)) if low is not None else Decimal(-2)
+        high = min(high, Decimal(2)) if high is not None else Decimal(2)
+    if low is not None:
+        number["minimum"] = _json_number(low)
+    if high is not None:
+        number["maximum"] = _json_number(high)
+    if fact.nonzero:
+        number["not"] = {"const": 0}
+    if kind is Kind.PERCENT:
+        if fact.min is None and fact.max is None:
+            # the kind's own domain [0%, 100%], which a pattern can state exactly
+            percent = r"\+?0*(100(\.0+)?|\d{1,2}(\.\d+)?)"
+            fraction = r"\+?(0*1(\.0+)?|0+(\.\d+)?)"
+        else:  # a declared domain: the sign at least (JSON numbers carry the bounds)
+            percent = fraction = sign + _DIGITS
+        text = _text(
+            f"({percent}{_WS}[%％]|{fraction})", "a percentage (`92%`) or a fraction (0.92)"
+        )
+    else:
+        prefix = r"([¥￥]?(RMB)?(CNY)?(rmb)?(cny)?)" if kind is Kind.MONEY else ""
+        body = (
+            f"{sign}({_DIGITS})" if kind is not Kind.COUNT else r"\+?(\d{1,3}(,\d{3})+|\d+)(\.0+)?"
+        )
+        units = _alternatives(_suffixes(kind, unit))
+        text = _text(
+            f"{prefix}{_WS}({body}|{_CN}){_WS}{units}?",
+            f"a number, or its text with a unit (`100,000`, `10万元`); in {unit.name}"
+            if unit is not None
+            else "a number, or its text (`12`, `12次`)",
+        )
+    if fact.nonzero:
+        text["not"] = {"pattern": "^[^1-9１-９一二两三四五六七八九十百千]*$"}  # no digit but 0
+    return {"anyOf": [number, text]}
+
+
+def _json_number(value: Decimal) -> int | float:
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def _value(fact: Fact, levels: dict[str, list[str]]) -> dict[str, Any]:
+    match fact.kind:
+        case Kind.MONEY | Kind.NUMBER | Kind.COUNT | Kind.PERCENT:
+            schema = _numeric(fact)
+        case Kind.BOOL:
+            schema = {
+                "anyOf": [
+                    {"type": "boolean"},
+                    {"type": "integer", "enum": [0, 1]},
+                    _text(_alternatives(_TRUE + _FALSE), "true/false, 是/否, 有/无"),
+                ]
+            }
+        case Kind.TEXT:
+            if fact.name in levels:
+                # a level some `levels` rule lists; another would stop that rule (E607)
+                schema = {"type": "string", "enum": levels[fact.name]}
+            else:
+                schema = {"type": ["string", "number", "boolean"]}
+        case Kind.DATE:
+            schema = _text(
+                r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?",
+                "a date: 2017-12-31 or 2017年12月31日",
+            )
+        case Kind.LIST:
+            item = {
+                "anyOf": [
+                    _SCALAR,
+                    {
+                        "type": "object",
+                        "anyOf": [
+                            {"required": ["item"], "properties": {"item": _FILLED}},
+                            {
+                                "required": ["description"],
+                                "properties": {"description": _FILLED, "item": _EMPTY},
+                            },
+                        ],
+                    },
+                ]
+            }
+            empty = _text(r"(~|null|\[\]|无)?", "nothing found")
+            schema = {"anyOf": [{"type": "array", "items": item}, {"type": "null"}, empty]}
+        case Kind.JUDGEMENT:
+            amount = _numeric(Fact(fact.name, Kind.NUMBER, None, None, None, fact.span))
+            schema = {
+                "type": "object",
+                "required": ["value"],
+                "properties": {"value": amount, **{k: _SCALAR for k in _PROVENANCE}},
+                "additionalProperties": False,
+                "anyOf": [
+                    {"required": ["reason"], "properties": {"reason": _FILLED}},
+                    {"required": ["note"], "properties": {"note": _FILLED}},
+                    {"properties": {"value": {"anyOf": [_ZERO, _NA_VALUE]}}},
+                ],
+            }
+            schema["properties"]["value"] = {"anyOf": [amount, _NA_VALUE]}
+            schema = {"anyOf": [schema, _ZERO]}  # 0 needs no reason, and may stand alone
+    if fact.label or fact.unit:
+        schema["title"] = " ".join(x for x in (fact.label, fact.unit and f"({fact.unit})") if x)
+    return schema
+
+
+#: A scalar the reader takes as text that is not empty (JSON `null` arrives as the text "null").
+_FILLED = {"anyOf": [{"type": ["number", "boolean", "null"]}, {"type": "string", "minLength": 1}]}
+#: What the reader takes as no text: "" or a value that is not a scalar (it is dropped).
+_EMPTY = {"anyOf": [{"const": ""}, {"type": ["object", "array"]}]}
+_NA_VALUE = {"type": "string", "pattern": _NA, "description": "不适用"}
+
+
+_ZERO = {"anyOf": [{"const": 0}, _text(r"[+-]?0+(\.0+)?", "0")]}
+
+
+def _fact(fact: Fact, levels: dict[str, list[str]]) -> dict[str, Any]:
+    value = _value(fact, levels)
+    na = _NA_VALUE
+    if fact.kind is Kind.JUDGEMENT:
+        return {"anyOf": [value, na]}
+    provenance = {
+        "type": "object",
+        "required": ["value"],
+        "properties": {"value": {"anyOf": [value, na]}, **{k: _SCALAR for k in _PROVENANCE}},
+        "additionalProperties": False,
+    }
+    return {"anyOf": [value, provenance, na]}
+
+
+def _levels(program: Program) -> dict[str, list[str]]:
+    """The levels every `levels` rule over a plain fact lists, per fact (their intersection)."""
+    found: dict[str, set[str]] = {}
+    for indicator in program.indicators:
+        for rule in _walk(indicator.rules):
+            if isinstance(rule, (ast.Levels, ast.LevelRange)) and isinstance(
+                rule.subject, ast.Name
+            ):
+                labels = {level.label for level in rule.levels}
+                name = rule.subject.name
+                found[name] = found[name] & labels if name in found else labels
+    return {n: sorted(v) for n, v in found.items() if n in program.facts}
+
+
+def _walk(rules: Any) -> Any:
+    for rule in rules:
+        yield rule
+        if isinstance(rule, ast.FullWhen) and rule.otherwise is not None:
+            yield from _walk((rule.otherwise,))
+        if isinstance(rule, ast.Choose):
+            yield from _walk(tuple(c.then for c in rule.choices))
+
+
+def _survey(aggs: list[ast.SurveyFact]) -> dict[str, Any]:
+    response: dict[str, Any] = {"type": "object"}
+    rules: list[dict[str, Any]] = []
+    for agg in aggs:
+        for column in agg.columns:
+            asked = {
+                "type": "object",
+                "required": [column.text],
+                "properties": {column.text: _SCALAR},
+            }
+            rules.append({"anyOf": [{"maxItems": 0}, {"contains": asked}]})
+        if agg.aggregate == "mean":
+            question = agg.columns[0].text
+            labels = [label for label, _ in agg.scale]
+            blank = {"type": "string", "pattern": r"^\s*$"}
+            scored = {"anyOf": [{"enum": labels}, blank, {"not": _SCALAR}]}
+            rules.append(
+                {
+                    "items": {
+                        "anyOf": [{"not": {"type": "object"}}, {"properties": {question: scored}}]
+                    }
+                }
+            )
+            answered = {
+                "type": "object",
+                "required": [question],
+                "properties": {question: {"enum": labels}},
+            }
+            rules.append({"contains": answered})
+    inline = {
+        "type": "array",
+        "items": {"anyOf": [response, {"not": {"type": "object"}}]},
+        "allOf": rules,
+    }
+    return {
+        "anyOf": [
+            {"type": "string", "description": "a CSV or XLSX file beside the evidence"},
+            inline,
+        ]
+    }
+
+
+def evidence_schema(program: Program) -> dict[str, Any]:
+    facts = {n: f for n, f in program.facts.items() if not f.is_param}
+    params = {n: f for n, f in program.facts.items() if f.is_param}
+    levels = _levels(program)
+    surveys: dict[str, list[ast.SurveyFact]] = {}
+    for fact in facts.values():
+        if fact.survey is not None and fact.aggregate is not None:
+            surveys.setdefault(fact.survey, []).append(fact.aggregate)
+    needs: list[dict[str, Any]] = []
+    for name, fact in facts.items():
+        given = {
+            "required": ["facts"],
+            "properties": {"facts": {"type": "object", "required": [name]}},
+        }
+        if fact.survey is not None:
+            counted = {
+                "required": ["surveys"],
+                "properties": {"surveys": {"required": [fact.survey]}},
+            }
+            needs.append({"anyOf": [given, counted]})
+            # a counted fact given directly as well (E621)
+            needs.append({"not": {"allOf": [given, counted]}})
+        elif fact.default is None:
+            needs.append(given)
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"Evidence for {program.settings.title}",
+        "type": "object",
+        "required": ["facts"],
+        "allOf": needs,
+        "properties": {
+            "project": {"not": {"type": "array"}},
+            "facts": {
+                "anyOf": [
+                    {
+                        "type": "object",
+                        "properties": {n: _fact(f, levels) for n, f in facts.items()},
+                        # an undeclared fact is a warning; a parameter here is an error
+                        "propertyNames": {"not": {"enum": sorted(params)}} if params else {},
+                    },
+                    {"type": "null"},
+                    {"type": "string", "pattern": r"^(~|null)?$"},
+                ]
+            },
+            "params": {
+                "type": "object",
+                "properties": {n: _fact(f, levels) for n, f in params.items()},
+                # an undeclared parameter is a warning; a fact here is an error
+                "propertyNames": {"not": {"enum": sorted(facts)}} if facts else {},
+            },
+            "surveys": {
+                "type": "object",
+                "properties": {n: _survey(a) for n, a in surveys.items()},
+                "propertyNames": {"enum": sorted(surveys)},
+            },
+        },
+        "additionalProperties": False,
+    }

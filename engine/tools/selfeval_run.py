@@ -1,0 +1,497 @@
+"""Running `jixiao selfeval`: table → generated pack → the usual pipeline → findings and output.
+
+Kept apart from `selfeval` (which only reads tables and writes packs) and from `cli` (which only
+parses arguments).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, error, has_errors, warning
+from jixiao.dsl.formatter import format_pack
+from jixiao.dsl.parser import parse
+from jixiao.dsl.source import Source
+
+from .. import score as score_evidence
+from ..common.result import LineKind, Result
+from ..plan.compiler import Plan
+from ..render import render
+from ..render.explain import fixed, line_text, plain
+from ..render.outputs import refuse, save_workbook, write_text, writing
+from ..render.sheets import csv_text, put
+from ..runtime.evidence import load_bytes
+from .selfeval import Finding, Table, TableError, Unreadable, cell_name, read_grid, read_table
+from .selfeval_pack import Generated, build, display, exact_names
+
+Report = Callable[[Sequence[Diagnostic], argparse.Namespace], None]
+CELL_HELP = "correct the cell in the table; the other rows are scored, the total waits for this one"
+TABLE_HELP = (
+    "the table needs the national headers: 三级指标, 年度指标值, 实际完成值, 分值, 得分 "
+    "(and 全年预算数/全年执行数 for the funds)"
+)
+
+
+def template_text(path: str | None) -> str:
+    if path:
+        return Path(path).read_text(encoding="utf-8")
+    return resources.files(__package__).joinpath("self-evaluation.jx").read_text(encoding="utf-8")
+
+
+def _sane_weight(text: str) -> Decimal | None:
+    try:
+        value = Decimal(text)
+    except ArithmeticError:
+        return None
+    return value if value.is_finite() and 0 < value <= 100 else None
+
+
+def _param_default(template: str, name: str) -> Decimal | None:
+    for line in template.splitlines():
+        if line.startswith(f"param {name}:") and "=" in line:
+            try:
+                return Decimal(line.split("=", 1)[1].strip().rstrip("%"))
+            except ArithmeticError:
+                return None
+    return None
+
+
+@dataclass
+class Scored:
+    """A table scored: the result, every finding by its cell, the generated pack, and the rows
+    the rules could not score (cell, reason). With any row unscored there is no total."""
+
+    result: Result
+    findings: list[Finding]
+    pack_text: str
+    unscored: list[tuple[str, str, str]] = field(default_factory=list)  # (label, cell, why)
+
+    @property
+    def complete(self) -> bool:
+        return not self.unscored and self.result.total is not None
+
+
+def compile_generated(name: str, generated: Generated) -> Plan:
+    """The generated pack's text parsed, its names set back to the exact cell texts, then the
+    usual stages. The text comes from one escaping writer, so a failure here is jixiao's bug:
+    it is reported against the table, never at a line of a pack the user did not write."""
+    from ..check.checker import check
+    from ..plan.analysis import analyse
+    from ..plan.compiler import compile_program
+    from ..plan.graph import order
+
+    source = Source(name, generated.text)
+    try:
+        pack = exact_names(parse(source), generated.names)
+        checked, diags = check(pack, source)
+        if checked is not None and not has_errors(diags):
+            diags += analyse(checked)
+        if checked is None or has_errors(diags):
+            raise JixiaoError(diags)
+    except JixiaoError as exc:
+        first = next((d.message for d in exc.diagnostics if d.is_error), "")
+        raise TableError(
+            f"{name.removesuffix('.generated.jx')}: the table's rows cannot be turned into "
+            f"rules ({first}); please report this with the table"
+        ) from None
+    return compile_program(checked, order(checked))
+
+
+def score(table: Table, template: str, params: dict[str, str], fallback: bool) -> Scored:
+    weight = params.get("预算执行率分值") or str(_param_default(template, "预算执行率分值") or 10)
+    generated = build(table, template, Decimal(weight), fallback)
+    plan = compile_generated(f"{table.path.name}.generated.jx", generated)
+    evidence_text = generated.evidence
+    if params:
+        # quoted (JSON strings are YAML): a value is read by the parameter's kind, never as YAML
+        evidence_text += "params:\n" + "".join(
+            f"  {json.dumps(k, ensure_ascii=False)}: {json.dumps(v, ensure_ascii=False)}\n"
+            for k, v in params.items()
+        )
+    evidence, diags = load_bytes(
+        evidence_text.encode("utf-8"), f"{table.path.name} (cells)", plan.program
+    )
+    if evidence is None:
+        raise JixiaoError(diags)
+    findings = list(generated.findings)
+    where = f"{table.path.name} {table.sheet}!"
+    at_cells: list[Diagnostic] = []  # the errors, pointing at cells instead of generated text
+    for fact, why in evidence.refused.items():
+        cell = generated.cells.get(fact, where)
+        column = {"实际": "实际完成值", "档次": "实际完成值", "得分": "得分"}.get(
+            fact.split("_")[0]
+        )
+        if column is not None:  # the table's column, not the generated fact's name
+            why = why.replace(f"fact `{fact}`", f"the {column}")
+        findings.append(Finding("S9", cell, f"{why}; not scored"))
+        code = next((d.code for d in diags if d.is_error and f"`{fact}`" in d.message), "E603")
+        at_cells.append(error(code, f"{cell}: {why}", help=CELL_HELP))
+    # the other evidence diagnostics are about --param: the user's own words, not a cell
+    from_params = [
+        (error if d.is_error else warning)(d.code, f"--param: {d.message}", help=d.help)
+        for d in diags
+        if not _about(d, generated.cells)
+    ]
+    if has_errors(from_params):
+        raise JixiaoError(from_params)
+    at_cells += from_params
+    result = score_evidence(plan, evidence, diags)
+    places = result.settings.places
+    by_code = {i.code.rsplit(".", 1)[-1]: i for i in result.indicators}
+    failed: dict[str, str] = {}
+    rows = {r.code: r for r in table.rows}
+    for leaf in result.indicators:
+        own = leaf.code.rsplit(".", 1)[-1]
+        if leaf.points is None and leaf.failures and (own in rows or own == "S"):
+            code, failed[own] = _failure_text(result, leaf.code)
+            if own == "S" and table.funds is not None:
+                cell = f"{where}{cell_name(table.funds.row, 1)}"
+                if code != "E605":
+                    why = f"预算执行率 cannot be scored: {failed[own]}"
+                    findings.append(Finding("S9", cell, why))
+            else:
+                cell = f"{where}{cell_name(rows[own].row, table.columns['得分'])}"
+            if code != "E605":  # a refused value: already reported at its cell
+                at_cells.append(error(code, f"{cell}: {failed[own]}", help=CELL_HELP))
+    printed_sum = Decimal(0)
+    for row in table.rows:
+        if row.published is not None:
+            printed_sum += row.published
+        ind = by_code.get(row.code)
+        if row.code in failed and not any(
+            f.code == "S9" and _row_of(f.cell) == row.row for f in findings
+        ):
+            findings.append(
+                Finding(
+                    "S9",
+                    f"{where}{cell_name(row.row, table.columns['得分'])}",
+                    f"`{row.name}` cannot be scored: {failed[row.code]}",
+                )
+            )
+        if ind is None or ind.points is None or row.published is None:
+            continue
+        if ind.points.quantize(Decimal(1).scaleb(-places)) != row.published.quantize(
+            Decimal(1).scaleb(-places)
+        ):
+            findings.append(
+                Finding(
+                    "S3",
+                    f"{where}{cell_name(row.row, table.columns['得分'])}",
+                    f"`{row.name}` is printed as {plain(row.published)}; the rule gives "
+                    f"{fixed(ind.points, places)}",
+                )
+            )
+    funds = table.funds
+    budget = by_code.get("S")
+    if funds is not None and funds.published is not None:
+        printed_sum += funds.published
+        if budget is not None and budget.points is not None and budget.points != funds.published:
+            findings.append(
+                Finding(
+                    "S3",
+                    f"{where}{cell_name(funds.row, 8)}",
+                    f"预算执行 is printed as {plain(funds.published)}; the rule "
+                    f"gives {fixed(budget.points, places)}",
+                )
+            )
+    unscored = _unscored(table, result, findings)
+    if unscored:
+        result = result._replace(total=None, grade=None)
+    if table.total_row is not None:
+        row_number, printed = table.total_row
+        cell = f"{where}{cell_name(row_number, table.columns['得分'])}"
+        if row_number in table.bad_rows:
+            pass  # its S7/S8 finding says what the cell holds
+        elif printed is None or printed != printed_sum:
+            findings.append(
+                Finding(
+                    "S4",
+                    cell,
+                    f"总分 is printed as "
+                    f"{plain(printed) if printed is not None else '空'}; the "
+                    f"printed scores add up to {plain(printed_sum)}",
+                )
+            )
+        if result.total is not None and printed is not None and printed != result.total:
+            findings.append(
+                Finding(
+                    "S3",
+                    cell,
+                    f"总分 is printed as {plain(printed)}; the rules "
+                    f"give {fixed(result.total, places)}",
+                )
+            )
+    # the evaluation's own diagnostics point into the generated pack: each is a finding above
+    result = result._replace(
+        diagnostics=(
+            *(d for d in result.diagnostics if not d.is_error and not d.labels),
+            *at_cells,
+        )
+    )
+    return Scored(result, findings, generated.text, unscored)
+
+
+#: The findings that leave a row unscored, the likeliest cause first.
+_WHY_UNSCORED = ("S7", "S8", "S9", "S1", "S2", "S6")
+
+
+def _row_of(cell: str) -> int | None:
+    m = re.search(r"![A-Z]+(\d+)$", cell)
+    return int(m.group(1)) if m else None
+
+
+def _about(d: Diagnostic, facts: Mapping[str, str]) -> bool:
+    return any(f"`{fact}`" in d.message for fact in facts)
+
+
+def _failure_text(result: Result, code: str) -> tuple[str, str]:
+    """Why an indicator has no points: the evaluation's diagnostic code and message (without
+    the generated indicator codes it names)."""
+    for d in result.diagnostics:
+        if d.is_error and f"`{code}`" in d.message:
+            text = re.sub(r"\s*\((indicators? )?`[^`]*`(, `[^`]*`)*\)$", "", d.message)
+            return d.code, text
+    ind = next(i for i in result.indicators if i.code == code)
+    first = ind.failures[0]
+    return first.code, "；".join(
+        f"{f.code} {f.detail or f.fact or ''}".strip() for f in ind.failures
+    )
+
+
+def _unscored(table: Table, result: Result, findings: list[Finding]) -> list[tuple[str, str, str]]:
+    """Every row of the table the rules did not score, with the cell and the reason."""
+    by_code = {i.code.rsplit(".", 1)[-1]: i for i in result.indicators}
+    where = f"{table.path.name} {table.sheet}!"
+    out: list[tuple[str, str, str]] = []
+
+    def reason(row: int, default: str) -> tuple[str, str]:
+        mine = [f for f in findings if _row_of(f.cell) == row and f.code in _WHY_UNSCORED]
+        if mine:
+            first = min(mine, key=lambda f: _WHY_UNSCORED.index(f.code))
+            return first.cell, f"[{first.code}] {first.message}"
+        return f"{where}{cell_name(row, 1)}", default
+
+    if table.funds is not None:
+        budget = by_code.get("S")
+        if budget is None or budget.points is None:
+            cell, why = reason(table.funds.row, "预算执行率 is not scored")
+            out.append(("预算执行率", cell, why))
+    for row in table.rows:
+        ind = by_code.get(row.code)
+        if ind is None or ind.points is None:
+            cell, why = reason(row.row, f"`{row.name}` is not scored")
+            out.append((f"{row.code} {row.name}", cell, why))
+    return out
+
+
+def _explain(result: Result, code: str) -> str:
+    ind = next((i for i in result.indicators if i.code.rsplit(".", 1)[-1] == code), None)
+    if ind is None:
+        return ""
+    if ind.points is None:
+        return "；".join(f"{f.code} {f.detail or f.fact or ''}".strip() for f in ind.failures)
+    return "；".join(
+        line_text(ln, ind.weight, result, "zh") for ln in ind.lines if ln.kind is not LineKind.BASE
+    )
+
+
+def write_back(table: Table, scored: Scored, out: Path) -> None:
+    """The table as it was, with two columns added: jixiao's score and its explanation."""
+    import openpyxl
+
+    result, findings = scored.result, scored.findings
+    if table.path.suffix.lower() in (".xlsx", ".xlsm"):
+        book = openpyxl.load_workbook(table.path)
+        sheet = book.worksheets[0]
+    else:  # a CSV table: its cells, as text, into a new workbook
+        book = openpyxl.Workbook()
+        sheet = book.worksheets[0]
+        for r, cells in enumerate(read_grid(table.path)[1], start=1):
+            for c, value in enumerate(cells, start=1):
+                put(sheet, r, c, value.text if isinstance(value, Unreadable) else value)
+    col = sheet.max_column + 1
+    put(sheet, table.header_row, col, "jixiao得分")
+    put(sheet, table.header_row, col + 1, "jixiao说明")
+    places = result.settings.places
+    codes = {i.code.rsplit(".", 1)[-1]: i for i in result.indicators}
+
+    def found(row: int) -> list[str]:
+        return [f.message for f in findings if _row_of(f.cell) == row]
+
+    for row in table.rows:
+        ind = codes.get(row.code)
+        if ind is not None and ind.points is not None:
+            put(sheet, row.row, col, fixed(ind.points, places))
+        notes = [_explain(result, row.code), *found(row.row)]
+        put(sheet, row.row, col + 1, "；".join(dict.fromkeys(n for n in notes if n)) or "未计分")
+    if table.funds is not None:
+        if "S" in codes and codes["S"].points is not None:
+            put(sheet, table.funds.row, col, fixed(codes["S"].points, places))
+            put(sheet, table.funds.row, col + 1, _explain(result, "S"))
+        else:
+            put(sheet, table.funds.row, col + 1, "；".join(found(table.funds.row)) or "未计分")
+    if table.total_row is not None:
+        if scored.complete and result.total is not None:
+            put(sheet, table.total_row[0], col, fixed(result.total, places))
+            put(sheet, table.total_row[0], col + 1, f"等级：{result.grade}")
+        else:
+            put(sheet, table.total_row[0], col, "—")
+            put(sheet, table.total_row[0], col + 1, total_reason(scored))
+    if out.suffix.lower() == ".csv":
+        _save_csv(sheet, out)
+    else:
+        save_workbook(book, out)
+
+
+def _save_csv(sheet: Any, out: Path) -> None:
+    import csv
+    import io
+
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\r\n")
+    for row in sheet.iter_rows(values_only=True):
+        writer.writerow([csv_text(v) if v is not None else "" for v in row])
+    out.write_text(text.getvalue(), encoding="utf-8-sig")
+
+
+def total_reason(scored: Scored) -> str:
+    """Why there is no 总分, in one line."""
+    if scored.unscored:
+        return f"{len(scored.unscored)} 行未计分，无总分：" + "、".join(
+            label for label, _, _ in scored.unscored
+        )
+    return "规则未给出总分"
+
+
+def render_text(table: Table, scored: Scored) -> str:
+    result, findings = scored.result, scored.findings
+    places = result.settings.places
+    out = [f"{table.project or table.path.name}（{table.path.name}）", ""]
+    codes = {i.code.rsplit(".", 1)[-1]: i for i in result.indicators}
+    budget = codes.get("S")
+    if budget is not None:
+        pts = fixed(budget.points, places) if budget.points is not None else "—"
+        out.append(
+            f"  预算执行率  {plain(budget.weight)} 分  jixiao {pts}  {_explain(result, 'S')}"
+        )
+    for row in table.rows:
+        ind = codes.get(row.code)
+        pts = fixed(ind.points, places) if ind is not None and ind.points is not None else "—"
+        printed = plain(row.published) if row.published is not None else "空"
+        out.append(
+            f"  {row.code:<5} {display(row.name)}  目标 {display(row.target_text)}  实际 "
+            f"{display(row.actual_text) or '空'}  分值 {plain(row.weight) if row.weight else '空'}"
+            f"  表中 {printed}  jixiao {pts}"
+        )
+    out.append("")
+    if scored.complete and result.total is not None:
+        out.append(f"总分 {fixed(result.total, places)}  等级 {result.grade or '—'}")
+    else:
+        out.append(f"总分 —  等级 —（{total_reason(scored)}）")
+        for label, cell, why in scored.unscored:
+            out.append(f"  未计分 {display(label)}  {cell}  {display(why)}")
+    out.append("")
+    if findings:
+        out.append(f"发现 {len(findings)} 处问题：")
+        out += [f"  [{f.code}] {f.cell}  {display(f.message)}" for f in findings]
+    elif scored.complete:
+        out.append("表中得分与规则一致，未发现问题。")
+    return "\n".join(out) + "\n"
+
+
+def _json(scored: Scored) -> str:
+    from ..render.json_report import document
+
+    doc: dict[str, Any] = document(scored.result)
+    doc["complete"] = scored.complete
+    if not scored.complete:
+        doc["total_reason"] = total_reason(scored)
+    doc["unscored"] = [
+        {"row": label, "cell": cell, "reason": why} for label, cell, why in scored.unscored
+    ]
+    doc["findings"] = [
+        {"code": f.code, "cell": f.cell, "message": f.message} for f in scored.findings
+    ]
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def _partial_note(scored: Scored, fmt: str) -> str:
+    """What markdown and HTML add when the table is not fully scored."""
+    lines = [f"总分 —：{total_reason(scored)}"]
+    lines += [f"未计分 {label}（{cell}）：{why}" for label, cell, why in scored.unscored]
+    if fmt == "markdown":
+        return "\n" + "".join(f"> {display(x)}\n>\n" for x in lines)
+    from html import escape
+
+    return "".join(f'<p class="unscored">{escape(x)}</p>\n' for x in lines)
+
+
+def main(args: argparse.Namespace, report: Report) -> int:
+    params: dict[str, str] = {}
+    for item in args.param:
+        name, sep, value = item.partition("=")
+        if not sep:
+            sys.stderr.write(f"jixiao selfeval: --param takes NAME=VALUE, not `{item}`\n")
+            return 2
+        params[name.strip()] = value.strip()
+    weight = params.get("预算执行率分值")
+    if weight is not None and _sane_weight(weight) is None:
+        sys.stderr.write(
+            f"jixiao selfeval: --param 预算执行率分值 takes points, more than 0 and at most 100, "
+            f"not `{weight}`\n"
+        )
+        return 2
+    try:
+        refuse(  # before anything is read or written: never over the table or the template
+            {"--output": args.output, "--emit-pack": args.emit_pack},
+            [("the table", args.table), ("the template", args.template)],
+        )
+        table = read_table(Path(args.table))
+        template = template_text(args.template)
+        scored = score(table, template, params, args.qualitative_fallback)
+    except TableError as exc:
+        report([error("E630", str(exc), help=exc.help or TABLE_HELP)], args)
+        return 1
+    except OSError as exc:
+        report(
+            [error("E630", f"cannot read {args.table}: {exc.strerror or exc}", help=TABLE_HELP)],
+            args,
+        )
+        return 1
+    except JixiaoError as exc:
+        report(exc.diagnostics, args)
+        return 1
+    try:
+        if args.emit_pack:
+            # the pack as generated: names shown on one line (`display`); see the README
+            formatted = format_pack(parse(Source(args.emit_pack, scored.pack_text)))
+            write_text("--emit-pack", args.emit_pack, formatted)
+        report(list(scored.result.diagnostics), args)
+        if args.output:
+            with writing("--output", args.output):
+                write_back(table, scored, Path(args.output))
+    except JixiaoError as exc:
+        report(exc.diagnostics, args)
+        return 1
+    if args.format == "json":
+        sys.stdout.write(_json(scored))
+    elif args.format in ("markdown", "html"):
+        text = render(scored.result, args.format, "zh")
+        if not scored.complete:
+            note = _partial_note(scored, args.format)
+            text = (
+                text.replace("</body>", note + "</body>", 1) if "</body>" in text else text + note
+            )
+        sys.stdout.write(text)
+    else:
+        sys.stdout.write(render_text(table, scored))
+    return 1 if scored.findings or not scored.complete else 0
