@@ -39,6 +39,7 @@ from .units import (
     PERCENT_UNITS,
     Unit,
     UnitPass,
+    domain,
     domain_problem,
     fact_unit,
     unit_named,
@@ -421,6 +422,8 @@ class _Checker(RuleChecker):
             unit = fact_unit(kind, written) if kind in NUMERIC else None
             self.fact_units[decl.name.text] = unit
             node = decl.default
+            if kind is Kind.NUMBER and isinstance(node, ast.Number) and node.unit is None:
+                self.units.param_literals[decl.name.text] = node
             if node is not None:
                 node = self.units.constant(
                     node, kind, unit, ast.Name(decl.name.text, decl.name.span)
@@ -430,8 +433,22 @@ class _Checker(RuleChecker):
                 span = decl.default.span if decl.default is not None else decl.span
                 self.diags.append(msg.default_mismatch(decl.name.text, kind, span))
                 continue
+            # A parameter has its kind's domain, except on a side its own default lies beyond:
+            # `param 偏差线: percent = 130%` (广西's ≥130% rule) may be overridden by 140%, and
+            # evidence is never refused a value of the kind the pack itself wrote.
+            low, high = domain(kind)
+            below = isinstance(default, Decimal) and low is not None and default < low
+            above = isinstance(default, Decimal) and high is not None and default > high
             facts[decl.name.text] = Fact(
-                decl.name.text, kind, written, None, default, decl.name.span, is_param=True
+                decl.name.text,
+                kind,
+                written,
+                None,
+                default,
+                decl.name.span,
+                is_param=True,
+                min=Decimal("-Infinity") if below else None,
+                max=Decimal("Infinity") if above else None,
             )
             if isinstance(default, Decimal):
                 self.param_defaults[decl.name.text] = default

@@ -152,6 +152,9 @@ def domain_problem(kind: Kind | Fact, value: object) -> tuple[str, str, str] | N
     low, high = domain(kind)
     if (low is None or value >= low) and (high is None or value <= high):
         return None
+    # a side a parameter's default opened (see `Checker.check_params`) is shown as no bound
+    low = None if low is not None and low.is_infinite() else low
+    high = None if high is not None and high.is_infinite() else high
     unit = fact.unit if fact is not None and fact.unit else ("元" if plain is Kind.MONEY else "")
 
     def show(v: Decimal) -> str:
@@ -218,6 +221,9 @@ class UnitPass:
         self.done: dict[str, tuple[ast.Expr, Unit | None]] = {}
         self.in_progress: set[str] = set()
         self.reported: set[tuple[str, int, int]] = set()
+        #: the bare default of each parameter declared `number` (`param 线: number = 90`): met
+        #: by a percent, it is 9,000% as surely as a bare literal written in place
+        self.param_literals: dict[str, ast.Number] = {}
 
     def let(self, name: str) -> tuple[ast.Expr, Unit | None]:
         """A derived fact's expression, rewritten, and its unit."""
@@ -461,7 +467,13 @@ class UnitPass:
                 return True
             case ast.Name(name):
                 kind = self.kind_of(name)
-                if kind is None and name in self.lets and name not in self.in_progress:
+                # a derived fact declared `number` over percents (`let 差距: number = 100% - 率`)
+                # holds a percent all the same: `差距 <= 5` is 500%
+                if (
+                    kind in (None, Kind.NUMBER)
+                    and name in self.lets
+                    and name not in self.in_progress
+                ):
                     self.in_progress.add(name)
                     kind = Kind.PERCENT if self.is_percent(self.lets[name].expr) else None
                     self.in_progress.discard(name)
@@ -479,11 +491,35 @@ class UnitPass:
     def bare_percent(self, percent: ast.Expr, other: ast.Expr) -> None:
         """Report `other` when it is a bare number (not 0) and `percent` is a percent."""
         literal = other.operand if isinstance(other, ast.Neg) else other
+        if isinstance(literal, ast.Name):
+            # a name that only stands for a bare number (`param 线: number = 90`, `let 线 =
+            # 90`): the literal is reported where it is written. A fraction (0.9) is left: a
+            # `number` is a ratio that a percent accepts, and 0.9 is what it means.
+            named = self.named_literal(literal.name, set())
+            if named is not None and abs(named.value) > 1 and self.is_percent(percent):
+                self.report_bare(named)
+            return
         if not isinstance(literal, ast.Number) or literal.unit or literal.value == 0:
             return
         if not self.is_percent(percent):
             return
         self.report_bare(literal)
+
+    def named_literal(self, name: str, seen: set[str]) -> ast.Number | None:
+        """The bare number a parameter or derived fact declared `number` (or untyped) stands
+        for, through other such names; None for anything computed or with a unit."""
+        if name in self.param_literals:
+            return self.param_literals[name]
+        decl = self.lets.get(name)
+        if decl is None or name in seen or (decl.type is not None and decl.type.text != "number"):
+            return None
+        seen.add(name)
+        expr = decl.expr.operand if isinstance(decl.expr, ast.Neg) else decl.expr
+        if isinstance(expr, ast.Name):
+            return self.named_literal(expr.name, seen)
+        if isinstance(expr, ast.Number) and expr.unit is None:
+            return expr
+        return None
 
     def report_bare(self, literal: ast.Number) -> None:
         key = (literal.span.source.path, literal.span.start, literal.span.end)
