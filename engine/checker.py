@@ -216,15 +216,21 @@ class _Checker(RuleChecker):
     ) -> tuple[GradeBand, ...]:
         bands: list[GradeBand] = []
         previous: Decimal | None = None
+        seen: dict[str, Span] = {}
         for i, node in enumerate(nodes):
             lower = node.lower.value if node.lower else None
             last = i == len(nodes) - 1
             if lower is None and not last:
                 self.diags.append(msg.grades_out_of_order(node.label.text, node.span))
-            elif lower is not None and (
-                (previous is not None and lower >= previous) or lower > total
-            ):
+            elif lower is not None and previous is not None and lower >= previous:
+                # (a bound above `total` is out of reach, not out of order: E433, which counts
+                # the bonus sections under `overflow allow`)
                 self.diags.append(msg.grades_out_of_order(node.label.text, node.span))
+            if node.label.text in seen:
+                self.diags.append(
+                    msg.grade_twice(node.label.text, node.label.span, seen[node.label.text])
+                )
+            seen.setdefault(node.label.text, node.label.span)
             previous = lower if lower is not None else previous
             bands.append(GradeBand(node.label.text, lower))
         if not nodes or nodes[-1].lower is not None:

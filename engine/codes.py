@@ -184,7 +184,8 @@ CODES: dict[str, tuple[str, str]] = {
     "E408": ("an award above the weight", "No band, level or award may exceed the weight."),
     "E409": (
         "grades out of order",
-        "Grade bands run from the highest lower bound to the lowest, within the total.",
+        "Grade bands run from the highest lower bound to the lowest (a bound above the "
+        "reachable total is E433).",
     ),
     "E410": ("grades without an `else` band", "The last grade catches every lower total."),
     "E411": ("a share above 100%", "A share of the weight is at most 100% (`full`)."),
@@ -250,6 +251,11 @@ CODES: dict[str, tuple[str, str]] = {
         "`{item}` is filled by `per` over a list and by `deduct per … by`, `{count}` by `per` "
         "over a count; any other `{name}`, or these where the rule has none, would be printed "
         "as written.",
+    ),
+    "E436": (
+        "a grade listed twice",
+        "Each grade is one band: `优 >= 90; 优 >= 80` gives 优 to every total from 80 and "
+        "never the grade meant for [80, 90).",
     ),
     # E5xx: the dependency graph
     "E501": ("derived facts in a cycle", "A derived fact cannot depend on itself."),

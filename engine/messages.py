@@ -430,6 +430,16 @@ def grades_out_of_order(label: str, span: Span) -> Diagnostic:
     )
 
 
+def grade_twice(label: str, span: Span, first: Span) -> Diagnostic:
+    return error(
+        "E436",
+        f"grade `{label}` is listed twice",
+        Label(span, "listed again here"),
+        Label(first, "first listed here"),
+        help="each grade is one band: rename one of them (优/良/中/差), or drop the repeat",
+    )
+
+
 def grades_need_else(span: Span) -> Diagnostic:
     return error(
         "E410",

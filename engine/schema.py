@@ -8,9 +8,11 @@ of every `levels` rule, the keys a fact's mapping may hold, surveys with their q
 which facts the pack needs unless a default or a survey gives them.
 
 What it cannot say, the reader still refuses: a calendar day that does not exist
-(`2017-02-30`), Chinese numerals it cannot read (`十十`), a number of more than 20 digits, a
-declared domain on a value written as text (JSON numbers carry `minimum`/`maximum`), a survey
-file that is missing, and a counted survey fact declared `nonzero` that counts 0.
+(`2017-02-30`; a month past 12 or a day past 31 the pattern refuses), Chinese numerals it
+cannot read (`十十`), a number of more than 20 digits, a declared domain on a value written as
+text (JSON numbers carry `minimum`/`maximum`), a judgement's amount outside the range of the
+rule that reads it (E610), a survey file that is missing, and a counted survey fact declared
+`nonzero` that counts 0.
 """
 
 from __future__ import annotations
@@ -73,6 +75,9 @@ def _suffixes(kind: Kind, unit: Unit | None) -> list[str]:
 def _numeric(fact: Fact) -> dict[str, Any]:
     kind = fact.kind
     low, high = domain(fact)
+    # a side a parameter's default opened (`param 下限: money = -5万元`) has no bound
+    low = None if low is not None and low.is_infinite() else low
+    high = None if high is not None and high.is_infinite() else high
     unit = fact_unit(kind, fact.unit)
     signed = low is None or low < 0
     sign = "[+-]?" if signed else r"\+?"
@@ -139,7 +144,7 @@ def _value(fact: Fact, levels: dict[str, list[str]]) -> dict[str, Any]:
                 schema = {"type": ["string", "number", "boolean"]}
         case Kind.DATE:
             schema = _text(
-                r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?",
+                r"\d{4}\s*[-/.年]\s*(0?[1-9]|1[0-2])\s*[-/.月]\s*(0?[1-9]|[12]\d|3[01])\s*日?",
                 "a date: 2017-12-31 or 2017年12月31日",
             )
         case Kind.LIST:

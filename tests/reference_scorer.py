@@ -198,6 +198,37 @@ Node = Leaf | Branch
 
 
 @dataclass
+class Extra:
+    """`bonus E "加分" max M { add a per 问题 }` or `penalty P "扣分" max M { deduct a per 数 }`:
+    the section's amount, capped at `max` (docs: Bonus and penalty outside the 100)."""
+
+    kind: str  # bonus | penalty
+    cap: F
+    amount: F
+
+    def text(self) -> str:
+        if self.kind == "bonus":
+            return f'bonus E "加分" max {num(self.cap)} {{ add {num(self.amount)} per 问题 }}\n'
+        return f'penalty P "扣分" max {num(self.cap)} {{ deduct {num(self.amount)} per 数 }}\n'
+
+    def value(self, facts: Facts) -> F:
+        n = F(facts["问题"] if self.kind == "bonus" else facts["数"])  # type: ignore[arg-type]
+        return min(self.cap, self.amount * n)
+
+
+@dataclass
+class Veto:
+    """`veto when COND grade G` / `cap G` / `zero CODE` (docs: Vetoes)."""
+
+    cond: Cond
+    action: str  # grade | cap | zero
+    target: str
+
+    def text(self) -> str:
+        return f'veto when {self.cond.text} {self.action} {self.target} "否决"\n'
+
+
+@dataclass
 class Pack:
     total: F
     places: int
@@ -206,6 +237,9 @@ class Pack:
     grades: list[tuple[str, F]]  # (label, lower bound); the last is `else`
     na_policy: str | None
     nodes: list[Node]
+    extras: list[Extra] = field(default_factory=list)
+    overflow: str = "cap"
+    vetoes: list[Veto] = field(default_factory=list)
 
     def text(self) -> str:
         bands = "; ".join(f"{g} >= {num(b)}" for g, b in self.grades[:-1])
@@ -213,13 +247,12 @@ class Pack:
         na = f"\n    not_applicable {self.na_policy}" if self.na_policy else ""
         head = (
             f'pack "参考" {{\n    total {num(self.total)}\n'
-            f"    rounding {self.places} {self.mode} on {self.scope}\n    {grades}{na}\n}}\n"
+            f"    rounding {self.places} {self.mode} on {self.scope}\n    {grades}{na}\n"
+            f"    overflow {self.overflow}\n}}\n"
         )
-        return (
-            head
-            + FACTS
-            + "".join(n.text() if isinstance(n, Branch) else n.text("") for n in self.nodes)
-        )
+        tree = "".join(n.text() if isinstance(n, Branch) else n.text("") for n in self.nodes)
+        rest = "".join(e.text() for e in self.extras) + "".join(v.text() for v in self.vetoes)
+        return head + FACTS + tree + rest
 
 
 FACTS = """fact 支出: money unit "万元"
@@ -251,15 +284,22 @@ def score(pack: Pack, facts: Facts) -> Scores:
     points: dict[str, F | None] = {}
     excluded = F(0)
 
-    def leaf(node: Leaf, factor: F) -> F | None:
+    zeroed = {v.target for v in pack.vetoes if v.action == "zero" and v.cond.holds(f)}
+
+    def leaf(node: Leaf, factor: F, inside_zeroed: bool = False) -> F | None:
         nonlocal excluded
         try:
             x = node.exact(f)
         except NotApplicable:
             policy = node.na or pack.na_policy
             assert policy is not None
+            if node.code in zeroed:
+                # 本项不得分 whatever the policy: 0 of its weight, never full nor left out
+                points[node.code] = F(0)
+                return F(0)
             if policy == "exclude":
-                excluded += node.weight * factor
+                if not inside_zeroed:  # a zeroed subtree scores 0 of its whole weight
+                    excluded += node.weight * factor
                 points[node.code] = None
                 return None
             x = node.weight if policy == "full" else F(0)
@@ -272,11 +312,15 @@ def score(pack: Pack, facts: Facts) -> Scores:
     for node in pack.nodes:
         if isinstance(node, Leaf):
             x = leaf(node, F(1))
+            if node.code in zeroed and x is not None:  # a vetoed indicator scores 0
+                x = points[node.code] = F(0)
         else:
             factor = node.weight / node.scale if node.scale is not None else F(1)
-            kids = [leaf(c, factor) for c in node.children]
+            kids = [leaf(c, factor, node.code in zeroed) for c in node.children]
             applicable = [k for k in kids if k is not None]
-            if not applicable:
+            if not applicable and node.code in zeroed:
+                x = points[node.code] = F(0)
+            elif not applicable:
                 # every child excluded: the branch is excluded with them (its weight is
                 # already counted through its children)
                 points[node.code] = None
@@ -285,18 +329,35 @@ def score(pack: Pack, facts: Facts) -> Scores:
                 x = sum(applicable, F(0)) * factor
                 if node.scale is not None and rnd:
                     x = round_to(x, pack.places, pack.mode)
+                if node.code in zeroed:
+                    x = F(0)
                 points[node.code] = x
         if x is not None:
             tree += x
     applicable_weight = pack.total - excluded
     if applicable_weight == 0:
         return Scores(points, None, None)
+    # 4. rescaled over the applicable weight; 5. bonus and penalty; floor at 0; 6. the
+    # overflow cap; 7. the pack's rounding of the total
     total = tree * pack.total / applicable_weight
-    total = min(total, pack.total)
+    for extra in pack.extras:
+        total += extra.value(f) if extra.kind == "bonus" else -extra.value(f)
+    total = max(total, F(0))
+    if pack.overflow == "cap":
+        total = min(total, pack.total)
     total = round_to(total, pack.places, pack.mode)
+    labels = [g for g, _ in pack.grades]
     grade = pack.grades[-1][0]
     for label, bound in pack.grades[:-1]:
         if total >= bound:
             grade = label
             break
+    # 8. grade vetoes in declaration order
+    for veto in pack.vetoes:
+        if veto.action == "zero" or not veto.cond.holds(f):
+            continue
+        if veto.action == "grade":
+            grade = veto.target
+        elif labels.index(grade) < labels.index(veto.target):
+            grade = veto.target
     return Scores(points, total, grade)

@@ -274,3 +274,92 @@ def _evaluator(text: str) -> Callable[[F], bool]:
     py = re.sub(r"(\d+(?:\.\d+)?)%", lambda m: f"F('{m.group(1)}') / 100", text)
     py = py.replace("率", "x")
     return eval(f"lambda x: {py}", {"F": F})  # a test's own generated text
+
+
+# ----- grades ----------------------------------------------------------------------------------
+
+BONUS_PACK = (
+    'pack "t" {{ total 100 rounding 0 half_up {overflow} grades {{ {grades} }} }}\n'
+    'fact a: bool\nfact l: list\nindicator A "a" 100 {{ full when a }}\n'
+    'bonus E "加" max 5 {{ add 1 per l }}\n'
+)
+
+
+def test_a_grade_above_100_is_reachable_with_bonus_points_under_overflow_allow() -> None:
+    """docs/dsl.md: a grade is out of reach above `total` plus the bonus sections' `max` under
+    `overflow allow`; `优 >= 104` was refused as "out of order" (E409) although reachable."""
+    text = BONUS_PACK.format(overflow="overflow allow", grades="优 >= 104; 良 >= 80; 差 else")
+    assert [d.code for d in diagnostics_of(text) if d.code.startswith("E")] == []
+    result = score(compile_text(text), "facts: {a: true, l: [x, y, z, w]}").result
+    assert (str(result.total), result.grade) == ("104", "优")
+
+
+@pytest.mark.parametrize(
+    ("overflow", "grades"),
+    [("", "优 >= 104; 良 >= 80; 差 else"), ("overflow allow", "优 >= 105.5; 良 >= 80; 差 else")],
+)
+def test_a_grade_above_the_reachable_total_is_out_of_reach(overflow: str, grades: str) -> None:
+    found = [d.code for d in diagnostics_of(BONUS_PACK.format(overflow=overflow, grades=grades))]
+    assert "E433" in found and "E409" not in found
+
+
+def test_a_grade_listed_twice_is_refused() -> None:
+    """`优 >= 90; 优 >= 80` silently gave 优 from 80: the 良 meant for [80, 90) never came."""
+    text = BONUS_PACK.format(overflow="", grades="优 >= 90; 优 >= 80; 中 >= 60; 差 else")
+    assert "E436" in [d.code for d in diagnostics_of(text)]
+
+
+# ----- a zero veto against a not-applicable indicator ---------------------------------------------
+
+VETO_NA = (
+    'pack "t" {{ total 100 not_applicable {policy} }}\n'
+    "fact a: bool\nfact b: bool\nfact 挪用: bool\n"
+    "{tree}"
+    'indicator B "b" 50 {{ full when b }}\n'
+    'veto when 挪用 zero A "本项不得分"\n'
+)
+LEAF_A = 'indicator A "a" 50 { full when a }\n'
+BRANCH_A = (
+    'indicator A "a" 50 {\n  indicator A1 "a1" 20 { full when a }\n'
+    '  indicator A2 "a2" 30 { full when a }\n}\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("policy", "tree", "total"),
+    [
+        ("full", LEAF_A, "50.00"),  # was 100.00: the vetoed 不适用 leaf kept its full marks
+        ("exclude", LEAF_A, "50.00"),  # was 100.00: the vetoed leaf was left out of the total
+        ("zero", LEAF_A, "50.00"),
+        ("exclude", BRANCH_A, "50.00"),  # was 100.00: the zeroed subtree was left out
+        ("full", BRANCH_A, "50.00"),
+    ],
+)
+def test_a_zero_veto_that_fires_zeroes_a_not_applicable_indicator(
+    policy: str, tree: str, total: str
+) -> None:
+    plan = compile_text(VETO_NA.format(policy=policy, tree=tree))
+    scored = score(plan, "facts: {a: 不适用, b: true, 挪用: true}")
+    assert scored.points["A"] == "0.00"
+    assert str(scored.result.total) == total
+    # without the veto the policy decides as before
+    calm = score(plan, "facts: {a: 不适用, b: true, 挪用: false}")
+    assert str(calm.result.total) == ("50.00" if policy == "zero" else "100.00")
+
+
+def test_the_schema_of_a_parameter_open_on_one_side_has_no_bound_there() -> None:
+    import json
+
+    from jixiao.engine.schema import evidence_schema
+
+    plan = compile_text(
+        HEAD
+        + DECLS
+        + "param 线: money = -5万元\nparam 高: percent = 130%\n"
+        + leaf("full when 支出 >= 线 and 率 <= 高 else 0")
+    )
+    schema = evidence_schema(plan.program)
+    text = json.dumps(schema, ensure_ascii=False)  # valid JSON: no Infinity anywhere
+    assert "Infinity" not in text
+    number = schema["properties"]["params"]["properties"]["线"]["anyOf"][0]["anyOf"][0]
+    assert number == {"type": "number"}

@@ -344,6 +344,25 @@ def packs(draw: st.DrawFn) -> Pack:
     cuts = sorted({math.floor(total * k / 100) for k in (90, 80, 60)} - {0}, reverse=True)
     labels = ["优", "良", "中"][: len(cuts)]
     grades = [(g, F(c)) for g, c in zip(labels, cuts, strict=True)] + [("差", F(0))]
+    extras = [
+        ref.Extra(
+            kind,
+            F(draw(st.sampled_from([1, 2, 5]))),
+            draw(st.sampled_from([F(1), F(1, 2), F(2)])),
+        )
+        for kind in ("bonus", "penalty")
+        if draw(st.booleans())
+    ]
+    labels = [g for g, _ in grades]
+    vetoes = []
+    for _ in range(draw(st.integers(0, 2))):
+        action = draw(st.sampled_from(["grade", "cap", "zero"]))
+        target = (
+            draw(st.sampled_from([n.code for n in nodes]))
+            if action == "zero"
+            else draw(st.sampled_from(labels))
+        )
+        vetoes.append(ref.Veto(draw(condition()), action, target))
     return Pack(
         total,
         draw(st.sampled_from([0, 1, 2])),
@@ -352,6 +371,9 @@ def packs(draw: st.DrawFn) -> Pack:
         grades,
         draw(st.sampled_from([None, "exclude", "full", "zero"])),
         nodes,
+        extras,
+        draw(st.sampled_from(["cap", "allow"])),
+        vetoes,
     )
 
 
