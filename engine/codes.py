@@ -449,7 +449,10 @@ CODES: dict[str, tuple[str, str]] = {
         "a leaf that can never score full marks",
         "Its best band, level or checklist total stays below the weight.",
     ),
-    "W405": ("a tier band that can never apply", "Earlier bands already cover all its values."),
+    "W405": (
+        "a tier band that can never apply",
+        "Earlier bands already cover all its values, or its own range holds none (`[90%, 80%)`).",
+    ),
     "W406": (
         "a division that may divide by zero, unguarded",
         "Declare the fact `nonzero`, or guard the use: `full when 故障总数 == 0 else …`.",
@@ -471,8 +474,9 @@ CODES: dict[str, tuple[str, str]] = {
     "W410": (
         "a condition that can never hold",
         "Bounds on one fact that do not meet (`完成率 > 100% and 完成率 < 100%`, `x == 1 and "
-        "x == 2`): the rule it guards never applies. Only comparisons of one fact with "
-        "constants joined by `and` are reasoned about, so the warning is never a guess. A "
+        "x == 2`, `(x > 95 or x < 10) and x == 50`, `x != 1 and x == 1`): the rule it guards "
+        "never applies. Only comparisons of one fact with constants, joined by `and`, `or` "
+        "and `not`, are reasoned about, so the warning is never a guess. A "
         "judgement's or a level's range that holds no value (`within [2, 0.5]`) is reported "
         "the same way.",
     ),

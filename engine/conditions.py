@@ -4,10 +4,10 @@ A conjunction of comparisons of one fact with constants (`完成率 > 100% and �
 `x >= 5 and x < 3`, `x == 1 and x == 2`) whose intervals do not meet never holds (W410); a
 disjunction whose intervals cover every number (`x >= 5 or x < 5`) always holds (W411). A part
 may itself join comparisons of one fact (`(x > 95 or x < 10) and x == 50`): it is the union or
-intersection of their intervals. Only those shapes are reasoned about — a comparison with
-anything but a constant, or a `!=`, makes the analysis say nothing — so a warning is never a
-guess. The intervals are over all numbers, never a fact's domain: a domain is a promise of the
-evidence, not of the pack.
+intersection of their intervals, `!=` and `not (…)` their complement. Only those shapes are
+reasoned about — a comparison with anything but a constant makes the analysis say nothing — so
+a warning is never a guess. The intervals are over all numbers, never a fact's domain: a domain
+is a promise of the evidence, not of the pack.
 
 Every condition of the pack is visited once (`full when`, deductions, `zero when`, `warn when`,
 vetoes, `choose`, checklist elements, `if` inside any expression, derived facts), each node
@@ -146,8 +146,39 @@ def _set(expr: ast.Expr, program: Program) -> tuple[str, list[Interval]] | None:
         for union in unions[1:]:
             meet = _meet(meet, union) if meet is not None else None
         return (name, meet) if meet is not None else None
+    if isinstance(expr, ast.Not) and not (
+        isinstance(expr.operand, ast.Name) and _is_bool_fact(expr.operand.name, program)
+    ):
+        # `not (…)`: the complement of what it negates (`not (x == 1)` is x < 1 or x > 1)
+        inner = _set(expr.operand, program)
+        if inner is None:
+            return None
+        rest = _complement(inner[1])
+        return (inner[0], rest) if rest is not None else None
+    if isinstance(expr, ast.Compare) and expr.op == "!=":
+        equal = _atom(ast.Compare("==", expr.left, expr.right, expr.span), program)
+        if equal is None:
+            return None
+        rest = _complement([equal[1]])
+        return (equal[0], rest) if rest is not None else None
     atom = _atom(expr, program)
     return (atom[0], [atom[1]]) if atom is not None else None
+
+
+_EVERYTHING = Interval(None, False, None, False)
+
+
+def _complement(union: list[Interval]) -> list[Interval] | None:
+    """Every number outside the union: the intersection of each interval's complement."""
+    out: list[Interval] | None = [_EVERYTHING]
+    for i in union:
+        outside = []
+        if i.lo is not None:
+            outside.append(Interval(None, False, i.lo, not i.lo_closed))
+        if i.hi is not None:
+            outside.append(Interval(i.hi, not i.hi_closed, None, False))
+        out = _meet(out, outside) if out is not None else None
+    return out
 
 
 def _meet(a: list[Interval], b: list[Interval]) -> list[Interval] | None:

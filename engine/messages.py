@@ -923,8 +923,16 @@ def band_overlap(overlap: str, span: Span) -> Diagnostic:
     )
 
 
-def unreachable_band(span: Span, is_else: bool) -> Diagnostic:
+def unreachable_band(span: Span, is_else: bool, empty: bool = False) -> Diagnostic:
     what = "the `else` band" if is_else else "this band"
+    if empty:
+        return warning(
+            "W405",
+            f"{what} can never apply: its range holds no value",
+            Label(span, "never decides"),
+            help="write the lower bound first (`[80%, 90%)`), or include the bound of a "
+            "one-point band on both sides (`[90%, 90%]`)",
+        )
     return warning(
         "W405",
         f"{what} can never apply: the bands before it cover all its values",

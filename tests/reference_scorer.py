@@ -185,13 +185,14 @@ class Leaf:
 class Branch:
     code: str
     weight: F
-    children: list[Leaf]
+    children: list[Leaf | Branch]
     scale: F | None = None  # `W of B`
 
-    def text(self) -> str:
+    def text(self, indent: str = "") -> str:
         of = f" of {num(self.scale)}" if self.scale is not None else ""
-        inner = "".join(c.text("    ") for c in self.children)
-        return f'indicator {self.code} "{self.code}" {num(self.weight)}{of} {{\n{inner}}}\n'
+        inner = "".join(c.text(indent + "    ") for c in self.children)
+        head = f'{indent}indicator {self.code} "{self.code}" {num(self.weight)}{of}'
+        return f"{head} {{\n{inner}{indent}}}\n"
 
 
 Node = Leaf | Branch
@@ -250,7 +251,7 @@ class Pack:
             f"    rounding {self.places} {self.mode} on {self.scope}\n    {grades}{na}\n"
             f"    overflow {self.overflow}\n}}\n"
         )
-        tree = "".join(n.text() if isinstance(n, Branch) else n.text("") for n in self.nodes)
+        tree = "".join(n.text("") for n in self.nodes)
         rest = "".join(e.text() for e in self.extras) + "".join(v.text() for v in self.vetoes)
         return head + FACTS + tree + rest
 
@@ -308,30 +309,38 @@ def score(pack: Pack, facts: Facts) -> Scores:
         points[node.code] = x
         return x
 
+    def branch(node: Branch, outer: F, inside_zeroed: bool) -> F | None:
+        """An `of` branch scales its children's sum by W / B and is rounded like a leaf; a
+        plain branch is their exact sum; all children excluded: the branch is excluded too
+        (unless zeroed by a veto: then 0 of its whole weight)."""
+        zero = inside_zeroed or node.code in zeroed
+        factor = node.weight / node.scale if node.scale is not None else F(1)
+        kids = [visit(c, outer * factor, zero) for c in node.children]
+        applicable = [k for k in kids if k is not None]
+        if not applicable and node.code in zeroed:
+            x: F | None = F(0)
+        elif not applicable:
+            x = None
+        else:
+            x = sum(applicable, F(0)) * factor
+            if node.scale is not None and rnd:
+                x = round_to(x, pack.places, pack.mode)
+            if node.code in zeroed:
+                x = F(0)
+        points[node.code] = x
+        return x
+
+    def visit(node: Node, factor: F, inside_zeroed: bool) -> F | None:
+        if isinstance(node, Branch):
+            return branch(node, factor, inside_zeroed)
+        x = leaf(node, factor, inside_zeroed)
+        if node.code in zeroed and x is not None:  # a vetoed indicator scores 0
+            x = points[node.code] = F(0)
+        return x
+
     tree = F(0)
     for node in pack.nodes:
-        if isinstance(node, Leaf):
-            x = leaf(node, F(1))
-            if node.code in zeroed and x is not None:  # a vetoed indicator scores 0
-                x = points[node.code] = F(0)
-        else:
-            factor = node.weight / node.scale if node.scale is not None else F(1)
-            kids = [leaf(c, factor, node.code in zeroed) for c in node.children]
-            applicable = [k for k in kids if k is not None]
-            if not applicable and node.code in zeroed:
-                x = points[node.code] = F(0)
-            elif not applicable:
-                # every child excluded: the branch is excluded with them (its weight is
-                # already counted through its children)
-                points[node.code] = None
-                x = None
-            else:
-                x = sum(applicable, F(0)) * factor
-                if node.scale is not None and rnd:
-                    x = round_to(x, pack.places, pack.mode)
-                if node.code in zeroed:
-                    x = F(0)
-                points[node.code] = x
+        x = visit(node, F(1), False)
         if x is not None:
             tree += x
     applicable_weight = pack.total - excluded

@@ -205,7 +205,13 @@ CONDITIONS = [
     ('checklist { 50%: 率 > 1% and 率 < 1% "a"; 50%: 好 "b" }', "W410"),
     ("full when (率 > 50% and 率 < 60%) or 率 <= 50% or 率 >= 60% else 0", "W411"),
     ("full when (率 >= 50% and 率 < 60%) or 率 < 50% or 率 >= 60% else 0", "W411"),
+    ("full when 率 == 90% or 率 != 90% else 0", "W411"),
+    ("full when 率 != 90% and 率 == 90% else 0", "W410"),  # was silent: `!=` not reasoned about
+    ("full when not (率 == 90%) and 率 == 90% else 0", "W410"),
+    ("full when not (率 > 90% or 率 < 80%) and 率 > 95% else 0", "W410"),
     # satisfiable, or reading two facts: silent
+    ("full when 率 != 90% and 率 != 80% else 0", None),
+    ("full when not (率 > 90% or 率 < 80%) and 率 > 85% else 0", None),
     ("full when (率 > 95% or 率 < 10%) and 率 > 20% else 0", None),
     ("full when (率 > 95% or 数 < 10) and 率 < 20% else 0", None),
     ("full when (率 > 50% and 率 < 60%) or 率 < 50% or 率 > 60% else 0", None),
@@ -363,3 +369,14 @@ def test_the_schema_of_a_parameter_open_on_one_side_has_no_bound_there() -> None
     assert "Infinity" not in text
     number = schema["properties"]["params"]["properties"]["线"]["anyOf"][0]["anyOf"][0]
     assert number == {"type": "number"}
+
+
+@pytest.mark.parametrize("band", ["[90%, 80%): 5", "(90%, 90%]: 5", "(90%, 90%): 5"])
+def test_a_tier_band_whose_range_holds_no_value_says_so(band: str) -> None:
+    """It was W405 "the bands before it cover all its values" with no band before it."""
+    [d] = [
+        d
+        for d in diagnostics_of(HEAD + DECLS + leaf(f"tiers 率 {{ {band}; else: 0 }}"))
+        if d.code == "W405"
+    ]
+    assert "its range holds no value" in d.message

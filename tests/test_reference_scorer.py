@@ -10,7 +10,7 @@ import math
 import os
 from fractions import Fraction as F
 
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 from jixiao.dsl.diagnostics import JixiaoError
@@ -29,7 +29,9 @@ SETTINGS = settings(
     suppress_health_check=[HealthCheck.too_slow],
 )
 
-GENERATOR_SLIPS = {"E408"}
+#: refusals the generator can provoke (an award or a checklist above a small weight; `> 90%`
+#: then `[80%, 90%)` leaves 90% to a later band: E421)
+GENERATOR_SLIPS = {"E408", "E414", "E421"}
 
 CUTS = [F(60, 100), F(80, 100), F(90, 100), F(95, 100), F(1), F(1234, 10000), F(1, 2)]
 PERCENT_FACTS = ["执行率", "完成率", "完成比"]
@@ -329,13 +331,29 @@ def packs(draw: st.DrawFn) -> Pack:
     for i in range(n):
         code = "ABCDE"[i]
         w = F(draw(st.integers(2, 12)))
-        kind = draw(st.sampled_from(["leaf", "leaf", "of", "plain"]))
+        kind = draw(st.sampled_from(["leaf", "leaf", "of", "plain", "nested"]))
         if kind == "leaf":
             nodes.append(draw(leaf(code, w)))
         elif kind == "of":
             split = draw(st.sampled_from([[100], [40, 60], [25, 25, 50], [30, 30, 40]]))
             kids = [draw(leaf(f"{code}{j + 1}", F(s))) for j, s in enumerate(split)]
             nodes.append(Branch(code, w, kids, F(100)))
+        elif kind == "nested":
+            # an `of` branch inside an `of` branch (and a plain one), scales that do not divide
+            scale = draw(st.sampled_from([F(10), F(7), F(3)]))
+            inner_split = draw(st.sampled_from([[scale], [F(2), scale - 2]]))
+            inner = Branch(
+                f"{code}1",
+                F(40),
+                [draw(leaf(f"{code}1{j + 1}", p)) for j, p in enumerate(inner_split)],
+                scale,
+            )
+            plain = Branch(
+                f"{code}2",
+                F(60),
+                [draw(leaf(f"{code}21", F(20))), draw(leaf(f"{code}22", F(40)))],
+            )
+            nodes.append(Branch(code, w, [inner, plain], F(100)))
         else:
             parts = [w] if w < 4 else [F(2), w - 2]
             kids = [draw(leaf(f"{code}{j + 1}", p)) for j, p in enumerate(parts)]
@@ -383,7 +401,8 @@ def engine_scores(text: str, yaml: str) -> tuple[dict[str, F | None], F | None, 
     except JixiaoError as exc:
         errors = [d for d in exc.diagnostics if d.severity.name == "ERROR"]
         # the generator's own slips (points above a small weight) are not the property
-        assume(all(d.code in GENERATOR_SLIPS for d in errors))
+        if errors and all(d.code in GENERATOR_SLIPS for d in errors):
+            reject()
         raise
     ev, diags = load_bytes(yaml.encode(), "ref.yaml", plan.program)
     assert ev is not None and not [d for d in diags if d.severity.name == "ERROR"], diags
@@ -393,11 +412,16 @@ def engine_scores(text: str, yaml: str) -> tuple[dict[str, F | None], F | None, 
     return points, total, result.grade
 
 
+def leaves(nodes: list[ref.Node]) -> list[Leaf]:
+    out: list[Leaf] = []
+    for n in nodes:
+        out.extend([n] if isinstance(n, Leaf) else leaves(n.children))
+    return out
+
+
 def needs_na_policy(pack: Pack) -> bool:
     return pack.na_policy is None and any(
-        "适用" in c.rule and c.na is None
-        for n in pack.nodes
-        for c in ([n] if isinstance(n, Leaf) else n.children)
+        "适用" in c.rule and c.na is None for c in leaves(pack.nodes)
     )
 
 
