@@ -257,6 +257,12 @@ CODES: dict[str, tuple[str, str]] = {
         "Each grade is one band: `优 >= 90; 优 >= 80` gives 优 to every total from 80 and "
         "never the grade meant for [80, 90).",
     ),
+    "E437": (
+        "a level's range past the weight",
+        "An evaluator's score in `levels … score` is in points (or a share of the weight with "
+        "`%`); a range reaching past the weight (`[80, 100]` on a weight of 10, meant as "
+        "80%–100%) would cap every score at full marks.",
+    ),
     # E5xx: the dependency graph
     "E501": ("derived facts in a cycle", "A derived fact cannot depend on itself."),
     "E502": (

@@ -252,6 +252,14 @@ def declared_kind_mismatch(name: str, declared: Kind, got: Kind, span: Span) -> 
 
 
 def default_mismatch(name: str, kind: Kind, span: Span) -> Diagnostic:
+    if kind is Kind.JUDGEMENT:
+        return error(
+            "E305",
+            f"`{name}` is a judgement and takes no default",
+            Label(span, "no default for a judgement"),
+            help="remove the default: the evidence gives the evaluator's amount with its reason, "
+            f"or `{name}: 0` when nothing is deducted",
+        )
     return error(
         "E305",
         f"the default of `{name}` is not a {kind}",
@@ -427,6 +435,16 @@ def grades_out_of_order(label: str, span: Span) -> Diagnostic:
         f"grade `{label}` is out of order",
         Label(span, "bounds must fall from the first grade to the last"),
         help="list grades from highest to lowest, ending with `<label> else`",
+    )
+
+
+def level_range_above_weight(code: str, value: Decimal, weight: Decimal, span: Span) -> Diagnostic:
+    return error(
+        "E437",
+        f"a level's range reaches {fmt(value)} points, past the weight {fmt(weight)} of `{code}`",
+        Label(span, "more than the weight"),
+        help=f"a range is in points, or in shares of the weight with `%`: write `{fmt(value)}%` "
+        "if that is what it means",
     )
 
 

@@ -17,6 +17,8 @@ non-terminating quotients and counted units all meet the rules):
     问题         a list of findings
     合规         bool; 适用 bool that the evidence may mark 不适用
     档次         text, one of 好 / 中 / 差
+    酌情         a judgement (酌情扣分) the evidence gives with its reason, or 0
+and two functions, 正向 (forward) and 定档 (a two-band tier table with a percent parameter).
 """
 
 from __future__ import annotations
@@ -266,8 +268,11 @@ fact 问题: list default []
 fact 合规: bool
 fact 适用: bool
 fact 档次: text
+fact 酌情: judgement
 let 执行率: percent = 支出 / 预算
 let 完成比: percent = 数 / 计划数
+function 正向(目标: number, 实际: number) { forward 实际 target 目标 }
+function 定档(率: percent, 线: percent, 分: number) { tiers 率 { >= 线: full; else: 分 } }
 """
 
 

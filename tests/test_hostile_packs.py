@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from .helpers import compile_text, diagnostics_of, score
+from .helpers import cli, compile_text, diagnostics_of, score
 
 HEAD = 'pack "外省" { total 10 grades { 优 >= 9; 良 >= 8; 中 >= 6; 差 else } }\n'
 DECLS = (
@@ -380,3 +380,35 @@ def test_a_tier_band_whose_range_holds_no_value_says_so(band: str) -> None:
         if d.code == "W405"
     ]
     assert "its range holds no value" in d.message
+
+
+def cli_check(text: str) -> tuple[int, str, str]:
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "pack.jx"
+        path.write_text(text, encoding="utf-8")
+        return cli("check", str(path))
+
+
+def test_a_judgement_with_a_default_is_refused_not_an_internal_error() -> None:
+    """`fact 酌情: judgement default 0` crashed `check` (exit 3, KeyError in the message)."""
+    code, _, err = cli_check(
+        'pack "t" { total 10 }\nfact 酌情: judgement default 0\n'
+        'indicator A "a" 10 { deduct 酌情 within [0.5, 2] "酌情扣分" }\n'
+    )
+    assert code == 1 and "E305" in err and "internal error" not in err
+
+
+def test_a_level_range_in_points_past_the_weight_is_refused() -> None:
+    """`"达成": [80, 100]` on a weight of 10 (a 100-point scale meant as 80%–100%) scored any
+    evaluator's score as full marks: 50 for 未达成 was capped to 10 of 10."""
+    body = "fact 分: number\n" + leaf('levels 档 score 分 { "达成": [80, 100]; "未达成": [0, 80) }')
+    assert "E437" in codes(body)
+    fine = "fact 分: number\n" + leaf('levels 档 score 分 { "达成": [8, 10]; "未达成": [0, 8) }')
+    assert "E437" not in codes(fine)
+    shares = "fact 分: number\n" + leaf(
+        'levels 档 score 分 { "达成": [80%, 100%]; "未": [0, 80%) }'
+    )
+    assert "E437" not in codes(shares)

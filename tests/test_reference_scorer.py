@@ -71,6 +71,7 @@ def facts(draw: st.DrawFn) -> dict[str, object]:
         "合规": draw(st.booleans()),
         "适用": draw(st.sampled_from([True, False, "NA"])),
         "档次": draw(st.sampled_from(["好", "中", "差"])),
+        "酌情": draw(st.sampled_from([F(0), F(1, 2), F(5, 4), F(2), F(3, 4)])),
     }
 
 
@@ -90,6 +91,8 @@ def evidence(draw: st.DrawFn, f: dict[str, object]) -> str:
             text = money(draw, v)  # type: ignore[arg-type]
         elif name in ("完成率", "偏差率"):
             text = pct(v)  # type: ignore[arg-type]
+        elif name == "酌情":
+            text = f"{{value: {num(v)}, reason: 台账不完整, by: 张三}}"  # type: ignore[arg-type]
         elif name == "问题":
             text = "[" + ", ".join(f"问题{i}" for i in range(v)) + "]"  # type: ignore[call-overload]
         elif v == "NA":
@@ -179,7 +182,7 @@ def money_literal(draw: st.DrawFn, v: F) -> str:
 
 @st.composite
 def base_rule(draw: st.DrawFn) -> tuple[str, object]:
-    form = draw(st.integers(0, 10))
+    form = draw(st.integers(0, 12))
     if form == 0:
         fact = draw(st.sampled_from(PERCENT_FACTS))
         return f"proportional {fact}", lambda f, w: w * F(f[fact])
@@ -258,14 +261,35 @@ def base_rule(draw: st.DrawFn) -> tuple[str, object]:
             f"full when {c.text} else {otherwise.text}",
             lambda f, w: w if c.holds(f) else otherwise.value(w),
         )
-    cond = ref.fact_bool("适用")
-    return f"full when {cond.text}", lambda f, w: w if cond.holds(f) else F(0)
+    if form == 10:
+        cond = ref.fact_bool("适用")
+        return f"full when {cond.text}", lambda f, w: w if cond.holds(f) else F(0)
+    if form == 11:
+        t = draw(st.integers(1, 9))
+
+        def called_forward(f: dict[str, object], w: F) -> F:
+            a = F(f["数"])  # type: ignore[arg-type]
+            return w if a >= t else max(F(0), a) / t * w
+
+        return f"正向({t}, 数)", called_forward
+    fact = draw(st.sampled_from(PERCENT_FACTS))
+    c = draw(st.sampled_from(CUTS))
+    low = draw(st.sampled_from([F(0), F(1), F(1, 2)]))
+    return (
+        f"定档({fact}, {pct(c)}, {num(low)})",
+        lambda f, w: w if F(f[fact]) >= c else low,  # type: ignore[arg-type]
+    )
 
 
 @st.composite
 def deduction(draw: st.DrawFn) -> tuple[str, object]:
-    form = draw(st.integers(0, 3))
+    form = draw(st.integers(0, 4))
     amount = draw(st.sampled_from([F(1), F(1, 2), F(1, 5), F(3)]))
+    if form == 4:  # 酌情扣分 within a range; the evidence gives 0 or an amount inside it
+        return (
+            'deduct 酌情 within [0.5, 2] "酌情扣分"',
+            lambda f, w: F(f["酌情"]),  # type: ignore[arg-type]
+        )
     cap = draw(st.sampled_from([None, F(1), F(2), F(4)]))
     capped = f" max {num(cap)}" if cap is not None else ""
 
