@@ -412,3 +412,22 @@ def test_a_level_range_in_points_past_the_weight_is_refused() -> None:
         'levels 档 score 分 { "达成": [80%, 100%]; "未": [0, 80%) }'
     )
     assert "E437" not in codes(shares)
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(0, 300), st.integers(-50, 300))
+def test_a_percent_parameter_accepts_what_its_default_implies(default: int, given_: int) -> None:
+    """A parameter's domain is its kind's, open on the side its default lies beyond: an
+    override is refused exactly when it is below 0%, or above 100% while the default is not."""
+    from jixiao.dsl.diagnostics import JixiaoError
+
+    plan = compile_text(
+        HEAD + DECLS + f"param 线: percent = {default}%\n" + leaf("full when 率 >= 线 else 0")
+    )
+    refused = given_ < 0 or (given_ > 100 and default <= 100)
+    try:
+        score(plan, f"facts: {{率: 50%}}\nparams: {{线: {given_}%}}")
+    except JixiaoError as exc:
+        assert refused and {d.code for d in exc.diagnostics} == {"E660"}
+    else:
+        assert not refused
