@@ -431,3 +431,25 @@ def test_a_percent_parameter_accepts_what_its_default_implies(default: int, give
         assert refused and {d.code for d in exc.diagnostics} == {"E660"}
     else:
         assert not refused
+
+
+def test_the_schema_bounds_a_judgement_by_the_ranges_that_read_it() -> None:
+    """The reader refuses 3 for `deduct 酌情 within [0.5, 2]` (E610); the schema accepted it."""
+    import jsonschema
+
+    from jixiao.engine.schema import evidence_schema
+
+    plan = compile_text(
+        HEAD + DECLS + "fact 酌情: judgement\n" + leaf('deduct 酌情 within [0.5, 20%] "酌情扣分"')
+    )
+    facts = evidence_schema(plan.program)["properties"]["facts"]["anyOf"][0]
+    schema = facts["properties"]["酌情"]
+
+    def valid(value: float) -> bool:
+        try:
+            jsonschema.validate({"value": value, "reason": "台账不完整"}, schema)
+        except jsonschema.ValidationError:
+            return False
+        return True
+
+    assert [valid(v) for v in (0, 0.5, 1.5, 2, 3, 0.2)] == [True, True, True, True, False, False]
