@@ -263,6 +263,12 @@ CODES: dict[str, tuple[str, str]] = {
         "`%`); a range reaching past the weight (`[80, 100]` on a weight of 10, meant as "
         "80%–100%) would cap every score at full marks.",
     ),
+    "E438": (
+        "a percent multiplied by 100",
+        "A percent is a fraction: `let 完成率: percent = 完成数 / 计划数 * 100` (the spreadsheet "
+        "habit) would make three quarters 7,500%, and `proportional` would give full marks for "
+        "any completion above 1.33%. Drop `* 100`.",
+    ),
     # E5xx: the dependency graph
     "E501": ("derived facts in a cycle", "A derived fact cannot depend on itself."),
     "E502": (

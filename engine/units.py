@@ -238,6 +238,10 @@ class UnitPass:
         if decl.type is not None and decl.type.text == "percent":
             # `let 目标: percent = 95` is 9,500%
             self.bare_percent(ast.Percent(Decimal(0), decl.name.span), decl.expr)
+            # `完成数 / 计划数 * 100` (a spreadsheet's habit) is 7,500% for three quarters
+            hundred = _times_hundred(decl.expr)
+            if hundred is not None:
+                self.diags.append(msg.percent_times_hundred(name, hundred.span))
         return self.done[name]
 
     def prepare(self) -> None:
@@ -533,3 +537,18 @@ def _literal(e: ast.Expr) -> bool:
     return isinstance(e, ast.Number) or (
         isinstance(e, ast.Neg) and isinstance(e.operand, ast.Number)
     )
+
+
+def _times_hundred(expr: ast.Expr) -> ast.Number | None:
+    """The literal 100 (or 100.0) a product or quotient is multiplied by, if any: `a / b * 100`,
+    `100 * a / b`, `a * 100 / b` — looked for along the chain of `*` and the dividends of `/`."""
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, ast.Arith) and e.op == "*":
+            stack.extend((e.left, e.right))
+        elif isinstance(e, ast.Arith) and e.op == "/":
+            stack.append(e.left)
+        elif isinstance(e, ast.Number) and e.unit is None and e.value == 100:
+            return e
+    return None

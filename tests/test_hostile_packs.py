@@ -453,3 +453,18 @@ def test_the_schema_bounds_a_judgement_by_the_ranges_that_read_it() -> None:
         return True
 
     assert [valid(v) for v in (0, 0.5, 1.5, 2, 3, 0.2)] == [True, True, True, True, False, False]
+
+
+@pytest.mark.parametrize(
+    ("expr", "code"),
+    [
+        ("数 / 计划 * 100", "E438"),  # was silent: 3 of 4 made 7500%, proportional full marks
+        ("数 * 100 / 计划", "E438"),
+        ("100 * 数 / 计划", "E438"),
+        ("数 / 计划", None),
+        ("数 / (计划 * 100)", None),
+    ],
+)
+def test_a_percent_computed_times_100_is_refused(expr: str, code: str | None) -> None:
+    body = f"fact 计划: count nonzero\nlet 完成: percent = {expr}\n" + leaf("proportional 完成")
+    assert ("E438" in codes(body)) == (code == "E438")
