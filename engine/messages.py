@@ -448,10 +448,12 @@ def level_range_above_weight(code: str, value: Decimal, weight: Decimal, span: S
     )
 
 
-def percent_times_hundred(name: str, span: Span) -> Diagnostic:
+def percent_times_hundred(name: str, span: Span, met: bool = False) -> Diagnostic:
     return error(
         "E438",
-        f"`{name}` is a percent but is multiplied by 100",
+        f"`{name}` meets a percent but is multiplied by 100"
+        if met
+        else f"`{name}` is a percent but is multiplied by 100",
         Label(span, "three quarters would be 7500%, not 75%"),
         help="a percent is a fraction (75% is 0.75): drop `* 100`; the report shows it with `%`",
     )

@@ -224,6 +224,7 @@ class UnitPass:
         #: the bare default of each parameter declared `number` (`param 线: number = 90`): met
         #: by a percent, it is 9,000% as surely as a bare literal written in place
         self.param_literals: dict[str, ast.Number] = {}
+        self.reported_hundreds: set[object] = set()
 
     def let(self, name: str) -> tuple[ast.Expr, Unit | None]:
         """A derived fact's expression, rewritten, and its unit."""
@@ -502,6 +503,21 @@ class UnitPass:
             named = self.named_literal(literal.name, set())
             if named is not None and abs(named.value) > 1 and self.is_percent(percent):
                 self.report_bare(named)
+            decl = self.lets.get(literal.name)
+            if (
+                decl is not None
+                and (decl.type is None or decl.type.text == "number")
+                and _has_ratio(decl.expr)
+                and self.is_percent(percent)
+            ):
+                # `let 完成 = 数 / 计划 * 100` met by `90%`: 75 against 0.9
+                hundred = _times_hundred(decl.expr)
+                key = ("E438", hundred.span.start, hundred.span.end) if hundred else None
+                if hundred is not None and key not in self.reported_hundreds:
+                    self.reported_hundreds.add(key)
+                    self.diags.append(
+                        msg.percent_times_hundred(literal.name, hundred.span, met=True)
+                    )
             return
         if not isinstance(literal, ast.Number) or literal.unit or literal.value == 0:
             return
@@ -552,3 +568,15 @@ def _times_hundred(expr: ast.Expr) -> ast.Number | None:
         elif isinstance(e, ast.Number) and e.unit is None and e.value == 100:
             return e
     return None
+
+
+def _has_ratio(expr: ast.Expr) -> bool:
+    """Whether a product chain divides (`a / b * 100`): a ratio scaled to a number of points."""
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, ast.Arith) and e.op == "/":
+            return True
+        if isinstance(e, ast.Arith) and e.op == "*":
+            stack.extend((e.left, e.right))
+    return False

@@ -468,3 +468,15 @@ def test_the_schema_bounds_a_judgement_by_the_ranges_that_read_it() -> None:
 def test_a_percent_computed_times_100_is_refused(expr: str, code: str | None) -> None:
     body = f"fact 计划: count nonzero\nlet 完成: percent = {expr}\n" + leaf("proportional 完成")
     assert ("E438" in codes(body)) == (code == "E438")
+
+
+@pytest.mark.parametrize(
+    ("body", "refused"),
+    [
+        ("let 完成 = 数 / 计划 * 100\n" + leaf("tiers 完成 { >= 90%: full; else: 0 }"), True),
+        ("let 完成: number = 数 / 计划 * 100\n" + leaf("full when 完成 >= 90% else 0"), True),
+        ("let 完成 = 数 / 计划 * 100\n" + leaf("tiers 完成 { >= 90: full; else: 0 }"), False),
+    ],
+)
+def test_a_ratio_times_100_met_by_a_percent_is_refused(body: str, refused: bool) -> None:
+    assert ("E438" in codes("fact 计划: count nonzero\n" + body)) == refused
