@@ -313,7 +313,8 @@ def test_a_condition_that_always_holds(cond: str) -> None:
         "x > 1 and x < 2",
         "x >= 1 and x <= 1",
         "x > 1 and 率 < 0",  # two facts: nothing to say
-        "x != 1 and x == 1",  # `!=` is not reasoned about: never a guess
+        "x != 1 and x != 2",  # `!=` is the complement of a point: both leave values
+        "x != 1 or x == 2",
         "x > 5 or x < 5",  # 5 itself is left out
         "率 < 0",  # outside the usual domain, but evidence decides domains
     ],

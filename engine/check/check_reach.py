@@ -159,7 +159,8 @@ def check_grades(
     span: Span,
 ) -> list[Diagnostic]:
     """E433 for each grade no total can get. `nodes` are the pack's own grades (None: the
-    national defaults); grades above `total` in the pack's own table are E409 already."""
+    national defaults). A bound above `total` is out of reach unless the bonus sections can
+    carry the total there (`overflow allow`)."""
     reach = settings.total
     if settings.overflow == "allow":
         reach += sum((e.max.value for e in extras if e.kind == "bonus"), Decimal(0))
@@ -187,7 +188,7 @@ def check_grades(
         if lower > reach:
             if nodes is None:
                 beyond.append((band.label, lower))
-            elif lower <= settings.total:
+            else:
                 diags.append(
                     msg.grade_out_of_reach(
                         [band.label],

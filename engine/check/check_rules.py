@@ -89,6 +89,13 @@ class RuleChecker:
                 for ranged in levels:
                     self.check_interval(ranged.interval, "a level's range")
                     self.check_sign(ranged.interval.lower.value, "the lower end of a level's range")
+                    # points past the weight (`"达成": [80, 100]` on a weight of 10, meant as
+                    # 80%–100%) would be capped at the weight: every score full marks
+                    end = ranged.interval.upper.value
+                    if isinstance(end, ast.Number) and end.value > weight:
+                        self.diags.append(
+                            msg.level_range_above_weight(code, end.value, weight, end.span)
+                        )
             case ast.Checklist(base, items):
                 if base is not None:
                     self.check_award(base, code, weight)

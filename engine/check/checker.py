@@ -40,6 +40,7 @@ from .units import (
     PERCENT_UNITS,
     Unit,
     UnitPass,
+    domain,
     domain_problem,
     fact_unit,
     unit_named,
@@ -215,15 +216,21 @@ class _Checker(RuleChecker):
     ) -> tuple[GradeBand, ...]:
         bands: list[GradeBand] = []
         previous: Decimal | None = None
+        seen: dict[str, Span] = {}
         for i, node in enumerate(nodes):
             lower = node.lower.value if node.lower else None
             last = i == len(nodes) - 1
             if lower is None and not last:
                 self.diags.append(msg.grades_out_of_order(node.label.text, node.span))
-            elif lower is not None and (
-                (previous is not None and lower >= previous) or lower > total
-            ):
+            elif lower is not None and previous is not None and lower >= previous:
+                # (a bound above `total` is out of reach, not out of order: E433, which counts
+                # the bonus sections under `overflow allow`)
                 self.diags.append(msg.grades_out_of_order(node.label.text, node.span))
+            if node.label.text in seen:
+                self.diags.append(
+                    msg.grade_twice(node.label.text, node.label.span, seen[node.label.text])
+                )
+            seen.setdefault(node.label.text, node.label.span)
             previous = lower if lower is not None else previous
             bands.append(GradeBand(node.label.text, lower))
         if not nodes or nodes[-1].lower is not None:
@@ -421,6 +428,8 @@ class _Checker(RuleChecker):
             unit = fact_unit(kind, written) if kind in NUMERIC else None
             self.fact_units[decl.name.text] = unit
             node = decl.default
+            if kind is Kind.NUMBER and isinstance(node, ast.Number) and node.unit is None:
+                self.units.param_literals[decl.name.text] = node
             if node is not None:
                 node = self.units.constant(
                     node, kind, unit, ast.Name(decl.name.text, decl.name.span)
@@ -430,8 +439,22 @@ class _Checker(RuleChecker):
                 span = decl.default.span if decl.default is not None else decl.span
                 self.diags.append(msg.default_mismatch(decl.name.text, kind, span))
                 continue
+            # A parameter has its kind's domain, except on a side its own default lies beyond:
+            # `param 偏差线: percent = 130%` (广西's ≥130% rule) may be overridden by 140%, and
+            # evidence is never refused a value of the kind the pack itself wrote.
+            low, high = domain(kind)
+            below = isinstance(default, Decimal) and low is not None and default < low
+            above = isinstance(default, Decimal) and high is not None and default > high
             facts[decl.name.text] = Fact(
-                decl.name.text, kind, written, None, default, decl.name.span, is_param=True
+                decl.name.text,
+                kind,
+                written,
+                None,
+                default,
+                decl.name.span,
+                is_param=True,
+                min=Decimal("-Infinity") if below else None,
+                max=Decimal("Infinity") if above else None,
             )
             if isinstance(default, Decimal):
                 self.param_defaults[decl.name.text] = default

@@ -152,6 +152,9 @@ def domain_problem(kind: Kind | Fact, value: object) -> tuple[str, str, str] | N
     low, high = domain(kind)
     if (low is None or value >= low) and (high is None or value <= high):
         return None
+    # a side a parameter's default opened (see `Checker.check_params`) is shown as no bound
+    low = None if low is not None and low.is_infinite() else low
+    high = None if high is not None and high.is_infinite() else high
     unit = fact.unit if fact is not None and fact.unit else ("元" if plain is Kind.MONEY else "")
 
     def show(v: Decimal) -> str:
@@ -218,6 +221,10 @@ class UnitPass:
         self.done: dict[str, tuple[ast.Expr, Unit | None]] = {}
         self.in_progress: set[str] = set()
         self.reported: set[tuple[str, int, int]] = set()
+        #: the bare default of each parameter declared `number` (`param 线: number = 90`): met
+        #: by a percent, it is 9,000% as surely as a bare literal written in place
+        self.param_literals: dict[str, ast.Number] = {}
+        self.reported_hundreds: set[object] = set()
 
     def let(self, name: str) -> tuple[ast.Expr, Unit | None]:
         """A derived fact's expression, rewritten, and its unit."""
@@ -232,6 +239,10 @@ class UnitPass:
         if decl.type is not None and decl.type.text == "percent":
             # `let 目标: percent = 95` is 9,500%
             self.bare_percent(ast.Percent(Decimal(0), decl.name.span), decl.expr)
+            # `完成数 / 计划数 * 100` (a spreadsheet's habit) is 7,500% for three quarters
+            hundred = _times_hundred(decl.expr)
+            if hundred is not None:
+                self.diags.append(msg.percent_times_hundred(name, hundred.span))
         return self.done[name]
 
     def prepare(self) -> None:
@@ -461,7 +472,13 @@ class UnitPass:
                 return True
             case ast.Name(name):
                 kind = self.kind_of(name)
-                if kind is None and name in self.lets and name not in self.in_progress:
+                # a derived fact declared `number` over percents (`let 差距: number = 100% - 率`)
+                # holds a percent all the same: `差距 <= 5` is 500%
+                if (
+                    kind in (None, Kind.NUMBER)
+                    and name in self.lets
+                    and name not in self.in_progress
+                ):
                     self.in_progress.add(name)
                     kind = Kind.PERCENT if self.is_percent(self.lets[name].expr) else None
                     self.in_progress.discard(name)
@@ -479,11 +496,50 @@ class UnitPass:
     def bare_percent(self, percent: ast.Expr, other: ast.Expr) -> None:
         """Report `other` when it is a bare number (not 0) and `percent` is a percent."""
         literal = other.operand if isinstance(other, ast.Neg) else other
+        if isinstance(literal, ast.Name):
+            # a name that only stands for a bare number (`param 线: number = 90`, `let 线 =
+            # 90`): the literal is reported where it is written. A fraction (0.9) is left: a
+            # `number` is a ratio that a percent accepts, and 0.9 is what it means.
+            named = self.named_literal(literal.name, set())
+            if named is not None and abs(named.value) > 1 and self.is_percent(percent):
+                self.report_bare(named)
+            decl = self.lets.get(literal.name)
+            if (
+                decl is not None
+                and (decl.type is None or decl.type.text == "number")
+                and _has_ratio(decl.expr)
+                and self.is_percent(percent)
+            ):
+                # `let 完成 = 数 / 计划 * 100` met by `90%`: 75 against 0.9
+                hundred = _times_hundred(decl.expr)
+                key = ("E438", hundred.span.start, hundred.span.end) if hundred else None
+                if hundred is not None and key not in self.reported_hundreds:
+                    self.reported_hundreds.add(key)
+                    self.diags.append(
+                        msg.percent_times_hundred(literal.name, hundred.span, met=True)
+                    )
+            return
         if not isinstance(literal, ast.Number) or literal.unit or literal.value == 0:
             return
         if not self.is_percent(percent):
             return
         self.report_bare(literal)
+
+    def named_literal(self, name: str, seen: set[str]) -> ast.Number | None:
+        """The bare number a parameter or derived fact declared `number` (or untyped) stands
+        for, through other such names; None for anything computed or with a unit."""
+        if name in self.param_literals:
+            return self.param_literals[name]
+        decl = self.lets.get(name)
+        if decl is None or name in seen or (decl.type is not None and decl.type.text != "number"):
+            return None
+        seen.add(name)
+        expr = decl.expr.operand if isinstance(decl.expr, ast.Neg) else decl.expr
+        if isinstance(expr, ast.Name):
+            return self.named_literal(expr.name, seen)
+        if isinstance(expr, ast.Number) and expr.unit is None:
+            return expr
+        return None
 
     def report_bare(self, literal: ast.Number) -> None:
         key = (literal.span.source.path, literal.span.start, literal.span.end)
@@ -497,3 +553,30 @@ def _literal(e: ast.Expr) -> bool:
     return isinstance(e, ast.Number) or (
         isinstance(e, ast.Neg) and isinstance(e.operand, ast.Number)
     )
+
+
+def _times_hundred(expr: ast.Expr) -> ast.Number | None:
+    """The literal 100 (or 100.0) a product or quotient is multiplied by, if any: `a / b * 100`,
+    `100 * a / b`, `a * 100 / b` — looked for along the chain of `*` and the dividends of `/`."""
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, ast.Arith) and e.op == "*":
+            stack.extend((e.left, e.right))
+        elif isinstance(e, ast.Arith) and e.op == "/":
+            stack.append(e.left)
+        elif isinstance(e, ast.Number) and e.unit is None and e.value == 100:
+            return e
+    return None
+
+
+def _has_ratio(expr: ast.Expr) -> bool:
+    """Whether a product chain divides (`a / b * 100`): a ratio scaled to a number of points."""
+    stack = [expr]
+    while stack:
+        e = stack.pop()
+        if isinstance(e, ast.Arith) and e.op == "/":
+            return True
+        if isinstance(e, ast.Arith) and e.op == "*":
+            stack.extend((e.left, e.right))
+    return False

@@ -184,7 +184,8 @@ CODES: dict[str, tuple[str, str]] = {
     "E408": ("an award above the weight", "No band, level or award may exceed the weight."),
     "E409": (
         "grades out of order",
-        "Grade bands run from the highest lower bound to the lowest, within the total.",
+        "Grade bands run from the highest lower bound to the lowest (a bound above the "
+        "reachable total is E433).",
     ),
     "E410": ("grades without an `else` band", "The last grade catches every lower total."),
     "E411": ("a share above 100%", "A share of the weight is at most 100% (`full`)."),
@@ -250,6 +251,23 @@ CODES: dict[str, tuple[str, str]] = {
         "`{item}` is filled by `per` over a list and by `deduct per … by`, `{count}` by `per` "
         "over a count; any other `{name}`, or these where the rule has none, would be printed "
         "as written.",
+    ),
+    "E436": (
+        "a grade listed twice",
+        "Each grade is one band: `优 >= 90; 优 >= 80` gives 优 to every total from 80 and "
+        "never the grade meant for [80, 90).",
+    ),
+    "E437": (
+        "a level's range past the weight",
+        "An evaluator's score in `levels … score` is in points (or a share of the weight with "
+        "`%`); a range reaching past the weight (`[80, 100]` on a weight of 10, meant as "
+        "80%–100%) would cap every score at full marks.",
+    ),
+    "E438": (
+        "a percent multiplied by 100",
+        "A percent is a fraction: `let 完成率: percent = 完成数 / 计划数 * 100` (the spreadsheet "
+        "habit) would make three quarters 7,500%, and `proportional` would give full marks for "
+        "any completion above 1.33%. Drop `* 100`.",
     ),
     # E5xx: the dependency graph
     "E501": ("derived facts in a cycle", "A derived fact cannot depend on itself."),
@@ -443,7 +461,10 @@ CODES: dict[str, tuple[str, str]] = {
         "a leaf that can never score full marks",
         "Its best band, level or checklist total stays below the weight.",
     ),
-    "W405": ("a tier band that can never apply", "Earlier bands already cover all its values."),
+    "W405": (
+        "a tier band that can never apply",
+        "Earlier bands already cover all its values, or its own range holds none (`[90%, 80%)`).",
+    ),
     "W406": (
         "a division that may divide by zero, unguarded",
         "Declare the fact `nonzero`, or guard the use: `full when 故障总数 == 0 else …`.",
@@ -465,8 +486,9 @@ CODES: dict[str, tuple[str, str]] = {
     "W410": (
         "a condition that can never hold",
         "Bounds on one fact that do not meet (`完成率 > 100% and 完成率 < 100%`, `x == 1 and "
-        "x == 2`): the rule it guards never applies. Only comparisons of one fact with "
-        "constants joined by `and` are reasoned about, so the warning is never a guess. A "
+        "x == 2`, `(x > 95 or x < 10) and x == 50`, `x != 1 and x == 1`): the rule it guards "
+        "never applies. Only comparisons of one fact with constants, joined by `and`, `or` "
+        "and `not`, are reasoned about, so the warning is never a guess. A "
         "judgement's or a level's range that holds no value (`within [2, 0.5]`) is reported "
         "the same way.",
     ),

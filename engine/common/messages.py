@@ -252,6 +252,14 @@ def declared_kind_mismatch(name: str, declared: Kind, got: Kind, span: Span) -> 
 
 
 def default_mismatch(name: str, kind: Kind, span: Span) -> Diagnostic:
+    if kind is Kind.JUDGEMENT:
+        return error(
+            "E305",
+            f"`{name}` is a judgement and takes no default",
+            Label(span, "no default for a judgement"),
+            help="remove the default: the evidence gives the evaluator's amount with its reason, "
+            f"or `{name}: 0` when nothing is deducted",
+        )
     return error(
         "E305",
         f"the default of `{name}` is not a {kind}",
@@ -427,6 +435,37 @@ def grades_out_of_order(label: str, span: Span) -> Diagnostic:
         f"grade `{label}` is out of order",
         Label(span, "bounds must fall from the first grade to the last"),
         help="list grades from highest to lowest, ending with `<label> else`",
+    )
+
+
+def level_range_above_weight(code: str, value: Decimal, weight: Decimal, span: Span) -> Diagnostic:
+    return error(
+        "E437",
+        f"a level's range reaches {fmt(value)} points, past the weight {fmt(weight)} of `{code}`",
+        Label(span, "more than the weight"),
+        help=f"a range is in points, or in shares of the weight with `%`: write `{fmt(value)}%` "
+        "if that is what it means",
+    )
+
+
+def percent_times_hundred(name: str, span: Span, met: bool = False) -> Diagnostic:
+    return error(
+        "E438",
+        f"`{name}` meets a percent but is multiplied by 100"
+        if met
+        else f"`{name}` is a percent but is multiplied by 100",
+        Label(span, "three quarters would be 7500%, not 75%"),
+        help="a percent is a fraction (75% is 0.75): drop `* 100`; the report shows it with `%`",
+    )
+
+
+def grade_twice(label: str, span: Span, first: Span) -> Diagnostic:
+    return error(
+        "E436",
+        f"grade `{label}` is listed twice",
+        Label(span, "listed again here"),
+        Label(first, "first listed here"),
+        help="each grade is one band: rename one of them (优/良/中/差), or drop the repeat",
     )
 
 
@@ -913,8 +952,16 @@ def band_overlap(overlap: str, span: Span) -> Diagnostic:
     )
 
 
-def unreachable_band(span: Span, is_else: bool) -> Diagnostic:
+def unreachable_band(span: Span, is_else: bool, empty: bool = False) -> Diagnostic:
     what = "the `else` band" if is_else else "this band"
+    if empty:
+        return warning(
+            "W405",
+            f"{what} can never apply: its range holds no value",
+            Label(span, "never decides"),
+            help="write the lower bound first (`[80%, 90%)`), or include the bound of a "
+            "one-point band on both sides (`[90%, 90%]`)",
+        )
     return warning(
         "W405",
         f"{what} can never apply: the bands before it cover all its values",

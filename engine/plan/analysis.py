@@ -142,7 +142,8 @@ def _tiers(rule: ast.Tiers, program: Program) -> list[Diagnostic]:
         fresh = [_intersect(part, r) for r in remaining]
         fresh = [f for f in fresh if not f.empty()]
         if not fresh:
-            diags.append(msg.unreachable_band(band.span, is_else))
+            # a band whose own range holds no value (`[90%, 80%)`) is not shadowed: say so
+            diags.append(msg.unreachable_band(band.span, is_else, empty=part.empty()))
         elif not is_else:
             # A two-sided band states its exact range; part of it taken by an earlier band is a
             # contradiction. One-sided bands (`>= 95%: full; >= 90%: 1`) cascade by design —

@@ -2,10 +2,12 @@
 
 A conjunction of comparisons of one fact with constants (`完成率 > 100% and 完成率 < 100%`,
 `x >= 5 and x < 3`, `x == 1 and x == 2`) whose intervals do not meet never holds (W410); a
-disjunction whose intervals cover every number (`x >= 5 or x < 5`) always holds (W411). Only
-those shapes are reasoned about — a comparison with anything but a constant, or a `!=`, makes
-the analysis say nothing — so a warning is never a guess. The intervals are over all numbers,
-never a fact's domain: a domain is a promise of the evidence, not of the pack.
+disjunction whose intervals cover every number (`x >= 5 or x < 5`) always holds (W411). A part
+may itself join comparisons of one fact (`(x > 95 or x < 10) and x == 50`): it is the union or
+intersection of their intervals, `!=` and `not (…)` their complement. Only those shapes are
+reasoned about — a comparison with anything but a constant makes the analysis say nothing — so
+a warning is never a guess. The intervals are over all numbers, never a fact's domain: a domain
+is a promise of the evidence, not of the pack.
 
 Every condition of the pack is visited once (`full when`, deductions, `zero when`, `warn when`,
 vetoes, `choose`, checklist elements, `if` inside any expression, derived facts), each node
@@ -87,39 +89,108 @@ def _parts(node: ast.Expr, op: str) -> list[ast.Expr]:
 
 
 def _judge(node: ast.Logic, op: str, program: Program) -> Diagnostic | None:
-    atoms = [_atom(p, program) for p in _parts(node, op)]
-    by_name: dict[str, list[Interval]] = {}
-    for atom in atoms:
-        if atom is not None:
-            by_name.setdefault(atom[0], []).append(atom[1])
+    sets = [_set(p, program) for p in _parts(node, op)]
+    by_name: dict[str, list[list[Interval]]] = {}
+    for found in sets:
+        if found is not None:
+            by_name.setdefault(found[0], []).append(found[1])
     text = format_expr(node)
     if op == "and":
-        # never: one fact whose intervals have an empty intersection (other parts don't matter)
-        for name, intervals in by_name.items():
-            if len(intervals) < 2:
+        # never: one fact whose sets have an empty intersection (other parts don't matter)
+        for name, unions in by_name.items():
+            if len(unions) < 2:
                 continue
-            meet = intervals[0]
-            for interval in intervals[1:]:
-                meet = intersect(meet, interval)
-            if meet.empty():
+            meet: list[Interval] | None = unions[0]
+            for union in unions[1:]:
+                meet = _meet(meet, union) if meet is not None else None
+            if meet is not None and not meet:
                 kind = _kind(name, program)
-                shown = " and ".join(i.text(kind) for i in intervals)
+                shown = " and ".join(_text(u, kind) for u in unions)
                 why = f"`{name}` would have to lie in {shown}, which do not meet"
                 if _is_bool_fact(name, program):
                     why = f"`{name}` would have to be true and false at once"
                 return msg.condition_never(text, why, node.span)
         return None
-    # always: one fact whose intervals cover every number (a bool fact: both values)
-    for name, intervals in by_name.items():
+    # always: one fact whose sets cover every number (a bool fact: both values)
+    for name, unions in by_name.items():
+        intervals = [i for u in unions for i in u]
         both = _is_bool_fact(name, program) and _TRUE in intervals and _FALSE in intervals
-        if len(intervals) >= 2 and (both or _covers_all(intervals)):
+        if len(unions) >= 2 and (both or _covers_all(intervals)):
             kind = _kind(name, program)
-            shown = " or ".join(i.text(kind) for i in intervals)
+            shown = " or ".join(_text(u, kind) for u in unions)
             why = f"every value of `{name}` lies in {shown}"
             if both:
                 why = f"`{name}` is either true or false"
             return msg.condition_always(text, why, node.span)
     return None
+
+
+#: a union of intervals bigger than this is not reasoned about (the analysis stays linear)
+_MAX_PIECES = 32
+
+
+def _set(expr: ast.Expr, program: Program) -> tuple[str, list[Interval]] | None:
+    """The values of one fact a condition allows, as a union of intervals: a comparison, or
+    comparisons of that one fact joined by `and`/`or` (`(率 > 95% or 率 < 10%) and 率 == 50%`);
+    None when it reads anything else."""
+    if isinstance(expr, ast.Logic):
+        parts = [_set(p, program) for p in _parts(expr, expr.op)]
+        if any(p is None for p in parts) or len({p[0] for p in parts if p is not None}) != 1:
+            return None
+        name = parts[0][0] if parts[0] is not None else ""
+        unions = [p[1] for p in parts if p is not None]
+        if expr.op == "or":
+            joined = [i for u in unions for i in u]
+            return (name, joined) if len(joined) <= _MAX_PIECES else None
+        meet: list[Interval] | None = unions[0]
+        for union in unions[1:]:
+            meet = _meet(meet, union) if meet is not None else None
+        return (name, meet) if meet is not None else None
+    if isinstance(expr, ast.Not) and not (
+        isinstance(expr.operand, ast.Name) and _is_bool_fact(expr.operand.name, program)
+    ):
+        # `not (…)`: the complement of what it negates (`not (x == 1)` is x < 1 or x > 1)
+        inner = _set(expr.operand, program)
+        if inner is None:
+            return None
+        rest = _complement(inner[1])
+        return (inner[0], rest) if rest is not None else None
+    if isinstance(expr, ast.Compare) and expr.op == "!=":
+        equal = _atom(ast.Compare("==", expr.left, expr.right, expr.span), program)
+        if equal is None:
+            return None
+        rest = _complement([equal[1]])
+        return (equal[0], rest) if rest is not None else None
+    atom = _atom(expr, program)
+    return (atom[0], [atom[1]]) if atom is not None else None
+
+
+_EVERYTHING = Interval(None, False, None, False)
+
+
+def _complement(union: list[Interval]) -> list[Interval] | None:
+    """Every number outside the union: the intersection of each interval's complement."""
+    out: list[Interval] | None = [_EVERYTHING]
+    for i in union:
+        outside = []
+        if i.lo is not None:
+            outside.append(Interval(None, False, i.lo, not i.lo_closed))
+        if i.hi is not None:
+            outside.append(Interval(i.hi, not i.hi_closed, None, False))
+        out = _meet(out, outside) if out is not None else None
+    return out
+
+
+def _meet(a: list[Interval], b: list[Interval]) -> list[Interval] | None:
+    """The intersection of two unions (None when it grows past `_MAX_PIECES`)."""
+    out = [m for x in a for y in b if not (m := intersect(x, y)).empty()]
+    return out if len(out) <= _MAX_PIECES else None
+
+
+def _text(union: list[Interval], kind: Kind) -> str:
+    if not union:
+        return "∅"
+    return " ∪ ".join(i.text(kind) for i in union)
 
 
 def _kind(name: str, program: Program) -> Kind:
@@ -202,7 +273,7 @@ def _covers_all(intervals: list[Interval]) -> bool:
         intervals,
         key=lambda i: (i.lo is not None, i.lo if i.lo is not None else 0, not i.lo_closed),
     )
-    if pieces[0].lo is not None:
+    if not pieces or pieces[0].lo is not None:
         return False
     hi, hi_closed = pieces[0].hi, pieces[0].hi_closed
     for piece in pieces[1:]:

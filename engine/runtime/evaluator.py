@@ -447,6 +447,8 @@ class _Run:
         records = self.records
         applicable = [records[c] for c in children if not records[c][3]]
         if not applicable:
+            if veto is not None:  # zeroed with its weight, not left out (see `excluded_weight`)
+                return self.finish(ind, [], veto, ind.scale is not None or node is not None, ZERO)
             return _EXCLUDED
         total = ZERO
         for points, _, _, _ in applicable:
@@ -499,8 +501,25 @@ class _Run:
                 current += deduct(env, lines)
             current = settle(node, env, lines, current, exact)
         except Faulted as exc:
+            if veto is not None and exc.failure.code == "NA":
+                return self.vetoed_not_applicable(ind, exc.failure, veto, exact)
             return self.fault(ind, exc.failure)
         return self.finish(ind, lines, veto, True, current, exact)
+
+    def vetoed_not_applicable(
+        self, ind: Indicator, failure: Failure, veto: VetoResult, exact: bool
+    ) -> Entry:
+        """A `veto … zero` that fired zeroes its indicator whatever the not-applicable policy:
+        本项不得分 is never full marks (`full`), nor left out of the total (`exclude`), which
+        would raise every other indicator's share. The policy's line stays, then the veto's."""
+        excluded_before = self.excluded
+        record = self.not_applicable(ind, failure)
+        if record[2]:  # no policy: E611 as without the veto
+            return record
+        self.excluded = excluded_before
+        points = record[0] if record[0] is not None else ZERO
+        lines = list(record[1])
+        return self.finish(ind, lines, veto, True, points, exact)
 
     def fault(self, ind: Indicator, failure: Failure) -> Entry:
         """An indicator whose rules could not be decided: 不适用 follows its policy; anything
@@ -668,9 +687,12 @@ class _Run:
             from ..plan.exact import Exact
 
             total = Exact(ZERO)
+        zeroed = self.zeroed
         for ind, r in zip(indicators, records, strict=True):
             if not r[3] or (ind.parent is not None and records[place[ind.parent]][3]):
                 continue
+            if zeroed and _under(ind, zeroed, indicators, place):
+                continue  # a zeroed subtree scores 0 of its whole weight
             weight: Any = Exact(ind.weight) if exact else ind.weight
             parent = ind.parent
             while parent is not None:
@@ -798,6 +820,16 @@ _PLACES = {places: Decimal(places) for places in range(7)}
 #: Ledger lines a deduction clause writes (with its own span), and those of a bonus clause.
 _TAKES = frozenset({LineKind.DEDUCT, LineKind.STEP, LineKind.JUDGED, LineKind.CLAUSE_CAP})
 _GIVES = frozenset({LineKind.ADD})
+
+
+def _under(ind: Indicator, zeroed: dict[str, VetoResult], indicators: Any, place: Any) -> bool:
+    """Whether `ind` lies inside a subtree a `veto … zero` zeroed."""
+    parent = ind.parent
+    while parent is not None:
+        if parent in zeroed:
+            return True
+        parent = indicators[place[parent]].parent
+    return False
 
 
 def _formula_amount(rule: Any) -> bool:

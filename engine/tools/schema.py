@@ -8,9 +8,11 @@ of every `levels` rule, the keys a fact's mapping may hold, surveys with their q
 which facts the pack needs unless a default or a survey gives them.
 
 What it cannot say, the reader still refuses: a calendar day that does not exist
-(`2017-02-30`), Chinese numerals it cannot read (`十十`), a number of more than 20 digits, a
-declared domain on a value written as text (JSON numbers carry `minimum`/`maximum`), a survey
-file that is missing, and a counted survey fact declared `nonzero` that counts 0.
+(`2017-02-30`; a month past 12 or a day past 31 the pattern refuses), Chinese numerals it
+cannot read (`十十`), a number of more than 20 digits, a declared domain on a value written as
+text (JSON numbers carry `minimum`/`maximum`, and a judgement's amount the range of the rules
+that read it), the open end of a judgement's range, a survey file that is missing, and a
+counted survey fact declared `nonzero` that counts 0.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from jixiao.dsl import ast
+from jixiao.dsl.record import replace
 
 from ..check.units import COUNT_UNITS, MONEY_UNITS, Unit, domain, fact_unit
 from ..common.ir import Fact, Program
@@ -73,6 +76,9 @@ def _suffixes(kind: Kind, unit: Unit | None) -> list[str]:
 def _numeric(fact: Fact) -> dict[str, Any]:
     kind = fact.kind
     low, high = domain(fact)
+    # a side a parameter's default opened (`param 下限: money = -5万元`) has no bound
+    low = None if low is not None and low.is_infinite() else low
+    high = None if high is not None and high.is_infinite() else high
     unit = fact_unit(kind, fact.unit)
     signed = low is None or low < 0
     sign = "[+-]?" if signed else r"\+?"
@@ -139,7 +145,7 @@ def _value(fact: Fact, levels: dict[str, list[str]]) -> dict[str, Any]:
                 schema = {"type": ["string", "number", "boolean"]}
         case Kind.DATE:
             schema = _text(
-                r"\d{4}\s*[-/.年]\s*\d{1,2}\s*[-/.月]\s*\d{1,2}\s*日?",
+                r"\d{4}\s*[-/.年]\s*(0?[1-9]|1[0-2])\s*[-/.月]\s*(0?[1-9]|[12]\d|3[01])\s*日?",
                 "a date: 2017-12-31 or 2017年12月31日",
             )
         case Kind.LIST:
@@ -161,7 +167,12 @@ def _value(fact: Fact, levels: dict[str, list[str]]) -> dict[str, Any]:
             empty = _text(r"(~|null|\[\]|无)?", "nothing found")
             schema = {"anyOf": [{"type": "array", "items": item}, {"type": "null"}, empty]}
         case Kind.JUDGEMENT:
-            amount = _numeric(Fact(fact.name, Kind.NUMBER, None, None, None, fact.span))
+            # the range of the rules that read it (`within [0.5, 2]`), as JSON numbers; 0 is
+            # always allowed (nothing deducted)
+            bounded = Fact(
+                fact.name, Kind.NUMBER, None, None, None, fact.span, min=fact.min, max=fact.max
+            )
+            amount = {"anyOf": [_ZERO, _numeric(bounded)]}
             schema = {
                 "type": "object",
                 "required": ["value"],
@@ -269,8 +280,42 @@ def _survey(aggs: list[ast.SurveyFact]) -> dict[str, Any]:
     }
 
 
+def _judged_ranges(program: Program) -> dict[str, tuple[Decimal, Decimal]]:
+    """The amounts each judgement fact may take, in points: the intersection of the constant
+    ranges of the `deduct … within […]` rules that read it (a share `%` of the weight counted
+    in points). A fact any of whose ranges is not constant is left out (no bound)."""
+    found: dict[str, tuple[Decimal, Decimal] | None] = {}
+
+    def points(expr: ast.Expr, weight: Decimal) -> Decimal | None:
+        match expr:
+            case ast.Number(value):
+                return value
+            case ast.Percent(value):
+                return value * weight
+        return None
+
+    for indicator in program.indicators:
+        for rule in _walk(indicator.rules):
+            if not isinstance(rule, ast.DeductJudged) or not isinstance(rule.subject, ast.Name):
+                continue
+            name = rule.subject.name
+            low = points(rule.interval.lower.value, indicator.weight)
+            high = points(rule.interval.upper.value, indicator.weight)
+            if low is None or high is None or found.get(name, (low, high)) is None:
+                found[name] = None
+                continue
+            before = found.get(name)
+            found[name] = (max(low, before[0]), min(high, before[1])) if before else (low, high)
+    return {n: r for n, r in found.items() if r is not None and r[0] <= r[1]}
+
+
 def evidence_schema(program: Program) -> dict[str, Any]:
-    facts = {n: f for n, f in program.facts.items() if not f.is_param}
+    judged = _judged_ranges(program)
+    facts = {
+        n: (replace(f, min=judged[n][0], max=judged[n][1]) if n in judged else f)
+        for n, f in program.facts.items()
+        if not f.is_param
+    }
     params = {n: f for n, f in program.facts.items() if f.is_param}
     levels = _levels(program)
     surveys: dict[str, list[ast.SurveyFact]] = {}
