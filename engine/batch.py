@@ -27,6 +27,7 @@ import itertools
 import json
 import multiprocessing
 import os
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -40,7 +41,7 @@ from . import files
 from . import messages as msg
 from .compiler import Plan
 from .evaluator import evaluate
-from .evidence import Evidence, load_bytes, parse_typed
+from .evidence import Evidence, load_bytes, not_a_finding, nothing_found, parse_typed
 from .ir import Program
 from .ledger import KIND, POINTS, REASON
 from .outputs import save_workbook
@@ -394,11 +395,17 @@ def _items(text: str) -> tuple[Item, ...]:
     if text.startswith("["):
         try:
             values = json.loads(text)
-            return tuple(Item(str(v), _NOWHERE) for v in values)
+            if isinstance(values, list):
+                return tuple(Item("" if v is None else str(v), _NOWHERE) for v in values)
         except ValueError:
             pass
-    parts = [p.strip() for p in text.replace("；", ";").replace("\n", ";").split(";")]
+    # every line break a cell can hold separates findings, as `；` does (Alt+Enter in Excel
+    # is `\n`; `\r`, U+2028 and the others come from other editors and web pages)
+    parts = [p.strip() for p in _BREAKS.sub(";", text.replace("；", ";")).split(";")]
     return tuple(Item(p, _NOWHERE) for p in parts if p)
+
+
+_BREAKS = re.compile("\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 
 
 _NOWHERE = Provenance(None)  # a finding listed in a cell: the cell is its fact's origin
@@ -433,6 +440,11 @@ def _not_data(cell: Any, text: str, kind: Kind, where: str, path: str) -> Diagno
     if kind is not Kind.TEXT and files.looks_like_formula(text):
         return msg.cell_formula(where, text, path)
     return None
+
+
+def _not_finding(name: str, text: str, where: str, path: str) -> Diagnostic | None:
+    why = not_a_finding(text)
+    return None if why is None else msg.not_a_finding(name, text, why, where=where, path=path)
 
 
 def _problem(d: Diagnostic) -> str:
@@ -471,16 +483,20 @@ def row_evidence(row: Row, program: Program, source: str) -> tuple[Evidence | No
         elif text.lower() in NA_TEXT:
             values[name] = NA
         elif kind is Kind.LIST:
-            items = () if text in ("无", "[]") else _items(text)
+            items = () if nothing_found(text) else _items(text)
             bad = next(
                 (
                     d
                     for i in items
-                    if i.text[:1] in _SUSPECT
-                    and (d := _not_data(None, i.text, kind, f"{source}, {where}", source))
+                    if (
+                        i.text[:1] in _SUSPECT
+                        and (d := _not_data(None, i.text, kind, f"{source}, {where}", source))
+                    )
+                    or (d := _not_finding(name, i.text, f"{source}, {where}", source))
                 ),
                 None,
             )
+
             if bad is not None:
                 problems.append(_problem(bad))
             else:

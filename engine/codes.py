@@ -397,6 +397,13 @@ CODES: dict[str, tuple[str, str]] = {
         "a survey whose responses are given twice",
         "YAML would keep the last entry silently; both places are shown.",
     ),
+    "E652": (
+        "an entry of a findings list that is no finding",
+        "An empty entry, a dash or 无 written among findings, or a bare number (a count typed "
+        "where the findings are listed): each finding costs points, so none of these is "
+        "counted as one. A whole cell or list that says nothing was found (blank, `[]`, `无`, "
+        "`-`, `—`, `/`) is the empty list.",
+    ),
     "E660": (
         "a value outside its fact's domain",
         "Money is 0 or more and a percent lies in [0%, 100%] unless the fact declares a wider "

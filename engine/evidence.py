@@ -63,6 +63,46 @@ def compose(text: str) -> yaml.Node | None:
     return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
+#: A findings cell or list that says "nothing was found" the way tables write it: a dash, a
+#: slash, 无. Anything else is a finding, and each finding costs points.
+NOTHING_FOUND = frozenset(
+    {"", "无", "暂无", "没有", "[]", "-", "--", "—", "——", "–", "－", "/", "／", "\\", "、"}
+)
+#: Characters a copy from a web page or Word leaves in a cell that no one can see.
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+
+
+def visible(text: str) -> str:
+    """`text` without invisible characters and surrounding spaces (NBSP and full-width too)."""
+    if not text.isascii():
+        text = text.translate({ord(c): None for c in INVISIBLE})
+    return text.strip()
+
+
+def nothing_found(text: str) -> bool:
+    """Whether a findings cell (or YAML scalar) says that nothing was found."""
+    return unicodedata.normalize("NFKC", visible(text)) in NOTHING_FOUND or visible(text) in (
+        NOTHING_FOUND
+    )
+
+
+def not_a_finding(text: str) -> str | None:
+    """Why one entry of a findings list cannot be a finding, or None: an entry with no visible
+    text, a dash or 无 (nothing found, written among findings), or a bare number (a count typed
+    where the findings are listed — `3` would be one finding, not three)."""
+    shown = visible(text)
+    if not shown:
+        return "it is empty"
+    if nothing_found(shown):
+        return "it says nothing was found"
+    folded = unicodedata.normalize("NFKC", shown)
+    if _NUMBER.fullmatch(folded):
+        return "it is a number (a count where the findings are listed?)"
+    if folded.lower() in ("true", "false"):
+        return "it is a yes/no value"
+    return None
+
+
 _PROVENANCE_KEYS = ("source", "note", "method", "date", "recorded_by", "page", "reason", "by")
 _NOT_APPLICABLE = {"不适用", "n/a", "na", "not applicable", "不涉及"}
 _TRUE = {"true", "yes", "y", "on", "是", "有", "对", "√", "✓", "已", "1"}
@@ -269,8 +309,14 @@ class _Reader:
             if isinstance(key, yaml.ScalarNode) and key.value in ("facts", "params", "surveys")
         }
         stack: list[yaml.Node] = [root] if root is not None else []
+        # An alias shares its anchor's node, so the tree is a graph: each node is walked once,
+        # or nine aliases of nine aliases (a "billion laughs") would be walked 9⁹ times.
+        seen: set[int] = set()
         while stack:  # iterative: the nesting depth is the document's, not ours
             node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
             if isinstance(node, yaml.SequenceNode):
                 stack.extend(node.value)
             if not isinstance(node, yaml.MappingNode):
@@ -537,7 +583,7 @@ class _Reader:
 
     def items(self, fact: Fact, node: yaml.Node) -> tuple[Item, ...] | None:
         if isinstance(node, yaml.ScalarNode):
-            if node.value.strip() in ("", "~", "null", "[]", "无"):
+            if node.value.strip() in ("~", "null") or nothing_found(node.value):
                 return ()
             self.bad(fact, node, "a list is expected")
             return None
@@ -548,7 +594,13 @@ class _Reader:
         for entry in node.value:
             span = _span(self.source, entry)
             if isinstance(entry, yaml.ScalarNode):
-                items.append(Item(entry.value.strip(), Provenance(span)))
+                # `- ` or `- ~` is YAML's null: an empty entry, never a finding called `~`
+                text = "" if entry.tag == "tag:yaml.org,2002:null" else entry.value
+                why = not_a_finding(text)
+                if why is not None:
+                    self.diags.append(msg.not_a_finding(fact.name, text, why, span))
+                    return None
+                items.append(Item(visible(entry.value), Provenance(span)))
                 continue
             if isinstance(entry, yaml.MappingNode):
                 fields = {
@@ -557,6 +609,10 @@ class _Reader:
                     if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode)
                 }
                 text = fields.pop("item", None) or fields.pop("description", None)
+                why = not_a_finding(text) if text else None
+                if text and why is not None:
+                    self.diags.append(msg.not_a_finding(fact.name, text, why, span))
+                    return None
                 if text:
                     details = tuple(
                         sorted(
@@ -609,11 +665,14 @@ def _number(text: str) -> Decimal | None:
     """Arabic digits, or Chinese numerals read by `numerals` (which refuses what is ambiguous
     or malformed rather than guess: `三五`, `十十`)."""
     if not _NUMBER.fullmatch(text):
-        return numerals.read(text)[0]
-    try:
-        return Decimal(text.replace(",", ""))
-    except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
-        return None
+        number = numerals.read(text)[0]
+    else:
+        try:
+            number = Decimal(text.replace(",", ""))
+        except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
+            return None
+    # `-0` (a sign typed before a zero, or Excel's -0.0) is zero: never shown as `-0.00`
+    return abs(number) if number is not None and number.is_zero() else number
 
 
 #: Kinds whose plain digits ("12") are the number itself, as most cells of a portfolio are.

@@ -79,13 +79,31 @@ def _inside(path: str, folder: str) -> bool:
         return False
 
 
+#: Characters of a file name shown in a refusal; a longer name is cut with `…`.
+MAX_NAME_SHOWN = 120
+
+
+def printable(name: str) -> str:
+    """A file name as a one-line message can show it: control and format characters (a line
+    break, NUL, a bidi override) written as escapes, and a very long name cut."""
+    import unicodedata
+
+    shown = "".join(
+        ch.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
+        else ch
+        for ch in name[: MAX_NAME_SHOWN + 1]
+    )
+    return shown[:MAX_NAME_SHOWN] + "…" if len(name) > MAX_NAME_SHOWN else shown
+
+
 def confine(name: str, evidence_path: str) -> str:
     """The real path of a file named `name` inside evidence at `evidence_path`; refuses a path
     that is absolute or leaves the evidence folder (by `..` or a symlink) unless it lies in an
     allowed folder."""
+    given = printable(name)
     if not name or "\x00" in name:
-        raise FileRefused(Refusal("missing", name, "not a file name"))
-    given = name
+        raise FileRefused(Refusal("missing", given, "not a file name"))
     # A Windows office writes `问卷\\答卷.csv`: the same file here, and `..\\` climbs the same.
     name = name.replace("\\", "/")
     folder = os.path.realpath(os.path.dirname(os.path.abspath(evidence_path)))
@@ -159,6 +177,11 @@ def open_regular(
         if not stat.S_ISREG(info.st_mode):
             text = f"it is {_describe(info.st_mode)}, not a regular file"
             raise FileRefused(Refusal("special", shown, text))
+        if nofollow and info.st_nlink > 1:
+            # a hard link is the same file under another name, which may lie anywhere on
+            # this machine: confinement cannot tell, so a file named by evidence has one name
+            text = f"it has {info.st_nlink} names (hard links); another may lie outside the folder"
+            raise FileRefused(Refusal("outside", shown, text))
         if info.st_size > limit:
             raise FileRefused(
                 Refusal(
@@ -193,7 +216,8 @@ def read_regular(
 def read_named(name: str, evidence_path: str) -> tuple[str, bytes]:
     """A data file named inside evidence: its real path and bytes, confined and bounded."""
     real = confine(name, evidence_path)
-    return real, read_regular(real, MAX_DATA_BYTES, "MAX_DATA_BYTES", nofollow=True, shown=name)
+    shown = printable(name)
+    return real, read_regular(real, MAX_DATA_BYTES, "MAX_DATA_BYTES", nofollow=True, shown=shown)
 
 
 def _anonymous_pipe(fd: int, info: os.stat_result) -> bool:

@@ -1333,3 +1333,25 @@ def outside_domain(
         Label(decl, "declared here"),
         help=how,
     )
+
+
+def not_a_finding(
+    name: str, text: str, why: str, span: Span | None = None, where: str = "", path: str = ""
+) -> Diagnostic:
+    """E652: an entry of a findings list (a YAML list, or a portfolio cell's items at `where`
+    in `path`) that is no finding; each finding costs points, so it is never counted."""
+    message = (
+        f"`{text.strip()}` in the findings of `{name}` is not a finding: {why}"
+        if text.strip()
+        else f"an entry of the findings of `{name}` is empty"
+    )
+    labels = (Label(span, why),) if span is not None else ()
+    return Diagnostic(
+        "E652",
+        Severity.ERROR,
+        f"{where}: {message}" if where else message,
+        labels,
+        "list each finding as its own text; when nothing was found leave the list empty "
+        "(`[]`, a blank cell, `无`); a number of findings belongs in a `count` fact",
+        path=path or None,
+    )

@@ -171,7 +171,7 @@ def read_grid(path: Path) -> tuple[str, list[list[Any]]]:
         data = files.read_given(str(path), files.MAX_TABLE_BYTES, "MAX_TABLE_BYTES")
         text, _ = decode(data)
         stream = io.StringIO(text, newline="")
-        rows = []
+        rows: list[list[str]] = []
         for row in csv.reader(files.csv_lines(stream)):
             if len(rows) >= MAX_TABLE_ROWS:
                 raise TableError(f"{path}: more than {MAX_TABLE_ROWS:,} rows (MAX_TABLE_ROWS)")

@@ -1,0 +1,200 @@
+"""Dirty data files, variants of issue 12's classes beyond the examples of test_hostile.py:
+each run as a user runs it (the `jixiao` command in its own process, bounded in time and
+memory), and each asserting what the user would notice — the score, or a refusal at its place.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from jixiao.engine import files
+from jixiao.engine.evidence import not_a_finding, nothing_found
+
+from .test_hostile import BATCH_PACK, FOUNDING, SURVEY_EVIDENCE, jixiao, survey_evidence, write
+
+# ----- evidence YAML -----------------------------------------------------------------------------
+
+EVIDENCE = "facts:\n  预算金额: 100\n  实际支出: 80\n"
+
+
+def laughs(levels: int = 9) -> str:
+    """Nine aliases of nine aliases, nine deep: 9⁹ entries if anything expands them."""
+    lines = ['l0: &l0 ["x","x","x","x","x","x","x","x","x"]']
+    lines += [f"l{i}: &l{i} [" + ",".join([f"*l{i - 1}"] * 9) + "]" for i in range(1, levels)]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize(
+    "tail",
+    [
+        "  问题: *l8\n",
+        "  问题: [{item: *l8}]\n",
+        "  问题: []\nproject: *l8\n",
+        "  问题: []\nsurveys: {问卷: *l8}\n",
+    ],
+)
+def test_a_billion_laughs_is_refused_quickly(tmp_path: Path, tail: str) -> None:
+    """Duplicate keys were looked for by walking the node graph as a tree: 9⁹ visits, a hang."""
+    write(tmp_path, {"p.jx": BATCH_PACK, "e.yaml": laughs() + EVIDENCE + tail})
+    run = jixiao("eval", "p.jx", "e.yaml", cwd=tmp_path)
+    assert run.code == 1
+    assert "e.yaml:" in run.err
+
+
+@pytest.mark.parametrize(
+    ("findings", "shown"),
+    [
+        ("\n    - \n    - 合同未留存", "is empty"),
+        ("\n    - ~\n    - 合同未留存", "is empty"),
+        ('["", 合同未留存]', "is empty"),
+        ("[—]", "`—`"),
+        ("[合同未留存, 无]", "`无`"),
+        ("[3]", "`3`"),
+        ("[{item: '0'}]", "`0`"),
+    ],
+)
+def test_a_finding_that_is_none_is_never_counted(tmp_path: Path, findings: str, shown: str) -> None:
+    """An empty entry, a dash or a count among findings each cost 10 points silently."""
+    write(tmp_path, {"p.jx": BATCH_PACK, "e.yaml": EVIDENCE + f"  问题: {findings}\n"})
+    run = jixiao("eval", "p.jx", "e.yaml", cwd=tmp_path)
+    assert run.code == 1
+    assert "E652" in run.err and shown in run.err
+    assert "e.yaml:" in run.err
+
+
+@pytest.mark.parametrize("nothing", ["无", "—", '"-"', "/", "[]", "''"])
+def test_a_findings_scalar_that_says_nothing_is_the_empty_list(
+    tmp_path: Path, nothing: str
+) -> None:
+    write(tmp_path, {"p.jx": BATCH_PACK, "e.yaml": EVIDENCE + f"  问题: {nothing}\n"})
+    run = jixiao("eval", "p.jx", "e.yaml", "--format", "json", cwd=tmp_path)
+    assert run.code == 0, run.text
+    assert json.loads(run.out)["total"] == "90.00"
+
+
+@pytest.mark.parametrize("value", ["-0", "-0.00", "+0", "－０"])
+def test_negative_zero_is_zero_not_minus_zero(tmp_path: Path, value: str) -> None:
+    write(
+        tmp_path,
+        {
+            "p.jx": BATCH_PACK,
+            "e.yaml": f"facts:\n  预算金额: 100\n  实际支出: {value}\n  问题: []\n",
+        },
+    )
+    run = jixiao("eval", "p.jx", "e.yaml", cwd=tmp_path)
+    assert run.code == 0, run.text
+    assert "-0.00" not in run.out
+    assert "50.00" in run.out
+
+
+# ----- portfolio cells ---------------------------------------------------------------------------
+
+
+def batch(tmp_path: Path, rows: list[list[str]]) -> tuple[int, str, list[dict[str, object]]]:
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(
+        [["id", "预算金额", "实际支出", "问题"], *rows]
+    )
+    write(tmp_path, {"p.jx": BATCH_PACK, "b.csv": out.getvalue()})
+    run = jixiao("eval", "p.jx", "--batch", "b.csv", "--output", "r.jsonl", cwd=tmp_path)
+    lines = (tmp_path / "r.jsonl").read_text(encoding="utf-8").splitlines()
+    return run.code, run.err, [json.loads(line) for line in lines]
+
+
+@pytest.mark.parametrize("cell", ["", "  ", "\u00a0", "\u200b", "无", "暂无", "—", "——", "-", "/"])
+def test_a_blank_looking_findings_cell_finds_nothing(tmp_path: Path, cell: str) -> None:
+    """`—`, `/`, `-` and a zero-width space each counted as one finding (10 points lost)."""
+    code, err, records = batch(tmp_path, [["p1", "100", "80", cell]])
+    assert code == 0, err
+    assert records[0]["total"] == "90.00"
+
+
+@pytest.mark.parametrize(
+    "cell", ["0", "3", "3.0", "甲；—", "甲；3", "[3]", "[null]", '["甲", ""]', "TRUE"]
+)
+def test_a_findings_cell_with_a_non_finding_is_refused_by_row_and_column(
+    tmp_path: Path, cell: str
+) -> None:
+    """A count typed in the findings column (`3`) was one finding called "3"."""
+    code, err, records = batch(tmp_path, [["p1", "100", "80", ""], ["p2", "100", "80", cell]])
+    assert code == 1
+    assert "b.csv, row 3, column D (问题)" in err and "E652" in err
+    assert [r["total"] for r in records] == ["90.00", None]
+
+
+@pytest.mark.parametrize("sep", ["\n", "\r\n", "\r", "\u2028", "；", ";"])
+def test_findings_in_one_cell_are_split_at_every_line_break(tmp_path: Path, sep: str) -> None:
+    code, err, records = batch(tmp_path, [["p1", "100", "100", f"甲{sep}乙"]])
+    assert code == 0, err
+    assert records[0]["total"] == "80.00"
+
+
+@pytest.mark.parametrize("cell", ["-0", "-0.00", "-0.0"])
+def test_negative_zero_in_a_cell_is_zero(tmp_path: Path, cell: str) -> None:
+    code, err, records = batch(tmp_path, [["p1", "100", cell, ""]])
+    assert code == 0, err
+    assert records[0]["scores"] == {"A": "0.00", "B": "50.00"}
+
+
+# ----- files named by evidence -------------------------------------------------------------------
+
+
+def test_a_hard_link_to_a_file_outside_is_not_read(tmp_path: Path) -> None:
+    """A hard link is the outside file under an inside name; confinement by path cannot see it."""
+    (tmp_path / "outside").mkdir()
+    secret = tmp_path / "outside" / "secret.csv"
+    secret.write_text("受访者,总体满意度\nR1,很满意\n", encoding="utf-8")
+    (tmp_path / "ev").mkdir()
+    os.link(secret, tmp_path / "ev" / "r.csv")
+    write(tmp_path, {"ev/e.yaml": survey_evidence("r.csv")})
+    run = jixiao("eval", FOUNDING, "ev/e.yaml", cwd=tmp_path)
+    assert run.code == 1
+    assert "E640" in run.err and "hard links" in run.err
+
+
+@pytest.mark.parametrize(
+    ("name", "shown"),
+    [("r.csv\n伪造的下一行", "r.csv\\n伪造的下一行"), ("a" * 5000 + ".csv", "a" * 120 + "…")],
+)
+def test_a_refused_file_name_is_shown_on_one_line(tmp_path: Path, name: str, shown: str) -> None:
+    """A name with a line break printed the rest of the name as a line of its own."""
+    write(tmp_path, {"e.yaml": survey_evidence(json.dumps(name, ensure_ascii=False))})
+    run = jixiao("eval", FOUNDING, "e.yaml", cwd=tmp_path)
+    assert run.code == 1
+    line = next(x for x in run.err.splitlines() if x.startswith("error[E623]"))
+    assert shown in line
+    assert not any(x.startswith("伪造的下一行") for x in run.err.splitlines())
+
+
+@given(st.text(max_size=300))
+@settings(max_examples=300, deadline=None)
+def test_a_shown_file_name_is_always_one_short_line(name: str) -> None:
+    shown = files.printable(name)
+    assert len(shown.splitlines()) <= 1
+    assert len(shown) <= 6 * files.MAX_NAME_SHOWN + 1
+
+
+@given(st.text(alphabet=st.sampled_from("甲乙 \u00a0\u200b-—/无0123.,"), max_size=8))
+def test_a_finding_is_either_counted_or_refused_never_blank(text: str) -> None:
+    """Property: whatever an entry holds, it is a finding with visible, non-numeric text, or
+    it is refused; and a cell that says nothing was found is never also a finding."""
+    why = not_a_finding(text)
+    if why is None:
+        assert text.strip(" \u00a0\u200b")
+        assert not nothing_found(text)
+    if nothing_found(text):
+        assert why is not None
+
+
+def test_the_founding_survey_still_scores(tmp_path: Path) -> None:
+    run = jixiao("eval", FOUNDING, SURVEY_EVIDENCE, "--format", "json", cwd=tmp_path)
+    assert run.code == 0
+    assert json.loads(run.out)["total"] == "87.74"
