@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import collections
 import csv
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -28,6 +29,7 @@ import json
 import multiprocessing
 import os
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -41,7 +43,14 @@ from . import files
 from . import messages as msg
 from .compiler import Plan
 from .evaluator import evaluate
-from .evidence import Evidence, load_bytes, not_a_finding, nothing_found, parse_typed
+from .evidence import (
+    Evidence,
+    load_bytes,
+    not_a_finding,
+    nothing_found,
+    parse_typed,
+    visible,
+)
 from .ir import Program
 from .ledger import KIND, POINTS, REASON
 from .outputs import save_workbook
@@ -135,7 +144,8 @@ def _columns(
     header: list[Any], program: Program, where: str
 ) -> tuple[int, int | None, dict[int, str], list[Diagnostic]]:
     """The id column, the name column, fact columns by index, and header problems."""
-    names = [(_cell_text(h) or "") for h in header]
+    # a heading as Excel shows it: without invisible characters, in composed form (NFC)
+    names = [unicodedata.normalize("NFC", visible(_cell_text(h) or "")) for h in header]
     lowered = [n.lower() for n in names]
     diags: list[Diagnostic] = []
     id_col = next((i for i, n in enumerate(lowered) if n in ID_COLUMNS), None)
@@ -196,16 +206,36 @@ def _column_letter(index: int) -> str:
 
 def read_table(path: Path, program: Program) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
     """Rows of a CSV or XLSX file, lazily, with how many there are. The file may be anywhere
-    (the user named it) but must be a regular file within MAX_TABLE_BYTES."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return _read_xlsx(path, program)
-    return _read_csv(path, program)
+    (the user named it) but must be a regular file within MAX_TABLE_BYTES. It is read
+    as a workbook when its name says so or its bytes do: a workbook saved under a
+    `.csv` name is no CSV (read as one, its bytes would be refused as binary)."""
+    with _open_table(path) as f:
+        zipped = f.read(4) == b"PK\x03\x04"
+    if zipped or path.suffix.lower() in (".xlsx", ".xlsm"):
+        rows, count, diags = _read_xlsx(path, program)
+    else:
+        rows, count, diags = _read_csv(path, program)
+    return _unique(rows), count, diags
+
+
+def _unique(rows: Iterator[Row]) -> Iterator[Row]:
+    """The rows, a project whose id an earlier row already has failing its own row (E653):
+    records, summaries and later comparisons find a project by its id, so two projects under
+    one id would be two scores for one name, either of which a reader may take."""
+    first: dict[str, str] = {}
+    for row in rows:
+        key = unicodedata.normalize("NFKC", row.id).strip()
+        if key in first and not row.problem:
+            problem = _problem(msg.project_id_twice(row.id, row.where, first[key]))
+            row = dataclasses.replace(row, problem=problem)
+        first.setdefault(key, row.where)
+        yield row
 
 
 def refusal(r: files.Refusal) -> Diagnostic:
     """The diagnostic of a file `files` would not read."""
     refused = msg.refused_file(r.kind, r.path, r.text)
-    return refused or msg.evidence_unreadable(r.path, r.text)
+    return refused or msg.evidence_unreadable(r.path, r.text, table=True)
 
 
 def _open_table(path: Path) -> BinaryIO:
@@ -215,13 +245,21 @@ def _open_table(path: Path) -> BinaryIO:
         raise JixiaoError([refusal(exc.refusal)]) from None
 
 
+_BINARY = (
+    "it looks binary, not text (an old .xls or an .ods? save it as .xlsx or CSV; a UTF-16 "
+    "CSV needs its byte-order mark)"
+)
+
+
 def _encoding(f: BinaryIO, path: Path) -> str:
     """UTF-8 (with or without BOM) or GB18030, judged on the file's first megabyte (whose last
     character may be cut: up to three trailing bytes are allowed to be incomplete)."""
     head = f.read(1 << 20)
     f.seek(0)
+    if files.utf16(head):
+        return "utf-16"  # the codec reads the byte-order mark and drops it
     if b"\x00" in head:
-        raise JixiaoError([msg.evidence_unreadable(str(path), "it looks binary, not text")])
+        raise JixiaoError([msg.evidence_unreadable(str(path), _BINARY, table=True)])
     for encoding, python_name in (("utf-8", "utf-8-sig"), ("gb18030", "gb18030")):
         for cut in range(4):
             try:
@@ -229,7 +267,7 @@ def _encoding(f: BinaryIO, path: Path) -> str:
                 return python_name
             except UnicodeDecodeError:
                 continue
-    raise JixiaoError([msg.evidence_unreadable(str(path), "neither UTF-8 nor GB18030")])
+    raise JixiaoError([msg.evidence_unreadable(str(path), "neither UTF-8 nor GB18030", table=True)])
 
 
 def _csv_head(raw: BinaryIO, path: Path) -> tuple[io.TextIOWrapper, list[str], int]:
@@ -239,7 +277,7 @@ def _csv_head(raw: BinaryIO, path: Path) -> tuple[io.TextIOWrapper, list[str], i
     try:
         encoding = _encoding(raw, path)
         f = io.TextIOWrapper(raw, encoding=encoding, newline="")
-        reader = csv.reader(files.csv_lines(f))
+        reader = files.csv_rows(f)
         header = next(reader, None)
         count = 0
         for values in reader:
@@ -247,7 +285,7 @@ def _csv_head(raw: BinaryIO, path: Path) -> tuple[io.TextIOWrapper, list[str], i
             if any(v.strip() for v in values):
                 count += 1
     except (OSError, UnicodeDecodeError) as exc:
-        raise JixiaoError([msg.evidence_unreadable(str(path), str(exc))]) from None
+        raise JixiaoError([msg.evidence_unreadable(str(path), str(exc), table=True)]) from None
     except files.LineTooLong as exc:
         where = f"{path}, line {exc.number}"
         diagnostic = msg.csv_field_too_long(where, files.MAX_CSV_LINE, str(path), line=True)
@@ -259,7 +297,7 @@ def _csv_head(raw: BinaryIO, path: Path) -> tuple[io.TextIOWrapper, list[str], i
                 [msg.csv_field_too_long(where, files.MAX_CSV_FIELD, str(path))]
             ) from None
         why = f"row {number + 1} is not readable as CSV ({exc})"
-        raise JixiaoError([msg.evidence_unreadable(str(path), why)]) from None
+        raise JixiaoError([msg.evidence_unreadable(str(path), why, table=True)]) from None
     if header is None:
         raise JixiaoError(
             [error("E620", f"{path}: the file is empty", help="the first row names the columns")]
@@ -286,7 +324,7 @@ def _read_csv(path: Path, program: Program) -> tuple[Iterator[Row], int | None, 
     def rows() -> Iterator[Row]:
         with f:
             f.seek(0)
-            reader = csv.reader(files.csv_lines(f))
+            reader = files.csv_rows(f)
             next(reader, None)
             for number, values in enumerate(reader, start=2):
                 if not any(v.strip() for v in values):
@@ -384,7 +422,7 @@ def read_folder(path: Path) -> tuple[Iterator[Row], int | None, list[Diagnostic]
     a regular file inside the folder (a symlink out of it fails its own row)."""
     found = files.folder_files(str(path), (".yaml", ".yml", ".json"))
     rows = (Row(Path(p).stem, "", 0, (), (), p, Path(p), str(path)) for p in found)
-    return rows, len(found), []
+    return _unique(rows), len(found), []
 
 
 # ----- scoring one row ----------------------------------------------------------------------------

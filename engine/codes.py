@@ -404,6 +404,11 @@ CODES: dict[str, tuple[str, str]] = {
         "counted as one. A whole cell or list that says nothing was found (blank, `[]`, `无`, "
         "`-`, `—`, `/`) is the empty list.",
     ),
+    "E653": (
+        "a portfolio project id given twice",
+        "Records and summaries name a project by its id; the later row fails, the first is "
+        "scored. Ids are compared after folding full-width characters and spaces.",
+    ),
     "E660": (
         "a value outside its fact's domain",
         "Money is 0 or more and a percent lies in [0%, 100%] unless the fact declares a wider "

@@ -306,6 +306,30 @@ def csv_lines(stream: TextIO) -> Iterator[str]:
         yield line
 
 
+def csv_rows(stream: TextIO) -> Iterator[list[str]]:
+    """The rows of a CSV text stream opened with `newline=""`: lines read with a bound
+    (`csv_lines`), strictly — a quote left open to the end of the file, which would swallow
+    every row after it into one cell, is a `csv.Error`, never a silently shorter table — and
+    separated by commas, or by tabs or semicolons when the first line has no comma but one of
+    them (Excel's "Unicode text" export, or a CSV saved where `,` is the decimal comma)."""
+    import csv
+    import itertools
+
+    lines = csv_lines(stream)
+    first = next(lines, None)
+    if first is None:
+        return
+    delimiter = ","
+    if "," not in first:
+        delimiter = "\t" if "\t" in first else ";" if ";" in first else ","
+    yield from csv.reader(itertools.chain([first], lines), delimiter=delimiter, strict=True)
+
+
+def utf16(data: bytes) -> bool:
+    """Whether bytes start with a UTF-16 byte-order mark (Excel's "Unicode text" export)."""
+    return data[:2] in (b"\xff\xfe", b"\xfe\xff")
+
+
 #: Excel's error values (WPS writes the same codes), as they appear in a CSV export.
 ERROR_TEXTS = frozenset(
     {

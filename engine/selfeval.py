@@ -169,10 +169,10 @@ def read_grid(path: Path) -> tuple[str, list[list[Any]]]:
         return _read_xlsx(path)
     try:
         data = files.read_given(str(path), files.MAX_TABLE_BYTES, "MAX_TABLE_BYTES")
-        text, _ = decode(data)
+        text = data.decode("utf-16") if files.utf16(data) else decode(data)[0]
         stream = io.StringIO(text, newline="")
         rows: list[list[str]] = []
-        for row in csv.reader(files.csv_lines(stream)):
+        for row in files.csv_rows(stream):
             if len(rows) >= MAX_TABLE_ROWS:
                 raise TableError(f"{path}: more than {MAX_TABLE_ROWS:,} rows (MAX_TABLE_ROWS)")
             rows.append(row[:MAX_TABLE_COLUMNS])
@@ -183,7 +183,7 @@ def read_grid(path: Path) -> tuple[str, list[list[Any]]]:
             f"{path}: line {exc.number} is longer than MAX_CSV_LINE = {files.MAX_CSV_LINE:,} "
             "characters (usually an unclosed quote)"
         ) from None
-    except (OSError, DecodeError, csv.Error) as exc:
+    except (OSError, DecodeError, csv.Error, UnicodeDecodeError) as exc:
         raise TableError(f"{path}: {exc}") from None
     return "csv", [
         [Unreadable("S7", v.strip()) if v.strip() in ERROR_VALUES else v for v in r] for r in rows

@@ -176,8 +176,8 @@ def _xlsx_rows(
 def _csv_rows(
     name: str, data: bytes, questions: Collection[str] | None = None
 ) -> list[tuple[int, list[str]]]:
-    try:
-        _, encoding = decode(data)  # (the text is read again below, streaming)
+    try:  # (the text is read again below, streaming)
+        encoding = "utf-16" if files.utf16(data) else decode(data)[1]
     except DecodeError as exc:
         raise SurveyError(f"{name}: {exc}") from None
     # Rows end only where a CSV row ends: `newline=""` keeps U+2028, VT, FF, NEL, FS/GS/RS and
@@ -185,7 +185,7 @@ def _csv_rows(
     # every one of them and cut a respondent in two).
     python_encoding = "utf-8-sig" if encoding == "utf-8" else encoding
     stream = io.TextIOWrapper(io.BytesIO(data), encoding=python_encoding, newline="")
-    reader = csv.reader(files.csv_lines(stream))
+    reader = files.csv_rows(stream)
     numbered = [0]
 
     def rows() -> Iterator[tuple[int, Sequence[Any]]]:
@@ -207,6 +207,8 @@ def _csv_rows(
                 where, _at(msg.csv_field_too_long, where, files.MAX_CSV_FIELD, name)
             ) from None
         raise SurveyError(f"{where}: not readable as CSV ({exc})") from None
+    except UnicodeDecodeError as exc:  # a UTF-16 file cut in the middle of a character
+        raise SurveyError(f"{name}: not readable as {encoding} ({exc.reason})") from None
 
 
 def aggregate(

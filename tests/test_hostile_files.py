@@ -198,3 +198,118 @@ def test_the_founding_survey_still_scores(tmp_path: Path) -> None:
     run = jixiao("eval", FOUNDING, SURVEY_EVIDENCE, "--format", "json", cwd=tmp_path)
     assert run.code == 0
     assert json.loads(run.out)["total"] == "87.74"
+
+
+# ----- portfolio files and structure -------------------------------------------------------------
+
+TABLE = "id,预算金额,实际支出,问题\np1,100,80,甲\np2,100,100,\n"
+
+
+def scored(tmp_path: Path, name: str, data: bytes) -> tuple[int, str, list[tuple[str, object]]]:
+    write(tmp_path, {"p.jx": BATCH_PACK, name: data})
+    run = jixiao("eval", "p.jx", "--batch", name, "--output", "r.jsonl", cwd=tmp_path)
+    out = tmp_path / "r.jsonl"
+    lines = out.read_text(encoding="utf-8").splitlines() if out.exists() else []
+    return run.code, run.err, [(r["id"], r["total"]) for r in map(json.loads, lines)]
+
+
+@pytest.mark.parametrize(
+    ("name", "data"),
+    [
+        ("u16.csv", TABLE.encode("utf-16")),  # Excel's "Unicode text": UTF-16 with a BOM …
+        ("u16.txt", TABLE.replace(",", "\t").encode("utf-16")),  # … separated by tabs
+        ("tabs.tsv", TABLE.replace(",", "\t").encode()),
+        ("semi.csv", TABLE.replace(",", ";").encode()),
+        ("gbk.csv", TABLE.encode("gb18030")),
+        ("bom.csv", b"\xef\xbb\xbf" + TABLE.replace("\n", "\r\n").encode()),
+        ("zw.csv", TABLE.replace("预算金额", "预算金额\u200b").encode()),
+    ],
+)
+def test_a_table_is_read_by_what_it_is(tmp_path: Path, name: str, data: bytes) -> None:
+    code, err, totals = scored(tmp_path, name, data)
+    assert code == 0, err
+    assert totals == [("p1", "80.00"), ("p2", "100.00")]
+
+
+def test_a_quote_left_open_never_swallows_the_rows_after_it(tmp_path: Path) -> None:
+    """`"甲` with no closing quote made p2's row a second finding of p1: 70.00, p2 gone."""
+    code, err, totals = scored(tmp_path, "b.csv", (TABLE.replace("甲", '"甲')).encode())
+    assert code == 1
+    assert "b.csv" in err and "row 2" in err and "unexpected end of data" in err
+    assert totals == []
+
+
+@pytest.mark.parametrize("second", ["p1", " p1 ", "ｐ1"])
+def test_a_project_id_given_twice_fails_its_later_row(tmp_path: Path, second: str) -> None:
+    """Two projects under one id were both scored: which 80.00 or 100.00 is `p1`?"""
+    code, err, totals = scored(tmp_path, "b.csv", TABLE.replace("p2", second).encode())
+    assert code == 1
+    assert "E653" in err and "b.csv, row 3" in err and "b.csv, row 2" in err
+    assert totals == [("p1", "80.00"), (second.strip(), None)]
+
+
+def test_two_files_of_a_folder_with_one_stem_are_one_id_twice(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "p.jx": BATCH_PACK,
+            "f/a.yaml": EVIDENCE + "  问题: []\n",
+            "f/a.json": '{"facts": {"预算金额": 100, "实际支出": 100, "问题": []}}',
+        },
+    )
+    run = jixiao("eval", "p.jx", "--batch", "f", "--output", "r.jsonl", cwd=tmp_path)
+    assert run.code == 1 and "E653" in run.err
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "said"),
+    [
+        ("old.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 600, ".xls"),
+        ("u16.csv", TABLE.encode("utf-16-le"), "byte-order mark"),
+        ("cut.xlsx", b"PK\x03\x04" + b"\0" * 40, "XLSX"),
+        ("empty.csv", b"", "empty"),
+        ("bom.csv", b"\xef\xbb\xbf", "empty"),
+    ],
+)
+def test_a_table_that_cannot_be_read_says_what_it_is(
+    tmp_path: Path, name: str, data: bytes, said: str
+) -> None:
+    code, err, totals = scored(tmp_path, name, data)
+    assert code == 1
+    assert name in err and said in err
+    assert "evidence is a YAML file" not in err
+    assert totals == []
+
+
+def test_a_survey_in_utf16_is_counted_like_its_utf8_original(tmp_path: Path) -> None:
+    from .test_hostile import RESPONSES
+
+    text = RESPONSES.read_text(encoding="utf-8")
+    write(tmp_path, {"r.csv": text.encode("utf-16"), "e.yaml": survey_evidence("r.csv")})
+    run = jixiao("eval", FOUNDING, "e.yaml", "--format", "json", cwd=tmp_path)
+    assert run.code == 0, run.text
+    assert json.loads(run.out)["total"] == "87.74"
+
+
+def test_a_survey_with_a_quote_left_open_is_refused(tmp_path: Path) -> None:
+    from .test_hostile import RESPONSES
+
+    lines = RESPONSES.read_text(encoding="utf-8").splitlines(keepends=True)
+    lines[3] = lines[3].replace(",", ',"', 1)
+    write(tmp_path, {"r.csv": "".join(lines), "e.yaml": survey_evidence("r.csv")})
+    run = jixiao("eval", FOUNDING, "e.yaml", cwd=tmp_path)
+    assert run.code == 1
+    assert "r.csv" in run.err and "87.74" not in run.out
+
+
+def test_a_workbook_saved_under_a_csv_name_is_read_as_a_workbook(tmp_path: Path) -> None:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in csv.reader(io.StringIO(TABLE)):
+        book.active.append(row)
+    data = io.BytesIO()
+    book.save(data)
+    code, err, totals = scored(tmp_path, "book.csv", data.getvalue())
+    assert code == 0, err
+    assert totals == [("p1", "80.00"), ("p2", "100.00")]
