@@ -131,8 +131,18 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+#: A number with its thousands separated by commas (`1,000.50`): the only commas removed.
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
+
+
+def _ungroup(text: str) -> str:
+    """`text` without its thousands separators; any other comma (`9,5`, a decimal comma or a
+    slip for 9.5; `1,2`) is kept, so the number is not read — never read as 95 or 12."""
+    return text.replace(",", "") if _GROUPED.fullmatch(text) else text
+
+
 def _decimal(value: Any) -> Decimal | None:
-    text = unicodedata.normalize("NFKC", _text(value)).replace(",", "")
+    text = _ungroup(unicodedata.normalize("NFKC", _text(value)).strip())
     if not text:
         return None
     try:
@@ -504,8 +514,11 @@ def qualitative_level(text: str) -> str | None:
 
 
 def parse_actual(text: str, target: Target) -> Decimal | None:
-    text = unicodedata.normalize("NFKC", text).strip().replace(",", "")
+    text = unicodedata.normalize("NFKC", text).strip()
     text = text.lstrip("≥≤=<>约 ")  # offices sometimes copy the operator into the actual
+    head = re.match(r"[+-]?[\d,]+(\.\d+)?", text)
+    if head:  # `1,000次`: the thousands separators of the leading number only
+        text = _ungroup(head.group()) + text[head.end() :]
     digits = _chinese_digits(text)
     if digits is None:
         return None

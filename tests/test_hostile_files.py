@@ -313,3 +313,46 @@ def test_a_workbook_saved_under_a_csv_name_is_read_as_a_workbook(tmp_path: Path)
     code, err, totals = scored(tmp_path, "book.csv", data.getvalue())
     assert code == 0, err
     assert totals == [("p1", "80.00"), ("p2", "100.00")]
+
+
+# ----- 自评表 cells --------------------------------------------------------------------------------
+
+SELFEVAL_CLEAN = Path(__file__).resolve().parent.parent / "evidence" / "selfeval" / "clean.xlsx"
+
+
+def selfeval_csv(tmp_path: Path, row: int, col: int, value: str) -> str:
+    """The clean sample table as CSV, with one cell (0-based row and column) replaced."""
+    import openpyxl
+
+    grid = [
+        ["" if v is None else v for v in r]
+        for r in openpyxl.load_workbook(SELFEVAL_CLEAN).active.iter_rows(values_only=True)
+    ]
+    grid[row][col] = value
+    out = io.StringIO()
+    csv.writer(out).writerows(grid)
+    (tmp_path / "t.csv").write_text(out.getvalue(), encoding="utf-8")
+    return "t.csv"
+
+
+@pytest.mark.parametrize(
+    ("col", "value"),
+    [(4, "1,2"), (5, "9,5"), (5, "10,0")],  # 实际完成值 `1,2` was 12; 分值 `9,5` was 95
+)
+def test_a_comma_that_groups_no_thousands_is_not_removed_in_a_selfeval_table(
+    tmp_path: Path, col: int, value: str
+) -> None:
+    name = selfeval_csv(tmp_path, 9, col, value)
+    run = jixiao("selfeval", name, cwd=tmp_path)
+    assert run.code == 1
+    assert "总分 —" in run.out
+    assert "未发现问题" not in run.out
+
+
+@pytest.mark.parametrize(("col", "value"), [(4, "1,000次"), (5, "10"), (4, "１２")])
+def test_thousands_separators_and_full_width_digits_still_read_in_a_selfeval_table(
+    tmp_path: Path, col: int, value: str
+) -> None:
+    name = selfeval_csv(tmp_path, 9, col, value)
+    run = jixiao("selfeval", name, cwd=tmp_path)
+    assert "总分 94.61" in run.out, run.text
