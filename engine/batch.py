@@ -119,7 +119,7 @@ class Record:
 
 def _cell_text(value: Any) -> str | None:
     if type(value) is str:  # every CSV cell, most XLSX ones
-        return value.strip() or None
+        return files.visible(value) or None  # a zero-width space alone is a blank cell
     if value is None:
         return None
     if isinstance(value, PercentCell):

@@ -27,8 +27,8 @@ from jixiao.dsl.diagnostics import Diagnostic
 from jixiao.dsl.record import record, spec
 from jixiao.dsl.source import DecodeError, Source, Span, decode
 
+from . import files, numerals
 from . import messages as msg
-from . import numerals
 from .ir import Fact, Program
 from .result import NA, Item, Judgement, NotApplicable, Provenance, Value
 from .types import Kind
@@ -68,15 +68,7 @@ def compose(text: str) -> yaml.Node | None:
 NOTHING_FOUND = frozenset(
     {"", "无", "暂无", "没有", "[]", "-", "--", "—", "——", "–", "－", "/", "／", "\\", "、"}
 )
-#: Characters a copy from a web page or Word leaves in a cell that no one can see.
-INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
-
-
-def visible(text: str) -> str:
-    """`text` without invisible characters and surrounding spaces (NBSP and full-width too)."""
-    if not text.isascii():
-        text = text.translate({ord(c): None for c in INVISIBLE})
-    return text.strip()
+visible = files.visible
 
 
 def nothing_found(text: str) -> bool:
@@ -700,6 +692,7 @@ def parse_typed(kind: Kind | Fact, raw: str) -> tuple[Value | None, str]:
     """`parse_value` without the domain check."""
     fact = kind if isinstance(kind, Fact) else None
     kind = kind.kind if isinstance(kind, Fact) else kind
+    raw = files.visible(raw)  # `100` and `是` pasted with a zero-width space are 100 and 是
     # Fast paths for what most cells hold — plain ASCII digits, or a yes/no word — giving
     # exactly what the general path below gives them.
     if raw.isdigit() and raw.isascii() and kind in _DIGITS_ARE_VALUE and len(raw) <= MAX_DIGITS:

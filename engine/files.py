@@ -330,6 +330,19 @@ def utf16(data: bytes) -> bool:
     return data[:2] in (b"\xff\xfe", b"\xfe\xff")
 
 
+#: Characters a copy from a web page or Word leaves in a cell that no one can see.
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_INVISIBLE = {ord(c): None for c in INVISIBLE}
+
+
+def visible(text: str) -> str:
+    """`text` without invisible characters and surrounding spaces (NBSP and full-width too):
+    a cell as the person who typed it sees it."""
+    if not text.isascii():
+        text = text.translate(_INVISIBLE)
+    return text.strip()
+
+
 #: Excel's error values (WPS writes the same codes), as they appear in a CSV export.
 ERROR_TEXTS = frozenset(
     {

@@ -68,7 +68,8 @@ def read_responses(
         rows = _csv_rows(name, data, questions)
     if not rows:
         raise SurveyError(f"{name}: no header row")
-    header = rows[0][1]
+    # a question as the person who wrote it sees it (a zero-width space pasted in is no part)
+    header = [files.visible(h) for h in rows[0][1]]
     seen: dict[str, int] = {}
     for i, question in enumerate(header):
         if question and question in seen:
@@ -224,7 +225,7 @@ def aggregate(
 
     def answer(row: dict[str, Any], question: str) -> str:
         value = row.get(question)
-        return "" if value is None else str(value).strip()
+        return "" if value is None else files.visible(str(value))
 
     among = set(agg.values) if agg.values is not None else None
     if agg.aggregate == "count":

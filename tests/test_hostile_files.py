@@ -356,3 +356,41 @@ def test_thousands_separators_and_full_width_digits_still_read_in_a_selfeval_tab
     name = selfeval_csv(tmp_path, 9, col, value)
     run = jixiao("selfeval", name, cwd=tmp_path)
     assert "总分 94.61" in run.out, run.text
+
+
+# ----- invisible characters ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [("很满意", "很满意\u200b"), ("很满意", "\ufeff很满意"), ("总体满意度", "总体满意度\u200b")],
+)
+def test_an_answer_or_question_with_an_invisible_character_counts_as_seen(
+    tmp_path: Path, old: str, new: str
+) -> None:
+    """`很满意` pasted with a zero-width space was not 很满意: 83.88 where 87.74 is right."""
+    from .test_hostile import RESPONSES
+
+    text = RESPONSES.read_text(encoding="utf-8").replace(old, new)
+    write(tmp_path, {"r.csv": text, "e.yaml": survey_evidence("r.csv")})
+    run = jixiao("eval", FOUNDING, "e.yaml", "--format", "json", cwd=tmp_path)
+    assert run.code == 0, run.text
+    assert json.loads(run.out)["total"] == "87.74"
+
+
+@pytest.mark.parametrize("value", ["100\u200b", "\u200b100", "1\u200b00", '"100\\u00ad"'])
+def test_a_value_with_an_invisible_character_is_the_value_seen(tmp_path: Path, value: str) -> None:
+    write(
+        tmp_path,
+        {
+            "p.jx": BATCH_PACK,
+            "e.yaml": f"facts:\n  预算金额: {value}\n  实际支出: 80\n  问题: []\n",
+        },
+    )
+    run = jixiao("eval", "p.jx", "e.yaml", "--format", "json", cwd=tmp_path)
+    assert run.code == 0, run.text
+    assert json.loads(run.out)["total"] == "90.00"
+    code, err, records = batch(tmp_path, [["p1", value.strip('"'), "80", ""]])
+    if "\\" not in value:
+        assert code == 0, err
+        assert records[0]["total"] == "90.00"
