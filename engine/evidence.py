@@ -95,6 +95,7 @@ def not_a_finding(text: str) -> str | None:
     return None
 
 
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _PROVENANCE_KEYS = ("source", "note", "method", "date", "recorded_by", "page", "reason", "by")
 _NOT_APPLICABLE = {"不适用", "n/a", "na", "not applicable", "不涉及"}
 _TRUE = {"true", "yes", "y", "on", "是", "有", "对", "√", "✓", "已", "1"}
@@ -209,7 +210,8 @@ class _Reader:
             )
             return None
         example = "facts:\n  预算金额: 100000"
-        self.duplicate_keys(root)
+        if self.duplicate_keys(root):
+            return None  # a text no output can encode: nothing of the file is used
         if root is None or not isinstance(root, yaml.MappingNode):
             self.shape(
                 "the evidence must be a mapping with a `facts:` key",
@@ -291,7 +293,7 @@ class _Reader:
             self.source, values, origins, project, MappingProxyType(refused), tuple(self.inputs)
         )
 
-    def duplicate_keys(self, root: yaml.Node | None) -> None:
+    def duplicate_keys(self, root: yaml.Node | None) -> bool:
         """Refuse a key given twice in any mapping, at any depth (YAML and JSON would keep the
         last silently). Fact names under `facts:`/`params:` are reported by `entries` (E604),
         surveys named twice by `surveys` (E651)."""
@@ -301,6 +303,7 @@ class _Reader:
             if isinstance(key, yaml.ScalarNode) and key.value in ("facts", "params", "surveys")
         }
         stack: list[yaml.Node] = [root] if root is not None else []
+        broken = False
         # An alias shares its anchor's node, so the tree is a graph: each node is walked once,
         # or nine aliases of nine aliases (a "billion laughs") would be walked 9⁹ times.
         seen: set[int] = set()
@@ -309,6 +312,19 @@ class _Reader:
             if id(node) in seen:
                 continue
             seen.add(id(node))
+            if isinstance(node, yaml.ScalarNode) and _SURROGATE.search(node.value):
+                # JSON writes a character past U+FFFF as two escapes (`"\ud83d\ude00"`), which
+                # YAML leaves as two halves: joined, they are the character; a half alone
+                # (`"\ud800"`) is no character at all, and no output could encode it
+                try:
+                    node.value = node.value.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+                except UnicodeDecodeError:
+                    broken = True
+                    self.shape(
+                        "a text holds half of a character (a lone `\\ud800`–`\\udfff` escape)",
+                        node,
+                        "write the character itself, or both halves of its escape",
+                    )
             if isinstance(node, yaml.SequenceNode):
                 stack.extend(node.value)
             if not isinstance(node, yaml.MappingNode):
@@ -316,6 +332,7 @@ class _Reader:
             first: dict[str, yaml.Node] = {}
             for key, value in node.value:
                 stack.append(value)
+                stack.append(key)
                 if not isinstance(key, yaml.ScalarNode) or id(node) in facts:
                     continue
                 name = unicodedata.normalize("NFC", key.value.strip())
@@ -327,6 +344,7 @@ class _Reader:
                     )
                 else:
                     first[name] = key
+        return broken
 
     def surveys(
         self,

@@ -394,3 +394,31 @@ def test_a_value_with_an_invisible_character_is_the_value_seen(tmp_path: Path, v
     if "\\" not in value:
         assert code == 0, err
         assert records[0]["total"] == "90.00"
+
+
+# ----- escapes -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("e.json", '{"facts": {"预算金额": 100, "实际支出": 80, "问题": ["\\ud800"]}}'),
+        ("e.yaml", 'facts:\n  预算金额: "\\udfff"\n  实际支出: 80\n  问题: []\n'),
+        ("e.yaml", 'project: {name: "\\ud800"}\nfacts:\n  预算金额: 100\n  实际支出: 80\n'),
+    ],
+)
+def test_half_a_character_is_refused_at_its_place(tmp_path: Path, name: str, text: str) -> None:
+    """A lone surrogate escape (`"\\ud800"`) ended in exit 3 when the report was printed."""
+    write(tmp_path, {"p.jx": BATCH_PACK, name: text})
+    run = jixiao("eval", "p.jx", name, cwd=tmp_path)
+    assert run.code == 1
+    assert f"{name}:1:" in run.err or f"{name}:2:" in run.err
+
+
+def test_a_character_escaped_as_two_halves_is_the_character(tmp_path: Path) -> None:
+    """JSON writes 😀 as `"\\ud83d\\ude00"`: one finding called 😀."""
+    text = '{"facts": {"预算金额": 100, "实际支出": 80, "问题": ["\\ud83d\\ude00"]}}'
+    write(tmp_path, {"p.jx": BATCH_PACK, "e.json": text})
+    run = jixiao("eval", "p.jx", "e.json", cwd=tmp_path)
+    assert run.code == 0, run.text
+    assert "发现问题：😀" in run.out
