@@ -422,3 +422,10 @@ def test_a_character_escaped_as_two_halves_is_the_character(tmp_path: Path) -> N
     run = jixiao("eval", "p.jx", "e.json", cwd=tmp_path)
     assert run.code == 0, run.text
     assert "发现问题：😀" in run.out
+
+
+def test_a_portfolio_summary_counts_only_the_projects_it_scored(tmp_path: Path) -> None:
+    """One project, refused, was summed up as "1 project scored, 1 failed"."""
+    code, err, _ = batch(tmp_path, [["p1", "100", "abc", ""]])
+    assert code == 1
+    assert "1 project: 0 scored, 1 failed" in err
