@@ -232,10 +232,11 @@ def _unique(rows: Iterator[Row]) -> Iterator[Row]:
         yield row
 
 
-def refusal(r: files.Refusal) -> Diagnostic:
-    """The diagnostic of a file `files` would not read."""
+def refusal(r: files.Refusal, table: bool = True) -> Diagnostic:
+    """The diagnostic of a file `files` would not read: the portfolio table, or (`table`
+    false) an evidence file of a folder portfolio."""
     refused = msg.refused_file(r.kind, r.path, r.text)
-    return refused or msg.evidence_unreadable(r.path, r.text, table=True)
+    return refused or msg.evidence_unreadable(r.path, r.text, table=table)
 
 
 def _open_table(path: Path) -> BinaryIO:
@@ -421,7 +422,20 @@ def read_folder(path: Path) -> tuple[Iterator[Row], int | None, list[Diagnostic]
     """One project per evidence file directly inside the folder; each is read when scored, as
     a regular file inside the folder (a symlink out of it fails its own row)."""
     found = files.folder_files(str(path), (".yaml", ".yml", ".json"))
-    rows = (Row(Path(p).stem, "", 0, (), (), p, Path(p), str(path)) for p in found)
+    # a file name may hold a line break: its id and place are shown escaped, on one line
+    rows = (
+        Row(
+            files.printable(Path(p).stem, cut=False),
+            "",
+            0,
+            (),
+            (),
+            files.printable(p),
+            Path(p),
+            str(path),
+        )
+        for p in found
+    )
     return _unique(rows), len(found), []
 
 
@@ -598,13 +612,15 @@ def _folder_evidence(
     try:
         data = files.read_in_folder(path, row.folder)
     except files.FileRefused as exc:
-        return None, [_problem(refusal(exc.refusal))]
+        return None, [_problem(refusal(exc.refusal, table=False))]
     inputs.append((path, files.sha256(data)))
     evidence, diags = load_bytes(data, path, program)
     if evidence is not None:
         inputs.extend(evidence.inputs)
     problems = [
-        f"{d.labels[0].span.location() if d.labels else d.path}: {d.message}"
+        files.printable(
+            f"{d.labels[0].span.location() if d.labels else d.path}: {d.message}", cut=False
+        )
         for d in diags
         if d.is_error
     ]

@@ -83,18 +83,18 @@ def _inside(path: str, folder: str) -> bool:
 MAX_NAME_SHOWN = 120
 
 
-def printable(name: str) -> str:
+def printable(name: str, cut: bool = True) -> str:
     """A file name as a one-line message can show it: control and format characters (a line
-    break, NUL, a bidi override) written as escapes, and a very long name cut."""
+    break, NUL, a bidi override) written as escapes, and (with `cut`) a very long name cut."""
     import unicodedata
 
     shown = "".join(
         ch.encode("unicode_escape").decode("ascii")
         if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
         else ch
-        for ch in name[: MAX_NAME_SHOWN + 1]
+        for ch in (name[: MAX_NAME_SHOWN + 1] if cut else name)
     )
-    return shown[:MAX_NAME_SHOWN] + "…" if len(name) > MAX_NAME_SHOWN else shown
+    return shown[:MAX_NAME_SHOWN] + "…" if cut and len(name) > MAX_NAME_SHOWN else shown
 
 
 def confine(name: str, evidence_path: str) -> str:
@@ -277,8 +277,11 @@ def read_in_folder(path: str, folder: str, limit: int = MAX_FOLDER_FILE_BYTES) -
     (a symlink out of it is refused, never followed), of at most `limit` bytes."""
     real = os.path.realpath(path)
     if not _inside(real, os.path.realpath(folder)):
-        raise FileRefused(Refusal("outside", path, "it leads outside the portfolio folder"))
-    return read_regular(real, limit, "MAX_FOLDER_FILE_BYTES", nofollow=True, shown=path)
+        raise FileRefused(
+            Refusal("outside", printable(path), "it leads outside the portfolio folder")
+        )
+    shown = printable(path)
+    return read_regular(real, limit, "MAX_FOLDER_FILE_BYTES", nofollow=True, shown=shown)
 
 
 #: The characters csv reads into one field (the csv module's own default limit).

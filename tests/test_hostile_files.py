@@ -429,3 +429,23 @@ def test_a_portfolio_summary_counts_only_the_projects_it_scored(tmp_path: Path) 
     code, err, _ = batch(tmp_path, [["p1", "100", "abc", ""]])
     assert code == 1
     assert "1 project: 0 scored, 1 failed" in err
+
+
+def test_a_folder_file_named_with_a_line_break_is_one_line_of_the_report(tmp_path: Path) -> None:
+    write(tmp_path, {"p.jx": BATCH_PACK, "f/a\n伪造.yaml": EVIDENCE.replace("80", "abc")})
+    run = jixiao("eval", "p.jx", "--batch", "f", "--output", "r.jsonl", cwd=tmp_path)
+    assert run.code == 1
+    assert "project a\\n伪造: f/a\\n伪造.yaml:3:" in run.err
+    assert not any(line.startswith("伪造") for line in run.err.splitlines())
+
+
+def test_a_folder_file_that_cannot_be_read_is_not_called_a_table(tmp_path: Path) -> None:
+    write(tmp_path, {"p.jx": BATCH_PACK, "f/ok.yaml": EVIDENCE + "  问题: []\n"})
+    (tmp_path / "f" / "gone.yaml").symlink_to("nowhere.yaml")
+    (tmp_path / "out.yaml").write_text(EVIDENCE + "  问题: []\n", encoding="utf-8")
+    os.link(tmp_path / "out.yaml", tmp_path / "f" / "hard.yaml")
+    run = jixiao("eval", "p.jx", "--batch", "f", "--output", "r.jsonl", cwd=tmp_path)
+    assert run.code == 1
+    assert "portfolio table" not in run.err
+    assert "project gone: cannot read evidence file" in run.err
+    assert "project hard: the file `f/hard.yaml` is not read" in run.err
