@@ -87,6 +87,10 @@ def not_a_finding(text: str) -> str | None:
         return "it is empty"
     if nothing_found(shown):
         return "it says nothing was found"
+    if files.is_error_text(shown):
+        return "it is an Excel error value, not data (fix the formula that gives it)"
+    if files.looks_like_formula(shown):
+        return "it is a spreadsheet formula, not its value (export values, not formulas)"
     folded = unicodedata.normalize("NFKC", shown)
     if _NUMBER.fullmatch(folded):
         return "it is a number (a count where the findings are listed?)"
@@ -728,6 +732,8 @@ def parse_typed(kind: Kind | Fact, raw: str) -> tuple[Value | None, str]:
 def _parse(kind: Kind, raw: str, unit: Unit | None = None) -> tuple[Value | None, str]:
     text = unicodedata.normalize("NFKC", raw).strip().replace(" ", "")
     if kind is Kind.TEXT:
+        if files.is_error_text(raw):  # a formula's failure copied out of a sheet is no text
+            return None, "an Excel error value, not data; fix the formula that gives it"
         return raw.strip(), ""
     if kind is Kind.BOOL:
         low = text.lower()

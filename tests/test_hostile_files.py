@@ -449,3 +449,30 @@ def test_a_folder_file_that_cannot_be_read_is_not_called_a_table(tmp_path: Path)
     assert "portfolio table" not in run.err
     assert "project gone: cannot read evidence file" in run.err
     assert "project hard: the file `f/hard.yaml` is not read" in run.err
+
+
+@pytest.mark.parametrize("entry", ['"#REF!"', '"＃N/A"', '"=1+1"', '"+SUM(A1:A3)"', '"@x"'])
+def test_an_error_value_or_formula_among_yaml_findings_is_refused(
+    tmp_path: Path, entry: str
+) -> None:
+    """A portfolio cell refused these (E645, E646); in YAML evidence each was a finding."""
+    write(tmp_path, {"p.jx": BATCH_PACK, "e.yaml": EVIDENCE + f"  问题: [合同未留存, {entry}]\n"})
+    run = jixiao("eval", "p.jx", "e.yaml", cwd=tmp_path)
+    assert run.code == 1
+    assert "E652" in run.err and "e.yaml:4:" in run.err
+
+
+def test_an_error_value_in_a_yaml_text_fact_is_refused_a_formula_stays_text(
+    tmp_path: Path,
+) -> None:
+    for value, code in (('"#REF!"', 1), ('"=1+1"', 0)):
+        write(
+            tmp_path,
+            {
+                "p.jx": BATCH_PACK + "fact 说明: text\n",
+                "e.yaml": EVIDENCE + f"  问题: []\n  说明: {value}\n",
+            },
+        )
+        run = jixiao("eval", "p.jx", "e.yaml", cwd=tmp_path)
+        assert run.code == code, run.text
+        assert ("e.yaml:5:" in run.err) == (code == 1)
