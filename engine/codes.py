@@ -399,8 +399,9 @@ CODES: dict[str, tuple[str, str]] = {
     ),
     "E652": (
         "an entry of a findings list that is no finding",
-        "An empty entry, a dash or 无 written among findings, or a bare number (a count typed "
-        "where the findings are listed): each finding costs points, so none of these is "
+        "An empty entry, a dash or 无 written among findings, a bare number (a count typed "
+        "where the findings are listed), an Excel error value or a formula: each finding "
+        "costs points, so none of these is "
         "counted as one. A whole cell or list that says nothing was found (blank, `[]`, `无`, "
         "`-`, `—`, `/`) is the empty list.",
     ),
