@@ -79,6 +79,15 @@ def read_responses(
                 _at(msg.question_twice, question, first, second, name),
             )
         seen[question] = i
+    missing = [q for q in sorted(questions or ()) if q not in seen]
+    if missing:
+        # said here, not when counting: a file with no respondents (an instructions sheet
+        # first, a header alone) would otherwise be only "must not be 0" far from its cause
+        sheet = " (a workbook's first sheet is read)" if real.lower().endswith(".xlsx") else ""
+        have = ", ".join(q for q in header if q) or "no questions"
+        raise SurveyError(
+            f"{name}: no question `{missing[0]}` in the responses{sheet}; they have {have}"
+        )
     return (
         [dict(zip(header, r, strict=False)) for _, r in rows[1:] if any(r)],
         real,

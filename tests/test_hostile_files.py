@@ -476,3 +476,23 @@ def test_an_error_value_in_a_yaml_text_fact_is_refused_a_formula_stays_text(
         run = jixiao("eval", "p.jx", "e.yaml", cwd=tmp_path)
         assert run.code == code, run.text
         assert ("e.yaml:5:" in run.err) == (code == 1)
+
+
+def test_a_survey_workbook_with_an_instructions_sheet_first_names_the_missing_question(
+    tmp_path: Path,
+) -> None:
+    """With no respondents read, the only errors were "`有效问卷数` must not be 0"."""
+    import openpyxl
+
+    from .test_hostile import RESPONSES
+
+    book = openpyxl.Workbook()
+    book.active.append(["填表说明：请在第二张表填写"])
+    answers = book.create_sheet("答卷")
+    for row in csv.reader(io.StringIO(RESPONSES.read_text(encoding="utf-8"))):
+        answers.append(row)
+    book.save(tmp_path / "r.xlsx")
+    write(tmp_path, {"e.yaml": survey_evidence("r.xlsx")})
+    run = jixiao("eval", FOUNDING, "e.yaml", cwd=tmp_path)
+    assert run.code == 1
+    assert "no question `" in run.err and "first sheet" in run.err and "填表说明" in run.err
