@@ -458,6 +458,15 @@ class _Reader:
             if not isinstance(key, yaml.ScalarNode):
                 self.shape("a fact name must be plain text", key, "write `名称: 值`")
                 continue
+            if key.tag == "tag:yaml.org,2002:merge":
+                # `<<: *base` would copy facts in from elsewhere; the reader never expands
+                # it, so those facts would be missing with no word of why
+                self.shape(
+                    "a YAML merge key (`<<:`) is not read in evidence",
+                    key,
+                    "write each fact under `facts:` itself",
+                )
+                continue
             name = unicodedata.normalize("NFC", key.value.strip())
             key_span = _span(self.source, key)
             if name in seen:
@@ -714,7 +723,6 @@ def parse_typed(kind: Kind | Fact, raw: str) -> tuple[Value | None, str]:
     """`parse_value` without the domain check."""
     fact = kind if isinstance(kind, Fact) else None
     kind = kind.kind if isinstance(kind, Fact) else kind
-    raw = files.visible(raw)  # `100` and `是` pasted with a zero-width space are 100 and 是
     # Fast paths for what most cells hold — plain ASCII digits, or a yes/no word — giving
     # exactly what the general path below gives them.
     if raw.isdigit() and raw.isascii() and kind in _DIGITS_ARE_VALUE and len(raw) <= MAX_DIGITS:
@@ -730,6 +738,7 @@ def parse_typed(kind: Kind | Fact, raw: str) -> tuple[Value | None, str]:
 
 
 def _parse(kind: Kind, raw: str, unit: Unit | None = None) -> tuple[Value | None, str]:
+    raw = files.visible(raw)  # `100` and `是` pasted with a zero-width space are 100 and 是
     text = unicodedata.normalize("NFKC", raw).strip().replace(" ", "")
     if kind is Kind.TEXT:
         if files.is_error_text(raw):  # a formula's failure copied out of a sheet is no text

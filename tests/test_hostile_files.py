@@ -496,3 +496,11 @@ def test_a_survey_workbook_with_an_instructions_sheet_first_names_the_missing_qu
     run = jixiao("eval", FOUNDING, "e.yaml", cwd=tmp_path)
     assert run.code == 1
     assert "no question `" in run.err and "first sheet" in run.err and "填表说明" in run.err
+
+
+def test_a_yaml_merge_key_in_facts_is_named_not_silently_ignored(tmp_path: Path) -> None:
+    text = "facts:\n  <<: {预算金额: 100}\n  实际支出: 80\n  问题: []\n"
+    write(tmp_path, {"p.jx": BATCH_PACK, "e.yaml": text})
+    run = jixiao("eval", "p.jx", "e.yaml", cwd=tmp_path)
+    assert run.code == 1
+    assert "merge key" in run.err and "e.yaml:2:3" in run.err
