@@ -128,8 +128,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
     except JixiaoError as exc:
         _report(exc.diagnostics, args)
         return EXIT_ERRORS
+    # "1 project scored, 1 failed" read as one score: say how many were scored, not read
     noun = "project" if summary.projects == 1 else "projects"
-    sys.stderr.write(f"{summary.projects} {noun} scored, {summary.failed} failed\n")
+    scored = summary.projects - summary.failed
+    sys.stderr.write(f"{summary.projects} {noun}: {scored} scored, {summary.failed} failed\n")
     return EXIT_ERRORS if summary.failed else EXIT_OK
 
 

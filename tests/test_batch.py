@@ -76,7 +76,7 @@ def test_every_row_scored_or_reported(xlsx: Path, tmp_path: Path) -> None:
     assert set(bad) == expected_bad
     assert "sheet 项目, cell Z9 (重复故障次数)" in bad["P007"][0]
     assert "cell C5 (预算金额)" in bad["P003"][0] and "must not be 0" in bad["P003"][0]
-    assert "300 projects scored, 11 failed" in err
+    assert "300 projects: 289 scored, 11 failed" in err
     doc = json.loads(summary.read_text(encoding="utf-8"))
     assert doc["projects"] == 300 and doc["failed"] == 11
     assert len(doc["pack_sha256"]) == len(doc["input_sha256"]) == 64

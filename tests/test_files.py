@@ -274,7 +274,7 @@ def test_a_stale_dimension_loses_no_project(tmp_path: Path) -> None:
     code, out, err = cli("eval", str(pack), "--batch", str(table))
     assert code == 0, err
     assert [json.loads(x)["id"] for x in out.splitlines()] == [f"P{i}" for i in range(6)]
-    assert "6 projects scored" in err
+    assert "6 projects: 6 scored, 0 failed" in err
 
 
 def test_a_stale_dimension_loses_no_respondent(tmp_path: Path) -> None:

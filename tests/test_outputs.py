@@ -64,10 +64,10 @@ def test_batch_output_over_the_portfolio_is_refused(portfolio: Path, tmp_path: P
             err = _refused(
                 cli("eval", str(FOUNDING_PACK), "--batch", str(portfolio), option, str(name))
             )
-            assert "the portfolio" in err and "projects scored" not in err
+            assert "the portfolio" in err and " scored, " not in err
             assert portfolio.read_bytes() == before
     status, _, err = cli("eval", str(FOUNDING_PACK), "--batch", str(portfolio))
-    assert status == 0 and "2 projects scored" in err
+    assert status == 0 and "2 projects: 2 scored, 0 failed" in err
 
 
 def test_batch_output_over_the_pack_or_each_other_is_refused(

@@ -415,6 +415,19 @@ CODES: dict[str, tuple[str, str]] = {
         "a survey whose responses are given twice",
         "YAML would keep the last entry silently; both places are shown.",
     ),
+    "E652": (
+        "an entry of a findings list that is no finding",
+        "An empty entry, a dash or 无 written among findings, a bare number (a count typed "
+        "where the findings are listed), an Excel error value or a formula: each finding "
+        "costs points, so none of these is "
+        "counted as one. A whole cell or list that says nothing was found (blank, `[]`, `无`, "
+        "`-`, `—`, `/`) is the empty list.",
+    ),
+    "E653": (
+        "a portfolio project id given twice",
+        "Records and summaries name a project by its id; the later row fails, the first is "
+        "scored. Ids are compared after folding full-width characters and spaces.",
+    ),
     "E660": (
         "a value outside its fact's domain",
         "Money is 0 or more and a percent lies in [0%, 100%] unless the fact declares a wider "

@@ -562,13 +562,18 @@ def negative_amount_at_run(rule: str, amount: str, codes: Sequence[str], span: S
 # ----- E6xx evidence and evaluation ----------------------------------------------------------
 
 
-def evidence_unreadable(path: str, reason: str) -> Diagnostic:
+def evidence_unreadable(path: str, reason: str, table: bool = False) -> Diagnostic:
+    """E601; `table` for a portfolio table (CSV or XLSX), which is no YAML evidence file."""
     return Diagnostic(
         "E601",
         Severity.ERROR,
-        f"cannot read evidence file: {reason}",
+        f"cannot read {'portfolio table' if table else 'evidence file'}: {reason}",
         path=path,
-        help="check the path; evidence is a YAML file with `facts:`",
+        help=(
+            "save the table as CSV (UTF-8, UTF-16 or GB18030; an open quote closed) or as XLSX"
+            if table
+            else "check the path; evidence is a YAML file with `facts:`"
+        ),
     )
 
 
@@ -1379,4 +1384,37 @@ def outside_domain(
         *labels,
         Label(decl, "declared here"),
         help=how,
+    )
+
+
+def not_a_finding(
+    name: str, text: str, why: str, span: Span | None = None, where: str = "", path: str = ""
+) -> Diagnostic:
+    """E652: an entry of a findings list (a YAML list, or a portfolio cell's items at `where`
+    in `path`) that is no finding; each finding costs points, so it is never counted."""
+    message = (
+        f"`{text.strip()}` in the findings of `{name}` is not a finding: {why}"
+        if text.strip()
+        else f"an entry of the findings of `{name}` is empty"
+    )
+    labels = (Label(span, why),) if span is not None else ()
+    return Diagnostic(
+        "E652",
+        Severity.ERROR,
+        f"{where}: {message}" if where else message,
+        labels,
+        "list each finding as its own text; when nothing was found leave the list empty "
+        "(`[]`, a blank cell, `无`); a number of findings belongs in a `count` fact",
+        path=path or None,
+    )
+
+
+def project_id_twice(ident: str, where: str, first: str) -> Diagnostic:
+    """E653: a portfolio row (or folder file) whose project id an earlier one already has."""
+    return Diagnostic(
+        "E653",
+        Severity.ERROR,
+        f"{where}: project id `{ident}` is already used by {first}",
+        (),
+        "give each project its own id: records and summaries name a project by it",
     )

@@ -40,7 +40,7 @@ from ..common import messages as msg
 from ..common.ir import Fact, Program
 from ..common.result import NA, Item, Judgement, NotApplicable, Provenance, Value
 from ..common.types import Kind
-from . import numerals
+from . import files, numerals
 
 #: libyaml's safe loader where PyYAML was built with it (the wheels on PyPI are): it composes
 #: the evidence several times faster, reports the same character offsets, and refuses nesting
@@ -71,6 +71,43 @@ def compose(text: str) -> yaml.Node | None:
     return yaml.compose(text, Loader=yaml.SafeLoader)
 
 
+#: A findings cell or list that says "nothing was found" the way tables write it: a dash, a
+#: slash, 无. Anything else is a finding, and each finding costs points.
+NOTHING_FOUND = frozenset(
+    {"", "无", "暂无", "没有", "[]", "-", "--", "—", "——", "–", "－", "/", "／", "\\", "、"}
+)
+visible = files.visible
+
+
+def nothing_found(text: str) -> bool:
+    """Whether a findings cell (or YAML scalar) says that nothing was found."""
+    return unicodedata.normalize("NFKC", visible(text)) in NOTHING_FOUND or visible(text) in (
+        NOTHING_FOUND
+    )
+
+
+def not_a_finding(text: str) -> str | None:
+    """Why one entry of a findings list cannot be a finding, or None: an entry with no visible
+    text, a dash or 无 (nothing found, written among findings), or a bare number (a count typed
+    where the findings are listed — `3` would be one finding, not three)."""
+    shown = visible(text)
+    if not shown:
+        return "it is empty"
+    if nothing_found(shown):
+        return "it says nothing was found"
+    if files.is_error_text(shown):
+        return "it is an Excel error value, not data (fix the formula that gives it)"
+    if files.looks_like_formula(shown):
+        return "it is a spreadsheet formula, not its value (export values, not formulas)"
+    folded = unicodedata.normalize("NFKC", shown)
+    if _NUMBER.fullmatch(folded):
+        return "it is a number (a count where the findings are listed?)"
+    if folded.lower() in ("true", "false"):
+        return "it is a yes/no value"
+    return None
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _PROVENANCE_KEYS = ("source", "note", "method", "date", "recorded_by", "page", "reason", "by")
 _NOT_APPLICABLE = {"不适用", "n/a", "na", "not applicable", "不涉及"}
 _TRUE = {"true", "yes", "y", "on", "是", "有", "对", "√", "✓", "已", "1"}
@@ -185,7 +222,8 @@ class _Reader:
             )
             return None
         example = "facts:\n  预算金额: 100000"
-        self.duplicate_keys(root)
+        if self.duplicate_keys(root):
+            return None  # a text no output can encode: nothing of the file is used
         if root is None or not isinstance(root, yaml.MappingNode):
             self.shape(
                 "the evidence must be a mapping with a `facts:` key",
@@ -267,7 +305,7 @@ class _Reader:
             self.source, values, origins, project, MappingProxyType(refused), tuple(self.inputs)
         )
 
-    def duplicate_keys(self, root: yaml.Node | None) -> None:
+    def duplicate_keys(self, root: yaml.Node | None) -> bool:
         """Refuse a key given twice in any mapping, at any depth (YAML and JSON would keep the
         last silently). Fact names under `facts:`/`params:` are reported by `entries` (E604),
         surveys named twice by `surveys` (E651)."""
@@ -277,8 +315,28 @@ class _Reader:
             if isinstance(key, yaml.ScalarNode) and key.value in ("facts", "params", "surveys")
         }
         stack: list[yaml.Node] = [root] if root is not None else []
+        broken = False
+        # An alias shares its anchor's node, so the tree is a graph: each node is walked once,
+        # or nine aliases of nine aliases (a "billion laughs") would be walked 9⁹ times.
+        seen: set[int] = set()
         while stack:  # iterative: the nesting depth is the document's, not ours
             node = stack.pop()
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            if isinstance(node, yaml.ScalarNode) and _SURROGATE.search(node.value):
+                # JSON writes a character past U+FFFF as two escapes (`"\ud83d\ude00"`), which
+                # YAML leaves as two halves: joined, they are the character; a half alone
+                # (`"\ud800"`) is no character at all, and no output could encode it
+                try:
+                    node.value = node.value.encode("utf-16-le", "surrogatepass").decode("utf-16-le")
+                except UnicodeDecodeError:
+                    broken = True
+                    self.shape(
+                        "a text holds half of a character (a lone `\\ud800`–`\\udfff` escape)",
+                        node,
+                        "write the character itself, or both halves of its escape",
+                    )
             if isinstance(node, yaml.SequenceNode):
                 stack.extend(node.value)
             if not isinstance(node, yaml.MappingNode):
@@ -286,6 +344,7 @@ class _Reader:
             first: dict[str, yaml.Node] = {}
             for key, value in node.value:
                 stack.append(value)
+                stack.append(key)
                 if not isinstance(key, yaml.ScalarNode) or id(node) in facts:
                     continue
                 name = unicodedata.normalize("NFC", key.value.strip())
@@ -297,6 +356,7 @@ class _Reader:
                     )
                 else:
                     first[name] = key
+        return broken
 
     def surveys(
         self,
@@ -405,6 +465,15 @@ class _Reader:
         for key, node in entries:
             if not isinstance(key, yaml.ScalarNode):
                 self.shape("a fact name must be plain text", key, "write `名称: 值`")
+                continue
+            if key.tag == "tag:yaml.org,2002:merge":
+                # `<<: *base` would copy facts in from elsewhere; the reader never expands
+                # it, so those facts would be missing with no word of why
+                self.shape(
+                    "a YAML merge key (`<<:`) is not read in evidence",
+                    key,
+                    "write each fact under `facts:` itself",
+                )
                 continue
             name = unicodedata.normalize("NFC", key.value.strip())
             key_span = _span(self.source, key)
@@ -545,7 +614,7 @@ class _Reader:
 
     def items(self, fact: Fact, node: yaml.Node) -> tuple[Item, ...] | None:
         if isinstance(node, yaml.ScalarNode):
-            if node.value.strip() in ("", "~", "null", "[]", "无"):
+            if node.value.strip() in ("~", "null") or nothing_found(node.value):
                 return ()
             self.bad(fact, node, "a list is expected")
             return None
@@ -556,7 +625,13 @@ class _Reader:
         for entry in node.value:
             span = _span(self.source, entry)
             if isinstance(entry, yaml.ScalarNode):
-                items.append(Item(entry.value.strip(), Provenance(span)))
+                # `- ` or `- ~` is YAML's null: an empty entry, never a finding called `~`
+                text = "" if entry.tag == "tag:yaml.org,2002:null" else entry.value
+                why = not_a_finding(text)
+                if why is not None:
+                    self.diags.append(msg.not_a_finding(fact.name, text, why, span))
+                    return None
+                items.append(Item(visible(entry.value), Provenance(span)))
                 continue
             if isinstance(entry, yaml.MappingNode):
                 fields = {
@@ -565,6 +640,10 @@ class _Reader:
                     if isinstance(k, yaml.ScalarNode) and isinstance(v, yaml.ScalarNode)
                 }
                 text = fields.pop("item", None) or fields.pop("description", None)
+                why = not_a_finding(text) if text else None
+                if text and why is not None:
+                    self.diags.append(msg.not_a_finding(fact.name, text, why, span))
+                    return None
                 if text:
                     details = tuple(
                         sorted(
@@ -617,11 +696,14 @@ def _number(text: str) -> Decimal | None:
     """Arabic digits, or Chinese numerals read by `numerals` (which refuses what is ambiguous
     or malformed rather than guess: `三五`, `十十`)."""
     if not _NUMBER.fullmatch(text):
-        return numerals.read(text)[0]
-    try:
-        return Decimal(text.replace(",", ""))
-    except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
-        return None
+        number = numerals.read(text)[0]
+    else:
+        try:
+            number = Decimal(text.replace(",", ""))
+        except InvalidOperation:  # pragma: no cover - the pattern admits only valid numbers
+            return None
+    # `-0` (a sign typed before a zero, or Excel's -0.0) is zero: never shown as `-0.00`
+    return abs(number) if number is not None and number.is_zero() else number
 
 
 def _numeral_reason(text: str, what: str) -> str:
@@ -675,8 +757,11 @@ def parse_typed(kind: Kind | Fact, raw: str) -> tuple[Value | None, str]:
 
 
 def _parse(kind: Kind, raw: str, unit: Unit | None = None) -> tuple[Value | None, str]:
+    raw = files.visible(raw)  # `100` and `是` pasted with a zero-width space are 100 and 是
     text = unicodedata.normalize("NFKC", raw).strip().replace(" ", "")
     if kind is Kind.TEXT:
+        if files.is_error_text(raw):  # a formula's failure copied out of a sheet is no text
+            return None, "an Excel error value, not data; fix the formula that gives it"
         return raw.strip(), ""
     if kind is Kind.BOOL:
         low = text.lower()

@@ -79,13 +79,31 @@ def _inside(path: str, folder: str) -> bool:
         return False
 
 
+#: Characters of a file name shown in a refusal; a longer name is cut with `…`.
+MAX_NAME_SHOWN = 120
+
+
+def printable(name: str, cut: bool = True) -> str:
+    """A file name as a one-line message can show it: control and format characters (a line
+    break, NUL, a bidi override) written as escapes, and (with `cut`) a very long name cut."""
+    import unicodedata
+
+    shown = "".join(
+        ch.encode("unicode_escape").decode("ascii")
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
+        else ch
+        for ch in (name[: MAX_NAME_SHOWN + 1] if cut else name)
+    )
+    return shown[:MAX_NAME_SHOWN] + "…" if cut and len(name) > MAX_NAME_SHOWN else shown
+
+
 def confine(name: str, evidence_path: str) -> str:
     """The real path of a file named `name` inside evidence at `evidence_path`; refuses a path
     that is absolute or leaves the evidence folder (by `..` or a symlink) unless it lies in an
     allowed folder."""
+    given = printable(name)
     if not name or "\x00" in name:
-        raise FileRefused(Refusal("missing", name, "not a file name"))
-    given = name
+        raise FileRefused(Refusal("missing", given, "not a file name"))
     # A Windows office writes `问卷\\答卷.csv`: the same file here, and `..\\` climbs the same.
     name = name.replace("\\", "/")
     folder = os.path.realpath(os.path.dirname(os.path.abspath(evidence_path)))
@@ -159,6 +177,11 @@ def open_regular(
         if not stat.S_ISREG(info.st_mode):
             text = f"it is {_describe(info.st_mode)}, not a regular file"
             raise FileRefused(Refusal("special", shown, text))
+        if nofollow and info.st_nlink > 1:
+            # a hard link is the same file under another name, which may lie anywhere on
+            # this machine: confinement cannot tell, so a file named by evidence has one name
+            text = f"it has {info.st_nlink} names (hard links); another may lie outside the folder"
+            raise FileRefused(Refusal("outside", shown, text))
         if info.st_size > limit:
             raise FileRefused(
                 Refusal(
@@ -193,7 +216,8 @@ def read_regular(
 def read_named(name: str, evidence_path: str) -> tuple[str, bytes]:
     """A data file named inside evidence: its real path and bytes, confined and bounded."""
     real = confine(name, evidence_path)
-    return real, read_regular(real, MAX_DATA_BYTES, "MAX_DATA_BYTES", nofollow=True, shown=name)
+    shown = printable(name)
+    return real, read_regular(real, MAX_DATA_BYTES, "MAX_DATA_BYTES", nofollow=True, shown=shown)
 
 
 def _anonymous_pipe(fd: int, info: os.stat_result) -> bool:
@@ -253,8 +277,11 @@ def read_in_folder(path: str, folder: str, limit: int = MAX_FOLDER_FILE_BYTES) -
     (a symlink out of it is refused, never followed), of at most `limit` bytes."""
     real = os.path.realpath(path)
     if not _inside(real, os.path.realpath(folder)):
-        raise FileRefused(Refusal("outside", path, "it leads outside the portfolio folder"))
-    return read_regular(real, limit, "MAX_FOLDER_FILE_BYTES", nofollow=True, shown=path)
+        raise FileRefused(
+            Refusal("outside", printable(path), "it leads outside the portfolio folder")
+        )
+    shown = printable(path)
+    return read_regular(real, limit, "MAX_FOLDER_FILE_BYTES", nofollow=True, shown=shown)
 
 
 #: The characters csv reads into one field (the csv module's own default limit).
@@ -280,6 +307,43 @@ def csv_lines(stream: TextIO) -> Iterator[str]:
         if len(line) > MAX_CSV_LINE:
             raise LineTooLong(number)
         yield line
+
+
+def csv_rows(stream: TextIO) -> Iterator[list[str]]:
+    """The rows of a CSV text stream opened with `newline=""`: lines read with a bound
+    (`csv_lines`), strictly — a quote left open to the end of the file, which would swallow
+    every row after it into one cell, is a `csv.Error`, never a silently shorter table — and
+    separated by commas, or by tabs or semicolons when the first line has no comma but one of
+    them (Excel's "Unicode text" export, or a CSV saved where `,` is the decimal comma)."""
+    import csv
+    import itertools
+
+    lines = csv_lines(stream)
+    first = next(lines, None)
+    if first is None:
+        return
+    delimiter = ","
+    if "," not in first:
+        delimiter = "\t" if "\t" in first else ";" if ";" in first else ","
+    yield from csv.reader(itertools.chain([first], lines), delimiter=delimiter, strict=True)
+
+
+def utf16(data: bytes) -> bool:
+    """Whether bytes start with a UTF-16 byte-order mark (Excel's "Unicode text" export)."""
+    return data[:2] in (b"\xff\xfe", b"\xfe\xff")
+
+
+#: Characters a copy from a web page or Word leaves in a cell that no one can see.
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u00ad"
+_INVISIBLE = {ord(c): None for c in INVISIBLE}
+
+
+def visible(text: str) -> str:
+    """`text` without invisible characters and surrounding spaces (NBSP and full-width too):
+    a cell as the person who typed it sees it."""
+    if not text.isascii():
+        text = text.translate(_INVISIBLE)
+    return text.strip()
 
 
 #: Excel's error values (WPS writes the same codes), as they appear in a CSV export.

@@ -68,7 +68,8 @@ def read_responses(
         rows = _csv_rows(name, data, questions)
     if not rows:
         raise SurveyError(f"{name}: no header row")
-    header = rows[0][1]
+    # a question as the person who wrote it sees it (a zero-width space pasted in is no part)
+    header = [files.visible(h) for h in rows[0][1]]
     seen: dict[str, int] = {}
     for i, question in enumerate(header):
         if question and question in seen:
@@ -78,6 +79,15 @@ def read_responses(
                 _at(msg.question_twice, question, first, second, name),
             )
         seen[question] = i
+    missing = [q for q in sorted(questions or ()) if q not in seen]
+    if missing:
+        # said here, not when counting: a file with no respondents (an instructions sheet
+        # first, a header alone) would otherwise be only "must not be 0" far from its cause
+        sheet = " (a workbook's first sheet is read)" if real.lower().endswith(".xlsx") else ""
+        have = ", ".join(q for q in header if q) or "no questions"
+        raise SurveyError(
+            f"{name}: no question `{missing[0]}` in the responses{sheet}; they have {have}"
+        )
     return (
         [dict(zip(header, r, strict=False)) for _, r in rows[1:] if any(r)],
         real,
@@ -176,8 +186,8 @@ def _xlsx_rows(
 def _csv_rows(
     name: str, data: bytes, questions: Collection[str] | None = None
 ) -> list[tuple[int, list[str]]]:
-    try:
-        _, encoding = decode(data)  # (the text is read again below, streaming)
+    try:  # (the text is read again below, streaming)
+        encoding = "utf-16" if files.utf16(data) else decode(data)[1]
     except DecodeError as exc:
         raise SurveyError(f"{name}: {exc}") from None
     # Rows end only where a CSV row ends: `newline=""` keeps U+2028, VT, FF, NEL, FS/GS/RS and
@@ -185,7 +195,7 @@ def _csv_rows(
     # every one of them and cut a respondent in two).
     python_encoding = "utf-8-sig" if encoding == "utf-8" else encoding
     stream = io.TextIOWrapper(io.BytesIO(data), encoding=python_encoding, newline="")
-    reader = csv.reader(files.csv_lines(stream))
+    reader = files.csv_rows(stream)
     numbered = [0]
 
     def rows() -> Iterator[tuple[int, Sequence[Any]]]:
@@ -207,6 +217,8 @@ def _csv_rows(
                 where, _at(msg.csv_field_too_long, where, files.MAX_CSV_FIELD, name)
             ) from None
         raise SurveyError(f"{where}: not readable as CSV ({exc})") from None
+    except UnicodeDecodeError as exc:  # a UTF-16 file cut in the middle of a character
+        raise SurveyError(f"{name}: not readable as {encoding} ({exc.reason})") from None
 
 
 def aggregate(
@@ -222,7 +234,7 @@ def aggregate(
 
     def answer(row: dict[str, Any], question: str) -> str:
         value = row.get(question)
-        return "" if value is None else str(value).strip()
+        return "" if value is None else files.visible(str(value))
 
     among = set(agg.values) if agg.values is not None else None
     if agg.aggregate == "count":

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import collections
 import csv
+import dataclasses
 import datetime as dt
 import hashlib
 import io
@@ -27,6 +28,8 @@ import itertools
 import json
 import multiprocessing
 import os
+import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
@@ -47,7 +50,14 @@ from ..render.outputs import save_workbook
 from ..render.sheets import cells, csv_text
 from ..runtime import files
 from ..runtime.evaluator import evaluate
-from ..runtime.evidence import Evidence, load_bytes, parse_typed
+from ..runtime.evidence import (
+    Evidence,
+    load_bytes,
+    not_a_finding,
+    nothing_found,
+    parse_typed,
+    visible,
+)
 from ..runtime.ledger import KIND, POINTS, REASON
 from ..runtime.workbook import ErrorCell, FormulaCell, PercentCell, WorkbookError, open_workbook
 from .portfolio import ScoredProject
@@ -94,7 +104,7 @@ class Row:
 
 def _cell_text(value: Any) -> str | None:
     if type(value) is str:  # every CSV cell, most XLSX ones
-        return value.strip() or None
+        return files.visible(value) or None  # a zero-width space alone is a blank cell
     if value is None:
         return None
     if isinstance(value, PercentCell):
@@ -119,7 +129,8 @@ def _columns(
     header: list[Any], program: Program, where: str
 ) -> tuple[int, int | None, dict[int, str], list[Diagnostic]]:
     """The id column, the name column, fact columns by index, and header problems."""
-    names = [(_cell_text(h) or "") for h in header]
+    # a heading as Excel shows it: without invisible characters, in composed form (NFC)
+    names = [unicodedata.normalize("NFC", visible(_cell_text(h) or "")) for h in header]
     lowered = [n.lower() for n in names]
     diags: list[Diagnostic] = []
     id_col = next((i for i, n in enumerate(lowered) if n in ID_COLUMNS), None)
@@ -180,16 +191,37 @@ def _column_letter(index: int) -> str:
 
 def read_table(path: Path, program: Program) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
     """Rows of a CSV or XLSX file, lazily, with how many there are. The file may be anywhere
-    (the user named it) but must be a regular file within MAX_TABLE_BYTES."""
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
-        return _read_xlsx(path, program)
-    return _read_csv(path, program)
+    (the user named it) but must be a regular file within MAX_TABLE_BYTES. It is read
+    as a workbook when its name says so or its bytes do: a workbook saved under a
+    `.csv` name is no CSV (read as one, its bytes would be refused as binary)."""
+    with _open_table(path) as f:
+        zipped = f.read(4) == b"PK\x03\x04"
+    if zipped or path.suffix.lower() in (".xlsx", ".xlsm"):
+        rows, count, diags = _read_xlsx(path, program)
+    else:
+        rows, count, diags = _read_csv(path, program)
+    return _unique(rows), count, diags
 
 
-def refusal(r: files.Refusal) -> Diagnostic:
-    """The diagnostic of a file `files` would not read."""
+def _unique(rows: Iterator[Row]) -> Iterator[Row]:
+    """The rows, a project whose id an earlier row already has failing its own row (E653):
+    records, summaries and later comparisons find a project by its id, so two projects under
+    one id would be two scores for one name, either of which a reader may take."""
+    first: dict[str, str] = {}
+    for row in rows:
+        key = unicodedata.normalize("NFKC", row.id).strip()
+        if key in first and not row.problem:
+            problem = _problem(msg.project_id_twice(row.id, row.where, first[key]))
+            row = dataclasses.replace(row, problem=problem)
+        first.setdefault(key, row.where)
+        yield row
+
+
+def refusal(r: files.Refusal, table: bool = True) -> Diagnostic:
+    """The diagnostic of a file `files` would not read: the portfolio table, or (`table`
+    false) an evidence file of a folder portfolio."""
     refused = msg.refused_file(r.kind, r.path, r.text)
-    return refused or msg.evidence_unreadable(r.path, r.text)
+    return refused or msg.evidence_unreadable(r.path, r.text, table=table)
 
 
 def _open_table(path: Path) -> BinaryIO:
@@ -199,13 +231,21 @@ def _open_table(path: Path) -> BinaryIO:
         raise JixiaoError([refusal(exc.refusal)]) from None
 
 
+_BINARY = (
+    "it looks binary, not text (an old .xls or an .ods? save it as .xlsx or CSV; a UTF-16 "
+    "CSV needs its byte-order mark)"
+)
+
+
 def _encoding(f: BinaryIO, path: Path) -> str:
     """UTF-8 (with or without BOM) or GB18030, judged on the file's first megabyte (whose last
     character may be cut: up to three trailing bytes are allowed to be incomplete)."""
     head = f.read(1 << 20)
     f.seek(0)
+    if files.utf16(head):
+        return "utf-16"  # the codec reads the byte-order mark and drops it
     if b"\x00" in head:
-        raise JixiaoError([msg.evidence_unreadable(str(path), "it looks binary, not text")])
+        raise JixiaoError([msg.evidence_unreadable(str(path), _BINARY, table=True)])
     for encoding, python_name in (("utf-8", "utf-8-sig"), ("gb18030", "gb18030")):
         for cut in range(4):
             try:
@@ -213,7 +253,7 @@ def _encoding(f: BinaryIO, path: Path) -> str:
                 return python_name
             except UnicodeDecodeError:
                 continue
-    raise JixiaoError([msg.evidence_unreadable(str(path), "neither UTF-8 nor GB18030")])
+    raise JixiaoError([msg.evidence_unreadable(str(path), "neither UTF-8 nor GB18030", table=True)])
 
 
 def _csv_head(raw: BinaryIO, path: Path) -> tuple[io.TextIOWrapper, list[str], int]:
@@ -223,7 +263,7 @@ def _csv_head(raw: BinaryIO, path: Path) -> tuple[io.TextIOWrapper, list[str], i
     try:
         encoding = _encoding(raw, path)
         f = io.TextIOWrapper(raw, encoding=encoding, newline="")
-        reader = csv.reader(files.csv_lines(f))
+        reader = files.csv_rows(f)
         header = next(reader, None)
         count = 0
         for values in reader:
@@ -231,7 +271,7 @@ def _csv_head(raw: BinaryIO, path: Path) -> tuple[io.TextIOWrapper, list[str], i
             if any(v.strip() for v in values):
                 count += 1
     except (OSError, UnicodeDecodeError) as exc:
-        raise JixiaoError([msg.evidence_unreadable(str(path), str(exc))]) from None
+        raise JixiaoError([msg.evidence_unreadable(str(path), str(exc), table=True)]) from None
     except files.LineTooLong as exc:
         where = f"{path}, line {exc.number}"
         diagnostic = msg.csv_field_too_long(where, files.MAX_CSV_LINE, str(path), line=True)
@@ -243,7 +283,7 @@ def _csv_head(raw: BinaryIO, path: Path) -> tuple[io.TextIOWrapper, list[str], i
                 [msg.csv_field_too_long(where, files.MAX_CSV_FIELD, str(path))]
             ) from None
         why = f"row {number + 1} is not readable as CSV ({exc})"
-        raise JixiaoError([msg.evidence_unreadable(str(path), why)]) from None
+        raise JixiaoError([msg.evidence_unreadable(str(path), why, table=True)]) from None
     if header is None:
         raise JixiaoError(
             [error("E620", f"{path}: the file is empty", help="the first row names the columns")]
@@ -270,7 +310,7 @@ def _read_csv(path: Path, program: Program) -> tuple[Iterator[Row], int | None, 
     def rows() -> Iterator[Row]:
         with f:
             f.seek(0)
-            reader = csv.reader(files.csv_lines(f))
+            reader = files.csv_rows(f)
             next(reader, None)
             for number, values in enumerate(reader, start=2):
                 if not any(v.strip() for v in values):
@@ -367,8 +407,21 @@ def read_folder(path: Path) -> tuple[Iterator[Row], int | None, list[Diagnostic]
     """One project per evidence file directly inside the folder; each is read when scored, as
     a regular file inside the folder (a symlink out of it fails its own row)."""
     found = files.folder_files(str(path), (".yaml", ".yml", ".json"))
-    rows = (Row(Path(p).stem, "", 0, (), (), p, Path(p), str(path)) for p in found)
-    return rows, len(found), []
+    # a file name may hold a line break: its id and place are shown escaped, on one line
+    rows = (
+        Row(
+            files.printable(Path(p).stem, cut=False),
+            "",
+            0,
+            (),
+            (),
+            files.printable(p),
+            Path(p),
+            str(path),
+        )
+        for p in found
+    )
+    return _unique(rows), len(found), []
 
 
 # ----- scoring one row ----------------------------------------------------------------------------
@@ -379,11 +432,17 @@ def _items(text: str) -> tuple[Item, ...]:
     if text.startswith("["):
         try:
             values = json.loads(text)
-            return tuple(Item(str(v), _NOWHERE) for v in values)
+            if isinstance(values, list):
+                return tuple(Item("" if v is None else str(v), _NOWHERE) for v in values)
         except ValueError:
             pass
-    parts = [p.strip() for p in text.replace("；", ";").replace("\n", ";").split(";")]
+    # every line break a cell can hold separates findings, as `；` does (Alt+Enter in Excel
+    # is `\n`; `\r`, U+2028 and the others come from other editors and web pages)
+    parts = [p.strip() for p in _BREAKS.sub(";", text.replace("；", ";")).split(";")]
     return tuple(Item(p, _NOWHERE) for p in parts if p)
+
+
+_BREAKS = re.compile("\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 
 
 _NOWHERE = Provenance(None)  # a finding listed in a cell: the cell is its fact's origin
@@ -418,6 +477,11 @@ def _not_data(cell: Any, text: str, kind: Kind, where: str, path: str) -> Diagno
     if kind is not Kind.TEXT and files.looks_like_formula(text):
         return msg.cell_formula(where, text, path)
     return None
+
+
+def _not_finding(name: str, text: str, where: str, path: str) -> Diagnostic | None:
+    why = not_a_finding(text)
+    return None if why is None else msg.not_a_finding(name, text, why, where=where, path=path)
 
 
 def _problem(d: Diagnostic) -> str:
@@ -456,16 +520,20 @@ def row_evidence(row: Row, program: Program, source: str) -> tuple[Evidence | No
         elif text.lower() in NA_TEXT:
             values[name] = NA
         elif kind is Kind.LIST:
-            items = () if text in ("无", "[]") else _items(text)
+            items = () if nothing_found(text) else _items(text)
             bad = next(
                 (
                     d
                     for i in items
-                    if i.text[:1] in _SUSPECT
-                    and (d := _not_data(None, i.text, kind, f"{source}, {where}", source))
+                    if (
+                        i.text[:1] in _SUSPECT
+                        and (d := _not_data(None, i.text, kind, f"{source}, {where}", source))
+                    )
+                    or (d := _not_finding(name, i.text, f"{source}, {where}", source))
                 ),
                 None,
             )
+
             if bad is not None:
                 problems.append(_problem(bad))
             else:
@@ -529,13 +597,15 @@ def _folder_evidence(
     try:
         data = files.read_in_folder(path, row.folder)
     except files.FileRefused as exc:
-        return None, [_problem(refusal(exc.refusal))]
+        return None, [_problem(refusal(exc.refusal, table=False))]
     inputs.append((path, files.sha256(data)))
     evidence, diags = load_bytes(data, path, program)
     if evidence is not None:
         inputs.extend(evidence.inputs)
     problems = [
-        f"{d.labels[0].span.location() if d.labels else d.path}: {d.message}"
+        files.printable(
+            f"{d.labels[0].span.location() if d.labels else d.path}: {d.message}", cut=False
+        )
         for d in diags
         if d.is_error
     ]

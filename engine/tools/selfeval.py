@@ -131,8 +131,18 @@ def _text(value: Any) -> str:
     return str(value).strip()
 
 
+#: A number with its thousands separated by commas (`1,000.50`): the only commas removed.
+_GROUPED = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
+
+
+def _ungroup(text: str) -> str:
+    """`text` without its thousands separators; any other comma (`9,5`, a decimal comma or a
+    slip for 9.5; `1,2`) is kept, so the number is not read — never read as 95 or 12."""
+    return text.replace(",", "") if _GROUPED.fullmatch(text) else text
+
+
 def _decimal(value: Any) -> Decimal | None:
-    text = unicodedata.normalize("NFKC", _text(value)).replace(",", "")
+    text = _ungroup(unicodedata.normalize("NFKC", _text(value)).strip())
     if not text:
         return None
     try:
@@ -169,10 +179,10 @@ def read_grid(path: Path) -> tuple[str, list[list[Any]]]:
         return _read_xlsx(path)
     try:
         data = files.read_given(str(path), files.MAX_TABLE_BYTES, "MAX_TABLE_BYTES")
-        text, _ = decode(data)
+        text = data.decode("utf-16") if files.utf16(data) else decode(data)[0]
         stream = io.StringIO(text, newline="")
         rows: list[list[str]] = []
-        for row in csv.reader(files.csv_lines(stream)):
+        for row in files.csv_rows(stream):
             if len(rows) >= MAX_TABLE_ROWS:
                 raise TableError(f"{path}: more than {MAX_TABLE_ROWS:,} rows (MAX_TABLE_ROWS)")
             rows.append(row[:MAX_TABLE_COLUMNS])
@@ -183,7 +193,7 @@ def read_grid(path: Path) -> tuple[str, list[list[Any]]]:
             f"{path}: line {exc.number} is longer than MAX_CSV_LINE = {files.MAX_CSV_LINE:,} "
             "characters (usually an unclosed quote)"
         ) from None
-    except (OSError, DecodeError, csv.Error) as exc:
+    except (OSError, DecodeError, csv.Error, UnicodeDecodeError) as exc:
         raise TableError(f"{path}: {exc}") from None
     return "csv", [
         [Unreadable("S7", v.strip()) if v.strip() in ERROR_VALUES else v for v in r] for r in rows
@@ -504,8 +514,11 @@ def qualitative_level(text: str) -> str | None:
 
 
 def parse_actual(text: str, target: Target) -> Decimal | None:
-    text = unicodedata.normalize("NFKC", text).strip().replace(",", "")
+    text = unicodedata.normalize("NFKC", text).strip()
     text = text.lstrip("≥≤=<>约 ")  # offices sometimes copy the operator into the actual
+    head = re.match(r"[+-]?[\d,]+(\.\d+)?", text)
+    if head:  # `1,000次`: the thousands separators of the leading number only
+        text = _ungroup(head.group()) + text[head.end() :]
     digits = _chinese_digits(text)
     if digits is None:
         return None
