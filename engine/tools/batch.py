@@ -207,14 +207,78 @@ def _unique(rows: Iterator[Row]) -> Iterator[Row]:
     """The rows, a project whose id an earlier row already has failing its own row (E653):
     records, summaries and later comparisons find a project by its id, so two projects under
     one id would be two scores for one name, either of which a reader may take."""
-    first: dict[str, str] = {}
+    # Memory stays near flat in the number of rows (the portfolio's promise): each id is kept
+    # as an 8-byte digest with the number of its first row in a packed table (12 bytes a
+    # project, not a Python dict entry of a hundred), and the first place is worded again only
+    # when a second row claims the id. A folder's rows name their file, kept as text (folders
+    # are small; a file name is no row number).
+    seen = _IdTable()
+    files_seen: dict[int, str] = {}
     for row in rows:
         key = unicodedata.normalize("NFKC", row.id).strip()
-        if key in first and not row.problem:
-            problem = _problem(msg.project_id_twice(row.id, row.where, first[key]))
+        digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
+        number = row.number if row.path is None else -1
+        first = seen.add(digest, max(number, 0))
+        if first is not None and not row.problem:
+            place = files_seen.get(digest) or _row_place(row, first)
+            problem = _problem(msg.project_id_twice(row.id, row.where, place))
             row = dataclasses.replace(row, problem=problem)
-        first.setdefault(key, row.where)
+        elif first is None and row.path is not None:
+            files_seen[digest] = row.where
         yield row
+
+
+class _IdTable:
+    """An open-addressing set of 64-bit digests, each with a row number: two `array`s of
+    machine words, doubled when half full, so 100,000 projects take about 3 MiB."""
+
+    def __init__(self) -> None:
+        self._size = 1 << 12
+        self._keys, self._rows = _words("Q", self._size), _words("I", self._size)
+        self._count = 0
+
+    def add(self, digest: int, row: int) -> int | None:
+        """Record `digest` at `row`; the row it was first recorded at, if it was."""
+        digest = digest or 1  # 0 marks an empty slot
+        keys, mask = self._keys, self._size - 1
+        i = digest & mask
+        while keys[i]:
+            if keys[i] == digest:
+                return int(self._rows[i])
+            i = (i + 1) & mask
+        keys[i], self._rows[i] = digest, min(row, 0xFFFFFFFF)
+        self._count += 1
+        if 2 * self._count > self._size:
+            self._grow()
+        return None
+
+    def _grow(self) -> None:
+        old_keys, old_rows = self._keys, self._rows
+        self._size *= 2
+        self._keys, self._rows = _words("Q", self._size), _words("I", self._size)
+        keys, rows, mask = self._keys, self._rows, self._size - 1
+        for j in range(len(old_keys)):  # slot by slot: no list of the entries in between
+            digest = old_keys[j]
+            if digest:
+                i = digest & mask
+                while keys[i]:
+                    i = (i + 1) & mask
+                keys[i], rows[i] = digest, old_rows[j]
+
+
+def _words(code: str, n: int) -> Any:
+    """An `array` of `n` zero words of type `code`."""
+    import array
+
+    words = array.array(code)
+    words.frombytes(bytes(words.itemsize * n))
+    return words
+
+
+def _row_place(row: Row, number: int) -> str:
+    """The place of row `number` of the same table as `row` ("b.csv, row 2")."""
+    before, _, _ = row.where.rpartition(str(row.number))
+    return f"{before}{number}"
 
 
 def refusal(r: files.Refusal, table: bool = True) -> Diagnostic:
