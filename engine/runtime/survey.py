@@ -21,7 +21,13 @@ from jixiao.dsl.source import DecodeError, Span, decode
 from ..common import messages as msg
 from ..common.ir import Program
 from . import files
-from .workbook import ErrorCell, FormulaCell, PercentCell, WorkbookError, column_letter
+from .workbook import (
+    ErrorCell,
+    FormulaCell,
+    WorkbookError,
+    cell_text,
+    column_letter,
+)
 
 
 class SurveyError(Exception):
@@ -110,22 +116,6 @@ def _cell_refusal(name: str, number: int, col: int, value: Any) -> SurveyError |
     return None
 
 
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, PercentCell):
-        return f"{Decimal(repr(value.value)) * 100}%"
-    if isinstance(value, ErrorCell):
-        return value.text
-    if isinstance(value, FormulaCell):
-        return "=" + value.formula
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    return str(value).strip()
-
-
 #: Respondents (rows) in one responses file.
 MAX_RESPONSES = 100_000
 #: Answers (cells, blank ones included) in one responses file: bounds its memory however the
@@ -143,7 +133,7 @@ def _collect(
     answers = 0
     checked: list[int] = []
     for number, values in rows:
-        texts = [_text(v) for v in values]
+        texts = [cell_text(v) for v in values]
         if not any(texts):
             continue  # a blank row is no respondent (nor, before the header, a header)
         if not out:

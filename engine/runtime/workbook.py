@@ -41,6 +41,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any, BinaryIO, NamedTuple
 from xml.parsers import expat
 
@@ -97,6 +98,30 @@ class WorkbookError(Exception):
     def __init__(self, path: str, text: str, limit: str = "") -> None:
         super().__init__(text)
         self.path, self.text, self.limit = path, text, limit
+
+
+def cell_text(value: Any) -> str:
+    """A cell's value as the text a person reads in it: a percent-formatted number as the
+    percent it shows (Excel keeps 90 % as 0.9, format `0%`), an error value as its code, a
+    formula without a value as `=` and the formula, a date as ISO, a float as the shortest text
+    that reads back as the same double (0.92). The one wording of portfolio and survey cells."""
+    if value is None:
+        return ""
+    if isinstance(value, PercentCell):
+        return f"{Decimal(repr(value.value)) * 100}%"
+    if isinstance(value, ErrorCell):
+        return value.text
+    if isinstance(value, FormulaCell):
+        return "=" + value.formula
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
 
 
 def column_letter(index: int) -> str:

@@ -21,7 +21,6 @@ from __future__ import annotations
 import collections
 import csv
 import dataclasses
-import datetime as dt
 import hashlib
 import io
 import itertools
@@ -59,7 +58,15 @@ from ..runtime.evidence import (
     visible,
 )
 from ..runtime.ledger import KIND, POINTS, REASON
-from ..runtime.workbook import ErrorCell, FormulaCell, PercentCell, WorkbookError, open_workbook
+from ..runtime.workbook import (
+    ErrorCell,
+    FormulaCell,
+    PercentCell,
+    WorkbookError,
+    cell_text,
+    column_letter,
+    open_workbook,
+)
 from .portfolio import ScoredProject
 
 if TYPE_CHECKING:
@@ -105,24 +112,7 @@ class Row:
 def _cell_text(value: Any) -> str | None:
     if type(value) is str:  # every CSV cell, most XLSX ones
         return files.visible(value) or None  # a zero-width space alone is a blank cell
-    if value is None:
-        return None
-    if isinstance(value, PercentCell):
-        return f"{Decimal(repr(value.value)) * 100}%"  # Excel keeps 90 % as 0.9, format `0%`
-    if isinstance(value, ErrorCell):
-        return value.text
-    if isinstance(value, FormulaCell):
-        return "=" + value.formula
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)  # the shortest text that reads back as the same double: 0.92
-    if isinstance(value, dt.datetime):
-        return value.date().isoformat()
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    text = str(value).strip()
-    return text or None
+    return cell_text(value) or None
 
 
 def _columns(
@@ -178,15 +168,6 @@ def _columns(
                 )
             )
     return id_col, name_col, facts, diags
-
-
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def read_table(path: Path, program: Program) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
@@ -365,7 +346,7 @@ def _read_csv(path: Path, program: Program) -> tuple[Iterator[Row], int | None, 
         raise
 
     columns = tuple(
-        (i, fact, "row ", f", column {_column_letter(i)} ({fact})") for i, fact in facts.items()
+        (i, fact, "row ", f", column {column_letter(i)} ({fact})") for i, fact in facts.items()
     )
     # a row keeps only the cells up to the last column read: a row of a million cells past
     # the header costs nothing while its block waits to be scored
@@ -432,7 +413,7 @@ def _read_xlsx(path: Path, program: Program) -> tuple[Iterator[Row], int | None,
         book.close()
         raise
     columns = tuple(
-        (i, fact, f"sheet {sheet.title}, cell {_column_letter(i)}", f" ({fact})")
+        (i, fact, f"sheet {sheet.title}, cell {column_letter(i)}", f" ({fact})")
         for i, fact in facts.items()
     )
 
