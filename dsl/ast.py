@@ -14,10 +14,21 @@ from decimal import Decimal
 from .record import record, spec
 from .source import Span
 
+TYPE_CHECKING = False  # typing is not imported at run time (see record.py)
+if TYPE_CHECKING:
+    from typing import NoReturn
+
 #: Digits a number may have, in a pack (E110) or in evidence. Points and money in real packs need
 #: 15 at most; the limit keeps every value well inside `Decimal`'s 28-digit context, so rounding
 #: and formatting stay exact instead of failing on a number nobody meant to type.
 MAX_DIGITS = 20
+
+
+def assert_never(node: NoReturn) -> NoReturn:
+    """The last case of a `match` over a union of nodes: mypy rejects the call when a class of
+    the union has no case of its own, and at run time it names the class nobody handled.
+    (`typing.assert_never`, without importing `typing` on the warm path.)"""
+    raise AssertionError(f"unhandled syntax node {type(node).__name__}")
 
 
 def _span() -> Span:
@@ -429,19 +440,10 @@ Base = (
 )
 Deduction = DeductPer | DeductWhen | DeductBy | DeductStep | DeductJudged
 Rule = Base | Deduction | CallRule | ZeroWhen | WarnWhen | NaPolicy
-BASE_RULES = (
-    FullWhen,
-    Proportional,
-    Reverse,
-    Forward,
-    Equal,
-    Tiers,
-    Levels,
-    LevelRange,
-    Checklist,
-    Choose,
-)
-DEDUCTIONS = (DeductPer, DeductWhen, DeductBy, DeductStep, DeductJudged)
+#: The classes of the unions, for `isinstance`: read off the unions themselves (a `X | Y` union
+#: keeps its members in `__args__`, no `typing` needed), so they cannot drift from them.
+BASE_RULES: tuple[type[Base], ...] = Base.__args__
+DEDUCTIONS: tuple[type[Deduction], ...] = Deduction.__args__
 
 
 # ----- declarations --------------------------------------------------------------------------
@@ -558,6 +560,13 @@ class AddWhen:
     span: Span = _span()
 
 
+#: The clauses of a bonus (加分) or penalty (减分) section.
+ExtraRule = AddPer | AddWhen | DeductPer | DeductWhen
+#: Whatever a per-rule dispatcher may be handed: a rule of an indicator or function, a clause of
+#: a bonus or penalty section, or the award a rule nests (`full when … else 2`).
+Clause = Rule | ExtraRule | Award
+
+
 @record
 class Extra:
     """A bonus (加分) or penalty (减分) outside the weighted tree, capped at `max`."""
@@ -567,7 +576,7 @@ class Extra:
     name: String
     max: Number
     highest: bool  # 同一项按最高分只计入1次
-    rules: tuple[AddPer | AddWhen | DeductPer | DeductWhen, ...]
+    rules: tuple[ExtraRule, ...]
     span: Span = _span()
 
 

@@ -81,8 +81,8 @@ def _expr(e: ast.Expr, outer: int, show: Callable[[str], str | None] | None) -> 
                 f"if {_expr(cond, 1, show)} then {_expr(then, 0, show)} "
                 f"else {_expr(otherwise, 0, show)}"
             )
-        case _:  # pragma: no cover
-            raise AssertionError(f"unhandled expression {e!r}")
+        case _:
+            ast.assert_never(e)
     return f"({text})" if prec < outer else text
 
 
@@ -96,7 +96,8 @@ def format_award(award: ast.Award) -> str:
             return percent(value)
         case ast.AwardExpr(expr):
             return _expr(expr, 5, None)
-    raise AssertionError(award)  # pragma: no cover
+        case _:
+            ast.assert_never(award)
 
 
 def format_interval(interval: ast.Interval) -> str:
@@ -130,7 +131,7 @@ def format_band(band: ast.Band) -> str:
     return f"{format_interval(ast.Interval(low, high, band.span))}: {award}"
 
 
-def format_rule(rule: ast.Rule | ast.Award) -> str:
+def format_rule(rule: ast.Clause) -> str:
     match rule:
         case ast.Full() | ast.Points() | ast.Share() | ast.AwardExpr():
             return format_award(rule)
@@ -214,7 +215,8 @@ def format_rule(rule: ast.Rule | ast.Award) -> str:
             return f"zero when {format_expr(cond)}" + (f" {string(reason.value)}" if reason else "")
         case ast.WarnWhen(cond, message):
             return f"warn when {format_expr(cond)} {string(message.value)}"
-    raise AssertionError(f"unhandled rule {rule!r}")  # pragma: no cover
+        case _:
+            ast.assert_never(rule)
 
 
 # ----- whole packs -----------------------------------------------------------------------------
@@ -453,10 +455,14 @@ def _setting(setting: ast.Setting) -> str:
                 for g in value
             )
             return f"grades {{ {grades} }}"
-    raise AssertionError(setting)  # pragma: no cover
+        case _:
+            ast.assert_never(value)
 
 
-def _rows(rule: object) -> tuple[str, list[str]]:
+def _rows(
+    rule: ast.Tiers | ast.Levels | ast.LevelRange | ast.Checklist | ast.Choose,
+) -> tuple[str, list[str]]:
+    """The head and rows of a rule too wide for one line (only these forms have rows)."""
     match rule:
         case ast.Tiers(subject, bands):
             return f"tiers {format_expr(subject)}", [format_band(b) for b in bands]
@@ -480,4 +486,5 @@ def _rows(rule: object) -> tuple[str, list[str]]:
                 + f": {format_rule(c.then)}"
                 for c in choices
             ]
-    raise AssertionError(rule)  # pragma: no cover
+        case _:
+            ast.assert_never(rule)

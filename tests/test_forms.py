@@ -160,10 +160,10 @@ def union(alias: Any) -> set[str]:
 
 def rule_classes() -> set[str]:
     """The classes a pack's rules are made of, read from the AST's own unions: the rules of a
-    leaf (`Rule`), the clauses of a bonus or penalty section (`Extra.rules`), the awards, and
-    the pack-level forms that score (sections and vetoes)."""
-    extra = set(re.findall(r"\b[A-Z]\w*", ast.Extra.__annotations__["rules"]))
-    return union(ast.Rule) | extra | union(ast.Award) | {"Extra", "Veto"}
+    leaf (`Rule`), the clauses of a bonus or penalty section (`ExtraRule`, what `Extra.rules`
+    holds), the awards, and the pack-level forms that score (sections and vetoes)."""
+    assert ast.Extra.__annotations__["rules"] == "tuple[ExtraRule, ...]"
+    return union(ast.Rule) | union(ast.ExtraRule) | union(ast.Award) | {"Extra", "Veto"}
 
 
 def classes_in(pack: Path) -> set[str]:

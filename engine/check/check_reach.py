@@ -98,7 +98,7 @@ def check_rounding(
     if mode == decimal.ROUND_UP:
         return diags
     seen: set[int] = set()
-    clauses: list[tuple[Decimal, object]] = [
+    clauses: list[tuple[Decimal, ast.Rule | ast.ExtraRule]] = [
         (ind.weight, rule) for ind in indicators for rule in ind.rules
     ]
     clauses += [(extra.max.value, rule) for extra in pack.extras for rule in extra.rules]
@@ -128,7 +128,7 @@ def _tree(nodes: Sequence[ast.Indicator]) -> Iterator[ast.Indicator]:
         stack.extend(reversed(node.children))
 
 
-def _caps(rule: object) -> Iterator[ast.Expr]:
+def _caps(rule: ast.Rule | ast.ExtraRule) -> Iterator[ast.Expr]:
     match rule:
         case ast.DeductPer(_, _, _, cap) | ast.DeductStep(_, _, _, _, cap) if cap is not None:
             yield cap
@@ -138,6 +138,8 @@ def _caps(rule: object) -> Iterator[ast.Expr]:
                     yield row.max
             if cap is not None:
                 yield cap
+        case _:
+            return  # the other forms have no cap or per-row maximum
 
 
 def _constant_points(expr: ast.Expr, weight: Decimal) -> Decimal | None:
@@ -146,7 +148,8 @@ def _constant_points(expr: ast.Expr, weight: Decimal) -> Decimal | None:
             return value
         case ast.Percent(value):
             return value * weight
-    return None
+        case _:
+            return None  # not a constant
 
 
 # ----- grades ----------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from decimal import Decimal
-from typing import Any
 
 from jixiao.dsl import ast
 from jixiao.dsl.diagnostics import Diagnostic
@@ -49,11 +48,11 @@ class RuleChecker:
                 base = rule
             self.check_rule(rule, code, weight)
 
-    def check_rule(self, rule: Any, code: str, weight: Decimal) -> None:
+    def check_rule(self, rule: ast.Clause, code: str, weight: Decimal) -> None:
         self.check_form(rule, code, weight)
         self.check_reason(rule)
 
-    def check_form(self, rule: Any, code: str, weight: Decimal) -> None:
+    def check_form(self, rule: ast.Clause, code: str, weight: Decimal) -> None:
         match rule:
             case ast.Full() | ast.Points() | ast.Share() | ast.AwardExpr():
                 self.check_award(rule, code, weight)
@@ -187,6 +186,8 @@ class RuleChecker:
                 self.expect_bool(cond, "the condition of `warn when`")
             case ast.NaPolicy() | ast.CallRule():
                 pass  # policies are read by the tree check; calls are already expanded
+            case _:
+                ast.assert_never(rule)
 
     def check_pair(self, actual: ast.Expr, target: ast.Expr, span: Span) -> None:
         ak, tk = self.infer(actual), self.infer(target)
@@ -326,9 +327,10 @@ class RuleChecker:
                 values = [v for v, _ in known]
                 value = abs(values[0]) if func == "abs" else (min if func == "min" else max)(values)
                 return value, next((via for _, via in known if via), None)
-        return None
+            case _:
+                return None  # any other expression reads the evidence, or is not a number
 
-    def check_reason(self, rule: Any) -> None:
+    def check_reason(self, rule: ast.Clause) -> None:
         """E435 for a `{placeholder}` the rule does not fill: it would be printed as written."""
         reasons: list[ast.String] = []
         available: tuple[str, ...] = ()
@@ -344,6 +346,8 @@ class RuleChecker:
                 reasons = [i.reason for i in items if i.reason is not None]
             case ast.WarnWhen(_, message):
                 reasons = [message]
+            case _:
+                pass  # no placeholders to offer: only a `reason` below, checked against none
         reason = getattr(rule, "reason", None)
         if isinstance(reason, ast.String):
             reasons.append(reason)

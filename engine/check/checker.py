@@ -577,7 +577,8 @@ class _Checker(RuleChecker):
                     self.diags.append(msg.type_mismatch("if … else", tk, ok, expr.span))
                     return None
                 return add_kind(tk, ok) or tk
-        raise AssertionError(f"unhandled expression {expr!r}")  # pragma: no cover
+            case _:
+                ast.assert_never(expr)
 
     def infer_call(self, expr: ast.Call, func: str, args: tuple[ast.Expr, ...]) -> Kind | None:
         if func not in FUNCTIONS:
@@ -855,4 +856,5 @@ def _default_value(node: ast.Literal, kind: Kind) -> object | None:
             return value
         case ast.EmptyList() if kind is Kind.LIST:
             return ()
-    return None
+        case _:
+            return None  # a literal of another kind: no default (the kind check reports it)

@@ -309,6 +309,8 @@ class UnitPass:
             case ast.DeductStep(step=step, shortfall=shortfall):
                 f, s, _ = self.pair(shortfall, step)
                 return self.generic(replace(node, step=s, shortfall=f), skip=("step", "shortfall"))
+            case _:
+                pass  # no unit pairs its parts: every other node is rewritten field by field
         if isinstance(node, _EXPRS):
             return self.expr(node)[0]
         if isinstance(node, tuple):
@@ -379,7 +381,10 @@ class UnitPass:
                 c = self.expr(cond)[0]
                 t, o, unit = self.pair(then, otherwise)
                 return self.rebuilt(e, cond=c, then=t, otherwise=o), unit
-        return e, None
+            case ast.Percent() | ast.String() | ast.Bool() | ast.Date() | ast.EmptyList():
+                return e, None  # a literal with no unit to carry
+            case _:
+                ast.assert_never(e)
 
     def rebuilt(self, e: Any, **parts: Any) -> Any:
         changed = {k: v for k, v in parts.items() if v is not getattr(e, k)}
@@ -491,7 +496,8 @@ class UnitPass:
                 return any(self.is_percent(a) for a in args)
             case ast.If(_, then, otherwise):
                 return self.is_percent(then) or self.is_percent(otherwise)
-        return False
+            case _:
+                return False  # any other expression is not a percent, or is checked elsewhere
 
     def bare_percent(self, percent: ast.Expr, other: ast.Expr) -> None:
         """Report `other` when it is a bare number (not 0) and `percent` is a percent."""

@@ -98,7 +98,7 @@ class Extra:
     name: str
     max: Decimal
     highest: bool
-    rules: tuple[ast.AddPer | ast.AddWhen | ast.DeductPer | ast.DeductWhen, ...]
+    rules: tuple[ast.ExtraRule, ...]
     reads: tuple[str, ...]
     span: Span = spec(compare=False)
 

@@ -7,7 +7,7 @@ the same children of every node.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 
 from jixiao.dsl import ast, record
 from jixiao.dsl.source import Span
@@ -15,7 +15,7 @@ from jixiao.dsl.source import Span
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
     from decimal import Decimal
-    from typing import Any, TypeVar
+    from typing import TypeVar
 
     N = TypeVar("N")
 
@@ -37,13 +37,22 @@ def names_in(expr: ast.Expr) -> Iterator[ast.Name]:
             yield from names_in(cond)
             yield from names_in(then)
             yield from names_in(otherwise)
-        case _:
+        case (
+            ast.Number() | ast.Percent() | ast.String() | ast.Bool() | ast.Date() | ast.EmptyList()
+        ):
             return
+        case _:
+            ast.assert_never(expr)
 
 
 def award_exprs(award: ast.Award | None) -> Iterator[ast.Expr]:
-    if isinstance(award, ast.AwardExpr):
-        yield award.expr
+    match award:
+        case ast.AwardExpr(expr):
+            yield expr
+        case ast.Full() | ast.Points() | ast.Share() | None:
+            return
+        case _:
+            ast.assert_never(award)
 
 
 def interval_exprs(interval: ast.Interval) -> Iterator[ast.Expr]:
@@ -51,7 +60,7 @@ def interval_exprs(interval: ast.Interval) -> Iterator[ast.Expr]:
     yield interval.upper.value
 
 
-def rule_exprs(rule: Any) -> Iterator[ast.Expr]:
+def rule_exprs(rule: ast.Rule | ast.ExtraRule | ast.Award | None) -> Iterator[ast.Expr]:
     """The expressions a rule (or award, or extra clause) evaluates, nested ones included."""
     match rule:
         case ast.FullWhen(cond, otherwise):
@@ -122,11 +131,13 @@ def rule_exprs(rule: Any) -> Iterator[ast.Expr]:
             yield from args
         case ast.Full() | ast.Points() | ast.Share() | ast.AwardExpr():
             yield from award_exprs(rule)
+        case ast.NaPolicy() | None:
+            return  # a not-applicable policy evaluates nothing; no `else` clause, nothing
         case _:
-            return
+            ast.assert_never(rule)
 
 
-def reads_of(rules: Any) -> tuple[str, ...]:
+def reads_of(rules: Iterable[ast.Rule | ast.ExtraRule]) -> tuple[str, ...]:
     """The distinct names a sequence of rules reads, in source order."""
     return tuple(dict.fromkeys(n.name for r in rules for e in rule_exprs(r) for n in names_in(e)))
 
@@ -269,4 +280,7 @@ def constant_points(award: ast.Award, weight: Decimal) -> Decimal | None:
             return value
         case ast.Share(value):
             return weight * value
-    return None
+        case ast.AwardExpr():
+            return None
+        case _:
+            ast.assert_never(award)

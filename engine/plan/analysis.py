@@ -18,7 +18,7 @@ with the evidence).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -41,7 +41,8 @@ def _constant(expr: ast.Expr) -> Decimal | None:
         case ast.Neg(operand):
             inner = _constant(operand)
             return -inner if inner is not None else None
-    return None
+        case _:
+            return None  # anything else is not a literal number
 
 
 # ----- the work limit --------------------------------------------------------------------------
@@ -100,7 +101,7 @@ def analyse(program: Program) -> list[Diagnostic]:
     return diags
 
 
-def _all_rules(rules: Any) -> Iterator[Any]:
+def _all_rules(rules: Iterable[ast.Clause]) -> Iterator[ast.Clause]:
     for rule in rules:
         yield rule
         match rule:
@@ -182,7 +183,7 @@ def _shadowed(part: Interval, remaining: list[Interval], band: ast.Band) -> Inte
     return None
 
 
-def _best(rules: tuple[Any, ...], weight: Decimal) -> Decimal | None:
+def _best(rules: tuple[ast.Rule, ...], weight: Decimal) -> Decimal | None:
     """The most a leaf's base rule can award, when it is a constant; None when unknown."""
     base = [r for r in rules if isinstance(r, ast.BASE_RULES)]
     if not base:
@@ -196,7 +197,7 @@ def _max(values: list[Decimal | None]) -> Decimal | None:
     return max((v for v in values if v is not None), default=Decimal(0))
 
 
-def _best_of(rule: Any, weight: Decimal) -> Decimal | None:
+def _best_of(rule: ast.Base | ast.Award, weight: Decimal) -> Decimal | None:
     match rule:
         case ast.Tiers(_, bands):
             return _max([constant_points(b.award, weight) for b in bands])
@@ -215,7 +216,10 @@ def _best_of(rule: Any, weight: Decimal) -> Decimal | None:
             return weight
         case ast.Full() | ast.Points() | ast.Share():
             return constant_points(rule, weight)
-    return None
+        case ast.LevelRange() | ast.AwardExpr():
+            return None  # a score or a formula: known only with the evidence
+        case _:
+            ast.assert_never(rule)
 
 
 # ----- division -------------------------------------------------------------------------------
@@ -322,7 +326,7 @@ def _divisions(program: Program) -> list[Diagnostic]:
     return out
 
 
-def _guarded(rule: Any, guard: set[str], code: str, visit: Any) -> None:
+def _guarded(rule: ast.Clause, guard: set[str], code: str, visit: Any) -> None:
     """Visit every expression of a rule with the names its enclosing conditions test."""
     match rule:
         case ast.FullWhen(cond, otherwise):
@@ -340,6 +344,8 @@ def _guarded(rule: Any, guard: set[str], code: str, visit: Any) -> None:
                 if isinstance(choice.then, ast.BASE_RULES):
                     _guarded(choice.then, guard | tested, code, visit)
         case _:
+            # every other form nests no condition: its expressions, as the exhaustive
+            # `rule_exprs` lists them, are guarded only by the enclosing ones
             for expr in rule_exprs(rule):
                 visit(expr, guard, code)
 
@@ -386,7 +392,7 @@ def _double_counting(program: Program) -> list[Diagnostic]:
     return out
 
 
-def _deduction_drivers(rule: Any) -> Iterator[tuple[str, Span]]:
+def _deduction_drivers(rule: ast.Clause) -> Iterator[tuple[str, Span]]:
     match rule:
         case (
             ast.DeductPer(_, subject)
@@ -396,12 +402,14 @@ def _deduction_drivers(rule: Any) -> Iterator[tuple[str, Span]]:
         ):
             for n in names_in(subject):
                 yield n.name, rule.span
+        case _:
+            return  # the other forms deduct by no counted fact (a judged deduction: a judgement)
 
 
 # ----- awards given by formulas ---------------------------------------------------------------
 
 
-def _awards(rule: Any) -> Iterator[tuple[ast.AwardExpr, bool, ast.Expr | None]]:
+def _awards(rule: ast.Clause) -> Iterator[tuple[ast.AwardExpr, bool, ast.Expr | None]]:
     """Formula awards of a rule: each with whether it is a deduction, and the condition under
     which it applies (if the rule has one)."""
     match rule:
@@ -419,6 +427,8 @@ def _awards(rule: Any) -> Iterator[tuple[ast.AwardExpr, bool, ast.Expr | None]]:
             yield amount, True, cond
         case ast.DeductPer(amount) | ast.DeductStep(amount) if isinstance(amount, ast.AwardExpr):
             yield amount, True, None
+        case _:
+            return  # only the forms above are searched (as before; checklist items are not)
 
 
 def _formula_awards(program: Program) -> list[Diagnostic]:

@@ -320,7 +320,8 @@ class ExprCompiler:
             case ast.If(cond, then, otherwise):
                 cf, tf, of = self.expr(cond), self.expr(then), self.expr(otherwise)
                 return lambda env: tf(env) if cf(env) else of(env)
-        raise AssertionError(f"unhandled expression {node!r}")  # pragma: no cover
+            case _:
+                ast.assert_never(node)
 
     @staticmethod
     def compare_near(
@@ -433,7 +434,8 @@ class ExprCompiler:
                 return lambda env: share
             case ast.AwardExpr(expr):
                 return self.points_of(expr, weight)
-        raise AssertionError(award)  # pragma: no cover
+            case _:
+                ast.assert_never(award)
 
     def points_of(self, expr: ast.Expr, weight: Decimal) -> AmountFn:
         """An expression as points: a percent is a share of the weight, a number is points."""
@@ -497,6 +499,17 @@ def _scan(expr: ast.Expr, derived: Mapping[str, object]) -> tuple[bool, list[str
                     stack += args
             case ast.If(_, then, otherwise):
                 stack += (then, otherwise)
+            case (
+                ast.Number()
+                | ast.Percent()
+                | ast.String()
+                | ast.Bool()
+                | ast.Date()
+                | ast.EmptyList()
+            ):
+                pass  # a literal: no arithmetic, no name
+            case _:
+                ast.assert_never(node)
     return arithmetic, names
 
 

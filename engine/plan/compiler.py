@@ -367,14 +367,36 @@ class _Compiler(ExprCompiler):
                     zeros.append(self.flag(LineKind.ZERO, cond, reason, rule.span))
                 case ast.WarnWhen(cond, message):
                     warnings.append(self.flag(LineKind.WARN, cond, message, rule.span))
-                case _ if isinstance(rule, ast.DEDUCTIONS):
+                case (
+                    ast.DeductPer()
+                    | ast.DeductWhen()
+                    | ast.DeductBy()
+                    | ast.DeductStep()
+                    | ast.DeductJudged()
+                ):
                     deductions.append(self.deduction(rule, ind.weight))
-                case _:
+                case (
+                    ast.FullWhen()
+                    | ast.Proportional()
+                    | ast.Reverse()
+                    | ast.Forward()
+                    | ast.Equal()
+                    | ast.Tiers()
+                    | ast.Levels()
+                    | ast.LevelRange()
+                    | ast.Checklist()
+                    | ast.Choose()
+                ):
                     base = self.base(rule, ind.weight)
+                case ast.CallRule() | ast.NaPolicy():
+                    # INVARIANT: the checker expands calls and takes policies out of the rules
+                    raise AssertionError(f"not a rule to compile: {rule!r}")  # pragma: no cover
+                case _:
+                    ast.assert_never(rule)
         base_line = (LineKind.BASE, ind.weight, ind.span, None, (), (ind.weight,), None)
         return NodePlan(ind, base, tuple(deductions), tuple(zeros), tuple(warnings), base_line)
 
-    def base(self, rule: Any, weight: Decimal) -> RuleFn:
+    def base(self, rule: ast.Base | ast.Award, weight: Decimal) -> RuleFn:
         span = rule.span
         match rule:
             case ast.Full() | ast.Points() | ast.Share() | ast.AwardExpr():
@@ -443,7 +465,8 @@ class _Compiler(ExprCompiler):
                 return self.checklist(base, items, weight)
             case ast.Choose(choices):
                 return self.choose(choices, weight)
-        raise AssertionError(f"not a base rule: {rule!r}")  # pragma: no cover
+            case _:
+                ast.assert_never(rule)
 
     def forward(
         self, actual: ast.Expr, target: ast.Expr, equal: bool, weight: Decimal, span: Span
@@ -723,7 +746,7 @@ class _Compiler(ExprCompiler):
 
     # ----- deductions and bonuses ----------------------------------------------------------
 
-    def deduction(self, rule: Any, weight: Decimal) -> RuleFn:
+    def deduction(self, rule: ast.Deduction | ast.ExtraRule, weight: Decimal) -> RuleFn:
         match rule:
             case ast.DeductWhen(amount, cond, reason) | ast.AddWhen(amount, cond, reason):
                 sign = 1 if isinstance(rule, ast.AddWhen) else -1
@@ -762,7 +785,8 @@ class _Compiler(ExprCompiler):
                 return self.step(rule, weight)
             case ast.DeductJudged():
                 return self.judged(rule, weight)
-        raise AssertionError(f"not a deduction: {rule!r}")  # pragma: no cover
+            case _:
+                ast.assert_never(rule)
 
     def per_item(self, rule: ast.DeductPer | ast.AddPer, weight: Decimal) -> RuleFn:
         sign = 1 if isinstance(rule, ast.AddPer) else -1

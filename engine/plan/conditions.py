@@ -60,6 +60,18 @@ def conditions(program: Program) -> list[Diagnostic]:
                     stack.extend((a, None) for a in args)
                 case ast.If(cond, then, otherwise):
                     stack.extend(((cond, None), (then, None), (otherwise, None)))
+                case (
+                    ast.Name()
+                    | ast.Number()
+                    | ast.Percent()
+                    | ast.String()
+                    | ast.Bool()
+                    | ast.Date()
+                    | ast.EmptyList()
+                ):
+                    pass  # a leaf: no condition below it
+                case _:
+                    ast.assert_never(node)
     return out
 
 
@@ -264,7 +276,8 @@ def _constant(expr: ast.Expr) -> Decimal | None:
             return value
         case ast.Neg(ast.Number(value) | ast.Percent(value)):
             return -value
-    return None
+        case _:
+            return None  # anything else is not a literal number
 
 
 def _covers_all(intervals: list[Interval]) -> bool:

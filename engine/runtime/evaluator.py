@@ -56,6 +56,8 @@ TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
     from typing import Any
 
+    from jixiao.dsl import ast
+
     from ..common.result import Entry
 
 CONTEXT = decimal.Context(
@@ -832,7 +834,7 @@ def _under(ind: Indicator, zeroed: dict[str, VetoResult], indicators: Any, place
     return False
 
 
-def _formula_amount(rule: Any) -> bool:
+def _formula_amount(rule: ast.Rule | ast.ExtraRule) -> bool:
     """Whether a deduction's amount, cap or range is not a constant the checker has seen."""
     from jixiao.dsl import ast
 
@@ -847,7 +849,8 @@ def _formula_amount(rule: Any) -> bool:
             return isinstance(amount, ast.AwardExpr) or cap is not None
         case ast.DeductWhen(amount) | ast.AddWhen(amount) | ast.AddPer(amount):
             return isinstance(amount, ast.AwardExpr)
-    return False
+        case _:
+            return False  # not a deduction or bonus clause: it has no amount to check
 
 
 def _gain(lines: Any) -> tuple[Span, Decimal] | None:

@@ -281,7 +281,7 @@ def coverage_items(ind: Indicator) -> list[Item]:
     def add(what: str, node: Any, label: str) -> None:
         items.append(Item((what, node.span.start), label))
 
-    def base(rule: Any) -> None:
+    def base(rule: ast.Base) -> None:
         match rule:
             case ast.FullWhen(cond, otherwise):
                 add("full", rule, f"`{cond.span.text}` holds")
@@ -324,6 +324,8 @@ def coverage_items(ind: Indicator) -> list[Item]:
                     add("choice", choice, f"`{choice.span.text.split(':')[0]}`")
                     if isinstance(choice.then, ast.BASE_RULES):
                         base(choice.then)
+            case _:
+                ast.assert_never(rule)
 
     deductions = False
     fixed_total = Decimal(0)
@@ -333,19 +335,23 @@ def coverage_items(ind: Indicator) -> list[Item]:
             fixed_total += rule.amount.value * (
                 ind.weight if isinstance(rule.amount, ast.Share) else 1
             )
-        elif isinstance(rule, ast.DEDUCTIONS):
+        elif isinstance(rule, ast.Deduction):
             fixed_total = ind.weight + 1  # per item, per step, judged: unbounded
-        if isinstance(rule, ast.BASE_RULES):
+        if isinstance(rule, ast.Base):
             base(rule)
             if isinstance(rule, ast.Proportional):
                 items.append(Item(("cap", ind.span.start), "capped at the weight"))
-        elif isinstance(rule, ast.DEDUCTIONS):
+        elif isinstance(rule, ast.Deduction):
             deductions = fixed_total > ind.weight
             add("deduct", rule, f"`{format_clause(rule)}` fires")
         elif isinstance(rule, ast.ZeroWhen):
             add("zero", rule, f"`zero when {rule.cond.span.text}` fires")
         elif isinstance(rule, ast.WarnWhen):
             add("warn", rule, f"`warn when {rule.cond.span.text}` fires")
+        elif isinstance(rule, ast.CallRule | ast.NaPolicy):
+            pass  # a call is expanded into its rules by the checker; a policy has no case to reach
+        else:
+            ast.assert_never(rule)
     if deductions:
         items.append(Item(("floor", ind.span.start), "deductions reach 0 (扣完为止)"))
     items.append(Item(("missing", ind.span.start), "missing evidence reported"))

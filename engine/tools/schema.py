@@ -17,6 +17,7 @@ counted survey fact declared `nonzero` that counts 0.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -229,7 +230,7 @@ def _levels(program: Program) -> dict[str, list[str]]:
     return {n: sorted(v) for n, v in found.items() if n in program.facts}
 
 
-def _walk(rules: Any) -> Any:
+def _walk(rules: Iterable[ast.Clause]) -> Iterator[ast.Clause]:
     for rule in rules:
         yield rule
         if isinstance(rule, ast.FullWhen) and rule.otherwise is not None:
@@ -292,7 +293,8 @@ def _judged_ranges(program: Program) -> dict[str, tuple[Decimal, Decimal]]:
                 return value
             case ast.Percent(value):
                 return value * weight
-        return None
+            case _:
+                return None  # not a constant
 
     for indicator in program.indicators:
         for rule in _walk(indicator.rules):

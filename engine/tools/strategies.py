@@ -60,6 +60,20 @@ def _thresholds(program: Program) -> dict[str, set[Decimal]]:
                 visit(cond)
                 visit(then)
                 visit(otherwise)
+            case ast.Call():
+                pass  # comparisons inside a call's arguments are not collected (as before)
+            case (
+                ast.Name()
+                | ast.Number()
+                | ast.Percent()
+                | ast.String()
+                | ast.Bool()
+                | ast.Date()
+                | ast.EmptyList()
+            ):
+                pass  # a leaf: compared with nothing
+            case _:
+                ast.assert_never(expr)
 
     for ind in program.indicators:
         for rule in _all_rules(ind.rules):
@@ -90,6 +104,8 @@ def _labels(program: Program) -> tuple[dict[str, list[str]], dict[str, dict[str,
                     fields[name][field.value] = [r.label for r in rows]
                 case ast.DeductPer(_, ast.Name(name), distinct) if distinct and distinct.field:
                     fields[name].setdefault(distinct.field.value, ["甲类", "乙类"])
+                case _:
+                    pass  # only these forms name the levels or fields a fact's values take
     return levels, fields
 
 

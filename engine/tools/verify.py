@@ -121,6 +121,8 @@ def monotone_rules(plan: Plan) -> Iterator[Monotone]:
                             if v is not None
                         )
                         yield Monotone(ind.code, name, kinds[name], direction, rule.span.text, near)
+                case _:
+                    pass  # no other form is known to move one way with a single fact
 
 
 def tier_direction(bands: tuple[ast.Band, ...], weight: Decimal, kind: Kind) -> bool | None:
