@@ -27,6 +27,7 @@ from jixiao.dsl.source import Span
 
 from ..common import messages as msg
 from ..common.ir import Indicator, Settings
+from ..common.walk import constant_amount
 
 
 def step_of(settings: Settings) -> Decimal:
@@ -104,7 +105,7 @@ def check_rounding(
     clauses += [(extra.max.value, rule) for extra in pack.extras for rule in extra.rules]
     for scale, rule in clauses:
         for cap in _caps(rule):
-            value = _constant_points(cap, scale)
+            value = constant_amount(cap, scale)
             if value is None or not _off_step(value, step) or cap.span.start in seen:
                 continue
             seen.add(cap.span.start)  # a function's clause expanded into several leaves
@@ -140,16 +141,6 @@ def _caps(rule: ast.Rule | ast.ExtraRule) -> Iterator[ast.Expr]:
                 yield cap
         case _:
             return  # the other forms have no cap or per-row maximum
-
-
-def _constant_points(expr: ast.Expr, weight: Decimal) -> Decimal | None:
-    match expr:
-        case ast.Number(value):
-            return value
-        case ast.Percent(value):
-            return value * weight
-        case _:
-            return None  # not a constant
 
 
 # ----- grades ----------------------------------------------------------------------------------

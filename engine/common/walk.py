@@ -269,6 +269,18 @@ def chain_from(best: Mapping[str, tuple[int, str | None]], start: str) -> list[s
     return chain
 
 
+def constant_amount(expr: ast.Expr, weight: Decimal) -> Decimal | None:
+    """An amount written as a constant, in points: a number as it is, a percent as that share
+    of `weight`; None for anything the evidence decides. Caps and judgement ranges use it."""
+    match expr:
+        case ast.Number(value):
+            return value
+        case ast.Percent(value):
+            return value * weight
+        case _:
+            return None  # not a constant
+
+
 def constant_points(award: ast.Award, weight: Decimal) -> Decimal | None:
     """The points of an award that never depends on the evidence (most of them), or None: the
     checker and the analyses reason with it, and rules use the number instead of calling a

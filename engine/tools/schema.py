@@ -27,6 +27,7 @@ from jixiao.dsl.record import replace
 from ..check.units import COUNT_UNITS, MONEY_UNITS, Unit, domain, fact_unit
 from ..common.ir import Fact, Program
 from ..common.types import Kind
+from ..common.walk import constant_amount
 
 _PROVENANCE = ("source", "note", "method", "date", "recorded_by", "page", "reason", "by")
 _SCALAR = {"type": ["string", "number", "boolean", "null"]}
@@ -287,22 +288,13 @@ def _judged_ranges(program: Program) -> dict[str, tuple[Decimal, Decimal]]:
     in points). A fact any of whose ranges is not constant is left out (no bound)."""
     found: dict[str, tuple[Decimal, Decimal] | None] = {}
 
-    def points(expr: ast.Expr, weight: Decimal) -> Decimal | None:
-        match expr:
-            case ast.Number(value):
-                return value
-            case ast.Percent(value):
-                return value * weight
-            case _:
-                return None  # not a constant
-
     for indicator in program.indicators:
         for rule in _walk(indicator.rules):
             if not isinstance(rule, ast.DeductJudged) or not isinstance(rule.subject, ast.Name):
                 continue
             name = rule.subject.name
-            low = points(rule.interval.lower.value, indicator.weight)
-            high = points(rule.interval.upper.value, indicator.weight)
+            low = constant_amount(rule.interval.lower.value, indicator.weight)
+            high = constant_amount(rule.interval.upper.value, indicator.weight)
             if low is None or high is None or found.get(name, (low, high)) is None:
                 found[name] = None
                 continue
