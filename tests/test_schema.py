@@ -140,6 +140,10 @@ SURVEY = {"问卷": [{"满意度": "满意"}, {"满意度": "不满意"}]}
         ({"酌情": {"value": 0.5, "reason": "资料不全"}}, True),
         ({"系数": "不适用"}, True),
         ({"满意数": 3}, False),  # given directly and counted by the survey (E621)
+        ({"日期": "2018-05-01 00:00:00"}, True),  # as Excel exports a date cell
+        ({"日期": "2018/5/1 14:30"}, True),  # a time of day: the day is not in doubt
+        ({"日期": "2018-05-01 25:00"}, False),  # no such time
+        ({"日期": "2018-05-01 00:00 上午"}, False),
     ],
 )
 def test_schema_and_reader_agree_on_examples(change: dict[str, Any], valid: bool) -> None:

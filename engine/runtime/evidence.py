@@ -689,7 +689,12 @@ class _Reader:
 # ----- values typed by hand --------------------------------------------------------------------
 
 _NUMBER = re.compile(r"[+-]?(\d{1,3}(,\d{3})+|\d+)(\.\d+)?")
-_DATE = re.compile(r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
+# A date, and the time of day Excel exports put after it (`2018-05-01 00:00:00`), which a date
+# fact does not keep: the day is not in doubt.
+_DATE = re.compile(
+    r"(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?"
+    r"(?:T?\s*(?:[01]?\d|2[0-3]):[0-5]\d(?::[0-5]\d)?)?"
+)
 
 
 def _number(text: str) -> Decimal | None:

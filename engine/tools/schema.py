@@ -147,7 +147,8 @@ def _value(fact: Fact, levels: dict[str, list[str]]) -> dict[str, Any]:
                 schema = {"type": ["string", "number", "boolean"]}
         case Kind.DATE:
             schema = _text(
-                r"\d{4}\s*[-/.年]\s*(0?[1-9]|1[0-2])\s*[-/.月]\s*(0?[1-9]|[12]\d|3[01])\s*日?",
+                r"\d{4}\s*[-/.年]\s*(0?[1-9]|1[0-2])\s*[-/.月]\s*(0?[1-9]|[12]\d|3[01])\s*日?"
+                r"(T?\s*([01]?\d|2[0-3]):[0-5]\d(:[0-5]\d)?)?",
                 "a date: 2017-12-31 or 2017年12月31日",
             )
         case Kind.LIST:
