@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from .helpers import cli, compile_text, diagnostics_of, score
+from .reference_scorer import OPS
 
 HEAD = 'pack "外省" { total 10 grades { 优 >= 9; 良 >= 8; 中 >= 6; 差 else } }\n'
 DECLS = (
@@ -230,7 +231,7 @@ def one_fact_condition(draw: st.DrawFn, depth: int = 0) -> tuple[str, Callable[[
     if depth >= 3 or draw(st.booleans()):
         op = draw(st.sampled_from([">=", ">", "<=", "<", "==", "!="]))
         c = F(draw(st.integers(1, 9)) * 10, 100)
-        text, test = f"率 {op} {c * 100}%", (lambda x, op=op, c=c: _OPS[op](x, c))
+        text, test = f"率 {op} {c * 100}%", (lambda x, op=op, c=c: OPS[op](x, c))
         if op != "!=" and draw(st.integers(0, 4)) == 0:
             return f"not ({text})", lambda x, t=test: not t(x)
         return text, test
@@ -240,15 +241,6 @@ def one_fact_condition(draw: st.DrawFn, depth: int = 0) -> tuple[str, Callable[[
         return f"({left[0]}) and ({right[0]})", lambda x: left[1](x) and right[1](x)
     return f"({left[0]}) or ({right[0]})", lambda x: left[1](x) or right[1](x)
 
-
-_OPS: dict[str, Callable[[F, F], bool]] = {
-    ">=": lambda a, b: a >= b,
-    ">": lambda a, b: a > b,
-    "<=": lambda a, b: a <= b,
-    "<": lambda a, b: a < b,
-    "==": lambda a, b: a == b,
-    "!=": lambda a, b: a != b,
-}
 
 #: every constant, and a point between and beyond each: enough to witness any interval union
 GRID = [F(k, 200) for k in range(-2, 203)]
