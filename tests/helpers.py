@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import io
 import sys
+import zipfile
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -91,3 +93,26 @@ def cli(*args: str, stdin: str = "") -> tuple[int, str, str]:
     finally:
         sys.stdin = old
     return code, out.getvalue(), err.getvalue()
+
+
+def write_xlsx(path: Path, rows: list[list[Any]], title: str = "项目") -> None:
+    """A workbook of one sheet holding `rows`, as Excel would save it."""
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = title
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+
+
+def rewrite_sheet(path: Path, change: Any) -> None:
+    """Rewrite the first worksheet's XML of a workbook (every other entry kept): how the tests
+    make the files exporters and attackers write (stale dimensions, bombs)."""
+    with zipfile.ZipFile(path) as z:
+        entries = [(i.filename, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries:
+            z.writestr(name, change(data) if name == "xl/worksheets/sheet1.xml" else data)

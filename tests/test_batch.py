@@ -16,7 +16,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK, cli
+from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK, cli, write_xlsx
 
 BASE = yaml.safe_load(FOUNDING_EVIDENCE.read_text(encoding="utf-8"))["facts"]
 NAMES = list(BASE)
@@ -45,15 +45,6 @@ def portfolio(n: int, seed: int = 1) -> list[list[Any]]:
             row["预算金额"] = 0
         rows.append([f"P{i:03d}", f"项目{i}", *[row[name] for name in NAMES]])
     return rows
-
-
-def write_xlsx(path: Path, rows: list[list[Any]]) -> None:
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "项目"
-    for row in rows:
-        sheet.append(row)
-    book.save(path)
 
 
 @pytest.fixture(scope="module")

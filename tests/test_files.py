@@ -32,7 +32,7 @@ from jixiao.engine.runtime.workbook import (
     open_workbook,
 )
 
-from .helpers import FOUNDING_PACK, ROOT, cli
+from .helpers import FOUNDING_PACK, ROOT, cli, rewrite_sheet, write_xlsx
 
 SECRET = "SECRET-LINE root:x:0:0"
 
@@ -235,28 +235,8 @@ def test_a_folder_portfolio_never_follows_a_symlink_out(tmp_path: Path) -> None:
 # ----- XLSX by its cells ------------------------------------------------------------------------
 
 
-def rewrite_sheet(path: Path, change: Any) -> None:
-    """Rewrite the first worksheet's XML (and keep every other entry)."""
-    with zipfile.ZipFile(path) as z:
-        entries = [(i, z.read(i.filename)) for i in z.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for info, data in entries:
-            if info.filename == "xl/worksheets/sheet1.xml":
-                data = change(data)
-            z.writestr(info.filename, data)
-
-
 def stale(data: bytes) -> bytes:
     return re.sub(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1:C3"/>', data)
-
-
-def portfolio_xlsx(path: Path, rows: list[list[Any]]) -> None:
-    book = openpyxl.Workbook()
-    sheet = book.active
-    sheet.title = "项目"
-    for row in rows:
-        sheet.append(row)
-    book.save(path)
 
 
 def test_a_stale_dimension_loses_no_project(tmp_path: Path) -> None:
@@ -265,7 +245,7 @@ def test_a_stale_dimension_loses_no_project(tmp_path: Path) -> None:
     rows: list[list[Any]] = [["id", "完成率", "问题清单"]]
     rows += [[f"P{i}", "90%", "无"] for i in range(6)]
     table = tmp_path / "p.xlsx"
-    portfolio_xlsx(table, rows)
+    write_xlsx(table, rows)
     rewrite_sheet(table, stale)
     # openpyxl's read-only mode trusts the record and sees 2 of the 6 projects
     old = openpyxl.load_workbook(table, read_only=True)
@@ -294,7 +274,7 @@ def test_a_dimension_bomb_does_not_hang(tmp_path: Path) -> None:
     pack = tmp_path / "p.jx"
     pack.write_text(PORTFOLIO_PACK, encoding="utf-8")
     table = tmp_path / "bomb.xlsx"
-    portfolio_xlsx(table, [["id", "完成率", "问题清单"], ["P1", "90%", "无"]])
+    write_xlsx(table, [["id", "完成率", "问题清单"], ["P1", "90%", "无"]])
     rewrite_sheet(
         table,
         lambda d: re.sub(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1:XFD1048576"/>', d),
@@ -308,7 +288,7 @@ def test_a_dimension_bomb_does_not_hang(tmp_path: Path) -> None:
 
 def test_a_cell_far_to_the_right_is_refused_by_name(tmp_path: Path) -> None:
     table = tmp_path / "far.xlsx"
-    portfolio_xlsx(table, [["id"], ["P1"]])
+    write_xlsx(table, [["id"], ["P1"]])
     rewrite_sheet(
         table,
         lambda d: d.replace(
@@ -324,7 +304,7 @@ def test_a_cell_far_to_the_right_is_refused_by_name(tmp_path: Path) -> None:
 
 def shared_strings_bomb(path: Path, megabytes: int) -> None:
     """A workbook whose shared strings expand to `megabytes` MB: small on disk."""
-    portfolio_xlsx(path, [["id", "完成率", "问题清单"], ["P1", "90%", "无"]])
+    write_xlsx(path, [["id", "完成率", "问题清单"], ["P1", "90%", "无"]])
     with zipfile.ZipFile(path) as z:
         entries = [(i.filename, z.read(i.filename)) for i in z.infolist()]
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
@@ -360,7 +340,7 @@ def test_limits_are_checked_before_parsing(tmp_path: Path, monkeypatch: pytest.M
     from jixiao.engine.runtime import workbook
 
     table = tmp_path / "t.xlsx"
-    portfolio_xlsx(table, [["id"], ["P1"]])
+    write_xlsx(table, [["id"], ["P1"]])
     monkeypatch.setattr(workbook, "MAX_SHEET_XML_BYTES", 100)
     with open_workbook(str(table)) as book, pytest.raises(WorkbookError) as exc:
         list(book.first_sheet().rows())
@@ -370,7 +350,7 @@ def test_limits_are_checked_before_parsing(tmp_path: Path, monkeypatch: pytest.M
 
 def test_a_dtd_is_refused(tmp_path: Path) -> None:
     table = tmp_path / "t.xlsx"
-    portfolio_xlsx(table, [["id"], ["P1"]])
+    write_xlsx(table, [["id"], ["P1"]])
     laughs = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]>'
     rewrite_sheet(table, lambda d: laughs + re.sub(rb"^<\?xml[^>]*\?>", b"", d))
     with open_workbook(str(table)) as book, pytest.raises(WorkbookError) as exc:
@@ -430,7 +410,7 @@ def test_xlsx_error_and_uncached_formula_cells_are_refused(tmp_path: Path) -> No
     pack = tmp_path / "p.jx"
     pack.write_text(PORTFOLIO_PACK, encoding="utf-8")
     table = tmp_path / "p.xlsx"
-    portfolio_xlsx(
+    write_xlsx(
         table,
         [["id", "完成率", "问题清单"], ["P1", "90%", "#REF!"], ["P2", "90%", '=IF(1,"","")'],
          ["P3", "=0.9", "无"], ["P4", "90%", None]],
@@ -601,7 +581,7 @@ def test_a_cell_over_the_text_limit_fails_the_rest_of_the_sheet_by_name(tmp_path
     pack.write_text(PORTFOLIO_PACK, encoding="utf-8")
     table = tmp_path / "p.xlsx"
     rows: list[list[Any]] = [["id", "完成率", "问题清单"]]
-    portfolio_xlsx(table, rows + [[f"P{i}", "90%", "无"] for i in range(3000)])
+    write_xlsx(table, rows + [[f"P{i}", "90%", "无"] for i in range(3000)])
     long = b"x" * 40_000
     rewrite_sheet(
         table,
@@ -617,7 +597,7 @@ def test_a_cell_over_the_text_limit_fails_the_rest_of_the_sheet_by_name(tmp_path
     assert "[E643]" in records[-1]["errors"][0] and "MAX_CELL_CHARS = 32,767" in err
     assert "xxxxxxxxxx" not in out + err
     # the same cell in the first block is refused before any project is scored
-    portfolio_xlsx(table, [*rows, ["P1", "90%", "无"]])
+    write_xlsx(table, [*rows, ["P1", "90%", "无"]])
     rewrite_sheet(
         table,
         lambda d: d.replace(
@@ -700,13 +680,13 @@ def test_rows_out_of_order_and_too_many_cells_are_refused_before_scoring(
     from jixiao.engine.runtime import workbook
 
     table = tmp_path / "t.xlsx"
-    portfolio_xlsx(table, [["id"], ["P1"]])
+    write_xlsx(table, [["id"], ["P1"]])
     again = b'<row r="1"><c r="A1" t="inlineStr"><is><t>x</t></is></c></row>' * 3
     rewrite_sheet(table, lambda d: d.replace(b"</sheetData>", again + b"</sheetData>"))
     with open_workbook(str(table)) as book, pytest.raises(WorkbookError) as exc:
         book.first_sheet().count()
     assert "rows must ascend" in exc.value.text
-    portfolio_xlsx(table, [["id", "a", "b"], *[[f"P{i}", 1, 2] for i in range(10)]])
+    write_xlsx(table, [["id", "a", "b"], *[[f"P{i}", 1, 2] for i in range(10)]])
     monkeypatch.setattr(workbook, "MAX_CELLS", 20)
     with open_workbook(str(table)) as book, pytest.raises(WorkbookError) as exc:
         book.first_sheet().count()
@@ -804,9 +784,7 @@ def test_piped_evidence_names_files_in_the_current_folder_only(tmp_path: Path) -
 @pytest.fixture(scope="module")
 def small_xlsx(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     path = tmp_path_factory.mktemp("x") / "p.xlsx"
-    portfolio_xlsx(
-        path, [["id", "完成率", "问题清单"], *[[f"P{i}", "90%", "无"] for i in range(5)]]
-    )
+    write_xlsx(path, [["id", "完成率", "问题清单"], *[[f"P{i}", "90%", "无"] for i in range(5)]])
     return path.read_bytes()
 
 

@@ -7,10 +7,8 @@ import json
 import os
 import re
 import time
-import zipfile
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import openpyxl
 import pytest
@@ -19,7 +17,7 @@ from hypothesis import strategies as st
 
 from jixiao.engine.tools.selfeval import parse_target, qualitative_level
 
-from .helpers import ROOT, cli
+from .helpers import ROOT, cli, rewrite_sheet
 
 SAMPLES = ROOT / "evidence" / "selfeval"
 
@@ -513,14 +511,6 @@ def test_weights_and_scores_in_chinese_numerals(tmp_path: Path) -> None:
 # ----- the table is read by the bounded reader every data file goes through ---------------------
 
 
-def _rewrite_sheet(path: Path, change: Any) -> None:
-    with zipfile.ZipFile(path) as z:
-        entries = [(i.filename, z.read(i.filename)) for i in z.infolist()]
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in entries:
-            z.writestr(name, change(data) if name == "xl/worksheets/sheet1.xml" else data)
-
-
 def _clean_total() -> str:
     code, out, err = cli("selfeval", str(SAMPLES / "clean.xlsx"), "--format", "json")
     assert code == 0, err
@@ -531,7 +521,7 @@ def test_a_stale_dimension_loses_no_row_of_a_table(tmp_path: Path) -> None:
     """openpyxl's read-only mode would stop at the dimension record and lose the rows past it."""
     path = tmp_path / "stale.xlsx"
     path.write_bytes((SAMPLES / "clean.xlsx").read_bytes())
-    _rewrite_sheet(
+    rewrite_sheet(
         path, lambda d: re.sub(rb'<dimension ref="[^"]*"\s*/>', b'<dimension ref="A1:C3"/>', d)
     )
     code, out, err = cli("selfeval", str(path), "--format", "json")
@@ -551,7 +541,7 @@ def test_a_table_claiming_the_whole_sheet_is_read_by_its_cells(tmp_path: Path) -
             return data.replace(b"</mergeCells>", b'<mergeCell ref="Z40:XFD1048576"/></mergeCells>')
         return data
 
-    _rewrite_sheet(path, bomb)
+    rewrite_sheet(path, bomb)
     start = time.monotonic()
     code, out, err = cli("selfeval", str(path), "--format", "json")
     assert time.monotonic() - start < 20
