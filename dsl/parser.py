@@ -789,6 +789,12 @@ _PHRASES = {
 }
 
 
+def _clause_of(text: str, i: int) -> str:
+    """The clause text from its start (after the last `{`, `;` or line break) up to offset `i`."""
+    start = max(text.rfind(c, 0, i) for c in "{;\n") + 1
+    return text[start:i].strip()
+
+
 def _word_before(text: str, i: int) -> str:
     """The word just before offset `i` (after skipping spaces): what the parser took as a name."""
     j = i
@@ -1036,6 +1042,25 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
         )
     elif before in _PHRASES:
         help_text = _PHRASES[before]
+    elif before in ("deduct", "zero", "warn") and "NAME" not in expected:
+        # `deduct` read as a name: a clause where only points may stand (a `choose` branch,
+        # the `else` of `full when`, a band)
+        help_text = (
+            f"a branch gives points and cannot hold a `{before}` clause: write the clause "
+            "beside the `choose` and make its amount depend on the branch, e.g. "
+            '`deduct (if 类别 == "培训" then 1 else 0) per 问题`'
+        )
+    elif str(token) == "when" and re.match(r"deduct\b.*\bper\b", _clause_of(source.text, start)):
+        step = re.search(r"\b(whole|started|continuous)\b", _clause_of(source.text, start))
+        example = (
+            "deduct (if 政策调整 then 0 else 1) per 5% of 偏差 whole max 10"
+            if step
+            else "deduct (if 已整改 then 0 else 0.5) per 问题"
+        )
+        help_text = (
+            "`deduct … per …` takes no `when`; to exempt a case, make its amount "
+            f"conditional: `{example}`"
+        )
     elif "ELSE" in expected and "GE" in expected and token.type in ("RBRACE", "_SEMI"):
         help_text = "each grade has a lower bound, the lowest takes `else`: `优 >= 90; … 差 else`"
     elif token.type == "_COMMA" and "_SEMI" in expected:

@@ -56,3 +56,13 @@ def test_a_form_used_wrongly_is_refused(text: str, code: str) -> None:
 )
 def test_the_same_forms_used_rightly_check_clean(text: str) -> None:
     assert [d.code for d in diagnostics_of(HEAD + text)] == []
+
+
+def test_days_between_dates_are_signed_so_never_deducted_per_item() -> None:
+    """An early finish gives a negative number of days: were it a count, `deduct … per` would
+    hand back points for it. The checker refuses it and the step form counts only delays."""
+    text = HEAD + 'fact 计划: date\nfact 实际: date\nindicator A "a" 10 { deduct 0.1 per DAYS }\n'
+    for days in ("days(计划, 实际)", "workdays(计划, 实际)", "(实际 - 计划)"):
+        assert "E302" in [d.code for d in diagnostics_of(text.replace("DAYS", days))]
+    step = text.replace("per DAYS", "per 1 of days(计划, 实际) whole")
+    assert [d.code for d in diagnostics_of(step)] == []

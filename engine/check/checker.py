@@ -561,7 +561,7 @@ class _Checker(RuleChecker):
                 rule = {"+": add_kind, "-": add_kind, "*": mul_kind, "/": div_kind}[op]
                 kind = rule(lk, rk)
                 if lk is Kind.DATE and rk is Kind.DATE and op == "-":
-                    return Kind.COUNT  # days between two dates
+                    return Kind.NUMBER  # days between two dates: negative when the later is first
                 if kind is None:
                     if not self.units.said(left, right):  # E310 named the units already
                         self.diags.append(msg.type_mismatch(op, lk, rk, expr.span))
@@ -604,7 +604,7 @@ class _Checker(RuleChecker):
                     self.diags.append(
                         msg.expected_kind(f"an argument of `{func}`", "a date", kind, arg.span)
                     )
-            return Kind.COUNT
+            return Kind.NUMBER  # signed: negative when `to` is before `from`
         if func == "abs":
             if len(args) != 1:
                 self.diags.append(msg.wrong_arity(func, "one number", len(args), expr.span))
