@@ -614,6 +614,14 @@ class Survey:
 
 
 @record
+class Import:
+    """`import "path.jx"`: the path as written, relative to the importing file."""
+
+    path: String
+    span: Span = _span()
+
+
+@record
 class Pack:
     headers: tuple[PackHeader, ...]
     facts: tuple[FactDecl, ...]
@@ -625,6 +633,7 @@ class Pack:
     vetoes: tuple[Veto, ...]
     span: Span = _span()
     surveys: tuple[Survey, ...] = spec(default=())
+    imports: tuple[Import, ...] = spec(default=())
     # Comments are kept for the formatter; like spans, they never affect equality.
     comments: tuple[Comment, ...] = spec(default=(), compare=False, repr=False)
 

@@ -260,6 +260,7 @@ class _Printer:
     def run(self) -> str:
         items: list[object] = [
             *self.pack.headers,
+            *self.pack.imports,
             *self.pack.facts,
             *self.pack.params,
             *self.pack.surveys,
@@ -320,6 +321,8 @@ class _Printer:
                     self.out.append(INDENT + _setting(setting))
                     self.last_end = setting.span.end
                 self.close(node.span.end, "")
+            case ast.Import(path):
+                self.out.append(f"import {string(path.value)}")
             case ast.FactDecl(name, type_, unit, label, default):
                 text = f"fact {name.text}: {type_.text}"
                 text += f" unit {string(unit.value)}" if unit else ""

@@ -175,7 +175,11 @@ class _ToAst(Transformer[Token, Any]):
             vetoes=tuple(i for i in items if isinstance(i, ast.Veto)),
             span=Span(self.source, 0, len(self.source.text)),
             surveys=tuple(i for i in items if isinstance(i, ast.Survey)),
+            imports=tuple(i for i in items if isinstance(i, ast.Import)),
         )
+
+    def import_(self, meta: Any, path: Token) -> ast.Import:
+        return ast.Import(self._string(path), self._span(meta))
 
     def pack(self, meta: Any, title: Token, *settings: ast.Setting) -> ast.PackHeader:
         return ast.PackHeader(self._string(title), settings, self._span(meta))

@@ -53,11 +53,14 @@ def compile_source(source: Source, use_cache: bool = False) -> tuple[Plan, list[
     little more than its imports. Only compiling to closures is done again (they cannot be
     stored), which takes a few milliseconds.
     """
-    name = cache.entry_name(source.path, source.text) if use_cache else ""
+    name = cache.entry_name(source.path, _keyed(source.text)) if use_cache else ""
     cached = cache.load(name) if use_cache else None
     if cached is not None:
-        program, ordered, diagnostics = cache.thaw(cached)
-        return compile_program(program, ordered), diagnostics
+        files, frozen = cached
+        if not files or _unchanged(files):
+            program, ordered, diagnostics = cache.thaw(frozen)
+            return compile_program(program, ordered), diagnostics
+    from jixiao.dsl import record
     from jixiao.dsl.parser import parse
 
     from .check.checker import check
@@ -66,6 +69,14 @@ def compile_source(source: Source, use_cache: bool = False) -> tuple[Plan, list[
     from .plan.graph import order
 
     pack = parse(source)
+    made_of: tuple[tuple[str, str], ...] = ()
+    imported: tuple[tuple[str, str], ...] = ()
+    if pack.imports:
+        from .check.imports import resolve, search_path
+        from .runtime.packfile import read_pack
+
+        joined = resolve(pack, read_pack, search_path())
+        pack, imported, made_of = joined.pack, joined.files, joined.real
     _stop_on_errors(bound_chains(pack))  # before the checker follows those chains recursively
     checked, diagnostics = check(pack, pack.span.source)
     if checked is None:
@@ -73,9 +84,11 @@ def compile_source(source: Source, use_cache: bool = False) -> tuple[Plan, list[
     _stop_on_errors(diagnostics)
     diagnostics += analyse(checked)
     _stop_on_errors(diagnostics)
+    if imported:
+        checked = record.replace(checked, imports=imported)
     ordered = order(checked)
     if use_cache:
-        cache.store(name, cache.freeze(checked, ordered, diagnostics))
+        cache.store(name, (made_of, cache.freeze(checked, ordered, diagnostics)))
     return compile_program(checked, ordered), diagnostics
 
 
@@ -97,6 +110,23 @@ def score(plan: Plan, evidence: Evidence, diagnostics: list[Diagnostic]) -> Resu
     from .runtime import scoring
 
     return scoring.score(plan, evidence, diagnostics)
+
+
+def _keyed(text: str) -> str:
+    """The text the cache entry is named by: with the import path when the pack may import, as
+    another folder on it may hold another template of the same name."""
+    if "import" not in text:
+        return text
+    from .check.imports import search_path
+
+    return text + "\0" + "\0".join(search_path())
+
+
+def _unchanged(made_of: tuple[tuple[str, str], ...]) -> bool:
+    from .check.imports import unchanged
+    from .runtime.packfile import read_pack
+
+    return unchanged(made_of, read_pack)
 
 
 def _stop_on_errors(diagnostics: list[Diagnostic]) -> None:

@@ -536,6 +536,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         default="auto",
         help="colour diagnostics (default: only on a terminal without NO_COLOR)",
     )
+    common.add_argument(
+        "--import-path",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help='look for imported packs (`import "x.jx"`) in DIR too, after the pack\'s own '
+        "folder (repeatable; also the JIXIAO_PATH environment variable)",
+    )
     confine = _Parser(add_help=False)
     confine.add_argument(
         "--allow-dir",
@@ -745,6 +753,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     # `jixiao eval …` needs only the eval parser; anything else (`--help`, a typo) gets them all
     parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     args = parser.parse_args(argv)
+    if getattr(args, "import_path", None):
+        # through the environment, so batch workers in other processes resolve imports alike
+        os.environ["JIXIAO_PATH"] = os.pathsep.join(
+            [*args.import_path, *filter(None, [os.environ.get("JIXIAO_PATH")])]
+        )
     if getattr(args, "allow_dir", None):
         from .runtime import files
 

@@ -722,7 +722,7 @@ class _Checker(RuleChecker):
                 node.code.span,
                 node.scale.value if node.scale is not None else None,
                 na_policy,
-                _doc_comment(self.source, node.span.start),
+                _doc_comment(node.span.source, node.span.start),
                 "\n".join(format_rule(r) for r in written if not isinstance(r, ast.NaPolicy)),
             )
         )

@@ -75,6 +75,32 @@ CODES: dict[str, tuple[str, str]] = {
         "A title, label or reason of more than 10,000 characters (the string length limit): "
         "every report repeats it. Keep long explanations in a comment.",
     ),
+    "E116": (
+        "an imported pack not found",
+        '`import "x.jx"` looks beside the importing file, then in each folder of the import '
+        "path: `--import-path DIR`, the JIXIAO_PATH environment variable, and the standard packs "
+        "shipped with jixiao.",
+    ),
+    "E117": (
+        "an import that is refused",
+        "Only `.jx` files are imported, and only from inside the top pack's folder or a folder "
+        "of the import path, so a pack from elsewhere cannot make jixiao read other files.",
+    ),
+    "E118": (
+        "packs that import each other",
+        "An import cycle (a.jx imports b.jx, which imports a.jx) has no order to read the files "
+        "in. Move what both need into a third template.",
+    ),
+    "E119": (
+        "too many imports",
+        "A pack is made of at most 256 files (the import limit), imported at most 32 deep.",
+    ),
+    "E120": (
+        "a parameter replaced with another kind",
+        "A `param` in the importing pack replaces the template's parameter of the same name "
+        "(that is how a bureau adapts a template's thresholds); it must keep the template's "
+        "kind, since the template's rules were checked with it.",
+    ),
     # E2xx: names
     "E201": (
         "unknown fact",

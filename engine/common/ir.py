@@ -116,6 +116,8 @@ class Program:
     # The kind of every checked expression, keyed by the node's id (the nodes live as long as
     # the program). The compiler reads it to tell points (number) from shares (percent).
     expr_kinds: dict[int, Kind]
+    # Every imported file the pack was made of: (path as shown, SHA-256 of its text).
+    imports: tuple[tuple[str, str], ...] = ()
 
 
 @record

@@ -15,6 +15,10 @@ from jixiao.dsl.source import Span
 
 from .types import Kind
 
+TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
+if TYPE_CHECKING:
+    from jixiao.dsl import ast
+
 
 def _suggest(word: str, candidates: Iterable[str]) -> str | None:
     pool = sorted(set(candidates))
@@ -91,6 +95,64 @@ def derived_too_deep(chain: Sequence[str], limit: int, span: Span) -> Diagnostic
         Label(span, "the chain starts here"),
         help="each derived fact read inside another counts as a level, with the levels of "
         "its expression; compute intermediate totals from facts, not each from the one before",
+    )
+
+
+def import_not_found(written: str, looked: Sequence[str], span: Span) -> Diagnostic:
+    where = ", ".join(looked)
+    return error(
+        "E116",
+        f"cannot find the imported pack `{written}`",
+        Label(span, "no such file"),
+        help=f"looked in {where}; write the path relative to this file, or add the template's "
+        "folder with `--import-path DIR` (or the JIXIAO_PATH environment variable)",
+    )
+
+
+def import_refused(written: str, why: str, span: Span) -> Diagnostic:
+    if why == "not_pack":
+        return error(
+            "E117",
+            f"`{written}` is not a pack file",
+            Label(span, "only `.jx` files are imported"),
+            help="import a rule pack or template ending in `.jx`",
+        )
+    return error(
+        "E117",
+        f"the imported pack `{written}` is outside the pack's folder and the import path",
+        Label(span, "not imported"),
+        help="move the template beside the pack, or name its folder with `--import-path DIR` "
+        "(or JIXIAO_PATH) if it is to be trusted",
+    )
+
+
+def import_cycle(chain: Sequence[str], span: Span) -> Diagnostic:
+    return error(
+        "E118",
+        f"packs import each other in a cycle: {_chain(chain)}",
+        Label(span, "this import closes the cycle"),
+        help="move what both packs need into a third template that both import",
+    )
+
+
+def too_many_imports(files: int, depth: int, span: Span) -> Diagnostic:
+    return error(
+        "E119",
+        f"too many imported packs (at most {files} files, imports at most {depth} deep)",
+        Label(span, "one import too many"),
+        help="import a few templates that hold what is shared, not a chain of files",
+    )
+
+
+def param_override_kind(name: str, imported: ast.ParamDecl, mine: ast.ParamDecl) -> Diagnostic:
+    return error(
+        "E120",
+        f"parameter `{name}` is `{mine.type.text}` here but `{imported.type.text}` in the "
+        "imported template",
+        Label(mine.type.span, f"declared `{mine.type.text}`"),
+        Label(imported.type.span, f"the template declares `{imported.type.text}`"),
+        help=f"a parameter that replaces a template's keeps its kind: `param {name}: "
+        f"{imported.type.text} = …`",
     )
 
 

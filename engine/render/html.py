@@ -68,7 +68,10 @@ def render(result: Result, lang: str = "zh") -> str:
         + (f" · {_e(s.authority)}" if s.authority else "")
         + f" · SHA-256 {_e(result.pack_sha256)}<br>{_e(w['evidence'])} {_e(result.evidence_path)}"
         f" · SHA-256 {_e(result.evidence_sha256)}"
-        + "".join(f"<br>{_e(path)} · SHA-256 {_e(digest)}" for path, digest in result.inputs)
+        + "".join(
+            f"<br>{_e(path)} · SHA-256 {_e(digest)}"
+            for path, digest in (*result.imports, *result.inputs)
+        )
         + f" · jixiao {VERSION}</p>",
     ]
     # ----- conclusion and level summary

@@ -42,6 +42,12 @@ def document(result: Result, lang: str = "zh") -> dict[str, Any]:
             "authority": s.authority,
             "path": result.pack_path,
             "sha256": result.pack_sha256,
+            # the templates it imports, when there are any
+            **(
+                {"imports": [{"path": p, "sha256": d} for p, d in result.imports]}
+                if result.imports
+                else {}
+            ),
             "total": plain(s.total),
             "rounding": {"places": places, "mode": s.rounding_name},
         },

@@ -102,7 +102,10 @@ def render(result: Result, lang: str = "zh") -> str:
         f"`{result.evidence_sha256}` · jixiao {VERSION}</small>",
     ]
     # the other files the score was read from (survey responses)
-    out += [f"<small>{_cell(path)} SHA-256 `{digest}`</small>" for path, digest in result.inputs]
+    out += [
+        f"<small>{_cell(path)} SHA-256 `{digest}`</small>"
+        for path, digest in (*result.imports, *result.inputs)
+    ]
     return "\n".join(out) + "\n"
 
 

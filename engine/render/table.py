@@ -135,7 +135,7 @@ def render(result: Result, lang: str = "zh") -> str:
         f"{w['pack']} SHA-256 {result.pack_sha256} · {w['evidence']} SHA-256 "
         f"{result.evidence_sha256} · jixiao {VERSION}"
     )
-    for path, digest in result.inputs:  # survey responses: part of what was scored
+    for path, digest in (*result.imports, *result.inputs):  # templates, survey responses
         out.append(f"{path} SHA-256 {digest}")
     return "\n".join(out) + "\n"
 

@@ -118,7 +118,7 @@ def write(result: Result, path: Path, lang: str = "zh", note: str | None = None)
     meta.append(
         cells(meta, ["证据" if zh else "evidence", result.evidence_path, result.evidence_sha256])
     )
-    for input_path, digest in result.inputs:  # survey responses
+    for input_path, digest in (*result.imports, *result.inputs):  # templates, surveys
         meta.append(cells(meta, ["输入" if zh else "input", input_path, digest]))
     meta.append(cells(meta, ["jixiao", VERSION]))
     save_workbook(book, path)

@@ -151,6 +151,7 @@ class _Run:
                 "",
                 "",
                 (),  # inputs: filled in by `run`
+                (),  # imports: filled in by `run`
             ),
         )
 
