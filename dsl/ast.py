@@ -507,6 +507,7 @@ class FactDecl:
     shared: bool = False  # may drive deductions in several indicators
     min: Literal | None = None  # the domain's lower bound, replacing the kind's own
     max: Literal | None = None  # the domain's upper bound (`max 150%`)
+    choices: tuple[String, ...] = ()  # `choice ["培训", "会议"]`: the values it may take
 
 
 @record

@@ -325,6 +325,8 @@ class _Printer:
                 self.out.append(f"import {string(path.value)}")
             case ast.FactDecl(name, type_, unit, label, default):
                 text = f"fact {name.text}: {type_.text}"
+                if node.choices:
+                    text += " [" + ", ".join(string(c.value) for c in node.choices) + "]"
                 text += f" unit {string(unit.value)}" if unit else ""
                 text += f" label {string(label.value)}" if label else ""
                 text += f" default {format_expr(default)}" if default is not None else ""
@@ -484,10 +486,15 @@ def _rows(
             ]
             return "checklist", rows
         case ast.Choose(choices):
-            return "choose", [
+            rows = [
                 (f"when {format_expr(c.cond)}" if c.cond is not None else "else")
                 + f": {format_rule(c.then)}"
                 for c in choices
+            ]
+            # `…: full` then `when …` on the next line would read as one `full when …`
+            return "choose", [
+                row + ";" if row.endswith(": full") and following.startswith("when") else row
+                for row, following in zip(rows, [*rows[1:], ""], strict=True)
             ]
         case _:
             ast.assert_never(rule)

@@ -373,7 +373,11 @@ class _ToAst(Transformer[Token, Any]):
             bool(opts.get("shared")),
             opts.get("min"),
             opts.get("max"),
+            opts.get("choices", ()),
         )
+
+    def choices(self, meta: Any, _open: Token, *items: Token) -> tuple[str, Any, Span]:
+        return ("choices", tuple(self._string(t) for t in items[:-1]), self._span(meta))
 
     def nonzero(self, meta: Any, _token: Token) -> tuple[str, Any, Span]:
         return ("nonzero", True, self._span(meta))
@@ -793,6 +797,15 @@ _PHRASES = {
 }
 
 
+def _full_then_when(text: str, i: int) -> bool:
+    """Whether offset `i` is on a line starting `when` right after a line ending in `full`."""
+    line_start = text.rfind("\n", 0, i) + 1
+    before = text[:line_start].rstrip()
+    return (
+        text[line_start:i].lstrip().startswith("when") and re.search(r"\bfull$", before) is not None
+    )
+
+
 def _clause_of(text: str, i: int) -> str:
     """The clause text from its start (after the last `{`, `;` or line break) up to offset `i`."""
     start = max(text.rfind(c, 0, i) for c in "{;\n") + 1
@@ -1046,6 +1059,11 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
         )
     elif before in _PHRASES:
         help_text = _PHRASES[before]
+    elif token.type == "_COLON" and _full_then_when(source.text, start):
+        help_text = (
+            "the branch above ends in `full` and this line starts with `when`, so the two read "
+            "as one `full when …`: end the branch with `;` (`when …: full;`)"
+        )
     elif before in ("deduct", "zero", "warn") and "NAME" not in expected:
         # `deduct` read as a name: a clause where only points may stand (a `choose` branch,
         # the `else` of `full when`, a band)

@@ -453,3 +453,20 @@ def test_a_condition_is_reported_only_when_no_value_or_every_value_meets_it(
 def test_a_range_that_holds_no_value(rule: str) -> None:
     decls = DECLS.replace("fact x: number", "fact x: judgement")
     assert "W410" in codes(leaf(rule), decls=decls)
+
+
+def test_a_quotient_of_nonzero_facts_is_no_risky_divisor() -> None:
+    """时间进度 = 月份 / 12 with 月份 nonzero is never 0, so dividing by it needs no guard (W406
+    said it might: a library pack had to be rewritten around the false warning)."""
+    from .helpers import diagnostics_of
+
+    text = (
+        'pack "t" { total 10 grades { 优 >= 9; 良 >= 8; 中 >= 6; 差 else } }\n'
+        "fact 执行数: money\nfact 全年预算数: money nonzero\nfact 月份: count nonzero max 12\n"
+        "let 时间进度: percent = 月份 / 12\n"
+        "let 进度比: number = 执行数 / (全年预算数 * 时间进度)\n"
+        'indicator A "a" 10 { full when 进度比 >= 1 else proportional 进度比 }\n'
+    )
+    assert [d.code for d in diagnostics_of(text)] == []
+    risky = text.replace("fact 月份: count nonzero max 12", "fact 月份: count max 12")
+    assert [d.code for d in diagnostics_of(risky)] == ["W406"]

@@ -78,3 +78,20 @@ def test_fmt_reports_syntax_errors_and_writes_nothing(tmp_path: Path) -> None:
     code, _, err = cli("fmt", str(path))
     assert code == 1 and "E102" in err
     assert path.read_text(encoding="utf-8") == "fact 甲: bool\nindicator A {"
+
+
+def test_a_choose_branch_ending_in_full_keeps_its_semicolon() -> None:
+    """Without it the next branch's `when` would join it: `full when …`, another rule."""
+    from jixiao.dsl.formatter import format_pack
+    from jixiao.dsl.parser import parse_text
+
+    rate = "当年度计划完成率" * 3
+    text = (
+        'pack "t" {\n    total 10\n}\n\n'
+        f'fact 类别: choice ["甲", "乙"]\nfact {rate}: percent\n\n'
+        'indicator A "a" 10 {\n    choose {\n'
+        f'        when 类别 == "甲" and {rate} >= 0%: full;\n'
+        f'        when 类别 == "乙": proportional {rate}\n'
+        "    }\n}\n"
+    )
+    assert format_pack(parse_text(text), parse_text) == text

@@ -67,7 +67,7 @@ ROUNDING_ALIASES = {
     "进一": "up",
     "进位": "up",
 }
-FUNCTIONS = ("count", "min", "max", "abs", "days", "workdays")
+FUNCTIONS = ("count", "min", "max", "abs", "days", "workdays", "length", "empty")
 NA_POLICIES = ("full", "exclude", "zero")
 ROUNDING_SCOPES = {"leaves": "leaves", "leaf": "leaves", "total": "total"}
 OVERFLOW = ("cap", "allow")
@@ -81,7 +81,14 @@ NATIONAL_GRADES: tuple[GradeBand, ...] = (
 
 def check(pack: ast.Pack, source: Source) -> tuple[Program | None, list[Diagnostic]]:
     """Check a parsed pack. Returns the program (None when there are errors) and diagnostics."""
-    return _Checker(pack, source).run()
+    program, diags = _Checker(pack, source).run()
+    if program is not None:
+        from .choices import check_choices
+
+        diags += check_choices(program)
+        if has_errors(diags):
+            return None, diags
+    return program, diags
 
 
 class _Checker(RuleChecker):
@@ -97,6 +104,7 @@ class _Checker(RuleChecker):
         self.poisoned: set[str] = set()
         self.expr_kinds: dict[int, Kind] = {}
         self.param_defaults: dict[str, Decimal] = {}
+        self.choices: dict[str, tuple[str, ...]] = {}  # choice fact → the values it may take
         self.folded: dict[str, tuple[Decimal, str | None] | None] = {}  # see `fold`
         # Units: of every fact and parameter; the pass rewrites expressions into one unit.
         self.fact_units: dict[str, Unit | None] = {}
@@ -270,8 +278,17 @@ class _Checker(RuleChecker):
         """Declare a fact or parameter and record its kind; None when it cannot be used (its
         type is unknown — reported once, then its uses stay quiet — or its name is taken)."""
         kind = KIND_NAMES.get(decl.type.text)
+        if decl.type.text == "choice":
+            kind = Kind.TEXT  # a text that must be one of its choices
+            if isinstance(decl, ast.ParamDecl) or not decl.choices:
+                self.diags.append(msg.choice_without_choices(decl.name.text, decl.type.span))
+        elif isinstance(decl, ast.FactDecl) and decl.choices:
+            self.diags.append(
+                msg.choices_on_other_type(decl.name.text, decl.type.text, decl.choices[0].span)
+            )
         if kind is None:
-            self.diags.append(msg.unknown_type(decl.type.text, decl.type.span, KIND_NAMES))
+            known = [*KIND_NAMES, "choice"]
+            self.diags.append(msg.unknown_type(decl.type.text, decl.type.span, known))
         if not self.declare(decl.name.text, decl.name.span):
             return None
         if kind is None:
@@ -296,6 +313,7 @@ class _Checker(RuleChecker):
                 if default is None:
                     self.diags.append(msg.default_mismatch(decl.name.text, kind, decl.default.span))
             low, high = self.check_domain(decl, kind, unit)
+            choices = self.check_choices(decl)
             facts[decl.name.text] = fact = Fact(
                 decl.name.text,
                 kind,
@@ -307,6 +325,7 @@ class _Checker(RuleChecker):
                 shared=decl.shared,
                 min=low,
                 max=high,
+                choices=choices,
             )
             problem = domain_problem(fact, default)
             if (
@@ -323,6 +342,32 @@ class _Checker(RuleChecker):
         self.check_params(facts)
         self.check_surveys(facts)
         return facts
+
+    def check_choices(self, decl: ast.FactDecl) -> tuple[str, ...] | None:
+        """A choice fact's values, each once and none empty (E314)."""
+        if decl.type.text != "choice" or not decl.choices:
+            return None
+        seen: dict[str, ast.String] = {}
+        for choice in decl.choices:
+            value = choice.value.strip()
+            if not value:
+                self.diags.append(msg.empty_choice(decl.name.text, choice.span))
+            elif value in seen:
+                self.diags.append(
+                    msg.duplicate_choice(decl.name.text, value, choice.span, seen[value].span)
+                )
+            else:
+                seen[value] = choice
+        self.choices[decl.name.text] = tuple(seen)
+        return tuple(seen)
+
+    def check_choice_literal(self, left: ast.Expr, right: ast.Expr) -> None:
+        """`类别 == "培训班"` where 类别 may only be 培训, 会议 or 其他: never true, so an error."""
+        for name, other in ((left, right), (right, left)):
+            if isinstance(name, ast.Name) and isinstance(other, ast.String):
+                choices = self.choices.get(name.name)
+                if choices is not None and other.value.strip() not in choices:
+                    self.diags.append(msg.not_a_choice(name.name, other.value, choices, other.span))
 
     def declared_kind(self, name: str) -> Kind | None:
         """The kind a name is declared with (a fact, a parameter, a typed derived fact)."""
@@ -549,6 +594,8 @@ class _Checker(RuleChecker):
                 lk, rk = self.infer(left), self.infer(right)
                 if lk is None or rk is None:
                     return Kind.BOOL
+                if op in ("==", "!="):
+                    self.check_choice_literal(left, right)
                 ordered = op not in ("==", "!=")
                 if not comparable(lk, rk) or (ordered and lk in (Kind.BOOL, Kind.TEXT, Kind.LIST)):
                     if not self.units.said(left, right):  # E310 named the units already
@@ -605,6 +652,15 @@ class _Checker(RuleChecker):
                         msg.expected_kind(f"an argument of `{func}`", "a date", kind, arg.span)
                     )
             return Kind.NUMBER  # signed: negative when `to` is before `from`
+        if func in ("length", "empty"):
+            # "偏差原因说明不超过100字", "须填写整改措施": a text's characters, or none at all
+            if len(args) != 1:
+                self.diags.append(msg.wrong_arity(func, "one text", len(args), expr.span))
+            elif kinds[0] is not None and kinds[0] is not Kind.TEXT:
+                self.diags.append(
+                    msg.expected_kind(f"the argument of `{func}`", "a text", kinds[0], args[0].span)
+                )
+            return Kind.COUNT if func == "length" else Kind.BOOL
         if func == "abs":
             if len(args) != 1:
                 self.diags.append(msg.wrong_arity(func, "one number", len(args), expr.span))

@@ -145,6 +145,17 @@ def domain(kind: Kind | Fact) -> tuple[Decimal | None, Decimal | None]:
 def domain_problem(kind: Kind | Fact, value: object) -> tuple[str, str, str] | None:
     """None when `value` lies in the domain; else (the value, the domain, how to widen it),
     as text in the fact's unit."""
+    if isinstance(value, str) and isinstance(kind, Fact) and kind.choices is not None:
+        if value.strip() in kind.choices:
+            return None
+        hint = msg.did_you_mean(value.strip(), kind.choices)
+        return (
+            f"`{value}`",
+            "(the choices " + ", ".join(f"`{c}`" for c in kind.choices) + ")",
+            (f"{hint} " if hint else "")
+            + f"give one of the choices; if `{value}` is one, add it to the pack's "
+            f"`fact {kind.name}: choice [...]`",
+        )
     if not isinstance(value, Decimal):
         return None
     fact = kind if isinstance(kind, Fact) else None

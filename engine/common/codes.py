@@ -184,6 +184,17 @@ CODES: dict[str, tuple[str, str]] = {
         "a fact's declared domain cannot be used",
         "`min`/`max` are for numeric facts, of the fact's kind and unit, with min ≤ max.",
     ),
+    "E314": (
+        "a choice fact declared wrongly",
+        '`fact 类别: choice ["培训", "会议", "其他"]` lists the values a text fact may take: '
+        "a `choice` needs its list, each value once and none empty, and only a `choice` has one.",
+    ),
+    "E315": (
+        "a value that is not among a choice fact's choices",
+        'A comparison with a word the fact can never take (`类别 == "培训班"` when the choices are '
+        "培训, 会议 and 其他) would be silently false, sending every project to the `else` branch. "
+        "Use one of the choices, or add the word to them.",
+    ),
     # E4xx: weights and ranges
     "E401": (
         "children's weights do not add up to the parent's",
@@ -494,6 +505,12 @@ CODES: dict[str, tuple[str, str]] = {
         "money in a unit jixiao cannot convert",
         "`美元`, `元/年` …: kept as a unit of its own, meeting only the same unit or a bare "
         "number.",
+    ),
+    "W315": (
+        "a choice no branch covers",
+        "A `levels` or `choose` over a choice fact has no branch (and no `else`) for some of its "
+        "choices: evidence giving one could not be scored by `levels` (E607) or would take no "
+        "branch of `choose`.",
     ),
     "W401": ("a code that does not extend its parent's", "`A1.1` belongs under `A1`."),
     "W403": (

@@ -57,6 +57,7 @@ class Fact:
     # and counts 0 or more, a percent in [0, 1]; see `evidence.domain`).
     min: Decimal | None = None
     max: Decimal | None = None
+    choices: tuple[str, ...] | None = None  # a choice fact: the only values it may take
 
 
 @record

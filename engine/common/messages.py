@@ -28,6 +28,11 @@ def _suggest(word: str, candidates: Iterable[str]) -> str | None:
     return f"did you mean `{close[0]}`?" if close else None
 
 
+def did_you_mean(word: str, candidates: Iterable[str]) -> str | None:
+    """ "did you mean `x`?" for the closest candidate, for messages built outside this module."""
+    return _suggest(word, candidates)
+
+
 def _need(codes: Sequence[str]) -> str:
     """`indicator `A` needs it` / `indicators `A`, `B` need it` (a veto is named as such)."""
     names = ", ".join(f"`{c}`" for c in codes)
@@ -301,6 +306,10 @@ def _signature(func: str) -> str:
         "min": "min(a, b, …)",
         "max": "max(a, b, …)",
         "abs": "abs(x)",
+        "days": "days(from, to)",
+        "workdays": "workdays(from, to)",
+        "length": "length(text)",
+        "empty": "empty(text)",
     }.get(func, func)
 
 
@@ -393,6 +402,72 @@ def unknown_money_unit(name: str, unit: str, span: Span) -> Diagnostic:
         Label(span, "not 元, 千元, 万元, 百万元 or 亿元"),
         help="its values meet only values in the same unit; declare one of 元, 千元, 万元, "
         "百万元, 亿元 if it is an amount in 元",
+    )
+
+
+def _choices(choices: Sequence[str]) -> str:
+    return ", ".join(f"`{c}`" for c in choices)
+
+
+def choice_without_choices(name: str, span: Span) -> Diagnostic:
+    return error(
+        "E314",
+        f"`{name}` is a choice but lists no choices",
+        Label(span, "which values may it take?"),
+        help=f'list them after the type: `fact {name}: choice ["培训", "会议", "其他"]` (a '
+        "parameter cannot be a choice: declare it `text`)",
+    )
+
+
+def choices_on_other_type(name: str, type_: str, span: Span) -> Diagnostic:
+    return error(
+        "E314",
+        f"`{name}` is `{type_}` and cannot list choices",
+        Label(span, "choices belong to a `choice` fact"),
+        help=f"write `fact {name}: choice [...]` for a text that must be one of these",
+    )
+
+
+def empty_choice(name: str, span: Span) -> Diagnostic:
+    return error(
+        "E314",
+        f"an empty choice for `{name}`",
+        Label(span, "empty"),
+        help="every choice is a word the evidence can give; remove the empty one",
+    )
+
+
+def duplicate_choice(name: str, value: str, span: Span, first: Span) -> Diagnostic:
+    return error(
+        "E314",
+        f"`{value}` is listed twice among the choices of `{name}`",
+        Label(span, "again here"),
+        Label(first, "first here"),
+        help="keep one",
+    )
+
+
+def not_a_choice(name: str, value: str, choices: Sequence[str], span: Span) -> Diagnostic:
+    hint = _suggest(value, choices)
+    return error(
+        "E315",
+        f"`{value}` is not one of the choices of `{name}`",
+        Label(span, "never equal"),
+        help=(f"{hint} " if hint else "")
+        + f"`{name}` is one of {_choices(choices)}; add `{value}` to its choices if it is one",
+    )
+
+
+def choices_uncovered(
+    name: str, missing: Sequence[str], form: str, span: Span, decl: Span
+) -> Diagnostic:
+    return warning(
+        "W315",
+        f"{form} on `{name}` has no branch for {_choices(missing)}",
+        Label(span, "not every choice is covered"),
+        Label(decl, "the choices are declared here"),
+        help=f"add a branch for {_choices(missing)}, or an `else`: evidence giving it would "
+        + ("not be scored" if form == "`levels`" else "take no branch"),
     )
 
 

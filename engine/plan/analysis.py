@@ -258,6 +258,11 @@ def _divisions(program: Program) -> list[Diagnostic]:
                     return a | b if a and b else set()
             case ast.Arith("*", left, right):
                 return unsafe(left) | unsafe(right)
+            case ast.Arith("/", left, _):
+                # a quotient is 0 only with its dividend (its own divisor is checked apart)
+                return unsafe(left)
+            case ast.Neg(operand):
+                return unsafe(operand)
         return {n.name for n in names_in(expr)} or {"?"}
 
     reported: dict[int, tuple[ast.Arith, set[str], list[str]]] = {}

@@ -346,6 +346,12 @@ class ExprCompiler:
         if func == "abs":
             f0 = fs[0]
             return lambda env: abs(f0(env))
+        if func == "length":  # characters as written: 一个汉字 is one, as a reader counts
+            f0 = fs[0]
+            return lambda env: Decimal(len(f0(env).strip()))
+        if func == "empty":
+            f0 = fs[0]
+            return lambda env: not f0(env).strip()
         if func == "days":
             a, b = fs
             return lambda env: Decimal((b(env) - a(env)).days)

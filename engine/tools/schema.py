@@ -17,6 +17,7 @@ counted survey fact declared `nonzero` that counts 0.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
@@ -140,7 +141,11 @@ def _value(fact: Fact, levels: dict[str, list[str]]) -> dict[str, Any]:
                 ]
             }
         case Kind.TEXT:
-            if fact.name in levels:
+            if fact.choices:
+                # exactly one of them, spaces around it trimmed as the reader trims them
+                exact = "(" + "|".join(re.escape(c) for c in fact.choices) + ")"
+                schema = _text(exact, "one of " + "、".join(fact.choices))
+            elif fact.name in levels:
                 # a level some `levels` rule lists; another would stop that rule (E607)
                 schema = {"type": "string", "enum": levels[fact.name]}
             else:

@@ -150,6 +150,8 @@ def _value(
         case Kind.BOOL:
             return st.booleans()
         case Kind.TEXT:
+            if fact.choices:
+                return st.sampled_from(fact.choices)
             return st.sampled_from(levels) if levels else st.sampled_from(["甲", "乙", "丙"])
         case Kind.DATE:
             return st.dates(dt.date(2015, 1, 1), dt.date(2020, 12, 31))
