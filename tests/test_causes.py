@@ -167,3 +167,54 @@ def test_printed_pdf_holds_collapsed_indicators(founding_html: str, tmp_path: Pa
     assert "A1.1 战略目标适应性 2.00 / 2" in text
     assert "项目与部门职能及规划相符得满分" in text  # its standard, collapsed on screen
     assert "满足条件，得满分 2 分" in text  # its ledger
+
+
+FORMS = """pack "形式" { total 12  grades { 优 >= 10.8; 良 >= 9.6; 中 >= 7.2; 差 else } }
+fact 率: percent
+fact 数: count
+fact 成本: money
+fact 档次: text
+fact 健全: bool
+fact 有投诉: bool
+indicator A "分档指标" 2 { tiers 率 { >= 95%: full; [90%, 95%): 1; < 90%: 0 } }
+indicator B "定性指标" 2 { levels 档次 { "健全": full; "基本健全": 1; "不健全": 0 } }
+indicator C "正向指标" 2 { forward 数 target 50 }
+indicator D "反向指标" 2 { reverse 成本 target 90000 }
+indicator E "条件指标" 2 { full when 率 >= 85% and not 有投诉 else proportional 率 }
+indicator F "要素指标" 2 { checklist { 50%: 健全 "制度健全"; 50%: not 有投诉 "无投诉记录" } }
+"""
+FORMS_EVIDENCE = "facts: {率: 91%, 数: 40, 成本: 100000, 档次: 基本健全, 健全: 否, 有投诉: 是}\n"
+
+
+def test_every_rule_form_is_said_in_words(tmp_path: Path) -> None:
+    pack, evidence = tmp_path / "p.jx", tmp_path / "e.yaml"
+    pack.write_text(FORMS, encoding="utf-8")
+    evidence.write_text(FORMS_EVIDENCE, encoding="utf-8")
+    code, html, _ = cli("eval", str(pack), str(evidence), "--format", "html")
+    assert code == 0
+    reasons = html.split('<ol class="reasons">')[1].split("</ol>")[0]
+    assert not SOURCE.search(reasons)
+    for said in (
+        "分档指标：率在“不低于90%且低于95%”档，得 1 分",
+        "定性指标：评为“基本健全”，得 1 分",
+        "条件指标：未达到满分条件（率不低于85%且“有投诉”不成立）",
+    ):
+        assert said in reasons
+    rows = tmp_path / "rows.csv"
+    rows.write_text(
+        "id,名称,率,数,成本,档次,健全,有投诉\nP1,甲,91%,40,100000,基本健全,否,是\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "s.json"
+    cli("eval", str(pack), "--batch", str(rows), "--summary", str(out))
+    causes = {
+        r["code"]: r["reason"] for r in json.loads(out.read_text(encoding="utf-8"))["reasons"]
+    }
+    assert causes == {
+        "A": "率在“不低于90%且低于95%”档",
+        "B": "评为“基本健全”",
+        "C": "数未达到目标50",
+        "D": "成本高于目标90000",
+        "E": "未达到满分条件（率不低于85%且“有投诉”不成立）",
+        "F": "要素未满足：制度健全；要素未满足：无投诉记录",
+    }

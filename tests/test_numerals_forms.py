@@ -158,3 +158,12 @@ def test_selfeval_targets_written_out_as_percentages(text: str, value: str | Non
         assert target is None  # never guessed
     else:
         assert target is not None and target.percent and target.value == Decimal(value)
+
+
+@given(st.text(alphabet="零一二两三伍拾佰仟万亿元圆角分整正点百分之负1.5%", max_size=14))
+def test_any_text_is_read_or_refused_with_a_reason(text: str) -> None:
+    """Never an exception, never a float: a value or a reason, for every kind that reads one."""
+    for kind in (Kind.COUNT, Kind.MONEY, Kind.NUMBER, Kind.PERCENT):
+        value, why = parse_value(kind, text)
+        assert (value is None) == bool(why)
+        assert value is None or isinstance(value, Decimal)

@@ -208,7 +208,9 @@ def base_cause(ind: Indicator, lines: Sequence[Sequence[Any]], lang: str = "zh")
 #: same few questions for every project. The indicator is kept with its answer, so an id is
 #: never taken for another indicator's.
 _CAUSES: dict[tuple[Any, ...], tuple[Indicator, str | None]] = {}
-_TEMPLATES: dict[int, tuple[Indicator, tuple[tuple[str, re.Pattern[str]], ...]]] = {}
+_TEMPLATES: dict[
+    int, tuple[Indicator, tuple[tuple[str, re.Pattern[str]], ...], dict[str, str | None]]
+] = {}
 
 
 def _cached_cause(ind: Indicator, line: Sequence[Any], lang: str) -> str | None:
@@ -227,13 +229,22 @@ def _cached_cause(ind: Indicator, line: Sequence[Any], lang: str) -> str | None:
 
 
 def template_of(ind: Indicator, reason: str) -> str | None:
-    """The template of `ind`'s rules that `reason` fills in, or None (`templates`, cached)."""
+    """The template of `ind`'s rules that `reason` fills in, or None (`templates`, cached, and
+    each reason's answer too: the same reasons come back project after project)."""
     hit = _TEMPLATES.get(id(ind))
     if hit is None or hit[0] is not ind:
         if len(_TEMPLATES) > 10_000:
             _TEMPLATES.clear()
-        hit = _TEMPLATES[id(ind)] = (ind, templates(ind))
-    return fold(reason, hit[1]) if hit[1] else None
+        hit = _TEMPLATES[id(ind)] = (ind, templates(ind), {})
+    known, answers = hit[1], hit[2]
+    if not known:
+        return None
+    if reason in answers:
+        return answers[reason]
+    answer = fold(reason, known)
+    if len(answers) < 10_000:  # items differ project by project: keep a bounded few
+        answers[reason] = answer
+    return answer
 
 
 def _cause(
