@@ -1,10 +1,12 @@
 """A self-contained HTML page in the form of an evaluation report's scoring section.
 
-Sections, as Chinese reports lay them out: the conclusion with the level summary (满分值, 评价分值,
-得分率), the score table (一级/二级/三级/四级指标, 权重, 得分, 得分率) with merged cells like the
-published Table 5, 主要扣分原因 ranked by points with their evidence, then each indicator's
-standard, facts and ledger. No scripts, no external resources: the file opens anywhere, prints
-cleanly and can be archived with the result (it records both SHA-256 digests).
+Sections, as Chinese reports lay them out: the conclusion with the level summary (权重, 得分,
+得分率 — the score table's names: one name for one thing on a page) and a chart of 得分率 by
+一级指标, the score table (一级/二级/三级/四级指标, 权重, 得分, 得分率) with merged cells like the
+published Table 5, 主要扣分原因 ranked by points with their evidence (in words: never the pack's
+source text), then each indicator's standard, facts and ledger. No scripts, no external
+resources: the file opens anywhere and can be archived with the result (it records both SHA-256
+digests); printed, every indicator is on paper, the collapsed ones too.
 """
 
 from __future__ import annotations
@@ -29,6 +31,11 @@ from .explain import (
     sources_of,
     words,
 )
+from .prose import line_words
+
+TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
+if TYPE_CHECKING:
+    from ..common.ir import Indicator
 
 CSS = """
 body{font-family:"Noto Sans CJK SC","Source Han Sans SC","Microsoft YaHei","PingFang SC",
@@ -44,7 +51,16 @@ tr.total td{font-weight:bold;background:#f3f6fb}.lost{color:#b3261e}.gain{color:
 .src{color:#5a6270;font-size:.82rem}.std{white-space:pre-wrap;background:#f6f7f9;
 padding:.4rem .6rem;border-left:3px solid #b9c0cc;font-size:.85rem}
 details{margin:.4rem 0}summary{cursor:pointer}code{font-size:.85rem;white-space:pre-wrap}
-@media print{details{display:block}summary{list-style:none}}
+svg.chart{display:block;max-width:100%;height:auto;margin:.6rem 0}.more{color:#5a6270}
+@media print{
+body{max-width:none;margin:0;padding:0;font-size:10.5pt;line-height:1.45}
+details{display:block}details>summary{list-style:none;cursor:auto}
+details>summary::-webkit-details-marker{display:none}
+details::details-content{content-visibility:visible;display:block;height:auto}
+details:not([open])>*{display:block}
+thead{display:table-header-group}th{white-space:nowrap}tr,li,.std,svg.chart{break-inside:avoid}
+h1,h2,h3,summary{break-after:avoid}a{color:inherit;text-decoration:none}
+}
 """
 
 
@@ -82,11 +98,8 @@ def render(result: Result, lang: str = "zh") -> str:
         f'<span>{_e(w["grade"])}</span><span class="grade">'
         f"{_e(grade_text(result, lang))}</span></div>"
     )
-    head = (
-        ("指标", "满分值", "评价分值", "得分率")
-        if zh
-        else ("Indicator", "Weight", "Points", "Rate")
-    )
+    # one name for one thing on the page: the score table's 权重 and 得分
+    head = ("指标", "权重", "得分", "得分率") if zh else ("Indicator", "Weight", "Points", "Rate")
     out.append("<table><thead><tr>" + "".join(f"<th>{h}</th>" for h in head) + "</tr></thead>")
     out.append("<tbody>")
     roots = [i for i in result.indicators if i.parent is None]
@@ -103,6 +116,7 @@ def render(result: Result, lang: str = "zh") -> str:
         f"<td class=n>{total}</td><td class=n>{rate}</td></tr></tbody></table>"
     )
 
+    out.append(_rate_chart(roots, lang))
     out += _score_table(result, lang)
     out += _reasons(result, lang)
     out += _details(result, lang)
@@ -123,6 +137,48 @@ def render(result: Result, lang: str = "zh") -> str:
         out.append("</ul>")
     out.append("</body></html>")
     return "\n".join(out) + "\n"
+
+
+def _rate_chart(roots: list[IndicatorResult], lang: str) -> str:
+    """得分率 by 一级指标 as horizontal bars: inline SVG, no script, the same bytes for the same
+    result (every coordinate is worked out in decimals and written with one decimal place)."""
+    zh = lang == "zh"
+    row, label_w, bar_w, pad = 26, 220, 400, 8
+    title = "各一级指标得分率" if zh else "Rate by top-level indicator"
+    height = row * len(roots) + 2 * pad + 18
+    width = label_w + bar_w + 90
+    parts = [
+        f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+        f'height="{height}" viewBox="0 0 {width} {height}" role="img" aria-label="{title}">'
+        f"<title>{title}</title>"
+    ]
+    for i, ind in enumerate(roots):
+        y = pad + i * row
+        rate = ind.points / ind.weight if ind.points is not None and ind.weight else None
+        shown = min(max(rate, Decimal(0)), Decimal(1)) if rate is not None else Decimal(0)
+        w = _coord(shown * bar_w)
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + 17}" text-anchor="end" font-size="13">'
+            f"{_e(ind.code)} {_e(ind.name)}</text>"
+            f'<rect x="{label_w}" y="{y + 4}" width="{bar_w}" height="17" fill="#e9eef6"/>'
+            f'<rect x="{label_w}" y="{y + 4}" width="{w}" height="17" fill="#2b5797"/>'
+            f'<text x="{label_w + bar_w + 6}" y="{y + 17}" font-size="13">'
+            f"{rate_text(ind)}</text>"
+        )
+    axis = pad + row * len(roots) + 2
+    parts.append(
+        "".join(
+            f'<text x="{_coord(label_w + bar_w * Decimal(t) / 100)}" y="{axis + 14}" '
+            f'text-anchor="middle" font-size="11" fill="#5a6270">{t}%</text>'
+            for t in (0, 50, 100)
+        )
+    )
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def _coord(value: Decimal) -> str:
+    return format(value.quantize(Decimal("0.1")), "f")
 
 
 def _score_table(result: Result, lang: str) -> list[str]:
@@ -190,15 +246,54 @@ def _reasons(result: Result, lang: str) -> list[str]:
     if not items:
         return [*out, f"<p>{_e(words(lang)['none_lost'])}</p>"]
     out.append('<ol class="reasons">')
+    rules = {ind.code: ind for ind, _ in result.ledger.raw()}
     for loss in items:
         ind = loss.indicator
         lost = f"−{plain(loss.points.normalize())}"
         src = "".join(f"<div class=src>{_e(x)}</div>" for x in loss.sources)
+        text = _in_words(loss.text, ind, rules.get(ind.code), result, lang)
         out.append(
-            f"<li><b class=lost>{lost}</b> {_e(ind.code)} {_e(ind.name)}：{_e(loss.text)}{src}</li>"
+            f"<li><b class=lost>{lost}</b> {_e(ind.code)} {_e(ind.name)}：{_e(text)}{src}</li>"
         )
     out.append("</ol>")
     return out
+
+
+#: The lines `losses` words a base rule's shortfall with (explain's own list).
+_BASE_KINDS = (
+    LineKind.FULL,
+    LineKind.UNMET,
+    LineKind.FIXED,
+    LineKind.PROPORTIONAL,
+    LineKind.REVERSE,
+    LineKind.REVERSE_LINEAR,
+    LineKind.TIER,
+    LineKind.LEVEL,
+    LineKind.LEVEL_SCORE,
+    LineKind.FORWARD,
+    LineKind.EQUAL,
+    LineKind.CHECK,
+    LineKind.CHECK_BASE,
+    LineKind.NOT_APPLICABLE,
+)
+
+
+def _in_words(
+    text: str, ind: IndicatorResult, rules: Indicator | None, result: Result, lang: str
+) -> str:
+    """A reason of 主要扣分原因 without the pack's source text: what a base rule did not award
+    is worded by `explain` line by line, some lines quoting the rule (`分档 `[90%, 95%): 1``);
+    those lines are said in words (`设备运行正常率在“不低于90%且低于95%”档，得1分`)."""
+    shown = [
+        ln
+        for ln in ind.lines
+        if ln.kind in _BASE_KINDS and (ln.kind is not LineKind.CHECK or not ln.args[1])
+    ]
+    if not shown or text != "；".join(line_text(ln, ind.weight, result, lang) for ln in shown):
+        return text  # a deduction's reason: the author's words
+    return "；".join(
+        line_words(ln, rules, lang) or line_text(ln, ind.weight, result, lang) for ln in shown
+    )
 
 
 def _details(result: Result, lang: str) -> list[str]:

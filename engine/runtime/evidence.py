@@ -28,12 +28,14 @@ from jixiao.dsl.record import record, spec
 from jixiao.dsl.source import DecodeError, Source, Span, decode
 
 from ..check.units import (
+    COUNT_UNITS,
     KNOWN_UNITS,
+    MONEY_UNITS,
+    YUAN,
     Unit,
     convert,
     domain_problem,
     fact_unit,
-    split_unit,
     unit_named,
 )
 from ..common import messages as msg
@@ -787,6 +789,11 @@ def _parse(kind: Kind, raw: str, unit: Unit | None = None) -> tuple[Value | None
     if digits > MAX_DIGITS:
         return None, f"a number of {digits} digits; at most {MAX_DIGITS} are allowed"
     if kind is Kind.PERCENT:
+        if text.startswith(numerals.PERCENT_WORD):  # 百分之九十二
+            try:
+                return numerals.percent(text), ""
+            except numerals.NumeralError as exc:
+                return None, f"not a percentage: {exc}"
         if text.endswith("%"):
             number = _number(text[:-1])
             if number is None:
@@ -817,15 +824,61 @@ def _parse(kind: Kind, raw: str, unit: Unit | None = None) -> tuple[Value | None
 
 def _amount(text: str, unit: Unit | None, what: str) -> tuple[Decimal | None, str]:
     """A number with an optional unit, in `unit`: money converts exactly; any other unit must
-    be the fact's own (or the fact has none)."""
-    body, written = split_unit(text)
+    be the fact's own (or the fact has none).
+
+    Every way of reading the text is tried — the whole as a numeral (`一万二千`, `1.2万`), as
+    money in 元/角/分 (`壹拾万元整`), and a number before each unit it may end with (`一万二千元`
+    is 一万二千 of 元, never 一万二 of 千元) — and those that read must agree: a text two
+    readings give two values is refused. As money, a numeral naming 万 or 亿 counts 元 (`3万`
+    is 3 万元) whatever unit the fact is held in; any other bare number is in the fact's unit."""
+    whole = _number(text)
+    if whole is not None:
+        if unit is not None and unit.dimension == "money" and numerals.has_magnitude(text):
+            return convert(whole, Unit("money", YUAN), unit), ""
+        return whole, ""  # a bare number is in the fact's own unit
+    readings: list[tuple[Decimal | None, str]] = []
+    if numerals.is_money(text):
+        try:
+            yuan = numerals.money(text)
+        except numerals.NumeralError as exc:
+            readings.append((None, str(exc)))
+        else:
+            readings.append(_in_unit(yuan, text, Unit("money", YUAN), unit, what))
+    for body, written in _splits(text, unit):
+        number = _number(body)
+        if number is None:
+            readings.append((None, _numeral_reason(body, what)))
+        else:
+            readings.append(_in_unit(number, text, written, unit, what))
+    values = sorted({value for value, _ in readings if value is not None})
+    if len(values) > 1:
+        shown = " or ".join(f"{v:f}" for v in values)
+        return None, f"`{text}` reads as {shown}; write the amount in digits with its unit"
+    for reading in readings:
+        if reading[0] is not None:
+            return reading
+    if not readings:
+        return None, _numeral_reason(text, what)
+    # what the longest unit's reading says (a cheque form's own reason, when it is one)
+    return readings[0]
+
+
+def _splits(text: str, unit: Unit | None) -> list[tuple[str, Unit]]:
+    """(number, unit) for every unit `text` may end with, the longest first."""
+    out = []
     if unit is not None and unit.name not in KNOWN_UNITS and text.endswith(unit.name):
-        body, written = text[: -len(unit.name)], unit  # the fact's own unit (平方米, 美元)
-    number = _number(body)
-    if number is None:
-        return None, _numeral_reason(body, what)
-    if written is None:
-        return number, ""  # a bare number is in the fact's own unit
+        out.append((text[: -len(unit.name)], unit))  # the fact's own unit (平方米, 美元)
+    low = text.lower()
+    for name in sorted((*MONEY_UNITS, *COUNT_UNITS), key=len, reverse=True):
+        if low.endswith(name) and len(text) > len(name):
+            out.append((text[: -len(name)], unit_named(text[len(text) - len(name) :])))
+    return out
+
+
+def _in_unit(
+    number: Decimal, text: str, written: Unit, unit: Unit | None, what: str
+) -> tuple[Decimal | None, str]:
+    """`number` written in `written`, in the fact's `unit`."""
     if unit is None:
         if written.dimension == "money":
             return None, f"`{text}` is money, not {what.removeprefix('not ')}"

@@ -6,7 +6,10 @@ Read:
   `萬`/`億` too);
 - digit strings (`二〇二三` → 2023, `一二三` → 123), as years and codes are written;
 - a fraction after `点` (`三点五` → 3.5) and a leading `负` (`负三` → -3);
-- an Arabic number with a Chinese multiplier (`3万`, `1.5亿`, `3千`, `2.5万亿`), read exactly.
+- an Arabic number with a Chinese multiplier (`3万`, `1.5亿`, `3千`, `2.5万亿`), read exactly;
+- money as a cheque or an invoice writes it (`money`): `壹拾万元整`, `贰佰叁拾肆万伍仟元`,
+  `叁元零伍分`, `12万元`, with 元/圆, 角, 分 and a closing 整/正;
+- a percentage written out (`percent`): `百分之九十二` → 0.92, `百分之九十二点五` → 0.925.
 
 Refused, never guessed: two digits side by side (`三五` is "three to five" as often as 35),
 repeated or misplaced units (`十十`, `一百百`, `万万`), shortened forms whose reading depends on
@@ -102,6 +105,15 @@ _MULTIPLIERS = {
 }
 
 
+#: What `money` takes, for a message that refuses a text.
+MONEY_FORMS = "`壹拾万元整`, `贰佰叁拾肆万伍仟元`, `叁元伍角`, `12万元`"
+#: The words that open a percentage written out.
+PERCENT_WORD = "百分之"
+
+_YUAN = "元圆"
+_CLOSE = "整正"
+
+
 class NumeralError(ValueError):
     """The text is not a numeral read here; the message says why, for the user."""
 
@@ -131,6 +143,95 @@ def parse(text: str) -> Decimal:
     if value.as_tuple().exponent > 0:  # type: ignore[operator]
         value = value.quantize(Decimal(1))  # 3万 is 30000, not 3E+4
     return -value if negative else value
+
+
+def money(text: str) -> Decimal:
+    """An amount in 元 written with 元/圆, 角 and 分 (`壹拾万元整`, `贰佰叁拾肆万伍仟元`,
+    `叁元零伍分`, `五角`, `12万元`): the part before 元 is any numeral `parse` reads; 角 and
+    分 take one digit each, a `零` may mark a gap, and `整`/`正` closes an amount with no 分.
+    NumeralError when the text is not such an amount."""
+    if len(text) > MAX_LENGTH:
+        raise NumeralError(f"longer than {MAX_LENGTH} characters; write the number in digits")
+    folded = unicodedata.normalize("NFKC", text).strip().replace(" ", "")
+    body = folded
+    closed = body[-1:] in tuple(_CLOSE)
+    if closed:
+        body = body[:-1]
+    yuan, mark, rest = body, "", ""
+    for i, ch in enumerate(body):
+        if ch in _YUAN:
+            yuan, mark, rest = body[:i], ch, body[i + 1 :]
+            break
+    else:
+        yuan = ""
+        rest = body
+    parts: dict[str, int] = {}
+    for unit in "角分":
+        m = re.match(rf"(零?)(.){unit}", rest)
+        if m is None:
+            continue
+        digit = _digit(m.group(2))
+        if digit is None or digit == 0:
+            raise NumeralError(_not_money(text, f"{unit} takes one digit, 一 to 九 or 1 to 9"))
+        if m.group(1) and not (mark or parts):
+            raise NumeralError(_not_money(text, f"`零` stands between 元 and {unit}"))
+        parts[unit] = digit
+        rest = rest[m.end() :]
+    if rest or not (mark or parts):
+        raise NumeralError(_not_money(text, "not a number of 元, 角 and 分"))
+    if closed and "分" in parts:
+        raise NumeralError(_not_money(text, "`整` closes an amount without 分"))
+    whole = Decimal(0)
+    if mark:
+        if not yuan:
+            raise NumeralError(_not_money(text, f"no number before {mark}"))
+        try:
+            whole = parse(yuan)
+        except NumeralError as exc:
+            raise NumeralError(_not_money(text, f"before {mark}: {exc}")) from None
+        if parts and whole.as_tuple().exponent < 0:  # type: ignore[operator]
+            raise NumeralError(_not_money(text, "a number with a fraction before 角 or 分"))
+        if whole < 0 and parts:
+            raise NumeralError(_not_money(text, "a sign before an amount with 角 or 分"))
+    return whole + Decimal(parts.get("角", 0)) / 10 + Decimal(parts.get("分", 0)) / 100
+
+
+def _digit(ch: str) -> int | None:
+    if ch.isascii() and ch.isdigit():
+        return int(ch)
+    return DIGITS.get(ch)
+
+
+def _not_money(text: str, why: str) -> str:
+    return f"`{text}` is not an amount of money ({why}); write it as {MONEY_FORMS}, or in digits"
+
+
+def is_money(text: str) -> bool:
+    """Whether `text` is written as an amount of 元/角/分 (`money` reads it or says why not)."""
+    folded = unicodedata.normalize("NFKC", text).strip().rstrip(_CLOSE)
+    return folded[-1:] in ("元", "圆", "角", "分") and not folded.startswith(PERCENT_WORD)
+
+
+def percent(text: str) -> Decimal:
+    """`百分之九十二` → 0.92, `百分之九十二点五` → 0.925, `百分之92.5` → 0.925: the fraction a
+    percentage written out in words means. NumeralError when the rest is not a number."""
+    folded = unicodedata.normalize("NFKC", text).strip().replace(" ", "")
+    if not folded.startswith(PERCENT_WORD):
+        raise NumeralError(f"`{text}` is not a percentage written out (`百分之九十二`)")
+    rest = folded[len(PERCENT_WORD) :]
+    try:
+        return parse(rest) / 100
+    except NumeralError as exc:
+        raise NumeralError(
+            f"`{text}`: after 百分之 comes the number of percent (`百分之九十二`, "
+            f"`百分之九十二点五`, `百分之92.5`): {exc}"
+        ) from None
+
+
+def has_magnitude(text: str) -> bool:
+    """Whether a numeral names 万 or 亿 (`一万二千`, `1.2万`, `三亿`): as money, such a number
+    is a count of 元 whatever unit the fact is held in (`3万` is 3 万元)."""
+    return any(ch in BIG_UNITS for ch in unicodedata.normalize("NFKC", text))
 
 
 def _unsigned(body: str, text: str) -> Decimal:

@@ -46,6 +46,7 @@ from ..common.types import Kind
 from ..plan.compiler import Plan
 from ..render.explain import fixed, plain
 from ..render.outputs import save_workbook
+from ..render.prose import base_cause, template_of
 from ..render.sheets import cells, csv_text
 from ..runtime import files
 from ..runtime.evaluator import evaluate
@@ -670,19 +671,6 @@ def _record(row: Row, result: Result, places: int) -> ScoredProject:
 
 
 _DEDUCTIONS = (LineKind.DEDUCT, LineKind.STEP, LineKind.JUDGED, LineKind.ZERO, LineKind.VETO)
-_BASE_WORDS = {
-    LineKind.UNMET: "条件不满足",
-    LineKind.PROPORTIONAL: "按比例计分",
-    LineKind.TIER: "分档",
-    LineKind.LEVEL: "等级",
-    LineKind.LEVEL_SCORE: "等级评分",
-    LineKind.REVERSE: "反向指标",
-    LineKind.REVERSE_LINEAR: "反向指标",
-    LineKind.FORWARD: "正向指标",
-    LineKind.EQUAL: "等于指标",
-    LineKind.CHECK: "要素未满足",
-    LineKind.NOT_APPLICABLE: "不适用",
-}
 
 
 def _losses(result: Result) -> list[tuple[str, str, str]]:
@@ -699,18 +687,17 @@ def _losses(result: Result) -> list[tuple[str, str, str]]:
             if kind in _DEDUCTIONS and lost < 0:
                 taken -= lost
                 reason = line[REASON]
-                out.append((ind.code, _reason_key(reason) if reason else kind.value, plain(-lost)))
+                key = (template_of(ind, reason) or _reason_key(reason)) if reason else kind.value
+                out.append((ind.code, key, plain(-lost)))
         shortfall = ind.weight - points - taken
-        if shortfall > 0:
-            word = next(
-                (_BASE_WORDS[ln[KIND]] for ln in lines if ln[KIND] in _BASE_WORDS), "未得满分"
-            )
-            out.append((ind.code, word, plain(shortfall)))
+        if shortfall > 0:  # the cause in words, never the rule's type (按比例计分, 分档)
+            out.append((ind.code, base_cause(ind, lines), plain(shortfall)))
     return out
 
 
 def _reason_key(text: str) -> str:
-    """A reason without the item it names, so the same reason groups across projects."""
+    """A reason no template of the pack fills (an evaluator's own words), without the item it
+    names, so the same reason groups across projects."""
     head = text.split("，扣")[0]
     return head.split("：")[0] if "：" in head else head
 

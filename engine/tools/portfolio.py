@@ -17,6 +17,9 @@ from pathlib import Path
 from ..common.ir import Program
 
 ZERO = Decimal(0)
+#: How many reasons and failures a summary lists; it says how many more there are.
+REASONS_SHOWN = 20
+FAILURES_KEPT = 20
 
 
 @dataclass
@@ -115,7 +118,7 @@ class Tally:
         self.failed = 0
         self.grades: dict[str, int] = {}
         self.stats: dict[str, Stat] = {}
-        self.reasons: dict[tuple[str, str], list[Decimal]] = {}  # points, count
+        self.reasons: dict[tuple[str, str], list[Decimal]] = {}  # points, projects
         self.near: list[tuple[Decimal, str, str, str, str]] = []
         self.failures: list[tuple[str, str]] = []  # the first few: id, error
 
@@ -123,7 +126,7 @@ class Tally:
         self.projects += 1
         if record.total is None:
             self.failed += 1
-            if len(self.failures) < 20:
+            if len(self.failures) < FAILURES_KEPT:
                 self.failures.append((record.id, "；".join(record.errors)))
             return
         grade = record.grade or "—"
@@ -135,10 +138,13 @@ class Tally:
                 if stat is None:
                     stat = stats[code] = Stat(self.weights[code])
                 stat.add(Decimal(score))
+        seen = set()
         for code, reason, lost in record.losses:
             entry = self.reasons.setdefault((code, reason), [ZERO, ZERO])
             entry[0] += Decimal(lost)
-            entry[1] += 1
+            if (code, reason) not in seen:  # projects, not lines: two findings are one project
+                seen.add((code, reason))
+                entry[1] += 1
         total = Decimal(record.total)
         if self.bounds:
             bound = min(self.bounds, key=lambda b: abs(total - b))
@@ -166,7 +172,7 @@ class Tally:
             entry[1] += count
         for item in other.near:
             self._near(item)
-        self.failures.extend(other.failures[: 20 - len(self.failures)])
+        self.failures.extend(other.failures[: FAILURES_KEPT - len(self.failures)])
 
 
 def tally_for(program: Program, keep_near: int = 10) -> Tally:
@@ -230,7 +236,9 @@ class Summary:
         """(distance, id, name, total, bound), nearest first, ties by id."""
         return sorted(((-d, i, n, t, b) for d, i, n, t, b in self.near), key=lambda x: (x[0], x[1]))
 
-    def ranked_reasons(self, limit: int = 20) -> list[tuple[str, str, Decimal, int]]:
+    def ranked_reasons(self, limit: int = REASONS_SHOWN) -> list[tuple[str, str, Decimal, int]]:
+        """(indicator, reason, points lost, projects), the costliest first: at most `limit`
+        (`len(self.reasons)` says how many there are)."""
         rows = [(code, reason, v[0], int(v[1])) for (code, reason), v in self.reasons.items()]
         rows.sort(key=lambda r: (-r[2], -r[3], r[0], r[1]))
         return rows[:limit]

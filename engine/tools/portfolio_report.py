@@ -63,8 +63,22 @@ def document(summary: Summary) -> dict[str, Any]:
             {"id": i, "name": n, "total": t, "boundary": b, "distance": _num(d)}
             for d, i, n, t, b in summary.nearest()
         ],
+        "reasons_total": len(summary.reasons),
         "failures": [{"id": i, "error": e} for i, e in summary.failures],
     }
+
+
+def more(shown: int, total: int, what: str = "项") -> str:
+    """What a cut list says after its last entry: `…等45项（此处列出20项）`; "" when none is cut."""
+    if total <= shown:
+        return ""
+    return f"…等{total}{what}（此处列出{shown}{what}）"
+
+
+def _nearest_note(shown: int, scored: int) -> str:
+    if scored <= shown:
+        return ""
+    return f"…等{scored}个已计分项目（此处列出最接近分界的{shown}个）"
 
 
 def render_json(summary: Summary) -> str:
@@ -107,6 +121,8 @@ def render_markdown(summary: Summary) -> str:
         f"| {r['code']} | {r['reason']} | {r['points_lost']} | {r['projects']} |"
         for r in doc["reasons"]
     ]
+    if cut := more(len(doc["reasons"]), doc["reasons_total"]):
+        out += ["", cut]
     out += [
         "",
         "## 最接近等级分界的项目",
@@ -118,6 +134,14 @@ def render_markdown(summary: Summary) -> str:
         f"| {r['id']} {r['name']} | {r['total']} | {r['boundary']} | {r['distance']} |"
         for r in doc["nearest_boundary"]
     ]
+    scored = doc["projects"] - doc["failed"]
+    if cut := _nearest_note(len(doc["nearest_boundary"]), scored):
+        out += ["", cut]
+    if doc["failures"]:
+        out += ["", "## 未能计分的项目", ""]
+        out += [f"- {f['id']}：{f['error']}" for f in doc["failures"]]
+        if cut := more(len(doc["failures"]), doc["failed"], "个"):
+            out += ["", cut]
     return "\n".join(out) + "\n"
 
 
@@ -210,8 +234,10 @@ def render_html(summary: Summary) -> str:
         f"<td class=n>{r['points_lost']}</td><td class=n>{r['projects']}</td></tr>"
         for r in doc["reasons"]
     ]
+    out.append("</tbody></table>")
+    if cut := more(len(doc["reasons"]), doc["reasons_total"]):
+        out.append(f'<p class="more">{e(cut)}</p>')
     out += [
-        "</tbody></table>",
         "<h2>最接近等级分界的项目</h2>",
         "<table><thead><tr><th>项目</th><th>总分</th><th>分界</th><th>差距</th></tr></thead>"
         "<tbody>",
@@ -222,9 +248,14 @@ def render_html(summary: Summary) -> str:
         for r in doc["nearest_boundary"]
     ]
     out.append("</tbody></table>")
+    scored = doc["projects"] - doc["failed"]
+    if cut := _nearest_note(len(doc["nearest_boundary"]), scored):
+        out.append(f'<p class="more">{e(cut)}</p>')
     if doc["failures"]:
         out += ["<h2>未能计分的项目</h2><ul>"]
         out += [f"<li>{e(f['id'])}：{e(f['error'])}</li>" for f in doc["failures"]]
         out.append("</ul>")
+        if cut := more(len(doc["failures"]), doc["failed"], "个"):
+            out.append(f'<p class="more">{e(cut)}</p>')
     out.append("</body></html>")
     return "\n".join(out) + "\n"

@@ -9,7 +9,8 @@ which facts the pack needs unless a default or a survey gives them.
 
 What it cannot say, the reader still refuses: a calendar day that does not exist
 (`2017-02-30`; a month past 12 or a day past 31 the pattern refuses), Chinese numerals it
-cannot read (`十十`), a number of more than 20 digits, a declared domain on a value written as
+cannot read (`十十`, `三五`, `一百一`) or whose reading is not whole where a count needs one
+(`1.23456万`), a number of more than 20 digits, a declared domain on a value written as
 text (JSON numbers carry `minimum`/`maximum`, and a judgement's amount the range of the rules
 that read it), the open end of a judgement's range, a survey file that is missing, and a
 counted survey fact declared `nonzero` that counts 0.
@@ -35,8 +36,23 @@ _SCALAR = {"type": ["string", "number", "boolean", "null"]}
 _WS = r"\s*"
 #: A number as the reader takes it (`evidence._NUMBER`, after full-width digits are folded).
 _DIGITS = r"(\d{1,3}(,\d{3})+|\d+)(\.\d+)?"
-#: Chinese numerals the reader reads as a whole number (`二十三`).
-_CN = "[零〇一二两三四五六七八九十百千]+"
+#: Chinese numerals as the reader takes them (`numerals.parse`): positional and digit-string
+#: numerals, financial capitals, 万/亿, a fraction after 点 (`一万二千`, `壹拾万`, `三点五`), and
+#: an Arabic number with a Chinese multiplier (`1.2万`, `3亿`).
+_CN_DIGITS = "零〇一二两三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖"
+_CN = (
+    f"([{_CN_DIGITS}十拾百佰千仟万萬亿億]+(点[{_CN_DIGITS}]+[万萬亿億]*)?"
+    f"|{_DIGITS}[十百千万亿萬億]{{1,2}})"
+)
+#: 角 and 分: one digit each, after a 零 that marks a gap.
+_JIAO = f"零?[1-9{_CN_DIGITS[2:]}]角"
+_FEN = f"零?[1-9{_CN_DIGITS[2:]}]分"
+#: Money as a cheque writes it (`numerals.money`): `壹拾万元整`, `叁元零伍分`, `五角`; `整`
+#: closes an amount without 分.
+_CHEQUE = (
+    f"(({_CN})|{_DIGITS})[元圆]({_JIAO}{_FEN}|{_JIAO}[整正]?|{_FEN}|[整正])?"
+    f"|{_JIAO[2:]}({_FEN}|[整正])?|{_FEN[2:]}"
+)
 
 
 def _anycase(word: str) -> str:
@@ -105,7 +121,8 @@ def _numeric(fact: Fact) -> dict[str, Any]:
         else:  # a declared domain: the sign at least (JSON numbers carry the bounds)
             percent = fraction = sign + _DIGITS
         text = _text(
-            f"({percent}{_WS}[%％]|{fraction})", "a percentage (`92%`) or a fraction (0.92)"
+            f"({percent}{_WS}[%％]|{fraction}|百分之{_WS}({_DIGITS}|{_CN}))",
+            "a percentage (`92%`, `百分之九十二`) or a fraction (0.92)",
         )
     else:
         prefix = r"([¥￥]?(RMB)?(CNY)?(rmb)?(cny)?)" if kind is Kind.MONEY else ""
@@ -113,14 +130,17 @@ def _numeric(fact: Fact) -> dict[str, Any]:
             f"{sign}({_DIGITS})" if kind is not Kind.COUNT else r"\+?(\d{1,3}(,\d{3})+|\d+)(\.0+)?"
         )
         units = _alternatives(_suffixes(kind, unit))
+        cheque = (
+            f"|{prefix}{_WS}{_CHEQUE}" if unit is not None and unit.dimension == "money" else ""
+        )
         text = _text(
-            f"{prefix}{_WS}({body}|{_CN}){_WS}{units}?",
+            f"({prefix}{_WS}({body}|{_CN}){_WS}{units}?{cheque})",
             f"a number, or its text with a unit (`100,000`, `10万元`); in {unit.name}"
             if unit is not None
             else "a number, or its text (`12`, `12次`)",
         )
     if fact.nonzero:
-        text["not"] = {"pattern": "^[^1-9１-９一二两三四五六七八九十百千]*$"}  # no digit but 0
+        text["not"] = {"pattern": f"^[^1-9１-９{_CN_DIGITS[2:]}十拾百佰千仟]*$"}  # no digit but 0
     return {"anyOf": [number, text]}
 
 

@@ -438,11 +438,17 @@ _CHINESE = re.compile(
     r"(百分比|%|人次|个月|万元|亿元|元|[次个项份台人件处家套天户条篇场期批]|)$"
 )
 
+_PERCENT_WORDS = re.compile(r"^(≥|>=|>|≤|<=|<|=|约)?百分之(.+)$")
+
 
 def _chinese_digits(text: str) -> str | None:
     """`≥十二次` → `≥12次`: a number in Chinese numerals followed by nothing, a percent sign or
     a unit, as Arabic digits (the shortest numeral wins: `十万元` is 10 of 万元, as `10万元`).
     None when it is such a number but `numerals` refuses it (`三五次`); other texts unchanged."""
+    written = _PERCENT_WORDS.match(text)  # ≥百分之九十 is ≥90%
+    if written is not None:
+        value, _ = numerals.read(written.group(2))
+        return None if value is None else f"{written.group(1) or ''}{value:f}%"
     m = _CHINESE.match(text)
     if m is None or re.search(r"\d", text):
         return text

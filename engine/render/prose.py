@@ -1,0 +1,339 @@
+"""Rules in words, for the prose a reader meets (主要扣分原因, the portfolio's 主要失分原因): a
+condition, a band or a level as a sentence says it, never the pack's source text (`[90%, 95%): 1`,
+`故障总数 == 0`); and a reason the author wrote, folded back to its template so the same reason
+groups across lines and projects (`发生重复故障3次` and `…2次` are `发生重复故障{count}次`).
+
+The ledger keeps, per line, the span of the clause, band or level that produced it; the node is
+found again in the indicator's rules by that span.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from jixiao.dsl import ast, record
+from jixiao.dsl.formatter import format_expr, number
+from jixiao.dsl.source import Span
+
+from ..common.result import Line, LineKind
+
+TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from typing import Any
+
+    from ..common.ir import Indicator
+
+_ZH = {
+    ">=": "不低于",
+    ">": "高于",
+    "<=": "不高于",
+    "<": "低于",
+    "==": "等于",
+    "!=": "不等于",
+    "in": "属于",
+    "and": "且",
+    "or": "或",
+}
+_EN = {
+    ">=": "at least",
+    ">": "above",
+    "<=": "at most",
+    "<": "below",
+    "==": "equal to",
+    "!=": "not equal to",
+    "in": "one of",
+    "and": "and",
+    "or": "or",
+}
+#: Words for the arithmetic of an expression, as a report prints a formula.
+_ARITH = {" / ": " ÷ ", " * ": " × "}
+
+
+def words_of(expr: ast.Expr, lang: str = "zh") -> str:
+    """An expression as a sentence says it: `故障总数 == 0` → `故障总数等于0`,
+    `满意度 >= 85% and not 有投诉` → `满意度不低于85%且“有投诉”不成立`."""
+    zh = lang == "zh"
+    table = _ZH if zh else _EN
+    match expr:
+        case ast.Compare(op, left, right):
+            sep = "" if zh else " "
+            return f"{_value(left, lang)}{sep}{table.get(op, op)}{sep}{_value(right, lang)}"
+        case ast.Logic(op, left, right):
+            sep = table[op] if zh else f" {table[op]} "
+            return f"{words_of(left, lang)}{sep}{words_of(right, lang)}"
+        case ast.Not(ast.Name(name)):
+            return f"“{name}”不成立" if zh else f"not “{name}”"
+        case ast.Not(operand):
+            return f"并非“{words_of(operand, lang)}”" if zh else f"not ({words_of(operand, lang)})"
+        case ast.Name(name):
+            return f"“{name}”成立" if zh else f"“{name}” holds"
+        case _:
+            return _value(expr, lang)
+
+
+def _value(expr: ast.Expr, lang: str) -> str:
+    text = format_expr(expr)
+    for op, word in _ARITH.items():
+        text = text.replace(op, word)
+    return text
+
+
+def unmet(expr: ast.Expr, lang: str = "zh") -> str:
+    """An unmet condition of full marks: `未达到满分条件（故障总数等于0）`."""
+    if lang == "zh":
+        return f"未达到满分条件（{words_of(expr, lang)}）"
+    return f"the condition of full marks is not met ({words_of(expr, lang)})"
+
+
+def band_words(band: ast.Band, lang: str = "zh") -> str:
+    """A band's range as a sentence says it: `[90%, 95%)` → `不低于90%且低于95%`."""
+    zh = lang == "zh"
+    table = _ZH if zh else _EN
+    sep = "" if zh else " "
+    parts = []
+    if band.lower is not None:
+        op = ">=" if band.lower.inclusive else ">"
+        parts.append(f"{table[op]}{sep}{_value(band.lower.value, lang)}")
+    if band.upper is not None:
+        op = "<=" if band.upper.inclusive else "<"
+        parts.append(f"{table[op]}{sep}{_value(band.upper.value, lang)}")
+    if not parts:
+        return "其余情况" if zh else "any other value"
+    return ("且" if zh else " and ").join(parts)
+
+
+# ----- finding the node a ledger line came from -------------------------------------------------
+
+
+def node_at(ind: Indicator, span: Span) -> object | None:
+    """The node of `ind`'s rules whose span is `span` (the clause, band or level of a line)."""
+    for node in _walk(ind.rules):
+        at = getattr(node, "span", None)
+        if at is not None and at.start == span.start and at.end == span.end:
+            if at.source is span.source or at.source.path == span.source.path:
+                return node
+    return None
+
+
+def _walk(nodes: object) -> Iterator[object]:
+    """Every record below `nodes`, parents first, each once (expanded function calls share
+    their arguments: a tree walked place by place may be exponentially larger)."""
+    stack, seen = [nodes], set()
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, tuple):
+            stack.extend(reversed([x for x in node if isinstance(x, record.Record | tuple)]))
+            continue
+        if not isinstance(node, record.Record) or isinstance(node, Span):
+            continue
+        yield node
+        kids = [getattr(node, name) for name in record.fields(node) if name != "span"]
+        stack.extend(reversed([k for k in kids if isinstance(k, record.Record | tuple)]))
+
+
+def subject_of(ind: Indicator, node: object) -> ast.Expr | None:
+    """The subject of the `tiers`/`levels` rule a band or level belongs to."""
+    for rule in _walk(ind.rules):
+        if isinstance(rule, ast.Tiers) and any(b is node for b in rule.bands):
+            return rule.subject
+        if isinstance(rule, ast.Levels) and any(lv is node for lv in rule.levels):
+            return rule.subject
+        if isinstance(rule, ast.LevelRange) and any(lv is node for lv in rule.levels):
+            return rule.subject
+    return None
+
+
+# ----- reasons folded to their templates --------------------------------------------------------
+
+_PLACEHOLDER = re.compile(r"\{(item|count)\}")
+
+
+def templates(ind: Indicator) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    """The reasons `ind`'s rules write with `{item}` or `{count}`, each with a pattern that
+    matches it filled in; the more specific (longer) first."""
+    found = {
+        node.value
+        for node in _walk(ind.rules)
+        if isinstance(node, ast.String) and _PLACEHOLDER.search(node.value)
+    }
+    out = []
+    for template in sorted(found, key=lambda t: (-len(t), t)):
+        pieces = _PLACEHOLDER.split(template)
+        pattern = "".join(
+            re.escape(piece) if i % 2 == 0 else (".+?" if piece == "item" else r"-?[\d.,]+")
+            for i, piece in enumerate(pieces)
+        )
+        out.append((template, re.compile(pattern, re.DOTALL)))
+    return tuple(out)
+
+
+def fold(reason: str, known: tuple[tuple[str, re.Pattern[str]], ...]) -> str | None:
+    """`reason` as the template of `known` it fills in whole, or None."""
+    for template, pattern in known:
+        if pattern.fullmatch(reason):
+            return template
+    return None
+
+
+# ----- why a base rule did not award full marks ------------------------------------------------
+
+_KIND, _SPAN, _REASON, _ARGS = 0, 2, 3, 5  # places of a ledger line (raw, or a `Line`)
+
+
+def base_cause(ind: Indicator, lines: Sequence[Sequence[Any]], lang: str = "zh") -> str:
+    """Why `ind`'s base rule did not award full marks, in words and without the project's
+    values, so that projects losing points for the same cause group together: `未达到满分条件
+    （满意度不低于85%）`, `设备运行正常率在“不低于90%且低于95%”档`, `评为“基本健全”`,
+    `使用效果肯定比例未达到100%`; the indicator's name when no rule says more."""
+    zh = lang == "zh"
+    causes: list[str] = []
+    for line in lines:
+        kind = line[_KIND]
+        text = _cached_cause(ind, line, lang)
+        if text and text not in causes:
+            causes.append(text)
+        if kind is LineKind.UNMET and text:
+            break  # the condition of full marks says why; what the else gave follows from it
+    if causes:
+        return "；".join(causes)
+    return f"{ind.name}未得满分" if zh else f"{ind.name}: not full marks"
+
+
+#: A line's cause by (indicator, kind, clause, reason, met, language): the portfolio asks the
+#: same few questions for every project. The indicator is kept with its answer, so an id is
+#: never taken for another indicator's.
+_CAUSES: dict[tuple[Any, ...], tuple[Indicator, str | None]] = {}
+_TEMPLATES: dict[
+    int, tuple[Indicator, tuple[tuple[str, re.Pattern[str]], ...], dict[str, str | None]]
+] = {}
+
+
+def _cached_cause(ind: Indicator, line: Sequence[Any], lang: str) -> str | None:
+    kind, span, args = line[_KIND], line[_SPAN], line[_ARGS]
+    met = bool(args[1]) if kind is LineKind.CHECK and len(args) > 1 else None
+    key = (id(ind), kind, span.start, span.end, line[_REASON], met, lang)
+    hit = _CAUSES.get(key)
+    if hit is not None and hit[0] is ind:
+        return hit[1]
+    node = node_at(ind, span) if kind in _BASE_CAUSES else None
+    text = _cause(ind, kind, node, line, lang)
+    if len(_CAUSES) > 100_000:
+        _CAUSES.clear()
+    _CAUSES[key] = (ind, text)
+    return text
+
+
+def template_of(ind: Indicator, reason: str) -> str | None:
+    """The template of `ind`'s rules that `reason` fills in, or None (`templates`, cached, and
+    each reason's answer too: the same reasons come back project after project)."""
+    hit = _TEMPLATES.get(id(ind))
+    if hit is None or hit[0] is not ind:
+        if len(_TEMPLATES) > 10_000:
+            _TEMPLATES.clear()
+        hit = _TEMPLATES[id(ind)] = (ind, templates(ind), {})
+    known, answers = hit[1], hit[2]
+    if not known:
+        return None
+    if reason in answers:
+        return answers[reason]
+    answer = fold(reason, known)
+    if len(answers) < 10_000:  # items differ project by project: keep a bounded few
+        answers[reason] = answer
+    return answer
+
+
+def _cause(
+    ind: Indicator, kind: LineKind, node: object, line: Sequence[Any], lang: str
+) -> str | None:
+    zh = lang == "zh"
+    match kind:
+        case LineKind.UNMET if isinstance(node, _EXPRS):
+            return unmet(node, lang)
+        case LineKind.TIER if isinstance(node, ast.Band):
+            subject = subject_of(ind, node)
+            what = _value(subject, lang) if subject is not None else ind.name
+            band = band_words(node, lang)
+            return f"{what}在“{band}”档" if zh else f"{what} in the band “{band}”"
+        case LineKind.LEVEL if isinstance(node, ast.Level):
+            return f"评为“{node.label}”" if zh else f"rated “{node.label}”"
+        case LineKind.LEVEL_SCORE if line[_REASON]:
+            return f"评为“{line[_REASON]}”" if zh else f"rated “{line[_REASON]}”"
+        case LineKind.CHECK if line[_REASON] and len(line[_ARGS]) > 1 and not line[_ARGS][1]:
+            return f"要素未满足：{line[_REASON]}" if zh else f"not met: {line[_REASON]}"
+        case LineKind.PROPORTIONAL:
+            rate = node.rate if isinstance(node, ast.Proportional) else node
+            if isinstance(rate, _EXPRS):
+                what = _value(rate, lang)
+                return f"{what}未达到100%" if zh else f"{what} below 100%"
+        case LineKind.FORWARD | LineKind.EQUAL | LineKind.REVERSE | LineKind.REVERSE_LINEAR:
+            if isinstance(node, ast.Forward | ast.Equal | ast.Reverse):
+                actual, target = _value(node.actual, lang), _value(node.target, lang)
+                if isinstance(node, ast.Forward):
+                    return f"{actual}未达到目标{target}" if zh else f"{actual} short of {target}"
+                if isinstance(node, ast.Reverse):
+                    return f"{actual}高于目标{target}" if zh else f"{actual} above {target}"
+                return f"{actual}不等于目标{target}" if zh else f"{actual} is not {target}"
+    return None
+
+
+def line_words(line: Line, ind: Indicator | None, lang: str = "zh") -> str | None:
+    """A ledger line that `explain` words with the pack's source text (an unmet condition, a
+    band, a level), in words with its points; None for any other line."""
+    zh = lang == "zh"
+    node = node_at(ind, line.span) if ind is not None else None
+    points = _points(line.points, lang)
+    match line.kind:
+        case LineKind.UNMET:
+            if isinstance(node, _EXPRS):
+                return unmet(node, lang)
+            return "未达到满分条件" if zh else "the condition of full marks is not met"
+        case LineKind.TIER:
+            if isinstance(node, ast.Band) and ind is not None:
+                cause = _cause(ind, line.kind, node, line, lang)
+                return f"{cause}，得 {points}" if zh else f"{cause}: {points}"
+            return f"分档得 {points}" if zh else f"band: {points}"
+        case LineKind.LEVEL:
+            if isinstance(node, ast.Level):
+                return (
+                    f"评为“{node.label}”，得 {points}" if zh else f"rated “{node.label}”: {points}"
+                )
+            return f"等级得 {points}" if zh else f"level: {points}"
+        case LineKind.LEVEL_SCORE:
+            low, high = (number(a) for a in line.args[1:3])
+            label = line.reason or ""
+            if zh:
+                return f"评为“{label}”，评价得分 {points}（区间 {low}–{high}）"
+            return f"rated “{label}”: the evaluator's score {points} (range {low}–{high})"
+    return None
+
+
+def _points(value: Decimal, lang: str) -> str:
+    return f"{number(value)} 分" if lang == "zh" else f"{number(value)} points"
+
+
+_EXPRS = (
+    ast.Compare,
+    ast.Logic,
+    ast.Not,
+    ast.Name,
+    ast.Arith,
+    ast.Call,
+    ast.If,
+    ast.Number,
+    ast.Percent,
+)
+_BASE_CAUSES = (
+    LineKind.UNMET,
+    LineKind.TIER,
+    LineKind.LEVEL,
+    LineKind.PROPORTIONAL,
+    LineKind.FORWARD,
+    LineKind.EQUAL,
+    LineKind.REVERSE,
+    LineKind.REVERSE_LINEAR,
+)
