@@ -17,11 +17,54 @@ import errno
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
 
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError
 
 from ..common import messages as msg
+
+TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
+if TYPE_CHECKING:
+    from typing import Any
+
+
+class Output:
+    """A report format of `jixiao eval`: its `--format` name, the file suffixes `--output`
+    infers it from, and, for a format written as a file rather than as text, the module of
+    `engine/render` whose `write(result, path, lang, note)` writes it."""
+
+    __slots__ = ("name", "suffixes", "writer")
+
+    def __init__(self, name: str, suffixes: tuple[str, ...], writer: str | None = None) -> None:
+        self.name, self.suffixes, self.writer = name, suffixes, writer
+
+
+#: Every report format, in the order `--help` lists them: the one place a format is registered.
+#: A text format is rendered by `render.render`; a file format by its writer module.
+OUTPUTS = (
+    Output("table", (".txt",)),
+    Output("json", (".json",)),
+    Output("markdown", (".md", ".markdown")),
+    Output("html", (".html", ".htm")),
+    Output("xlsx", (".xlsx",), writer="xlsx"),
+)
+
+#: What `--format` accepts.
+FORMAT_NAMES = tuple(o.name for o in OUTPUTS)
+
+
+def output_named(name: str) -> Output:
+    return next(o for o in OUTPUTS if o.name == name)
+
+
+def format_of(path: str) -> str | None:
+    """The format `--output PATH` asks for by its suffix (case-insensitive), None if unknown."""
+    suffix = os.path.splitext(path)[1].lower()
+    return next((o.name for o in OUTPUTS if suffix in o.suffixes), None)
+
+
+def known_suffixes() -> str:
+    return ", ".join(s for o in OUTPUTS for s in o.suffixes)
+
 
 #: What a folder being scored reads as evidence (tools/batch.py `read_folder`).
 EVIDENCE_SUFFIXES = (".yaml", ".yml", ".json")
