@@ -48,9 +48,12 @@ def template_text(path: str | None) -> str:
 
 
 def _sane_weight(text: str) -> Decimal | None:
-    try:
-        value = Decimal(text)
-    except ArithmeticError:
+    """Points for 预算执行率, read as any number of the evidence is (`20`, `二十`)."""
+    from ..common.types import Kind
+    from ..runtime.evidence import parse_typed
+
+    value = parse_typed(Kind.NUMBER, text)[0]
+    if not isinstance(value, Decimal):
         return None
     return value if value.is_finite() and 0 < value <= 100 else None
 
@@ -468,8 +471,8 @@ def param_problem(args: argparse.Namespace) -> str | None:
     when the template cannot be read (`main` reports that)."""
     import difflib
 
-    from ..common.types import KIND_NAMES
     from ..check.units import domain_problem
+    from ..common.types import KIND_NAMES
     from ..runtime.evidence import parse_typed
 
     try:
@@ -526,12 +529,15 @@ def main(args: argparse.Namespace, report: Report) -> int:
             return 2
         params[name.strip()] = value.strip()
     weight = params.get("预算执行率分值")
-    if weight is not None and _sane_weight(weight) is None:
-        sys.stderr.write(
-            f"jixiao selfeval: --param 预算执行率分值 takes points, more than 0 and at most 100, "
-            f"not `{weight}`\n"
-        )
-        return 2
+    if weight is not None:
+        sane = _sane_weight(weight)
+        if sane is None:
+            sys.stderr.write(
+                f"jixiao selfeval: --param 预算执行率分值 takes points, more than 0 and at most "
+                f"100, not `{weight}`\n"
+            )
+            return 2
+        params["预算执行率分值"] = str(sane)  # `二十` as the generated pack's weight: 20
     try:
         refuse(  # before anything is read or written: never over the table or the template
             {"--output": args.output, "--emit-pack": args.emit_pack},
