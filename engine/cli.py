@@ -93,6 +93,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
             {"--output": args.output, "--summary": args.summary},
             [("the pack", args.pack), ("the portfolio", args.batch)],
         )
+        problem = _batch_suffixes(args)
+        if problem is not None:  # after E680/E681, before the work
+            return _usage(args, problem)
         plan, warnings = compile_pack(args.pack)
         source = path_of(args.batch)
         if source.is_dir():
@@ -151,6 +154,27 @@ def cmd_batch(args: argparse.Namespace) -> int:
     scored = summary.projects - summary.failed
     sys.stderr.write(f"{summary.projects} {noun}: {scored} scored, {summary.failed} failed\n")
     return EXIT_ERRORS if summary.failed else EXIT_OK
+
+
+#: What `--batch` writes by the suffix of `--output` and of `--summary`; a file without a
+#: suffix (`/dev/stdout`) gets the first. Another suffix is a usage error, never JSON lines
+#: quietly written into `r.html`.
+BATCH_OUTPUTS = {
+    "--output": (("", ".jsonl", ".ndjson", ".json"), (".csv",), (".xlsx",)),
+    "--summary": (("", ".json"), (".html", ".htm"), (".md",)),
+}
+
+
+def _batch_suffixes(args: argparse.Namespace) -> str | None:
+    for option, path in (("--output", args.output), ("--summary", args.summary)):
+        if path is None:
+            continue
+        suffix = os.path.splitext(path)[1].lower()
+        known = BATCH_OUTPUTS[option]
+        if not any(suffix in group for group in known):
+            names = ", ".join(s for group in known for s in group if s)
+            return f"`{option} {path}`: with --batch it is written as {names}; name it so"
+    return None
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -228,6 +252,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         result = run(plan, args.evidence)
     except JixiaoError as exc:
         _report(exc.diagnostics, args)
+        if args.format == "json" and not args.output:
+            from .render.outputs import unscored_json
+
+            sys.stdout.write(unscored_json(exc.diagnostics))
         return EXIT_ERRORS
     _report([*warnings, *result.diagnostics], args)
     if args.output:
@@ -506,9 +534,7 @@ def cmd_test(args: argparse.Namespace) -> int:
     below = [
         r
         for r in runs
-        if args.coverage_min is not None
-        and r.cov is not None
-        and r.cov.percent < Decimal(str(args.coverage_min))
+        if args.coverage_min is not None and r.cov is not None and r.cov.percent < args.coverage_min
     ]
     for r in below:
         assert r.cov is not None
@@ -653,6 +679,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_selfeval(args: argparse.Namespace) -> int:
     from .tools import selfeval_run
 
+    if args.output and os.path.splitext(args.output)[1].lower() not in (".xlsx", ".csv"):
+        return _usage(
+            args,
+            f"`--output {args.output}` writes the table back with the scores: name it .xlsx "
+            "or .csv (the report itself is `--format`, on standard output)",
+        )
     problem = selfeval_run.param_problem(args)
     if problem is not None:
         return _usage(args, problem)
@@ -687,6 +719,19 @@ def _columns() -> int:
         except (AttributeError, ValueError, OSError):
             columns = 0
     return columns or 80
+
+
+def _percent(text: str) -> Decimal:
+    """An argparse type: a percentage from 0 to 100 (`--coverage-min 90`)."""
+    from decimal import InvalidOperation
+
+    try:
+        value = Decimal(text.strip().removesuffix("%"))
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a number") from None
+    if not value.is_finite() or not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"give a percentage from 0 to 100, not `{text}`")
+    return value
 
 
 def _count(least: int) -> Callable[[str], int]:
@@ -828,7 +873,10 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             help="also write the results as JUnit XML, for CI",
         )
         p_test.add_argument(
-            "--coverage-min", type=float, metavar="N", help="fail when coverage is below N percent"
+            "--coverage-min",
+            type=_percent,
+            metavar="N",
+            help="fail when coverage is below N percent (0 to 100)",
         )
         p_test.add_argument(
             "--edges",

@@ -505,3 +505,56 @@ def test_tqdm_is_imported_only_for_a_batch_on_a_terminal(tmp_path: Path) -> None
             [sys.executable, "-c", code, *args], capture_output=True, text=True, timeout=120
         )
         assert proc.stdout.strip().splitlines()[-1] == "False"
+
+
+# ----- more of the same classes -----------------------------------------------------------------
+
+
+def test_eval_json_that_scores_nothing_is_still_json_on_stdout(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jx"
+    bad.write_text(BROKEN, encoding="utf-8")
+    evidence = tmp_path / "e.yaml"
+    evidence.write_text("- a\n", encoding="utf-8")
+    for args in ((str(bad), EVIDENCE), (PACK, str(evidence)), (str(tmp_path / "no.jx"), EVIDENCE)):
+        code, out, err = cli("eval", *args, "--format", "json")
+        doc = json.loads(out)
+        assert code == 1 and doc["total"] is None and doc["diagnostics"] and "error[" in err
+
+
+def test_selfeval_json_that_scores_nothing_is_still_json_on_stdout(tmp_path: Path) -> None:
+    code, out, _ = cli("selfeval", str(tmp_path / "none.xlsx"), "--format", "json")
+    assert code == 1 and json.loads(out)["diagnostics"][0]["code"] == "E630"
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "150", "-1", "abc", "1e999999"])
+def test_coverage_min_is_a_percentage(value: str) -> None:
+    """`--coverage-min nan` was an internal error (exit 3)."""
+    code, _, err = cli("test", PACK, "--coverage-min", value)
+    assert code == 2 and "--coverage-min" in err and "internal error" not in err
+
+
+def test_coverage_min_reached_or_not() -> None:
+    assert cli("test", PACK, "--coverage-min", "95%")[0] == 0
+    code, _, err = cli("test", PACK, "--coverage-min", "100", "-k", "发布")
+    assert code == 1 and "is below --coverage-min 100" in err
+
+
+@pytest.mark.parametrize(
+    ("option", "name"),
+    [("--output", "r.html"), ("--output", "r.md"), ("--summary", "s.csv"), ("--summary", "s.xlsx")],
+)
+def test_batch_outputs_named_for_another_format(tmp_path: Path, option: str, name: str) -> None:
+    """`--batch … --output r.html` wrote JSON lines into r.html."""
+    out = tmp_path / name
+    code, stdout, err = cli(
+        "eval", PACK, "--batch", str(_folder_portfolio(tmp_path)), option, str(out)
+    )
+    assert code == 2 and name in err and "usage: jixiao eval" in err and not out.exists()
+    assert stdout == "" and "scored" not in err
+
+
+def test_selfeval_output_names_a_table(tmp_path: Path) -> None:
+    """`selfeval --output x.json` wrote a workbook into x.json."""
+    out = tmp_path / "x.json"
+    code, _, err = cli("selfeval", str(SELFEVAL_DEFECTS), "--output", str(out))
+    assert code == 2 and ".xlsx or .csv" in err and not out.exists()

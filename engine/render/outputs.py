@@ -52,6 +52,22 @@ OUTPUTS = (
 FORMAT_NAMES = tuple(o.name for o in OUTPUTS)
 
 
+def unscored_json(diagnostics: Sequence[Diagnostic]) -> str:
+    """`--format json` when nothing could be scored (the pack does not check, the evidence or
+    the table cannot be read): still a JSON document on standard output, so `| jq` reads why."""
+    import json
+
+    from jixiao.dsl.diagnostics import to_json
+
+    doc = {
+        "total": None,
+        "grade": None,
+        "indicators": [],
+        "diagnostics": [to_json(d) for d in sorted(diagnostics, key=Diagnostic.sort_key)],
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
 def output_named(name: str) -> Output:
     return next(o for o in OUTPUTS if o.name == name)
 

@@ -520,6 +520,17 @@ _EXAMPLES = {
 }
 
 
+def _failed(args: argparse.Namespace, report: Report, diagnostics: list[Diagnostic]) -> int:
+    """Nothing scored: the diagnostics, and with `--format json` still a JSON document on
+    standard output, so `| jq` reads why."""
+    report(diagnostics, args)
+    if args.format == "json":
+        from ..render.outputs import unscored_json
+
+        sys.stdout.write(unscored_json(diagnostics))
+    return 1
+
+
 def main(args: argparse.Namespace, report: Report) -> int:
     params: dict[str, str] = {}
     for item in args.param:
@@ -549,24 +560,23 @@ def main(args: argparse.Namespace, report: Report) -> int:
         except (OSError, UnicodeDecodeError) as exc:
             from ..common.messages import pack_unreadable
 
-            why = "no such file" if isinstance(exc, FileNotFoundError) else str(exc)
-            if isinstance(exc, OSError) and not isinstance(exc, FileNotFoundError):
-                why = exc.strerror or why
-            report([pack_unreadable(str(args.template), f"--template: {why}")], args)
-            return 1
+            if isinstance(exc, FileNotFoundError):
+                why = "no such file"
+            elif isinstance(exc, IsADirectoryError):
+                why = "it is a folder"
+            else:
+                why = getattr(exc, "strerror", None) or str(exc)
+            return _failed(
+                args, report, [pack_unreadable(str(args.template), f"--template: {why}")]
+            )
         scored = score(table, template, params, args.qualitative_fallback)
     except TableError as exc:
-        report([error("E630", str(exc), help=exc.help or TABLE_HELP)], args)
-        return 1
+        return _failed(args, report, [error("E630", str(exc), help=exc.help or TABLE_HELP)])
     except OSError as exc:
-        report(
-            [error("E630", f"cannot read {args.table}: {exc.strerror or exc}", help=TABLE_HELP)],
-            args,
-        )
-        return 1
+        why = f"cannot read {args.table}: {exc.strerror or exc}"
+        return _failed(args, report, [error("E630", why, help=TABLE_HELP)])
     except JixiaoError as exc:
-        report(exc.diagnostics, args)
-        return 1
+        return _failed(args, report, list(exc.diagnostics))
     try:
         if args.emit_pack:
             # the pack as generated: names shown on one line (`display`); see the README
