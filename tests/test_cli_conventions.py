@@ -558,3 +558,13 @@ def test_selfeval_output_names_a_table(tmp_path: Path) -> None:
     out = tmp_path / "x.json"
     code, _, err = cli("selfeval", str(SELFEVAL_DEFECTS), "--output", str(out))
     assert code == 2 and ".xlsx or .csv" in err and not out.exists()
+
+
+def test_a_pack_pairs_only_with_a_test_file_named_after_it(packs: Path) -> None:
+    """`test a.jx rules/` must not test a.jx with the folder's first test file."""
+    other = packs.parent / "x.jx"
+    shutil.copy(FOUNDING_PACK, other)
+    code, _, err = cli("test", str(other), str(packs))
+    assert code == 1 and "E741" in err and "x.test.yaml" in err
+    code, out, _ = cli("test", str(packs), str(packs / "a.jx"), str(packs / "a.test.yaml"))
+    assert code == 0 and out.count("12 passed, 0 failed") == 3  # each pair once

@@ -80,35 +80,48 @@ def suite_of(pack: str) -> str:
 
 
 def collect(paths: Sequence[str]) -> tuple[list[tuple[str, str]], list[Diagnostic]]:
-    """(pack, test file) pairs for the paths of `jixiao test`, with E740–E742 for what names
-    nothing."""
-    expanded, diags = expand(paths, SUITE_SUFFIX, "test files (*.test.yaml)")
+    """(pack, test file) pairs for the paths of `jixiao test`, each pair once, with E740–E742
+    for what names nothing. A test file pairs with the pack before it only when both are
+    named as such (`test PACK TESTS`), never when a folder or pattern produced it."""
     pairs: list[tuple[str, str]] = []
+    diags: list[Diagnostic] = []
+
+    def add(pack: str, suite: str) -> None:
+        if (pack, suite) not in pairs:
+            pairs.append((pack, suite))
+
     i = 0
-    while i < len(expanded):
-        path = expanded[i]
-        following = expanded[i + 1] if i + 1 < len(expanded) else None
-        if path.lower().endswith(".jx"):
-            if following is not None and following.lower().endswith((".yaml", ".yml")):
-                if not os.path.exists(following):
-                    diags.append(msg.test_file_missing(following, path, given=True))
+    while i < len(paths):
+        path = paths[i]
+        following = paths[i + 1] if i + 1 < len(paths) else None
+        if (
+            path.lower().endswith(".jx")
+            and following is not None
+            and following.lower().endswith((".yaml", ".yml"))
+            and not os.path.isdir(following)
+            and not (is_pattern(following) and not os.path.lexists(following))
+        ):
+            if os.path.exists(following):
+                add(path, following)
+            else:
+                diags.append(msg.test_file_missing(following, path, given=True))
+            i += 2
+            continue
+        expanded, missing = expand([path], SUITE_SUFFIX, "test files (*.test.yaml)")
+        diags += missing
+        for name in expanded:
+            if name.lower().endswith(".jx"):
+                suite = suite_of(name)
+                if os.path.exists(suite):
+                    add(name, suite)
                 else:
-                    pairs.append((path, following))
-                i += 2
-                continue
-            suite = suite_of(path)
-            if os.path.exists(suite):
-                pairs.append((path, suite))
+                    diags.append(msg.test_file_missing(suite, name, given=False))
+            elif not os.path.exists(name):
+                diags.append(msg.test_file_missing(name, None, given=True))
+            elif os.path.exists(pack_of(name)):
+                add(pack_of(name), name)
             else:
-                diags.append(msg.test_file_missing(suite, path, given=False))
-        elif not os.path.exists(path):
-            diags.append(msg.test_file_missing(path, None, given=True))
-        else:
-            pack = pack_of(path)
-            if os.path.exists(pack):
-                pairs.append((pack, path))
-            else:
-                diags.append(msg.test_file_without_pack(path, pack))
+                diags.append(msg.test_file_without_pack(name, pack_of(name)))
         i += 1
     return pairs, diags
 
