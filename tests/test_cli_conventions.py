@@ -568,3 +568,14 @@ def test_a_pack_pairs_only_with_a_test_file_named_after_it(packs: Path) -> None:
     assert code == 1 and "E741" in err and "x.test.yaml" in err
     code, out, _ = cli("test", str(packs), str(packs / "a.jx"), str(packs / "a.test.yaml"))
     assert code == 0 and out.count("12 passed, 0 failed") == 3  # each pair once
+
+
+@pytest.mark.parametrize("expr", ["(" * 5000 + "a" + ")" * 5000, "not " * 5000 + "a"])
+def test_k_nested_deeply_is_refused_not_a_crash(expr: str) -> None:
+    code, _, err = cli("test", PACK, "-k", expr)
+    assert code == 2 and "nested more than 50" in err and "internal error" not in err
+
+
+def test_k_long_flat_expression_is_fine() -> None:
+    code, _, _ = cli("test", PACK, "-k", " or ".join(["没有"] * 3000 + ["发布"]))
+    assert code == 0

@@ -39,7 +39,10 @@ class Output:
 
 
 #: Every report format, in the order `--help` lists them: the one place a format is registered.
-#: A text format is rendered by `render.render`; a file format by its writer module.
+#: A text format is rendered by `render.render`; a file format by its writer module. A new file
+#: format is one line here — `Output("docx", (".docx",), writer="docx")` for a module
+#: `engine/render/docx.py` with `write(result, path, lang, note)` — and `eval --format`,
+#: `--output` inference and the contradiction check all follow from it.
 OUTPUTS = (
     Output("table", (".txt",)),
     Output("json", (".json",)),

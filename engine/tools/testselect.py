@@ -134,6 +134,8 @@ class SelectionError(ValueError):
 
 
 _KEYWORDS = ("and", "or", "not")
+#: How deep `not` and parentheses may nest in a `-k` expression.
+MAX_DEPTH = 50
 _OPEN, _CLOSE = ("(", "（"), (")", "）")
 
 
@@ -173,6 +175,7 @@ def selector(expr: str) -> Matcher:
     if not tokens:
         raise SelectionError("the expression is empty; give a word of the case names")
     pos = 0
+    depth = 0
 
     def peek() -> str | None:
         return tokens[pos][0] if pos < len(tokens) else None
@@ -201,6 +204,16 @@ def selector(expr: str) -> Matcher:
         return parts[0] if len(parts) == 1 else lambda n, f: all(p(n, f) for p in parts)
 
     def negated() -> Matcher:
+        nonlocal depth
+        depth += 1
+        if depth > MAX_DEPTH:  # a recursive descent: bounded, never a RecursionError
+            raise SelectionError(f"nested more than {MAX_DEPTH} deep (`not` and parentheses)")
+        try:
+            return _negated()
+        finally:
+            depth -= 1
+
+    def _negated() -> Matcher:
         if peek() == "not":
             take("not")
             inner = negated()
