@@ -481,15 +481,16 @@ def cmd_test(args: argparse.Namespace) -> int:
             args.k_match = selector(args.k)
         except SelectionError as exc:
             return _usage(args, f"cannot read `-k {args.k}`: {exc}")
-    if args.junit_xml:
+    pairs, problems = collect(args.paths)
+    if args.junit_xml:  # before any case runs: never over a pack, a test file or a folder's file
         from .render.outputs import refuse
 
+        inputs = [*args.paths, *(p for pair in pairs for p in pair)]
         try:
-            refuse({"--junit-xml": args.junit_xml}, [("an input", p) for p in args.paths])
+            refuse({"--junit-xml": args.junit_xml}, [("an input", p) for p in inputs])
         except JixiaoError as exc:
             _report(exc.diagnostics, args)
             return EXIT_ERRORS
-    pairs, problems = collect(args.paths)
     _report(problems, args)
     runs = [_run_suite(args, pack, suite) for pack, suite in pairs]
     selected = sum(len(r.outcomes) for r in runs)

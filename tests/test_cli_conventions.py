@@ -579,3 +579,18 @@ def test_k_nested_deeply_is_refused_not_a_crash(expr: str) -> None:
 def test_k_long_flat_expression_is_fine() -> None:
     code, _, _ = cli("test", PACK, "-k", " or ".join(["没有"] * 3000 + ["发布"]))
     assert code == 0
+
+
+def test_junit_xml_never_over_the_test_file_found_beside_the_pack(packs: Path) -> None:
+    suite = packs / "a.test.yaml"
+    before = suite.read_bytes()
+    code, _, err = cli("test", str(packs / "a.jx"), "--junit-xml", str(suite))
+    assert code == 1 and "E680" in err and suite.read_bytes() == before
+
+
+def test_a_pattern_takes_the_files_of_the_command(packs: Path) -> None:
+    """`check rules/*` checks the packs, not the test files beside them (nor folders)."""
+    code, out, err = cli("check", str(packs / "*"))
+    assert code == 0 and out.count("ok: ") == 2 and err == ""
+    code, out, _ = cli("test", str(packs / "*"))
+    assert code == 0 and out.count("12 passed") == 2  # a.jx with a.test.yaml: once each

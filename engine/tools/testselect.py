@@ -43,10 +43,13 @@ def files_under(folder: str, suffix: str) -> list[str]:
     return sorted(found)
 
 
-def expand(paths: Sequence[str], suffix: str, what: str) -> tuple[list[str], list[Diagnostic]]:
+def expand(
+    paths: Sequence[str], suffix: str, what: str, accept: tuple[str, ...] = ()
+) -> tuple[list[str], list[Diagnostic]]:
     """Each path as given; a folder replaced by the files under it ending in `suffix`; a
-    pattern that names no existing file by the files it matches (sorted). A folder or pattern
-    that gives nothing is E740. Each file once, in the order first named."""
+    pattern that names no existing file by the files it matches (sorted) that end in `suffix`
+    or one of `accept` (`rules/*` checks the packs in rules/, not its test files). A folder or
+    pattern that gives nothing is E740. Each file once, in the order first named."""
     import glob
 
     out: list[str] = []
@@ -57,9 +60,12 @@ def expand(paths: Sequence[str], suffix: str, what: str) -> tuple[list[str], lis
             if not found:
                 diags.append(msg.nothing_matches(path, f"the folder holds no {what}"))
         elif path != "-" and not os.path.lexists(path) and is_pattern(path):
-            found = sorted(glob.glob(path, recursive=True))
+            ends = tuple(e.lower() for e in (suffix, *accept))
+            matched = glob.glob(path, recursive=True)
+            found = sorted(f for f in matched if os.path.isfile(f) and f.lower().endswith(ends))
             if not found:
-                diags.append(msg.nothing_matches(path, "no file matches it"))
+                why = f"it matches no {what}" if matched else "no file matches it"
+                diags.append(msg.nothing_matches(path, why))
         else:
             found = [path]
         out += [f for f in found if f not in out]
@@ -107,7 +113,9 @@ def collect(paths: Sequence[str]) -> tuple[list[tuple[str, str]], list[Diagnosti
                 diags.append(msg.test_file_missing(following, path, given=True))
             i += 2
             continue
-        expanded, missing = expand([path], SUITE_SUFFIX, "test files (*.test.yaml)")
+        expanded, missing = expand(
+            [path], SUITE_SUFFIX, "test files (*.test.yaml)", (".jx", ".yaml", ".yml")
+        )
         diags += missing
         for name in expanded:
             if name.lower().endswith(".jx"):
