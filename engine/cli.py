@@ -19,7 +19,7 @@ from jixiao.dsl.source import DecodeError, Source
 
 from . import compile_pack, load_pack, run
 from .common.version import VERSION
-from .render import FORMATS, render
+from .render import render
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 
     from jixiao.dsl import ast
 
+    from .tools.testreport import SuiteRun
+
 EXIT_OK, EXIT_ERRORS, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
 
 
@@ -63,6 +65,23 @@ def _report(diagnostics: Sequence[Diagnostic], args: argparse.Namespace, fmt: st
         sys.stderr.write(render_text(diagnostics, colour=_colour(sys.stderr, args.color)))
 
 
+def _usage(args: argparse.Namespace, message: str) -> int:
+    """A usage error of the command being run: its own usage line, the message, exit 2 (as
+    argparse's own errors do)."""
+    parser: argparse.ArgumentParser = args.parser
+    sys.stderr.write(parser.format_usage())
+    sys.stderr.write(f"{parser.prog}: error: {message}\n")
+    return EXIT_USAGE
+
+
+def _only_with(args: argparse.Namespace, mode: str, given: Sequence[tuple[str, object]]) -> int:
+    """Options given that do nothing without `mode`: a usage error naming the first."""
+    for option, value in given:
+        if value is not None and value is not False:
+            return _usage(args, f"`{option}` works only with `{mode}`; drop it, or add `{mode}`")
+    return EXIT_OK
+
+
 def cmd_batch(args: argparse.Namespace) -> int:
     from .render.outputs import refuse, write_text, writing
     from .tools import portfolio_report as portfolio
@@ -74,6 +93,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
             {"--output": args.output, "--summary": args.summary},
             [("the pack", args.pack), ("the portfolio", args.batch)],
         )
+        problem = _batch_suffixes(args)
+        if problem is not None:  # after E680/E681, before the work
+            return _usage(args, problem)
         plan, warnings = compile_pack(args.pack)
         source = path_of(args.batch)
         if source.is_dir():
@@ -93,26 +115,25 @@ def cmd_batch(args: argparse.Namespace) -> int:
         with writing("--output", output):
             writer = Writer(path_of(args.output) if args.output else None, plan.program)
         summary = Summary(plan.program, input_path=str(source), input_sha256=file_digest(source))
-        progress = sys.stderr.isatty()
-        done = 0
+        from .tools.progress import Progress
+
+        progress = Progress(count, sys.stderr)  # nothing unless standard error is a terminal
         blocks = run_blocks(
-            plan, args.pack, rows, str(source), count, args.jobs, writer.json_sha256
+            plan, args.pack, rows, str(source), count, args.jobs or 0, writer.json_sha256
         )
-        for records, tally in blocks:
-            for record in records:
-                with writing("--output", output):
-                    line = writer.write(record)
-                if line is not None:
-                    sys.stdout.write(line)
-                if record.total is None:
-                    sys.stderr.write(f"project {record.id}: " + "；".join(record.errors) + "\n")
-            summary.merge(tally)
-            done += len(records)
-            if progress:
-                sys.stderr.write(f"\rscored {done}/{count or '?'}")
-                sys.stderr.flush()
-        if progress:
-            sys.stderr.write("\n")
+        try:
+            for records, tally in blocks:
+                for record in records:
+                    with writing("--output", output):
+                        line = writer.write(record)
+                    if line is not None:
+                        sys.stdout.write(line)
+                    if record.total is None:
+                        progress.note(f"project {record.id}: " + "；".join(record.errors) + "\n")
+                summary.merge(tally)
+                progress.advance(len(records))
+        finally:
+            progress.close()
         with writing("--output", output):
             writer.close()
         if args.summary:
@@ -135,6 +156,27 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return EXIT_ERRORS if summary.failed else EXIT_OK
 
 
+#: What `--batch` writes by the suffix of `--output` and of `--summary`; a file without a
+#: suffix (`/dev/stdout`) gets the first. Another suffix is a usage error, never JSON lines
+#: quietly written into `r.html`.
+BATCH_OUTPUTS = {
+    "--output": (("", ".jsonl", ".ndjson", ".json"), (".csv",), (".xlsx",)),
+    "--summary": (("", ".json"), (".html", ".htm"), (".md",)),
+}
+
+
+def _batch_suffixes(args: argparse.Namespace) -> str | None:
+    for option, path in (("--output", args.output), ("--summary", args.summary)):
+        if path is None:
+            continue
+        suffix = os.path.splitext(path)[1].lower()
+        known = BATCH_OUTPUTS[option]
+        if not any(suffix in group for group in known):
+            names = ", ".join(s for group in known for s in group if s)
+            return f"`{option} {path}`: with --batch it is written as {names}; name it so"
+    return None
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from .tools.schema import evidence_schema
 
@@ -152,20 +194,43 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     if args.batch:
+        for option, value in (
+            ("EVIDENCE", args.evidence),
+            ("--format", args.format),
+            ("--lang", args.lang),
+        ):
+            if value is not None:
+                return _usage(
+                    args,
+                    f"`{option}` does nothing with `--batch`: the portfolio is the evidence, and "
+                    "`--output`/`--summary` take their format from their suffix",
+                )
         return cmd_batch(args)
-    if not args.evidence:
-        sys.stderr.write("jixiao eval: give an EVIDENCE file, or --batch FILE|FOLDER\n")
+    if _only_with(args, "--batch", [("--summary", args.summary), ("--jobs", args.jobs)]):
         return EXIT_USAGE
+    if not args.evidence:
+        return _usage(args, "give an EVIDENCE file, or --batch FILE|FOLDER")
     if os.path.splitext(args.pack)[1].lower() in (".yaml", ".yml", ".json") and (
         args.evidence.endswith(".jx")
     ):
-        sys.stderr.write("jixiao eval: the pack comes first: jixiao eval PACK.jx EVIDENCE.yaml\n")
-        return EXIT_USAGE
-    if args.format == "xlsx" and not args.output:
-        sys.stderr.write(
-            "jixiao eval: --format xlsx writes a workbook; name it with --output FILE.xlsx\n"
+        return _usage(args, "the pack comes first: jixiao eval PACK.jx EVIDENCE.yaml")
+    from .render.outputs import format_of, output_named
+
+    args.lang = args.lang or "zh"
+    inferred = format_of(args.output) if args.output else None
+    if args.format and inferred and args.format != inferred:
+        return _usage(
+            args,
+            f"`--format {args.format}` contradicts `--output {args.output}`, whose suffix "
+            f"says {inferred}; drop `--format`, or name the file "
+            f"{output_named(args.format).suffixes[0]}",
         )
-        return EXIT_USAGE
+    if args.output is None and args.format and output_named(args.format).writer:
+        return _usage(
+            args,
+            f"`--format {args.format}` writes a file; name it with "
+            f"`--output FILE{output_named(args.format).suffixes[0]}`",
+        )
     try:
         if args.output:  # only then: a warm eval to standard output imports nothing for it
             from .render.outputs import refuse
@@ -175,31 +240,53 @@ def cmd_eval(args: argparse.Namespace) -> int:
                 [("the pack", args.pack), ("the evidence", args.evidence)],
                 naming=[("the evidence", args.evidence)],  # its survey responses
             )
+            if args.format is None and inferred is None:  # after E680/E681, before the work
+                from .render.outputs import known_suffixes
+
+                return _usage(
+                    args,
+                    f"cannot tell the format of `--output {args.output}` from its suffix; name "
+                    f"the file {known_suffixes()}, or give `--format`",
+                )
         plan, warnings = compile_pack(args.pack, use_cache=True)
         result = run(plan, args.evidence)
     except JixiaoError as exc:
         _report(exc.diagnostics, args)
+        if args.format == "json" and not args.output:
+            from .render.outputs import unscored_json
+
+            sys.stdout.write(unscored_json(exc.diagnostics))
         return EXIT_ERRORS
     _report([*warnings, *result.diagnostics], args)
     if args.output:
-        from .render.outputs import write_text, writing
+        return _write_report(args, result, inferred)
+    args.format = args.format or "table"
+    sys.stdout.write(_with_total_reason(render(result, args.format, args.lang), result, args))
+    failed = has_errors(result.diagnostics) or result.total is None
+    return EXIT_ERRORS if failed else EXIT_OK
 
-        try:
-            if args.format == "xlsx" or args.output.lower().endswith(".xlsx"):
-                from .render import xlsx
 
-                with writing("--output", args.output):
-                    xlsx.write(
-                        result, path_of(args.output), args.lang, total_reason(result, args.lang)
-                    )
-            else:
-                text = _with_total_reason(render(result, args.format, args.lang), result, args)
-                write_text("--output", args.output, text)
-        except JixiaoError as exc:
-            _report(exc.diagnostics, args)
-            return EXIT_ERRORS
-    else:
-        sys.stdout.write(_with_total_reason(render(result, args.format, args.lang), result, args))
+def _write_report(args: argparse.Namespace, result: Result, inferred: str | None) -> int:
+    """`eval --output FILE`: the format `--format` names, else the one the suffix names."""
+    from .render.outputs import output_named, write_text, writing
+
+    args.format = args.format or inferred
+    output = output_named(args.format)
+    try:
+        if output.writer is not None:
+            import importlib
+
+            writer = importlib.import_module(f"{__package__}.render.{output.writer}")
+            with writing("--output", args.output):
+                writer.write(
+                    result, path_of(args.output), args.lang, total_reason(result, args.lang)
+                )
+        else:
+            text = _with_total_reason(render(result, args.format, args.lang), result, args)
+            write_text("--output", args.output, text)
+    except JixiaoError as exc:
+        _report(exc.diagnostics, args)
+        return EXIT_ERRORS
     failed = has_errors(result.diagnostics) or result.total is None
     return EXIT_ERRORS if failed else EXIT_OK
 
@@ -237,9 +324,9 @@ def _with_total_reason(text: str, result: Result, args: argparse.Namespace) -> s
     return text + reason + "\n"
 
 
-def cmd_explain(code: str) -> int:
+def cmd_explain(args: argparse.Namespace) -> int:
     """Print the entry of docs/diagnostics.md (shipped in the package) for one code."""
-    code = code.upper()
+    code = args.explain.upper()
     try:
         from importlib import resources
 
@@ -249,42 +336,56 @@ def cmd_explain(code: str) -> int:
     entry = re.search(rf"^## {re.escape(code)}:.*?(?=^## |\Z)", text, re.M | re.S)
     if entry is None:
         known = sorted(set(re.findall(r"^## ([EW]\d{3}):", text, re.M)))
-        sys.stderr.write(f"jixiao: no diagnostic `{code}`; the codes are {', '.join(known)}\n")
-        return EXIT_USAGE
+        return _usage(args, f"no diagnostic `{code}`; the codes are {', '.join(known)}")
     sys.stdout.write(entry.group(0).rstrip("\n") + "\n")
     return EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     if args.explain:
-        return cmd_explain(args.explain)
-    if not args.pack:
-        sys.stderr.write("jixiao check: give a PACK to check, or --explain CODE\n")
-        return EXIT_USAGE
-    try:
-        plan, warnings = compile_pack(args.pack)
-    except JixiaoError as exc:
-        _report(exc.diagnostics, args, args.format)
-        return EXIT_ERRORS
-    if args.format == "json":
-        sys.stdout.write(render_json(warnings))
-        return EXIT_OK
-    _report(warnings, args)
-    program = plan.program
+        if args.packs:
+            return _usage(args, "`--explain CODE` checks no pack; run `check PACK…` separately")
+        if args.format is not None:
+            return _usage(args, "`--format` does nothing with `--explain`; drop it")
+        return cmd_explain(args)
+    if not args.packs:
+        return _usage(args, "give a PACK to check, or --explain CODE")
+    from .tools.testselect import expand
+
+    paths, diags = expand(args.packs, ".jx", "packs (*.jx)")
+    status = EXIT_ERRORS if diags else EXIT_OK
+    lines = []
+    for path in paths:
+        try:
+            plan, warnings = compile_pack(path)
+        except JixiaoError as exc:
+            diags += exc.diagnostics
+            status = EXIT_ERRORS
+            continue
+        diags += warnings
+        lines.append(_checked(path, plan.program))
+    if args.format == "json":  # machine output: on standard output, errors or not
+        sys.stdout.write(render_json(diags))
+        return status
+    _report(diags, args)
+    sys.stdout.write("".join(lines))
+    return status
+
+
+def _checked(path: str, program: Any) -> str:
+    """The `ok:` line of a pack that checks."""
     leaves = sum(1 for i in program.indicators if i.is_leaf)
     if not program.indicators:  # a library (checked: E434 refuses any other pack without one)
-        sys.stdout.write(
-            f"ok: {args.pack}: a library — {len(program.facts)} facts and parameters, "
+        return (
+            f"ok: {path}: a library — {len(program.facts)} facts and parameters, "
             f"{len(program.derived)} derived facts, no indicators; `eval` scores only a pack "
             "that adds its indicators\n"
         )
-        return EXIT_OK
-    sys.stdout.write(
-        f"ok: {args.pack}: {len(program.indicators)} indicators ({leaves} scored leaves), "
+    return (
+        f"ok: {path}: {len(program.indicators)} indicators ({leaves} scored leaves), "
         f"{len(program.facts)} facts, {len(program.derived)} derived facts; "
         f"weights add up to {program.settings.total.normalize():f}\n"
     )
-    return EXIT_OK
 
 
 def _reparse(path: str, text: str) -> ast.Pack:
@@ -314,8 +415,12 @@ def cmd_fmt(args: argparse.Namespace) -> int:
     from jixiao.dsl.formatter import FormatError, format_pack
     from jixiao.dsl.parser import parse
 
-    status = EXIT_OK
-    for path in args.packs:
+    from .tools.testselect import expand
+
+    paths, missing = expand(args.packs, ".jx", "packs (*.jx)")
+    _report(missing, args)
+    status = EXIT_ERRORS if missing else EXIT_OK
+    for path in paths:
         try:
             source = _stdin_pack() if path == "-" else load_pack(path)
             pack = parse(source)
@@ -332,10 +437,10 @@ def cmd_fmt(args: argparse.Namespace) -> int:
                 "  = help: this is a bug in jixiao's formatter; please report it with the pack\n"
             )
             return EXIT_INTERNAL
-        if path == "-":
+        if path == "-" and not args.check:
             sys.stdout.write(text)
             continue
-        if text == source.text and source.encoding == "utf-8":
+        if text == source.text and (source.encoding == "utf-8" or path == "-"):
             continue
         if args.check:
             import difflib
@@ -362,50 +467,119 @@ def cmd_fmt(args: argparse.Namespace) -> int:
 
 
 def cmd_test(args: argparse.Namespace) -> int:
-    from .tools.packtest import (
-        SuiteError,
-        coverage,
-        default_suite_path,
-        edges,
-        load_suite,
-        run_case,
-    )
     from .tools.testreport import render_json as test_json
+    from .tools.testreport import render_junit, render_runs_json
     from .tools.testreport import render_text as test_text
+    from .tools.testselect import collect
 
+    if args.verbose and args.format == "json":
+        return _usage(args, "`--verbose` lists coverage in the text report; JSON lists it all")
+    if args.k is not None:
+        from .tools.testselect import SelectionError, selector
+
+        try:
+            args.k_match = selector(args.k)
+        except SelectionError as exc:
+            return _usage(args, f"cannot read `-k {args.k}`: {exc}")
+    pairs, problems = collect(args.paths)
+    if args.junit_xml:  # before any case runs: never over a pack, a test file or a folder's file
+        from .render.outputs import refuse
+
+        inputs = [*args.paths, *(p for pair in pairs for p in pair)]
+        try:
+            refuse({"--junit-xml": args.junit_xml}, [("an input", p) for p in inputs])
+        except JixiaoError as exc:
+            _report(exc.diagnostics, args)
+            return EXIT_ERRORS
+    _report(problems, args)
+    runs = [_run_suite(args, pack, suite) for pack, suite in pairs]
+    selected = sum(len(r.outcomes) for r in runs)
+    if args.k is not None and selected == 0 and any(r.suite is not None for r in runs):
+        from .common import messages
+
+        total = sum(r.deselected for r in runs)
+        problems.append(messages.no_case_selected(args.k, total))
+        _report(problems[-1:], args)
+    if args.format == "json":
+        if len(runs) == 1 and runs[0].suite is not None and runs[0].cov is not None:
+            run = runs[0]
+            assert run.suite is not None and run.cov is not None
+            sys.stdout.write(test_json(run.suite, run.outcomes, run.cov, run.edges, run.deselected))
+        else:
+            sys.stdout.write(render_runs_json(runs, problems))
+    else:
+        for run in runs:
+            if run.suite is not None and run.cov is not None:
+                sys.stdout.write(
+                    test_text(
+                        run.suite, run.outcomes, run.cov, run.edges, args.verbose, run.deselected
+                    )
+                )
+        if len(runs) > 1:
+            passed, failed = sum(r.passed for r in runs), sum(r.failed for r in runs)
+            broken = sum(1 for r in runs if r.problems)
+            sys.stdout.write(
+                f"\n{len(runs)} test files: {passed} passed, {failed} failed"
+                + (f", {broken} could not be run" if broken else "")
+                + "\n"
+            )
+    if args.junit_xml:
+        from .render.outputs import write_text
+
+        try:
+            write_text("--junit-xml", args.junit_xml, render_junit(runs))
+        except JixiaoError as exc:
+            _report(exc.diagnostics, args)
+            return EXIT_ERRORS
+    bad = problems or any(r.problems or r.failed for r in runs)
+    below = [
+        r
+        for r in runs
+        if args.coverage_min is not None and r.cov is not None and r.cov.percent < args.coverage_min
+    ]
+    for r in below:
+        assert r.cov is not None
+        sys.stderr.write(
+            f"coverage of {r.path}: {r.cov.percent}% is below --coverage-min {args.coverage_min}\n"
+        )
+    return EXIT_ERRORS if bad or below else EXIT_OK
+
+
+def _run_suite(args: argparse.Namespace, pack: str, suite_path: str) -> SuiteRun:
+    """One test file run: its pack compiled, its cases (those `-k` selects) scored."""
+    from .tools.packtest import SuiteError, case_evidence, coverage, edges, load_suite, run_case
+    from .tools.testreport import SuiteRun
+
+    run = SuiteRun(suite_path, pack)
     try:
-        plan, warnings = compile_pack(args.pack)
+        plan, warnings = compile_pack(pack)
     except JixiaoError as exc:
         _report(exc.diagnostics, args)
-        return EXIT_ERRORS
+        run.problems = list(exc.diagnostics)
+        return run
     _report(warnings, args)
-    path = path_of(args.tests) if args.tests else default_suite_path(path_of(args.pack))
     try:
-        suite = load_suite(path)
+        suite = load_suite(path_of(suite_path))
     except SuiteError as exc:
         _report([exc.diagnostic], args)
-        return EXIT_ERRORS
-    outcomes = [run_case(plan, suite, case) for case in suite.cases]
-    cov = coverage(plan, outcomes)
-    edge_rows = None
+        run.problems = [exc.diagnostic]
+        return run
+    run.suite = suite
+    cases = list(suite.cases)
+    if args.k is not None:
+        file_name = path_of(suite_path).name
+        cases = [c for c in cases if args.k_match(c.name, file_name)]
+    run.deselected = len(suite.cases) - len(cases)
+    run.outcomes = [run_case(plan, suite, case) for case in cases]
+    run.cov = coverage(plan, run.outcomes)
     if args.edges:
-        from .tools.packtest import case_evidence
-
-        base = outcomes[0].result if outcomes else None
-        evidence, found = (
-            case_evidence(plan, suite, suite.cases[0]) if base is not None else (None, [])
-        )
-        usable = evidence is not None and not has_errors(found)  # never probe partial evidence
-        edge_rows = edges(plan, evidence) if evidence is not None and usable else []
-    if args.format == "json":
-        sys.stdout.write(test_json(suite, outcomes, cov, edge_rows))
-    else:
-        sys.stdout.write(test_text(suite, outcomes, cov, edge_rows, args.verbose))
-    failed = any(not o.passed for o in outcomes)
-    below = args.coverage_min is not None and cov.percent < Decimal(str(args.coverage_min))
-    if below:
-        sys.stderr.write(f"coverage {cov.percent}% is below --coverage-min {args.coverage_min}\n")
-    return EXIT_ERRORS if failed or below else EXIT_OK
+        evidence = None
+        if run.outcomes and run.outcomes[0].result is not None:
+            evidence, found = case_evidence(plan, suite, cases[0])
+            if has_errors(found):  # never probe partial evidence
+                evidence = None
+        run.edges = edges(plan, evidence) if evidence is not None else []
+    return run
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
@@ -420,18 +594,31 @@ def cmd_verify(args: argparse.Namespace) -> int:
     except JixiaoError as exc:
         _report(exc.diagnostics, args)
         sys.stderr.write("verify: the pack does not check; fix the errors above first\n")
+        if args.format == "json":  # machine output on standard output, errors or not
+            import json
+
+            from jixiao.dsl.diagnostics import to_json
+
+            doc = {
+                "pack": args.pack,
+                "diagnostics": [to_json(d) for d in exc.diagnostics],
+                "properties": [],
+                "passed": 0,
+                "failed": 0,
+            }
+            sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
         return EXIT_ERRORS
     _report(warnings, args)
     findings = verify(plan, args.examples)
     out_dir = path_of(args.out)
     stem = path_of(args.pack).name.removesuffix(".jx")
     failed = 0
+    written: list[str | None] = []
     for finding in findings:
+        written.append(None)
         if finding.ok:
-            sys.stdout.write(f"  ✓ {finding.prop}\n")
             continue
         failed += 1
-        sys.stdout.write(f"  ✗ {finding.prop}\n      {finding.detail}\n")
         if finding.facts is not None:
             from .render.outputs import refuse, writing
 
@@ -457,15 +644,51 @@ def cmd_verify(args: argparse.Namespace) -> int:
             except JixiaoError as exc:
                 _report(exc.diagnostics, args)
                 return EXIT_ERRORS
-            sys.stdout.write(f"      counterexample evidence: {path}\n")
+            written[-1] = str(path)
     passed = len(findings) - failed
-    sys.stdout.write(f"{passed} passed, {failed} failed\n")
+    if args.format == "json":
+        import json
+
+        doc = {
+            "pack": args.pack,
+            "examples": args.examples,
+            "properties": [
+                {
+                    "property": f.prop,
+                    "ok": f.ok,
+                    "detail": f.detail or None,
+                    "counterexample": saved,
+                }
+                for f, saved in zip(findings, written, strict=True)
+            ],
+            "passed": passed,
+            "failed": failed,
+        }
+        sys.stdout.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
+    else:
+        for finding, saved in zip(findings, written, strict=True):
+            if finding.ok:
+                sys.stdout.write(f"  ✓ {finding.prop}\n")
+                continue
+            sys.stdout.write(f"  ✗ {finding.prop}\n      {finding.detail}\n")
+            if saved is not None:
+                sys.stdout.write(f"      counterexample evidence: {saved}\n")
+        sys.stdout.write(f"{passed} passed, {failed} failed\n")
     return EXIT_ERRORS if failed else EXIT_OK
 
 
 def cmd_selfeval(args: argparse.Namespace) -> int:
     from .tools import selfeval_run
 
+    if args.output and os.path.splitext(args.output)[1].lower() not in (".xlsx", ".csv"):
+        return _usage(
+            args,
+            f"`--output {args.output}` writes the table back with the scores: name it .xlsx "
+            "or .csv (the report itself is `--format`, on standard output)",
+        )
+    problem = selfeval_run.param_problem(args)
+    if problem is not None:
+        return _usage(args, problem)
     return selfeval_run.main(args, _report)
 
 
@@ -497,6 +720,19 @@ def _columns() -> int:
         except (AttributeError, ValueError, OSError):
             columns = 0
     return columns or 80
+
+
+def _percent(text: str) -> Decimal:
+    """An argparse type: a percentage from 0 to 100 (`--coverage-min 90`)."""
+    from decimal import InvalidOperation
+
+    try:
+        value = Decimal(text.strip().removesuffix("%"))
+    except InvalidOperation:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a number") from None
+    if not value.is_finite() or not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"give a percentage from 0 to 100, not `{text}`")
+    return value
 
 
 def _count(least: int) -> Callable[[str], int]:
@@ -558,6 +794,8 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     )
 
     if only in (None, "eval"):
+        from .render.outputs import FORMAT_NAMES
+
         p_eval = sub.add_parser(
             "eval", parents=[common, confine], help="score an evidence file with a rule pack"
         )
@@ -572,8 +810,9 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p_eval.add_argument(
             "--output",
             metavar="FILE",
-            help="with --batch: per-project results, .jsonl, .csv or .xlsx "
-            "(default: JSON lines on standard output)",
+            help="write the report to FILE, in the format its suffix names (.txt, .json, .md, "
+            ".html, .xlsx); with --batch: per-project results, .jsonl, .csv or .xlsx "
+            "(default: standard output)",
         )
         p_eval.add_argument(
             "--summary",
@@ -583,39 +822,40 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p_eval.add_argument(
             "--jobs",
             type=_count(0),
-            default=0,
             metavar="N",
             help="with --batch: worker processes (default: one per core, up to 4, from 2000 rows)",
         )
         p_eval.add_argument(
             "--format",
-            choices=(*FORMATS, "xlsx"),
-            default="table",
-            help="report format (default: table)",
+            choices=FORMAT_NAMES,
+            help="report format (default: the --output suffix's, else table)",
         )
         p_eval.add_argument(
             "--lang",
             choices=("zh", "en"),
-            default="zh",
             help="language of the report's labels (default: zh)",
         )
-        p_eval.set_defaults(func=cmd_eval)
+        p_eval.set_defaults(func=cmd_eval, parser=p_eval)
 
     if only in (None, "check"):
         p_check = sub.add_parser(
             "check", parents=[common], help="check a rule pack without evidence"
         )
-        p_check.add_argument("pack", nargs="?", help="the rule pack (.jx)")
+        p_check.add_argument(
+            "packs",
+            nargs="*",
+            metavar="PACK",
+            help="rule packs (.jx), folders of packs, or patterns such as rules/*.jx",
+        )
         p_check.add_argument(
             "--explain", metavar="CODE", help="print what a diagnostic code means, with an example"
         )
         p_check.add_argument(
             "--format",
             choices=("text", "json"),
-            default="text",
-            help="diagnostics as text or JSON (default: text)",
+            help="diagnostics as text (standard error) or JSON (standard output; default: text)",
         )
-        p_check.set_defaults(func=cmd_check)
+        p_check.set_defaults(func=cmd_check, parser=p_check)
 
     if only in (None, "test"):
         p_test = sub.add_parser(
@@ -623,12 +863,29 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             parents=[common, confine],
             help="run a pack's example cases, with scoring coverage",
         )
-        p_test.add_argument("pack", help="the rule pack (.jx)")
         p_test.add_argument(
-            "tests", nargs="?", help="the test file (default: PACK with .test.yaml beside it)"
+            "paths",
+            nargs="+",
+            metavar="PATH",
+            help="a pack (its NAME.test.yaml beside it, or the test file named right after it), "
+            "a test file, a folder of test files, or a pattern",
         )
         p_test.add_argument(
-            "--coverage-min", type=float, metavar="N", help="fail when coverage is below N percent"
+            "-k",
+            metavar="EXPR",
+            help="run only the cases whose names (or test file names) match EXPR: words, "
+            "`and`, `or`, `not`, parentheses",
+        )
+        p_test.add_argument(
+            "--junit-xml",
+            metavar="FILE",
+            help="also write the results as JUnit XML, for CI",
+        )
+        p_test.add_argument(
+            "--coverage-min",
+            type=_percent,
+            metavar="N",
+            help="fail when coverage is below N percent (0 to 100)",
         )
         p_test.add_argument(
             "--edges",
@@ -641,7 +898,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             action="store_true",
             help="list coverage for every indicator, not only the incomplete ones",
         )
-        p_test.set_defaults(func=cmd_test)
+        p_test.set_defaults(func=cmd_test, parser=p_test)
 
     if only in (None, "verify"):
         p_verify = sub.add_parser(
@@ -662,14 +919,20 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             help="where to write counterexample evidence files (default: counterexamples, "
             "which the project's .gitignore covers)",
         )
-        p_verify.set_defaults(func=cmd_verify)
+        p_verify.add_argument(
+            "--format",
+            choices=("text", "json"),
+            default="text",
+            help="the findings as text or JSON (default: text)",
+        )
+        p_verify.set_defaults(func=cmd_verify, parser=p_verify)
 
     if only in (None, "schema"):
         p_schema = sub.add_parser(
             "schema", parents=[common], help="print the JSON Schema of a pack's evidence"
         )
         p_schema.add_argument("pack", help="the rule pack (.jx)")
-        p_schema.set_defaults(func=cmd_schema)
+        p_schema.set_defaults(func=cmd_schema, parser=p_schema)
 
     if only in (None, "selfeval"):
         p_self = sub.add_parser(
@@ -704,7 +967,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             action="store_true",
             help="score a row whose target cannot be read as qualitative",
         )
-        p_self.set_defaults(func=cmd_selfeval)
+        p_self.set_defaults(func=cmd_selfeval, parser=p_self)
 
     if only in (None, "fmt"):
         p_fmt = sub.add_parser("fmt", parents=[common], help="format rule packs canonically")
@@ -712,14 +975,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             "packs",
             nargs="+",
             metavar="PACK",
-            help="packs to rewrite in place; `-` reads standard input",
+            help="packs to rewrite in place (folders and patterns too); `-` reads standard input",
         )
         p_fmt.add_argument(
             "--check",
             action="store_true",
             help="change nothing; show a diff and exit 1 if a pack is not formatted",
         )
-        p_fmt.set_defaults(func=cmd_fmt)
+        p_fmt.set_defaults(func=cmd_fmt, parser=p_fmt)
     return parser
 
 
@@ -752,7 +1015,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     _encodable_streams()
     # `jixiao eval …` needs only the eval parser; anything else (`--help`, a typo) gets them all
     parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # the command's own usage, not the top-level one
+        own: argparse.ArgumentParser = getattr(args, "parser", parser)
+        own.error(f"unrecognized arguments: {' '.join(extra)}")
     if getattr(args, "import_path", None):
         # through the environment, so batch workers in other processes resolve imports alike
         os.environ["JIXIAO_PATH"] = os.pathsep.join(

@@ -274,6 +274,7 @@ WARM_JIXIAO = {
     "jixiao.engine.plan.compiler",
     "jixiao.engine.render",
     "jixiao.engine.render.explain",
+    "jixiao.engine.render.outputs",  # the registry of report formats `--format` lists
     "jixiao.engine.render.table",
     "jixiao.engine.runtime",
     "jixiao.engine.runtime.evaluator",

@@ -27,9 +27,10 @@ def test_check_says_a_library_is_one_and_eval_will_not_score_it() -> None:
 def test_check_json_lists_diagnostics(tmp_path: Path) -> None:
     pack = tmp_path / "p.jx"
     pack.write_text('fact a: bool\nindicator A "a" 2 { full when b }', encoding="utf-8")
-    code, _, err = cli("check", str(pack), "--format", "json")
+    code, out, err = cli("check", str(pack), "--format", "json")
     assert code == 1
-    assert '"code": "E201"' in err and '"line": 2' in err
+    # issue #15: machine output on standard output, errors or not (`| jq` must work then)
+    assert '"code": "E201"' in out and '"line": 2' in out and err == ""
 
 
 @pytest.mark.parametrize(

@@ -401,7 +401,9 @@ def test_params_are_values_never_yaml(tmp_path: Path) -> None:
     path = tmp_path / "t.csv"
     path.write_text(TABLE, encoding="utf-8")
     code, _, err = cli("selfeval", str(path), "--param", "达成下限=50%\n  部分达成下限: 0%")
-    assert code == 1 and "E603" in err and "--param" in err and "generated" not in err
+    # issue #15: a value its parameter's kind cannot read is a usage error (exit 2) for every
+    # kind, as `预算执行率分值=abc` below is; still read as one text, never as YAML
+    assert code == 2 and "not a percentage" in err and "--param" in err and "generated" not in err
     code, _, err = cli("selfeval", str(path), "--param", "预算执行率分值=abc")
     assert code == 2 and "预算执行率分值" in err
 

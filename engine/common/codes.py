@@ -495,6 +495,29 @@ CODES: dict[str, tuple[str, str]] = {
         "each case has `facts:`/`params:`/`omit:` overrides or its own `evidence:`, and "
         "`expect:` with `total`, `grade`, `points`, `lines` or `errors`.",
     ),
+    # E74x: the command line
+    "E740": (
+        "a folder or pattern on the command line that names no file",
+        "`jixiao check rules/*.jx`, `jixiao test rules/`: the pattern matches no file, or the "
+        "folder holds no pack (`check`, `fmt`) or test file (`test`). jixiao expands patterns "
+        "itself, so a quoted pattern works in shells that do not expand them (Windows').",
+    ),
+    "E741": (
+        "a test file that does not exist",
+        "`jixiao test PACK` reads `PACK.test.yaml` beside the pack; `jixiao test PACK TESTS` "
+        'reads TESTS. Write the file (see "Testing a pack" in the README) or give its path.',
+    ),
+    "E742": (
+        "a test file whose pack is not beside it",
+        "`NAME.test.yaml` named alone, or found in a folder, tests `NAME.jx` in the same "
+        "folder. Name the pack first to pair them otherwise: `jixiao test PACK TESTS`.",
+    ),
+    "E743": (
+        "`-k` selects no case",
+        "`jixiao test -k EXPR` matched none of the cases: words are matched as substrings of "
+        "the case names and test file names, ignoring case, with `and`, `or`, `not` and "
+        "parentheses. Exit 1, so a CI job that tests nothing fails.",
+    ),
     # warnings
     "W201": ("a declared fact no rule reads", "Remove it, or use it."),
     "W202": (

@@ -894,6 +894,58 @@ def output_unwritable(option: str, path: str, reason: str) -> Diagnostic:
     )
 
 
+# ----- the command line (E740–E759) ------------------------------------------------------------
+
+
+def nothing_matches(path: str, why: str) -> Diagnostic:
+    """E740: a folder or a pattern on the command line that names no file."""
+    return Diagnostic(
+        "E740",
+        Severity.ERROR,
+        f"`{path}` names nothing: {why}",
+        path=path,
+        help="check the folder or the pattern; jixiao expands `*`, `?`, `[…]` and `**` itself, "
+        "so a quoted pattern works in every shell, Windows' included",
+    )
+
+
+def test_file_missing(path: str, pack: str | None, given: bool) -> Diagnostic:
+    """E741: a test file that does not exist, named or looked for beside its pack."""
+    if given:
+        message = f"test file `{path}` does not exist"
+        help = "check the path; `jixiao test PACK` alone reads PACK's `.test.yaml` beside it"
+    else:
+        message = f"pack `{pack}` has no test file: `{path}` does not exist"
+        help = (
+            f'write `{path}` (see "Testing a pack" in the README), or name the test file: '
+            f"`jixiao test {pack} TESTS.yaml`"
+        )
+    return Diagnostic("E741", Severity.ERROR, message, path=path, help=help)
+
+
+def test_file_without_pack(path: str, pack: str) -> Diagnostic:
+    """E742: a test file named alone whose pack is not beside it."""
+    return Diagnostic(
+        "E742",
+        Severity.ERROR,
+        f"test file `{path}` has no pack beside it: `{pack}` does not exist",
+        path=path,
+        help="a test file `NAME.test.yaml` tests `NAME.jx` in the same folder; name the pack "
+        "first to pair them otherwise: `jixiao test PACK.jx TESTS.yaml`",
+    )
+
+
+def no_case_selected(expr: str, cases: int) -> Diagnostic:
+    """E743: `jixiao test -k EXPR` selects none of the cases."""
+    return Diagnostic(
+        "E743",
+        Severity.ERROR,
+        f"`-k {expr}` selects none of the {cases} cases",
+        help="-k matches words in the case names and test file names, ignoring case, with "
+        "`and`, `or`, `not` and parentheses; `jixiao test` without -k lists every case",
+    )
+
+
 # ----- the catalogue's forms ------------------------------------------------------------------
 
 

@@ -17,11 +17,73 @@ import errno
 import os
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
 
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError
 
 from ..common import messages as msg
+
+TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
+if TYPE_CHECKING:
+    from typing import Any
+
+
+class Output:
+    """A report format of `jixiao eval`: its `--format` name, the file suffixes `--output`
+    infers it from, and, for a format written as a file rather than as text, the module of
+    `engine/render` whose `write(result, path, lang, note)` writes it."""
+
+    __slots__ = ("name", "suffixes", "writer")
+
+    def __init__(self, name: str, suffixes: tuple[str, ...], writer: str | None = None) -> None:
+        self.name, self.suffixes, self.writer = name, suffixes, writer
+
+
+#: Every report format, in the order `--help` lists them: the one place a format is registered.
+#: A text format is rendered by `render.render`; a file format by its writer module. A new file
+#: format is one line here — `Output("docx", (".docx",), writer="docx")` for a module
+#: `engine/render/docx.py` with `write(result, path, lang, note)` — and `eval --format`,
+#: `--output` inference and the contradiction check all follow from it.
+OUTPUTS = (
+    Output("table", (".txt",)),
+    Output("json", (".json",)),
+    Output("markdown", (".md", ".markdown")),
+    Output("html", (".html", ".htm")),
+    Output("xlsx", (".xlsx",), writer="xlsx"),
+)
+
+#: What `--format` accepts.
+FORMAT_NAMES = tuple(o.name for o in OUTPUTS)
+
+
+def unscored_json(diagnostics: Sequence[Diagnostic]) -> str:
+    """`--format json` when nothing could be scored (the pack does not check, the evidence or
+    the table cannot be read): still a JSON document on standard output, so `| jq` reads why."""
+    import json
+
+    from jixiao.dsl.diagnostics import to_json
+
+    doc = {
+        "total": None,
+        "grade": None,
+        "indicators": [],
+        "diagnostics": [to_json(d) for d in sorted(diagnostics, key=Diagnostic.sort_key)],
+    }
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def output_named(name: str) -> Output:
+    return next(o for o in OUTPUTS if o.name == name)
+
+
+def format_of(path: str) -> str | None:
+    """The format `--output PATH` asks for by its suffix (case-insensitive), None if unknown."""
+    suffix = os.path.splitext(path)[1].lower()
+    return next((o.name for o in OUTPUTS if suffix in o.suffixes), None)
+
+
+def known_suffixes() -> str:
+    return ", ".join(s for o in OUTPUTS for s in o.suffixes)
+
 
 #: What a folder being scored reads as evidence (tools/batch.py `read_folder`).
 EVIDENCE_SUFFIXES = (".yaml", ".yml", ".json")

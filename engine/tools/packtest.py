@@ -31,6 +31,7 @@ from ..plan.compiler import Plan
 from ..render.explain import plain, signed
 from ..runtime.evaluator import evaluate
 from ..runtime.evidence import SAFE_LOADER, Evidence, load_bytes
+from ..runtime.files import MAX_TEXT_BYTES, FileRefused, read_given
 
 # ----- the suite --------------------------------------------------------------------------------
 
@@ -90,9 +91,9 @@ def _text(value: Any) -> str:
 
 def load_suite(path: Path) -> Suite:
     try:
-        text, _ = decode(path.read_bytes())
+        text, _ = decode(read_given(str(path), MAX_TEXT_BYTES, "MAX_TEXT_BYTES"))
         data = yaml.load(text, Loader=SAFE_LOADER)
-    except (OSError, DecodeError) as exc:
+    except (FileRefused, DecodeError) as exc:  # the reason in words, never `[Errno 2]`
         raise SuiteError(f"cannot read test file {path}: {exc}") from None
     except RecursionError:
         raise SuiteError(f"the test file {path} is nested too deeply to read") from None
@@ -177,11 +178,14 @@ def case_evidence(plan: Plan, suite: Suite, case: Case) -> tuple[Evidence | None
     name = f"{suite.path} [{case.name}]"
     if path is not None:
         try:
-            base = yaml.load(decode(path.read_bytes())[0], Loader=SAFE_LOADER) or {}
+            data = read_given(str(path), MAX_TEXT_BYTES, "MAX_TEXT_BYTES")
+            base = yaml.load(decode(data)[0], Loader=SAFE_LOADER) or {}
         except RecursionError:
             return None, [error("E701", f"the evidence of `{case.name}` is nested too deeply")]
-        except (OSError, DecodeError, yaml.YAMLError) as exc:
-            return None, [error("E701", f"cannot read the evidence of `{case.name}`: {exc}")]
+        except (FileRefused, DecodeError, yaml.YAMLError) as exc:
+            return None, [
+                error("E701", f"cannot read the evidence `{path}` of `{case.name}`: {exc}")
+            ]
         sections = (
             (base.get("facts") or {}, base.get("params") or {}) if isinstance(base, dict) else ()
         )

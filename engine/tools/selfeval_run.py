@@ -48,9 +48,12 @@ def template_text(path: str | None) -> str:
 
 
 def _sane_weight(text: str) -> Decimal | None:
-    try:
-        value = Decimal(text)
-    except ArithmeticError:
+    """Points for 预算执行率, read as any number of the evidence is (`20`, `二十`)."""
+    from ..common.types import Kind
+    from ..runtime.evidence import parse_typed
+
+    value = parse_typed(Kind.NUMBER, text)[0]
+    if not isinstance(value, Decimal):
         return None
     return value if value.is_finite() and 0 < value <= 100 else None
 
@@ -435,6 +438,99 @@ def _partial_note(scored: Scored, fmt: str) -> str:
     return "".join(f'<p class="unscored">{escape(x)}</p>\n' for x in lines)
 
 
+def _findings_note(scored: Scored, fmt: str) -> str:
+    """The findings (S1–S9) by cell, as the text report lists them, for markdown and HTML."""
+    findings = scored.findings
+    if not findings:
+        clean = "表中得分与规则一致，未发现问题。" if scored.complete else ""
+        if not clean:
+            return ""
+        if fmt == "markdown":
+            return f"\n## 发现的问题\n\n{clean}\n"
+        return f'<section class="findings"><h2>发现的问题</h2><p>{clean}</p></section>\n'
+    title = f"发现的问题（{len(findings)} 处）"
+    if fmt == "markdown":
+        items = "".join(
+            f"- **{f.code}** {display(f.cell)}：{display(f.message)}\n" for f in findings
+        )
+        return f"\n## {title}\n\n{items}"
+    from html import escape
+
+    items = "".join(
+        f"<li><strong>{f.code}</strong> <code>{escape(f.cell)}</code> "
+        f"{escape(display(f.message))}</li>\n"
+        for f in findings
+    )
+    return f'<section class="findings"><h2>{title}</h2>\n<ul>\n{items}</ul></section>\n'
+
+
+def param_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the `--param`s, as a usage error: not NAME=VALUE, a name the
+    template does not declare (with did-you-mean), a name given twice, a value its parameter's
+    kind cannot read (`预算执行率分值=abc`) or outside its domain. None when they are fine, or
+    when the template cannot be read (`main` reports that)."""
+    import difflib
+
+    from ..check.units import domain_problem
+    from ..common.types import KIND_NAMES
+    from ..runtime.evidence import parse_typed
+
+    try:
+        pack = parse(Source(args.template or "self-evaluation.jx", template_text(args.template)))
+    except (OSError, UnicodeDecodeError, JixiaoError):
+        return None
+    declared = {p.name.text: p.type.text for p in pack.params}
+    seen: set[str] = set()
+    for item in args.param:
+        name, sep, value = (part.strip() for part in item.partition("="))
+        if not sep or not name:
+            return f"`--param` takes NAME=VALUE, not `{item}`"
+        if name not in declared:
+            close = difflib.get_close_matches(name, list(declared), n=1, cutoff=0.5)
+            hint = f"did you mean `{close[0]}`? " if close else ""
+            names = ", ".join(f"{n} ({k})" for n, k in declared.items())
+            return f"unknown parameter `{name}`; {hint}the template's parameters are: {names}"
+        if name in seen:
+            return f"`--param {name}` is given twice; give it once"
+        seen.add(name)
+        kind = KIND_NAMES.get(declared[name])
+        if kind is None:
+            continue
+        parsed, why = parse_typed(kind, value)
+        if parsed is None:
+            example = _EXAMPLES.get(kind.value, "…")
+            return f"`--param {name}={value}`: {why} (`{name}` is a {kind}, e.g. {example})"
+        outside = domain_problem(kind, parsed)
+        if outside is not None:
+            return f"`--param {name}={value}`: outside the domain {outside[1]}"
+        if name == "预算执行率分值" and _sane_weight(value) is None:
+            return f"`--param {name}` takes points, more than 0 and at most 100, not `{value}`"
+    return None
+
+
+#: An example value of each kind a parameter may have, for the usage error that refuses one.
+_EXAMPLES = {
+    "number": "20",
+    "money": "50万元",
+    "count": "12",
+    "percent": "50%",
+    "bool": "是",
+    "text": "达成",
+    "date": "2024-12-31",
+}
+
+
+def _failed(args: argparse.Namespace, report: Report, diagnostics: list[Diagnostic]) -> int:
+    """Nothing scored: the diagnostics, and with `--format json` still a JSON document on
+    standard output, so `| jq` reads why."""
+    report(diagnostics, args)
+    if args.format == "json":
+        from ..render.outputs import unscored_json
+
+        sys.stdout.write(unscored_json(diagnostics))
+    return 1
+
+
 def main(args: argparse.Namespace, report: Report) -> int:
     params: dict[str, str] = {}
     for item in args.param:
@@ -444,32 +540,43 @@ def main(args: argparse.Namespace, report: Report) -> int:
             return 2
         params[name.strip()] = value.strip()
     weight = params.get("预算执行率分值")
-    if weight is not None and _sane_weight(weight) is None:
-        sys.stderr.write(
-            f"jixiao selfeval: --param 预算执行率分值 takes points, more than 0 and at most 100, "
-            f"not `{weight}`\n"
-        )
-        return 2
+    if weight is not None:
+        sane = _sane_weight(weight)
+        if sane is None:
+            sys.stderr.write(
+                f"jixiao selfeval: --param 预算执行率分值 takes points, more than 0 and at most "
+                f"100, not `{weight}`\n"
+            )
+            return 2
+        params["预算执行率分值"] = str(sane)  # `二十` as the generated pack's weight: 20
     try:
         refuse(  # before anything is read or written: never over the table or the template
             {"--output": args.output, "--emit-pack": args.emit_pack},
             [("the table", args.table), ("the template", args.template)],
         )
         table = read_table(Path(args.table))
-        template = template_text(args.template)
+        try:
+            template = template_text(args.template)
+        except (OSError, UnicodeDecodeError) as exc:
+            from ..common.messages import pack_unreadable
+
+            if isinstance(exc, FileNotFoundError):
+                why = "no such file"
+            elif isinstance(exc, IsADirectoryError):
+                why = "it is a folder"
+            else:
+                why = getattr(exc, "strerror", None) or str(exc)
+            return _failed(
+                args, report, [pack_unreadable(str(args.template), f"--template: {why}")]
+            )
         scored = score(table, template, params, args.qualitative_fallback)
     except TableError as exc:
-        report([error("E630", str(exc), help=exc.help or TABLE_HELP)], args)
-        return 1
+        return _failed(args, report, [error("E630", str(exc), help=exc.help or TABLE_HELP)])
     except OSError as exc:
-        report(
-            [error("E630", f"cannot read {args.table}: {exc.strerror or exc}", help=TABLE_HELP)],
-            args,
-        )
-        return 1
+        why = f"cannot read {args.table}: {exc.strerror or exc}"
+        return _failed(args, report, [error("E630", why, help=TABLE_HELP)])
     except JixiaoError as exc:
-        report(exc.diagnostics, args)
-        return 1
+        return _failed(args, report, list(exc.diagnostics))
     try:
         if args.emit_pack:
             # the pack as generated: names shown on one line (`display`); see the README
@@ -486,11 +593,9 @@ def main(args: argparse.Namespace, report: Report) -> int:
         sys.stdout.write(_json(scored))
     elif args.format in ("markdown", "html"):
         text = render(scored.result, args.format, "zh")
-        if not scored.complete:
-            note = _partial_note(scored, args.format)
-            text = (
-                text.replace("</body>", note + "</body>", 1) if "</body>" in text else text + note
-            )
+        note = _partial_note(scored, args.format) if not scored.complete else ""
+        note += _findings_note(scored, args.format)
+        text = text.replace("</body>", note + "</body>", 1) if "</body>" in text else text + note
         sys.stdout.write(text)
     else:
         sys.stdout.write(render_text(table, scored))
