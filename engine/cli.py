@@ -1020,10 +1020,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         own: argparse.ArgumentParser = getattr(args, "parser", parser)
         own.error(f"unrecognized arguments: {' '.join(extra)}")
     if getattr(args, "import_path", None):
-        # through the environment, so batch workers in other processes resolve imports alike
-        os.environ["JIXIAO_PATH"] = os.pathsep.join(
-            [*args.import_path, *filter(None, [os.environ.get("JIXIAO_PATH")])]
-        )
+        # through the environment, so batch workers in other processes resolve imports alike;
+        # restored afterwards, so a caller of `main` in the same process is left as it was
+        before = os.environ.get("JIXIAO_PATH")
+        os.environ["JIXIAO_PATH"] = os.pathsep.join([*args.import_path, *filter(None, [before])])
+        try:
+            return _confined(args)
+        finally:
+            if before is None:
+                del os.environ["JIXIAO_PATH"]
+            else:
+                os.environ["JIXIAO_PATH"] = before
+    return _confined(args)
+
+
+def _confined(args: argparse.Namespace) -> int:
     if getattr(args, "allow_dir", None):
         from .runtime import files
 
