@@ -252,6 +252,8 @@ class Result(NamedTuple):
     evidence_sha256: str = ""
     # (path, SHA-256) of every other file a value came from: survey responses
     inputs: tuple[tuple[str, str], ...] = ()
+    # the evidence's `project:` fields (name, unit, evaluator …) as (key, text), in its order
+    project: tuple[tuple[str, str], ...] = ()
 
     @property
     def indicators(self) -> tuple[IndicatorResult, ...]:

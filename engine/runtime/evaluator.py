@@ -151,6 +151,7 @@ class _Run:
                 "",
                 "",
                 (),  # inputs: filled in by `run`
+                (),  # project: filled in by `run`
             ),
         )
 

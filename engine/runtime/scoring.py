@@ -27,6 +27,7 @@ def run(plan: Plan, evidence_path: str | Path) -> Result:
         pack_sha256=_sha256(plan.program.source.text),
         evidence_sha256=_sha256(evidence.source.text),
         inputs=evidence.inputs,
+        project=tuple(evidence.project.items()),
     )
 
 
