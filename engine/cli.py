@@ -161,9 +161,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
     ):
         sys.stderr.write("jixiao eval: the pack comes first: jixiao eval PACK.jx EVIDENCE.yaml\n")
         return EXIT_USAGE
-    if args.format == "xlsx" and not args.output:
+    if args.format in ("xlsx", "docx") and not args.output:
         sys.stderr.write(
-            "jixiao eval: --format xlsx writes a workbook; name it with --output FILE.xlsx\n"
+            f"jixiao eval: --format {args.format} writes a file; name it with --output "
+            f"FILE.{args.format}\n"
         )
         return EXIT_USAGE
     try:
@@ -185,7 +186,14 @@ def cmd_eval(args: argparse.Namespace) -> int:
         from .render.outputs import write_text, writing
 
         try:
-            if args.format == "xlsx" or args.output.lower().endswith(".xlsx"):
+            if args.format == "docx" or args.output.lower().endswith(".docx"):
+                from .render import docx
+
+                with writing("--output", args.output):
+                    docx.write(
+                        result, path_of(args.output), args.lang, total_reason(result, args.lang)
+                    )
+            elif args.format == "xlsx" or args.output.lower().endswith(".xlsx"):
                 from .render import xlsx
 
                 with writing("--output", args.output):
@@ -581,7 +589,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         )
         p_eval.add_argument(
             "--format",
-            choices=(*FORMATS, "xlsx"),
+            choices=(*FORMATS, "xlsx", "docx"),
             default="table",
             help="report format (default: table)",
         )
