@@ -290,6 +290,7 @@ def test_a_missing_fact_still_gives_a_document_that_says_what_is_missing(
     document = docx.Document(str(out))
     conclusion = "\n".join(_section(document, "二、评价结论"))
     assert "无总分：" in conclusion and "C1.2.2" in conclusion
+    assert "C 项目绩效类指标满分为 65 分，未能计分。" in conclusion  # not "得分 — 分"
     assert "C1.2.2 故障修复及时率：未能计分（E605）：证据中缺少事实“故障总数”" in conclusion
     assert ("Heading 2", "（三）未能计分的指标") in _headings(document)
     reasons = "\n".join(_section(document, "三、主要扣分原因"))

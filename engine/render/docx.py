@@ -30,6 +30,7 @@ from .explain import (
     rate_text,
     signed,
     sources_of,
+    words,
 )
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
@@ -226,14 +227,7 @@ def _conclusion(out: Writer, result: Result, lang: str, note: str | None) -> Non
         )
     else:
         out.para(note or ("未能得出总分。" if zh else "No total could be given."))
-    parts = [
-        f"{i.code} {i.name}类指标满分为 {plain(i.weight)} 分，得分 {points_text(i, places, lang)}"
-        f" 分，得分率为 {rate_text(i)}"
-        if zh
-        else f"{i.code} {i.name}: {points_text(i, places, lang)} of {plain(i.weight)} "
-        f"({rate_text(i)})"
-        for i in roots
-    ]
+    parts = [_level(i, places, lang) for i in roots]
     if parts:
         out.para("其中，" + "；".join(parts) + "。" if zh else "; ".join(parts) + ".")
     out.caption(w["summary_table"])
@@ -262,6 +256,23 @@ def _conclusion(out: Writer, result: Result, lang: str, note: str | None) -> Non
     if result.extras or any(v.fired for v in result.vetoes) or result.total_lines:
         out.heading(w["adjust"], 2)
         _adjustments(out, result, lang)
+
+
+def _level(ind: IndicatorResult, places: int, lang: str) -> str:
+    """`A 项目决策类指标满分为 10 分，得分 9.00 分，得分率为 90.00%`, or why it has no points."""
+    zh = lang == "zh"
+    if ind.points is None or ind.excluded:
+        what = _W[lang]["failed"] if ind.points is None else words(lang)["na"]
+        if zh:
+            return f"{ind.code} {ind.name}类指标满分为 {plain(ind.weight)} 分，{what}"
+        return f"{ind.code} {ind.name}: {what} (weight {plain(ind.weight)})"
+    points, rate = fixed(ind.points, places), rate_text(ind)
+    if zh:
+        return (
+            f"{ind.code} {ind.name}类指标满分为 {plain(ind.weight)} 分，得分 {points} 分，"
+            f"得分率为 {rate}"
+        )
+    return f"{ind.code} {ind.name}: {points} of {plain(ind.weight)} ({rate})"
 
 
 def _totals(result: Result, roots: list[IndicatorResult], lang: str) -> tuple[str, ...]:
@@ -300,7 +311,7 @@ def _score_table(out: Writer, result: Result, lang: str) -> None:
     for ind in indicators:
         children.setdefault(ind.parent, []).append(ind)
     leaves = [i for i in indicators if not children.get(i.code)]
-    numbers = [1.3, 1.5]
+    numbers = [1.3, 1.5] if lang == "zh" else [1.6, 1.6]  # 分值, 得分 / Weight, Points
     widths = _level_widths(indicators, children, depth, TEXT_CM - sum(numbers)) + numbers
     table = out.table(len(leaves) + 2, widths)
     heads = [level_heading(i, lang) for i in range(depth)] + [w["weight"], w["points"]]

@@ -243,7 +243,7 @@ class Writer:
         cell = styles.add_style(self.names["cell"], WD_STYLE_TYPE.PARAGRAPH)
         cell.base_style = normal
         _restyle(cell, TABLE_FONT, TABLE_PT)
-        _spacing(cell, 0, 0, 1.0)
+        _spacing(cell, 1.5, 1.5, 1.0)
         cell.quick_style = True
         small = styles.add_style(self.names["small"], WD_STYLE_TYPE.PARAGRAPH)
         small.base_style = cell
@@ -251,7 +251,7 @@ class Writer:
         note = styles.add_style(self.names["note"], WD_STYLE_TYPE.PARAGRAPH)
         note.base_style = normal
         _restyle(note, BODY_FONT, TABLE_PT)
-        _spacing(note, 0, 2, 1.15)
+        _spacing(note, 0, 4, 1.15)
         _indent(note, left=2)
         note.quick_style = True
         _restyle(styles["Footer"], LATIN_FONT, SMALL_PT)
