@@ -6,6 +6,7 @@ a document even when a fact is missing, saying which."""
 from __future__ import annotations
 
 import hashlib
+import io
 import re
 import zipfile
 from decimal import Decimal
@@ -356,3 +357,60 @@ def test_a_shallow_tree_and_control_characters(tmp_path: Path) -> None:
     assert [c.text for c in table.rows[-1].cells] == ["合计", "合计", "10", "2.00"]
     listed = _lost(_section(document, "三、主要扣分原因"))
     assert listed == [("A", Decimal(4)), ("B2", Decimal(3)), ("B1", Decimal(1))]
+
+
+def test_a_tree_deeper_than_the_page_still_fits(tmp_path: Path) -> None:
+    """Twelve levels: the level columns share the page (they once got a negative width, which
+    python-docx refused with an internal error)."""
+    lines = ['pack "深层" {', "    total 10", "    rounding 2 half_up", "}", "fact 合规: bool"]
+    code = ""
+    for depth in range(12):
+        code = f"{code}.{depth}" if code else "A"
+        lines.append("    " * depth + f'indicator {code} "第{depth + 1}层" 10 {{')
+    lines.append("    " * 12 + 'deduct 1 when not 合规 "不合规"')
+    lines += ["    " * depth + "}" for depth in reversed(range(12))]
+    pack = tmp_path / "deep.jx"
+    pack.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    evidence = tmp_path / "e.yaml"
+    evidence.write_text("facts:\n  合规: false\n", encoding="utf-8")
+    out = tmp_path / "r.docx"
+    code, _, err = cli("eval", str(pack), str(evidence), "--output", str(out))
+    assert code == 0, err
+    table = docx.Document(str(out)).tables[1]
+    assert len(table.columns) == 14 and len(table.rows) == 3
+    assert all(column.width > 0 for column in table.columns)
+    assert [c.text for c in table.rows[-1].cells][-2:] == ["10", "9.00"]
+
+
+FORMS = Path(__file__).parent / "forms"
+
+
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        "veto/disqualify.yaml",
+        "veto/zero-subtree.yaml",
+        "bonus/penalty-capped.yaml",
+        "not-applicable/exclude/excluded.yaml",
+        "of/r80.yaml",
+        "pool/floor.yaml",
+        "deduct-judged/with-who-and-when.yaml",
+        "rounding/on-total",
+    ],
+)
+def test_every_form_of_result_gives_a_document(fixture: str) -> None:
+    """Vetoes, bonus and penalty sections, excluded indicators, scaled branches, floors,
+    judgements and total rounding: each document lists every leaf and every lost point."""
+    from jixiao.engine.render import docx as word_report
+
+    path = FORMS / fixture
+    if path.is_dir():
+        path = sorted(path.glob("*.yaml"))[0]
+    plan, _ = compile_pack(path.parent / "pack.jx")
+    result = run(plan, path)
+    document = docx.Document(io.BytesIO(word_report.render(result, "zh", "note")))
+    cells = {c.text for row in document.tables[1].rows for c in row.cells}
+    for ind in result.indicators:
+        if ind.is_leaf:
+            assert any(text.startswith(f"{ind.code} {ind.name}") for text in cells), ind.code
+    assert len(_lost(_section(document, "三、主要扣分原因"))) == len(losses(result, "zh"))

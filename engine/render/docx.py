@@ -330,28 +330,27 @@ def _score_table(out: Writer, result: Result, lang: str) -> None:
         first, last = rows(ind)
         col = ind.depth - 1
         if children.get(ind.code):
-            cell = table.cell(first, col)
+            cell = out.cell(table, first, col)
             if last > first:
-                cell = cell.merge(table.cell(last, col))
+                cell = cell.merge(out.cell(table, last, col))
             pts = points_text(ind, places, lang)
             note = f"{w['weight']} {plain(ind.weight)}\n{w['points']} {pts}"
             out.put(cell, f"{ind.code} {ind.name}", note=note)
             continue
-        cell = table.cell(first, col)
+        cell = out.cell(table, first, col)
         if col < depth - 1:
-            cell = cell.merge(table.cell(first, depth - 1))
+            cell = cell.merge(out.cell(table, first, depth - 1))
         out.put(cell, f"{ind.code} {ind.name}")
-        cells = table.rows[first].cells
-        out.put(cells[depth], plain(ind.weight), align="center")
-        out.put(cells[depth + 1], points_text(ind, places, lang), align="center")
+        out.put(out.cell(table, first, depth), plain(ind.weight), align="center")
+        out.put(out.cell(table, first, depth + 1), points_text(ind, places, lang), align="center")
     n = len(leaves) + 1
-    label = table.cell(n, 0)
+    label = out.cell(table, n, 0)
     if depth > 1:
-        label = label.merge(table.cell(n, depth - 1))
+        label = label.merge(out.cell(table, n, depth - 1))
     total, *figures, _ = _totals(result, children.get(None, []), lang)
     out.put(label, total, bold=True, align="center")
     for col, text in enumerate(figures, start=depth):
-        out.put(table.rows[n].cells[col], text, bold=True, align="center")
+        out.put(out.cell(table, n, col), text, bold=True, align="center")
 
 
 #: Centimetres per unit of display width (half a CJK character) in 五号, and a cell's margins.
@@ -366,7 +365,8 @@ def _level_widths(
 ) -> list[float]:
     """Widths (cm) of the level columns sharing `room`: a column of ancestors as wide as their
     longest name (at most 4 cm, at least the heading's 4 characters); the deepest level, which
-    holds only leaves, gets the rest, at least 4 cm — ancestors shrink to make room."""
+    holds only leaves, gets the rest, at least 4 cm — the widest ancestors shrink to make room.
+    A tree too deep for that shares the room equally."""
     from jixiao.dsl.source import display_width
 
     if depth == 1:
@@ -384,6 +384,8 @@ def _level_widths(
         while cap > heading and sum(min(x, cap) for x in widths) > spare:
             cap -= 0.05
         widths = [min(x, cap) for x in widths]
+    if sum(widths) > spare:
+        return [round(room / depth, 2)] * depth
     widths = [round(x, 2) for x in widths]
     return [*widths, round(room - sum(widths), 2)]
 
@@ -447,13 +449,13 @@ def _ledger(
         return
     w = _W[lang]
     table = out.table(len(rows) + 1, [2.0, TEXT_CM - 2.0])
-    out.put(table.cell(0, 0), w["change"], bold=True, align="center")
-    out.put(table.cell(0, 1), w["explain"], bold=True, align="center")
+    out.put(out.cell(table, 0, 0), w["change"], bold=True, align="center")
+    out.put(out.cell(table, 0, 1), w["explain"], bold=True, align="center")
     for n, line in enumerate(rows, start=1):
-        out.put(table.cell(n, 0), signed(line.points), align="center")
+        out.put(out.cell(table, n, 0), signed(line.points), align="center")
         sources = sources_of(line, result, lang)
         note = "\n".join(sources) if sources else None
-        out.put(table.cell(n, 1), line_text(line, weight, result, lang), note=note)
+        out.put(out.cell(table, n, 1), line_text(line, weight, result, lang), note=note)
 
 
 def _adjustments(out: Writer, result: Result, lang: str) -> None:
@@ -484,15 +486,15 @@ def _audit(out: Writer, result: Result, lang: str) -> None:
     ]
     version = s.title + (f"（{w['version']} {s.version}）" if s.version else "")
     table = out.table(len(files) + 3, [2.6, TEXT_CM - 2.6])
-    out.put(table.cell(0, 0), w["role"], bold=True, align="center")
-    out.put(table.cell(0, 1), f"{w['file']} · SHA-256", bold=True, align="center")
+    out.put(out.cell(table, 0, 0), w["role"], bold=True, align="center")
+    out.put(out.cell(table, 0, 1), f"{w['file']} · SHA-256", bold=True, align="center")
     for n, (role, path, digest) in enumerate(files, start=1):
-        out.put(table.cell(n, 0), role, align="center")
-        out.put(table.cell(n, 1), path, note=f"SHA-256 {digest}")
-    out.put(table.cell(len(files) + 1, 0), w["pack"], align="center")
-    out.put(table.cell(len(files) + 1, 1), version)
-    out.put(table.cell(len(files) + 2, 0), w["program"], align="center")
-    out.put(table.cell(len(files) + 2, 1), f"jixiao {VERSION}")
+        out.put(out.cell(table, n, 0), role, align="center")
+        out.put(out.cell(table, n, 1), path, note=f"SHA-256 {digest}")
+    out.put(out.cell(table, len(files) + 1, 0), w["pack"], align="center")
+    out.put(out.cell(table, len(files) + 1, 1), version)
+    out.put(out.cell(table, len(files) + 2, 0), w["program"], align="center")
+    out.put(out.cell(table, len(files) + 2, 1), f"jixiao {VERSION}")
     if result.diagnostics:
         out.heading(w["notes"], 2)
         for d in result.diagnostics:

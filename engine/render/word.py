@@ -73,6 +73,9 @@ class Writer:
         self.names = STYLE_NAMES[lang]
         self.zh = lang == "zh"
         self._styles()
+        # style ids by name, looked up once: python-docx finds a style by name by scanning all
+        # of them, for every paragraph (most of the time a report took)
+        self.ids = {s.name: s.style_id for s in self.doc.styles if s.name}
         self._page()
         props = self.doc.core_properties
         props.title, props.subject, props.comments = safe(title), safe(subject), safe(comments)
@@ -86,14 +89,22 @@ class Writer:
 
     # ----- writing ------------------------------------------------------------------------------
 
+    def _add(self, style: str, text: str = "", container: Any = None) -> Paragraph:
+        """A paragraph of the style named `style` at the end of `container` (the body)."""
+        p: Paragraph = (container or self.doc).add_paragraph()
+        _style_of(p._p, self.ids[style])
+        if text:
+            p.add_run(safe(text))
+        return p
+
     def heading(self, text: str, level: int, new_page: bool = False) -> None:
-        heading = self.doc.add_heading(safe(text), level)
+        heading = self._add(f"Heading {level}", text)
         # "page break before", not a break of its own: that leaves an empty page when the page
         # before happens to end full
         heading.paragraph_format.page_break_before = new_page or None
 
     def title(self, text: str, size: float | None = None, new_page: bool = False) -> None:
-        p = self.doc.add_paragraph(style="Title")
+        p = self._add("Title")
         p.paragraph_format.page_break_before = new_page or None
         run = p.add_run(safe(text))
         if size is not None:
@@ -105,7 +116,7 @@ class Writer:
         """A paragraph: `body` (indented 2 characters), `note` (smaller, indented as a block),
         `plain` (Normal); `bold` is a lead-in set in bold before `text`."""
         name = {"body": "Body Text", "plain": "Normal"}.get(style) or self.names[style]
-        p = self.doc.add_paragraph(style=name)
+        p = self._add(name)
         if bold:
             p.add_run(safe(bold)).bold = True
         if text:
@@ -137,11 +148,11 @@ class Writer:
             run.font.size = Pt(H2_PT)
 
     def caption(self, text: str) -> None:
-        self.doc.add_paragraph(safe(text), "Caption")
+        self._add("Caption", text)
 
     def blank(self, count: int = 1) -> None:
         for _ in range(count):
-            self.doc.add_paragraph(style="Normal")
+            self._add("Normal")
 
     def table(self, rows: int, widths_cm: list[float]) -> Table:
         """A bordered table of fixed column widths (Word reads the cells', LibreOffice and WPS
@@ -150,20 +161,38 @@ class Writer:
         from docx.oxml import OxmlElement
         from docx.shared import Cm
 
-        table: Table = self.doc.add_table(rows=rows, cols=len(widths_cm))
-        table.style = self.doc.styles["Table Grid"]
+        # the body's own add_table: the document's measures the page by searching the whole
+        # document for its sections, at every table
+        table: Table = self.doc._body.add_table(rows, len(widths_cm), Cm(sum(widths_cm)))
+        table._tbl.tblPr.style = self.ids["Table Grid"]
         table.alignment = WD_TABLE_ALIGNMENT.CENTER
         table.autofit = False
         for col, width in zip(table.columns, widths_cm, strict=True):
             col.width = Cm(width)
-        cell_style = self.doc.styles[self.names["cell"]]
-        for row in table.rows:
-            for cell, width in zip(row.cells, widths_cm, strict=True):
-                cell.width = Cm(width)
-                cell.paragraphs[0].style = cell_style
-            row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
-        table.rows[0]._tr.get_or_add_trPr().append(OxmlElement("w:tblHeader"))
+        cell_style = self.ids[self.names["cell"]]
+        for n, tr in enumerate(table._tbl.tr_lst):
+            for tc, width in zip(tr.tc_lst, widths_cm, strict=True):
+                tc.width = Cm(width)
+                _style_of(tc.p_lst[0], cell_style)
+            tr_pr = tr.get_or_add_trPr()
+            tr_pr.append(OxmlElement("w:cantSplit"))
+            if n == 0:
+                tr_pr.append(OxmlElement("w:tblHeader"))
         return table
+
+    @staticmethod
+    def cell(table: Table, row: int, col: int) -> _Cell:
+        """The `w:tc` covering a grid position, as a cell to write or merge. Not python-docx's
+        `Table.cell` or `_Row.cells`: they lay out the whole table, or follow each vertical
+        merge up to its top, at every call (a 500-indicator report took half a minute)."""
+        from docx.table import _Cell
+
+        offset = 0
+        for tc in table._tbl.tr_lst[row].tc_lst:
+            offset += tc.grid_span
+            if col < offset:
+                return _Cell(tc, table)
+        raise IndexError(f"no cell at row {row}, column {col}")
 
     def put(
         self,
@@ -175,20 +204,16 @@ class Writer:
         note: str | None = None,
     ) -> None:
         """Write a cell (centred vertically): its text, and a smaller second line `note`."""
-        from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT
-        from docx.enum.text import WD_ALIGN_PARAGRAPH
-
-        alignment = {
-            "left": WD_ALIGN_PARAGRAPH.LEFT,
-            "center": WD_ALIGN_PARAGRAPH.CENTER,
-            "right": WD_ALIGN_PARAGRAPH.RIGHT,
-        }[align]
-        cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
+        # appended as the last child of a fresh cell's properties (where the schema puts them):
+        # python-docx's setters search every possible successor, which a long report felt
+        tc = cell._tc
+        _append(tc.get_or_add_tcPr(), "w:vAlign", "center")
         p = cell.paragraphs[0]
-        p.alignment = alignment
+        _append(p._p.get_or_add_pPr(), "w:jc", align)
         p.add_run(safe(text)).bold = bold or None
         if note:
-            cell.add_paragraph(safe(note), self.names["small"]).alignment = alignment
+            q = self._add(self.names["small"], note, cell)
+            _append(q._p.get_or_add_pPr(), "w:jc", align)
 
     def save(self) -> bytes:
         buffer = io.BytesIO()
@@ -276,6 +301,24 @@ class Writer:
         for rid, rel in list(package.rels.items()):
             if rel.reltype == RT.THUMBNAIL:
                 del package.rels[rid]
+
+
+def _style_of(p: Any, style_id: str) -> None:
+    """Give a new paragraph (`w:p`) its style: its first property."""
+    from docx.oxml import OxmlElement
+
+    ppr = OxmlElement("w:pPr")
+    _append(ppr, "w:pStyle", style_id)
+    p.insert(0, ppr)
+
+
+def _append(parent: Any, tag: str, value: str) -> None:
+    from docx.oxml import OxmlElement
+    from docx.oxml.ns import qn
+
+    child = OxmlElement(tag)
+    child.set(qn("w:val"), value)
+    parent.append(child)
 
 
 def _fonts(rpr: Any, east: str, latin: str = LATIN_FONT) -> None:
