@@ -265,6 +265,34 @@ def test_two_runs_give_identical_bytes(tmp_path: Path) -> None:
         assert "docProps/thumbnail.jpeg" not in z.namelist()
 
 
+def test_processes_with_different_hash_seeds_give_identical_bytes(tmp_path: Path) -> None:
+    """Nothing in the document depends on set or dict order that varies between processes."""
+    import os
+    import subprocess
+    import sys
+
+    outputs = []
+    for seed in ("1", "2"):
+        out = tmp_path / f"{seed}.docx"
+        subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from jixiao.engine.cli import main; sys.exit(main())",
+                "eval",
+                str(FOUNDING_PACK),
+                str(FOUNDING_EVIDENCE),
+                "--output",
+                str(out),
+            ],
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            capture_output=True,
+            check=True,
+        )
+        outputs.append(out.read_bytes())
+    assert outputs[0] == outputs[1]
+
+
 def test_the_extension_chooses_docx(tmp_path: Path) -> None:
     code, out, _ = _write(tmp_path, name="报告.DOCX")
     assert code == 0 and zipfile.is_zipfile(out)

@@ -161,7 +161,8 @@ def render(result: Result, lang: str = "zh", note: str | None = None) -> bytes:
     from .word import Writer
 
     w = _W[lang]
-    out = Writer(lang, result.settings.title, w["cover"], f"jixiao {VERSION}")
+    title = dict(result.project).get("name") or result.settings.title
+    out = Writer(lang, title, w["cover"], f"jixiao {VERSION}")
     _cover(out, result, lang)
     out.heading(w["basics"], 1)
     _basics(out, result, lang)
