@@ -442,3 +442,19 @@ def test_every_form_of_result_gives_a_document(fixture: str) -> None:
         if ind.is_leaf:
             assert any(text.startswith(f"{ind.code} {ind.name}") for text in cells), ind.code
     assert len(_lost(_section(document, "三、主要扣分原因"))) == len(losses(result, "zh"))
+
+
+@pytest.mark.parametrize("project", ["", 'project: {name: ""}\n', "project: 单名项目\n"])
+def test_a_project_without_a_name_is_named_by_the_pack(tmp_path: Path, project: str) -> None:
+    pack = tmp_path / "p.jx"
+    pack.write_text(PACK, encoding="utf-8")
+    evidence = tmp_path / "e.yaml"
+    evidence.write_text(project + "facts:\n  合规: true\n", encoding="utf-8")
+    out = tmp_path / "r.docx"
+    code, _, err = cli("eval", str(pack), str(evidence), "--output", str(out))
+    assert code == 0, err
+    document = docx.Document(str(out))
+    name = "单名项目" if "单名" in project else "试点项目"
+    assert f"项目名称：{name}" in _section(document, "一、基本情况")
+    assert document.core_properties.title == name
+    assert _section(document, "三、主要扣分原因") == ["本项目各项指标均得满分，无扣分。"]

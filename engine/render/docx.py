@@ -185,7 +185,7 @@ def _cover(out: Writer, result: Result, lang: str) -> None:
     out.blank(6)
     out.title(_W[lang]["cover"], COVER_PT)
     out.blank(4)
-    project.setdefault("name", result.settings.title)
+    project["name"] = project.get("name") or result.settings.title
     for key in COVER_KEYS:
         if key in project:
             out.cover_line(PROJECT_LABELS[key][0 if zh else 1], project[key])
@@ -199,7 +199,7 @@ def _basics(out: Writer, result: Result, lang: str) -> None:
     zh = lang == "zh"
     s = result.settings
     project = dict(result.project)
-    project.setdefault("name", s.title)
+    project["name"] = project.get("name") or s.title  # `name:` left empty: the pack's
     for key, value in sorted(project.items(), key=lambda kv: kv[0] != "name"):
         labels = PROJECT_LABELS.get(key)
         out.labelled(labels[0 if zh else 1] if labels else key, value)
