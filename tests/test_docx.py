@@ -457,4 +457,5 @@ def test_a_project_without_a_name_is_named_by_the_pack(tmp_path: Path, project: 
     name = "单名项目" if "单名" in project else "试点项目"
     assert f"项目名称：{name}" in _section(document, "一、基本情况")
     assert document.core_properties.title == name
+    assert [p.text for p in document.paragraphs if p.style.name == "Title"][1] == name
     assert _section(document, "三、主要扣分原因") == ["本项目各项指标均得满分，无扣分。"]

@@ -76,7 +76,6 @@ _W = {
         "total": "合计",
         "standard": "评分标准",
         "rule": "计分规则（规则包原文）",
-        "ledger": "计分过程",
         "change": "分值变动",
         "explain": "说明及依据",
         "facts": "依据",
@@ -123,7 +122,6 @@ _W = {
         "total": "Total",
         "standard": "Standard",
         "rule": "Rule (as written in the pack)",
-        "ledger": "Ledger",
         "change": "Change",
         "explain": "Explanation and evidence",
         "facts": "Evidence",
@@ -191,7 +189,7 @@ def _cover(out: Writer, result: Result, lang: str) -> None:
             out.cover_line(PROJECT_LABELS[key][0 if zh else 1], project[key])
     out.blank(6)
     out.centred(project.get("date") or ("年    月" if zh else ""))  # for the evaluator to date
-    out.title(result.settings.title, new_page=True)
+    out.title(project["name"], new_page=True)
 
 
 def _basics(out: Writer, result: Result, lang: str) -> None:
