@@ -459,3 +459,21 @@ def test_a_project_without_a_name_is_named_by_the_pack(tmp_path: Path, project: 
     assert document.core_properties.title == name
     assert [p.text for p in document.paragraphs if p.style.name == "Title"][1] == name
     assert _section(document, "三、主要扣分原因") == ["本项目各项指标均得满分，无扣分。"]
+
+
+@pytest.mark.parametrize(
+    ("fixture", "said"),
+    [
+        ("zero-subtree", "一票否决：存在截留挤占挪用（B 不得分）"),
+        ("grade", "一票否决：发生重大以上事故（等级定为差）"),
+        ("cap", "一票否决：不能评为优秀（等级最高为良）"),
+        ("disqualify", "一票否决：取消绩效考核资格（取消评级资格）"),
+    ],
+)
+def test_a_fired_veto_is_said_in_words(fixture: str, said: str) -> None:
+    from jixiao.engine.render import docx as word_report
+
+    plan, _ = compile_pack(FORMS / "veto" / "pack.jx")
+    result = run(plan, FORMS / "veto" / f"{fixture}.yaml")
+    document = docx.Document(io.BytesIO(word_report.render(result)))
+    assert said in [p.text for p in document.paragraphs]

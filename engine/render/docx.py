@@ -465,11 +465,26 @@ def _adjustments(out: Writer, result: Result, lang: str) -> None:
         _ledger(out, extra.lines, extra.max, result, lang)
     for veto in result.vetoes:
         if veto.fired:
-            target = f" {veto.target}" if veto.target else ""
-            out.para(f"{veto.action}{target} {veto.reason or ''}", bold=f"{w['veto']}：")
+            target = veto.target or ""
+            effect = (
+                _VETO_ZH.get(veto.action, veto.action + " {target}").format(target=target)
+                if lang == "zh"
+                else f"{veto.action} {target}".strip()
+            )
+            reason = f"{veto.reason}（{effect}）" if veto.reason else effect
+            out.para(reason, bold=f"{w['veto']}：")
     if result.total_lines and result.tree_total is not None:
         out.para(f"{w['tree_total']} {plain(result.tree_total)}")
         _ledger(out, result.total_lines, result.settings.total, result, lang)
+
+
+#: What a fired veto did, as a Chinese report says it (`veto when … zero B "…"`).
+_VETO_ZH = {
+    "zero": "{target} 不得分",
+    "grade": "等级定为{target}",
+    "cap": "等级最高为{target}",
+    "disqualify": "取消评级资格",
+}
 
 
 def _audit(out: Writer, result: Result, lang: str) -> None:
