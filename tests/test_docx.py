@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import docx
 import pytest
 
 from jixiao.engine import compile_pack, run
@@ -20,8 +21,6 @@ from jixiao.engine.common.version import VERSION
 from jixiao.engine.render.explain import losses, plain, points_text
 
 from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK, cli
-
-docx = pytest.importorskip("docx")
 
 OUTLINE = [
     ("Heading 1", "一、基本情况"),
