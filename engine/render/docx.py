@@ -499,7 +499,7 @@ def _audit(out: Writer, result: Result, lang: str) -> None:
         *((w["input"], path, digest) for path, digest in result.inputs),
     ]
     version = s.title + (f"（{w['version']} {s.version}）" if s.version else "")
-    table = out.table(len(files) + 3, [2.6, TEXT_CM - 2.6])
+    table = out.table(len(files) + 3, [3.0, TEXT_CM - 3.0])
     out.put(out.cell(table, 0, 0), w["role"], bold=True, align="center")
     out.put(out.cell(table, 0, 1), f"{w['file']} · SHA-256", bold=True, align="center")
     for n, (role, path, digest) in enumerate(files, start=1):
