@@ -254,6 +254,8 @@ class Result(NamedTuple):
     inputs: tuple[tuple[str, str], ...] = ()
     # (path, SHA-256) of every pack file the pack imports (`import "template.jx"`)
     imports: tuple[tuple[str, str], ...] = ()
+    # the evidence's `project:` fields (name, unit, evaluator …) as (key, text), in its order
+    project: tuple[tuple[str, str], ...] = ()
 
     @property
     def indicators(self) -> tuple[IndicatorResult, ...]:

@@ -49,6 +49,7 @@ OUTPUTS = (
     Output("markdown", (".md", ".markdown")),
     Output("html", (".html", ".htm")),
     Output("xlsx", (".xlsx",), writer="xlsx"),
+    Output("docx", (".docx",), writer="docx"),
 )
 
 #: What `--format` accepts.

@@ -152,6 +152,7 @@ class _Run:
                 "",
                 (),  # inputs: filled in by `run`
                 (),  # imports: filled in by `run`
+                (),  # project: filled in by `run`
             ),
         )
 

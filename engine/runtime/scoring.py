@@ -28,6 +28,7 @@ def run(plan: Plan, evidence_path: str | Path) -> Result:
         evidence_sha256=_sha256(evidence.source.text),
         inputs=evidence.inputs,
         imports=plan.program.imports,
+        project=tuple(evidence.project.items()),
     )
 
 
