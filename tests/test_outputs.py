@@ -738,3 +738,100 @@ def test_selfeval_csv_table_becomes_a_workbook_with_numbers(tmp_path: Path) -> N
     assert sheet["G12"].number_format == "0.00" and sheet["I12"].number_format == "0.00"
     assert sheet["D10"].value == "≥12次" and sheet["E10"].value == "12"  # text stays text
     assert sheet.freeze_panes == "A10" and sheet.print_title_rows == "$9:$9"
+
+
+SECTIONS_PACK = """pack "加减分" {
+    rounding 2 half_up on total
+    not_applicable exclude
+}
+fact 完成率: percent
+fact 满意度: percent
+fact 事故: count
+fact 推广: list
+indicator A "产出" 60 {
+    indicator A1 "完成率情况" 30 { proportional 完成率 }
+    indicator A2 "满意度" 30 { proportional 满意度 }
+}
+indicator B "效益" 40 {
+    indicator B1 "事故情况" 40 { deduct 2.5 per 事故 "发生事故" }
+}
+bonus E1 "附加分" max 5 { add 1 per 推广 "推广：{item}" }
+penalty P1 "扣分项" max 10 { deduct 2 per 事故 "发生安全事故{count}起" }
+"""
+
+
+def test_sections_exclusions_and_unrounded_leaves_in_the_workbook(tmp_path: Path) -> None:
+    """A leaf scored 27.411 (rounded on the total only) shows as 27.41, as every report shows
+    it; a 不适用 leaf says so in words; the penalty's points are lost points too; the bonus and
+    the total's rescaling are in the ledger."""
+    import openpyxl
+
+    pack, evidence, out = tmp_path / "p.jx", tmp_path / "e.yaml", tmp_path / "r.xlsx"
+    pack.write_text(SECTIONS_PACK, encoding="utf-8")
+    evidence.write_text(
+        "facts:\n  完成率: 91.37%\n  满意度: 不适用\n  事故: 1\n  推广: [甲, 乙]\n",
+        encoding="utf-8",
+    )
+    code, _, err = cli("eval", str(pack), str(evidence), "--output", str(out))
+    assert code == 0, err
+    book = openpyxl.load_workbook(out)
+    rows = list(book["得分表"].iter_rows(min_row=3, values_only=True))
+    assert rows[0] == ("A 产出", "A1 完成率情况", 30, 27.41, 0.9137)
+    assert rows[1] == (None, "A2 满意度", 30, "不适用", "—")
+    assert rows[3] == ("合计", None, 100, 92.73, 0.9273)
+    lost = {r[0]: r[3] for r in book["扣分说明"].iter_rows(min_row=2, values_only=True)}
+    assert lost == {"A1": 2.589, "B1": 2.5, "P1": 2}
+    assert book["扣分说明"]["D2"].number_format == "0.000"  # every place of 2.589 shown
+    ledger = [(r[0], r[2]) for r in book["计分过程"].iter_rows(min_row=2, values_only=True)]
+    assert ("E1", 1) in ledger and ("P1", -2) in ledger and (None, 27.819) in ledger
+    flat = {r[0]: r[8] for r in book["指标明细"].iter_rows(min_row=2, values_only=True)}
+    assert flat["A2"] == "不适用" and flat["A1"] is None
+
+
+def test_selfeval_keeps_pictures_and_says_what_it_cannot_copy(tmp_path: Path) -> None:
+    """The copy keeps a picture (a pasted seal); a drawn shape, which openpyxl cannot copy, and
+    macros written to an .xlsx are named in a note, never dropped silently. The table itself is
+    never written."""
+    import io
+    import zipfile
+
+    import openpyxl
+    from openpyxl.drawing.image import Image
+    from PIL import Image as Picture
+
+    png = io.BytesIO()
+    Picture.new("RGB", (40, 20), (200, 0, 0)).save(png, "PNG")
+    book = openpyxl.load_workbook(SELFEVAL_TABLE)
+    book.worksheets[0].add_image(Image(io.BytesIO(png.getvalue())), "K2")
+    table = tmp_path / "t.xlsm"
+    book.save(table)
+    shape = (  # a text box, as openpyxl names the drawing's namespace (the default one)
+        b"<twoCellAnchor><from><col>11</col><colOff>0</colOff><row>5</row><rowOff>0</rowOff>"
+        b"</from><to><col>13</col><colOff>0</colOff><row>7</row><rowOff>0</rowOff></to>"
+        b'<sp macro="" textlink=""><nvSpPr><cNvPr id="9" name="TextBox 1"/><cNvSpPr txBox="1"/>'
+        b"</nvSpPr><spPr/></sp><clientData/></twoCellAnchor></wsDr>"
+    )
+
+    def add_shape(data: bytes) -> bytes:
+        return data.replace(b"</wsDr>", shape)
+
+    with zipfile.ZipFile(table) as z:
+        entries = [(i.filename, z.read(i.filename)) for i in z.infolist()]
+    with zipfile.ZipFile(table, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in entries:
+            z.writestr(name, add_shape(data) if "drawings/drawing" in name else data)
+        z.writestr("xl/vbaProject.bin", b"\xd0\xcf\x11\xe0macros")
+    before = table.read_bytes()
+    out = tmp_path / "scored.xlsx"
+    code, _, err = cli("selfeval", str(table), "--output", str(out))
+    assert code == 0 and "Traceback" not in err and "Warning" not in err, err
+    assert "lacks what jixiao cannot copy: drawn shapes" in err
+    assert "the macros (write the table back as .xlsm to keep them)" in err
+    assert table.read_bytes() == before
+    with zipfile.ZipFile(out) as z:
+        assert any(n.startswith("xl/media/") for n in z.namelist())  # the picture
+    macro = tmp_path / "scored.xlsm"
+    code, _, err = cli("selfeval", str(table), "--output", str(macro))
+    assert code == 0 and "macros" not in err, err
+    with zipfile.ZipFile(macro) as z:
+        assert z.read("xl/vbaProject.bin") == b"\xd0\xcf\x11\xe0macros"

@@ -20,7 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from ..common.result import IndicatorResult, LineKind, Result
+from ..common.result import IndicatorResult, Line, LineKind, Result
 from ..common.version import VERSION
 from .explain import (
     grade_text,
@@ -284,7 +284,9 @@ def _indicators(sheet: Any, result: Result, lang: str, style: _Styles) -> None:
         points = _points(ind, places, lang)
         lost: Decimal | str = ind.weight - points if isinstance(points, Decimal) else ""
         why = ""
-        if ind.points is None:
+        if ind.excluded:
+            why = words(lang)["na"]
+        elif ind.points is None:
             why = (
                 words(lang)["failed"]
                 + "："
@@ -308,7 +310,7 @@ def _indicators(sheet: Any, result: Result, lang: str, style: _Styles) -> None:
 
 
 def _losses(sheet: Any, result: Result, lang: str, style: _Styles) -> None:
-    """Every lost point: the rows sum to what the leaves lost."""
+    """Every lost point: the rows sum to what the leaves lost, and the penalty sections took."""
     zh = lang == "zh"
     heads = (
         ["编码", "指标", "权重", "扣分", "扣分原因", "依据"]
@@ -316,9 +318,6 @@ def _losses(sheet: Any, result: Result, lang: str, style: _Styles) -> None:
         else ["Code", "Indicator", "Weight", "Lost", "Reason", "Evidence"]
     )
     items = losses(result, lang)
-    lost_places = needed_places([loss.points for loss in items])
-    lost_fmt = places_format(max(result.settings.places, lost_places))
-    weight_fmt = places_format(needed_places([loss.indicator.weight for loss in items]))
     rows: list[list[Any]] = [
         [
             loss.indicator.code,
@@ -330,6 +329,17 @@ def _losses(sheet: Any, result: Result, lang: str, style: _Styles) -> None:
         ]
         for loss in items
     ]
+    for extra in result.extras:  # a penalty section's deductions, and its cap giving some back
+        if extra.kind != "penalty":
+            continue
+        for line in extra.lines:
+            if line.points:
+                text = line_text(line, extra.max, result, lang)
+                sources = "\n".join(sources_of(line, result, lang))
+                rows.append([extra.code, extra.name, extra.max, -line.points, text, sources])
+    numbers = [r[3] for r in rows]
+    lost_fmt = places_format(max(result.settings.places, needed_places(numbers)))
+    weight_fmt = places_format(needed_places([r[2] for r in rows]))
     _record_sheet(sheet, heads, rows, {2: weight_fmt, 3: lost_fmt}, style)
 
 
@@ -341,16 +351,22 @@ def _ledger(sheet: Any, result: Result, lang: str, style: _Styles) -> None:
         else ["Code", "Indicator", "Points", "Explanation", "Evidence", "Rule"]
     )
     rows: list[list[Any]] = []
-    for ind in result.indicators:
-        for line in ind.lines:
+    # the indicators', then the bonus and penalty sections', then the total's own lines
+    owners: list[tuple[str, str, Decimal, tuple[Line, ...]]] = [
+        (i.code, i.name, i.weight, i.lines) for i in result.indicators
+    ]
+    owners += [(e.code, e.name, e.max, e.lines) for e in result.extras]
+    owners.append(("", words(lang)["total"], result.settings.total, result.total_lines))
+    for code, name, weight, lines in owners:
+        for line in lines:
             if line.kind is LineKind.BASE:
                 continue  # `满分起评`: the weight, not a step
             rows.append(
                 [
-                    ind.code,
-                    ind.name,
+                    code,
+                    name,
                     line.points,
-                    line_text(line, ind.weight, result, lang),
+                    line_text(line, weight, result, lang),
                     "\n".join(sources_of(line, result, lang)),
                     line.span.location(),
                 ]

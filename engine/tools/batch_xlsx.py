@@ -20,6 +20,7 @@ from ..render.outputs import save_workbook
 from ..render.sheets import (
     FONT_NAME,
     clean,
+    fit_height,
     fit_widths,
     places_format,
     print_setup,
@@ -30,7 +31,7 @@ from .portfolio import ScoredProject
 #: Rows held back to fit the column widths (a block of the portfolio).
 SAMPLE = 256
 #: An indicator's column: its score fits; its long name wraps in the header.
-SCORE_WIDTH = 14
+SCORE_WIDTH = 10
 
 
 class ResultSheet:
@@ -92,6 +93,7 @@ class ResultSheet:
             else:
                 widths.append(max(widest, text_width(head)))
         set_widths = fit_widths(self.sheet, widths, cap=40)
+        fit_height(self.sheet, 1, list(zip(self.header, set_widths, strict=True)))
         self.sheet.freeze_panes = "C2"  # the header, and each project's id and name
         print_setup(self.sheet, sum(set_widths), "1:1")
         self.sheet.append(self._header_cells())

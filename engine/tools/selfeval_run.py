@@ -10,6 +10,7 @@ import argparse
 import json
 import re
 import sys
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -313,7 +314,7 @@ def _explain(result: Result, code: str) -> str:
     )
 
 
-def write_back(table: Table, scored: Scored, out: Path) -> None:
+def write_back(table: Table, scored: Scored, out: Path) -> list[str]:
     """The table as it was, with two columns added: jixiao's score and its explanation.
 
     An XLSX table is the user's own: every cell, style, width, merge, comment and print setting
@@ -322,7 +323,11 @@ def write_back(table: Table, scored: Scored, out: Path) -> None:
     numbers with the pack's places, styled like the column before them — and, when the sheet
     has none, a frozen header. Written back a second time, the table's jixiao columns are
     rewritten, not added again. A CSV table becomes a workbook of jixiao's own: its 分值 and
-    得分 as numbers, widths fitted, header frozen, set up to print."""
+    得分 as numbers, widths fitted, header frozen, set up to print.
+
+    Returns what the copy lacks of the table (openpyxl keeps pictures and charts, not drawn
+    shapes, and says so for the few other parts it drops), for a note: the table itself is
+    never written."""
     import openpyxl
 
     result, findings = scored.result, scored.findings
@@ -330,11 +335,15 @@ def write_back(table: Table, scored: Scored, out: Path) -> None:
     dates = None
     if table.path.suffix.lower() in (".xlsx", ".xlsm"):
         macros = table.path.suffix.lower() == ".xlsm" and out.suffix.lower() == ".xlsm"
-        book = openpyxl.load_workbook(table.path, keep_vba=macros)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            book = openpyxl.load_workbook(table.path, keep_vba=macros)
+        lost = _not_kept(table.path, [str(w.message) for w in caught], macros)
         sheet = book.worksheets[0]
         dates = _dates(table.path, book)
         own = False
     else:  # a CSV table: its cells into a new workbook, numbers as numbers
+        lost = []
         book = openpyxl.Workbook()
         book.properties.creator = "jixiao"
         sheet = book.worksheets[0]
@@ -378,7 +387,7 @@ def write_back(table: Table, scored: Scored, out: Path) -> None:
             put(sheet, table.total_row[0], col, "—")
     if out.suffix.lower() == ".csv":
         _save_csv(sheet, out)
-        return
+        return []
     _style_columns(sheet, col, written, places_format(places))
     if sheet.freeze_panes is None:
         sheet.freeze_panes = sheet.cell(table.header_row + 1, 1).coordinate
@@ -389,6 +398,32 @@ def write_back(table: Table, scored: Scored, out: Path) -> None:
                 widths[c] = max(widths[c], text_width(value))
         print_setup(sheet, sum(fit_widths(sheet, widths)), f"{table.header_row}:{table.header_row}")
     save_workbook(book, out, dates)
+    return lost
+
+
+#: Drawn shapes in a drawing part: openpyxl writes a drawing back with its pictures and charts
+#: only.
+_SHAPES = re.compile(rb"<(?:\w+:)?(?:sp|grpSp|cxnSp)[ >]")
+
+
+def _not_kept(path: Path, warned: list[str], macros: bool) -> list[str]:
+    """What of the workbook at `path` a copy saved by openpyxl lacks."""
+    import zipfile
+
+    out = [w.rstrip(".") for w in warned if "Shapes and drawings" not in w]
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            drawings = [n for n in names if n.startswith("xl/drawings/") and n.endswith(".xml")]
+            if any(_SHAPES.search(archive.read(n)) for n in drawings) or any(
+                "Shapes and drawings" in w for w in warned
+            ):
+                out.append("drawn shapes (text boxes, arrows; pictures and charts are kept)")
+            if not macros and "xl/vbaProject.bin" in names:
+                out.append("the macros (write the table back as .xlsm to keep them)")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        pass  # it was read a moment ago: nothing more to say
+    return out
 
 
 def _jixiao_column(sheet: Any, header: int) -> int:
@@ -590,7 +625,9 @@ def main(args: argparse.Namespace, report: Report) -> int:
         report(list(scored.result.diagnostics), args)
         if args.output:
             with writing("--output", args.output):
-                write_back(table, scored, Path(args.output))
+                lost = write_back(table, scored, Path(args.output))
+            for what in lost:
+                sys.stderr.write(f"note: {args.output} lacks what jixiao cannot copy: {what}\n")
     except JixiaoError as exc:
         report(exc.diagnostics, args)
         return 1
