@@ -835,3 +835,60 @@ def test_selfeval_keeps_pictures_and_says_what_it_cannot_copy(tmp_path: Path) ->
     assert code == 0 and "macros" not in err, err
     with zipfile.ZipFile(macro) as z:
         assert z.read("xl/vbaProject.bin") == b"\xd0\xcf\x11\xe0macros"
+
+
+_FOUNDING_PLAN: list[Any] = []
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    spent=st.integers(min_value=50_000, max_value=100_000),
+    satisfied=st.integers(min_value=0, max_value=46),
+    fixed_on_time=st.integers(min_value=0, max_value=23),
+    uptime=st.decimals(min_value=Decimal("0.80"), max_value=Decimal("1"), places=4),
+)
+def test_the_score_column_sums_to_the_total_whatever_the_evidence(
+    spent: int, satisfied: int, fixed_on_time: int, uptime: Decimal
+) -> None:
+    """Property: for any evidence, the 得分 cells of the leaf rows, read back as the decimals
+    they show, add up to the 合计 cell, which is the total the JSON report gives; every rate
+    cell is points ÷ weight at the places it shows."""
+    import io
+    import tempfile
+
+    import openpyxl
+    import yaml
+
+    from jixiao.engine.render import xlsx
+
+    from .helpers import compile_text, score
+
+    if not _FOUNDING_PLAN:
+        _FOUNDING_PLAN.append(compile_text(FOUNDING_PACK.read_text(encoding="utf-8")))
+    data = yaml.safe_load(FOUNDING_EVIDENCE.read_text(encoding="utf-8"))
+    facts = data["facts"]
+    for name, value in (
+        ("实际支出", spent),
+        ("使用效果肯定回答数", satisfied),
+        ("及时修复故障数", fixed_on_time),
+        ("设备运行正常率", f"{uptime * 100}%"),
+    ):
+        if isinstance(facts.get(name), dict):
+            facts[name]["value"] = value
+        elif name in facts:
+            facts[name] = value
+    scored = score(_FOUNDING_PLAN[0], yaml.safe_dump(data, allow_unicode=True))
+    with tempfile.TemporaryDirectory() as folder:
+        xlsx.write(scored.result, Path(folder) / "r.xlsx")
+        data = (Path(folder) / "r.xlsx").read_bytes()
+    sheet = openpyxl.load_workbook(io.BytesIO(data))["得分表"]
+    leaves = [i for i in scored.result.indicators if i.is_leaf]
+    rows = list(sheet.iter_rows(min_row=3, max_row=2 + len(leaves) + 1))
+    points = [_decimal(r[5].value) for r in rows[:-1]]
+    assert [str(p.quantize(Decimal("0.01"))) for p in points] == [
+        scored.points[i.code] for i in leaves
+    ]
+    assert sum(points) == _decimal(rows[-1][5].value) == scored.result.total
+    for r, leaf in zip(rows, leaves, strict=False):
+        rate = (leaf.points / leaf.weight).quantize(Decimal("0.0001"), "ROUND_HALF_UP")
+        assert _decimal(r[6].value) == rate
