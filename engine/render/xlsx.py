@@ -34,6 +34,7 @@ from .outputs import save_workbook
 from .sheets import (
     FONT_NAME,
     RATE_FORMAT,
+    clean,
     fit_height,
     fit_widths,
     needed_places,
@@ -76,7 +77,7 @@ def write(result: Result, path: Path, lang: str = "zh", note: str | None = None)
     zh = lang == "zh"
     book = openpyxl.Workbook()
     book.properties.creator = "jixiao"
-    book.properties.title = result.settings.title
+    book.properties.title = clean(result.settings.title)
     style = _Styles()
     sheet = book.active
     assert sheet is not None
@@ -375,7 +376,7 @@ def _ledger(sheet: Any, result: Result, lang: str, style: _Styles) -> None:
     fmt = "0." + "0" * result.settings.places + "##" if result.settings.places else "0.####"
     fmt = f"+{fmt};-{fmt};0"
     for r in rows:
-        r[2] = r[2].quantize(Decimal("0.0001")) if -r[2].as_tuple().exponent > 4 else r[2]
+        r[2] = number(r[2], 4) if -r[2].as_tuple().exponent > 4 else r[2]  # as `shown`
     _record_sheet(sheet, heads, rows, {2: fmt}, style)
 
 
