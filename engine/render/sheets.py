@@ -1,11 +1,11 @@
 """Spreadsheet cells, and the layout every workbook jixiao writes shares.
 
-Cells made from text that came from other people's spreadsheets:
-Project names, ids and error messages quote what an office typed, and openpyxl would take a
-string starting with `=` as a formula (so a row named `=HYPERLINK(...)` would become a live link
-in our report) and refuses control characters outright (so one stray `\\x00` in a CSV aborted the
-whole workbook). Every string bound for a cell passes through here: formulas stay text, control
-characters are written as visible `\\xNN` escapes, and nothing is silently dropped.
+Cells made from text that came from other people's spreadsheets: project names, ids and error
+messages quote what an office typed, and openpyxl would take a string starting with `=` as a
+formula (so a row named `=HYPERLINK(...)` would become a live link in our report) and refuses
+control characters outright (so one stray `\\x00` in a CSV aborted the whole workbook). Every
+string bound for a cell passes through here: formulas stay text, control characters are written
+as visible `\\xNN` escapes, and nothing is silently dropped.
 
 Numbers are numbers: points, weights and rates go into numeric cells, quantized as the reports
 print them (`number`, `rate`) so that what Excel or WPS shows is the report's figure exactly (a
