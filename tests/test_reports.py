@@ -106,10 +106,14 @@ def test_xlsx_score_table(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:  #
     book = openpyxl.load_workbook(path)
     rows = list(book["得分表"].iter_rows(values_only=True))
     assert rows[1][:4] == ("一级指标", "二级指标", "三级指标", "四级指标")
-    assert ("A 项目决策", None, None, None, 10, "9.00", "90.00%") in rows
-    assert any(r[0] == "合计" and r[5] == "87.74" for r in rows)
+    # Table 5: one row per leaf, numbers as numbers (these were the text cells "9.00", "90.00%")
+    assert ("A 项目决策", "A1 项目立项", "A1.1 战略目标适应性", None, 2, 2, 1) in rows
+    assert ("A", "项目决策", 1, None, 10, 9, 0.9) in book["指标明细"].iter_rows(
+        values_only=True, max_col=7
+    )
+    assert any(r[0] == "合计" and r[5] == 87.74 for r in rows)
     ledger = list(book["扣分说明"].iter_rows(values_only=True))
-    assert ledger[1][0].startswith("B1.1.1") and ledger[1][1] == "-1"
+    assert ledger[1][0] == "B1.1.1" and ledger[1][3] == 1
     assert book["来源"]["C1"].value and len(book["来源"]["C1"].value) == 64
 
 

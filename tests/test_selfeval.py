@@ -89,7 +89,8 @@ def test_every_defect_is_found_by_its_cell(tmp_path: Path) -> None:
     sheet = openpyxl.load_workbook(out_path).active
     header = [c.value for c in sheet[9]]
     assert header[-2:] == ["jixiao得分", "jixiao说明"]
-    assert sheet.cell(10, len(header) - 1).value == "10.00"
+    score = sheet.cell(10, len(header) - 1)  # a number shown as 10.00, no longer the text
+    assert score.value == 10 and score.data_type == "n" and score.number_format == "0.00"
     assert "完成" in sheet.cell(11, len(header)).value  # the reason it was not scored
 
 

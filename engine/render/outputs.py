@@ -162,14 +162,43 @@ def replace_text(option: str, path: str, text: str) -> None:
             raise
 
 
-def save_workbook(book: Any, path: str | os.PathLike[str]) -> None:
+def save_workbook(
+    book: Any, path: str | os.PathLike[str], dates: tuple[Any, Any] | None = None
+) -> None:
     """Save an openpyxl workbook whole: into memory, then to the file in one write. Saving to
     the file directly leaves, on a full disk, a half-closed zip whose clean-up prints a Python
-    traceback after jixiao's own message."""
-    import io
+    traceback after jixiao's own message.
 
+    The same workbook gives the same bytes: openpyxl stamps `docProps/core.xml` with the time of
+    saving and each zip entry with the time it was written, so the document's dates are
+    `dates` (created, modified: the user's own for a table written back) or else 1980-01-01,
+    the zip format's first day, as every entry is dated, as reproducible builds do."""
+    import io
+    import zipfile
+
+    from openpyxl.writer.excel import ExcelWriter
+
+    if book.write_only and not book.worksheets:
+        book.create_sheet()
+    import datetime as dt
+
+    first = dt.datetime(1980, 1, 1)
+    book.properties.created, book.properties.modified = dates or (first, first)
+    raw = io.BytesIO()
+    with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        writer = ExcelWriter(book, archive)
+        writer.write_data()  # `Workbook.save` would set `modified` to now first
     buffer = io.BytesIO()
-    book.save(buffer)
+    with (
+        zipfile.ZipFile(raw) as source,
+        zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as target,
+    ):
+        for entry in source.infolist():
+            fixed = zipfile.ZipInfo(entry.filename, date_time=first.timetuple()[:6])
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            fixed.create_system = 3  # the same bytes on Windows
+            fixed.external_attr = 0o600 << 16
+            target.writestr(fixed, source.read(entry))
     with open(path, "wb") as f:
         f.write(buffer.getvalue())
 

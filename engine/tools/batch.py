@@ -45,9 +45,8 @@ from ..common.result import NA, Item, LineKind, Provenance, Result
 from ..common.types import Kind
 from ..plan.compiler import Plan
 from ..render.explain import fixed, plain
-from ..render.outputs import save_workbook
 from ..render.prose import base_cause, template_of
-from ..render.sheets import cells, csv_text
+from ..render.sheets import csv_text
 from ..runtime import files
 from ..runtime.evaluator import evaluate
 from ..runtime.evidence import (
@@ -68,6 +67,7 @@ from ..runtime.workbook import (
     column_letter,
     open_workbook,
 )
+from .batch_xlsx import ResultSheet
 from .portfolio import ScoredProject
 
 if TYPE_CHECKING:
@@ -821,15 +821,11 @@ class Writer:
             "错误",
         ]
         self.kind = path.suffix.lower().lstrip(".") if path else "jsonl"
-        self.book: Any = None
+        self.book: ResultSheet | None = None
         if path is None:
             self.stream: Any = None
         elif self.kind == "xlsx":
-            import openpyxl
-
-            self.book = openpyxl.Workbook(write_only=True)
-            self.sheet = self.book.create_sheet("结果")
-            self.sheet.append(cells(self.sheet, self.header))
+            self.book = ResultSheet(path, program, self.header)
         else:
             self.stream = path.open("w", encoding="utf-8", newline="")
             if self.kind == "csv":
@@ -848,8 +844,8 @@ class Writer:
         ]
         if self.path is None:
             return record.line or record_json(record, self.pack_sha256)
-        if self.kind == "xlsx":
-            self.sheet.append(cells(self.sheet, row))
+        if self.book is not None:
+            self.book.write(record)
         elif self.kind == "csv":
             self.csv.writerow([csv_text(x) for x in row])
         else:
@@ -863,7 +859,7 @@ class Writer:
         return self.pack_sha256 if self.kind == "jsonl" or self.path is None else None
 
     def close(self) -> None:
-        if self.book is not None and self.path is not None:
-            save_workbook(self.book, self.path)
+        if self.book is not None:
+            self.book.close()
         elif self.path is not None:
             self.stream.close()

@@ -10,6 +10,7 @@ import argparse
 import json
 import re
 import sys
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -28,7 +29,16 @@ from ..plan.compiler import Plan
 from ..render import render
 from ..render.explain import fixed, line_text, plain
 from ..render.outputs import refuse, save_workbook, write_text, writing
-from ..render.sheets import csv_text, put
+from ..render.sheets import (
+    csv_text,
+    fit_widths,
+    needed_places,
+    number,
+    places_format,
+    print_setup,
+    put,
+    text_width,
+)
 from ..runtime.evidence import load_bytes
 from .selfeval import Finding, Table, TableError, Unreadable, cell_name, read_grid, read_table
 from .selfeval_pack import Generated, build, display, exact_names
@@ -307,52 +317,189 @@ def _explain(result: Result, code: str) -> str:
     )
 
 
-def write_back(table: Table, scored: Scored, out: Path) -> None:
-    """The table as it was, with two columns added: jixiao's score and its explanation."""
+def write_back(table: Table, scored: Scored, out: Path) -> list[str]:
+    """The table as it was, with two columns added: jixiao's score and its explanation.
+
+    An XLSX table is the user's own: every cell, style, width, merge, comment and print setting
+    of it stays as it was (openpyxl keeps them; an .xlsm keeps its macros when written as
+    .xlsm), and so do the document's dates. Only the two columns are jixiao's — scores as
+    numbers with the pack's places, styled like the column before them — and, when the sheet
+    has none, a frozen header. Written back a second time, the table's jixiao columns are
+    rewritten, not added again. A CSV table becomes a workbook of jixiao's own: its 分值 and
+    得分 as numbers, widths fitted, header frozen, set up to print.
+
+    Returns what the copy lacks of the table (openpyxl keeps pictures and charts, not drawn
+    shapes, and says so for the few other parts it drops), for a note: the table itself is
+    never written."""
     import openpyxl
 
     result, findings = scored.result, scored.findings
+    places = result.settings.places
+    dates = None
     if table.path.suffix.lower() in (".xlsx", ".xlsm"):
-        book = openpyxl.load_workbook(table.path)
+        macros = table.path.suffix.lower() == ".xlsm" and out.suffix.lower() == ".xlsm"
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            book = openpyxl.load_workbook(table.path, keep_vba=macros)
+        lost = _not_kept(table.path, [str(w.message) for w in caught], macros)
         sheet = book.worksheets[0]
-    else:  # a CSV table: its cells, as text, into a new workbook
+        dates = _dates(table.path, book)
+        own = False
+    else:  # a CSV table: its cells into a new workbook, numbers as numbers
+        lost = []
         book = openpyxl.Workbook()
+        book.properties.creator = "jixiao"
         sheet = book.worksheets[0]
         for r, cells in enumerate(read_grid(table.path)[1], start=1):
             for c, value in enumerate(cells, start=1):
                 put(sheet, r, c, value.text if isinstance(value, Unreadable) else value)
-    col = sheet.max_column + 1
+        _numbers(sheet, table)
+        own = True
+    col = _jixiao_column(sheet, table.header_row)
     put(sheet, table.header_row, col, "jixiao得分")
     put(sheet, table.header_row, col + 1, "jixiao说明")
-    places = result.settings.places
     codes = {i.code.rsplit(".", 1)[-1]: i for i in result.indicators}
+    written = [table.header_row]
+
+    def score(row: int, points: Decimal | None, note: str) -> None:
+        put(sheet, row, col, number(points, places) if points is not None else None)
+        put(sheet, row, col + 1, note)
+        written.append(row)
 
     def found(row: int) -> list[str]:
         return [f.message for f in findings if _row_of(f.cell) == row]
 
     for row in table.rows:
         ind = codes.get(row.code)
-        if ind is not None and ind.points is not None:
-            put(sheet, row.row, col, fixed(ind.points, places))
         notes = [_explain(result, row.code), *found(row.row)]
-        put(sheet, row.row, col + 1, "；".join(dict.fromkeys(n for n in notes if n)) or "未计分")
+        score(
+            row.row,
+            ind.points if ind is not None else None,
+            "；".join(dict.fromkeys(n for n in notes if n)) or "未计分",
+        )
     if table.funds is not None:
         if "S" in codes and codes["S"].points is not None:
-            put(sheet, table.funds.row, col, fixed(codes["S"].points, places))
-            put(sheet, table.funds.row, col + 1, _explain(result, "S"))
+            score(table.funds.row, codes["S"].points, _explain(result, "S"))
         else:
-            put(sheet, table.funds.row, col + 1, "；".join(found(table.funds.row)) or "未计分")
+            score(table.funds.row, None, "；".join(found(table.funds.row)) or "未计分")
     if table.total_row is not None:
         if scored.complete and result.total is not None:
-            put(sheet, table.total_row[0], col, fixed(result.total, places))
-            put(sheet, table.total_row[0], col + 1, f"等级：{result.grade}")
+            score(table.total_row[0], result.total, f"等级：{result.grade}")
         else:
+            score(table.total_row[0], None, total_reason(scored))
             put(sheet, table.total_row[0], col, "—")
-            put(sheet, table.total_row[0], col + 1, total_reason(scored))
     if out.suffix.lower() == ".csv":
         _save_csv(sheet, out)
-    else:
-        save_workbook(book, out)
+        return []
+    _style_columns(sheet, col, written, places_format(places))
+    if sheet.freeze_panes is None:
+        sheet.freeze_panes = sheet.cell(table.header_row + 1, 1).coordinate
+    if own:
+        widths = [0] * sheet.max_column
+        for line in sheet.iter_rows(values_only=True):
+            for c, value in enumerate(line):
+                widths[c] = max(widths[c], text_width(value))
+        print_setup(sheet, sum(fit_widths(sheet, widths)), f"{table.header_row}:{table.header_row}")
+    save_workbook(book, out, dates)
+    return lost
+
+
+#: Drawn shapes in a drawing part: openpyxl writes a drawing back with its pictures and charts
+#: only.
+_SHAPES = re.compile(rb"<(?:\w+:)?(?:sp|grpSp|cxnSp)[ >]")
+
+
+def _not_kept(path: Path, warned: list[str], macros: bool) -> list[str]:
+    """What of the workbook at `path` a copy saved by openpyxl lacks."""
+    import zipfile
+
+    out = [w.rstrip(".") for w in warned if "Shapes and drawings" not in w]
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = archive.namelist()
+            drawings = [n for n in names if n.startswith("xl/drawings/") and n.endswith(".xml")]
+            if any(_SHAPES.search(archive.read(n)) for n in drawings) or any(
+                "Shapes and drawings" in w for w in warned
+            ):
+                out.append("drawn shapes (text boxes, arrows; pictures and charts are kept)")
+            if not macros and "xl/vbaProject.bin" in names:
+                out.append("the macros (write the table back as .xlsm to keep them)")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        pass  # it was read a moment ago: nothing more to say
+    return out
+
+
+def _jixiao_column(sheet: Any, header: int) -> int:
+    """The column of `jixiao得分` when the table was written back before, else the first free
+    one."""
+    for c in range(1, sheet.max_column):
+        if (sheet.cell(header, c).value, sheet.cell(header, c + 1).value) == (
+            "jixiao得分",
+            "jixiao说明",
+        ):
+            return c
+    return int(sheet.max_column) + 1
+
+
+def _style_columns(sheet: Any, col: int, rows: list[int], fmt: str) -> None:
+    """jixiao's two columns look like the column before them (font, fill, border, alignment),
+    the score a number with `fmt`, the note wrapped; widths fitted to what was written."""
+    from copy import copy
+
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
+    widths = [text_width("jixiao得分"), 0]
+    for r in rows:
+        left = sheet.cell(r, col - 1) if col > 1 else None
+        for c in (col, col + 1):
+            cell = sheet.cell(r, c)
+            if left is not None and left.has_style:
+                cell.font, cell.fill = copy(left.font), copy(left.fill)
+                cell.border, cell.alignment = copy(left.border), copy(left.alignment)
+            widths[c - col] = max(widths[c - col], min(text_width(cell.value), 60))
+        if isinstance(sheet.cell(r, col).value, Decimal):
+            sheet.cell(r, col).number_format = fmt
+        note = sheet.cell(r, col + 1)
+        note.alignment = Alignment(
+            horizontal=note.alignment.horizontal,
+            vertical=note.alignment.vertical or "center",
+            wrap_text=True,
+        )
+    for c, width in zip((col, col + 1), widths, strict=True):
+        sheet.column_dimensions[get_column_letter(c)].width = max(10, width + 2)
+
+
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
+def _numbers(sheet: Any, table: Table) -> None:
+    """A CSV table's 分值 and 得分 as numbers, as they would be in the office's own workbook."""
+    rows = [r.row for r in table.rows] + ([table.total_row[0]] if table.total_row else [])
+    for c in (table.columns.get("分值"), table.columns.get("得分")):
+        for r in rows if c else []:
+            cell = sheet.cell(r, c)
+            if isinstance(cell.value, str) and _PLAIN_NUMBER.fullmatch(cell.value.strip()):
+                value = Decimal(cell.value.strip())
+                cell.value = value
+                cell.number_format = places_format(needed_places([value]))
+
+
+def _dates(path: Path, book: Any) -> tuple[Any, Any] | None:
+    """The workbook's own created and modified dates, when its file has them (openpyxl fills
+    in the time of reading for a file without them, which would change the bytes each run)."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            core = archive.read("docProps/core.xml")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return None
+    created = book.properties.created if b"created>" in core else None
+    modified = book.properties.modified if b"modified>" in core else None
+    if created is None and modified is None:
+        return None
+    return created or modified, modified or created
 
 
 def _save_csv(sheet: Any, out: Path) -> None:
@@ -585,7 +732,9 @@ def main(args: argparse.Namespace, report: Report) -> int:
         report(list(scored.result.diagnostics), args)
         if args.output:
             with writing("--output", args.output):
-                write_back(table, scored, Path(args.output))
+                lost = write_back(table, scored, Path(args.output))
+            for what in lost:
+                sys.stderr.write(f"note: {args.output} lacks what jixiao cannot copy: {what}\n")
     except JixiaoError as exc:
         report(exc.diagnostics, args)
         return 1
