@@ -381,15 +381,13 @@ class ExprCompiler:
             if not b:
                 from jixiao.dsl.formatter import format_expr  # only a failure needs the text
 
-                detail = ", ".join(f"`{n}` is {_plain(env.get(n))}" for n in denominator)
-                text = format_expr(node)
                 raise Faulted(
-                    Failure(
+                    Failure.of(
                         "E606",
                         denominator[0] if denominator else None,
                         span,
-                        detail or "the divisor is 0",
-                        text,
+                        format_expr(node),
+                        divisor=tuple((n, env.get(n)) for n in denominator),
                     )
                 )
             return a / b

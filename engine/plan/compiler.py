@@ -799,12 +799,15 @@ class _Compiler(ExprCompiler):
                 raise NearBoundary  # decided again exactly
             if not (_above(a, lo, low_in) and _below(a, hi, high_in)):
                 raise Faulted(
-                    Failure(
+                    Failure.of(
                         "E610",
                         name,
                         span,
-                        f"{_plain(a)}|{'[' if low_in else '('}{_plain(lo)}|"
-                        f"{_plain(hi)}{']' if high_in else ')'}",
+                        amount=a,
+                        lower=lo,
+                        upper=hi,
+                        low_in=low_in,
+                        high_in=high_in,
                     )
                 )
             reason = f"{template}：{value.reason}" if template else value.reason

@@ -180,7 +180,7 @@ class _Run:
 
     def arithmetic_failure(self, name: str, exc: Exception) -> Broken:
         span = self.program.derived[name].expr.span
-        return Broken(Failure("E609", None, span, type(exc).__name__))
+        return Broken(Failure.of("E609", None, span, error=type(exc).__name__))
 
     def kind(self, name: str) -> Kind:
         fact = self.program.facts.get(name)
@@ -345,7 +345,7 @@ class _Run:
             return record
         span, value = gained
         self.failed = True
-        return (None, (), (Failure("E505", None, span, _plain_amount(value), span.text),), False)
+        return (None, (), (_negative(span, value),), False)
 
     def leaf(self, place: int, ind: Indicator, leaf: LeafFn, env: Env) -> Entry:
         try:
@@ -652,7 +652,7 @@ class _Run:
         gained = _gain(lines) if any(_formula_amount(r) for r in e.rules) else None
         if gained is not None:
             span, value = gained
-            failure = Failure("E505", None, span, _plain_amount(value), span.text)
+            failure = _negative(span, value)
             return ExtraResult(e.kind, e.code, e.name, e.max, None, (), e.span, (failure,))
         taken, lines = scorer.section(e, lines)
         if numbers.exact:
@@ -701,31 +701,14 @@ class _Run:
                     if origin is not None and origin.span is not None:
                         labels.append(Label(origin.span, f"`{failure.fact}` is given here"))
                 diags.append(
-                    msg.division_by_zero(failure.expr, failure.detail, failure.span, codes, labels)
-                )
-            elif failure.code == "E607":
-                diags.append(msg.bad_level(failure.detail, codes, failure.span))
-            elif failure.code == "E608":
-                diags.append(msg.no_band(failure.detail, codes, failure.span))
-            elif failure.code == "E610":
-                amount, lower, upper = failure.detail.split("|")
-                diags.append(
-                    msg.judgement_outside(
-                        failure.fact or "", Decimal(amount), lower, upper, codes, failure.span
+                    msg.division_by_zero(
+                        failure.expr, msg.failure_detail(failure), failure.span, codes, labels
                     )
                 )
             elif failure.code == "E611":
                 diags.append(msg.not_applicable_undecided(failure.fact or "", codes, failure.span))
-            elif failure.code == "E505":
-                diags.append(
-                    msg.negative_amount_at_run(failure.expr, failure.detail, codes, failure.span)
-                )
-            elif failure.code == "E612":
-                diags.append(msg.level_score_outside(failure.detail, codes, failure.span))
-            elif failure.code == "E613":
-                diags.append(msg.missing_detail(failure.detail, codes, failure.span))
             else:
-                diags.append(msg.arithmetic_failure(failure.detail, codes, failure.span))
+                diags.append(msg.runtime_failure(failure, codes))
         return diags
 
 
@@ -785,10 +768,12 @@ def _gain(lines: Any) -> tuple[Span, Decimal] | None:
     return None
 
 
-def _plain_amount(value: Any) -> str:
+def _negative(span: Span, value: Any) -> Failure:
+    """E505: the clause at `span` moved the score the wrong way by `value` (a decimal or an
+    exact number, shown as the decimal it is)."""
     from ..plan.exact import to_decimal
 
-    return format(Decimal(to_decimal(value)).normalize(), "f")
+    return Failure.of("E505", None, span, span.text, amount=Decimal(to_decimal(value)))
 
 
 def _decimal_lines(
