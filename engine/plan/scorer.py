@@ -310,6 +310,36 @@ def total(
     return numbers.rounding(settings)(current, lines, span), lines
 
 
+# ----- exact numbers as the ledger shows them -------------------------------------------------
+
+
+def shown_lines(
+    lines: Any, start: Decimal, points: Decimal | None, span: Span, places: Decimal
+) -> list[RawLine]:
+    """An exact run's lines as the ledger shows them: numbers as decimals, and the rounding
+    line recomputed so that `start` plus the lines is the points, exactly (unless `points` is
+    None: unrounded points are what the lines add up to)."""
+    from .exact import to_decimal
+
+    shown: list[RawLine] = []
+    total = start
+    for line in lines:
+        if line[0] is ROUND:
+            continue
+        value = to_decimal(line[1])
+        shown.append((line[0], value, line[2], line[3], line[4], shown_args(line[5]), line[6]))
+        total += value
+    if points is not None and total != points:
+        shown.append((ROUND, points - total, span, None, (), (total, places), None))
+    return shown
+
+
+def shown_args(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    from .exact import to_decimal
+
+    return tuple(to_decimal(a) for a in args)
+
+
 # ----- a leaf as one closure ------------------------------------------------------------------
 
 

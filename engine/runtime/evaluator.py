@@ -3,7 +3,9 @@
 Derived facts are computed in the plan's order; a failure (a missing fact, a division by zero)
 becomes a `Broken` value, not an exception, and only turns into an error for the indicators that
 actually read it. Each indicator runs its compiled rules, then the engine's own steps, each its
-own ledger line: floor at 0 (扣完为止), cap at the weight, `zero when`, rounding.
+own ledger line: floor at 0 (扣完为止), cap at the weight, `zero when`, rounding — written once,
+in the scorer (`plan.scorer`), for both number domains; this module walks the tree and decides
+which domain scores what.
 
 The order of the steps is fixed and documented:
 1. derived facts; 2. `veto … zero` conditions; 3. leaves, bottom-up through the tree (a branch
@@ -65,7 +67,6 @@ _new = tuple.__new__
 
 _EXCLUDED: Entry = (None, (), (), True)
 _UNSCORED: Entry = (None, (), (), False)
-ROUND, VETO = LineKind.ROUND, LineKind.VETO
 
 
 def evaluate(plan: Plan, evidence: Evidence, pins: dict[str, object] | None = None) -> Result:
@@ -289,40 +290,51 @@ class _Run:
                     total += points
                     record = None
                 records[place] = (total, (), (), False) if record is None else record
-            elif not children:
-                assert node is not None and closure is not None
-                veto = zeroed.get(ind.code)
-                if exact_plan is not None:
-                    closure = exact_plan.leaves[place]
-                if veto is None:  # a veto that did not fire: the leaf as any other
-                    records[place] = self.leaf(place, ind, closure, env)
-                elif exact_plan is not None:
-                    records[place] = self.score(exact_plan.nodes[place], [], veto, ZERO, EXACT)
-                else:
-                    try:
-                        records[place] = self.score(node, [], veto, ZERO)
-                    except NearBoundary:  # a decision of its rules lay within a hair
-                        exact_leaf = self.exact_setup()[0].nodes[place]
-                        records[place] = self.shown(
-                            self.score(exact_leaf, [], veto, ZERO, EXACT), ZERO, ind
-                        )
-                if place in guarded:
-                    records[place] = self.never_a_gain(place, records[place])
-                clean = not (self.failed or self.excluded)
-            elif exact_plan is not None:
-                node = exact_plan.nodes.get(place)
-                records[place] = self.branch(ind, node, children, zeroed.get(ind.code), numbers)
             else:
                 veto = zeroed.get(ind.code)
-                try:
-                    records[place] = self.branch(ind, node, children, veto)
-                except NearBoundary:
-                    exact_node = self.exact_setup()[0].nodes.get(place)
-                    record = self.branch(ind, exact_node, children, veto, EXACT)
-                    records[place] = self.shown(record, ZERO, ind)
+                if children or veto is not None:
+                    records[place] = self.decided(place, ind, node, children, veto, numbers)
+                else:  # a leaf a veto could have zeroed and did not: as any other
+                    assert closure is not None
+                    if exact_plan is not None:
+                        closure = exact_plan.leaves[place]
+                    records[place] = self.leaf(place, ind, closure, env)
                 if place in guarded:
                     records[place] = self.never_a_gain(place, records[place])
                 clean = not (self.failed or self.excluded)
+
+    def decided(
+        self,
+        place: int,
+        ind: Indicator,
+        node: NodePlan | None,
+        children: tuple[int, ...],
+        veto: VetoResult | None,
+        numbers: Numbers,
+    ) -> Entry:
+        """A branch, or a leaf a veto zeroed, scored in `numbers`. On the fast path, a
+        decision of its rules or a rounding a hair from its bound scores it again over `EXACT`
+        numbers, shown as decimals (see `shown`)."""
+        if numbers.exact:
+            return self.node(ind, self.exact_setup()[0].nodes.get(place), children, veto, EXACT)
+        try:
+            return self.node(ind, node, children, veto, DECIMAL)
+        except NearBoundary:
+            exact_node = self.exact_setup()[0].nodes.get(place)
+            return self.shown(self.node(ind, exact_node, children, veto, EXACT), ZERO, ind)
+
+    def node(
+        self,
+        ind: Indicator,
+        node: NodePlan | None,
+        children: tuple[int, ...],
+        veto: VetoResult | None,
+        numbers: Numbers,
+    ) -> Entry:
+        if children:
+            return self.branch(ind, node, children, veto, numbers)
+        assert node is not None  # a leaf has rules
+        return self.score(node, [], veto, ZERO, numbers)
 
     def guarded(self) -> frozenset[int]:
         """The indicators (by place) with a deduction whose amount, cap or range is a formula,
@@ -391,9 +403,9 @@ class _Run:
         if points is None or excluded:
             return record
         if type(points) is Decimal:
-            shown = _decimal_lines(lines, start, points, ind.span, self.places)
+            shown = scorer.shown_lines(lines, start, points, ind.span, self.places)
             return (points, tuple(shown), failures, excluded)
-        shown = _decimal_lines(lines, start, None, ind.span, self.places)
+        shown = scorer.shown_lines(lines, start, None, ind.span, self.places)
         total = sum((line[1] for line in shown), start)
         return (total, tuple(shown), failures, excluded)
 
@@ -594,14 +606,14 @@ class _Run:
             numbers,
         )
         if numbers.exact:
-            raw = _decimal_lines(raw, tree_total, rounded, span, self.places)
+            raw = scorer.shown_lines(raw, tree_total, rounded, span, self.places)
         return rounded, [_new(Line, line) for line in raw]
 
     def excluded_weight(self, numbers: Numbers = DECIMAL) -> Any:
         """The weight of the indicators excluded as not applicable (the outermost of each), in
         the pack's points: a child of an `indicator … 50 of 100` branch weighs its weight ×
-        50 / 100 of the total, not its weight in the branch's own units. With `exact`, an
-        `Exact` rational over `EXACT` numbers (a scale such as `10 of 3` does not divide
+        50 / 100 of the total, not its weight in the branch's own units. Over `EXACT`
+        numbers, an `Exact` rational (a scale such as `10 of 3` does not divide
         evenly)."""
         records = self.records
         if not self.excluded:
@@ -636,17 +648,12 @@ class _Run:
                 for rule in plan.rules:
                     rule(env, lines)
             except NearBoundary:  # a decision of its rules lay within a hair: decided exactly
-                from ..plan.exact import to_decimal
-
                 exact_plan, env = self.exact_setup()
                 index = next(i for i, p in enumerate(self.plan.extras) if p is plan)
                 lines = []
                 for rule in exact_plan.extras[index].rules:
                     rule(env, lines)
-                lines = [
-                    (*line[:1], to_decimal(line[1]), *line[2:5], _decimals(line[5]), line[6])
-                    for line in lines
-                ]
+                lines = scorer.shown_lines(lines, ZERO, None, e.span, self.places)
         except Faulted as exc:
             return ExtraResult(e.kind, e.code, e.name, e.max, None, (), e.span, (exc.failure,))
         gained = _gain(lines) if any(_formula_amount(r) for r in e.rules) else None
@@ -774,33 +781,6 @@ def _negative(span: Span, value: Any) -> Failure:
     from ..plan.exact import to_decimal
 
     return Failure.of("E505", None, span, span.text, amount=Decimal(to_decimal(value)))
-
-
-def _decimal_lines(
-    lines: Any, start: Decimal, points: Decimal | None, span: Span, places: Decimal
-) -> list[RawLine]:
-    """An exact run's lines as the ledger shows them: numbers as decimals, and the rounding
-    line recomputed so that `start` plus the lines is the points, exactly (unless `points` is
-    None: unrounded points are what the lines add up to)."""
-    from ..plan.exact import to_decimal
-
-    shown: list[RawLine] = []
-    total = start
-    for line in lines:
-        if line[0] is ROUND:
-            continue
-        value = to_decimal(line[1])
-        shown.append((line[0], value, line[2], line[3], line[4], _decimals(line[5]), line[6]))
-        total += value
-    if points is not None and total != points:
-        shown.append((ROUND, points - total, span, None, (), (total, places), None))
-    return shown
-
-
-def _decimals(args: tuple[Any, ...]) -> tuple[Any, ...]:
-    from ..plan.exact import to_decimal
-
-    return tuple(to_decimal(a) for a in args)
 
 
 def _grade(settings: Settings, total: Decimal) -> str:
