@@ -10,14 +10,17 @@ from pathlib import Path
 
 import pytest
 
+from jixiao.dsl.source import Source
 from jixiao.engine import compile_pack, run
 from jixiao.engine.common.messages import failure_detail
+from jixiao.engine.common.result import Failure
 
 from .helpers import ROOT, cli
 
 FORMS = ROOT / "tests" / "forms"
 DIAGNOSTICS = ROOT / "tests" / "diagnostics"
 JUDGED = FORMS / "deduct-judged"
+_SPAN = Source("pack.jx", "indicator A").span(0, 11)
 
 
 def _json_failures(pack: Path, evidence: Path) -> list[dict[str, object]]:
@@ -69,3 +72,56 @@ def test_no_failure_detail_is_a_packed_string(evidence: Path) -> None:
     for ind in json.loads(out)["indicators"]:
         for failure in ind["failures"]:
             assert "|" not in failure["detail"], failure
+
+
+#: The failures the per-form compiler code still raises with words (`Failure.text`), as typed
+#: arguments: worded by the messages module exactly as those sites word them today, so that
+#: moving a site to `Failure.of` changes no output.
+_TYPED_AS_TODAY = [
+    (
+        Failure.of("E607", None, _SPAN, level="丁", levels=("甲", "乙")),
+        "`丁` is not one of `甲`, `乙`",
+    ),
+    (Failure.of("E608", None, _SPAN, value=Decimal("0.50")), "no band holds 0.50"),
+    (Failure.of("E608", None, _SPAN, value=Decimal("1E+2")), "no band holds 100"),
+    (
+        Failure.of(
+            "E612",
+            None,
+            _SPAN,
+            score=Decimal(7),
+            level="良",
+            lower=Decimal(3),
+            upper=Decimal("5.5"),
+            low_in=True,
+            high_in=False,
+        ),
+        "the score 7 for level `良` lies outside its range [3, 5.5) (points)",
+    ),
+    (
+        Failure.of("E613", None, _SPAN, finding="问题1", field="severity"),
+        "finding `问题1` has no `severity`",
+    ),
+    (
+        Failure.of(
+            "E613",
+            None,
+            _SPAN,
+            finding="问题1",
+            field="severity",
+            value="极高",
+            values=("高", "低"),
+        ),
+        "finding `问题1` has severity `极高`, not one of `高`, `低`",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("failure", "words"), _TYPED_AS_TODAY, ids=lambda x: getattr(x, "code", "")
+)
+def test_typed_failures_are_worded_as_the_sites_word_them_today(
+    failure: Failure, words: str
+) -> None:
+    assert failure_detail(failure) == words
+    assert "|" not in words

@@ -978,7 +978,35 @@ def failure_detail(failure: Failure) -> str:
         return fmt(failure.arg("amount"))  # type: ignore[arg-type]
     if code == "E609":
         return str(failure.arg("error"))
+    if code == "E607":
+        return f"`{failure.arg('level')}` is not one of {_listed(failure.arg('levels'))}"
+    if code == "E608":
+        return f"no band holds {_number(failure.arg('value'))}"
+    if code == "E612":
+        interval = _interval(
+            failure.arg("lower"),  # type: ignore[arg-type]
+            failure.arg("upper"),  # type: ignore[arg-type]
+            bool(failure.arg("low_in")),
+            bool(failure.arg("high_in")),
+        )
+        return (
+            f"the score {_number(failure.arg('score'))} for level `{failure.arg('level')}` lies "
+            f"outside its range {interval} (points)"
+        )
+    if code == "E613":
+        finding, field = failure.arg("finding"), failure.arg("field")
+        given = dict(failure.args).get("value")
+        if given is None:
+            return f"finding `{finding}` has no `{field}`"
+        listed = _listed(failure.arg("values"))
+        return f"finding `{finding}` has {field} `{given}`, not one of {listed}"
     return ", ".join(f"{name} {_number(value)}" for name, value in failure.args)
+
+
+def _listed(names: object) -> str:
+    """`a`, `b`, `c`: the names a failure lists (levels, a field's values)."""
+    assert isinstance(names, tuple)
+    return ", ".join(f"`{name}`" for name in names)
 
 
 def _interval(lower: Decimal, upper: Decimal, low_in: bool, high_in: bool) -> str:

@@ -39,8 +39,9 @@ if TYPE_CHECKING:
 
     from .ir import Indicator
 
-    #: A failure's typed argument: a number, a name or text, a flag, or (name, number) pairs.
-    FailureArg: TypeAlias = "Decimal | str | bool | tuple[tuple[str, Any], ...]"
+    #: A failure's typed argument: a number, a name or text, a flag, names, or (name, number)
+    #: pairs.
+    FailureArg: TypeAlias = "Decimal | str | bool | tuple[str, ...] | tuple[tuple[str, Any], ...]"
 
     #: One indicator's entry as evaluation records it: (points, raw lines, failures, excluded).
     Entry: TypeAlias = (
