@@ -25,7 +25,7 @@ from jixiao.dsl.record import record
 
 from ..common.ir import Extra, Indicator, Settings
 from ..common.result import LineKind, VetoResult
-from .compile_expr import ZERO, Env, NearBoundary, RawLine, RuleFn, close, rounded_so_far
+from .compile_expr import HAIR, ZERO, Env, NearBoundary, RawLine, RuleFn, close, rounded_so_far
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
@@ -58,6 +58,7 @@ RoundFn: TypeAlias = "Callable[[Any, list[RawLine], Span], Decimal]"
 FLOOR, CAP, ROUND, VETO = LineKind.FLOOR, LineKind.CAP, LineKind.ROUND, LineKind.VETO
 QUANTA = {places: Decimal(1).scaleb(-places) for places in range(7)}  # the pack's last place
 PLACES = {places: Decimal(places) for places in range(7)}
+_BELOW_ZERO = -HAIR  # points below this are floored whatever their 28 digits
 
 
 # ----- the number domains ---------------------------------------------------------------------
@@ -86,9 +87,9 @@ class Numbers:
         such line, so the exact path decides. Exact numbers are never a hair off."""
         if (
             not self.exact
+            and rounded_so_far()
             and type(current) is Decimal
             and close(current, bound)
-            and rounded_so_far()
         ):
             raise NearBoundary
 
@@ -148,7 +149,8 @@ EXACT = Numbers(exact=True)
 def floor(current: Any, lines: list[RawLine], span: Span, numbers: Numbers) -> Any:
     """扣完为止: points below 0 are 0, with a line for the difference."""
     if current < ZERO:
-        numbers.past(current, ZERO)
+        if current >= _BELOW_ZERO:  # within a hair of 0 (see `close`)
+            numbers.past(current, ZERO)
         lines.append((FLOOR, -current, span, None, (), (), None))
         return ZERO
     return current
