@@ -272,6 +272,7 @@ WARM_JIXIAO = {
     "jixiao.engine.plan.cache",
     "jixiao.engine.plan.compile_expr",
     "jixiao.engine.plan.compiler",
+    "jixiao.engine.plan.scorer",
     "jixiao.engine.render",
     "jixiao.engine.render.explain",
     "jixiao.engine.render.outputs",  # the registry of report formats `--format` lists

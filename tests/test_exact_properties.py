@@ -221,7 +221,7 @@ def test_every_decision_forced_through_the_exact_path_scores_as_the_fast_path(
     way: every leaf, branch, veto and section that decides anything goes through the exact
     path. On generated packs (whose facts rarely land on a bound) it must score as the fast
     path does and reconcile."""
-    from jixiao.engine.plan import compile_expr, compiler
+    from jixiao.engine.plan import compile_expr, compiler, scorer
     from jixiao.engine.plan.compile_expr import ExprCompiler
 
     text = data.draw(pack_texts())
@@ -235,7 +235,8 @@ def test_every_decision_forced_through_the_exact_path_scores_as_the_fast_path(
         mock.patch.object(compile_expr, "window", lambda bound: infinite),
         mock.patch.object(compile_expr, "close", lambda a, b: True),
         mock.patch.object(compiler, "close", lambda a, b: True),
-        mock.patch.object(compiler, "rounded_so_far", lambda: True),
+        mock.patch.object(scorer, "close", lambda a, b: True),
+        mock.patch.object(scorer, "rounded_so_far", lambda: True),
     ):
         forced_plan, _ = compile_source(Source("generated.jx", text))
         forced = evaluate(forced_plan, evidence_of(forced_plan, facts))

@@ -283,12 +283,12 @@ def test_the_exact_path_scores_every_rule_form_as_the_decimal_path_does(
     differ from the decimal path by one rounding step at most (where 28 digits misjudged)."""
     from unittest import mock
 
-    from jixiao.engine.plan import compiler
+    from jixiao.engine.plan import scorer
 
     plan, _ = compile_source(Source("generated.jx", data.draw(pack_texts())))
     facts = data.draw(facts_for(plan))
     plain = evaluate(plan, evidence_of(plan, facts))
-    with mock.patch.object(compiler, "near_boundary", lambda *args: True):
+    with mock.patch.object(scorer, "near_boundary", lambda *args: True):
         exact = evaluate(plan, evidence_of(plan, facts))
     step = Decimal(1).scaleb(-plan.program.settings.places)
     assert (plain.total is None) == (exact.total is None)

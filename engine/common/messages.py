@@ -19,6 +19,8 @@ TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
     from jixiao.dsl import ast
 
+    from .result import Failure
+
 
 def _suggest(word: str, candidates: Iterable[str]) -> str | None:
     pool = sorted(set(candidates))
@@ -1057,12 +1059,20 @@ def wrong_extra_clause(clause: str, section: str, span: Span) -> Diagnostic:
 
 
 def judgement_outside(
-    name: str, amount: Decimal, lower: str, upper: str, needed_by: Sequence[str], span: Span
+    name: str,
+    amount: Decimal,
+    lower: Decimal,
+    upper: Decimal,
+    low_in: bool,
+    high_in: bool,
+    needed_by: Sequence[str],
+    span: Span,
 ) -> Diagnostic:
     who = ", ".join(f"`{c}`" for c in needed_by)
+    interval = _interval(lower, upper, low_in, high_in)
     return error(
         "E610",
-        f"the judgement `{name}` of {fmt(amount)} lies outside {lower}, {upper} for {who}",
+        f"the judgement `{name}` of {fmt(amount)} lies outside {interval} for {who}",
         Label(span, "range declared here"),
         help="give an amount inside the declared range (or 0 for no deduction)",
     )
@@ -1098,6 +1108,105 @@ def missing_detail(detail: str, needed_by: Sequence[str], span: Span) -> Diagnos
         Label(span, "the rule reads it"),
         help="give every finding the field the rule looks up, with one of the listed values",
     )
+
+
+# ----- runtime failures: their typed arguments in words --------------------------------------
+
+
+def runtime_failure(failure: Failure, needed_by: Sequence[str]) -> Diagnostic:
+    """The diagnostic of a failure that stopped `needed_by` (indicators, a section, a veto),
+    from its code and typed arguments. (E605, E606 and E611 also point into the evidence and
+    the pack; the evaluator builds them with the facts' declarations.)"""
+    code, span = failure.code, failure.span
+    if code == "E610":
+        return judgement_outside(
+            failure.fact or "",
+            failure.arg("amount"),  # type: ignore[arg-type]
+            failure.arg("lower"),  # type: ignore[arg-type]
+            failure.arg("upper"),  # type: ignore[arg-type]
+            bool(failure.arg("low_in")),
+            bool(failure.arg("high_in")),
+            needed_by,
+            span,
+        )
+    detail = failure_detail(failure)
+    if code == "E505":
+        return negative_amount_at_run(failure.expr, detail, needed_by, span)
+    if code == "E607":
+        return bad_level(detail, needed_by, span)
+    if code == "E608":
+        return no_band(detail, needed_by, span)
+    if code == "E612":
+        return level_score_outside(detail, needed_by, span)
+    if code == "E613":
+        return missing_detail(detail, needed_by, span)
+    return arithmetic_failure(detail, needed_by, span)
+
+
+def failure_detail(failure: Failure) -> str:
+    """A failure's particulars in words, from its typed arguments: what the diagnostics quote
+    and the JSON report shows as `failures[].detail`."""
+    if not failure.args:
+        return failure.text
+    code = failure.code
+    if code == "E606":
+        divisor: tuple[tuple[str, object], ...] = failure.arg("divisor")  # type: ignore[assignment]
+        named = ", ".join(f"`{name}` is {_number(value)}" for name, value in divisor)
+        return named or "the divisor is 0"
+    if code == "E610":
+        interval = _interval(
+            failure.arg("lower"),  # type: ignore[arg-type]
+            failure.arg("upper"),  # type: ignore[arg-type]
+            bool(failure.arg("low_in")),
+            bool(failure.arg("high_in")),
+        )
+        return f"the judgement of {_number(failure.arg('amount'))} lies outside {interval}"
+    if code == "E505":
+        return fmt(failure.arg("amount"))  # type: ignore[arg-type]
+    if code == "E609":
+        return str(failure.arg("error"))
+    if code == "E607":
+        return f"`{failure.arg('level')}` is not one of {_listed(failure.arg('levels'))}"
+    if code == "E608":
+        return f"no band holds {_number(failure.arg('value'))}"
+    if code == "E612":
+        interval = _interval(
+            failure.arg("lower"),  # type: ignore[arg-type]
+            failure.arg("upper"),  # type: ignore[arg-type]
+            bool(failure.arg("low_in")),
+            bool(failure.arg("high_in")),
+        )
+        return (
+            f"the score {_number(failure.arg('score'))} for level `{failure.arg('level')}` lies "
+            f"outside its range {interval} (points)"
+        )
+    if code == "E613":
+        finding, field = failure.arg("finding"), failure.arg("field")
+        given = dict(failure.args).get("value")
+        if given is None:
+            return f"finding `{finding}` has no `{field}`"
+        listed = _listed(failure.arg("values"))
+        return f"finding `{finding}` has {field} `{given}`, not one of {listed}"
+    return ", ".join(f"{name} {_number(value)}" for name, value in failure.args)
+
+
+def _listed(names: object) -> str:
+    """`a`, `b`, `c`: the names a failure lists (levels, a field's values)."""
+    assert isinstance(names, tuple)
+    return ", ".join(f"`{name}`" for name in names)
+
+
+def _interval(lower: Decimal, upper: Decimal, low_in: bool, high_in: bool) -> str:
+    """`[0.5, 2]`, `(0, 3)`: a range with its ends open or closed."""
+    return f"{'[' if low_in else '('}{_number(lower)}, {_number(upper)}{']' if high_in else ')'}"
+
+
+def _number(value: object) -> str:
+    """A number from the evaluation as a failure shows it: a whole number without places or
+    exponent, any other decimal as computed, anything else (an exact fraction) as it prints."""
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f") if value == value.to_integral_value() else str(value)
+    return str(value)
 
 
 def evidence_wrong_section(name: str, span: Span, is_param: bool) -> Diagnostic:

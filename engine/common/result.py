@@ -39,6 +39,10 @@ if TYPE_CHECKING:
 
     from .ir import Indicator
 
+    #: A failure's typed argument: a number, a name or text, a flag, names, or (name, number)
+    #: pairs.
+    FailureArg: TypeAlias = "Decimal | str | bool | tuple[str, ...] | tuple[tuple[str, Any], ...]"
+
     #: One indicator's entry as evaluation records it: (points, raw lines, failures, excluded).
     Entry: TypeAlias = (
         "tuple[Decimal | None, tuple[tuple[Any, ...], ...], tuple[Failure, ...], bool]"
@@ -169,13 +173,32 @@ class Line(NamedTuple):
 
 @record
 class Failure:
-    """Why an indicator has no points: a missing fact, a division by zero, an unknown level."""
+    """Why an indicator has no points: a missing fact, a division by zero, an unknown level.
+
+    Its particulars are typed arguments by name (`args`: numbers as `Decimal`s, names as
+    strings), put into words by the messages module (`messages.failure_detail`, the
+    diagnostics), never packed into a string that is split again."""
 
     code: str
     fact: str | None
     span: Span
-    detail: str = ""
+    text: str = ""  # particulars already in words, from a site that gives no `args`
     expr: str = ""  # the failing expression as the author wrote it
+    args: tuple[tuple[str, FailureArg], ...] = ()  # (name, value), in the order given
+
+    @classmethod
+    def of(
+        cls, code: str, fact: str | None, span: Span, expr: str = "", **args: FailureArg
+    ) -> Failure:
+        """A failure with its particulars as named arguments: `Failure.of("E610", name, span,
+        amount=a, lower=lo, upper=hi, low_in=True, high_in=True)`."""
+        return cls(code, fact, span, "", expr, tuple(args.items()))
+
+    def arg(self, name: str) -> FailureArg:
+        for key, value in self.args:
+            if key == name:
+                return value
+        raise KeyError(name)
 
 
 class IndicatorResult(NamedTuple):

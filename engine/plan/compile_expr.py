@@ -43,7 +43,7 @@ ONE = Decimal(1)
 
 class NearBoundary(Exception):
     """Raised where the 28 digits of `Decimal` may decide an outcome wrongly: a score within a
-    hair of a rounding boundary (`compiler.pack_round`), or a decision — a comparison, a band
+    hair of a rounding boundary (`scorer.Numbers.rounding`), or a decision — a comparison, a band
     bound, a step count, a zero divisor — whose two sides lie within a hair of each other and
     read a number that was rounded on the way. The evaluator computes that leaf, branch,
     derived fact, veto or section again over exact rationals (see `plan.exact`)."""
@@ -387,15 +387,13 @@ class ExprCompiler:
             if not b:
                 from jixiao.dsl.formatter import format_expr  # only a failure needs the text
 
-                detail = ", ".join(f"`{n}` is {_plain(env.get(n))}" for n in denominator)
-                text = format_expr(node)
                 raise Faulted(
-                    Failure(
+                    Failure.of(
                         "E606",
                         denominator[0] if denominator else None,
                         span,
-                        detail or "the divisor is 0",
-                        text,
+                        format_expr(node),
+                        divisor=tuple((n, env.get(n)) for n in denominator),
                     )
                 )
             return a / b

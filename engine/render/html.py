@@ -14,6 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 from html import escape
 
+from ..common.messages import failure_detail
 from ..common.result import IndicatorResult, Line, LineKind, Result
 from ..common.version import VERSION
 from .explain import (
@@ -319,7 +320,7 @@ def _details(result: Result, lang: str) -> list[str]:
             out.append(
                 "<ul>"
                 + "".join(
-                    f"<li class=lost>{_e(f.code)} {_e(f.fact or '')} {_e(f.detail)}</li>"
+                    f"<li class=lost>{_e(f.code)} {_e(f.fact or '')} {_e(failure_detail(f))}</li>"
                     for f in ind.failures
                 )
                 + "</ul>"

@@ -18,6 +18,7 @@ from typing import Any
 
 from jixiao.dsl.diagnostics import to_json
 
+from ..common.messages import failure_detail
 from ..common.result import FactUse, IndicatorResult, Judgement, Line, Provenance, Result
 from ..common.version import VERSION
 from .explain import derivation, fixed, line_text, percent, plain, value_text
@@ -123,7 +124,12 @@ def _indicator(
         "rate": percent(ind.points / ind.weight) if ind.points is not None else None,
         "lines": [_line(line, ind.weight, result, lang, lists) for line in ind.lines],
         "failures": [
-            {"code": f.code, "fact": f.fact, "detail": f.detail, "location": f.span.location()}
+            {
+                "code": f.code,
+                "fact": f.fact,
+                "detail": failure_detail(f),
+                "location": f.span.location(),
+            }
             for f in ind.failures
         ],
     }

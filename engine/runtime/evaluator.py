@@ -3,7 +3,9 @@
 Derived facts are computed in the plan's order; a failure (a missing fact, a division by zero)
 becomes a `Broken` value, not an exception, and only turns into an error for the indicators that
 actually read it. Each indicator runs its compiled rules, then the engine's own steps, each its
-own ledger line: floor at 0 (扣完为止), cap at the weight, `zero when`, rounding.
+own ledger line: floor at 0 (扣完为止), cap at the weight, `zero when`, rounding — written once,
+in the scorer (`plan.scorer`), for both number domains; this module walks the tree and decides
+which domain scores what.
 
 The order of the steps is fixed and documented:
 1. derived facts; 2. `veto … zero` conditions; 3. leaves, bottom-up through the tree (a branch
@@ -19,7 +21,7 @@ rounding that shapes a leaf's score is the pack's. Likewise a decision (a compar
 step count) taken a hair from its bound on a rounded number raises `NearBoundary` wherever it
 sits, and the leaf, branch, derived fact, veto or section is computed again exactly.
 
-For speed (see bench/README.md), leaves run as one compiled closure each (`compiler._leaf`),
+For speed (see bench/README.md), leaves run as one compiled closure each (`scorer.leaf`),
 records are plain tuples, and `ledger.Ledger` packages them into the result's named tuples
 when they are first read.
 """
@@ -37,18 +39,10 @@ from ..common import messages as msg
 from ..common.ir import Indicator, Settings
 from ..common.result import ExtraResult, FactUse, Failure, Line, LineKind, Result, VetoResult
 from ..common.types import Kind
+from ..plan import scorer
 from ..plan.compile_expr import Broken, Env, Faulted, Missing, NearBoundary, RawLine
-from ..plan.compiler import (
-    _QUANTA,
-    ExactPlan,
-    ExtraPlan,
-    LeafFn,
-    NodePlan,
-    Plan,
-    VetoPlan,
-    pack_round,
-    settle,
-)
+from ..plan.compiler import ExactPlan, ExtraPlan, Plan, VetoPlan
+from ..plan.scorer import DECIMAL, EXACT, PLACES, LeafFn, NodePlan, Numbers
 from .evidence import Evidence
 from .ledger import Ledger
 
@@ -73,7 +67,6 @@ _new = tuple.__new__
 
 _EXCLUDED: Entry = (None, (), (), True)
 _UNSCORED: Entry = (None, (), (), False)
-ROUND, VETO = LineKind.ROUND, LineKind.VETO
 
 
 def evaluate(plan: Plan, evidence: Evidence, pins: dict[str, object] | None = None) -> Result:
@@ -111,8 +104,8 @@ class _Run:
         self.zeroed: dict[str, VetoResult] = {}
         self.undecided: list[Diagnostic] = []  # why the total has none, beyond failures
         settings = self.settings
-        self.quantum = _QUANTA[settings.places] if settings.rounding_scope == "leaves" else None
-        self.places = _PLACES[settings.places]
+        self.rounds = settings.rounding_scope == "leaves"  # leaves and branches with rules
+        self.places = PLACES[settings.places]
 
     def result(self) -> Result:
         self.derive()
@@ -190,7 +183,7 @@ class _Run:
 
     def arithmetic_failure(self, name: str, exc: Exception) -> Broken:
         span = self.program.derived[name].expr.span
-        return Broken(Failure("E609", None, span, type(exc).__name__))
+        return Broken(Failure.of("E609", None, span, error=type(exc).__name__))
 
     def kind(self, name: str) -> Kind:
         fact = self.program.facts.get(name)
@@ -256,11 +249,11 @@ class _Run:
 
     # ----- 3. the tree ---------------------------------------------------------------------
 
-    def tree(self, zeroed: dict[str, VetoResult], exact: bool = False) -> None:
-        """Score the tree into `self.records`. With `exact`, over exact numbers throughout (for
-        the total of an `on total` pack that lies on a rounding boundary)."""
+    def tree(self, zeroed: dict[str, VetoResult], numbers: Numbers = DECIMAL) -> None:
+        """Score the tree into `self.records`. Over `EXACT` numbers throughout for the total of
+        an `on total` pack that lies on a rounding boundary."""
         records, env = self.records, self.env
-        exact_plan = self.exact_setup()[0] if exact else None
+        exact_plan = self.exact_setup()[0] if numbers.exact else None
         if exact_plan is not None:
             env = self.exact_setup()[1]
         for place, ind, leaf in self.plan.leaves:
@@ -299,40 +292,51 @@ class _Run:
                     total += points
                     record = None
                 records[place] = (total, (), (), False) if record is None else record
-            elif not children:
-                assert node is not None and closure is not None
-                veto = zeroed.get(ind.code)
-                if exact_plan is not None:
-                    closure = exact_plan.leaves[place]
-                if veto is None:  # a veto that did not fire: the leaf as any other
-                    records[place] = self.leaf(place, ind, closure, env)
-                elif exact_plan is not None:
-                    records[place] = self.score(exact_plan.nodes[place], [], veto, ZERO, True)
-                else:
-                    try:
-                        records[place] = self.score(node, [], veto, ZERO)
-                    except NearBoundary:  # a decision of its rules lay within a hair
-                        exact_leaf = self.exact_setup()[0].nodes[place]
-                        records[place] = self.shown(
-                            self.score(exact_leaf, [], veto, ZERO, True), ZERO, ind
-                        )
-                if place in guarded:
-                    records[place] = self.never_a_gain(place, records[place])
-                clean = not (self.failed or self.excluded)
-            elif exact_plan is not None:
-                node = exact_plan.nodes.get(place)
-                records[place] = self.branch(ind, node, children, zeroed.get(ind.code), exact)
             else:
                 veto = zeroed.get(ind.code)
-                try:
-                    records[place] = self.branch(ind, node, children, veto)
-                except NearBoundary:
-                    exact_node = self.exact_setup()[0].nodes.get(place)
-                    record = self.branch(ind, exact_node, children, veto, exact=True)
-                    records[place] = self.shown(record, ZERO, ind)
+                if children or veto is not None:
+                    records[place] = self.decided(place, ind, node, children, veto, numbers)
+                else:  # a leaf a veto could have zeroed and did not: as any other
+                    assert closure is not None
+                    if exact_plan is not None:
+                        closure = exact_plan.leaves[place]
+                    records[place] = self.leaf(place, ind, closure, env)
                 if place in guarded:
                     records[place] = self.never_a_gain(place, records[place])
                 clean = not (self.failed or self.excluded)
+
+    def decided(
+        self,
+        place: int,
+        ind: Indicator,
+        node: NodePlan | None,
+        children: tuple[int, ...],
+        veto: VetoResult | None,
+        numbers: Numbers,
+    ) -> Entry:
+        """A branch, or a leaf a veto zeroed, scored in `numbers`. On the fast path, a
+        decision of its rules or a rounding a hair from its bound scores it again over `EXACT`
+        numbers, shown as decimals (see `shown`)."""
+        if numbers.exact:
+            return self.node(ind, self.exact_setup()[0].nodes.get(place), children, veto, EXACT)
+        try:
+            return self.node(ind, node, children, veto, DECIMAL)
+        except NearBoundary:
+            exact_node = self.exact_setup()[0].nodes.get(place)
+            return self.shown(self.node(ind, exact_node, children, veto, EXACT), ZERO, ind)
+
+    def node(
+        self,
+        ind: Indicator,
+        node: NodePlan | None,
+        children: tuple[int, ...],
+        veto: VetoResult | None,
+        numbers: Numbers,
+    ) -> Entry:
+        if children:
+            return self.branch(ind, node, children, veto, numbers)
+        assert node is not None  # a leaf has rules
+        return self.score(node, [], veto, ZERO, numbers)
 
     def guarded(self) -> frozenset[int]:
         """The indicators (by place) with a deduction whose amount, cap or range is a formula,
@@ -355,7 +359,7 @@ class _Run:
             return record
         span, value = gained
         self.failed = True
-        return (None, (), (Failure("E505", None, span, _plain_amount(value), span.text),), False)
+        return (None, (), (_negative(span, value),), False)
 
     def leaf(self, place: int, ind: Indicator, leaf: LeafFn, env: Env) -> Entry:
         try:
@@ -372,7 +376,7 @@ class _Run:
         saved = (self.records, self.failed, self.excluded)
         self.records = [_UNSCORED] * len(saved[0])
         try:
-            self.tree(self.zeroed, exact=True)
+            self.tree(self.zeroed, EXACT)
             total: Any = ZERO
             for root in self.plan.roots:
                 points, _, _, excluded = self.records[root]
@@ -401,9 +405,9 @@ class _Run:
         if points is None or excluded:
             return record
         if type(points) is Decimal:
-            shown = _decimal_lines(lines, start, points, ind.span, self.places)
+            shown = scorer.shown_lines(lines, start, points, ind.span, self.places)
             return (points, tuple(shown), failures, excluded)
-        shown = _decimal_lines(lines, start, None, ind.span, self.places)
+        shown = scorer.shown_lines(lines, start, None, ind.span, self.places)
         total = sum((line[1] for line in shown), start)
         return (total, tuple(shown), failures, excluded)
 
@@ -446,7 +450,7 @@ class _Run:
         node: NodePlan | None,
         children: tuple[int, ...],
         veto: VetoResult | None,
-        exact: bool = False,
+        numbers: Numbers = DECIMAL,
     ) -> Entry:
         records = self.records
         applicable = [records[c] for c in children if not records[c][3]]
@@ -461,28 +465,14 @@ class _Run:
             total += points
         line: RawLine
         if ind.scale is not None:
-            scaled: Any = total * ind.weight / ind.scale
-            if exact:
-                from ..plan.exact import Exact
-
-                scaled = Exact(total) * Exact(ind.weight) / Exact(ind.scale)
-            line = (
-                LineKind.SCALE,
-                scaled,
-                ind.span,
-                None,
-                (),
-                (total, ind.weight, ind.scale),
-                None,
-            )
-            total = scaled
+            total, line = scorer.scale(total, ind, numbers)
         elif node is not None or veto is not None:
             line = (LineKind.SUM, total, ind.span, None, (), (total,), None)
         else:
             return (total, (), (), False)
         if node is None:
-            return self.finish(ind, [line], veto, ind.scale is not None, total, exact)
-        return self.score(node, [line], veto, total, exact)
+            return self.finish(ind, [line], veto, ind.scale is not None, total, numbers)
+        return self.score(node, [line], veto, total, numbers)
 
     def score(
         self,
@@ -490,28 +480,23 @@ class _Run:
         lines: list[RawLine],
         veto: VetoResult | None,
         current: Any,
-        exact: bool = False,
+        numbers: Numbers = DECIMAL,
     ) -> Entry:
+        """A node's rules and the scorer's steps after them (a branch with rules of its own, a
+        leaf a veto targets): `current` is what its children give it, or 0."""
         ind = node.indicator
-        env = self.exact_setup()[1] if exact else self.env
+        env = self.exact_setup()[1] if numbers.exact else self.env
         try:
-            base = node.base
-            if base is not None:
-                current += base(env, lines)
-            elif not lines:
-                lines.append(node.base_line)
-                current = ind.weight
-            for deduct in node.deductions:
-                current += deduct(env, lines)
-            current = settle(node, env, lines, current, exact)
+            current = scorer.rules(node, env, lines, current)
+            current = scorer.settle(node, env, lines, current, numbers)
         except Faulted as exc:
             if veto is not None and exc.failure.code == "NA":
-                return self.vetoed_not_applicable(ind, exc.failure, veto, exact)
+                return self.vetoed_not_applicable(ind, exc.failure, veto, numbers)
             return self.fault(ind, exc.failure)
-        return self.finish(ind, lines, veto, True, current, exact)
+        return self.finish(ind, lines, veto, True, current, numbers)
 
     def vetoed_not_applicable(
-        self, ind: Indicator, failure: Failure, veto: VetoResult, exact: bool
+        self, ind: Indicator, failure: Failure, veto: VetoResult, numbers: Numbers
     ) -> Entry:
         """A `veto … zero` that fired zeroes its indicator whatever the not-applicable policy:
         本项不得分 is never full marks (`full`), nor left out of the total (`exclude`), which
@@ -523,7 +508,7 @@ class _Run:
         self.excluded = excluded_before
         points = record[0] if record[0] is not None else ZERO
         lines = list(record[1])
-        return self.finish(ind, lines, veto, True, points, exact)
+        return self.finish(ind, lines, veto, True, points, numbers)
 
     def fault(self, ind: Indicator, failure: Failure) -> Entry:
         """An indicator whose rules could not be decided: 不适用 follows its policy; anything
@@ -540,18 +525,11 @@ class _Run:
         veto: VetoResult | None,
         round_it: bool,
         current: Any,
-        exact: bool = False,
+        numbers: Numbers = DECIMAL,
     ) -> Entry:
-        if veto is not None and current:
-            lines.append((VETO, -current, veto.span, veto.reason, veto.facts, (), None))
-            current = ZERO
-        if round_it and self.quantum is not None:
-            rounded = pack_round(current, self.settings, exact)
-            if rounded != current:
-                lines.append(
-                    (ROUND, rounded - current, ind.span, None, (), (current, self.places), None)
-                )
-            current = rounded
+        current = scorer.veto_zero(current, lines, veto)
+        if round_it and self.rounds:
+            current = numbers.rounding(self.settings)(current, lines, ind.span)
         # INVARIANT: the ledger reconciles — its lines add up to the points, exactly. (Checked
         # by the tests and `jixiao verify`; not re-summed here on every evaluation.)
         return (current, tuple(lines), (), False)
@@ -601,103 +579,57 @@ class _Run:
         if extras and any(e.points is None for e in extras):
             return None, None, [], extras
         try:
-            rounded, lines = self.to_total(tree_total, extras, exact=False)
+            rounded, lines = self.to_total(tree_total, extras, DECIMAL)
         except NearBoundary:
             # the bonus sections too: their amounts may divide (their shown lines stay decimal)
-            exact_extras = tuple(self.extra(e, exact=True) for e in self.exact_setup()[0].extras)
-            start = self.exact_tree_total() if self.quantum is None else tree_total
-            rounded, lines = self.to_total(tree_total, exact_extras, exact=True, start=start)
+            exact_extras = tuple(self.extra(e, EXACT) for e in self.exact_setup()[0].extras)
+            start = tree_total if self.rounds else self.exact_tree_total()
+            rounded, lines = self.to_total(tree_total, exact_extras, EXACT, start)
         return tree_total, rounded, lines, extras
 
     def to_total(
         self,
         tree_total: Decimal,
         extras: tuple[ExtraResult, ...],
-        exact: bool,
+        numbers: Numbers,
         start: Any = None,
     ) -> tuple[Decimal, list[Line]]:
-        """From the tree's sum to the rounded total. With `exact`, the arithmetic is rational
-        and the lines are shown as decimals that add up (see `exactly`)."""
-        lines: list[Line] = []
-        current: Any = tree_total
-        if exact:
-            from ..plan.exact import Exact
-
-            current = Exact(tree_total if start is None else start)
+        """From the tree's sum to the rounded total (see `scorer.total`). Over `EXACT` numbers,
+        from `start` (the tree's exact sum) when given, the lines are shown as decimals that
+        add up (see `exactly`)."""
+        sections = tuple((e.kind, e.points, e.span, e.name) for e in extras)
         span = self.plan.start
-        excluded_weight = self.excluded_weight(exact)
-        if excluded_weight:
-            applicable_weight = self.settings.total - excluded_weight
-            scaled = (
-                current * self.settings.total / applicable_weight if applicable_weight else ZERO
-            )
-            lines.append(
-                Line(
-                    LineKind.RESCALE,
-                    scaled - current,
-                    span,
-                    args=(current, applicable_weight, self.settings.total),
-                )
-            )
-            current = scaled
-        for extra in extras:
-            assert extra.points is not None
-            sign = 1 if extra.kind == "bonus" else -1
-            if extra.points:
-                lines.append(
-                    Line(
-                        LineKind.EXTRA,
-                        sign * extra.points,
-                        extra.span,
-                        extra.name,
-                        args=(extra.points,),
-                    )
-                )
-                current += sign * extra.points
-        if current < 0:
-            lines.append(Line(LineKind.FLOOR, -current, span))
-            current = ZERO
-        if self.settings.overflow == "cap" and current > self.settings.total:
-            lines.append(
-                Line(
-                    LineKind.OVERFLOW,
-                    self.settings.total - current,
-                    span,
-                    args=(self.settings.total,),
-                )
-            )
-            current = self.settings.total
-        rounded = pack_round(current, self.settings, exact)
-        if not exact:
-            if rounded != current:
-                lines.append(Line(ROUND, rounded - current, span, args=(current, self.places)))
-            return rounded, lines
-        raw = [tuple(line) for line in lines]
-        shown = _decimal_lines(raw, tree_total, rounded, span, self.places)
-        return rounded, [_new(Line, line) for line in shown]
+        rounded, raw = scorer.total(
+            tree_total if start is None else start,
+            self.excluded_weight(numbers),
+            sections,  # type: ignore[arg-type]  # every section has points here
+            self.settings,
+            span,
+            numbers,
+        )
+        if numbers.exact:
+            raw = scorer.shown_lines(raw, tree_total, rounded, span, self.places)
+        return rounded, [_new(Line, line) for line in raw]
 
-    def excluded_weight(self, exact: bool = False) -> Any:
+    def excluded_weight(self, numbers: Numbers = DECIMAL) -> Any:
         """The weight of the indicators excluded as not applicable (the outermost of each), in
         the pack's points: a child of an `indicator … 50 of 100` branch weighs its weight ×
-        50 / 100 of the total, not its weight in the branch's own units. With `exact`, an
-        `Exact` rational (a scale such as `10 of 3` does not divide evenly)."""
+        50 / 100 of the total, not its weight in the branch's own units. Over `EXACT`
+        numbers, an `Exact` rational (a scale such as `10 of 3` does not divide
+        evenly)."""
         records = self.records
         if not self.excluded:
             return ZERO
         indicators = self.program.indicators
         place = {ind.code: i for i, ind in enumerate(indicators)}
-        total: Any = ZERO
-        if exact:
-            from ..plan.exact import Exact
-
-            total = Exact(ZERO)
+        total: Any = numbers.lift(ZERO)
         zeroed = self.zeroed
         for ind, r in zip(indicators, records, strict=True):
             if not r[3] or (ind.parent is not None and records[place[ind.parent]][3]):
                 continue
             if zeroed and _under(ind, zeroed, indicators, place):
                 continue  # a zeroed subtree scores 0 of its whole weight
-            weight: Any = Exact(ind.weight) if exact else ind.weight
+            weight: Any = numbers.lift(ind.weight)
             parent = ind.parent
             while parent is not None:
                 above = indicators[place[parent]]
@@ -707,45 +639,32 @@ class _Run:
             total += weight
         return total
 
-    def extra(self, plan: ExtraPlan, exact: bool = False) -> ExtraResult:
-        """A bonus or penalty section. With `exact`, over exact numbers, for the total's exact
-        computation: its points are then `Exact` and its lines are not shown."""
+    def extra(self, plan: ExtraPlan, numbers: Numbers = DECIMAL) -> ExtraResult:
+        """A bonus or penalty section. Over `EXACT` numbers for the total's exact computation:
+        its points are then `Exact` and its lines are not shown."""
         e = plan.extra
         lines: list[RawLine] = []
         try:
-            env = self.exact_setup()[1] if exact else self.env
+            env = self.exact_setup()[1] if numbers.exact else self.env
             try:
                 for rule in plan.rules:
                     rule(env, lines)
             except NearBoundary:  # a decision of its rules lay within a hair: decided exactly
-                from ..plan.exact import to_decimal
-
                 exact_plan, env = self.exact_setup()
                 index = next(i for i, p in enumerate(self.plan.extras) if p is plan)
                 lines = []
                 for rule in exact_plan.extras[index].rules:
                     rule(env, lines)
-                lines = [
-                    (*line[:1], to_decimal(line[1]), *line[2:5], _decimals(line[5]), line[6])
-                    for line in lines
-                ]
+                lines = scorer.shown_lines(lines, ZERO, None, e.span, self.places)
         except Faulted as exc:
             return ExtraResult(e.kind, e.code, e.name, e.max, None, (), e.span, (exc.failure,))
         gained = _gain(lines) if any(_formula_amount(r) for r in e.rules) else None
         if gained is not None:
             span, value = gained
-            failure = Failure("E505", None, span, _plain_amount(value), span.text)
+            failure = _negative(span, value)
             return ExtraResult(e.kind, e.code, e.name, e.max, None, (), e.span, (failure,))
-        if e.highest:
-            lines = _highest_only(lines)
-        taken = abs(sum((line[1] for line in lines), ZERO))
-        if taken > e.max:
-            sign = -1 if e.kind == "bonus" else 1
-            lines.append(
-                (LineKind.CLAUSE_CAP, sign * (taken - e.max), e.span, None, (), (e.max,), None)
-            )
-            taken = e.max
-        if exact:
+        taken, lines = scorer.section(e, lines)
+        if numbers.exact:
             return ExtraResult(e.kind, e.code, e.name, e.max, taken, (), e.span)
         line = self.ledger.line
         return ExtraResult(
@@ -791,35 +710,16 @@ class _Run:
                     if origin is not None and origin.span is not None:
                         labels.append(Label(origin.span, f"`{failure.fact}` is given here"))
                 diags.append(
-                    msg.division_by_zero(failure.expr, failure.detail, failure.span, codes, labels)
-                )
-            elif failure.code == "E607":
-                diags.append(msg.bad_level(failure.detail, codes, failure.span))
-            elif failure.code == "E608":
-                diags.append(msg.no_band(failure.detail, codes, failure.span))
-            elif failure.code == "E610":
-                amount, lower, upper = failure.detail.split("|")
-                diags.append(
-                    msg.judgement_outside(
-                        failure.fact or "", Decimal(amount), lower, upper, codes, failure.span
+                    msg.division_by_zero(
+                        failure.expr, msg.failure_detail(failure), failure.span, codes, labels
                     )
                 )
             elif failure.code == "E611":
                 diags.append(msg.not_applicable_undecided(failure.fact or "", codes, failure.span))
-            elif failure.code == "E505":
-                diags.append(
-                    msg.negative_amount_at_run(failure.expr, failure.detail, codes, failure.span)
-                )
-            elif failure.code == "E612":
-                diags.append(msg.level_score_outside(failure.detail, codes, failure.span))
-            elif failure.code == "E613":
-                diags.append(msg.missing_detail(failure.detail, codes, failure.span))
             else:
-                diags.append(msg.arithmetic_failure(failure.detail, codes, failure.span))
+                diags.append(msg.runtime_failure(failure, codes))
         return diags
 
-
-_PLACES = {places: Decimal(places) for places in range(7)}
 
 #: Ledger lines a deduction clause writes (with its own span), and those of a bonus clause.
 _TAKES = frozenset({LineKind.DEDUCT, LineKind.STEP, LineKind.JUDGED, LineKind.CLAUSE_CAP})
@@ -877,57 +777,12 @@ def _gain(lines: Any) -> tuple[Span, Decimal] | None:
     return None
 
 
-def _plain_amount(value: Any) -> str:
+def _negative(span: Span, value: Any) -> Failure:
+    """E505: the clause at `span` moved the score the wrong way by `value` (a decimal or an
+    exact number, shown as the decimal it is)."""
     from ..plan.exact import to_decimal
 
-    return format(Decimal(to_decimal(value)).normalize(), "f")
-
-
-def _decimal_lines(
-    lines: Any, start: Decimal, points: Decimal | None, span: Span, places: Decimal
-) -> list[RawLine]:
-    """An exact run's lines as the ledger shows them: numbers as decimals, and the rounding
-    line recomputed so that `start` plus the lines is the points, exactly (unless `points` is
-    None: unrounded points are what the lines add up to)."""
-    from ..plan.exact import to_decimal
-
-    shown: list[RawLine] = []
-    total = start
-    for line in lines:
-        if line[0] is ROUND:
-            continue
-        value = to_decimal(line[1])
-        shown.append((line[0], value, line[2], line[3], line[4], _decimals(line[5]), line[6]))
-        total += value
-    if points is not None and total != points:
-        shown.append((ROUND, points - total, span, None, (), (total, places), None))
-    return shown
-
-
-def _decimals(args: tuple[Any, ...]) -> tuple[Any, ...]:
-    from ..plan.exact import to_decimal
-
-    return tuple(to_decimal(a) for a in args)
-
-
-def _highest_only(lines: list[RawLine]) -> list[RawLine]:
-    """同一项按最高分只计入1次: an item named in several clauses counts once, at its highest."""
-    best: dict[str, int] = {}
-    for i, line in enumerate(lines):
-        item = line[6]
-        if item is None:
-            continue
-        j = best.get(item.text)
-        if j is None or line[1] > lines[j][1]:
-            best[item.text] = i
-    out = []
-    for i, line in enumerate(lines):
-        item = line[6]
-        if item is not None and best[item.text] != i:
-            out.append((LineKind.ONCE, ZERO, line[2], line[3], line[4], (), item))
-        else:
-            out.append(line)
-    return out
+    return Failure.of("E505", None, span, span.text, amount=Decimal(to_decimal(value)))
 
 
 def _grade(settings: Settings, total: Decimal) -> str:

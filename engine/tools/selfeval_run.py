@@ -24,6 +24,7 @@ from jixiao.dsl.parser import parse
 from jixiao.dsl.source import Source
 
 from .. import score as score_evidence
+from ..common.messages import failure_detail
 from ..common.result import LineKind, Result
 from ..plan.compiler import Plan
 from ..render import render
@@ -276,7 +277,7 @@ def _failure_text(result: Result, code: str) -> tuple[str, str]:
     ind = next(i for i in result.indicators if i.code == code)
     first = ind.failures[0]
     return first.code, "；".join(
-        f"{f.code} {f.detail or f.fact or ''}".strip() for f in ind.failures
+        f"{f.code} {failure_detail(f) or f.fact or ''}".strip() for f in ind.failures
     )
 
 
@@ -311,7 +312,9 @@ def _explain(result: Result, code: str) -> str:
     if ind is None:
         return ""
     if ind.points is None:
-        return "；".join(f"{f.code} {f.detail or f.fact or ''}".strip() for f in ind.failures)
+        return "；".join(
+            f"{f.code} {failure_detail(f) or f.fact or ''}".strip() for f in ind.failures
+        )
     return "；".join(
         line_text(ln, ind.weight, result, "zh") for ln in ind.lines if ln.kind is not LineKind.BASE
     )
