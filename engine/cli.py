@@ -680,11 +680,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
 def cmd_selfeval(args: argparse.Namespace) -> int:
     from .tools import selfeval_run
 
-    if args.output and os.path.splitext(args.output)[1].lower() not in (".xlsx", ".csv"):
+    suffixes = (".xlsx", ".xlsm", ".csv")  # .xlsm: a table with macros keeps them
+    if args.output and os.path.splitext(args.output)[1].lower() not in suffixes:
         return _usage(
             args,
             f"`--output {args.output}` writes the table back with the scores: name it .xlsx "
-            "or .csv (the report itself is `--format`, on standard output)",
+            "(.xlsm for a table with macros) or .csv (the report itself is `--format`, on "
+            "standard output)",
         )
     problem = selfeval_run.param_problem(args)
     if problem is not None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from ..common.messages import failure_detail
 from ..common.result import IndicatorResult, Line, LineKind, Result
 from ..common.version import VERSION
 from .explain import (
@@ -290,7 +291,9 @@ def _failures(ind: IndicatorResult, lang: str) -> list[str]:
         if f.code == "E605" and f.fact:
             out.append(f"{w['failed']}（{f.code}）：{w['missing'].format(fact=f.fact)}")
         else:
-            what = " ".join(x for x in (f"`{f.fact}`" if f.fact else "", f.detail, f.expr) if x)
+            what = " ".join(
+                x for x in (f"`{f.fact}`" if f.fact else "", failure_detail(f), f.expr) if x
+            )
             out.append(f"{w['failed']}（{f.code}）" + (f"：{what}" if what else ""))
     return out
 

@@ -20,6 +20,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ..common.messages import failure_detail
 from ..common.result import IndicatorResult, Line, LineKind, Result
 from ..common.version import VERSION
 from .explain import (
@@ -291,7 +292,9 @@ def _indicators(sheet: Any, result: Result, lang: str, style: _Styles) -> None:
             why = (
                 words(lang)["failed"]
                 + "："
-                + "；".join(f"{f.code} {f.fact or ''} {f.detail}".strip() for f in ind.failures)
+                + "；".join(
+                    f"{f.code} {f.fact or ''} {failure_detail(f)}".strip() for f in ind.failures
+                )
             )
         rows.append(
             [
