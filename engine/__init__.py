@@ -56,8 +56,8 @@ def compile_source(source: Source, use_cache: bool = False) -> tuple[Plan, list[
     name = cache.entry_name(source.path, source.text) if use_cache else ""
     cached = cache.load(name) if use_cache else None
     if cached is not None:
-        program, ordered, diagnostics = cache.thaw(cached)
-        return compile_program(program, ordered), diagnostics
+        program, ordered, warnings = cached
+        return compile_program(program, ordered), list(warnings)
     from jixiao.dsl.parser import parse
 
     from .check.checker import check
@@ -75,7 +75,7 @@ def compile_source(source: Source, use_cache: bool = False) -> tuple[Plan, list[
     _stop_on_errors(diagnostics)
     ordered = order(checked)
     if use_cache:
-        cache.store(name, cache.freeze(checked, ordered, diagnostics))
+        cache.store(name, (checked, ordered, tuple(diagnostics)))
     return compile_program(checked, ordered), diagnostics
 
 
