@@ -19,7 +19,7 @@ from .source import Span
 
 TYPE_CHECKING = False  # typing is not imported at run time (see record.py)
 if TYPE_CHECKING:
-    from typing import NoReturn
+    from typing import ClassVar, NoReturn
 
 #: Digits a number may have, in a pack (E110) or in evidence. Points and money in real packs need
 #: 15 at most; the limit keeps every value well inside `Decimal`'s 28-digit context, so rounding
@@ -77,6 +77,15 @@ class Number:
     unit: str | None = spec(default=None, repr=False)  # in repr only when given (see below)
     kind: Kind | None = _kind()
 
+    def __init__(  # written out, as for every node made in bulk (see `record`)
+        self, value: Decimal, span: Span, unit: str | None = None, kind: Kind | None = None
+    ) -> None:
+        put = object.__setattr__
+        put(self, "value", value)
+        put(self, "span", span)
+        put(self, "unit", unit)
+        put(self, "kind", kind)
+
     def __repr__(self) -> str:
         unit = f", unit={self.unit!r}" if self.unit is not None else ""
         return f"Number(value={self.value!r}{unit})"
@@ -88,34 +97,34 @@ class Percent:
 
     value: Decimal
     span: Span = _span()
-    kind: Kind | None = _kind()
+    kind: ClassVar[Kind] = Kind.PERCENT  # (a literal's kind is its class's)
 
 
 @record
 class String:
     value: str
     span: Span = _span()
-    kind: Kind | None = _kind()
+    kind: ClassVar[Kind] = Kind.TEXT  # (a literal's kind is its class's)
 
 
 @record
 class Bool:
     value: bool
     span: Span = _span()
-    kind: Kind | None = _kind()
+    kind: ClassVar[Kind] = Kind.BOOL  # (a literal's kind is its class's)
 
 
 @record
 class Date:
     value: _dt.date
     span: Span = _span()
-    kind: Kind | None = _kind()
+    kind: ClassVar[Kind] = Kind.DATE  # (a literal's kind is its class's)
 
 
 @record
 class EmptyList:
     span: Span = _span()
-    kind: Kind | None = _kind()
+    kind: ClassVar[Kind] = Kind.LIST  # (a literal's kind is its class's)
 
 
 @record
@@ -123,6 +132,12 @@ class Name:
     name: str
     span: Span = _span()
     kind: Kind | None = _kind()
+
+    def __init__(self, name: str, span: Span, kind: Kind | None = None) -> None:
+        put = object.__setattr__  # (written out: see `Number`)
+        put(self, "name", name)
+        put(self, "span", span)
+        put(self, "kind", kind)
 
 
 @record
@@ -149,6 +164,16 @@ class Arith:
     span: Span = _span()
     kind: Kind | None = _kind()
 
+    def __init__(
+        self, op: str, left: Expr, right: Expr, span: Span, kind: Kind | None = None
+    ) -> None:
+        put = object.__setattr__  # (written out: see `Number`)
+        put(self, "op", op)
+        put(self, "left", left)
+        put(self, "right", right)
+        put(self, "span", span)
+        put(self, "kind", kind)
+
 
 @record
 class Compare:
@@ -159,6 +184,16 @@ class Compare:
     right: Expr
     span: Span = _span()
     kind: Kind | None = _kind()
+
+    def __init__(
+        self, op: str, left: Expr, right: Expr, span: Span, kind: Kind | None = None
+    ) -> None:
+        put = object.__setattr__  # (written out: see `Number`)
+        put(self, "op", op)
+        put(self, "left", left)
+        put(self, "right", right)
+        put(self, "span", span)
+        put(self, "kind", kind)
 
 
 @record

@@ -16,7 +16,7 @@ from decimal import Decimal
 from jixiao.dsl import ast
 from jixiao.dsl.diagnostics import Diagnostic, has_errors
 from jixiao.dsl.formatter import format_rule
-from jixiao.dsl.record import Record, fields
+from jixiao.dsl.record import Record
 from jixiao.dsl.source import Source, Span
 
 from ..common import messages as msg
@@ -53,8 +53,19 @@ if TYPE_CHECKING:
 
     N = TypeVar("N")
 
-#: The expression classes: where `typed_clauses` stops walking and starts typing.
-_EXPRS: tuple[type[ast.Expr], ...] = ast.Expr.__args__
+#: The expression classes: where `typed_clauses` stops walking and starts typing; the literals
+#: among them have their class's kind already.
+_EXPRS: frozenset[type] = frozenset(ast.Expr.__args__)
+_LITERALS: frozenset[type] = frozenset({ast.Percent, ast.String, ast.Bool, ast.Date, ast.EmptyList})
+#: Fields that never hold a node: spans, and those declared as plain values.
+_PLAIN = {"Span", "Decimal", "str", "bool", "str | None", "Decimal | None"}
+#: The fields of each other syntax node that may hold nodes: where `typed_clauses` walks.
+_INNER: dict[type, tuple[str, ...]] = {
+    cls: tuple(f for f, t in cls.__annotations__.items() if f in cls._fields and t not in _PLAIN)
+    for cls in vars(ast).values()
+    if isinstance(cls, type) and issubclass(cls, Record) and cls not in _EXPRS
+}
+_INNER.pop(Span, None)  # (a span holds no node)
 
 ROUNDING_MODES = {
     "half_up": decimal.ROUND_HALF_UP,
@@ -520,40 +531,41 @@ class _Checker(RuleChecker):
         return tuple([self._typed_node(node) for node in nodes])
 
     def _typed_node(self, node: Any) -> Any:
-        if isinstance(node, _EXPRS):
-            return self.typed(node)
-        if isinstance(node, tuple):
+        cls = type(node)
+        if cls in _EXPRS:
+            return node if cls in _LITERALS else self.typed(node)
+        if cls is tuple:
             return tuple([self._typed_node(x) for x in node])
-        if not isinstance(node, Record) or isinstance(node, Span):
+        inner = _INNER.get(cls)
+        if not inner:
+            return node  # not a node, or one with no nodes inside (a word, a fixed award)
+        changed: dict[str, Any] | None = None
+        for name in inner:
+            value = getattr(node, name)
+            if value is not None:
+                typed = self._typed_node(value)
+                if typed is not value:
+                    if changed is None:
+                        changed = {}
+                    changed[name] = typed
+        if changed is None:
             return node
-        values = [getattr(node, name) for name in fields(node)]
-        typed = [self._typed_node(v) if isinstance(v, Record | tuple) else v for v in values]
-        if all(a is b for a, b in zip(typed, values, strict=True)):
-            return node  # nothing typed below it (a word, a fixed award)
-        return type(node)(*typed)
+        return cls(*[changed[f] if f in changed else getattr(node, f) for f in cls._fields])
 
     def typed(self, expr: ast.Expr) -> ast.Expr:
         """The expression rebuilt with its kind on every node, or None on a node after
         reporting why it has none (an operand's error is reported once, at the operand)."""
         kind: Kind | None
         match expr:
+            case ast.Name(name, span):
+                return ast.Name(name, span, self.name_kind(name, span))
+            case ast.Percent() | ast.String() | ast.Bool() | ast.Date() | ast.EmptyList():
+                return expr  # (their kind is their class's)
             case ast.Number(value, span, unit):
                 kind = Kind.NUMBER
                 if unit is not None:
                     kind = Kind.MONEY if unit_named(unit).dimension == "money" else Kind.COUNT
                 return ast.Number(value, span, unit, kind)
-            case ast.Percent(value, span):
-                return ast.Percent(value, span, Kind.PERCENT)
-            case ast.String(value, span):
-                return ast.String(value, span, Kind.TEXT)
-            case ast.Bool(value, span):
-                return ast.Bool(value, span, Kind.BOOL)
-            case ast.Date(value, span):
-                return ast.Date(value, span, Kind.DATE)
-            case ast.EmptyList(span):
-                return ast.EmptyList(span, Kind.LIST)
-            case ast.Name(name, span):
-                return ast.Name(name, span, self.name_kind(name, span))
             case ast.Neg(operand, span):
                 typed = self.typed(operand)
                 kind = typed.kind
