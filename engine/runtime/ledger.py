@@ -94,7 +94,8 @@ class Ledger:
         self._indicators: tuple[IndicatorResult, ...] | None = None
         self._derived: tuple[DerivedResult, ...] | None = None
         # Reads → its facts with their values: one clause's lines (a finding each) share them.
-        # Keyed by identity: every Reads lives in the plan, which outlives the ledger.
+        # Keyed by identity: every Reads is held by the records (and the shape), which the
+        # ledger holds; a memo of this ledger's only, never pickled.
         self._facts: dict[int, tuple[FactUse, ...]] = {}
 
     def raw(self) -> Iterator[tuple[Indicator, Entry]]:
