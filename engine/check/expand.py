@@ -99,7 +99,7 @@ def expand_calls(
         ok = True
         for param, arg in zip(fn.params, rule.args, strict=True):
             want = KIND_NAMES.get(param.type.text)
-            got = host.typed(arg).kind  # (the rules checked are typed again, expanded)
+            got = host.typed(arg).kind  # (the expanded rules are typed again, with the rest)
             if want is not None and got is not None and not accepts(want, got):
                 host.diags.append(
                     msg.argument_kind(rule.name, param.name.text, want, got, arg.span, param.span)
