@@ -3,20 +3,23 @@
 The AST says what the author wrote, nothing more: names are unresolved strings, types are the
 words the author used, numbers are `Decimal`s exactly as written. Spans are excluded from
 equality (`compare=False`), so two packs that differ only in layout or comments compare equal —
-the formatter's round-trip check and the parser tests rely on that.
+the formatter's round-trip check and the parser tests rely on that. So is each expression's
+`kind`: empty as parsed, filled in by the checker, whose program is this same tree rebuilt with
+a kind on every expression (no side table keyed by node).
 """
 
 from __future__ import annotations
 
 import datetime as _dt
 from decimal import Decimal
+from enum import Enum
 
 from .record import record, spec
 from .source import Span
 
 TYPE_CHECKING = False  # typing is not imported at run time (see record.py)
 if TYPE_CHECKING:
-    from typing import NoReturn
+    from typing import ClassVar, NoReturn
 
 #: Digits a number may have, in a pack (E110) or in evidence. Points and money in real packs need
 #: 15 at most; the limit keeps every value well inside `Decimal`'s 28-digit context, so rounding
@@ -36,6 +39,32 @@ def _span() -> Span:
     return spec(compare=False, repr=False)  # type: ignore[no-any-return]
 
 
+class Kind(Enum):
+    """What a value is, in the words a pack declares it with (`fact 预算金额: money`). The
+    parser leaves an expression's `kind` None; the checker returns every expression of the
+    program rebuilt with its kind on it (engine/check), and `engine.common.types` holds the
+    arithmetic between kinds."""
+
+    MONEY = "money"
+    NUMBER = "number"
+    COUNT = "count"
+    PERCENT = "percent"
+    BOOL = "bool"
+    TEXT = "text"
+    DATE = "date"
+    LIST = "list"
+    JUDGEMENT = "judgement"  # an evaluator's amount with its reason, who and when
+
+    def __str__(self) -> str:
+        return self.value
+
+
+def _kind() -> Kind | None:
+    """An expression's kind: None as parsed, set by the checker; like a span, never part of
+    equality or the repr, so a checked tree compares equal to the tree as written."""
+    return spec(default=None, compare=False, repr=False)  # type: ignore[no-any-return]
+
+
 # ----- expressions ---------------------------------------------------------------------------
 
 
@@ -46,6 +75,16 @@ class Number:
     value: Decimal
     span: Span = _span()
     unit: str | None = spec(default=None, repr=False)  # in repr only when given (see below)
+    kind: Kind | None = _kind()
+
+    def __init__(  # written out, as for every node made in bulk (see `record`)
+        self, value: Decimal, span: Span, unit: str | None = None, kind: Kind | None = None
+    ) -> None:
+        put = object.__setattr__
+        put(self, "value", value)
+        put(self, "span", span)
+        put(self, "unit", unit)
+        put(self, "kind", kind)
 
     def __repr__(self) -> str:
         unit = f", unit={self.unit!r}" if self.unit is not None else ""
@@ -58,47 +97,61 @@ class Percent:
 
     value: Decimal
     span: Span = _span()
+    kind: ClassVar[Kind] = Kind.PERCENT  # (a literal's kind is its class's)
 
 
 @record
 class String:
     value: str
     span: Span = _span()
+    kind: ClassVar[Kind] = Kind.TEXT  # (a literal's kind is its class's)
 
 
 @record
 class Bool:
     value: bool
     span: Span = _span()
+    kind: ClassVar[Kind] = Kind.BOOL  # (a literal's kind is its class's)
 
 
 @record
 class Date:
     value: _dt.date
     span: Span = _span()
+    kind: ClassVar[Kind] = Kind.DATE  # (a literal's kind is its class's)
 
 
 @record
 class EmptyList:
     span: Span = _span()
+    kind: ClassVar[Kind] = Kind.LIST  # (a literal's kind is its class's)
 
 
 @record
 class Name:
     name: str
     span: Span = _span()
+    kind: Kind | None = _kind()
+
+    def __init__(self, name: str, span: Span, kind: Kind | None = None) -> None:
+        put = object.__setattr__  # (written out: see `Number`)
+        put(self, "name", name)
+        put(self, "span", span)
+        put(self, "kind", kind)
 
 
 @record
 class Neg:
     operand: Expr
     span: Span = _span()
+    kind: Kind | None = _kind()
 
 
 @record
 class Not:
     operand: Expr
     span: Span = _span()
+    kind: Kind | None = _kind()
 
 
 @record
@@ -109,6 +162,17 @@ class Arith:
     left: Expr
     right: Expr
     span: Span = _span()
+    kind: Kind | None = _kind()
+
+    def __init__(
+        self, op: str, left: Expr, right: Expr, span: Span, kind: Kind | None = None
+    ) -> None:
+        put = object.__setattr__  # (written out: see `Number`)
+        put(self, "op", op)
+        put(self, "left", left)
+        put(self, "right", right)
+        put(self, "span", span)
+        put(self, "kind", kind)
 
 
 @record
@@ -119,6 +183,17 @@ class Compare:
     left: Expr
     right: Expr
     span: Span = _span()
+    kind: Kind | None = _kind()
+
+    def __init__(
+        self, op: str, left: Expr, right: Expr, span: Span, kind: Kind | None = None
+    ) -> None:
+        put = object.__setattr__  # (written out: see `Number`)
+        put(self, "op", op)
+        put(self, "left", left)
+        put(self, "right", right)
+        put(self, "span", span)
+        put(self, "kind", kind)
 
 
 @record
@@ -129,6 +204,7 @@ class Logic:
     left: Expr
     right: Expr
     span: Span = _span()
+    kind: Kind | None = _kind()
 
 
 @record
@@ -137,6 +213,7 @@ class Call:
     args: tuple[Expr, ...]
     span: Span = _span()
     func_span: Span = _span()
+    kind: Kind | None = _kind()
 
 
 @record
@@ -145,6 +222,7 @@ class If:
     then: Expr
     otherwise: Expr
     span: Span = _span()
+    kind: Kind | None = _kind()
 
 
 Literal = Number | Percent | String | Bool | Date | EmptyList

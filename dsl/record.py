@@ -87,6 +87,8 @@ class Record:
     __slots__ = ()
     _fields: ClassVar[tuple[str, ...]] = ()
     _defaults: ClassVar[dict[str, Any]] = {}
+    # given this many positional arguments and no keywords, the defaults of the fields left
+    _tails: ClassVar[dict[int, tuple[Any, ...]]] = {}
     _compared: ClassVar[tuple[str, ...]] = ()
     _shown: ClassVar[tuple[str, ...]] = ()
     _post_init: ClassVar[bool] = False
@@ -94,7 +96,8 @@ class Record:
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         fields = self._fields
         if kwargs or len(args) != len(fields):
-            args = self._complete(args, kwargs)
+            tail = None if kwargs else self._tails.get(len(args))
+            args = args + tail if tail is not None else self._complete(args, kwargs)
         put = object.__setattr__
         for name, value in zip(fields, args, strict=True):
             put(self, name, value)
@@ -186,11 +189,13 @@ def _make(cls: type[T], eq: bool) -> type[T]:
     for name, value in cls.__dict__.items():
         if name not in fields and name not in ("__dict__", "__weakref__"):
             namespace[name] = value
+    required = len(fields) - len(defaults)  # (defaults come last)
     namespace.update(
         __slots__=tuple(fields),
         __match_args__=tuple(fields),
         _fields=tuple(fields),
         _defaults=defaults,
+        _tails={n: tuple(defaults[f] for f in fields[n:]) for n in range(required, len(fields))},
         _compared=tuple(compared),
         _shown=tuple(shown),
         _post_init="__post_init__" in cls.__dict__,

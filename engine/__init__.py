@@ -56,10 +56,9 @@ def compile_source(source: Source, use_cache: bool = False) -> tuple[Plan, list[
     name = cache.entry_name(source.path, _keyed(source.text)) if use_cache else ""
     cached = cache.load(name) if use_cache else None
     if cached is not None:
-        files, frozen = cached
-        if not files or _unchanged(files):
-            program, ordered, diagnostics = cache.thaw(frozen)
-            return compile_program(program, ordered), diagnostics
+        program, ordered, warnings, files = cached
+        if not files or _unchanged(files):  # every imported template as it was
+            return compile_program(program, ordered), list(warnings)
     from jixiao.dsl import record
     from jixiao.dsl.parser import parse
 
@@ -88,7 +87,7 @@ def compile_source(source: Source, use_cache: bool = False) -> tuple[Plan, list[
         checked = record.replace(checked, imports=imported)
     ordered = order(checked)
     if use_cache:
-        cache.store(name, (made_of, cache.freeze(checked, ordered, diagnostics)))
+        cache.store(name, (checked, ordered, tuple(diagnostics), made_of))
     return compile_program(checked, ordered), diagnostics
 
 

@@ -87,6 +87,45 @@ def test_a_warm_run_keeps_what_the_checker_decided(cache_dir: Path, tmp_path: Pa
     assert cli(*args) == cold
 
 
+def test_an_entry_is_the_checked_program_with_its_kinds_and_nothing_keyed_by_identity(
+    cache_dir: Path,
+) -> None:
+    """The checker writes each expression's kind on its node, so an entry is the program, order
+    and warnings pickled as they are: no table keyed by a node's id (which no pickle keeps) is
+    frozen and thawed, and the kinds come back on the nodes."""
+    import pickle
+
+    from jixiao.dsl import ast, record
+    from jixiao.dsl.source import Span
+    from jixiao.engine import compile_pack
+
+    plan, _ = compile_pack(FOUNDING_PACK, use_cache=True)
+    entry = pickle.loads(_founding_entry(cache_dir).read_bytes()[32:])
+    program, ordered, warnings, templates = entry
+    assert templates == ()  # the founding pack imports nothing
+    assert program.indicators == plan.program.indicators and ordered == plan.order
+    assert isinstance(warnings, tuple)
+    seen: set[int] = set()
+    stack: list[object] = [entry]
+    typed = 0
+    while stack:
+        x = stack.pop()
+        if isinstance(x, dict):
+            assert not any(isinstance(k, int) for k in x), "a table keyed by identity"
+            stack.extend(x.values())
+        elif isinstance(x, tuple | list):
+            stack.extend(x)
+        elif isinstance(x, record.Record) and not isinstance(x, Span) and id(x) not in seen:
+            seen.add(id(x))
+            if isinstance(x, ast.Expr.__args__):
+                assert isinstance(x.kind, ast.Kind), x  # type: ignore[union-attr]
+                typed += 1
+            stack.extend(getattr(x, n) for n in record.fields(x))
+    assert typed > 100
+    again, _ = compile_pack(FOUNDING_PACK, use_cache=True)  # from the entry: the same plan
+    assert again.program.indicators == plan.program.indicators
+
+
 def test_a_changed_jixiao_misses(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     args = ("eval", str(FOUNDING_PACK), str(FOUNDING_EVIDENCE), "--format", "json")
     cli(*args)

@@ -3,9 +3,17 @@ write and the code a user must see. (How each form scores is data: tests/forms/.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from .helpers import diagnostics_of
+from jixiao.dsl import ast, record
+from jixiao.dsl.parser import parse
+from jixiao.dsl.source import Source, Span
+from jixiao.engine.check.checker import check
+from jixiao.engine.runtime.packfile import read_pack
+
+from .helpers import ROOT, diagnostics_of
 
 HEAD = 'pack "t" { total 10 grades { 优 >= 9; 良 >= 8; 中 >= 6; 差 else } }\n'
 
@@ -66,3 +74,61 @@ def test_days_between_dates_are_signed_so_never_deducted_per_item() -> None:
         assert "E302" in [d.code for d in diagnostics_of(text.replace("DAYS", days))]
     step = text.replace("per DAYS", "per 1 of days(计划, 实际) whole")
     assert [d.code for d in diagnostics_of(step)] == []
+
+
+# ----- the checked program carries its kinds ---------------------------------------------------
+
+
+def _nodes(root: object) -> list[object]:
+    """Every record below `root` (spans and their sources left out), each once."""
+    seen: set[int] = set()
+    out, stack = [], [root]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, dict):
+            stack.extend(x.values())
+        elif isinstance(x, tuple | list):
+            stack.extend(x)
+        elif isinstance(x, record.Record) and not isinstance(x, Span) and id(x) not in seen:
+            seen.add(id(x))
+            out.append(x)
+            stack.extend(getattr(x, n) for n in record.fields(x))
+    return out
+
+
+PACKS = sorted(
+    [*(ROOT / "rules").glob("*.jx"), *(ROOT / "tests" / "forms").glob("*/*.jx")],
+    key=lambda p: str(p),
+)
+
+
+@pytest.mark.parametrize("path", PACKS, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_expression_of_a_checked_program_carries_its_kind(path: Path) -> None:
+    """The checker returns the tree rebuilt with each expression's kind on its node: every
+    expression the later stages read (rules, derived facts, bonus sections, vetoes) has one."""
+    source = read_pack(str(path))
+    program, diagnostics = check(parse(source), source)
+    assert program is not None, diagnostics
+    parts = (program.derived, program.indicators, program.extras, program.vetoes)
+    exprs = [n for n in _nodes(parts) if isinstance(n, ast.Expr.__args__)]
+    assert all(isinstance(e.kind, ast.Kind) for e in exprs), [e for e in exprs if not e.kind]
+
+
+def test_kinds_are_those_of_the_expressions() -> None:
+    text = (
+        HEAD + "fact 实际支出: money\nfact 预算金额: money\nfact 问题: list\n"
+        "let 率 = 实际支出 / 预算金额\n"
+        'indicator A "a" 6 { proportional 率 }\n'
+        'indicator B "b" 4 { full when 率 >= 90%\n deduct 1 per 问题 }\n'
+    )
+    program, diagnostics = check(parse(Source("t.jx", text)), Source("t.jx", text))
+    assert program is not None, diagnostics
+    rate = program.derived["率"].expr
+    assert isinstance(rate, ast.Arith) and rate.kind is ast.Kind.NUMBER
+    assert rate.left.kind is rate.right.kind is ast.Kind.MONEY
+    a, b = program.indicators
+    assert isinstance(a.rules[0], ast.Proportional) and a.rules[0].rate.kind is ast.Kind.NUMBER
+    full, per = b.rules
+    assert isinstance(full, ast.FullWhen) and full.cond.kind is ast.Kind.BOOL
+    assert isinstance(full.cond, ast.Compare) and full.cond.right.kind is ast.Kind.PERCENT
+    assert isinstance(per, ast.DeductPer) and per.subject.kind is ast.Kind.LIST

@@ -15,17 +15,18 @@ from jixiao.dsl.source import Source
 
 def test_fields_keep_their_order_defaults_and_keywords() -> None:
     span = Source("p.jx", "x").span(0, 1)
-    name = ast.Name("率", span)
-    assert name == ast.Name(name="率", span=span)
-    assert record.fields(name) == ("name", "span")
+    word = ast.Word("率", span)
+    assert word == ast.Word(text="率", span=span)
+    assert record.fields(word) == ("text", "span")
+    assert record.fields(ast.Name("率", span)) == ("name", "span", "kind")
     pack = ast.Pack((), (), (), (), (), (), (), (), span)
     assert pack.surveys == () and pack.comments == ()
     with pytest.raises(TypeError, match="missing the argument 'span'"):
-        ast.Name("率")  # type: ignore[call-arg]
+        ast.Word("率")  # type: ignore[call-arg]
     with pytest.raises(TypeError, match="unexpected arguments"):
-        ast.Name("率", span, colour="red")  # type: ignore[call-arg]
+        ast.Word("率", span, colour="red")  # type: ignore[call-arg]
     with pytest.raises(TypeError, match="takes 2 arguments"):
-        ast.Name("率", span, span)  # type: ignore[call-arg]
+        ast.Word("率", span, span)  # type: ignore[call-arg]
 
 
 def test_records_are_immutable() -> None:
@@ -44,6 +45,17 @@ def test_spans_take_no_part_in_equality_hashing_or_repr() -> None:
     assert a == b and hash(a) == hash(b) and repr(a) == "Number(value=Decimal('2'))"
     assert a != ast.Percent(Decimal("2"), a.span)  # same fields, another class
     assert ast.Name("x", a.span) != ast.String("x", a.span)
+
+
+def test_kinds_take_no_part_in_equality_hashing_or_repr() -> None:
+    """The checker writes each expression's kind on its node: the checked tree still compares
+    equal to the tree as written, and prints as it."""
+    span = Source("a.jx", "2").span(0, 1)
+    typed = ast.Number(Decimal("2"), span, None, ast.Kind.NUMBER)
+    plain = ast.Number(Decimal("2"), span)
+    assert typed == plain and hash(typed) == hash(plain) and repr(typed) == repr(plain)
+    assert typed.kind is ast.Kind.NUMBER and plain.kind is None
+    assert pickle.loads(pickle.dumps(typed)).kind is ast.Kind.NUMBER
 
 
 def test_sources_are_equal_only_to_themselves() -> None:

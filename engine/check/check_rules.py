@@ -29,7 +29,6 @@ _PLACEHOLDER = re.compile(r"[{｛]\s*(\w+)\s*[}｝]")
 class RuleChecker:
     diags: list[Diagnostic]
     let_nodes: dict[str, ast.LetDecl]
-    expr_kinds: dict[int, Kind]
     param_defaults: dict[str, Decimal]
     folded: dict[str, tuple[Decimal, str | None] | None]
 
@@ -278,7 +277,7 @@ class RuleChecker:
         parameter's default, a derived fact or an expanded function's argument."""
         folded = self.fold(expr, FOLD_DEPTH)
         if folded is not None and folded[0] < 0:
-            percent = self.expr_kinds.get(id(expr)) is Kind.PERCENT
+            percent = expr.kind is Kind.PERCENT
             self.diags.append(msg.negative_amount(what, folded[0], folded[1], expr.span, percent))
 
     def fold(self, expr: ast.Expr, depth: int) -> tuple[Decimal, str | None] | None:
@@ -336,7 +335,7 @@ class RuleChecker:
         available: tuple[str, ...] = ()
         match rule:
             case ast.DeductPer(_, subject) | ast.AddPer(_, subject):
-                kind = self.expr_kinds.get(id(subject))
+                kind = subject.kind
                 if kind is None:
                     return  # its subject is already an error
                 available = ("count",) if kind is Kind.COUNT else ("item",)

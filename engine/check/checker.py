@@ -16,6 +16,7 @@ from decimal import Decimal
 from jixiao.dsl import ast
 from jixiao.dsl.diagnostics import Diagnostic, has_errors
 from jixiao.dsl.formatter import format_rule
+from jixiao.dsl.record import Record
 from jixiao.dsl.source import Source, Span
 
 from ..common import messages as msg
@@ -45,6 +46,26 @@ from .units import (
     fact_unit,
     unit_named,
 )
+
+TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
+if TYPE_CHECKING:
+    from typing import Any, TypeVar
+
+    N = TypeVar("N")
+
+#: The expression classes: where `typed_clauses` stops walking and starts typing; the literals
+#: among them have their class's kind already.
+_EXPRS: frozenset[type] = frozenset(ast.Expr.__args__)
+_LITERALS: frozenset[type] = frozenset({ast.Percent, ast.String, ast.Bool, ast.Date, ast.EmptyList})
+#: Fields that never hold a node: spans, and those declared as plain values.
+_PLAIN = {"Span", "Decimal", "str", "bool", "str | None", "Decimal | None"}
+#: The fields of each other syntax node that may hold nodes: where `typed_clauses` walks.
+_INNER: dict[type, tuple[str, ...]] = {
+    cls: tuple(f for f, t in cls.__annotations__.items() if f in cls._fields and t not in _PLAIN)
+    for cls in vars(ast).values()
+    if isinstance(cls, type) and issubclass(cls, Record) and cls not in _EXPRS
+}
+_INNER.pop(Span, None)  # (a span holds no node)
 
 ROUNDING_MODES = {
     "half_up": decimal.ROUND_HALF_UP,
@@ -102,7 +123,7 @@ class _Checker(RuleChecker):
         self.let_kinds: dict[str, Kind] = {}
         self.in_progress: set[str] = set()
         self.poisoned: set[str] = set()
-        self.expr_kinds: dict[int, Kind] = {}
+        self.let_exprs: dict[str, ast.Expr] = {}  # each derived fact's expression, typed
         self.param_defaults: dict[str, Decimal] = {}
         self.choices: dict[str, tuple[str, ...]] = {}  # choice fact → the values it may take
         self.folded: dict[str, tuple[Decimal, str | None] | None] = {}  # see `fold`
@@ -131,7 +152,6 @@ class _Checker(RuleChecker):
             roots,
             extras,
             self.vetoes,
-            self.expr_kinds,
         )
         return program, self.diags
 
@@ -515,7 +535,7 @@ class _Checker(RuleChecker):
             derived[name] = Derived(
                 name,
                 kind,
-                self.units.let(name)[0],
+                self.let_exprs[name],
                 tuple(dict.fromkeys(n.name for n in names_in(decl.expr))),
                 decl.name.span,
             )
@@ -532,7 +552,8 @@ class _Checker(RuleChecker):
         if name in self.in_progress:  # a cycle; graph reports it
             return declared or Kind.NUMBER
         self.in_progress.add(name)
-        got = self.infer(self.units.let(name)[0])
+        typed = self.let_exprs[name] = self.typed(self.units.let(name)[0])
+        got = typed.kind
         self.in_progress.discard(name)
         kind = declared or got or Kind.NUMBER
         if declared and got and not assignable(got, declared):
@@ -541,99 +562,131 @@ class _Checker(RuleChecker):
         return kind
 
     # ----- expressions ---------------------------------------------------------------------
+    # The checked program is the tree the unit pass rewrote, rebuilt once more with the kind
+    # of every expression on its node: `typed` infers and reports, `typed_clauses` does it for
+    # every expression of a list of rules, and the rule checks read the kinds off the nodes.
 
     def infer(self, expr: ast.Expr) -> Kind | None:
-        """The kind of an expression, or None after reporting why it has none. Every kind is
-        kept in a side table the compiler reads (an award is points or a share by its kind)."""
-        kind = self._infer(expr)
-        if kind is not None:
-            self.expr_kinds[id(expr)] = kind
-        return kind
+        """The kind of an expression of the typed rules (see `typed_clauses`): read off the
+        node; None when it has none, its error already reported."""
+        return expr.kind
 
-    def _infer(self, expr: ast.Expr) -> Kind | None:
+    def typed_clauses(self, nodes: tuple[N, ...]) -> tuple[N, ...]:
+        """Rules, clauses or vetoes with every expression in them typed (see `typed`)."""
+        return tuple([self._typed_node(node) for node in nodes])
+
+    def _typed_node(self, node: Any) -> Any:
+        cls = type(node)
+        if cls in _EXPRS:
+            return node if cls in _LITERALS else self.typed(node)
+        if cls is tuple:
+            return tuple([self._typed_node(x) for x in node])
+        inner = _INNER.get(cls)
+        if not inner:
+            return node  # not a node, or one with no nodes inside (a word, a fixed award)
+        changed: dict[str, Any] | None = None
+        for name in inner:
+            value = getattr(node, name)
+            if value is not None:
+                typed = self._typed_node(value)
+                if typed is not value:
+                    if changed is None:
+                        changed = {}
+                    changed[name] = typed
+        if changed is None:
+            return node
+        return cls(*[changed[f] if f in changed else getattr(node, f) for f in cls._fields])
+
+    def typed(self, expr: ast.Expr) -> ast.Expr:
+        """The expression rebuilt with its kind on every node, or None on a node after
+        reporting why it has none (an operand's error is reported once, at the operand)."""
+        kind: Kind | None
         match expr:
-            case ast.Number(unit=unit):
-                if unit is None:
-                    return Kind.NUMBER
-                return Kind.MONEY if unit_named(unit).dimension == "money" else Kind.COUNT
-            case ast.Percent():
-                return Kind.PERCENT
-            case ast.String():
-                return Kind.TEXT
-            case ast.Bool():
-                return Kind.BOOL
-            case ast.Date():
-                return Kind.DATE
-            case ast.EmptyList():
-                return Kind.LIST
-            case ast.Name(name):
-                if name in self.kinds:
-                    return self.kinds[name]
-                if name in self.let_nodes:
-                    return self.let_kind(name)
-                if name in self.poisoned:
-                    return None
-                self.diags.append(msg.unknown_name(name, expr.span, self.decl_spans))
-                return None
-            case ast.Neg(operand):
-                kind = self.infer(operand)
+            case ast.Name(name, span):
+                return ast.Name(name, span, self.name_kind(name, span))
+            case ast.Percent() | ast.String() | ast.Bool() | ast.Date() | ast.EmptyList():
+                return expr  # (their kind is their class's)
+            case ast.Number(value, span, unit):
+                kind = Kind.NUMBER
+                if unit is not None:
+                    kind = Kind.MONEY if unit_named(unit).dimension == "money" else Kind.COUNT
+                return ast.Number(value, span, unit, kind)
+            case ast.Neg(operand, span):
+                typed = self.typed(operand)
+                kind = typed.kind
                 if kind is not None and kind not in NUMERIC:
                     self.diags.append(
                         msg.expected_kind("the operand of `-`", "a number", kind, operand.span)
                     )
-                    return None
-                return kind
-            case ast.Not(operand):
-                self.expect_bool(operand, "the operand of `not`")
-                return Kind.BOOL
-            case ast.Logic(op, left, right):
-                self.expect_bool(left, f"the left side of `{op}`")
-                self.expect_bool(right, f"the right side of `{op}`")
-                return Kind.BOOL
-            case ast.Compare(op, left, right):
-                lk, rk = self.infer(left), self.infer(right)
-                if lk is None or rk is None:
-                    return Kind.BOOL
-                if op in ("==", "!="):
-                    self.check_choice_literal(left, right)
-                ordered = op not in ("==", "!=")
-                if not comparable(lk, rk) or (ordered and lk in (Kind.BOOL, Kind.TEXT, Kind.LIST)):
-                    if not self.units.said(left, right):  # E310 named the units already
-                        self.diags.append(msg.type_mismatch(op, lk, rk, expr.span))
-                return Kind.BOOL
-            case ast.Arith(op, left, right):
-                lk, rk = self.infer(left), self.infer(right)
-                if lk is None or rk is None:
-                    return None
-                rule = {"+": add_kind, "-": add_kind, "*": mul_kind, "/": div_kind}[op]
-                kind = rule(lk, rk)
-                if lk is Kind.DATE and rk is Kind.DATE and op == "-":
-                    return Kind.NUMBER  # days between two dates: negative when the later is first
-                if kind is None:
-                    if not self.units.said(left, right):  # E310 named the units already
-                        self.diags.append(msg.type_mismatch(op, lk, rk, expr.span))
-                return kind
-            case ast.Call(func, args):
-                return self.infer_call(expr, func, args)
-            case ast.If(cond, then, otherwise):
-                self.expect_bool(cond, "the condition of `if`")
-                tk, ok = self.infer(then), self.infer(otherwise)
-                if tk is None or ok is None:
-                    return None
-                if not comparable(tk, ok):
-                    self.diags.append(msg.type_mismatch("if … else", tk, ok, expr.span))
-                    return None
-                return add_kind(tk, ok) or tk
+                    kind = None
+                return ast.Neg(typed, span, kind)
+            case ast.Not(operand, span):
+                return ast.Not(self.typed_bool(operand, "the operand of `not`"), span, Kind.BOOL)
+            case ast.Logic(op, left, right, span):
+                lt = self.typed_bool(left, f"the left side of `{op}`")
+                rt = self.typed_bool(right, f"the right side of `{op}`")
+                return ast.Logic(op, lt, rt, span, Kind.BOOL)
+            case ast.Compare(op, left, right, span):
+                lt, rt = self.typed(left), self.typed(right)
+                lk, rk = lt.kind, rt.kind
+                if lk is not None and rk is not None:
+                    if op in ("==", "!="):
+                        self.check_choice_literal(left, right)
+                    ordered = op not in ("==", "!=")
+                    if not comparable(lk, rk) or (
+                        ordered and lk in (Kind.BOOL, Kind.TEXT, Kind.LIST)
+                    ):
+                        if not self.units.said(left, right):  # E310 named the units already
+                            self.diags.append(msg.type_mismatch(op, lk, rk, span))
+                return ast.Compare(op, lt, rt, span, Kind.BOOL)
+            case ast.Arith(op, left, right, span):
+                lt, rt = self.typed(left), self.typed(right)
+                return ast.Arith(op, lt, rt, span, self.arith_kind(expr, lt.kind, rt.kind))
+            case ast.Call(func, args, span, func_span):
+                typed_args = tuple([self.typed(arg) for arg in args])
+                kind = self.call_kind(expr, typed_args)
+                return ast.Call(func, typed_args, span, func_span, kind)
+            case ast.If(cond, then, otherwise, span):
+                ct = self.typed_bool(cond, "the condition of `if`")
+                tt, ot = self.typed(then), self.typed(otherwise)
+                tk, ok, kind = tt.kind, ot.kind, None
+                if tk is not None and ok is not None:
+                    if comparable(tk, ok):
+                        kind = add_kind(tk, ok) or tk
+                    else:
+                        self.diags.append(msg.type_mismatch("if … else", tk, ok, span))
+                return ast.If(ct, tt, ot, span, kind)
             case _:
                 ast.assert_never(expr)
 
-    def infer_call(self, expr: ast.Call, func: str, args: tuple[ast.Expr, ...]) -> Kind | None:
+    def name_kind(self, name: str, span: Span) -> Kind | None:
+        if name in self.kinds:
+            return self.kinds[name]
+        if name in self.let_nodes:
+            return self.let_kind(name)
+        if name not in self.poisoned:  # (a declaration of an unknown type: reported there)
+            self.diags.append(msg.unknown_name(name, span, self.decl_spans))
+        return None
+
+    def arith_kind(self, expr: ast.Arith, lk: Kind | None, rk: Kind | None) -> Kind | None:
+        if lk is None or rk is None:
+            return None
+        op = expr.op
+        rule = {"+": add_kind, "-": add_kind, "*": mul_kind, "/": div_kind}[op]
+        kind = rule(lk, rk)
+        if lk is Kind.DATE and rk is Kind.DATE and op == "-":
+            return Kind.NUMBER  # days between two dates: negative when the later is first
+        if kind is None:
+            if not self.units.said(expr.left, expr.right):  # E310 named the units already
+                self.diags.append(msg.type_mismatch(op, lk, rk, expr.span))
+        return kind
+
+    def call_kind(self, expr: ast.Call, args: tuple[ast.Expr, ...]) -> Kind | None:
+        func = expr.func
         if func not in FUNCTIONS:
             self.diags.append(msg.unknown_function(func, expr.func_span, FUNCTIONS))
-            for arg in args:
-                self.infer(arg)
             return None
-        kinds = [self.infer(arg) for arg in args]
+        kinds = [arg.kind for arg in args]
         if func == "count":
             if len(args) != 1:
                 self.diags.append(msg.wrong_arity(func, "one list", len(args), expr.span))
@@ -689,8 +742,14 @@ class _Checker(RuleChecker):
             result = kind if result is None else add_kind(result, kind)
         return result
 
+    def typed_bool(self, expr: ast.Expr, what: str) -> ast.Expr:
+        typed = self.typed(expr)
+        self.expect_bool(typed, what)
+        return typed
+
     def expect_bool(self, expr: ast.Expr, what: str) -> None:
-        kind = self.infer(expr)
+        """E3xx unless a typed expression is a condition."""
+        kind = expr.kind
         if kind is not None and kind is not Kind.BOOL:
             self.diags.append(msg.expected_kind(what, "a condition (bool)", kind, expr.span))
 
@@ -738,7 +797,7 @@ class _Checker(RuleChecker):
             self.diags.append(msg.non_positive_weight(code, node.weight.span))
         self.units.calls(node.rules, self.functions)
         written = expand_calls(node.rules, self.functions, self)
-        rules = self.units.rules(written)
+        rules = self.typed_clauses(self.units.rules(written))
         base = [r for r in rules if isinstance(r, ast.BASE_RULES)]
         if node.children and base:
             self.diags.append(msg.rules_and_children(code, base[0].span))
@@ -817,7 +876,7 @@ class _Checker(RuleChecker):
                 self.diags.append(msg.duplicate_code(code, node.code.span, self.codes[code]))
             else:
                 self.codes[code] = node.code.span
-            rules = self.units.rules(node.rules)
+            rules = self.typed_clauses(self.units.rules(node.rules))
             for rule in rules:
                 if node.kind == "penalty" and isinstance(rule, (ast.AddPer, ast.AddWhen)):
                     self.diags.append(msg.wrong_extra_clause("add", "penalty", rule.span))
@@ -840,7 +899,7 @@ class _Checker(RuleChecker):
 
     def check_vetoes(self, settings: Settings, codes: set[str]) -> None:
         labels = [g.label for g in settings.grades]
-        self.vetoes = self.units.rules(self.pack.vetoes)
+        self.vetoes = self.typed_clauses(self.units.rules(self.pack.vetoes))
         for veto in self.vetoes:
             self.expect_bool(veto.cond, "the condition of `veto when`")
             if veto.reason is not None:

@@ -24,7 +24,7 @@ from jixiao.dsl.diagnostics import Diagnostic
 from jixiao.dsl.source import Span
 
 from ..common import messages as msg
-from ..common.types import KIND_NAMES, Kind, accepts
+from ..common.types import KIND_NAMES, accepts
 from ..common.walk import Measure, chain_from, longest_chains, name_depths, substitute
 
 #: Functions calling functions: at most this many in one chain (E111).
@@ -40,7 +40,7 @@ MAX_DERIVED_DEPTH = 200
 class _Host(Protocol):
     diags: list[Diagnostic]
 
-    def infer(self, expr: ast.Expr) -> Kind | None: ...
+    def typed(self, expr: ast.Expr) -> ast.Expr: ...
 
 
 class _Budget:
@@ -99,7 +99,7 @@ def expand_calls(
         ok = True
         for param, arg in zip(fn.params, rule.args, strict=True):
             want = KIND_NAMES.get(param.type.text)
-            got = host.infer(arg)
+            got = host.typed(arg).kind  # (the expanded rules are typed again, with the rest)
             if want is not None and got is not None and not accepts(want, got):
                 host.diags.append(
                     msg.argument_kind(rule.name, param.name.text, want, got, arg.span, param.span)
@@ -137,8 +137,8 @@ class _Dry:
     def __init__(self) -> None:
         self.diags: list[Diagnostic] = []
 
-    def infer(self, expr: ast.Expr) -> Kind | None:
-        return None
+    def typed(self, expr: ast.Expr) -> ast.Expr:
+        return expr  # (kind None: no argument is refused)
 
 
 def bound_chains(pack: ast.Pack) -> list[Diagnostic]:

@@ -2,8 +2,11 @@
 
 Names are resolved and typed, the indicator tree is flattened in tree order with parent links,
 and the pack settings are plain values with their defaults applied. Rule and expression nodes are
-the AST's own (already immutable and span-carrying); the checker guarantees that every name in
-them is declared and every expression is well typed, so later stages never re-check.
+the AST's own classes (immutable and span-carrying), rebuilt by the checker with the kind of every
+expression on its node (`ast.Expr.kind`, never None here): the compiler reads an award's kind to
+tell points (number) from a share (percent), and nothing keys a table by a node's identity, so a
+program pickles (the plan cache) and compares as the plain data it is. The checker guarantees
+that every name is declared and every expression well typed, so later stages never re-check.
 """
 
 from __future__ import annotations
@@ -114,9 +117,6 @@ class Program:
     roots: tuple[str, ...]
     extras: tuple[Extra, ...]
     vetoes: tuple[ast.Veto, ...]
-    # The kind of every checked expression, keyed by the node's id (the nodes live as long as
-    # the program). The compiler reads it to tell points (number) from shares (percent).
-    expr_kinds: dict[int, Kind]
     # Every imported file the pack was made of: (path as shown, SHA-256 of its text).
     imports: tuple[tuple[str, str], ...] = ()
 

@@ -8,7 +8,8 @@ their values and provenance, the clause's span), never prose: renderers word the
 
 The records of the ledger (lines, facts read, indicator results) are named tuples: immutable
 like the rest, and several times cheaper to create than frozen dataclasses. Evaluation records
-them as plain tuples and `ledger.Ledger` packages them on first read (see there why).
+them as plain tuples and `ledger.Ledger` packages them on first read (see there why), from plain
+data: a result pickles without the plan.
 """
 
 from __future__ import annotations
@@ -256,7 +257,10 @@ class VetoResult:
 
 class Result(NamedTuple):
     """A scored record. A named tuple, like the ledger's records: a portfolio creates one per
-    project, and a frozen dataclass of this many fields costs a microsecond more to build."""
+    project, and a frozen dataclass of this many fields costs a microsecond more to build.
+
+    Plain data: nothing in it refers to the plan or its closures, so it pickles on its own (to
+    another process, to disk) and renders the same once read back (see `ledger`)."""
 
     settings: Settings
     pack_path: str
@@ -289,3 +293,17 @@ class Result(NamedTuple):
     def derived(self) -> tuple[DerivedResult, ...]:
         """The derived facts in evaluation order, with what they read."""
         return self.ledger.derived()
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        values = list(self)
+        values[_UNITS] = dict(self.units)  # (a read-only view does not pickle)
+        return _read_back, (tuple(values),)
+
+
+_UNITS = Result._fields.index("units")
+
+
+def _read_back(values: tuple[Any, ...]) -> Result:
+    fields = list(values)
+    fields[_UNITS] = MappingProxyType(fields[_UNITS])
+    return Result(*fields)

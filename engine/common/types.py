@@ -5,27 +5,12 @@ date, list (of findings), and judgement (an evaluator's discretionary amount wit
 A plain number literal is `number`, which mixes with any numeric kind,
 and a ratio of two like quantities (`实际支出 / 预算金额`) is a `number` too, which a `percent`
 accepts — so the author writes rates naturally while money is never compared with a percent.
+`Kind` itself is the language's (`dsl.ast`): the checker writes it on every expression node.
 """
 
 from __future__ import annotations
 
-from enum import Enum
-
-
-class Kind(Enum):
-    MONEY = "money"
-    NUMBER = "number"
-    COUNT = "count"
-    PERCENT = "percent"
-    BOOL = "bool"
-    TEXT = "text"
-    DATE = "date"
-    LIST = "list"
-    JUDGEMENT = "judgement"  # an evaluator's amount with its reason, who and when
-
-    def __str__(self) -> str:
-        return self.value
-
+from jixiao.dsl.ast import Kind as Kind  # the language's; shared here with its arithmetic
 
 NUMERIC = frozenset({Kind.MONEY, Kind.NUMBER, Kind.COUNT, Kind.PERCENT})
 DIMENSIONLESS = frozenset({Kind.NUMBER, Kind.PERCENT})

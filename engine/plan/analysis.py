@@ -112,7 +112,7 @@ def _all_rules(rules: Iterable[ast.Clause]) -> Iterator[ast.Clause]:
 
 
 def _tiers(rule: ast.Tiers, program: Program) -> list[Diagnostic]:
-    kind = program.expr_kinds.get(id(rule.subject))
+    kind = rule.subject.kind
     if kind is None or kind is Kind.DATE:
         return []
     bounds = []
@@ -252,7 +252,7 @@ def _divisions(program: Program) -> list[Diagnostic]:
                 return set(memo[name])
             case ast.Arith("+", left, right):
                 # a sum of quantities that cannot be negative is 0 only if every part is
-                lk, rk = program.expr_kinds.get(id(left)), program.expr_kinds.get(id(right))
+                lk, rk = left.kind, right.kind
                 if lk in (Kind.COUNT, Kind.MONEY) and rk in (Kind.COUNT, Kind.MONEY):
                     a, b = unsafe(left), unsafe(right)
                     return a | b if a and b else set()

@@ -4,7 +4,11 @@ networkx) on the next run.
 What is cached is the checked program, its evaluation order and its warnings, keyed by the
 SHA-256 of the pack's path and text, jixiao's version and a digest of jixiao's code and grammar:
 a changed pack or any change to jixiao never meets an old entry, and the warnings are those the
-checker gave. Only the closures are compiled again on every run.
+checker gave, with the (real path, SHA-256) of every template the pack imports, which must still
+hold the same text for the entry to be used. Only the closures are compiled again on every
+run. The program is plain data —
+its kinds are on its expression nodes, nothing is keyed by a node's identity — so it is pickled
+as it is and read back as it was.
 
 Entries are pickles, so they are only ever read back if jixiao wrote them: each carries a
 keyed BLAKE2b tag (`digest.tag`) under a random 32-byte key kept in the cache folder (mode 0700,
@@ -30,9 +34,6 @@ TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
     from typing import Any
 
-    from jixiao.dsl.diagnostics import Diagnostic
-
-    from ..common.ir import Order, Program
 
 _TAG = 32
 #: The cache's secret is this many random bytes; a key file of any other length is replaced.
@@ -199,35 +200,3 @@ def store(name: str, value: Any) -> None:
         _write_whole(os.path.join(folder, f"{name}.pack"), _signed(key, name, body) + body)
     except OSError:
         pass  # a full disk or a read-only cache: the next run checks the pack again
-
-
-def freeze(program: Program, ordered: Order, diagnostics: list[Diagnostic]) -> tuple[Any, ...]:
-    """What the cache keeps. The kind of each expression is keyed by the node's id, which does
-    not survive pickling: it is stored against the node itself (pickle keeps identity)."""
-    from jixiao.dsl import record
-
-    kinds, seen, pairs = program.expr_kinds, set(), []
-    stack: list[Any] = [program.derived, program.indicators, program.extras, program.vetoes]
-    while stack:
-        x = stack.pop()
-        if isinstance(x, record.Record):
-            if id(x) in seen:
-                continue
-            seen.add(id(x))
-            if id(x) in kinds:
-                pairs.append((x, kinds[id(x)]))
-            stack.extend(getattr(x, n) for n in record.fields(x) if n != "span")
-        elif isinstance(x, tuple | list):
-            stack.extend(x)
-        elif isinstance(x, dict):
-            stack.extend(x.values())
-    return (record.replace(program, expr_kinds={}), pairs, ordered, tuple(diagnostics))
-
-
-def thaw(entry: Any) -> tuple[Program, Order, list[Diagnostic]]:
-    """The checked program, order and warnings of an entry `freeze` made."""
-    from jixiao.dsl import record
-
-    program, pairs, ordered, diagnostics = entry
-    program = record.replace(program, expr_kinds={id(node): kind for node, kind in pairs})
-    return program, ordered, list(diagnostics)

@@ -424,7 +424,7 @@ class ExprCompiler:
         return value
 
     def kind(self, expr: ast.Expr) -> Kind | None:
-        return self.program.expr_kinds.get(id(expr))
+        return expr.kind  # the checker's, on the node
 
     def amount(self, award: ast.Award, weight: Decimal) -> AmountFn:
         """Points of an award: `full`, points, a share of the weight, or an expression."""

@@ -9,10 +9,19 @@ only the packaging — `IndicatorResult`, `Line` and `FactUse` named tuples cost
 plain tuple to create, some 120 of them a record — and it happens once, the first time a
 renderer reads `Result.indicators` or `Result.derived`. A portfolio that keeps only totals never
 pays for it; one that writes every line pays once, as before.
+
+What the packaging reads is plain data, never the plan: the records, the run's environment (the
+values the lines read), where the evidence's values came from, and the pack's `Shape` — its
+indicators and derived facts, the same for every record, built once per plan. So a result
+pickles on its own (`pickle.dumps(result)` takes no plan, closure or evidence reader along: the
+origins are written out as the dict they are), and renders the same once read back.
 """
 
 from __future__ import annotations
 
+from jixiao.dsl.record import record
+
+from ..common.ir import Derived, Indicator
 from ..common.result import DerivedResult, FactUse, IndicatorResult, Line, Provenance
 from ..plan.compile_expr import Broken, Env, Origins, Reads
 
@@ -23,7 +32,6 @@ if TYPE_CHECKING:
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from ..common.ir import Indicator
     from ..common.result import Entry
     from ..plan.compiler import Plan
     from .evidence import Evidence
@@ -35,6 +43,30 @@ _new = tuple.__new__
 _DEFAULT = Provenance(None, is_default=True)
 
 
+@record
+class Shape:
+    """What every record of a pack shares: the indicators in tree order, the derived facts in
+    evaluation order with what each reads, and the facts that have a default."""
+
+    indicators: tuple[Indicator, ...]
+    derived: tuple[tuple[Derived, Reads], ...]
+    defaults: frozenset[str]
+
+
+def shape(plan: Plan) -> Shape:
+    """The plan's shape, made the first time a record of it is scored."""
+    memo = plan.memo
+    made: Shape | None = memo.get("shape")
+    if made is None:
+        program = plan.program
+        made = memo["shape"] = Shape(
+            program.indicators,
+            tuple((program.derived[name], reads) for name, _, reads in plan.derived),
+            frozenset(plan.defaults),
+        )
+    return made
+
+
 class Ledger:
     __slots__ = (
         "_derived",
@@ -43,12 +75,18 @@ class Ledger:
         "_facts",
         "_indicators",
         "_origins",
-        "_plan",
         "_records",
+        "_shape",
     )
 
     def __init__(self, plan: Plan, evidence: Evidence, env: Env, records: list[Entry]) -> None:
-        self._plan = plan
+        self._fill(shape(plan), evidence, env, records)
+
+    def _fill(
+        self, shape: Shape, evidence: Evidence | None, env: Env, records: list[Entry]
+    ) -> None:
+        # INVARIANT: nothing changes `env` or `records` once the result is made (see above).
+        self._shape = shape
         self._evidence = evidence
         self._env = env
         self._records = records
@@ -56,21 +94,23 @@ class Ledger:
         self._indicators: tuple[IndicatorResult, ...] | None = None
         self._derived: tuple[DerivedResult, ...] | None = None
         # Reads → its facts with their values: one clause's lines (a finding each) share them.
-        # Keyed by identity: every Reads lives in the plan, which outlives the ledger.
+        # Keyed by identity: every Reads is held by the records (and the shape), which the
+        # ledger holds; a memo of this ledger's only, never pickled.
         self._facts: dict[int, tuple[FactUse, ...]] = {}
 
     def raw(self) -> Iterator[tuple[Indicator, Entry]]:
         """Each indicator with its record as evaluation left it: for a reader on a hot path
         that needs points, kinds and reasons but no facts (the portfolio summary), which the
         packaging would otherwise build for every line of every project."""
-        return zip(self._plan.program.indicators, self._records, strict=True)
+        return zip(self._shape.indicators, self._records, strict=True)
 
     def origins(self) -> Origins:
         """Where each fact's value came from: the evidence file, or the pack's default."""
         if self._origins is None:
+            assert self._evidence is not None  # (a ledger read back has its origins)
             origins = dict(self._evidence.origins)
             given = self._evidence.values
-            for name in self._plan.defaults:
+            for name in self._shape.defaults:
                 if name not in given:
                     origins[name] = _DEFAULT
             self._origins = origins
@@ -89,7 +129,7 @@ class Ledger:
         if self._indicators is None:
             line, out = self.line, []
             for ind, (points, lines, failures, excluded) in zip(
-                self._plan.program.indicators, self._records, strict=True
+                self._shape.indicators, self._records, strict=True
             ):
                 out.append(
                     _new(
@@ -116,14 +156,13 @@ class Ledger:
 
     def derived(self) -> tuple[DerivedResult, ...]:
         if self._derived is None:
-            env, origins, program = self._env, self.origins(), self._plan.program
+            env, origins = self._env, self.origins()
             out = []
-            for name, _, reads in self._plan.derived:
-                d = program.derived[name]
-                value = env[name]
+            for d, reads in self._shape.derived:
+                value = env[d.name]
                 out.append(
                     DerivedResult(
-                        name,
+                        d.name,
                         d.kind,
                         None if type(value) is Broken else value,
                         d.expr,
@@ -133,3 +172,15 @@ class Ledger:
                 )
             self._derived = tuple(out)
         return self._derived
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as the plain data it reads: the shape, the environment, the origins (written
+        out) and the records; what was packaged already is packaged again when read."""
+        return _read_back, (self._shape, self._env, self.origins(), self._records)
+
+
+def _read_back(shape: Shape, env: Env, origins: Origins, records: list[Entry]) -> Ledger:
+    ledger = Ledger.__new__(Ledger)
+    ledger._fill(shape, None, env, records)
+    ledger._origins = origins
+    return ledger
