@@ -38,7 +38,7 @@ def check_weight(
         if name in derived:
             what = f"a derived fact ({derived[name].kind}, computed by the pack)"
             return msg.weight_not_amount(name, what, span, path, candidates)
-        return msg.weight_unknown(name, span, path, [*candidates, *facts, *derived])
+        return msg.weight_unknown(name, span, path, candidates, [*facts, *derived])
     if fact.is_param:
         what = "a parameter (one value for every project)"
     elif fact.survey is not None:

@@ -958,9 +958,10 @@ def _weight_where(name: str, span: Span | None) -> tuple[str, tuple[Label, ...]]
 
 
 def weight_unknown(
-    name: str, span: Span | None, path: str, candidates: Sequence[str]
+    name: str, span: Span | None, path: str, candidates: Sequence[str], known: Iterable[str]
 ) -> Diagnostic:
-    """E770: `portfolio weighted by` (or `--weight-by`) names no fact of the pack."""
+    """E770: `portfolio weighted by` (or `--weight-by`) names no fact of the pack; `candidates`
+    are the facts it may name, `known` every name to suggest from."""
     said, labels = _weight_where(name, span)
     names = ", ".join(f"`{c}`" for c in candidates[:6])
     return Diagnostic(
@@ -968,7 +969,7 @@ def weight_unknown(
         Severity.ERROR,
         f"`{said}`: the pack declares no fact `{name}`",
         labels,
-        _suggest(name, candidates)
+        _suggest(name, known)
         or (
             f"weight by a money, number or count fact the pack declares: {names}"
             if candidates
