@@ -291,3 +291,22 @@ def test_the_weighted_mean_lies_between_the_lowest_and_the_highest(
             tally.add(record)
         merged.merge(tally)
     assert render_json(merged) == render_json(one)
+
+
+def test_a_folder_portfolio_is_weighted_by_its_evidence_files(tmp_path: Path) -> None:
+    from .helpers import FOUNDING_EVIDENCE
+
+    folder = tmp_path / "projects"
+    folder.mkdir()
+    for name in ("a", "b"):
+        (folder / f"{name}.yaml").write_text(
+            FOUNDING_EVIDENCE.read_text(encoding="utf-8"), encoding="utf-8"
+        )
+    summary = tmp_path / "s.json"
+    code, _, err = cli(
+        "eval", str(FOUNDING_PACK), "--batch", str(folder), "--summary", str(summary),
+        "--weight-by", "预算金额",
+    )  # fmt: skip
+    assert code == 0, err
+    weighting = json.loads(summary.read_text(encoding="utf-8"))["weighting"]
+    assert weighting["projects"] == 2 and weighting["weighted_mean_total"] == "87.74"
