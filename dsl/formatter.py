@@ -450,6 +450,8 @@ def _setting(setting: ast.Setting) -> str:
             return text + (f" on {scope.text}" if scope else "")
         case ast.Period(start, end):
             return f"period {start.value.isoformat()} to {end.value.isoformat()}"
+        case ast.Word(text) if setting.key == "portfolio":
+            return f"portfolio weighted by {text}"
         case ast.Word(text):
             return f"{setting.key} {text}"
         case tuple():

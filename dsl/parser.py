@@ -210,6 +210,9 @@ class _ToAst(Transformer[Token, Any]):
     def overflow(self, meta: Any, word: Token) -> ast.Setting:
         return ast.Setting("overflow", self._word(word), self._span(meta))
 
+    def portfolio(self, meta: Any, name: Token) -> ast.Setting:
+        return ast.Setting("portfolio", self._word(name), self._span(meta))
+
     def survey(self, meta: Any, name: Token, *facts: ast.SurveyFact) -> ast.Survey:
         return ast.Survey(self._word(name), facts, self._span(meta))
 

@@ -96,7 +96,21 @@ def cmd_batch(args: argparse.Namespace) -> int:
         problem = _batch_suffixes(args)
         if problem is not None:  # after E680/E681, before the work
             return _usage(args, problem)
+        if args.summary is None and _only_with(
+            args, "--summary", [("--weight-by", args.weight_by)]
+        ):
+            return EXIT_USAGE
         plan, warnings = compile_pack(args.pack)
+        if args.weight_by is not None:
+            from .check.rollup import check_weight
+
+            program = plan.program
+            bad = check_weight(args.weight_by, program.facts, program.derived, path=args.pack)
+            if bad is not None:
+                raise JixiaoError([*warnings, bad])
+            # a fact the summary weighs by is read, though no rule of the pack reads it
+            unused = f"fact `{args.weight_by}` is declared but no rule reads it"
+            warnings = [w for w in warnings if not (w.code == "W201" and w.message == unused)]
         source = path_of(args.batch)
         if source.is_dir():
             rows, count, diags = read_folder(source)
@@ -114,12 +128,24 @@ def cmd_batch(args: argparse.Namespace) -> int:
     try:
         with writing("--output", output):
             writer = Writer(path_of(args.output) if args.output else None, plan.program)
-        summary = Summary(plan.program, input_path=str(source), input_sha256=file_digest(source))
+        summary = Summary(
+            plan.program,
+            input_path=str(source),
+            input_sha256=file_digest(source),
+            weight_by=args.weight_by,
+        )
         from .tools.progress import Progress
 
         progress = Progress(count, sys.stderr)  # nothing unless standard error is a terminal
         blocks = run_blocks(
-            plan, args.pack, rows, str(source), count, args.jobs or 0, writer.json_sha256
+            plan,
+            args.pack,
+            rows,
+            str(source),
+            count,
+            args.jobs or 0,
+            writer.json_sha256,
+            summary.weighted_by,
         )
         try:
             for records, tally in blocks:
@@ -206,7 +232,11 @@ def cmd_eval(args: argparse.Namespace) -> int:
                     "`--output`/`--summary` take their format from their suffix",
                 )
         return cmd_batch(args)
-    if _only_with(args, "--batch", [("--summary", args.summary), ("--jobs", args.jobs)]):
+    if _only_with(
+        args,
+        "--batch",
+        [("--summary", args.summary), ("--jobs", args.jobs), ("--weight-by", args.weight_by)],
+    ):
         return EXIT_USAGE
     if not args.evidence:
         return _usage(args, "give an EVIDENCE file, or --batch FILE|FOLDER")
@@ -820,6 +850,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             "--summary",
             metavar="FILE",
             help="with --batch: the portfolio summary, .html, .md or .json",
+        )
+        p_eval.add_argument(
+            "--weight-by",
+            metavar="FACT",
+            help="with --summary: also weight the means by this money, number or count fact "
+            "(资金量加权; default: the pack's `portfolio weighted by`)",
         )
         p_eval.add_argument(
             "--jobs",

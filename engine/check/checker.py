@@ -36,6 +36,7 @@ from ..common.walk import names_in, reads_of
 from .check_reach import check_grades, check_rounding, check_something_to_score
 from .check_rules import RuleChecker
 from .expand import expand_calls
+from .rollup import check_weight
 from .units import (
     COUNT_UNITS,
     PERCENT_UNITS,
@@ -135,6 +136,7 @@ class _Checker(RuleChecker):
         self.settings = settings = self.check_header()
         facts = self.check_facts()
         derived = self.check_lets()
+        self.check_portfolio_weight(settings, facts, derived)
         self.functions = self.check_functions()
         indicators, roots = self.check_tree(settings)
         extras = self.check_extras({i.code for i in indicators})
@@ -215,6 +217,9 @@ class _Checker(RuleChecker):
         overflow = "cap"
         if (node := seen.get("overflow")) and isinstance(node.value, ast.Word):
             overflow = self.choose_word(node.value, OVERFLOW, "overflow policy") or overflow
+        weight = None
+        if (node := seen.get("portfolio")) and isinstance(node.value, ast.Word):
+            weight = node.value.text  # checked against the facts by `check_portfolio_weight`
         title = header.title.value if header else self.source.path.rsplit("/", 1)[-1]
         return Settings(
             title,
@@ -229,7 +234,22 @@ class _Checker(RuleChecker):
             scope,
             na,
             overflow,
+            weight,
         )
+
+    def check_portfolio_weight(
+        self, settings: Settings, facts: dict[str, Fact], derived: dict[str, Derived]
+    ) -> None:
+        """`portfolio weighted by NAME`: a money, number or count fact of the evidence."""
+        node = next(
+            (s for h in self.pack.headers[:1] for s in h.settings if s.key == "portfolio"), None
+        )
+        if settings.portfolio_weight is None or node is None:
+            return
+        span = node.value.span if isinstance(node.value, ast.Word) else node.span
+        problem = check_weight(settings.portfolio_weight, facts, derived, span)
+        if problem is not None:
+            self.diags.append(problem)
 
     def choose_word(self, word: ast.Word, options: Iterable[str], what: str) -> str | None:
         """The option an author's word names, or None after an E210 with a did-you-mean."""
@@ -926,6 +946,8 @@ class _Checker(RuleChecker):
         read.update(n.name for v in self.vetoes for n in names_in(v.cond))
         for fn in self.functions.values():
             read.update(set(reads_of(fn.rules)) - {p.name.text for p in fn.params})
+        if self.settings.portfolio_weight:
+            read.add(self.settings.portfolio_weight)  # weighs the portfolio: read, if not here
         for fact in facts.values():
             if fact.is_param:
                 continue  # a parameter may exist for the tools that build on the pack

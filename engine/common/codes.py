@@ -518,6 +518,18 @@ CODES: dict[str, tuple[str, str]] = {
         "the case names and test file names, ignoring case, with `and`, `or`, `not` and "
         "parentheses. Exit 1, so a CI job that tests nothing fails.",
     ),
+    # E77x: portfolio roll-ups
+    "E770": (
+        "a portfolio weight that names no fact",
+        "`portfolio weighted by NAME` in the pack header, or `--weight-by NAME` with `--batch`, "
+        "must name a fact the pack declares; the help suggests the nearest.",
+    ),
+    "E771": (
+        "a portfolio weight that is no amount of the evidence",
+        "Projects are weighted by a money, number or count fact each project's evidence gives "
+        "(预算金额, 资金量): not by a percent, text, bool or date, nor by a parameter, derived "
+        "fact or questionnaire aggregate.",
+    ),
     # warnings
     "W201": ("a declared fact no rule reads", "Remove it, or use it."),
     "W202": (

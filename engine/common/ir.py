@@ -41,6 +41,8 @@ class Settings:
     rounding_scope: str = "leaves"  # leaves: each leaf once; total: the total only
     not_applicable: str | None = None  # full | exclude | zero; None: a 不适用 fact is an error
     overflow: str = "cap"  # cap: bonus never takes the total past `total`; allow
+    # `portfolio weighted by`: the fact a portfolio summary weights projects by (资金量加权)
+    portfolio_weight: str | None = None
 
 
 @record

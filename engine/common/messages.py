@@ -948,6 +948,60 @@ def no_case_selected(expr: str, cases: int) -> Diagnostic:
     )
 
 
+# ----- portfolio roll-ups (E770–E779) ---------------------------------------------------------
+
+#: Where a portfolio weight is named: the pack header's setting, or the command line's option.
+_WEIGHT_SAID = {False: "portfolio weighted by {}", True: "--weight-by {}"}
+
+
+def _weight_where(name: str, span: Span | None) -> tuple[str, tuple[Label, ...]]:
+    said = _WEIGHT_SAID[span is None].format(name)
+    return said, ((Label(span, "the portfolio's weight"),) if span is not None else ())
+
+
+def weight_unknown(
+    name: str, span: Span | None, path: str, candidates: Sequence[str], known: Iterable[str]
+) -> Diagnostic:
+    """E770: `portfolio weighted by` (or `--weight-by`) names no fact of the pack; `candidates`
+    are the facts it may name, `known` every name to suggest from."""
+    said, labels = _weight_where(name, span)
+    names = ", ".join(f"`{c}`" for c in candidates[:6])
+    return Diagnostic(
+        "E770",
+        Severity.ERROR,
+        f"`{said}`: the pack declares no fact `{name}`",
+        labels,
+        _suggest(name, known)
+        or (
+            f"weight by a money, number or count fact the pack declares: {names}"
+            if candidates
+            else f'declare the fact the evidence gives: `fact {name}: money unit "元"`'
+        ),
+        path=None if span is not None else path,
+    )
+
+
+def weight_not_amount(
+    name: str, what: str, span: Span | None, path: str, candidates: Sequence[str]
+) -> Diagnostic:
+    """E771: the portfolio's weight is a fact of another kind (a percent, a text …), or not a
+    fact the evidence gives (a parameter, a derived fact, a questionnaire's aggregate)."""
+    said, labels = _weight_where(name, span)
+    names = ", ".join(f"`{c}`" for c in candidates[:6])
+    return Diagnostic(
+        "E771",
+        Severity.ERROR,
+        f"`{said}`: `{name}` is {what}, not a money, number or count fact of the evidence",
+        labels,
+        (
+            f"weight by the amount each project's evidence gives: {names}"
+            if candidates
+            else 'declare the amount as a fact: `fact 预算金额: money unit "元"`; weight by it'
+        ),
+        path=None if span is not None else path,
+    )
+
+
 # ----- the catalogue's forms ------------------------------------------------------------------
 
 

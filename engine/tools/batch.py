@@ -616,7 +616,8 @@ def _has_percent_sign(text: str) -> bool:
     return "%" in text or "％" in text or "‰" in text
 
 
-def score_row(plan: Plan, row: Row, source: str) -> ScoredProject:
+def score_row(plan: Plan, row: Row, source: str, weight_by: str | None = None) -> ScoredProject:
+    """`weight_by`: the fact whose value the record keeps for the summary's weighted means."""
     places = plan.program.settings.places
     if row.problem:
         return ScoredProject(row.id, row.name, None, None, {}, [row.problem])
@@ -627,11 +628,21 @@ def score_row(plan: Plan, row: Row, source: str) -> ScoredProject:
             return ScoredProject(row.id, row.name, None, None, {}, problems, inputs=tuple(inputs))
         record = _record(row, evaluate(plan, evidence), places)
         record.inputs = tuple(inputs)
+        record.weight = _weight(evidence, weight_by)
         return record
     evidence, problems = row_evidence(row, plan.program, source)
     if evidence is None:
         return ScoredProject(row.id, row.name, None, None, {}, problems)
-    return _record(row, evaluate(plan, evidence), places)
+    record = _record(row, evaluate(plan, evidence), places)
+    record.weight = _weight(evidence, weight_by)
+    return record
+
+
+def _weight(evidence: Evidence, name: str | None) -> str | None:
+    """The project's amount for the weighted means (a money, number or count fact: E770, E771);
+    None when it is not given (or 不适用)."""
+    value = evidence.values.get(name) if name else None
+    return str(value) if isinstance(value, Decimal) else None
 
 
 def _folder_evidence(
@@ -717,23 +728,27 @@ def _init(pack_path: str, pack_text: str, allowed: tuple[str, ...]) -> None:
 
 
 def _work(
-    rows: list[Row], source: str, json_sha256: str | None
+    rows: list[Row], source: str, json_sha256: str | None, weight_by: str | None = None
 ) -> tuple[list[ScoredProject], Tally]:
-    return score_block(_WORKER["plan"], rows, source, json_sha256)
+    return score_block(_WORKER["plan"], rows, source, json_sha256, weight_by)
 
 
 def score_block(
-    plan: Plan, rows: list[Row], source: str, json_sha256: str | None
+    plan: Plan,
+    rows: list[Row],
+    source: str,
+    json_sha256: str | None,
+    weight_by: str | None = None,
 ) -> tuple[list[ScoredProject], Tally]:
     """Score a block of rows and tally it for the summary; with `json_sha256`, also word each
     record's JSON line — all of it where the block is scored, so that a worker process leaves
     the parent only the reading and the writing."""
     from .portfolio import tally_for
 
-    tally = tally_for(plan.program)
+    tally = tally_for(plan.program, weight_by=weight_by)
     records = []
     for row in rows:
-        record = score_row(plan, row, source)
+        record = score_row(plan, row, source, tally.weight_by)
         if json_sha256 is not None:
             record.line = record_json(record, json_sha256)
         tally.add(record)
@@ -749,9 +764,11 @@ def run_blocks(
     count: int | None,
     jobs: int,
     json_sha256: str | None = None,
+    weight_by: str | None = None,
 ) -> Iterator[tuple[list[ScoredProject], Tally]]:
-    """Records in input order, a block at a time with the block's tally; in `jobs` processes
-    when the portfolio is large enough."""
+    """Records in input order, a block at a time with the block's tally (weighted by
+    `weight_by`, else by the pack's `portfolio weighted by`); in `jobs` processes when the
+    portfolio is large enough."""
     if jobs <= 0:
         cpus = (
             len(os.sched_getaffinity(0))
@@ -762,7 +779,7 @@ def run_blocks(
     blocks = iter(lambda: list(itertools.islice(rows, BLOCK)), [])
     if jobs == 1:
         for block in blocks:
-            yield score_block(plan, block, source, json_sha256)
+            yield score_block(plan, block, source, json_sha256, weight_by)
         return
     ctx = multiprocessing.get_context("spawn")
     initargs = (pack_path, plan.program.source.text, files.allowed_dirs())
@@ -774,7 +791,7 @@ def run_blocks(
         window = 2 * jobs + 1
         pending: collections.deque[Any] = collections.deque()
         for block in blocks:
-            pending.append(pool.apply_async(_work, (block, source, json_sha256)))
+            pending.append(pool.apply_async(_work, (block, source, json_sha256, weight_by)))
             if len(pending) >= window:
                 yield pending.popleft().get()
         while pending:

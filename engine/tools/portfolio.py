@@ -3,11 +3,15 @@
 Grade distribution; per indicator the mean, spread, lowest and highest 得分率 and the points it
 loses across the portfolio; the reasons points were lost, ranked by the points they cost and
 the projects they touch; and the projects nearest a grade boundary (whose grade a small change
-of evidence would flip).
+of evidence would flip). With a weight (`portfolio weighted by 预算金额`, or `--weight-by`), also
+the means of the total and of each indicator's 得分率 weighted by each project's amount
+(资金量加权): Σ wᵢ·xᵢ ÷ Σ wᵢ over the scored projects with a positive amount, from running sums
+kept exact (no list per project); the others are counted, and the first few named.
 """
 
 from __future__ import annotations
 
+import decimal
 import hashlib
 import heapq
 from dataclasses import dataclass, field
@@ -20,6 +24,9 @@ ZERO = Decimal(0)
 #: How many reasons and failures a summary lists; it says how many more there are.
 REASONS_SHOWN = 20
 FAILURES_KEPT = 20
+#: Weighted sums are kept at this precision: exact for any amount and score a pack can hold
+#: (numbers have at most 20 digits, money converts by at most 10⁸), summed over any portfolio.
+EXACT = decimal.Context(prec=120, rounding=decimal.ROUND_HALF_EVEN)
 
 
 @dataclass
@@ -36,13 +43,24 @@ class ScoredProject:
     line: str | None = None  # its JSON line, when the output is JSON lines
     # (path, SHA-256) of the files a folder portfolio's project was read from
     inputs: tuple[tuple[str, str], ...] = ()
+    # the portfolio's weight (`portfolio weighted by`) as the evidence gave it; None: not given
+    weight: str | None = None
 
 
 class Stat:
     """One indicator across the portfolio. Points are summed and compared as they come; rates
     (points ÷ weight) are worked out once at the end, not divided out for every project."""
 
-    __slots__ = ("high_points", "low_points", "n", "squares", "total", "weight")
+    __slots__ = (
+        "high_points",
+        "low_points",
+        "n",
+        "squares",
+        "total",
+        "weight",
+        "weighted",
+        "weights",
+    )
 
     def __init__(self, weight: Decimal) -> None:
         self.weight = weight
@@ -51,11 +69,15 @@ class Stat:
         self.squares = ZERO  # points²
         self.low_points: Decimal | None = None
         self.high_points: Decimal | None = None
+        self.weights = ZERO  # Σ w over the projects weighted
+        self.weighted = ZERO  # Σ w·points
 
     def merge(self, other: Stat) -> None:
         self.n += other.n
         self.total += other.total
         self.squares += other.squares
+        self.weights = EXACT.add(self.weights, other.weights)
+        self.weighted = EXACT.add(self.weighted, other.weighted)
         for points in (other.low_points, other.high_points):
             if points is not None:
                 if self.low_points is None or points < self.low_points:
@@ -63,7 +85,11 @@ class Stat:
                 if self.high_points is None or points > self.high_points:
                     self.high_points = points
 
-    def add(self, points: Decimal) -> None:
+    def add(self, points: Decimal, w: Decimal | None = None) -> None:
+        """One project's points; `w` its positive weight, None when it has none."""
+        if w is not None:
+            self.weights = EXACT.add(self.weights, w)
+            self.weighted = EXACT.fma(w, points, self.weighted)
         self.n += 1
         self.total += points
         self.squares += points * points
@@ -92,6 +118,13 @@ class Stat:
         return self._rate(self.total / self.n) if self.n else None
 
     @property
+    def weighted_mean(self) -> Decimal | None:
+        """Σ wᵢ·rateᵢ ÷ Σ wᵢ, divided once (None when no project has a weight)."""
+        if not self.weights or not self.weight:
+            return None
+        return EXACT.divide(self.weighted, EXACT.multiply(self.weights, self.weight))
+
+    @property
     def spread(self) -> Decimal | None:
         """Population standard deviation of the rates."""
         if not self.n or not self.weight:
@@ -109,7 +142,11 @@ class Tally:
     input order, so merging gives what adding every project in turn gives."""
 
     def __init__(
-        self, weights: dict[str, Decimal], bounds: list[Decimal], keep_near: int = 10
+        self,
+        weights: dict[str, Decimal],
+        bounds: list[Decimal],
+        keep_near: int = 10,
+        weight_by: str | None = None,
     ) -> None:
         self.weights = weights
         self.bounds = bounds
@@ -121,6 +158,13 @@ class Tally:
         self.reasons: dict[tuple[str, str], list[Decimal]] = {}  # points, projects
         self.near: list[tuple[Decimal, str, str, str, str]] = []
         self.failures: list[tuple[str, str]] = []  # the first few: id, error
+        # weighted by `weight_by`: running sums over the scored projects with a positive weight
+        self.weight_by = weight_by
+        self.total_sum = ZERO  # Σ total over every scored project, for the plain mean
+        self.weight_sum = ZERO  # Σ w
+        self.weighted_total = ZERO  # Σ w·total
+        self.unweighted = 0  # scored projects without a positive weight
+        self.unweighted_ids: list[str] = []  # the first few of them
 
     def add(self, record: ScoredProject) -> None:
         self.projects += 1
@@ -131,13 +175,15 @@ class Tally:
             return
         grade = record.grade or "—"
         self.grades[grade] = self.grades.get(grade, 0) + 1
+        total = Decimal(record.total)
+        w = self._weigh(record, total) if self.weight_by else None
         stats = self.stats
         for code, score in record.scores.items():
             if score is not None:
                 stat = stats.get(code)
                 if stat is None:
                     stat = stats[code] = Stat(self.weights[code])
-                stat.add(Decimal(score))
+                stat.add(Decimal(score), w)
         seen = set()
         for code, reason, lost in record.losses:
             entry = self.reasons.setdefault((code, reason), [ZERO, ZERO])
@@ -145,10 +191,23 @@ class Tally:
             if (code, reason) not in seen:  # projects, not lines: two findings are one project
                 seen.add((code, reason))
                 entry[1] += 1
-        total = Decimal(record.total)
         if self.bounds:
             bound = min(self.bounds, key=lambda b: abs(total - b))
             self._near((-abs(total - bound), record.id, record.name, record.total, str(bound)))
+
+    def _weigh(self, record: ScoredProject, total: Decimal) -> Decimal | None:
+        """The project's positive weight, its total added to the sums; None (counted, and
+        named while few) when it has none."""
+        self.total_sum = EXACT.add(self.total_sum, total)
+        w = Decimal(record.weight) if record.weight is not None else None
+        if w is None or not w.is_finite() or w <= 0:
+            self.unweighted += 1
+            if len(self.unweighted_ids) < FAILURES_KEPT:
+                self.unweighted_ids.append(record.id)
+            return None
+        self.weight_sum = EXACT.add(self.weight_sum, w)
+        self.weighted_total = EXACT.fma(w, total, self.weighted_total)
+        return w
 
     def _near(self, item: tuple[Decimal, str, str, str, str]) -> None:
         if len(self.near) < self.keep_near:
@@ -173,13 +232,20 @@ class Tally:
         for item in other.near:
             self._near(item)
         self.failures.extend(other.failures[: FAILURES_KEPT - len(self.failures)])
+        self.total_sum = EXACT.add(self.total_sum, other.total_sum)
+        self.weight_sum = EXACT.add(self.weight_sum, other.weight_sum)
+        self.weighted_total = EXACT.add(self.weighted_total, other.weighted_total)
+        self.unweighted += other.unweighted
+        kept = FAILURES_KEPT - len(self.unweighted_ids)
+        self.unweighted_ids.extend(other.unweighted_ids[:kept])
 
 
-def tally_for(program: Program, keep_near: int = 10) -> Tally:
-    """An empty tally for a block of a portfolio scored with `program`."""
+def tally_for(program: Program, keep_near: int = 10, weight_by: str | None = None) -> Tally:
+    """An empty tally for a block of a portfolio scored with `program`, weighted by
+    `weight_by` (`--weight-by`) or else by the pack's `portfolio weighted by`, if any."""
     weights = {i.code: i.weight for i in program.indicators}
     bounds = [b.lower for b in program.settings.grades if b.lower is not None]
-    return Tally(weights, bounds, keep_near)
+    return Tally(weights, bounds, keep_near, weight_by or program.settings.portfolio_weight)
 
 
 @dataclass
@@ -188,6 +254,7 @@ class Summary:
     input_path: str = ""
     input_sha256: str = ""  # of the portfolio file (or of the folder's files, in name order)
     keep_near: int = 10
+    weight_by: str | None = None  # `--weight-by`; else the pack's `portfolio weighted by`
 
     def __post_init__(self) -> None:
         self.pack_sha256 = hashlib.sha256(self.program.source.text.encode("utf-8")).hexdigest()
@@ -196,7 +263,7 @@ class Summary:
             self.tally.grades[band.label] = 0
 
     def new_tally(self) -> Tally:
-        return tally_for(self.program, self.keep_near)
+        return tally_for(self.program, self.keep_near, self.weight_by)
 
     def add(self, record: ScoredProject) -> None:
         self.tally.add(record)
@@ -231,6 +298,20 @@ class Summary:
     @property
     def near(self) -> list[tuple[Decimal, str, str, str, str]]:
         return self.tally.near
+
+    @property
+    def weighted_by(self) -> str | None:
+        return self.tally.weight_by
+
+    def mean_total(self) -> Decimal | None:
+        """The plain mean of the scored projects' totals."""
+        scored = self.projects - self.failed
+        return EXACT.divide(self.tally.total_sum, scored) if scored else None
+
+    def weighted_total(self) -> Decimal | None:
+        """Σ wᵢ·totalᵢ ÷ Σ wᵢ over the projects with a positive weight."""
+        tally = self.tally
+        return EXACT.divide(tally.weighted_total, tally.weight_sum) if tally.weight_sum else None
 
     def nearest(self) -> list[tuple[Decimal, str, str, str, str]]:
         """(distance, id, name, total, bound), nearest first, ties by id."""

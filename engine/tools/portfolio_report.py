@@ -1,5 +1,9 @@
 """The portfolio summary as HTML (with inline SVG charts: no network, no scripts), Markdown or
-JSON."""
+JSON.
+
+Rates are shown in percent and points with two places, rounded half up once from the exact
+value; a weighted mean (资金量加权) is Σ wᵢ·xᵢ ÷ Σ wᵢ summed exactly and divided once, then
+rounded the same way."""
 
 from __future__ import annotations
 
@@ -25,8 +29,40 @@ def _num(value: Decimal) -> str:
     return format(value.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP), "f")
 
 
+def _num_or_dash(value: Decimal | None) -> str:
+    return _num(value) if value is not None else "—"
+
+
+def _weighting(summary: Summary) -> dict[str, Any]:
+    """The weighted means' block: by which fact, over how many projects, who is left out."""
+    tally = summary.tally
+    scored = summary.projects - summary.failed
+    return {
+        "by": summary.weighted_by,
+        "projects": scored - tally.unweighted,
+        "mean_total": _num_or_dash(summary.mean_total()),
+        "weighted_mean_total": _num_or_dash(summary.weighted_total()),
+        "without_weight": tally.unweighted,
+        "without_weight_ids": list(tally.unweighted_ids),
+    }
+
+
+def weighting_note(weighting: dict[str, Any]) -> str:
+    """`2个项目没有预算金额（未给出或不大于0），未计入加权平均：P4、P5`; "" when none is
+    left out (projects not scored are in no mean, weighted or not)."""
+    n = weighting["without_weight"]
+    if not n:
+        return ""
+    ids = "、".join(weighting["without_weight_ids"])
+    cut = more(len(weighting["without_weight_ids"]), n, "个")
+    return f"{n}个项目没有{weighting['by']}（未给出或不大于0），未计入加权平均：{ids}" + (
+        f"{cut}" if cut else ""
+    )
+
+
 def document(summary: Summary) -> dict[str, Any]:
     names = {i.code: i.name for i in summary.program.indicators}
+    weighted = summary.weighted_by is not None
     return {
         "jixiao": VERSION,
         "pack": summary.program.settings.title,
@@ -37,12 +73,14 @@ def document(summary: Summary) -> dict[str, Any]:
         "projects": summary.projects,
         "failed": summary.failed,
         "grades": summary.grades,
+        **({"weighting": _weighting(summary)} if weighted else {}),
         "indicators": [
             {
                 "code": i.code,
                 "name": i.name,
                 "leaf": i.is_leaf,
                 "mean_rate": _pct(s.mean),
+                **({"weighted_mean_rate": _pct(s.weighted_mean)} if weighted else {}),
                 "spread": _pct(s.spread),
                 "lowest": _pct(s.low),
                 "highest": _pct(s.high),
@@ -92,6 +130,22 @@ def render_markdown(summary: Summary) -> str:
         "",
         f"项目 {doc['projects']} 个，其中未能计分 {doc['failed']} 个。",
         "",
+    ]
+    weighting = doc.get("weighting")
+    if weighting:
+        out += [
+            f"## 资金量加权（按{weighting['by']}）",
+            "",
+            f"加权平均按各项目的{weighting['by']}加权，计入 {weighting['projects']} 个已计分项目。",
+            "",
+            "| | 平均 | 加权平均 |",
+            "|---|---:|---:|",
+            f"| 总分 | {weighting['mean_total']} | {weighting['weighted_mean_total']} |",
+            "",
+        ]
+        if note := weighting_note(weighting):
+            out += [note, ""]
+    out += [
         "## 等级分布",
         "",
         "| 等级 | 项目数 |",
@@ -102,12 +156,15 @@ def render_markdown(summary: Summary) -> str:
         "",
         "## 各指标得分率",
         "",
-        "| 指标 | 平均得分率 | 标准差 | 最低 | 最高 | 累计失分 |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| 指标 | 平均得分率 |"
+        + (f" 加权平均得分率（按{weighting['by']}） |" if weighting else "")
+        + " 标准差 | 最低 | 最高 | 累计失分 |",
+        "|---|---:|" + ("---:|" if weighting else "") + "---:|---:|---:|---:|",
     ]
     out += [
-        f"| {r['code']} {r['name']} | {r['mean_rate']} | {r['spread']} | {r['lowest']} | "
-        f"{r['highest']} | {r['points_lost']} |"
+        f"| {r['code']} {r['name']} | {r['mean_rate']} | "
+        + (f"{r['weighted_mean_rate']} | " if weighting else "")
+        + f"{r['spread']} | {r['lowest']} | {r['highest']} | {r['points_lost']} |"
         for r in doc["indicators"]
     ]
     out += [
@@ -204,6 +261,21 @@ def render_html(summary: Summary) -> str:
         f'<p class="meta">项目 {doc["projects"]} 个，未能计分 {doc["failed"]} 个 · '
         f"规则包 {e(doc['pack_path'])} SHA-256 {doc['pack_sha256']} · 数据 {e(doc['input'])} "
         f"SHA-256 {doc['input_sha256']} · jixiao {VERSION}</p>",
+    ]
+    weighting = doc.get("weighting")
+    if weighting:
+        by = e(weighting["by"])
+        out += [
+            f"<h2>资金量加权（按{by}）</h2>",
+            f"<p>加权平均按各项目的{by}加权，计入 {weighting['projects']} 个已计分项目。</p>",
+            "<table><thead><tr><th></th><th>平均</th><th>加权平均</th></tr></thead><tbody>",
+            f"<tr><td>总分</td><td class=n>{weighting['mean_total']}</td>"
+            f"<td class=n>{weighting['weighted_mean_total']}</td></tr>",
+            "</tbody></table>",
+        ]
+        if note := weighting_note(weighting):
+            out.append(f'<p class="more">{e(note)}</p>')
+    out += [
         "<h2>等级分布</h2>",
         _bars_vertical(list(doc["grades"].items())),
     ]
@@ -214,12 +286,14 @@ def render_html(summary: Summary) -> str:
     ]
     out += ["<h2>各指标平均得分率</h2>", _bars_horizontal(leaves)]
     out += [
-        "<table><thead><tr><th>指标</th><th>平均得分率</th><th>标准差</th><th>最低</th>"
-        "<th>最高</th><th>累计失分</th></tr></thead><tbody>"
+        "<table><thead><tr><th>指标</th><th>平均得分率</th>"
+        + (f"<th>加权平均得分率（按{e(weighting['by'])}）</th>" if weighting else "")
+        + "<th>标准差</th><th>最低</th><th>最高</th><th>累计失分</th></tr></thead><tbody>"
     ]
     out += [
         f"<tr><td>{e(r['code'])} {e(r['name'])}</td><td class=n>{r['mean_rate']}</td>"
-        f"<td class=n>{r['spread']}</td><td class=n>{r['lowest']}</td>"
+        + (f"<td class=n>{r['weighted_mean_rate']}</td>" if weighting else "")
+        + f"<td class=n>{r['spread']}</td><td class=n>{r['lowest']}</td>"
         f"<td class=n>{r['highest']}</td><td class=n>{r['points_lost']}</td></tr>"
         for r in doc["indicators"]
     ]
