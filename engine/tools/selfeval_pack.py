@@ -367,7 +367,9 @@ def _call(row: IndicatorRow, evidence: list[str], decls: list[str]) -> str:
         evidence.append(f"  档次_{row.code}: {row.level}")
         if row.published is not None:
             evidence.append(f"  得分_{row.code}: {_yaml_scalar(row.published)}")
-        decls += [f"fact 档次_{row.code}: text", f"fact 得分_{row.code}: number"]
+        # a choice: the emitted pack's evidence, edited by hand, refuses a misspelt 档次
+        levels = '["达成", "部分达成", "未达成"]'
+        decls += [f"fact 档次_{row.code}: choice {levels}", f"fact 得分_{row.code}: number"]
         if target.kind == "deadline" and row.level == "达成" and row.published is None:
             return f'full when 档次_{row.code} == "达成"'
         return f"定性(档次_{row.code}, 得分_{row.code})"
