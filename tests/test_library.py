@@ -96,3 +96,74 @@ def test_pack_names_its_authority_and_is_listed_in_the_readme(name: str) -> None
     assert number.group(0) in text.split('\npack "', 1)[0], "the header comment cites it too"
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert f"rules/{name}.jx" in readme
+
+
+# The templates the library's packs import: each checks clean on its own as a library (no
+# indicators), is formatted, and is listed in the README.
+TEMPLATES = ("templates/scoring.jx", "self-evaluation.jx")
+SHARED = "templates/scoring.jx"
+
+
+@pytest.mark.parametrize("name", TEMPLATES)
+def test_template_checks_clean_alone_and_is_formatted(name: str) -> None:
+    code, out, err = cli("check", str(RULES / name))
+    assert code == 0, err
+    assert "warning" not in err and "error" not in err, err
+    assert "a library" in out, out
+    assert cli("fmt", "--check", str(RULES / name))[0] == 0
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert f"rules/{name}" in readme
+
+
+@pytest.mark.parametrize("name", STANDARD)
+def test_standard_pack_imports_the_shared_rules_instead_of_copying_them(name: str) -> None:
+    text = Path(pack(name)).read_text(encoding="utf-8")
+    assert f'import "{SHARED}"' in text
+    shared = (RULES / SHARED).read_text(encoding="utf-8")
+    for function in re.findall(r"^function (\S+?)\(", shared, re.M):
+        assert not re.search(rf"^function {function}\(", text, re.M), f"{name} copies `{function}`"
+    for param in re.findall(r"^param (\S+?):", shared, re.M):
+        assert not re.search(rf"^param {param}:", text, re.M), f"{name} copies `{param}`"
+    # the qualitative 档次 are choices, so a misspelt 档次 never reaches a rule
+    assert not re.search(r"^fact \S*档次: text", text, re.M)
+    assert "GAP: imports" not in text and "GAP: choices" not in text
+
+
+def test_the_self_evaluation_template_imports_the_shared_rules() -> None:
+    text = (RULES / "self-evaluation.jx").read_text(encoding="utf-8")
+    assert f'import "{SHARED}"' in text
+    assert "function 定性(" not in text and "param 达成下限:" not in text
+
+
+def test_a_pack_anywhere_imports_the_shipped_template(tmp_path: Path) -> None:
+    """The shipped library is on every pack's import path: a bureau's pack in its own folder
+    imports the shared rules by the same line as the library's packs, adapts a threshold with a
+    `param` of its own, and a misspelt 档次 is refused at its evidence line."""
+    (tmp_path / "p.jx").write_text(
+        'pack "某项目" { total 10 }\n'
+        f'import "{SHARED}"\n'
+        "param 达成下限: percent = 90%\n"
+        'fact 效益档次: choice ["达成", "部分达成", "未达成"]\n'
+        "fact 效益得分: number\n"
+        "fact 满意度: percent\n"
+        'indicator A "效益" 5 { 定性(效益档次, 效益得分) }\n'
+        'indicator B "满意度" 5 { 比率计分(满意度, 90%) }\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "e.yaml").write_text(
+        "facts:\n  效益档次: 部分达成\n  效益得分: 4\n  满意度: 81%\n", encoding="utf-8"
+    )
+    p, e = str(tmp_path / "p.jx"), str(tmp_path / "e.yaml")
+    code, _, err = cli("check", p)
+    assert code == 0 and "error" not in err, err
+    code, out, err = cli("eval", p, e, "--format", "json")
+    assert code == 0, err
+    doc = json.loads(out)
+    points = {i["code"]: i["score"] for i in doc["indicators"]}
+    assert points == {"A": "4.00", "B": "4.50"}  # 4 of 5 is 部分达成 under 90%: [60%, 90%)
+    assert any(SHARED in f["path"] for f in doc["pack"]["imports"]), doc["pack"]
+    (tmp_path / "e.yaml").write_text(
+        "facts:\n  效益档次: 基本达成\n  效益得分: 4\n  满意度: 81%\n", encoding="utf-8"
+    )
+    code, _, err = cli("eval", p, e)
+    assert code == 1 and "E660" in err and "e.yaml:2" in err, err

@@ -576,3 +576,96 @@ def test_weights_of_three_places_are_scored_at_their_precision(tmp_path: Path) -
     code, out, err = cli("selfeval", str(_csv(tmp_path, rows)), "--format", "json")
     assert code == 0, err
     assert json.loads(out)["total"] == "100.000"
+
+
+# ----- the generated pack imports the template (#14 item 9) ---------------------------------
+
+
+def _generated_evidence(table: Path, path: Path) -> None:
+    """The facts selfeval reads from the table, as an evidence file beside an emitted pack."""
+    from jixiao.engine.tools.selfeval import read_table
+    from jixiao.engine.tools.selfeval_pack import build
+    from jixiao.engine.tools.selfeval_run import template_text
+
+    path.write_text(build(read_table(table), template_text(None), Decimal(10)).evidence, "utf-8")
+
+
+def test_the_emitted_pack_imports_the_template_and_runs_from_any_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    table = SAMPLES / "clean.xlsx"
+    pack, evidence = tmp_path / "emitted" / "p.jx", tmp_path / "emitted" / "e.yaml"
+    pack.parent.mkdir()
+    code, out, err = cli("selfeval", str(table), "--emit-pack", str(pack), "--format", "json")
+    assert code == 0, err
+    text = pack.read_text(encoding="utf-8")
+    assert 'import "self-evaluation.jx"' in text
+    assert "function " not in text and "param " not in text  # imported, never copied
+    _generated_evidence(table, evidence)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+    code, ran, err = cli("eval", str(pack), str(evidence), "--format", "json")
+    assert code == 0, err
+    doc, scored = json.loads(ran), json.loads(out)
+    assert doc["total"] == scored["total"] == "94.61" and doc["grade"] == scored["grade"]
+    assert {i["code"]: i["score"] for i in doc["indicators"]} == {
+        i["code"]: i["score"] for i in scored["indicators"]
+    }
+    imported = [Path(i["path"]).name for i in doc["pack"]["imports"]]
+    assert imported == ["scoring.jx", "self-evaluation.jx"]
+
+
+def test_a_file_named_like_the_template_in_the_working_folder_is_not_imported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """selfeval imports the template it read (the shipped one here), never a stray file."""
+    (tmp_path / "self-evaluation.jx").write_text('pack "别的" {}\n', encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, out, err = cli("selfeval", str(SAMPLES / "clean.xlsx"), "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["total"] == "94.61"
+
+
+def test_a_fix_to_the_template_reaches_the_generated_pack(tmp_path: Path) -> None:
+    """A bureau's copy of the library whose shared rules set 部分达成下限 to 50%: the generated
+    pack imports it, so the hubei table scores as with `--param 部分达成下限=50%`."""
+    library = tmp_path / "library"
+    (library / "templates").mkdir(parents=True)
+    shared = (ROOT / "rules" / "templates" / "scoring.jx").read_text(encoding="utf-8")
+    fixed = shared.replace("param 部分达成下限: percent = 60%", "param 部分达成下限: percent = 50%")
+    assert fixed != shared
+    (library / "templates" / "scoring.jx").write_text(fixed, encoding="utf-8")
+    template = library / "self-evaluation.jx"
+    template.write_text(
+        (ROOT / "rules" / "self-evaluation.jx").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    table = str(SAMPLES / "hubei-20-80.xlsx")
+    code, out, err = cli("selfeval", table, "--template", str(template), "--format", "json")
+    assert code == 0 and json.loads(out)["total"] == "94.11", err
+    # emitted beside the template, the pack imports it by its name there
+    pack = library / "p.jx"
+    assert cli("selfeval", table, "--template", str(template), "--emit-pack", str(pack))[0] == 0
+    assert 'import "self-evaluation.jx"' in pack.read_text(encoding="utf-8")
+    # emitted above it, by the path from there
+    pack = tmp_path / "p.jx"
+    assert cli("selfeval", table, "--template", str(template), "--emit-pack", str(pack))[0] == 0
+    assert 'import "library/self-evaluation.jx"' in pack.read_text(encoding="utf-8")
+    # emitted elsewhere, by the template's full path (run it with --import-path)
+    (tmp_path / "out").mkdir()
+    pack = tmp_path / "out" / "p.jx"
+    assert cli("selfeval", table, "--template", str(template), "--emit-pack", str(pack))[0] == 0
+    written = f"import {json.dumps(str(template.resolve()), ensure_ascii=False)}"
+    assert written in pack.read_text(encoding="utf-8")
+
+
+def test_a_mistake_in_the_template_is_shown_in_the_template(tmp_path: Path) -> None:
+    template = tmp_path / "t.jx"
+    template.write_text('import "nowhere.jx"\n', encoding="utf-8")
+    code, _, err = cli("selfeval", str(SAMPLES / "clean.xlsx"), "--template", str(template))
+    assert code == 1 and "E116" in err and "t.jx:1:8" in err and "please report" not in err
+    template.write_text(
+        "function 执行率计分(执行率: percent) { proportional 执行率 + 1人 }\n", encoding="utf-8"
+    )
+    code, _, err = cli("selfeval", str(SAMPLES / "clean.xlsx"), "--template", str(template))
+    assert code == 1 and "t.jx:1:" in err and "please report" not in err, err

@@ -71,14 +71,18 @@ def search_path(given: Sequence[str] = ()) -> tuple[str, ...]:
     return tuple(os.path.realpath(f) for f in folders)
 
 
-def resolve(pack: ast.Pack, read: Reader, folders: Sequence[str] = ()) -> Imported:
-    """Join every file `pack` imports into it, or raise `JixiaoError` with what went wrong."""
+def resolve(
+    pack: ast.Pack, read: Reader, folders: Sequence[str] = (), root: str | None = None
+) -> Imported:
+    """Join every file `pack` imports into it, or raise `JixiaoError` with what went wrong.
+    `root` stands for the top pack's folder when its text was made elsewhere (`jixiao selfeval`
+    generates a pack whose imports start from its template's folder, never the working one)."""
     top = pack.span.source
     if not pack.imports:
         return Imported(pack, ())
-    root = _folder_of(top.path)
+    root = _folder_of(top.path) if root is None else os.path.realpath(root)
     allowed = (root, *folders)
-    r = _Resolver(read, allowed, tuple(folders))
+    r = _Resolver(read, allowed, tuple(folders), (top, root))
     r.visit(pack, (_real(top.path),), 0)
     if r.diagnostics:
         raise JixiaoError(r.diagnostics)
@@ -98,8 +102,15 @@ def unchanged(real: tuple[tuple[str, str], ...], read: Reader) -> bool:
 
 
 class _Resolver:
-    def __init__(self, read: Reader, allowed: tuple[str, ...], folders: tuple[str, ...]) -> None:
+    def __init__(
+        self,
+        read: Reader,
+        allowed: tuple[str, ...],
+        folders: tuple[str, ...],
+        top: tuple[Source, str],
+    ) -> None:
         self.read = read
+        self.top = top  # the top pack's source and the folder its imports start from
         self.allowed = allowed
         self.folders = folders
         self.done: set[str] = set()
@@ -155,7 +166,7 @@ class _Resolver:
         if not written.endswith(".jx") or "\x00" in written:
             self.diagnostics.append(messages.import_refused(written, "not_pack", imp.path.span))
             return None
-        base = _folder_of(importer.path)
+        base = self.top[1] if importer is self.top[0] else _folder_of(importer.path)
         candidates = [os.path.join(base, written)]
         if not os.path.isabs(written):
             candidates += [os.path.join(f, written) for f in self.folders]

@@ -280,8 +280,9 @@ CODES: dict[str, tuple[str, str]] = {
     "E434": (
         "a pack with no indicator",
         "Nothing would be scored: `eval` would have no total. Declare the indicator tree. A "
-        "library of functions and parameters only (rules/self-evaluation.jx, which "
-        "`jixiao selfeval` appends indicators to) checks clean, and `eval` refuses it (E504).",
+        "library of functions and parameters only (rules/templates/scoring.jx, "
+        "rules/self-evaluation.jx: packs `import` it) checks clean, and `eval` refuses it "
+        "(E504).",
     ),
     "E435": (
         "a reason with a placeholder the rule does not fill",
@@ -321,7 +322,9 @@ CODES: dict[str, tuple[str, str]] = {
     "E504": (
         "a pack with no indicator cannot score evidence",
         "A library of functions and parameters has nothing to score; `eval` refuses it "
-        "and exits 1. `jixiao selfeval` adds the indicators of a self-evaluation table.",
+        "and exits 1. Import it from a pack that declares indicators (`import "
+        '"self-evaluation.jx"`), as the packs `jixiao selfeval` generates from a '
+        "self-evaluation table do.",
     ),
     "E505": (
         "a deduction or bonus whose amount came out negative",

@@ -34,7 +34,7 @@ from .selfeval import (
 
 @dataclass
 class Generated:
-    text: str  # the pack: the template library plus the table's rows
+    text: str  # the pack: a header, `import` of the template library, the table's rows
     evidence: str  # YAML
     findings: list[Finding]
     rows: list[IndicatorRow]
@@ -85,17 +85,28 @@ def _yaml_scalar(value: Decimal | str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
+#: How a generated pack names the template it imports: the shipped library is on every pack's
+#: import path, so the pack runs with `jixiao eval` from any folder.
+TEMPLATE = "self-evaluation.jx"
+
+
 def build(
-    table: Table, template: str, budget_weight: Decimal, qualitative_fallback: bool = False
+    table: Table,
+    template: str,
+    budget_weight: Decimal,
+    qualitative_fallback: bool = False,
+    imports: str = TEMPLATE,
 ) -> Generated:
-    """The rule pack (template + one indicator per row), its evidence, and the findings."""
+    """The rule pack (`import` of the template, whose text is `template`, + one indicator per
+    row), its evidence, and the findings. The template is imported, never copied, so a fix to
+    it reaches every generated pack."""
     findings: list[Finding] = list(table.bad)
     decls: list[str] = []  # the facts the rows need, declared before the tree
     cols = table.columns
     where = f"{table.path.name} {table.sheet}!"
     names = {"": table.project or "项目支出绩效自评表"}
     cells: dict[str, str] = {}
-    lines = [template.rstrip(), "", "# ----- the table's rows"]
+    lines = ["", "", f"import {dsl_string(imports)}", "", "# ----- the table's rows"]
     evidence = ["facts:"]
     total = Decimal(0)
     funds = table.funds
@@ -287,31 +298,20 @@ def build(
         )
     marker = lines.index("# ----- the table's rows")
     lines[marker + 1 : marker + 1] = decls
-    # The template's own header gets the table's title and total; done on the template's text
-    # alone, before any row is added, so nothing a cell holds can match.
-    head = template.rstrip()
-    head = head.replace(
-        'pack "项目支出绩效自评表" {',
-        f"pack {literal(names[''])} {{\n    total {dsl_number(total)}",
-        1,
-    )
+    # The pack's own header: the table's title and total; every setting it leaves unset (the
+    # rounding mode, the grades) is the template's, as imports merge headers.
+    head = [f"pack {literal(names[''])} {{", f"    total {dsl_number(total)}"]
     places = _weight_places(table, funds)
-    if places > 2:
+    rounding = re.search(r"^\s*rounding (\d+)([^\n;}#]*)", template, re.M)
+    if places > (int(rounding[1]) if rounding else 2):
         # a 分值 of 33.333 needs three places: the template's two would round full marks to
         # 33.33 (E431), so the table's own precision decides, as its 得分 column shows it
-        head, found = re.subn(
-            r"rounding (\d+)", lambda m: f"rounding {max(int(m[1]), places)}", head, count=1
-        )
-        if not found:
-            head = head.replace(
-                f"total {dsl_number(total)}",
-                f"total {dsl_number(total)}\n    rounding {places} half_up",
-                1,
-            )
+        mode = rounding[2].rstrip() if rounding and rounding[2].strip() else " half_up"
+        head.append(f"    rounding {places}{mode}")
     if total != 100:
         # the national bands need a 100-point total; the S6 finding says why there is no grade
-        head = re.sub(r"grades \{[^}]*\}", "grades { 未评级 else }", head, count=1)
-    lines[0] = head
+        head.append("    grades { 未评级 else }")
+    lines[0] = "\n".join([*head, "}"])
     text = "\n".join(lines) + "\n"
     return Generated(
         text, "\n".join(evidence) + "\n", findings, table.rows, names=names, cells=cells
@@ -367,7 +367,9 @@ def _call(row: IndicatorRow, evidence: list[str], decls: list[str]) -> str:
         evidence.append(f"  档次_{row.code}: {row.level}")
         if row.published is not None:
             evidence.append(f"  得分_{row.code}: {_yaml_scalar(row.published)}")
-        decls += [f"fact 档次_{row.code}: text", f"fact 得分_{row.code}: number"]
+        # a choice: the emitted pack's evidence, edited by hand, refuses a misspelt 档次
+        levels = '["达成", "部分达成", "未达成"]'
+        decls += [f"fact 档次_{row.code}: choice {levels}", f"fact 得分_{row.code}: number"]
         if target.kind == "deadline" and row.level == "达成" and row.published is None:
             return f'full when 档次_{row.code} == "达成"'
         return f"定性(档次_{row.code}, 得分_{row.code})"

@@ -42,7 +42,7 @@ from ..render.sheets import (
 )
 from ..runtime.evidence import load_bytes
 from .selfeval import Finding, Table, TableError, Unreadable, cell_name, read_grid, read_table
-from .selfeval_pack import Generated, build, display, exact_names
+from .selfeval_pack import TEMPLATE, Generated, build, display, exact_names
 
 Report = Callable[[Sequence[Diagnostic], argparse.Namespace], None]
 CELL_HELP = "correct the cell in the table; the other rows are scored, the total waits for this one"
@@ -56,6 +56,36 @@ def template_text(path: str | None) -> str:
     if path:
         return Path(path).read_text(encoding="utf-8")
     return resources.files(__package__).joinpath("self-evaluation.jx").read_text(encoding="utf-8")
+
+
+def template_file(path: str | None) -> str:
+    """The template a generated pack imports: `--template`'s file, or the shipped library's
+    `self-evaluation.jx` (the file `import "self-evaluation.jx"` finds from any folder)."""
+    import os
+
+    from ..check.imports import library_folder
+
+    if path:
+        return os.path.realpath(path)
+    library = library_folder()
+    if library is not None and os.path.isfile(os.path.join(library, TEMPLATE)):
+        return os.path.join(library, TEMPLATE)
+    return os.path.realpath(str(resources.files(__package__).joinpath(TEMPLATE)))
+
+
+def template_params(path: str | None) -> dict[str, str]:
+    """Each parameter of the template with its kind, those it imports included (the 档次
+    thresholds come from the library's shared rules). Raises what reading it raises."""
+    import os
+
+    from ..check.imports import resolve, search_path
+    from ..runtime.packfile import read_pack
+
+    file = template_file(path)
+    pack = parse(Source(path or TEMPLATE, template_text(path)))
+    if pack.imports:
+        pack = resolve(pack, read_pack, search_path(), root=os.path.dirname(file)).pack
+    return {p.name.text: p.type.text for p in pack.params}
 
 
 def _sane_weight(text: str) -> Decimal | None:
@@ -94,36 +124,67 @@ class Scored:
         return not self.unscored and self.result.total is not None
 
 
-def compile_generated(name: str, generated: Generated) -> Plan:
-    """The generated pack's text parsed, its names set back to the exact cell texts, then the
-    usual stages. The text comes from one escaping writer, so a failure here is jixiao's bug:
-    it is reported against the table, never at a line of a pack the user did not write."""
+def compile_generated(name: str, generated: Generated, folder: str | None = None) -> Plan:
+    """The generated pack's text parsed, its names set back to the exact cell texts, its
+    template imported (from `folder`, the template's own, before the import path: never from
+    the working folder), then the usual stages. The text comes from one escaping writer, so a
+    failure here is jixiao's bug: it is reported against the table, never at a line of a pack
+    the user did not write. A mistake in the template itself is shown in the template."""
+    from jixiao.dsl import record
+
     from ..check.checker import check
+    from ..check.imports import resolve, search_path
     from ..plan.analysis import analyse
     from ..plan.compiler import compile_program
     from ..plan.graph import order
+    from ..runtime.packfile import read_pack
 
     source = Source(name, generated.text)
     try:
         pack = exact_names(parse(source), generated.names)
-        checked, diags = check(pack, source)
+    except JixiaoError as exc:
+        raise _not_rules(name, exc) from None
+    # the template's own mistakes (a missing file, an error in its text) are shown in it
+    imported = resolve(pack, read_pack, search_path(), root=folder)
+    try:
+        checked, diags = check(imported.pack, source)
+        if checked is not None and imported.files:
+            checked = record.replace(checked, imports=imported.files)
         if checked is not None and not has_errors(diags):
             diags += analyse(checked)
         if checked is None or has_errors(diags):
             raise JixiaoError(diags)
     except JixiaoError as exc:
-        first = next((d.message for d in exc.diagnostics if d.is_error), "")
-        raise TableError(
-            f"{name.removesuffix('.generated.jx')}: the table's rows cannot be turned into "
-            f"rules ({first}); please report this with the table"
-        ) from None
+        errors = [d for d in exc.diagnostics if d.is_error]
+        if any(d.labels and d.labels[0].span.source is not source for d in errors):
+            raise  # an error in the template: the user's file, shown at its line
+        raise _not_rules(name, exc) from None
     return compile_program(checked, order(checked))
 
 
-def score(table: Table, template: str, params: dict[str, str], fallback: bool) -> Scored:
+def _not_rules(name: str, exc: JixiaoError) -> TableError:
+    first = next((d.message for d in exc.diagnostics if d.is_error), "")
+    return TableError(
+        f"{name.removesuffix('.generated.jx')}: the table's rows cannot be turned into "
+        f"rules ({first}); please report this with the table"
+    )
+
+
+def score(
+    table: Table,
+    template: str,
+    params: dict[str, str],
+    fallback: bool,
+    template_path: str | None = None,
+) -> Scored:
+    """The table scored with a generated pack that imports the template (`template_path`, the
+    shipped `self-evaluation.jx` when None; `template` is its text)."""
+    import os
+
     weight = params.get("预算执行率分值") or str(_param_default(template, "预算执行率分值") or 10)
-    generated = build(table, template, Decimal(weight), fallback)
-    plan = compile_generated(f"{table.path.name}.generated.jx", generated)
+    file = template_file(template_path)
+    generated = build(table, template, Decimal(weight), fallback, os.path.basename(file))
+    plan = compile_generated(f"{table.path.name}.generated.jx", generated, os.path.dirname(file))
     evidence_text = generated.evidence
     if params:
         # quoted (JSON strings are YAML): a value is read by the parameter's kind, never as YAML
@@ -626,10 +687,9 @@ def param_problem(args: argparse.Namespace) -> str | None:
     from ..runtime.evidence import parse_typed
 
     try:
-        pack = parse(Source(args.template or "self-evaluation.jx", template_text(args.template)))
+        declared = template_params(args.template)
     except (OSError, UnicodeDecodeError, JixiaoError):
         return None
-    declared = {p.name.text: p.type.text for p in pack.params}
     seen: set[str] = set()
     for item in args.param:
         name, sep, value = (part.strip() for part in item.partition("="))
@@ -668,6 +728,29 @@ _EXAMPLES = {
     "text": "达成",
     "date": "2024-12-31",
 }
+
+
+def _emitted(text: str, template: str | None, emit: str) -> str:
+    """The generated pack as `--emit-pack` writes it: it imports the shipped template by name
+    (found on the import path from any folder); a `--template` by its path from the emitted
+    pack's folder, or where it lies when that is elsewhere (then run the pack with
+    `--import-path` naming the template's folder)."""
+    if not template:
+        return text
+    import os
+
+    from jixiao.dsl.formatter import string as dsl_string
+
+    file = template_file(template)
+    written = os.path.basename(file)
+    folder = os.path.dirname(os.path.realpath(emit))
+    try:
+        relative = os.path.relpath(file, folder)
+    except ValueError:  # another drive, on Windows
+        relative = file
+    path = file if relative.startswith("..") else relative.replace(os.sep, "/")
+    old = f"import {dsl_string(written)}"
+    return text.replace(old, f"import {dsl_string(path)}", 1)
 
 
 def _failed(args: argparse.Namespace, report: Report, diagnostics: list[Diagnostic]) -> int:
@@ -719,7 +802,7 @@ def main(args: argparse.Namespace, report: Report) -> int:
             return _failed(
                 args, report, [pack_unreadable(str(args.template), f"--template: {why}")]
             )
-        scored = score(table, template, params, args.qualitative_fallback)
+        scored = score(table, template, params, args.qualitative_fallback, args.template)
     except TableError as exc:
         return _failed(args, report, [error("E630", str(exc), help=exc.help or TABLE_HELP)])
     except OSError as exc:
@@ -730,7 +813,8 @@ def main(args: argparse.Namespace, report: Report) -> int:
     try:
         if args.emit_pack:
             # the pack as generated: names shown on one line (`display`); see the README
-            formatted = format_pack(parse(Source(args.emit_pack, scored.pack_text)))
+            text = _emitted(scored.pack_text, args.template, args.emit_pack)
+            formatted = format_pack(parse(Source(args.emit_pack, text)))
             write_text("--emit-pack", args.emit_pack, formatted)
         report(list(scored.result.diagnostics), args)
         if args.output:
