@@ -18,7 +18,7 @@ with the evidence).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -30,7 +30,8 @@ from jixiao.dsl.source import Span
 from ..common import messages as msg
 from ..common.ir import Program
 from ..common.types import Kind
-from ..common.walk import constant_points, names_in, rule_exprs
+from ..common.walk import names_in
+from ..forms import BY_NODE, all_rules, best_of, form_of, rule_exprs
 from .intervals import Interval, _domain, _intersect, _minus
 
 
@@ -85,7 +86,7 @@ def _pack_span(program: Program) -> Span:
 def analyse(program: Program) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     for ind in program.indicators:
-        for rule in _all_rules(ind.rules):
+        for rule in all_rules(ind.rules):
             if isinstance(rule, ast.Tiers):
                 diags.extend(_tiers(rule, program))
         if ind.is_leaf:
@@ -99,16 +100,6 @@ def analyse(program: Program) -> list[Diagnostic]:
     diags.extend(_formula_awards(program))
     diags.extend(conditions(program))
     return diags
-
-
-def _all_rules(rules: Iterable[ast.Clause]) -> Iterator[ast.Clause]:
-    for rule in rules:
-        yield rule
-        match rule:
-            case ast.FullWhen(_, otherwise) if otherwise is not None:
-                yield from _all_rules((otherwise,))
-            case ast.Choose(choices):
-                yield from _all_rules(tuple(c.then for c in choices))
 
 
 def _tiers(rule: ast.Tiers, program: Program) -> list[Diagnostic]:
@@ -188,38 +179,7 @@ def _best(rules: tuple[ast.Rule, ...], weight: Decimal) -> Decimal | None:
     base = [r for r in rules if isinstance(r, ast.BASE_RULES)]
     if not base:
         return weight
-    return _best_of(base[0], weight)
-
-
-def _max(values: list[Decimal | None]) -> Decimal | None:
-    if any(v is None for v in values):
-        return None
-    return max((v for v in values if v is not None), default=Decimal(0))
-
-
-def _best_of(rule: ast.Base | ast.Award, weight: Decimal) -> Decimal | None:
-    match rule:
-        case ast.Tiers(_, bands):
-            return _max([constant_points(b.award, weight) for b in bands])
-        case ast.Levels(_, levels):
-            return _max([constant_points(lv.award, weight) for lv in levels])
-        case ast.Checklist(base, items):
-            values = [constant_points(i.award, weight) for i in items]
-            if base is not None:
-                values.append(constant_points(base, weight))
-            if any(v is None for v in values):
-                return None
-            return sum((v for v in values if v is not None), Decimal(0))
-        case ast.Choose(choices):
-            return _max([_best_of(c.then, weight) for c in choices])
-        case ast.FullWhen() | ast.Proportional() | ast.Forward() | ast.Equal() | ast.Reverse():
-            return weight
-        case ast.Full() | ast.Points() | ast.Share():
-            return constant_points(rule, weight)
-        case ast.LevelRange() | ast.AwardExpr():
-            return None  # a score or a formula: known only with the evidence
-        case _:
-            ast.assert_never(rule)
+    return best_of(base[0], weight)
 
 
 # ----- division -------------------------------------------------------------------------------
@@ -327,27 +287,25 @@ def _divisions(program: Program) -> list[Diagnostic]:
 
 
 def _guarded(rule: ast.Clause, guard: set[str], code: str, visit: Any) -> None:
-    """Visit every expression of a rule with the names its enclosing conditions test."""
-    match rule:
-        case ast.FullWhen(cond, otherwise):
-            visit(cond, guard, code)
-            if otherwise is not None:
-                inner = guard | {n.name for n in names_in(cond)}
-                if isinstance(otherwise, ast.BASE_RULES):
-                    _guarded(otherwise, inner, code, visit)
-        case ast.Choose(choices):
-            tested: set[str] = set()
-            for choice in choices:
-                if choice.cond is not None:
-                    visit(choice.cond, guard | tested, code)
-                    tested |= {n.name for n in names_in(choice.cond)}
-                if isinstance(choice.then, ast.BASE_RULES):
-                    _guarded(choice.then, guard | tested, code, visit)
-        case _:
-            # every other form nests no condition: its expressions, as the exhaustive
-            # `rule_exprs` lists them, are guarded only by the enclosing ones
-            for expr in rule_exprs(rule):
-                visit(expr, guard, code)
+    """Visit every expression of a rule with the names its enclosing conditions test. A form
+    that nests rules (`full when <cond> else <rule>`, `choose` branches) yields the conditions
+    guarding a nested rule before it (see `forms.base`): each nested base rule is visited with
+    the names tested so far; a nested award is not (`_formula_awards` searches those)."""
+    form = form_of(rule)
+    if not form.nested(rule):
+        for expr in form.exprs(rule, rule_exprs):
+            visit(expr, guard, code)
+        return
+    tested: set[str] = set()
+
+    def inner(nested: ast.Clause | None) -> Iterator[ast.Expr]:
+        if isinstance(nested, ast.BASE_RULES):
+            _guarded(nested, guard | tested, code, visit)
+        return iter(())
+
+    for expr in form.exprs(rule, inner):
+        visit(expr, guard | tested, code)
+        tested |= {n.name for n in names_in(expr)}
 
 
 def _arith(expr: ast.Expr, op: str) -> Iterator[ast.Arith]:
@@ -393,17 +351,12 @@ def _double_counting(program: Program) -> list[Diagnostic]:
 
 
 def _deduction_drivers(rule: ast.Clause) -> Iterator[tuple[str, Span]]:
-    match rule:
-        case (
-            ast.DeductPer(_, subject)
-            | ast.DeductBy(subject)
-            | ast.DeductStep(_, _, subject)
-            | ast.DeductWhen(_, subject)
-        ):
-            for n in names_in(subject):
-                yield n.name, rule.span
-        case _:
-            return  # the other forms deduct by no counted fact (a judged deduction: a judgement)
+    """The facts whose count drives a deduction (a judged deduction has none: a judgement)."""
+    if type(rule) not in BY_NODE:
+        return
+    for expr in form_of(rule).drivers(rule):
+        for n in names_in(expr):
+            yield n.name, rule.span
 
 
 # ----- awards given by formulas ---------------------------------------------------------------
@@ -412,23 +365,8 @@ def _deduction_drivers(rule: ast.Clause) -> Iterator[tuple[str, Span]]:
 def _awards(rule: ast.Clause) -> Iterator[tuple[ast.AwardExpr, bool, ast.Expr | None]]:
     """Formula awards of a rule: each with whether it is a deduction, and the condition under
     which it applies (if the rule has one)."""
-    match rule:
-        case ast.FullWhen(_, otherwise) if isinstance(otherwise, ast.AwardExpr):
-            yield otherwise, False, None
-        case ast.Tiers(_, bands):
-            for b in bands:
-                if isinstance(b.award, ast.AwardExpr):
-                    yield b.award, False, None
-        case ast.Levels(_, levels):
-            for lv in levels:
-                if isinstance(lv.award, ast.AwardExpr):
-                    yield lv.award, False, None
-        case ast.DeductWhen(amount, cond) if isinstance(amount, ast.AwardExpr):
-            yield amount, True, cond
-        case ast.DeductPer(amount) | ast.DeductStep(amount) if isinstance(amount, ast.AwardExpr):
-            yield amount, True, None
-        case _:
-            return  # only the forms above are searched (as before; checklist items are not)
+    if type(rule) in BY_NODE:
+        yield from form_of(rule).awards(rule)
 
 
 def _formula_awards(program: Program) -> list[Diagnostic]:
@@ -453,7 +391,7 @@ def _search_awards(
     from .compile_expr import Faulted
 
     for ind in program.indicators:
-        for rule in _all_rules(ind.rules):
+        for rule in all_rules(ind.rules):
             for award, deduction, cond in _awards(rule):
                 reads = [award.expr, *([cond] if cond is not None else [])]
                 names = list(dict.fromkeys(n.name for e in reads for n in names_in(e)))[:3]
