@@ -157,3 +157,17 @@ def test_the_direction_test_sees_lazy_and_type_only_imports() -> None:
     TYPE_CHECKING counts like one at the top."""
     assert "jixiao.dsl.parser" in GRAPH["jixiao.engine"]  # inside compile_source
     assert "jixiao.engine.runtime.evidence" in GRAPH["jixiao.engine.runtime.ledger"]  # typing
+
+
+def test_every_package_is_installed() -> None:
+    """Each folder of dsl/ and engine/ with an `__init__.py` is in pyproject's `packages`: one
+    left out imports in the editable checkout and is missing from a wheel."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"][
+            "packages"
+        ]
+    )
+    packages = {name for name in MODULES if _is_package(name)}
+    assert packages <= listed, sorted(packages - listed)

@@ -1,6 +1,7 @@
 """The rule forms: one module each, and the registry the stages call through.
 
-Each module below declares one `Form` (see `base`): how the form is checked, what it reads,
+Each module of this folder declares one `Form` (see `base`), found by name when the package is
+imported (`_discover`): how the form is checked, what it reads,
 how it compiles, what is known of it before any evidence, what a pack test should reach, and
 the ledger lines it writes with their words. The checker, the analyses, the compiler, coverage,
 the strategies, `verify` and the explanations look a rule up here (`form_of`) and know no form
@@ -15,29 +16,7 @@ from __future__ import annotations
 from jixiao.dsl import ast
 
 from ..common.result import Line, LineKind
-from . import (
-    add_per,
-    add_when,
-    award,
-    checklist,
-    choose,
-    deduct_by,
-    deduct_judged,
-    deduct_per,
-    deduct_step,
-    deduct_when,
-    equal,
-    forward,
-    full_when,
-    level_range,
-    levels,
-    proportional,
-    reverse,
-    steps,
-    tiers,
-    warn_when,
-    zero_when,
-)
+from . import steps
 from .base import Form, LineSpec
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
@@ -45,28 +24,24 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
     from decimal import Decimal
 
-FORMS: tuple[Form, ...] = (
-    full_when.FORM,
-    proportional.FORM,
-    reverse.FORM,
-    forward.FORM,
-    equal.FORM,
-    tiers.FORM,
-    levels.FORM,
-    level_range.FORM,
-    checklist.FORM,
-    choose.FORM,
-    deduct_per.FORM,
-    deduct_when.FORM,
-    deduct_by.FORM,
-    deduct_step.FORM,
-    deduct_judged.FORM,
-    add_per.FORM,
-    add_when.FORM,
-    zero_when.FORM,
-    warn_when.FORM,
-    award.FORM,
-)
+
+def _discover() -> tuple[Form, ...]:
+    """The `FORM` of every module in this folder, in the order of their names: a new form is a
+    new module, with nothing to list anywhere else."""
+    import os
+
+    forms = []
+    for file in sorted(os.listdir(os.path.dirname(__file__))):
+        name, ext = os.path.splitext(file)
+        if ext == ".py" and not name.startswith("_"):
+            module = __import__(f"{__name__}.{name}", fromlist=["FORM"])
+            form = getattr(module, "FORM", None)
+            if form is not None:
+                forms.append(form)
+    return tuple(forms)
+
+
+FORMS: tuple[Form, ...] = _discover()
 
 #: The form of each AST class a rule (or an award standing as one) may be.
 BY_NODE: dict[type, Form] = {node: form for form in FORMS for node in form.nodes}

@@ -35,7 +35,7 @@ class FixedArgs(NamedTuple):
     points: Decimal
 
 
-FIXED = LineSpec(LineKind.FIXED, FixedArgs, Words("得 {p} 分", "scores {p}"))
+FIXED = LineSpec(LineKind.FIXED, FixedArgs, Words("得 {p} 分", "scores {p}"), award=True)
 
 
 def check_award(c: Any, rule: ast.Award, code: str, weight: Decimal) -> None:

@@ -108,13 +108,22 @@ class LineSpec:
     the order the compiled closure appends them; `Ledger.line` wraps them in it), `words` says
     it, `fields(line, say)` gives the template's fields beyond `w`, `p` and `reason` (`say` is
     the renderer's number formatting, see `render.explain.Say`), and `covers(line)` the pack
-    test's coverage key the line reaches, if any."""
+    test's coverage key the line reaches, if any.
+
+    What the reports make of it: `award`, a base rule's award (what it did not give is the
+    leaf's shortfall, explained by these lines; `short` names it in the portfolio summary);
+    `loss`, a line that takes points (a reason of their own in 扣分说明); `remark`, a line an
+    indicator at full marks is still explained for (a warning, a veto, a policy)."""
 
     kind: LineKind
     args: Any
     words: Words
     fields: Any = None  # Callable[[Line, Say], dict[str, str]]; None: no more fields
     covers: Any = None  # Callable[[Line], str | None]; None: no coverage key
+    award: bool = False
+    loss: bool = False
+    remark: bool = False
+    short: str | None = None  # the portfolio summary's word for an award line that fell short
 
 
 class NoArgs(NamedTuple):

@@ -50,8 +50,12 @@ CHECK = LineSpec(
         "met": _MET[say.lang][0 if line.args.met else 1].format(p=say.shown(line.args.points))
     },
     lambda line: "check" if line.args.met else "check_unmet",
+    award=True,
+    short="要素未满足",
 )
-CHECK_BASE = LineSpec(LineKind.CHECK_BASE, CheckBaseArgs, Words("基础分 {p}", "base {p}"))
+CHECK_BASE = LineSpec(
+    LineKind.CHECK_BASE, CheckBaseArgs, Words("基础分 {p}", "base {p}"), award=True
+)
 
 
 def check(c: Any, rule: ast.Checklist, code: str, weight: Decimal) -> None:

@@ -48,6 +48,7 @@ JUDGED = LineSpec(
     Words("酌情扣分：{reason}，扣 {total} 分", "discretionary deduction: {reason}, −{total}"),
     lambda line, say: {"total": say.shown(line.args.amount)},
     key("deduct"),
+    loss=True,
 )
 
 

@@ -38,6 +38,7 @@ DUPLICATE = LineSpec(
     LineKind.DUPLICATE,
     NoArgs,
     Words("{reason}：同类已扣分，不再扣", "{reason}: same kind already deducted"),
+    remark=True,
 )
 
 

@@ -69,6 +69,7 @@ STEP = LineSpec(
         "total": say.shown(-line.points),
     },
     key("deduct"),
+    loss=True,
 )
 
 

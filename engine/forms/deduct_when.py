@@ -58,6 +58,7 @@ DEDUCT = LineSpec(
     Words("{reason}，扣 {total} 分{how}", "{reason}: −{total}{how}"),
     amount_fields,
     key("deduct"),
+    loss=True,
 )
 
 

@@ -29,6 +29,8 @@ EQUAL = LineSpec(
     ),
     pair_fields,
     key("partial"),
+    award=True,
+    short="等于指标",
 )
 
 FORM = Form(

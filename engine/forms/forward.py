@@ -62,6 +62,8 @@ FORWARD = LineSpec(
     ),
     pair_fields,
     key("partial"),
+    award=True,
+    short="正向指标",
 )
 
 

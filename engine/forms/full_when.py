@@ -42,6 +42,7 @@ FULL = LineSpec(
     FullArgs,
     Words("满足条件，得满分 {w} 分", "condition met: full weight {w}"),
     covers=key("full"),
+    award=True,
 )
 #: A condition that did not hold (`full when`, or no `choose` branch applied): no points.
 UNMET = LineSpec(
@@ -50,6 +51,8 @@ UNMET = LineSpec(
     Words("条件不满足：{cond}", "condition not met: {cond}"),
     lambda line, say: {"cond": f"`{line.span.text}`"},
     key("unmet"),
+    award=True,
+    short="条件不满足",
 )
 
 

@@ -52,6 +52,8 @@ LEVEL_SCORE = LineSpec(
     ),
     lambda line, say: {"low": say.shown(line.args.low), "high": say.shown(line.args.high)},
     key("level"),
+    award=True,
+    short="等级评分",
 )
 
 

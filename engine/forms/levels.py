@@ -36,6 +36,8 @@ LEVEL = LineSpec(
     Words("等级 {level}", "level {level}"),
     lambda line, say: {"level": f"`{line.span.text}`"},
     key("level"),
+    award=True,
+    short="等级",
 )
 
 

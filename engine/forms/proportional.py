@@ -46,6 +46,8 @@ PROPORTIONAL = LineSpec(
         "raw": say.shown(line.points),
     },
     key("proportional"),
+    award=True,
+    short="按比例计分",
 )
 
 

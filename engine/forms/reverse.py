@@ -38,6 +38,8 @@ REVERSE = LineSpec(
     ),
     pair_fields,
     key("partial"),
+    award=True,
+    short="反向指标",
 )
 REVERSE_LINEAR = LineSpec(
     LineKind.REVERSE_LINEAR,
@@ -48,6 +50,8 @@ REVERSE_LINEAR = LineSpec(
     ),
     pair_fields,
     key("partial"),
+    award=True,
+    short="反向指标",
 )
 
 

@@ -120,9 +120,15 @@ STEPS = (
             "{reason}：同一项按最高分只计入1次",
             "{reason}: the same item counts once, at its highest",
         ),
+        remark=True,
     ),
     LineSpec(
-        LineKind.NOT_APPLICABLE, NoArgs, Words("不适用（{reason}）", "not applicable ({reason})")
+        LineKind.NOT_APPLICABLE,
+        NoArgs,
+        Words("不适用（{reason}）", "not applicable ({reason})"),
+        award=True,
+        remark=True,
+        short="不适用",
     ),
     LineSpec(LineKind.SUM, PointsArgs, Words("下级指标得分合计 {p}", "children's points {p}")),
     LineSpec(
@@ -139,7 +145,9 @@ STEPS = (
             "raw": say.shown(line.points),
         },
     ),
-    LineSpec(LineKind.VETO, NoArgs, Words("一票否决：{reason}", "veto: {reason}")),
+    LineSpec(
+        LineKind.VETO, NoArgs, Words("一票否决：{reason}", "veto: {reason}"), loss=True, remark=True
+    ),
     LineSpec(
         LineKind.RESCALE,
         RescaleArgs,

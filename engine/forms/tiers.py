@@ -50,6 +50,8 @@ TIER = LineSpec(
     Words("分档 {band}", "band {band}"),
     lambda line, say: {"band": f"`{line.span.text}`"},
     key("tier"),
+    award=True,
+    short="分档",
 )
 
 

@@ -26,7 +26,11 @@ if TYPE_CHECKING:
     from typing import Any
 
 WARN = LineSpec(
-    LineKind.WARN, NoArgs, Words("提示：{reason}", "note: {reason}"), covers=key("warn")
+    LineKind.WARN,
+    NoArgs,
+    Words("提示：{reason}", "note: {reason}"),
+    covers=key("warn"),
+    remark=True,
 )
 
 

@@ -39,6 +39,7 @@ ZERO_LINE = LineSpec(
     NoArgs,
     Words("本项不得分：{reason}", "scores nothing: {reason}"),
     covers=key("zero"),
+    loss=True,
 )
 
 

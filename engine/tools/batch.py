@@ -41,8 +41,9 @@ from jixiao.dsl.source import Source
 from ..check.units import domain_problem
 from ..common import messages as msg
 from ..common.ir import Program
-from ..common.result import NA, Item, LineKind, Provenance, Result
+from ..common.result import NA, Item, Provenance, Result
 from ..common.types import Kind
+from ..forms import LINES
 from ..plan.compiler import Plan
 from ..render.explain import fixed, plain
 from ..render.outputs import save_workbook
@@ -669,22 +670,6 @@ def _record(row: Row, result: Result, places: int) -> ScoredProject:
     return ScoredProject(row.id, row.name, total, grade, scores, errors, lost)
 
 
-_DEDUCTIONS = (LineKind.DEDUCT, LineKind.STEP, LineKind.JUDGED, LineKind.ZERO, LineKind.VETO)
-_BASE_WORDS = {
-    LineKind.UNMET: "条件不满足",
-    LineKind.PROPORTIONAL: "按比例计分",
-    LineKind.TIER: "分档",
-    LineKind.LEVEL: "等级",
-    LineKind.LEVEL_SCORE: "等级评分",
-    LineKind.REVERSE: "反向指标",
-    LineKind.REVERSE_LINEAR: "反向指标",
-    LineKind.FORWARD: "正向指标",
-    LineKind.EQUAL: "等于指标",
-    LineKind.CHECK: "要素未满足",
-    LineKind.NOT_APPLICABLE: "不适用",
-}
-
-
 def _losses(result: Result) -> list[tuple[str, str, str]]:
     """(indicator, reason, points) for the portfolio summary: the reasons of `losses()`, keyed
     so the same reason groups across projects, without wording every line (it is the
@@ -696,15 +681,15 @@ def _losses(result: Result) -> list[tuple[str, str, str]]:
         taken = Decimal(0)
         for line in lines:
             kind, lost = line[KIND], line[POINTS]
-            if kind in _DEDUCTIONS and lost < 0:
+            if LINES[kind].loss and lost < 0:
                 taken -= lost
                 reason = line[REASON]
                 out.append((ind.code, _reason_key(reason) if reason else kind.value, plain(-lost)))
         shortfall = ind.weight - points - taken
         if shortfall > 0:
-            word = next(
-                (_BASE_WORDS[ln[KIND]] for ln in lines if ln[KIND] in _BASE_WORDS), "未得满分"
-            )
+            # the first award line with a word of its own (see `forms.base.LineSpec.short`)
+            words = (LINES[ln[KIND]].short for ln in lines)
+            word = next((w for w in words if w is not None), "未得满分")
             out.append((ind.code, word, plain(shortfall)))
     return out
 
