@@ -50,7 +50,7 @@ HOOKS = [f for f in record.fields(Form) if f not in ("name", "nodes", "lines")]
 def test_the_classes_are_read_off_the_unions() -> None:
     assert set(typing.get_args(ast.Base)) <= set(RULE_CLASSES)
     assert {ast.ZeroWhen, ast.WarnWhen, ast.AddPer, ast.AddWhen, ast.Full} <= set(RULE_CLASSES)
-    assert len(RULE_CLASSES) == 23
+    assert len(RULE_CLASSES) > len(ast.Base.__args__)
 
 
 @pytest.mark.parametrize("cls", RULE_CLASSES, ids=lambda c: c.__name__)
