@@ -143,9 +143,6 @@ FORM_CLASSES = {c.__name__ for c in RULE_CLASSES} - {c.__name__ for c in ast.Awa
 KNOWN = {
     # the engine's own step after the rules: `zero when` takes the node's points (`settle`)
     ("plan/compiler.py", "ZeroWhen"),
-    # the tier table's gaps and overlaps (W4xx) and a band's coverage key: not yet hooks
-    ("plan/analysis.py", "Tiers"),
-    ("tools/packtest.py", "Tiers"),
     # outside this registry's round: the units check, the reach check of caps, the evidence
     # schema, which clauses a bonus or penalty section takes, and the exact path's test of
     # whether a clause may need it (engine/runtime/evaluator.py)

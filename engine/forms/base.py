@@ -14,6 +14,8 @@ tests/test_forms_registry.py checks them at run time):
 - `exprs(rule, again)`: the expressions it evaluates (what it reads), nested ones through `again`;
 - `nested(rule)`: the rules it holds (`full when … else <rule>`, `choose` branches);
 - `compile(c, rule, weight)`: its closure, `(env, lines) → points`, appending ledger lines;
+- `lint(rule, kind_of, budget)`: its own static checks (a tier table's gaps and overlaps), as
+  diagnostics, within a work budget (`budget(name).spend(n)`: W412 when it runs out);
 - `best(rule, weight, again)`: the most it can award, when known before any evidence;
 - `thresholds(rule)`: (subject, constant) pairs its score changes at, the subject an expression
   (`test --edges` probes the named facts among them, the strategies sample near them);
@@ -31,7 +33,7 @@ tests/test_forms_registry.py checks them at run time):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
 
 from jixiao.dsl import ast
@@ -146,6 +148,7 @@ class Form:
     exprs: Callable[[Any, Exprs], Iterator[ast.Expr]]
     nested: Callable[[Any], tuple[ast.Clause, ...]]
     compile: Callable[[Compiling, Any, Decimal], RuleFn]
+    lint: Callable[[Any, Callable[[ast.Expr], Kind | None], Any], Iterable[Diagnostic]]
     best: Callable[[Any, Decimal, Best], Decimal | None]
     thresholds: Callable[[Any], Iterator[tuple[ast.Expr, Decimal]]]
     direction: Callable[
@@ -168,6 +171,10 @@ def reasons_plain(c: Any, rule: Any) -> tuple[tuple[str, ...], tuple[ast.String,
 
 
 def nests_nothing(rule: Any) -> tuple[ast.Clause, ...]:
+    return ()
+
+
+def lints_nothing(rule: Any, kind_of: Any, budget: Any) -> Iterable[Diagnostic]:
     return ()
 
 

@@ -13,6 +13,7 @@ from .base import (
     awards_nothing,
     best_weight,
     key,
+    lints_nothing,
     nests_nothing,
     no_direction,
     none,
@@ -43,6 +44,7 @@ FORM = Form(
     compile=lambda c, rule, weight: compile_forward(
         c, rule.actual, rule.target, True, weight, rule.span
     ),
+    lint=lints_nothing,
     best=best_weight,
     thresholds=none,
     direction=no_direction,

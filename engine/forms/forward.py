@@ -18,6 +18,7 @@ from .base import (
     awards_nothing,
     best_weight,
     key,
+    lints_nothing,
     nests_nothing,
     none,
     reasons_plain,
@@ -154,6 +155,7 @@ FORM = Form(
     compile=lambda c, rule, weight: compile_forward(
         c, rule.actual, rule.target, False, weight, rule.span
     ),
+    lint=lints_nothing,
     best=best_weight,
     thresholds=none,
     direction=direction,

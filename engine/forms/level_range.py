@@ -20,6 +20,7 @@ from .base import (
     below,
     best_unknown,
     key,
+    lints_nothing,
     nests_nothing,
     no_direction,
     none,
@@ -134,6 +135,7 @@ FORM = Form(
     exprs=exprs,
     nested=nests_nothing,
     compile=compile_level_range,
+    lint=lints_nothing,
     best=best_unknown,  # a score: known only with the evidence
     thresholds=none,
     direction=no_direction,

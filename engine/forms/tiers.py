@@ -28,12 +28,14 @@ from .base import (
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from typing import Any, NamedTuple
 
+    from jixiao.dsl.diagnostics import Diagnostic
     from jixiao.dsl.source import Span
 
     from ..plan.compile_expr import AmountFn, Env, ExprFn, RawLine, Reads, RuleFn
+    from ..plan.intervals import Interval
 else:
     from jixiao.dsl.record import NamedTuple
 
@@ -153,6 +155,84 @@ def _tiers_checked(
     return tiers
 
 
+def lint(
+    rule: ast.Tiers, kind_of: Callable[[ast.Expr], Kind | None], budget: Any
+) -> Iterator[Diagnostic]:
+    """A tier table's gaps (W) and overlaps (E421), and bands no value reaches, when its bounds
+    are constants (a date table is not checked)."""
+    from jixiao.dsl.formatter import format_expr
+
+    from ..common import messages as msg
+    from ..plan.intervals import Interval, _domain, _intersect, _minus
+
+    kind = kind_of(rule.subject)
+    if kind is None or kind is Kind.DATE:
+        return
+    bounds = []
+    for band in rule.bands:
+        lo = constant(band.lower.value) if band.lower else None
+        hi = constant(band.upper.value) if band.upper else None
+        if (band.lower and lo is None) or (band.upper and hi is None):
+            return  # bounded by a parameter: known only with the evidence
+        bounds.append(
+            Interval(
+                lo,
+                bool(band.lower and band.lower.inclusive),
+                hi,
+                bool(band.upper and band.upper.inclusive),
+            )
+        )
+    domain = _domain(kind)
+    remaining = [domain]
+    spent = budget("tier table")
+    for band, interval in zip(rule.bands, bounds, strict=True):
+        spent.spend(len(remaining))  # the pieces left: at most one more per band
+        is_else = band.lower is None and band.upper is None
+        part = _intersect(interval, domain)
+        fresh = [_intersect(part, r) for r in remaining]
+        fresh = [f for f in fresh if not f.empty()]
+        if not fresh:
+            # a band whose own range holds no value (`[90%, 80%)`) is not shadowed: say so
+            yield (msg.unreachable_band(band.span, is_else, empty=part.empty()))
+        elif not is_else:
+            # A two-sided band states its exact range; part of it taken by an earlier band is a
+            # contradiction. One-sided bands (`>= 95%: full; >= 90%: 1`) cascade by design —
+            # when what the earlier bands took is the far end of the band, the side it is
+            # open to; anything else (after `[80%, 90%): 1`, `>= 85%: full` gives [85%, 90%)
+            # 1) is a shadow the author did not mean.
+            overlap = _shadowed(part, remaining, band)
+            if overlap is not None:
+                yield (msg.band_overlap(overlap.text(kind), band.span))
+        remaining = _minus(remaining, part)
+    if remaining:
+        gaps = ", ".join(r.text(kind) for r in remaining)
+        yield (msg.band_gap(gaps, format_expr(rule.subject), rule.subject.span, rule.span))
+
+
+def _shadowed(part: Interval, remaining: list[Interval], band: ast.Band) -> Interval | None:
+    """The first piece of `part` already covered by earlier bands that is not a cascade: for
+    a band open upwards (`>= a`) a covered piece reaching +∞ is, for one open downwards
+    (`< b`) a covered piece starting where the band does (its domain's low end); for a
+    two-sided band nothing is."""
+    from ..plan.intervals import _minus
+
+    covered = [part]
+    for r in remaining:
+        covered = _minus(covered, r)
+    for piece in covered:
+        if band.lower is not None and band.upper is None and piece.hi is None:
+            continue  # `>= 90%: 1` after `>= 95%: full`
+        if (
+            band.upper is not None
+            and band.lower is None
+            and piece.lo == part.lo
+            and piece.lo_closed == part.lo_closed
+        ):
+            continue  # `< 80%: 1` after `< 60%: 0`
+        return piece
+    return None
+
+
 def _max(values: list[Decimal | None]) -> Decimal | None:
     if any(v is None for v in values):
         return None
@@ -244,6 +324,7 @@ FORM = Form(
     exprs=exprs,
     nested=nests_nothing,
     compile=compile_tiers,
+    lint=lint,
     best=best,
     thresholds=thresholds,
     direction=direction,

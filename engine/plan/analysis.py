@@ -32,7 +32,6 @@ from ..common.ir import Program
 from ..common.types import Kind
 from ..common.walk import names_in
 from ..forms import BY_NODE, all_rules, best_of, form_of, rule_exprs
-from .intervals import Interval, _domain, _intersect, _minus
 
 
 def _constant(expr: ast.Expr) -> Decimal | None:
@@ -87,8 +86,7 @@ def analyse(program: Program) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     for ind in program.indicators:
         for rule in all_rules(ind.rules):
-            if isinstance(rule, ast.Tiers):
-                diags.extend(_tiers(rule, program))
+            diags.extend(_lint(rule, program))
         if ind.is_leaf:
             best = _best(ind.rules, ind.weight)
             if best is not None and best < ind.weight:
@@ -102,76 +100,25 @@ def analyse(program: Program) -> list[Diagnostic]:
     return diags
 
 
-def _tiers(rule: ast.Tiers, program: Program) -> list[Diagnostic]:
-    kind = program.expr_kinds.get(id(rule.subject))
-    if kind is None or kind is Kind.DATE:
-        return []
-    bounds = []
-    for band in rule.bands:
-        lo = _constant(band.lower.value) if band.lower else None
-        hi = _constant(band.upper.value) if band.upper else None
-        if (band.lower and lo is None) or (band.upper and hi is None):
-            return []  # bounded by a parameter: known only with the evidence
-        bounds.append(
-            Interval(
-                lo,
-                bool(band.lower and band.lower.inclusive),
-                hi,
-                bool(band.upper and band.upper.inclusive),
-            )
-        )
-    domain = _domain(kind)
-    remaining = [domain]
-    diags: list[Diagnostic] = []
-    budget = Budget("tier table")
-    for band, interval in zip(rule.bands, bounds, strict=True):
-        try:
-            budget.spend(len(remaining))  # the pieces left: at most one more per band
-        except GaveUp:
-            return [*diags, budget.warning(program)]
-        is_else = band.lower is None and band.upper is None
-        part = _intersect(interval, domain)
-        fresh = [_intersect(part, r) for r in remaining]
-        fresh = [f for f in fresh if not f.empty()]
-        if not fresh:
-            # a band whose own range holds no value (`[90%, 80%)`) is not shadowed: say so
-            diags.append(msg.unreachable_band(band.span, is_else, empty=part.empty()))
-        elif not is_else:
-            # A two-sided band states its exact range; part of it taken by an earlier band is a
-            # contradiction. One-sided bands (`>= 95%: full; >= 90%: 1`) cascade by design —
-            # when what the earlier bands took is the far end of the band, the side it is
-            # open to; anything else (after `[80%, 90%): 1`, `>= 85%: full` gives [85%, 90%)
-            # 1) is a shadow the author did not mean.
-            overlap = _shadowed(part, remaining, band)
-            if overlap is not None:
-                diags.append(msg.band_overlap(overlap.text(kind), band.span))
-        remaining = _minus(remaining, part)
-    if remaining:
-        gaps = ", ".join(r.text(kind) for r in remaining)
-        diags.append(msg.band_gap(gaps, format_expr(rule.subject), rule.subject.span, rule.span))
-    return diags
+def _lint(rule: ast.Clause, program: Program) -> list[Diagnostic]:
+    """A rule's own static checks (its form's `lint`: a tier table's gaps and overlaps), each
+    within a work budget it names; one that runs out ends with W412."""
+    budgets: list[Budget] = []
 
+    def budget(analysis: str) -> Budget:
+        budgets.append(Budget(analysis))
+        return budgets[-1]
 
-def _shadowed(part: Interval, remaining: list[Interval], band: ast.Band) -> Interval | None:
-    """The first piece of `part` already covered by earlier bands that is not a cascade: for
-    a band open upwards (`>= a`) a covered piece reaching +∞ is, for one open downwards
-    (`< b`) a covered piece starting where the band does (its domain's low end); for a
-    two-sided band nothing is."""
-    covered = [part]
-    for r in remaining:
-        covered = _minus(covered, r)
-    for piece in covered:
-        if band.lower is not None and band.upper is None and piece.hi is None:
-            continue  # `>= 90%: 1` after `>= 95%: full`
-        if (
-            band.upper is not None
-            and band.lower is None
-            and piece.lo == part.lo
-            and piece.lo_closed == part.lo_closed
-        ):
-            continue  # `< 80%: 1` after `< 60%: 0`
-        return piece
-    return None
+    def kind_of(expr: ast.Expr) -> Kind | None:
+        return program.expr_kinds.get(id(expr))
+
+    found: list[Diagnostic] = []
+    try:
+        for diagnostic in form_of(rule).lint(rule, kind_of, budget):
+            found.append(diagnostic)  # one at a time: those found before giving up are kept
+    except GaveUp:
+        found.append(budgets[-1].warning(program))
+    return found
 
 
 def _best(rules: tuple[ast.Rule, ...], weight: Decimal) -> Decimal | None:

@@ -314,15 +314,17 @@ def covered_keys(ind: IndicatorResult) -> Iterator[tuple[str, int]]:
         yield (key, where.start)
 
 
-def _tiers_start(plan: Plan, code: str, band_start: int) -> int:
-    """The start of the tiers rule a band (by its start) belongs to."""
+def _rule_start(plan: Plan, code: str, at: int) -> int:
+    """The start of the innermost rule of indicator `code` whose text holds the place `at` (a
+    line's clause: a tier's band lies inside its `tiers`, which may lie inside a `choose`)."""
+    best = -1
     for ind in plan.program.indicators:
         if ind.code != code:
             continue
         for rule in all_rules(ind.rules):
-            if isinstance(rule, ast.Tiers) and any(b.span.start == band_start for b in rule.bands):
-                return rule.span.start
-    return -1
+            if rule.span.start <= at < rule.span.end and rule.span.start > best:
+                best = rule.span.start
+    return best
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,7 +340,9 @@ class Coverage:
 
 def coverage(plan: Plan, outcomes: list[CaseOutcome]) -> Coverage:
     hit: set[tuple[str, tuple[str, int]]] = set()
-    seen: dict[tuple[str, int], set[Decimal]] = {}  # (indicator, tiers rule) → subject values
+    # (indicator, rule) → the values of the first fact its lines read: which sides of the rule's
+    # bounds (its `edge:` items, see the forms' `coverage`) the cases reached
+    seen: dict[tuple[str, int], set[Decimal]] = {}
     for outcome in outcomes:
         if outcome.result is None:
             continue
@@ -346,11 +350,9 @@ def coverage(plan: Plan, outcomes: list[CaseOutcome]) -> Coverage:
             if scored.is_leaf:
                 hit.update((scored.code, key) for key in covered_keys(scored))
                 for line in scored.lines:
-                    if line.kind is LineKind.TIER and line.facts:
-                        value = line.facts[0].value
-                        if isinstance(value, Decimal):
-                            rule = _tiers_start(plan, scored.code, line.span.start)
-                            seen.setdefault((scored.code, rule), set()).add(value)
+                    if line.facts and isinstance(line.facts[0].value, Decimal):
+                        rule = _rule_start(plan, scored.code, line.span.start)
+                        seen.setdefault((scored.code, rule), set()).add(line.facts[0].value)
     for (code, rule), values in seen.items():
         for item in (
             i
