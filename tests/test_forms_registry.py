@@ -213,3 +213,23 @@ def test_the_folder_listing_names_every_form() -> None:
     for form in FORMS:
         module = Path(typing.cast(Any, form.check).__code__.co_filename).stem
         assert module in modules, form.name
+
+
+def test_every_line_of_a_result_has_named_arguments() -> None:
+    """A report reads `line.args.<name>`: the ledger names the arguments of every line the
+    closures wrote (they append plain tuples, cheaper on the hot path)."""
+    from jixiao.engine import compile_pack
+    from jixiao.engine.runtime.evaluator import evaluate
+    from jixiao.engine.runtime.evidence import load
+
+    from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK
+
+    plan, _ = compile_pack(FOUNDING_PACK)
+    evidence = load(FOUNDING_EVIDENCE, plan.program)
+    result = evaluate(plan, evidence[0] if isinstance(evidence, tuple) else evidence)
+    kinds = set()
+    for ind in result.indicators:
+        for line in ind.lines:
+            assert type(line.args) is LINES[line.kind].args, line.kind
+            kinds.add(line.kind)
+    assert {LineKind.FULL, LineKind.DEDUCT, LineKind.TIER} <= kinds

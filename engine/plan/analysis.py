@@ -32,18 +32,7 @@ from ..common.ir import Program
 from ..common.types import Kind
 from ..common.walk import names_in
 from ..forms import BY_NODE, all_rules, best_of, form_of, rule_exprs
-
-
-def _constant(expr: ast.Expr) -> Decimal | None:
-    match expr:
-        case ast.Number(value) | ast.Percent(value):
-            return value
-        case ast.Neg(operand):
-            inner = _constant(operand)
-            return -inner if inner is not None else None
-        case _:
-            return None  # anything else is not a literal number
-
+from ..forms.base import constant as _constant
 
 # ----- the work limit --------------------------------------------------------------------------
 
@@ -276,6 +265,18 @@ def _arith(expr: ast.Expr, op: str) -> Iterator[ast.Arith]:
             for node in (*_arith(then, op), *_arith(otherwise, op)):
                 if not {n.name for n in names_in(node.right)} <= tested:
                     yield node
+        case (
+            ast.Name()
+            | ast.Number()
+            | ast.Percent()
+            | ast.String()
+            | ast.Bool()
+            | ast.Date()
+            | ast.EmptyList()
+        ):
+            return  # a leaf holds no arithmetic
+        case _:
+            ast.assert_never(expr)
 
 
 # ----- double counting ------------------------------------------------------------------------

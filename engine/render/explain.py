@@ -34,8 +34,6 @@ if TYPE_CHECKING:
 _T: dict[str, dict[object, str]] = {
     "zh": {
         "deduct": "扣分",
-        "met": "满足，得 {p} 分",
-        "unmet": "未满足，不得分",
         "na": "不适用",
         "extras": "加减分项",
         "vetoes": "一票否决",
@@ -65,8 +63,6 @@ _T: dict[str, dict[object, str]] = {
     },
     "en": {
         "deduct": "deduction",
-        "met": "met, {p}",
-        "unmet": "not met, 0",
         "na": "n/a",
         "extras": "Bonus and penalty",
         "vetoes": "Vetoes",
