@@ -33,8 +33,9 @@ if TYPE_CHECKING:
 KIND, POINTS, REASON = 0, 1, 3
 
 _new = tuple.__new__
-#: Each line kind's record of named arguments.
-_ARGS = {kind: spec.args for kind, spec in LINES.items()}
+#: Each line kind's record of named arguments, by the kind's identity: an `Enum` member hashes
+#: in Python, several times slower than `id` (a lookup per line of every ledger read).
+_ARGS = {id(kind): spec.args for kind, spec in LINES.items()}
 _DEFAULT = Provenance(None, is_default=True)
 
 
@@ -83,7 +84,7 @@ class Ledger:
         """A raw line packaged: its facts looked up, its arguments named by its kind's record
         (see `forms.base.LineSpec.args`: the closures append them as a plain tuple)."""
         kind, reads, args = raw[0], raw[4], raw[5]
-        args = _new(_ARGS[kind], args)
+        args = _new(_ARGS[id(kind)], args)
         if type(reads) is not Reads:
             return _new(Line, (kind, raw[1], raw[2], raw[3], reads, args, raw[6]))
         facts = self._facts.get(id(reads))
