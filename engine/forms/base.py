@@ -35,6 +35,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from decimal import Decimal
+from operator import itemgetter as _itemgetter
 
 from jixiao.dsl import ast
 from jixiao.dsl.record import record
@@ -84,7 +85,51 @@ if TYPE_CHECKING:
     Best: TypeAlias = "Callable[[Any, Decimal], Decimal | None]"
     Add: TypeAlias = "Callable[[str, Any, str], None]"
 else:
-    from jixiao.dsl.record import NamedTuple
+
+    class _ArgsMeta(type):
+        """`typing.NamedTuple`'s class syntax for a line's arguments, made without the `exec`
+        of `collections.namedtuple` (some 20 of them are made on every start of `eval`): a
+        tuple with a property per field."""
+
+        def __new__(mcs, name, bases, namespace):
+            if namespace.get("_root"):
+                return super().__new__(mcs, name, bases, namespace)
+            fields = tuple(namespace.get("__annotations__", {}))
+            body = {
+                "__slots__": (),
+                "__module__": namespace["__module__"],
+                "__doc__": namespace.get("__doc__"),
+                "_fields": fields,
+            }
+            for i, field in enumerate(fields):
+                body[field] = property(_itemgetter(i), doc=field)
+            return super().__new__(mcs, name, (_Args,), body)
+
+    class _Args(tuple):
+        __slots__ = ()
+        _fields: tuple[str, ...] = ()
+
+        def __new__(cls, *values):
+            return tuple.__new__(cls, values)
+
+        def __getnewargs__(self):
+            return tuple(self)
+
+        def __repr__(self):
+            inner = ", ".join(f"{f}={v!r}" for f, v in zip(self._fields, self, strict=True))
+            return f"{type(self).__name__}({inner})"
+
+        @classmethod
+        def _make(cls, values):
+            return tuple.__new__(cls, values)
+
+        def _asdict(self):
+            return dict(zip(self._fields, self, strict=True))
+
+    class NamedTuple(metaclass=_ArgsMeta):
+        """Subclass it as `typing.NamedTuple` (fields annotated, no defaults)."""
+
+        _root = True
 
 
 class Compiling(ExprCompiler):

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
     from ..plan.compile_expr import Env, ExprFn, RawLine, RuleFn
 else:
-    from jixiao.dsl.record import NamedTuple
+    from .base import NamedTuple
 
 
 class PairArgs(NamedTuple):

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from ..plan.compile_expr import Env, RawLine, RuleFn
 else:
-    from jixiao.dsl.record import NamedTuple
+    from .base import NamedTuple
 
 
 class LevelScoreArgs(NamedTuple):

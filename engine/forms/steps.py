@@ -13,7 +13,7 @@ TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
     from typing import Any, NamedTuple
 else:
-    from jixiao.dsl.record import NamedTuple
+    from .base import NamedTuple
 
 
 class WeightArgs(NamedTuple):

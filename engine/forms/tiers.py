@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from ..plan.compile_expr import AmountFn, Env, ExprFn, RawLine, Reads, RuleFn
     from ..plan.intervals import Interval
 else:
-    from jixiao.dsl.record import NamedTuple
+    from .base import NamedTuple
 
 
 class AwardArgs(NamedTuple):
