@@ -24,8 +24,9 @@ from jixiao.dsl.source import Source
 from jixiao.engine import compile_pack
 from jixiao.engine.check.check_rules import RuleChecker
 from jixiao.engine.common.ir import Indicator
-from jixiao.engine.common.walk import reads_of, rule_exprs
-from jixiao.engine.plan.analysis import _best_of, _deduction_drivers
+from jixiao.engine.forms import best_of as _best_of
+from jixiao.engine.forms import reads_of, rule_exprs
+from jixiao.engine.plan.analysis import _deduction_drivers
 from jixiao.engine.tools.packtest import coverage_items
 
 FORMS = Path(__file__).resolve().parent / "forms"
@@ -126,9 +127,9 @@ NOT_INFERRED = {"NaPolicy", "CallRule", "Full", "Points", "Share"}
 
 
 @pytest.mark.parametrize("cls", classes(ast.Clause), ids=ids(ast.Clause))
-def test_check_form_checks_every_clause(cls: type) -> None:
+def test_check_rule_checks_every_clause(cls: type) -> None:
     checker = Recorder()
-    checker.check_form(instance(cls), "X", WEIGHT)
+    checker.check_rule(instance(cls), "X", WEIGHT)
     if cls.__name__ in NOT_INFERRED:
         assert checker.asked == []
     else:

@@ -2,7 +2,18 @@
 functions, under TYPE_CHECKING) points to the same stage or an earlier one, there is no cycle
 among engine modules, and renderers are imported only by the products and the command line.
 
-    dsl ← engine.common ← check ← plan ← runtime ← engine (the pipeline) ← render ← tools ← cli
+    dsl ← engine.common ← exact numbers, intervals, the expression compiler ← forms ← check ← plan ← runtime
+        ← engine (the pipeline) ← render ← tools ← cli
+
+The rule forms (engine/forms/) sit before the checker: each form module holds the hooks of every
+stage (its kind check, what it reads, how it compiles, its static facts, its ledger lines and
+their words), so the checker, the planner, the evaluator, the renderers and the tools all call
+through the registry. A form compiles itself with the expression compiler
+(`plan.compile_expr`, with `plan.exact`) and reasons about ranges with `plan.intervals`: these
+depend on `dsl` and `engine.common` only, and are layers of their own, below the forms. A form never imports the
+checker, the rest of `plan`, the runtime, a renderer or a tool: what it needs of the checker
+and the compiler it is handed (`forms.base.Checking`, `forms.base.Compiling`), and its words
+are plain templates that `render.explain` fills.
 """
 
 from __future__ import annotations
@@ -19,6 +30,12 @@ from .helpers import ROOT
 LAYERS = (
     "jixiao.dsl",
     "jixiao.engine.common",
+    # exact numbers, interval arithmetic and the expression compiler, which the forms build on
+    # (see above)
+    "jixiao.engine.plan.exact",
+    "jixiao.engine.plan.intervals",
+    "jixiao.engine.plan.compile_expr",
+    "jixiao.engine.forms",
     "jixiao.engine.check",
     "jixiao.engine.plan",
     "jixiao.engine.runtime",
@@ -125,8 +142,32 @@ def test_no_import_cycle_among_engine_modules() -> None:
         visit(name)
 
 
+def test_the_forms_sit_before_the_checker_and_after_the_expression_compiler() -> None:
+    forms, check = LAYERS.index("jixiao.engine.forms"), LAYERS.index("jixiao.engine.check")
+    assert LAYERS.index("jixiao.engine.plan.compile_expr") < forms < check
+    assert layer("jixiao.engine.forms.tiers") == forms
+    assert layer("jixiao.engine.plan.compiler") == LAYERS.index("jixiao.engine.plan")
+    for name in MODULES:
+        if name.startswith("jixiao.engine.forms"):
+            assert all(layer(m) <= forms for m in GRAPH[name] if m != "jixiao"), name
+
+
 def test_the_direction_test_sees_lazy_and_type_only_imports() -> None:
     """The graph is built from the text, so an import inside a function or under
     TYPE_CHECKING counts like one at the top."""
     assert "jixiao.dsl.parser" in GRAPH["jixiao.engine"]  # inside compile_source
     assert "jixiao.engine.runtime.evidence" in GRAPH["jixiao.engine.runtime.ledger"]  # typing
+
+
+def test_every_package_is_installed() -> None:
+    """Each folder of dsl/ and engine/ with an `__init__.py` is in pyproject's `packages`: one
+    left out imports in the editable checkout and is missing from a wheel."""
+    import tomllib
+
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"][
+            "packages"
+        ]
+    )
+    packages = {name for name in MODULES if _is_package(name)}
+    assert packages <= listed, sorted(packages - listed)

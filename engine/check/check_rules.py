@@ -1,8 +1,9 @@
 """Checking the scoring rules of one indicator (or a bonus or penalty section).
 
 A mixin of the checker: it needs the checker's `infer` and `expect_bool` and adds what is
-particular to rules — one base rule per leaf, the kinds each rule form takes, awards that are
-points (a number) or a share of the weight (a percent) and never more than the weight.
+common to rules — one base rule per leaf, awards that are points (a number) or a share of the
+weight (a percent) and never more than the weight, caps, ranges, signs, placeholders. What each
+form checks of its own is its `check` hook (see `engine.forms`), handed this checker.
 """
 
 from __future__ import annotations
@@ -16,8 +17,8 @@ from jixiao.dsl.diagnostics import Diagnostic
 from jixiao.dsl.source import Span
 
 from ..common import messages as msg
-from ..common.types import DIMENSIONLESS, NUMERIC, Kind, comparable
-from ..common.walk import constant_points
+from ..common.types import DIMENSIONLESS, Kind
+from ..forms import form_of
 
 #: How many derived facts `fold` follows through to find a constant (a longer chain is not
 #: folded: the sign check is then left to the evaluation's guard, E505).
@@ -48,155 +49,17 @@ class RuleChecker:
             self.check_rule(rule, code, weight)
 
     def check_rule(self, rule: ast.Clause, code: str, weight: Decimal) -> None:
-        self.check_form(rule, code, weight)
-        self.check_reason(rule)
+        if isinstance(rule, ast.NaPolicy | ast.CallRule):
+            return  # policies are read by the tree check; calls are already expanded
+        form = form_of(rule)
+        form.check(self, rule, code, weight)
+        placeholders = form.reasons(self, rule)
+        if placeholders is not None:
+            self.check_reason(rule, *placeholders)
 
-    def check_form(self, rule: ast.Clause, code: str, weight: Decimal) -> None:
-        match rule:
-            case ast.Full() | ast.Points() | ast.Share() | ast.AwardExpr():
-                self.check_award(rule, code, weight)
-            case ast.FullWhen(cond, otherwise):
-                self.expect_bool(cond, "the condition of `full when`")
-                if otherwise is not None:
-                    self.check_rule(otherwise, code, weight)
-            case ast.Proportional(rate):
-                kind = self.infer(rate)
-                if kind is not None and kind not in DIMENSIONLESS:
-                    self.diags.append(
-                        msg.expected_kind(
-                            "the rate of `proportional`", "a percent or a ratio", kind, rate.span
-                        )
-                    )
-            case (
-                ast.Reverse(actual, target)
-                | ast.Forward(actual, target)
-                | ast.Equal(actual, target)
-            ):
-                self.check_pair(actual, target, rule.span)
-            case ast.Tiers(subject, bands):
-                self.check_tiers(subject, bands, code, weight)
-            case ast.Levels(subject, levels):
-                self.expect_text(subject, "levels")
-                self.unique_labels(levels)
-                for level in levels:
-                    self.check_award(level.award, code, weight)
-            case ast.LevelRange(subject, score, levels):
-                self.expect_text(subject, "levels")
-                self.expect_amount(score, "the evaluator's score")
-                self.unique_labels(levels)
-                for ranged in levels:
-                    self.check_interval(ranged.interval, "a level's range")
-                    self.check_sign(ranged.interval.lower.value, "the lower end of a level's range")
-                    # points past the weight (`"达成": [80, 100]` on a weight of 10, meant as
-                    # 80%–100%) would be capped at the weight: every score full marks
-                    end = ranged.interval.upper.value
-                    if isinstance(end, ast.Number) and end.value > weight:
-                        self.diags.append(
-                            msg.level_range_above_weight(code, end.value, weight, end.span)
-                        )
-            case ast.Checklist(base, items):
-                if base is not None:
-                    self.check_award(base, code, weight)
-                for item in items:
-                    self.check_award(item.award, code, weight)
-                    self.expect_bool(item.cond, "a checklist element")
-                constant = [constant_points(a, weight) for a in ([base] if base else [])]
-                constant += [constant_points(i.award, weight) for i in items]
-                if all(p is not None for p in constant):
-                    total = sum((p for p in constant if p is not None), Decimal(0))
-                    if total > weight:
-                        self.diags.append(
-                            msg.checklist_above_weight(code, total, weight, rule.span)
-                        )
-            case ast.Choose(choices):
-                for choice in choices:
-                    if choice.cond is not None:
-                        self.expect_bool(choice.cond, "the condition of a `choose` branch")
-                    self.check_rule(choice.then, code, weight)
-            case ast.DeductPer(amount, subject, distinct, cap):
-                kind = self.infer(subject)
-                if kind is not None and kind not in (Kind.LIST, Kind.COUNT):
-                    self.diags.append(
-                        msg.expected_kind(
-                            "the subject of `deduct … per`", "a list or a count", kind, subject.span
-                        )
-                    )
-                if distinct is not None and kind is Kind.COUNT:
-                    self.diags.append(msg.distinct_on_count(distinct.span))
-                self.check_amount(amount, "the deduction")
-                self.check_cap(cap)
-            case ast.AddPer(amount, subject):
-                kind = self.infer(subject)
-                if kind is not None and kind not in (Kind.LIST, Kind.COUNT):
-                    self.diags.append(
-                        msg.expected_kind(
-                            "the subject of `add … per`", "a list or a count", kind, subject.span
-                        )
-                    )
-                self.check_amount(amount, "the bonus")
-            case ast.DeductBy(subject, _, rows, cap):
-                kind = self.infer(subject)
-                if kind is not None and kind is not Kind.LIST:
-                    self.diags.append(
-                        msg.expected_kind(
-                            "the subject of `deduct per … by`", "a list", kind, subject.span
-                        )
-                    )
-                self.unique_labels(rows)
-                for row in rows:
-                    self.check_amount(row.amount, f"the deduction for `{row.label}`")
-                    self.check_cap(row.max)
-                self.check_cap(cap)
-            case ast.DeductStep(amount, step, shortfall, _, cap):
-                self.check_amount(amount, "the deduction per step")
-                sk, fk = self.infer(step), self.infer(shortfall)
-                self.check_sign(step, "the step")
-                for expr, k in ((step, sk), (shortfall, fk)):
-                    if k is not None and k not in NUMERIC:
-                        self.diags.append(
-                            msg.expected_kind(
-                                "a step deduction's operand", "a number", k, expr.span
-                            )
-                        )
-                if sk in NUMERIC and fk in NUMERIC and sk and fk and not comparable(sk, fk):
-                    self.diags.append(msg.type_mismatch("per … of", sk, fk, rule.span))
-                self.check_cap(cap)
-            case ast.DeductJudged(subject, interval):
-                kind = self.infer(subject)
-                if kind is not None and kind is not Kind.JUDGEMENT:
-                    self.diags.append(
-                        msg.expected_kind(
-                            "the subject of `deduct … within`",
-                            "a judgement fact",
-                            kind,
-                            subject.span,
-                        )
-                    )
-                self.check_interval(interval, "the range of a judgement")
-                self.check_sign(interval.lower.value, "the lower end of the judgement's range")
-            case ast.DeductWhen(amount, cond) | ast.AddWhen(amount, cond):
-                self.expect_bool(cond, "the condition of a deduction or bonus")
-                self.check_amount(
-                    amount, "the bonus" if isinstance(rule, ast.AddWhen) else "the deduction"
-                )
-            case ast.ZeroWhen(cond):
-                self.expect_bool(cond, "the condition of `zero when`")
-            case ast.WarnWhen(cond):
-                self.expect_bool(cond, "the condition of `warn when`")
-            case ast.NaPolicy() | ast.CallRule():
-                pass  # policies are read by the tree check; calls are already expanded
-            case _:
-                ast.assert_never(rule)
-
-    def check_pair(self, actual: ast.Expr, target: ast.Expr, span: Span) -> None:
-        ak, tk = self.infer(actual), self.infer(target)
-        for expr, kind in ((actual, ak), (target, tk)):
-            if kind is not None and kind not in NUMERIC:
-                self.diags.append(
-                    msg.expected_kind("an actual or target", "a number", kind, expr.span)
-                )
-        if ak in NUMERIC and tk in NUMERIC and ak and tk and not comparable(ak, tk):
-            self.diags.append(msg.type_mismatch("target", ak, tk, span))
+    def kind_of(self, expr: ast.Expr) -> Kind | None:
+        """The kind the checker gave an expression (None: it is an error)."""
+        return expr.kind
 
     def unique_labels(self, levels: Sequence[ast.Level | ast.LevelInterval | ast.ByRow]) -> None:
         """Each level (or severity) label once: a second `"达成"` could never be reached."""
@@ -205,26 +68,6 @@ class RuleChecker:
             if level.label in first:
                 self.diags.append(msg.duplicate_level(level.label, level.span, first[level.label]))
             first.setdefault(level.label, level.span)
-
-    def check_tiers(
-        self, subject: ast.Expr, bands: tuple[ast.Band, ...], code: str, weight: Decimal
-    ) -> None:
-        kind = self.infer(subject)
-        if kind is not None and kind not in NUMERIC and kind is not Kind.DATE:
-            self.diags.append(
-                msg.expected_kind(
-                    "the subject of `tiers`", "a number, percent or date", kind, subject.span
-                )
-            )
-            kind = None
-        for band in bands:
-            for bound in (band.lower, band.upper):
-                if bound is None:
-                    continue
-                bk = self.infer(bound.value)
-                if kind is not None and bk is not None and not comparable(kind, bk):
-                    self.diags.append(msg.bound_mismatch(kind, bk, bound.value.span))
-            self.check_award(band.award, code, weight)
 
     def expect_text(self, subject: ast.Expr, form: str) -> None:
         kind = self.infer(subject)
@@ -277,7 +120,7 @@ class RuleChecker:
         parameter's default, a derived fact or an expanded function's argument."""
         folded = self.fold(expr, FOLD_DEPTH)
         if folded is not None and folded[0] < 0:
-            percent = expr.kind is Kind.PERCENT
+            percent = self.kind_of(expr) is Kind.PERCENT
             self.diags.append(msg.negative_amount(what, folded[0], folded[1], expr.span, percent))
 
     def fold(self, expr: ast.Expr, depth: int) -> tuple[Decimal, str | None] | None:
@@ -329,24 +172,12 @@ class RuleChecker:
             case _:
                 return None  # any other expression reads the evidence, or is not a number
 
-    def check_reason(self, rule: ast.Clause) -> None:
-        """E435 for a `{placeholder}` the rule does not fill: it would be printed as written."""
-        reasons: list[ast.String] = []
-        available: tuple[str, ...] = ()
-        match rule:
-            case ast.DeductPer(_, subject) | ast.AddPer(_, subject):
-                kind = subject.kind
-                if kind is None:
-                    return  # its subject is already an error
-                available = ("count",) if kind is Kind.COUNT else ("item",)
-            case ast.DeductBy():
-                available = ("item",)
-            case ast.Checklist(_, items):
-                reasons = [i.reason for i in items if i.reason is not None]
-            case ast.WarnWhen(_, message):
-                reasons = [message]
-            case _:
-                pass  # no placeholders to offer: only a `reason` below, checked against none
+    def check_reason(
+        self, rule: ast.Clause, available: tuple[str, ...], texts: tuple[ast.String, ...]
+    ) -> None:
+        """E435 for a `{placeholder}` the rule does not fill: it would be printed as written.
+        `available`: the placeholders its form fills; `texts`: its words besides `reason`."""
+        reasons = list(texts)
         reason = getattr(rule, "reason", None)
         if isinstance(reason, ast.String):
             reasons.append(reason)

@@ -32,7 +32,8 @@ from ..common.types import (
     div_kind,
     mul_kind,
 )
-from ..common.walk import names_in, reads_of
+from ..common.walk import names_in
+from ..forms import reads_of
 from .check_reach import check_grades, check_rounding, check_something_to_score
 from .check_rules import RuleChecker
 from .expand import expand_calls

@@ -168,7 +168,8 @@ class Line(NamedTuple):
     span: Span  # the clause, band or level that produced the line
     reason: str | None = None  # the author's words, `{item}` filled in
     facts: tuple[FactUse, ...] = ()
-    args: tuple[Decimal, ...] = ()  # the arithmetic's numbers; their meaning is fixed per kind
+    # the arithmetic's numbers, named per kind: `engine.forms.LINES[kind].args` (e.g. `StepArgs`)
+    args: tuple[Decimal | bool, ...] = ()
     item: Item | None = None
 
 

@@ -1,5 +1,6 @@
-"""Walking the AST: the names an expression reads, the expressions a rule evaluates, and
-substitution of a function's parameters by a call's arguments.
+"""Walking the AST: the names an expression reads, the expressions of awards and intervals, and
+substitution of a function's parameters by a call's arguments. (What each rule form reads is
+its own: `engine.forms.rule_exprs`.)
 
 Shared by the checker, the compiler and the expansion of function calls, so each of them sees
 the same children of every node.
@@ -7,7 +8,7 @@ the same children of every node.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 
 from jixiao.dsl import ast, record
 from jixiao.dsl.source import Span
@@ -58,88 +59,6 @@ def award_exprs(award: ast.Award | None) -> Iterator[ast.Expr]:
 def interval_exprs(interval: ast.Interval) -> Iterator[ast.Expr]:
     yield interval.lower.value
     yield interval.upper.value
-
-
-def rule_exprs(rule: ast.Rule | ast.ExtraRule | ast.Award | None) -> Iterator[ast.Expr]:
-    """The expressions a rule (or award, or extra clause) evaluates, nested ones included."""
-    match rule:
-        case ast.FullWhen(cond, otherwise):
-            yield cond
-            yield from rule_exprs(otherwise)
-        case ast.Proportional(rate):
-            yield rate
-        case ast.Reverse(actual, target) | ast.Forward(actual, target) | ast.Equal(actual, target):
-            yield actual
-            yield target
-        case ast.Tiers(subject, bands):
-            yield subject
-            for band in bands:
-                for bound in (band.lower, band.upper):
-                    if bound is not None:
-                        yield bound.value
-                yield from award_exprs(band.award)
-        case ast.Levels(subject, levels):
-            yield subject
-            for level in levels:
-                yield from award_exprs(level.award)
-        case ast.LevelRange(subject, score, levels):
-            yield subject
-            yield score
-            for ranged in levels:
-                yield from interval_exprs(ranged.interval)
-        case ast.Checklist(base, items):
-            yield from award_exprs(base)
-            for item in items:
-                yield from award_exprs(item.award)
-                yield item.cond
-        case ast.Choose(choices):
-            for choice in choices:
-                if choice.cond is not None:
-                    yield choice.cond
-                yield from rule_exprs(choice.then)
-        case ast.DeductPer(amount, subject, _, cap):
-            yield from award_exprs(amount)
-            yield subject
-            if cap is not None:
-                yield cap
-        case ast.AddPer(amount, subject):
-            yield from award_exprs(amount)
-            yield subject
-        case ast.DeductBy(subject, _, rows, cap):
-            yield subject
-            for row in rows:
-                yield from award_exprs(row.amount)
-                if row.max is not None:
-                    yield row.max
-            if cap is not None:
-                yield cap
-        case ast.DeductStep(amount, step, shortfall, _, cap):
-            yield from award_exprs(amount)
-            yield step
-            yield shortfall
-            if cap is not None:
-                yield cap
-        case ast.DeductJudged(subject, interval):
-            yield subject
-            yield from interval_exprs(interval)
-        case ast.DeductWhen(amount, cond) | ast.AddWhen(amount, cond):
-            yield from award_exprs(amount)
-            yield cond
-        case ast.ZeroWhen(cond) | ast.WarnWhen(cond):
-            yield cond
-        case ast.CallRule(_, args):
-            yield from args
-        case ast.Full() | ast.Points() | ast.Share() | ast.AwardExpr():
-            yield from award_exprs(rule)
-        case ast.NaPolicy() | None:
-            return  # a not-applicable policy evaluates nothing; no `else` clause, nothing
-        case _:
-            ast.assert_never(rule)
-
-
-def reads_of(rules: Iterable[ast.Rule | ast.ExtraRule]) -> tuple[str, ...]:
-    """The distinct names a sequence of rules reads, in source order."""
-    return tuple(dict.fromkeys(n.name for r in rules for e in rule_exprs(r) for n in names_in(e)))
 
 
 def substitute(node: N, mapping: Mapping[str, ast.Expr]) -> N:

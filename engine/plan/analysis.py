@@ -18,7 +18,7 @@ with the evidence).
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -30,20 +30,9 @@ from jixiao.dsl.source import Span
 from ..common import messages as msg
 from ..common.ir import Program
 from ..common.types import Kind
-from ..common.walk import constant_points, names_in, rule_exprs
-from .intervals import Interval, _domain, _intersect, _minus
-
-
-def _constant(expr: ast.Expr) -> Decimal | None:
-    match expr:
-        case ast.Number(value) | ast.Percent(value):
-            return value
-        case ast.Neg(operand):
-            inner = _constant(operand)
-            return -inner if inner is not None else None
-        case _:
-            return None  # anything else is not a literal number
-
+from ..common.walk import names_in
+from ..forms import BY_NODE, all_rules, best_of, form_of, rule_exprs
+from ..forms.base import constant as _constant
 
 # ----- the work limit --------------------------------------------------------------------------
 
@@ -85,9 +74,8 @@ def _pack_span(program: Program) -> Span:
 def analyse(program: Program) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     for ind in program.indicators:
-        for rule in _all_rules(ind.rules):
-            if isinstance(rule, ast.Tiers):
-                diags.extend(_tiers(rule, program))
+        for rule in all_rules(ind.rules):
+            diags.extend(_lint(rule, program))
         if ind.is_leaf:
             best = _best(ind.rules, ind.weight)
             if best is not None and best < ind.weight:
@@ -101,86 +89,25 @@ def analyse(program: Program) -> list[Diagnostic]:
     return diags
 
 
-def _all_rules(rules: Iterable[ast.Clause]) -> Iterator[ast.Clause]:
-    for rule in rules:
-        yield rule
-        match rule:
-            case ast.FullWhen(_, otherwise) if otherwise is not None:
-                yield from _all_rules((otherwise,))
-            case ast.Choose(choices):
-                yield from _all_rules(tuple(c.then for c in choices))
+def _lint(rule: ast.Clause, program: Program) -> list[Diagnostic]:
+    """A rule's own static checks (its form's `lint`: a tier table's gaps and overlaps), each
+    within a work budget it names; one that runs out ends with W412."""
+    budgets: list[Budget] = []
 
+    def budget(analysis: str) -> Budget:
+        budgets.append(Budget(analysis))
+        return budgets[-1]
 
-def _tiers(rule: ast.Tiers, program: Program) -> list[Diagnostic]:
-    kind = rule.subject.kind
-    if kind is None or kind is Kind.DATE:
-        return []
-    bounds = []
-    for band in rule.bands:
-        lo = _constant(band.lower.value) if band.lower else None
-        hi = _constant(band.upper.value) if band.upper else None
-        if (band.lower and lo is None) or (band.upper and hi is None):
-            return []  # bounded by a parameter: known only with the evidence
-        bounds.append(
-            Interval(
-                lo,
-                bool(band.lower and band.lower.inclusive),
-                hi,
-                bool(band.upper and band.upper.inclusive),
-            )
-        )
-    domain = _domain(kind)
-    remaining = [domain]
-    diags: list[Diagnostic] = []
-    budget = Budget("tier table")
-    for band, interval in zip(rule.bands, bounds, strict=True):
-        try:
-            budget.spend(len(remaining))  # the pieces left: at most one more per band
-        except GaveUp:
-            return [*diags, budget.warning(program)]
-        is_else = band.lower is None and band.upper is None
-        part = _intersect(interval, domain)
-        fresh = [_intersect(part, r) for r in remaining]
-        fresh = [f for f in fresh if not f.empty()]
-        if not fresh:
-            # a band whose own range holds no value (`[90%, 80%)`) is not shadowed: say so
-            diags.append(msg.unreachable_band(band.span, is_else, empty=part.empty()))
-        elif not is_else:
-            # A two-sided band states its exact range; part of it taken by an earlier band is a
-            # contradiction. One-sided bands (`>= 95%: full; >= 90%: 1`) cascade by design —
-            # when what the earlier bands took is the far end of the band, the side it is
-            # open to; anything else (after `[80%, 90%): 1`, `>= 85%: full` gives [85%, 90%)
-            # 1) is a shadow the author did not mean.
-            overlap = _shadowed(part, remaining, band)
-            if overlap is not None:
-                diags.append(msg.band_overlap(overlap.text(kind), band.span))
-        remaining = _minus(remaining, part)
-    if remaining:
-        gaps = ", ".join(r.text(kind) for r in remaining)
-        diags.append(msg.band_gap(gaps, format_expr(rule.subject), rule.subject.span, rule.span))
-    return diags
+    def kind_of(expr: ast.Expr) -> Kind | None:
+        return expr.kind
 
-
-def _shadowed(part: Interval, remaining: list[Interval], band: ast.Band) -> Interval | None:
-    """The first piece of `part` already covered by earlier bands that is not a cascade: for
-    a band open upwards (`>= a`) a covered piece reaching +∞ is, for one open downwards
-    (`< b`) a covered piece starting where the band does (its domain's low end); for a
-    two-sided band nothing is."""
-    covered = [part]
-    for r in remaining:
-        covered = _minus(covered, r)
-    for piece in covered:
-        if band.lower is not None and band.upper is None and piece.hi is None:
-            continue  # `>= 90%: 1` after `>= 95%: full`
-        if (
-            band.upper is not None
-            and band.lower is None
-            and piece.lo == part.lo
-            and piece.lo_closed == part.lo_closed
-        ):
-            continue  # `< 80%: 1` after `< 60%: 0`
-        return piece
-    return None
+    found: list[Diagnostic] = []
+    try:
+        for diagnostic in form_of(rule).lint(rule, kind_of, budget):
+            found.append(diagnostic)  # one at a time: those found before giving up are kept
+    except GaveUp:
+        found.append(budgets[-1].warning(program))
+    return found
 
 
 def _best(rules: tuple[ast.Rule, ...], weight: Decimal) -> Decimal | None:
@@ -188,38 +115,7 @@ def _best(rules: tuple[ast.Rule, ...], weight: Decimal) -> Decimal | None:
     base = [r for r in rules if isinstance(r, ast.BASE_RULES)]
     if not base:
         return weight
-    return _best_of(base[0], weight)
-
-
-def _max(values: list[Decimal | None]) -> Decimal | None:
-    if any(v is None for v in values):
-        return None
-    return max((v for v in values if v is not None), default=Decimal(0))
-
-
-def _best_of(rule: ast.Base | ast.Award, weight: Decimal) -> Decimal | None:
-    match rule:
-        case ast.Tiers(_, bands):
-            return _max([constant_points(b.award, weight) for b in bands])
-        case ast.Levels(_, levels):
-            return _max([constant_points(lv.award, weight) for lv in levels])
-        case ast.Checklist(base, items):
-            values = [constant_points(i.award, weight) for i in items]
-            if base is not None:
-                values.append(constant_points(base, weight))
-            if any(v is None for v in values):
-                return None
-            return sum((v for v in values if v is not None), Decimal(0))
-        case ast.Choose(choices):
-            return _max([_best_of(c.then, weight) for c in choices])
-        case ast.FullWhen() | ast.Proportional() | ast.Forward() | ast.Equal() | ast.Reverse():
-            return weight
-        case ast.Full() | ast.Points() | ast.Share():
-            return constant_points(rule, weight)
-        case ast.LevelRange() | ast.AwardExpr():
-            return None  # a score or a formula: known only with the evidence
-        case _:
-            ast.assert_never(rule)
+    return best_of(base[0], weight)
 
 
 # ----- division -------------------------------------------------------------------------------
@@ -332,27 +228,25 @@ def _divisions(program: Program) -> list[Diagnostic]:
 
 
 def _guarded(rule: ast.Clause, guard: set[str], code: str, visit: Any) -> None:
-    """Visit every expression of a rule with the names its enclosing conditions test."""
-    match rule:
-        case ast.FullWhen(cond, otherwise):
-            visit(cond, guard, code)
-            if otherwise is not None:
-                inner = guard | {n.name for n in names_in(cond)}
-                if isinstance(otherwise, ast.BASE_RULES):
-                    _guarded(otherwise, inner, code, visit)
-        case ast.Choose(choices):
-            tested: set[str] = set()
-            for choice in choices:
-                if choice.cond is not None:
-                    visit(choice.cond, guard | tested, code)
-                    tested |= {n.name for n in names_in(choice.cond)}
-                if isinstance(choice.then, ast.BASE_RULES):
-                    _guarded(choice.then, guard | tested, code, visit)
-        case _:
-            # every other form nests no condition: its expressions, as the exhaustive
-            # `rule_exprs` lists them, are guarded only by the enclosing ones
-            for expr in rule_exprs(rule):
-                visit(expr, guard, code)
+    """Visit every expression of a rule with the names its enclosing conditions test. A form
+    that nests rules (`full when <cond> else <rule>`, `choose` branches) yields the conditions
+    guarding a nested rule before it (see `forms.base`): each nested base rule is visited with
+    the names tested so far; a nested award is not (`_formula_awards` searches those)."""
+    form = form_of(rule)
+    if not form.nested(rule):
+        for expr in form.exprs(rule, rule_exprs):
+            visit(expr, guard, code)
+        return
+    tested: set[str] = set()
+
+    def inner(nested: ast.Clause | None) -> Iterator[ast.Expr]:
+        if isinstance(nested, ast.BASE_RULES):
+            _guarded(nested, guard | tested, code, visit)
+        return iter(())
+
+    for expr in form.exprs(rule, inner):
+        visit(expr, guard | tested, code)
+        tested |= {n.name for n in names_in(expr)}
 
 
 def _arith(expr: ast.Expr, op: str) -> Iterator[ast.Arith]:
@@ -376,6 +270,18 @@ def _arith(expr: ast.Expr, op: str) -> Iterator[ast.Arith]:
             for node in (*_arith(then, op), *_arith(otherwise, op)):
                 if not {n.name for n in names_in(node.right)} <= tested:
                     yield node
+        case (
+            ast.Name()
+            | ast.Number()
+            | ast.Percent()
+            | ast.String()
+            | ast.Bool()
+            | ast.Date()
+            | ast.EmptyList()
+        ):
+            return  # a leaf holds no arithmetic
+        case _:
+            ast.assert_never(expr)
 
 
 # ----- double counting ------------------------------------------------------------------------
@@ -398,17 +304,12 @@ def _double_counting(program: Program) -> list[Diagnostic]:
 
 
 def _deduction_drivers(rule: ast.Clause) -> Iterator[tuple[str, Span]]:
-    match rule:
-        case (
-            ast.DeductPer(_, subject)
-            | ast.DeductBy(subject)
-            | ast.DeductStep(_, _, subject)
-            | ast.DeductWhen(_, subject)
-        ):
-            for n in names_in(subject):
-                yield n.name, rule.span
-        case _:
-            return  # the other forms deduct by no counted fact (a judged deduction: a judgement)
+    """The facts whose count drives a deduction (a judged deduction has none: a judgement)."""
+    if type(rule) not in BY_NODE:
+        return
+    for expr in form_of(rule).drivers(rule):
+        for n in names_in(expr):
+            yield n.name, rule.span
 
 
 # ----- awards given by formulas ---------------------------------------------------------------
@@ -417,23 +318,8 @@ def _deduction_drivers(rule: ast.Clause) -> Iterator[tuple[str, Span]]:
 def _awards(rule: ast.Clause) -> Iterator[tuple[ast.AwardExpr, bool, ast.Expr | None]]:
     """Formula awards of a rule: each with whether it is a deduction, and the condition under
     which it applies (if the rule has one)."""
-    match rule:
-        case ast.FullWhen(_, otherwise) if isinstance(otherwise, ast.AwardExpr):
-            yield otherwise, False, None
-        case ast.Tiers(_, bands):
-            for b in bands:
-                if isinstance(b.award, ast.AwardExpr):
-                    yield b.award, False, None
-        case ast.Levels(_, levels):
-            for lv in levels:
-                if isinstance(lv.award, ast.AwardExpr):
-                    yield lv.award, False, None
-        case ast.DeductWhen(amount, cond) if isinstance(amount, ast.AwardExpr):
-            yield amount, True, cond
-        case ast.DeductPer(amount) | ast.DeductStep(amount) if isinstance(amount, ast.AwardExpr):
-            yield amount, True, None
-        case _:
-            return  # only the forms above are searched (as before; checklist items are not)
+    if type(rule) in BY_NODE:
+        yield from form_of(rule).awards(rule)
 
 
 def _formula_awards(program: Program) -> list[Diagnostic]:
@@ -458,7 +344,7 @@ def _search_awards(
     from .compile_expr import Faulted
 
     for ind in program.indicators:
-        for rule in _all_rules(ind.rules):
+        for rule in all_rules(ind.rules):
             for award, deduction, cond in _awards(rule):
                 reads = [award.expr, *([cond] if cond is not None else [])]
                 names = list(dict.fromkeys(n.name for e in reads for n in names_in(e)))[:3]

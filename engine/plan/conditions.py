@@ -27,7 +27,7 @@ from jixiao.dsl.formatter import format_expr
 from ..common import messages as msg
 from ..common.ir import Program
 from ..common.types import Kind
-from ..common.walk import rule_exprs
+from ..forms import rule_exprs
 from .intervals import Interval
 from .intervals import _intersect as intersect
 

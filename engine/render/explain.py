@@ -25,47 +25,15 @@ from ..common.result import (
     Result,
 )
 from ..common.types import Kind
+from ..forms import LINES, named
+
+TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
+if TYPE_CHECKING:
+    from ..common.ir import Settings
 
 _T: dict[str, dict[object, str]] = {
     "zh": {
-        LineKind.BASE: "满分起评 {w} 分",
-        LineKind.FULL: "满足条件，得满分 {w} 分",
-        LineKind.UNMET: "条件不满足：{cond}",
-        LineKind.FIXED: "得 {p} 分",
-        LineKind.PROPORTIONAL: "按比例计分：{w} × {rate} = {raw}",
-        LineKind.REVERSE: "反向指标：{w} × {target} / {actual} = {raw}",
-        LineKind.REVERSE_LINEAR: "反向指标（线性递减）：实际 {actual}，目标 {target}，得 {raw}",
-        LineKind.TIER: "分档 {band}",
-        LineKind.LEVEL: "等级 {level}",
-        LineKind.DEDUCT: "{reason}，扣 {total} 分{how}",
-        LineKind.FLOOR: "扣完为止，不低于 0 分",
-        LineKind.CAP: "以满分 {w} 分为限",
-        LineKind.ZERO: "本项不得分：{reason}",
-        LineKind.WARN: "提示：{reason}",
-        LineKind.ROUND: "保留 {places} 位小数（{mode}）：{raw} → {rounded}",
-        LineKind.FORWARD: "正向指标：{w} × {actual} / {target} = {raw}",
-        LineKind.EQUAL: "等于指标：实际 {actual}，目标 {target}，得 {raw}",
-        LineKind.LEVEL_SCORE: "等级 `{reason}` 评价得分 {p}（区间 {low}–{high}）",
-        LineKind.CHECK: "{reason}：{met}",
-        LineKind.CHECK_BASE: "基础分 {p}",
-        LineKind.CHOICE: "适用 {band}",
-        LineKind.DUPLICATE: "{reason}：同类已扣分，不再扣",
-        LineKind.CLAUSE_CAP: "{what}以 {cap} 分为限{label}",
-        LineKind.ONCE: "{reason}：同一项按最高分只计入1次",
-        LineKind.STEP: "{reason}：差距 {shortfall}，每 {step} 扣 {amount} 分，"
-        "{steps} 步，扣 {total} 分",
-        LineKind.JUDGED: "酌情扣分：{reason}，扣 {total} 分",
-        LineKind.NOT_APPLICABLE: "不适用（{reason}）",
-        LineKind.SUM: "下级指标得分合计 {p}",
-        LineKind.SCALE: "下级指标得分 {sum} × {w}/{scale} = {raw}",
-        LineKind.ADD: "{reason}，加 {total} 分{how}",
-        LineKind.VETO: "一票否决：{reason}",
-        LineKind.RESCALE: "不适用指标不计：{sum} / {applicable} × {total} = {raw}",
-        LineKind.EXTRA: "{reason} {p}",
-        LineKind.OVERFLOW: "总分以 {total} 分为限",
         "deduct": "扣分",
-        "met": "满足，得 {p} 分",
-        "unmet": "未满足，不得分",
         "na": "不适用",
         "extras": "加减分项",
         "vetoes": "一票否决",
@@ -94,46 +62,7 @@ _T: dict[str, dict[object, str]] = {
         "failed": "未能计分",
     },
     "en": {
-        LineKind.BASE: "starts from the full weight {w}",
-        LineKind.FULL: "condition met: full weight {w}",
-        LineKind.UNMET: "condition not met: {cond}",
-        LineKind.FIXED: "scores {p}",
-        LineKind.PROPORTIONAL: "proportional: {w} × {rate} = {raw}",
-        LineKind.REVERSE: "reverse indicator: {w} × {target} / {actual} = {raw}",
-        LineKind.REVERSE_LINEAR: "reverse indicator (linear decay): actual {actual}, "
-        "target {target}, scores {raw}",
-        LineKind.TIER: "band {band}",
-        LineKind.LEVEL: "level {level}",
-        LineKind.DEDUCT: "{reason}: −{total}{how}",
-        LineKind.FLOOR: "deductions stop at 0",
-        LineKind.CAP: "capped at the weight {w}",
-        LineKind.ZERO: "scores nothing: {reason}",
-        LineKind.WARN: "note: {reason}",
-        LineKind.ROUND: "rounded to {places} places ({mode}): {raw} → {rounded}",
-        LineKind.FORWARD: "forward indicator: {w} × {actual} / {target} = {raw}",
-        LineKind.EQUAL: "equality indicator: actual {actual}, target {target}, scores {raw}",
-        LineKind.LEVEL_SCORE: "level `{reason}`: the evaluator's score {p} (range {low}–{high})",
-        LineKind.CHECK: "{reason}: {met}",
-        LineKind.CHECK_BASE: "base {p}",
-        LineKind.CHOICE: "applies {band}",
-        LineKind.DUPLICATE: "{reason}: same kind already deducted",
-        LineKind.CLAUSE_CAP: "{what} at most {cap}{label}",
-        LineKind.ONCE: "{reason}: the same item counts once, at its highest",
-        LineKind.STEP: "{reason}: shortfall {shortfall}, {amount} per {step}, {steps} steps, "
-        "−{total}",
-        LineKind.JUDGED: "discretionary deduction: {reason}, −{total}",
-        LineKind.NOT_APPLICABLE: "not applicable ({reason})",
-        LineKind.SUM: "children's points {p}",
-        LineKind.SCALE: "children's points {sum} × {w}/{scale} = {raw}",
-        LineKind.ADD: "{reason}: +{total}{how}",
-        LineKind.VETO: "veto: {reason}",
-        LineKind.RESCALE: "not-applicable indicators excluded: {sum} / {applicable} × {total} "
-        "= {raw}",
-        LineKind.EXTRA: "{reason} {p}",
-        LineKind.OVERFLOW: "the total is capped at {total}",
         "deduct": "deduction",
-        "met": "met, {p}",
-        "unmet": "not met, 0",
         "na": "n/a",
         "extras": "Bonus and penalty",
         "vetoes": "Vetoes",
@@ -282,122 +211,37 @@ def derivation(d: DerivedResult, lang: str) -> str:
     return f"{d.name} = {formula} = {substituted} = {result}"
 
 
+class Say:
+    """The number formatting a line kind's `fields` use (see `forms.base.LineSpec`), in the
+    report's language and with the pack's settings."""
+
+    __slots__ = ("lang", "settings")
+
+    plain = staticmethod(plain)
+    shown = staticmethod(shown)
+    percent = staticmethod(percent)
+    fixed = staticmethod(fixed)
+    signed = staticmethod(signed)
+
+    def __init__(self, lang: str, settings: Settings) -> None:
+        self.lang = lang
+        self.settings = settings
+
+
 def line_text(line: Line, weight: Decimal, result: Result, lang: str) -> str:
-    """One ledger line in words; `weight` is that of the indicator (or section) it belongs to."""
-    template = _T[lang][line.kind]
-    a = line.args
-    s = result.settings
+    """One ledger line in words; `weight` is that of the indicator (or section) it belongs to.
+    The words and the fields beyond weight, points and reason are the line kind's own (see
+    `engine.forms`)."""
+    spec = LINES[line.kind]
     fields: dict[str, str] = {
         "w": plain(weight),
         "p": shown(line.points),
         "reason": line.reason or _T[lang]["deduct"],
     }
-    match line.kind:
-        case LineKind.UNMET:
-            fields["cond"] = f"`{line.span.text}`"
-        case LineKind.PROPORTIONAL:
-            rate = a[1]
-            fields.update(w=plain(a[0]), rate=percent(rate), raw=shown(line.points))
-        case LineKind.REVERSE | LineKind.REVERSE_LINEAR:
-            fields.update(
-                w=plain(a[0]), actual=shown(a[1]), target=shown(a[2]), raw=shown(line.points)
-            )
-        case LineKind.TIER:
-            fields["band"] = f"`{line.span.text}`"
-        case LineKind.LEVEL:
-            fields["level"] = f"`{line.span.text}`"
-        case LineKind.DEDUCT | LineKind.ADD:
-            how = (
-                ""
-                if a[1] == 1
-                else f"（{shown(a[0])} × {shown(a[1])}）"
-                if lang == "zh"
-                else f" ({shown(a[0])} × {shown(a[1])})"
-            )
-            fields.update(total=shown(abs(line.points)), how=how)
-        case LineKind.FORWARD | LineKind.EQUAL:
-            fields.update(
-                w=plain(a[0]), actual=shown(a[1]), target=shown(a[2]), raw=shown(line.points)
-            )
-        case LineKind.LEVEL_SCORE:
-            fields.update(low=shown(a[1]), high=shown(a[2]))
-        case LineKind.CHECK:
-            key = "met" if a[1] else "unmet"
-            fields["met"] = _T[lang][key].format(p=shown(a[0]))
-        case LineKind.CHOICE:
-            fields["band"] = f"`{line.span.text.split(':')[0]}`"
-        case LineKind.CLAUSE_CAP:
-            bonus = line.points < 0
-            what = (
-                ("加分" if bonus else "本款扣分")
-                if lang == "zh"
-                else ("bonus" if bonus else "this clause deducts")
-            )
-            fields.update(
-                cap=shown(a[0]), label=f"（{line.reason}）" if line.reason else "", what=what
-            )
-        case LineKind.STEP:
-            fields.update(
-                amount=shown(a[0]),
-                steps=shown(a[1]),
-                shortfall=_number(a[2], bool(a[4])),
-                step=_number(a[3], bool(a[4])),
-                total=shown(-line.points),
-            )
-        case LineKind.JUDGED:
-            fields["total"] = shown(a[0])
-        case LineKind.SCALE:
-            fields.update(sum=shown(a[0]), w=plain(a[1]), scale=plain(a[2]), raw=shown(line.points))
-        case LineKind.RESCALE:
-            fields.update(
-                sum=shown(a[0]),
-                applicable=plain(a[1]),
-                total=plain(a[2]),
-                raw=shown(a[0] + line.points),
-            )
-        case LineKind.EXTRA:
-            fields["p"] = signed(line.points)
-        case LineKind.OVERFLOW:
-            fields["total"] = plain(a[0])
-        case LineKind.CAP:
-            fields["w"] = plain(a[0])
-        case LineKind.ROUND:
-            rounded = a[0] + line.points
-            fields.update(
-                places=str(int(a[1])),
-                mode=_MODES_ZH.get(s.rounding_name, s.rounding_name)
-                if lang == "zh"
-                else s.rounding_name,
-                raw=shown(a[0]),
-                rounded=fixed(rounded, int(a[1])),
-            )
+    if spec.fields is not None:
+        fields.update(spec.fields(named(line), Say(lang, result.settings)))
+    template: str = spec.words.zh if lang == "zh" else spec.words.en
     return template.format(**fields)
-
-
-# How a Chinese report names each rounding mode (the words `rounding` also accepts).
-_MODES_ZH = {
-    "half_up": "四舍五入",
-    "half_even": "四舍六入五成双",
-    "half_down": "五舍六入",
-    "down": "去尾",
-    "truncate": "去尾",
-    "up": "进一",
-}
-
-
-def _number(value: Decimal, as_percent: bool) -> str:
-    """A shortfall or step, in the kind the pack wrote it: a percent shortfall of 100 % reads
-    `100.00%`, never `1`; a count shortfall of 0.5 stays 0.5."""
-    return percent(value) if as_percent else shown(value)
-
-
-_REMARKS = (
-    LineKind.WARN,
-    LineKind.VETO,
-    LineKind.NOT_APPLICABLE,
-    LineKind.DUPLICATE,
-    LineKind.ONCE,
-)
 
 
 def needs_explaining(ind: IndicatorResult) -> bool:
@@ -407,7 +251,7 @@ def needs_explaining(ind: IndicatorResult) -> bool:
         return False  # a plain sum: its children explain it
     if ind.points is None or ind.excluded or ind.points != ind.weight:
         return True
-    return any(line.kind in _REMARKS for line in ind.lines)
+    return any(LINES[line.kind].remark for line in ind.lines)
 
 
 def points_text(ind: IndicatorResult, places: int, lang: str) -> str:
@@ -436,25 +280,6 @@ def sources_of(line: Line, result: Result, lang: str) -> list[str]:
     return [use_text(use, result, lang) for use in line.facts]
 
 
-_LOSS = (LineKind.DEDUCT, LineKind.STEP, LineKind.JUDGED, LineKind.ZERO, LineKind.VETO)
-_BASE = (
-    LineKind.FULL,
-    LineKind.UNMET,
-    LineKind.FIXED,
-    LineKind.PROPORTIONAL,
-    LineKind.REVERSE,
-    LineKind.REVERSE_LINEAR,
-    LineKind.TIER,
-    LineKind.LEVEL,
-    LineKind.LEVEL_SCORE,
-    LineKind.FORWARD,
-    LineKind.EQUAL,
-    LineKind.CHECK,
-    LineKind.CHECK_BASE,
-    LineKind.NOT_APPLICABLE,
-)
-
-
 @record
 class Loss:
     """One reason points were lost: how many, on which indicator, why, on what evidence."""
@@ -473,7 +298,7 @@ def losses(result: Result, lang: str) -> list[Loss]:
             continue
         taken = Decimal(0)
         for line in ind.lines:
-            if line.kind in _LOSS and line.points < 0:
+            if LINES[line.kind].loss and line.points < 0:
                 taken -= line.points
                 out.append(
                     (
@@ -503,9 +328,10 @@ def losses(result: Result, lang: str) -> list[Loss]:
             taken -= given_back
         # what the base rule did not award, after rounding: weight − points − deductions
         shortfall = ind.weight - ind.points - taken
-        base = [ln for ln in ind.lines if ln.kind in _BASE]
+        base = [named(ln) for ln in ind.lines if LINES[ln.kind].award]
         if shortfall > 0 and base:
-            shown_lines = [ln for ln in base if ln.kind is not LineKind.CHECK or not ln.args[1]]
+            # a met checklist element is not why points were lost
+            shown_lines = [ln for ln in base if getattr(ln.args, "met", 0) != 1]
             text = "；".join(line_text(ln, ind.weight, result, lang) for ln in shown_lines)
             sources = tuple(dict.fromkeys(s for ln in base for s in sources_of(ln, result, lang)))
             out.append((shortfall, order, Loss(shortfall, ind, text, sources)))

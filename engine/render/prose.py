@@ -304,7 +304,9 @@ def line_words(line: Line, ind: Indicator | None, lang: str = "zh") -> str | Non
                 )
             return f"等级得 {points}" if zh else f"level: {points}"
         case LineKind.LEVEL_SCORE:
-            low, high = (number(a) for a in line.args[1:3])
+            _, low_arg, high_arg = line.args  # LevelScoreArgs (points, low, high)
+            assert isinstance(low_arg, Decimal) and isinstance(high_arg, Decimal)
+            low, high = number(low_arg), number(high_arg)
             label = line.reason or ""
             if zh:
                 return f"评为“{label}”，评价得分 {points}（区间 {low}–{high}）"

@@ -23,6 +23,7 @@ from jixiao.dsl.record import record
 
 from ..common.ir import Derived, Indicator
 from ..common.result import DerivedResult, FactUse, IndicatorResult, Line, Provenance
+from ..forms import LINES
 from ..plan.compile_expr import Broken, Env, Origins, Reads
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
@@ -40,6 +41,9 @@ if TYPE_CHECKING:
 KIND, POINTS, REASON = 0, 1, 3
 
 _new = tuple.__new__
+#: Each line kind's record of named arguments, by the kind's identity: an `Enum` member hashes
+#: in Python, several times slower than `id` (a lookup per line of every ledger read).
+_ARGS = {id(kind): spec.args for kind, spec in LINES.items()}
 _DEFAULT = Provenance(None, is_default=True)
 
 
@@ -117,13 +121,16 @@ class Ledger:
         return self._origins
 
     def line(self, raw: tuple[Any, ...]) -> Line:
-        reads = raw[4]
+        """A raw line packaged: its facts looked up, its arguments named by its kind's record
+        (see `forms.base.LineSpec.args`: the closures append them as a plain tuple)."""
+        kind, reads, args = raw[0], raw[4], raw[5]
+        args = _new(_ARGS[id(kind)], args)
         if type(reads) is not Reads:
-            return _new(Line, raw)
+            return _new(Line, (kind, raw[1], raw[2], raw[3], reads, args, raw[6]))
         facts = self._facts.get(id(reads))
         if facts is None:
             facts = self._facts[id(reads)] = reads.facts(self._env, self.origins())
-        return _new(Line, (raw[0], raw[1], raw[2], raw[3], facts, raw[5], raw[6]))
+        return _new(Line, (kind, raw[1], raw[2], raw[3], facts, args, raw[6]))
 
     def indicators(self) -> tuple[IndicatorResult, ...]:
         if self._indicators is None:

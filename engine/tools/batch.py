@@ -41,8 +41,9 @@ from jixiao.dsl.source import Source
 from ..check.units import domain_problem
 from ..common import messages as msg
 from ..common.ir import Program
-from ..common.result import NA, Item, LineKind, Provenance, Result
+from ..common.result import NA, Item, Provenance, Result
 from ..common.types import Kind
+from ..forms import LINES
 from ..plan.compiler import Plan
 from ..render.explain import fixed, plain
 from ..render.prose import base_cause, template_of
@@ -681,9 +682,6 @@ def _record(row: Row, result: Result, places: int) -> ScoredProject:
     return ScoredProject(row.id, row.name, total, grade, scores, errors, lost)
 
 
-_DEDUCTIONS = (LineKind.DEDUCT, LineKind.STEP, LineKind.JUDGED, LineKind.ZERO, LineKind.VETO)
-
-
 def _losses(result: Result) -> list[tuple[str, str, str]]:
     """(indicator, reason, points) for the portfolio summary: the reasons of `losses()`, keyed
     so the same reason groups across projects, without wording every line (it is the
@@ -695,7 +693,7 @@ def _losses(result: Result) -> list[tuple[str, str, str]]:
         taken = Decimal(0)
         for line in lines:
             kind, lost = line[KIND], line[POINTS]
-            if kind in _DEDUCTIONS and lost < 0:
+            if LINES[kind].loss and lost < 0:
                 taken -= lost
                 reason = line[REASON]
                 key = (template_of(ind, reason) or _reason_key(reason)) if reason else kind.value

@@ -27,6 +27,7 @@ from jixiao.dsl.source import DecodeError, decode
 from .. import score
 from ..common.ir import Indicator
 from ..common.result import IndicatorResult, Line, LineKind, Result
+from ..forms import LINES, all_rules, form_of, named
 from ..plan.compiler import Plan
 from ..render.explain import plain, signed
 from ..runtime.evaluator import evaluate
@@ -279,114 +280,27 @@ class Item:
 
 
 def coverage_items(ind: Indicator) -> list[Item]:
-    """What a leaf's cases should exercise."""
+    """What a leaf's cases should exercise: each rule's own items (its form's `coverage`), the
+    floor when the deductions can take more than the weight, and missing evidence."""
     items: list[Item] = []
 
     def add(what: str, node: Any, label: str) -> None:
-        items.append(Item((what, node.span.start), label))
+        start = (node if node is not None else ind).span.start  # None: the indicator's
+        items.append(Item((what, start), label))
 
-    def base(rule: ast.Base) -> None:
-        match rule:
-            case ast.FullWhen(cond, otherwise):
-                add("full", rule, f"`{cond.span.text}` holds")
-                add("unmet", cond, f"`{cond.span.text}` does not hold")
-                if otherwise is not None and isinstance(otherwise, ast.BASE_RULES):
-                    base(otherwise)
-            case ast.Proportional():
-                add("proportional", rule, "proportional")
-            case ast.Reverse() | ast.Forward() | ast.Equal():
-                add("full", rule, "target met")
-                add("partial", rule, "target missed")
-            case ast.Tiers(subject, bands):
-                for band in bands:
-                    add("tier", band, f"band `{band.span.text}`")
-                if isinstance(subject, ast.Name):
-                    from ..plan.analysis import _constant
+    def nested(rule: ast.Clause) -> None:
+        form_of(rule).coverage(rule, add, nested, False)
 
-                    bounds = {
-                        _constant(b.value)
-                        for band in bands
-                        for b in (band.lower, band.upper)
-                        if b is not None
-                    }
-                    for bound in sorted(v for v in bounds if v is not None):
-                        items.append(
-                            Item(
-                                (f"edge:{bound}", rule.span.start),
-                                f"both sides of the bound {plain(bound)} of `{subject.name}`",
-                            )
-                        )
-            case ast.Levels(_, levels) | ast.LevelRange(_, _, levels):
-                for level in levels:
-                    add("level", level, f"level `{level.label}`")
-            case ast.Checklist(_, checks):
-                for check in checks:
-                    add("check", check, f"`{check.cond.span.text}` met")
-                    add("check_unmet", check, f"`{check.cond.span.text}` not met")
-            case ast.Choose(choices):
-                for choice in choices:
-                    add("choice", choice, f"`{choice.span.text.split(':')[0]}`")
-                    if isinstance(choice.then, ast.BASE_RULES):
-                        base(choice.then)
-            case _:
-                ast.assert_never(rule)
-
-    deductions = False
-    fixed_total = Decimal(0)
+    deducted: Decimal | None = Decimal(0)  # the most the deductions take; None: unbounded
     for rule in ind.rules:
-        if isinstance(rule, ast.DeductWhen) and isinstance(rule.amount, (ast.Points, ast.Share)):
-            # a fixed deduction: the floor is reachable only if they add up past the weight
-            fixed_total += rule.amount.value * (
-                ind.weight if isinstance(rule.amount, ast.Share) else 1
-            )
-        elif isinstance(rule, ast.Deduction):
-            fixed_total = ind.weight + 1  # per item, per step, judged: unbounded
-        if isinstance(rule, ast.Base):
-            base(rule)
-            if isinstance(rule, ast.Proportional):
-                items.append(Item(("cap", ind.span.start), "capped at the weight"))
-        elif isinstance(rule, ast.Deduction):
-            deductions = fixed_total > ind.weight
-            add("deduct", rule, f"`{format_clause(rule)}` fires")
-        elif isinstance(rule, ast.ZeroWhen):
-            add("zero", rule, f"`zero when {rule.cond.span.text}` fires")
-        elif isinstance(rule, ast.WarnWhen):
-            add("warn", rule, f"`warn when {rule.cond.span.text}` fires")
-        elif isinstance(rule, ast.CallRule | ast.NaPolicy):
-            pass  # a call is expanded into its rules by the checker; a policy has no case to reach
-        else:
-            ast.assert_never(rule)
-    if deductions:
+        form = form_of(rule)
+        form.coverage(rule, add, nested, True)
+        worst = form.worst(rule, ind.weight)
+        deducted = None if worst is None or deducted is None else deducted + worst
+    if deducted is None or deducted > ind.weight:
         items.append(Item(("floor", ind.span.start), "deductions reach 0 (扣完为止)"))
     items.append(Item(("missing", ind.span.start), "missing evidence reported"))
     return items
-
-
-def format_clause(rule: Any) -> str:
-    text: str = rule.span.text.split("\n")[0]
-    return text if len(text) <= 40 else text[:39] + "…"
-
-
-_KIND_KEYS = {
-    LineKind.FULL: "full",
-    LineKind.UNMET: "unmet",
-    LineKind.PROPORTIONAL: "proportional",
-    LineKind.TIER: "tier",
-    LineKind.LEVEL: "level",
-    LineKind.LEVEL_SCORE: "level",
-    LineKind.CHOICE: "choice",
-    LineKind.DEDUCT: "deduct",
-    LineKind.STEP: "deduct",
-    LineKind.JUDGED: "deduct",
-    LineKind.ZERO: "zero",
-    LineKind.WARN: "warn",
-    LineKind.FLOOR: "floor",
-    LineKind.CAP: "cap",
-    LineKind.REVERSE: "partial",
-    LineKind.REVERSE_LINEAR: "partial",
-    LineKind.FORWARD: "partial",
-    LineKind.EQUAL: "partial",
-}
 
 
 def covered_keys(ind: IndicatorResult) -> Iterator[tuple[str, int]]:
@@ -395,25 +309,26 @@ def covered_keys(ind: IndicatorResult) -> Iterator[tuple[str, int]]:
             yield ("missing", ind.span.start)
         return
     for line in ind.lines:
-        if line.kind is LineKind.CHECK:
-            yield ("check" if line.args[1] else "check_unmet", line.span.start)
-        elif line.kind in (LineKind.FLOOR, LineKind.CAP):
-            yield (_KIND_KEYS[line.kind], ind.span.start)
-        elif line.kind in _KIND_KEYS:
-            yield (_KIND_KEYS[line.kind], line.span.start)
+        covers = LINES[line.kind].covers
+        key = covers(named(line)) if covers is not None else None
+        if key is None:
+            continue
+        # the floor and the cap are the indicator's own, whichever clause they follow
+        where = ind.span if line.kind in (LineKind.FLOOR, LineKind.CAP) else line.span
+        yield (key, where.start)
 
 
-def _tiers_start(plan: Plan, code: str, band_start: int) -> int:
-    """The start of the tiers rule a band (by its start) belongs to."""
-    from ..plan.analysis import _all_rules
-
+def _rule_start(plan: Plan, code: str, at: int) -> int:
+    """The start of the innermost rule of indicator `code` whose text holds the place `at` (a
+    line's clause: a tier's band lies inside its `tiers`, which may lie inside a `choose`)."""
+    best = -1
     for ind in plan.program.indicators:
         if ind.code != code:
             continue
-        for rule in _all_rules(ind.rules):
-            if isinstance(rule, ast.Tiers) and any(b.span.start == band_start for b in rule.bands):
-                return rule.span.start
-    return -1
+        for rule in all_rules(ind.rules):
+            if rule.span.start <= at < rule.span.end and rule.span.start > best:
+                best = rule.span.start
+    return best
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,7 +344,9 @@ class Coverage:
 
 def coverage(plan: Plan, outcomes: list[CaseOutcome]) -> Coverage:
     hit: set[tuple[str, tuple[str, int]]] = set()
-    seen: dict[tuple[str, int], set[Decimal]] = {}  # (indicator, tiers rule) → subject values
+    # (indicator, rule) → the values of the first fact its lines read: which sides of the rule's
+    # bounds (its `edge:` items, see the forms' `coverage`) the cases reached
+    seen: dict[tuple[str, int], set[Decimal]] = {}
     for outcome in outcomes:
         if outcome.result is None:
             continue
@@ -437,11 +354,9 @@ def coverage(plan: Plan, outcomes: list[CaseOutcome]) -> Coverage:
             if scored.is_leaf:
                 hit.update((scored.code, key) for key in covered_keys(scored))
                 for line in scored.lines:
-                    if line.kind is LineKind.TIER and line.facts:
-                        value = line.facts[0].value
-                        if isinstance(value, Decimal):
-                            rule = _tiers_start(plan, scored.code, line.span.start)
-                            seen.setdefault((scored.code, rule), set()).add(value)
+                    if line.facts and isinstance(line.facts[0].value, Decimal):
+                        rule = _rule_start(plan, scored.code, line.span.start)
+                        seen.setdefault((scored.code, rule), set()).add(line.facts[0].value)
     for (code, rule), values in seen.items():
         for item in (
             i
@@ -476,21 +391,12 @@ class Edge:
 
 
 def thresholds(ind: Indicator) -> Iterator[tuple[str, Decimal]]:
-    """(subject name, constant) for each comparison of a name with a constant in the rules."""
-    from ..plan.analysis import _all_rules, _constant
-
-    for rule in _all_rules(ind.rules):
-        match rule:
-            case ast.Tiers(ast.Name(name), bands):
-                for band in bands:
-                    for bound in (band.lower, band.upper):
-                        value = _constant(bound.value) if bound else None
-                        if value is not None:
-                            yield name, value
-            case ast.FullWhen(ast.Compare(_, ast.Name(name), right)):
-                value = _constant(right)
-                if value is not None:
-                    yield name, value
+    """(subject name, constant) for each bound a rule's score changes at (its form's
+    `thresholds`: tier bounds, a `full when` comparison with a constant)."""
+    for rule in all_rules(ind.rules):
+        for subject, bound in form_of(rule).thresholds(rule):
+            if isinstance(subject, ast.Name):
+                yield subject.name, bound
 
 
 def edges(plan: Plan, evidence: Evidence) -> list[Edge]:

@@ -29,8 +29,9 @@ from jixiao.dsl.source import Source
 from ..common.ir import Fact, Program
 from ..common.result import Item, Judgement, Provenance
 from ..common.types import Kind
-from ..common.walk import names_in, rule_exprs
-from ..plan.analysis import _all_rules, _constant
+from ..common.walk import names_in
+from ..forms import all_rules, form_of, rule_exprs
+from ..forms.base import constant as _constant
 from ..plan.compiler import Plan
 from ..runtime.evidence import Evidence
 
@@ -76,16 +77,12 @@ def _thresholds(program: Program) -> dict[str, set[Decimal]]:
                 ast.assert_never(expr)
 
     for ind in program.indicators:
-        for rule in _all_rules(ind.rules):
+        for rule in all_rules(ind.rules):
             for expr in rule_exprs(rule):
                 visit(expr)
-            if isinstance(rule, ast.Tiers):
-                for band in rule.bands:
-                    for bound in (band.lower, band.upper):
-                        value = _constant(bound.value) if bound else None
-                        if value is not None:
-                            for n in names_in(rule.subject):
-                                out[n.name].add(value)
+            for subject, value in form_of(rule).thresholds(rule):
+                for n in names_in(subject):
+                    out[n.name].add(value)
     for d in program.derived.values():
         visit(d.expr)
     return out
@@ -96,16 +93,15 @@ def _labels(program: Program) -> tuple[dict[str, list[str]], dict[str, dict[str,
     levels: dict[str, list[str]] = defaultdict(list)
     fields: dict[str, dict[str, list[str]]] = defaultdict(dict)
     for ind in program.indicators:
-        for rule in _all_rules(ind.rules):
-            match rule:
-                case ast.Levels(ast.Name(name), rows) | ast.LevelRange(ast.Name(name), _, rows):
-                    levels[name] += [r.label for r in rows]
-                case ast.DeductBy(ast.Name(name), field, rows):
-                    fields[name][field.value] = [r.label for r in rows]
-                case ast.DeductPer(_, ast.Name(name), distinct) if distinct and distinct.field:
-                    fields[name].setdefault(distinct.field.value, ["甲类", "乙类"])
-                case _:
-                    pass  # only these forms name the levels or fields a fact's values take
+        for rule in all_rules(ind.rules):
+            # the forms that name the levels or finding fields a fact's values take
+            for name, field, labels in form_of(rule).labels(rule):
+                if field is None:
+                    levels[name] += labels
+                elif labels:
+                    fields[name][field] = list(labels)
+                else:  # any values will do: two, so that `distinct by` has something to tell
+                    fields[name].setdefault(field, ["甲类", "乙类"])
     return levels, fields
 
 

@@ -27,10 +27,8 @@ from hypothesis import HealthCheck, find, settings
 from hypothesis import strategies as st
 from hypothesis.errors import NoSuchExample
 
-from jixiao.dsl import ast
-
 from ..common.types import Kind
-from ..plan.analysis import _constant
+from ..forms import form_of
 from ..plan.compiler import Plan
 from ..render.json_report import render as render_json
 from ..runtime.evaluator import evaluate
@@ -98,64 +96,15 @@ class Monotone:
 
 
 def monotone_rules(plan: Plan) -> Iterator[Monotone]:
+    """The rules whose points move one way with a single fact (each form's `direction`)."""
     kinds = {n: f.kind for n, f in plan.program.facts.items()}
     kinds.update({n: d.kind for n, d in plan.program.derived.items()})
     for ind in plan.program.indicators:
         for rule in ind.rules:
-            match rule:
-                case ast.Proportional(ast.Name(name)) | ast.Forward(ast.Name(name)):
-                    yield Monotone(ind.code, name, kinds[name], True, rule.span.text)
-                case ast.FullWhen(_, ast.Proportional(ast.Name(name))):
-                    pass  # the condition may pin the subject's range; left to the tiers check
-                case ast.Reverse(ast.Name(name)):
-                    yield Monotone(ind.code, name, kinds[name], False, rule.span.text)
-                case ast.Tiers(ast.Name(name), bands):
-                    direction = tier_direction(bands, ind.weight, kinds[name])
-                    if direction is not None:
-                        near = tuple(
-                            v
-                            for b in bands
-                            for bound in (b.lower, b.upper)
-                            if bound is not None
-                            for v in [_constant(bound.value)]
-                            if v is not None
-                        )
-                        yield Monotone(ind.code, name, kinds[name], direction, rule.span.text, near)
-                case _:
-                    pass  # no other form is known to move one way with a single fact
-
-
-def tier_direction(bands: tuple[ast.Band, ...], weight: Decimal, kind: Kind) -> bool | None:
-    """What a tier table means to reward: higher values (True) or lower ones (False), read
-    from the awards at the two ends of the domain; None when it cannot be told."""
-    from ..common.walk import constant_points
-    from ..plan.analysis import _constant
-    from ..plan.intervals import Interval, _domain, _intersect, _minus
-
-    remaining = [_domain(kind)]
-    placed: list[tuple[Decimal | None, Decimal]] = []
-    for band in bands:
-        lo = _constant(band.lower.value) if band.lower else None
-        hi = _constant(band.upper.value) if band.upper else None
-        award = constant_points(band.award, weight)
-        if (band.lower and lo is None) or (band.upper and hi is None) or award is None:
-            return None
-        part = Interval(
-            lo,
-            bool(band.lower and band.lower.inclusive),
-            hi,
-            bool(band.upper and band.upper.inclusive),
-        )
-        for piece in remaining:
-            effective = _intersect(part, piece)
-            if not effective.empty():
-                placed.append((effective.lo, award))
-        remaining = _minus(remaining, part)
-    if len(placed) < 2:
-        return None
-    placed.sort(key=lambda p: (p[0] is not None, p[0] or 0))
-    low, high = placed[0][1], placed[-1][1]
-    return None if low == high else low < high
+            moves = form_of(rule).direction(rule, ind.weight, kinds)
+            if moves is not None:
+                name, increasing, near = moves
+                yield Monotone(ind.code, name, kinds[name], increasing, rule.span.text, near)
 
 
 def _subject_values(kind: Kind, near: tuple[Decimal, ...]) -> st.SearchStrategy[Decimal]:

@@ -1,0 +1,114 @@
+"""`choose { <cond>: <rule or award> … else: … }` (分情形): the first branch whose condition
+holds scores; none holding scores 0."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from jixiao.dsl import ast
+
+from ..common.result import LineKind
+from ..plan.compile_expr import ZERO
+from .base import (
+    Compiling,
+    Form,
+    LineSpec,
+    NoArgs,
+    Words,
+    awards_nothing,
+    key,
+    lints_nothing,
+    no_direction,
+    none,
+    reasons_plain,
+)
+
+TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any
+
+    from ..plan.compile_expr import Env, RawLine, RuleFn
+
+CHOICE = LineSpec(
+    LineKind.CHOICE,
+    NoArgs,
+    Words("适用 {band}", "applies {band}"),
+    lambda line, say: {"band": f"`{line.span.text.split(':')[0]}`"},
+    key("choice"),
+)
+
+
+def check(c: Any, rule: ast.Choose, code: str, weight: Decimal) -> None:
+    for choice in rule.choices:
+        if choice.cond is not None:
+            c.expect_bool(choice.cond, "the condition of a `choose` branch")
+        c.check_rule(choice.then, code, weight)
+
+
+def exprs(rule: ast.Choose, again: Any) -> Iterator[ast.Expr]:
+    for choice in rule.choices:
+        if choice.cond is not None:
+            yield choice.cond
+        yield from again(choice.then)
+
+
+def nested(rule: ast.Choose) -> tuple[ast.Clause, ...]:
+    return tuple(c.then for c in rule.choices)
+
+
+def compile_choose(c: Compiling, rule: ast.Choose, weight: Decimal) -> RuleFn:
+    choices = rule.choices
+    compiled = [
+        (
+            c.expr(ch.cond) if ch.cond is not None else None,
+            (LineKind.CHOICE, ZERO, ch.span, None, c.uses(ch.cond) if ch.cond else (), (), None),
+            c.rule(ch.then, weight),
+        )
+        for ch in choices
+    ]
+    unmet = (LineKind.UNMET, ZERO, choices[0].span, None, (), (), None)
+
+    def choose(env: Env, lines: list[RawLine]) -> Decimal:
+        for cf, chosen, then in compiled:
+            if cf is None or cf(env):
+                lines.append(chosen)
+                return then(env, lines)
+        lines.append(unmet)
+        return ZERO
+
+    return choose
+
+
+def best(rule: ast.Choose, weight: Decimal, again: Any) -> Decimal | None:
+    values = [again(c.then, weight) for c in rule.choices]
+    if any(v is None for v in values):
+        return None
+    return max((v for v in values if v is not None), default=Decimal(0))
+
+
+def coverage(rule: ast.Choose, add: Any, again: Any, top: bool) -> None:
+    for choice in rule.choices:
+        add("choice", choice, f"`{choice.span.text.split(':')[0]}`")
+        again(choice.then)
+
+
+FORM = Form(
+    name="choose",
+    nodes=(ast.Choose,),
+    check=check,
+    reasons=reasons_plain,
+    exprs=exprs,
+    nested=nested,
+    compile=compile_choose,
+    lint=lints_nothing,
+    best=best,
+    thresholds=none,
+    direction=no_direction,
+    labels=none,
+    drivers=none,
+    awards=none,
+    worst=awards_nothing,
+    coverage=coverage,
+    lines=(CHOICE,),
+)

@@ -1,0 +1,150 @@
+"""`deduct <amount> when <cond> [reason "…"]` (扣分): the amount, when the condition holds.
+`add … when` (a bonus section's clause, see `add_when`) shares its closure."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from jixiao.dsl import ast
+
+from ..common.result import LineKind
+from ..common.walk import award_exprs, constant_points
+from ..plan.compile_expr import ONE, ZERO
+from .base import (
+    Compiling,
+    Form,
+    LineSpec,
+    Words,
+    best_unknown,
+    key,
+    lints_nothing,
+    nests_nothing,
+    no_direction,
+    none,
+    reasons_plain,
+)
+
+TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from typing import Any, NamedTuple
+
+    from ..plan.compile_expr import Env, RawLine, RuleFn
+else:
+    from .base import NamedTuple
+
+
+class AmountArgs(NamedTuple):
+    """A deduction or bonus: the amount of one, and how many times (1 for a condition or an
+    item, the count for a count)."""
+
+    amount: Decimal
+    times: Decimal
+
+
+def amount_fields(line: Any, say: Any) -> dict[str, str]:
+    a = line.args
+    if a.times == 1:
+        how = ""
+    elif say.lang == "zh":
+        how = f"（{say.shown(a.amount)} × {say.shown(a.times)}）"
+    else:
+        how = f" ({say.shown(a.amount)} × {say.shown(a.times)})"
+    return {"total": say.shown(abs(line.points)), "how": how}
+
+
+DEDUCT = LineSpec(
+    LineKind.DEDUCT,
+    AmountArgs,
+    Words("{reason}，扣 {total} 分{how}", "{reason}: −{total}{how}"),
+    amount_fields,
+    key("deduct"),
+    loss=True,
+)
+
+
+def check(c: Any, rule: ast.DeductWhen | ast.AddWhen, code: str, weight: Decimal) -> None:
+    c.expect_bool(rule.cond, "the condition of a deduction or bonus")
+    c.check_amount(rule.amount, "the bonus" if isinstance(rule, ast.AddWhen) else "the deduction")
+
+
+def exprs(rule: ast.DeductWhen | ast.AddWhen, again: Any) -> Iterator[ast.Expr]:
+    yield from award_exprs(rule.amount)
+    yield rule.cond
+
+
+def compile_when(c: Compiling, rule: ast.DeductWhen | ast.AddWhen, weight: Decimal) -> RuleFn:
+    amount, cond, reason = rule.amount, rule.cond, rule.reason
+    sign = 1 if isinstance(rule, ast.AddWhen) else -1
+    kind = LineKind.ADD if sign > 0 else LineKind.DEDUCT
+    af, cf, reads = c.amount(amount, weight), c.expr(cond), c.uses(cond)
+    text = reason.value if reason else None
+    span = rule.span
+
+    fixed = constant_points(amount, weight)
+    if fixed is not None:
+        # the line is the same for every record that meets the condition
+        line = (kind, sign * fixed, span, text, reads, (fixed, ONE), None)
+        points = sign * fixed
+
+        def when_fixed(env: Env, lines: list[RawLine]) -> Decimal:
+            if not cf(env):
+                return ZERO
+            lines.append(line)
+            return points
+
+        return when_fixed
+
+    def when(env: Env, lines: list[RawLine]) -> Decimal:
+        if not cf(env):
+            return ZERO
+        a = af(env)
+        lines.append((kind, sign * a, span, text, reads, (a, ONE), None))
+        return sign * a
+
+    return when
+
+
+def drivers(rule: ast.DeductWhen) -> Iterator[ast.Expr]:
+    yield rule.cond
+
+
+def awards(rule: ast.DeductWhen) -> Iterator[tuple[ast.AwardExpr, bool, ast.Expr | None]]:
+    if isinstance(rule.amount, ast.AwardExpr):
+        yield rule.amount, True, rule.cond
+
+
+def worst(rule: ast.DeductWhen, weight: Decimal) -> Decimal | None:
+    """A fixed deduction takes its amount (a formula, even `full`, counts as unbounded)."""
+    if isinstance(rule.amount, ast.Share):
+        return rule.amount.value * weight
+    if isinstance(rule.amount, ast.Points):
+        return rule.amount.value
+    return None
+
+
+def deduct_coverage(rule: Any, add: Any, again: Any, top: bool) -> None:
+    text: str = rule.span.text.split("\n")[0]
+    text = text if len(text) <= 40 else text[:39] + "…"
+    add("deduct", rule, f"`{text}` fires")
+
+
+FORM = Form(
+    name="deduct … when",
+    nodes=(ast.DeductWhen,),
+    check=check,
+    reasons=reasons_plain,
+    exprs=exprs,
+    nested=nests_nothing,
+    compile=compile_when,
+    lint=lints_nothing,
+    best=best_unknown,
+    thresholds=none,
+    direction=no_direction,
+    labels=none,
+    drivers=drivers,
+    awards=awards,
+    worst=worst,
+    coverage=deduct_coverage,
+    lines=(DEDUCT,),
+)

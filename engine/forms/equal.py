@@ -1,0 +1,57 @@
+"""`equal <actual> target <target>` (等于): as `forward`; with a zero target, the weight only
+when the actual is at most 0."""
+
+from __future__ import annotations
+
+from jixiao.dsl import ast
+
+from ..common.result import LineKind
+from .base import (
+    Form,
+    LineSpec,
+    Words,
+    awards_nothing,
+    best_weight,
+    key,
+    lints_nothing,
+    nests_nothing,
+    no_direction,
+    none,
+    reasons_plain,
+)
+from .forward import PairArgs, check_pair, compile_forward, pair_coverage, pair_exprs, pair_fields
+
+EQUAL = LineSpec(
+    LineKind.EQUAL,
+    PairArgs,
+    Words(
+        "等于指标：实际 {actual}，目标 {target}，得 {raw}",
+        "equality indicator: actual {actual}, target {target}, scores {raw}",
+    ),
+    pair_fields,
+    key("partial"),
+    award=True,
+    short="等于指标",
+)
+
+FORM = Form(
+    name="equal",
+    nodes=(ast.Equal,),
+    check=check_pair,
+    reasons=reasons_plain,
+    exprs=pair_exprs,
+    nested=nests_nothing,
+    compile=lambda c, rule, weight: compile_forward(
+        c, rule.actual, rule.target, True, weight, rule.span
+    ),
+    lint=lints_nothing,
+    best=best_weight,
+    thresholds=none,
+    direction=no_direction,
+    labels=none,
+    drivers=none,
+    awards=none,
+    worst=awards_nothing,
+    coverage=pair_coverage,
+    lines=(EQUAL,),
+)
