@@ -106,8 +106,11 @@ PACKS = sorted(
 def test_every_expression_of_a_checked_program_carries_its_kind(path: Path) -> None:
     """The checker returns the tree rebuilt with each expression's kind on its node: every
     expression the later stages read (rules, derived facts, bonus sections, vetoes) has one."""
+    from jixiao.engine.check.imports import resolve, search_path
+
     source = read_pack(str(path))
-    program, diagnostics = check(parse(source), source)
+    pack = resolve(parse(source), read_pack, search_path()).pack  # templates joined in
+    program, diagnostics = check(pack, source)
     assert program is not None, diagnostics
     parts = (program.derived, program.indicators, program.extras, program.vetoes)
     exprs = [n for n in _nodes(parts) if isinstance(n, ast.Expr.__args__)]

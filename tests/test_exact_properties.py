@@ -221,7 +221,11 @@ def test_every_decision_forced_through_the_exact_path_scores_as_the_fast_path(
     way: every leaf, branch, veto and section that decides anything goes through the exact
     path. On generated packs (whose facts rarely land on a bound) it must score as the fast
     path does and reconcile."""
-    from jixiao.engine.plan import compile_expr, compiler, scorer
+    import contextlib
+    import sys
+
+    from jixiao.engine import forms
+    from jixiao.engine.plan import compile_expr, scorer
     from jixiao.engine.plan.compile_expr import ExprCompiler
 
     text = data.draw(pack_texts())
@@ -229,15 +233,25 @@ def test_every_decision_forced_through_the_exact_path_scores_as_the_fast_path(
     facts = data.draw(facts_for(plan))
     plain = evaluate(plan, evidence_of(plan, facts))
     infinite = (Decimal("-Infinity"), Decimal("Infinity"))
-    with (
-        mock.patch.object(ExprCompiler, "rounds", lambda self, *exprs: not self.exact),
-        mock.patch.object(ExprCompiler, "confirm", lambda self, *args: lambda env: True),
-        mock.patch.object(compile_expr, "window", lambda bound: infinite),
-        mock.patch.object(compile_expr, "close", lambda a, b: True),
-        mock.patch.object(compiler, "close", lambda a, b: True),
-        mock.patch.object(scorer, "close", lambda a, b: True),
-        mock.patch.object(scorer, "rounded_so_far", lambda: True),
-    ):
+    # every module that took `close` or `rounded_so_far` by name: the scorer and each form
+    deciders = [
+        compile_expr,
+        scorer,
+        *(m for n, m in sys.modules.items() if n.startswith(forms.__name__ + ".")),
+    ]
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(
+            mock.patch.object(ExprCompiler, "rounds", lambda self, *exprs: not self.exact)
+        )
+        stack.enter_context(
+            mock.patch.object(ExprCompiler, "confirm", lambda self, *args: lambda env: True)
+        )
+        stack.enter_context(mock.patch.object(compile_expr, "window", lambda bound: infinite))
+        for module in deciders:
+            if hasattr(module, "close"):
+                stack.enter_context(mock.patch.object(module, "close", lambda a, b: True))
+            if hasattr(module, "rounded_so_far") and module is not compile_expr:
+                stack.enter_context(mock.patch.object(module, "rounded_so_far", lambda: True))
         forced_plan, _ = compile_source(Source("generated.jx", text))
         forced = evaluate(forced_plan, evidence_of(forced_plan, facts))
     assert forced.total == plain.total
