@@ -375,13 +375,18 @@ class _Printer:
             f"{number(node.weight.value)}{scale} {{"
         )
         self.out.append(head)
-        body: list[object] = [*node.children, *node.rules]
+        body: list[object] = [*node.children, *node.overrides, *node.rules]
         body.sort(key=lambda n: n.span.start)  # type: ignore[attr-defined]
         inner = indent + INDENT
         for child in body:
             self.before(child.span.start, inner, False)  # type: ignore[attr-defined]
             if isinstance(child, ast.Indicator):
                 self.indicator(child, inner)
+            elif isinstance(child, ast.ParamOverride):
+                kind = f": {child.type.text}" if child.type is not None else ""
+                self.out.append(
+                    f"{inner}param {child.name.text}{kind} = {format_expr(child.value)}"
+                )
             else:
                 self.rule(child, inner)
             self.last_end = child.span.end  # type: ignore[attr-defined]

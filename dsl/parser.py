@@ -412,7 +412,8 @@ class _ToAst(Transformer[Token, Any]):
         self, meta: Any, code: Token, name: Token, weight: Token, scale: Token | None, *body: Any
     ) -> ast.Indicator:
         children = tuple(b for b in body if isinstance(b, ast.Indicator))
-        rules = tuple(b for b in body if not isinstance(b, ast.Indicator))
+        overrides = tuple(b for b in body if isinstance(b, ast.ParamOverride))
+        rules = tuple(b for b in body if not isinstance(b, ast.Indicator | ast.ParamOverride))
         return ast.Indicator(
             self._word(code),
             self._string(name),
@@ -421,7 +422,14 @@ class _ToAst(Transformer[Token, Any]):
             children,
             rules,
             self._span(meta),
+            overrides,
         )
+
+    def override(
+        self, meta: Any, name: Token, type_: Token | None, value: ast.Literal
+    ) -> ast.ParamOverride:
+        kind = self._word(type_) if type_ is not None else None
+        return ast.ParamOverride(self._word(name), kind, value, self._span(meta))
 
     # --- rules
     def full_when(self, meta: Any, cond: ast.Expr, otherwise: Any) -> ast.FullWhen:

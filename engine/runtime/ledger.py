@@ -22,6 +22,7 @@ from __future__ import annotations
 from jixiao.dsl.record import record
 
 from ..common.ir import Derived, Indicator
+from ..common.own import split_own
 from ..common.result import DerivedResult, FactUse, IndicatorResult, Line, Provenance
 from ..forms import LINES
 from ..plan.compile_expr import Broken, Env, Origins, Reads
@@ -55,6 +56,8 @@ class Shape:
     indicators: tuple[Indicator, ...]
     derived: tuple[tuple[Derived, Reads], ...]
     defaults: frozenset[str]
+    # an indicator's own value of a parameter, by the name it is declared as: where it came from
+    own: tuple[tuple[str, Provenance], ...] = ()
 
 
 def shape(plan: Plan) -> Shape:
@@ -67,6 +70,11 @@ def shape(plan: Plan) -> Shape:
             program.indicators,
             tuple((program.derived[name], reads) for name, _, reads in plan.derived),
             frozenset(plan.defaults),
+            tuple(
+                (name, Provenance(fact.span, indicator=split_own(name)[1]))
+                for name, fact in program.facts.items()
+                if fact.is_param and split_own(name)[1] is not None
+            ),
         )
     return made
 
@@ -117,6 +125,9 @@ class Ledger:
             for name in self._shape.defaults:
                 if name not in given:
                     origins[name] = _DEFAULT
+            for name, origin in self._shape.own:
+                if name not in given:
+                    origins[name] = origin
             self._origins = origins
         return self._origins
 
