@@ -827,7 +827,7 @@ class _Checker(RuleChecker):
         scope, own = declare_overrides(node, inherited, self, _default_value)
         self.overrides.extend((code, over, name) for over, name in own)
         read = rename(written, scope) if scope else written
-        rules = self.typed_clauses(self.units.rules(read))  # type: ignore[arg-type]
+        rules = self.typed_clauses(self.units.rules(read))
         base = [r for r in rules if isinstance(r, ast.BASE_RULES)]
         if node.children and base:
             self.diags.append(msg.rules_and_children(code, base[0].span))

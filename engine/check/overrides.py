@@ -16,9 +16,9 @@ address the indicator's own as `达成线@B1`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 from jixiao.dsl import ast, record
 from jixiao.dsl.diagnostics import Diagnostic
@@ -44,7 +44,7 @@ def declare_overrides(
     node: ast.Indicator,
     inherited: Mapping[str, str],
     host: _Host,
-    default_value: object,
+    default_value: Callable[[ast.Literal, Kind], object],
 ) -> tuple[dict[str, str], list[tuple[ast.ParamOverride, str]]]:
     """The names the indicator's clauses read for each overridden parameter (its parent's, with
     its own on top), and its own overrides with the name each is declared as."""
@@ -110,24 +110,33 @@ def _kind_word(param: Fact) -> str:
     return param.kind.value
 
 
-def _value(over: ast.ParamOverride, param: Fact, host: _Host, default_value: object) -> object:
+def _value(
+    over: ast.ParamOverride,
+    param: Fact,
+    host: _Host,
+    default_value: Callable[[ast.Literal, Kind], object],
+) -> object:
     """The runtime value of an override, in the parameter's unit; None when it is not of the
     parameter's kind."""
     kind = param.kind
     unit = host.fact_units.get(param.name) if kind in NUMERIC else None
     node = host.units.constant(over.value, kind, unit, ast.Name(param.name, over.name.span))
-    return default_value(node, kind)  # type: ignore[operator]
+    return default_value(node, kind)
 
 
-def rename(node: object, scope: Mapping[str, str]) -> object:
+N = TypeVar("N")
+
+
+def rename(node: N, scope: Mapping[str, str]) -> N:
     """A copy of `node` with every name in `scope` read as the indicator's own parameter,
     each in its place (spans kept)."""
     if isinstance(node, ast.Name):
         new = scope.get(node.name)
-        return node if new is None else ast.Name(new, node.span, node.kind)
+        return node if new is None else ast.Name(new, node.span, node.kind)  # type: ignore[return-value]
     if isinstance(node, tuple):
         out = tuple(rename(x, scope) for x in node)
-        return node if all(a is b for a, b in zip(out, node, strict=True)) else out
+        same = all(a is b for a, b in zip(out, node, strict=True))
+        return node if same else out  # type: ignore[return-value]
     if isinstance(node, record.Record):
         changes = {}
         for field in record.fields(node):

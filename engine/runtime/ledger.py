@@ -22,7 +22,6 @@ from __future__ import annotations
 from jixiao.dsl.record import record
 
 from ..common.ir import Derived, Indicator
-from ..common.own import split_own
 from ..common.result import DerivedResult, FactUse, IndicatorResult, Line, Provenance
 from ..forms import LINES
 from ..plan.compile_expr import Broken, Env, Origins, Reads
@@ -70,10 +69,11 @@ def shape(plan: Plan) -> Shape:
             program.indicators,
             tuple((program.derived[name], reads) for name, _, reads in plan.derived),
             frozenset(plan.defaults),
+            # `达成线@B1`: B1's own value of 达成线 (see `common.own`, kept off the warm path)
             tuple(
-                (name, Provenance(fact.span, indicator=split_own(name)[1]))
+                (name, Provenance(fact.span, indicator=name.partition("@")[2]))
                 for name, fact in program.facts.items()
-                if fact.is_param and split_own(name)[1] is not None
+                if fact.is_param and "@" in name
             ),
         )
     return made

@@ -1,0 +1,203 @@
+"""An indicator's own value of a pack parameter: `param 达成线 = 95%` inside an indicator.
+
+What a policy author relies on: the template's shared rule scores that indicator at its own
+threshold while the rest keep the pack's; a branch's value reaches its children; evidence
+`params:` moves the pack's value but never silently the indicator's own; the report shows the
+author's name with where the value came from; every mistake gets its own code."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+
+from jixiao.dsl.formatter import format_pack
+from jixiao.dsl.parser import parse
+from jixiao.dsl.source import Source
+
+from .helpers import cli, compile_text, diagnostics_of, score
+
+HEAD = 'pack "项目" {\n    total 100\n}\n'
+
+PACK = (
+    HEAD
+    + """
+fact 甲执行率: percent
+fact 乙执行率: percent
+param 达成线: percent = 90%
+
+function 执行率计分(率: percent) {
+    full when 率 >= 达成线 else proportional 率
+}
+
+indicator A1 "甲" 50 { 执行率计分(甲执行率) }
+indicator B1 "乙" 50 {
+    param 达成线 = 95%
+    执行率计分(乙执行率)
+}
+"""
+)
+
+BOTH_92 = "facts:\n  甲执行率: 92%\n  乙执行率: 92%\n"
+
+
+def codes(text: str) -> list[str]:
+    return [d.code for d in diagnostics_of(text)]
+
+
+def test_b1_scores_at_its_own_95_while_a1_keeps_the_packs_90() -> None:
+    scored = score(compile_text(PACK), BOTH_92)
+    assert scored.points == {"A1": "50.00", "B1": "46.00"}  # 92% ≥ 90%; 92% < 95%: 50 × 92%
+
+
+def test_the_ledger_shows_the_authors_name_and_where_the_value_came_from() -> None:
+    scored = score(compile_text(PACK), BOTH_92)
+    b1 = next(i for i in scored.result.indicators if i.code == "B1")
+    uses = [u for line in b1.lines for u in line.facts if u.name == "达成线"]
+    assert uses and all(str(u.value) == "0.95" for u in uses)
+    assert uses[0].origin is not None and uses[0].origin.indicator == "B1"
+    a1 = next(i for i in scored.result.indicators if i.code == "A1")
+    a1_uses = [u for line in a1.lines for u in line.facts if u.name == "达成线"]
+    assert a1_uses and a1_uses[0].origin is not None and a1_uses[0].origin.is_default
+    # the result pickles on its own, the origin with it
+    again = pickle.loads(pickle.dumps(scored.result))
+    b1 = next(i for i in again.indicators if i.code == "B1")
+    assert any(u.origin and u.origin.indicator == "B1" for line in b1.lines for u in line.facts)
+
+
+def test_reports_never_show_the_synthetic_name(tmp_path: Path) -> None:
+    (tmp_path / "p.jx").write_text(PACK, encoding="utf-8")
+    (tmp_path / "e.yaml").write_text(BOTH_92, encoding="utf-8")
+    code, out, err = cli("eval", str(tmp_path / "p.jx"), str(tmp_path / "e.yaml"))
+    assert code == 0, err
+    assert "达成线 = 95.00%  [B1 的取值；" in out
+    assert "@" not in out
+    code, out, err = cli("eval", str(tmp_path / "p.jx"), str(tmp_path / "e.yaml"), "--lang", "en")
+    assert code == 0, err
+    assert "[B1's own value; " in out
+    code, out, err = cli(
+        "eval", str(tmp_path / "p.jx"), str(tmp_path / "e.yaml"), "--format", "json"
+    )
+    assert code == 0, err
+    report = json.loads(out)
+    b1 = next(i for i in report["indicators"] if i["code"] == "B1")
+    facts = [f for line in b1["lines"] for f in line["facts"] if f["name"] == "达成线"]
+    assert facts and facts[0]["indicator"] == "B1" and facts[0]["display"] == "95.00%"
+    assert "达成线@" not in json.dumps(b1, ensure_ascii=False)
+
+
+def test_evidence_params_move_the_packs_value_not_the_indicators_own() -> None:
+    plan = compile_text(PACK)
+    moved = BOTH_92 + "params:\n  达成线: 93%\n"
+    assert score(plan, moved).points == {"A1": "46.00", "B1": "46.00"}  # B1 keeps 95%
+    assert score(plan, BOTH_92 + "params:\n  达成线: 80%\n").points["B1"] == "46.00"
+
+
+def test_evidence_may_address_the_indicators_own_value_by_its_full_name() -> None:
+    plan = compile_text(PACK)
+    scored = score(plan, BOTH_92 + "params:\n  达成线@B1: 90%\n")
+    assert scored.points == {"A1": "50.00", "B1": "50.00"}
+    b1 = next(i for i in scored.result.indicators if i.code == "B1")
+    uses = [u for line in b1.lines for u in line.facts if u.name == "达成线"]
+    assert uses and uses[0].origin is not None and uses[0].origin.indicator is None  # evidence
+
+
+def test_a_branch_value_reaches_its_children_and_a_childs_own_wins() -> None:
+    text = PACK.replace(
+        'indicator A1 "甲" 50 { 执行率计分(甲执行率) }',
+        'indicator A "甲乙" 50 {\n    param 达成线 = 80%\n'
+        '    indicator A1 "甲" 25 { 执行率计分(甲执行率) }\n'
+        '    indicator A2 "乙" 25 { param 达成线 = 99%; 执行率计分(乙执行率) }\n}',
+    )
+    scored = score(compile_text(text), "facts:\n  甲执行率: 85%\n  乙执行率: 98%\n")
+    assert scored.points["A1"] == "25.00"  # 85% ≥ the branch's 80%
+    assert scored.points["A2"] == "24.50"  # 98% < its own 99%: 25 × 98%
+    assert scored.points["B1"] == "50.00"  # 98% ≥ its own 95%, outside the branch
+
+
+def test_a_money_parameter_takes_its_own_value_in_another_money_unit() -> None:
+    text = (
+        HEAD
+        + 'fact 支出: money unit "万元"\nparam 上限: money = 50万元\n'
+        + 'indicator A1 "甲" 50 { full when 支出 <= 上限 }\n'
+        + 'indicator B1 "乙" 50 { param 上限 = 300000元; full when 支出 <= 上限 }\n'
+    )
+    scored = score(compile_text(text), "facts:\n  支出: 40\n")
+    assert scored.points == {"A1": "50.00", "B1": "0.00"}  # 40万元 ≤ 50万元; > 30万元
+
+
+def test_the_formatter_keeps_an_override_and_its_kind() -> None:
+    for line in ("param 达成线 = 95%", "param 达成线: percent = 95%"):
+        text = PACK.replace("param 达成线 = 95%", line)
+        pack = parse(Source("p.jx", text))
+        out = format_pack(pack)
+        assert f"    {line}\n" in out
+        assert parse(Source("p.jx", out)) == pack
+        assert format_pack(parse(Source("p.jx", out))) == out
+    # full-width punctuation from a Chinese input method reads the same
+    assert parse(Source("p.jx", PACK.replace("param 达成线 = 95%", "param 达成线：percent = 95％")))
+
+
+@pytest.mark.parametrize(
+    ("line", "code"),
+    [
+        ("param 达成率 = 95%", "E780"),  # a typo: did you mean 达成线
+        ("param 乙执行率 = 95%", "E780"),  # a fact, not a parameter
+        ('param 达成线 = "95"', "E781"),
+        ("param 达成线 = true", "E781"),
+        ("param 达成线 = 150%", "E782"),
+        ("param 达成线 = -5%", "E782"),
+        ("param 达成线 = 95%; param 达成线 = 96%", "E783"),
+        ("param 达成线: number = 0.95", "E784"),
+    ],
+)
+def test_each_mistake_has_its_code(line: str, code: str) -> None:
+    assert code in codes(PACK.replace("param 达成线 = 95%", line))
+
+
+def test_an_unknown_name_suggests_the_nearest_parameter() -> None:
+    diags = diagnostics_of(PACK.replace("param 达成线 = 95%", "param 达成率 = 95%"))
+    e780 = next(d for d in diags if d.code == "E780")
+    assert "`达成线`" in (e780.help or "")
+
+
+def test_an_override_nothing_reads_is_a_warning() -> None:
+    text = PACK.replace("    执行率计分(乙执行率)", "    proportional 乙执行率")
+    assert "W780" in codes(text)
+    assert "W780" not in codes(PACK)
+
+
+def test_an_override_read_only_through_a_derived_fact_warns_that_it_changes_nothing() -> None:
+    text = PACK.replace(
+        "    执行率计分(乙执行率)", "    full when 乙达成 else proportional 乙执行率"
+    ).replace(
+        "param 达成线: percent = 90%",
+        "param 达成线: percent = 90%\nlet 乙达成 = 乙执行率 >= 达成线",
+    )
+    assert "W781" in codes(text)
+    # and the derived fact keeps the pack's 90%: 92% ≥ 90% scores full, as the warning says
+    assert score(compile_text(text), BOTH_92).points["B1"] == "50.00"
+
+
+def test_an_override_through_an_imported_template(tmp_path: Path) -> None:
+    (tmp_path / "tpl.jx").write_text(
+        "param 达成线: percent = 90%\n"
+        "function 执行率计分(率: percent) {\n    full when 率 >= 达成线 else proportional 率\n}\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "p.jx").write_text(
+        HEAD
+        + 'import "tpl.jx"\nfact 甲执行率: percent\nfact 乙执行率: percent\n'
+        + 'indicator A1 "甲" 50 { 执行率计分(甲执行率) }\n'
+        + 'indicator B1 "乙" 50 { param 达成线 = 95%; 执行率计分(乙执行率) }\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "e.yaml").write_text(BOTH_92, encoding="utf-8")
+    code, out, err = cli(
+        "eval", str(tmp_path / "p.jx"), str(tmp_path / "e.yaml"), "--format", "json"
+    )
+    assert code == 0, err
+    points = {i["code"]: i["score"] for i in json.loads(out)["indicators"]}
+    assert points == {"A1": "50.00", "B1": "46.00"}
