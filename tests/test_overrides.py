@@ -201,3 +201,10 @@ def test_an_override_through_an_imported_template(tmp_path: Path) -> None:
     assert code == 0, err
     points = {i["code"]: i["score"] for i in json.loads(out)["indicators"]}
     assert points == {"A1": "50.00", "B1": "46.00"}
+
+
+def test_check_counts_the_authors_facts_not_the_indicators_own_values(tmp_path: Path) -> None:
+    (tmp_path / "p.jx").write_text(PACK, encoding="utf-8")
+    code, out, err = cli("check", str(tmp_path / "p.jx"))
+    assert code == 0, err
+    assert "2 indicators (2 scored leaves), 3 facts," in out  # 甲执行率, 乙执行率, 达成线
