@@ -1068,6 +1068,14 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
         help_text = (
             "an indicator code starts with a Latin letter, e.g. `A1.2`, then its name in quotes"
         )
+    elif (before == "param" and token.type == "NAME") or str(token) == "param":
+        # `param 达成线 = 95%` where only an indicator body or the pack's top level takes it
+        help_text = (
+            "a parameter is declared at the top of the pack (`param 达成线: percent = 90%`) and "
+            "may take its own value inside an indicator (`param 达成线 = 95%`); a function "
+            "reads the value of the indicator that calls it, a bonus or penalty section the "
+            "pack's"
+        )
     elif before in _PHRASES:
         help_text = _PHRASES[before]
     elif token.type == "_COLON" and _full_then_when(source.text, start):

@@ -208,3 +208,22 @@ def test_check_counts_the_authors_facts_not_the_indicators_own_values(tmp_path: 
     code, out, err = cli("check", str(tmp_path / "p.jx"))
     assert code == 0, err
     assert "2 indicators (2 scored leaves), 3 facts," in out  # 甲执行率, 乙执行率, 达成线
+
+
+def test_a_param_line_inside_a_function_says_where_it_belongs() -> None:
+    text = PACK.replace(
+        "function 执行率计分(率: percent) {",
+        "function 执行率计分(率: percent) {\n    param 达成线 = 95%",
+    )
+    diags = diagnostics_of(text)
+    assert [d.code for d in diags] == ["E102"]
+    assert "inside an indicator (`param 达成线 = 95%`)" in (diags[0].help or "")
+
+
+def test_bonus_sections_and_vetoes_keep_the_packs_value() -> None:
+    text = PACK + 'bonus E1 "加分" max 5 { add 1 when 乙执行率 >= 达成线 }\n'
+    text = text.replace("total 100\n", "total 100\n    overflow allow\n")
+    scored = score(compile_text(text), BOTH_92)
+    assert scored.points["B1"] == "46.00"  # B1's own 95%
+    assert scored.result.total is not None
+    assert str(scored.result.total) in ("97", "97.00")  # 50 + 46 + the bonus at the pack's 90%
