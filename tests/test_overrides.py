@@ -227,3 +227,17 @@ def test_bonus_sections_and_vetoes_keep_the_packs_value() -> None:
     assert scored.points["B1"] == "46.00"  # B1's own 95%
     assert scored.result.total is not None
     assert str(scored.result.total) in ("97", "97.00")  # 50 + 46 + the bonus at the pack's 90%
+
+
+def test_evidence_setting_the_packs_value_warns_which_indicators_keep_their_own(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "p.jx").write_text(PACK, encoding="utf-8")
+    (tmp_path / "e.yaml").write_text(BOTH_92 + "params:\n  达成线: 93%\n", encoding="utf-8")
+    code, _, err = cli("eval", str(tmp_path / "p.jx"), str(tmp_path / "e.yaml"))
+    assert code == 0
+    assert "warning[W782]" in err and "`达成线@B1: …`" in err
+    named = BOTH_92 + "params:\n  达成线: 93%\n  达成线@B1: 93%\n"
+    (tmp_path / "e.yaml").write_text(named, encoding="utf-8")
+    code, _, err = cli("eval", str(tmp_path / "p.jx"), str(tmp_path / "e.yaml"))
+    assert code == 0 and "W782" not in err  # the evidence named B1's own value: nothing kept

@@ -649,4 +649,9 @@ CODES: dict[str, tuple[str, str]] = {
         "Derived facts (`let`) are computed once for the whole pack with the pack's value of "
         "the parameter; the indicator's own value does not reach them.",
     ),
+    "W782": (
+        "evidence sets a parameter some indicators give their own value",
+        "`params: {达成线: 93%}` changes the pack's value; an indicator with its own `param "
+        "达成线 = 95%` keeps 95%, unless the evidence names it: `达成线@B1: 93%`.",
+    ),
 }

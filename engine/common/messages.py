@@ -1080,6 +1080,20 @@ def override_unread(name: str, code: str, span: Span) -> Diagnostic:
     )
 
 
+def evidence_param_kept(name: str, codes: Sequence[str], span: Span) -> Diagnostic:
+    which = ", ".join(f"`{c}`" for c in codes)
+    one = codes[0]
+    return warning(
+        "W782",
+        f"the evidence sets `{name}` for the pack, but indicator{'s' if len(codes) > 1 else ''} "
+        f"{which} keep{'' if len(codes) > 1 else 's'} {'their' if len(codes) > 1 else 'its'} own "
+        f"value",
+        Label(span, f"not for {which}"),
+        help=f"to change an indicator's own value too, give it by name under `params:`: "
+        f"`{name}@{one}: …`",
+    )
+
+
 def override_through_derived(name: str, code: str, derived: str, span: Span) -> Diagnostic:
     return warning(
         "W781",
