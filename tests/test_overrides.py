@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import pickle
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from jixiao.dsl.formatter import format_pack
 from jixiao.dsl.parser import parse
@@ -241,3 +244,34 @@ def test_evidence_setting_the_packs_value_warns_which_indicators_keep_their_own(
     (tmp_path / "e.yaml").write_text(named, encoding="utf-8")
     code, _, err = cli("eval", str(tmp_path / "p.jx"), str(tmp_path / "e.yaml"))
     assert code == 0 and "W782" not in err  # the evidence named B1's own value: nothing kept
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    pack_value=st.integers(0, 10000),
+    own_value=st.integers(0, 10000),
+    rate=st.integers(0, 10000),
+)
+def test_each_indicator_scores_at_its_own_threshold(
+    pack_value: int, own_value: int, rate: int
+) -> None:
+    """Whatever the pack's and B1's thresholds, A1 scores at the pack's and B1 at its own:
+    full at or above it, else 50 × rate (the shared function's rule)."""
+
+    def pct(n: int) -> str:
+        return f"{Decimal(n) / 100}%"
+
+    def expected(threshold: int) -> str:
+        if rate >= threshold:
+            return "50.00"
+        return f"{(Decimal(50) * rate / 10000).quantize(Decimal('0.01'), ROUND_HALF_UP)}"
+
+    evidence = (
+        f"facts:\n  甲执行率: {pct(rate)}\n  乙执行率: {pct(rate)}\n"
+        f"params:\n  达成线: {pct(pack_value)}\n  达成线@B1: {pct(own_value)}\n"
+    )
+    scored = score(_PLAN, evidence)
+    assert scored.points == {"A1": expected(pack_value), "B1": expected(own_value)}
+
+
+_PLAN = compile_text(PACK)
