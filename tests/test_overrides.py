@@ -275,3 +275,15 @@ def test_each_indicator_scores_at_its_own_threshold(
 
 
 _PLAN = compile_text(PACK)
+
+
+def test_a_bare_number_against_a_percent_is_told_at_the_indicators_own_value() -> None:
+    text = (
+        HEAD
+        + "fact 率: percent\nparam 线: number = 0.9\n"
+        + 'indicator A1 "甲" 50 { full when 率 >= 线 }\n'
+        + 'indicator B1 "乙" 50 { param 线 = 95; full when 率 >= 线 }\n'
+    )
+    diags = diagnostics_of(text)
+    assert [d.code for d in diags] == ["E311"]
+    assert diags[0].labels[0].span.text == "95"

@@ -96,9 +96,9 @@ def declare_overrides(
         host.facts[synthetic] = record.replace(param, name=synthetic, default=value, span=over.span)
         host.kinds[synthetic] = kind
         host.fact_units[synthetic] = host.fact_units.get(name)
-        literal = host.units.param_literals.get(name)
-        if literal is not None:
-            host.units.param_literals[synthetic] = literal
+        written = over.value
+        if kind is Kind.NUMBER and isinstance(written, ast.Number) and written.unit is None:
+            host.units.param_literals[synthetic] = written  # (a bare number is told here)
         if isinstance(value, Decimal):
             host.param_defaults[synthetic] = value
         scope[name] = synthetic
