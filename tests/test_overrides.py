@@ -287,3 +287,28 @@ def test_a_bare_number_against_a_percent_is_told_at_the_indicators_own_value() -
     diags = diagnostics_of(text)
     assert [d.code for d in diags] == ["E311"]
     assert diags[0].labels[0].span.text == "95"
+
+
+def test_the_shipped_templates_level_bands_follow_an_indicators_own_threshold(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "p.jx").write_text(
+        HEAD
+        + 'import "templates/scoring.jx"\n'
+        + 'fact 甲档次: choice ["达成", "部分达成", "未达成"]\nfact 甲得分: percent\n'
+        + 'fact 乙档次: choice ["达成", "部分达成", "未达成"]\nfact 乙得分: percent\n'
+        + 'indicator A1 "甲" 50 { 定性(甲档次, 甲得分) }\n'
+        + 'indicator B1 "乙" 50 { param 达成下限 = 90%; 定性(乙档次, 乙得分) }\n',
+        encoding="utf-8",
+    )
+    evidence = "facts:\n  甲档次: 达成\n  甲得分: 85%\n  乙档次: 达成\n  乙得分: {}\n"
+    (tmp_path / "e.yaml").write_text(evidence.format("85%"), encoding="utf-8")
+    code, out, err = cli("eval", str(tmp_path / "p.jx"), str(tmp_path / "e.yaml"))
+    assert code == 1 and "E612" in err and "[45, 50]" in err  # B1's 达成 starts at 90%
+    (tmp_path / "e.yaml").write_text(evidence.format("92%"), encoding="utf-8")
+    code, out, err = cli(
+        "eval", str(tmp_path / "p.jx"), str(tmp_path / "e.yaml"), "--format", "json"
+    )
+    assert code == 0, err
+    points = {i["code"]: i["score"] for i in json.loads(out)["indicators"]}
+    assert points == {"A1": "42.50", "B1": "46.00"}
