@@ -57,7 +57,9 @@ def _expr(e: ast.Expr, outer: int, show: Callable[[str], str | None] | None) -> 
             return "[]"
         case ast.Name(name):
             shown = show(name) if show else None
-            return shown if shown is not None else name
+            # `达成线@B1`, the checker's name for indicator B1's own value of 达成线
+            # (engine/common/own.py), reads as the author wrote it
+            return shown if shown is not None else name.partition("@")[0]
         case ast.Neg(operand):
             text = "-" + _expr(operand, _PREC["neg"], show)
             prec = _PREC["neg"]

@@ -312,3 +312,21 @@ def test_the_shipped_templates_level_bands_follow_an_indicators_own_threshold(
     assert code == 0, err
     points = {i["code"]: i["score"] for i in json.loads(out)["indicators"]}
     assert points == {"A1": "42.50", "B1": "46.00"}
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "html", "json"])
+def test_no_report_text_shows_the_checkers_name(tmp_path: Path, fmt: str) -> None:
+    """Texts built from the checked clauses (a checklist item without a reason, the prose of a
+    lost point) name the parameter as the author wrote it."""
+    (tmp_path / "p.jx").write_text(
+        HEAD
+        + "fact 率: percent\nparam 线: percent = 90%\n"
+        + "function f(x: percent) { checklist { 50%: x >= 线; 50%: x >= 50% } }\n"
+        + 'indicator A1 "甲" 50 { f(率) }\nindicator B1 "乙" 50 { param 线 = 95%; f(率) }\n',
+        encoding="utf-8",
+    )
+    (tmp_path / "e.yaml").write_text("facts:\n  率: 92%\n", encoding="utf-8")
+    code, out, err = cli("eval", str(tmp_path / "p.jx"), str(tmp_path / "e.yaml"), "--format", fmt)
+    assert code == 0, err
+    assert "线 = 95.00%" in out or "95.00%" in out
+    assert "线@" not in out + err
