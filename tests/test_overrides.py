@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import json
 import pickle
+import re
+import tempfile
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from jixiao.dsl.formatter import format_pack
@@ -330,3 +332,48 @@ def test_no_report_text_shows_the_checkers_name(tmp_path: Path, fmt: str) -> Non
     assert code == 0, err
     assert "线 = 95.00%" in out or "95.00%" in out
     assert "线@" not in out + err
+
+
+_FIXTURE = Path(__file__).resolve().parent / "forms" / "params" / "indicator-own"
+_WORD = re.compile(r'"[^"\n]*"|\d+(?:\.\d+)?%?|[\w.]+|\S')
+
+
+@st.composite
+def mutated_overrides(draw: st.DrawFn) -> str:
+    """The fixture with a few tokens replaced, dropped or repeated, `param` lines among them:
+    near-misses of the override syntax that reach the checker and the reports."""
+    text = (_FIXTURE / "pack.jx").read_text(encoding="utf-8")
+    pool = [*_WORD.findall(text), "param", "达成线 = 95%", "@", "达成线@B1", "150%", "-1", ":"]
+    for _ in range(draw(st.integers(1, 3))):
+        spans = [m.span() for m in _WORD.finditer(text)]
+        start, end = spans[draw(st.integers(0, len(spans) - 1))]
+        op = draw(st.sampled_from(["replace", "drop", "insert"]))
+        word = draw(st.sampled_from(pool))
+        if op == "replace":
+            text = text[:start] + word + text[end:]
+        elif op == "drop":
+            text = text[:start] + text[end:]
+        else:
+            text = text[:end] + " " + word + text[end:]
+    return text
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(mutated_overrides())
+def test_every_command_is_total_on_mutated_overrides(text: str) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        pack = Path(folder) / "p.jx"
+        pack.write_text(text, encoding="utf-8")
+        evidence = str(_FIXTURE / "evidence-params.yaml")
+        for args in (
+            ["check", str(pack)],
+            ["fmt", "--check", str(pack)],
+            ["eval", str(pack), evidence, "--format", "json"],
+        ):
+            code, out, err = cli(*args)
+            assert code in (0, 1), (args, err)
+            assert "internal error" not in err and "Traceback" not in err + out
+            if args[0] == "eval" and code == 0:
+                assert "达成线@" not in json.dumps(
+                    json.loads(out)["indicators"], ensure_ascii=False
+                )
