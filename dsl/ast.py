@@ -613,6 +613,16 @@ class Function:
 
 
 @record
+class ParamOverride:
+    """`param 达成线 = 95%` inside an indicator: its own value of a pack parameter."""
+
+    name: Word
+    type: Word | None  # `param 达成线: percent = 95%`: the declared kind, repeated
+    value: Literal
+    span: Span = _span()
+
+
+@record
 class Indicator:
     code: Word
     name: String
@@ -621,6 +631,7 @@ class Indicator:
     children: tuple[Indicator, ...]
     rules: tuple[Rule, ...]
     span: Span = _span()
+    overrides: tuple[ParamOverride, ...] = spec(default=())
 
 
 @record

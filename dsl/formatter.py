@@ -57,7 +57,9 @@ def _expr(e: ast.Expr, outer: int, show: Callable[[str], str | None] | None) -> 
             return "[]"
         case ast.Name(name):
             shown = show(name) if show else None
-            return shown if shown is not None else name
+            # `达成线@B1`, the checker's name for indicator B1's own value of 达成线
+            # (engine/common/own.py), reads as the author wrote it
+            return shown if shown is not None else name.partition("@")[0]
         case ast.Neg(operand):
             text = "-" + _expr(operand, _PREC["neg"], show)
             prec = _PREC["neg"]
@@ -375,13 +377,18 @@ class _Printer:
             f"{number(node.weight.value)}{scale} {{"
         )
         self.out.append(head)
-        body: list[object] = [*node.children, *node.rules]
+        body: list[object] = [*node.children, *node.overrides, *node.rules]
         body.sort(key=lambda n: n.span.start)  # type: ignore[attr-defined]
         inner = indent + INDENT
         for child in body:
             self.before(child.span.start, inner, False)  # type: ignore[attr-defined]
             if isinstance(child, ast.Indicator):
                 self.indicator(child, inner)
+            elif isinstance(child, ast.ParamOverride):
+                kind = f": {child.type.text}" if child.type is not None else ""
+                self.out.append(
+                    f"{inner}param {child.name.text}{kind} = {format_expr(child.value)}"
+                )
             else:
                 self.rule(child, inner)
             self.last_end = child.span.end  # type: ignore[attr-defined]

@@ -412,7 +412,8 @@ class _ToAst(Transformer[Token, Any]):
         self, meta: Any, code: Token, name: Token, weight: Token, scale: Token | None, *body: Any
     ) -> ast.Indicator:
         children = tuple(b for b in body if isinstance(b, ast.Indicator))
-        rules = tuple(b for b in body if not isinstance(b, ast.Indicator))
+        overrides = tuple(b for b in body if isinstance(b, ast.ParamOverride))
+        rules = tuple(b for b in body if not isinstance(b, ast.Indicator | ast.ParamOverride))
         return ast.Indicator(
             self._word(code),
             self._string(name),
@@ -421,7 +422,14 @@ class _ToAst(Transformer[Token, Any]):
             children,
             rules,
             self._span(meta),
+            overrides,
         )
+
+    def override(
+        self, meta: Any, name: Token, type_: Token | None, value: ast.Literal
+    ) -> ast.ParamOverride:
+        kind = self._word(type_) if type_ is not None else None
+        return ast.ParamOverride(self._word(name), kind, value, self._span(meta))
 
     # --- rules
     def full_when(self, meta: Any, cond: ast.Expr, otherwise: Any) -> ast.FullWhen:
@@ -1059,6 +1067,14 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
     elif token.type == "NAME" and "CODE" in expected:
         help_text = (
             "an indicator code starts with a Latin letter, e.g. `A1.2`, then its name in quotes"
+        )
+    elif (before == "param" and token.type == "NAME") or str(token) == "param":
+        # `param 达成线 = 95%` where only an indicator body or the pack's top level takes it
+        help_text = (
+            "a parameter is declared at the top of the pack (`param 达成线: percent = 90%`) and "
+            "may take its own value inside an indicator (`param 达成线 = 95%`); a function "
+            "reads the value of the indicator that calls it, a bonus or penalty section the "
+            "pack's"
         )
     elif before in _PHRASES:
         help_text = _PHRASES[before]

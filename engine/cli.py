@@ -405,15 +405,16 @@ def cmd_check(args: argparse.Namespace) -> int:
 def _checked(path: str, program: Any) -> str:
     """The `ok:` line of a pack that checks."""
     leaves = sum(1 for i in program.indicators if i.is_leaf)
+    facts = sum(1 for n in program.facts if "@" not in n)  # not an indicator's own param value
     if not program.indicators:  # a library (checked: E434 refuses any other pack without one)
         return (
-            f"ok: {path}: a library — {len(program.facts)} facts and parameters, "
+            f"ok: {path}: a library — {facts} facts and parameters, "
             f"{len(program.derived)} derived facts, no indicators; `eval` scores only a pack "
             "that adds its indicators\n"
         )
     return (
         f"ok: {path}: {len(program.indicators)} indicators ({leaves} scored leaves), "
-        f"{len(program.facts)} facts, {len(program.derived)} derived facts; "
+        f"{facts} facts, {len(program.derived)} derived facts; "
         f"weights add up to {program.settings.total.normalize():f}\n"
     )
 

@@ -134,6 +134,9 @@ class RuleChecker:
                 inner = self.fold(operand, depth)
                 return (-inner[0], inner[1]) if inner is not None else None
             case ast.Name(name) if name in self.param_defaults:
+                param, _, code = name.partition("@")  # `达成线@B1`: B1's own value (common.own)
+                if code:
+                    return self.param_defaults[name], f"indicator `{code}`'s own `{param}`"
                 return self.param_defaults[name], f"the default of parameter `{name}`"
             case ast.Name(name) if name in self.let_nodes and depth > 0:
                 # each derived fact folded once: `let a2 = a1 * a1; let a3 = a2 * a2; …`

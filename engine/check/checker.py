@@ -37,6 +37,7 @@ from ..forms import reads_of
 from .check_reach import check_grades, check_rounding, check_something_to_score
 from .check_rules import RuleChecker
 from .expand import expand_calls
+from .overrides import declare_overrides, rename, warn_unread
 from .rollup import check_weight
 from .units import (
     COUNT_UNITS,
@@ -135,11 +136,12 @@ class _Checker(RuleChecker):
 
     def run(self) -> tuple[Program | None, list[Diagnostic]]:
         self.settings = settings = self.check_header()
-        facts = self.check_facts()
+        facts = self.facts = self.check_facts()
         derived = self.check_lets()
         self.check_portfolio_weight(settings, facts, derived)
         self.functions = self.check_functions()
         indicators, roots = self.check_tree(settings)
+        self.diags.extend(warn_unread(self.overrides, indicators, derived))
         extras = self.check_extras({i.code for i in indicators})
         self.check_vetoes(settings, {i.code for i in indicators})
         self.check_unused(facts, derived, indicators, extras)
@@ -779,8 +781,9 @@ class _Checker(RuleChecker):
     def check_tree(self, settings: Settings) -> tuple[tuple[Indicator, ...], tuple[str, ...]]:
         flat: list[Indicator] = []
         seen: dict[str, Span] = {}
+        self.overrides: list[tuple[str, ast.ParamOverride, str]] = []
         for node in self.pack.indicators:
-            self.check_indicator(node, None, 1, flat, seen)
+            self.check_indicator(node, None, 1, flat, seen, {})
         roots = tuple(n.code.text for n in self.pack.indicators)
         top = sum((n.weight.value for n in self.pack.indicators), Decimal(0))
         if self.pack.indicators and top != settings.total:
@@ -803,7 +806,10 @@ class _Checker(RuleChecker):
         depth: int,
         flat: list[Indicator],
         seen: dict[str, Span],
+        inherited: dict[str, str],
     ) -> None:
+        """Check an indicator and its children; `inherited` maps each parameter an ancestor
+        gives its own value to the name that value is declared as (see `overrides`)."""
         code = node.code.text
         if code in seen:
             self.diags.append(msg.duplicate_code(code, node.code.span, seen[code]))
@@ -818,7 +824,10 @@ class _Checker(RuleChecker):
             self.diags.append(msg.non_positive_weight(code, node.weight.span))
         self.units.calls(node.rules, self.functions)
         written = expand_calls(node.rules, self.functions, self)
-        rules = self.typed_clauses(self.units.rules(written))
+        scope, own = declare_overrides(node, inherited, self, _default_value)
+        self.overrides.extend((code, over, name) for over, name in own)
+        read = rename(written, scope) if scope else written
+        rules = self.typed_clauses(self.units.rules(read))
         base = [r for r in rules if isinstance(r, ast.BASE_RULES)]
         if node.children and base:
             self.diags.append(msg.rules_and_children(code, base[0].span))
@@ -863,7 +872,7 @@ class _Checker(RuleChecker):
             )
         )
         for child in node.children:
-            self.check_indicator(child, node, depth + 1, flat, seen)
+            self.check_indicator(child, node, depth + 1, flat, seen, scope)
 
     def check_functions(self) -> dict[str, ast.Function]:
         functions: dict[str, ast.Function] = {}

@@ -533,6 +533,30 @@ CODES: dict[str, tuple[str, str]] = {
         "(预算金额, 资金量): not by a percent, text, bool or date, nor by a parameter, derived "
         "fact or questionnaire aggregate.",
     ),
+    # E78x: an indicator's own parameter values
+    "E780": (
+        "an indicator sets a parameter the pack does not declare",
+        "`param NAME = VALUE` inside an indicator gives that indicator its own value of a pack "
+        "parameter: NAME must be declared with `param` (in the pack or a template it imports), "
+        "not a fact or derived fact. The help suggests the nearest parameter.",
+    ),
+    "E781": (
+        "an indicator's own parameter value of the wrong kind",
+        "The value keeps the parameter's kind (and unit): `param 达成线 = 95%` for a percent.",
+    ),
+    "E782": (
+        "an indicator's own parameter value outside its domain",
+        "The value must lie where the parameter's may: a percent in [0%, 100%], money and "
+        "counts at least 0, unless the parameter's own default lies beyond.",
+    ),
+    "E783": (
+        "an indicator sets a parameter twice",
+        "Keep one `param` line per parameter in an indicator.",
+    ),
+    "E784": (
+        "an indicator's own parameter value with another kind",
+        "`param 达成线: percent = 95%` may repeat the declared kind, never change it.",
+    ),
     # warnings
     "W201": ("a declared fact no rule reads", "Remove it, or use it."),
     "W202": (
@@ -615,4 +639,19 @@ CODES: dict[str, tuple[str, str]] = {
         "The founding report dates its interviews 2017 for an evaluation begun in 2018.",
     ),
     "W603": ("the evidence is not UTF-8", "It was read as GB18030; save it as UTF-8 to be sure."),
+    "W780": (
+        "an indicator sets a parameter it never reads",
+        "Neither its clauses, the functions they call, nor its children read the parameter, so "
+        "its own value changes nothing.",
+    ),
+    "W781": (
+        "an indicator's own parameter value read only through a derived fact",
+        "Derived facts (`let`) are computed once for the whole pack with the pack's value of "
+        "the parameter; the indicator's own value does not reach them.",
+    ),
+    "W782": (
+        "evidence sets a parameter some indicators give their own value",
+        "`params: {达成线: 93%}` changes the pack's value; an indicator with its own `param "
+        "达成线 = 95%` keeps 95%, unless the evidence names it: `达成线@B1: 93%`.",
+    ),
 }

@@ -1002,6 +1002,109 @@ def weight_not_amount(
     )
 
 
+# ----- an indicator's own parameter values (E780–E789, W780–W789) ------------------------------
+
+
+def override_unknown(
+    name: str, code: str, span: Span, params: Iterable[str], what: str | None
+) -> Diagnostic:
+    params = list(params)
+    if what is not None:
+        hint = (
+            f"`{name}` is {what}, and only a pack parameter (`param {name}: … = …`) may take "
+            "its own value in an indicator"
+        )
+    else:
+        hint = _suggest(name, params) or (
+            f"declare it first: `param {name}: percent = 90%` at the top of the pack"
+            if not params
+            else "parameters of this pack: " + ", ".join(f"`{p}`" for p in sorted(params)[:6])
+        )
+    return error(
+        "E780",
+        f"indicator `{code}` sets `{name}`, which is no parameter of the pack",
+        Label(span, "no such parameter"),
+        help=hint,
+    )
+
+
+def override_wrong_kind(name: str, code: str, kind: Kind, span: Span) -> Diagnostic:
+    return error(
+        "E781",
+        f"indicator `{code}` gives parameter `{name}` a value that is not a {kind}",
+        Label(span, f"`{name}` is a {kind}"),
+        help=f"give a {kind} value, as the parameter's own: e.g. {_example(kind)}",
+    )
+
+
+def override_out_of_domain(
+    name: str, code: str, value: str, bounds: str, span: Span, declared: Span
+) -> Diagnostic:
+    return error(
+        "E782",
+        f"indicator `{code}` gives parameter `{name}` the value {value}, outside {bounds}",
+        Label(span, "out of range"),
+        Label(declared, "the parameter is declared here"),
+        help=f"give a value in {bounds}",
+    )
+
+
+def override_twice(name: str, code: str, span: Span, first: Span) -> Diagnostic:
+    return error(
+        "E783",
+        f"indicator `{code}` sets parameter `{name}` twice",
+        Label(span, "set again"),
+        Label(first, "first set here"),
+        help="keep one `param` line per parameter in an indicator",
+    )
+
+
+def override_kind_differs(
+    name: str, code: str, written: str, declared: str, span: Span
+) -> Diagnostic:
+    return error(
+        "E784",
+        f"indicator `{code}` sets `{name}` as `{written}`, but the parameter is `{declared}`",
+        Label(span, f"declared `{declared}`"),
+        help=f"an indicator's own value keeps the parameter's kind: `param {name} = …` "
+        f"(or `param {name}: {declared} = …`)",
+    )
+
+
+def override_unread(name: str, code: str, span: Span) -> Diagnostic:
+    return warning(
+        "W780",
+        f"indicator `{code}` sets `{name}`, but neither it nor anything it calls reads `{name}`",
+        Label(span, "never read here"),
+        help=f"remove the line, or set `{name}` in the indicator whose rule reads it",
+    )
+
+
+def evidence_param_kept(name: str, codes: Sequence[str], span: Span) -> Diagnostic:
+    which = ", ".join(f"`{c}`" for c in codes)
+    one = codes[0]
+    return warning(
+        "W782",
+        f"the evidence sets `{name}` for the pack, but indicator{'s' if len(codes) > 1 else ''} "
+        f"{which} keep{'' if len(codes) > 1 else 's'} {'their' if len(codes) > 1 else 'its'} own "
+        f"value",
+        Label(span, f"not for {which}"),
+        help=f"to change an indicator's own value too, give it by name under `params:`: "
+        f"`{name}@{one}: …`",
+    )
+
+
+def override_through_derived(name: str, code: str, derived: str, span: Span) -> Diagnostic:
+    return warning(
+        "W781",
+        f"indicator `{code}` sets `{name}`, but reads it only through derived fact `{derived}`, "
+        "which keeps the pack's value",
+        Label(span, "changes nothing"),
+        help=f"derived facts are shared by the whole pack: write the condition on `{name}` in "
+        f"the indicator (or in a function it calls) instead of reading `{derived}`",
+    )
+
+
 # ----- the catalogue's forms ------------------------------------------------------------------
 
 

@@ -67,6 +67,9 @@ class Provenance:
     note: str | None = None
     details: tuple[tuple[str, str], ...] = ()
     is_default: bool = False
+    # the indicator whose own value of a parameter it is (`param 达成线 = 95%` inside it; the
+    # span is that line)
+    indicator: str | None = None
 
     def __init__(  # written out: one per fact of every row of a portfolio (see `record`)
         self,
@@ -75,6 +78,7 @@ class Provenance:
         note: str | None = None,
         details: tuple[tuple[str, str], ...] = (),
         is_default: bool = False,
+        indicator: str | None = None,
     ) -> None:
         put = object.__setattr__
         put(self, "span", span)
@@ -82,6 +86,7 @@ class Provenance:
         put(self, "note", note)
         put(self, "details", details)
         put(self, "is_default", is_default)
+        put(self, "indicator", indicator)
 
 
 @record

@@ -473,7 +473,10 @@ class Reads:
             value = env[name]
             if type(value) in UNSET:
                 continue  # an untaken branch's fact; it did not decide the line
-            out.append(new(FactUse, (name, kind, value, None if derived else origins.get(name))))
+            origin = None if derived else origins.get(name)
+            if "@" in name:  # an indicator's own value of a parameter: shown by the author's name
+                name = name.partition("@")[0]
+            out.append(new(FactUse, (name, kind, value, origin)))
         return tuple(out)
 
 

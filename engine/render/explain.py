@@ -45,6 +45,7 @@ _T: dict[str, dict[object, str]] = {
         "no": "否",
         "items": "{n} 项",
         "default": "缺省值",
+        "own": "{code} 的取值",
         "score_table": "绩效评价得分情况表",
         "indicator": "指标",
         "weight": "权重",
@@ -74,6 +75,7 @@ _T: dict[str, dict[object, str]] = {
         "no": "false",
         "items": "{n} items",
         "default": "default",
+        "own": "{code}'s own value",
         "score_table": "Score table",
         "indicator": "Indicator",
         "weight": "Weight",
@@ -173,6 +175,8 @@ def provenance_text(origin: Provenance | None, lang: str) -> str:
     if origin.is_default:
         return _T[lang]["default"]
     parts = []
+    if origin.indicator is not None:
+        parts.append(_T[lang]["own"].format(code=origin.indicator))
     if origin.source:
         parts.append(origin.source)
     if origin.span is not None:

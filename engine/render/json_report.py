@@ -185,6 +185,7 @@ def _origin(origin: Provenance | None) -> dict[str, Any]:
         if origin.span is not None
         else ("default" if origin.is_default else None),
         **({"note": origin.note} if origin.note else {}),
+        **({"indicator": origin.indicator} if origin.indicator else {}),
         **({"details": dict(origin.details)} if origin.details else {}),
     }
 

@@ -498,6 +498,21 @@ class _Reader:
             else:
                 why = next((d.message for d in self.diags[before:] if d.is_error), "refused")
                 self.refused[name] = why
+        if params:
+            self.kept_own_values(values, seen)
+
+    def kept_own_values(
+        self, values: dict[str, Value | NotApplicable], seen: dict[str, Span]
+    ) -> None:
+        """W782: a parameter the evidence sets that some indicators give their own value
+        (`达成线@B1`, see `common.own`): those keep theirs, unless the evidence names them."""
+        kept: dict[str, list[str]] = {}
+        for name in self.program.facts:
+            param, _, code = name.partition("@")
+            if code and param in values and name not in seen:
+                kept.setdefault(param, []).append(code)
+        for param, codes in kept.items():
+            self.diags.append(msg.evidence_param_kept(param, codes, seen[param]))
 
     def project(self, node: yaml.Node) -> dict[str, str]:
         if isinstance(node, yaml.ScalarNode):

@@ -55,6 +55,8 @@ class Shape:
     indicators: tuple[Indicator, ...]
     derived: tuple[tuple[Derived, Reads], ...]
     defaults: frozenset[str]
+    # an indicator's own value of a parameter, by the name it is declared as: where it came from
+    own: tuple[tuple[str, Provenance], ...] = ()
 
 
 def shape(plan: Plan) -> Shape:
@@ -67,6 +69,12 @@ def shape(plan: Plan) -> Shape:
             program.indicators,
             tuple((program.derived[name], reads) for name, _, reads in plan.derived),
             frozenset(plan.defaults),
+            # `达成线@B1`: B1's own value of 达成线 (see `common.own`, kept off the warm path)
+            tuple(
+                (name, Provenance(fact.span, indicator=name.partition("@")[2]))
+                for name, fact in program.facts.items()
+                if fact.is_param and "@" in name
+            ),
         )
     return made
 
@@ -117,6 +125,9 @@ class Ledger:
             for name in self._shape.defaults:
                 if name not in given:
                     origins[name] = _DEFAULT
+            for name, origin in self._shape.own:
+                if name not in given:
+                    origins[name] = origin
             self._origins = origins
         return self._origins
 
