@@ -167,17 +167,10 @@ KNOWN = {
     ("runtime/evaluator.py", "DeductBy"),
     ("runtime/evaluator.py", "DeductPer"),
     # merged from work done beside the registry, to become hooks: choice coverage of `levels`
-    # and `choose` (check/choices.py) and the causes of a shortfall in words (render/prose.py)
+    # and `choose` (check/choices.py)
     ("check/choices.py", "Choose"),
     ("check/choices.py", "LevelRange"),
     ("check/choices.py", "Levels"),
-    ("render/prose.py", "Equal"),
-    ("render/prose.py", "Forward"),
-    ("render/prose.py", "LevelRange"),
-    ("render/prose.py", "Levels"),
-    ("render/prose.py", "Proportional"),
-    ("render/prose.py", "Reverse"),
-    ("render/prose.py", "Tiers"),
     ("runtime/evaluator.py", "DeductStep"),
     ("runtime/evaluator.py", "DeductWhen"),
     ("runtime/evaluator.py", "AddWhen"),

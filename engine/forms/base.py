@@ -160,7 +160,15 @@ class LineSpec:
     What the reports make of it: `award`, a base rule's award (what it did not give is the
     leaf's shortfall, explained by these lines; `short` names it in the portfolio summary);
     `loss`, a line that takes points (a reason of their own in 扣分说明); `remark`, a line an
-    indicator at full marks is still explained for (a warning, a veto, a policy)."""
+    indicator at full marks is still explained for (a warning, a veto, a policy).
+
+    `because` words why an award line fell short, without the project's values, so that
+    projects losing points for the same cause group together (主要扣分原因, the portfolio's
+    主要失分原因): `cause(c)` gives its fields, or None when this line says no cause. `c` is
+    the renderer's `render.prose.Cause`: the line's `reason` and `args` (positional: the line
+    may be raw), the `node` of the pack it came from (the clause, band or level at its span),
+    `holder(node)` (the rule holding it), and the words of a sentence (`value`, `expression`,
+    `words`, `band`)."""
 
     kind: LineKind
     args: Any
@@ -171,6 +179,8 @@ class LineSpec:
     loss: bool = False
     remark: bool = False
     short: str | None = None  # the portfolio summary's word for an award line that fell short
+    because: Words | None = None  # the cause of a shortfall this line shows, in words
+    cause: Any = None  # Callable[[Cause], dict[str, str] | None]; None: the line says no cause
 
 
 class NoArgs(NamedTuple):

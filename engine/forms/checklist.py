@@ -53,6 +53,10 @@ CHECK = LineSpec(
     lambda line: "check" if line.args.met else "check_unmet",
     award=True,
     short="要素未满足",
+    because=Words("要素未满足：{reason}", "not met: {reason}"),
+    cause=lambda c: (
+        {"reason": c.reason} if c.reason and len(c.args) > 1 and not c.args[1] else None
+    ),
 )
 CHECK_BASE = LineSpec(
     LineKind.CHECK_BASE, CheckBaseArgs, Words("基础分 {p}", "base {p}"), award=True

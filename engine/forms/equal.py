@@ -19,7 +19,15 @@ from .base import (
     none,
     reasons_plain,
 )
-from .forward import PairArgs, check_pair, compile_forward, pair_coverage, pair_exprs, pair_fields
+from .forward import (
+    PairArgs,
+    check_pair,
+    compile_forward,
+    pair_cause,
+    pair_coverage,
+    pair_exprs,
+    pair_fields,
+)
 
 EQUAL = LineSpec(
     LineKind.EQUAL,
@@ -32,6 +40,8 @@ EQUAL = LineSpec(
     key("partial"),
     award=True,
     short="等于指标",
+    because=Words("{actual}不等于目标{target}", "{actual} is not {target}"),
+    cause=lambda c: pair_cause(c, ast.Equal),
 )
 
 FORM = Form(

@@ -44,6 +44,14 @@ class PairArgs(NamedTuple):
     target: Decimal
 
 
+def pair_cause(c: Any, cls: Any) -> dict[str, str] | None:
+    """The actual and target of the `forward`, `equal` or `reverse` rule (`cls`) at the line."""
+    node = c.node
+    if not isinstance(node, cls):
+        return None
+    return {"actual": c.value(node.actual), "target": c.value(node.target)}
+
+
 def pair_fields(line: Any, say: Any) -> dict[str, str]:
     a = line.args
     return {
@@ -65,6 +73,8 @@ FORWARD = LineSpec(
     key("partial"),
     award=True,
     short="正向指标",
+    because=Words("{actual}未达到目标{target}", "{actual} short of {target}"),
+    cause=lambda c: pair_cause(c, ast.Forward),
 )
 
 

@@ -54,6 +54,8 @@ UNMET = LineSpec(
     key("unmet"),
     award=True,
     short="条件不满足",
+    because=Words("未达到满分条件（{cond}）", "the condition of full marks is not met ({cond})"),
+    cause=lambda c: {"cond": c.words(e)} if (e := c.expression(c.node)) is not None else None,
 )
 
 

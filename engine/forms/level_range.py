@@ -55,6 +55,8 @@ LEVEL_SCORE = LineSpec(
     key("level"),
     award=True,
     short="等级评分",
+    because=Words("评为“{label}”", "rated “{label}”"),
+    cause=lambda c: {"label": c.reason} if c.reason else None,
 )
 
 

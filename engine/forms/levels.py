@@ -39,6 +39,8 @@ LEVEL = LineSpec(
     key("level"),
     award=True,
     short="等级",
+    because=Words("评为“{label}”", "rated “{label}”"),
+    cause=lambda c: {"label": c.node.label} if isinstance(c.node, ast.Level) else None,
 )
 
 

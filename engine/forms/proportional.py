@@ -49,7 +49,14 @@ PROPORTIONAL = LineSpec(
     key("proportional"),
     award=True,
     short="按比例计分",
+    because=Words("{what}未达到100%", "{what} below 100%"),
+    cause=lambda c: rate_cause(c, c.node),
 )
+
+
+def rate_cause(c: Any, node: object) -> dict[str, str] | None:
+    rate = c.expression(node.rate if isinstance(node, ast.Proportional) else node)
+    return {"what": c.value(rate)} if rate is not None else None
 
 
 def check(c: Any, rule: ast.Proportional, code: str, weight: Decimal) -> None:

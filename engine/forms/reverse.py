@@ -22,7 +22,15 @@ from .base import (
     none,
     reasons_plain,
 )
-from .forward import PairArgs, check_pair, near_pair, pair_coverage, pair_exprs, pair_fields
+from .forward import (
+    PairArgs,
+    check_pair,
+    near_pair,
+    pair_cause,
+    pair_coverage,
+    pair_exprs,
+    pair_fields,
+)
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
@@ -30,6 +38,7 @@ if TYPE_CHECKING:
 
     from ..plan.compile_expr import Env, RawLine, RuleFn
 
+ABOVE = Words("{actual}高于目标{target}", "{actual} above {target}")
 REVERSE = LineSpec(
     LineKind.REVERSE,
     PairArgs,
@@ -41,6 +50,8 @@ REVERSE = LineSpec(
     key("partial"),
     award=True,
     short="反向指标",
+    because=ABOVE,
+    cause=lambda c: pair_cause(c, ast.Reverse),
 )
 REVERSE_LINEAR = LineSpec(
     LineKind.REVERSE_LINEAR,
@@ -53,6 +64,8 @@ REVERSE_LINEAR = LineSpec(
     key("partial"),
     award=True,
     short="反向指标",
+    because=ABOVE,
+    cause=lambda c: pair_cause(c, ast.Reverse),
 )
 
 

@@ -54,7 +54,18 @@ TIER = LineSpec(
     key("tier"),
     award=True,
     short="分档",
+    because=Words("{what}在“{band}”档", "{what} in the band “{band}”"),
+    cause=lambda c: band_cause(c, c.node),
 )
+
+
+def band_cause(c: Any, node: object) -> dict[str, str] | None:
+    """The band a subject fell in, said as a range: `设备运行正常率在“不低于90%且低于95%”档`."""
+    if not isinstance(node, ast.Band):
+        return None
+    rule = c.holder(node)
+    what = c.value(rule.subject) if isinstance(rule, ast.Tiers) else c.name
+    return {"what": what, "band": c.band(node)}
 
 
 def check(c: Any, rule: ast.Tiers, code: str, weight: Decimal) -> None:
