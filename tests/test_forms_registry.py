@@ -166,11 +166,6 @@ KNOWN = {
     ("runtime/evaluator.py", "DeductJudged"),
     ("runtime/evaluator.py", "DeductBy"),
     ("runtime/evaluator.py", "DeductPer"),
-    # merged from work done beside the registry, to become hooks: choice coverage of `levels`
-    # and `choose` (check/choices.py)
-    ("check/choices.py", "Choose"),
-    ("check/choices.py", "LevelRange"),
-    ("check/choices.py", "Levels"),
     ("runtime/evaluator.py", "DeductStep"),
     ("runtime/evaluator.py", "DeductWhen"),
     ("runtime/evaluator.py", "AddWhen"),

@@ -40,6 +40,7 @@ FORM = Form(
     thresholds=none,
     direction=no_direction,
     labels=none,
+    branches=none,
     drivers=none,
     awards=none,
     worst=awards_nothing,

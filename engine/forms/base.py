@@ -22,6 +22,8 @@ tests/test_forms_registry.py checks them at run time):
 - `direction(rule, weight, kinds)`: the one fact its score moves with, and which way (verify);
 - `labels(rule)`: (fact, field or None, labels): the levels a text fact takes, or the values a
   field of a list's findings takes (no labels: any values);
+- `branches(rule)`: the values of a fact it branches on (`Branches`), held against the fact's
+  choices (E315, W315);
 - `drivers(rule)`: the expressions whose count drives a deduction (double counting, W4xx);
 - `awards(rule)`: formula awards it gives, with whether they deduct and under which condition;
 - `worst(rule, weight)`: the most it can take away (0 for a form that awards; None when
@@ -193,6 +195,21 @@ def key(name: str) -> Callable[[Any], str]:
 
 
 @record
+class Branches:
+    """The values of one fact a rule branches on (a `levels` row per label, a `choose` branch
+    per `fact == "value"`), held against the fact's `choices` by the checker
+    (`check/choices.py`): a value that is no choice is E315 where `values` gives its span (a
+    value without one is only counted), and a choice no value takes is W315 unless
+    `otherwise` (an `else` takes it)."""
+
+    fact: str
+    values: tuple[tuple[str, Span | None], ...]  # each as written, and where (None: not an error)
+    otherwise: bool  # an `else` takes any other value
+    what: str  # how W315 names the rule: "`levels`"
+    span: Span  # the rule's, where W315 points
+
+
+@record
 class Form:
     """Everything the generic stages need of one rule form (see the module docstring)."""
 
@@ -210,6 +227,7 @@ class Form:
         [Any, Decimal, Mapping[str, Kind]], tuple[str, bool, tuple[Decimal, ...]] | None
     ]
     labels: Callable[[Any], Iterator[tuple[str, str | None, tuple[str, ...]]]]
+    branches: Callable[[Any], Iterator[Branches]]
     drivers: Callable[[Any], Iterator[ast.Expr]]
     awards: Callable[[Any], Iterator[tuple[ast.AwardExpr, bool, ast.Expr | None]]]
     worst: Callable[[Any, Decimal], Decimal | None]

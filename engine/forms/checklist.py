@@ -155,6 +155,7 @@ FORM = Form(
     thresholds=none,
     direction=no_direction,
     labels=none,
+    branches=none,
     drivers=none,
     awards=none,  # checklist elements are not searched (as before)
     worst=awards_nothing,

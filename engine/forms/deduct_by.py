@@ -130,6 +130,7 @@ FORM = Form(
     thresholds=none,
     direction=no_direction,
     labels=labels,
+    branches=none,
     drivers=drivers,
     awards=none,
     worst=unbounded,

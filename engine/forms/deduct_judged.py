@@ -117,6 +117,7 @@ FORM = Form(
     thresholds=none,
     direction=no_direction,
     labels=none,
+    branches=none,
     drivers=none,  # a judgement is no counted fact
     awards=none,
     worst=unbounded,

@@ -162,6 +162,7 @@ FORM = Form(
     thresholds=none,
     direction=no_direction,
     labels=labels,
+    branches=none,
     drivers=drivers,
     awards=awards,
     worst=unbounded,

@@ -177,6 +177,7 @@ FORM = Form(
     thresholds=none,
     direction=no_direction,
     labels=none,
+    branches=none,
     drivers=drivers,
     awards=awards,
     worst=unbounded,

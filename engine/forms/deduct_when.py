@@ -142,6 +142,7 @@ FORM = Form(
     thresholds=none,
     direction=no_direction,
     labels=none,
+    branches=none,
     drivers=drivers,
     awards=awards,
     worst=worst,

@@ -170,6 +170,7 @@ FORM = Form(
     thresholds=none,
     direction=direction,
     labels=none,
+    branches=none,
     drivers=none,
     awards=none,
     worst=awards_nothing,

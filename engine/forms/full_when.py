@@ -144,6 +144,7 @@ FORM = Form(
     thresholds=thresholds,
     direction=no_direction,
     labels=none,
+    branches=none,
     drivers=none,
     awards=awards,
     worst=awards_nothing,

@@ -26,7 +26,7 @@ from .base import (
     none,
     reasons_plain,
 )
-from .levels import coverage, labels
+from .levels import coverage, label_branches, labels
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
@@ -142,6 +142,7 @@ FORM = Form(
     thresholds=none,
     direction=no_direction,
     labels=labels,
+    branches=lambda rule: label_branches(rule.subject, rule.levels, rule.span),
     drivers=none,
     awards=none,
     worst=awards_nothing,

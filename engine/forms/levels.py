@@ -10,6 +10,7 @@ from ..common.result import Failure, LineKind
 from ..common.walk import award_exprs, constant_points
 from ..plan.compile_expr import Faulted
 from .base import (
+    Branches,
     Compiling,
     Form,
     LineSpec,
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import Any
 
+    from jixiao.dsl.source import Span
+
     from ..plan.compile_expr import Env, RawLine, RuleFn
 
 LEVEL = LineSpec(
@@ -42,6 +45,16 @@ LEVEL = LineSpec(
     because=Words("评为“{label}”", "rated “{label}”"),
     cause=lambda c: {"label": c.node.label} if isinstance(c.node, ast.Level) else None,
 )
+
+
+def label_branches(
+    subject: ast.Expr, levels: tuple[ast.Level, ...] | tuple[ast.LevelInterval, ...], span: Span
+) -> Iterator[Branches]:
+    """A row per label of a `levels` over a fact (`levels` and `levels … score`): a label that
+    is no choice of the fact is never matched (E315)."""
+    if isinstance(subject, ast.Name):
+        values = tuple((level.label, level.span) for level in levels)
+        yield Branches(subject.name, values, False, "`levels`", span)
 
 
 def check(c: Any, rule: ast.Levels, code: str, weight: Decimal) -> None:
@@ -107,6 +120,7 @@ FORM = Form(
     thresholds=none,
     direction=no_direction,
     labels=labels,
+    branches=lambda rule: label_branches(rule.subject, rule.levels, rule.span),
     drivers=none,
     awards=awards,
     worst=awards_nothing,

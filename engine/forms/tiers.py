@@ -340,6 +340,7 @@ FORM = Form(
     thresholds=thresholds,
     direction=direction,
     labels=lambda rule: iter(()),
+    branches=lambda rule: iter(()),
     drivers=lambda rule: iter(()),
     awards=awards,
     worst=awards_nothing,
