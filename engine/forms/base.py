@@ -50,6 +50,7 @@ from ..plan.compile_expr import (
     NearBoundary,
     RawLine,
     RuleFn,
+    _plain,
     close,
     rounded_so_far,
 )
@@ -311,7 +312,13 @@ def field_of(item: Item, field: str | None, span: Span) -> str:
     for key, value in item.origin.details:
         if key == field:
             return value
-    raise Faulted(Failure("E613", None, span, f"finding `{item.text}` has no `{field}`"))
+    raise Faulted(Failure.of("E613", None, span, finding=item.text, field=str(field)))
+
+
+def typed(value: object) -> Decimal | str:
+    """A value for a failure's typed arguments: a `Decimal` as it is, anything else (an exact
+    fraction, a date) as a failure prints it."""
+    return value if isinstance(value, Decimal) else _plain(value)
 
 
 def clause_cap(

@@ -74,7 +74,7 @@ def compile_by(c: Compiling, rule: ast.DeductBy, weight: Decimal) -> RuleFn:
     }
     cap = c.points_of(rule.max, weight) if rule.max is not None else None
     template = rule.reason.value if rule.reason else None
-    labels = ", ".join(f"`{x}`" for x in rows)
+    labels = tuple(rows)
     span, kind, checked = rule.span, LineKind.DEDUCT, not c.exact
 
     def by_field(env: Env, lines: list[RawLine]) -> Decimal:
@@ -83,11 +83,14 @@ def compile_by(c: Compiling, rule: ast.DeductBy, weight: Decimal) -> RuleFn:
             label = field_of(item, field, span)
             if label not in rows:
                 raise Faulted(
-                    Failure(
+                    Failure.of(
                         "E613",
                         None,
                         span,
-                        f"finding `{item.text}` has {field} `{label}`, not one of {labels}",
+                        finding=item.text,
+                        field=str(field),
+                        value=label,
+                        values=labels,
                     )
                 )
             a = rows[label][0](env)

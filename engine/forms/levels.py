@@ -73,12 +73,12 @@ def exprs(rule: ast.Levels, again: Any) -> Iterator[ast.Expr]:
 def compile_levels(c: Compiling, rule: ast.Levels, weight: Decimal) -> RuleFn:
     sf, reads, kind, span = c.expr(rule.subject), c.uses(rule.subject), LineKind.LEVEL, rule.span
     table = {lv.label: (c.amount(lv.award, weight), lv.span) for lv in rule.levels}
-    labels = ", ".join(f"`{x}`" for x in table)
+    labels = tuple(table)
 
     def level(env: Env, lines: list[RawLine]) -> Decimal:
         value = sf(env)
         if value not in table:
-            raise Faulted(Failure("E607", None, span, f"`{value}` is not one of {labels}"))
+            raise Faulted(Failure.of("E607", None, span, level=str(value), levels=labels))
         points, where = table[value]
         p = points(env)
         lines.append((kind, p, where, None, reads, (p,), None))

@@ -10,7 +10,7 @@ from jixiao.dsl import ast
 from ..common.result import Failure, LineKind
 from ..common.types import NUMERIC, Kind, comparable
 from ..common.walk import award_exprs, constant_points
-from ..plan.compile_expr import Faulted, NearBoundary, _plain, close
+from ..plan.compile_expr import Faulted, NearBoundary, close
 from .base import (
     Compiling,
     Form,
@@ -24,6 +24,7 @@ from .base import (
     key,
     nests_nothing,
     reasons_plain,
+    typed,
 )
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
@@ -124,7 +125,7 @@ def compile_tiers(c: Compiling, rule: ast.Tiers, weight: Decimal) -> RuleFn:
             p = points(env)
             lines.append((kind, p, where, None, reads, (p,), None))
             return p
-        raise Faulted(Failure("E608", None, span, f"no band holds {_plain(value)}"))
+        raise Faulted(Failure.of("E608", None, span, value=typed(value)))
 
     return tiers
 
@@ -161,7 +162,7 @@ def _tiers_checked(
             p = points(env)
             lines.append((kind, p, where, None, reads, (p,), None))
             return p
-        raise Faulted(Failure("E608", None, span, f"no band holds {_plain(value)}"))
+        raise Faulted(Failure.of("E608", None, span, value=typed(value)))
 
     return tiers
 
