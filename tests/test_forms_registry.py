@@ -143,33 +143,17 @@ FORM_CLASSES = {c.__name__ for c in RULE_CLASSES} - {c.__name__ for c in ast.Awa
 KNOWN = {
     # the engine's own step after the rules: `zero when` takes the node's points (`settle`)
     ("plan/compiler.py", "ZeroWhen"),
-    # outside this registry's round: the units check, the reach check of caps, the evidence
-    # schema, which clauses a bonus or penalty section takes, and the exact path's test of
-    # whether a clause may need it (engine/runtime/evaluator.py)
+    # outside this registry's round: the units check and the evidence schema
     ("check/units.py", "Forward"),
     ("check/units.py", "Equal"),
     ("check/units.py", "Reverse"),
     ("check/units.py", "Tiers"),
     ("check/units.py", "DeductStep"),
-    ("check/check_reach.py", "DeductPer"),
-    ("check/check_reach.py", "DeductStep"),
-    ("check/check_reach.py", "DeductBy"),
-    ("check/checker.py", "AddPer"),
-    ("check/checker.py", "AddWhen"),
-    ("check/checker.py", "DeductPer"),
-    ("check/checker.py", "DeductWhen"),
     ("tools/schema.py", "Levels"),
     ("tools/schema.py", "LevelRange"),
     ("tools/schema.py", "FullWhen"),
     ("tools/schema.py", "Choose"),
     ("tools/schema.py", "DeductJudged"),
-    ("runtime/evaluator.py", "DeductJudged"),
-    ("runtime/evaluator.py", "DeductBy"),
-    ("runtime/evaluator.py", "DeductPer"),
-    ("runtime/evaluator.py", "DeductStep"),
-    ("runtime/evaluator.py", "DeductWhen"),
-    ("runtime/evaluator.py", "AddWhen"),
-    ("runtime/evaluator.py", "AddPer"),
 }
 
 

@@ -12,6 +12,7 @@ from ..common.walk import award_exprs
 from .add_when import ADD
 from .base import (
     Form,
+    adds,
     awards_nothing,
     best_unknown,
     lints_nothing,
@@ -60,6 +61,9 @@ FORM = Form(
     direction=no_direction,
     labels=none,
     branches=none,
+    caps=none,
+    sign=adds,
+    formula=lambda rule: isinstance(rule.amount, ast.AwardExpr),
     drivers=none,
     awards=none,
     worst=awards_nothing,

@@ -19,6 +19,8 @@ from .base import (
     nests_nothing,
     no_coverage,
     no_direction,
+    no_formula,
+    no_sign,
     none,
     reasons_plain,
 )
@@ -78,6 +80,9 @@ FORM = Form(
     direction=no_direction,
     labels=none,
     branches=none,
+    caps=none,
+    sign=no_sign,
+    formula=no_formula,
     drivers=none,
     awards=none,
     worst=awards_nothing,

@@ -24,6 +24,11 @@ tests/test_forms_registry.py checks them at run time):
   field of a list's findings takes (no labels: any values);
 - `branches(rule)`: the values of a fact it branches on (`Branches`), held against the fact's
   choices (E315, W315);
+- `caps(rule)`: its caps (`max`) and per-row maxima, held against the points it can reach;
+- `sign(rule)`: "add" or "deduct" for a clause that gives or takes points (a bonus section
+  refuses a deduction, a penalty section an addition), None for any other;
+- `formula(rule)`: whether its amount, cap or range is not a constant the checker has seen
+  (then the evaluator's exact path may need it);
 - `drivers(rule)`: the expressions whose count drives a deduction (double counting, W4xx);
 - `awards(rule)`: formula awards it gives, with whether they deduct and under which condition;
 - `worst(rule, weight)`: the most it can take away (0 for a form that awards; None when
@@ -229,6 +234,9 @@ class Form:
     ]
     labels: Callable[[Any], Iterator[tuple[str, str | None, tuple[str, ...]]]]
     branches: Callable[[Any], Iterator[Branches]]
+    caps: Callable[[Any], Iterable[ast.Expr]]
+    sign: Callable[[Any], str | None]
+    formula: Callable[[Any], bool]
     drivers: Callable[[Any], Iterator[ast.Expr]]
     awards: Callable[[Any], Iterator[tuple[ast.AwardExpr, bool, ast.Expr | None]]]
     worst: Callable[[Any, Decimal], Decimal | None]
@@ -266,6 +274,22 @@ def none(rule: Any) -> Iterator[Any]:
 
 def no_direction(rule: Any, weight: Decimal, kinds: Any) -> None:
     return None
+
+
+def no_sign(rule: Any) -> str | None:
+    return None
+
+
+def adds(rule: Any) -> str | None:
+    return "add"
+
+
+def deducts(rule: Any) -> str | None:
+    return "deduct"
+
+
+def no_formula(rule: Any) -> bool:
+    return False
 
 
 def no_coverage(rule: Any, add: Any, again: Any, top: bool) -> None:

@@ -19,6 +19,8 @@ from .base import (
     lints_nothing,
     nests_nothing,
     no_direction,
+    no_formula,
+    no_sign,
     none,
 )
 
@@ -156,6 +158,9 @@ FORM = Form(
     direction=no_direction,
     labels=none,
     branches=none,
+    caps=none,
+    sign=no_sign,
+    formula=no_formula,
     drivers=none,
     awards=none,  # checklist elements are not searched (as before)
     worst=awards_nothing,

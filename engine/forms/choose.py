@@ -20,6 +20,8 @@ from .base import (
     key,
     lints_nothing,
     no_direction,
+    no_formula,
+    no_sign,
     none,
     reasons_plain,
 )
@@ -137,6 +139,9 @@ FORM = Form(
     direction=no_direction,
     labels=none,
     branches=branches,
+    caps=none,
+    sign=no_sign,
+    formula=no_formula,
     drivers=none,
     awards=none,
     worst=awards_nothing,

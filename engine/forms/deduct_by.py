@@ -16,6 +16,7 @@ from .base import (
     Form,
     best_unknown,
     clause_cap,
+    deducts,
     field_of,
     lints_nothing,
     nests_nothing,
@@ -120,6 +121,21 @@ def drivers(rule: ast.DeductBy) -> Iterator[ast.Expr]:
     yield rule.subject
 
 
+def caps(rule: ast.DeductBy) -> Iterator[ast.Expr]:
+    """Each row's maximum, then the clause's."""
+    for row in rule.rows:
+        if row.max is not None:
+            yield row.max
+    if rule.max is not None:
+        yield rule.max
+
+
+def formula(rule: ast.DeductBy) -> bool:
+    return rule.max is not None or any(
+        isinstance(r.amount, ast.AwardExpr) or r.max is not None for r in rule.rows
+    )
+
+
 FORM = Form(
     name="deduct per … by",
     nodes=(ast.DeductBy,),
@@ -134,6 +150,9 @@ FORM = Form(
     direction=no_direction,
     labels=labels,
     branches=none,
+    caps=caps,
+    sign=deducts,
+    formula=formula,
     drivers=drivers,
     awards=none,
     worst=unbounded,

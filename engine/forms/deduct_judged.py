@@ -19,6 +19,7 @@ from .base import (
     above,
     below,
     best_unknown,
+    deducts,
     key,
     lints_nothing,
     nests_nothing,
@@ -118,6 +119,9 @@ FORM = Form(
     direction=no_direction,
     labels=none,
     branches=none,
+    caps=none,
+    sign=deducts,
+    formula=lambda rule: True,
     drivers=none,  # a judgement is no counted fact
     awards=none,
     worst=unbounded,

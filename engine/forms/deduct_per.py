@@ -20,6 +20,7 @@ from .base import (
     Words,
     best_unknown,
     clause_cap,
+    deducts,
     field_of,
     lints_nothing,
     nests_nothing,
@@ -149,6 +150,10 @@ def unbounded(rule: Any, weight: Decimal) -> Decimal | None:
     return None  # per item, per step, judged: no bound before the evidence
 
 
+def formula(rule: ast.DeductPer) -> bool:
+    return isinstance(rule.amount, ast.AwardExpr) or rule.max is not None
+
+
 FORM = Form(
     name="deduct … per",
     nodes=(ast.DeductPer,),
@@ -163,6 +168,9 @@ FORM = Form(
     direction=no_direction,
     labels=labels,
     branches=none,
+    caps=lambda rule: (rule.max,) if rule.max is not None else (),
+    sign=deducts,
+    formula=formula,
     drivers=drivers,
     awards=awards,
     worst=unbounded,

@@ -20,6 +20,7 @@ from .base import (
     Words,
     best_unknown,
     clause_cap,
+    deducts,
     key,
     lints_nothing,
     nests_nothing,
@@ -164,6 +165,10 @@ def awards(rule: ast.DeductStep) -> Iterator[tuple[ast.AwardExpr, bool, ast.Expr
         yield rule.amount, True, None
 
 
+def formula(rule: ast.DeductStep) -> bool:
+    return isinstance(rule.amount, ast.AwardExpr) or rule.max is not None
+
+
 FORM = Form(
     name="deduct … per … of",
     nodes=(ast.DeductStep,),
@@ -178,6 +183,9 @@ FORM = Form(
     direction=no_direction,
     labels=none,
     branches=none,
+    caps=lambda rule: (rule.max,) if rule.max is not None else (),
+    sign=deducts,
+    formula=formula,
     drivers=drivers,
     awards=awards,
     worst=unbounded,

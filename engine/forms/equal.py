@@ -16,6 +16,8 @@ from .base import (
     lints_nothing,
     nests_nothing,
     no_direction,
+    no_formula,
+    no_sign,
     none,
     reasons_plain,
 )
@@ -60,6 +62,9 @@ FORM = Form(
     direction=no_direction,
     labels=none,
     branches=none,
+    caps=none,
+    sign=no_sign,
+    formula=no_formula,
     drivers=none,
     awards=none,
     worst=awards_nothing,

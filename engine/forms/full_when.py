@@ -19,6 +19,8 @@ from .base import (
     key,
     lints_nothing,
     no_direction,
+    no_formula,
+    no_sign,
     none,
     reasons_plain,
 )
@@ -145,6 +147,9 @@ FORM = Form(
     direction=no_direction,
     labels=none,
     branches=none,
+    caps=none,
+    sign=no_sign,
+    formula=no_formula,
     drivers=none,
     awards=awards,
     worst=awards_nothing,

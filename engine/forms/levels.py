@@ -20,6 +20,8 @@ from .base import (
     lints_nothing,
     nests_nothing,
     no_direction,
+    no_formula,
+    no_sign,
     none,
     reasons_plain,
 )
@@ -121,6 +123,9 @@ FORM = Form(
     direction=no_direction,
     labels=labels,
     branches=lambda rule: label_branches(rule.subject, rule.levels, rule.span),
+    caps=none,
+    sign=no_sign,
+    formula=no_formula,
     drivers=none,
     awards=awards,
     worst=awards_nothing,

@@ -18,6 +18,8 @@ from .base import (
     key,
     lints_nothing,
     nests_nothing,
+    no_formula,
+    no_sign,
     none,
     reasons_plain,
 )
@@ -115,6 +117,9 @@ FORM = Form(
     direction=direction,
     labels=none,
     branches=none,
+    caps=none,
+    sign=no_sign,
+    formula=no_formula,
     drivers=none,
     awards=none,
     worst=awards_nothing,

@@ -19,6 +19,8 @@ from .base import (
     key,
     lints_nothing,
     nests_nothing,
+    no_formula,
+    no_sign,
     none,
     reasons_plain,
 )
@@ -118,6 +120,9 @@ FORM = Form(
     direction=direction,
     labels=none,
     branches=none,
+    caps=none,
+    sign=no_sign,
+    formula=no_formula,
     drivers=none,
     awards=none,
     worst=awards_nothing,
