@@ -143,16 +143,7 @@ FORM_CLASSES = {c.__name__ for c in RULE_CLASSES} - {c.__name__ for c in ast.Awa
 KNOWN = {
     # the engine's own step after the rules: `zero when` takes the node's points (`settle`)
     ("plan/compiler.py", "ZeroWhen"),
-    # outside this registry's round: the units check and the evidence schema
-    ("check/units.py", "Forward"),
-    ("check/units.py", "Equal"),
-    ("check/units.py", "Reverse"),
-    ("check/units.py", "Tiers"),
-    ("check/units.py", "DeductStep"),
-    ("tools/schema.py", "Levels"),
-    ("tools/schema.py", "LevelRange"),
-    ("tools/schema.py", "FullWhen"),
-    ("tools/schema.py", "Choose"),
+    # outside this registry's round: the evidence schema's judgement ranges
     ("tools/schema.py", "DeductJudged"),
 }
 

@@ -20,6 +20,7 @@ from .base import (
     no_coverage,
     no_direction,
     none,
+    units_field_by_field,
 )
 from .deduct_per import compile_per, reasons
 
@@ -64,6 +65,7 @@ FORM = Form(
     caps=none,
     sign=adds,
     formula=lambda rule: isinstance(rule.amount, ast.AwardExpr),
+    units=units_field_by_field,
     drivers=none,
     awards=none,
     worst=awards_nothing,

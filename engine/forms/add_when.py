@@ -18,6 +18,7 @@ from .base import (
     no_direction,
     none,
     reasons_plain,
+    units_field_by_field,
 )
 from .deduct_when import AmountArgs, amount_fields, check, compile_when, exprs
 
@@ -45,6 +46,7 @@ FORM = Form(
     caps=none,
     sign=adds,
     formula=lambda rule: isinstance(rule.amount, ast.AwardExpr),
+    units=units_field_by_field,
     drivers=none,
     awards=none,
     worst=awards_nothing,

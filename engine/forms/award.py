@@ -23,6 +23,7 @@ from .base import (
     no_sign,
     none,
     reasons_plain,
+    units_field_by_field,
 )
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
@@ -83,6 +84,7 @@ FORM = Form(
     caps=none,
     sign=no_sign,
     formula=no_formula,
+    units=units_field_by_field,
     drivers=none,
     awards=none,
     worst=awards_nothing,

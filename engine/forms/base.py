@@ -29,6 +29,9 @@ tests/test_forms_registry.py checks them at run time):
   refuses a deduction, a penalty section an addition), None for any other;
 - `formula(rule)`: whether its amount, cap or range is not a constant the checker has seen
   (then the evaluator's exact path may need it);
+- `units(u, rule)`: the rule with the parts whose units must meet made to meet (an actual and
+  its target, a subject and its bands), through the unit check `u` (`check/units.py`); None:
+  its parts are checked field by field;
 - `drivers(rule)`: the expressions whose count drives a deduction (double counting, W4xx);
 - `awards(rule)`: formula awards it gives, with whether they deduct and under which condition;
 - `worst(rule, weight)`: the most it can take away (0 for a form that awards; None when
@@ -237,6 +240,7 @@ class Form:
     caps: Callable[[Any], Iterable[ast.Expr]]
     sign: Callable[[Any], str | None]
     formula: Callable[[Any], bool]
+    units: Callable[[Any, Any], Any]
     drivers: Callable[[Any], Iterator[ast.Expr]]
     awards: Callable[[Any], Iterator[tuple[ast.AwardExpr, bool, ast.Expr | None]]]
     worst: Callable[[Any, Decimal], Decimal | None]
@@ -286,6 +290,10 @@ def adds(rule: Any) -> str | None:
 
 def deducts(rule: Any) -> str | None:
     return "deduct"
+
+
+def units_field_by_field(u: Any, rule: Any) -> Any:
+    return None
 
 
 def no_formula(rule: Any) -> bool:

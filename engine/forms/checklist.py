@@ -22,6 +22,7 @@ from .base import (
     no_formula,
     no_sign,
     none,
+    units_field_by_field,
 )
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
@@ -161,6 +162,7 @@ FORM = Form(
     caps=none,
     sign=no_sign,
     formula=no_formula,
+    units=units_field_by_field,
     drivers=none,
     awards=none,  # checklist elements are not searched (as before)
     worst=awards_nothing,

@@ -22,6 +22,7 @@ from .base import (
     nests_nothing,
     no_direction,
     none,
+    units_field_by_field,
 )
 from .deduct_per import unbounded
 from .deduct_when import DEDUCT, deduct_coverage
@@ -153,6 +154,7 @@ FORM = Form(
     caps=caps,
     sign=deducts,
     formula=formula,
+    units=units_field_by_field,
     drivers=drivers,
     awards=none,
     worst=unbounded,

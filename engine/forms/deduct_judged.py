@@ -26,6 +26,7 @@ from .base import (
     no_direction,
     none,
     reasons_plain,
+    units_field_by_field,
 )
 from .deduct_per import unbounded
 from .deduct_when import deduct_coverage
@@ -122,6 +123,7 @@ FORM = Form(
     caps=none,
     sign=deducts,
     formula=lambda rule: True,
+    units=units_field_by_field,
     drivers=none,  # a judgement is no counted fact
     awards=none,
     worst=unbounded,

@@ -26,6 +26,7 @@ from .base import (
     nests_nothing,
     no_direction,
     none,
+    units_field_by_field,
 )
 from .deduct_when import DEDUCT, deduct_coverage
 
@@ -171,6 +172,7 @@ FORM = Form(
     caps=lambda rule: (rule.max,) if rule.max is not None else (),
     sign=deducts,
     formula=formula,
+    units=units_field_by_field,
     drivers=drivers,
     awards=awards,
     worst=unbounded,

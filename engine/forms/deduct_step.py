@@ -169,6 +169,14 @@ def formula(rule: ast.DeductStep) -> bool:
     return isinstance(rule.amount, ast.AwardExpr) or rule.max is not None
 
 
+def units(u: Any, rule: ast.DeductStep) -> Any:
+    """The shortfall in the step's unit; the other parts field by field."""
+    from jixiao.dsl.record import replace
+
+    f, s, _ = u.pair(rule.shortfall, rule.step)
+    return u.generic(replace(rule, step=s, shortfall=f), skip=("step", "shortfall"))
+
+
 FORM = Form(
     name="deduct … per … of",
     nodes=(ast.DeductStep,),
@@ -186,6 +194,7 @@ FORM = Form(
     caps=lambda rule: (rule.max,) if rule.max is not None else (),
     sign=deducts,
     formula=formula,
+    units=units,
     drivers=drivers,
     awards=awards,
     worst=unbounded,

@@ -23,6 +23,7 @@ from .base import (
     no_direction,
     none,
     reasons_plain,
+    units_field_by_field,
 )
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
@@ -147,6 +148,7 @@ FORM = Form(
     caps=none,
     sign=deducts,
     formula=lambda rule: isinstance(rule.amount, ast.AwardExpr),
+    units=units_field_by_field,
     drivers=drivers,
     awards=awards,
     worst=worst,

@@ -29,6 +29,7 @@ from .forward import (
     pair_coverage,
     pair_exprs,
     pair_fields,
+    pair_units,
 )
 
 EQUAL = LineSpec(
@@ -65,6 +66,7 @@ FORM = Form(
     caps=none,
     sign=no_sign,
     formula=no_formula,
+    units=lambda u, rule: pair_units(u, rule, False),
     drivers=none,
     awards=none,
     worst=awards_nothing,

@@ -54,6 +54,18 @@ def pair_cause(c: Any, cls: Any) -> dict[str, str] | None:
     return {"actual": c.value(node.actual), "target": c.value(node.target)}
 
 
+def pair_units(u: Any, rule: Any, reverse: bool) -> Any:
+    """The actual and target in one unit: the divisor (the target of `forward` and `equal`,
+    the actual of `reverse`) keeps its unit and its `nonzero` guard."""
+    from jixiao.dsl.record import replace
+
+    if reverse:
+        a, t, _ = u.pair(rule.actual, rule.target)  # target / actual
+    else:
+        t, a, _ = u.pair(rule.target, rule.actual)  # actual / target
+    return replace(rule, actual=a, target=t)
+
+
 def pair_fields(line: Any, say: Any) -> dict[str, str]:
     a = line.args
     return {
@@ -176,6 +188,7 @@ FORM = Form(
     caps=none,
     sign=no_sign,
     formula=no_formula,
+    units=lambda u, rule: pair_units(u, rule, False),
     drivers=none,
     awards=none,
     worst=awards_nothing,

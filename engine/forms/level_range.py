@@ -28,6 +28,7 @@ from .base import (
     none,
     reasons_plain,
     typed,
+    units_field_by_field,
 )
 from .levels import coverage, label_branches, labels
 
@@ -151,6 +152,7 @@ FORM = Form(
     caps=none,
     sign=no_sign,
     formula=no_formula,
+    units=units_field_by_field,
     drivers=none,
     awards=none,
     worst=awards_nothing,

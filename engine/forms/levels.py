@@ -24,6 +24,7 @@ from .base import (
     no_sign,
     none,
     reasons_plain,
+    units_field_by_field,
 )
 from .tiers import AwardArgs, _max
 
@@ -126,6 +127,7 @@ FORM = Form(
     caps=none,
     sign=no_sign,
     formula=no_formula,
+    units=units_field_by_field,
     drivers=none,
     awards=awards,
     worst=awards_nothing,

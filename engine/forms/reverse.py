@@ -32,6 +32,7 @@ from .forward import (
     pair_coverage,
     pair_exprs,
     pair_fields,
+    pair_units,
 )
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
@@ -123,6 +124,7 @@ FORM = Form(
     caps=none,
     sign=no_sign,
     formula=no_formula,
+    units=lambda u, rule: pair_units(u, rule, True),
     drivers=none,
     awards=none,
     worst=awards_nothing,

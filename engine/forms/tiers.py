@@ -72,6 +72,14 @@ def band_cause(c: Any, node: object) -> dict[str, str] | None:
     return {"what": what, "band": c.band(node)}
 
 
+def units(u: Any, rule: ast.Tiers) -> ast.Tiers:
+    """The bands in the subject's unit."""
+    from jixiao.dsl.record import replace
+
+    s, unit = u.expr(rule.subject)
+    return replace(rule, subject=s, bands=tuple(u.band(b, s, unit) for b in rule.bands))
+
+
 def check(c: Any, rule: ast.Tiers, code: str, weight: Decimal) -> None:
     from ..common import messages as msg
 
@@ -348,6 +356,7 @@ FORM = Form(
     caps=none,
     sign=no_sign,
     formula=no_formula,
+    units=units,
     drivers=lambda rule: iter(()),
     awards=awards,
     worst=awards_nothing,

@@ -21,6 +21,7 @@ from .base import (
     no_formula,
     no_sign,
     none,
+    units_field_by_field,
 )
 from .zero_when import exprs, flag
 
@@ -66,6 +67,7 @@ FORM = Form(
     caps=none,
     sign=no_sign,
     formula=no_formula,
+    units=units_field_by_field,
     drivers=none,
     awards=none,
     worst=awards_nothing,
