@@ -143,8 +143,6 @@ FORM_CLASSES = {c.__name__ for c in RULE_CLASSES} - {c.__name__ for c in ast.Awa
 KNOWN = {
     # the engine's own step after the rules: `zero when` takes the node's points (`settle`)
     ("plan/compiler.py", "ZeroWhen"),
-    # outside this registry's round: the evidence schema's judgement ranges
-    ("tools/schema.py", "DeductJudged"),
 }
 
 

@@ -66,6 +66,7 @@ FORM = Form(
     sign=adds,
     formula=lambda rule: isinstance(rule.amount, ast.AwardExpr),
     units=units_field_by_field,
+    judged=none,
     drivers=none,
     awards=none,
     worst=awards_nothing,

@@ -32,6 +32,8 @@ tests/test_forms_registry.py checks them at run time):
 - `units(u, rule)`: the rule with the parts whose units must meet made to meet (an actual and
   its target, a subject and its bands), through the unit check `u` (`check/units.py`); None:
   its parts are checked field by field;
+- `judged(rule)`: (fact, range): the judgement facts it reads and the range of points each may
+  take (the evidence schema bounds them);
 - `drivers(rule)`: the expressions whose count drives a deduction (double counting, W4xx);
 - `awards(rule)`: formula awards it gives, with whether they deduct and under which condition;
 - `worst(rule, weight)`: the most it can take away (0 for a form that awards; None when
@@ -241,6 +243,7 @@ class Form:
     sign: Callable[[Any], str | None]
     formula: Callable[[Any], bool]
     units: Callable[[Any, Any], Any]
+    judged: Callable[[Any], Iterator[tuple[str, ast.Interval]]]
     drivers: Callable[[Any], Iterator[ast.Expr]]
     awards: Callable[[Any], Iterator[tuple[ast.AwardExpr, bool, ast.Expr | None]]]
     worst: Callable[[Any, Decimal], Decimal | None]

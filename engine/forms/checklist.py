@@ -163,6 +163,7 @@ FORM = Form(
     sign=no_sign,
     formula=no_formula,
     units=units_field_by_field,
+    judged=none,
     drivers=none,
     awards=none,  # checklist elements are not searched (as before)
     worst=awards_nothing,

@@ -144,6 +144,7 @@ FORM = Form(
     sign=no_sign,
     formula=no_formula,
     units=units_field_by_field,
+    judged=none,
     drivers=none,
     awards=none,
     worst=awards_nothing,

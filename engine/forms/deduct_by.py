@@ -155,6 +155,7 @@ FORM = Form(
     sign=deducts,
     formula=formula,
     units=units_field_by_field,
+    judged=none,
     drivers=drivers,
     awards=none,
     worst=unbounded,

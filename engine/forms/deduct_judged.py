@@ -106,6 +106,11 @@ def compile_judged(c: Compiling, rule: ast.DeductJudged, weight: Decimal) -> Rul
     return judged
 
 
+def judged(rule: ast.DeductJudged) -> Iterator[tuple[str, ast.Interval]]:
+    if isinstance(rule.subject, ast.Name):
+        yield rule.subject.name, rule.interval
+
+
 FORM = Form(
     name="deduct … within",
     nodes=(ast.DeductJudged,),
@@ -124,6 +129,7 @@ FORM = Form(
     sign=deducts,
     formula=lambda rule: True,
     units=units_field_by_field,
+    judged=judged,
     drivers=none,  # a judgement is no counted fact
     awards=none,
     worst=unbounded,

@@ -195,6 +195,7 @@ FORM = Form(
     sign=deducts,
     formula=formula,
     units=units,
+    judged=none,
     drivers=drivers,
     awards=awards,
     worst=unbounded,

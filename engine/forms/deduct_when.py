@@ -149,6 +149,7 @@ FORM = Form(
     sign=deducts,
     formula=lambda rule: isinstance(rule.amount, ast.AwardExpr),
     units=units_field_by_field,
+    judged=none,
     drivers=drivers,
     awards=awards,
     worst=worst,

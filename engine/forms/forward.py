@@ -189,6 +189,7 @@ FORM = Form(
     sign=no_sign,
     formula=no_formula,
     units=lambda u, rule: pair_units(u, rule, False),
+    judged=none,
     drivers=none,
     awards=none,
     worst=awards_nothing,

@@ -128,6 +128,7 @@ FORM = Form(
     sign=no_sign,
     formula=no_formula,
     units=units_field_by_field,
+    judged=none,
     drivers=none,
     awards=awards,
     worst=awards_nothing,

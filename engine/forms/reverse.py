@@ -125,6 +125,7 @@ FORM = Form(
     sign=no_sign,
     formula=no_formula,
     units=lambda u, rule: pair_units(u, rule, True),
+    judged=none,
     drivers=none,
     awards=none,
     worst=awards_nothing,

@@ -357,6 +357,7 @@ FORM = Form(
     sign=no_sign,
     formula=no_formula,
     units=units,
+    judged=none,
     drivers=lambda rule: iter(()),
     awards=awards,
     worst=awards_nothing,

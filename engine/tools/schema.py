@@ -308,16 +308,15 @@ def _judged_ranges(program: Program) -> dict[str, tuple[Decimal, Decimal]]:
 
     for indicator in program.indicators:
         for rule in all_rules(indicator.rules):
-            if not isinstance(rule, ast.DeductJudged) or not isinstance(rule.subject, ast.Name):
-                continue
-            name = rule.subject.name
-            low = constant_amount(rule.interval.lower.value, indicator.weight)
-            high = constant_amount(rule.interval.upper.value, indicator.weight)
-            if low is None or high is None or found.get(name, (low, high)) is None:
-                found[name] = None
-                continue
-            before = found.get(name)
-            found[name] = (max(low, before[0]), min(high, before[1])) if before else (low, high)
+            form = BY_NODE.get(type(rule))
+            for name, interval in form.judged(rule) if form is not None else ():
+                low = constant_amount(interval.lower.value, indicator.weight)
+                high = constant_amount(interval.upper.value, indicator.weight)
+                if low is None or high is None or found.get(name, (low, high)) is None:
+                    found[name] = None
+                    continue
+                before = found.get(name)
+                found[name] = (max(low, before[0]), min(high, before[1])) if before else (low, high)
     return {n: r for n, r in found.items() if r is not None and r[0] <= r[1]}
 
 
