@@ -125,3 +125,27 @@ def test_typed_failures_are_worded_as_the_sites_word_them_today(
 ) -> None:
     assert failure_detail(failure) == words
     assert "|" not in words
+
+
+@pytest.mark.parametrize(
+    ("name", "typed"),
+    [
+        ("E607-unknown-level", {"level", "levels"}),
+        ("E608-no-band", {"value"}),
+        ("E612-level-score", {"score", "level", "lower", "upper", "low_in", "high_in"}),
+        ("E613-finding-field", {"finding", "field"}),
+    ],
+)
+def test_the_form_modules_raise_typed_failures(name: str, typed: set[str]) -> None:
+    """The rule forms (`engine/forms/`) raise E607, E608, E612 and E613 with typed arguments,
+    worded by the messages module; the words are the goldens' (tests/diagnostics/)."""
+    plan, _ = compile_pack(DIAGNOSTICS / f"{name}.jx")
+    result = run(plan, DIAGNOSTICS / f"{name}.yaml")
+    failures = [f for ind in result.indicators for f in ind.failures]
+    assert failures, name
+    for failure in failures:
+        assert failure.code == name[:4] and failure.text == ""
+        assert typed <= {key for key, _ in failure.args}
+        assert failure_detail(failure) and "|" not in failure_detail(failure)
+    if name.startswith("E608"):
+        assert all(type(f.arg("value")) is Decimal for f in failures)

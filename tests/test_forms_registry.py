@@ -143,45 +143,6 @@ FORM_CLASSES = {c.__name__ for c in RULE_CLASSES} - {c.__name__ for c in ast.Awa
 KNOWN = {
     # the engine's own step after the rules: `zero when` takes the node's points (`settle`)
     ("plan/compiler.py", "ZeroWhen"),
-    # outside this registry's round: the units check, the reach check of caps, the evidence
-    # schema, which clauses a bonus or penalty section takes, and the exact path's test of
-    # whether a clause may need it (engine/runtime/evaluator.py)
-    ("check/units.py", "Forward"),
-    ("check/units.py", "Equal"),
-    ("check/units.py", "Reverse"),
-    ("check/units.py", "Tiers"),
-    ("check/units.py", "DeductStep"),
-    ("check/check_reach.py", "DeductPer"),
-    ("check/check_reach.py", "DeductStep"),
-    ("check/check_reach.py", "DeductBy"),
-    ("check/checker.py", "AddPer"),
-    ("check/checker.py", "AddWhen"),
-    ("check/checker.py", "DeductPer"),
-    ("check/checker.py", "DeductWhen"),
-    ("tools/schema.py", "Levels"),
-    ("tools/schema.py", "LevelRange"),
-    ("tools/schema.py", "FullWhen"),
-    ("tools/schema.py", "Choose"),
-    ("tools/schema.py", "DeductJudged"),
-    ("runtime/evaluator.py", "DeductJudged"),
-    ("runtime/evaluator.py", "DeductBy"),
-    ("runtime/evaluator.py", "DeductPer"),
-    # merged from work done beside the registry, to become hooks: choice coverage of `levels`
-    # and `choose` (check/choices.py) and the causes of a shortfall in words (render/prose.py)
-    ("check/choices.py", "Choose"),
-    ("check/choices.py", "LevelRange"),
-    ("check/choices.py", "Levels"),
-    ("render/prose.py", "Equal"),
-    ("render/prose.py", "Forward"),
-    ("render/prose.py", "LevelRange"),
-    ("render/prose.py", "Levels"),
-    ("render/prose.py", "Proportional"),
-    ("render/prose.py", "Reverse"),
-    ("render/prose.py", "Tiers"),
-    ("runtime/evaluator.py", "DeductStep"),
-    ("runtime/evaluator.py", "DeductWhen"),
-    ("runtime/evaluator.py", "AddWhen"),
-    ("runtime/evaluator.py", "AddPer"),
 }
 
 

@@ -28,6 +28,7 @@ from jixiao.dsl.source import Span
 from ..common import messages as msg
 from ..common.ir import Indicator, Settings
 from ..common.walk import constant_amount
+from ..forms import BY_NODE
 
 
 def step_of(settings: Settings) -> Decimal:
@@ -130,17 +131,10 @@ def _tree(nodes: Sequence[ast.Indicator]) -> Iterator[ast.Indicator]:
 
 
 def _caps(rule: ast.Rule | ast.ExtraRule) -> Iterator[ast.Expr]:
-    match rule:
-        case ast.DeductPer(_, _, _, cap) | ast.DeductStep(_, _, _, _, cap) if cap is not None:
-            yield cap
-        case ast.DeductBy(_, _, rows, cap):
-            for row in rows:
-                if row.max is not None:
-                    yield row.max
-            if cap is not None:
-                yield cap
-        case _:
-            return  # the other forms have no cap or per-row maximum
+    """Its caps and per-row maxima (the form's `caps`); a call not yet expanded has none."""
+    form = BY_NODE.get(type(rule))
+    if form is not None:
+        yield from form.caps(rule)
 
 
 # ----- grades ----------------------------------------------------------------------------------

@@ -33,7 +33,7 @@ from ..common.types import (
     mul_kind,
 )
 from ..common.walk import names_in
-from ..forms import reads_of
+from ..forms import form_of, reads_of
 from .check_reach import check_grades, check_rounding, check_something_to_score
 from .check_rules import RuleChecker
 from .expand import expand_calls
@@ -908,9 +908,10 @@ class _Checker(RuleChecker):
                 self.codes[code] = node.code.span
             rules = self.typed_clauses(self.units.rules(node.rules))
             for rule in rules:
-                if node.kind == "penalty" and isinstance(rule, (ast.AddPer, ast.AddWhen)):
+                sign = form_of(rule).sign(rule)
+                if node.kind == "penalty" and sign == "add":
                     self.diags.append(msg.wrong_extra_clause("add", "penalty", rule.span))
-                if node.kind == "bonus" and isinstance(rule, (ast.DeductPer, ast.DeductWhen)):
+                if node.kind == "bonus" and sign == "deduct":
                     self.diags.append(msg.wrong_extra_clause("deduct", "bonus", rule.span))
                 self.check_rule(rule, code, node.max.value)
             extras.append(

@@ -1,8 +1,9 @@
 """Choice facts against the rules that branch on them: a `levels` label that is not a choice
 (E315, never matched) and a choice that no `levels` row or `choose` branch covers (W315).
 
-Run on the checked program, whose rules have their function calls expanded, so a template's
-`levels` over a parameterised subject is checked where it is used.
+Which values a rule branches on is its form's `branches` hook (see `engine.forms`). Run on the
+checked program, whose rules have their function calls expanded, so a template's `levels` over
+a parameterised subject is checked where it is used.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from jixiao.dsl.diagnostics import Diagnostic
 
 from ..common import messages as msg
 from ..common.ir import Program
+from ..forms import BY_NODE
 
 
 def check_choices(program: Program) -> list[Diagnostic]:
@@ -21,57 +23,27 @@ def check_choices(program: Program) -> list[Diagnostic]:
     diags: list[Diagnostic] = []
     for ind in program.indicators:
         for node in _nodes(ind.rules):
-            match node:
-                case ast.Levels(ast.Name(name), levels) | ast.LevelRange(ast.Name(name), _, levels):
-                    fact = choices.get(name)
-                    if fact is None or fact.choices is None:
-                        continue
-                    for level in levels:
-                        if level.label.strip() not in fact.choices:
-                            diags.append(
-                                msg.not_a_choice(name, level.label, fact.choices, level.span)
-                            )
-                    labels = {level.label.strip() for level in levels}
-                    missing = [c for c in fact.choices if c not in labels]
-                    if missing:
-                        diags.append(
-                            msg.choices_uncovered(name, missing, "`levels`", node.span, fact.span)
+            form = BY_NODE.get(type(node))
+            if form is None:
+                continue  # not a rule: a band, a level, an expression
+            for branch in form.branches(node):
+                fact = choices.get(branch.fact)
+                if fact is None or fact.choices is None:
+                    continue
+                for value, span in branch.values:
+                    if span is not None and value.strip() not in fact.choices:
+                        diags.append(msg.not_a_choice(branch.fact, value, fact.choices, span))
+                if branch.otherwise:
+                    continue
+                taken = {value.strip() for value, _ in branch.values}
+                missing = [c for c in fact.choices if c not in taken]
+                if missing:
+                    diags.append(
+                        msg.choices_uncovered(
+                            branch.fact, missing, branch.what, branch.span, fact.span
                         )
-                case ast.Choose(branches):
-                    if any(b.cond is None for b in branches):
-                        continue
-                    covered: dict[str, set[str]] = {}
-                    for b in branches:
-                        assert b.cond is not None
-                        for name, value in _equalities(b.cond):
-                            covered.setdefault(name, set()).add(value)
-                    if len(covered) != 1:
-                        continue  # branches on several facts, or on conditions: not a dispatch
-                    [(name, values)] = covered.items()
-                    fact = choices.get(name)
-                    if fact is None or fact.choices is None:
-                        continue
-                    missing = [c for c in fact.choices if c not in values]
-                    if missing:
-                        diags.append(
-                            msg.choices_uncovered(name, missing, "`choose`", node.span, fact.span)
-                        )
-                case _:
-                    pass  # only `levels` and `choose` branch on a value
+                    )
     return diags
-
-
-def _equalities(cond: ast.Expr) -> list[tuple[str, str]]:
-    """`类别 == "培训"`, joined by `or`: the (fact, value) pairs a branch takes."""
-    match cond:
-        case ast.Compare("==", ast.Name(name), ast.String(value)) | ast.Compare(
-            "==", ast.String(value), ast.Name(name)
-        ):
-            return [(name, value.strip())]
-        case ast.Logic("or", left, right):
-            return _equalities(left) + _equalities(right)
-        case _:
-            return []
 
 
 def _nodes(rules: tuple[ast.Rule, ...]) -> list[object]:

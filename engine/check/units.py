@@ -39,6 +39,7 @@ from ..common import messages as msg
 from ..common.ir import Fact
 from ..common.types import Kind
 from ..common.walk import names_in
+from ..forms import BY_NODE as _FORMS
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
@@ -305,23 +306,13 @@ class UnitPass:
         return tuple(self.rule(r) for r in rules)
 
     def rule(self, node: Any) -> Any:
-        match node:
-            case ast.Forward(actual, target) | ast.Equal(actual, target):
-                # actual / target: the divisor keeps its unit (and its `nonzero` guard)
-                t, a, _ = self.pair(target, actual)
-                return replace(node, actual=a, target=t)
-            case ast.Reverse(actual, target):
-                # target / actual
-                a, t, _ = self.pair(actual, target)
-                return replace(node, actual=a, target=t)
-            case ast.Tiers(subject, bands):
-                s, unit = self.expr(subject)
-                return replace(node, subject=s, bands=tuple(self.band(b, s, unit) for b in bands))
-            case ast.DeductStep(step=step, shortfall=shortfall):
-                f, s, _ = self.pair(shortfall, step)
-                return self.generic(replace(node, step=s, shortfall=f), skip=("step", "shortfall"))
-            case _:
-                pass  # no unit pairs its parts: every other node is rewritten field by field
+        form = _FORMS.get(type(node))
+        if form is not None:
+            # a form whose parts' units must meet (`forward`'s actual and target, `tiers`'
+            # subject and bands) rewrites them; any other node is rewritten field by field
+            done = form.units(self, node)
+            if done is not None:
+                return done
         if isinstance(node, _EXPRS):
             return self.expr(node)[0]
         if isinstance(node, tuple):

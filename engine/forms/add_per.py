@@ -12,6 +12,7 @@ from ..common.walk import award_exprs
 from .add_when import ADD
 from .base import (
     Form,
+    adds,
     awards_nothing,
     best_unknown,
     lints_nothing,
@@ -19,6 +20,7 @@ from .base import (
     no_coverage,
     no_direction,
     none,
+    units_field_by_field,
 )
 from .deduct_per import compile_per, reasons
 
@@ -59,6 +61,12 @@ FORM = Form(
     thresholds=none,
     direction=no_direction,
     labels=none,
+    branches=none,
+    caps=none,
+    sign=adds,
+    formula=lambda rule: isinstance(rule.amount, ast.AwardExpr),
+    units=units_field_by_field,
+    judged=none,
     drivers=none,
     awards=none,
     worst=awards_nothing,

@@ -9,6 +9,7 @@ from .base import (
     Form,
     LineSpec,
     Words,
+    adds,
     awards_nothing,
     best_unknown,
     lints_nothing,
@@ -17,6 +18,7 @@ from .base import (
     no_direction,
     none,
     reasons_plain,
+    units_field_by_field,
 )
 from .deduct_when import AmountArgs, amount_fields, check, compile_when, exprs
 
@@ -40,6 +42,12 @@ FORM = Form(
     thresholds=none,
     direction=no_direction,
     labels=none,
+    branches=none,
+    caps=none,
+    sign=adds,
+    formula=lambda rule: isinstance(rule.amount, ast.AwardExpr),
+    units=units_field_by_field,
+    judged=none,
     drivers=none,
     awards=none,
     worst=awards_nothing,

@@ -22,6 +22,18 @@ tests/test_forms_registry.py checks them at run time):
 - `direction(rule, weight, kinds)`: the one fact its score moves with, and which way (verify);
 - `labels(rule)`: (fact, field or None, labels): the levels a text fact takes, or the values a
   field of a list's findings takes (no labels: any values);
+- `branches(rule)`: the values of a fact it branches on (`Branches`), held against the fact's
+  choices (E315, W315);
+- `caps(rule)`: its caps (`max`) and per-row maxima, held against the points it can reach;
+- `sign(rule)`: "add" or "deduct" for a clause that gives or takes points (a bonus section
+  refuses a deduction, a penalty section an addition), None for any other;
+- `formula(rule)`: whether its amount, cap or range is not a constant the checker has seen
+  (then the evaluator's exact path may need it);
+- `units(u, rule)`: the rule with the parts whose units must meet made to meet (an actual and
+  its target, a subject and its bands), through the unit check `u` (`check/units.py`); None:
+  its parts are checked field by field;
+- `judged(rule)`: (fact, range): the judgement facts it reads and the range of points each may
+  take (the evidence schema bounds them);
 - `drivers(rule)`: the expressions whose count drives a deduction (double counting, W4xx);
 - `awards(rule)`: formula awards it gives, with whether they deduct and under which condition;
 - `worst(rule, weight)`: the most it can take away (0 for a form that awards; None when
@@ -48,6 +60,7 @@ from ..plan.compile_expr import (
     NearBoundary,
     RawLine,
     RuleFn,
+    _plain,
     close,
     rounded_so_far,
 )
@@ -160,7 +173,15 @@ class LineSpec:
     What the reports make of it: `award`, a base rule's award (what it did not give is the
     leaf's shortfall, explained by these lines; `short` names it in the portfolio summary);
     `loss`, a line that takes points (a reason of their own in 扣分说明); `remark`, a line an
-    indicator at full marks is still explained for (a warning, a veto, a policy)."""
+    indicator at full marks is still explained for (a warning, a veto, a policy).
+
+    `because` words why an award line fell short, without the project's values, so that
+    projects losing points for the same cause group together (主要扣分原因, the portfolio's
+    主要失分原因): `cause(c)` gives its fields, or None when this line says no cause. `c` is
+    the renderer's `render.prose.Cause`: the line's `reason` and `args` (positional: the line
+    may be raw), the `node` of the pack it came from (the clause, band or level at its span),
+    `holder(node)` (the rule holding it), and the words of a sentence (`value`, `expression`,
+    `words`, `band`)."""
 
     kind: LineKind
     args: Any
@@ -171,6 +192,8 @@ class LineSpec:
     loss: bool = False
     remark: bool = False
     short: str | None = None  # the portfolio summary's word for an award line that fell short
+    because: Words | None = None  # the cause of a shortfall this line shows, in words
+    cause: Any = None  # Callable[[Cause], dict[str, str] | None]; None: the line says no cause
 
 
 class NoArgs(NamedTuple):
@@ -180,6 +203,21 @@ class NoArgs(NamedTuple):
 def key(name: str) -> Callable[[Any], str]:
     """`covers` for a line kind that always reaches the coverage key `name`."""
     return lambda line: name
+
+
+@record
+class Branches:
+    """The values of one fact a rule branches on (a `levels` row per label, a `choose` branch
+    per `fact == "value"`), held against the fact's `choices` by the checker
+    (`check/choices.py`): a value that is no choice is E315 where `values` gives its span (a
+    value without one is only counted), and a choice no value takes is W315 unless
+    `otherwise` (an `else` takes it)."""
+
+    fact: str
+    values: tuple[tuple[str, Span | None], ...]  # each as written, and where (None: not an error)
+    otherwise: bool  # an `else` takes any other value
+    what: str  # how W315 names the rule: "`levels`"
+    span: Span  # the rule's, where W315 points
 
 
 @record
@@ -200,6 +238,12 @@ class Form:
         [Any, Decimal, Mapping[str, Kind]], tuple[str, bool, tuple[Decimal, ...]] | None
     ]
     labels: Callable[[Any], Iterator[tuple[str, str | None, tuple[str, ...]]]]
+    branches: Callable[[Any], Iterator[Branches]]
+    caps: Callable[[Any], Iterable[ast.Expr]]
+    sign: Callable[[Any], str | None]
+    formula: Callable[[Any], bool]
+    units: Callable[[Any, Any], Any]
+    judged: Callable[[Any], Iterator[tuple[str, ast.Interval]]]
     drivers: Callable[[Any], Iterator[ast.Expr]]
     awards: Callable[[Any], Iterator[tuple[ast.AwardExpr, bool, ast.Expr | None]]]
     worst: Callable[[Any, Decimal], Decimal | None]
@@ -237,6 +281,26 @@ def none(rule: Any) -> Iterator[Any]:
 
 def no_direction(rule: Any, weight: Decimal, kinds: Any) -> None:
     return None
+
+
+def no_sign(rule: Any) -> str | None:
+    return None
+
+
+def adds(rule: Any) -> str | None:
+    return "add"
+
+
+def deducts(rule: Any) -> str | None:
+    return "deduct"
+
+
+def units_field_by_field(u: Any, rule: Any) -> Any:
+    return None
+
+
+def no_formula(rule: Any) -> bool:
+    return False
 
 
 def no_coverage(rule: Any, add: Any, again: Any, top: bool) -> None:
@@ -283,7 +347,13 @@ def field_of(item: Item, field: str | None, span: Span) -> str:
     for key, value in item.origin.details:
         if key == field:
             return value
-    raise Faulted(Failure("E613", None, span, f"finding `{item.text}` has no `{field}`"))
+    raise Faulted(Failure.of("E613", None, span, finding=item.text, field=str(field)))
+
+
+def typed(value: object) -> Decimal | str:
+    """A value for a failure's typed arguments: a `Decimal` as it is, anything else (an exact
+    fraction, a date) as a failure prints it."""
+    return value if isinstance(value, Decimal) else _plain(value)
 
 
 def clause_cap(

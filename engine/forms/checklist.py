@@ -19,7 +19,10 @@ from .base import (
     lints_nothing,
     nests_nothing,
     no_direction,
+    no_formula,
+    no_sign,
     none,
+    units_field_by_field,
 )
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
@@ -53,6 +56,10 @@ CHECK = LineSpec(
     lambda line: "check" if line.args.met else "check_unmet",
     award=True,
     short="要素未满足",
+    because=Words("要素未满足：{reason}", "not met: {reason}"),
+    cause=lambda c: (
+        {"reason": c.reason} if c.reason and len(c.args) > 1 and not c.args[1] else None
+    ),
 )
 CHECK_BASE = LineSpec(
     LineKind.CHECK_BASE, CheckBaseArgs, Words("基础分 {p}", "base {p}"), award=True
@@ -151,6 +158,12 @@ FORM = Form(
     thresholds=none,
     direction=no_direction,
     labels=none,
+    branches=none,
+    caps=none,
+    sign=no_sign,
+    formula=no_formula,
+    units=units_field_by_field,
+    judged=none,
     drivers=none,
     awards=none,  # checklist elements are not searched (as before)
     worst=awards_nothing,

@@ -10,6 +10,7 @@ from jixiao.dsl import ast
 from ..common.result import LineKind
 from ..plan.compile_expr import ZERO
 from .base import (
+    Branches,
     Compiling,
     Form,
     LineSpec,
@@ -19,8 +20,11 @@ from .base import (
     key,
     lints_nothing,
     no_direction,
+    no_formula,
+    no_sign,
     none,
     reasons_plain,
+    units_field_by_field,
 )
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
@@ -93,6 +97,35 @@ def coverage(rule: ast.Choose, add: Any, again: Any, top: bool) -> None:
         again(choice.then)
 
 
+def branches(rule: ast.Choose) -> Iterator[Branches]:
+    """Branches that each take values of one fact (`类别 == "培训" or 类别 == "会议"`) and no
+    `else`: a dispatch on that fact, whose choices they should all cover (W315)."""
+    if any(ch.cond is None for ch in rule.choices):
+        return
+    covered: dict[str, set[str]] = {}
+    for ch in rule.choices:
+        assert ch.cond is not None
+        for name, value in _equalities(ch.cond):
+            covered.setdefault(name, set()).add(value)
+    if len(covered) != 1:
+        return  # branches on several facts, or on conditions: not a dispatch
+    [(name, values)] = covered.items()
+    yield Branches(name, tuple((v, None) for v in sorted(values)), False, "`choose`", rule.span)
+
+
+def _equalities(cond: ast.Expr) -> list[tuple[str, str]]:
+    """`类别 == "培训"`, joined by `or`: the (fact, value) pairs a branch takes."""
+    match cond:
+        case ast.Compare("==", ast.Name(name), ast.String(value)) | ast.Compare(
+            "==", ast.String(value), ast.Name(name)
+        ):
+            return [(name, value.strip())]
+        case ast.Logic("or", left, right):
+            return _equalities(left) + _equalities(right)
+        case _:
+            return []
+
+
 FORM = Form(
     name="choose",
     nodes=(ast.Choose,),
@@ -106,6 +139,12 @@ FORM = Form(
     thresholds=none,
     direction=no_direction,
     labels=none,
+    branches=branches,
+    caps=none,
+    sign=no_sign,
+    formula=no_formula,
+    units=units_field_by_field,
+    judged=none,
     drivers=none,
     awards=none,
     worst=awards_nothing,

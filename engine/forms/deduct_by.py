@@ -16,11 +16,13 @@ from .base import (
     Form,
     best_unknown,
     clause_cap,
+    deducts,
     field_of,
     lints_nothing,
     nests_nothing,
     no_direction,
     none,
+    units_field_by_field,
 )
 from .deduct_per import unbounded
 from .deduct_when import DEDUCT, deduct_coverage
@@ -74,7 +76,7 @@ def compile_by(c: Compiling, rule: ast.DeductBy, weight: Decimal) -> RuleFn:
     }
     cap = c.points_of(rule.max, weight) if rule.max is not None else None
     template = rule.reason.value if rule.reason else None
-    labels = ", ".join(f"`{x}`" for x in rows)
+    labels = tuple(rows)
     span, kind, checked = rule.span, LineKind.DEDUCT, not c.exact
 
     def by_field(env: Env, lines: list[RawLine]) -> Decimal:
@@ -83,11 +85,14 @@ def compile_by(c: Compiling, rule: ast.DeductBy, weight: Decimal) -> RuleFn:
             label = field_of(item, field, span)
             if label not in rows:
                 raise Faulted(
-                    Failure(
+                    Failure.of(
                         "E613",
                         None,
                         span,
-                        f"finding `{item.text}` has {field} `{label}`, not one of {labels}",
+                        finding=item.text,
+                        field=str(field),
+                        value=label,
+                        values=labels,
                     )
                 )
             a = rows[label][0](env)
@@ -117,6 +122,21 @@ def drivers(rule: ast.DeductBy) -> Iterator[ast.Expr]:
     yield rule.subject
 
 
+def caps(rule: ast.DeductBy) -> Iterator[ast.Expr]:
+    """Each row's maximum, then the clause's."""
+    for row in rule.rows:
+        if row.max is not None:
+            yield row.max
+    if rule.max is not None:
+        yield rule.max
+
+
+def formula(rule: ast.DeductBy) -> bool:
+    return rule.max is not None or any(
+        isinstance(r.amount, ast.AwardExpr) or r.max is not None for r in rule.rows
+    )
+
+
 FORM = Form(
     name="deduct per … by",
     nodes=(ast.DeductBy,),
@@ -130,6 +150,12 @@ FORM = Form(
     thresholds=none,
     direction=no_direction,
     labels=labels,
+    branches=none,
+    caps=caps,
+    sign=deducts,
+    formula=formula,
+    units=units_field_by_field,
+    judged=none,
     drivers=drivers,
     awards=none,
     worst=unbounded,

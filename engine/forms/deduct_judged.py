@@ -19,12 +19,14 @@ from .base import (
     above,
     below,
     best_unknown,
+    deducts,
     key,
     lints_nothing,
     nests_nothing,
     no_direction,
     none,
     reasons_plain,
+    units_field_by_field,
 )
 from .deduct_per import unbounded
 from .deduct_when import deduct_coverage
@@ -104,6 +106,11 @@ def compile_judged(c: Compiling, rule: ast.DeductJudged, weight: Decimal) -> Rul
     return judged
 
 
+def judged(rule: ast.DeductJudged) -> Iterator[tuple[str, ast.Interval]]:
+    if isinstance(rule.subject, ast.Name):
+        yield rule.subject.name, rule.interval
+
+
 FORM = Form(
     name="deduct … within",
     nodes=(ast.DeductJudged,),
@@ -117,6 +124,12 @@ FORM = Form(
     thresholds=none,
     direction=no_direction,
     labels=none,
+    branches=none,
+    caps=none,
+    sign=deducts,
+    formula=lambda rule: True,
+    units=units_field_by_field,
+    judged=judged,
     drivers=none,  # a judgement is no counted fact
     awards=none,
     worst=unbounded,

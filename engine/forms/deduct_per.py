@@ -20,11 +20,13 @@ from .base import (
     Words,
     best_unknown,
     clause_cap,
+    deducts,
     field_of,
     lints_nothing,
     nests_nothing,
     no_direction,
     none,
+    units_field_by_field,
 )
 from .deduct_when import DEDUCT, deduct_coverage
 
@@ -149,6 +151,10 @@ def unbounded(rule: Any, weight: Decimal) -> Decimal | None:
     return None  # per item, per step, judged: no bound before the evidence
 
 
+def formula(rule: ast.DeductPer) -> bool:
+    return isinstance(rule.amount, ast.AwardExpr) or rule.max is not None
+
+
 FORM = Form(
     name="deduct … per",
     nodes=(ast.DeductPer,),
@@ -162,6 +168,12 @@ FORM = Form(
     thresholds=none,
     direction=no_direction,
     labels=labels,
+    branches=none,
+    caps=lambda rule: (rule.max,) if rule.max is not None else (),
+    sign=deducts,
+    formula=formula,
+    units=units_field_by_field,
+    judged=none,
     drivers=drivers,
     awards=awards,
     worst=unbounded,

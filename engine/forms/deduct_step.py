@@ -20,6 +20,7 @@ from .base import (
     Words,
     best_unknown,
     clause_cap,
+    deducts,
     key,
     lints_nothing,
     nests_nothing,
@@ -164,6 +165,18 @@ def awards(rule: ast.DeductStep) -> Iterator[tuple[ast.AwardExpr, bool, ast.Expr
         yield rule.amount, True, None
 
 
+def formula(rule: ast.DeductStep) -> bool:
+    return isinstance(rule.amount, ast.AwardExpr) or rule.max is not None
+
+
+def units(u: Any, rule: ast.DeductStep) -> Any:
+    """The shortfall in the step's unit; the other parts field by field."""
+    from jixiao.dsl.record import replace
+
+    f, s, _ = u.pair(rule.shortfall, rule.step)
+    return u.generic(replace(rule, step=s, shortfall=f), skip=("step", "shortfall"))
+
+
 FORM = Form(
     name="deduct … per … of",
     nodes=(ast.DeductStep,),
@@ -177,6 +190,12 @@ FORM = Form(
     thresholds=none,
     direction=no_direction,
     labels=none,
+    branches=none,
+    caps=lambda rule: (rule.max,) if rule.max is not None else (),
+    sign=deducts,
+    formula=formula,
+    units=units,
+    judged=none,
     drivers=drivers,
     awards=awards,
     worst=unbounded,

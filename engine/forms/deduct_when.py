@@ -16,12 +16,14 @@ from .base import (
     LineSpec,
     Words,
     best_unknown,
+    deducts,
     key,
     lints_nothing,
     nests_nothing,
     no_direction,
     none,
     reasons_plain,
+    units_field_by_field,
 )
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
@@ -142,6 +144,12 @@ FORM = Form(
     thresholds=none,
     direction=no_direction,
     labels=none,
+    branches=none,
+    caps=none,
+    sign=deducts,
+    formula=lambda rule: isinstance(rule.amount, ast.AwardExpr),
+    units=units_field_by_field,
+    judged=none,
     drivers=drivers,
     awards=awards,
     worst=worst,

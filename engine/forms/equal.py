@@ -16,10 +16,21 @@ from .base import (
     lints_nothing,
     nests_nothing,
     no_direction,
+    no_formula,
+    no_sign,
     none,
     reasons_plain,
 )
-from .forward import PairArgs, check_pair, compile_forward, pair_coverage, pair_exprs, pair_fields
+from .forward import (
+    PairArgs,
+    check_pair,
+    compile_forward,
+    pair_cause,
+    pair_coverage,
+    pair_exprs,
+    pair_fields,
+    pair_units,
+)
 
 EQUAL = LineSpec(
     LineKind.EQUAL,
@@ -32,6 +43,8 @@ EQUAL = LineSpec(
     key("partial"),
     award=True,
     short="等于指标",
+    because=Words("{actual}不等于目标{target}", "{actual} is not {target}"),
+    cause=lambda c: pair_cause(c, ast.Equal),
 )
 
 FORM = Form(
@@ -49,6 +62,12 @@ FORM = Form(
     thresholds=none,
     direction=no_direction,
     labels=none,
+    branches=none,
+    caps=none,
+    sign=no_sign,
+    formula=no_formula,
+    units=lambda u, rule: pair_units(u, rule, False),
+    judged=none,
     drivers=none,
     awards=none,
     worst=awards_nothing,

@@ -20,6 +20,8 @@ from .base import (
     key,
     lints_nothing,
     nests_nothing,
+    no_formula,
+    no_sign,
     none,
     reasons_plain,
 )
@@ -44,6 +46,26 @@ class PairArgs(NamedTuple):
     target: Decimal
 
 
+def pair_cause(c: Any, cls: Any) -> dict[str, str] | None:
+    """The actual and target of the `forward`, `equal` or `reverse` rule (`cls`) at the line."""
+    node = c.node
+    if not isinstance(node, cls):
+        return None
+    return {"actual": c.value(node.actual), "target": c.value(node.target)}
+
+
+def pair_units(u: Any, rule: Any, reverse: bool) -> Any:
+    """The actual and target in one unit: the divisor (the target of `forward` and `equal`,
+    the actual of `reverse`) keeps its unit and its `nonzero` guard."""
+    from jixiao.dsl.record import replace
+
+    if reverse:
+        a, t, _ = u.pair(rule.actual, rule.target)  # target / actual
+    else:
+        t, a, _ = u.pair(rule.target, rule.actual)  # actual / target
+    return replace(rule, actual=a, target=t)
+
+
 def pair_fields(line: Any, say: Any) -> dict[str, str]:
     a = line.args
     return {
@@ -65,6 +87,8 @@ FORWARD = LineSpec(
     key("partial"),
     award=True,
     short="正向指标",
+    because=Words("{actual}未达到目标{target}", "{actual} short of {target}"),
+    cause=lambda c: pair_cause(c, ast.Forward),
 )
 
 
@@ -160,6 +184,12 @@ FORM = Form(
     thresholds=none,
     direction=direction,
     labels=none,
+    branches=none,
+    caps=none,
+    sign=no_sign,
+    formula=no_formula,
+    units=lambda u, rule: pair_units(u, rule, False),
+    judged=none,
     drivers=none,
     awards=none,
     worst=awards_nothing,

@@ -19,8 +19,11 @@ from .base import (
     key,
     lints_nothing,
     no_direction,
+    no_formula,
+    no_sign,
     none,
     reasons_plain,
+    units_field_by_field,
 )
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
@@ -54,6 +57,8 @@ UNMET = LineSpec(
     key("unmet"),
     award=True,
     short="条件不满足",
+    because=Words("未达到满分条件（{cond}）", "the condition of full marks is not met ({cond})"),
+    cause=lambda c: {"cond": c.words(e)} if (e := c.expression(c.node)) is not None else None,
 )
 
 
@@ -142,6 +147,12 @@ FORM = Form(
     thresholds=thresholds,
     direction=no_direction,
     labels=none,
+    branches=none,
+    caps=none,
+    sign=no_sign,
+    formula=no_formula,
+    units=units_field_by_field,
+    judged=none,
     drivers=none,
     awards=awards,
     worst=awards_nothing,

@@ -9,7 +9,7 @@ from jixiao.dsl import ast
 
 from ..common.result import Failure, LineKind
 from ..common.walk import interval_exprs
-from ..plan.compile_expr import Faulted, NearBoundary, _plain, close
+from ..plan.compile_expr import Faulted, NearBoundary, close
 from .base import (
     Compiling,
     Form,
@@ -23,10 +23,14 @@ from .base import (
     lints_nothing,
     nests_nothing,
     no_direction,
+    no_formula,
+    no_sign,
     none,
     reasons_plain,
+    typed,
+    units_field_by_field,
 )
-from .levels import coverage, labels
+from .levels import coverage, label_branches, labels
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
@@ -55,6 +59,8 @@ LEVEL_SCORE = LineSpec(
     key("level"),
     award=True,
     short="等级评分",
+    because=Words("评为“{label}”", "rated “{label}”"),
+    cause=lambda c: {"label": c.reason} if c.reason else None,
 )
 
 
@@ -95,7 +101,7 @@ def compile_level_range(c: Compiling, rule: ast.LevelRange, weight: Decimal) -> 
         )
         for lv in rule.levels
     }
-    labels = ", ".join(f"`{x}`" for x in table)
+    labels = tuple(table)
     # whether the score lies in its level's range decides an error: checked for a hair
     edges = [f for low, _, high, _, _ in table.values() for f in (low, high)]
     confirm = None if c.exact else c.confirm((score,), score_fn, *edges)
@@ -103,22 +109,24 @@ def compile_level_range(c: Compiling, rule: ast.LevelRange, weight: Decimal) -> 
     def level_range(env: Env, lines: list[RawLine]) -> Decimal:
         label = sf(env)
         if label not in table:
-            raise Faulted(Failure("E607", None, span, f"`{label}` is not one of {labels}"))
+            raise Faulted(Failure.of("E607", None, span, level=str(label), levels=labels))
         low_fn, low_in, high_fn, high_in, where = table[label]
         points, low, high = score_fn(env), low_fn(env), high_fn(env)
         if confirm is not None and (close(points, low) or close(points, high)):
             if confirm(env):
                 raise NearBoundary  # decided again exactly
         if not (above(points, low, low_in) and below(points, high, high_in)):
-            opening, closing = "[" if low_in else "(", "]" if high_in else ")"
-            interval = f"{opening}{_plain(low)}, {_plain(high)}{closing}"
             raise Faulted(
-                Failure(
+                Failure.of(
                     "E612",
                     None,
                     span,
-                    f"the score {_plain(points)} for level `{label}` lies outside its range "
-                    f"{interval} (points)",
+                    score=typed(points),
+                    level=str(label),
+                    lower=typed(low),
+                    upper=typed(high),
+                    low_in=low_in,
+                    high_in=high_in,
                 )
             )
         lines.append((kind, points, where, str(label), reads, (points, low, high), None))
@@ -140,6 +148,12 @@ FORM = Form(
     thresholds=none,
     direction=no_direction,
     labels=labels,
+    branches=lambda rule: label_branches(rule.subject, rule.levels, rule.span),
+    caps=none,
+    sign=no_sign,
+    formula=no_formula,
+    units=units_field_by_field,
+    judged=none,
     drivers=none,
     awards=none,
     worst=awards_nothing,

@@ -10,6 +10,7 @@ from ..common.result import Failure, LineKind
 from ..common.walk import award_exprs, constant_points
 from ..plan.compile_expr import Faulted
 from .base import (
+    Branches,
     Compiling,
     Form,
     LineSpec,
@@ -19,8 +20,11 @@ from .base import (
     lints_nothing,
     nests_nothing,
     no_direction,
+    no_formula,
+    no_sign,
     none,
     reasons_plain,
+    units_field_by_field,
 )
 from .tiers import AwardArgs, _max
 
@@ -28,6 +32,8 @@ TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from typing import Any
+
+    from jixiao.dsl.source import Span
 
     from ..plan.compile_expr import Env, RawLine, RuleFn
 
@@ -39,7 +45,19 @@ LEVEL = LineSpec(
     key("level"),
     award=True,
     short="等级",
+    because=Words("评为“{label}”", "rated “{label}”"),
+    cause=lambda c: {"label": c.node.label} if isinstance(c.node, ast.Level) else None,
 )
+
+
+def label_branches(
+    subject: ast.Expr, levels: tuple[ast.Level, ...] | tuple[ast.LevelInterval, ...], span: Span
+) -> Iterator[Branches]:
+    """A row per label of a `levels` over a fact (`levels` and `levels … score`): a label that
+    is no choice of the fact is never matched (E315)."""
+    if isinstance(subject, ast.Name):
+        values = tuple((level.label, level.span) for level in levels)
+        yield Branches(subject.name, values, False, "`levels`", span)
 
 
 def check(c: Any, rule: ast.Levels, code: str, weight: Decimal) -> None:
@@ -58,12 +76,12 @@ def exprs(rule: ast.Levels, again: Any) -> Iterator[ast.Expr]:
 def compile_levels(c: Compiling, rule: ast.Levels, weight: Decimal) -> RuleFn:
     sf, reads, kind, span = c.expr(rule.subject), c.uses(rule.subject), LineKind.LEVEL, rule.span
     table = {lv.label: (c.amount(lv.award, weight), lv.span) for lv in rule.levels}
-    labels = ", ".join(f"`{x}`" for x in table)
+    labels = tuple(table)
 
     def level(env: Env, lines: list[RawLine]) -> Decimal:
         value = sf(env)
         if value not in table:
-            raise Faulted(Failure("E607", None, span, f"`{value}` is not one of {labels}"))
+            raise Faulted(Failure.of("E607", None, span, level=str(value), levels=labels))
         points, where = table[value]
         p = points(env)
         lines.append((kind, p, where, None, reads, (p,), None))
@@ -105,6 +123,12 @@ FORM = Form(
     thresholds=none,
     direction=no_direction,
     labels=labels,
+    branches=lambda rule: label_branches(rule.subject, rule.levels, rule.span),
+    caps=none,
+    sign=no_sign,
+    formula=no_formula,
+    units=units_field_by_field,
+    judged=none,
     drivers=none,
     awards=awards,
     worst=awards_nothing,

@@ -18,8 +18,11 @@ from .base import (
     key,
     lints_nothing,
     nests_nothing,
+    no_formula,
+    no_sign,
     none,
     reasons_plain,
+    units_field_by_field,
 )
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
@@ -49,7 +52,14 @@ PROPORTIONAL = LineSpec(
     key("proportional"),
     award=True,
     short="按比例计分",
+    because=Words("{what}未达到100%", "{what} below 100%"),
+    cause=lambda c: rate_cause(c, c.node),
 )
+
+
+def rate_cause(c: Any, node: object) -> dict[str, str] | None:
+    rate = c.expression(node.rate if isinstance(node, ast.Proportional) else node)
+    return {"what": c.value(rate)} if rate is not None else None
 
 
 def check(c: Any, rule: ast.Proportional, code: str, weight: Decimal) -> None:
@@ -107,6 +117,12 @@ FORM = Form(
     thresholds=none,
     direction=direction,
     labels=none,
+    branches=none,
+    caps=none,
+    sign=no_sign,
+    formula=no_formula,
+    units=units_field_by_field,
+    judged=none,
     drivers=none,
     awards=none,
     worst=awards_nothing,

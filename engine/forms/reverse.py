@@ -19,10 +19,21 @@ from .base import (
     key,
     lints_nothing,
     nests_nothing,
+    no_formula,
+    no_sign,
     none,
     reasons_plain,
 )
-from .forward import PairArgs, check_pair, near_pair, pair_coverage, pair_exprs, pair_fields
+from .forward import (
+    PairArgs,
+    check_pair,
+    near_pair,
+    pair_cause,
+    pair_coverage,
+    pair_exprs,
+    pair_fields,
+    pair_units,
+)
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
@@ -30,6 +41,7 @@ if TYPE_CHECKING:
 
     from ..plan.compile_expr import Env, RawLine, RuleFn
 
+ABOVE = Words("{actual}高于目标{target}", "{actual} above {target}")
 REVERSE = LineSpec(
     LineKind.REVERSE,
     PairArgs,
@@ -41,6 +53,8 @@ REVERSE = LineSpec(
     key("partial"),
     award=True,
     short="反向指标",
+    because=ABOVE,
+    cause=lambda c: pair_cause(c, ast.Reverse),
 )
 REVERSE_LINEAR = LineSpec(
     LineKind.REVERSE_LINEAR,
@@ -53,6 +67,8 @@ REVERSE_LINEAR = LineSpec(
     key("partial"),
     award=True,
     short="反向指标",
+    because=ABOVE,
+    cause=lambda c: pair_cause(c, ast.Reverse),
 )
 
 
@@ -104,6 +120,12 @@ FORM = Form(
     thresholds=none,
     direction=direction,
     labels=none,
+    branches=none,
+    caps=none,
+    sign=no_sign,
+    formula=no_formula,
+    units=lambda u, rule: pair_units(u, rule, True),
+    judged=none,
     drivers=none,
     awards=none,
     worst=awards_nothing,

@@ -10,7 +10,7 @@ from jixiao.dsl import ast
 from ..common.result import Failure, LineKind
 from ..common.types import NUMERIC, Kind, comparable
 from ..common.walk import award_exprs, constant_points
-from ..plan.compile_expr import Faulted, NearBoundary, _plain, close
+from ..plan.compile_expr import Faulted, NearBoundary, close
 from .base import (
     Compiling,
     Form,
@@ -23,7 +23,11 @@ from .base import (
     exact_text,
     key,
     nests_nothing,
+    no_formula,
+    no_sign,
+    none,
     reasons_plain,
+    typed,
 )
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
@@ -54,7 +58,26 @@ TIER = LineSpec(
     key("tier"),
     award=True,
     short="分档",
+    because=Words("{what}在“{band}”档", "{what} in the band “{band}”"),
+    cause=lambda c: band_cause(c, c.node),
 )
+
+
+def band_cause(c: Any, node: object) -> dict[str, str] | None:
+    """The band a subject fell in, said as a range: `设备运行正常率在“不低于90%且低于95%”档`."""
+    if not isinstance(node, ast.Band):
+        return None
+    rule = c.holder(node)
+    what = c.value(rule.subject) if isinstance(rule, ast.Tiers) else c.name
+    return {"what": what, "band": c.band(node)}
+
+
+def units(u: Any, rule: ast.Tiers) -> ast.Tiers:
+    """The bands in the subject's unit."""
+    from jixiao.dsl.record import replace
+
+    s, unit = u.expr(rule.subject)
+    return replace(rule, subject=s, bands=tuple(u.band(b, s, unit) for b in rule.bands))
 
 
 def check(c: Any, rule: ast.Tiers, code: str, weight: Decimal) -> None:
@@ -113,7 +136,7 @@ def compile_tiers(c: Compiling, rule: ast.Tiers, weight: Decimal) -> RuleFn:
             p = points(env)
             lines.append((kind, p, where, None, reads, (p,), None))
             return p
-        raise Faulted(Failure("E608", None, span, f"no band holds {_plain(value)}"))
+        raise Faulted(Failure.of("E608", None, span, value=typed(value)))
 
     return tiers
 
@@ -150,7 +173,7 @@ def _tiers_checked(
             p = points(env)
             lines.append((kind, p, where, None, reads, (p,), None))
             return p
-        raise Faulted(Failure("E608", None, span, f"no band holds {_plain(value)}"))
+        raise Faulted(Failure.of("E608", None, span, value=typed(value)))
 
     return tiers
 
@@ -329,6 +352,12 @@ FORM = Form(
     thresholds=thresholds,
     direction=direction,
     labels=lambda rule: iter(()),
+    branches=lambda rule: iter(()),
+    caps=none,
+    sign=no_sign,
+    formula=no_formula,
+    units=units,
+    judged=none,
     drivers=lambda rule: iter(()),
     awards=awards,
     worst=awards_nothing,

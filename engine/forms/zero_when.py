@@ -22,8 +22,11 @@ from .base import (
     lints_nothing,
     nests_nothing,
     no_direction,
+    no_formula,
+    no_sign,
     none,
     reasons_plain,
+    units_field_by_field,
 )
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
@@ -84,6 +87,12 @@ FORM = Form(
     thresholds=none,
     direction=no_direction,
     labels=none,
+    branches=none,
+    caps=none,
+    sign=no_sign,
+    formula=no_formula,
+    units=units_field_by_field,
+    judged=none,
     drivers=none,
     awards=none,
     worst=awards_nothing,

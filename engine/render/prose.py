@@ -17,6 +17,7 @@ from jixiao.dsl.formatter import format_expr, number
 from jixiao.dsl.source import Span
 
 from ..common.result import Line, LineKind
+from ..forms import BY_NODE, LINES
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
@@ -136,15 +137,16 @@ def _walk(nodes: object) -> Iterator[object]:
         stack.extend(reversed([k for k in kids if isinstance(k, record.Record | tuple)]))
 
 
-def subject_of(ind: Indicator, node: object) -> ast.Expr | None:
-    """The subject of the `tiers`/`levels` rule a band or level belongs to."""
+def holder_of(ind: Indicator, node: object) -> object | None:
+    """The first rule of `ind`'s rules (any record a form handles) that holds `node` itself
+    among its parts: the `tiers` of a band, the `levels` of a level."""
     for rule in _walk(ind.rules):
-        if isinstance(rule, ast.Tiers) and any(b is node for b in rule.bands):
-            return rule.subject
-        if isinstance(rule, ast.Levels) and any(lv is node for lv in rule.levels):
-            return rule.subject
-        if isinstance(rule, ast.LevelRange) and any(lv is node for lv in rule.levels):
-            return rule.subject
+        if type(rule) not in BY_NODE or not isinstance(rule, record.Record):
+            continue
+        for name in record.fields(rule):
+            part = getattr(rule, name)
+            if isinstance(part, tuple) and any(x is node for x in part):
+                return rule
     return None
 
 
@@ -220,8 +222,7 @@ def _cached_cause(ind: Indicator, line: Sequence[Any], lang: str) -> str | None:
     hit = _CAUSES.get(key)
     if hit is not None and hit[0] is ind:
         return hit[1]
-    node = node_at(ind, span) if kind in _BASE_CAUSES else None
-    text = _cause(ind, kind, node, line, lang)
+    text = _cause(ind, line, lang)
     if len(_CAUSES) > 100_000:
         _CAUSES.clear()
     _CAUSES[key] = (ind, text)
@@ -247,38 +248,66 @@ def template_of(ind: Indicator, reason: str) -> str | None:
     return answer
 
 
-def _cause(
-    ind: Indicator, kind: LineKind, node: object, line: Sequence[Any], lang: str
-) -> str | None:
-    zh = lang == "zh"
-    match kind:
-        case LineKind.UNMET if isinstance(node, _EXPRS):
-            return unmet(node, lang)
-        case LineKind.TIER if isinstance(node, ast.Band):
-            subject = subject_of(ind, node)
-            what = _value(subject, lang) if subject is not None else ind.name
-            band = band_words(node, lang)
-            return f"{what}在“{band}”档" if zh else f"{what} in the band “{band}”"
-        case LineKind.LEVEL if isinstance(node, ast.Level):
-            return f"评为“{node.label}”" if zh else f"rated “{node.label}”"
-        case LineKind.LEVEL_SCORE if line[_REASON]:
-            return f"评为“{line[_REASON]}”" if zh else f"rated “{line[_REASON]}”"
-        case LineKind.CHECK if line[_REASON] and len(line[_ARGS]) > 1 and not line[_ARGS][1]:
-            return f"要素未满足：{line[_REASON]}" if zh else f"not met: {line[_REASON]}"
-        case LineKind.PROPORTIONAL:
-            rate = node.rate if isinstance(node, ast.Proportional) else node
-            if isinstance(rate, _EXPRS):
-                what = _value(rate, lang)
-                return f"{what}未达到100%" if zh else f"{what} below 100%"
-        case LineKind.FORWARD | LineKind.EQUAL | LineKind.REVERSE | LineKind.REVERSE_LINEAR:
-            if isinstance(node, ast.Forward | ast.Equal | ast.Reverse):
-                actual, target = _value(node.actual, lang), _value(node.target, lang)
-                if isinstance(node, ast.Forward):
-                    return f"{actual}未达到目标{target}" if zh else f"{actual} short of {target}"
-                if isinstance(node, ast.Reverse):
-                    return f"{actual}高于目标{target}" if zh else f"{actual} above {target}"
-                return f"{actual}不等于目标{target}" if zh else f"{actual} is not {target}"
-    return None
+class Cause:
+    """What a line kind's `cause` hook is handed (see `forms.base.LineSpec`): the line, the node
+    of the pack it came from (found when first asked), and the words a sentence says them in."""
+
+    __slots__ = ("_found", "_node", "ind", "lang", "line")
+
+    def __init__(self, ind: Indicator, line: Sequence[Any], lang: str, node: object = None):
+        self.ind, self.line, self.lang = ind, line, lang
+        self._node, self._found = node, node is not None
+
+    @property
+    def reason(self) -> str | None:
+        reason: str | None = self.line[_REASON]
+        return reason
+
+    @property
+    def args(self) -> Sequence[Any]:
+        args: Sequence[Any] = self.line[_ARGS]
+        return args
+
+    @property
+    def node(self) -> object | None:
+        """The clause, band or level of `ind`'s rules at the line's span."""
+        if not self._found:
+            self._node, self._found = node_at(self.ind, self.line[_SPAN]), True
+        return self._node
+
+    @property
+    def name(self) -> str:
+        return self.ind.name
+
+    def holder(self, node: object) -> object | None:
+        return holder_of(self.ind, node)
+
+    def value(self, expr: ast.Expr) -> str:
+        """An expression as a report prints a formula: `完成数 ÷ 计划数`."""
+        return _value(expr, self.lang)
+
+    def expression(self, node: object) -> ast.Expr | None:
+        """`node` when it is an expression a sentence can say, else None."""
+        return node if isinstance(node, _EXPRS) else None
+
+    def words(self, expr: ast.Expr) -> str:
+        """A condition as a sentence says it: `故障总数等于0` (see `words_of`)."""
+        return words_of(expr, self.lang)
+
+    def band(self, band: ast.Band) -> str:
+        return band_words(band, self.lang)
+
+
+def _cause(ind: Indicator, line: Sequence[Any], lang: str, node: object = None) -> str | None:
+    """The cause a line's kind words (`LineSpec.because`), or None."""
+    spec = LINES[line[_KIND]]
+    if spec.cause is None or spec.because is None:
+        return None
+    fields = spec.cause(Cause(ind, line, lang, node))
+    if fields is None:
+        return None
+    template: str = spec.because.zh if lang == "zh" else spec.because.en
+    return template.format(**fields)
 
 
 def line_words(line: Line, ind: Indicator | None, lang: str = "zh") -> str | None:
@@ -294,7 +323,7 @@ def line_words(line: Line, ind: Indicator | None, lang: str = "zh") -> str | Non
             return "未达到满分条件" if zh else "the condition of full marks is not met"
         case LineKind.TIER:
             if isinstance(node, ast.Band) and ind is not None:
-                cause = _cause(ind, line.kind, node, line, lang)
+                cause = _cause(ind, line, lang, node)
                 return f"{cause}，得 {points}" if zh else f"{cause}: {points}"
             return f"分档得 {points}" if zh else f"band: {points}"
         case LineKind.LEVEL:
@@ -328,14 +357,4 @@ _EXPRS = (
     ast.If,
     ast.Number,
     ast.Percent,
-)
-_BASE_CAUSES = (
-    LineKind.UNMET,
-    LineKind.TIER,
-    LineKind.LEVEL,
-    LineKind.PROPORTIONAL,
-    LineKind.FORWARD,
-    LineKind.EQUAL,
-    LineKind.REVERSE,
-    LineKind.REVERSE_LINEAR,
 )

@@ -737,22 +737,12 @@ def _under(ind: Indicator, zeroed: dict[str, VetoResult], indicators: Any, place
 
 
 def _formula_amount(rule: ast.Rule | ast.ExtraRule) -> bool:
-    """Whether a deduction's amount, cap or range is not a constant the checker has seen."""
-    from jixiao.dsl import ast
+    """Whether a deduction's amount, cap or range is not a constant the checker has seen (the
+    form's `formula`)."""
+    from ..forms import BY_NODE
 
-    match rule:
-        case ast.DeductJudged():
-            return True
-        case ast.DeductBy(_, _, rows, cap):
-            return cap is not None or any(
-                isinstance(r.amount, ast.AwardExpr) or r.max is not None for r in rows
-            )
-        case ast.DeductPer(amount, _, _, cap) | ast.DeductStep(amount, _, _, _, cap):
-            return isinstance(amount, ast.AwardExpr) or cap is not None
-        case ast.DeductWhen(amount) | ast.AddWhen(amount) | ast.AddPer(amount):
-            return isinstance(amount, ast.AwardExpr)
-        case _:
-            return False  # not a deduction or bonus clause: it has no amount to check
+    form = BY_NODE.get(type(rule))
+    return form is not None and form.formula(rule)
 
 
 def _gain(lines: Any) -> tuple[Span, Decimal] | None:

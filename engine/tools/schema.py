@@ -19,7 +19,6 @@ counted survey fact declared `nonzero` that counts 0.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -30,6 +29,7 @@ from ..check.units import COUNT_UNITS, MONEY_UNITS, Unit, domain, fact_unit
 from ..common.ir import Fact, Program
 from ..common.types import Kind
 from ..common.walk import constant_amount
+from ..forms import BY_NODE, all_rules
 
 _PROVENANCE = ("source", "note", "method", "date", "recorded_by", "page", "reason", "by")
 _SCALAR = {"type": ["string", "number", "boolean", "null"]}
@@ -244,26 +244,18 @@ def _fact(fact: Fact, levels: dict[str, list[str]]) -> dict[str, Any]:
 
 
 def _levels(program: Program) -> dict[str, list[str]]:
-    """The levels every `levels` rule over a plain fact lists, per fact (their intersection)."""
+    """The levels every rule over a plain text fact lists (a `levels` rule's labels: its form's
+    `labels` without a field), per fact (their intersection)."""
     found: dict[str, set[str]] = {}
     for indicator in program.indicators:
-        for rule in _walk(indicator.rules):
-            if isinstance(rule, (ast.Levels, ast.LevelRange)) and isinstance(
-                rule.subject, ast.Name
-            ):
-                labels = {level.label for level in rule.levels}
-                name = rule.subject.name
+        for rule in all_rules(indicator.rules):
+            form = BY_NODE.get(type(rule))
+            for name, field, listed in form.labels(rule) if form is not None else ():
+                if field is not None:
+                    continue  # the values of a field of a list's findings
+                labels = set(listed)
                 found[name] = found[name] & labels if name in found else labels
     return {n: sorted(v) for n, v in found.items() if n in program.facts}
-
-
-def _walk(rules: Iterable[ast.Clause]) -> Iterator[ast.Clause]:
-    for rule in rules:
-        yield rule
-        if isinstance(rule, ast.FullWhen) and rule.otherwise is not None:
-            yield from _walk((rule.otherwise,))
-        if isinstance(rule, ast.Choose):
-            yield from _walk(tuple(c.then for c in rule.choices))
 
 
 def _survey(aggs: list[ast.SurveyFact]) -> dict[str, Any]:
@@ -315,17 +307,16 @@ def _judged_ranges(program: Program) -> dict[str, tuple[Decimal, Decimal]]:
     found: dict[str, tuple[Decimal, Decimal] | None] = {}
 
     for indicator in program.indicators:
-        for rule in _walk(indicator.rules):
-            if not isinstance(rule, ast.DeductJudged) or not isinstance(rule.subject, ast.Name):
-                continue
-            name = rule.subject.name
-            low = constant_amount(rule.interval.lower.value, indicator.weight)
-            high = constant_amount(rule.interval.upper.value, indicator.weight)
-            if low is None or high is None or found.get(name, (low, high)) is None:
-                found[name] = None
-                continue
-            before = found.get(name)
-            found[name] = (max(low, before[0]), min(high, before[1])) if before else (low, high)
+        for rule in all_rules(indicator.rules):
+            form = BY_NODE.get(type(rule))
+            for name, interval in form.judged(rule) if form is not None else ():
+                low = constant_amount(interval.lower.value, indicator.weight)
+                high = constant_amount(interval.upper.value, indicator.weight)
+                if low is None or high is None or found.get(name, (low, high)) is None:
+                    found[name] = None
+                    continue
+                before = found.get(name)
+                found[name] = (max(low, before[0]), min(high, before[1])) if before else (low, high)
     return {n: r for n, r in found.items() if r is not None and r[0] <= r[1]}
 
 
