@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 from jixiao.engine.common.digest import tag
 from jixiao.engine.plan import cache
 
-from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK, ROOT, cli
+from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK, cli
 
 
 @pytest.fixture
@@ -287,12 +287,22 @@ def test_an_unkeyed_hash_is_not_a_tag() -> None:
 
 #: What a warm `jixiao eval` (the pack from the cache) imports of jixiao. A module joins this list
 #: deliberately: each one costs every warm run its import time.
-#: The rule forms: every module of engine/forms/ (the registry imports each, see its
-#: `_discover`); a new form adds its module here by itself.
-WARM_FORMS = {"jixiao.engine.forms"} | {
-    f"jixiao.engine.forms.{p.stem}"
-    for p in (ROOT / "engine" / "forms").glob("*.py")
-    if p.stem != "__init__"
+#: The rule forms: the registry and the engine's own steps, and only the forms the founding pack
+#: uses (a form's module is imported when a stage first asks for it, see `forms._load`).
+WARM_FORMS = {
+    f"jixiao.engine.forms{m}"
+    for m in (
+        "",
+        ".base",
+        ".steps",
+        ".deduct_per",
+        ".deduct_when",
+        ".full_when",
+        ".proportional",
+        ".tiers",
+        ".warn_when",
+        ".zero_when",
+    )
 }
 WARM_JIXIAO = WARM_FORMS | {
     "jixiao",

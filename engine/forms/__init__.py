@@ -25,31 +25,97 @@ if TYPE_CHECKING:
     from decimal import Decimal
 
 
-def _discover() -> tuple[Form, ...]:
-    """The `FORM` of every module in this folder, in the order of their names: a new form is a
-    new module, with nothing to list anywhere else."""
+def _module_of(node: type) -> str:
+    """The module a form of AST class `node` is first looked for in: its name in snake case
+    (`FullWhen` → `full_when`), the convention every form module follows for its main class."""
+    name = node.__name__
+    return "".join(f"_{c.lower()}" if c.isupper() and i else c.lower() for i, c in enumerate(name))
+
+
+def _load(name: str) -> bool:
+    """Import the form module `name` of this folder and register its `FORM`; False when there is
+    no such module. Forms are loaded when a stage first asks for one, so a warm `eval` imports
+    the forms its pack uses, not all of them."""
+    full = f"{__name__}.{name}"
+    if full not in _IMPORTED:
+        try:
+            module = __import__(full, fromlist=["FORM"])
+        except ModuleNotFoundError as exc:
+            if exc.name != full:
+                raise  # a module the form itself imports is missing: a broken installation
+            return False
+        _IMPORTED.add(full)
+        form = getattr(module, "FORM", None)
+        if form is not None:
+            _register(form)
+    return True
+
+
+def _register(form: Form) -> None:
+    for node in form.nodes:
+        dict.__setitem__(BY_NODE, node, form)
+    for spec in form.lines:
+        dict.__setitem__(LINES, spec.kind, spec)
+
+
+def _load_all() -> tuple[Form, ...]:
+    """Every form of this folder, in the order of their module names: a new form is a new
+    module, with nothing to list anywhere else."""
     import os
 
-    forms = []
-    for file in sorted(os.listdir(os.path.dirname(__file__))):
-        name, ext = os.path.splitext(file)
-        if ext == ".py" and not name.startswith("_"):
-            module = __import__(f"{__name__}.{name}", fromlist=["FORM"])
-            form = getattr(module, "FORM", None)
-            if form is not None:
-                forms.append(form)
-    return tuple(forms)
+    global _ALL
+    if _ALL is None:
+        names = sorted(os.listdir(os.path.dirname(__file__)))
+        for file in names:
+            name, ext = os.path.splitext(file)
+            if ext == ".py" and not name.startswith("_"):
+                _load(name)
+        _ALL = tuple(dict.fromkeys(BY_NODE.values()))
+        _ALL = tuple(sorted(_ALL, key=lambda f: _module_of(f.nodes[0])))
+    return _ALL
 
 
-FORMS: tuple[Form, ...] = _discover()
+class _ByNode(dict[type, Form]):
+    """The form of each AST class, its module loaded on first use (or every form's, for a
+    class no module is named after)."""
+
+    def __missing__(self, node: type) -> Form:
+        if not _load(_module_of(node)) or not dict.__contains__(self, node):
+            _load_all()
+        return dict.__getitem__(self, node)  # KeyError: no form takes this class
+
+    def __contains__(self, node: object) -> bool:
+        try:
+            self[node]  # type: ignore[index]
+        except (KeyError, TypeError):
+            return False
+        return True
+
+
+class _Lines(dict[LineKind, "LineSpec"]):
+    """Each line kind's spec; a kind whose form is not loaded yet (a result read in another
+    process, say) loads every form."""
+
+    def __missing__(self, kind: LineKind) -> LineSpec:
+        _load_all()
+        return dict.__getitem__(self, kind)
+
+
+_IMPORTED: set[str] = set()
+_ALL: tuple[Form, ...] | None = None
 
 #: The form of each AST class a rule (or an award standing as one) may be.
-BY_NODE: dict[type, Form] = {node: form for form in FORMS for node in form.nodes}
+BY_NODE: dict[type, Form] = _ByNode()
 
 #: Each ledger line kind with its named arguments and words: the forms' and the engine's own.
-LINES: dict[LineKind, LineSpec] = {
-    spec.kind: spec for specs in (*(f.lines for f in FORMS), steps.STEPS) for spec in specs
-}
+LINES: dict[LineKind, LineSpec] = _Lines({spec.kind: spec for spec in steps.STEPS})
+
+
+def __getattr__(name: str) -> object:
+    """`FORMS`, every form, loads them all (the registry's own tests, the documentation)."""
+    if name == "FORMS":
+        return _load_all()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def named(line: Line) -> Line:

@@ -42,8 +42,9 @@ KIND, POINTS, REASON = 0, 1, 3
 
 _new = tuple.__new__
 #: Each line kind's record of named arguments, by the kind's identity: an `Enum` member hashes
-#: in Python, several times slower than `id` (a lookup per line of every ledger read).
-_ARGS = {id(kind): spec.args for kind, spec in LINES.items()}
+#: in Python, several times slower than `id` (a lookup per line of every ledger read). Filled
+#: as kinds are met: a form's lines are known once the form is loaded (see `forms._load`).
+_ARGS: dict[int, Any] = {}
 _DEFAULT = Provenance(None, is_default=True)
 
 
@@ -135,7 +136,10 @@ class Ledger:
         """A raw line packaged: its facts looked up, its arguments named by its kind's record
         (see `forms.base.LineSpec.args`: the closures append them as a plain tuple)."""
         kind, reads, args = raw[0], raw[4], raw[5]
-        args = _new(_ARGS[id(kind)], args)
+        record = _ARGS.get(id(kind))
+        if record is None:
+            record = _ARGS[id(kind)] = LINES[kind].args
+        args = _new(record, args)
         if type(reads) is not Reads:
             return _new(Line, (kind, raw[1], raw[2], raw[3], reads, args, raw[6]))
         facts = self._facts.get(id(reads))
