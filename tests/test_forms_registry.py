@@ -206,3 +206,26 @@ def test_every_line_of_a_result_has_named_arguments() -> None:
             assert type(line.args) is LINES[line.kind].args, line.kind
             kinds.add(line.kind)
     assert {LineKind.FULL, LineKind.DEDUCT, LineKind.TIER} <= kinds
+
+
+def test_forms_load_on_first_use_whatever_asks_first() -> None:
+    """In a fresh process no form is loaded until a stage asks: `[]`, `.get`, `in` and the
+    line kinds must each load it (a plain dict's `.get` would answer None, and a check would
+    silently skip the form's own rules), and a class no form takes answers None."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+from jixiao.dsl import ast
+from jixiao.engine import forms
+from jixiao.engine.common.result import LineKind
+assert 'jixiao.engine.forms.tiers' not in sys.modules
+assert forms.BY_NODE.get(ast.Tiers).name == 'tiers'
+assert ast.Levels in forms.BY_NODE
+assert forms.BY_NODE.get(ast.Name) is None and ast.Band not in forms.BY_NODE
+assert all(forms.LINES[k].words for k in LineKind)
+print('ok')
+"""
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.stdout.strip() == "ok", run.stderr

@@ -1,7 +1,9 @@
 """The rule forms: one module each, and the registry the stages call through.
 
-Each module of this folder declares one `Form` (see `base`), found by name when the package is
-imported (`_discover`): how the form is checked, what it reads,
+Each module of this folder declares one `Form` (see `base`), found by name: the module of AST
+class `FullWhen` is `full_when`, imported the first time a stage asks for that class (or every
+module, for a class no module is named after, and for `FORMS`), so a warm `eval` imports only the
+forms its pack uses. It declares how the form is checked, what it reads,
 how it compiles, what is known of it before any evidence, what a pack test should reach, and
 the ledger lines it writes with their words. The checker, the analyses, the compiler, coverage,
 the strategies, `verify` and the explanations look a rule up here (`form_of`) and know no form
@@ -80,16 +82,23 @@ class _ByNode(dict[type, Form]):
     class no module is named after)."""
 
     def __missing__(self, node: type) -> Form:
-        if not _load(_module_of(node)) or not dict.__contains__(self, node):
-            _load_all()
-        return dict.__getitem__(self, node)  # KeyError: no form takes this class
+        if _ALL is None:  # (once every form is loaded, a class not here has none)
+            if not _load(_module_of(node)) or not dict.__contains__(self, node):
+                _load_all()
+        form = dict.get(self, node)  # (not `dict.__getitem__`: it calls this method again)
+        if form is None:
+            raise KeyError(node)  # no form takes this class
+        return form
 
     def __contains__(self, node: object) -> bool:
+        return self.get(node) is not None  # type: ignore[arg-type]
+
+    def get(self, node: type, default: Form | None = None) -> Form | None:  # type: ignore[override]
+        """As `dict.get`, but loading the form first (`dict.get` never calls `__missing__`)."""
         try:
-            self[node]  # type: ignore[index]
+            return self[node]
         except (KeyError, TypeError):
-            return False
-        return True
+            return default
 
 
 class _Lines(dict[LineKind, "LineSpec"]):
@@ -98,7 +107,19 @@ class _Lines(dict[LineKind, "LineSpec"]):
 
     def __missing__(self, kind: LineKind) -> LineSpec:
         _load_all()
-        return dict.__getitem__(self, kind)
+        spec = dict.get(self, kind)  # (not `dict.__getitem__`: it calls this method again)
+        if spec is None:
+            raise KeyError(kind)
+        return spec
+
+    def get(self, kind: LineKind, default: LineSpec | None = None) -> LineSpec | None:  # type: ignore[override]
+        try:
+            return self[kind]
+        except KeyError:
+            return default
+
+    def __contains__(self, kind: object) -> bool:
+        return self.get(kind) is not None  # type: ignore[arg-type]
 
 
 _IMPORTED: set[str] = set()

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import errno
 import os
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError
 
@@ -123,14 +122,24 @@ def refuse(
         raise JixiaoError(diags)
 
 
-@contextmanager
-def writing(option: str, path: str) -> Iterator[None]:
+class writing:
     """Turn an OSError raised while writing `path` into E681 (a full disk, a folder removed
-    meanwhile, a file another program holds open on Windows)."""
-    try:
-        yield
-    except OSError as exc:
-        raise JixiaoError([msg.output_unwritable(option, str(path), _reason(exc))]) from None
+    meanwhile, a file another program holds open on Windows). A class, not `contextmanager`:
+    a warm `eval` imports this module for the formats `--format` lists, and `contextlib`
+    would cost it more than the whole module."""
+
+    def __init__(self, option: str, path: str) -> None:
+        self.option, self.path = option, path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: object, exc: BaseException | None, tb: object) -> None:
+        if isinstance(exc, OSError):
+            reason = _reason(exc)
+            raise JixiaoError(
+                [msg.output_unwritable(self.option, str(self.path), reason)]
+            ) from None
 
 
 def write_text(option: str, path: str, text: str) -> None:
