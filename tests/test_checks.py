@@ -470,3 +470,19 @@ def test_a_quotient_of_nonzero_facts_is_no_risky_divisor() -> None:
     assert [d.code for d in diagnostics_of(text)] == []
     risky = text.replace("fact 月份: count nonzero max 12", "fact 月份: count max 12")
     assert [d.code for d in diagnostics_of(risky)] == ["W406"]
+
+
+def test_a_parameter_read_by_deductions_in_two_indicators_is_no_double_count() -> None:
+    """W407 is for a finding punished twice; a parameter is the pack's own threshold (and
+    cannot be declared `shared`, which the warning's help asked for)."""
+    from .helpers import diagnostics_of
+
+    text = (
+        'pack "t" { total 10 grades { 优 >= 9; 良 >= 8; 中 >= 6; 差 else } }\n'
+        "param 偏差线: percent = 10%\nfact 甲偏差: percent\nfact 乙偏差: percent\n"
+        'indicator A "a" 5 { deduct 1 when 甲偏差 > 偏差线 }\n'
+        'indicator B "b" 5 { deduct 1 when 乙偏差 > 偏差线 }\n'
+    )
+    assert "W407" not in [d.code for d in diagnostics_of(text)]
+    finding = text.replace("乙偏差 > 偏差线", "甲偏差 > 偏差线")
+    assert "W407" in [d.code for d in diagnostics_of(finding)]

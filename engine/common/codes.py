@@ -589,7 +589,8 @@ CODES: dict[str, tuple[str, str]] = {
     ),
     "W407": (
         "one fact driving deductions in several indicators",
-        "The same finding would be punished twice; declare the fact `shared` if intended.",
+        "The same finding would be punished twice; declare the fact `shared` if intended. A "
+        "parameter (a threshold the pack sets) is never counted as a finding.",
     ),
     "W620": (
         "a portfolio column that is not a fact of the pack",

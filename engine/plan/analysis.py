@@ -297,6 +297,8 @@ def _double_counting(program: Program) -> list[Diagnostic]:
     out = []
     for name, uses in drivers.items():
         fact = program.facts.get(name)
+        if fact is not None and fact.is_param:
+            continue  # a threshold the pack sets (`param 偏差线`), not a finding to punish twice
         if len(uses) > 1 and (fact is None or not fact.shared):
             labels = [Label(span, f"deducts in `{code}`") for code, span in uses.items()]
             out.append(msg.double_counting(name, list(uses), labels))
