@@ -27,6 +27,7 @@ from ..common import messages as msg
 from ..common.ir import Derived, Fact, Indicator
 from ..common.own import own_name
 from ..common.types import NUMERIC, Kind
+from ..common.walk import map_names
 from .units import Unit, UnitPass, domain_problem
 
 
@@ -130,24 +131,12 @@ N = TypeVar("N")
 def rename(node: N, scope: Mapping[str, str]) -> N:
     """A copy of `node` with every name in `scope` read as the indicator's own parameter,
     each in its place (spans kept)."""
-    if isinstance(node, ast.Name):
-        new = scope.get(node.name)
-        return node if new is None else ast.Name(new, node.span, node.kind)  # type: ignore[return-value]
-    if isinstance(node, tuple):
-        out = tuple(rename(x, scope) for x in node)
-        same = all(a is b for a, b in zip(out, node, strict=True))
-        return node if same else out  # type: ignore[return-value]
-    if isinstance(node, record.Record):
-        changes = {}
-        for field in record.fields(node):
-            if field in ("span", "name_span", "func_span"):
-                continue
-            value = getattr(node, field)
-            new_value = rename(value, scope)
-            if new_value is not value:
-                changes[field] = new_value
-        return record.replace(node, **changes) if changes else node
-    return node
+
+    def own(name: ast.Name) -> ast.Expr:
+        new = scope.get(name.name)
+        return name if new is None else ast.Name(new, name.span, name.kind)
+
+    return map_names(node, own)
 
 
 def warn_unread(

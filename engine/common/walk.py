@@ -8,7 +8,7 @@ the same children of every node.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 
 from jixiao.dsl import ast, record
 from jixiao.dsl.source import Span
@@ -63,17 +63,25 @@ def interval_exprs(interval: ast.Interval) -> Iterator[ast.Expr]:
 
 def substitute(node: N, mapping: Mapping[str, ast.Expr]) -> N:
     """A copy of `node` with every `Name` in `mapping` replaced by its expression."""
+    return map_names(node, lambda name: mapping.get(name.name, name))
+
+
+def map_names(node: N, change: Callable[[ast.Name], ast.Expr]) -> N:
+    """A copy of `node` with every `Name` replaced by what `change` makes of it; the parts
+    `change` leaves as they are (the same object) are shared, not copied, and spans are kept."""
     if isinstance(node, ast.Name):
-        return mapping.get(node.name, node)  # type: ignore[return-value]
+        return change(node)  # type: ignore[return-value]
     if isinstance(node, tuple):
-        return tuple(substitute(x, mapping) for x in node)  # type: ignore[return-value]
+        out = tuple(map_names(x, change) for x in node)
+        same = all(a is b for a, b in zip(out, node, strict=True))
+        return node if same else out  # type: ignore[return-value]
     if isinstance(node, record.Record):
         changes = {}
         for name in record.fields(node):
             if name in ("span", "name_span", "func_span"):
                 continue
             value = getattr(node, name)
-            new = substitute(value, mapping)
+            new = map_names(value, change)
             if new is not value:
                 changes[name] = new
         return record.replace(node, **changes) if changes else node
