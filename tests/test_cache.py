@@ -352,6 +352,7 @@ mods = set(sys.modules)
 print(json.dumps({
     "code": code,
     "jixiao": sorted(m for m in mods if m.split(".")[0] == "jixiao"),
+    "parsing": sorted(mods & {"argparse", "gettext", "locale", "typing", "shutil"}),
     "third": sorted({m.split(".")[0] for m in mods} - std - {"jixiao", "cython_runtime"}
                     - {m for m in mods if m.startswith("_")}),
 }))
@@ -383,6 +384,8 @@ def test_a_warm_eval_imports_no_parser_checker_or_heavy_library(cache_dir: Path)
     assert warm["code"] == 0
     assert set(warm["jixiao"]) == WARM_JIXIAO
     assert set(warm["third"]) <= {"yaml"}, warm["third"]
+    # a plain `eval PACK EVIDENCE` is parsed without argparse (and its gettext and locale)
+    assert warm["parsing"] == [], warm["parsing"]
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
