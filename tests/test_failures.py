@@ -149,3 +149,38 @@ def test_the_form_modules_raise_typed_failures(name: str, typed: set[str]) -> No
         assert failure_detail(failure) and "|" not in failure_detail(failure)
     if name.startswith("E608"):
         assert all(type(f.arg("value")) is Decimal for f in failures)
+
+
+_STEP_PACK = """pack "t" {
+    version "1"
+    total 10
+    grades { 优 >= 9; 良 >= 8; 中 >= 6; 差 else }
+}
+fact 步长: percent min -5%
+fact 完成率: percent
+indicator A "a" 10 {
+    deduct 1 per 步长 of 100% - 完成率 whole
+}
+"""
+
+
+@pytest.mark.parametrize(
+    ("step", "code", "detail"),
+    [("0%", "E606", "`步长` is 0"), ("-1%", "E609", "the step `步长` is -1%")],
+)
+def test_a_step_of_zero_or_less_names_the_fact_behind_it(
+    tmp_path: Path, step: str, code: str, detail: str
+) -> None:
+    """A step deduction whose step comes out 0 is a division by zero like any other (the fact
+    that made it 0 named and pointed at in the evidence), and a negative step is not one: it
+    says what the step is, in the step's own unit."""
+    pack, evidence = tmp_path / "p.jx", tmp_path / "e.yaml"
+    pack.write_text(_STEP_PACK, encoding="utf-8")
+    evidence.write_text(f"facts:\n  步长: {step}\n  完成率: 80%\n", encoding="utf-8")
+    code_, out, err = cli("eval", str(pack), str(evidence), "--format", "json")
+    (failure,) = json.loads(out)["indicators"][0]["failures"]
+    assert (failure["code"], failure["detail"]) == (code, detail)
+    code_, _, err = cli("eval", str(pack), str(evidence))
+    assert code_ == 1 and f"error[{code}]" in err
+    if code == "E606":
+        assert "e.yaml:2:" in err  # the evidence line that gives the 0

@@ -380,6 +380,13 @@ CODES: dict[str, tuple[str, str]] = {
         "0 for a fact declared `nonzero`",
         "The pack divides by it; a project where it is 0 cannot be scored by this pack.",
     ),
+    "E617": (
+        "a derived fact declared `count` that came out negative or fractional",
+        "A count is whole and 0 or more, computed or given. `计划次数 - 完成次数` is negative "
+        "when more was done than planned; the indicators that read it are not scored, rather "
+        "than deducting nothing in silence. The help shows the `max(0, …)` to write if doing "
+        "more counts as none.",
+    ),
     "E620": (
         "a portfolio sheet that cannot be read as projects",
         "The first row names the columns: one `id` column (or 项目编号/编号), facts by name, "

@@ -827,6 +827,18 @@ def bad_level(detail: str, needed_by: Sequence[str], span: Span) -> Diagnostic:
     )
 
 
+def derived_not_a_count(
+    name: str, value: str, formula: str, needed_by: Sequence[str], span: Span
+) -> Diagnostic:
+    return error(
+        "E617",
+        f"derived fact `{name}` is declared `count` but came out {value}; {_need(needed_by)}",
+        Label(span, f"`{formula}` is {value} for this evidence"),
+        help=f"a count is whole and 0 or more: write `max(0, {formula})` if that is what the "
+        f"standard means, or declare `{name}` a `number`",
+    )
+
+
 def no_band(detail: str, needed_by: Sequence[str], span: Span) -> Diagnostic:
     who = ", ".join(f"`{c}`" for c in needed_by)
     return error(
@@ -1297,6 +1309,9 @@ def runtime_failure(failure: Failure, needed_by: Sequence[str]) -> Diagnostic:
         return level_score_outside(detail, needed_by, span)
     if code == "E613":
         return missing_detail(detail, needed_by, span)
+    if code == "E617":
+        value = _number(failure.arg("value"))
+        return derived_not_a_count(failure.fact or "", value, failure.expr, needed_by, span)
     return arithmetic_failure(detail, needed_by, span)
 
 
@@ -1344,6 +1359,8 @@ def failure_detail(failure: Failure) -> str:
             return f"finding `{finding}` has no `{field}`"
         listed = _listed(failure.arg("values"))
         return f"finding `{finding}` has {field} `{given}`, not one of {listed}"
+    if code == "E617":
+        return f"`{failure.fact}` = `{failure.expr}` = {_number(failure.arg('value'))}, not a count"
     return ", ".join(f"{name} {_number(value)}" for name, value in failure.args)
 
 

@@ -57,12 +57,10 @@ from ..common.result import Failure, Item, LineKind
 from ..plan.compile_expr import (
     ZERO,
     ExprCompiler,
-    NearBoundary,
     RawLine,
     RuleFn,
     _plain,
-    close,
-    rounded_so_far,
+    hair_past,
 )
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
@@ -332,13 +330,6 @@ def above(value: Any, bound: Any, inclusive: bool) -> bool:
 
 def below(value: Any, bound: Any, inclusive: bool) -> bool:
     return bool(value < bound or (inclusive and value == bound))
-
-
-def hair_past(current: Any, bound: Decimal) -> None:
-    """A cap about to fire on points a hair past it, when something was rounded: the exact
-    points may be on the bound, where the ledger shows no such line."""
-    if type(current) is Decimal and close(current, bound) and rounded_so_far():
-        raise NearBoundary
 
 
 def field_of(item: Item, field: str | None, span: Span) -> str:

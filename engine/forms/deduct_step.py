@@ -11,7 +11,7 @@ from jixiao.dsl import ast
 
 from ..common.result import Failure, LineKind
 from ..common.types import NUMERIC, Kind, comparable
-from ..common.walk import award_exprs
+from ..common.walk import award_exprs, names_in
 from ..plan.compile_expr import ZERO, Faulted, NearBoundary, close
 from .base import (
     Compiling,
@@ -128,6 +128,24 @@ def compile_step(c: Compiling, rule: ast.DeductStep, weight: Decimal) -> RuleFn:
         if hair and confirm(env):
             raise NearBoundary  # decided again exactly
 
+    step_names = tuple(dict.fromkeys(n.name for n in names_in(rule.step)))
+    step_percent = c.kind(rule.step) == Kind.PERCENT
+
+    def step_failure(x: Any, env: Env) -> Failure:
+        """A zero step divides by zero (E606, naming the facts that made it 0, as any division
+        does); a negative one would count steps backwards (E609)."""
+        from jixiao.dsl.formatter import format_expr, number, percent
+
+        text = format_expr(rule.step)  # (the formatter is imported only when a step fails)
+        if x == 0:
+            divisor = tuple((n, env.get(n)) for n in step_names)
+            first = step_names[0] if step_names else None
+            return Failure.of("E606", first, span, f"per {text} of", divisor=divisor)
+        shown = percent(x) if step_percent else number(x)
+        return Failure.of(
+            "E609", None, span, f"per {text} of", error=f"the step `{text}` is {shown}"
+        )
+
     def step(env: Env, lines: list[RawLine]) -> Decimal:
         a, x, s = af(env), xf(env), sf(env)
         if confirm is not None:
@@ -135,7 +153,7 @@ def compile_step(c: Compiling, rule: ast.DeductStep, weight: Decimal) -> RuleFn:
         if s <= 0:
             return ZERO  # no shortfall: nothing to deduct (one-sided; write abs() for both)
         if x <= 0:
-            raise Faulted(Failure("E606", None, span, "the step is 0", "per … of"))
+            raise Faulted(step_failure(x, env))
         ratio = s / x
         if mode == "whole":
             steps = Decimal(math.floor(ratio))

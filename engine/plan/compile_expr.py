@@ -100,6 +100,14 @@ def rounded_so_far() -> bool:
     return bool(decimal.getcontext().flags[decimal.Inexact])
 
 
+def hair_past(current: Any, bound: Decimal) -> None:
+    """A floor or a cap about to fire on points a hair past its bound, when something was
+    rounded: in 28 digits the exact points may be on the bound, where the ledger shows no such
+    line, so the exact path decides (`NearBoundary`). Exact numbers are never a hair off."""
+    if type(current) is Decimal and close(current, bound) and rounded_so_far():
+        raise NearBoundary
+
+
 class Faulted(Exception):
     """A value a rule needs cannot be had; carries the failure for the ledger."""
 
@@ -238,6 +246,31 @@ class ExprCompiler:
                 out.append(name)
                 stack.extend(_scan(derived[name].expr, derived)[1])
         return out
+
+    def derived(self, name: str) -> ExprFn:
+        """A derived fact's closure. One declared `count` must come out whole and 0 or more,
+        as a given count must (E660): `计划次数 - 完成次数` with more done than planned is -2,
+        which no count is, and a deduction per it would silently deduct nothing. It fails
+        instead (E617), naming the fact, its formula and its value."""
+        d = self.program.derived[name]
+        fn = self.expr(d.expr)
+        if d.kind is not Kind.COUNT:
+            return fn
+        span = d.expr.span
+
+        def counted(env: Env) -> Any:
+            value = fn(env)
+            # a Decimal, or an exact rational (`exact.Exact`) in the exact run
+            if (type(value) is Decimal or hasattr(value, "denominator")) and (
+                value < 0 or value % 1
+            ):
+                from jixiao.dsl.formatter import format_expr  # only a failure needs the text
+
+                shown = value if type(value) is Decimal else _plain(value)
+                raise Faulted(Failure.of("E617", name, span, format_expr(d.expr), value=shown))
+            return value
+
+        return counted
 
     def _derived_fn(self, name: str) -> ExprFn:
         fn = self._derived_fns.get(name)

@@ -100,8 +100,7 @@ class ExactPlan:
 def compile_program(program: Program, order: Order) -> Plan:
     c = _Compiler(program)
     derived = tuple(
-        (name, c.expr(program.derived[name].expr), c.uses(program.derived[name].expr))
-        for name in order.derived
+        (name, c.derived(name), c.uses(program.derived[name].expr)) for name in order.derived
     )
     index = {ind.code: i for i, ind in enumerate(program.indicators)}
     zeroed = {v.target.text for v in program.vetoes if v.action == "zero" and v.target}
@@ -146,7 +145,7 @@ def compile_exact(program: Program, order: Order) -> ExactPlan:
     """The plan's derived facts and leaves again, over `Exact` numbers: the same closures, so
     the same semantics, computing without rounding until the pack's own rounding."""
     c = _Compiler(program, exact=True)
-    derived = tuple((name, c.expr(program.derived[name].expr)) for name in order.derived)
+    derived = tuple((name, c.derived(name)) for name in order.derived)
     leaves = {
         i: scorer.leaf(c.node(ind), program.settings, EXACT)
         for i, ind in enumerate(program.indicators)

@@ -25,7 +25,7 @@ from jixiao.dsl.record import record
 
 from ..common.ir import Extra, Indicator, Settings
 from ..common.result import LineKind, VetoResult
-from .compile_expr import HAIR, ZERO, Env, NearBoundary, RawLine, RuleFn, close, rounded_so_far
+from .compile_expr import HAIR, ZERO, Env, NearBoundary, RawLine, RuleFn, hair_past
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
@@ -82,16 +82,9 @@ class Numbers:
         return Exact(value)
 
     def past(self, current: Any, bound: Decimal) -> None:
-        """A floor or a cap about to fire on points a hair past its bound, when something was
-        rounded: in 28 digits the exact points may be on the bound, where the ledger shows no
-        such line, so the exact path decides. Exact numbers are never a hair off."""
-        if (
-            not self.exact
-            and rounded_so_far()
-            and type(current) is Decimal
-            and close(current, bound)
-        ):
-            raise NearBoundary
+        """See `compile_expr.hair_past`; the exact domain has no hairs."""
+        if not self.exact:
+            hair_past(current, bound)
 
     def rounding(self, settings: Settings) -> RoundFn:
         """The pack's rounding (its places and mode) as a step, built once per domain and
