@@ -129,11 +129,22 @@ def main() -> None:
         help="measure only the CLI (run it with the Python of any installation, editable or not)",
     )
     parser.add_argument(
+        "--cli-instructions",
+        action="store_true",
+        help="count the CPU instructions of a warm CLI eval and of `import yaml` under "
+        "valgrind (repeatable on a busy machine, where wall times are not)",
+    )
+    parser.add_argument(
         "--quick",
         action="store_true",
         help="skip the portfolio, CLI and checker-at-scale measurements",
     )
     args = parser.parse_args()
+    if args.cli_instructions:
+        import shutil
+
+        cli_instructions(shutil.which("jixiao") or str(Path(sys.executable).parent / "jixiao"))
+        return
     if args.cli_only:
         import shutil
 
@@ -322,20 +333,25 @@ def scale_benchmarks() -> None:
         print(f"check a generated pack of {n:>6,} indicators: {time.perf_counter() - start:6.2f} s")
 
 
-def cli_benchmark(jixiao_cli: str) -> None:
-    """The founding case through the installed `jixiao` command, cold and warm, against
-    starting Python to import PyYAML (and Lark, PyYAML and networkx)."""
-    # A user's installation has its bytecode compiled (pip does it); a checkout run with
-    # PYTHONDONTWRITEBYTECODE would otherwise compile jixiao from source on every start.
+def compile_bytecode() -> None:
+    """A user's installation has its bytecode compiled (pip does it); a checkout run with
+    PYTHONDONTWRITEBYTECODE would otherwise compile jixiao from source on every start."""
     import compileall
-    import os
-    import tempfile
 
     import jixiao.dsl
     import jixiao.engine
 
     for package in (jixiao.dsl, jixiao.engine):
         compileall.compile_dir(str(Path(package.__file__ or "").parent), quiet=1)
+
+
+def cli_benchmark(jixiao_cli: str) -> None:
+    """The founding case through the installed `jixiao` command, cold and warm, against
+    starting Python to import PyYAML (and Lark, PyYAML and networkx)."""
+    import os
+    import tempfile
+
+    compile_bytecode()
     eval_cmd = [jixiao_cli, "eval", str(PACK), str(EVIDENCE)]
     with tempfile.TemporaryDirectory() as empty:
         os.environ["JIXIAO_CACHE"] = empty
@@ -354,6 +370,41 @@ def cli_benchmark(jixiao_cli: str) -> None:
         f"{warm * 1000:.0f} ms; python -c 'import yaml' {yaml_only * 1000:.0f} ms "
         f"(warm ratio {warm / yaml_only:.2f}×); 'import lark, yaml, networkx' "
         f"{libs * 1000:.0f} ms"
+    )
+
+
+def cli_instructions(jixiao_cli: str) -> None:
+    """The warm CLI against `python -c "import yaml"` in instructions executed (callgrind):
+    the same count run after run whatever else the machine does, so two versions can be
+    compared while other work shares the cores. Instructions are not time (a cache miss costs
+    more than an add), but an import or a class built shows up in both alike."""
+    import os
+    import re
+    import subprocess
+    import tempfile
+
+    def count(command: list[str]) -> int:
+        proc = subprocess.run(
+            ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+            capture_output=True,
+            text=True,
+        )
+        found = re.search(r"Collected : (\d+)", proc.stderr)
+        if found is None:
+            raise SystemExit(f"valgrind gave no count (is it installed?):\n{proc.stderr[-500:]}")
+        return int(found.group(1))
+
+    compile_bytecode()
+    eval_cmd = [jixiao_cli, "eval", str(PACK), str(EVIDENCE)]
+    with tempfile.TemporaryDirectory() as empty:
+        os.environ["JIXIAO_CACHE"] = empty
+        subprocess.run(eval_cmd, capture_output=True)  # fills the plan cache
+        warm = count(eval_cmd)
+        del os.environ["JIXIAO_CACHE"]
+    yaml_only = count([sys.executable, "-c", "import yaml"])
+    print(
+        f"CLI eval of the founding case, warm: {warm / 1e6:.1f} M instructions; "
+        f"python -c 'import yaml' {yaml_only / 1e6:.1f} M (ratio {warm / yaml_only:.2f}×)"
     )
 
 
