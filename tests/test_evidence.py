@@ -37,6 +37,9 @@ ACCEPTED = [
     (Kind.DATE, "2017-12-31", dt.date(2017, 12, 31)),
     (Kind.DATE, "2017年12月31日", dt.date(2017, 12, 31)),
     (Kind.DATE, "2017/5/1", dt.date(2017, 5, 1)),
+    # the minus sign (U+2212) Word and WPS type for `-`, and a full-width one from an IME
+    (Kind.NUMBER, "\u22125", Decimal(-5)),
+    (Kind.NUMBER, "－2.5", Decimal("-2.5")),
 ]
 
 
@@ -59,6 +62,14 @@ REFUSED = [
     (Kind.MONEY, "1" * 30 + "万元", "30 digits; at most 20"),
     (Kind.PERCENT, "5" * 25 + "%", "25 digits"),
     (Kind.NUMBER, "０" * 21, "21 digits"),
+    # what Excel writes for a number too wide for its column may have lost digits: refused
+    # with the reason and the fix, never read as the rounded number it shows
+    (Kind.MONEY, "1.5E+05", "scientific notation, as Excel shows"),
+    (Kind.NUMBER, "1.23457e14", "widen the column"),
+    (Kind.PERCENT, "9.5E+01%", "scientific notation"),
+    # an accounting format's negative
+    (Kind.NUMBER, "(5,000.00)", "with a minus sign (`-5,000.00`)"),
+    (Kind.MONEY, "\u22125", "outside the domain"),
 ]
 
 

@@ -731,12 +731,27 @@ def _number(text: str) -> Decimal | None:
 def _numeral_reason(text: str, what: str) -> str:
     """`what`, with the numeral reader's reason when the text is written in Chinese numerals:
     `十十` is refused because it is malformed, `三五` because it is ambiguous — say which."""
+    if re.fullmatch(_SCIENTIFIC, text):
+        return (
+            f"{what}: `{text}` is scientific notation, as Excel shows a number too wide for its "
+            "column, and may have lost digits; format the cells as numbers (0.00), widen the "
+            "column and export again, or type the number in full"
+        )
+    if re.fullmatch(_ACCOUNTING, text):
+        return f"{what}: write a negative number with a minus sign (`-{text[1:-1]}`)"
     if not any(
         ch in numerals.DIGITS or ch in numerals.SMALL_UNITS or ch in numerals.BIG_UNITS
         for ch in text
     ):
         return what
     return f"{what}: {numerals.read(text)[1]}"
+
+
+#: What Excel writes for a number too wide for its column (`1.5E+05`), and an accounting
+#: format's negative (`(5,000.00)`): refused, each with the reason, never guessed at. (Compiled
+#: on a refusal's first use, not by every warm run.)
+_SCIENTIFIC = r"[+-]?\d+(?:\.\d+)?[eE][+-]?\d+"
+_ACCOUNTING = r"\([\d,]+(?:\.\d+)?\)"
 
 
 #: Kinds whose plain digits ("12") are the number itself, as most cells of a portfolio are.
@@ -780,7 +795,9 @@ def parse_typed(kind: Kind | Fact, raw: str) -> tuple[Value | None, str]:
 
 def _parse(kind: Kind, raw: str, unit: Unit | None = None) -> tuple[Value | None, str]:
     raw = files.visible(raw)  # `100` and `是` pasted with a zero-width space are 100 and 是
-    text = unicodedata.normalize("NFKC", raw).strip().replace(" ", "")
+    # (NFKC makes a full-width `－5` -5, but leaves the minus sign U+2212 that Word and WPS
+    # type for `-`: in a number it means nothing else)
+    text = unicodedata.normalize("NFKC", raw).strip().replace(" ", "").replace("\u2212", "-")
     if kind is Kind.TEXT:
         if files.is_error_text(raw):  # a formula's failure copied out of a sheet is no text
             return None, "an Excel error value, not data; fix the formula that gives it"
