@@ -68,3 +68,37 @@ def test_survey_problems(evidence: str, code: str) -> None:
     with pytest.raises(JixiaoError) as info:
         score(compile_text(PACK), evidence)
     assert code in [d.code for d in info.value.diagnostics]
+
+
+def test_the_ledger_shows_the_answers_a_count_left_out() -> None:
+    """`count where 总体评价 in [很满意, 满意]` leaves the other answers out on purpose — and a
+    typing slip (`很满意。`) with them, which no list can foresee: the ledger names each."""
+    pack = PACK.replace(
+        '    fact 满意度均分 = mean 总体评价 { "很满意": 100; "满意": 80; "基本满意": 60; "不满意": 0 }\n',
+        "",
+    ).replace("proportional 满意度均分 / 100", "proportional 满意率")
+    evidence = INLINE.replace("{总体评价: 不满意}", "{总体评价: 很满意。}")
+    scored = score(compile_text(pack), evidence)
+    assert scored.points["A"] == "2.50"
+    reads = {u.name: u for d in scored.result.derived for u in d.reads}
+    origin = reads["满意人数"].origin
+    assert origin is not None
+    assert (origin.note or "").endswith("；未计入 2 份：基本满意 1、很满意。 1"), origin.note
+
+
+@pytest.mark.parametrize("column", ["序号", "受访者", "ID"])
+def test_a_respondent_listed_twice_is_refused(column: str) -> None:
+    """Two exports pasted together list the same answer sheet twice: every fact of the survey
+    would count it twice. A respondent column (`序号`, `受访者`, `ID` …) tells."""
+    rows = "".join(f"    - {{{column}: {n}, 总体评价: 满意}}\n" for n in ("R1", "R2", "R3", "R2"))
+    evidence = f"surveys:\n  满意度调查:\n{rows}facts: {{}}\n"
+    with pytest.raises(JixiaoError) as info:
+        score(compile_text(PACK), evidence)
+    (diagnostic,) = info.value.diagnostics
+    assert diagnostic.code == "E623"
+    assert "respondent `R2`" in diagnostic.message and "responses 2 and 4" in diagnostic.message
+    # numbered apart, they are four respondents
+    ok = evidence.replace(
+        f"{column}: R2, 总体评价: 满意}}\nfacts", f"{column}: R4, 总体评价: 满意}}\nfacts"
+    )
+    assert score(compile_text(PACK), ok).points["A"] == "5.00"

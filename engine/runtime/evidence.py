@@ -368,7 +368,7 @@ class _Reader:
         seen: dict[str, Span],
     ) -> None:
         """Aggregate each survey's responses into the facts its `survey` block declares."""
-        from .survey import SurveyError, aggregate, read_responses, surveys_of
+        from .survey import SurveyError, aggregate, check_respondents, read_responses, surveys_of
 
         declared = surveys_of(self.program)
         if not isinstance(node, yaml.MappingNode):
@@ -409,6 +409,7 @@ class _Reader:
                         "write `用户问卷: 问卷.csv` or `- {问题: 回答, …}` lines",
                     )
                     continue
+                check_respondents(responses, where)
                 for agg in declared[name]:
                     fact = agg.name.text
                     if fact in seen:

@@ -8,6 +8,7 @@ given values), `answers` across several questions, `mean` of answers mapped to s
 
 from __future__ import annotations
 
+import collections
 import csv
 import io
 from collections.abc import Callable, Collection, Iterator, Sequence
@@ -231,18 +232,17 @@ def aggregate(
         if not agg.columns:
             return Decimal(len(responses)), f"{len(responses)} 份答卷"
         column = agg.columns[0].text
-        n = sum(1 for r in responses if among is None or answer(r, column) in among)
-        return Decimal(n), f"{column} ∈ {{{'、'.join(agg.values or ())}}}：{n} 份"
+        given = [answer(r, column) for r in responses]
+        n = sum(1 for a in given if among is None or a in among)
+        counted = f"{column} ∈ {{{'、'.join(agg.values or ())}}}：{n} 份"
+        return Decimal(n), counted + _others(given, among, "份")
     if agg.aggregate == "answers":
-        n = sum(
-            1
-            for r in responses
-            for c in agg.columns
-            if answer(r, c.text) and (among is None or answer(r, c.text) in among)
-        )
+        given = [answer(r, c.text) for r in responses for c in agg.columns]
+        given = [a for a in given if a]
+        n = sum(1 for a in given if among is None or a in among)
         scope = "、".join(c.text for c in agg.columns)
         which = "（" + "、".join(agg.values or ()) + "）" if among else ""
-        return Decimal(n), f"{scope} 的回答{which}：{n} 个"
+        return Decimal(n), f"{scope} 的回答{which}：{n} 个" + _others(given, among, "个")
     column = agg.columns[0].text
     scale = dict(agg.scale)
     scores = []
@@ -260,6 +260,59 @@ def aggregate(
         raise SurveyError(f"{where}: no answers to `{column}` to average")
     mean = sum(scores, Decimal(0)) / len(scores)
     return mean, f"{column} 均分：{len(scores)} 个回答"
+
+
+def _others(given: Sequence[str], among: set[str] | None, measure: str) -> str:
+    """The answers a `where … in […]` did not count, each with how many gave it: the ledger
+    shows that `基本满意` was left out on purpose and that `很满意。` (a typing slip, which
+    no list can foresee) was left out too, so an evaluator can see it and correct it."""
+    if among is None:
+        return ""
+    left = collections.Counter(a or "（未答）" for a in given if a not in among)
+    if not left:
+        return ""
+    ranked = sorted(left.items(), key=lambda kv: (-kv[1], kv[0]))
+    shown = "、".join(f"{answer} {n}" for answer, n in ranked[:_OTHERS_SHOWN])
+    more = f" 等 {len(ranked)} 种" if len(ranked) > _OTHERS_SHOWN else ""
+    return f"；未计入 {sum(left.values())} {measure}：{shown}{more}"
+
+
+_OTHERS_SHOWN = 8
+
+#: Columns that name a respondent in survey exports (问卷星, 腾讯问卷) and hand-kept registers.
+RESPONDENT_COLUMNS = (
+    "序号",
+    "编号",
+    "问卷编号",
+    "答卷编号",
+    "答卷序号",
+    "受访者",
+    "受访者编号",
+    "ID",
+    "id",
+)
+
+
+def check_respondents(responses: Sequence[dict[str, Any]], where: str) -> None:
+    """Each respondent once: two responses under one number in a respondent column are the
+    same answer sheet entered or exported twice (two exports pasted together), which would be
+    counted twice in every fact of the survey."""
+    column = next((c for c in RESPONDENT_COLUMNS if any(c in r for r in responses)), None)
+    if column is None:
+        return
+    first: dict[str, int] = {}
+    for i, row in enumerate(responses, start=1):
+        value = row.get(column)
+        key = "" if value is None else files.visible(str(value)).strip()
+        if not key:
+            continue
+        if key in first:
+            raise SurveyError(
+                f"{where}: respondent `{key}` (column `{column}`) is listed twice, as responses "
+                f"{first[key]} and {i}; remove the repeated sheet, or number the respondents "
+                "apart if they are two"
+            )
+        first[key] = i
 
 
 def surveys_of(program: Program) -> dict[str, list[ast.SurveyFact]]:
