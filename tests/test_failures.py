@@ -184,3 +184,16 @@ def test_a_step_of_zero_or_less_names_the_fact_behind_it(
     assert code_ == 1 and f"error[{code}]" in err
     if code == "E606":
         assert "e.yaml:2:" in err  # the evidence line that gives the 0
+
+
+def test_a_left_out_pool_warns_only_when_it_had_findings(tmp_path: Path) -> None:
+    """W604 says points were not taken because their branch was left out; a pool with nothing
+    to deduct leaves nothing unseen and says nothing. Either way the score is the same."""
+    pack = DIAGNOSTICS / "W604-pool-left-out.jx"
+    evidence = tmp_path / "e.yaml"
+    base = (DIAGNOSTICS / "W604-pool-left-out.yaml").read_text(encoding="utf-8")
+    for findings, warned in (("[a, b, c]", True), ("[]", False)):
+        evidence.write_text(base.replace("[a, b, c]", findings), encoding="utf-8")
+        code, out, err = cli("eval", str(pack), str(evidence))
+        assert code == 0 and "100.00" in out
+        assert ("W604" in err) is warned, err

@@ -647,6 +647,12 @@ CODES: dict[str, tuple[str, str]] = {
         "The founding report dates its interviews 2017 for an evaluation begun in 2018.",
     ),
     "W603": ("the evidence is not UTF-8", "It was read as GB18030; save it as UTF-8 to be sure."),
+    "W604": (
+        "a branch left out as not applicable takes its own deductions with it",
+        "Every child of a branch with a deduction pool is not applicable under `exclude`, so the "
+        "branch is left out of the total and its pool deducts nothing; the warning says how many "
+        "points the pool's findings would have taken, so they are not lost unseen.",
+    ),
     "W780": (
         "an indicator sets a parameter it never reads",
         "Neither its clauses, the functions they call, nor its children read the parameter, so "

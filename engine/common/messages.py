@@ -858,6 +858,18 @@ def arithmetic_failure(detail: str, needed_by: Sequence[str], span: Span) -> Dia
     )
 
 
+def pool_not_applied(code: str, taken: Decimal | None, span: Span) -> Diagnostic:
+    amount = f"{fmt(taken)} points" if taken is not None else "points"
+    return warning(
+        "W604",
+        f"indicator `{code}` is left out as not applicable (every child is), and with it the "
+        f"deductions of its own, which would have taken {amount}",
+        Label(span, "its deductions apply to its children's sum"),
+        help="if the findings should still count, give the children's facts, or set a policy "
+        "other than `exclude` (`not_applicable full` or `zero`) for them",
+    )
+
+
 def outside_period(name: str, day: str, period: str, span: Span) -> Diagnostic:
     return warning(
         "W602",

@@ -103,6 +103,7 @@ class _Run:
         self.exact_env: Env | None = None  # built if a leaf needs scoring exactly
         self.zeroed: dict[str, VetoResult] = {}
         self.undecided: list[Diagnostic] = []  # why the total has none, beyond failures
+        self.warnings: list[Diagnostic] = []  # what the score leaves out, though it stands
         settings = self.settings
         self.rounds = settings.rounding_scope == "leaves"  # leaves and branches with rules
         self.places = PLACES[settings.places]
@@ -123,8 +124,8 @@ class _Run:
             self.show_exact_derived()
         failed = self.failed or self.veto_failures or any(e.failures for e in extras)
         diagnostics = self.failures(extras) if failed else []
-        if self.undecided:
-            diagnostics = [*diagnostics, *self.undecided]
+        if self.undecided or self.warnings:
+            diagnostics = [*diagnostics, *self.undecided, *self.warnings]
         return _new(
             Result,
             (
@@ -457,6 +458,8 @@ class _Run:
         if not applicable:
             if veto is not None:  # zeroed with its weight, not left out (see `excluded_weight`)
                 return self.finish(ind, [], veto, ind.scale is not None or node is not None, ZERO)
+            if node is not None and not numbers.exact:
+                self.pool_left_out(ind, node)
             return _EXCLUDED
         total = ZERO
         for points, _, _, _ in applicable:
@@ -473,6 +476,22 @@ class _Run:
         if node is None:
             return self.finish(ind, [line], veto, ind.scale is not None, total, numbers)
         return self.score(node, [line], veto, total, numbers)
+
+    def pool_left_out(self, ind: Indicator, node: NodePlan) -> None:
+        """A branch whose children are all not applicable is left out, and with it the
+        deductions of its own (a deduction pool: 每发现一处问题扣1分 over the subtree): there is
+        no sum to take them from. Findings they would have punished are not dropped in
+        silence: a warning names the branch and the points its deductions would have taken."""
+        lines: list[RawLine] = []
+        try:
+            scorer.rules(node, self.env, lines, ZERO)
+        except (Faulted, NearBoundary):
+            taken = None  # what they would take cannot be said; that they exist still is
+        else:
+            taken = -sum((line[1] for line in lines if line[1] < 0), ZERO)
+            if not taken:
+                return
+        self.warnings.append(msg.pool_not_applied(ind.code, taken, ind.span))
 
     def score(
         self,
