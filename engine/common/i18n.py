@@ -1,0 +1,221 @@
+"""Messages in Chinese: the gettext catalogue and the lookup of a message written in English.
+
+The catalogue is `locale/zh/LC_MESSAGES/jixiao.po` beside this file (committed), compiled to
+`jixiao.mo` when a wheel is built (`setup.py`); without a `.mo` (an editable install, a
+checkout, CI) the `.po` is read directly. Its msgids are the English texts as the code writes
+them: a plain string is its own msgid, and an f-string's msgid is its template with a named
+field for each `{…}` (`unknown fact `{name}``), as `python -m jixiao.engine.tools.i18n update`
+extracts them. A message is built in English (that is the data: JSON and the goldens keep it)
+and translated where it is shown: an exact msgid is a gettext lookup; otherwise the template
+whose literal text matches it gives the Chinese, each field translated in turn (a field may
+hold another message, such as "did you mean `x`?").
+
+Imported only when the language is Chinese (`lang.say`), so an English run never loads it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+from jixiao.dsl.diagnostics import Diagnostic, Label
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    import argparse
+
+CATALOGUE = Path(__file__).resolve().parent / "locale" / "zh" / "LC_MESSAGES"
+_FIELD = re.compile(r"\{([^{}]*)\}")
+
+
+def load_catalogue(folder: Path = CATALOGUE) -> dict[str, str]:
+    """msgid → Chinese: from `jixiao.mo` if it is there and not older than the `.po`, else from
+    the `.po` (an editable install or a checkout needs no build step)."""
+    po, mo = folder / "jixiao.po", folder / "jixiao.mo"
+    try:
+        if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+            import gettext
+
+            with mo.open("rb") as stream:
+                catalog = dict(gettext.GNUTranslations(stream)._catalog)  # type: ignore[attr-defined]
+            catalog.pop("", None)
+            return {str(k): str(v) for k, v in catalog.items()}
+        from .catalogue import parse_po, translations
+
+        return translations(parse_po(po.read_text(encoding="utf-8"), str(po)))
+    except (OSError, ValueError):  # a broken install: English rather than a crash
+        return {}
+
+
+class Template:
+    """An msgid with fields, as a pattern that recognises the English text it makes."""
+
+    __slots__ = ("anchor", "fields", "msgid", "msgstr", "pattern", "weight")
+
+    def __init__(self, msgid: str, msgstr: str) -> None:
+        self.msgid, self.msgstr = msgid, msgstr
+        pieces: list[str] = []
+        self.fields: list[str] = []
+        literals: list[str] = []
+        seen: dict[str, str] = {}
+        position = 0
+        for match in _FIELD.finditer(msgid):
+            literal = _unescape(msgid[position : match.start()])
+            literals.append(literal)
+            pieces.append(re.escape(literal))
+            name = match.group(1)
+            if name in seen:
+                pieces.append(f"(?P={seen[name]})")
+            else:
+                group = f"g{len(seen)}"
+                seen[name] = group
+                self.fields.append(name)
+                pieces.append(f"(?P<{group}>.+?)")
+            position = match.end()
+        tail = _unescape(msgid[position:])
+        literals.append(tail)
+        pieces.append(re.escape(tail))
+        self.pattern = re.compile("".join(pieces) + r"\Z", re.S)
+        self.anchor = max(literals, key=len)
+        self.weight = sum(len(lit) for lit in literals)
+
+
+def _unescape(text: str) -> str:
+    return text.replace("{{", "{").replace("}}", "}")
+
+
+class Translator:
+    """The Chinese of English messages, by exact msgid or by template."""
+
+    def __init__(self, catalog: dict[str, str]) -> None:
+        self.exact: dict[str, str] = {}
+        templates: list[Template] = []
+        for msgid, msgstr in catalog.items():
+            if _FIELD.search(msgid.replace("{{", "").replace("}}", "")):
+                template = Template(msgid, msgstr)
+                if template.anchor.strip():
+                    templates.append(template)
+            else:
+                self.exact[msgid] = msgstr
+        # the most literal text first: the most specific template wins
+        self.templates = sorted(templates, key=lambda t: (-t.weight, t.msgid))
+
+    def translate(self, text: str, depth: int = 0) -> str:
+        if not text or depth > 4:
+            return text
+        found = self.exact.get(text)
+        if found is not None:
+            return found
+        if "\n" in text:
+            return "\n".join(self.translate(line, depth) for line in text.split("\n"))
+        for template in self.templates:
+            if template.anchor not in text:
+                continue
+            match = template.pattern.match(text)
+            if match is None:
+                continue
+            values = {
+                name: self.translate(match.group(f"g{i}"), depth + 1)
+                for i, name in enumerate(template.fields)
+            }
+            try:
+                return template.msgstr.format_map(values)
+            except (KeyError, IndexError, ValueError):  # a broken msgstr: the English stands
+                return text
+        return text
+
+
+_translator: list[Translator] = []
+
+
+def translator() -> Translator:
+    if not _translator:
+        _translator.append(Translator(load_catalogue()))
+    return _translator[0]
+
+
+def translate(text: str) -> str:
+    """`text` in Chinese if the catalogue has it (or its template), else as it is."""
+    return translator().translate(text)
+
+
+def translate_diagnostic(d: Diagnostic) -> Diagnostic:
+    """The diagnostic with its message, labels, help and notes in Chinese; code, spans, path
+    and severity as they were."""
+    return Diagnostic(
+        d.code,
+        d.severity,
+        translate(d.message),
+        tuple(Label(lb.span, translate(lb.message)) for lb in d.labels),
+        translate(d.help) if d.help else d.help,
+        tuple(translate(n) for n in d.notes),
+        d.path,
+    )
+
+
+_CHROME = (
+    (re.compile(r"^((?:\x1b\[[0-9;]*m)*)error\["), r"\g<1>错误["),
+    (re.compile(r"^((?:\x1b\[[0-9;]*m)*)warning\["), r"\g<1>警告["),
+    (re.compile(r"^  = help: "), "  = 帮助："),
+    (re.compile(r"^  = note: "), "  = 注："),
+    (re.compile(r"^\.\.\. (\d+) more diagnostics not shown$"), r"…… 另有 \1 条诊断未显示"),
+    (re.compile(r"^(\d+) errors?, (\d+) warnings?$"), r"\1 个错误，\2 个警告"),
+    (re.compile(r"^(\d+) errors?$"), r"\1 个错误"),
+    (re.compile(r"^(\d+) warnings?$"), r"\1 个警告"),
+)
+
+
+def render_text_zh(diagnostics: Sequence[Diagnostic], *, colour: bool = False) -> str:
+    """`render_text` in Chinese: each diagnostic translated, then the renderer's own words
+    (error, warning, help, note, the count) — the source lines and spans as they are."""
+    from jixiao.dsl.diagnostics import render_text
+
+    text = render_text([translate_diagnostic(d) for d in diagnostics], colour=colour)
+    out = []
+    for line in text.split("\n"):
+        if not line.startswith((" ", "e", "w", ".", "\x1b")) and not line[:1].isdigit():
+            out.append(line)
+            continue
+        for pattern, replacement in _CHROME:
+            if pattern.search(line):
+                line = pattern.sub(replacement, line, count=1)
+                break
+        out.append(line)
+    return "\n".join(out)
+
+
+def speak_argparse() -> None:
+    """argparse's own words (usage, "the following arguments are required" …) in Chinese:
+    argparse looks its `_` and `ngettext` up at each message, as gettext intends."""
+    import argparse
+
+    table = translator()
+
+    def gettext(message: str) -> str:
+        return table.exact.get(message, message)
+
+    def ngettext(singular: str, plural: str, n: int) -> str:
+        return gettext(singular if n == 1 else plural)
+
+    argparse._ = gettext  # type: ignore[attr-defined]
+    argparse.ngettext = ngettext  # type: ignore[attr-defined]
+
+
+def translate_help(parser: argparse.ArgumentParser) -> None:
+    """Every help text and description of `parser` and its subcommands, in Chinese."""
+    import argparse
+
+    stack = [parser]
+    while stack:
+        current = stack.pop()
+        if current.description:
+            current.description = translate(current.description)
+        for action in current._actions:
+            if action.help and action.help is not argparse.SUPPRESS:
+                action.help = translate(action.help)
+            if isinstance(action, argparse._SubParsersAction):
+                for choice in action._choices_actions:
+                    if choice.help:
+                        choice.help = translate(choice.help)
+                stack.extend(action.choices.values())
