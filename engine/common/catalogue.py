@@ -77,9 +77,12 @@ def parse_po(text: str, name: str = "<po>") -> list[PoEntry]:
     return entries
 
 
+_ESCAPES = {"\\": "\\\\", '"': '\\"', "\t": "\\t", "\r": "\\r", "\n": "\n"}
+
+
 def po_string(value: str, keyword: str) -> str:
     """`msgid "…"` for one value; long or multi-line values split the gettext way."""
-    body = value.replace("\\", "\\\\").replace('"', '\\"').replace("\t", "\\t")
+    body = "".join(_ESCAPES.get(ch, ch) if ch in _ESCAPES or ch >= " " else f"\\x{ord(ch):02x}" for ch in value)
     lines = body.split("\n")
     if len(lines) == 1 and len(body) < 70:
         return f'{keyword} "{body}"'

@@ -1,7 +1,7 @@
 """The message catalogue's upkeep: `python -m jixiao.engine.tools.i18n update|check|compile`.
 
 - `update` extracts every message the code writes in English (strings and f-strings of the
-  modules in `SOURCES`, and the `EXTRA` texts made elsewhere, such as argparse's) into
+  modules `sources()` lists, and the `EXTRA` texts made elsewhere, such as argparse's) into
   `engine/common/locale/zh/LC_MESSAGES/jixiao.po`: new msgids are added untranslated, entries
   the code no longer writes are dropped, translations are kept. Run it after adding messages
   (or merging branches that did), then translate the entries it lists.
@@ -28,22 +28,30 @@ from jixiao.engine.common.i18n import CATALOGUE
 
 ROOT = Path(__file__).resolve().parents[2]  # the checkout (dsl/ and engine/ beside each other)
 
-#: Modules whose English strings reach users, relative to the checkout.
-SOURCES = (
-    "dsl/diagnostics.py",
-    "dsl/parser.py",
-    "engine/common/messages.py",
-    "engine/common/types.py",
-    "engine/cli.py",
-    "engine/render/outputs.py",
-    "engine/tools/batch.py",
-    "engine/tools/packtest.py",
-    "engine/tools/portfolio.py",
-    "engine/tools/selfeval.py",
-    "engine/tools/selfeval_run.py",
-    "engine/tools/testreport.py",
-    "engine/tools/testselect.py",
+#: Modules whose English strings reach users, relative to the checkout: every module of the
+#: language and the engine but the renderers (their labels are Chinese and English side by side,
+#: chosen by the report's language) and this one.
+#: Not messages: the codes' documentation (docs/diagnostics.md, `check --explain`), the JSON
+#: Schema's descriptions (JSON keeps English), `verify`'s generated evidence and properties.
+SKIP = (
+    "engine/render/",
+    "engine/tools/i18n.py",
+    "engine/common/catalogue.py",
+    "engine/common/codes.py",
+    "engine/tools/schema.py",
+    "engine/tools/strategies.py",
+    "engine/tools/verify.py",
+    "dsl/formatter.py",
 )
+
+
+def sources(root: Path) -> list[Path]:
+    found = sorted([*(root / "dsl").rglob("*.py"), *(root / "engine").rglob("*.py")])
+    keep = [p for p in found if not p.relative_to(root).as_posix().startswith(SKIP)]
+    # the messages first, so that each msgid's `#:` names where most of them live
+    first = [root / "engine" / "common" / "messages.py", root / "dsl" / "parser.py"]
+    return [*first, *(p for p in keep if p not in first)]
+
 
 #: Texts not written as literals in those modules: argparse's own (translated by patching its
 #: `_`), the kinds' names (`Kind.MONEY` reads `money`).
@@ -154,12 +162,9 @@ def extract_file(path: Path) -> list[str]:
 def extract(root: Path = ROOT) -> list[tuple[str, str]]:
     """(msgid, where) of every message, each msgid once, in source order."""
     seen: dict[str, str] = {}
-    for relative in SOURCES:
-        path = root / relative
-        if not path.exists():
-            continue
+    for path in sources(root):
         for msgid in extract_file(path):
-            seen.setdefault(msgid, relative)
+            seen.setdefault(msgid, path.relative_to(root).as_posix())
     for msgid in EXTRA:
         seen.setdefault(msgid, "(argparse, kinds)")
     return list(seen.items())
