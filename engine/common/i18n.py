@@ -97,7 +97,7 @@ class Translator:
                 if template.anchor.strip():
                     templates.append(template)
             else:
-                self.exact[msgid] = msgstr
+                self.exact[_unescape(msgid)] = _unescape(msgstr)
         # the most literal text first: the most specific template wins
         self.templates = sorted(templates, key=lambda t: (-t.weight, t.msgid))
 
@@ -107,8 +107,14 @@ class Translator:
         found = self.exact.get(text)
         if found is not None:
             return found
+        whole = self._template(text, depth)
+        if whole is not None:
+            return whole
         if "\n" in text:
             return "\n".join(self.translate(line, depth) for line in text.split("\n"))
+        return text
+
+    def _template(self, text: str, depth: int) -> str | None:
         for template in self.templates:
             if template.anchor not in text:
                 continue
@@ -122,8 +128,8 @@ class Translator:
             try:
                 return template.msgstr.format_map(values)
             except (KeyError, IndexError, ValueError):  # a broken msgstr: the English stands
-                return text
-        return text
+                return None
+        return None
 
 
 _translator: list[Translator] = []

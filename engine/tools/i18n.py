@@ -99,10 +99,11 @@ def _field_name(node: ast.expr) -> str:
 
 
 def template(node: ast.expr) -> str | None:
-    """The msgid of a string expression: a literal as it is (braces doubled when it also has
-    fields), an f-string or `"…" + x` as a template; None for anything else."""
+    """The msgid of a string expression, always a `str.format` template: a literal with its
+    braces doubled, an f-string or `"…" + x` with a field for each expression; None for
+    anything else."""
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
+        return node.value.replace("{", "{{").replace("}", "}}")
     if isinstance(node, ast.JoinedStr):
         out = []
         for part in node.values:
@@ -115,10 +116,6 @@ def template(node: ast.expr) -> str | None:
         left, right = template(node.left), template(node.right)
         if left is None and right is None:
             return None
-        if left is not None and isinstance(node.left, ast.Constant):
-            left = left.replace("{", "{{").replace("}", "}}")
-        if right is not None and isinstance(node.right, ast.Constant):
-            right = right.replace("{", "{{").replace("}", "}}")
         return (left or "{" + _field_name(node.left) + "}") + (
             right or "{" + _field_name(node.right) + "}"
         )
@@ -137,6 +134,18 @@ def extract_file(path: Path) -> list[str]:
         and isinstance(node.body[0].value, ast.Constant)
     }
     inner: set[int] = set()  # the parts of an f-string or a sum already taken whole
+    for node in ast.walk(tree):
+        # not messages: type annotations, and the ledger's words, which are Chinese and
+        # English side by side already (`Words("…", "…")`, chosen by the report's language)
+        skipped: list[ast.AST] = []
+        if isinstance(node, ast.arg | ast.AnnAssign) and node.annotation is not None:
+            skipped.append(node.annotation)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns:
+            skipped.append(node.returns)
+        elif isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("Words", "cast"):
+            skipped.extend(node.args)
+        for root in skipped:
+            inner.update(id(child) for child in ast.walk(root))
     found: list[str] = []
     for node in ast.walk(tree):
         if id(node) in docstrings or id(node) in inner or not isinstance(node, ast.expr):
