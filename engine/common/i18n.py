@@ -27,6 +27,10 @@ if TYPE_CHECKING:
 
 CATALOGUE = Path(__file__).resolve().parent / "locale" / "zh" / "LC_MESSAGES"
 _FIELD = re.compile(r"\{([^{}]*)\}")
+_LIST = re.compile(r"(; |, | or |: )")
+_SEPARATORS = {"; ": "；", ", ": "、", " or ": " 或 ", ": ": "："}
+_LETTERS = re.compile(r"[A-Za-z]")
+_ASIDE = re.compile(r"(.+) \(([^()]*)\)\Z", re.S)
 
 
 def load_catalogue(folder: Path = CATALOGUE) -> dict[str, str]:
@@ -51,7 +55,7 @@ def load_catalogue(folder: Path = CATALOGUE) -> dict[str, str]:
 class Template:
     """An msgid with fields, as a pattern that recognises the English text it makes."""
 
-    __slots__ = ("anchor", "fields", "msgid", "msgstr", "pattern", "weight")
+    __slots__ = ("anchor", "fields", "greedy", "msgid", "msgstr", "pattern", "weight")
 
     def __init__(self, msgid: str, msgstr: str) -> None:
         self.msgid, self.msgstr = msgid, msgstr
@@ -65,20 +69,36 @@ class Template:
             literals.append(literal)
             pieces.append(re.escape(literal))
             name = match.group(1)
+            after = _unescape(msgid[match.end() :])
             if name in seen:
                 pieces.append(f"(?P={seen[name]})")
             else:
                 group = f"g{len(seen)}"
                 seen[name] = group
                 self.fields.append(name)
-                pieces.append(f"(?P<{group}>.+?)")
+                pieces.append(f"(?P<{group}>{_capture(literal, after)})")
             position = match.end()
         tail = _unescape(msgid[position:])
         literals.append(tail)
         pieces.append(re.escape(tail))
         self.pattern = re.compile("".join(pieces) + r"\Z", re.S)
+        # the same with each field as long as it can be: `{hint}`{name}`` splits a hint that
+        # holds backticks right only this way
+        self.greedy = re.compile(
+            "".join(pieces).replace(">.*?)", ">.*)").replace(">[^`]*?)", ">[^`]*)") + r"\Z", re.S
+        )
         self.anchor = max(literals, key=len)
         self.weight = sum(len(lit) for lit in literals)
+
+
+def _capture(before: str, after: str) -> str:
+    """What a field may hold: a name in backticks holds no backtick; a field right after a
+    letter is a plural's ending (`error{s}`); anything else, as little as will do."""
+    if before.endswith("`") and after.startswith("`"):
+        return "[^`]*?"
+    if before[-1:].isascii() and before[-1:].isalpha():
+        return "[a-z]{0,3}"
+    return ".*?"
 
 
 def _unescape(text: str) -> str:
@@ -92,6 +112,8 @@ class Translator:
         self.exact: dict[str, str] = {}
         templates: list[Template] = []
         for msgid, msgstr in catalog.items():
+            if msgstr == msgid:  # the same in Chinese: nothing to do, nothing to match
+                continue
             if _FIELD.search(msgid.replace("{{", "").replace("}}", "")):
                 template = Template(msgid, msgstr)
                 if template.anchor.strip():
@@ -112,7 +134,28 @@ class Translator:
             return whole
         if "\n" in text:
             return "\n".join(self.translate(line, depth) for line in text.split("\n"))
-        return text
+        return self._listed(text, depth)
+
+    def _listed(self, text: str, depth: int) -> str:
+        """A list the code joined (`a, b or c`, `x; y`): its items, each translated, joined
+        the Chinese way; the text as it is when no item is known."""
+        if depth > 3:
+            return text
+        candidates = [text]
+        aside = _ASIDE.match(text)  # `… (`A`)`: the words before it, and what it adds
+        if aside is not None:
+            head = self.translate(aside.group(1), depth + 1)
+            if head != aside.group(1):
+                candidates.append(f"{head}（{self.translate(aside.group(2), depth + 1)}）")
+        parts = _LIST.split(text)
+        if len(parts) > 1:
+            items = [self.translate(p, depth + 1) if i % 2 == 0 else p for i, p in enumerate(parts)]
+            if any(a != b for a, b in zip(items[::2], parts[::2], strict=True)):
+                candidates.append(
+                    "".join(_SEPARATORS.get(p, p) if i % 2 else p for i, p in enumerate(items))
+                )
+        # the reading that leaves the fewest English letters
+        return min(candidates, key=lambda c: len(_LETTERS.findall(c)))
 
     def _template(self, text: str, depth: int) -> str | None:
         for template in self.templates:
@@ -121,6 +164,8 @@ class Translator:
             match = template.pattern.match(text)
             if match is None:
                 continue
+            if any(group.count("`") % 2 for group in match.groups()):
+                match = template.greedy.match(text) or match
             values = {
                 name: self.translate(match.group(f"g{i}"), depth + 1)
                 for i, name in enumerate(template.fields)

@@ -29,13 +29,24 @@ from jixiao.engine.common.i18n import CATALOGUE
 ROOT = Path(__file__).resolve().parents[2]  # the checkout (dsl/ and engine/ beside each other)
 
 #: Modules whose English strings reach users, relative to the checkout: every module of the
-#: language and the engine but the renderers (their labels are Chinese and English side by side,
-#: chosen by the report's language) and this one.
+#: language and the engine but the renderers of reports (their labels are Chinese and English
+#: side by side, chosen by the report's language; `render/outputs.py` writes messages) and this.
 #: Not messages: the codes' documentation (docs/diagnostics.md, `check --explain`), the JSON
 #: Schema's descriptions (JSON keeps English), `verify`'s generated evidence and properties.
 SKIP = (
-    "engine/render/",
+    "engine/render/__",
+    "engine/render/docx",
+    "engine/render/explain",
+    "engine/render/html",
+    "engine/render/json_report",
+    "engine/render/markdown",
+    "engine/render/prose",
+    "engine/render/sheets",
+    "engine/render/table",
+    "engine/render/word",
+    "engine/render/xlsx",
     "engine/tools/i18n.py",
+    "engine/common/i18n.py",
     "engine/common/catalogue.py",
     "engine/common/codes.py",
     "engine/tools/schema.py",
@@ -70,6 +81,9 @@ EXTRA = (
     "invalid %(type)s value: %(value)r",
     "ambiguous option: %(option)s could match %(matches)s",
     "not allowed with argument %s",
+    # a portfolio row's problem as batch.py writes it (`_problem`), and a folder row's
+    "{d_message} [{d_code}]; {d_help}",
+    "{d_message} [{d_code}]",
     "money",
     "number",
     "count",
@@ -89,7 +103,10 @@ def _is_message(msgid: str) -> bool:
     literal = re.sub(r"\{[^{}]*\}", "", msgid.replace("{{", "").replace("}}", ""))
     if msgid.lstrip().startswith("<") or "\\" in msgid or msgid.startswith("^"):
         return False
-    return bool(_WORDS.search(literal)) and " " in literal.strip()
+    if " " in literal.strip():
+        return bool(_WORDS.search(literal))
+    # one word beside a field: `unexpected {found}`, `formatted {path}`
+    return bool(re.search(r"[A-Za-z]{3,}", literal)) and " " in msgid.strip()
 
 
 def _field_name(node: ast.expr) -> str:
@@ -153,15 +170,22 @@ def extract_file(path: Path) -> list[str]:
         if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
             msgid = template(node)
             if msgid is not None and ("{" in msgid):
-                for child in ast.walk(node):
-                    if child is not node and isinstance(child, ast.Constant | ast.JoinedStr):
+                # its operands are taken whole; a conditional operand's strings stay messages
+                stack: list[ast.expr] = [node.left, node.right]
+                while stack:
+                    child = stack.pop()
+                    if isinstance(child, ast.BinOp) and isinstance(child.op, ast.Add):
                         inner.add(id(child))
-                    if child is not node and isinstance(child, ast.BinOp):
+                        stack += [child.left, child.right]
+                    elif isinstance(child, ast.Constant | ast.JoinedStr):
                         inner.add(id(child))
+                        inner.update(id(part) for part in ast.walk(child))
         msgid = template(node) if not isinstance(node, ast.BinOp) or id(node) not in inner else None
         if isinstance(node, ast.JoinedStr):
             for child in node.values:
                 inner.add(id(child))
+        if msgid is not None and "\x00" in msgid:  # `text\0LIMIT`: the text is what is shown
+            msgid = msgid.split("\x00")[0]
         if msgid is None or not _is_message(msgid):
             continue
         found.append(msgid)
