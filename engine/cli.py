@@ -154,8 +154,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
             summary.weighted_by,
         )
         try:
+            # a portfolio's CSV and XLSX are read by people: their errors in the messages'
+            # language (JSON lines keep the English texts, as every JSON output does)
+            readable = lang.current() == "zh" and writer.kind in ("csv", "xlsx")
             for records, tally in blocks:
                 for record in records:
+                    if readable and record.errors:
+                        record.errors = [say(e) for e in record.errors]
                     with writing("--output", output):
                         line = writer.write(record)
                     if line is not None:
@@ -171,6 +176,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
             writer.close()
         if args.summary:
             suffix = os.path.splitext(args.summary)[1].lower()
+            if lang.current() == "zh" and suffix not in ("", ".json"):
+                failures = summary.tally.failures
+                failures[:] = [(ident, say(problem)) for ident, problem in failures]
             text = (
                 portfolio.render_html(summary)
                 if suffix in (".html", ".htm")
@@ -550,8 +558,10 @@ def cmd_test(args: argparse.Namespace) -> int:
         for run in runs:
             if run.suite is not None and run.cov is not None:
                 sys.stdout.write(
-                    test_text(
-                        run.suite, run.outcomes, run.cov, run.edges, args.verbose, run.deselected
+                    say(
+                        test_text(
+                            run.suite, run.outcomes, run.cov, run.edges, args.verbose, run.deselected
+                        )
                     )
                 )
         if len(runs) > 1:

@@ -30,6 +30,7 @@ _FIELD = re.compile(r"\{([^{}]*)\}")
 _LIST = re.compile(r"(; |, | or |: )")
 _SEPARATORS = {"; ": "；", ", ": "、", " or ": " 或 ", ": ": "："}
 _LETTERS = re.compile(r"[A-Za-z]")
+_CODED = re.compile(r"(\[[A-Z]\d{1,3}\] )(.+)\Z", re.S)
 _ASIDE = re.compile(r"(.+) \(([^()]*)\)\Z", re.S)
 
 
@@ -85,7 +86,7 @@ class Template:
         # the same with each field as long as it can be: `{hint}`{name}`` splits a hint that
         # holds backticks right only this way
         self.greedy = re.compile(
-            "".join(pieces).replace(">.*?)", ">.*)").replace(">[^`]*?)", ">[^`]*)") + r"\Z", re.S
+            "".join(pieces).replace("*?)", "*)") + r"\Z", re.S
         )
         self.anchor = max(literals, key=len)
         self.weight = sum(len(lit) for lit in literals)
@@ -93,12 +94,13 @@ class Template:
 
 def _capture(before: str, after: str) -> str:
     """What a field may hold: a name in backticks holds no backtick; a field right after a
-    letter is a plural's ending (`error{s}`); anything else, as little as will do."""
+    letter is a plural's ending (`error{s}`); anything else, as little as will do — and no
+    field spans lines (a msgid's own newlines are literal)."""
     if before.endswith("`") and after.startswith("`"):
-        return "[^`]*?"
+        return "[^`\n]*?"
     if before[-1:].isascii() and before[-1:].isalpha():
         return "[a-z]{0,3}"
-    return ".*?"
+    return "[^\n]*?"
 
 
 def _unescape(text: str) -> str:
@@ -133,8 +135,15 @@ class Translator:
         if whole is not None:
             return whole
         if "\n" in text:
-            return "\n".join(self.translate(line, depth) for line in text.split("\n"))
+            return "".join(self._line(line, depth) for line in text.splitlines(keepends=True))
         return self._listed(text, depth)
+
+    def _line(self, line: str, depth: int) -> str:
+        """One line of several: its msgid may end with its newline, or not."""
+        if "\n" in line[:-1] or not line.endswith("\n"):
+            return self.translate(line, depth) if "\n" not in line else line
+        found = self.exact.get(line) or self._template(line, depth)
+        return found if found is not None else self.translate(line[:-1], depth) + "\n"
 
     def _listed(self, text: str, depth: int) -> str:
         """A list the code joined (`a, b or c`, `x; y`): its items, each translated, joined
@@ -147,6 +156,14 @@ class Translator:
             head = self.translate(aside.group(1), depth + 1)
             if head != aside.group(1):
                 candidates.append(f"{head}（{self.translate(aside.group(2), depth + 1)}）")
+        coded = _CODED.match(text)  # `[S2] message`
+        if coded is not None:
+            candidates.append(coded.group(1) + self.translate(coded.group(2), depth + 1))
+        head, colon, rest = text.partition(": ")  # `where: message`
+        if colon and rest:
+            said = self.translate(rest, depth + 1)
+            if said != rest:
+                candidates.append(f"{self.translate(head, depth + 1)}：{said}")
         parts = _LIST.split(text)
         if len(parts) > 1:
             items = [self.translate(p, depth + 1) if i % 2 == 0 else p for i, p in enumerate(parts)]

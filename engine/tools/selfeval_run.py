@@ -24,6 +24,7 @@ from jixiao.dsl.parser import parse
 from jixiao.dsl.source import Source
 
 from .. import score as score_evidence
+from ..common.lang import say
 from ..common.messages import failure_detail
 from ..common.result import LineKind, Result
 from ..plan.compiler import Plan
@@ -612,11 +613,11 @@ def render_text(table: Table, scored: Scored) -> str:
     else:
         out.append(f"总分 —  等级 —（{total_reason(scored)}）")
         for label, cell, why in scored.unscored:
-            out.append(f"  未计分 {display(label)}  {cell}  {display(why)}")
+            out.append(f"  未计分 {display(label)}  {cell}  {display(say(why))}")
     out.append("")
     if findings:
         out.append(f"发现 {len(findings)} 处问题：")
-        out += [f"  [{f.code}] {f.cell}  {display(f.message)}" for f in findings]
+        out += [f"  [{f.code}] {f.cell}  {display(say(f.message))}" for f in findings]
     elif scored.complete:
         out.append("表中得分与规则一致，未发现问题。")
     return "\n".join(out) + "\n"
@@ -662,14 +663,14 @@ def _findings_note(scored: Scored, fmt: str) -> str:
     title = f"发现的问题（{len(findings)} 处）"
     if fmt == "markdown":
         items = "".join(
-            f"- **{f.code}** {display(f.cell)}：{display(f.message)}\n" for f in findings
+            f"- **{f.code}** {display(f.cell)}：{display(say(f.message))}\n" for f in findings
         )
         return f"\n## {title}\n\n{items}"
     from html import escape
 
     items = "".join(
         f"<li><strong>{f.code}</strong> <code>{escape(f.cell)}</code> "
-        f"{escape(display(f.message))}</li>\n"
+        f"{escape(display(say(f.message)))}</li>\n"
         for f in findings
     )
     return f'<section class="findings"><h2>{title}</h2>\n<ul>\n{items}</ul></section>\n'
@@ -769,7 +770,7 @@ def main(args: argparse.Namespace, report: Report) -> int:
     for item in args.param:
         name, sep, value = item.partition("=")
         if not sep:
-            sys.stderr.write(f"jixiao selfeval: --param takes NAME=VALUE, not `{item}`\n")
+            sys.stderr.write(say(f"jixiao selfeval: --param takes NAME=VALUE, not `{item}`\n"))
             return 2
         params[name.strip()] = value.strip()
     weight = params.get("预算执行率分值")
@@ -777,8 +778,10 @@ def main(args: argparse.Namespace, report: Report) -> int:
         sane = _sane_weight(weight)
         if sane is None:
             sys.stderr.write(
-                f"jixiao selfeval: --param 预算执行率分值 takes points, more than 0 and at most "
-                f"100, not `{weight}`\n"
+                say(
+                    f"jixiao selfeval: --param 预算执行率分值 takes points, more than 0 and at "
+                    f"most 100, not `{weight}`\n"
+                )
             )
             return 2
         params["预算执行率分值"] = str(sane)  # `二十` as the generated pack's weight: 20
@@ -821,7 +824,9 @@ def main(args: argparse.Namespace, report: Report) -> int:
             with writing("--output", args.output):
                 lost = write_back(table, scored, Path(args.output))
             for what in lost:
-                sys.stderr.write(f"note: {args.output} lacks what jixiao cannot copy: {what}\n")
+                sys.stderr.write(
+                    say(f"note: {args.output} lacks what jixiao cannot copy: {what}\n")
+                )
     except JixiaoError as exc:
         report(exc.diagnostics, args)
         return 1
