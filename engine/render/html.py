@@ -254,7 +254,7 @@ def _reasons(result: Result, lang: str) -> list[str]:
         src = "".join(f"<div class=src>{_e(x)}</div>" for x in loss.sources)
         text = _in_words(loss.text, ind, rules.get(ind.code), result, lang)
         out.append(
-            f"<li><b class=lost>{lost}</b> {_e(ind.code)} {_e(ind.name)}：{_e(text)}{src}</li>"
+            f"<li><b class=lost>{lost}</b> {_e(ind.code)} {_e(ind.name)}{'：' if zh else ': '}{_e(text)}{src}</li>"
         )
     out.append("</ol>")
     return out
@@ -314,7 +314,7 @@ def _details(result: Result, lang: str) -> list[str]:
             out.append(f'<div class="std">{_e(ind.doc)}</div>')
         if ind.standard:
             out.append(
-                f"<div class=src>{'规则' if zh else 'Rule'}：<code>{_e(ind.standard)}</code></div>"
+                f"<div class=src>{'规则：' if zh else 'Rule: '}<code>{_e(ind.standard)}</code></div>"
             )
         if ind.failures:
             out.append(
