@@ -178,7 +178,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
             suffix = os.path.splitext(args.summary)[1].lower()
             if lang.current() == "zh" and suffix not in ("", ".json"):
                 failures = summary.tally.failures
-                failures[:] = [(ident, say(problem)) for ident, problem in failures]
+                failures[:] = [
+                    (ident, "；".join(say(p) for p in problem.split("；")))
+                    for ident, problem in failures
+                ]
             text = (
                 portfolio.render_html(summary)
                 if suffix in (".html", ".htm")
@@ -1089,6 +1092,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .common.i18n import speak_argparse
 
         speak_argparse()
+    elif "jixiao.engine.common.i18n" in sys.modules:  # a Chinese run before, in this process
+        sys.modules["jixiao.engine.common.i18n"].quiet_argparse()
     # `jixiao eval …` needs only the eval parser; anything else (`--help`, a typo) gets them all
     parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
     if lang.current() == "zh":

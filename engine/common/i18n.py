@@ -24,6 +24,7 @@ from jixiao.dsl.diagnostics import Diagnostic, Label
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
+    from typing import Any
 
 CATALOGUE = Path(__file__).resolve().parent / "locale" / "zh" / "LC_MESSAGES"
 _FIELD = re.compile(r"\{([^{}]*)\}")
@@ -136,6 +137,11 @@ class Translator:
             return whole
         if "\n" in text:
             return "".join(self._line(line, depth) for line in text.splitlines(keepends=True))
+        inner = text.strip(" ")
+        if inner != text and inner:  # `did you mean `x`? ` before more words
+            said = self.translate(inner, depth)
+            if said != inner:
+                return text[: text.index(inner)] + said
         return self._listed(text, depth)
 
     def _line(self, line: str, depth: int) -> str:
@@ -266,8 +272,21 @@ def speak_argparse() -> None:
     def ngettext(singular: str, plural: str, n: int) -> str:
         return gettext(singular if n == 1 else plural)
 
+    if not _argparse_own:
+        _argparse_own.append((argparse._, argparse.ngettext))  # type: ignore[attr-defined]
     argparse._ = gettext  # type: ignore[attr-defined]
     argparse.ngettext = ngettext  # type: ignore[attr-defined]
+
+
+def quiet_argparse() -> None:
+    """argparse's own words back in English (a later run in the same process)."""
+    if _argparse_own:
+        import argparse
+
+        argparse._, argparse.ngettext = _argparse_own[0]  # type: ignore[attr-defined]
+
+
+_argparse_own: list[tuple[Any, Any]] = []
 
 
 def translate_help(parser: argparse.ArgumentParser) -> None:

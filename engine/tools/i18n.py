@@ -245,7 +245,7 @@ def update(path: Path | None = None) -> tuple[int, int]:
     for msgid, where in extract():
         before = old.pop(msgid, None)
         comments = [c for c in (before.comments if before else []) if not c.startswith("#:")]
-        fmt = "#, python-brace-format" if re.search(r"(?<!\{)\{[^{}]*\}", msgid) else None
+        fmt = "#, python-brace-format" if _has_fields(msgid) else None
         comments = [c for c in comments if not c.startswith("#,")]
         entries.append(
             PoEntry(msgid, before.msgstr if before else "", [f"#: {where}", *filter(None, [fmt])])
@@ -253,6 +253,13 @@ def update(path: Path | None = None) -> tuple[int, int]:
     added = sum(1 for e in entries[1:] if not e.msgstr)
     write_po(entries, path)
     return added, len(old)
+
+
+def _has_fields(msgid: str) -> bool:
+    try:
+        return bool(field_names(msgid))
+    except ValueError:
+        return False
 
 
 def problems(path: Path | None = None) -> tuple[list[str], list[str]]:
@@ -266,9 +273,17 @@ def problems(path: Path | None = None) -> tuple[list[str], list[str]]:
 
 def fields_ok(msgid: str, msgstr: str) -> bool:
     """Does the translation use only the fields its msgid has?"""
-    names = set(re.findall(r"(?<!\{)\{([^{}]*)\}", msgid))
-    used = set(re.findall(r"(?<!\{)\{([^{}]*)\}", msgstr))
-    return used <= names
+    try:
+        return field_names(msgstr) <= field_names(msgid)
+    except ValueError:  # not a format string: single braces not doubled
+        return False
+
+
+def field_names(text: str) -> set[str]:
+    """The fields of a `str.format` template."""
+    import string
+
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
 
 
 def main(argv: list[str] | None = None) -> int:
