@@ -483,7 +483,8 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             sys.stderr.write(
                 say(
                     f"internal error: {source.path}: {exc}; the file was left unchanged\n"
-                    "  = help: this is a bug in jixiao's formatter; please report it with the pack\n"
+                    "  = help: this is a bug in jixiao's formatter; please report it with the "
+                    "pack\n"
                 )
             )
             return EXIT_INTERNAL
@@ -563,7 +564,12 @@ def cmd_test(args: argparse.Namespace) -> int:
                 sys.stdout.write(
                     say(
                         test_text(
-                            run.suite, run.outcomes, run.cov, run.edges, args.verbose, run.deselected
+                            run.suite,
+                            run.outcomes,
+                            run.cov,
+                            run.edges,
+                            args.verbose,
+                            run.deselected,
                         )
                     )
                 )
@@ -592,7 +598,10 @@ def cmd_test(args: argparse.Namespace) -> int:
     for r in below:
         assert r.cov is not None
         sys.stderr.write(
-            say(f"coverage of {r.path}: {r.cov.percent}% is below --coverage-min {args.coverage_min}\n")
+            say(
+                f"coverage of {r.path}: {r.cov.percent}% is below --coverage-min "
+                f"{args.coverage_min}\n"
+            )
         )
     return EXIT_ERRORS if bad or below else EXIT_OK
 

@@ -91,7 +91,10 @@ def test_the_extractor_names_fields_after_their_expressions(tmp_path: Path) -> N
         '    return f"unknown fact `{name}` in {len(chain)} packs", "an item {x}", "one"\n',
         encoding="utf-8",
     )
-    assert tool.extract_file(module) == ["unknown fact `{name}` in {len_chain} packs", "an item {{x}}"]
+    assert tool.extract_file(module) == [
+        "unknown fact `{name}` in {len_chain} packs",
+        "an item {{x}}",
+    ]
 
 
 def test_a_compiled_catalogue_reads_as_the_po_does(tmp_path: Path) -> None:
@@ -202,9 +205,7 @@ def _diagnostic_args(stem: str) -> list[str]:
 
 
 @pytest.mark.parametrize("stem", ZH_SAMPLE)
-def test_chinese_golden(
-    stem: str, update_goldens: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_chinese_golden(stem: str, update_goldens: bool, monkeypatch: pytest.MonkeyPatch) -> None:
     if not any(DIAGNOSTICS.glob(f"{stem}.*")):
         pytest.skip(f"no case {stem}")
     monkeypatch.chdir(DIAGNOSTICS)
@@ -240,7 +241,9 @@ def test_a_chinese_locale_says_every_diagnostic_in_chinese(
         assert english_sentences(out) == [], out
 
 
-def test_the_english_goldens_are_untouched_by_the_catalogue(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_english_goldens_are_untouched_by_the_catalogue(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.chdir(DIAGNOSTICS)
     expected = (DIAGNOSTICS / "E201-unknown-fact.expected").read_text(encoding="utf-8")
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")

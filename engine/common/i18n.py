@@ -47,9 +47,9 @@ def load_catalogue(folder: Path = CATALOGUE) -> dict[str, str]:
                 catalog = dict(gettext.GNUTranslations(stream)._catalog)  # type: ignore[attr-defined]
             catalog.pop("", None)
             return {str(k): str(v) for k, v in catalog.items()}
-        from .catalogue import parse_po, translations
+        from .catalogue import read_translations
 
-        return translations(parse_po(po.read_text(encoding="utf-8"), str(po)))
+        return read_translations(po.read_text(encoding="utf-8"))
     except (OSError, ValueError):  # a broken install: English rather than a crash
         return {}
 
@@ -57,7 +57,7 @@ def load_catalogue(folder: Path = CATALOGUE) -> dict[str, str]:
 class Template:
     """An msgid with fields, as a pattern that recognises the English text it makes."""
 
-    __slots__ = ("anchor", "fields", "greedy", "msgid", "msgstr", "pattern", "weight")
+    __slots__ = ("anchor", "fields", "msgid", "msgstr", "source", "weight")
 
     def __init__(self, msgid: str, msgstr: str) -> None:
         self.msgid, self.msgstr = msgid, msgstr
@@ -83,14 +83,18 @@ class Template:
         tail = _unescape(msgid[position:])
         literals.append(tail)
         pieces.append(re.escape(tail))
-        self.pattern = re.compile("".join(pieces) + r"\Z", re.S)
-        # the same with each field as long as it can be: `{hint}`{name}`` splits a hint that
-        # holds backticks right only this way
-        self.greedy = re.compile(
-            "".join(pieces).replace("*?)", "*)") + r"\Z", re.S
-        )
+        self.source = "".join(pieces) + r"\Z"
         self.anchor = max(literals, key=len)
         self.weight = sum(len(lit) for lit in literals)
+
+    def match(self, text: str) -> re.Match[str] | None:
+        """The fields of `text` if this template made it (compiled on first use: a run
+        translates a few messages of a thousand)."""
+        found = re.match(self.source, text, re.S)
+        if found is not None and any(group.count("`") % 2 for group in found.groups()):
+            # each field as long as it can be: `{hint}`{name}`` splits a hint with backticks
+            found = re.match(self.source.replace("*?)", "*)"), text, re.S) or found
+        return found
 
 
 def _capture(before: str, after: str) -> str:
@@ -184,11 +188,9 @@ class Translator:
         for template in self.templates:
             if template.anchor not in text:
                 continue
-            match = template.pattern.match(text)
+            match = template.match(text)
             if match is None:
                 continue
-            if any(group.count("`") % 2 for group in match.groups()):
-                match = template.greedy.match(text) or match
             values = {
                 name: self.translate(match.group(f"g{i}"), depth + 1)
                 for i, name in enumerate(template.fields)

@@ -21,6 +21,10 @@ from __future__ import annotations
 import os
 import sys
 
+TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
 LANGS = ("zh", "en")
 
 #: The language of messages and the language explicitly chosen (None: the locale decided).
@@ -41,7 +45,7 @@ def from_locale_name(name: str | None) -> str | None:
     return "en"
 
 
-def from_environment(environ: dict[str, str] | None = None, platform: str | None = None) -> str:
+def from_environment(environ: Mapping[str, str] | None = None, platform: str | None = None) -> str:
     """The language the environment asks for (steps 2 to 4 above)."""
     env = os.environ if environ is None else environ
     chosen = env.get("JIXIAO_LANG", "").strip().lower()
@@ -67,7 +71,7 @@ def _windows_language() -> str | None:  # pragma: no cover - Windows only
         return None
 
 
-def choose(explicit: str | None, environ: dict[str, str] | None = None) -> str:
+def choose(explicit: str | None, environ: Mapping[str, str] | None = None) -> str:
     """Set the language for this run: `--lang` if given, else the environment's."""
     env = os.environ if environ is None else environ
     from_env = env.get("JIXIAO_LANG", "").strip().lower()

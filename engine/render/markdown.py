@@ -55,7 +55,13 @@ def render(result: Result, lang: str = "zh") -> str:
     total = fixed(result.total, places) if result.total is not None else "—"
     rate = percent(result.total / top) if result.total is not None and top else "—"
     out.append(f"| **{w['total']}** | **{plain(top)}** | **{total}** | **{rate}** |")
-    out += ["", f"**{w['grade']}{_colon(lang)}{grade_text(result, lang)}**", "", f"## {w['losses']}", ""]
+    out += [
+        "",
+        f"**{w['grade']}{_colon(lang)}{grade_text(result, lang)}**",
+        "",
+        f"## {w['losses']}",
+        "",
+    ]
     for ind in result.indicators:
         if not needs_explaining(ind):
             continue
@@ -74,7 +80,8 @@ def render(result: Result, lang: str = "zh") -> str:
         pts = fixed(extra.points, places) if extra.points is not None else "—"
         out += [
             "",
-            f"## {w['extras']}{_colon(lang)}{extra.code} {_cell(extra.name)} {pts} / {plain(extra.max)}",
+            f"## {w['extras']}{_colon(lang)}{extra.code} {_cell(extra.name)} {pts} / "
+            f"{plain(extra.max)}",
             "",
         ]
         _lines(out, extra.lines, extra.max, result, lang)

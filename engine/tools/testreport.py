@@ -14,7 +14,6 @@ from typing import Any
 from jixiao.dsl.diagnostics import Diagnostic
 
 from ..common.lang import say
-from ..common.lang import say
 from ..common.result import IndicatorResult
 from ..render.explain import fixed, line_text, percent, plain, signed
 from .packtest import CaseOutcome, Coverage, Edge, Suite
