@@ -183,9 +183,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
                     for ident, problem in failures
                 ]
             text = (
-                portfolio.render_html(summary)
+                portfolio.render_html(summary, lang.report_lang())
                 if suffix in (".html", ".htm")
-                else portfolio.render_markdown(summary)
+                else portfolio.render_markdown(summary, lang.report_lang())
                 if suffix == ".md"
                 else portfolio.render_json(summary)
             )

@@ -343,3 +343,42 @@ def test_an_english_report_has_no_chinese_labels(fmt: str) -> None:
     # a reason with its finding (`采购过程文件缺失：比选记录未留存`) is the pack's text filled
     foreign = {r for r in runs if r not in own and not all(p in own for p in r.split("："))}
     assert foreign == set()
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "html"])
+def test_an_english_selfeval_report_has_no_chinese_labels(fmt: str) -> None:
+    """The report's own words; the table's (项目支出绩效自评表's headers, cells, the generated
+    pack's fact names such as `实际_R16`) stay as they are."""
+    table = ROOT / "evidence" / "selfeval" / "defects.xlsx"
+    code, out, _ = cli("selfeval", str(table), "--lang", "en", "--format", fmt)
+    assert code == 1 and ("12 findings:" in out or "Findings (12)" in out)
+    labels = ("发现的问题", "处问题", "未计分 ", "总分 —", "行未计分")
+    if fmt == "text":
+        labels += ("目标 ", "实际 ", "表中 ", "等级 ")
+    assert [x for x in labels if x in out] == []
+    code, out, _ = cli("selfeval", str(table), "--lang", "zh", "--format", fmt)
+    assert "发现的问题" in out or "发现 12 处问题" in out
+
+
+@pytest.mark.parametrize("suffix", [".md", ".html"])
+def test_an_english_portfolio_summary_has_english_headings(tmp_path: Path, suffix: str) -> None:
+    folder = tmp_path / "p"
+    folder.mkdir()
+    shutil.copy(FOUNDING_EVIDENCE, folder / "a.yaml")
+    (folder / "b.yaml").write_text("facts: {}\n", encoding="utf-8")
+    summary = tmp_path / f"s{suffix}"
+    cli(
+        "eval",
+        str(FOUNDING_PACK),
+        "--batch",
+        str(folder),
+        "--summary",
+        str(summary),
+        "--lang",
+        "en",
+    )
+    text = summary.read_text(encoding="utf-8")
+    assert "portfolio summary" in text and "Projects not scored" in text
+    for label in ("项目组合评价汇总", "等级分布", "主要失分原因", "未能计分的项目", "累计失分"):
+        assert label not in text, label
+    assert "missing from the evidence" in text  # the failure list in English too
