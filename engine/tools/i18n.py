@@ -152,8 +152,9 @@ def extract_file(path: Path) -> list[str]:
     }
     inner: set[int] = set()  # the parts of an f-string or a sum already taken whole
     for node in ast.walk(tree):
-        # not messages: type annotations, and the ledger's words, which are Chinese and
-        # English side by side already (`Words("…", "…")`, chosen by the report's language)
+        # not messages: type annotations, and the ledger's and reports' words, which are
+        # Chinese and English side by side already (`Words("…", "…")`, `_W = {…}`), chosen by
+        # the report's language
         skipped: list[ast.AST] = []
         if isinstance(node, ast.arg | ast.AnnAssign) and node.annotation is not None:
             skipped.append(node.annotation)
@@ -161,6 +162,8 @@ def extract_file(path: Path) -> list[str]:
             skipped.append(node.returns)
         elif isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("Words", "cast"):
             skipped.extend(node.args)
+        elif isinstance(node, ast.Assign) and getattr(node.targets[0], "id", None) == "_W":
+            skipped.append(node.value)  # a report's words in both languages: `_W = {"zh": …}`
         for root in skipped:
             inner.update(id(child) for child in ast.walk(root))
     found: list[str] = []
