@@ -133,7 +133,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     output = args.output or "-"
     try:
         with writing("--output", output):
-            writer = Writer(path_of(args.output) if args.output else None, plan.program)
+            writer = Writer(
+                path_of(args.output) if args.output else None, plan.program, lang.report_lang()
+            )
         summary = Summary(
             plan.program,
             input_path=str(source),

@@ -382,3 +382,7 @@ def test_an_english_portfolio_summary_has_english_headings(tmp_path: Path, suffi
     for label in ("项目组合评价汇总", "等级分布", "主要失分原因", "未能计分的项目", "累计失分"):
         assert label not in text, label
     assert "missing from the evidence" in text  # the failure list in English too
+    csv = tmp_path / "r.csv"
+    cli("eval", str(FOUNDING_PACK), "--batch", str(folder), "--output", str(csv), "--lang", "en")
+    header = csv.read_text(encoding="utf-8-sig").splitlines()[0]
+    assert header.startswith("id,name,total,grade,") and header.endswith(",errors")
