@@ -17,6 +17,8 @@ from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, has_errors, render_j
 from jixiao.dsl.source import DecodeError, Source
 
 from . import compile_pack, load_pack, run
+from .common import lang
+from .common.lang import say
 from .common.version import VERSION
 from .render import render
 
@@ -59,7 +61,11 @@ def _colour(stream: TextIO, choice: str) -> bool:
 def _report(diagnostics: Sequence[Diagnostic], args: argparse.Namespace, fmt: str = "text") -> None:
     if not diagnostics:
         return
-    if fmt == "json":
+    if lang.current() == "zh" and fmt != "json":  # JSON keeps its English texts (see README)
+        from .common.i18n import render_text_zh
+
+        sys.stderr.write(render_text_zh(diagnostics, colour=_colour(sys.stderr, args.color)))
+    elif fmt == "json":
         sys.stderr.write(render_json(diagnostics))
     else:
         sys.stderr.write(render_text(diagnostics, colour=_colour(sys.stderr, args.color)))
@@ -70,7 +76,7 @@ def _usage(args: argparse.Namespace, message: str) -> int:
     argparse's own errors do)."""
     parser: argparse.ArgumentParser = args.parser
     sys.stderr.write(parser.format_usage())
-    sys.stderr.write(f"{parser.prog}: error: {message}\n")
+    sys.stderr.write(say(f"{parser.prog}: error: {message}\n"))
     return EXIT_USAGE
 
 
@@ -127,7 +133,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     output = args.output or "-"
     try:
         with writing("--output", output):
-            writer = Writer(path_of(args.output) if args.output else None, plan.program)
+            writer = Writer(
+                path_of(args.output) if args.output else None, plan.program, lang.report_lang()
+            )
         summary = Summary(
             plan.program,
             input_path=str(source),
@@ -148,14 +156,20 @@ def cmd_batch(args: argparse.Namespace) -> int:
             summary.weighted_by,
         )
         try:
+            # a portfolio's CSV and XLSX are read by people: their errors in the messages'
+            # language (JSON lines keep the English texts, as every JSON output does)
+            readable = lang.current() == "zh" and writer.kind in ("csv", "xlsx")
             for records, tally in blocks:
                 for record in records:
+                    if readable and record.errors:
+                        record.errors = [say(e) for e in record.errors]
                     with writing("--output", output):
                         line = writer.write(record)
                     if line is not None:
                         sys.stdout.write(line)
                     if record.total is None:
-                        progress.note(f"project {record.id}: " + "；".join(record.errors) + "\n")
+                        errors = "；".join(say(e) for e in record.errors)
+                        progress.note(say(f"project {record.id}: ") + errors + "\n")
                 summary.merge(tally)
                 progress.advance(len(records))
         finally:
@@ -164,10 +178,16 @@ def cmd_batch(args: argparse.Namespace) -> int:
             writer.close()
         if args.summary:
             suffix = os.path.splitext(args.summary)[1].lower()
+            if lang.current() == "zh" and suffix not in ("", ".json"):
+                failures = summary.tally.failures
+                failures[:] = [
+                    (ident, "；".join(say(p) for p in problem.split("；")))
+                    for ident, problem in failures
+                ]
             text = (
-                portfolio.render_html(summary)
+                portfolio.render_html(summary, lang.report_lang())
                 if suffix in (".html", ".htm")
-                else portfolio.render_markdown(summary)
+                else portfolio.render_markdown(summary, lang.report_lang())
                 if suffix == ".md"
                 else portfolio.render_json(summary)
             )
@@ -178,7 +198,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     # "1 project scored, 1 failed" read as one score: say how many were scored, not read
     noun = "project" if summary.projects == 1 else "projects"
     scored = summary.projects - summary.failed
-    sys.stderr.write(f"{summary.projects} {noun}: {scored} scored, {summary.failed} failed\n")
+    sys.stderr.write(say(f"{summary.projects} {noun}: {scored} scored, {summary.failed} failed\n"))
     return EXIT_ERRORS if summary.failed else EXIT_OK
 
 
@@ -223,7 +243,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
         for option, value in (
             ("EVIDENCE", args.evidence),
             ("--format", args.format),
-            ("--lang", args.lang),
         ):
             if value is not None:
                 return _usage(
@@ -246,7 +265,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         return _usage(args, "the pack comes first: jixiao eval PACK.jx EVIDENCE.yaml")
     from .render.outputs import format_of, output_named
 
-    args.lang = args.lang or "zh"
+    args.lang = lang.report_lang()
     inferred = format_of(args.output) if args.output else None
     if args.format and inferred and args.format != inferred:
         return _usage(
@@ -398,7 +417,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         sys.stdout.write(render_json(diags))
         return status
     _report(diags, args)
-    sys.stdout.write("".join(lines))
+    sys.stdout.write(say("".join(lines)))
     return status
 
 
@@ -464,8 +483,11 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             continue
         except FormatError as exc:
             sys.stderr.write(
-                f"internal error: {source.path}: {exc}; the file was left unchanged\n"
-                "  = help: this is a bug in jixiao's formatter; please report it with the pack\n"
+                say(
+                    f"internal error: {source.path}: {exc}; the file was left unchanged\n"
+                    "  = help: this is a bug in jixiao's formatter; please report it with the "
+                    "pack\n"
+                )
             )
             return EXIT_INTERNAL
         if path == "-" and not args.check:
@@ -493,7 +515,7 @@ def cmd_fmt(args: argparse.Namespace) -> int:
                 _report(exc.diagnostics, args)
                 status = EXIT_ERRORS
                 continue
-            sys.stderr.write(f"formatted {path}\n")
+            sys.stderr.write(say(f"formatted {path}\n"))
     return status
 
 
@@ -542,16 +564,23 @@ def cmd_test(args: argparse.Namespace) -> int:
         for run in runs:
             if run.suite is not None and run.cov is not None:
                 sys.stdout.write(
-                    test_text(
-                        run.suite, run.outcomes, run.cov, run.edges, args.verbose, run.deselected
+                    say(
+                        test_text(
+                            run.suite,
+                            run.outcomes,
+                            run.cov,
+                            run.edges,
+                            args.verbose,
+                            run.deselected,
+                        )
                     )
                 )
         if len(runs) > 1:
             passed, failed = sum(r.passed for r in runs), sum(r.failed for r in runs)
             broken = sum(1 for r in runs if r.problems)
             sys.stdout.write(
-                f"\n{len(runs)} test files: {passed} passed, {failed} failed"
-                + (f", {broken} could not be run" if broken else "")
+                say(f"\n{len(runs)} test files: {passed} passed, {failed} failed")
+                + (say(f", {broken} could not be run") if broken else "")
                 + "\n"
             )
     if args.junit_xml:
@@ -571,7 +600,10 @@ def cmd_test(args: argparse.Namespace) -> int:
     for r in below:
         assert r.cov is not None
         sys.stderr.write(
-            f"coverage of {r.path}: {r.cov.percent}% is below --coverage-min {args.coverage_min}\n"
+            say(
+                f"coverage of {r.path}: {r.cov.percent}% is below --coverage-min "
+                f"{args.coverage_min}\n"
+            )
         )
     return EXIT_ERRORS if bad or below else EXIT_OK
 
@@ -618,13 +650,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
         from .tools.strategies import evidence_yaml
         from .tools.verify import verify
     except ImportError:
-        sys.stderr.write("jixiao verify needs hypothesis: pip install 'jixiao[verify]'\n")
+        sys.stderr.write(say("jixiao verify needs hypothesis: pip install 'jixiao[verify]'\n"))
         return EXIT_USAGE
     try:
         plan, warnings = compile_pack(args.pack)
     except JixiaoError as exc:
         _report(exc.diagnostics, args)
-        sys.stderr.write("verify: the pack does not check; fix the errors above first\n")
+        sys.stderr.write(say("verify: the pack does not check; fix the errors above first\n"))
         if args.format == "json":  # machine output on standard output, errors or not
             import json
 
@@ -704,7 +736,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
             sys.stdout.write(f"  ✗ {finding.prop}\n      {finding.detail}\n")
             if saved is not None:
                 sys.stdout.write(f"      counterexample evidence: {saved}\n")
-        sys.stdout.write(f"{passed} passed, {failed} failed\n")
+        sys.stdout.write(say(f"{passed} passed, {failed} failed\n"))
     return EXIT_ERRORS if failed else EXIT_OK
 
 
@@ -815,6 +847,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         help="colour diagnostics (default: only on a terminal without NO_COLOR)",
     )
     common.add_argument(
+        "--lang",
+        choices=("zh", "en"),
+        help="language of messages and of a report's labels (default: JIXIAO_LANG, else zh "
+        "when the locale is Chinese; a report's labels are zh unless en is chosen)",
+    )
+    common.add_argument(
         "--import-path",
         action="append",
         default=[],
@@ -877,11 +915,6 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             "--format",
             choices=FORMAT_NAMES,
             help="report format (default: the --output suffix's, else table)",
-        )
-        p_eval.add_argument(
-            "--lang",
-            choices=("zh", "en"),
-            help="language of the report's labels (default: zh)",
         )
         p_eval.set_defaults(func=cmd_eval, parser=p_eval)
 
@@ -1037,6 +1070,20 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
 COMMANDS = ("eval", "check", "test", "verify", "schema", "selfeval", "fmt")
 
 
+def _lang_given(argv: Sequence[str]) -> str | None:
+    """`--lang zh|en` (or `--lang=…`) from the command line, before argparse reads it: the
+    language of argparse's own messages depends on it. A wrong value is argparse's to refuse."""
+    for i, arg in enumerate(argv):
+        if arg == "--":
+            break
+        value = arg[7:] if arg.startswith("--lang=") else None
+        if arg == "--lang" and i + 1 < len(argv):
+            value = argv[i + 1]
+        if value in lang.LANGS:
+            return value
+    return None
+
+
 def _encodable_streams() -> None:
     """A terminal or pipe that cannot encode Chinese (`PYTHONIOENCODING=ascii`, a Windows code
     page such as cp1252) gets `\\uXXXX` escapes instead of a UnicodeEncodeError, and one line
@@ -1093,14 +1140,24 @@ def _plain_eval(argv: Sequence[str]) -> argparse.Namespace | None:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     _encodable_streams()
+    if lang.choose(_lang_given(argv)) == "zh":
+        from .common.i18n import speak_argparse
+
+        speak_argparse()
+    elif "jixiao.engine.common.i18n" in sys.modules:  # a Chinese run before, in this process
+        sys.modules["jixiao.engine.common.i18n"].quiet_argparse()
     args = _plain_eval(argv)
     if args is None:
         # `jixiao eval …` needs only the eval parser; anything else (`--help`, a typo) gets all
         parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
+        if lang.current() == "zh":
+            from .common.i18n import translate_help
+
+            translate_help(parser)
         args, extra = parser.parse_known_args(argv)
         if extra:  # the command's own usage, not the top-level one
             own: argparse.ArgumentParser = getattr(args, "parser", parser)
-            own.error(f"unrecognized arguments: {' '.join(extra)}")
+            own.error(say(f"unrecognized arguments: {' '.join(extra)}"))
     if getattr(args, "import_path", None):
         # through the environment, so batch workers in other processes resolve imports alike;
         # restored afterwards, so a caller of `main` in the same process is left as it was
@@ -1133,15 +1190,17 @@ def _dispatch(args: argparse.Namespace) -> int:
         code: int = args.func(args)
         return code
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
+        sys.stderr.write(say("interrupted\n"))
         return 130
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:
         sys.stderr.write(
-            f"internal error: {type(exc).__name__}: {exc}\n"
-            "  = help: this is a bug in jixiao, not in your pack; please report it with the "
-            "pack and evidence that caused it\n"
+            say(
+                f"internal error: {type(exc).__name__}: {exc}\n"
+                "  = help: this is a bug in jixiao, not in your pack; please report it with the "
+                "pack and evidence that caused it\n"
+            )
         )
         return EXIT_INTERNAL
 

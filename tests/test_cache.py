@@ -319,6 +319,7 @@ WARM_JIXIAO = WARM_FORMS | {
     "jixiao.engine.common",
     "jixiao.engine.common.digest",
     "jixiao.engine.common.ir",
+    "jixiao.engine.common.lang",  # which language messages are in (the catalogue only for zh)
     "jixiao.engine.common.messages",
     "jixiao.engine.common.result",
     "jixiao.engine.common.types",

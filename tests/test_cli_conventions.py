@@ -349,7 +349,10 @@ def test_batch_options_without_batch_are_usage_errors(
 
 
 @pytest.mark.parametrize(
-    "extra", [("--format", "json"), ("--lang", "en"), (EVIDENCE,), ("--format", "table")]
+    # `--lang` is not among them: it is the language of every command's messages, a
+    # portfolio's included (tests/test_i18n.py)
+    "extra",
+    [("--format", "json"), (EVIDENCE,), ("--format", "table")],
 )
 def test_single_report_options_with_batch_are_usage_errors(
     tmp_path: Path, extra: tuple[str, ...]

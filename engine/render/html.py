@@ -253,8 +253,9 @@ def _reasons(result: Result, lang: str) -> list[str]:
         lost = f"−{plain(loss.points.normalize())}"
         src = "".join(f"<div class=src>{_e(x)}</div>" for x in loss.sources)
         text = _in_words(loss.text, ind, rules.get(ind.code), result, lang)
+        colon = "：" if zh else ": "
         out.append(
-            f"<li><b class=lost>{lost}</b> {_e(ind.code)} {_e(ind.name)}：{_e(text)}{src}</li>"
+            f"<li><b class=lost>{lost}</b> {_e(ind.code)} {_e(ind.name)}{colon}{_e(text)}{src}</li>"
         )
     out.append("</ol>")
     return out
@@ -313,9 +314,8 @@ def _details(result: Result, lang: str) -> list[str]:
         if ind.doc:
             out.append(f'<div class="std">{_e(ind.doc)}</div>')
         if ind.standard:
-            out.append(
-                f"<div class=src>{'规则' if zh else 'Rule'}：<code>{_e(ind.standard)}</code></div>"
-            )
+            rule = "规则：" if zh else "Rule: "
+            out.append(f"<div class=src>{rule}<code>{_e(ind.standard)}</code></div>")
         if ind.failures:
             out.append(
                 "<ul>"

@@ -55,14 +55,20 @@ def render(result: Result, lang: str = "zh") -> str:
     total = fixed(result.total, places) if result.total is not None else "—"
     rate = percent(result.total / top) if result.total is not None and top else "—"
     out.append(f"| **{w['total']}** | **{plain(top)}** | **{total}** | **{rate}** |")
-    out += ["", f"**{w['grade']}：{grade_text(result, lang)}**", "", f"## {w['losses']}", ""]
+    out += [
+        "",
+        f"**{w['grade']}{_colon(lang)}{grade_text(result, lang)}**",
+        "",
+        f"## {w['losses']}",
+        "",
+    ]
     for ind in result.indicators:
         if not needs_explaining(ind):
             continue
         if ind.excluded:
-            out.append(f"- **{ind.code} {_cell(ind.name)}**：{w['na']}")
+            out.append(f"- **{ind.code} {_cell(ind.name)}**{_colon(lang)}{w['na']}")
         elif ind.points is None:
-            out.append(f"- **{ind.code} {_cell(ind.name)}**：{w['failed']}")
+            out.append(f"- **{ind.code} {_cell(ind.name)}**{_colon(lang)}{w['failed']}")
             continue
         else:
             out.append(
@@ -74,7 +80,8 @@ def render(result: Result, lang: str = "zh") -> str:
         pts = fixed(extra.points, places) if extra.points is not None else "—"
         out += [
             "",
-            f"## {w['extras']}：{extra.code} {_cell(extra.name)} {pts} / {plain(extra.max)}",
+            f"## {w['extras']}{_colon(lang)}{extra.code} {_cell(extra.name)} {pts} / "
+            f"{plain(extra.max)}",
             "",
         ]
         _lines(out, extra.lines, extra.max, result, lang)
@@ -118,3 +125,8 @@ def _lines(
         out.append(f"  - `{signed(line.points)}` {_cell(line_text(line, weight, result, lang))}")
         for source in sources_of(line, result, lang):
             out.append(f"    - {_cell(source)}")
+
+
+def _colon(lang: str) -> str:
+    """The label's colon: full-width in Chinese, `: ` in English."""
+    return "：" if lang == "zh" else ": "

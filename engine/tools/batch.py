@@ -819,21 +819,26 @@ def record_json(record: ScoredProject, pack_sha256: str = "") -> str:
     )
 
 
+#: The CSV and XLSX header's own columns, by the report's language (`--lang`).
+HEADER_WORDS = {"zh": ("名称", "总分", "等级", "错误"), "en": ("name", "total", "grade", "errors")}
+
+
 class Writer:
     """Per-project results, streamed: JSON lines, CSV or XLSX by the file's suffix."""
 
-    def __init__(self, path: Path | None, program: Program) -> None:
+    def __init__(self, path: Path | None, program: Program, lang: str = "zh") -> None:
         self.path = path
         self.codes = [i.code for i in program.indicators]
         self.pack_sha256 = hashlib.sha256(program.source.text.encode("utf-8")).hexdigest()
         names = {i.code: i.name for i in program.indicators}
+        name, total, grade, errors = HEADER_WORDS[lang]
         self.header = [
             "id",
-            "名称",
-            "总分",
-            "等级",
+            name,
+            total,
+            grade,
             *[f"{c} {names[c]}" for c in self.codes],
-            "错误",
+            errors,
         ]
         self.kind = path.suffix.lower().lstrip(".") if path else "jsonl"
         self.book: ResultSheet | None = None

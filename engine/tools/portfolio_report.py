@@ -47,17 +47,99 @@ def _weighting(summary: Summary) -> dict[str, Any]:
     }
 
 
-def weighting_note(weighting: dict[str, Any]) -> str:
+#: The summary's own words, by the report's language (`--lang`; Chinese unless English is
+#: chosen). The pack's names and reasons, and the data, stay as written.
+_W = {
+    "zh": {
+        "title": "{pack}：项目组合评价汇总",
+        "count": "项目 {projects} 个，其中未能计分 {failed} 个。",
+        "meta": "项目 {projects} 个，未能计分 {failed} 个 · 规则包 {pack} SHA-256 {pack_sha} · "
+        "数据 {input} SHA-256 {input_sha} · jixiao {version}",
+        "weighted": "资金量加权（按{by}）",
+        "weighted_how": "加权平均按各项目的{by}加权，计入 {n} 个已计分项目。",
+        "mean": "平均",
+        "weighted_mean": "加权平均",
+        "total": "总分",
+        "grades": "等级分布",
+        "grade": "等级",
+        "projects": "项目数",
+        "rates": "各指标得分率",
+        "rates_chart": "各指标平均得分率",
+        "indicator": "指标",
+        "mean_rate": "平均得分率",
+        "weighted_rate": "加权平均得分率（按{by}）",
+        "spread": "标准差",
+        "lowest": "最低",
+        "highest": "最高",
+        "lost": "累计失分",
+        "reasons": "主要失分原因",
+        "reason": "原因",
+        "involved": "涉及项目",
+        "nearest": "最接近等级分界的项目",
+        "project": "项目",
+        "boundary": "分界",
+        "distance": "差距",
+        "failures": "未能计分的项目",
+        "colon": "：",
+        "sep": "、",
+        "more": "…等{total}{what}（此处列出{shown}{what}）",
+        "items": "项",
+        "projects_unit": "个",
+        "nearest_more": "…等{scored}个已计分项目（此处列出最接近分界的{shown}个）",
+        "unweighted": "{n}个项目没有{by}（未给出或不大于0），未计入加权平均：{ids}",
+    },
+    "en": {
+        "title": "{pack}: portfolio summary",
+        "count": "{projects} projects, {failed} of them not scored.",
+        "meta": "{projects} projects, {failed} not scored · pack {pack} SHA-256 {pack_sha} · "
+        "data {input} SHA-256 {input_sha} · jixiao {version}",
+        "weighted": "Weighted by funds ({by})",
+        "weighted_how": "Weighted means weigh each project by its {by}; {n} scored projects count.",
+        "mean": "mean",
+        "weighted_mean": "weighted mean",
+        "total": "Total",
+        "grades": "Grades",
+        "grade": "Grade",
+        "projects": "Projects",
+        "rates": "Score rate by indicator",
+        "rates_chart": "Mean score rate by indicator",
+        "indicator": "Indicator",
+        "mean_rate": "Mean rate",
+        "weighted_rate": "Weighted mean rate (by {by})",
+        "spread": "Std. dev.",
+        "lowest": "Lowest",
+        "highest": "Highest",
+        "lost": "Points lost",
+        "reasons": "Main reasons points were lost",
+        "reason": "Reason",
+        "involved": "Projects",
+        "nearest": "Projects nearest a grade boundary",
+        "project": "Project",
+        "boundary": "Boundary",
+        "distance": "Distance",
+        "failures": "Projects not scored",
+        "colon": ": ",
+        "sep": ", ",
+        "more": "… {total} {what} in all ({shown} listed here)",
+        "items": "items",
+        "projects_unit": "projects",
+        "nearest_more": "… {scored} scored projects in all (the {shown} nearest a boundary here)",
+        "unweighted": "{n} projects have no {by} (not given, or not above 0) and are in no "
+        "weighted mean: {ids}",
+    },
+}
+
+
+def weighting_note(weighting: dict[str, Any], lang: str = "zh") -> str:
     """`2个项目没有预算金额（未给出或不大于0），未计入加权平均：P4、P5`; "" when none is
     left out (projects not scored are in no mean, weighted or not)."""
     n = weighting["without_weight"]
     if not n:
         return ""
-    ids = "、".join(weighting["without_weight_ids"])
-    cut = more(len(weighting["without_weight_ids"]), n, "个")
-    return f"{n}个项目没有{weighting['by']}（未给出或不大于0），未计入加权平均：{ids}" + (
-        f"{cut}" if cut else ""
-    )
+    w = _W[lang]
+    ids = w["sep"].join(weighting["without_weight_ids"])
+    cut = more(len(weighting["without_weight_ids"]), n, w["projects_unit"], lang)
+    return w["unweighted"].format(n=n, by=weighting["by"], ids=ids) + (f"{cut}" if cut else "")
 
 
 def document(summary: Summary) -> dict[str, Any]:
@@ -106,59 +188,62 @@ def document(summary: Summary) -> dict[str, Any]:
     }
 
 
-def more(shown: int, total: int, what: str = "项") -> str:
+def more(shown: int, total: int, what: str = "项", lang: str = "zh") -> str:
     """What a cut list says after its last entry: `…等45项（此处列出20项）`; "" when none is cut."""
     if total <= shown:
         return ""
-    return f"…等{total}{what}（此处列出{shown}{what}）"
+    if lang != "zh" and what in ("项", "个"):
+        what = _W[lang]["items" if what == "项" else "projects_unit"]
+    return _W[lang]["more"].format(total=total, what=what, shown=shown)
 
 
-def _nearest_note(shown: int, scored: int) -> str:
+def _nearest_note(shown: int, scored: int, lang: str = "zh") -> str:
     if scored <= shown:
         return ""
-    return f"…等{scored}个已计分项目（此处列出最接近分界的{shown}个）"
+    return _W[lang]["nearest_more"].format(scored=scored, shown=shown)
 
 
 def render_json(summary: Summary) -> str:
     return json.dumps(document(summary), ensure_ascii=False, indent=2) + "\n"
 
 
-def render_markdown(summary: Summary) -> str:
+def render_markdown(summary: Summary, lang: str = "zh") -> str:
     doc = document(summary)
+    w = _W[lang]
     out = [
-        f"# {doc['pack']}：项目组合评价汇总",
+        "# " + w["title"].format(pack=doc["pack"]),
         "",
-        f"项目 {doc['projects']} 个，其中未能计分 {doc['failed']} 个。",
+        w["count"].format(projects=doc["projects"], failed=doc["failed"]),
         "",
     ]
     weighting = doc.get("weighting")
     if weighting:
         out += [
-            f"## 资金量加权（按{weighting['by']}）",
+            "## " + w["weighted"].format(by=weighting["by"]),
             "",
-            f"加权平均按各项目的{weighting['by']}加权，计入 {weighting['projects']} 个已计分项目。",
+            w["weighted_how"].format(by=weighting["by"], n=weighting["projects"]),
             "",
-            "| | 平均 | 加权平均 |",
+            f"| | {w['mean']} | {w['weighted_mean']} |",
             "|---|---:|---:|",
-            f"| 总分 | {weighting['mean_total']} | {weighting['weighted_mean_total']} |",
+            f"| {w['total']} | {weighting['mean_total']} | {weighting['weighted_mean_total']} |",
             "",
         ]
-        if note := weighting_note(weighting):
+        if note := weighting_note(weighting, lang):
             out += [note, ""]
     out += [
-        "## 等级分布",
+        f"## {w['grades']}",
         "",
-        "| 等级 | 项目数 |",
+        f"| {w['grade']} | {w['projects']} |",
         "|---|---:|",
     ]
     out += [f"| {g} | {n} |" for g, n in doc["grades"].items()]
     out += [
         "",
-        "## 各指标得分率",
+        f"## {w['rates']}",
         "",
-        "| 指标 | 平均得分率 |"
-        + (f" 加权平均得分率（按{weighting['by']}） |" if weighting else "")
-        + " 标准差 | 最低 | 最高 | 累计失分 |",
+        f"| {w['indicator']} | {w['mean_rate']} |"
+        + (" " + w["weighted_rate"].format(by=weighting["by"]) + " |" if weighting else "")
+        + f" {w['spread']} | {w['lowest']} | {w['highest']} | {w['lost']} |",
         "|---|---:|" + ("---:|" if weighting else "") + "---:|---:|---:|---:|",
     ]
     out += [
@@ -169,22 +254,22 @@ def render_markdown(summary: Summary) -> str:
     ]
     out += [
         "",
-        "## 主要失分原因",
+        f"## {w['reasons']}",
         "",
-        "| 指标 | 原因 | 累计失分 | 涉及项目 |",
+        f"| {w['indicator']} | {w['reason']} | {w['lost']} | {w['involved']} |",
         "|---|---|---:|---:|",
     ]
     out += [
         f"| {r['code']} | {r['reason']} | {r['points_lost']} | {r['projects']} |"
         for r in doc["reasons"]
     ]
-    if cut := more(len(doc["reasons"]), doc["reasons_total"]):
+    if cut := more(len(doc["reasons"]), doc["reasons_total"], lang=lang):
         out += ["", cut]
     out += [
         "",
-        "## 最接近等级分界的项目",
+        f"## {w['nearest']}",
         "",
-        "| 项目 | 总分 | 分界 | 差距 |",
+        f"| {w['project']} | {w['total']} | {w['boundary']} | {w['distance']} |",
         "|---|---:|---:|---:|",
     ]
     out += [
@@ -192,22 +277,22 @@ def render_markdown(summary: Summary) -> str:
         for r in doc["nearest_boundary"]
     ]
     scored = doc["projects"] - doc["failed"]
-    if cut := _nearest_note(len(doc["nearest_boundary"]), scored):
+    if cut := _nearest_note(len(doc["nearest_boundary"]), scored, lang):
         out += ["", cut]
     if doc["failures"]:
-        out += ["", "## 未能计分的项目", ""]
-        out += [f"- {f['id']}：{f['error']}" for f in doc["failures"]]
-        if cut := more(len(doc["failures"]), doc["failed"], "个"):
+        out += ["", f"## {w['failures']}", ""]
+        out += [f"- {f['id']}{w['colon']}{f['error']}" for f in doc["failures"]]
+        if cut := more(len(doc["failures"]), doc["failed"], "个", lang):
             out += ["", cut]
     return "\n".join(out) + "\n"
 
 
-def _bars_vertical(data: list[tuple[str, int]]) -> str:
+def _bars_vertical(data: list[tuple[str, int]], title: str = "等级分布") -> str:
     width, height, pad = 60 * max(len(data), 1) + 40, 220, 30
     top = max([n for _, n in data] + [1])
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'role="img" aria-label="等级分布">'
+        f'role="img" aria-label="{escape(title)}">'
     ]
     for i, (label, n) in enumerate(data):
         h = (height - 2 * pad - 10) * n / top
@@ -225,12 +310,12 @@ def _bars_vertical(data: list[tuple[str, int]]) -> str:
     return "".join(parts)
 
 
-def _bars_horizontal(data: list[tuple[str, Decimal]]) -> str:
+def _bars_horizontal(data: list[tuple[str, Decimal]], title: str = "各指标平均得分率") -> str:
     row, label_w, bar_w = 22, 260, 420
     height = row * len(data) + 10
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{label_w + bar_w + 80}" '
-        f'height="{height}" role="img" aria-label="各指标平均得分率">'
+        f'height="{height}" role="img" aria-label="{escape(title)}">'
     ]
     for i, (label, rate) in enumerate(data):
         y = 5 + i * row
@@ -250,45 +335,56 @@ def _bars_horizontal(data: list[tuple[str, Decimal]]) -> str:
     return "".join(parts)
 
 
-def render_html(summary: Summary) -> str:
+def render_html(summary: Summary, lang: str = "zh") -> str:
     doc = document(summary)
     e = escape
+    w = _W[lang]
+    title = e(w["title"].format(pack=doc["pack"]))
+    meta = w["meta"].format(
+        projects=doc["projects"],
+        failed=doc["failed"],
+        pack=doc["pack_path"],
+        pack_sha=doc["pack_sha256"],
+        input=doc["input"],
+        input_sha=doc["input_sha256"],
+        version=VERSION,
+    )
     out = [
         "<!DOCTYPE html>",
-        '<html lang="zh-CN"><head><meta charset="utf-8">',
-        f"<title>{e(doc['pack'])}：项目组合评价汇总</title><style>{CSS}</style></head><body>",
-        f"<h1>{e(doc['pack'])}：项目组合评价汇总</h1>",
-        f'<p class="meta">项目 {doc["projects"]} 个，未能计分 {doc["failed"]} 个 · '
-        f"规则包 {e(doc['pack_path'])} SHA-256 {doc['pack_sha256']} · 数据 {e(doc['input'])} "
-        f"SHA-256 {doc['input_sha256']} · jixiao {VERSION}</p>",
+        f'<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">',
+        f"<title>{title}</title><style>{CSS}</style></head><body>",
+        f"<h1>{title}</h1>",
+        f'<p class="meta">{e(meta)}</p>',
     ]
     weighting = doc.get("weighting")
     if weighting:
-        by = e(weighting["by"])
+        by = weighting["by"]
         out += [
-            f"<h2>资金量加权（按{by}）</h2>",
-            f"<p>加权平均按各项目的{by}加权，计入 {weighting['projects']} 个已计分项目。</p>",
-            "<table><thead><tr><th></th><th>平均</th><th>加权平均</th></tr></thead><tbody>",
-            f"<tr><td>总分</td><td class=n>{weighting['mean_total']}</td>"
+            f"<h2>{e(w['weighted'].format(by=by))}</h2>",
+            f"<p>{e(w['weighted_how'].format(by=by, n=weighting['projects']))}</p>",
+            f"<table><thead><tr><th></th><th>{w['mean']}</th><th>{w['weighted_mean']}</th></tr>"
+            "</thead><tbody>",
+            f"<tr><td>{w['total']}</td><td class=n>{weighting['mean_total']}</td>"
             f"<td class=n>{weighting['weighted_mean_total']}</td></tr>",
             "</tbody></table>",
         ]
-        if note := weighting_note(weighting):
+        if note := weighting_note(weighting, lang):
             out.append(f'<p class="more">{e(note)}</p>')
     out += [
-        "<h2>等级分布</h2>",
-        _bars_vertical(list(doc["grades"].items())),
+        f"<h2>{w['grades']}</h2>",
+        _bars_vertical(list(doc["grades"].items()), w["grades"]),
     ]
     leaves = [
         (f"{i['code']} {i['name']}", summary.stats[i["code"]].mean or Decimal(0))
         for i in doc["indicators"]
         if i["leaf"]
     ]
-    out += ["<h2>各指标平均得分率</h2>", _bars_horizontal(leaves)]
+    out += [f"<h2>{w['rates_chart']}</h2>", _bars_horizontal(leaves, w["rates_chart"])]
     out += [
-        "<table><thead><tr><th>指标</th><th>平均得分率</th>"
-        + (f"<th>加权平均得分率（按{e(weighting['by'])}）</th>" if weighting else "")
-        + "<th>标准差</th><th>最低</th><th>最高</th><th>累计失分</th></tr></thead><tbody>"
+        f"<table><thead><tr><th>{w['indicator']}</th><th>{w['mean_rate']}</th>"
+        + (f"<th>{e(w['weighted_rate'].format(by=weighting['by']))}</th>" if weighting else "")
+        + f"<th>{w['spread']}</th><th>{w['lowest']}</th><th>{w['highest']}</th>"
+        f"<th>{w['lost']}</th></tr></thead><tbody>"
     ]
     out += [
         f"<tr><td>{e(r['code'])} {e(r['name'])}</td><td class=n>{r['mean_rate']}</td>"
@@ -299,9 +395,9 @@ def render_html(summary: Summary) -> str:
     ]
     out += [
         "</tbody></table>",
-        "<h2>主要失分原因</h2>",
-        "<table><thead><tr><th>指标</th><th>原因</th><th>累计失分</th><th>涉及项目</th></tr>"
-        "</thead><tbody>",
+        f"<h2>{w['reasons']}</h2>",
+        f"<table><thead><tr><th>{w['indicator']}</th><th>{w['reason']}</th>"
+        f"<th>{w['lost']}</th><th>{w['involved']}</th></tr></thead><tbody>",
     ]
     out += [
         f"<tr><td>{e(r['code'])}</td><td>{e(r['reason'])}</td>"
@@ -309,12 +405,12 @@ def render_html(summary: Summary) -> str:
         for r in doc["reasons"]
     ]
     out.append("</tbody></table>")
-    if cut := more(len(doc["reasons"]), doc["reasons_total"]):
+    if cut := more(len(doc["reasons"]), doc["reasons_total"], lang=lang):
         out.append(f'<p class="more">{e(cut)}</p>')
     out += [
-        "<h2>最接近等级分界的项目</h2>",
-        "<table><thead><tr><th>项目</th><th>总分</th><th>分界</th><th>差距</th></tr></thead>"
-        "<tbody>",
+        f"<h2>{w['nearest']}</h2>",
+        f"<table><thead><tr><th>{w['project']}</th><th>{w['total']}</th>"
+        f"<th>{w['boundary']}</th><th>{w['distance']}</th></tr></thead><tbody>",
     ]
     out += [
         f"<tr><td>{e(r['id'])} {e(r['name'])}</td><td class=n>{r['total']}</td>"
@@ -323,13 +419,13 @@ def render_html(summary: Summary) -> str:
     ]
     out.append("</tbody></table>")
     scored = doc["projects"] - doc["failed"]
-    if cut := _nearest_note(len(doc["nearest_boundary"]), scored):
+    if cut := _nearest_note(len(doc["nearest_boundary"]), scored, lang):
         out.append(f'<p class="more">{e(cut)}</p>')
     if doc["failures"]:
-        out += ["<h2>未能计分的项目</h2><ul>"]
-        out += [f"<li>{e(f['id'])}：{e(f['error'])}</li>" for f in doc["failures"]]
+        out += [f"<h2>{w['failures']}</h2><ul>"]
+        out += [f"<li>{e(f['id'])}{w['colon']}{e(f['error'])}</li>" for f in doc["failures"]]
         out.append("</ul>")
-        if cut := more(len(doc["failures"]), doc["failed"], "个"):
+        if cut := more(len(doc["failures"]), doc["failed"], "个", lang):
             out.append(f'<p class="more">{e(cut)}</p>')
     out.append("</body></html>")
     return "\n".join(out) + "\n"

@@ -24,6 +24,7 @@ from jixiao.dsl.parser import parse
 from jixiao.dsl.source import Source
 
 from .. import score as score_evidence
+from ..common.lang import report_lang, say
 from ..common.messages import failure_detail
 from ..common.result import LineKind, Result
 from ..plan.compiler import Plan
@@ -368,7 +369,7 @@ def _unscored(table: Table, result: Result, findings: list[Finding]) -> list[tup
     return out
 
 
-def _explain(result: Result, code: str) -> str:
+def _explain(result: Result, code: str, lang: str = "zh") -> str:
     ind = next((i for i in result.indicators if i.code.rsplit(".", 1)[-1] == code), None)
     if ind is None:
         return ""
@@ -376,8 +377,8 @@ def _explain(result: Result, code: str) -> str:
         return "；".join(
             f"{f.code} {failure_detail(f) or f.fact or ''}".strip() for f in ind.failures
         )
-    return "；".join(
-        line_text(ln, ind.weight, result, "zh") for ln in ind.lines if ln.kind is not LineKind.BASE
+    return ("；" if lang == "zh" else "; ").join(
+        line_text(ln, ind.weight, result, lang) for ln in ind.lines if ln.kind is not LineKind.BASE
     )
 
 
@@ -577,48 +578,103 @@ def _save_csv(sheet: Any, out: Path) -> None:
     out.write_text(text.getvalue(), encoding="utf-8-sig")
 
 
-def total_reason(scored: Scored) -> str:
+#: The text, Markdown and HTML reports' own words, by the report's language.
+_W = {
+    "zh": {
+        "unscored_rows": "{n} 行未计分，无总分：",
+        "sep": "、",
+        "no_total": "规则未给出总分",
+        "points": "分",
+        "target": "目标",
+        "actual": "实际",
+        "weight": "分值",
+        "printed": "表中",
+        "empty": "空",
+        "total": "总分",
+        "grade": "等级",
+        "unscored": "未计分",
+        "found": "发现 {n} 处问题：",
+        "clean": "表中得分与规则一致，未发现问题。",
+        "findings": "发现的问题",
+        "findings_n": "发现的问题（{n} 处）",
+        "colon": "：",
+        "open": "（",
+        "close": "）",
+    },
+    "en": {
+        "unscored_rows": "{n} rows not scored, no total: ",
+        "sep": ", ",
+        "no_total": "the rules give no total",
+        "points": "points",
+        "target": "target",
+        "actual": "actual",
+        "weight": "weight",
+        "printed": "in the table",
+        "empty": "empty",
+        "total": "Total",
+        "grade": "grade",
+        "unscored": "not scored",
+        "found": "{n} findings:",
+        "clean": "The table's scores agree with the rules; nothing found.",
+        "findings": "Findings",
+        "findings_n": "Findings ({n})",
+        "colon": ": ",
+        "open": " (",
+        "close": ")",
+    },
+}
+
+
+def total_reason(scored: Scored, lang: str = "zh") -> str:
     """Why there is no 总分, in one line."""
+    w = _W[lang]
     if scored.unscored:
-        return f"{len(scored.unscored)} 行未计分，无总分：" + "、".join(
+        return w["unscored_rows"].format(n=len(scored.unscored)) + w["sep"].join(
             label for label, _, _ in scored.unscored
         )
-    return "规则未给出总分"
+    return w["no_total"]
 
 
-def render_text(table: Table, scored: Scored) -> str:
+def render_text(table: Table, scored: Scored, lang: str = "zh") -> str:
     result, findings = scored.result, scored.findings
+    w = _W[lang]
     places = result.settings.places
-    out = [f"{table.project or table.path.name}（{table.path.name}）", ""]
+    out = [f"{table.project or table.path.name}{w['open']}{table.path.name}{w['close']}", ""]
     codes = {i.code.rsplit(".", 1)[-1]: i for i in result.indicators}
     budget = codes.get("S")
     if budget is not None:
         pts = fixed(budget.points, places) if budget.points is not None else "—"
         out.append(
-            f"  预算执行率  {plain(budget.weight)} 分  jixiao {pts}  {_explain(result, 'S')}"
+            f"  预算执行率  {plain(budget.weight)} {w['points']}  jixiao {pts}  "
+            f"{_explain(result, 'S', lang)}"
         )
     for row in table.rows:
         ind = codes.get(row.code)
         pts = fixed(ind.points, places) if ind is not None and ind.points is not None else "—"
-        printed = plain(row.published) if row.published is not None else "空"
+        printed = plain(row.published) if row.published is not None else w["empty"]
         out.append(
-            f"  {row.code:<5} {display(row.name)}  目标 {display(row.target_text)}  实际 "
-            f"{display(row.actual_text) or '空'}  分值 {plain(row.weight) if row.weight else '空'}"
-            f"  表中 {printed}  jixiao {pts}"
+            f"  {row.code:<5} {display(row.name)}  {w['target']} {display(row.target_text)}  "
+            f"{w['actual']} {display(row.actual_text) or w['empty']}  {w['weight']} "
+            f"{plain(row.weight) if row.weight else w['empty']}"
+            f"  {w['printed']} {printed}  jixiao {pts}"
         )
     out.append("")
     if scored.complete and result.total is not None:
-        out.append(f"总分 {fixed(result.total, places)}  等级 {result.grade or '—'}")
+        out.append(
+            f"{w['total']} {fixed(result.total, places)}  {w['grade']} {result.grade or '—'}"
+        )
     else:
-        out.append(f"总分 —  等级 —（{total_reason(scored)}）")
+        out.append(
+            f"{w['total']} —  {w['grade']} —{w['open']}{total_reason(scored, lang)}{w['close']}"
+        )
         for label, cell, why in scored.unscored:
-            out.append(f"  未计分 {display(label)}  {cell}  {display(why)}")
+            out.append(f"  {w['unscored']} {display(label)}  {cell}  {display(say(why))}")
     out.append("")
     if findings:
-        out.append(f"发现 {len(findings)} 处问题：")
-        out += [f"  [{f.code}] {f.cell}  {display(f.message)}" for f in findings]
+        out.append(w["found"].format(n=len(findings)))
+        out += [f"  [{f.code}] {f.cell}  {display(say(f.message))}" for f in findings]
     elif scored.complete:
-        out.append("表中得分与规则一致，未发现问题。")
+        out.append(w["clean"])
     return "\n".join(out) + "\n"
 
 
@@ -638,10 +694,14 @@ def _json(scored: Scored) -> str:
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
-def _partial_note(scored: Scored, fmt: str) -> str:
+def _partial_note(scored: Scored, fmt: str, lang: str = "zh") -> str:
     """What markdown and HTML add when the table is not fully scored."""
-    lines = [f"总分 —：{total_reason(scored)}"]
-    lines += [f"未计分 {label}（{cell}）：{why}" for label, cell, why in scored.unscored]
+    w = _W[lang]
+    lines = [f"{w['total']} —{w['colon']}{total_reason(scored, lang)}"]
+    lines += [
+        f"{w['unscored']} {label}{w['open']}{cell}{w['close']}{w['colon']}{say(why)}"
+        for label, cell, why in scored.unscored
+    ]
     if fmt == "markdown":
         return "\n" + "".join(f"> {display(x)}\n>\n" for x in lines)
     from html import escape
@@ -649,27 +709,29 @@ def _partial_note(scored: Scored, fmt: str) -> str:
     return "".join(f'<p class="unscored">{escape(x)}</p>\n' for x in lines)
 
 
-def _findings_note(scored: Scored, fmt: str) -> str:
+def _findings_note(scored: Scored, fmt: str, lang: str = "zh") -> str:
     """The findings (S1–S9) by cell, as the text report lists them, for markdown and HTML."""
+    w = _W[lang]
     findings = scored.findings
     if not findings:
-        clean = "表中得分与规则一致，未发现问题。" if scored.complete else ""
+        clean = w["clean"] if scored.complete else ""
         if not clean:
             return ""
         if fmt == "markdown":
-            return f"\n## 发现的问题\n\n{clean}\n"
-        return f'<section class="findings"><h2>发现的问题</h2><p>{clean}</p></section>\n'
-    title = f"发现的问题（{len(findings)} 处）"
+            return f"\n## {w['findings']}\n\n{clean}\n"
+        return f'<section class="findings"><h2>{w["findings"]}</h2><p>{clean}</p></section>\n'
+    title = w["findings_n"].format(n=len(findings))
     if fmt == "markdown":
         items = "".join(
-            f"- **{f.code}** {display(f.cell)}：{display(f.message)}\n" for f in findings
+            f"- **{f.code}** {display(f.cell)}{w['colon']}{display(say(f.message))}\n"
+            for f in findings
         )
         return f"\n## {title}\n\n{items}"
     from html import escape
 
     items = "".join(
         f"<li><strong>{f.code}</strong> <code>{escape(f.cell)}</code> "
-        f"{escape(display(f.message))}</li>\n"
+        f"{escape(display(say(f.message)))}</li>\n"
         for f in findings
     )
     return f'<section class="findings"><h2>{title}</h2>\n<ul>\n{items}</ul></section>\n'
@@ -769,7 +831,7 @@ def main(args: argparse.Namespace, report: Report) -> int:
     for item in args.param:
         name, sep, value = item.partition("=")
         if not sep:
-            sys.stderr.write(f"jixiao selfeval: --param takes NAME=VALUE, not `{item}`\n")
+            sys.stderr.write(say(f"jixiao selfeval: --param takes NAME=VALUE, not `{item}`\n"))
             return 2
         params[name.strip()] = value.strip()
     weight = params.get("预算执行率分值")
@@ -777,8 +839,10 @@ def main(args: argparse.Namespace, report: Report) -> int:
         sane = _sane_weight(weight)
         if sane is None:
             sys.stderr.write(
-                f"jixiao selfeval: --param 预算执行率分值 takes points, more than 0 and at most "
-                f"100, not `{weight}`\n"
+                say(
+                    f"jixiao selfeval: --param 预算执行率分值 takes points, more than 0 and at "
+                    f"most 100, not `{weight}`\n"
+                )
             )
             return 2
         params["预算执行率分值"] = str(sane)  # `二十` as the generated pack's weight: 20
@@ -821,18 +885,20 @@ def main(args: argparse.Namespace, report: Report) -> int:
             with writing("--output", args.output):
                 lost = write_back(table, scored, Path(args.output))
             for what in lost:
-                sys.stderr.write(f"note: {args.output} lacks what jixiao cannot copy: {what}\n")
+                sys.stderr.write(
+                    say(f"note: {args.output} lacks what jixiao cannot copy: {what}\n")
+                )
     except JixiaoError as exc:
         report(exc.diagnostics, args)
         return 1
     if args.format == "json":
         sys.stdout.write(_json(scored))
     elif args.format in ("markdown", "html"):
-        text = render(scored.result, args.format, "zh")
-        note = _partial_note(scored, args.format) if not scored.complete else ""
-        note += _findings_note(scored, args.format)
+        text = render(scored.result, args.format, report_lang())
+        note = _partial_note(scored, args.format, report_lang()) if not scored.complete else ""
+        note += _findings_note(scored, args.format, report_lang())
         text = text.replace("</body>", note + "</body>", 1) if "</body>" in text else text + note
         sys.stdout.write(text)
     else:
-        sys.stdout.write(render_text(table, scored))
+        sys.stdout.write(render_text(table, scored, report_lang()))
     return 1 if scored.findings or not scored.complete else 0

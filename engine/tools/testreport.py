@@ -13,6 +13,7 @@ from typing import Any
 
 from jixiao.dsl.diagnostics import Diagnostic
 
+from ..common.lang import say
 from ..common.result import IndicatorResult
 from ..render.explain import fixed, line_text, percent, plain, signed
 from .packtest import CaseOutcome, Coverage, Edge, Suite
@@ -77,7 +78,7 @@ def render_text(
         if missed or verbose_coverage:
             out.append(
                 f"  {code:<10} {covered}/{total}"
-                + ("  not exercised: " + "; ".join(missed) if missed else "")
+                + (say("  not exercised: " + "; ".join(missed)) if missed else "")
             )
     if edges:
         out.append("")
@@ -88,7 +89,7 @@ def render_text(
             out.append(f"  {edge.code:<10} {edge.subject} @ {show(edge.bound)}: {probes}")
     out.append("")
     tally = f"{passed} passed, {len(outcomes) - passed} failed"
-    out.append(tally + (f", {deselected} deselected by -k" if deselected else ""))
+    out.append(say(tally) + (say(f", {deselected} deselected by -k") if deselected else ""))
     return "\n".join(out) + "\n"
 
 
