@@ -28,7 +28,7 @@ from lark.exceptions import (
 )
 
 from . import ast, record
-from .diagnostics import Diagnostic, JixiaoError, Label, error
+from .diagnostics import Diagnostic, Fix, JixiaoError, Label, error
 from .source import Source, Span
 
 # ----- the parser ----------------------------------------------------------------------------
@@ -1053,6 +1053,7 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
     span = Span(source, start, token.end_pos or start + len(str(token)))
     expected = exc.expected
     help_text = f"expected {_expected(expected)}"
+    fixes: tuple[Fix, ...] = ()
     before = _word_before(source.text, start)
     if (
         token.type == "NAME"
@@ -1113,6 +1114,7 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
             "" if before == "否则" else ": conditions join with `and`, `or`, `not`"
         )
     elif token.type == "EQUAL" and "EQ" in expected:
+        fixes = (Fix(span, "==", "compare with `==`"),)
         help_text = (
             "to compare, write `==` (as in `目标 == 0`); "
             "a single `=` only gives a `let` or `param` its value"
@@ -1127,4 +1129,5 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
     elif token.type in ("NAME", "CODE"):
         what = "a word"
     found = f"`{token}`" if what.startswith("`") else f"{what.split(' ', 1)[-1]} `{token}`"
-    return error("E102", f"unexpected {found}", Label(span, "not expected here"), help=help_text)
+    made = error("E102", f"unexpected {found}", Label(span, "not expected here"), help=help_text)
+    return record.replace(made, fixes=fixes) if fixes else made
