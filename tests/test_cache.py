@@ -383,6 +383,7 @@ def test_a_warm_eval_imports_no_parser_checker_or_heavy_library(cache_dir: Path)
     assert warm["code"] == 0
     assert set(warm["jixiao"]) == WARM_JIXIAO
     assert set(warm["third"]) <= {"yaml"}, warm["third"]
+    assert not [m for m in warm["jixiao"] if m.startswith("jixiao.engine.lsp")]  # nor pygls
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
