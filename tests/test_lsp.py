@@ -472,3 +472,59 @@ def test_inlay_hints_show_a_branch_sum_that_differs(editor: Editor, tmp_path: Pa
     )
     assert hints is not None
     assert [(h.position, h.label) for h in hints] == [(editor.at(uri, "100", shift=3), "Σ 90")]
+
+
+# ----- parsing again after an edit ------------------------------------------------------------
+
+
+def _spans(node: object) -> list[tuple[int, int]]:
+    from jixiao.dsl import record
+    from jixiao.dsl.source import Source, Span
+
+    out: list[tuple[int, int]] = []
+    stack = [node]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Span):
+            out.append((x.start, x.end))
+        elif isinstance(x, tuple):
+            stack.extend(x)
+        elif isinstance(x, record.Record) and not isinstance(x, Source):
+            stack.extend(getattr(x, f) for f in record.fields(x))
+    return out
+
+
+PACKS = sorted((ROOT / "rules").rglob("*.jx"))
+
+
+@pytest.mark.parametrize("path", PACKS, ids=lambda p: p.name)
+def test_parsing_item_by_item_gives_the_whole_parse(path: Path) -> None:
+    """The tree put together from items, reused after an edit or not, is `parse`'s own, spans
+    and comments included."""
+    from jixiao.dsl.parser import parse
+    from jixiao.dsl.source import Source
+    from jixiao.engine.lsp.incremental import Parses
+
+    text = path.read_text(encoding="utf-8")
+    parses = Parses()
+    for version in (text, text.replace("\nindicator ", "\n\n\nindicator ", 3), text):
+        source = Source(str(path), version)
+        whole, pieces = parse(source), parses.parse(source)
+        assert pieces == whole
+        assert _spans(pieces) == _spans(whole)
+        assert pieces.comments == whole.comments
+        assert all(s.source is source for s in (pieces.span, *(c.span for c in pieces.comments)))
+
+
+def test_an_item_that_does_not_parse_gives_the_whole_texts_diagnostics() -> None:
+    from jixiao.dsl.diagnostics import JixiaoError
+    from jixiao.dsl.parser import parse
+    from jixiao.dsl.source import Source
+    from jixiao.engine.lsp.incremental import Parses
+
+    source = Source("p.jx", 'fact 甲: bool\nindicator A "a" 100 { full when }\nfact 乙: bool\n')
+    with pytest.raises(JixiaoError) as whole:
+        parse(source)
+    with pytest.raises(JixiaoError) as pieces:
+        Parses().parse(source)
+    assert pieces.value.diagnostics == whole.value.diagnostics

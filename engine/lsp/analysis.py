@@ -23,6 +23,10 @@ from jixiao.dsl.source import Source, Span
 
 from ..common.ir import Program
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .incremental import Parses
+
 #: What a declared name is, as hover and completion say it.
 FACT, DERIVED, PARAM, FUNCTION, ARGUMENT, INDICATOR, EXTRA, SURVEY = (
     "fact",
@@ -87,8 +91,9 @@ class Analysis:
     index: Index
 
 
-def analyse(path: str, text: str) -> Analysis:
-    """Every diagnostic `jixiao check` gives for this text (warnings too), and what was built."""
+def analyse(path: str, text: str, parses: Parses | None = None) -> Analysis:
+    """Every diagnostic `jixiao check` gives for this text (warnings too), and what was built.
+    With `parses` (the document's earlier parses), only the items an edit changed are parsed."""
     from jixiao.dsl.parser import parse
 
     from ..check.checker import check
@@ -98,7 +103,7 @@ def analyse(path: str, text: str) -> Analysis:
 
     source = Source(path, text)
     try:
-        pack = parse(source)
+        pack = parse(source) if parses is None else parses.parse(source)
     except JixiaoError as exc:
         return Analysis(source, list(exc.diagnostics), None, None, None, Index())
     diagnostics: list[Diagnostic] = []

@@ -28,6 +28,7 @@ from jixiao.dsl.source import Source, Span
 from ..common.version import VERSION
 from . import features
 from .analysis import Analysis, analyse
+from .incremental import Parses
 
 #: Seconds of quiet after a change before the document is checked again.
 DEBOUNCE = 0.15
@@ -62,6 +63,7 @@ class JixiaoServer(LanguageServer):
         # the last analysis of each document that parsed: completion while a line is half
         # written (and the text does not parse) still knows the pack's names
         self.parsed: dict[str, Analysis] = {}
+        self.parses: dict[str, Parses] = {}  # each document's parsed items, for the next edit
         self.pending: dict[str, asyncio.Task[None]] = {}
 
     # ----- documents and their analyses -------------------------------------------------------
@@ -74,7 +76,7 @@ class JixiaoServer(LanguageServer):
         text = self.text_of(uri)
         done = self.analyses.get(uri)
         if done is None or done.source.text != text:
-            done = analyse(_path(uri), text)
+            done = analyse(_path(uri), text, self.parses.setdefault(uri, Parses()))
             self.analyses[uri] = done
             if done.pack is not None:
                 self.parsed[uri] = done
@@ -265,6 +267,7 @@ def make_server() -> JixiaoServer:
             waiting.cancel()
         ls.analyses.pop(uri, None)
         ls.parsed.pop(uri, None)
+        ls.parses.pop(uri, None)
         ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
     @server.feature(lsp.TEXT_DOCUMENT_HOVER)
