@@ -7,9 +7,8 @@ diagnostic instead of stopping at the first stage that fails, so an editor gets 
 of a pack that does not check, and the checked program when it does. Positions are character
 offsets into the document's `Source`; the server turns them into protocol positions.
 
-The index is built from the syntax tree as written (before imports are joined, so the names a
-pack uses point at their own spans) plus the declarations the imported files bring in, with
-their own sources: a definition may be in another file.
+The index is built, when first asked, from the pack with its imports joined: every declaration
+keeps its own span, so a name declared in a template points into the template's file.
 """
 
 from __future__ import annotations
@@ -88,7 +87,15 @@ class Analysis:
     pack: ast.Pack | None  # None: the text does not parse
     joined: ast.Pack | None  # with its imports joined (the pack itself when it imports none)
     program: Program | None  # None: the pack does not check
-    index: Index
+    _index: Index | None = None
+
+    @property
+    def index(self) -> Index:
+        """The names declared and used, made when first asked (publishing diagnostics after an
+        edit never needs it)."""
+        if self._index is None:
+            self._index = Index() if self.pack is None else index_of(self.pack, self.joined)
+        return self._index
 
 
 def analyse(path: str, text: str, parses: Parses | None = None) -> Analysis:
@@ -105,7 +112,7 @@ def analyse(path: str, text: str, parses: Parses | None = None) -> Analysis:
     try:
         pack = parse(source) if parses is None else parses.parse(source)
     except JixiaoError as exc:
-        return Analysis(source, list(exc.diagnostics), None, None, None, Index())
+        return Analysis(source, list(exc.diagnostics), None, None, None)
     diagnostics: list[Diagnostic] = []
     joined = pack
     if pack.imports:
@@ -115,8 +122,7 @@ def analyse(path: str, text: str, parses: Parses | None = None) -> Analysis:
         try:
             joined = resolve(pack, read_pack, search_path()).pack
         except JixiaoError as exc:
-            return Analysis(source, list(exc.diagnostics), pack, None, None, index_of(pack, pack))
-    index = index_of(pack, joined)
+            return Analysis(source, list(exc.diagnostics), pack, pack, None)
     program = None
     try:
         diagnostics += bound_chains(joined)
@@ -129,16 +135,17 @@ def analyse(path: str, text: str, parses: Parses | None = None) -> Analysis:
                     order(program)  # a cycle (E501) is the graph's to find
     except JixiaoError as exc:
         diagnostics += exc.diagnostics
-    return Analysis(source, diagnostics, pack, joined, program, index)
+    return Analysis(source, diagnostics, pack, joined, program)
 
 
 # ----- the index ------------------------------------------------------------------------------
 
 
-def index_of(pack: ast.Pack, joined: ast.Pack) -> Index:
+def index_of(pack: ast.Pack, joined: ast.Pack | None) -> Index:
     """Declarations of the joined pack (imported ones included), uses of the pack as written
     and of the imported declarations (so references reach into templates too)."""
     index = Index()
+    joined = pack if joined is None else joined
     declare(index, joined)
     for node in pack.imports:  # (the joined pack has none left)
         index.imports.append((node.path.span, node.path.value))

@@ -12,7 +12,9 @@ to parsing the whole text, so diagnostics are always `parse`'s own.
 
 from __future__ import annotations
 
+import functools
 import itertools
+import re
 
 from jixiao.dsl import ast, record
 from jixiao.dsl.diagnostics import JixiaoError
@@ -43,7 +45,7 @@ class Parses:
 
     def parse(self, source: Source) -> ast.Pack:
         """`parse(source)`, reusing the items whose text an earlier parse has seen."""
-        from jixiao.dsl.parser import comments_in, parse
+        from jixiao.dsl.parser import parse
 
         try:
             pieces = []
@@ -60,33 +62,39 @@ class Parses:
         self.items = fresh if len(fresh) <= LIMIT else {}
         fields = {name: tuple(x for p in pieces for x in getattr(p, name)) for name in _FIELDS}
         pack = ast.Pack(span=Span(source, 0, len(source.text)), **fields)
-        return record.replace(pack, comments=comments_in(source))
+        # each item's comments are those in its text, and the items cover the whole text
+        return record.replace(pack, comments=tuple(c for p in pieces for c in p.comments))
 
 
 def items(text: str) -> list[tuple[int, int]]:
-    """The (start, end) of each top-level item: the parser's own split."""
-    from jixiao.dsl.parser import _TOP, _scan
-
+    """The (start, end) of each top-level item: where the parser splits a pack to report every
+    syntax error (a keyword at the start of a line, outside braces, strings and comments)."""
     starts = [0]
     depth = 0
-    for kind, i, _ in _scan(text):
-        if kind != "char":
-            continue
-        ch = text[i]
-        if ch == "{":
+    for token in _tokens().finditer(text):
+        kind = token.lastgroup
+        if kind == "open":
             depth += 1
-        elif ch == "}":
+        elif kind == "close":
             depth = max(0, depth - 1)
-        elif depth == 0 and (i == 0 or text[i - 1] == "\n"):
-            for k in _TOP:
-                if text.startswith(k, i) and not text[i + len(k) : i + len(k) + 1].isidentifier():
-                    starts.append(i)
-                    break
-            else:
-                if text.startswith("import", i):
-                    starts.append(i)
+        elif kind == "item" and depth == 0:
+            starts.append(token.start())
     bounds = [*sorted(set(starts)), len(text)]
     return list(itertools.pairwise(bounds))
+
+
+@functools.cache
+def _tokens() -> re.Pattern[str]:
+    """Strings and comments (skipped whole, as the parser's `_scan` does), braces, and the
+    keywords that start a top-level item."""
+    from jixiao.dsl.parser import _TOP
+
+    keywords = "|".join((*_TOP, "import"))
+    return re.compile(
+        r'"(?:\\[\s\S]|[^"\\\n])*"?|“[^”\n]*”?|#[^\n]*|//[^\n]*'
+        rf"|(?P<open>\{{)|(?P<close>\}})|^(?P<item>(?:{keywords}))(?!\w)",
+        re.M,
+    )
 
 
 def moved(node: ast.Pack, source: Source, delta: int) -> ast.Pack:

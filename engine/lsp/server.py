@@ -76,7 +76,19 @@ class JixiaoServer(LanguageServer):
         text = self.text_of(uri)
         done = self.analyses.get(uri)
         if done is None or done.source.text != text:
-            done = analyse(_path(uri), text, self.parses.setdefault(uri, Parses()))
+            try:
+                done = analyse(_path(uri), text, self.parses.setdefault(uri, Parses()))
+            except Exception as exc:  # a bug in jixiao: said, never an editor left silent
+                self.parses.pop(uri, None)
+                self.window_show_message(
+                    lsp.ShowMessageParams(
+                        lsp.MessageType.Error,
+                        f"jixiao could not check {_path(uri)}: internal error "
+                        f"{type(exc).__name__}: {exc}; this is a bug in jixiao, not in your "
+                        "pack — please report it with the pack",
+                    )
+                )
+                done = Analysis(Source(_path(uri), text), [], None, None, None)
             self.analyses[uri] = done
             if done.pack is not None:
                 self.parsed[uri] = done
