@@ -545,3 +545,42 @@ def test_an_item_that_does_not_parse_gives_the_whole_texts_diagnostics() -> None
     with pytest.raises(JixiaoError) as pieces:
         Parses().parse(source)
     assert pieces.value.diagnostics == whole.value.diagnostics
+
+
+# ----- the diagnostics corpus -----------------------------------------------------------------
+
+CORPUS = sorted(
+    p
+    for p in (ROOT / "tests" / "diagnostics").glob("*.jx")
+    if not p.with_suffix(".yaml").exists() and not p.with_suffix(".args").exists()
+)
+
+
+def _check(path: Path) -> list[tuple[str, int, int]]:
+    from jixiao.dsl.diagnostics import JixiaoError
+    from jixiao.engine import compile_pack
+
+    try:
+        found = compile_pack(path)[1]
+    except JixiaoError as exc:
+        found = list(exc.diagnostics)
+    return sorted((d.code, *_at(d)) for d in found)
+
+
+def _at(d: Any) -> tuple[int, int]:
+    return (d.labels[0].span.start, d.labels[0].span.end) if d.labels else (-1, -1)
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.stem)
+def test_the_editor_sees_what_check_sees(path: Path) -> None:
+    """Each mistake of the diagnostics corpus reaches the editor as `jixiao check` reports it:
+    the same codes at the same places, incremental parsing or not."""
+    from jixiao.engine.lsp.analysis import analyse
+    from jixiao.engine.lsp.incremental import Parses
+
+    text = path.read_text(encoding="utf-8")
+    expected = _check(path)
+    parses = Parses()
+    for _ in range(2):  # the second time from the cache of items
+        found = analyse(str(path), text, parses)
+        assert sorted((d.code, *_at(d)) for d in found.diagnostics) == expected

@@ -124,17 +124,20 @@ def analyse(path: str, text: str, parses: Parses | None = None) -> Analysis:
         except JixiaoError as exc:
             return Analysis(source, list(exc.diagnostics), pack, pack, None)
     program = None
-    try:
-        diagnostics += bound_chains(joined)
-        if not has_errors(diagnostics):
-            program, found = check(joined, source)
-            diagnostics += found
-            if program is not None and not has_errors(diagnostics):
-                diagnostics += analyses(program)
-                if not has_errors(diagnostics):
-                    order(program)  # a cycle (E501) is the graph's to find
+    try:  # the stages of `compile_source`, stopping where it stops, with what it reports
+        chains = bound_chains(joined)
+        if has_errors(chains):
+            raise JixiaoError(chains)
+        checked, diagnostics = check(joined, source)
+        if checked is None or has_errors(diagnostics):
+            raise JixiaoError(diagnostics)
+        program = checked
+        diagnostics += analyses(program)
+        if has_errors(diagnostics):
+            raise JixiaoError(diagnostics)
+        order(program)  # a cycle (E501) is the graph's to find
     except JixiaoError as exc:
-        diagnostics += exc.diagnostics
+        diagnostics = list(exc.diagnostics)
     return Analysis(source, diagnostics, pack, joined, program)
 
 
