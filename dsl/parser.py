@@ -1030,19 +1030,24 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
         ch = source.text[pos] if pos < len(source.text) else ""
         span = Span(source, pos, pos + 1)
         help_text = None
+        repairs: tuple[Fix, ...] = ()
         if ch in _FULL_WIDTH:
             help_text = f"`{ch}` is a full-width character; write `{_FULL_WIDTH[ch]}` instead"
+            repairs = (Fix(span, _FULL_WIDTH[ch], f"write `{_FULL_WIDTH[ch]}`"),)
         elif ch == '"' or ch == "“":
             help_text = "a text must close on the same line it opens"
         elif ch in _OTHER_LANGUAGES:
             help_text = _OTHER_LANGUAGES[ch]
         elif ch in "%％" and pos and source.text[pos - 1] in " \t":
             help_text = "write a percentage without a space: `85%`"
+            blank = pos - (len(source.text[:pos]) - len(source.text[:pos].rstrip(" \t")))
+            repairs = (Fix(Span(source, blank, pos), "", "remove the space"),)
         else:
             help_text = f"expected {_expected(exc.allowed)} here"
-        return error(
+        made = error(
             "E101", f"unexpected character `{ch}`", Label(span, "not allowed here"), help=help_text
         )
+        return record.replace(made, fixes=repairs) if repairs else made
     if isinstance(exc, UnexpectedEOF):
         return _eof(source, _expected(set(exc.expected)))
     assert isinstance(exc, UnexpectedToken)
@@ -1107,12 +1112,17 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
         help_text = "each grade has a lower bound, the lowest takes `else`: `优 >= 90; … 差 else`"
     elif token.type == "_COMMA" and "_SEMI" in expected:
         help_text = "separate bands and clauses with `;` or a new line, not `,`"
+        fixes = (Fix(span, ";", "write `;`"),)
     elif before == "max" and source.text[:start].rstrip()[: -len("max")].rstrip().endswith('"'):
         help_text = 'a clause\'s `max` comes before its reason: `deduct 0.5 per 问题 max 2 "…"`'
     elif before in _CONNECTIVES and "NAME" not in expected:
         help_text = f"write `{_CONNECTIVES[before]}` for `{before}`" + (
             "" if before == "否则" else ": conditions join with `and`, `or`, `not`"
         )
+        end = len(source.text[:start].rstrip(" \t\r\n"))
+        if source.text[end - len(before) : end] == before:
+            word = Span(source, end - len(before), end)
+            fixes = (Fix(word, _CONNECTIVES[before], f"write `{_CONNECTIVES[before]}`"),)
     elif token.type == "EQUAL" and "EQ" in expected:
         fixes = (Fix(span, "==", "compare with `==`"),)
         help_text = (

@@ -4,6 +4,8 @@ as code actions."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError
@@ -79,3 +81,33 @@ def test_no_fix_without_a_close_name() -> None:
         if d.code == "E201"
     ]
     assert found.fixes == ()
+
+
+CORPUS = Path(__file__).parent / "diagnostics"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "E101-fullwidth",  # `｛` → `{`, twice
+        "E101-space-before-percent",  # `85 %` → `85%`
+        "E102-chinese-and",  # `且` → `and`
+        "E102-comma-between-bands",  # `,` → `;`, twice
+        "E102-single-equals",
+        "E201-unknown-fact",
+        "E401-weights",
+    ],
+)
+def test_the_corpus_mistakes_are_fixed_by_their_fixes(name: str) -> None:
+    """Applying the first fix of the mistake, again while one is left, leaves the corpus pack
+    without it, and parsing and checking: what an author accepting the quick fixes gets."""
+    text = (CORPUS / f"{name}.jx").read_text(encoding="utf-8")
+    code = name.split("-")[0]
+    for _ in range(5):
+        errors = [d for d in diagnostics(text) if d.code == code]
+        if not errors:
+            break
+        assert errors[0].fixes, errors[0]
+        fix = errors[0].fixes[0]
+        text = text[: fix.span.start] + fix.text + text[fix.span.end :]
+    assert [d.code for d in diagnostics(text) if d.is_error] in ([], ["E406"])  # (no header)

@@ -279,6 +279,8 @@ def test_hover_on_a_fact_an_indicator_and_a_rule(editor: Editor) -> None:
     fact = editor.hover(uri, editor.at(uri, "fact 预算金额", shift=6))
     assert "**fact** `预算金额`: money" in fact and "unit: 元" in fact
     assert "under `facts:`" in fact
+    # where the founding evidence gives it (evidence/video-conference-2017.yaml, by the name)
+    assert "given in `../evidence/video-conference-2017.yaml:10`: `预算金额: {value: 100000" in fact
     derived = editor.hover(uri, editor.at(uri, "let 预算执行率", shift=5))
     assert "**derived fact** `预算执行率`: percent" in derived
     assert "实际支出 / 预算金额" in derived

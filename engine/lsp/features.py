@@ -85,6 +85,7 @@ def describe(analysis: Analysis, symbol: Symbol) -> str:
                 f'evidence: under `facts:` — `{symbol.name}: {{value: …, source: "…"}}`'
                 + (" (optional: the default applies)" if node.default is not None else "")
             )
+            lines += _given(analysis, symbol, "facts")
         case ast.SurveyFact():
             lines.append(f"**fact** `{symbol.name}`: count, from a questionnaire")
             lines.append(f"aggregate: `{node.aggregate}`")
@@ -100,6 +101,7 @@ def describe(analysis: Analysis, symbol: Symbol) -> str:
                 f"evidence: may be overridden under `params:` — `{symbol.name}: …`; an indicator "
                 f"may set its own with `param {symbol.name} = …`"
             )
+            lines += _given(analysis, symbol, "params")
         case ast.ParamDecl():
             lines.append(f"**function parameter** `{symbol.name}` of `{symbol.scope}`")
             lines.append(f"type: {node.type.text}")
@@ -137,6 +139,20 @@ def describe(analysis: Analysis, symbol: Symbol) -> str:
             lines.append(f"**{symbol.kind}** `{symbol.name}`")
     lines.append(f"declared at {where}")
     return "\n\n".join(lines)
+
+
+def _given(analysis: Analysis, symbol: Symbol, section: str) -> list[str]:
+    """Where the pack's own evidence file gives the fact, when there is one: its line."""
+    found = evidence_line(symbol.span.source.path, symbol.name, section)
+    if found is None:
+        return []
+    import os
+
+    path, number, text = found
+    shown = os.path.relpath(path, os.path.dirname(os.path.abspath(analysis.source.path)))
+    if len(text) > 160:
+        text = text[:160] + "…"
+    return [f"given in `{shown}:{number}`: `{text}`"]
 
 
 def _where(source: Source, span: Span) -> str:
@@ -396,3 +412,47 @@ __all__ = [
     "outline",
     "references",
 ]
+
+
+# ----- where the evidence gives a fact --------------------------------------------------------
+
+#: Evidence files read for hover, at most this many bytes each.
+EVIDENCE_BYTES = 2_000_000
+
+
+def evidence_files(pack_path: str) -> list[str]:
+    """The evidence files named after the pack: beside it, or in an `evidence/` folder beside
+    its folder (rules/x.jx and evidence/x.yaml, as in this repository)."""
+    import os
+
+    folder, file = os.path.split(os.path.abspath(pack_path))
+    stem = os.path.splitext(file)[0]
+    places = (folder, os.path.join(os.path.dirname(folder), "evidence"))
+    names = [os.path.join(p, stem + ext) for p in places for ext in (".yaml", ".yml")]
+    return [n for n in names if os.path.isfile(n)]
+
+
+def evidence_line(pack_path: str, name: str, section: str) -> tuple[str, int, str] | None:
+    """Where an evidence file of the pack gives `name` under `section:` (`facts`, `params`):
+    (file, line, the line's text), found by reading the lines, not by loading the file."""
+    for path in evidence_files(pack_path):
+        try:
+            with open(path, "rb") as f:
+                text = f.read(EVIDENCE_BYTES).decode("utf-8-sig", errors="replace")
+        except OSError:
+            continue
+        current, indent = None, -1
+        for number, line in enumerate(text.splitlines(), 1):
+            stripped = line.strip()
+            if not stripped or stripped.startswith("#"):
+                continue
+            if line[:1] not in (" ", "\t"):
+                current, indent = line.split(":", 1)[0].strip(), -1
+                continue
+            if current != section:
+                continue
+            depth = len(line) - len(line.lstrip())
+            indent = depth if indent < 0 else indent
+            if depth == indent and stripped.startswith((f"{name}:", f'"{name}":')):
+                return path, number, stripped
+    return None
