@@ -586,3 +586,24 @@ def test_the_editor_sees_what_check_sees(path: Path) -> None:
     for _ in range(2):  # the second time from the cache of items
         found = analyse(str(path), text, parses)
         assert sorted((d.code, *_at(d)) for d in found.diagnostics) == expected
+
+
+def test_every_rule_form_has_words_for_its_hover() -> None:
+    """Each form of the registry reads as a sentence in its hover; a form added later, before
+    its words are written in engine/lsp/words.py, is named with a pointer to docs/dsl.md. No
+    words are kept for a form that is gone."""
+    from jixiao.dsl import ast
+    from jixiao.engine.forms import FORMS
+    from jixiao.engine.lsp import words
+
+    names = {form.name for form in FORMS}
+    assert set(words.READS_AS) <= names
+    assert {"full when", "proportional", "tiers", "levels", "deduct … per"} <= set(words.READS_AS)
+    from jixiao.dsl.parser import parse_text
+
+    [indicator] = parse_text(
+        'fact 率: percent\nindicator A "a" 100 { proportional 率 }\n'
+    ).indicators
+    [rule] = indicator.rules
+    assert isinstance(rule, ast.Proportional)
+    assert words.meaning(rule).startswith("**proportional**: 按 比率×分值 计分")
