@@ -142,6 +142,16 @@ def _range_text(text: str, r: lsp.Range) -> str:
     return lines[r.start.line][r.start.character : r.end.character]
 
 
+def test_without_the_lsp_extra_the_command_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from jixiao.engine.cli import main
+
+    monkeypatch.setitem(sys.modules, "jixiao.engine.lsp.server", None)  # as if pygls were absent
+    assert main(["lsp"]) == 2
+    assert "jixiao lsp needs pygls: pip install 'jixiao[lsp]'" in capsys.readouterr().err
+
+
 # ----- diagnostics and quick fixes ------------------------------------------------------------
 
 
@@ -378,6 +388,16 @@ def test_an_imported_name_is_defined_in_its_own_file(editor: Editor, tmp_path: P
         )
     )
     assert file.uri == template.resolve().as_uri()
+    # the template changes on disk: the pack that imports it is checked again
+    template.write_text("fact 预算金额: money nonzero\n", encoding="utf-8")
+    editor.published[uri].clear()
+    editor.client.workspace_did_change_watched_files(
+        lsp.DidChangeWatchedFilesParams(
+            [lsp.FileEvent(template.resolve().as_uri(), lsp.FileChangeType.Changed)]
+        )
+    )
+    [gone] = editor.diagnostics(uri)
+    assert gone.code == "E201" and "实际支出" in gone.message
 
 
 # ----- completion, formatting, symbols, inlay hints -------------------------------------------

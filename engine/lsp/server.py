@@ -271,6 +271,15 @@ def make_server() -> JixiaoServer:
         uri = params.text_document.uri
         ls.later(uri, ls.workspace.get_text_document(uri).version)
 
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def files_changed(ls: JixiaoServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+        """A template changed on disk: check again every open pack that imports."""
+        for uri, done in list(ls.analyses.items()):
+            if done.pack is not None and done.pack.imports:
+                del ls.analyses[uri]
+                document = ls.workspace.text_documents.get(uri)
+                ls.publish(uri, document.version if document is not None else None)
+
     @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: JixiaoServer, params: lsp.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
@@ -312,7 +321,7 @@ def make_server() -> JixiaoServer:
 
     @server.feature(
         lsp.TEXT_DOCUMENT_COMPLETION,
-        lsp.CompletionOptions(trigger_characters=['"', " "]),
+        lsp.CompletionOptions(trigger_characters=['"']),
     )
     def completion(ls: JixiaoServer, params: lsp.CompletionParams) -> lsp.CompletionList:
         uri = params.text_document.uri
