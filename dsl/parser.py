@@ -1110,6 +1110,9 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
         )
     elif "ELSE" in expected and "GE" in expected and token.type in ("RBRACE", "_SEMI"):
         help_text = "each grade has a lower bound, the lowest takes `else`: `优 >= 90; … 差 else`"
+        end = len(source.text[:start].rstrip(" \t\r\n"))
+        if token.type == "RBRACE" and before:  # the last grade: it is the `else` one
+            fixes = (Fix(Span(source, end, end), " else", f"make `{before}` the `else` grade"),)
     elif token.type == "_COMMA" and "_SEMI" in expected:
         help_text = "separate bands and clauses with `;` or a new line, not `,`"
         fixes = (Fix(span, ";", "write `;`"),)

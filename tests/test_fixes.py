@@ -94,6 +94,8 @@ CORPUS = Path(__file__).parent / "diagnostics"
         "E102-chinese-and",  # `且` → `and`
         "E102-comma-between-bands",  # `,` → `;`, twice
         "E102-single-equals",
+        "E102-grade-without-else",  # `… 差 }` → `… 差 else }`
+        "E410-grades-else",  # `… 中 >= 60 }` → `… 中 >= 60; 差 else }`
         "E201-unknown-fact",
         "E401-weights",
     ],

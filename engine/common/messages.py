@@ -615,12 +615,18 @@ def grade_twice(label: str, span: Span, first: Span) -> Diagnostic:
 
 
 def grades_need_else(span: Span) -> Diagnostic:
-    return error(
+    found = error(
         "E410",
         "the grades do not end with an `else` grade",
         Label(span, "grades"),
         help="add the lowest grade last, e.g. `差 else`",
     )
+    close = span.text.rfind("}")
+    if close < 0 or "差" in span.text:
+        return found
+    last = span.text[:close].rstrip()
+    at, sep = span.start + len(last), " " if last.endswith((";", "；")) else "; "
+    return replace(found, fixes=(Fix(Span(span.source, at, at), f"{sep}差 else", "add `差 else`"),))
 
 
 def code_not_nested(code: str, parent: str, span: Span) -> Diagnostic:
