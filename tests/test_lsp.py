@@ -497,6 +497,11 @@ def test_the_outline_is_the_indicator_tree_with_weights(editor: Editor) -> None:
     assert a.children is not None
     assert [c.name.split()[0] for c in a.children] == ["A1", "A2"]
     assert sum(int(c.detail or 0) for c in a.children) == 10
+    groups = {s.name: s for s in symbols if s.kind == lsp.SymbolKind.Package}
+    assert list(groups) == ["facts", "derived facts"]  # the founding pack has no function
+    assert groups["facts"].detail == "37"  # 36 facts and the questionnaire
+    assert groups["derived facts"].children is not None
+    assert groups["derived facts"].children[0].name == "预算执行率"
 
 
 def test_inlay_hints_show_a_branch_sum_that_differs(editor: Editor, tmp_path: Path) -> None:

@@ -326,28 +326,40 @@ class Outline:
 
 
 def outline(analysis: Analysis) -> list[Outline]:
-    """The pack as an outline: its declarations, then the indicator tree with weights (only
-    what this document declares: an imported template has its own outline)."""
+    """The pack as an outline: its facts, derived facts and functions each gathered under one
+    entry, then the indicator tree with weights (Table 5 of a report), then bonus and penalty
+    sections. Only what this document declares: an imported template has its own outline."""
     pack = analysis.pack
     if pack is None:
         return []
-    out: list[Outline] = []
+    facts: list[Outline] = []
     for fact in pack.facts:
-        out.append(Outline(fact.name.text, fact.type.text, FACT, fact.span, fact.name.span))
+        facts.append(Outline(fact.name.text, fact.type.text, FACT, fact.span, fact.name.span))
     for survey in pack.surveys:
-        facts = [Outline(f.name.text, f.aggregate, FACT, f.span, f.name.span) for f in survey.facts]
-        out.append(
-            Outline(survey.name.text, "survey", SURVEY, survey.span, survey.name.span, facts)
+        counted = [
+            Outline(f.name.text, f.aggregate, FACT, f.span, f.name.span) for f in survey.facts
+        ]
+        facts.append(
+            Outline(survey.name.text, "survey", SURVEY, survey.span, survey.name.span, counted)
         )
     for param in pack.params:
-        out.append(Outline(param.name.text, param.type.text, PARAM, param.span, param.name.span))
-    for let in pack.lets:
-        kind = let.type.text if let.type is not None else ""
-        out.append(Outline(let.name.text, kind, DERIVED, let.span, let.name.span))
-    for function in pack.functions:
-        out.append(
-            Outline(function.name.text, "function", FUNCTION, function.span, function.name.span)
+        facts.append(Outline(param.name.text, param.type.text, PARAM, param.span, param.name.span))
+    derived = [
+        Outline(let.name.text, let.type.text if let.type else "", DERIVED, let.span, let.name.span)
+        for let in pack.lets
+    ]
+    functions = [
+        Outline(f.name.text, "function", FUNCTION, f.span, f.name.span) for f in pack.functions
+    ]
+    out = [
+        group
+        for group in (
+            _group("facts", facts),
+            _group("derived facts", derived),
+            _group("functions", functions),
         )
+        if group is not None
+    ]
     out.extend(_tree(node) for node in pack.indicators)
     for extra in pack.extras:
         detail = f"{extra.kind}, at most {_n(extra.max.value)}"
@@ -357,6 +369,16 @@ def outline(analysis: Analysis) -> list[Outline]:
             )
         )
     return out
+
+
+def _group(name: str, members: list[Outline]) -> Outline | None:
+    """One entry holding `members`, spanning from the first to the last of them."""
+    if not members:
+        return None
+    first = min(members, key=lambda m: m.span.start)
+    start, end = first.span.start, max(m.span.end for m in members)
+    whole = Span(first.span.source, start, end)
+    return Outline(name, str(len(members)), "group", whole, first.selection, members)
 
 
 def _tree(node: ast.Indicator) -> Outline:

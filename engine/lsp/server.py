@@ -53,6 +53,7 @@ _SYMBOLS = {
     "indicator": lsp.SymbolKind.Namespace,
     "bonus or penalty": lsp.SymbolKind.Namespace,
     "survey": lsp.SymbolKind.Class,
+    "group": lsp.SymbolKind.Package,
 }
 
 
