@@ -632,3 +632,39 @@ def test_every_rule_form_has_words_for_its_hover() -> None:
     [rule] = indicator.rules
     assert isinstance(rule, ast.Proportional)
     assert words.meaning(rule).startswith("**proportional**: 按 比率×分值 计分")
+
+
+def test_item_parses_agree_with_the_whole_parse_after_any_edit() -> None:
+    """Property: after any edit (text cut out, or put in, anywhere, broken or not), the item
+    cache gives what parsing the whole text gives: the same tree and spans, or the same
+    diagnostics."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from jixiao.dsl.diagnostics import JixiaoError
+    from jixiao.dsl.parser import parse
+    from jixiao.dsl.source import Source
+    from jixiao.engine.lsp.incremental import Parses
+
+    text = FOUNDING_PACK.read_text(encoding="utf-8")
+    parses = Parses()
+    parses.parse(Source("p.jx", text))
+    pieces = st.sampled_from(["", "\n", "}", "{", '"', "#", "indicator ", "fact 新: bool\n", "率"])
+
+    @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.integers(0, len(text)), st.integers(0, 40), pieces)
+    def check(at: int, cut: int, put: str) -> None:
+        edited = text[:at] + put + text[at + cut :]
+        source = Source("p.jx", edited)
+        try:
+            whole = parse(source)
+        except JixiaoError as exc:
+            with pytest.raises(JixiaoError) as again:
+                parses.parse(source)
+            assert again.value.diagnostics == exc.diagnostics
+            return
+        mine = parses.parse(source)
+        assert mine == whole and _spans(mine) == _spans(whole)
+        assert mine.comments == whole.comments
+
+    check()
