@@ -32,6 +32,16 @@ class Label:
 
 
 @record
+class Fix:
+    """A fix an editor may apply as it stands: `text` in place of `span` (an empty span inserts).
+    `title` says what it does, in the words of a code action ("replace with `预算执行率`")."""
+
+    span: Span
+    text: str
+    title: str
+
+
+@record
 class Diagnostic:
     code: str
     severity: Severity
@@ -41,6 +51,9 @@ class Diagnostic:
     notes: tuple[str, ...] = spec(default=())
     # A diagnostic about a file as a whole (missing, unreadable) has no span but a path.
     path: str | None = None
+    # Fixes the checker knows for certain (`jixiao lsp` offers them as code actions); the help
+    # says the same in words.
+    fixes: tuple[Fix, ...] = spec(default=(), repr=False)
 
     @property
     def is_error(self) -> bool:

@@ -28,7 +28,7 @@ from lark.exceptions import (
 )
 
 from . import ast, record
-from .diagnostics import Diagnostic, JixiaoError, Label, error
+from .diagnostics import Diagnostic, Fix, JixiaoError, Label, error
 from .source import Source, Span
 
 # ----- the parser ----------------------------------------------------------------------------
@@ -1030,19 +1030,24 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
         ch = source.text[pos] if pos < len(source.text) else ""
         span = Span(source, pos, pos + 1)
         help_text = None
+        repairs: tuple[Fix, ...] = ()
         if ch in _FULL_WIDTH:
             help_text = f"`{ch}` is a full-width character; write `{_FULL_WIDTH[ch]}` instead"
+            repairs = (Fix(span, _FULL_WIDTH[ch], f"write `{_FULL_WIDTH[ch]}`"),)
         elif ch == '"' or ch == "“":
             help_text = "a text must close on the same line it opens"
         elif ch in _OTHER_LANGUAGES:
             help_text = _OTHER_LANGUAGES[ch]
         elif ch in "%％" and pos and source.text[pos - 1] in " \t":
             help_text = "write a percentage without a space: `85%`"
+            blank = pos - (len(source.text[:pos]) - len(source.text[:pos].rstrip(" \t")))
+            repairs = (Fix(Span(source, blank, pos), "", "remove the space"),)
         else:
             help_text = f"expected {_expected(exc.allowed)} here"
-        return error(
+        made = error(
             "E101", f"unexpected character `{ch}`", Label(span, "not allowed here"), help=help_text
         )
+        return record.replace(made, fixes=repairs) if repairs else made
     if isinstance(exc, UnexpectedEOF):
         return _eof(source, _expected(set(exc.expected)))
     assert isinstance(exc, UnexpectedToken)
@@ -1053,6 +1058,7 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
     span = Span(source, start, token.end_pos or start + len(str(token)))
     expected = exc.expected
     help_text = f"expected {_expected(expected)}"
+    fixes: tuple[Fix, ...] = ()
     before = _word_before(source.text, start)
     if (
         token.type == "NAME"
@@ -1104,15 +1110,24 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
         )
     elif "ELSE" in expected and "GE" in expected and token.type in ("RBRACE", "_SEMI"):
         help_text = "each grade has a lower bound, the lowest takes `else`: `优 >= 90; … 差 else`"
+        end = len(source.text[:start].rstrip(" \t\r\n"))
+        if token.type == "RBRACE" and before:  # the last grade: it is the `else` one
+            fixes = (Fix(Span(source, end, end), " else", f"make `{before}` the `else` grade"),)
     elif token.type == "_COMMA" and "_SEMI" in expected:
         help_text = "separate bands and clauses with `;` or a new line, not `,`"
+        fixes = (Fix(span, ";", "write `;`"),)
     elif before == "max" and source.text[:start].rstrip()[: -len("max")].rstrip().endswith('"'):
         help_text = 'a clause\'s `max` comes before its reason: `deduct 0.5 per 问题 max 2 "…"`'
     elif before in _CONNECTIVES and "NAME" not in expected:
         help_text = f"write `{_CONNECTIVES[before]}` for `{before}`" + (
             "" if before == "否则" else ": conditions join with `and`, `or`, `not`"
         )
+        end = len(source.text[:start].rstrip(" \t\r\n"))
+        if source.text[end - len(before) : end] == before:
+            word = Span(source, end - len(before), end)
+            fixes = (Fix(word, _CONNECTIVES[before], f"write `{_CONNECTIVES[before]}`"),)
     elif token.type == "EQUAL" and "EQ" in expected:
+        fixes = (Fix(span, "==", "compare with `==`"),)
         help_text = (
             "to compare, write `==` (as in `目标 == 0`); "
             "a single `=` only gives a `let` or `param` its value"
@@ -1127,4 +1142,5 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
     elif token.type in ("NAME", "CODE"):
         what = "a word"
     found = f"`{token}`" if what.startswith("`") else f"{what.split(' ', 1)[-1]} `{token}`"
-    return error("E102", f"unexpected {found}", Label(span, "not expected here"), help=help_text)
+    made = error("E102", f"unexpected {found}", Label(span, "not expected here"), help=help_text)
+    return record.replace(made, fixes=fixes) if fixes else made

@@ -1064,10 +1064,34 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             help="change nothing; show a diff and exit 1 if a pack is not formatted",
         )
         p_fmt.set_defaults(func=cmd_fmt, parser=p_fmt)
+
+    if only in (None, "lsp"):
+        p_lsp = sub.add_parser(
+            "lsp",
+            parents=[common],
+            help="serve editors over the Language Server Protocol (stdio)",
+            description="A language server for packs on standard input and output: "
+            "diagnostics as you type, hover, definition, references, completion, formatting, "
+            "an outline and quick fixes. Needs the `lsp` extra: pip install 'jixiao[lsp]'.",
+        )
+        p_lsp.add_argument(
+            "--stdio", action="store_true", help="speak over stdin/stdout (the only transport)"
+        )
+        p_lsp.set_defaults(func=cmd_lsp, parser=p_lsp)
     return parser
 
 
-COMMANDS = ("eval", "check", "test", "verify", "schema", "selfeval", "fmt")
+COMMANDS = ("eval", "check", "test", "verify", "schema", "selfeval", "fmt", "lsp")
+
+
+def cmd_lsp(args: argparse.Namespace) -> int:
+    try:
+        from .lsp.server import serve
+    except ImportError:
+        sys.stderr.write("jixiao lsp needs pygls: pip install 'jixiao[lsp]'\n")
+        return EXIT_USAGE
+    serve()
+    return EXIT_OK
 
 
 def _lang_given(argv: Sequence[str]) -> str | None:

@@ -387,6 +387,7 @@ def test_a_warm_eval_imports_no_parser_checker_or_heavy_library(cache_dir: Path)
     assert set(warm["third"]) <= {"yaml"}, warm["third"]
     # a plain `eval PACK EVIDENCE` is parsed without argparse (and its gettext and locale)
     assert warm["parsing"] == [], warm["parsing"]
+    assert not [m for m in warm["jixiao"] if m.startswith("jixiao.engine.lsp")]  # nor pygls
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])

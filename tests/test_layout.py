@@ -3,7 +3,7 @@ functions, under TYPE_CHECKING) points to the same stage or an earlier one, ther
 among engine modules, and renderers are imported only by the products and the command line.
 
     dsl ← engine.common ← exact numbers, intervals, the expression compiler ← forms ← check ← plan ← runtime
-        ← engine (the pipeline) ← render ← tools ← cli
+        ← engine (the pipeline) ← render ← tools ← lsp ← cli
 
 The rule forms (engine/forms/) sit before the checker: each form module holds the hooks of every
 stage (its kind check, what it reads, how it compiles, its static facts, its ledger lines and
@@ -42,6 +42,7 @@ LAYERS = (
     "jixiao.engine",  # engine/__init__.py: compile_pack, run — the pipeline itself
     "jixiao.engine.render",
     "jixiao.engine.tools",
+    "jixiao.engine.lsp",  # `jixiao lsp`: built on the pipeline like a tool, beside the CLI
     "jixiao.engine.cli",
 )
 
@@ -171,3 +172,23 @@ def test_every_package_is_installed() -> None:
     )
     packages = {name for name in MODULES if _is_package(name)}
     assert packages <= listed, sorted(packages - listed)
+
+
+def test_pygls_is_owned_by_the_language_servers_protocol_module() -> None:
+    """pygls and lsprotocol (the `lsp` extra) are imported by engine/lsp/server.py alone, and
+    nothing but the command line's `lsp` command imports that module."""
+    owners = set()
+    for name, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and not node.level:
+                names = [node.module or ""]
+            else:
+                continue
+            if any(n.split(".")[0] in ("pygls", "lsprotocol") for n in names):
+                owners.add(name)
+    assert owners == {"jixiao.engine.lsp.server"}
+    importers = {n for n, imported in GRAPH.items() if "jixiao.engine.lsp.server" in imported}
+    assert importers == {"jixiao.engine.cli"}

@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
-from jixiao.dsl.diagnostics import Diagnostic, Label, Severity, error, warning
+from jixiao.dsl.diagnostics import Diagnostic, Fix, Label, Severity, error, warning
+from jixiao.dsl.record import replace
 from jixiao.dsl.source import Span
 
 from .types import Kind
@@ -182,9 +183,10 @@ def unknown_name(name: str, span: Span, known: Iterable[str]) -> Diagnostic:
         )
     else:
         hint = _suggest(name, known) or f"declare it: `fact {name}: <type>` or `let {name} = …`"
-    return error(
+    found = error(
         "E201", f"unknown fact `{name}`", Label(span, "not declared in this pack"), help=hint
     )
+    return _offer(found, span, name)
 
 
 def duplicate_name(name: str, span: Span, first: Span) -> Diagnostic:
@@ -199,32 +201,35 @@ def duplicate_name(name: str, span: Span, first: Span) -> Diagnostic:
 
 def unknown_function(name: str, span: Span, known: Iterable[str]) -> Diagnostic:
     names = ", ".join(f"`{k}`" for k in sorted(known))
-    return error(
+    found = error(
         "E203",
         f"unknown function `{name}`",
         Label(span, "no such function"),
         help=_suggest(name, known) or f"the functions are {names}",
     )
+    return _offer(found, span, name)
 
 
 def unknown_type(name: str, span: Span, known: Iterable[str]) -> Diagnostic:
     names = ", ".join(sorted(known))
-    return error(
+    found = error(
         "E204",
         f"unknown type `{name}`",
         Label(span, "not a type"),
         help=_suggest(name, known) or f"the types are {names}",
     )
+    return _offer(found, span, name)
 
 
 def unknown_rounding(name: str, span: Span, known: Iterable[str]) -> Diagnostic:
     names = ", ".join(f"`{k}`" for k in sorted(known))
-    return error(
+    found = error(
         "E205",
         f"unknown rounding mode `{name}`",
         Label(span, "not a rounding mode"),
         help=_suggest(name, known) or f"the modes are {names}",
     )
+    return _offer(found, span, name)
 
 
 def duplicate_header(span: Span, first: Span) -> Diagnostic:
@@ -494,6 +499,7 @@ def weights_do_not_add_up(
         tuple(labels),
         help=f"they are {fmt(abs(diff))} {'over' if diff > 0 else 'short'}; "
         "fix a child's weight or the parent's",
+        fixes=_weight_fixes(weight, total, span, children),
     )
 
 
@@ -609,12 +615,18 @@ def grade_twice(label: str, span: Span, first: Span) -> Diagnostic:
 
 
 def grades_need_else(span: Span) -> Diagnostic:
-    return error(
+    found = error(
         "E410",
         "the grades do not end with an `else` grade",
         Label(span, "grades"),
         help="add the lowest grade last, e.g. `差 else`",
     )
+    close = span.text.rfind("}")
+    if close < 0 or "差" in span.text:
+        return found
+    last = span.text[:close].rstrip()
+    at, sep = span.start + len(last), " " if last.endswith((";", "；")) else "; "
+    return replace(found, fixes=(Fix(Span(span.source, at, at), f"{sep}差 else", "add `差 else`"),))
 
 
 def code_not_nested(code: str, parent: str, span: Span) -> Diagnostic:
@@ -1134,22 +1146,24 @@ def override_through_derived(name: str, code: str, derived: str, span: Span) -> 
 
 def unknown_word(what: str, word: str, span: Span, known: Sequence[str]) -> Diagnostic:
     names = ", ".join(f"`{k}`" for k in known)
-    return error(
+    found = error(
         "E210",
         f"unknown {what} `{word}`",
         Label(span, f"not a {what}"),
         help=_suggest(word, known) or f"write one of {names}",
     )
+    return _offer(found, span, word)
 
 
 def unknown_rule_function(name: str, span: Span, known: Iterable[str]) -> Diagnostic:
     pool = list(known)
-    return error(
+    found = error(
         "E211",
         f"unknown function `{name}`",
         Label(span, "no function of this name in the pack"),
         help=_suggest(name, pool) or f"define it: `function {name}(参数: number) {{ … }}`",
     )
+    return _offer(found, span, name)
 
 
 def function_arity(name: str, want: int, got: int, span: Span, decl: Span) -> Diagnostic:
@@ -1204,21 +1218,23 @@ def checklist_above_weight(code: str, total: Decimal, weight: Decimal, span: Spa
 
 def unknown_grade(label: str, span: Span, labels: Sequence[str]) -> Diagnostic:
     names = ", ".join(f"`{x}`" for x in labels)
-    return error(
+    found = error(
         "E415",
         f"`{label}` is not a grade of this pack",
         Label(span, "no such grade"),
         help=_suggest(label, labels) or f"the grades are {names}",
     )
+    return _offer(found, span, label)
 
 
 def unknown_indicator(code: str, span: Span, codes: Sequence[str]) -> Diagnostic:
-    return error(
+    found = error(
         "E416",
         f"no indicator `{code}`",
         Label(span, "not an indicator code of this pack"),
         help=_suggest(code, codes) or "name an indicator declared in the pack",
     )
+    return _offer(found, span, code)
 
 
 def scale_on_leaf(code: str, span: Span) -> Diagnostic:
@@ -1424,12 +1440,13 @@ def judgement_without_reason(name: str, span: Span) -> Diagnostic:
 
 
 def band_gap(gaps: str, subject: str, span: Span, rule: Span) -> Diagnostic:
-    return error(
+    found = error(
         "E420",
         f"the tiers over `{subject}` leave {gaps} uncovered",
         Label(span, "no band holds these values"),
         help="add a band for the uncovered values, or end the table with `else: …`",
     )
+    return replace(found, fixes=_else_band(rule))
 
 
 def band_overlap(overlap: str, span: Span) -> Diagnostic:
@@ -1902,3 +1919,52 @@ def project_id_twice(ident: str, where: str, first: str) -> Diagnostic:
         (),
         "give each project its own id: records and summaries name a project by it",
     )
+
+
+# ----- fixes an editor may apply (`jixiao lsp` code actions) --------------------------------
+
+
+def _offer(found: Diagnostic, span: Span, written: str) -> Diagnostic:
+    """`found` with the fix its "did you mean" help names: the suggested word in place of the
+    written one, when the span is exactly that word."""
+    help = found.help or ""
+    if not help.startswith("did you mean `") or span.text != written:
+        return found
+    word = help[len("did you mean `") :].rsplit("`", 1)[0]
+    return replace(found, fixes=(Fix(span, word, f"replace with `{word}`"),))
+
+
+def _weight_fixes(
+    weight: Decimal, total: Decimal, span: Span, children: Sequence[tuple[str, Decimal, Span]]
+) -> tuple[Fix, ...]:
+    """E401's two ways to make a branch add up: the last child takes the difference (when that
+    leaves it a positive weight), or the parent's weight becomes the children's sum."""
+    fixes = []
+    if children:
+        code, last, last_span = children[-1]
+        fitted = last - (total - weight)
+        if fitted > 0:
+            fixes.append(
+                Fix(last_span, fmt(fitted), f"make `{code}` weigh {fmt(fitted)} so they add up")
+            )
+    fixes.append(Fix(span, fmt(total), f"make the weight {fmt(total)}, the children's sum"))
+    return tuple(fixes)
+
+
+def _else_band(rule: Span) -> tuple[Fix, ...]:
+    """E420's fix: an `else: 0` band before the table's closing brace, on a line of its own
+    when the bands are on lines of their own."""
+    text = rule.text
+    close = text.rfind("}")
+    if close < 0:
+        return ()
+    at = rule.start + close
+    source = rule.source
+    line, col = source.line_col(at)
+    before = source.line_text(line)[: col - 1]
+    if before.strip():  # `tiers x { >= 1: full }`: on the same line, after the last band
+        last = before.rstrip()
+        sep = " " if last.endswith(";") else "; "
+        start = at - (len(before) - len(last))
+        return (Fix(Span(source, start, at), f"{sep}else: 0 ", "add an `else: 0` band"),)
+    return (Fix(Span(source, at, at), f"    else: 0\n{before}", "add an `else: 0` band"),)
