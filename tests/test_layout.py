@@ -42,6 +42,7 @@ LAYERS = (
     "jixiao.engine",  # engine/__init__.py: compile_pack, run — the pipeline itself
     "jixiao.engine.render",
     "jixiao.engine.tools",
+    "jixiao.engine.serve",  # `jixiao serve`: above the tools, beside the command line
     "jixiao.engine.cli",
 )
 
