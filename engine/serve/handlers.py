@@ -34,6 +34,7 @@ EVIDENCE_TYPES = (
     "text/x-yaml",
     "text/plain",
     "application/octet-stream",
+    "application/x-www-form-urlencoded",  # what `curl --data-binary` sends unless told
 )
 TABLE_TYPES = (
     "",
@@ -42,6 +43,7 @@ TABLE_TYPES = (
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     "application/vnd.ms-excel",
     "application/vnd.ms-excel.sheet.macroEnabled.12",
+    "application/x-www-form-urlencoded",
 )
 
 
@@ -63,7 +65,7 @@ async def body_of(request: Request, allowed: tuple[str, ...]) -> bytes:
     streams in) and unless its media type is one of `allowed`."""
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in allowed:
-        shown = ", ".join(a for a in allowed if a)
+        shown = ", ".join(a for a in allowed if a and "form" not in a)
         raise Problem(
             "unsupported-media-type",
             f"a body of type `{media}` is not read here; send the file's bytes as {shown}",
@@ -266,7 +268,10 @@ async def evaluate(request: Request) -> Response:
 async def _pack_text(request: Request) -> tuple[str, str]:
     """(display path, text) of a pack sent for check or fmt: the body as text, or JSON
     `{"text": …, "name": …}`; `name` places it in the packs folder, for its imports."""
-    data = await body_of(request, ("", "text/plain", "application/json", "text/x-jixiao"))
+    data = await body_of(
+        request,
+        ("", "text/plain", "application/json", "text/x-jixiao", "application/x-www-form-urlencoded"),
+    )
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     name = request.query_params.get("name", "pack")
     if media == "application/json":
