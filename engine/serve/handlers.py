@@ -193,6 +193,20 @@ async def pack_detail(request: Request) -> Response:
             }
             for i in program.indicators
         ]
+        # the evidence form of the workbench: one field per fact, typed, with its unit
+        doc["facts"] = [
+            {
+                "name": f.name,
+                "kind": getattr(f.kind, "value", str(f.kind)),
+                "unit": f.unit,
+                "label": f.label,
+                "param": f.is_param,
+                "choices": list(f.choices) if f.choices else None,
+                "survey": f.survey,
+            }
+            for f in program.facts.values()
+            if "@" not in f.name
+        ]
     return JSONResponse(doc)
 
 
@@ -270,7 +284,13 @@ async def _pack_text(request: Request) -> tuple[str, str]:
     `{"text": …, "name": …}`; `name` places it in the packs folder, for its imports."""
     data = await body_of(
         request,
-        ("", "text/plain", "application/json", "text/x-jixiao", "application/x-www-form-urlencoded"),
+        (
+            "",
+            "text/plain",
+            "application/json",
+            "text/x-jixiao",
+            "application/x-www-form-urlencoded",
+        ),
     )
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     name = request.query_params.get("name", "pack")
