@@ -424,7 +424,19 @@ def test_a_zip_bomb_workbook_is_refused(client: tuple[TestClient, Path], tmp_pat
     assert c.get("/healthz").status_code == 200
 
 
-def test_a_job_stopped_mid_way_keeps_what_was_scored(tmp_path: Path) -> None:
+def test_a_job_stopped_mid_way_keeps_what_was_scored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from jixiao.engine.serve import jobs
+
+    real = jobs.run_blocks
+
+    def slowly(*args: Any) -> Iterator[Any]:  # a block at a time, slowly, on any machine
+        for block in real(*args):
+            time.sleep(0.3)
+            yield block
+
+    monkeypatch.setattr(jobs, "run_blocks", slowly)
     c, _ = make(tmp_path)
     table = tmp_path / "projects.xlsx"
     write_xlsx(table, portfolio(1500))
@@ -438,6 +450,12 @@ def test_a_job_stopped_mid_way_keeps_what_was_scored(tmp_path: Path) -> None:
     assert log.job(ident)["status"] == "unfinished"
     assert len(log.decisions(job=ident, limit=2000)) == job.done
     log.close()
+    c, _ = make(tmp_path)  # the next server serves what the stopped job wrote
+    with c:
+        assert c.get(f"/v1/jobs/{ident}").json()["status"] == "unfinished"
+        records = c.get(f"/v1/jobs/{ident}/records?format=jsonl").text
+        assert records.count("\n") == job.done
+        problem(c.get(f"/v1/jobs/{ident}/summary"), 409, "not-ready")
 
 
 def test_a_job_left_running_by_a_crash_is_marked_unfinished(tmp_path: Path) -> None:

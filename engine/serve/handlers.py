@@ -413,15 +413,26 @@ async def job_records(request: Request) -> Response:
 
     job = _job(request)
     fmt = _query(request, "format", tuple(RECORD_FORMATS), "jsonl")
-    if isinstance(job, dict) or job.status == "running":
+    folder, pack, status = _job_files(request, job)
+    if status == "running":
         raise Problem("not-ready", "the records are fetched when the job has stopped")
-    path = Path(job.folder, RECORD_FORMATS[fmt])
     media = {"jsonl": "application/x-ndjson", "csv": "text/csv; charset=utf-8"}
     return FileResponse(
-        path,
+        Path(folder, RECORD_FORMATS[fmt]),
         media_type=media.get(fmt, MEDIA["xlsx"]),
-        filename=f"{job.pack.name}-records.{fmt}",
+        filename=f"{pack}-records.{fmt}",
     )
+
+
+def _job_files(request: Request, job: Any) -> tuple[str, str, str]:
+    """(folder, pack name, status) of a job this process runs, or one the log knows (another
+    worker's, or an earlier server's) whose files are still in the jobs folder."""
+    if not isinstance(job, dict):
+        return job.folder, job.pack.name, job.status
+    folder = os.path.join(state(request).settings.jobs_dir, job["id"])
+    if not os.path.isdir(folder):
+        raise Problem("not-found", f"the files of job `{job['id']}` are gone")
+    return folder, job["pack_name"], job["status"]
 
 
 async def job_summary(request: Request) -> Response:
@@ -429,10 +440,11 @@ async def job_summary(request: Request) -> Response:
 
     job = _job(request)
     fmt = _query(request, "format", tuple(SUMMARY_FORMATS), "json")
-    if isinstance(job, dict) or job.status != "done":
+    folder, _, status = _job_files(request, job)
+    if status != "done":
         raise Problem("not-ready", "the summary is written when every record is scored")
     media = {"json": "application/json", "html": MEDIA["html"], "markdown": MEDIA["markdown"]}
-    return FileResponse(Path(job.folder, SUMMARY_FORMATS[fmt]), media_type=media[fmt])
+    return FileResponse(Path(folder, SUMMARY_FORMATS[fmt]), media_type=media[fmt])
 
 
 async def selfeval(request: Request) -> Response:

@@ -43,8 +43,14 @@ class Gate:
     async def run(self, fn: Callable[[], T]) -> T:
         """`fn()` in a worker thread, within the limits."""
         self._enter()
+        lock = threading.Lock()
+        state = {"started": False, "abandoned": False}
 
         def guarded() -> T:
+            with lock:
+                if state["abandoned"]:  # given up on before it began: never run
+                    raise TimeoutError("abandoned before it began")
+                state["started"] = True
             try:
                 return fn()
             finally:
@@ -54,6 +60,10 @@ class Gate:
         with anyio.move_on_after(seconds) as scope:
             return await anyio.to_thread.run_sync(guarded, abandon_on_cancel=True)
         assert scope.cancelled_caught
+        with lock:  # a thread that began gives its place back when it ends; else now
+            state["abandoned"] = True
+            if not state["started"]:
+                self._leave()
         raise over_limit(
             "timeout",
             "max_seconds",
