@@ -680,3 +680,17 @@ def test_serve_refuses_bad_options_before_starting(tmp_path: Path) -> None:
     bad.write_text("a b c\n", "utf-8")
     code, _, err = cli("serve", "--packs", str(tmp_path), "--tokens", str(bad))
     assert code == 1 and "E812" in err
+
+
+def test_a_total_of_zero_is_logged_as_zero(client: tuple[TestClient, Path]) -> None:
+    """A Decimal zero is false in Python: the log keeps "0.00", not nothing."""
+    c, packs = client
+    (packs / "zero.jx").write_text(
+        'pack "零分" { total 2 }\nfact ok: bool\nindicator A "甲" 2 {\n    full when ok\n}\n',
+        "utf-8",
+    )
+    r = c.post("/v1/packs/zero/eval", content=b"facts: {ok: false}\n", headers=YAML)
+    total = r.json()["total"]
+    assert total is not None and float(total) == 0
+    row = c.get(f"/v1/decisions/{r.headers['x-jixiao-decision']}").json()
+    assert row["total"] == total

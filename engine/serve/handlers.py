@@ -263,7 +263,7 @@ async def evaluate(request: Request) -> Response:
         "project_id": project.get("id"),
         "project_name": project.get("name"),
         "lang": lang,
-        "total": result.total and str(result.total),
+        "total": None if result.total is None else str(result.total),
         "grade": result.grade,
         "duration_ms": round(seconds * 1000, 3),
         "report_sha256": report_sha,
@@ -563,7 +563,7 @@ async def replay(request: Request) -> Response:
             },
             "replayed": {
                 "report_sha256": digest,
-                "total": result.total and str(result.total),
+                "total": None if result.total is None else str(result.total),
                 "grade": result.grade,
                 "jixiao": VERSION,
             },
