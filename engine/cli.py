@@ -758,7 +758,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         sys.stderr.write("jixiao serve needs its extra: pip install 'jixiao[serve]'\n")
         return EXIT_USAGE
     from .serve.app import serve
-    from .serve.config import Limits, Settings
+    from .serve.config import LOOPBACK_HOSTS, Limits, Settings
 
     settings = Settings(
         packs=args.packs,
@@ -769,6 +769,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         tokens=tokens,
         cors=tuple(args.cors_origin),
         keep_evidence=not args.no_keep_evidence,
+        hosts=LOOPBACK_HOSTS if args.host in LOOPBACK_HOSTS else (),
     )
     if args.host not in ("127.0.0.1", "::1", "localhost") and not tokens:
         sys.stderr.write(
@@ -826,6 +827,17 @@ def _percent(text: str) -> Decimal:
         raise argparse.ArgumentTypeError(f"`{text}` is not a number") from None
     if not value.is_finite() or not 0 <= value <= 100:
         raise argparse.ArgumentTypeError(f"give a percentage from 0 to 100, not `{text}`")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a time in seconds, more than 0 (`--max-seconds 2.5`)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a number of seconds") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"give a time of more than 0 seconds, not `{text}`")
     return value
 
 
@@ -1140,7 +1152,7 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         )
         p_serve.add_argument(
             "--max-seconds",
-            type=float,
+            type=_seconds,
             default=30.0,
             metavar="S",
             help="longest scoring of a request (default: 30)",

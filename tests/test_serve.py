@@ -694,3 +694,21 @@ def test_a_total_of_zero_is_logged_as_zero(client: tuple[TestClient, Path]) -> N
     assert total is not None and float(total) == 0
     row = c.get(f"/v1/decisions/{r.headers['x-jixiao-decision']}").json()
     assert row["total"] == total
+
+
+def test_on_the_loopback_address_only_loopback_names_are_answered(tmp_path: Path) -> None:
+    """A web page that rebinds its own name to 127.0.0.1 (DNS rebinding) is not answered."""
+    from jixiao.engine.serve.config import LOOPBACK_HOSTS
+
+    c, _ = make(tmp_path, hosts=LOOPBACK_HOSTS)
+    with c:
+        doc = problem(c.get("/v1/packs", headers={"host": "evil.example:8000"}), 400, "bad-host")
+        assert "evil.example" in doc["detail"]
+        assert c.get("/v1/packs", headers={"host": "127.0.0.1:8000"}).status_code == 200
+        assert c.get("/healthz", headers={"host": "localhost"}).status_code == 200
+        assert c.get("/healthz", headers={"host": "[::1]:8000"}).status_code == 200
+
+
+def test_max_seconds_must_be_a_positive_time(tmp_path: Path) -> None:
+    code, _, err = cli("serve", "--packs", str(tmp_path), "--max-seconds", "0")
+    assert code == 2 and "more than 0 seconds" in err

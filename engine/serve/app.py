@@ -97,6 +97,7 @@ class Guard:
 
         path: str = scope["path"]
         try:
+            self.check_host(scope)
             self.authenticate(scope)
             await self.app(scope, receive, sending)
         except Exception as exc:
@@ -117,6 +118,19 @@ class Guard:
             "static" if path.startswith("/static/") else "other"
         )
         self.state.metrics.request(scope["method"], template, status, time.perf_counter() - started)
+
+    def check_host(self, scope: Scope) -> None:
+        hosts = self.state.settings.hosts
+        if not hosts:
+            return
+        header = dict(scope["headers"]).get(b"host", b"").decode("latin-1")
+        name = header.rsplit(":", 1)[0] if not header.endswith("]") else header
+        if name not in hosts:
+            raise Problem(
+                "bad-host",
+                f"this server answers to {', '.join(hosts)}, not `{header}`; start it with "
+                "--host to serve other names",
+            )
 
     def authenticate(self, scope: Scope) -> None:
         tokens = self.state.settings.tokens
@@ -222,6 +236,7 @@ def app_from_environment() -> Starlette:
     doc = json.loads(os.environ["JIXIAO_SERVE_SETTINGS"])
     doc["limits"] = Limits(**doc["limits"])
     doc["cors"] = tuple(doc["cors"])
+    doc["hosts"] = tuple(doc["hosts"])
     return build(Settings(**doc))
 
 

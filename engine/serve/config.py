@@ -30,6 +30,9 @@ class Settings:
     cors: tuple[str, ...] = ()  # browser origins allowed to call the API; none by default
     keep_evidence: bool = True  # store each evaluation's evidence in the log (for replay)
     work_dir: str | None = None  # job files; None: `<packs>/.jixiao/jobs`
+    # the Host names a request may carry; empty: any. `jixiao serve` on the loopback address
+    # accepts only loopback names, so a web page cannot reach it by DNS rebinding.
+    hosts: tuple[str, ...] = ()
 
     @property
     def state_dir(self) -> str:
@@ -44,6 +47,9 @@ class Settings:
     @property
     def jobs_dir(self) -> str:
         return self.work_dir or os.path.join(self.state_dir, "jobs")
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1", "[::1]")
 
 
 class TokenError(Exception):

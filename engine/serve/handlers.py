@@ -111,7 +111,13 @@ def _label(request: Request, default: str) -> str:
     return name
 
 
-def pack_of(request: Request, scored: bool = True) -> Pack:
+async def packs_now(request: Request) -> list[Pack]:
+    """The packs, the folder looked at first — in a worker thread, as a changed pack is
+    checked again there, which must not hold up the other requests."""
+    return await anyio.to_thread.run_sync(state(request).packs.all)
+
+
+async def pack_of(request: Request, scored: bool = True) -> Pack:
     name = request.path_params["name"]
     if not valid_name(name):
         raise Problem(
@@ -119,7 +125,7 @@ def pack_of(request: Request, scored: bool = True) -> Pack:
             f"`{name}` is not a pack name; a pack is named by its file in the packs folder, "
             "without folders or `.jx`",
         )
-    pack = state(request).packs.get(name)
+    pack = {p.name: p for p in await packs_now(request)}.get(name)
     if pack is None:
         known = sorted(state(request).packs.packs)
         raise Problem("unknown-pack", f"no pack `{name}`", packs=known)
@@ -150,7 +156,7 @@ def pack_summary(pack: Pack) -> dict[str, Any]:
 
 
 async def healthz(request: Request) -> Response:
-    packs = state(request).packs.all()
+    packs = await packs_now(request)
     return JSONResponse(
         {
             "status": "ok",
@@ -169,11 +175,11 @@ async def metrics(request: Request) -> Response:
 
 
 async def list_packs(request: Request) -> Response:
-    return JSONResponse({"packs": [pack_summary(p) for p in state(request).packs.all()]})
+    return JSONResponse({"packs": [pack_summary(p) for p in await packs_now(request)]})
 
 
 async def pack_detail(request: Request) -> Response:
-    pack = pack_of(request, scored=False)
+    pack = await pack_of(request, scored=False)
     doc = pack_summary(pack)
     doc["text"] = pack.source.text
     doc["diagnostics"] = [to_json(d) for d in sorted(pack.diagnostics, key=Diagnostic.sort_key)]
@@ -211,7 +217,7 @@ async def pack_detail(request: Request) -> Response:
 
 
 async def pack_schema(request: Request) -> Response:
-    pack = pack_of(request)
+    pack = await pack_of(request)
     assert pack.plan is not None
     from ..tools.schema import evidence_schema
 
@@ -221,7 +227,7 @@ async def pack_schema(request: Request) -> Response:
 
 async def evaluate(request: Request) -> Response:
     s = state(request)
-    pack = pack_of(request)
+    pack = await pack_of(request)
     plan = pack.plan
     assert plan is not None
     fmt = _query(request, "format", FORMATS, "json")
@@ -359,7 +365,7 @@ async def fmt(request: Request) -> Response:
 
 async def batch(request: Request) -> Response:
     s = state(request)
-    pack = pack_of(request)
+    pack = await pack_of(request)
     data = await body_of(request, TABLE_TYPES)
     name = _label(request, "portfolio.xlsx" if data[:4] == b"PK\x03\x04" else "portfolio.csv")
     limit = s.settings.limits.max_batch_records

@@ -21,6 +21,7 @@ MEDIA_TYPE = "application/problem+json"
 KINDS: dict[str, tuple[int, str]] = {
     "bad-request": (400, "the request cannot be read"),
     "bad-pack-name": (400, "not a pack name"),
+    "bad-host": (400, "the Host header names another server"),
     "unauthorized": (401, "a bearer token is required"),
     "forbidden": (403, "the bearer token is not known"),
     "not-found": (404, "no such resource"),
