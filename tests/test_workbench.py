@@ -162,3 +162,17 @@ def test_switch_to_english(page: Any) -> None:
     assert page.inner_text("header h1") == "Performance evaluation workbench"
     page.click("#lang")
     assert page.inner_text("header h1") == "绩效评价工作台"
+
+
+def test_a_parameter_from_the_form_reaches_the_score(page: Any) -> None:
+    """common-project-2020 has parameters: the form lists them with the pack's values, and a
+    value typed there is sent as `params:`."""
+    page.click('#tabs button[data-tab="evaluate"]')
+    page.select_option("#eval-pack", "common-project-2020")
+    box = page.locator('[data-param="资金到位满分线"]')
+    box.wait_for()
+    assert box.get_attribute("placeholder")
+    box.fill("90%")
+    with page.expect_request("**/eval?format=json*") as info:
+        page.click("#eval-run")
+    assert '"params":{"资金到位满分线":"90%"}' in info.value.post_data

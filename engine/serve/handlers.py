@@ -209,6 +209,7 @@ async def pack_detail(request: Request) -> Response:
                 "param": f.is_param,
                 "choices": list(f.choices) if f.choices else None,
                 "survey": f.survey,
+                "default": None if f.default is None else str(f.default),
             }
             for f in program.facts.values()
             if "@" not in f.name

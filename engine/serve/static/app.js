@@ -17,7 +17,7 @@
       ok: "检查通过", errors: "处错误", replay: "重放", same: "一致", differs: "不一致", yes: "是", no: "否",
       na: "不适用", unset: "（未填）", items: "每行一项", running: "评价中", done: "完成", failed: "失败",
       unfinished: "未完成", records: "逐项目结果", summary: "汇总", library: "模板库",
-      notkept: "未保存证据，无法重放",
+      notkept: "未保存证据，无法重放", params: "参数（留空取规则包的值）",
     },
     en: {
       title: "Performance evaluation workbench", "tab.packs": "Packs", "tab.evaluate": "Evaluate",
@@ -35,6 +35,7 @@
       yes: "yes", no: "no", na: "n/a", unset: "(not given)", items: "one item a line", running: "running",
       done: "done", failed: "failed", unfinished: "unfinished", records: "records", summary: "summary",
       library: "library", notkept: "evidence not kept: cannot replay",
+      params: "Parameters (empty: the pack's value)",
     },
   };
   let lang = localStorage.getItem("jixiao.lang") || "zh";
@@ -258,11 +259,19 @@
   function renderFacts() {
     const body = $("#facts tbody");
     body.replaceChildren();
-    for (const f of facts) {
-      if (f.param) continue;
+    for (const f of facts.filter((f) => !f.param)) {
       body.append(el("tr", {}, el("td", { title: f.kind }, f.label ? `${f.name}（${f.label}）` : f.name),
         el("td", {}, input(f)), el("td", {}, f.unit || (f.kind === "percent" ? "%" : "")),
         el("td", {}, el("input", { name: "source." + f.name, "data-source": f.name, size: "18" }))));
+    }
+    const params = facts.filter((f) => f.param);
+    if (params.length) {
+      body.append(el("tr", {}, el("th", { colspan: "4" }, t("params"))));
+      for (const f of params) {
+        const box = el("input", { "data-param": f.name, size: "16", placeholder: f.default || "" });
+        body.append(el("tr", {}, el("td", {}, f.name), el("td", {}, box),
+          el("td", {}, f.unit || (f.kind === "percent" ? "%" : "")), el("td", {})));
+      }
     }
   }
 
@@ -288,6 +297,9 @@
       else value = raw;
       const source = form.querySelector(`[data-source="${CSS.escape(f.name)}"]`).value.trim();
       doc.facts[f.name] = source ? { value, source } : value;
+    }
+    for (const box of form.querySelectorAll("[data-param]")) {
+      if (box.value.trim()) (doc.params = doc.params || {})[box.dataset.param] = box.value.trim();
     }
     return JSON.stringify(doc);
   }
