@@ -521,6 +521,13 @@ def _log_roundtrip(c: TestClient) -> None:
     assert len(c.get("/v1/decisions?project=视频会议").json()["decisions"]) == 2
     assert c.get("/v1/decisions?since=2999-01-01T00:00:00Z").json()["decisions"] == []
     assert len(c.get("/v1/decisions?since=2000-01-01").json()["decisions"]) == 2
+    at = rows[0]["at"]  # the newest, in UTC; the same moment in Beijing time finds it
+    from datetime import datetime, timedelta, timezone
+
+    moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    beijing = moment.astimezone(timezone(timedelta(hours=8))).isoformat()
+    found = c.get("/v1/decisions", params={"since": beijing}).json()["decisions"]
+    assert [d["id"] for d in found] == [rows[0]["id"]]
     problem(c.get("/v1/decisions?since=yesterday"), 400, "bad-request")
     replayed = c.post(f"/v1/decisions/{ident}/replay").json()
     assert replayed["identical"] and replayed["replayed"]["total"] == "87.74"

@@ -176,3 +176,16 @@ def test_a_parameter_from_the_form_reaches_the_score(page: Any) -> None:
     with page.expect_request("**/eval?format=json*") as info:
         page.click("#eval-run")
     assert '"params":{"资金到位满分线":"90%"}' in info.value.post_data
+
+
+def test_the_api_page_scores_the_founding_evidence(page: Any, server: tuple[str, Path]) -> None:
+    """The integrator's path: /docs, the eval operation, the founding evidence, Send."""
+    page.goto(server[0] + "/docs")
+    op = page.locator('details[data-op="POST /v1/packs/{name}/eval"]')
+    op.locator("summary").click()
+    op.locator('input[name="name"][data-in="path"]').fill(FOUNDING)
+    op.locator("textarea").fill(FOUNDING_EVIDENCE.read_text("utf-8"))
+    op.locator('button[type="submit"]').click()
+    op.locator("pre.response").filter(has_text="87.74").wait_for()
+    assert '"grade": "良"' in op.locator("pre.response").inner_text()
+    page.goto(server[0] + "/")

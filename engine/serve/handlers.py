@@ -513,14 +513,17 @@ async def list_decisions(request: Request) -> Response:
         raise Problem("bad-request", "`limit` and `offset` are whole numbers") from None
     since = q.get("since")
     if since is not None:
-        from datetime import datetime
+        from datetime import UTC, datetime
 
         try:
-            datetime.fromisoformat(since.replace("Z", "+00:00"))
+            when = datetime.fromisoformat(since.replace("Z", "+00:00"))
         except ValueError:
             raise Problem(
                 "bad-request", f"`since={since}` is not a date or time (2026-12-01T08:00:00Z)"
             ) from None
+        # as the log writes times: UTC, so `2026-12-01T08:00+08:00` is midnight UTC
+        when = when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+        since = when.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     rows = await anyio.to_thread.run_sync(
         lambda: s.log.decisions(q.get("pack"), q.get("project"), since, q.get("job"), limit, offset)
     )
