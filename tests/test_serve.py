@@ -719,3 +719,59 @@ def test_on_the_loopback_address_only_loopback_names_are_answered(tmp_path: Path
 def test_max_seconds_must_be_a_positive_time(tmp_path: Path) -> None:
     code, _, err = cli("serve", "--packs", str(tmp_path), "--max-seconds", "0")
     assert code == 2 and "more than 0 seconds" in err
+
+
+def test_a_real_server_stopped_mid_batch_loses_no_record(tmp_path: Path) -> None:
+    """`jixiao serve` in its own process, SIGTERM while a portfolio is scored: every record
+    scored is in the log, and the job is marked unfinished (or done, if it won the race)."""
+    import signal
+    import urllib.request
+
+    from .serve_helpers import _free_port
+
+    packs = packs_folder(tmp_path)
+    table = tmp_path / "projects.xlsx"
+    write_xlsx(table, portfolio(3000))
+    port = _free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "jixiao.engine.cli",
+            "serve",
+            "--packs",
+            str(packs),
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.1)
+        request = urllib.request.Request(
+            f"{base}/v1/packs/{FOUNDING}/batch", data=table.read_bytes(), method="POST"
+        )
+        ident = json.loads(urllib.request.urlopen(request, timeout=60).read())["id"]
+        for _ in range(600):
+            doc = json.loads(urllib.request.urlopen(f"{base}/v1/jobs/{ident}", timeout=10).read())
+            if doc["done"] > 0:
+                break
+            time.sleep(0.05)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        _, err = server.communicate(timeout=60)
+    assert b"Traceback" not in err
+    log = Log(f"sqlite:///{packs}/.jixiao/decisions.db")
+    job = log.job(ident)
+    assert job is not None and job["status"] in ("unfinished", "done")
+    assert len(log.decisions(job=ident, limit=5000)) == job["done"] > 0
+    if job["status"] == "unfinished":
+        assert job["done"] < 3000
+    log.close()
