@@ -5,6 +5,7 @@ a server can be started), and a portfolio job stopped mid-way."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -775,3 +776,17 @@ def test_a_real_server_stopped_mid_batch_loses_no_record(tmp_path: Path) -> None
     if job["status"] == "unfinished":
         assert job["done"] < 3000
     log.close()
+
+
+@pytest.mark.parametrize("fmt", ["html", "markdown"])
+def test_selfeval_reports_are_the_command_lines(
+    client: tuple[TestClient, Path], fmt: str, tmp_path: Path
+) -> None:
+    c, _ = client
+    table = ROOT / "evidence" / "selfeval" / "defects.xlsx"
+    copy = tmp_path / "自评表.xlsx"  # the server names the upload so too
+    copy.write_bytes(table.read_bytes())
+    _, out, _ = cli("selfeval", str(copy), "--format", fmt)
+    served = c.post(f"/v1/selfeval?format={fmt}", content=table.read_bytes()).text
+    strip = lambda text: re.sub(r"[0-9a-f]{64}|\\S*自评表\\.xlsx\\S*", "", text)  # noqa: E731
+    assert strip(served) == strip(out)

@@ -178,6 +178,33 @@ def test_a_parameter_from_the_form_reaches_the_score(page: Any) -> None:
     assert '"params":{"资金到位满分线":"90%"}' in info.value.post_data
 
 
+def test_an_uploaded_evidence_file_is_scored(page: Any) -> None:
+    page.click('#tabs button[data-tab="evaluate"]')
+    page.select_option("#eval-pack", FOUNDING)
+    page.evaluate("document.querySelector('#eval-total').textContent = ''")
+    page.set_input_files("#eval-file", str(FOUNDING_EVIDENCE))
+    page.wait_for_function("document.querySelector('#eval-total').textContent === '87.74'")
+    with page.expect_download() as info:
+        page.click('[data-download="docx"]')
+    assert info.value.suggested_filename == f"{FOUNDING}.docx"
+
+
+def test_a_self_evaluation_table_is_scored_and_written_back(page: Any, tmp_path: Path) -> None:
+    from .helpers import ROOT
+
+    page.click('#tabs button[data-tab="selfeval"]')
+    page.set_input_files("#self-file", str(ROOT / "evidence" / "selfeval" / "clean.xlsx"))
+    page.click("#self-run")
+    page.locator("#self-download").wait_for()
+    report = page.frame_locator("#self-report").locator("body").inner_text()
+    assert "2023年视频会议系统运维（示例）" in report and "用户满意度" in report
+    with page.expect_download() as info:
+        page.click("#self-download")
+    path = tmp_path / "scored.xlsx"
+    info.value.save_as(path)
+    assert path.read_bytes().startswith(b"PK")
+
+
 def test_the_api_page_scores_the_founding_evidence(page: Any, server: tuple[str, Path]) -> None:
     """The integrator's path: /docs, the eval operation, the founding evidence, Send."""
     page.goto(server[0] + "/docs")

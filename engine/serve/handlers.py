@@ -491,7 +491,15 @@ async def selfeval(request: Request) -> Response:
                 return out.read_bytes()
             if fmt == "json":
                 return selfeval_run._json(scored).encode("utf-8")
-            return render_text(scored.result, fmt, "zh").encode("utf-8")
+            # as `selfeval --format html|markdown` writes it: with its notes
+            text = render_text(scored.result, fmt, "zh")
+            note = "" if scored.complete else selfeval_run._partial_note(scored, fmt)
+            note += selfeval_run._findings_note(scored, fmt)
+            if "</body>" in text:
+                text = text.replace("</body>", note + "</body>", 1)
+            else:
+                text += note
+            return text.encode("utf-8")
 
     try:
         body = await s.gate.run(work)
