@@ -757,6 +757,68 @@ def cmd_selfeval(args: argparse.Namespace) -> int:
     return selfeval_run.main(args, _report)
 
 
+def cmd_serve(args: argparse.Namespace) -> int:
+    """`jixiao serve`: check the options, then hand over to engine/serve (the `serve` extra)."""
+    from .common import messages
+
+    problems: list[Diagnostic] = []
+    if not os.path.isdir(args.packs):
+        why = "no such folder" if not os.path.exists(args.packs) else "it is not a folder"
+        problems.append(messages.serve_no_packs_folder(args.packs, why))
+    if args.db is not None and not args.db.startswith(
+        ("sqlite:///", "postgresql://", "postgres://", "postgresql+psycopg://")
+    ):
+        scheme = args.db.split(":", 1)[0] if ":" in args.db else args.db
+        problems.append(
+            messages.serve_bad_database(args.db, f"`{scheme}` is not SQLite or PostgreSQL")
+        )
+    tokens: dict[str, str] = {}
+    try:
+        from .serve.config import TokenError, read_tokens
+
+        tokens = read_tokens(args.tokens, os.environ.get("JIXIAO_TOKENS"))
+    except TokenError as exc:
+        problems.append(messages.serve_bad_option("--tokens", str(exc)))
+    if problems:
+        _report(problems, args)
+        return EXIT_ERRORS
+    try:
+        import sqlalchemy  # noqa: F401
+        import starlette  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError:
+        sys.stderr.write("jixiao serve needs its extra: pip install 'jixiao[serve]'\n")
+        return EXIT_USAGE
+    from .serve.app import serve
+    from .serve.config import LOOPBACK_HOSTS, Limits, Settings
+
+    settings = Settings(
+        packs=args.packs,
+        db=args.db,
+        limits=Limits(
+            args.max_body_bytes, args.max_batch_records, args.max_seconds, args.max_in_flight
+        ),
+        tokens=tokens,
+        cors=tuple(args.cors_origin),
+        keep_evidence=not args.no_keep_evidence,
+        hosts=LOOPBACK_HOSTS if args.host in LOOPBACK_HOSTS else (),
+    )
+    if args.host not in ("127.0.0.1", "::1", "localhost") and not tokens:
+        sys.stderr.write(
+            f"warning: serving on {args.host} without tokens: anyone who reaches it may score "
+            "and read the decision log (give --tokens FILE or JIXIAO_TOKENS)\n"
+        )
+    try:
+        from sqlalchemy.exc import SQLAlchemyError
+
+        serve(settings, args.host, args.port, args.workers)
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        _report([messages.serve_bad_database(settings.db_url, reason)], args)
+        return EXIT_ERRORS
+    return EXIT_OK
+
+
 def _columns() -> int:
     """What `shutil.get_terminal_size().columns` answers: $COLUMNS, the terminal, else 80."""
     try:
@@ -782,6 +844,19 @@ def _percent(text: str) -> Decimal:
         raise argparse.ArgumentTypeError(f"`{text}` is not a number") from None
     if not value.is_finite() or not 0 <= value <= 100:
         raise argparse.ArgumentTypeError(f"give a percentage from 0 to 100, not `{text}`")
+    return value
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a time in seconds, more than 0 (`--max-seconds 2.5`)."""
+    import argparse
+
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"`{text}` is not a number of seconds") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"give a time of more than 0 seconds, not `{text}`")
     return value
 
 
@@ -1078,10 +1153,79 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             "--stdio", action="store_true", help="speak over stdin/stdout (the only transport)"
         )
         p_lsp.set_defaults(func=cmd_lsp, parser=p_lsp)
+    if only in (None, "serve"):
+        p_serve = sub.add_parser(
+            "serve",
+            parents=[common],
+            help="serve packs over HTTP, with a decision log and a workbench",
+        )
+        p_serve.add_argument(
+            "--packs", default="rules", metavar="DIR", help="the packs to serve (default: rules)"
+        )
+        p_serve.add_argument(
+            "--db",
+            metavar="URL",
+            help="the decision log: sqlite:///FILE.db or postgresql://USER@HOST/DB "
+            "(default: SQLite in DIR/.jixiao/decisions.db)",
+        )
+        p_serve.add_argument(
+            "--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)"
+        )
+        p_serve.add_argument("--port", type=_count(0), default=8000, help="port (default: 8000)")
+        p_serve.add_argument(
+            "--workers", type=_count(1), default=1, help="worker processes (default: 1)"
+        )
+        p_serve.add_argument(
+            "--tokens",
+            metavar="FILE",
+            help="require `Authorization: Bearer TOKEN`; FILE holds `NAME TOKEN` lines (also "
+            "the JIXIAO_TOKENS environment variable, comma-separated)",
+        )
+        p_serve.add_argument(
+            "--cors-origin",
+            action="append",
+            default=[],
+            metavar="ORIGIN",
+            help="let a web page from ORIGIN call the API (repeatable; default: none)",
+        )
+        p_serve.add_argument(
+            "--no-keep-evidence",
+            action="store_true",
+            help="log evidence digests only, not the evidence (such decisions cannot be replayed)",
+        )
+        p_serve.add_argument(
+            "--max-body-bytes",
+            type=_count(1),
+            default=16 << 20,
+            metavar="N",
+            help="largest request body (default: 16 MiB)",
+        )
+        p_serve.add_argument(
+            "--max-batch-records",
+            type=_count(1),
+            default=10_000,
+            metavar="N",
+            help="most rows of a portfolio (default: 10000)",
+        )
+        p_serve.add_argument(
+            "--max-seconds",
+            type=_seconds,
+            default=30.0,
+            metavar="S",
+            help="longest scoring of a request (default: 30)",
+        )
+        p_serve.add_argument(
+            "--max-in-flight",
+            type=_count(1),
+            default=8,
+            metavar="N",
+            help="scorings at once; more are refused with 429 (default: 8)",
+        )
+        p_serve.set_defaults(func=cmd_serve, parser=p_serve)
     return parser
 
 
-COMMANDS = ("eval", "check", "test", "verify", "schema", "selfeval", "fmt", "lsp")
+COMMANDS = ("eval", "check", "test", "verify", "schema", "selfeval", "fmt", "lsp", "serve")
 
 
 def cmd_lsp(args: argparse.Namespace) -> int:

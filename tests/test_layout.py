@@ -43,6 +43,7 @@ LAYERS = (
     "jixiao.engine.render",
     "jixiao.engine.tools",
     "jixiao.engine.lsp",  # `jixiao lsp`: built on the pipeline like a tool, beside the CLI
+    "jixiao.engine.serve",  # `jixiao serve`: above the tools, beside the command line
     "jixiao.engine.cli",
 )
 

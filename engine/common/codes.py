@@ -668,4 +668,21 @@ CODES: dict[str, tuple[str, str]] = {
         "`params: {达成线: 93%}` changes the pack's value; an indicator with its own `param "
         "达成线 = 95%` keeps 95%, unless the evidence names it: `达成线@B1: 93%`.",
     ),
+    "E810": (
+        "the packs folder of `jixiao serve` cannot be read",
+        "The server lists, checks and serves the packs (*.jx) directly inside `--packs DIR`; the "
+        "folder must exist and be readable.",
+    ),
+    "E811": (
+        "the decision log's database cannot be used",
+        "`--db` takes a SQLAlchemy URL: `sqlite:///FILE.db` or `postgresql://USER@HOST/DB` "
+        "(psycopg 3). Without it the log is SQLite in `DIR/.jixiao/decisions.db`. A password in "
+        "the URL is never printed.",
+    ),
+    "E812": (
+        "an option of `jixiao serve` cannot be used",
+        "A tokens file that cannot be read or holds a malformed entry, or a token shorter than "
+        "16 characters: the server refuses to start rather than run without the protection "
+        "asked for.",
+    ),
 }

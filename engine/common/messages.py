@@ -1968,3 +1968,38 @@ def _else_band(rule: Span) -> tuple[Fix, ...]:
         start = at - (len(before) - len(last))
         return (Fix(Span(source, start, at), f"{sep}else: 0 ", "add an `else: 0` band"),)
     return (Fix(Span(source, at, at), f"    else: 0\n{before}", "add an `else: 0` band"),)
+def serve_no_packs_folder(folder: str, reason: str) -> Diagnostic:
+    """E810: `jixiao serve --packs DIR` names no folder it can read."""
+    return Diagnostic(
+        "E810",
+        Severity.ERROR,
+        f"cannot serve packs from `{folder}`: {reason}",
+        path=folder,
+        help="give `--packs DIR`, a folder holding the packs (*.jx) to serve",
+    )
+
+
+def serve_bad_database(url: str, reason: str) -> Diagnostic:
+    """E811: `jixiao serve --db URL` names no database the decision log can use."""
+    # never echo a password: `postgresql://user:pw@host/db` is shown `postgresql://…@host/db`
+    scheme, sep, rest = url.partition("://")
+    shown = f"{scheme}://…@{rest.rsplit('@', 1)[1]}" if sep and "@" in rest else url
+    return Diagnostic(
+        "E811",
+        Severity.ERROR,
+        f"cannot keep the decision log in `{shown}`: {reason}",
+        path=shown,
+        help="give `--db sqlite:///FILE.db` or `--db postgresql://USER@HOST/DATABASE`, or "
+        "leave it out for SQLite beside the packs",
+    )
+
+
+def serve_bad_option(option: str, reason: str) -> Diagnostic:
+    """E812: another `jixiao serve` option cannot be used (a tokens file, the limits)."""
+    return Diagnostic(
+        "E812",
+        Severity.ERROR,
+        f"cannot start the server: `{option}`: {reason}",
+        path=option,
+        help="see `jixiao serve --help` and docs/serve.md",
+    )

@@ -72,6 +72,20 @@ def reset_allowed(token: contextvars.Token[tuple[str, ...]]) -> None:
     _ALLOWED.reset(token)
 
 
+#: Set by `jixiao serve` around evidence it was sent: such evidence has no folder of its own, so
+#: it names no file at all (its survey responses go inline).
+_SEALED: contextvars.ContextVar[bool] = contextvars.ContextVar("jixiao_sealed", default=False)
+
+
+def seal() -> contextvars.Token[bool]:
+    """Refuse every file named inside evidence until the token is reset (`unseal`)."""
+    return _SEALED.set(True)
+
+
+def unseal(token: contextvars.Token[bool]) -> None:
+    _SEALED.reset(token)
+
+
 def _inside(path: str, folder: str) -> bool:
     try:
         return os.path.commonpath([path, folder]) == folder
@@ -104,6 +118,10 @@ def confine(name: str, evidence_path: str) -> str:
     given = printable(name)
     if not name or "\x00" in name:
         raise FileRefused(Refusal("missing", given, "not a file name"))
+    if _SEALED.get():
+        raise FileRefused(
+            Refusal("outside", given, "evidence sent to a server names no files; list them inline")
+        )
     # A Windows office writes `问卷\\答卷.csv`: the same file here, and `..\\` climbs the same.
     name = name.replace("\\", "/")
     folder = os.path.realpath(os.path.dirname(os.path.abspath(evidence_path)))

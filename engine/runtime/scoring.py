@@ -56,3 +56,26 @@ def _sha256(text: str) -> str:
     from ..common.digest import sha256_hex
 
     return sha256_hex(text.encode("utf-8"))
+
+
+def run_bytes(plan: Plan, data: bytes, name: str) -> Result:
+    """`run` on evidence already in memory (sent to `jixiao serve`); `name` names it in the
+    report and its diagnostics. It may name no other file (see `files.seal`)."""
+    from . import evidence as _evidence
+    from . import files
+
+    token = files.seal()
+    try:
+        evidence, diagnostics = _evidence.load_bytes(data, name, plan.program)
+    finally:
+        files.unseal(token)
+    if evidence is None:
+        raise JixiaoError(diagnostics)
+    result = score(plan, evidence, diagnostics)
+    return result._replace(
+        pack_sha256=_sha256(plan.program.source.text),
+        evidence_sha256=_sha256(evidence.source.text),
+        inputs=evidence.inputs,
+        imports=plan.program.imports,
+        project=tuple(evidence.project.items()),
+    )

@@ -1,0 +1,69 @@
+"""A result in each report format, as the bytes `jixiao eval --format F` would write: the
+same renderers, the same line about a missing total."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import tempfile
+from html import escape
+
+from ..common.result import Result
+from ..render import render
+from ..render.outputs import FORMAT_NAMES, output_named
+
+MEDIA = {
+    "json": "application/json",
+    "html": "text/html; charset=utf-8",
+    "markdown": "text/markdown; charset=utf-8",
+    "table": "text/plain; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+FORMATS = FORMAT_NAMES
+
+
+def total_reason(result: Result, lang: str) -> str | None:
+    """Why a scored record has no total, in one line; None when it has one.
+    INVARIANT: the words of `cli.total_reason` (the command line's), which this layer cannot
+    import; tests/test_serve.py compares the two."""
+    if result.total is not None:
+        return None
+    undecided = [i.code for i in result.indicators if i.points is None and i.failures]
+    errors = sum(1 for d in result.diagnostics if d.is_error)
+    if lang == "en":
+        parts = [f"{errors} error(s) in the evidence or evaluation"] if errors else []
+        if undecided:
+            parts.append(f"undecided: {', '.join(undecided)}")
+        return "no total: " + ("; ".join(parts) or "nothing applicable was scored")
+    parts = [f"证据或计分有 {errors} 处错误"] if errors else []
+    if undecided:
+        parts.append(f"未能计分的指标：{'、'.join(undecided)}")
+    return "无总分：" + ("；".join(parts) or "没有可计分的指标")
+
+
+def report(result: Result, fmt: str, lang: str) -> bytes:
+    output = output_named(fmt)
+    reason = total_reason(result, lang)
+    if output.writer is not None:
+        writer = importlib.import_module(f"jixiao.engine.render.{output.writer}")
+        fd, path = tempfile.mkstemp(suffix=output.suffixes[0])
+        os.close(fd)
+        try:
+            writer.write(result, path, lang, reason)
+            with open(path, "rb") as f:
+                return f.read()
+        finally:
+            os.unlink(path)
+    text = render(result, fmt, lang)
+    if reason is not None and fmt != "json":
+        if fmt == "html":
+            note = f'<p class="no-total">{escape(reason)}</p>\n'
+            text = (
+                text.replace("</body>", note + "</body>", 1) if "</body>" in text else text + note
+            )
+        elif fmt == "markdown":
+            text += f"\n> {reason}\n"
+        else:
+            text += reason + "\n"
+    return text.encode("utf-8")

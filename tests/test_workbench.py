@@ -1,0 +1,218 @@
+"""The workbench in a real headless Chromium (the distribution's package, driven by Playwright;
+no browser is downloaded): open a pack, type an error and see its underline, fix it, evaluate
+the founding case from the form and see 87.74 良, download the report, upload a portfolio and
+download its records, replay a decision, switch to English."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+pytest.importorskip("starlette")
+pytest.importorskip("uvicorn")
+sync_api = pytest.importorskip("playwright.sync_api")
+
+import uvicorn  # noqa: E402
+import yaml  # noqa: E402
+
+from jixiao.engine.serve.app import build  # noqa: E402
+from jixiao.engine.serve.config import Settings  # noqa: E402
+
+from .helpers import FOUNDING_EVIDENCE, write_xlsx  # noqa: E402
+from .serve_helpers import _free_port, packs_folder  # noqa: E402
+from .test_batch import portfolio  # noqa: E402
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+FOUNDING = "video-conference-2017"
+WAIT = 30_000  # ms: a loaded CI machine
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    tmp = tmp_path_factory.mktemp("workbench")
+    packs = packs_folder(tmp)
+    settings = Settings(packs=str(packs), db=f"sqlite:///{tmp}/d.db", work_dir=str(tmp / "jobs"))
+    port = _free_port()
+    config = uvicorn.Config(build(settings), host="127.0.0.1", port=port, log_level="warning")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    for _ in range(200):
+        if server.started:
+            break
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}", tmp
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def page(server: tuple[str, Path]) -> Iterator[Any]:
+    if CHROMIUM is None:
+        pytest.skip("no chromium installed (apt-get install chromium)")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = browser.new_context(accept_downloads=True)
+        page = context.new_page()
+        page.set_default_timeout(WAIT)
+        page.goto(server[0] + "/")
+        yield page
+        browser.close()
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, dict):
+        value = value["value"]
+    if isinstance(value, list):
+        return "\n".join(x["item"] if isinstance(x, dict) else str(x) for x in value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def test_open_a_pack_type_an_error_see_it_underlined_and_fix_it(page: Any) -> None:
+    page.click(f'#pack-list li[data-pack="{FOUNDING}"]')
+    page.wait_for_selector(".CodeMirror")
+    page.wait_for_selector('.tree [data-code="B1.1.2"] .standard')
+    page.wait_for_function("document.querySelector('#check-status').className === 'ok'")
+    page.click(".CodeMirror-code")
+    page.keyboard.press("Control+End")
+    typed = "\nindicator 错"
+    page.keyboard.type(typed)
+    page.wait_for_selector(".CodeMirror-lint-mark-error")
+    page.wait_for_function("document.querySelector('#check-status').className === 'bad'")
+    assert "E1" in page.inner_text("#problems")
+    for _ in typed:
+        page.keyboard.press("Backspace")
+    page.wait_for_function("document.querySelector('#check-status').className === 'ok'")
+    assert page.locator(".CodeMirror-lint-mark-error").count() == 0
+
+
+def test_evaluate_the_founding_case_from_the_form(page: Any, tmp_path: Path) -> None:
+    page.click('#tabs button[data-tab="evaluate"]')
+    page.select_option("#eval-pack", FOUNDING)
+    page.wait_for_selector('[data-fact="预算金额"]')
+    evidence = yaml.safe_load(FOUNDING_EVIDENCE.read_text("utf-8"))
+    page.fill('input[name="project.name"]', evidence["project"]["name"])
+    for name, given in evidence["facts"].items():
+        field = page.locator(f'[data-fact="{name}"]')
+        value = _cell(given)
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+        if isinstance(given, dict) and given.get("source"):
+            page.fill(f'[data-source="{name}"]', str(given["source"]))
+    page.click("#eval-run")
+    page.wait_for_function("document.querySelector('#eval-total').textContent === '87.74'")
+    assert page.inner_text("#eval-grade") == "良"
+    report = page.frame_locator("#eval-report")
+    assert "87.74" in report.locator("body").inner_text()
+    with page.expect_download() as info:
+        page.click('[data-download="xlsx"]')
+    path = tmp_path / "report.xlsx"
+    info.value.save_as(path)
+    assert path.read_bytes().startswith(b"PK")
+
+
+def test_upload_a_portfolio_and_download_its_records(page: Any, tmp_path: Path) -> None:
+    table = tmp_path / "projects.xlsx"
+    write_xlsx(table, portfolio(30))
+    page.click('#tabs button[data-tab="portfolio"]')
+    page.select_option("#batch-pack", FOUNDING)
+    page.set_input_files("#batch-file", str(table))
+    page.click("#batch-run")
+    page.wait_for_selector('#batch-status[data-status="done"]')
+    assert "30/30" in page.inner_text("#batch-status")
+    with page.expect_download() as info:
+        page.click('[data-records="csv"]')
+    path = tmp_path / "records.csv"
+    info.value.save_as(path)
+    text = path.read_text("utf-8-sig")
+    assert text.startswith("id,") and text.count("\n") == 31
+    page.frame_locator("#batch-summary").locator("body").wait_for()
+
+
+def test_the_decision_log_replays(page: Any) -> None:
+    page.click('#tabs button[data-tab="decisions"]')
+    page.fill('#decision-filter input[name="project"]', "视频会议")
+    page.click('#decision-filter button[type="submit"]')
+    button = page.locator("[data-replay]:not([disabled])").first
+    button.click()
+    page.wait_for_selector(".replayed.same")
+
+
+def test_switch_to_english(page: Any) -> None:
+    page.click("#lang")
+    assert page.inner_text("header h1") == "Performance evaluation workbench"
+    page.click("#lang")
+    assert page.inner_text("header h1") == "绩效评价工作台"
+
+
+def test_a_parameter_from_the_form_reaches_the_score(page: Any) -> None:
+    """common-project-2020 has parameters: the form lists them with the pack's values, and a
+    value typed there is sent as `params:`."""
+    page.click('#tabs button[data-tab="evaluate"]')
+    page.select_option("#eval-pack", "common-project-2020")
+    box = page.locator('[data-param="资金到位满分线"]')
+    box.wait_for()
+    assert box.get_attribute("placeholder")
+    box.fill("90%")
+    with page.expect_request("**/eval?format=json*") as info:
+        page.click("#eval-run")
+    assert '"params":{"资金到位满分线":"90%"}' in info.value.post_data
+
+
+def test_an_uploaded_evidence_file_is_scored(page: Any) -> None:
+    page.click('#tabs button[data-tab="evaluate"]')
+    page.select_option("#eval-pack", FOUNDING)
+    page.evaluate("document.querySelector('#eval-total').textContent = ''")
+    page.set_input_files("#eval-file", str(FOUNDING_EVIDENCE))
+    page.wait_for_function("document.querySelector('#eval-total').textContent === '87.74'")
+    with page.expect_download() as info:
+        page.click('[data-download="docx"]')
+    assert info.value.suggested_filename == f"{FOUNDING}.docx"
+
+
+def test_a_self_evaluation_table_is_scored_and_written_back(page: Any, tmp_path: Path) -> None:
+    from .helpers import ROOT
+
+    page.click('#tabs button[data-tab="selfeval"]')
+    page.set_input_files("#self-file", str(ROOT / "evidence" / "selfeval" / "clean.xlsx"))
+    page.click("#self-run")
+    page.locator("#self-download").wait_for()
+    report = page.frame_locator("#self-report").locator("body").inner_text()
+    assert "2023年视频会议系统运维（示例）" in report and "用户满意度" in report
+    with page.expect_download() as info:
+        page.click("#self-download")
+    path = tmp_path / "scored.xlsx"
+    info.value.save_as(path)
+    assert path.read_bytes().startswith(b"PK")
+
+
+def test_the_api_page_scores_the_founding_evidence(page: Any, server: tuple[str, Path]) -> None:
+    """The integrator's path: /docs, the eval operation, the founding evidence, Send."""
+    page.goto(server[0] + "/docs")
+    op = page.locator('details[data-op="POST /v1/packs/{name}/eval"]')
+    op.locator("summary").click()
+    op.locator('input[name="name"][data-in="path"]').fill(FOUNDING)
+    op.locator("textarea").fill(FOUNDING_EVIDENCE.read_text("utf-8"))
+    op.locator('button[type="submit"]').click()
+    op.locator("pre.response").filter(has_text="87.74").wait_for()
+    assert '"grade": "良"' in op.locator("pre.response").inner_text()
+    page.goto(server[0] + "/")
