@@ -41,12 +41,14 @@ LOST = [
 ]
 
 
-def founding(fixed: tuple[str, ...] = (), to: str | None = None, text: str | None = None) -> tuple[object, object, Whatif]:
+def founding(
+    fixed: tuple[str, ...] = (), to: str | None = None, text: str | None = None
+) -> tuple[object, object, Whatif]:
     if text is None:
         plan, _ = compile_pack(PACK)
     else:
         plan, _ = compile_source(Source(str(PACK), text))
-    evidence, diags = load(EVIDENCE, plan.program)
+    evidence, _ = load(EVIDENCE, plan.program)
     assert evidence is not None
     return plan, evidence, whatif(plan, evidence, evaluate(plan, evidence), fixed, to)
 
@@ -197,7 +199,9 @@ def test_cli_batch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 SLOW = settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much]
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 
 

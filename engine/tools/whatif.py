@@ -33,7 +33,6 @@ from jixiao.dsl.record import replace
 from ..check.units import domain
 from ..common.result import Item, NotApplicable
 from ..common.types import NUMERIC, Kind
-from ..common.walk import names_in
 from ..forms import form_of, rule_exprs
 from ..plan.compile_expr import Faulted, NearBoundary
 from ..runtime.evaluator import CONTEXT, evaluate
@@ -137,7 +136,12 @@ class _Probe:
         self.plan = plan
         self.program = plan.program
         self.evidence = evidence
-        self.values = dict(evidence.values)
+        # a fact the evidence leaves to its `default` may change too (parameters never do)
+        facts = self.program.facts
+        self.values = {
+            n: v for n, v in plan.defaults.items() if n in facts and not facts[n].is_param
+        }
+        self.values.update(evidence.values)
         self.base = self.score({})
         base_env = self.derive({})
         self.rates = tuple(
@@ -148,7 +152,9 @@ class _Probe:
         self.memo: dict[tuple[tuple[str, object], ...], Result | None] = {}
         self.count = 0
 
-    def score(self, changes: Mapping[str, object], pins: Mapping[str, object] | None = None) -> Result:
+    def score(
+        self, changes: Mapping[str, object], pins: Mapping[str, object] | None = None
+    ) -> Result:
         values = dict(self.values)
         values.update(changes)
         ev = replace(self.evidence, values=values) if changes else self.evidence
@@ -205,7 +211,9 @@ def points_of(result: Result, place: int) -> Decimal | None:
 # ----- what an indicator reads ------------------------------------------------------------------
 
 
-def base_facts(program: Program, name: str, through: str | None = None) -> Iterator[tuple[str, str | None]]:
+def base_facts(
+    program: Program, name: str, through: str | None = None
+) -> Iterator[tuple[str, str | None]]:
     """The facts a name reads, each with the derived fact (the outermost) it is read through."""
     if name in program.facts:
         yield name, through
@@ -395,7 +403,9 @@ def _numeric_front(
                 return bound
             return x + sign * k * step
 
-        def score(k: int, at: Callable[[int], Decimal] = at) -> tuple[Decimal | None, Result | None]:
+        def score(
+            k: int, at: Callable[[int], Decimal] = at
+        ) -> tuple[Decimal | None, Result | None]:
             v = at(k)
             if fact.nonzero and v == 0:
                 return None, None
@@ -481,10 +491,7 @@ def whatif(
     assert result.total is not None and result.grade is not None
     probe = _Probe(plan, evidence)
     pinned = tuple(
-        dict.fromkeys(
-            [n for n, f in program.facts.items() if f.fixed]
-            + [n for n in fixed]
-        )
+        dict.fromkeys([n for n, f in program.facts.items() if f.fixed] + [n for n in fixed])
     )
     lost = _lost(probe, pinned, indicator)
     grade_target, lower = _target(settings.grades, result.grade, target)
@@ -523,7 +530,9 @@ def _rank(grades: tuple[object, ...], label: str) -> int:
     return len(grades)
 
 
-def _target(grades: tuple[object, ...], grade: str, target: str | None) -> tuple[str | None, Decimal | None]:
+def _target(
+    grades: tuple[object, ...], grade: str, target: str | None
+) -> tuple[str | None, Decimal | None]:
     """The grade to reach and its lower bound: `target`, else the next grade up (None when the
     project has the top grade already)."""
     if target is not None:
@@ -552,8 +561,8 @@ def _lost(probe: _Probe, pinned: tuple[str, ...], only: str | None) -> tuple[Los
             continue
         facts: dict[str, str | None] = {}
         for name in dict.fromkeys(n for n in ind.reads):
-            for fact, through in base_facts(program, name):
-                facts.setdefault(fact, through)
+            for read, through in base_facts(program, name):
+                facts.setdefault(read, through)
         seeds = thresholds(ind.rules)
 
         def objective(result: Result, place: int = place) -> Decimal | None:
@@ -569,7 +578,13 @@ def _lost(probe: _Probe, pinned: tuple[str, ...], only: str | None) -> tuple[Los
             for option in _thin(options):
                 helped.add(through)
                 recoveries.append(
-                    Recovery(option.change, option.value, option.value - points, option.result.total, through)
+                    Recovery(
+                        option.change,
+                        option.value,
+                        option.value - points,
+                        option.result.total,
+                        through,
+                    )
                 )
         for name in dict.fromkeys(ind.reads):
             if name in program.derived and name not in helped:
@@ -666,8 +681,7 @@ def _on_derived(
         return []
     candidates = sorted(
         {v for n, v in pairs if n == name and Decimal(0) <= v <= Decimal(1) and v != x}
-        | {Decimal(1)}
-        - {x}
+        | {Decimal(1)} - {x}
     )
     out = []
     best = points
@@ -718,9 +732,9 @@ def _sets(
     options: dict[str, list[Option]] = {}
     for name in names:
         fact = program.facts[name]
-        found = front(probe, fact, total, _seeds_for(probe, name, seeds), base_total)
-        if found:
-            options[name] = _thin(found, 8)
+        reached = front(probe, fact, total, _seeds_for(probe, name, seeds), base_total)
+        if reached:
+            options[name] = _thin(reached, 8)
     facts = sorted(options, key=lambda n: (-options[n][-1].value, n))
     best = _best(probe, facts, options, reaches)
     out: list[ChangeSet] = []
@@ -738,7 +752,7 @@ def _sets(
                 continue
             pick = _cheapest(combo, options, base_total, gap)
             if pick is not None:
-                candidates.append((sum(o.change.size for o in pick), pick))
+                candidates.append((sum((o.change.size for o in pick), Decimal(0)), pick))
         candidates.sort(key=lambda c: (c[0], [o.change.fact for o in c[1]]))
         for _, pick in candidates:
             if len(out) >= MAX_SETS:
@@ -825,14 +839,16 @@ def _shrink(
     others = {n: c.new for n, c in changes.items() if n != change.fact}
     fact = probe.program.facts[change.fact]
     if fact.kind is Kind.LIST:
-        old: tuple[Item, ...] = change.old  # type: ignore[assignment]
-        new: tuple[Item, ...] = change.new  # type: ignore[assignment]
-        removed = [i for i in old if all(i is not j for j in new)]
+        had: tuple[Item, ...] = change.old  # type: ignore[assignment]
+        left: tuple[Item, ...] = change.new  # type: ignore[assignment]
+        removed = [i for i in had if all(i is not j for j in left)]
         for k in range(1, len(removed)):
             gone = set(map(id, removed[:k]))
-            kept = tuple(i for i in old if id(i) not in gone)
+            kept = tuple(i for i in had if id(i) not in gone)
             if reaches(probe.result({**others, change.fact: kept})):
-                return Change(fact.name, fact.kind, old, kept, Decimal(k), tuple(i.text for i in removed[:k]))
+                return Change(
+                    fact.name, fact.kind, had, kept, Decimal(k), tuple(i.text for i in removed[:k])
+                )
         return change
     if fact.kind not in STEP or not isinstance(change.new, Decimal):
         return change
@@ -845,7 +861,9 @@ def _shrink(
     def value(k: int) -> Decimal:
         return x + sign * k * step
 
-    if reaches(probe.result({**others, change.fact: value(top)})) and not (fact.nonzero and value(top) == 0):
+    if reaches(probe.result({**others, change.fact: value(top)})) and not (
+        fact.nonzero and value(top) == 0
+    ):
         while hi_k - lo_k > 1:
             mid = (lo_k + hi_k) // 2
             v = value(mid)
@@ -878,9 +896,16 @@ def _best(
     for name in facts:
         change = options[name][-1].change
         trial = probe.result({**{n: c.new for n, c in chosen.items()}, name: change.new})
-        if trial is not None and trial.total is not None and result.total is not None and trial.total > result.total:
+        if (
+            trial is not None
+            and trial.total is not None
+            and result.total is not None
+            and trial.total > result.total
+        ):
             chosen[name] = change
             result = trial
     if not chosen or result.total is None or result.grade is None:
         return None
-    return ChangeSet(tuple(sorted(chosen.values(), key=lambda c: c.fact)), result.total, result.grade)
+    return ChangeSet(
+        tuple(sorted(chosen.values(), key=lambda c: c.fact)), result.total, result.grade
+    )

@@ -17,7 +17,7 @@ TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
     from typing import Any
 
-    from .whatif import Lost, Recovery
+    from .whatif import Recovery
 
 _PLACES = Decimal("0.01")
 
@@ -104,7 +104,9 @@ def render_text(w: Whatif, indicator: str | None = None) -> str:
             out.append("  · 未改变固定的事实：" + "、".join(lost.pinned))
     if w.target is not None and not w.reached:
         out.append("")
-        out.append(f"二、达到 {w.target} 的最省改变组合（按改变的事实数、再按改变幅度排序；每组均已复核）")
+        out.append(
+            f"二、达到 {w.target} 的最省改变组合（按改变的事实数、再按改变幅度排序；每组均已复核）"
+        )
         out.extend(_sets_text(w))
     return "\n".join(out) + "\n"
 
@@ -112,15 +114,15 @@ def render_text(w: Whatif, indicator: str | None = None) -> str:
 def _recovery_text(r: Recovery, code: str, w: Whatif) -> str:
     through = f"［经 {r.through}］" if r.through else ""
     total = f"（总分 {points(r.total, w.places)}）" if r.total is not None else ""
-    return (
-        f"{change_text(r.change, w.units)}{through}：{code} +{points(r.gain, w.places)}{total}"
-    )
+    return f"{change_text(r.change, w.units)}{through}：{code} +{points(r.gain, w.places)}{total}"
 
 
 def _sets_text(w: Whatif) -> list[str]:
     out = []
     for i, s in enumerate(w.sets, 1):
-        out.append(f"  {i}. 改变 {len(s.changes)} 项事实 → {points(s.total, w.places)}（{s.grade}）")
+        out.append(
+            f"  {i}. 改变 {len(s.changes)} 项事实 → {points(s.total, w.places)}（{s.grade}）"
+        )
         out.extend(f"     · {change_text(c, w.units)}" for c in s.changes)
     if not w.sets:
         out.append("  " + unreachable(w))
@@ -133,9 +135,15 @@ def unreachable(w: Whatif) -> str:
     pinned = f"在固定{'、'.join(w.pinned)}的前提下，" if w.pinned else ""
     if w.best is None:
         return f"无法达到 {w.target}：{pinned}没有任何事实的改变能提高总分。"
+    if w.lower is not None and w.best.total >= w.lower:
+        return (
+            f"无法达到 {w.target}：{pinned}所有可改事实同时取最优，总分 "
+            f"{points(w.best.total, w.places)}，但等级为 {w.best.grade}（否决或等级限制）。"
+        )
     return (
         f"无法达到 {w.target}：{pinned}所有可改事实同时取最优，总分最高 "
-        f"{points(w.best.total, w.places)}（{w.best.grade}），仍低于 {number(w.lower or Decimal(0))}。"
+        f"{points(w.best.total, w.places)}（{w.best.grade}），"
+        f"仍低于 {number(w.lower or Decimal(0))}。"
     )
 
 
@@ -238,7 +246,8 @@ def render_html(w: Whatif, indicator: str | None = None) -> str:
         '<html lang="zh-CN"><head><meta charset="utf-8">',
         f"<title>{e(w.title)}：整改测算</title><style>{CSS}</style></head><body>",
         f"<h1>{e(w.title)}：整改测算</h1>",
-        f'<p class="meta">规则包 {e(w.pack_path)} · 证据 {e(w.evidence_path)} · jixiao {VERSION}</p>',
+        f'<p class="meta">规则包 {e(w.pack_path)} · 证据 {e(w.evidence_path)} · '
+        f"jixiao {VERSION}</p>",
         f'<div class="verdict"><span class="big">{points(w.total, p)}</span>'
         f'<span class="grade">{e(w.grade)}</span><span>{e(_goal(w))}</span></div>',
     ]

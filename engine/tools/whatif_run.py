@@ -24,7 +24,7 @@ from .whatif_report import change_text, points, render, set_json, unreachable
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from typing import Any
 
     from ..plan.compiler import Plan
@@ -35,7 +35,7 @@ EXIT_OK, EXIT_ERRORS, EXIT_USAGE = 0, 1, 2
 
 def run(
     args: argparse.Namespace,
-    report: Callable[[list[Diagnostic], argparse.Namespace], None],
+    report: Callable[[Sequence[Diagnostic], argparse.Namespace], None],
     usage: Callable[[argparse.Namespace, str], int],
 ) -> int:
     if args.batch is not None and args.evidence is not None:
@@ -96,7 +96,7 @@ def _batch(
     plan: Plan,
     args: argparse.Namespace,
     fixed: tuple[str, ...],
-    report: Callable[[list[Diagnostic], argparse.Namespace], None],
+    report: Callable[[Sequence[Diagnostic], argparse.Namespace], None],
 ) -> int:
     from ..runtime.evaluator import evaluate
     from .batch import read_folder, read_table, row_evidence
@@ -119,8 +119,11 @@ def _batch(
     scored = failed = 0
     for order, row in enumerate(rows):
         evidence = _row_evidence(row, program, str(source), row_evidence)
-        result = evaluate(plan, evidence) if evidence is not None else None
-        if result is None or result.total is None:
+        if evidence is None:
+            failed += 1
+            continue
+        result = evaluate(plan, evidence)
+        if result.total is None:
             failed += 1
             continue
         scored += 1
@@ -130,7 +133,13 @@ def _batch(
             if total >= band.lower:
                 continue
             heap = nearest[band.label]
-            item = (total - band.lower, -order, row.id, row.name, evidence)
+            item: tuple[Decimal, int, str, str, Evidence] = (
+                total - band.lower,
+                -order,
+                row.id,
+                row.name,
+                evidence,
+            )
             if len(heap) < top:
                 heapq.heappush(heap, item)
             elif item[:2] > heap[0][:2]:
@@ -178,7 +187,10 @@ def _cheapest(w: Whatif) -> str:
 
 
 def _batch_text(
-    title: str, scored: int, failed: int, results: list[tuple[str, Decimal, list[tuple[str, str, Whatif]]]]
+    title: str,
+    scored: int,
+    failed: int,
+    results: list[tuple[str, Decimal, list[tuple[str, str, Whatif]]]],
 ) -> str:
     out = [title, f"项目 {scored + failed} 个，已计分 {scored} 个，未能计分 {failed} 个", ""]
     for label, lower, done in results:
@@ -190,11 +202,15 @@ def _batch_text(
             out.append(f"  {head}：{points(w.total, w.places)}（{w.grade}）")
             out.append(f"    {_cheapest(w)}")
         out.append("")
-    return "\n".join(out)
+    return "\n".join(out) + "\n"
 
 
 def _batch_doc(
-    title: str, source: str, scored: int, failed: int, results: list[tuple[str, Decimal, list[tuple[str, str, Whatif]]]]
+    title: str,
+    source: str,
+    scored: int,
+    failed: int,
+    results: list[tuple[str, Decimal, list[tuple[str, str, Whatif]]]],
 ) -> dict[str, Any]:
     return {
         "pack": title,
@@ -226,14 +242,22 @@ def _batch_doc(
 
 
 def _batch_json(
-    title: str, source: str, scored: int, failed: int, results: list[tuple[str, Decimal, list[tuple[str, str, Whatif]]]]
+    title: str,
+    source: str,
+    scored: int,
+    failed: int,
+    results: list[tuple[str, Decimal, list[tuple[str, str, Whatif]]]],
 ) -> str:
     doc = _batch_doc(title, source, scored, failed, results)
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
 
 
 def _batch_html(
-    title: str, source: str, scored: int, failed: int, results: list[tuple[str, Decimal, list[tuple[str, str, Whatif]]]]
+    title: str,
+    source: str,
+    scored: int,
+    failed: int,
+    results: list[tuple[str, Decimal, list[tuple[str, str, Whatif]]]],
 ) -> str:
     from html import escape as e
 
