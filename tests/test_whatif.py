@@ -17,6 +17,7 @@ from jixiao.dsl.record import replace
 from jixiao.dsl.source import Source
 from jixiao.engine import compile_pack, compile_source
 from jixiao.engine.cli import main
+from jixiao.engine.common.types import Kind
 from jixiao.engine.runtime.evaluator import evaluate
 from jixiao.engine.runtime.evidence import load
 from jixiao.engine.tools.strategies import evidence_of, facts_for, pack_texts
@@ -199,7 +200,7 @@ def test_cli_batch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 SLOW = settings(
-    max_examples=25,
+    max_examples=60,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
@@ -243,3 +244,34 @@ def test_every_suggestion_reaches_what_it_claims_and_none_smaller_does(data: st.
         after = applied(plan, evidence, {c.fact: c.new for c in s.changes})
         assert (after.total, after.grade) == (s.total, s.grade)
         assert w.target is not None and after.total >= (w.lower or 0)
+
+
+def test_a_derived_fact_whose_facts_are_pinned_is_changed_itself() -> None:
+    _, _, w = founding(fixed=("及时修复故障数", "故障总数"))
+    c122 = next(lost for lost in w.lost if lost.code == "C1.2.2")
+    assert [(r.change.fact, r.change.derived, r.change.new, r.points) for r in c122.recoveries] == [
+        ("故障修复及时率", True, Decimal(1), Decimal(4))
+    ]
+    assert "故障修复及时率（派生事实） ≈91.3% → 100%（+≈8.7 个百分点）" in render_text(w)
+    assert all(c.fact != "故障修复及时率" for s in w.sets for c in s.changes)
+
+
+def test_a_set_removes_only_the_findings_it_needs() -> None:
+    from jixiao.engine.tools.whatif import Change, _Probe, _verified
+
+    plan, evidence, _ = founding()
+    probe = _Probe(plan, evidence)  # type: ignore[arg-type]
+    items = probe.values["采购文件缺失项"]
+    changes = {
+        "已建立过程管理制度": Change("已建立过程管理制度", Kind.BOOL, False, True, Decimal(1)),
+        "留存过程监督记录": Change("留存过程监督记录", Kind.BOOL, False, True, Decimal(1)),
+        "采购文件缺失项": Change("采购文件缺失项", Kind.LIST, items, (), Decimal(2), ("a", "b")),
+    }
+
+    def to_excellent(result: object) -> bool:
+        return result is not None and result.grade == "优"  # type: ignore[attr-defined]
+
+    found = _verified(probe, changes, to_excellent)
+    assert found is not None and (found.total, found.grade) == (Decimal("90.24"), "优")
+    shrunk = next(c for c in found.changes if c.fact == "采购文件缺失项")
+    assert len(shrunk.new) == 1 and len(shrunk.removed) == 1  # type: ignore[arg-type]

@@ -33,12 +33,18 @@ def points(value: Decimal, places: int) -> str:
     return format(value.quantize(Decimal(1).scaleb(-places)), "f")
 
 
+def _percent(value: Decimal) -> str:
+    """A percent to 0.01 个百分点 at most (a derived rate's 28 digits shown as ≈)."""
+    shown = (value * 100).quantize(_PLACES)
+    return ("" if shown == value * 100 else "≈") + number(shown) + "%"
+
+
 def value_text(change: Change, value: object, units: Any) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, Decimal):
         if change.kind is Kind.PERCENT:
-            return number(value * 100) + "%"
+            return _percent(value)
         unit = units.get(change.fact) or ("元" if change.kind is Kind.MONEY else "")
         return number(value) + (f" {unit}" if unit and change.kind is Kind.MONEY else "")
     if isinstance(value, tuple):
@@ -61,7 +67,7 @@ def change_text(change: Change, units: Any) -> str:
         delta = change.new - change.old
         sign = "+" if delta > 0 else "−"
         if change.kind is Kind.PERCENT:
-            text += f"（{sign}{number(abs(delta) * 100)} 个百分点）"
+            text += f"（{sign}{_percent(abs(delta))[:-1]} 个百分点）"
         else:
             unit = units.get(change.fact) or ("元" if change.kind is Kind.MONEY else "")
             text += f"（{sign}{number(abs(delta))}{(' ' + unit) if unit else ''}）"
