@@ -275,3 +275,35 @@ def test_a_set_removes_only_the_findings_it_needs() -> None:
     assert found is not None and (found.total, found.grade) == (Decimal("90.24"), "优")
     shrunk = next(c for c in found.changes if c.fact == "采购文件缺失项")
     assert len(shrunk.new) == 1 and len(shrunk.removed) == 1  # type: ignore[arg-type]
+
+
+def test_a_long_findings_list_is_bisected_to_the_fewest_removals() -> None:
+    text = (
+        'pack "长清单" { total 3 grades { 优 >= 3; 差 else } }\n'
+        "fact 问题: list\n"
+        'indicator A "a" 3 { deduct 0.5 per 问题 "问题：{item}" }\n'
+    )
+    plan, _ = compile_source(Source("<long>", text))
+    facts = {"问题": [{"item": f"问题{i}"} for i in range(300)]}
+    evidence = evidence_of(plan, facts)
+    w = whatif(plan, evidence, evaluate(plan, evidence))
+    # 300 findings take 150 points; the indicator's floor stops them at 3: the first half point
+    # comes back when 5 remain, full marks when none do
+    [lost] = w.lost
+    assert [len(r.change.removed) for r in lost.recoveries][:1] == [295]
+    assert lost.recoveries[-1].points == 3 and len(lost.recoveries[-1].change.removed) == 300
+    assert [len(c.removed) for s in w.sets for c in s.changes] == [300]
+
+
+def test_the_probe_budget_stops_the_search_short_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import jixiao.engine.tools.whatif as module
+
+    monkeypatch.setattr(module, "WORK", 0)
+    monkeypatch.setattr(module, "MIN_PROBES", 60)
+    plan, evidence, w = founding()
+    assert w.cut and "组合搜索已达上限而停止" in render_text(w)
+    for s in w.sets:  # whatever was found is still verified
+        result = applied(plan, evidence, {c.fact: c.new for c in s.changes})
+        assert result.grade == "优"

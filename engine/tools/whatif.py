@@ -58,6 +58,10 @@ MAX_SETS = 5  # sets of changes shown for the total
 MAX_FACTS = 4  # facts in a set the search combines (beyond: the greedy set over all facts)
 BUDGET = 200_000  # combinations weighed before the search says it stopped short
 VERIFY_BUDGET = 400  # candidate sets scored before the search says it stopped short
+WORK = 20_000_000  # indicators scored in all (probes × indicators) before the search stops short
+MIN_PROBES = 500  # probes allowed however large the pack
+RANKED = 50  # findings of a list each tried alone, to remove the costliest first
+MEMO = 4096  # scored probes kept for reuse
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,6 +155,8 @@ class _Probe:
         )
         self.memo: dict[tuple[tuple[str, object], ...], Result | None] = {}
         self.count = 0
+        self.limit = max(MIN_PROBES, WORK // max(1, len(self.program.indicators)))
+        self.exhausted = False  # the probe budget ran out: the search stopped short
 
     def score(
         self, changes: Mapping[str, object], pins: Mapping[str, object] | None = None
@@ -186,10 +192,15 @@ class _Probe:
             return self.memo[key]
         except (KeyError, TypeError):
             pass
+        if self.count >= self.limit:
+            self.exhausted = True
+            return None
         self.count += 1
         result = self.score(changes) if self.feasible(changes) else None
         if result is not None and result.total is None:
             result = None
+        if len(self.memo) >= MEMO:
+            self.memo.clear()
         try:
             self.memo[key] = result
         except TypeError:
@@ -358,20 +369,72 @@ def _list_front(
     probe: _Probe, fact: Fact, objective: Callable[[Result], Decimal | None], current: Decimal
 ) -> list[Option]:
     items: tuple[Item, ...] = probe.values[fact.name]  # type: ignore[assignment]
-    # the most costly finding first: each removed alone, ranked by what it gives back
-    alone = []
-    for i, item in enumerate(items):
-        result = probe.result({fact.name: items[:i] + items[i + 1 :]})
-        got = objective(result) if result is not None else None
-        alone.append((-(got if got is not None else current), i, item))
-    order = [item for _, _, item in sorted(alone, key=lambda t: (t[0], t[1]))]
-    changes = []
-    for k in range(1, len(items) + 1):
+    order = list(reversed(items))  # a long list: its last findings first
+    if len(items) <= RANKED:
+        # the most costly finding first: each removed alone, ranked by what it gives back
+        alone = []
+        for i, item in enumerate(items):
+            result = probe.result({fact.name: items[:i] + items[i + 1 :]})
+            got = objective(result) if result is not None else None
+            alone.append((-(got if got is not None else current), i, item))
+        order = [item for _, _, item in sorted(alone, key=lambda t: (t[0], t[1]))]
+
+    def change(k: int) -> Change:
         gone = set(map(id, order[:k]))
         kept = tuple(item for item in items if id(item) not in gone)
         removed = tuple(item.text for item in order[:k])
-        changes.append(Change(fact.name, fact.kind, items, kept, Decimal(k), removed))
-    return _levels(probe, objective, current, changes)
+        return Change(fact.name, fact.kind, items, kept, Decimal(k), removed)
+
+    def score(k: int) -> tuple[Decimal | None, Result | None]:
+        result = probe.result({fact.name: change(k).new})
+        return (objective(result) if result is not None else None), result
+
+    n = len(items)
+    ks = sorted({*range(1, min(n, 20) + 1), *(2**i for i in range(n.bit_length())), n})
+    return [Option(change(k), got, result) for k, got, result in _bisected(score, ks, current)]
+
+
+def _bisected(
+    score: Callable[[int], tuple[Decimal | None, Result | None]], ks: list[int], current: Decimal
+) -> list[tuple[int, Decimal, Result]]:
+    """Steps `ks` (ascending) probed, and each level of points reached above `current` bisected
+    down to the fewest steps that reach it (exact where the points are monotone in the steps)."""
+    levels: list[tuple[int, Decimal]] = []
+    best = current
+    for k in ks:
+        got, _ = score(k)
+        if got is not None and got > best:
+            best = got
+            levels.append((k, got))
+    out: list[tuple[int, Decimal, Result]] = []
+    below, before = 0, current
+
+    def fewest(lo_k: int, hi_k: int, enough: Callable[[Decimal], bool]) -> int:
+        while hi_k - lo_k > 1:  # not enough at lo_k, enough at hi_k
+            mid = (lo_k + hi_k) // 2
+            got, _ = score(mid)
+            if got is not None and enough(got):
+                hi_k = mid
+            else:
+                lo_k = mid
+        return hi_k
+
+    for k, level in levels:
+        # the first points back (a band the probes stepped over), then this level
+        first = fewest(below, k, lambda got, before=before: got > before)
+        got, result = score(first)
+        if got is None or result is None:  # the probe budget ran out
+            break
+        if got < level:
+            out.append((first, got, result))
+            below, before = first, got
+        reach = fewest(below, k, lambda got, level=level: got >= level)
+        got, result = score(reach)
+        if got is None or result is None:
+            break
+        out.append((reach, got, result))
+        below, before = reach, got
+    return out
 
 
 def _numeric_front(
@@ -420,8 +483,6 @@ def _numeric_front(
                 k = int(d / step)
                 ks.update(k + j for j in (-1, 0, 1, 2) if k + j >= 1)
         top = max(ends) if ends else FAR
-        levels: list[tuple[int, Decimal]] = []
-        best = current
         ordered = sorted(k for k in ks if 1 <= k <= top)
         # the last value inside the domains (a numerator up to its denominator): found between
         # the last seed that scores and the first that does not
@@ -432,27 +493,10 @@ def _numeric_front(
                 mid = (lo_k + hi_k) // 2
                 lo_k, hi_k = (mid, hi_k) if score(mid)[0] is not None else (lo_k, mid)
             ordered = sorted({*ordered, lo_k})
-        for k in ordered:
-            got, _ = score(k)
-            if got is not None and got > best:
-                best = got
-                levels.append((k, got))
-        below = 0
-        for k, level in levels:
-            lo_k, hi_k = below, k  # score(lo_k) < level <= score(hi_k)
-            while hi_k - lo_k > 1:
-                mid = (lo_k + hi_k) // 2
-                got, _ = score(mid)
-                if got is not None and got >= level:
-                    hi_k = mid
-                else:
-                    lo_k = mid
-            got, result = score(hi_k)
-            assert got is not None and result is not None
-            new = at(hi_k)
+        for k, got, result in _bisected(score, ordered, current):
+            new = at(k)
             size = abs(new - x) / max(abs(x), abs(new))
             found.append(Option(Change(fact.name, fact.kind, x, new, size), got, result))
-            below = hi_k
     return _pareto(found)
 
 
@@ -517,7 +561,7 @@ def whatif(
         sets,
         best,
         pinned,
-        cut,
+        cut or probe.exhausted,
         plan.units,
         settings.places,
     )
@@ -637,6 +681,10 @@ def _solve(probe: _Probe, fact: str, derived: str, target: Decimal) -> list[Deci
     lo, hi = domain(probe.program.facts[fact])
 
     def side(v: Decimal) -> int | None:
+        if probe.count >= probe.limit:
+            probe.exhausted = True
+            return None
+        probe.count += 1
         got = probe.derive({fact: v}).get(derived)
         if not isinstance(got, Decimal):
             return None

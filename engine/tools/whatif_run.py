@@ -168,11 +168,11 @@ def _batch(
 def _row_evidence(row: Any, program: Any, source: str, row_evidence: Any) -> Evidence | None:
     if row.problem:
         return None
-    if row.path is not None:
-        from ..runtime.evidence import load
+    if row.path is not None:  # read as `eval --batch` reads it: inside its folder only
+        from .batch import _folder_evidence
 
-        evidence, diags = load(row.path, program)
-        return None if evidence is None or has_errors(diags) else evidence
+        evidence, problems = _folder_evidence(row, program, [])
+        return None if evidence is None or problems else evidence
     evidence, problems = row_evidence(row, program, source)
     return evidence if not problems else None
 
