@@ -409,11 +409,11 @@ def _bisected(
     out: list[tuple[int, Decimal, Result]] = []
     below, before = 0, current
 
-    def fewest(lo_k: int, hi_k: int, enough: Callable[[Decimal], bool]) -> int:
-        while hi_k - lo_k > 1:  # not enough at lo_k, enough at hi_k
+    def fewest(lo_k: int, hi_k: int, bar: Decimal, strict: bool) -> int:
+        while hi_k - lo_k > 1:  # below the bar at lo_k, at or past it at hi_k
             mid = (lo_k + hi_k) // 2
             got, _ = score(mid)
-            if got is not None and enough(got):
+            if got is not None and (got > bar or (not strict and got == bar)):
                 hi_k = mid
             else:
                 lo_k = mid
@@ -421,14 +421,14 @@ def _bisected(
 
     for k, level in levels:
         # the first points back (a band the probes stepped over), then this level
-        first = fewest(below, k, lambda got, before=before: got > before)
+        first = fewest(below, k, before, True)
         got, result = score(first)
         if got is None or result is None:  # the probe budget ran out
             break
         if got < level:
             out.append((first, got, result))
             below, before = first, got
-        reach = fewest(below, k, lambda got, level=level: got >= level)
+        reach = fewest(below, k, level, False)
         got, result = score(reach)
         if got is None or result is None:
             break
