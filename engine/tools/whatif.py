@@ -509,9 +509,34 @@ def _pareto(options: list[Option]) -> list[Option]:
     return out
 
 
+def _steps(change: Change) -> Decimal | None:
+    """How many grid steps (or findings) a change takes; None for a flip or a choice."""
+    if change.kind is Kind.LIST:
+        return Decimal(len(change.removed))
+    if isinstance(change.new, Decimal) and isinstance(change.old, Decimal) and change.kind in STEP:
+        return abs(change.new - change.old) / STEP[change.kind]
+    return None
+
+
 def _thin(options: list[Option], keep: int = 6) -> list[Option]:
-    """At most `keep` options: the smallest, the best, and evenly between (a proportional rule
-    gives a level per step)."""
+    """The options worth showing: each one but those inside a run of single steps (a
+    proportional rule gives a level per step: its first and last step stay), then at most
+    `keep`: the smallest, the best, and evenly between."""
+    steps = [_steps(o.change) for o in options]
+
+    def inside(i: int) -> bool:
+        if i == 0 or i == len(options) - 1:
+            return False
+        here, before, after = steps[i], steps[i - 1], steps[i + 1]
+        if here is None or before is None or after is None:
+            return False
+        return here - before == 1 and after - here == 1
+
+    return _evenly([o for i, o in enumerate(options) if not inside(i)], keep)
+
+
+def _evenly(options: list[Option], keep: int) -> list[Option]:
+    """At most `keep` options: the smallest, the best, and evenly between."""
     if len(options) <= keep:
         return options
     picks = {round(i * (len(options) - 1) / (keep - 1)) for i in range(keep)}
@@ -782,7 +807,7 @@ def _sets(
         fact = program.facts[name]
         reached = front(probe, fact, total, _seeds_for(probe, name, seeds), base_total)
         if reached:
-            options[name] = _thin(reached, 8)
+            options[name] = _evenly(reached, 16)
     facts = sorted(options, key=lambda n: (-options[n][-1].value, n))
     best = _best(probe, facts, options, reaches)
     out: list[ChangeSet] = []
