@@ -307,3 +307,44 @@ def test_the_probe_budget_stops_the_search_short_and_says_so(
     for s in w.sets:  # whatever was found is still verified
         result = applied(plan, evidence, {c.fact: c.new for c in s.changes})
         assert result.grade == "优"
+
+
+def test_a_penalty_section_can_be_lifted() -> None:
+    text = (
+        'pack "扣分" { total 10 grades { 优 >= 9; 良 >= 8; 差 else } }\n'
+        "fact 安全事故: count\n"
+        "fact 相符: bool\n"
+        'indicator A "a" 10 { full when 相符 }\n'
+        'penalty P1 "扣分项" max 10 { deduct 2 per 安全事故 "发生安全事故{count}起" }\n'
+    )
+    plan, _ = compile_source(Source("<penalty>", text))
+    evidence = evidence_of(plan, {"安全事故": Decimal(2), "相符": True})
+    result = evaluate(plan, evidence)
+    assert (result.total, result.grade) == (Decimal(6), "差")
+    w = whatif(plan, evidence, result, target="优")
+    assert w.lost == ()  # no indicator lost points: the penalty is outside the tree
+    assert [[(c.fact, c.new) for c in s.changes] for s in w.sets] == [[("安全事故", Decimal(0))]]
+
+
+def test_pinning_a_derived_fact_names_the_facts_to_pin(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["whatif", str(PACK), str(EVIDENCE), "--fixed", "预算执行率", "--color", "never"])
+    err = capsys.readouterr().err
+    assert code == 1 and "error[E790]: `--fixed 预算执行率` names a derived fact" in err
+    assert "`--fixed 实际支出`, `--fixed 预算金额`" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["whatif", str(PACK)],  # neither EVIDENCE nor --batch
+        ["whatif", str(PACK), str(EVIDENCE), "--batch", "x.csv"],
+        ["whatif", str(PACK), str(EVIDENCE), "--to", "优", "--indicator", "A"],
+        ["whatif", str(PACK), "--batch", "x.csv", "--indicator", "A"],
+        ["whatif", str(PACK), "--batch", "x.csv", "--top", "0"],
+    ],
+)
+def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exc:
+        raise SystemExit(main(argv))
+    assert exc.value.code == 2
+    assert "Traceback" not in capsys.readouterr().err

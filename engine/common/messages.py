@@ -1878,8 +1878,18 @@ def project_id_twice(ident: str, where: str, first: str) -> Diagnostic:
 # ----- `jixiao whatif` (E79x) -------------------------------------------------------------------
 
 
-def whatif_unknown_fact(name: str, known: Iterable[str]) -> Diagnostic:
-    """E790: `--fixed NAME` for a name that is no fact of the pack."""
+def whatif_unknown_fact(name: str, known: Iterable[str], behind: Sequence[str] = ()) -> Diagnostic:
+    """E790: `--fixed NAME` for a name that is no fact of the pack (`behind`: the names a
+    derived fact of that name reads, to pin instead)."""
+    if behind:
+        return Diagnostic(
+            "E790",
+            Severity.ERROR,
+            f"`--fixed {name}` names a derived fact, which is computed, not given",
+            (),
+            "pin the facts it is computed from instead: "
+            + ", ".join(f"`--fixed {n}`" for n in behind),
+        )
     hint = did_you_mean(name, list(known))
     return Diagnostic(
         "E790",

@@ -801,7 +801,15 @@ def _sets(
     names = dict.fromkeys(
         r.change.fact for ind in lost for r in ind.recoveries if not r.change.derived
     )
+    for extra in program.extras:  # a bonus to earn, a penalty to lift
+        for read in extra.reads:
+            for name, _ in base_facts(program, read):
+                fact = program.facts[name]
+                if name not in pinned and not fact.is_param:
+                    if changeable(fact, probe.values.get(name)):
+                        names.setdefault(name)
     seeds = [p for ind in program.indicators for p in thresholds(ind.rules)]
+    seeds += [p for extra in program.extras for p in thresholds(extra.rules)]  # type: ignore[arg-type]
     options: dict[str, list[Option]] = {}
     for name in names:
         fact = program.facts[name]

@@ -76,7 +76,8 @@ def _options(plan: Plan, args: argparse.Namespace) -> tuple[str, ...]:
     for given in args.fixed:
         for name in filter(None, (n.strip() for n in given.replace("，", ",").split(","))):
             if name not in program.facts:
-                problems.append(msg.whatif_unknown_fact(name, program.facts))
+                behind = program.derived[name].reads if name in program.derived else ()
+                problems.append(msg.whatif_unknown_fact(name, program.facts, behind))
             fixed.append(name)
     labels = [g.label for g in program.settings.grades]
     if args.to is not None and args.to not in labels:
