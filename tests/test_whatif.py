@@ -215,7 +215,11 @@ def test_every_suggestion_reaches_what_it_claims_and_none_smaller_does(data: st.
     result = evaluate(plan, evidence)
     if result.total is None:
         return
-    w = whatif(plan, evidence, result)
+    names = sorted(plan.program.facts)
+    some = st.lists(st.sampled_from(names), unique=True, max_size=2) if names else st.just([])
+    pinned = tuple(data.draw(some))
+    w = whatif(plan, evidence, result, pinned)
+    assert not set(pinned) & _changed(w)  # a pinned fact is never changed
     places = {ind.code: i for i, ind in enumerate(plan.program.indicators)}
     for lost in w.lost:
         for r in lost.recoveries:
