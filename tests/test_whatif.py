@@ -165,6 +165,15 @@ def test_cli_indicator_only(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["whatif", str(PACK), str(EVIDENCE), "--indicator", "C2.2"]) == 0
     out = capsys.readouterr().out
     assert "C2.2.4" in out and "B2.2" not in out and "最省改变组合" not in out
+    assert "现得分 87.74（良）。\n" in out  # no grade aimed at, and 良 is not the top grade
+
+
+def test_the_top_grade_has_nothing_to_reach() -> None:
+    text = PACK.read_text(encoding="utf-8").replace("优 >= 90", "优 >= 85")
+    _, _, w = founding(text=text)
+    assert w.grade == "优" and w.top and w.target is None and w.sets == ()
+    assert "现得分 87.74（优）。已是最高等级。" in render_text(w)
+    assert json.loads(render_json(w))["target"] is None
 
 
 def test_cli_batch(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

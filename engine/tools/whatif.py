@@ -120,6 +120,7 @@ class Whatif:
     target: str | None  # the grade asked for (None: already the top grade, or `--indicator`)
     lower: Decimal | None  # the target grade's lower bound
     reached: bool  # the project already has the target grade
+    top: bool  # the project has the top grade: no grade to reach
     lost: tuple[Lost, ...]
     sets: tuple[ChangeSet, ...]
     best: ChangeSet | None  # every fact at its best at once: the most the search could reach
@@ -582,6 +583,7 @@ def whatif(
         grade_target if indicator is None else None,
         lower if indicator is None else None,
         reached,
+        grade_target is None,
         lost,
         sets,
         best,

@@ -76,7 +76,7 @@ def change_text(change: Change, units: Any) -> str:
 
 def _goal(w: Whatif) -> str:
     if w.target is None:
-        return "已是最高等级。" if w.lower is None and not w.reached else ""
+        return "已是最高等级。" if w.top else ""
     if w.reached:
         return f"已达到 {w.target}。"
     assert w.lower is not None
