@@ -158,6 +158,7 @@ class _Probe:
         self.count = 0
         self.limit = max(MIN_PROBES, WORK // max(1, len(self.program.indicators)))
         self.exhausted = False  # the probe budget ran out: the search stopped short
+        self.solved: dict[tuple[str, str, Decimal], list[Decimal]] = {}  # see `_solve`
 
     def score(
         self, changes: Mapping[str, object], pins: Mapping[str, object] | None = None
@@ -252,7 +253,7 @@ def thresholds(rules: tuple[ast.Rule, ...]) -> list[tuple[str, Decimal]]:
         visit(rule)
         for expr in rule_exprs(rule):
             out.extend(_comparisons(expr))
-    return out
+    return list(dict.fromkeys(out))
 
 
 def _comparisons(expr: ast.Expr) -> Iterator[tuple[str, Decimal]]:
@@ -325,9 +326,11 @@ def front(
     objective: Callable[[Result], Decimal | None],
     seeds: list[Decimal],
     current: Decimal,
+    ceiling: Decimal | None = None,
 ) -> list[Option]:
     """The smallest changes of one fact that raise `objective` above `current`, one per level
-    reached, smallest change first (each reaching more than the one before)."""
+    reached, smallest change first (each reaching more than the one before); `ceiling`: the
+    most the objective can be (an indicator's weight), where probing stops."""
     value = probe.values[fact.name]
     kind = fact.kind
     if kind is Kind.BOOL:
@@ -341,7 +344,7 @@ def front(
         return options[-1:]  # every choice is one change: only the best is the smallest for it
     if kind is Kind.LIST:
         return _list_front(probe, fact, objective, current)
-    return _numeric_front(probe, fact, objective, seeds, current)
+    return _numeric_front(probe, fact, objective, seeds, current, ceiling)
 
 
 def _bool_change(fact: Fact, value: bool) -> Change:
@@ -444,6 +447,7 @@ def _numeric_front(
     objective: Callable[[Result], Decimal | None],
     seeds: list[Decimal],
     current: Decimal,
+    ceiling: Decimal | None,
 ) -> list[Option]:
     x: Decimal = probe.values[fact.name]  # type: ignore[assignment]
     step = STEP.get(fact.kind, Decimal("0.01"))
@@ -484,16 +488,25 @@ def _numeric_front(
                 k = int(d / step)
                 ks.update(k + j for j in (-1, 0, 1, 2) if k + j >= 1)
         top = max(ends) if ends else FAR
-        ordered = sorted(k for k in ks if 1 <= k <= top)
-        # the last value inside the domains (a numerator up to its denominator): found between
-        # the last seed that scores and the first that does not
-        scored = [k for k in ordered if score(k)[0] is not None]
-        if scored and scored[-1] != ordered[-1]:
-            lo_k, hi_k = scored[-1], min(k for k in ordered if k > scored[-1])
-            while hi_k - lo_k > 1:
-                mid = (lo_k + hi_k) // 2
-                lo_k, hi_k = (mid, hi_k) if score(mid)[0] is not None else (lo_k, mid)
-            ordered = sorted({*ordered, lo_k})
+        # probed upwards until the points can rise no more (`ceiling`), or until a value leaves
+        # the domains: the last value inside them (a numerator up to its denominator) is then
+        # found between the last probe that scores and the first that does not
+        ordered = []
+        last = 0
+        for k in sorted(k for k in ks if 1 <= k <= top):
+            got, _ = score(k)
+            if got is None:
+                lo_k, hi_k = last, k
+                while hi_k - lo_k > 1:
+                    mid = (lo_k + hi_k) // 2
+                    lo_k, hi_k = (mid, hi_k) if score(mid)[0] is not None else (lo_k, mid)
+                if lo_k > last:
+                    ordered.append(lo_k)
+                break
+            ordered.append(k)
+            last = k
+            if ceiling is not None and got >= ceiling:
+                break
         for k, got, result in _bisected(score, ordered, current):
             new = at(k)
             size = abs(new - x) / max(abs(x), abs(new))
@@ -645,7 +658,9 @@ def _lost(probe: _Probe, pinned: tuple[str, ...], only: str | None) -> tuple[Los
             fact = program.facts[name]
             if name in pinned or fact.is_param or not changeable(fact, probe.values.get(name)):
                 continue
-            options = front(probe, fact, objective, _seeds_for(probe, name, seeds), points)
+            options = front(
+                probe, fact, objective, _seeds_for(probe, name, seeds), points, ind.weight
+            )
             for option in _thin(options):
                 helped.add(through)
                 recoveries.append(
@@ -699,7 +714,15 @@ def _seeds_for(probe: _Probe, fact: str, pairs: list[tuple[str, Decimal]]) -> li
 
 def _solve(probe: _Probe, fact: str, derived: str, target: Decimal) -> list[Decimal]:
     """The grid values of `fact` where `derived` crosses `target`, each way from the current
-    value (bisection: exact where the derived fact is monotone in the fact, as a rate is)."""
+    value (bisection: exact where the derived fact is monotone in the fact, as a rate is);
+    solved once per run."""
+    key = (fact, derived, target)
+    if key not in probe.solved:
+        probe.solved[key] = _solved(probe, fact, derived, target)
+    return probe.solved[key]
+
+
+def _solved(probe: _Probe, fact: str, derived: str, target: Decimal) -> list[Decimal]:
     kind = probe.program.facts[fact].kind
     if kind not in STEP:
         return []
@@ -812,6 +835,7 @@ def _sets(
                         names.setdefault(name)
     seeds = [p for ind in program.indicators for p in thresholds(ind.rules)]
     seeds += [p for extra in program.extras for p in thresholds(extra.rules)]  # type: ignore[arg-type]
+    seeds = list(dict.fromkeys(seeds))
     options: dict[str, list[Option]] = {}
     for name in names:
         fact = program.facts[name]
