@@ -361,3 +361,33 @@ def test_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]
         raise SystemExit(main(argv))
     assert exc.value.code == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("written", "formatted"),
+    [
+        ('fact 预算金额: money  fixed unit "元"', 'fact 预算金额: money unit "元" fixed'),
+        ("fact 次数: count fixed nonzero max 12", "fact 次数: count nonzero max 12 fixed"),
+    ],
+)
+def test_fixed_round_trips_through_the_formatter(written: str, formatted: str) -> None:
+    from jixiao.dsl.formatter import format_pack
+    from jixiao.dsl.parser import parse_text
+
+    head = 'pack "t" {\n    total 2\n}\n\n'
+    tail = '\n\nindicator A "a" 2 {\n    full when 预算金额 > 0\n}\n'
+    pack = parse_text(head + written.replace("次数", "预算金额") + tail)
+    text = format_pack(pack, parse_text)
+    assert formatted.replace("次数", "预算金额") in text
+    assert parse_text(text) == pack and pack.facts[0].fixed
+
+
+def test_fixed_twice_is_refused() -> None:
+    from jixiao.dsl.diagnostics import JixiaoError
+    from jixiao.dsl.parser import parse_text
+
+    with pytest.raises(JixiaoError) as exc:
+        parse_text(
+            'pack "t" { total 2 }\nfact a: bool fixed fixed\nindicator A "a" 2 { full when a }\n'
+        )
+    assert exc.value.diagnostics[0].code == "E105"
