@@ -34,6 +34,7 @@ from ..check.units import domain
 from ..common.result import Item, NotApplicable
 from ..common.types import NUMERIC, Kind
 from ..forms import form_of, rule_exprs
+from ..forms.base import constant as _constant
 from ..plan.compile_expr import Faulted, NearBoundary
 from ..runtime.evaluator import CONTEXT, evaluate
 from ..runtime.evidence import Evidence
@@ -42,7 +43,7 @@ TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
 
-    from ..common.ir import Fact, Program
+    from ..common.ir import Fact, GradeBand, Program
     from ..common.result import Result
     from ..plan.compiler import Plan
 
@@ -282,21 +283,7 @@ def _subexprs(expr: ast.Expr) -> tuple[ast.Expr, ...]:
             return ()
 
 
-def _constant(expr: ast.Expr) -> Decimal | None:
-    match expr:
-        case ast.Number(value) | ast.Percent(value):
-            return value
-        case ast.Neg(operand):
-            inner = _constant(operand)
-            return -inner if inner is not None else None
-        case _:
-            return None
-
-
 # ----- the changes of one fact ------------------------------------------------------------------
-
-
-Objective = "Callable[[Result], Decimal | None]"
 
 
 @dataclass(frozen=True, slots=True)
@@ -607,28 +594,28 @@ def whatif(
     )
 
 
-def _rank(grades: tuple[object, ...], label: str) -> int:
+def _rank(grades: tuple[GradeBand, ...], label: str) -> int:
     for i, band in enumerate(grades):
-        if band.label == label:  # type: ignore[attr-defined]
+        if band.label == label:
             return i
     return len(grades)
 
 
 def _target(
-    grades: tuple[object, ...], grade: str, target: str | None
+    grades: tuple[GradeBand, ...], grade: str, target: str | None
 ) -> tuple[str | None, Decimal | None]:
     """The grade to reach and its lower bound: `target`, else the next grade up (None when the
     project has the top grade already)."""
     if target is not None:
         for band in grades:
-            if band.label == target:  # type: ignore[attr-defined]
-                return target, band.lower  # type: ignore[attr-defined]
+            if band.label == target:
+                return target, band.lower
         raise ValueError(target)  # the command line checks the name first
     rank = _rank(grades, grade)
     if rank == 0:
         return None, None
     band = grades[rank - 1]
-    return band.label, band.lower  # type: ignore[attr-defined]
+    return band.label, band.lower
 
 
 def _lost(probe: _Probe, pinned: tuple[str, ...], only: str | None) -> tuple[Lost, ...]:
@@ -801,7 +788,7 @@ def _sets(
     probe: _Probe,
     pinned: tuple[str, ...],
     lost: tuple[Lost, ...],
-    grades: tuple[object, ...],
+    grades: tuple[GradeBand, ...],
     target: str,
     lower: Decimal,
 ) -> tuple[tuple[ChangeSet, ...], ChangeSet | None, bool]:
