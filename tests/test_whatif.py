@@ -391,3 +391,20 @@ def test_fixed_twice_is_refused() -> None:
             'pack "t" { total 2 }\nfact a: bool fixed fixed\nindicator A "a" 2 { full when a }\n'
         )
     assert exc.value.diagnostics[0].code == "E105"
+
+
+def test_cli_batch_of_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    folder = tmp_path / "projects"
+    folder.mkdir()
+    text = EVIDENCE.read_text(encoding="utf-8")
+    (folder / "甲.yaml").write_text(text, encoding="utf-8")
+    (folder / "乙.yaml").write_text(text.replace("value: 92%", "value: 96%"), encoding="utf-8")
+    assert main(["whatif", str(PACK), "--batch", str(folder), "--to", "优"]) == 0
+    out = capsys.readouterr().out
+    assert out.index("乙：88.74（良）") < out.index("甲：87.74（良）")
+    assert "改变 2 项 → 90.00（优）" in out  # 乙 needs 1.26 more: two changes
+
+
+def test_swapped_pack_and_evidence_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["whatif", str(EVIDENCE), str(PACK)]) == 2
+    assert "the pack comes first" in capsys.readouterr().err

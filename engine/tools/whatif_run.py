@@ -44,6 +44,9 @@ def run(
         return usage(args, "give an EVIDENCE file, or --batch FILE|FOLDER")
     if args.batch is not None and args.indicator is not None:
         return usage(args, "`--indicator` works on one EVIDENCE file, not with `--batch`")
+    if args.evidence is not None and args.evidence.endswith(".jx"):
+        if args.pack.lower().endswith((".yaml", ".yml", ".json")):
+            return usage(args, "the pack comes first: jixiao whatif PACK.jx EVIDENCE.yaml")
     try:
         plan, warnings = compile_pack(args.pack, use_cache=True)
         fixed = _options(plan, args)
@@ -194,6 +197,8 @@ def _batch_text(
     results: list[tuple[str, Decimal, list[tuple[str, str, Whatif]]]],
 ) -> str:
     out = [title, f"项目 {scored + failed} 个，已计分 {scored} 个，未能计分 {failed} 个", ""]
+    if not results:
+        out.append("（所选等级是最低等级：没有等级线可达）")
     for label, lower, done in results:
         out.append(f"距 {label}（≥ {lower}）最近的项目")
         if not done:
