@@ -411,3 +411,22 @@ def test_cli_batch_of_a_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str
 def test_swapped_pack_and_evidence_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["whatif", str(EVIDENCE), str(PACK)]) == 2
     assert "the pack comes first" in capsys.readouterr().err
+
+
+def test_a_grade_veto_is_never_reported_as_reached() -> None:
+    text = (
+        'pack "否决" { total 10 grades { 优 >= 9; 良 >= 8; 差 else } }\n'
+        "fact 整改未完成: bool fixed\n"
+        "fact 缺失: count\n"
+        'indicator A "a" 10 { deduct 1 per 缺失 "缺失{count}项" }\n'
+        'veto when 整改未完成 cap 良 "不能评为优秀"\n'
+    )
+    plan, _ = compile_source(Source("<veto>", text))
+    evidence = evidence_of(plan, {"整改未完成": True, "缺失": Decimal(3)})
+    result = evaluate(plan, evidence)
+    assert result.grade == "差"
+    w = whatif(plan, evidence, result, target="优")
+    assert w.sets == () and w.best is not None and w.best.total == 10 and w.best.grade == "良"
+    assert "总分 10.00，但等级为 良（否决或等级限制）" in render_text(w)
+    w = whatif(plan, evidence, result)  # the next grade up, 良, is not held down
+    assert [(c.fact, c.new) for s in w.sets for c in s.changes] == [("缺失", Decimal(2))]
