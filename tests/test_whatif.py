@@ -430,3 +430,23 @@ def test_a_grade_veto_is_never_reported_as_reached() -> None:
     assert "总分 10.00，但等级为 良（否决或等级限制）" in render_text(w)
     w = whatif(plan, evidence, result)  # the next grade up, 良, is not held down
     assert [(c.fact, c.new) for s in w.sets for c in s.changes] == [("缺失", Decimal(2))]
+
+
+@pytest.mark.parametrize("fmt", ["text", "json"])
+def test_founding_golden(
+    fmt: str,
+    update_goldens: bool,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from .helpers import check_golden
+
+    monkeypatch.chdir(ROOT)
+    pack, evidence = "rules/video-conference-2017.jx", "evidence/video-conference-2017.yaml"
+    assert main(["whatif", pack, evidence, "--format", fmt]) == 0
+    suffix = "txt" if fmt == "text" else "json"
+    check_golden(
+        ROOT / "tests" / "goldens" / f"whatif-founding.{suffix}",
+        capsys.readouterr().out,
+        update_goldens,
+    )
