@@ -320,6 +320,9 @@ def test_the_probe_budget_stops_the_search_short_and_says_so(
     monkeypatch.setattr(module, "MIN_PROBES", 60)
     plan, evidence, w = founding()
     assert w.cut and "组合搜索已达上限而停止" in render_text(w)
+    if not w.sets:
+        assert "在搜索上限内未找到达到 优 的改变组合" in render_text(w)
+        assert json.loads(render_json(w))["target"]["reachable"] is None
     for s in w.sets:  # whatever was found is still verified
         result = applied(plan, evidence, {c.fact: c.new for c in s.changes})
         assert result.grade == "优"

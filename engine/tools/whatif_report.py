@@ -139,6 +139,8 @@ def _sets_text(w: Whatif) -> list[str]:
 
 def unreachable(w: Whatif) -> str:
     pinned = f"在固定{'、'.join(w.pinned)}的前提下，" if w.pinned else ""
+    if w.cut:
+        return f"在搜索上限内未找到达到 {w.target} 的改变组合（不等于无法达到）。"
     if w.best is None:
         return f"无法达到 {w.target}：{pinned}没有任何事实的改变能提高总分。"
     if w.lower is not None and w.best.total >= w.lower:
@@ -200,7 +202,8 @@ def document(w: Whatif) -> dict[str, Any]:
             "lower": number(w.lower) if w.lower is not None else None,
             "gap": points(max(w.lower - w.total, Decimal(0)), p) if w.lower is not None else None,
             "reached": w.reached,
-            "reachable": w.reached or bool(w.sets),
+            # null: the search stopped short without finding a set (unknown, not unreachable)
+            "reachable": True if w.reached or w.sets else (None if w.cut else False),
         }
     return {
         "pack": w.title,
