@@ -209,6 +209,7 @@ def document(w: Whatif) -> dict[str, Any]:
         "pack": w.title,
         "pack_path": w.pack_path,
         "evidence": w.evidence_path,
+        "project": dict(w.project),
         "total": points(w.total, p),
         "grade": w.grade,
         "target": target,
