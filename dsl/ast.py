@@ -586,6 +586,7 @@ class FactDecl:
     min: Literal | None = None  # the domain's lower bound, replacing the kind's own
     max: Literal | None = None  # the domain's upper bound (`max 150%`)
     choices: tuple[String, ...] = ()  # `choice ["培训", "会议"]`: the values it may take
+    fixed: bool = False  # cannot change: `jixiao whatif` never suggests changing it
 
 
 @record

@@ -336,6 +336,7 @@ class _Printer:
                 text += " shared" if node.shared else ""
                 text += f" min {format_expr(node.min)}" if node.min is not None else ""
                 text += f" max {format_expr(node.max)}" if node.max is not None else ""
+                text += " fixed" if node.fixed else ""
                 self.out.append(text)
             case ast.ParamDecl(name, type_, default):
                 assert default is not None

@@ -377,6 +377,7 @@ class _ToAst(Transformer[Token, Any]):
             opts.get("min"),
             opts.get("max"),
             opts.get("choices", ()),
+            bool(opts.get("fixed")),
         )
 
     def choices(self, meta: Any, _open: Token, *items: Token) -> tuple[str, Any, Span]:
@@ -387,6 +388,9 @@ class _ToAst(Transformer[Token, Any]):
 
     def shared(self, meta: Any) -> tuple[str, Any, Span]:
         return ("shared", True, self._span(meta))
+
+    def fixed(self, meta: Any) -> tuple[str, Any, Span]:
+        return ("fixed", True, self._span(meta))
 
     def unit(self, meta: Any, value: Token) -> tuple[str, Any, Span]:
         return ("unit", self._string(value), self._span(meta))

@@ -1222,10 +1222,56 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             help="scorings at once; more are refused with 429 (default: 8)",
         )
         p_serve.set_defaults(func=cmd_serve, parser=p_serve)
+    if only in (None, "whatif"):
+        p_whatif = sub.add_parser(
+            "whatif",
+            parents=[common, confine],
+            help="what it would take: the smallest changes that recover points or reach a grade",
+        )
+        p_whatif.add_argument("pack", help="the rule pack (.jx)")
+        p_whatif.add_argument("evidence", nargs="?", help="the evidence file (.yaml or .json)")
+        aim = p_whatif.add_mutually_exclusive_group()
+        aim.add_argument("--to", metavar="GRADE", help="the grade to reach (default: the next)")
+        aim.add_argument(
+            "--indicator", metavar="CODE", help="only the changes that recover this indicator"
+        )
+        p_whatif.add_argument(
+            "--fixed",
+            action="append",
+            default=[],
+            metavar="FACT",
+            help="a fact that cannot change (repeatable, or comma-separated)",
+        )
+        p_whatif.add_argument("--format", choices=("text", "json", "html"))
+        p_whatif.add_argument(
+            "--batch",
+            metavar="INPUT",
+            help="a portfolio (CSV or XLSX sheet, or folder): the projects nearest each grade "
+            "boundary, with their cheapest changes",
+        )
+        p_whatif.add_argument(
+            "--top",
+            type=_count(1),
+            default=5,
+            metavar="N",
+            help="with --batch: projects shown per grade boundary (default: 5)",
+        )
+        p_whatif.set_defaults(func=cmd_whatif, parser=p_whatif)
     return parser
 
 
-COMMANDS = ("eval", "check", "test", "verify", "schema", "selfeval", "fmt", "lsp", "serve")
+COMMANDS = (
+    "eval",
+    "check",
+    "test",
+    "verify",
+    "schema",
+    "selfeval",
+    "fmt",
+    "lsp",
+    "serve",
+    "whatif",
+)
 
 
 def cmd_lsp(args: argparse.Namespace) -> int:
@@ -1250,6 +1296,12 @@ def _lang_given(argv: Sequence[str]) -> str | None:
         if value in lang.LANGS:
             return value
     return None
+
+
+def cmd_whatif(args: argparse.Namespace) -> int:
+    from .tools.whatif_run import run as run_whatif
+
+    return run_whatif(args, _report, _usage)
 
 
 def _encodable_streams() -> None:

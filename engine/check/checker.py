@@ -369,6 +369,7 @@ class _Checker(RuleChecker):
                 min=low,
                 max=high,
                 choices=choices,
+                fixed=decl.fixed,
             )
             problem = domain_problem(fact, default)
             if (

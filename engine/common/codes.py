@@ -564,6 +564,27 @@ CODES: dict[str, tuple[str, str]] = {
         "an indicator's own parameter value with another kind",
         "`param 达成线: percent = 95%` may repeat the declared kind, never change it.",
     ),
+    # E79x: `jixiao whatif`
+    "E790": (
+        "`whatif --fixed` names no fact",
+        "`--fixed NAME` pins a fact the evidence gives (it is never changed): NAME must be a "
+        "fact the pack declares; the help suggests the nearest. A fact can also be pinned in "
+        "the pack: `fact 预算金额: money fixed`.",
+    ),
+    "E791": (
+        "`whatif --to` names no grade",
+        "`--to GRADE` is one of the grade labels the pack's `grades { … }` declares "
+        "(优, 良, 中 …).",
+    ),
+    "E792": (
+        "`whatif --indicator` names no indicator",
+        "`--indicator CODE` is the code of an indicator of the pack (A1.2, C2.2.4 …).",
+    ),
+    "E793": (
+        "`whatif` on evidence that does not score",
+        "What it would take is worked out from the project's total: evidence with errors (a "
+        "missing or refused fact) has none. Fix the errors `jixiao eval` reports first.",
+    ),
     # warnings
     "W201": ("a declared fact no rule reads", "Remove it, or use it."),
     "W202": (

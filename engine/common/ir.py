@@ -63,6 +63,7 @@ class Fact:
     min: Decimal | None = None
     max: Decimal | None = None
     choices: tuple[str, ...] | None = None  # a choice fact: the only values it may take
+    fixed: bool = False  # cannot change: `jixiao whatif` never changes it
 
 
 @record

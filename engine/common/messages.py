@@ -2003,3 +2003,64 @@ def serve_bad_option(option: str, reason: str) -> Diagnostic:
         path=option,
         help="see `jixiao serve --help` and docs/serve.md",
     )
+
+
+# ----- `jixiao whatif` (E79x) -------------------------------------------------------------------
+
+
+def whatif_unknown_fact(name: str, known: Iterable[str], behind: Sequence[str] = ()) -> Diagnostic:
+    """E790: `--fixed NAME` for a name that is no fact of the pack (`behind`: the names a
+    derived fact of that name reads, to pin instead)."""
+    if behind:
+        return Diagnostic(
+            "E790",
+            Severity.ERROR,
+            f"`--fixed {name}` names a derived fact, which is computed, not given",
+            (),
+            "pin the facts it is computed from instead: "
+            + ", ".join(f"`--fixed {n}`" for n in behind),
+        )
+    hint = did_you_mean(name, list(known))
+    return Diagnostic(
+        "E790",
+        Severity.ERROR,
+        f"`--fixed {name}` names no fact of the pack",
+        (),
+        (f"{hint} " if hint else "") + "give a fact the pack declares with `fact`",
+    )
+
+
+def whatif_unknown_grade(name: str, known: Iterable[str]) -> Diagnostic:
+    """E791: `--to GRADE` for a label the pack's grades do not have."""
+    labels = list(known)
+    return Diagnostic(
+        "E791",
+        Severity.ERROR,
+        f"`--to {name}` names no grade of the pack",
+        (),
+        "give one of " + ", ".join(f"`{g}`" for g in labels),
+    )
+
+
+def whatif_unknown_indicator(code: str, known: Iterable[str]) -> Diagnostic:
+    """E792: `--indicator CODE` for a code no indicator has."""
+    hint = did_you_mean(code, list(known))
+    return Diagnostic(
+        "E792",
+        Severity.ERROR,
+        f"`--indicator {code}` names no indicator of the pack",
+        (),
+        (f"{hint} " if hint else "") + "give an indicator's code, as `jixiao eval` lists them",
+    )
+
+
+def whatif_unscored(path: str) -> Diagnostic:
+    """E793: whatif on evidence the evaluator gives no total for."""
+    return Diagnostic(
+        "E793",
+        Severity.ERROR,
+        f"`{path}` does not score, so there is nothing to change from",
+        (),
+        "fix the evidence errors above (as `jixiao eval` reports them), then run whatif again",
+        path=path,
+    )
