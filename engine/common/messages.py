@@ -1968,6 +1968,8 @@ def _else_band(rule: Span) -> tuple[Fix, ...]:
         start = at - (len(before) - len(last))
         return (Fix(Span(source, start, at), f"{sep}else: 0 ", "add an `else: 0` band"),)
     return (Fix(Span(source, at, at), f"    else: 0\n{before}", "add an `else: 0` band"),)
+
+
 def serve_no_packs_folder(folder: str, reason: str) -> Diagnostic:
     """E810: `jixiao serve --packs DIR` names no folder it can read."""
     return Diagnostic(
