@@ -15,7 +15,7 @@ from html import escape
 from typing import Any
 
 from jixiao.dsl.diagnostics import Diagnostic, Label, Severity, render_text
-from jixiao.dsl.source import Span
+from jixiao.dsl.source import Span, display_width
 
 from ..common.version import VERSION
 from ..render.explain import fixed, line_text
@@ -98,11 +98,11 @@ def _one_text(impact: OneImpact) -> str:
     if not moved:
         out.append("no indicator's points change\n")
         return "".join(out)
-    width = max(len(f"{r.code} {r.name}") for r in moved)
+    width = max(display_width(f"{r.code} {r.name}") for r in moved)
     for r in moved:
         label = f"{r.code} {r.name}"
         out.append(
-            f"  {label}{' ' * (width - len(label))}  {_points(r.old, places):>8} → "
+            f"  {label}{' ' * (width - display_width(label))}  {_points(r.old, places):>8} → "
             f"{_points(r.new, places):>8}  Δ {_signed(r.delta, places)}\n"
         )
     for r in moved:
