@@ -343,6 +343,37 @@ def test_a_random_reweighting_reports_new_minus_old(data: st.DataObject) -> None
                 continue
             expected = b.total - a.total
             if expected or a.grade != b.grade:
+                assert f"p{k}" in reported
+            if f"p{k}" in reported:
                 assert reported[f"p{k}"].delta == expected
-            else:
-                assert f"p{k}" not in reported
+            moved = [
+                (x.code, x.points)
+                for x, y in zip(a.indicators, b.indicators, strict=True)
+                if x.points != y.points
+            ]
+            assert (f"p{k}" in reported) == bool(moved or expected or a.grade != b.grade)
+
+
+FUNCTION_PACK = """pack "f" {{ total 10 }}
+fact 率: percent
+function 超出扣分(实际: percent, 控制线: percent) {{
+    deduct 1 per {step} of 实际 - 控制线 whole "超出控制线"
+}}
+indicator A "甲" 5 {{ 超出扣分(率, {line}) }}
+indicator B "乙" 5 {{ 超出扣分(率, 100%) }}
+"""
+
+
+def test_a_function_change_is_shown_once_where_it_is_written() -> None:
+    old = FUNCTION_PACK.format(step="1%", line="0")
+    new = FUNCTION_PACK.format(step="2%", line="5%")
+    got = [(c.what, c.subject, c.message, c.new and c.new.text) for c in changes_of(old, new)]
+    assert got == [
+        (
+            "step",
+            "超出扣分",
+            "step of function `超出扣分` changed: `1%` → `2%` (also in `A`, `B`)",
+            "2%",
+        ),
+        ("subject", "A", "subject of indicator `A` changed: `0` → `5%`", "5%"),
+    ]

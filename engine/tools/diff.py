@@ -18,6 +18,7 @@ scoring it with `batch` (both plans compiled once, the sheet read once per pack,
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -88,7 +89,31 @@ def structure(old: Program, new: Program, old_pack: ast.Pack, new_pack: ast.Pack
     out += _indicators(old, new, _written(old_pack), _written(new_pack))
     out += _extras(old.extras, new.extras)
     out += _vetoes(old.vetoes, new.vetoes)
+    return _folded(out)
+
+
+def _folded(changes: list[Change]) -> list[Change]:
+    """One change per place: a function's rule changed once is the same change in every
+    indicator that calls it; the first (the function's own) says where else it shows."""
+    first: dict[tuple[object, ...], int] = {}
+    also: dict[int, list[str]] = {}
+    out: list[Change] = []
+    for c in changes:
+        key = (c.what, *_key(c.old), *_key(c.new))
+        if (c.old is None and c.new is None) or key not in first:
+            first[key] = len(out)
+            out.append(c)
+        else:
+            also.setdefault(first[key], []).append(c.subject)
+    for i, subjects in also.items():
+        c = out[i]
+        names = ", ".join(f"`{s}`" for s in dict.fromkeys(subjects))
+        out[i] = dataclasses.replace(c, message=f"{c.message} (also in {names})")
     return out
+
+
+def _key(span: Span | None) -> tuple[object, ...]:
+    return (None,) if span is None else (span.source.path, span.start, span.end)
 
 
 def _text(span: Span | None) -> str:
@@ -421,7 +446,13 @@ def _differing(
         x, y = getattr(a, name), getattr(b, name)
         if x == y:
             continue
-        if isinstance(x, Record) and type(x) is type(y):
+        if isinstance(x, Record) and isinstance(y, Record):
+            if type(x) is not type(y):  # `0` → `5%`: the part itself, if it has a place
+                if _span(x) is not None and _span(y) is not None:
+                    yield x, y, (*path, name)
+                    continue
+                yield a, b, path
+                return
             inner = list(_differing(x, y, (*path, name)))
             if all(_span(p) is not None for p, _, _ in inner):
                 yield from inner
@@ -438,29 +469,47 @@ def _differing(
         return
 
 
+#: What a differing part is called, by the field of the rule it stands in (the nearest wins).
+_PARTS = {
+    "cond": "threshold",
+    "lower": "band edge",
+    "upper": "band edge",
+    "interval": "band edge",
+    "amount": "award",
+    "award": "award",
+    "then": "award",
+    "otherwise": "award",
+    "base": "award",
+    "step": "step",
+    "max": "cap",
+    "target": "target",
+    "rate": "subject",
+    "subject": "subject",
+    "actual": "subject",
+    "shortfall": "subject",
+    "reason": "reason",
+    "args": "argument",
+}
+
+
 def _part_name(path: tuple[str, ...], node: object) -> str:
     kind = _part_kind(path, node)
-    return {
-        "band": "band edge",
-        "award": "award",
-        "threshold": "threshold",
-        "amount": "amount",
-        "condition": "condition",
-    }.get(kind, "rule")
+    return kind if kind != "band" else "band edge"
 
 
 def _part_kind(path: tuple[str, ...], node: object) -> str:
-    if not path:
-        return "rule"
-    if "lower" in path or "upper" in path or "interval" in path:
-        return "band"
-    if path[-1] in ("award", "amount", "base", "then", "otherwise") or isinstance(
-        node, (ast.Full, ast.Points, ast.Share, ast.AwardExpr)
-    ):
+    """band, threshold, award, step, cap, target, subject, reason, argument or rule."""
+    if isinstance(node, (ast.Full, ast.Points, ast.Share, ast.AwardExpr)):
         return "award"
-    if isinstance(node, (ast.Number, ast.Percent)):
-        return "threshold" if "cond" in path or "max" not in path else "amount"
-    return "condition" if "cond" in path else "rule"
+    for name in reversed(path):
+        if name in ("lower", "upper", "interval"):
+            return "band"
+        if name == "cond":
+            return "threshold" if isinstance(node, (ast.Number, ast.Percent)) else "condition"
+    for name in reversed(path):
+        if name in _PARTS:
+            return _PARTS[name]
+    return "rule"
 
 
 # ----- score impact -----------------------------------------------------------------------------
@@ -604,17 +653,19 @@ class BatchImpact:
         self.high = d if self.high is None else max(self.high, d)
         key = (p.old_grade or "—", p.new_grade or "—")
         self.flips[key] = self.flips.get(key, 0) + 1
-        if p.changed:
-            self.changed.append(p)
+        moved = False
         for code, old_code in rows:
             a = old.scores.get(old_code) if old_code is not None else None
-            b = new.scores.get(code) if code in new.scores else None
+            b = new.scores.get(code)
             if a == b:
                 continue
+            moved = True
             x = _delta(Decimal(a) if a is not None else None, Decimal(b) if b is not None else None)
             if x:
                 total, n = self.drivers.get(code, (Decimal(0), 0))
                 self.drivers[code] = (total + abs(x), n + 1)
+        if moved or p.changed:  # the total, the grade or an indicator's points
+            self.changed.append(p)
 
     @property
     def places(self) -> int:

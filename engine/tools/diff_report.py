@@ -158,7 +158,7 @@ def _batch_text(impact: BatchImpact) -> str:
         if len(drivers) > DRIVERS_SHOWN:
             out.append(f"  … {len(drivers) - DRIVERS_SHOWN} more\n")
     if impact.changed:
-        out.append("\nprojects whose score changes\n")
+        out.append("\nprojects whose points change (the total, the grade or an indicator's)\n")
         for p in impact.changed[:PROJECTS_SHOWN]:
             out.append(
                 f"  {p.id} {p.name}  {_points(p.old, places)} {p.old_grade or '—'} → "
