@@ -191,6 +191,7 @@ _FACT_PARTS = (
     ("shared", "shared"),
     ("label", "label"),
     ("survey", "survey"),
+    ("aggregate", "aggregate"),
 )
 
 
@@ -209,8 +210,13 @@ def _facts(old: dict[str, Fact], new: dict[str, Fact]) -> Iterator[Change]:
             for attr, word in _FACT_PARTS:
                 x, y = getattr(a, attr), getattr(b, attr)
                 if x != y:
-                    x = _value(a.kind, x) if attr != "kind" else str(x)
-                    y = _value(b.kind, y) if attr != "kind" else str(y)
+                    if attr == "aggregate":  # the lines shown say how
+                        parts.append("its questionnaire aggregate")
+                        continue
+                    if attr == "kind":
+                        x, y = str(x), str(y)
+                    else:
+                        x, y = _value(a.kind, x), _value(b.kind, y)
                     parts.append(f"{word} `{x}` → `{y}`")
             if parts:
                 message = f"{noun} `{name}` changed: " + ", ".join(parts)
