@@ -785,7 +785,9 @@ def cmd_diff(args: argparse.Namespace) -> int:
                 from .common import messages
 
                 raise JixiaoError([messages.evidence_unreadable(str(sheet), "no such file")])
-            batch, diags = diff.impact_batch(old, new, args.old, args.new, sheet, args.jobs or 0)
+            from .tools.diff_batch import impact_batch
+
+            batch, diags = impact_batch(old, new, sheet, args.jobs or 0)
             _report(diags, args)
             changed = batch.any_change
             trouble = any(p.old is None and p.new is None for p in batch.failed)

@@ -19,6 +19,7 @@ from jixiao.dsl.parser import parse
 from jixiao.dsl.source import Source
 from jixiao.engine import compile_source, run
 from jixiao.engine.tools import diff
+from jixiao.engine.tools.diff_batch import impact_batch
 from jixiao.engine.tools.strategies import evidence_yaml, facts_for, pack_texts
 
 from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK, check_golden, cli
@@ -331,9 +332,7 @@ def test_a_random_reweighting_reports_new_minus_old(data: st.DataObject) -> None
         kinds = {n: f.kind for n, f in old.program.facts.items()}
         for k, facts in enumerate(records):
             (projects / f"p{k}.yaml").write_text(evidence_yaml(facts, kinds=kinds), "utf-8")
-        impact, _ = diff.impact_batch(
-            old, new, str(root / "old.jx"), str(root / "new.jx"), projects, jobs=1
-        )
+        impact, _ = impact_batch(old, new, projects, jobs=1)
         reported = {p.id: p for p in impact.changed}
         assert impact.projects == len(records)
         for k in range(len(records)):
@@ -377,3 +376,30 @@ def test_a_function_change_is_shown_once_where_it_is_written() -> None:
         ),
         ("subject", "A", "subject of indicator `A` changed: `0` → `5%`", "5%"),
     ]
+
+
+def test_parallel_equals_serial_and_a_pack_with_other_facts_reads_the_sheet_again(
+    tmp_path: Path,
+) -> None:
+    old, new = GOLDENS / "old.jx", GOLDENS / "new.jx"  # 达成线's default differs: other facts
+    sheet = tmp_path / "p.csv"
+    rows = [f"P{i},100,{80 + i % 25},{70 + i % 31}%,{'甲；乙' if i % 3 else ''}" for i in range(60)]
+    sheet.write_text("id,预算金额,实际支出,完成率,问题\n" + "\n".join(rows) + "\n", "utf-8")
+    outs = [
+        cli("diff", str(old), str(new), "--batch", str(sheet), "--format", "json", "--jobs", j)
+        for j in ("1", "2")
+    ]
+    assert outs[0] == outs[1]
+    assert outs[0][0] == 1
+    doc = json.loads(outs[0][1])["portfolio"]
+    assert doc["projects"] == doc["scored"] == 60
+
+
+def test_a_row_neither_pack_can_score_exits_2_with_the_report(tmp_path: Path) -> None:
+    sheet = tmp_path / "p.csv"
+    sheet.write_text("id,完成率\nA,91%\nB,abc\n", encoding="utf-8")
+    old = tmp_path / "old.jx"
+    old.write_text(BAND_PACK.format(edge="90%"), encoding="utf-8")
+    code, out, _ = cli("diff", str(old), str(old), "--batch", str(sheet))
+    assert code == 2
+    assert "projects neither pack could score" in out and "B:" in out

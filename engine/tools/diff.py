@@ -12,8 +12,7 @@ Indicators are matched by code first; an indicator whose code is in one pack onl
 matched by name, when exactly one unmatched indicator of the other pack has that name (a code
 renumbered). A matched pair whose parents do not match is moved.
 
-`impact_one` scores one evidence file with both packs; `impact_batch` a portfolio, reading and
-scoring it with `batch` (both plans compiled once, the sheet read once per pack, in step).
+`impact_one` scores one evidence file with both packs (`diff_batch` a portfolio).
 """
 
 from __future__ import annotations
@@ -21,8 +20,8 @@ from __future__ import annotations
 import dataclasses
 import difflib
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Context, Decimal
+from dataclasses import dataclass
+from decimal import Decimal
 
 from jixiao.dsl import ast
 from jixiao.dsl.record import Record
@@ -36,12 +35,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from jixiao.dsl.diagnostics import Diagnostic
-
     from ..common.result import IndicatorResult, Result
     from ..plan.compiler import Plan
-    from .batch import Row
-    from .portfolio import ScoredProject
 
 
 @dataclass(frozen=True, slots=True)
@@ -520,10 +515,6 @@ def _part_kind(path: tuple[str, ...], node: object) -> str:
 
 # ----- score impact -----------------------------------------------------------------------------
 
-#: Means and spreads of Δ are exact, then rounded half up to this many places beyond the pack's.
-EXTRA_PLACES = 2
-EXACT = Context(prec=60)
-
 
 @dataclass(frozen=True, slots=True)
 class Moved:
@@ -537,10 +528,10 @@ class Moved:
 
     @property
     def delta(self) -> Decimal | None:
-        return _delta(self.old, self.new)
+        return delta_of(self.old, self.new)
 
 
-def _delta(old: Decimal | None, new: Decimal | None) -> Decimal | None:
+def delta_of(old: Decimal | None, new: Decimal | None) -> Decimal | None:
     if old is None and new is None:
         return None
     return (new or Decimal(0)) - (old or Decimal(0))
@@ -590,167 +581,3 @@ def ledger_of(result: Result, code: str | None) -> IndicatorResult | None:
     if code is None:
         return None
     return next((i for i in result.indicators if i.code == code), None)
-
-
-# ----- a portfolio ------------------------------------------------------------------------------
-
-
-@dataclass(slots=True)
-class ProjectDelta:
-    id: str
-    name: str
-    old: Decimal | None
-    new: Decimal | None
-    old_grade: str | None
-    new_grade: str | None
-    errors: list[str]
-
-    @property
-    def delta(self) -> Decimal | None:
-        if self.old is None or self.new is None:
-            return None
-        return self.new - self.old
-
-    @property
-    def changed(self) -> bool:
-        return self.old != self.new or self.old_grade != self.new_grade
-
-
-@dataclass(slots=True)
-class BatchImpact:
-    """What a revision does to a portfolio, accumulated project by project."""
-
-    old_program: Program
-    new_program: Program
-    projects: int = 0
-    scored: int = 0  # by both packs
-    changed: list[ProjectDelta] = field(default_factory=list)
-    failed: list[ProjectDelta] = field(default_factory=list)  # by either pack
-    flips: dict[tuple[str, str], int] = field(default_factory=dict)
-    drivers: dict[str, tuple[Decimal, int]] = field(default_factory=dict)  # Σ|Δ|, projects
-    total_delta: Decimal = Decimal(0)
-    squares: Decimal = Decimal(0)
-    low: Decimal | None = None
-    high: Decimal | None = None
-
-    def add(
-        self, old: ScoredProject, new: ScoredProject, rows: list[tuple[str, str | None]]
-    ) -> None:
-        self.projects += 1
-        p = ProjectDelta(
-            new.id,
-            new.name or old.name,
-            Decimal(old.total) if old.total is not None else None,
-            Decimal(new.total) if new.total is not None else None,
-            old.grade,
-            new.grade,
-            [*(f"old pack: {e}" for e in old.errors), *(f"new pack: {e}" for e in new.errors)],
-        )
-        if p.old is None or p.new is None:
-            self.failed.append(p)
-            if p.old is not None or p.new is not None:
-                self.changed.append(p)  # scored by one pack only: a change a user must see
-            return
-        self.scored += 1
-        d = p.new - p.old
-        self.total_delta += d
-        self.squares += d * d
-        self.low = d if self.low is None else min(self.low, d)
-        self.high = d if self.high is None else max(self.high, d)
-        key = (p.old_grade or "—", p.new_grade or "—")
-        self.flips[key] = self.flips.get(key, 0) + 1
-        moved = False
-        for code, old_code in rows:
-            a = old.scores.get(old_code) if old_code is not None else None
-            b = new.scores.get(code)
-            if a == b:
-                continue
-            moved = True
-            x = _delta(Decimal(a) if a is not None else None, Decimal(b) if b is not None else None)
-            if x:
-                total, n = self.drivers.get(code, (Decimal(0), 0))
-                self.drivers[code] = (total + abs(x), n + 1)
-        if moved or p.changed:  # the total, the grade or an indicator's points
-            self.changed.append(p)
-
-    @property
-    def places(self) -> int:
-        return self.new_program.settings.places + EXTRA_PLACES
-
-    def _rounded(self, value: Decimal) -> Decimal:
-        return value.quantize(Decimal(1).scaleb(-self.places), rounding=ROUND_HALF_UP)
-
-    @property
-    def mean(self) -> Decimal | None:
-        if not self.scored:
-            return None
-        return self._rounded(EXACT.divide(self.total_delta, Decimal(self.scored)))
-
-    @property
-    def spread(self) -> Decimal | None:
-        """The population standard deviation of Δ: √(Σ Δ² ÷ n − mean²), exact to 60 digits."""
-        if not self.scored:
-            return None
-        n = Decimal(self.scored)
-        mean = EXACT.divide(self.total_delta, n)
-        variance = EXACT.subtract(EXACT.divide(self.squares, n), EXACT.multiply(mean, mean))
-        return self._rounded(EXACT.sqrt(max(variance, Decimal(0))))
-
-    def ranked_drivers(self) -> list[tuple[str, Decimal, int]]:
-        return sorted(
-            ((code, s, n) for code, (s, n) in self.drivers.items()),
-            key=lambda t: (-t[1], t[0]),
-        )
-
-    @property
-    def any_change(self) -> bool:
-        return bool(self.changed)
-
-
-def impact_batch(
-    old_plan: Plan,
-    new_plan: Plan,
-    old_path: str,
-    new_path: str,
-    sheet: Path,
-    jobs: int = 0,
-) -> tuple[BatchImpact, list[Diagnostic]]:
-    """Score every project of a sheet or folder with both packs, in step."""
-    from .batch import read_folder, read_table, run_blocks
-
-    diags: list[Diagnostic] = []
-
-    def rows(plan: Plan) -> tuple[Iterator[Row], int | None]:
-        if sheet.is_dir():
-            it, count, d = read_folder(sheet)
-        else:
-            it, count, d = read_table(sheet, plan.program)
-        diags.extend(x for x in d if x not in diags)
-        return it, count
-
-    old_rows, count = rows(old_plan)
-    new_rows, _ = rows(new_plan)
-    # a column only one of the packs reads is no stray column (W620)
-    known = set(old_plan.program.facts) | set(new_plan.program.facts)
-    diags = [
-        d
-        for d in diags
-        if not (d.code == "W620" and any(f"column `{n}` " in d.message for n in known))
-    ]
-    impact = BatchImpact(old_plan.program, new_plan.program)
-    # the leaves only: a parent's Δ is its children's, counted there
-    leaves = {i.code for i in new_plan.program.indicators if i.is_leaf}
-    leaves |= {i.code for i in old_plan.program.indicators if i.is_leaf} - {
-        i.code for i in new_plan.program.indicators
-    }
-    pairs = [
-        (code, old_code)
-        for code, old_code, _ in indicator_rows(old_plan.program, new_plan.program)
-        if code in leaves
-    ]
-    old_blocks = run_blocks(old_plan, old_path, old_rows, str(sheet), count, jobs)
-    new_blocks = run_blocks(new_plan, new_path, new_rows, str(sheet), count, jobs)
-    for (olds, _), (news, _) in zip(old_blocks, new_blocks, strict=True):
-        for a, b in zip(olds, news, strict=True):
-            impact.add(a, b, pairs)
-    return impact, diags

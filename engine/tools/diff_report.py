@@ -3,7 +3,7 @@
 Each change is drawn as a diagnostic is (dsl/diagnostics.py renders it): the new file's lines
 with the changed text underlined `^`, then the old file's, underlined `-`. Points are printed
 with the new pack's places, rounded half up; Δ with a sign; the mean and spread of Δ over a
-portfolio with two more places (see `diff.EXTRA_PLACES`). The JSON document is described in
+portfolio with two more places (see `diff_batch.EXTRA_PLACES`). The JSON document is described in
 docs/diff.md ("The JSON contract").
 """
 
@@ -19,7 +19,8 @@ from jixiao.dsl.source import Span, display_width
 
 from ..common.version import VERSION
 from ..render.explain import fixed, line_text
-from .diff import BatchImpact, Change, OneImpact, ledger_of
+from .diff import Change, OneImpact, ledger_of
+from .diff_batch import BatchImpact
 
 #: How many changed projects the text and HTML list (JSON lists them all).
 PROJECTS_SHOWN = 200
