@@ -734,6 +734,16 @@ def cmd_diff(args: argparse.Namespace) -> int:
         return _usage(args, "give an EVIDENCE file or --batch SHEET, not both")
     if args.jobs is not None and not args.batch:
         return _usage(args, "`--jobs` works only with `--batch`; drop it, or add `--batch`")
+    for name, path in (("OLD", args.old), ("NEW", args.new)):
+        if os.path.splitext(path)[1].lower() in (".yaml", ".yml", ".json", ".csv", ".xlsx"):
+            return _usage(args, f"{name} is a pack: jixiao diff OLD.jx NEW.jx [EVIDENCE]")
+    if args.evidence and (
+        os.path.isdir(args.evidence)
+        or os.path.splitext(args.evidence)[1].lower() in (".csv", ".xlsx", ".xlsm")
+    ):
+        return _usage(
+            args, f"`{args.evidence}` is a portfolio: give it as `--batch {args.evidence}`"
+        )
     suffix = os.path.splitext(args.output or "")[1].lower()
     inferred = {".json": "json", ".html": "html", ".htm": "html", ".txt": "text"}.get(suffix)
     if args.output and inferred is None:
@@ -776,8 +786,8 @@ def cmd_diff(args: argparse.Namespace) -> int:
         if args.evidence:
             one = diff.impact_one(old, new, args.evidence)
             bad = [d for r in (one.old, one.new) for d in r.diagnostics if d.is_error]
-            if bad:
-                raise JixiaoError(list({id(d): d for d in bad}.values()))
+            if bad:  # the same mistake in the evidence, once, though both packs found it
+                raise JixiaoError(list({_diagnostic_key(d): d for d in bad}.values()))
             changed = one.changed
         elif args.batch:
             sheet = path_of(args.batch)
@@ -813,6 +823,11 @@ def cmd_diff(args: argparse.Namespace) -> int:
     if trouble:
         return EXIT_USAGE
     return EXIT_ERRORS if changed else EXIT_OK
+
+
+def _diagnostic_key(d: Diagnostic) -> tuple[object, ...]:
+    place = d.labels[0].span if d.labels else None
+    return (d.code, d.message, d.path, place and (place.source.path, place.start, place.end))
 
 
 class _Formatter(argparse.HelpFormatter):

@@ -403,3 +403,23 @@ def test_a_row_neither_pack_can_score_exits_2_with_the_report(tmp_path: Path) ->
     code, out, _ = cli("diff", str(old), str(old), "--batch", str(sheet))
     assert code == 2
     assert "projects neither pack could score" in out and "B:" in out
+
+
+def test_a_sheet_as_evidence_or_evidence_as_a_pack_is_a_usage_error(tmp_path: Path) -> None:
+    p = str(FOUNDING_PACK)
+    sheet = tmp_path / "p.csv"
+    sheet.write_text("id\n", encoding="utf-8")
+    code, _, err = cli("diff", p, p, str(sheet))
+    assert code == 2 and f"give it as `--batch {sheet}`" in err
+    code, _, err = cli("diff", p, p, str(tmp_path))
+    assert code == 2 and "--batch" in err
+    code, _, err = cli("diff", str(FOUNDING_EVIDENCE), p)
+    assert code == 2 and "OLD is a pack" in err
+
+
+def test_an_evidence_mistake_both_packs_find_is_reported_once(tmp_path: Path) -> None:
+    ev = tmp_path / "e.yaml"
+    ev.write_text("facts:\n  预算金额: abc\n", encoding="utf-8")
+    code, _, err = cli("diff", str(FOUNDING_PACK), str(FOUNDING_PACK), str(ev))
+    assert code == 2
+    assert err.count("error[E603]") == 1
