@@ -423,3 +423,20 @@ def test_an_evidence_mistake_both_packs_find_is_reported_once(tmp_path: Path) ->
     code, _, err = cli("diff", str(FOUNDING_PACK), str(FOUNDING_PACK), str(ev))
     assert code == 2
     assert err.count("error[E603]") == 1
+
+
+def test_a_fact_change_points_at_the_part_and_what_it_changes_downstream() -> None:
+    old = (GOLDENS / "old.jx").read_text(encoding="utf-8")
+    new = old.replace('fact 预算金额: money unit "元"', 'fact 预算金额: money unit "万元"')
+    got = [
+        (c.what, c.message, c.old and c.old.text, c.new and c.new.text)
+        for c in changes_of(old, new)
+    ]
+    assert got[0] == ("fact", "fact `预算金额` changed: unit `元` → `万元`", '"元"', '"万元"')
+    # the derived fact reading it now converts units: written the same, checked differently
+    assert got[1][0] == "derived"
+    assert "is written the same but checked differently" in got[1][1]
+    param = [c for c in changes_of(old, old.replace("= 95%", "= 97%"))]
+    assert [(c.what, c.old and c.old.text, c.new and c.new.text) for c in param] == [
+        ("parameter", "95%", "97%")
+    ]

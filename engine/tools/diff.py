@@ -17,6 +17,7 @@ renumbered). A matched pair whose parents do not match is moved.
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import difflib
 from collections.abc import Iterator, Sequence
@@ -63,11 +64,14 @@ def match_indicators(old: Program, new: Program) -> dict[str, str]:
     taken = set(pairs.values())
     left = [i for i in old.indicators if i.code not in pairs]
     right = [i for i in new.indicators if i.code not in taken]
+    olds = collections.Counter(i.name for i in left)
+    news: dict[str, list[str]] = {}
+    for i in right:
+        news.setdefault(i.name, []).append(i.code)
     for ind in left:
-        olds = [i for i in left if i.name == ind.name]
-        news = [i for i in right if i.name == ind.name]
-        if len(olds) == 1 and len(news) == 1:
-            pairs[ind.code] = news[0].code
+        found = news.get(ind.name, [])
+        if olds[ind.name] == 1 and len(found) == 1:
+            pairs[ind.code] = found[0]
     return pairs
 
 
@@ -78,7 +82,7 @@ def structure(old: Program, new: Program, old_pack: ast.Pack, new_pack: ast.Pack
     """Every change from `old` to `new`, in the new pack's order (removals where they were)."""
     out: list[Change] = []
     out += _settings(old_pack, new_pack)
-    out += _facts(old.facts, new.facts)
+    out += _facts(old.facts, new.facts, _declared(old_pack), _declared(new_pack))
     out += _derived(old, new)
     out += _functions(old_pack, new_pack)
     out += _indicators(old, new, _written(old_pack), _written(new_pack))
@@ -190,7 +194,26 @@ _FACT_PARTS = (
 )
 
 
-def _facts(old: dict[str, Fact], new: dict[str, Fact]) -> Iterator[Change]:
+def _declared(pack: ast.Pack) -> dict[str, ast.FactDecl | ast.ParamDecl]:
+    """The facts and parameters of a pack's own file as written, by name."""
+    out: dict[str, ast.FactDecl | ast.ParamDecl] = {d.name.text: d for d in pack.facts}
+    out.update({d.name.text: d for d in pack.params})
+    return out
+
+
+def _part_span(decl: ast.FactDecl | ast.ParamDecl | None, attr: str, fallback: Span) -> Span:
+    """Where a fact's changed part is written (its default, unit, min or max), else its name."""
+    part = getattr(decl, {"kind": "type"}.get(attr, attr), None)
+    span = _span(part)
+    return span if span is not None else fallback
+
+
+def _facts(
+    old: dict[str, Fact],
+    new: dict[str, Fact],
+    old_decls: dict[str, ast.FactDecl | ast.ParamDecl],
+    new_decls: dict[str, ast.FactDecl | ast.ParamDecl],
+) -> Iterator[Change]:
     for name in [*new, *(n for n in old if n not in new)]:
         a, b = old.get(name), new.get(name)
         noun = "parameter" if (b or a) and (b or a).is_param else "fact"  # type: ignore[union-attr]
@@ -200,11 +223,13 @@ def _facts(old: dict[str, Fact], new: dict[str, Fact]) -> Iterator[Change]:
             yield Change("removed", noun, name, f"{noun} `{name}` removed", a.span, None)
         elif a is not None and b is not None and a != b:
             parts = []
+            changed = []
             if a.is_param != b.is_param:
                 parts.append("now a parameter" if b.is_param else "now a fact")
             for attr, word in _FACT_PARTS:
                 x, y = getattr(a, attr), getattr(b, attr)
                 if x != y:
+                    changed.append(attr)
                     if attr == "aggregate":  # the lines shown say how
                         parts.append("its questionnaire aggregate")
                         continue
@@ -215,7 +240,11 @@ def _facts(old: dict[str, Fact], new: dict[str, Fact]) -> Iterator[Change]:
                     parts.append(f"{word} `{x}` → `{y}`")
             if parts:
                 message = f"{noun} `{name}` changed: " + ", ".join(parts)
-                yield Change("changed", noun, name, message, a.span, b.span)
+                x_span, y_span = a.span, b.span
+                if len(changed) == 1 and a.is_param == b.is_param:  # point at that part
+                    x_span = _part_span(old_decls.get(name), changed[0], a.span)
+                    y_span = _part_span(new_decls.get(name), changed[0], b.span)
+                yield Change("changed", noun, name, message, x_span, y_span)
 
 
 def _derived(old: Program, new: Program) -> Iterator[Change]:
@@ -229,7 +258,11 @@ def _derived(old: Program, new: Program) -> Iterator[Change]:
             if a.kind != b.kind:
                 message = f"derived fact `{name}` changed: type `{a.kind}` → `{b.kind}`"
                 yield Change("changed", "derived", name, message, a.span, b.span)
-            yield from _node_changes(a.expr, b.expr, "derived", name, f"derived fact `{name}`")
+            where = f"derived fact `{name}`"
+            for c in _node_changes(a.expr, b.expr, "derived", name, where):
+                # an expression's parts are not a rule's: the change is the derived fact's
+                message = c.message.replace("rule of derived", "expression of derived", 1)
+                yield dataclasses.replace(c, what="derived", message=message)
 
 
 def _functions(old: ast.Pack, new: ast.Pack) -> Iterator[Change]:
@@ -432,7 +465,13 @@ def _node_changes(a: object, b: object, what: str, subject: str, where: str) -> 
         parts = [(a, b, ())]
     for x, y, path in parts:
         part = _part_name(path, x)
-        message = f"{part} of {where} changed: `{_text(_span(x))}` → `{_text(_span(y))}`"
+        was, now = _text(_span(x)), _text(_span(y))
+        message = f"{part} of {where} changed: `{was}` → `{now}`"
+        if was == now:  # the checker made it differ: a unit conversion, a parameter's value …
+            message = (
+                f"{part} of {where} is written the same but checked differently: `{now}` (a "
+                "unit, type or value it depends on changed)"
+            )
         yield Change("changed", _part_kind(path, x), subject, message, _span(x), _span(y))
 
 

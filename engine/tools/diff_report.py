@@ -400,4 +400,6 @@ def render_html(doc: dict[str, Any]) -> str:
 def _where(place: dict[str, Any] | None) -> str:
     if place is None:
         return "—"
-    return escape(f"{place['file']}:{place['line']}:{place['column']}")
+    text = place["text"] if len(place["text"]) <= 80 else place["text"][:79] + "…"
+    where = escape(f"{place['file']}:{place['line']}:{place['column']}")
+    return f"{where}<br><code>{escape(text)}</code>"
