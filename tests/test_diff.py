@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from jixiao.dsl.parser import parse
 from jixiao.dsl.source import Source
 from jixiao.engine import compile_source, run
-from jixiao.engine.tools import diff
+from jixiao.engine.tools import diff, diff_report
 from jixiao.engine.tools.diff_batch import impact_batch
 from jixiao.engine.tools.strategies import evidence_yaml, facts_for, pack_texts
 
@@ -440,3 +440,34 @@ def test_a_fact_change_points_at_the_part_and_what_it_changes_downstream() -> No
     assert [(c.what, c.old and c.old.text, c.new and c.new.text) for c in param] == [
         ("parameter", "95%", "97%")
     ]
+
+
+def test_bonus_penalty_and_vetoes() -> None:
+    old = (GOLDENS / "sections-old.jx").read_text(encoding="utf-8")
+    new = (GOLDENS / "sections-new.jx").read_text(encoding="utf-8")
+    got = [(c.kind, c.what, c.message) for c in changes_of(old, new)]
+    assert got == [
+        ("changed", "bonus", "bonus section `E1` changed: max `5` → `3`"),
+        ("changed", "award", "award of bonus section `E1` changed: `5` → `4`"),
+        ("removed", "penalty", "penalty section `P1` 扣分项 removed"),
+        (
+            "changed",
+            "veto",
+            'veto changed: `veto when 发生重大事故 grade 差 "一票否决"` → '
+            '`veto when 发生重大事故 disqualify "一票否决"`',
+        ),
+        ("added", "veto", 'veto added: `veto when not 甲 cap 良 "不能评为优秀"`'),
+    ]
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(pack_texts(), pack_texts())
+def test_two_generated_packs_diff_without_failing_each_change_placed(a: str, b: str) -> None:
+    changes = changes_of(a, b)
+    assert all(c.old is not None or c.new is not None for c in changes)
+    assert all(c.kind in ("added", "removed", "changed") for c in changes)
+    if a == b:
+        assert changes == []
+    else:
+        drawn = diff_report.text("old.jx", "new.jx", changes)
+        assert drawn.startswith("--- old.jx\n+++ new.jx\n")

@@ -86,7 +86,12 @@ def structure(old: Program, new: Program, old_pack: ast.Pack, new_pack: ast.Pack
     out += _derived(old, new)
     out += _functions(old_pack, new_pack)
     out += _indicators(old, new, _written(old_pack), _written(new_pack))
-    out += _extras(old.extras, new.extras)
+    out += _extras(
+        old.extras,
+        new.extras,
+        {e.code.text: e for e in old_pack.extras},
+        {e.code.text: e for e in new_pack.extras},
+    )
     out += _vetoes(old.vetoes, new.vetoes)
     return _folded(out)
 
@@ -379,7 +384,12 @@ def _head(span: Span) -> Span:
     return Span(span.source, span.start, stop)
 
 
-def _extras(old: tuple[Extra, ...], new: tuple[Extra, ...]) -> Iterator[Change]:
+def _extras(
+    old: tuple[Extra, ...],
+    new: tuple[Extra, ...],
+    old_ast: dict[str, ast.Extra],
+    new_ast: dict[str, ast.Extra],
+) -> Iterator[Change]:
     was = {e.code: e for e in old}
     now = {e.code: e for e in new}
     for code in [*now, *(c for c in was if c not in now)]:
@@ -392,14 +402,34 @@ def _extras(old: tuple[Extra, ...], new: tuple[Extra, ...]) -> Iterator[Change]:
             yield Change("removed", a.kind, code, message, _head(a.span), None)
         elif a is not None and b is not None and a != b:
             where = f"{b.kind} section `{code}`"
-            if (a.kind, a.name, a.max, a.highest) != (b.kind, b.name, b.max, b.highest):
-                message = f"{where} changed: `{_text(_head(a.span))}` → `{_text(_head(b.span))}`"
-                yield Change("changed", b.kind, code, message, _head(a.span), _head(b.span))
+            x, y = old_ast.get(code), new_ast.get(code)
+            parts = [
+                f"{word} `{p}` → `{q}`"
+                for word, p, q in (
+                    ("kind", a.kind, b.kind),
+                    ("name", a.name, b.name),
+                    ("max", _value(Kind.NUMBER, a.max), _value(Kind.NUMBER, b.max)),
+                    ("highest", a.highest, b.highest),
+                )
+                if p != q
+            ]
+            if parts:
+                only_max = len(parts) == 1 and a.max != b.max and x is not None and y is not None
+                yield Change(
+                    "changed",
+                    b.kind,
+                    code,
+                    f"{where} changed: " + ", ".join(parts),
+                    x.max.span if only_max and x else _head(a.span),
+                    y.max.span if only_max and y else _head(b.span),
+                )
             yield from _rules(a.rules, b.rules, b.kind, code, where)
 
 
 def _vetoes(old: tuple[ast.Veto, ...], new: tuple[ast.Veto, ...]) -> Iterator[Change]:
-    yield from _sequence(old, new, "veto", "veto", "veto")
+    for c in _sequence(old, new, "veto", "veto", "the pack"):
+        message = c.message.replace("veto of the pack", "veto").replace("rule of veto", "veto")
+        yield dataclasses.replace(c, what="veto", message=message)
 
 
 def _rules(
@@ -426,7 +456,9 @@ def _sequence(
             continue
         paired = min(i2 - i1, j2 - j1)
         for k in range(paired):
-            yield from _node_changes(old[i1 + k], new[j1 + k], what, subject, where)
+            yield from _node_changes(
+                old[i1 + k], new[j1 + k], what, subject, "veto" if what == "veto" else where
+            )
         for a in old[i1 + paired : i2]:
             message = f"{noun} of {where} removed: `{_text(_span(a))}`"
             yield Change("removed", noun, subject, message, _span(a), None)
