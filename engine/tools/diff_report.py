@@ -34,7 +34,9 @@ def _change_text(change: Change, colour: bool) -> str:
         labels.append(Label(change.new, "now" if change.old is not None else "added"))
     if change.old is not None:
         labels.append(Label(change.old, "was" if change.new is not None else "removed"))
-    drawn = render_text([Diagnostic(change.what, Severity.WARNING, change.message, tuple(labels))])
+    drawn = render_text(
+        [Diagnostic(change.what, Severity.WARNING, change.message, tuple(labels))], colour=colour
+    )
     body = drawn.split("\n")[1:]
     while body and not body[-1].strip().startswith("|") and not body[-1].startswith(" "):
         body.pop()  # the "1 warning" count and the blank line before it
@@ -145,8 +147,11 @@ def _batch_text(impact: BatchImpact) -> str:
         cells = [["", *labels]] + [
             [a, *(str(impact.flips.get((a, b), 0)) for b in labels)] for a in labels
         ]
-        width = max(len(c) for row in cells for c in row) + 2
-        out += ["".join(c.rjust(width) for c in row).rstrip() + "\n" for row in cells]
+        width = max(display_width(c) for row in cells for c in row) + 2
+        out += [
+            "".join(" " * (width - display_width(c)) + c for c in row).rstrip() + "\n"
+            for row in cells
+        ]
         flips = [(a, b, n) for (a, b), n in sorted(impact.flips.items()) if a != b]
         for a, b, n in sorted(flips, key=lambda t: (-t[2], t[0], t[1])):
             out.append(f"  {a}→{b}: {n}\n")
