@@ -264,6 +264,11 @@ def test_html_and_json_outputs(tmp_path: Path) -> None:
     a1 = next(i for i in doc["evidence"]["indicators"] if i["code"] == "A1")
     assert (a1["old"], a1["new"], a1["delta"]) == ("20.00", "0.00", "-20.00")
     assert a1["old_lines"] and a1["new_lines"]
+    code, out, _ = cli(
+        "diff", str(old), str(new), str(GOLDENS / "evidence.yaml"), "--format", "html"
+    )
+    assert code == 1
+    assert "得分变化指标的计分过程" in out and "条件不满足" in out  # both ledgers, in words
 
 
 # ----- properties over generated packs ------------------------------------------------------------

@@ -348,13 +348,20 @@ def render_html(doc: dict[str, Any]) -> str:
             f"（Δ {ev['delta'] or '—'}）</p>",
             "<table><thead><tr><th>指标</th><th>旧版</th><th>新版</th><th>Δ</th></tr></thead><tbody>",
         ]
-        for r in ev["indicators"]:
-            if r["old"] != r["new"]:
-                out.append(
-                    f"<tr><td>{e(r['code'])} {e(r['name'])}</td><td class=n>{r['old'] or '—'}</td>"
-                    f"<td class=n>{r['new'] or '—'}</td><td class=n>{r['delta'] or '—'}</td></tr>"
-                )
+        moved = [r for r in ev["indicators"] if r["old"] != r["new"]]
+        for r in moved:
+            out.append(
+                f"<tr><td>{e(r['code'])} {e(r['name'])}</td><td class=n>{r['old'] or '—'}</td>"
+                f"<td class=n>{r['new'] or '—'}</td><td class=n>{r['delta'] or '—'}</td></tr>"
+            )
         out.append("</tbody></table>")
+        if moved:
+            out += ["<h2>得分变化指标的计分过程</h2>"]
+        for r in moved:
+            out.append(f"<h3>{e(r['code'])} {e(r['name'])}</h3>")
+            for side, lines in (("旧版", r["old_lines"]), ("新版", r["new_lines"])):
+                items = "".join(f"<li>{e(line)}</li>" for line in lines) or "<li>—</li>"
+                out.append(f"<p>{side}</p><ul>{items}</ul>")
     if "portfolio" in doc:
         pf = doc["portfolio"]
         d = pf["delta"]
