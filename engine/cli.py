@@ -757,6 +757,111 @@ def cmd_selfeval(args: argparse.Namespace) -> int:
     return selfeval_run.main(args, _report)
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    """Exit 0: nothing changes (no structural change; with evidence, no score); 1: something
+    does; 2: a usage error, or a pack, the evidence or the portfolio that cannot be used."""
+    from .tools import diff_report
+
+    if args.evidence and args.batch:
+        return _usage(args, "give an EVIDENCE file or --batch SHEET, not both")
+    if args.jobs is not None and not args.batch:
+        return _usage(args, "`--jobs` works only with `--batch`; drop it, or add `--batch`")
+    for name, path in (("OLD", args.old), ("NEW", args.new)):
+        if os.path.splitext(path)[1].lower() in (".yaml", ".yml", ".json", ".csv", ".xlsx"):
+            return _usage(args, f"{name} is a pack: jixiao diff OLD.jx NEW.jx [EVIDENCE]")
+    if args.evidence and (
+        os.path.isdir(args.evidence)
+        or os.path.splitext(args.evidence)[1].lower() in (".csv", ".xlsx", ".xlsm")
+    ):
+        return _usage(
+            args, f"`{args.evidence}` is a portfolio: give it as `--batch {args.evidence}`"
+        )
+    suffix = os.path.splitext(args.output or "")[1].lower()
+    inferred = {".json": "json", ".html": "html", ".htm": "html", ".txt": "text"}.get(suffix)
+    if args.output and inferred is None:
+        return _usage(args, f"`--output {args.output}`: name it .txt, .json or .html")
+    if args.format and inferred and args.format != inferred:
+        return _usage(
+            args, f"`--format {args.format}` contradicts `--output {args.output}`; drop one"
+        )
+    fmt = args.format or inferred or "text"
+    try:
+        from .render.outputs import refuse
+
+        refuse(
+            {"--output": args.output},
+            [
+                ("the old pack", args.old),
+                ("the new pack", args.new),
+                ("the evidence", args.evidence),
+                ("the portfolio", args.batch),
+            ],
+        )
+        plans, errors = [], list[Diagnostic]()
+        for path in (args.old, args.new):
+            try:
+                plans.append(compile_pack(path)[0])
+            except JixiaoError as exc:
+                errors += exc.diagnostics
+        if errors:
+            raise JixiaoError(errors)
+        from jixiao.dsl.parser import parse
+
+        from .tools import diff
+
+        old, new = plans
+        old_pack, new_pack = parse(old.program.source), parse(new.program.source)
+        changes = diff.structure(old.program, new.program, old_pack, new_pack)
+        one = batch = None
+        changed = bool(changes)
+        trouble = False
+        if args.evidence:
+            one = diff.impact_one(old, new, args.evidence)
+            bad = [d for r in (one.old, one.new) for d in r.diagnostics if d.is_error]
+            if bad:  # the same mistake in the evidence, once, though both packs found it
+                raise JixiaoError(list({_diagnostic_key(d): d for d in bad}.values()))
+            changed = one.changed
+        elif args.batch:
+            sheet = path_of(args.batch)
+            if not sheet.exists():
+                from .common import messages
+
+                raise JixiaoError([messages.evidence_unreadable(str(sheet), "no such file")])
+            from .tools.diff_batch import impact_batch
+
+            batch, diags = impact_batch(old, new, sheet, args.jobs or 0)
+            _report(diags, args)
+            changed = batch.any_change
+            trouble = any(p.old is None and p.new is None for p in batch.failed)
+    except JixiaoError as exc:
+        _report(exc.diagnostics, args)
+        return EXIT_USAGE
+    if fmt == "text":
+        colour = args.output is None and _colour(sys.stdout, args.color)
+        text = diff_report.text(args.old, args.new, changes, one, batch, colour)
+    else:
+        doc = diff_report.document(args.old, args.new, changes, one, batch)
+        text = diff_report.render_json(doc) if fmt == "json" else diff_report.render_html(doc)
+    if args.output:
+        from .render.outputs import write_text
+
+        try:
+            write_text("--output", args.output, text)
+        except JixiaoError as exc:
+            _report(exc.diagnostics, args)
+            return EXIT_USAGE
+    else:
+        sys.stdout.write(text)
+    if trouble:
+        return EXIT_USAGE
+    return EXIT_ERRORS if changed else EXIT_OK
+
+
+def _diagnostic_key(d: Diagnostic) -> tuple[object, ...]:
+    place = d.labels[0].span if d.labels else None
+    return (d.code, d.message, d.path, place and (place.source.path, place.start, place.end))
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     """`jixiao serve`: check the options, then hand over to engine/serve (the `serve` extra)."""
     from .common import messages
@@ -1257,6 +1362,37 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             help="with --batch: projects shown per grade boundary (default: 5)",
         )
         p_whatif.set_defaults(func=cmd_whatif, parser=p_whatif)
+    if only in (None, "diff"):
+        p_diff = sub.add_parser(
+            "diff",
+            parents=[common, confine],
+            help="what a revision of a pack changes: its structure, and scores",
+        )
+        p_diff.add_argument("old", metavar="OLD", help="the pack as it was (.jx)")
+        p_diff.add_argument("new", metavar="NEW", help="the pack as revised (.jx)")
+        p_diff.add_argument(
+            "evidence", nargs="?", metavar="EVIDENCE", help="score this evidence with both"
+        )
+        p_diff.add_argument(
+            "--batch",
+            metavar="SHEET",
+            help="score a portfolio (CSV or XLSX sheet, or a folder of evidence) with both",
+        )
+        p_diff.add_argument(
+            "--format",
+            choices=("text", "json", "html"),
+            help="report format (default: the --output suffix's, else text)",
+        )
+        p_diff.add_argument(
+            "--output", metavar="FILE", help="write the report to FILE (.txt, .json, .html)"
+        )
+        p_diff.add_argument(
+            "--jobs",
+            type=_count(0),
+            metavar="N",
+            help="with --batch: worker processes per pack (default: as `eval --batch`)",
+        )
+        p_diff.set_defaults(func=cmd_diff, parser=p_diff)
     return parser
 
 
@@ -1271,6 +1407,7 @@ COMMANDS = (
     "lsp",
     "serve",
     "whatif",
+    "diff",
 )
 
 

@@ -1,0 +1,417 @@
+"""`jixiao diff` as text, JSON or HTML: the structural changes and their score impact.
+
+Each change is drawn as a diagnostic is (dsl/diagnostics.py renders it): the new file's lines
+with the changed text underlined `^`, then the old file's, underlined `-`. Points are printed
+with the new pack's places, rounded half up; Δ with a sign; the mean and spread of Δ over a
+portfolio with two more places (see `diff_batch.EXTRA_PLACES`). The JSON document is described in
+docs/diff.md ("The JSON contract").
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from html import escape
+from typing import Any
+
+from jixiao.dsl.diagnostics import Diagnostic, Label, Severity, render_text
+from jixiao.dsl.source import Span, display_width
+
+from ..common.version import VERSION
+from ..render.explain import fixed, line_text
+from .diff import Change, OneImpact, ledger_of
+from .diff_batch import BatchImpact
+
+#: How many changed projects the text and HTML list (JSON lists them all).
+PROJECTS_SHOWN = 200
+DRIVERS_SHOWN = 20
+
+
+def _change_text(change: Change, colour: bool) -> str:
+    """A change in the diagnostics' layout, its head line our own."""
+    labels = []
+    if change.new is not None:
+        labels.append(Label(change.new, "now" if change.old is not None else "added"))
+    if change.old is not None:
+        labels.append(Label(change.old, "was" if change.new is not None else "removed"))
+    drawn = render_text(
+        [Diagnostic(change.what, Severity.WARNING, change.message, tuple(labels))], colour=colour
+    )
+    body = drawn.split("\n")[1:]
+    while body and not body[-1].strip().startswith("|") and not body[-1].startswith(" "):
+        body.pop()  # the "1 warning" count and the blank line before it
+    sign = {"added": "+", "removed": "-"}.get(change.kind, "~")
+    return f"{sign} {change.kind}[{change.what}]: {change.message}\n" + "\n".join(body) + "\n"
+
+
+def _counts(changes: list[Change]) -> str:
+    n = {k: sum(1 for c in changes if c.kind == k) for k in ("added", "removed", "changed")}
+    noun = "change" if len(changes) == 1 else "changes"
+    return (
+        f"{len(changes)} {noun}: {n['added']} added, {n['removed']} removed, "
+        f"{n['changed']} changed\n"
+    )
+
+
+def _signed(value: Decimal | None, places: int) -> str:
+    if value is None:
+        return "—"
+    text = fixed(value, places)
+    return text if text.startswith("-") or not value else "+" + text
+
+
+def _points(value: Decimal | None, places: int) -> str:
+    return fixed(value, places) if value is not None else "—"
+
+
+# ----- text -------------------------------------------------------------------------------------
+
+
+def text(
+    old_path: str,
+    new_path: str,
+    changes: list[Change],
+    one: OneImpact | None = None,
+    batch: BatchImpact | None = None,
+    colour: bool = False,
+) -> str:
+    out = [f"--- {old_path}\n+++ {new_path}\n"]
+    if not changes:
+        out.append("no structural change\n")
+    else:
+        out += [_change_text(c, colour) + "\n" for c in changes]
+        out.append(_counts(changes))
+    if one is not None:
+        out.append("\n" + _one_text(one))
+    if batch is not None:
+        out.append("\n" + _batch_text(batch))
+    return "".join(out)
+
+
+def _one_text(impact: OneImpact) -> str:
+    places = impact.new.settings.places
+    old, new = impact.old, impact.new
+    delta = (new.total - old.total) if old.total is not None and new.total is not None else None
+    out = [
+        f"score impact on {new.evidence_path}\n",
+        f"total: {_points(old.total, places)} {old.grade or '—'} → "
+        f"{_points(new.total, places)} {new.grade or '—'} (Δ {_signed(delta, places)})\n",
+    ]
+    moved = [r for r in impact.rows if r.old != r.new]
+    if not moved:
+        out.append("no indicator's points change\n")
+        return "".join(out)
+    width = max(display_width(f"{r.code} {r.name}") for r in moved)
+    for r in moved:
+        label = f"{r.code} {r.name}"
+        out.append(
+            f"  {label}{' ' * (width - display_width(label))}  {_points(r.old, places):>8} → "
+            f"{_points(r.new, places):>8}  Δ {_signed(r.delta, places)}\n"
+        )
+    for r in moved:
+        out.append(f"\n{r.code} {r.name}\n")
+        for side, result, code in (("old", old, r.old_code), ("new", new, r.code)):
+            ind = ledger_of(result, code)
+            if ind is None:
+                out.append(f"  {side}: not in this pack\n")
+                continue
+            out.append(f"  {side}: {_points(ind.points, places)} of {fixed(ind.weight, places)}\n")
+            out += [f"    {line_text(line, ind.weight, result, 'zh')}\n" for line in ind.lines]
+    return "".join(out)
+
+
+def _grades(impact: BatchImpact) -> list[str]:
+    labels = [g.label for g in impact.old_program.settings.grades]
+    labels += [g.label for g in impact.new_program.settings.grades if g.label not in labels]
+    seen = {g for pair in impact.flips for g in pair}
+    labels += sorted(g for g in seen if g not in labels)
+    return labels
+
+
+def _batch_text(impact: BatchImpact) -> str:
+    places = impact.new_program.settings.places
+    wide = impact.places
+    unscored = len(impact.failed)
+    out = [
+        f"score impact on the portfolio: {impact.projects} projects, {impact.scored} scored by "
+        f"both packs, {len(impact.changed)} changed, {unscored} not scored by one pack or both\n",
+    ]
+    if impact.scored:
+        out.append(
+            f"Δ total: mean {_signed(impact.mean, wide)}, spread {_points(impact.spread, wide)}"
+            f", lowest {_signed(impact.low, places)}, highest {_signed(impact.high, places)}\n"
+        )
+    labels = _grades(impact)
+    if impact.flips:
+        out.append("\ngrades (rows: old pack, columns: new pack)\n")
+        cells = [["", *labels]] + [
+            [a, *(str(impact.flips.get((a, b), 0)) for b in labels)] for a in labels
+        ]
+        width = max(display_width(c) for row in cells for c in row) + 2
+        out += [
+            "".join(" " * (width - display_width(c)) + c for c in row).rstrip() + "\n"
+            for row in cells
+        ]
+        flips = [(a, b, n) for (a, b), n in sorted(impact.flips.items()) if a != b]
+        for a, b, n in sorted(flips, key=lambda t: (-t[2], t[0], t[1])):
+            out.append(f"  {a}→{b}: {n}\n")
+    drivers = impact.ranked_drivers()
+    if drivers:
+        names = _names(impact)
+        out.append("\nindicators driving the change (Σ|Δ| over projects)\n")
+        for code, total, n in drivers[:DRIVERS_SHOWN]:
+            out.append(f"  {code} {names.get(code, '')}  {fixed(total, places)}  ({n} projects)\n")
+        if len(drivers) > DRIVERS_SHOWN:
+            out.append(f"  … {len(drivers) - DRIVERS_SHOWN} more\n")
+    if impact.changed:
+        out.append("\nprojects whose points change (the total, the grade or an indicator's)\n")
+        for p in impact.changed[:PROJECTS_SHOWN]:
+            out.append(
+                f"  {p.id} {p.name}  {_points(p.old, places)} {p.old_grade or '—'} → "
+                f"{_points(p.new, places)} {p.new_grade or '—'}  Δ {_signed(p.delta, places)}\n"
+            )
+        if len(impact.changed) > PROJECTS_SHOWN:
+            out.append(f"  … {len(impact.changed) - PROJECTS_SHOWN} more (all of them in JSON)\n")
+    failed = [p for p in impact.failed if p.old is None and p.new is None]
+    if failed:
+        out.append("\nprojects neither pack could score\n")
+        out += [f"  {p.id}: {'；'.join(p.errors)}\n" for p in failed[:PROJECTS_SHOWN]]
+    return "".join(out)
+
+
+def _names(impact: BatchImpact) -> dict[str, str]:
+    names = {i.code: i.name for i in impact.old_program.indicators}
+    names.update({i.code: i.name for i in impact.new_program.indicators})
+    return names
+
+
+# ----- JSON -------------------------------------------------------------------------------------
+
+
+def _place(span: Span | None) -> dict[str, Any] | None:
+    if span is None:
+        return None
+    line, column = span.source.line_col(span.start)
+    end_line, end_column = span.source.line_col(span.end)
+    return {
+        "file": span.source.path,
+        "line": line,
+        "column": column,
+        "end_line": end_line,
+        "end_column": end_column,
+        "text": span.source.text[span.start : span.end],
+    }
+
+
+def _dec(value: Decimal | None, places: int) -> str | None:
+    return fixed(value, places) if value is not None else None
+
+
+def document(
+    old_path: str,
+    new_path: str,
+    changes: list[Change],
+    one: OneImpact | None = None,
+    batch: BatchImpact | None = None,
+) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "jixiao": VERSION,
+        "old": old_path,
+        "new": new_path,
+        "changes": [
+            {
+                "kind": c.kind,
+                "what": c.what,
+                "subject": c.subject,
+                "message": c.message,
+                "old": _place(c.old),
+                "new": _place(c.new),
+            }
+            for c in changes
+        ],
+    }
+    if one is not None:
+        places = one.new.settings.places
+        a, b = one.old, one.new
+        delta = (b.total - a.total) if a.total is not None and b.total is not None else None
+        doc["evidence"] = {
+            "path": b.evidence_path,
+            "old": {"total": _dec(a.total, places), "grade": a.grade},
+            "new": {"total": _dec(b.total, places), "grade": b.grade},
+            "delta": _dec(delta, places),
+            "indicators": [
+                {
+                    "code": r.code,
+                    "old_code": r.old_code,
+                    "name": r.name,
+                    "old": _dec(r.old, places),
+                    "new": _dec(r.new, places),
+                    "delta": _dec(r.delta, places),
+                    "old_lines": _lines(a, r.old_code) if r.old != r.new else [],
+                    "new_lines": _lines(b, r.code) if r.old != r.new else [],
+                }
+                for r in one.rows
+            ],
+        }
+    if batch is not None:
+        places = batch.new_program.settings.places
+        names = _names(batch)
+        doc["portfolio"] = {
+            "projects": batch.projects,
+            "scored": batch.scored,
+            "changed": len(batch.changed),
+            "failed": len(batch.failed),
+            "delta": {
+                "mean": _dec(batch.mean, batch.places),
+                "spread": _dec(batch.spread, batch.places),
+                "lowest": _dec(batch.low, places),
+                "highest": _dec(batch.high, places),
+            },
+            "grades": [
+                {"old": a, "new": b, "projects": n}
+                for (a, b), n in sorted(batch.flips.items(), key=lambda t: _flip_key(batch, t[0]))
+            ],
+            "drivers": [
+                {"code": c, "name": names.get(c, ""), "abs_delta": fixed(s, places), "projects": n}
+                for c, s, n in batch.ranked_drivers()
+            ],
+            "projects_changed": [
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "old": _dec(p.old, places),
+                    "new": _dec(p.new, places),
+                    "old_grade": p.old_grade,
+                    "new_grade": p.new_grade,
+                    "delta": _dec(p.delta, places),
+                    "errors": p.errors,
+                }
+                for p in batch.changed
+            ],
+            "failures": [{"id": p.id, "errors": p.errors} for p in batch.failed],
+        }
+    return doc
+
+
+def _flip_key(batch: BatchImpact, pair: tuple[str, str]) -> tuple[int, int]:
+    labels = _grades(batch)
+    return labels.index(pair[0]), labels.index(pair[1])
+
+
+def _lines(result: Any, code: str | None) -> list[str]:
+    ind = ledger_of(result, code)
+    if ind is None:
+        return []
+    return [line_text(line, ind.weight, result, "zh") for line in ind.lines]
+
+
+def render_json(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+# ----- HTML -------------------------------------------------------------------------------------
+
+
+def render_html(doc: dict[str, Any]) -> str:
+    """A page in the portfolio summary's style (its stylesheet): no scripts, no network."""
+    from ..render.html import CSS
+
+    e = escape
+    title = "规则包修订对比"
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="zh-CN"><head><meta charset="utf-8">',
+        f"<title>{title}</title><style>{CSS}</style></head><body>",
+        f"<h1>{title}</h1>",
+        f'<p class="meta">旧版 {e(doc["old"])} · 新版 {e(doc["new"])} · jixiao {VERSION}</p>',
+        f"<h2>结构变化（{len(doc['changes'])} 处）</h2>",
+    ]
+    if doc["changes"]:
+        out.append(
+            "<table><thead><tr><th>变化</th><th>说明</th><th>旧版位置</th><th>新版位置</th>"
+            "</tr></thead><tbody>"
+        )
+        for c in doc["changes"]:
+            out.append(
+                f"<tr><td>{e(c['kind'])} {e(c['what'])}</td><td>{e(c['message'])}</td>"
+                f"<td>{_where(c['old'])}</td><td>{_where(c['new'])}</td></tr>"
+            )
+        out.append("</tbody></table>")
+    else:
+        out.append("<p>无结构变化。</p>")
+    if "evidence" in doc:
+        ev = doc["evidence"]
+        out += [
+            f"<h2>对 {e(ev['path'])} 的得分影响</h2>",
+            f"<p>总分 {ev['old']['total'] or '—'} {e(ev['old']['grade'] or '—')} → "
+            f"{ev['new']['total'] or '—'} {e(ev['new']['grade'] or '—')}"
+            f"（Δ {ev['delta'] or '—'}）</p>",
+            "<table><thead><tr><th>指标</th><th>旧版</th><th>新版</th><th>Δ</th></tr></thead><tbody>",
+        ]
+        moved = [r for r in ev["indicators"] if r["old"] != r["new"]]
+        for r in moved:
+            out.append(
+                f"<tr><td>{e(r['code'])} {e(r['name'])}</td><td class=n>{r['old'] or '—'}</td>"
+                f"<td class=n>{r['new'] or '—'}</td><td class=n>{r['delta'] or '—'}</td></tr>"
+            )
+        out.append("</tbody></table>")
+        if moved:
+            out += ["<h2>得分变化指标的计分过程</h2>"]
+        for r in moved:
+            out.append(f"<h3>{e(r['code'])} {e(r['name'])}</h3>")
+            for side, lines in (("旧版", r["old_lines"]), ("新版", r["new_lines"])):
+                items = "".join(f"<li>{e(line)}</li>" for line in lines) or "<li>—</li>"
+                out.append(f"<p>{side}</p><ul>{items}</ul>")
+    if "portfolio" in doc:
+        pf = doc["portfolio"]
+        d = pf["delta"]
+        out += [
+            "<h2>对项目组合的得分影响</h2>",
+            f"<p>项目 {pf['projects']} 个，两版均计分 {pf['scored']} 个，得分变化 "
+            f"{pf['changed']} 个，未能计分 {pf['failed']} 个。总分变化：平均 {d['mean'] or '—'}，"
+            f"标准差 {d['spread'] or '—'}，最低 {d['lowest'] or '—'}，"
+            f"最高 {d['highest'] or '—'}。</p>",
+            "<h2>等级变化</h2>",
+            "<table><thead><tr><th>旧版等级</th><th>新版等级</th><th>项目数</th></tr></thead><tbody>",
+        ]
+        out += [
+            f"<tr><td>{e(g['old'])}</td><td>{e(g['new'])}</td><td class=n>{g['projects']}</td></tr>"
+            for g in pf["grades"]
+        ]
+        out += [
+            "</tbody></table>",
+            "<h2>影响最大的指标</h2>",
+            "<table><thead><tr><th>指标</th><th>Σ|Δ|</th><th>涉及项目</th></tr></thead><tbody>",
+        ]
+        out += [
+            f"<tr><td>{e(r['code'])} {e(r['name'])}</td><td class=n>{r['abs_delta']}</td>"
+            f"<td class=n>{r['projects']}</td></tr>"
+            for r in pf["drivers"][:DRIVERS_SHOWN]
+        ]
+        out += [
+            "</tbody></table>",
+            "<h2>得分变化的项目</h2>",
+            "<table><thead><tr><th>项目</th><th>旧版</th><th>新版</th><th>Δ</th></tr></thead>"
+            "<tbody>",
+        ]
+        out += [
+            f"<tr><td>{e(p['id'])} {e(p['name'])}</td>"
+            f"<td class=n>{p['old'] or '—'} {e(p['old_grade'] or '')}</td>"
+            f"<td class=n>{p['new'] or '—'} {e(p['new_grade'] or '')}</td>"
+            f"<td class=n>{p['delta'] or '—'}</td></tr>"
+            for p in pf["projects_changed"][:PROJECTS_SHOWN]
+        ]
+        out.append("</tbody></table>")
+        if len(pf["projects_changed"]) > PROJECTS_SHOWN:
+            n = len(pf["projects_changed"])
+            out.append(f'<p class="more">…等{n}个（此处列出{PROJECTS_SHOWN}个）</p>')
+    out.append("</body></html>")
+    return "\n".join(out) + "\n"
+
+
+def _where(place: dict[str, Any] | None) -> str:
+    if place is None:
+        return "—"
+    text = place["text"] if len(place["text"]) <= 80 else place["text"][:79] + "…"
+    where = escape(f"{place['file']}:{place['line']}:{place['column']}")
+    return f"{where}<br><code>{escape(text)}</code>"
