@@ -19,7 +19,16 @@ from typing import Any
 from jixiao.dsl.diagnostics import to_json
 
 from ..common.messages import failure_detail
-from ..common.result import FactUse, IndicatorResult, Judgement, Line, Provenance, Result
+from ..common.result import (
+    NA,
+    FactUse,
+    IndicatorResult,
+    Judgement,
+    Line,
+    Provenance,
+    Records,
+    Result,
+)
 from ..common.version import VERSION
 from .explain import derivation, fixed, line_text, percent, plain, value_text
 
@@ -206,4 +215,9 @@ def _value(value: object) -> Any:
         return value.isoformat()
     if isinstance(value, tuple):
         return [item.text for item in value]
+    if isinstance(value, Records):
+        return [
+            {"record": row.index, **{k: "不适用" if v is NA else _value(v) for k, v in row.values}}
+            for row in value.rows
+        ]
     return str(value)

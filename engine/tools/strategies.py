@@ -71,8 +71,10 @@ def _thresholds(program: Program) -> dict[str, set[Decimal]]:
                 | ast.Bool()
                 | ast.Date()
                 | ast.EmptyList()
+                | ast.Aggregate()
+                | ast.Field()
             ):
-                pass  # a leaf: compared with nothing
+                pass  # a leaf: compared with nothing (an aggregate compares per record)
             case _:
                 ast.assert_never(expr)
 
