@@ -108,9 +108,12 @@ def check_computed(c: Any, decl: ast.FactDecl, fact: Fact) -> Fact:
         declared = KIND_NAMES.get(field.type.text) if field.type else None
         if field.type is not None and declared not in FIELD_KINDS:
             c.diags.append(msg.unknown_type(field.type.text, field.type.span, FIELD_NAMES[:-1]))
+        derived = []
         for used in _names(field.expr):
             if used.name in lets and used.name not in kinds:
                 c.diags.append(msg.field_reads_derived(name, fname, used.name, used.span))
+                derived.append(used.name)
+        c.poisoned.update(derived)  # (E327 said it: no E201 as well)
         c.units.scopes.append(units)
         try:
             expr, unit = c.units.expr(field.expr)

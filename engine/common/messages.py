@@ -2010,9 +2010,16 @@ def record_missing_field(
 
 
 def record_unknown_field(
-    name: str, record: str, field: str, span: Span, known: Sequence[str]
+    name: str, record: str, field: str, span: Span, known: Sequence[str], computed: bool = False
 ) -> Diagnostic:
     listed = ", ".join(f"`{k}`" for k in known)
+    if computed:
+        return error(
+            "E672",
+            f"{record} of `{name}` gives `{field}`, which the pack computes for each record",
+            Label(span, "computed, not given"),
+            help=f"remove `{field}`: the pack computes it from the record's other fields",
+        )
     return error(
         "E672",
         f"{record} of `{name}` gives `{field}`, which `{name}` does not declare",

@@ -181,13 +181,20 @@ def _row(
 
     parse_typed, not_applicable = reader.parse, reader.not_applicable
 
-    named = where or f"record {index}"
+    first = next((f.name for f in fact.fields if f.kind is Kind.TEXT), None)
+    shown = files.visible(cells.get(first, (None, span))[0] or "") if first else ""
+    named = (where or f"record {index}") + (f" ({shown})" if shown and not where else "")
+    if where and shown:
+        named = where.replace(f"record {index} (", f"record {index} ({shown}; ", 1)
     declared = [f.name for f in fact.fields]
     ok = True
     for name, (_, cspan) in cells.items():
         if not name.startswith("\0") and name not in declared and name:
             key = cells.get(f"\0{name}", (None, cspan))[1]
-            reader.diags.append(msg.record_unknown_field(fact.name, named, name, key, declared))
+            computed = any(d.name == name for d in fact.computed)
+            reader.diags.append(
+                msg.record_unknown_field(fact.name, named, name, key, declared, computed)
+            )
             ok = False
     values: list[tuple[str, object]] = []
     label: str | None = None
@@ -217,7 +224,20 @@ def _row(
             continue
         problem = domain_problem(field, value)
         if problem is None and field.nonzero and value == 0:
-            problem = ("0", "not 0", "the field is declared `nonzero`")
+            reader.diags.append(
+                msg.record_bad_value(
+                    fact.name,
+                    named,
+                    field.name,
+                    field.kind,
+                    text,
+                    "the field is declared `nonzero`: 0 is refused",
+                    cspan,
+                    field.span,
+                )
+            )
+            ok = False
+            continue
         if problem is not None:
             shown, domain, how = problem
             reader.diags.append(
@@ -335,8 +355,9 @@ def _sheet(
         for f in fact.fields
         if f.name not in seen
     ]
+    computed = {d.name for d in fact.computed}
     problems += [
-        msg.record_unknown_field(fact.name, header_at, h, span, declared)
+        msg.record_unknown_field(fact.name, header_at, h, span, declared, h in computed)
         for h in header
         if h and h not in declared
     ]
