@@ -347,3 +347,71 @@ def test_sum_mean_and_weighted_mean_equal_the_hand_computation(
 def test_check_errors_never_reach_evaluation() -> None:
     with pytest.raises(JixiaoError):
         compile_text(HEAD + RECORDS + 'indicator A "a" 10 { full when sum(子项目.名称) > 0 }\n')
+
+
+# ----- the evidence schema describes record lists ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("records", "valid"),
+    [
+        ([{"名称": "县A", "预算": "50万元", "完成数": 3, "目标数": "4"}], True),
+        ([{"名称": "县A", "预算": "不适用", "完成数": "十", "目标数": 4}], True),
+        ([], True),
+        ({"file": "子项目.csv"}, True),
+        ({"file": "台账.xlsx", "sheet": "子项目"}, True),
+        ([{"名称": "县A", "预算": 5, "完成数": 3}], False),  # 目标数 missing (E671)
+        ([{"名称": "县A", "预算": 5, "完成数": 3, "目标数": 4, "备注": "x"}], False),  # E672
+        ([{"名称": "县A", "预算": 5, "完成数": 3.5, "目标数": 4}], False),  # E673
+        ([{"名称": "县A", "预算": 5, "完成数": 3, "目标数": 0}], False),  # nonzero
+        ({"file": "子项目.csv", "sheets": "x"}, False),  # E670
+        (3, False),
+    ],
+)
+def test_the_schema_and_the_reader_agree_on_records(
+    tmp_path: Path, records: object, valid: bool
+) -> None:
+    import jsonschema
+
+    from jixiao.engine.runtime.evidence import load
+    from jixiao.engine.tools.schema import evidence_schema
+
+    (tmp_path / "子项目.csv").write_text("名称,预算,完成数,目标数\n县A,1,2,3\n", "utf-8")
+    write_xlsx(tmp_path / "台账.xlsx", [["名称", "预算", "完成数", "目标数"]], "子项目")
+    data = {"facts": {"子项目": records}}
+    (tmp_path / "e.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    program = compile_text(PACK).program
+    evidence, diags = load(tmp_path / "e.json", program)
+    read = evidence is not None and not [d for d in diags if d.is_error]
+    schema = evidence_schema(program)
+    errors = list(jsonschema.Draft202012Validator(schema).iter_errors(data))
+    assert read == valid, [d.message for d in diags]
+    assert (errors == []) == valid, [e.message for e in errors]
+
+
+def test_a_pack_test_case_gives_its_records(tmp_path: Path) -> None:
+    """`jixiao test` cases give record lists as any fact: inline, replacing the base's."""
+    (tmp_path / "pack.jx").write_text(PACK, encoding="utf-8")
+    (tmp_path / "e.yaml").write_text(INLINE, encoding="utf-8")
+    suite = """
+evidence: e.yaml
+cases:
+  - name: 示例
+    expect:
+      points: {A: 3.20, B: 2.72, C: 2.25}
+      lines:
+        B: [+0 aggregate, +2.7188 proportional, +0.0013 round]
+  - name: 全部完成
+    facts:
+      子项目:
+        - {名称: 县A, 预算: 50, 完成数: 60, 目标数: 60}
+        - {名称: 县B, 预算: 50, 完成数: 40, 目标数: 40}
+    expect: {total: 10.00, grade: 优}
+  - name: 没有子项目
+    facts: {子项目: []}
+    expect: {errors: [E675]}
+"""
+    (tmp_path / "pack.test.yaml").write_text(suite, encoding="utf-8")
+    code, out, err = cli("test", str(tmp_path / "pack.jx"))
+    assert code == 0, out + err
+    assert "3 passed" in out or "3 passed" in err

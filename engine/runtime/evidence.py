@@ -537,6 +537,9 @@ class _Reader:
         if fact.kind is Kind.RECORDS:  # a list of records, inline or a sheet beside the file
             from . import records
 
+            if isinstance(node, yaml.ScalarNode) and node.value.strip().lower() in _NOT_APPLICABLE:
+                return NA, Provenance(_span(self.source, node))
+
             return records.read(self, fact, node, parse_typed, _NOT_APPLICABLE)
         provenance: dict[str, str] = {}
         date_node: yaml.Node = node

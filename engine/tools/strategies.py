@@ -27,7 +27,7 @@ from jixiao.dsl import ast
 from jixiao.dsl.source import Source
 
 from ..common.ir import Fact, Program
-from ..common.result import Item, Judgement, Provenance
+from ..common.result import Item, Judgement, Provenance, Records, Row
 from ..common.types import Kind
 from ..common.walk import names_in
 from ..forms import all_rules, form_of, rule_exprs
@@ -50,8 +50,12 @@ def _thresholds(program: Program) -> dict[str, set[Decimal]]:
                     if value is not None:
                         for n in names_in(a):
                             out[n.name].add(value)
+                        if isinstance(a, ast.Field):  # `where 参训率 < 90%`: a record's field
+                            out[f"{a.records}.{a.name}"].add(value)
                 visit(left)
                 visit(right)
+            case ast.Aggregate(where=where) if where is not None:
+                visit(where)
             case ast.Logic(_, left, right) | ast.Arith(_, left, right):
                 visit(left)
                 visit(right)
@@ -169,7 +173,40 @@ def _value(
                     "by": st.just("评价人"),
                 }
             )
+        case Kind.RECORDS:
+            return _rows(fact, {})
     raise AssertionError(fact.kind)  # pragma: no cover
+
+
+def _rows(fact: Fact, thresholds: dict[str, set[Decimal]]) -> st.SearchStrategy[Any]:
+    """One to six records, each field drawn as a fact of its kind would be (its own `nonzero`,
+    domain and choices), near the constants a `where` compares it with (`records.field`)."""
+    row = st.fixed_dictionaries(
+        {
+            f.name: _value(f, thresholds.get(f"{fact.name}.{f.name}", set()), [], {})
+            for f in fact.fields
+        }
+    )
+    return st.lists(row, min_size=1, max_size=6).map(_Rows)
+
+
+class _Rows(list):  # type: ignore[type-arg]
+    """Generated records (a list of field → value), told apart from a list of findings."""
+
+
+def _records(fact: Fact, rows: list[dict[str, Any]]) -> Records:
+    first = next((f.name for f in fact.fields if f.kind is Kind.TEXT), None)
+    return Records(
+        tuple(
+            Row(
+                i,
+                str(row[first]) if first else None,
+                tuple((f.name, row[f.name]) for f in fact.fields),
+                Provenance(None),
+            )
+            for i, row in enumerate(rows, start=1)
+        )
+    )
 
 
 def facts_for(plan: Plan) -> st.SearchStrategy[dict[str, Any]]:
@@ -178,7 +215,9 @@ def facts_for(plan: Plan) -> st.SearchStrategy[dict[str, Any]]:
     thresholds = _thresholds(program)
     levels, fields = _labels(program)
     parts = {
-        name: _value(fact, thresholds.get(name, set()), levels.get(name, []), fields.get(name, {}))
+        name: _rows(fact, thresholds)
+        if fact.kind is Kind.RECORDS
+        else _value(fact, thresholds.get(name, set()), levels.get(name, []), fields.get(name, {}))
         for name, fact in program.facts.items()
         if not fact.is_param
     }
@@ -189,7 +228,9 @@ def evidence_of(plan: Plan, facts: dict[str, Any], path: str = "<generated>") ->
     """The generated values as jixiao's Evidence, without going through YAML."""
     values: dict[str, Any] = {}
     for name, value in facts.items():
-        if isinstance(value, list):
+        if isinstance(value, _Rows):
+            values[name] = _records(plan.program.facts[name], value)
+        elif isinstance(value, list):
             values[name] = tuple(
                 Item(
                     v["item"],
@@ -217,7 +258,7 @@ def _yaml_value(value: Any, kind: Kind | None = None) -> Any:
     if isinstance(value, list):
         return [
             {k: _yaml_value(x) for k, x in v.items()} if isinstance(v, dict) else v for v in value
-        ]
+        ]  # (a record's percent field is written as its fraction, which the reader takes)
     if isinstance(value, dict):
         return {k: _yaml_value(x) for k, x in value.items()}
     return value
