@@ -101,6 +101,11 @@ def check_computed(c: Any, decl: ast.FactDecl, fact: Fact) -> Fact:
     kinds, units = c.record_kinds[name], c.units.records[name]
     computed: list[Derived] = []
     lets = {d.name.text for d in c.pack.lets}
+    let_spans = {d.name.text: d.name.span for d in c.pack.lets}
+    for field in decl.fields:
+        other = c.decl_spans.get(field.name.text) or let_spans.get(field.name.text)
+        if other is not None:
+            c.diags.append(msg.field_hides_name(name, field.name.text, field.name.span, other))
     for field in decl.fields:
         if not isinstance(field, ast.LetDecl) or field.name.text in kinds:
             continue

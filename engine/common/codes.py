@@ -727,4 +727,9 @@ CODES: dict[str, tuple[str, str]] = {
         "a per-record value that cannot be computed",
         "A record's own value divides by zero or reads a field it lacks; the record is named.",
     ),
+    "W320": (
+        "a record field named as a fact, parameter or derived fact",
+        "Inside an aggregate's `where` and a per-record value, a bare name is the record's field "
+        "when it has one, so the pack's value of that name cannot be read there.",
+    ),
 }

@@ -2062,3 +2062,14 @@ def aggregate_failure(code: str, detail: str, needed_by: Sequence[str], span: Sp
         "E677": "correct the record's fields, or leave the record out with `不适用`",
     }[code]
     return error(code, f"{detail}; {_need(needed_by)}", Label(span, "here"), help=help)
+
+
+def field_hides_name(records: str, field: str, span: Span, other: Span) -> Diagnostic:
+    return warning(
+        "W320",
+        f"field `{field}` of `{records}` hides `{field}` of the pack inside `{records}`'s "
+        "conditions and per-record values",
+        Label(span, "this field"),
+        Label(other, "declared in the pack too"),
+        help=f"there `{field}` is the record's field; rename one of them if the pack's is meant",
+    )
