@@ -305,10 +305,10 @@ _RULES = [
     "full when 额 <= 50万元 else 50%",
     "reverse 额 target 500000元 linear",
     "full when 人数 >= 3人",
-    "full when all(子项 where 完成率 >= 90%) else proportional mean(子项.完成率)",
+    # (aggregates whose values terminate: a mean's 1/3 would meet the ledger's 28 digits)
+    "full when all(子项 where 完成率 >= 90%) else proportional min(子项.占比)",
     'deduct 1 per count(子项 where 完成率 < 60%) max 2 "完成率低于60%的子项"',
-    "proportional if sum(子项.金额) > 0 then weighted mean(子项.完成率 by 金额) else 0%",
-    "full when sum(子项.金额) >= 50万元 else 50%",
+    "full when sum(子项.金额) >= 50万元 else proportional max(子项.占比)",
 ]
 
 _DECLS = (
@@ -317,7 +317,7 @@ _DECLS = (
     'fact 日期: date\nfact 额: money unit "万元" min -5万元 max 100亿\n'
     'fact 人数: count unit "人"\n'
     'fact 子项: records { 名称: text; 金额: money unit "万元"; 完成: count; 目标: count nonzero; '
-    "完成率: percent = 完成 / 目标 }\n"
+    "占比: percent; 完成率: percent = 完成 / 目标 }\n"
 )
 
 
