@@ -162,7 +162,7 @@ def _line(
 
 
 def _fact(use: FactUse, lang: str, lists: dict[str, Any]) -> dict[str, Any]:
-    if isinstance(use.value, tuple) and len(use.value) > INLINE_LIST_ITEMS:
+    if isinstance(use.value, tuple | Records) and len(use.value) > INLINE_LIST_ITEMS:
         if use.name not in lists:
             lists[use.name] = {
                 "value": _value(use.value),

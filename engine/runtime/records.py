@@ -32,6 +32,7 @@ import yaml
 
 from jixiao.dsl.source import Span
 
+from ..check.units import domain_problem
 from ..common import messages as msg
 from ..common.result import NA, Provenance, Records, Row
 from ..common.types import Kind
@@ -177,8 +178,6 @@ def _row(
     where: str | None = None,
 ) -> Row | None:
     """One record from its cells (field → raw text or None when blank, and its place)."""
-    from ..check.units import domain_problem
-
     parse_typed, not_applicable = reader.parse, reader.not_applicable
 
     first = next((f.name for f in fact.fields if f.kind is Kind.TEXT), None)
@@ -188,7 +187,7 @@ def _row(
         named = where.replace(f"record {index} (", f"record {index} ({shown}; ", 1)
     declared = [f.name for f in fact.fields]
     ok = True
-    for name, (_, cspan) in cells.items():
+    for name, (_, cspan) in cells.items() if len(cells) != len(declared) or where is None else ():
         if not name.startswith("\0") and name not in declared and name:
             key = cells.get(f"\0{name}", (None, cspan))[1]
             computed = any(d.name == name for d in fact.computed)
