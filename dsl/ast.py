@@ -54,6 +54,7 @@ class Kind(Enum):
     DATE = "date"
     LIST = "list"
     JUDGEMENT = "judgement"  # an evaluator's amount with its reason, who and when
+    RECORDS = "records"  # a list of records with typed fields (子项目, 各县, 各期培训)
 
     def __str__(self) -> str:
         return self.value
@@ -225,6 +226,34 @@ class If:
     kind: Kind | None = _kind()
 
 
+@record
+class Aggregate:
+    """An aggregate over a record list: `sum(子项目.预算 where 完成数 > 0)` (`func` sum, mean,
+    min, max of `field`), `count(培训 where 参训率 < 90%)` / `all(…)` / `any(…)` (no field),
+    `weighted mean(子项目.完成率 by 预算)` (`func` "weighted mean", `weight` a field). Inside
+    `where`, a bare name is a field of the record when the records declare one (the checker
+    rewrites it into a `Field`), else a fact as anywhere."""
+
+    func: str
+    records: Name
+    field: Word | None
+    weight: Word | None
+    where: Expr | None
+    span: Span = _span()
+    kind: Kind | None = _kind()
+
+
+@record
+class Field:
+    """A field of the record an aggregate is at (`完成数` in `count(县 where 完成数 > 0)`):
+    made by the checker, never by the parser."""
+
+    records: str
+    name: str
+    span: Span = _span()
+    kind: Kind | None = _kind()
+
+
 Literal = Number | Percent | String | Bool | Date | EmptyList
 Expr = (
     Number
@@ -241,6 +270,8 @@ Expr = (
     | Logic
     | Call
     | If
+    | Aggregate
+    | Field
 )
 
 
@@ -587,6 +618,9 @@ class FactDecl:
     max: Literal | None = None  # the domain's upper bound (`max 150%`)
     choices: tuple[String, ...] = ()  # `choice ["培训", "会议"]`: the values it may take
     fixed: bool = False  # cannot change: `jixiao whatif` never suggests changing it
+    # `records { 名称: text; 完成率: percent = 完成数 / 目标数 }`: each field, read like a fact
+    # of its type, or computed per record (a `LetDecl`)
+    fields: tuple[FactDecl | LetDecl, ...] = ()
 
 
 @record

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from decimal import Decimal
 
-from . import ast
+from . import ast, record
 from .source import display_width
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
@@ -83,6 +83,13 @@ def _expr(e: ast.Expr, outer: int, show: Callable[[str], str | None] | None) -> 
                 f"if {_expr(cond, 1, show)} then {_expr(then, 0, show)} "
                 f"else {_expr(otherwise, 0, show)}"
             )
+        case ast.Aggregate(func, records, field, weight, where):
+            what = records.name + (f".{field.text}" if field is not None else "")
+            by = f" by {weight.text}" if weight is not None else ""
+            tail = f" where {_expr(where, 0, show)}" if where is not None else ""
+            return f"{func}({what}{by}{tail})"
+        case ast.Field(_, name):
+            return name  # a field of the record at hand, never a fact's value
         case _:
             ast.assert_never(e)
     return f"({text})" if prec < outer else text
@@ -325,19 +332,22 @@ class _Printer:
                 self.close(node.span.end, "")
             case ast.Import(path):
                 self.out.append(f"import {string(path.value)}")
-            case ast.FactDecl(name, type_, unit, label, default):
-                text = f"fact {name.text}: {type_.text}"
-                if node.choices:
-                    text += " [" + ", ".join(string(c.value) for c in node.choices) + "]"
-                text += f" unit {string(unit.value)}" if unit else ""
-                text += f" label {string(label.value)}" if label else ""
-                text += f" default {format_expr(default)}" if default is not None else ""
-                text += " nonzero" if node.nonzero else ""
-                text += " shared" if node.shared else ""
-                text += f" min {format_expr(node.min)}" if node.min is not None else ""
-                text += f" max {format_expr(node.max)}" if node.max is not None else ""
-                text += " fixed" if node.fixed else ""
-                self.out.append(text)
+            case ast.FactDecl(name, type_):
+                if not node.fields:
+                    self.out.append("fact " + _fact_decl(node))
+                    return
+                self.out.append(f"fact {name.text}: {type_.text} {{")
+                for field in node.fields:
+                    self.before(field.span.start, INDENT, False)
+                    if isinstance(field, ast.LetDecl):
+                        kind = field.type.text if field.type else "number"
+                        text = f"{field.name.text}: {kind} = {format_expr(field.expr)}"
+                    else:
+                        text = _fact_decl(field)
+                    self.out.append(INDENT + text)
+                    self.last_end = field.span.end
+                options = _fact_decl(record.replace(node, fields=()))
+                self.out.append("}" + options.removeprefix(f"{name.text}: {type_.text}"))
             case ast.ParamDecl(name, type_, default):
                 assert default is not None
                 self.out.append(f"param {name.text}: {type_.text} = {format_expr(default)}")
@@ -424,6 +434,22 @@ class _Printer:
             self.out.pop()
         self.out.append(indent + "}")
         self.last_end = end
+
+
+def _fact_decl(node: ast.FactDecl) -> str:
+    """`预算金额: money unit "元" …`: a fact's (or a record field's) name, type and options."""
+    text = f"{node.name.text}: {node.type.text}"
+    if node.choices:
+        text += " [" + ", ".join(string(c.value) for c in node.choices) + "]"
+    text += f" unit {string(node.unit.value)}" if node.unit else ""
+    text += f" label {string(node.label.value)}" if node.label else ""
+    text += f" default {format_expr(node.default)}" if node.default is not None else ""
+    text += " nonzero" if node.nonzero else ""
+    text += " shared" if node.shared else ""
+    text += f" min {format_expr(node.min)}" if node.min is not None else ""
+    text += f" max {format_expr(node.max)}" if node.max is not None else ""
+    text += " fixed" if node.fixed else ""
+    return text
 
 
 def _survey_fact(agg: ast.SurveyFact) -> str:

@@ -349,6 +349,23 @@ class _ToAst(Transformer[Token, Any]):
         return ast.Setting("period", node, self._span(meta))
 
     def fact(
+        self,
+        meta: Any,
+        name: Token,
+        type_: Token,
+        fields: tuple[ast.FactDecl | ast.LetDecl, ...] | None,
+        *options: tuple[str, Any, Span],
+    ) -> ast.FactDecl:
+        decl = self.field_decl(meta, name, type_, *options)
+        return record.replace(decl, fields=fields) if fields else decl
+
+    def record_fields(self, meta: Any, *fields: ast.FactDecl | ast.LetDecl) -> tuple[Any, ...]:
+        return fields
+
+    def field_let(self, meta: Any, name: Token, type_: Token, expr: ast.Expr) -> ast.LetDecl:
+        return ast.LetDecl(self._word(name), self._word(type_), expr, self._span(meta))
+
+    def field_decl(
         self, meta: Any, name: Token, type_: Token, *options: tuple[str, Any, Span]
     ) -> ast.FactDecl:
         opts: dict[str, Any] = {}
@@ -672,6 +689,37 @@ class _ToAst(Transformer[Token, Any]):
     def call(self, meta: Any, func: Token, *args: ast.Expr | None) -> ast.Call:
         actual = tuple(a for a in args if a is not None)
         return ast.Call(str(func), actual, self._span(meta), self._tok(func))
+
+    def aggregate(
+        self, meta: Any, func: Token, records: Token, _dot: Token, field: Token, where: Any
+    ) -> ast.Aggregate:
+        return ast.Aggregate(
+            str(func),
+            ast.Name(str(records), self._tok(records)),
+            self._word(field),
+            None,
+            where,
+            self._span(meta),
+        )
+
+    def aggregate_rows(self, meta: Any, func: Token, records: Token, where: Any) -> ast.Aggregate:
+        names = ast.Name(str(records), self._tok(records))
+        return ast.Aggregate(str(func), names, None, None, where, self._span(meta))
+
+    def weighted_mean(
+        self, meta: Any, records: Token, _dot: Token, field: Token, weight: Token, where: Any
+    ) -> ast.Aggregate:
+        return ast.Aggregate(
+            "weighted mean",
+            ast.Name(str(records), self._tok(records)),
+            self._word(field),
+            self._word(weight),
+            where,
+            self._span(meta),
+        )
+
+    def agg_where(self, meta: Any, cond: ast.Expr) -> ast.Expr:
+        return cond
 
     def number(self, meta: Any, token: Token) -> ast.Number:
         return self._number(token)

@@ -133,10 +133,20 @@ class _Checker(RuleChecker):
         # Units: of every fact and parameter; the pass rewrites expressions into one unit.
         self.fact_units: dict[str, Unit | None] = {}
         self.units = UnitPass(self.diags, self.fact_units, self.let_nodes, self.declared_kind)
+        # Record lists: each one's field kinds, and the record whose fields are in scope (its
+        # name and field kinds) while a `where` or a per-record value is typed.
+        self.record_kinds: dict[str, dict[str, Kind]] = {}
+        self.scope: tuple[str, dict[str, Kind]] | None = None
 
     def run(self) -> tuple[Program | None, list[Diagnostic]]:
         self.settings = settings = self.check_header()
         facts = self.facts = self.check_facts()
+        if self.record_kinds:
+            from .records import check_computed
+
+            for decl in self.pack.facts:
+                if decl.fields and decl.name.text in facts:
+                    facts[decl.name.text] = check_computed(self, decl, facts[decl.name.text])
         derived = self.check_lets()
         self.check_portfolio_weight(settings, facts, derived)
         self.functions = self.check_functions()
@@ -346,46 +356,52 @@ class _Checker(RuleChecker):
             kind = self.declare_typed(decl)
             if kind is None:
                 continue
-            unit = self.declared_unit(decl, kind)
-            default = None
-            if decl.default is not None:
-                node = self.units.constant(
-                    decl.default, kind, unit, ast.Name(decl.name.text, decl.name.span)
-                )
-                default = _default_value(node, kind)
-                if default is None:
-                    self.diags.append(msg.default_mismatch(decl.name.text, kind, decl.default.span))
-            low, high = self.check_domain(decl, kind, unit)
-            choices = self.check_choices(decl)
-            facts[decl.name.text] = fact = Fact(
-                decl.name.text,
-                kind,
-                decl.unit.value if decl.unit else None,
-                decl.label.value if decl.label else None,
-                default,
-                decl.name.span,
-                nonzero=decl.nonzero,
-                shared=decl.shared,
-                min=low,
-                max=high,
-                choices=choices,
-                fixed=decl.fixed,
-            )
-            problem = domain_problem(fact, default)
-            if (
-                problem is not None
-                and decl.default is not None
-                and not self.units.said(decl.default)
-            ):
-                value, _, how = problem
-                self.diags.append(
-                    msg.bad_domain(
-                        fact.name, f"does not hold its default {value}", decl.default.span, how
-                    )
-                )
+            fact = self.fact_of(decl, kind)
+            if kind is Kind.RECORDS or decl.fields:
+                from .records import check_fields
+
+                fact = check_fields(self, decl, fact)
+            facts[decl.name.text] = fact
         self.check_params(facts)
         self.check_surveys(facts)
         return facts
+
+    def fact_of(self, decl: ast.FactDecl, kind: Kind) -> Fact:
+        """A declared fact (or a record's field): its unit, default, domain and choices."""
+        unit = self.declared_unit(decl, kind)
+        default = None
+        if decl.default is not None:
+            node = self.units.constant(
+                decl.default, kind, unit, ast.Name(decl.name.text, decl.name.span)
+            )
+            default = _default_value(node, kind)
+            if default is None:
+                self.diags.append(msg.default_mismatch(decl.name.text, kind, decl.default.span))
+        low, high = self.check_domain(decl, kind, unit)
+        choices = self.check_choices(decl)
+        fact = Fact(
+            decl.name.text,
+            kind,
+            decl.unit.value if decl.unit else None,
+            decl.label.value if decl.label else None,
+            default,
+            decl.name.span,
+            nonzero=decl.nonzero,
+            shared=decl.shared,
+            min=low,
+            max=high,
+            choices=choices,
+            fixed=decl.fixed,
+        )
+        problem = domain_problem(fact, default)
+        if problem is not None and decl.default is not None and not self.units.said(decl.default):
+            value, _, how = problem
+            self.diags.append(
+                msg.bad_domain(
+                    fact.name, f"does not hold its default {value}", decl.default.span, how
+                )
+            )
+        return fact
 
     def check_choices(self, decl: ast.FactDecl) -> tuple[str, ...] | None:
         """A choice fact's values, each once and none empty (E314)."""
@@ -560,7 +576,7 @@ class _Checker(RuleChecker):
                 name,
                 kind,
                 self.let_exprs[name],
-                tuple(dict.fromkeys(n.name for n in names_in(decl.expr))),
+                tuple(dict.fromkeys(n.name for n in names_in(self.let_exprs.get(name, decl.expr)))),
                 decl.name.span,
             )
         return derived
@@ -627,7 +643,15 @@ class _Checker(RuleChecker):
         kind: Kind | None
         match expr:
             case ast.Name(name, span):
+                if self.scope is not None and name in self.scope[1]:
+                    return ast.Field(self.scope[0], name, span, self.scope[1][name])
                 return ast.Name(name, span, self.name_kind(name, span))
+            case ast.Field():
+                return expr  # (made typed, in a record's scope)
+            case ast.Aggregate():
+                from .records import typed_aggregate
+
+                return typed_aggregate(self, expr)
             case ast.Percent() | ast.String() | ast.Bool() | ast.Date() | ast.EmptyList():
                 return expr  # (their kind is their class's)
             case ast.Number(value, span, unit):
@@ -714,7 +738,7 @@ class _Checker(RuleChecker):
         if func == "count":
             if len(args) != 1:
                 self.diags.append(msg.wrong_arity(func, "one list", len(args), expr.span))
-            elif kinds[0] is not None and kinds[0] is not Kind.LIST:
+            elif kinds[0] is not None and kinds[0] not in (Kind.LIST, Kind.RECORDS):
                 self.diags.append(
                     msg.expected_kind("the argument of `count`", "a list", kinds[0], args[0].span)
                 )

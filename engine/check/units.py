@@ -208,6 +208,8 @@ _EXPRS = (
     ast.Logic,
     ast.Call,
     ast.If,
+    ast.Aggregate,
+    ast.Field,
 )
 _SPANS = ("span", "name_span", "func_span")
 
@@ -237,6 +239,10 @@ class UnitPass:
         #: by a percent, it is 9,000% as surely as a bare literal written in place
         self.param_literals: dict[str, ast.Number] = {}
         self.reported_hundreds: set[object] = set()
+        #: each record list's fields and their units, and the fields in scope (innermost last)
+        #: while a `where` or a per-record value is rewritten
+        self.records: dict[str, dict[str, Unit | None]] = {}
+        self.scopes: list[Mapping[str, Unit | None]] = []
 
     def let(self, name: str) -> tuple[ast.Expr, Unit | None]:
         """A derived fact's expression, rewritten, and its unit."""
@@ -385,6 +391,18 @@ class UnitPass:
                 return self.rebuilt(e, cond=c, then=t, otherwise=o), unit
             case ast.Percent() | ast.String() | ast.Bool() | ast.Date() | ast.EmptyList():
                 return e, None  # a literal with no unit to carry
+            case ast.Aggregate(func, records, field, _, where):
+                fields = self.records.get(records.name, {})
+                if where is not None:
+                    self.scopes.append(fields)
+                    try:
+                        e = self.rebuilt(e, where=self.expr(where)[0])
+                    finally:
+                        self.scopes.pop()
+                of_field = field is not None and func not in ("count", "all", "any")
+                return e, fields.get(field.text) if of_field and field is not None else None
+            case ast.Field():
+                return e, None  # (typed trees only)
             case _:
                 ast.assert_never(e)
 
@@ -461,6 +479,8 @@ class UnitPass:
         return ast.Arith("*" if shift > 0 else "/", e, factor, e.span)
 
     def name_unit(self, name: str) -> Unit | None:
+        if self.scopes and name in self.scopes[-1]:
+            return self.scopes[-1][name]  # a field of the record at hand
         if name in self.unit_of:
             return self.unit_of[name]
         if name in self.lets:

@@ -706,4 +706,81 @@ CODES: dict[str, tuple[str, str]] = {
         "16 characters: the server refuses to start rather than run without the protection "
         "asked for.",
     ),
+    "E320": (
+        "a record list without fields, or fields on another type",
+        "`fact 子项目: records { 名称: text; 预算: money }` declares each field; only a "
+        "`records` fact lists fields.",
+    ),
+    "E321": (
+        "a record field of a type a record cannot hold",
+        "A field is money, number, count, percent, bool, text, date or a choice, read like a "
+        "fact of that type; a list per record is a record list of its own.",
+    ),
+    "E322": ("a record field declared twice", "Each field of a record list has its own name."),
+    "E323": (
+        "an aggregate over a fact that is not a record list",
+        "`sum(x.f)`, `count(x where …)` and the like read a `records` fact.",
+    ),
+    "E324": (
+        "an aggregate names a field the record list does not declare",
+        "The help names the closest field, or lists them.",
+    ),
+    "E325": (
+        "an aggregate written the wrong way",
+        "`sum`, `mean`, `min` and `max` take a field (`sum(子项目.预算)`); `count`, `all` and "
+        "`any` take records and a condition (`count(培训 where 参训率 < 90%)`); `weighted mean` "
+        "takes a field and a weight (`weighted mean(子项目.完成率 by 预算)`).",
+    ),
+    "E326": (
+        "a sum, mean, extremum or weight of a field that is not a number",
+        "Only money, number, count and percent fields add up; text and dates do not.",
+    ),
+    "E327": (
+        "a per-record value that reads a derived fact",
+        "A per-record value (`完成率: percent = 完成数 / 目标数`) reads the record's fields, "
+        "facts and parameters; derived facts are computed after the records are read.",
+    ),
+    "E670": (
+        "a record list given in a shape that is not one",
+        "Give a list of mappings (`- {名称: 县A, 完成数: 3}`) or a sheet beside the evidence "
+        "(`{file: 子项目.csv}` or `{file: 台账.xlsx, sheet: 子项目}`).",
+    ),
+    "E671": (
+        "a record without a value for a declared field",
+        "Every field needs a value in every record (a column in every row); `不适用` leaves the "
+        "record out of the aggregates that read the field, and a field's `default` fills blanks.",
+    ),
+    "E672": (
+        "a record gives a field the pack does not declare",
+        "An unknown key or column could be a misspelt field whose value would be lost; remove "
+        "it, or declare the field.",
+    ),
+    "E673": (
+        "a record field's value is not of the field's type",
+        "Each field is read like a fact of its type (amounts with units, percents, Chinese "
+        "numerals, full-width digits) and checked against its domain and choices.",
+    ),
+    "E674": (
+        "a records sheet that cannot be read",
+        "The file is outside the evidence folder, too large, not CSV/XLSX, has no header row, "
+        "a column heading twice, or the workbook has no sheet of that name.",
+    ),
+    "E675": (
+        "an aggregate over no records",
+        "The mean, minimum or maximum of no value has no value: every record was left out "
+        "(by `where`, or `不适用`), or the list is empty. Guard the rule with `count(…)`.",
+    ),
+    "E676": (
+        "a weighted mean whose weights add up to 0",
+        "No record carries weight; the mean is undefined rather than 0.",
+    ),
+    "E677": (
+        "a per-record value that cannot be computed",
+        "A record's own value divides by zero or reads a field it lacks; the record is named.",
+    ),
+    "W320": (
+        "a record field named as a fact, parameter or derived fact",
+        "Inside an aggregate's `where` and a per-record value, a bare name is the record's field "
+        "when it has one, so the pack's value of that name cannot be read there.",
+    ),
 }

@@ -64,6 +64,11 @@ class Fact:
     max: Decimal | None = None
     choices: tuple[str, ...] | None = None  # a choice fact: the only values it may take
     fixed: bool = False  # cannot change: `jixiao whatif` never changes it
+    # A record list (`records { … }`): each field as a fact of its own (its kind, unit, domain
+    # and choices read and check a cell as they do a fact's value), and the values computed
+    # per record (`完成率: percent = 完成数 / 目标数`), in the order declared.
+    fields: tuple[Fact, ...] = ()
+    computed: tuple[Derived, ...] = ()
 
 
 @record

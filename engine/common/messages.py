@@ -766,6 +766,7 @@ def _article(kind: Kind) -> str:
         Kind.DATE: "a date",
         Kind.LIST: "a list",
         Kind.JUDGEMENT: "an evaluator's amount with its reason",
+        Kind.RECORDS: "a list of records",
     }[kind]
 
 
@@ -780,6 +781,7 @@ def _value_examples(kind: Kind) -> str:
         Kind.DATE: "a date such as `2017-12-31`",
         Kind.LIST: "a list such as `[]` or `- 一项发现` lines",
         Kind.JUDGEMENT: "`{value: 0.5, reason: 理由}`",
+        Kind.RECORDS: "`- {名称: …, 预算: …}` lines, or `{file: 子项目.csv}`",
     }[kind]
 
 
@@ -1340,6 +1342,8 @@ def runtime_failure(failure: Failure, needed_by: Sequence[str]) -> Diagnostic:
     if code == "E617":
         value = _number(failure.arg("value"))
         return derived_not_a_count(failure.fact or "", value, failure.expr, needed_by, span)
+    if code in ("E675", "E676", "E677"):
+        return aggregate_failure(code, detail, needed_by, span)
     return arithmetic_failure(detail, needed_by, span)
 
 
@@ -1389,7 +1393,24 @@ def failure_detail(failure: Failure) -> str:
         return f"finding `{finding}` has {field} `{given}`, not one of {listed}"
     if code == "E617":
         return f"`{failure.fact}` = `{failure.expr}` = {_number(failure.arg('value'))}, not a count"
+    if code in ("E675", "E676", "E677"):
+        return _aggregate_detail(failure)
     return ", ".join(f"{name} {_number(value)}" for name, value in failure.args)
+
+
+def _aggregate_detail(failure: Failure) -> str:
+    """E675: no record to aggregate; E676: zero total weight; E677: a record's own value."""
+    code, records = failure.code, failure.fact
+    if code == "E675":
+        left = failure.arg("left")
+        why = f" ({_number(left)} left out)" if left else ""
+        return f"`{failure.expr}` has no record of `{records}` to take{why}"
+    if code == "E676":
+        return f"`{failure.expr}`: the weights `{failure.arg('weight')}` of `{records}` add up to 0"
+    return (
+        f"{failure.arg('record')} of `{records}`: `{failure.arg('field')}` cannot be computed "
+        f"({failure.arg('why')})"
+    )
 
 
 def _listed(names: object) -> str:
@@ -2065,4 +2086,183 @@ def whatif_unscored(path: str) -> Diagnostic:
         (),
         "fix the evidence errors above (as `jixiao eval` reports them), then run whatif again",
         path=path,
+    )
+
+
+# ----- record lists (`fact 子项目: records { … }`) and their aggregates ------------------------
+
+
+def records_without_fields(name: str, span: Span) -> Diagnostic:
+    return error(
+        "E320",
+        f"record list `{name}` declares no fields",
+        Label(span, "a record list needs its fields"),
+        help=f"write `fact {name}: records {{ 名称: text; 预算: money; 完成数: count }}`",
+    )
+
+
+def fields_on_other_type(name: str, type_: str, span: Span) -> Diagnostic:
+    return error(
+        "E320",
+        f"fact `{name}` is declared `{type_}` but lists fields",
+        Label(span, "fields belong to a record list"),
+        help=f"declare it `fact {name}: records {{ … }}`, or remove the fields",
+    )
+
+
+def field_type(records: str, field: str, type_: str, span: Span) -> Diagnostic:
+    return error(
+        "E321",
+        f"field `{field}` of `{records}` is a {type_}, which a record cannot hold",
+        Label(span, "not a field type"),
+        help="a field is money, number, count, percent, bool, text, date or a choice; "
+        "a list of findings per record belongs in a record list of its own",
+    )
+
+
+def field_twice(records: str, field: str, span: Span, first: Span) -> Diagnostic:
+    return error(
+        "E322",
+        f"field `{field}` of `{records}` is declared twice",
+        Label(span, "declared again here"),
+        Label(first, "first declared here"),
+        help="keep one, or rename the other",
+    )
+
+
+def not_records(name: str, kind: Kind, span: Span) -> Diagnostic:
+    return error(
+        "E323",
+        f"`{name}` is {kind}, not a record list",
+        Label(span, "an aggregate reads a record list"),
+        help=f"declare `fact {name}: records {{ … }}`, or compute with `min(a, b)`, "
+        "`max(a, b)`, `count(list)` over single facts",
+    )
+
+
+def unknown_field(records: str, field: str, span: Span, known: Sequence[str]) -> Diagnostic:
+    listed = ", ".join(f"`{k}`" for k in known)
+    return error(
+        "E324",
+        f"record list `{records}` has no field `{field}`",
+        Label(span, "not a field of it"),
+        help=_suggest(field, known) or f"its fields are {listed}",
+    )
+
+
+def aggregate_form(func: str, records: str, span: Span, why: str, write: str) -> Diagnostic:
+    return error(
+        "E325",
+        f"`{func}` over `{records}` {why}",
+        Label(span, "here"),
+        help=f"write {write}",
+    )
+
+
+def aggregate_kind(what: str, field: str, kind: Kind, span: Span) -> Diagnostic:
+    return error(
+        "E326",
+        f"{what} must be a number, but field `{field}` is {kind}",
+        Label(span, f"this is {kind}"),
+        help="sums, means, minima, maxima and weights are of money, number, count or percent "
+        "fields; count records with `count(… where …)`",
+    )
+
+
+def field_reads_derived(records: str, field: str, name: str, span: Span) -> Diagnostic:
+    return error(
+        "E327",
+        f"per-record value `{field}` of `{records}` reads derived fact `{name}`",
+        Label(span, "a derived fact"),
+        help="a per-record value reads the record's fields, facts and parameters; write "
+        "the derived fact's expression in place, or compare with it in the aggregate's `where`",
+    )
+
+
+def records_shape(name: str, span: Span, why: str, write: str) -> Diagnostic:
+    return error(
+        "E670",
+        f"record list `{name}` {why}",
+        Label(span, "here"),
+        help=write,
+    )
+
+
+def record_missing_field(
+    name: str, record: str, field: str, span: Span, decl: Span, blank: bool
+) -> Diagnostic:
+    what = f"leaves field `{field}` blank" if blank else f"has no field `{field}`"
+    return error(
+        "E671",
+        f"{record} of `{name}` {what}",
+        Label(span, "this record"),
+        Label(decl, "the field is declared here"),
+        help=f"give `{field}` a value (`不适用` leaves the record out of what reads `{field}`), "
+        "or declare a `default` for the field",
+    )
+
+
+def record_unknown_field(
+    name: str, record: str, field: str, span: Span, known: Sequence[str], computed: bool = False
+) -> Diagnostic:
+    listed = ", ".join(f"`{k}`" for k in known)
+    if computed:
+        return error(
+            "E672",
+            f"{record} of `{name}` gives `{field}`, which the pack computes for each record",
+            Label(span, "computed, not given"),
+            help=f"remove `{field}`: the pack computes it from the record's other fields",
+        )
+    return error(
+        "E672",
+        f"{record} of `{name}` gives `{field}`, which `{name}` does not declare",
+        Label(span, "not a field"),
+        help=_suggest(field, known)
+        or f"the fields are {listed}; remove it, or declare it in the pack",
+    )
+
+
+def record_bad_value(
+    name: str, record: str, field: str, kind: Kind, text: str, why: str, span: Span, decl: Span
+) -> Diagnostic:
+    return error(
+        "E673",
+        f"{record} of `{name}`: field `{field}` should be {_article(kind)}, not `{text}`",
+        Label(span, why),
+        Label(decl, f"declared {kind} here"),
+        help=f"write {_value_examples(kind)}",
+    )
+
+
+def records_file(name: str, why: str, span: Span | None, path: str, write: str) -> Diagnostic:
+    labels = (Label(span, "named here"),) if span is not None else ()
+    return Diagnostic(
+        "E674",
+        Severity.ERROR,
+        f"the records of `{name}`: {why}",
+        labels,
+        write,
+        path=path if span is None else None,
+    )
+
+
+def aggregate_failure(code: str, detail: str, needed_by: Sequence[str], span: Span) -> Diagnostic:
+    """E675–E677: an aggregate that has no value for this evidence (see `failure_detail`)."""
+    help = {
+        "E675": "give the records, or guard the rule: "
+        "`if count(子项目 where …) == 0 then … else mean(…)`",
+        "E676": "give the records their weights, or guard the rule on the total weight",
+        "E677": "correct the record's fields, or leave the record out with `不适用`",
+    }[code]
+    return error(code, f"{detail}; {_need(needed_by)}", Label(span, "here"), help=help)
+
+
+def field_hides_name(records: str, field: str, span: Span, other: Span) -> Diagnostic:
+    return warning(
+        "W320",
+        f"field `{field}` of `{records}` hides `{field}` of the pack inside `{records}`'s "
+        "conditions and per-record values",
+        Label(span, "this field"),
+        Label(other, "declared in the pack too"),
+        help=f"there `{field}` is the record's field; rename one of them if the pack's is meant",
     )

@@ -102,6 +102,39 @@ class Item:
 
 
 @record
+class Row:
+    """One record of a record list: its place (1-based, as the author counts them), its label
+    (the first text field, when it has one), and each field's value — `NA` when the evidence
+    says 不适用, which leaves the record out of what reads that field."""
+
+    index: int
+    label: str | None
+    values: tuple[tuple[str, object], ...]  # (field, value) in the declared order
+    origin: Provenance
+
+    def get(self, field: str) -> object:
+        for name, value in self.values:
+            if name == field:
+                return value
+        raise KeyError(field)
+
+    @property
+    def named(self) -> str:
+        """How a message names it: `record 3 (县A)`."""
+        return f"record {self.index} ({self.label})" if self.label else f"record {self.index}"
+
+
+@record
+class Records:
+    """The value of a record list fact: its rows in the evidence's order."""
+
+    rows: tuple[Row, ...]
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+@record
 class Judgement:
     """An evaluator's discretionary amount (酌情扣分) with the reason, who and when."""
 
@@ -118,7 +151,7 @@ class NotApplicable:
 
 NA = NotApplicable()
 
-Value = Decimal | bool | str | dt.date | tuple[Item, ...] | Judgement
+Value = Decimal | bool | str | dt.date | tuple[Item, ...] | Judgement | Records
 
 
 class FactUse(NamedTuple):
@@ -165,6 +198,7 @@ class LineKind(Enum):
     RESCALE = "rescale"  # not-applicable indicators excluded: total rescaled
     EXTRA = "extra"  # a bonus or penalty section's points taken into the total
     OVERFLOW = "overflow"  # the total may not pass the pack's total
+    AGGREGATE = "aggregate"  # an aggregate over a record list: the records used and left out
 
 
 class Line(NamedTuple):

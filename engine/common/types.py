@@ -20,7 +20,7 @@ KIND_NAMES = {k.value: k for k in Kind}
 def comparable(a: Kind, b: Kind) -> bool:
     """May `a` and `b` be compared, added or subtracted?"""
     if a == b:
-        return a is not Kind.LIST
+        return a not in (Kind.LIST, Kind.RECORDS)
     if a in NUMERIC and b in NUMERIC:
         return Kind.NUMBER in (a, b) or {a, b} == DIMENSIONLESS
     return False

@@ -38,8 +38,20 @@ def names_in(expr: ast.Expr) -> Iterator[ast.Name]:
             yield from names_in(cond)
             yield from names_in(then)
             yield from names_in(otherwise)
+        case ast.Aggregate(_, records, _, _, where):
+            # the record list, and the facts its condition reads (a field of the record is an
+            # `ast.Field` in a checked tree, no name)
+            yield records
+            if where is not None:
+                yield from names_in(where)
         case (
-            ast.Number() | ast.Percent() | ast.String() | ast.Bool() | ast.Date() | ast.EmptyList()
+            ast.Number()
+            | ast.Percent()
+            | ast.String()
+            | ast.Bool()
+            | ast.Date()
+            | ast.EmptyList()
+            | ast.Field()
         ):
             return
         case _:

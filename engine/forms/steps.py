@@ -49,6 +49,55 @@ class PointsArgs(NamedTuple):
     points: Decimal  # the children's sum (a branch), the section's points (a bonus or penalty)
 
 
+class AggregateArgs(NamedTuple):
+    value: Decimal | bool  # what the aggregate took
+    as_percent: bool  # shown as a percent
+    # (place, label) of each record it used, and (place, label, why) of each it left out: data
+    # beside the numbers (the JSON report's `arithmetic` keeps only the numbers)
+    used: tuple[tuple[int, str | None], ...]
+    left: tuple[tuple[int, str | None, str], ...]
+
+
+#: Records an aggregate's line names one by one; past these it counts the rest.
+SHOWN_RECORDS = 20
+
+
+def _records(rows: Any, zh: bool, why: Any = None) -> str:
+    names = []
+    rows = rows if isinstance(rows, tuple) else ()
+    for row in rows[:SHOWN_RECORDS]:
+        index, label = row[0], row[1]
+        named = (f"第{index}条" if zh else f"#{index}") + (
+            (f"（{label}）" if zh else f" ({label})") if label else ""
+        )
+        names.append(named + (why(row[2]) if why is not None else ""))
+    more = len(rows) - SHOWN_RECORDS
+    if more > 0:
+        names.append(f"等另 {more} 条" if zh else f"and {more} more")
+    return ("、" if zh else ", ").join(names)
+
+
+def _aggregate(line: Any, say: Any) -> dict[str, str]:
+    zh = say.lang == "zh"
+    args = line.args
+    value = args.value
+    if isinstance(value, bool):
+        shown = ("是" if value else "否") if zh else ("yes" if value else "no")
+    else:
+        shown = say.percent(value) if args.as_percent else say.shown(value)
+
+    def why(code: str) -> str:
+        if code == "where":
+            return "：不满足条件" if zh else ": condition not met"
+        return f"：{code} 不适用" if zh else f": {code} not applicable"
+
+    used = _records(args.used, zh) or ("无" if zh else "none")
+    left = ""
+    if isinstance(args.left, tuple) and args.left:
+        left = ("；未计入 " if zh else "; left out ") + _records(args.left, zh, why)
+    return {"expr": line.span.text, "value": shown, "used": used, "left": left}
+
+
 # How a Chinese report names each rounding mode (the words `rounding` also accepts).
 MODES_ZH = {
     "half_up": "四舍五入",
@@ -173,5 +222,14 @@ STEPS = (
         TotalArgs,
         Words("总分以 {total} 分为限", "the total is capped at {total}"),
         lambda line, say: {"total": say.plain(line.args.total)},
+    ),
+    LineSpec(
+        LineKind.AGGREGATE,
+        AggregateArgs,
+        Words(
+            "{expr} = {value}：计入 {used}{left}",
+            "{expr} = {value}: takes {used}{left}",
+        ),
+        _aggregate,
     ),
 )

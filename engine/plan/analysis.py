@@ -278,8 +278,10 @@ def _arith(expr: ast.Expr, op: str) -> Iterator[ast.Arith]:
             | ast.Bool()
             | ast.Date()
             | ast.EmptyList()
+            | ast.Aggregate()
+            | ast.Field()
         ):
-            return  # a leaf holds no arithmetic
+            return  # a leaf holds no arithmetic (an aggregate's is over each record)
         case _:
             ast.assert_never(expr)
 

@@ -146,6 +146,38 @@ def read(env: Env, name: str, span: Span) -> Any:
     return value
 
 
+class LeftOut(Exception):
+    """A field the record at hand gives as 不适用 was read: the record is left out of the
+    aggregate (see `plan.aggregate`)."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(field)
+        self.field = field
+
+
+class Unusable:
+    """A per-record value that could not be computed, and why (reading it fails: E677)."""
+
+    __slots__ = ("failure",)
+
+    def __init__(self, failure: Failure) -> None:
+        self.failure = failure
+
+
+def field_fn(name: str) -> Callable[[Env], Any]:
+    """A field of the record at hand, read in its scope (`plan.aggregate.Scope`)."""
+
+    def field(env: Env) -> Any:
+        value = env[name]
+        if type(value) is NotApplicable:
+            raise LeftOut(name)
+        if type(value) is Unusable:
+            raise Faulted(value.failure)
+        return value
+
+    return field
+
+
 _COMPARE = {
     ">=": operator.ge,
     "<=": operator.le,
@@ -180,6 +212,7 @@ class ExprCompiler:
         self.kinds.update({n: d.kind for n, d in program.derived.items()})
         self._rounds: dict[str, bool] = {}  # derived fact → whether its value may be rounded
         self._derived_fns: dict[str, ExprFn] = {}  # compiled again for `confirm`, on demand
+        self._record_plans: dict[str, Any] = {}  # record list → its `aggregate.RecordPlan`
 
     # ----- exact decisions (see `NearBoundary`) ---------------------------------------------
 
@@ -353,8 +386,18 @@ class ExprCompiler:
             case ast.If(cond, then, otherwise):
                 cf, tf, of = self.expr(cond), self.expr(then), self.expr(otherwise)
                 return lambda env: tf(env) if cf(env) else of(env)
+            case ast.Aggregate():
+                take = self.aggregate(node)
+                return lambda env: take(env).value
+            case ast.Field(_, name):
+                return field_fn(name)
             case _:
                 ast.assert_never(node)
+
+    def aggregate(self, node: ast.Aggregate) -> Callable[[Env], Any]:  # pragma: no cover
+        """An aggregate's closure, giving its value with the records it used and left out
+        (`plan.aggregate.Taken`): the plan's compiler fills it in (`plan/compiler.py`)."""
+        raise NotImplementedError
 
     @staticmethod
     def compare_near(
@@ -539,6 +582,10 @@ def _scan(expr: ast.Expr, derived: Mapping[str, object]) -> tuple[bool, list[str
                     stack += args
             case ast.If(_, then, otherwise):
                 stack += (then, otherwise)
+            case ast.Aggregate(func):
+                arithmetic = arithmetic or func not in ("count", "all", "any")
+            case ast.Field():
+                arithmetic = True  # a value computed per record may have been rounded
             case (
                 ast.Number()
                 | ast.Percent()

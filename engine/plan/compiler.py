@@ -21,11 +21,14 @@ from jixiao.dsl.source import Span
 
 from ..common.ir import Extra, Indicator, Program
 from ..common.result import LineKind
+from ..common.types import Kind
 from ..forms import form_of
 from ..forms.base import Compiling
 from . import scorer
 from .compile_expr import (
+    Env,
     ExprFn,
+    RawLine,
     Reads,
     RuleFn,
 )
@@ -38,6 +41,8 @@ else:
     from jixiao.dsl.record import NamedTuple
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from ..common.ir import Order
 
 
@@ -173,7 +178,7 @@ class _Compiler(Compiling):
         warnings: list[RuleFn] = []
         for rule in ind.rules:
             # INVARIANT: the checker expands calls and takes policies out of the rules
-            compiled = self.rule(rule, ind.weight)
+            compiled = self.explained(rule, self.rule(rule, ind.weight))
             if isinstance(rule, ast.BASE_RULES):
                 base = compiled
             elif isinstance(rule, ast.DEDUCTIONS):
@@ -191,7 +196,41 @@ class _Compiler(Compiling):
         return form_of(rule).compile(self, rule, weight)
 
     def deduction(self, rule: ast.Deduction | ast.ExtraRule, weight: Decimal) -> RuleFn:
-        return self.rule(rule, weight)
+        return self.explained(rule, self.rule(rule, weight))
+
+    def aggregate(self, node: ast.Aggregate) -> Callable[[Env], Any]:
+        """An aggregate over a record list (`plan.aggregate`), each list's per-record values
+        compiled once."""
+        from .aggregate import RecordPlan, compile_aggregate
+
+        plans, name = self._record_plans, node.records.name
+        if name not in plans:
+            plans[name] = RecordPlan(self, self.program.facts[name])
+        return compile_aggregate(self, node, plans[name])
+
+    def explained(self, rule: ast.Clause, fn: RuleFn) -> RuleFn:
+        """A rule whose expressions (or the derived facts they read) take aggregates over
+        record lists: when it writes its lines, each aggregate's line (the records it used and
+        left out, no points) goes before them."""
+        if not any(f.kind is Kind.RECORDS for f in self.program.facts.values()):
+            return fn
+        from ..forms import rule_exprs
+        from .aggregate import aggregates_in, explain_fn
+
+        found = aggregates_in(rule_exprs(rule), self.program.derived)
+        if not found:
+            return fn
+        explains = tuple(explain_fn(self, node) for node in found)
+
+        def with_aggregates(env: Env, lines: list[RawLine]) -> Decimal:
+            before = len(lines)
+            points = fn(env, lines)
+            if len(lines) > before:
+                taken = [line for line in (e(env) for e in explains) if line is not None]
+                lines[before:before] = taken
+            return points
+
+        return with_aggregates
 
 
 __all__ = ["NodePlan", "Plan", "compile_program"]

@@ -68,8 +68,10 @@ def conditions(program: Program) -> list[Diagnostic]:
                     | ast.Bool()
                     | ast.Date()
                     | ast.EmptyList()
+                    | ast.Aggregate()
+                    | ast.Field()
                 ):
-                    pass  # a leaf: no condition below it
+                    pass  # a leaf: no condition below it (a `where` is the record's own)
                 case _:
                     ast.assert_never(node)
     return out

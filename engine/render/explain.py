@@ -159,6 +159,9 @@ def value_text(kind: Kind, value: object, lang: str, unit: str | None = None) ->
             if not value:
                 return "[]"
             return w["items"].format(n=len(value)) + "：" + "；".join(i.text for i in value)
+        case Kind.RECORDS:  # each record is shown by the aggregates that read it
+            n = len(value)  # type: ignore[arg-type]
+            return f"{n} 条记录" if lang == "zh" else f"{n} record{'s' if n != 1 else ''}"
         case Kind.DATE:
             assert isinstance(value, dt.date)
             return value.isoformat()

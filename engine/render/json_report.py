@@ -19,7 +19,16 @@ from typing import Any
 from jixiao.dsl.diagnostics import to_json
 
 from ..common.messages import failure_detail
-from ..common.result import FactUse, IndicatorResult, Judgement, Line, Provenance, Result
+from ..common.result import (
+    NA,
+    FactUse,
+    IndicatorResult,
+    Judgement,
+    Line,
+    Provenance,
+    Records,
+    Result,
+)
 from ..common.version import VERSION
 from .explain import derivation, fixed, line_text, percent, plain, value_text
 
@@ -153,7 +162,7 @@ def _line(
 
 
 def _fact(use: FactUse, lang: str, lists: dict[str, Any]) -> dict[str, Any]:
-    if isinstance(use.value, tuple) and len(use.value) > INLINE_LIST_ITEMS:
+    if isinstance(use.value, tuple | Records) and len(use.value) > INLINE_LIST_ITEMS:
         if use.name not in lists:
             lists[use.name] = {
                 "value": _value(use.value),
@@ -206,4 +215,9 @@ def _value(value: object) -> Any:
         return value.isoformat()
     if isinstance(value, tuple):
         return [item.text for item in value]
+    if isinstance(value, Records):
+        return [
+            {"record": row.index, **{k: "不适用" if v is NA else _value(v) for k, v in row.values}}
+            for row in value.rows
+        ]
     return str(value)

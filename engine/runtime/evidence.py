@@ -181,6 +181,9 @@ class _Reader:
         self.diags = diags
         self.inputs: list[tuple[str, str]] = []
 
+    def span(self, node: yaml.Node) -> Span:
+        return _span(self.source, node)
+
     def shape(self, message: str, node: yaml.Node | None, help: str) -> None:
         span = _span(self.source, node) if node is not None else None
         self.diags.append(msg.evidence_shape(message, span, self.source.path, help))
@@ -532,6 +535,13 @@ class _Reader:
         return {}
 
     def fact(self, fact: Fact, node: yaml.Node) -> tuple[Value | NotApplicable, Provenance] | None:
+        if fact.kind is Kind.RECORDS:  # a list of records, inline or a sheet beside the file
+            from . import records
+
+            if isinstance(node, yaml.ScalarNode) and node.value.strip().lower() in _NOT_APPLICABLE:
+                return NA, Provenance(_span(self.source, node))
+
+            return records.read(self, fact, node, parse_typed, _NOT_APPLICABLE)
         provenance: dict[str, str] = {}
         date_node: yaml.Node = node
         value_node: yaml.Node | None = node

@@ -214,9 +214,50 @@ def _value(fact: Fact, levels: dict[str, list[str]]) -> dict[str, Any]:
             }
             schema["properties"]["value"] = {"anyOf": [amount, _NA_VALUE]}
             schema = {"anyOf": [schema, _ZERO]}  # 0 needs no reason, and may stand alone
+        case Kind.RECORDS:
+            schema = _records(fact, levels)
     if fact.label or fact.unit:
         schema["title"] = " ".join(x for x in (fact.label, fact.unit and f"({fact.unit})") if x)
     return schema
+
+
+def _records(fact: Fact, levels: dict[str, list[str]]) -> dict[str, Any]:
+    """A record list: a list of records, each with every declared field (a field with a
+    `default` may be left blank; 不适用 leaves the record out of what reads the field), or a
+    CSV/XLSX sheet beside the evidence (`runtime/records.py`)."""
+    blank = {"anyOf": [{"type": "null"}, {"const": ""}]}
+    fields = {
+        f.name: {"anyOf": [_value(f, {}), _NA_VALUE, *([blank] if f.default is not None else [])]}
+        for f in fact.fields
+    }
+    row = {
+        "type": "object",
+        "required": [f.name for f in fact.fields],
+        "properties": fields,
+        "additionalProperties": False,
+    }
+    files = r".*\.([Cc][Ss][Vv]|[Tt][Xx][Tt]|[Tt][Ss][Vv]|[Xx][Ll][Ss][XxMm])"
+    sheet = {
+        "type": "object",
+        "required": ["file"],
+        "properties": {
+            "file": _text(files, "a CSV or XLSX file beside the evidence"),
+            "sheet": {"type": "string", "description": "the workbook's sheet (default: first)"},
+            "source": _SCALAR,
+            "note": _SCALAR,
+        },
+        "additionalProperties": False,
+    }
+    empty = _text(r"(~|null|\[\]|无)?", "no records")
+    return {
+        "anyOf": [
+            {"type": "array", "items": row, "maxItems": 100_000},
+            sheet,
+            _text(files, "a CSV or XLSX file beside the evidence"),
+            {"type": "null"},
+            empty,
+        ]
+    }
 
 
 #: A scalar the reader takes as text that is not empty (JSON `null` arrives as the text "null").
@@ -232,7 +273,7 @@ _ZERO = {"anyOf": [{"const": 0}, _text(r"[+-]?0+(\.0+)?", "0")]}
 def _fact(fact: Fact, levels: dict[str, list[str]]) -> dict[str, Any]:
     value = _value(fact, levels)
     na = _NA_VALUE
-    if fact.kind is Kind.JUDGEMENT:
+    if fact.kind in (Kind.JUDGEMENT, Kind.RECORDS):
         return {"anyOf": [value, na]}
     provenance = {
         "type": "object",

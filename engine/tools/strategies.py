@@ -27,7 +27,7 @@ from jixiao.dsl import ast
 from jixiao.dsl.source import Source
 
 from ..common.ir import Fact, Program
-from ..common.result import Item, Judgement, Provenance
+from ..common.result import Item, Judgement, Provenance, Records, Row
 from ..common.types import Kind
 from ..common.walk import names_in
 from ..forms import all_rules, form_of, rule_exprs
@@ -50,8 +50,12 @@ def _thresholds(program: Program) -> dict[str, set[Decimal]]:
                     if value is not None:
                         for n in names_in(a):
                             out[n.name].add(value)
+                        if isinstance(a, ast.Field):  # `where 参训率 < 90%`: a record's field
+                            out[f"{a.records}.{a.name}"].add(value)
                 visit(left)
                 visit(right)
+            case ast.Aggregate(where=where) if where is not None:
+                visit(where)
             case ast.Logic(_, left, right) | ast.Arith(_, left, right):
                 visit(left)
                 visit(right)
@@ -71,8 +75,10 @@ def _thresholds(program: Program) -> dict[str, set[Decimal]]:
                 | ast.Bool()
                 | ast.Date()
                 | ast.EmptyList()
+                | ast.Aggregate()
+                | ast.Field()
             ):
-                pass  # a leaf: compared with nothing
+                pass  # a leaf: compared with nothing (an aggregate compares per record)
             case _:
                 ast.assert_never(expr)
 
@@ -167,7 +173,40 @@ def _value(
                     "by": st.just("评价人"),
                 }
             )
+        case Kind.RECORDS:
+            return _rows(fact, {})
     raise AssertionError(fact.kind)  # pragma: no cover
+
+
+def _rows(fact: Fact, thresholds: dict[str, set[Decimal]]) -> st.SearchStrategy[Any]:
+    """One to six records, each field drawn as a fact of its kind would be (its own `nonzero`,
+    domain and choices), near the constants a `where` compares it with (`records.field`)."""
+    row = st.fixed_dictionaries(
+        {
+            f.name: _value(f, thresholds.get(f"{fact.name}.{f.name}", set()), [], {})
+            for f in fact.fields
+        }
+    )
+    return st.lists(row, min_size=1, max_size=6).map(_Rows)
+
+
+class _Rows(list):  # type: ignore[type-arg]
+    """Generated records (a list of field → value), told apart from a list of findings."""
+
+
+def _records(fact: Fact, rows: list[dict[str, Any]]) -> Records:
+    first = next((f.name for f in fact.fields if f.kind is Kind.TEXT), None)
+    return Records(
+        tuple(
+            Row(
+                i,
+                str(row[first]) if first else None,
+                tuple((f.name, row[f.name]) for f in fact.fields),
+                Provenance(None),
+            )
+            for i, row in enumerate(rows, start=1)
+        )
+    )
 
 
 def facts_for(plan: Plan) -> st.SearchStrategy[dict[str, Any]]:
@@ -176,7 +215,9 @@ def facts_for(plan: Plan) -> st.SearchStrategy[dict[str, Any]]:
     thresholds = _thresholds(program)
     levels, fields = _labels(program)
     parts = {
-        name: _value(fact, thresholds.get(name, set()), levels.get(name, []), fields.get(name, {}))
+        name: _rows(fact, thresholds)
+        if fact.kind is Kind.RECORDS
+        else _value(fact, thresholds.get(name, set()), levels.get(name, []), fields.get(name, {}))
         for name, fact in program.facts.items()
         if not fact.is_param
     }
@@ -187,7 +228,9 @@ def evidence_of(plan: Plan, facts: dict[str, Any], path: str = "<generated>") ->
     """The generated values as jixiao's Evidence, without going through YAML."""
     values: dict[str, Any] = {}
     for name, value in facts.items():
-        if isinstance(value, list):
+        if isinstance(value, _Rows):
+            values[name] = _records(plan.program.facts[name], value)
+        elif isinstance(value, list):
             values[name] = tuple(
                 Item(
                     v["item"],
@@ -215,7 +258,7 @@ def _yaml_value(value: Any, kind: Kind | None = None) -> Any:
     if isinstance(value, list):
         return [
             {k: _yaml_value(x) for k, x in v.items()} if isinstance(v, dict) else v for v in value
-        ]
+        ]  # (a record's percent field is written as its fraction, which the reader takes)
     if isinstance(value, dict):
         return {k: _yaml_value(x) for k, x in value.items()}
     return value
@@ -262,6 +305,10 @@ _RULES = [
     "full when 额 <= 50万元 else 50%",
     "reverse 额 target 500000元 linear",
     "full when 人数 >= 3人",
+    # (aggregates whose values terminate: a mean's 1/3 would meet the ledger's 28 digits)
+    "full when all(子项 where 完成率 >= 90%) else proportional min(子项.占比)",
+    'deduct 1 per count(子项 where 完成率 < 60%) max 2 "完成率低于60%的子项"',
+    "full when sum(子项.金额) >= 50万元 else proportional max(子项.占比)",
 ]
 
 _DECLS = (
@@ -269,6 +316,8 @@ _DECLS = (
     "fact 档次: text\nfact 问题: list\nfact 分: number\nfact 酌情: judgement\n"
     'fact 日期: date\nfact 额: money unit "万元" min -5万元 max 100亿\n'
     'fact 人数: count unit "人"\n'
+    'fact 子项: records { 名称: text; 金额: money unit "万元"; 完成: count; 目标: count nonzero; '
+    "占比: percent; 完成率: percent = 完成 / 目标 }\n"
 )
 
 
