@@ -54,6 +54,7 @@ class Kind(Enum):
     DATE = "date"
     LIST = "list"
     JUDGEMENT = "judgement"  # an evaluator's amount with its reason, who and when
+    PANEL = "panel"  # experts' scores (专家评分), each with its expert's name and reason
 
     def __str__(self) -> str:
         return self.value
@@ -504,6 +505,46 @@ class WarnWhen:
     span: Span = _span()
 
 
+@record
+class Panel:
+    """专家评分: the experts' scores of a panel fact combined by `mode` (mean, trimmed, median),
+    each score within the band of the rule's weight; `min`: the fewest experts accepted."""
+
+    subject: Expr
+    mode: Word
+    min: Number | None
+    span: Span = _span()
+
+
+@record
+class DispatchBranch:
+    """One branch of `by`: the choices it takes (none: `else`) and its rule."""
+
+    labels: tuple[String, ...]
+    then: Base | Award
+    span: Span = _span()
+
+
+@record
+class Dispatch:
+    """`by 类别 { "基建类": <rule>; … }`: the rule of the branch the choice fact's value names."""
+
+    subject: Expr
+    branches: tuple[DispatchBranch, ...]
+    span: Span = _span()
+
+
+@record
+class Unless:
+    """`deduct … unless <cond> "<reason>"`: the deduction, except when the condition holds (then
+    nothing is deducted and the reason is a ledger line)."""
+
+    rule: DeductPer | DeductWhen | DeductStep | DeductBy
+    cond: Expr
+    reason: String
+    span: Span = _span()
+
+
 Base = (
     FullWhen
     | Proportional
@@ -515,8 +556,10 @@ Base = (
     | LevelRange
     | Checklist
     | Choose
+    | Panel
+    | Dispatch
 )
-Deduction = DeductPer | DeductWhen | DeductBy | DeductStep | DeductJudged
+Deduction = DeductPer | DeductWhen | DeductBy | DeductStep | DeductJudged | Unless
 Rule = Base | Deduction | CallRule | ZeroWhen | WarnWhen | NaPolicy
 #: The classes of the unions, for `isinstance`: read off the unions themselves (a `X | Y` union
 #: keeps its members in `__args__`, no `typing` needed), so they cannot drift from them.

@@ -217,8 +217,24 @@ def format_rule(rule: ast.Clause) -> str:
             return f"zero when {format_expr(cond)}" + (f" {string(reason.value)}" if reason else "")
         case ast.WarnWhen(cond, message):
             return f"warn when {format_expr(cond)} {string(message.value)}"
+        case ast.Panel(subject, mode, least):
+            text = f"panel {format_expr(subject)} {mode.text}"
+            return text + (f" min {number(least.value)}" if least is not None else "")
+        case ast.Dispatch(subject, branches):
+            return f"by {format_expr(subject)} {{ " + "; ".join(_branches(branches)) + " }"
+        case ast.Unless(inner, cond, reason):
+            return f"{format_rule(inner)} unless {format_expr(cond)} {string(reason.value)}"
         case _:
             ast.assert_never(rule)
+
+
+def _branches(branches: tuple[ast.DispatchBranch, ...]) -> list[str]:
+    """The rows of `by`: each branch's labels (or `else`) and its rule."""
+    return [
+        (", ".join(string(s.value) for s in b.labels) if b.labels else "else")
+        + f": {format_rule(b.then)}"
+        for b in branches
+    ]
 
 
 # ----- whole packs -----------------------------------------------------------------------------
@@ -408,7 +424,7 @@ class _Printer:
     def rule(self, rule: object, indent: str) -> None:
         line = indent + format_rule(rule)  # type: ignore[arg-type]
         if display_width(line) <= WIDTH or not isinstance(
-            rule, (ast.Tiers, ast.Levels, ast.LevelRange, ast.Checklist, ast.Choose)
+            rule, (ast.Tiers, ast.Levels, ast.LevelRange, ast.Checklist, ast.Choose, ast.Dispatch)
         ):
             self.out.append(line)
             return
@@ -474,7 +490,7 @@ def _setting(setting: ast.Setting) -> str:
 
 
 def _rows(
-    rule: ast.Tiers | ast.Levels | ast.LevelRange | ast.Checklist | ast.Choose,
+    rule: ast.Tiers | ast.Levels | ast.LevelRange | ast.Checklist | ast.Choose | ast.Dispatch,
 ) -> tuple[str, list[str]]:
     """The head and rows of a rule too wide for one line (only these forms have rows)."""
     match rule:
@@ -505,5 +521,7 @@ def _rows(
                 row + ";" if row.endswith(": full") and following.startswith("when") else row
                 for row, following in zip(rows, [*rows[1:], ""], strict=True)
             ]
+        case ast.Dispatch(subject, branches):
+            return f"by {format_expr(subject)}", _branches(branches)
         case _:
             ast.assert_never(rule)

@@ -622,6 +622,26 @@ class _ToAst(Transformer[Token, Any]):
             amount, cond, self._string(reason) if reason else None, self._span(meta)
         )
 
+    def panel(self, meta: Any, subject: Token, mode: Token, least: Token | None) -> ast.Panel:
+        name = ast.Name(str(subject), self._tok(subject))
+        count = self._number(least) if least is not None else None
+        return ast.Panel(name, self._word(mode), count, self._span(meta))
+
+    def dispatch(self, meta: Any, subject: ast.Expr, *branches: ast.DispatchBranch) -> ast.Dispatch:
+        return ast.Dispatch(subject, branches, self._span(meta))
+
+    def dispatch_when(self, meta: Any, *parts: Any) -> ast.DispatchBranch:
+        *labels, then = parts
+        return ast.DispatchBranch(
+            tuple(self._string(label) for label in labels), then, self._span(meta)
+        )
+
+    def dispatch_else(self, meta: Any, then: Any) -> ast.DispatchBranch:
+        return ast.DispatchBranch((), then, self._span(meta))
+
+    def unless(self, meta: Any, rule: Any, cond: ast.Expr, reason: Token) -> ast.Unless:
+        return ast.Unless(rule, cond, self._string(reason), self._span(meta))
+
     def zero_when(self, meta: Any, cond: ast.Expr, reason: Token | None) -> ast.ZeroWhen:
         return ast.ZeroWhen(cond, self._string(reason) if reason else None, self._span(meta))
 

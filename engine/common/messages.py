@@ -333,6 +333,13 @@ def default_mismatch(name: str, kind: Kind, span: Span) -> Diagnostic:
             help="remove the default: the evidence gives the evaluator's amount with its reason, "
             f"or `{name}: 0` when nothing is deducted",
         )
+    if kind is Kind.PANEL:
+        return error(
+            "E305",
+            f"`{name}` is a panel and takes no default",
+            Label(span, "no default for a panel"),
+            help="remove the default: the evidence lists each expert's name, score and reason",
+        )
     return error(
         "E305",
         f"the default of `{name}` is not a {kind}",
@@ -754,6 +761,7 @@ def _article(kind: Kind) -> str:
         Kind.DATE: "a date",
         Kind.LIST: "a list",
         Kind.JUDGEMENT: "an evaluator's amount with its reason",
+        Kind.PANEL: "a panel of experts' scores",
     }[kind]
 
 
@@ -768,6 +776,7 @@ def _value_examples(kind: Kind) -> str:
         Kind.DATE: "a date such as `2017-12-31`",
         Kind.LIST: "a list such as `[]` or `- 一项发现` lines",
         Kind.JUDGEMENT: "`{value: 0.5, reason: 理由}`",
+        Kind.PANEL: "one `- {专家: 张三, 得分: 4.5, 理由: …}` line per expert",
     }[kind]
 
 
@@ -1297,6 +1306,8 @@ def runtime_failure(failure: Failure, needed_by: Sequence[str]) -> Diagnostic:
         return level_score_outside(detail, needed_by, span)
     if code == "E613":
         return missing_detail(detail, needed_by, span)
+    if code in ("E665", "E666"):
+        return panel_refused(code, detail, needed_by, span, failure)
     return arithmetic_failure(detail, needed_by, span)
 
 
@@ -1336,6 +1347,22 @@ def failure_detail(failure: Failure) -> str:
         return (
             f"the score {_number(failure.arg('score'))} for level `{failure.arg('level')}` lies "
             f"outside its range {interval} (points)"
+        )
+    if code == "E665":
+        interval = _interval(
+            failure.arg("lower"),  # type: ignore[arg-type]
+            failure.arg("upper"),  # type: ignore[arg-type]
+            True,
+            True,
+        )
+        return (
+            f"expert {failure.arg('index')} `{failure.arg('expert')}` of `{failure.fact}` scores "
+            f"{_number(failure.arg('score'))}, outside the band {interval} ({failure.arg('band')})"
+        )
+    if code == "E666":
+        return (
+            f"`{failure.fact}` has {_number(failure.arg('experts'))} expert(s); "
+            f"`panel … {failure.arg('mode')}` needs at least {_number(failure.arg('least'))}"
         )
     if code == "E613":
         finding, field = failure.arg("finding"), failure.arg("field")
@@ -1872,4 +1899,120 @@ def project_id_twice(ident: str, where: str, first: str) -> Diagnostic:
         f"{where}: project id `{ident}` is already used by {first}",
         (),
         "give each project its own id: records and summaries name a project by it",
+    )
+
+
+# ----- expert panels (专家评分), `by` dispatch -------------------------------------------------
+
+#: The field names an expert's entry of a panel may use (evidence), for the help of E662.
+PANEL_FIELDS = "`专家`/`name`, `得分`/`score`, `理由`/`reason`"
+
+
+def panel_subject(got: Kind, span: Span) -> Diagnostic:
+    return error(
+        "E335",
+        f"`panel` combines the experts' scores of a panel fact, not a {got}",
+        Label(span, f"a {got}"),
+        help="declare the fact as `fact 专家评分: panel` and give each expert's score, name and "
+        "reason in the evidence",
+    )
+
+
+def panel_mode(word: str, span: Span, known: Sequence[str]) -> Diagnostic:
+    hint = _suggest(word, known)
+    return error(
+        "E336",
+        f"unknown way to combine a panel `{word}`",
+        Label(span, "not a combination"),
+        help=(f"{hint} " if hint else "")
+        + "write `mean` (平均), `trimmed` (去掉一个最高分和一个最低分后平均) or `median` (中位数)",
+    )
+
+
+def panel_min(problem: str, span: Span, help: str) -> Diagnostic:
+    return error("E337", f"the `min` of a panel {problem}", Label(span, problem), help=help)
+
+
+def dispatch_subject(problem: str, span: Span) -> Diagnostic:
+    return error(
+        "E338",
+        f"`by` dispatches over a choice fact, but {problem}",
+        Label(span, "not a choice fact"),
+        help='declare the fact with its values, `fact 类别: choice ["基建类", "运转类", "其他"]`, '
+        "so that every value has a branch",
+    )
+
+
+def dispatch_uncovered(name: str, missing: Sequence[str], span: Span, decl: Span) -> Diagnostic:
+    return error(
+        "E339",
+        f"`by {name}` has no branch for {_choices(missing)}",
+        Label(span, "not every choice is covered"),
+        Label(decl, "the choices are declared here"),
+        help=f"add a branch for {_choices(missing)}, or an `else: …` branch",
+    )
+
+
+def dispatch_else_twice(span: Span, first: Span) -> Diagnostic:
+    return error(
+        "E340",
+        "`by` has two `else` branches",
+        Label(span, "again here"),
+        Label(first, "first here"),
+        help="keep one `else`: it takes every value no branch names",
+    )
+
+
+def dispatch_label_twice(label: str, span: Span, first: Span) -> Diagnostic:
+    return error(
+        "E341",
+        f"`{label}` has two branches in `by`",
+        Label(span, "again here"),
+        Label(first, "first here"),
+        help="a value takes one branch: remove it from one of them",
+    )
+
+
+def panel_entry(name: str, problem: str, span: Span, help: str) -> Diagnostic:
+    return error("E662", f"{problem} in panel `{name}`", Label(span, "here"), help=help)
+
+
+def panel_score(name: str, index: int, expert: str, text: str, why: str, span: Span) -> Diagnostic:
+    return error(
+        "E663",
+        f"expert {index} `{expert}` of panel `{name}` has the score `{text}`: {why}",
+        Label(span, "not a score"),
+        help="give the score as a number of points, e.g. `得分: 4.5`",
+    )
+
+
+def panel_expert_twice(name: str, expert: str, span: Span, first: Span) -> Diagnostic:
+    return error(
+        "E664",
+        f"expert `{expert}` is listed twice in panel `{name}`",
+        Label(span, "again here"),
+        Label(first, "first here"),
+        help="each expert scores once: remove the repeated entry, or tell two experts of the "
+        "same name apart (`张三（财政局）`)",
+    )
+
+
+def panel_refused(
+    code: str, detail: str, needed_by: Sequence[str], span: Span, failure: Failure
+) -> Diagnostic:
+    who = ", ".join(f"`{c}`" for c in needed_by)
+    if code == "E665":
+        return error(
+            "E665",
+            f"{detail} for {who}",
+            Label(span, "this score"),
+            help=f"each expert scores within the band {failure.arg('band')}: correct the score "
+            "in the evidence (or the band, if the standard gives another)",
+        )
+    return error(
+        "E666",
+        f"{detail} for {who}",
+        Label(span, "too few experts"),
+        help="give every expert's score in the evidence, or lower the panel's `min` if the "
+        "standard allows fewer experts",
     )

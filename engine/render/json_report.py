@@ -19,7 +19,15 @@ from typing import Any
 from jixiao.dsl.diagnostics import to_json
 
 from ..common.messages import failure_detail
-from ..common.result import FactUse, IndicatorResult, Judgement, Line, Provenance, Result
+from ..common.result import (
+    FactUse,
+    IndicatorResult,
+    Judgement,
+    Line,
+    Panel,
+    Provenance,
+    Result,
+)
 from ..common.version import VERSION
 from .explain import derivation, fixed, line_text, percent, plain, value_text
 
@@ -200,6 +208,10 @@ def _value(value: object) -> Any:
             "by": value.by,
             "date": value.date,
         }
+    if isinstance(value, Panel):
+        return [
+            {"expert": m.expert, "score": plain(m.score), "reason": m.reason} for m in value.marks
+        ]
     if isinstance(value, Decimal):
         return plain(value)
     if isinstance(value, dt.date):

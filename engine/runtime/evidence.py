@@ -531,6 +531,8 @@ class _Reader:
         return {}
 
     def fact(self, fact: Fact, node: yaml.Node) -> tuple[Value | NotApplicable, Provenance] | None:
+        if fact.kind is Kind.PANEL and _names_experts(node):
+            return self.panel(fact, node, Provenance(_span(self.source, node)))
         provenance: dict[str, str] = {}
         date_node: yaml.Node = node
         value_node: yaml.Node | None = node
@@ -578,6 +580,8 @@ class _Reader:
             return NA, origin
         if fact.kind is Kind.JUDGEMENT:
             return self.judgement(fact, value_node, provenance, origin)
+        if fact.kind is Kind.PANEL:
+            return self.panel(fact, value_node, origin)
         if fact.kind is Kind.LIST:
             items = self.items(fact, value_node)
             return (items, origin) if items is not None else None
@@ -628,6 +632,14 @@ class _Reader:
             return None
         by = provenance.get("by") or provenance.get("recorded_by")
         return Judgement(amount, reason or "", by, provenance.get("date")), origin
+
+    def panel(
+        self, fact: Fact, node: yaml.Node, origin: Provenance
+    ) -> tuple[Value, Provenance] | None:
+        from .panels import read_panel
+
+        value = read_panel(fact.name, node, self.source, self.diags, parse_typed)
+        return (value, origin) if value is not None else None
 
     def items(self, fact: Fact, node: yaml.Node) -> tuple[Item, ...] | None:
         if isinstance(node, yaml.ScalarNode):
@@ -701,6 +713,14 @@ class _Reader:
                     name, day.isoformat(), f"{period[0]} to {period[1]}", _span(self.source, node)
                 )
             )
+
+
+def _names_experts(node: yaml.Node) -> bool:
+    """A panel given as a mapping of experts (`{张三: 4.5, 李四: 4}`), not as a value with its
+    provenance (`{value: […], source: …}`)."""
+    return isinstance(node, yaml.MappingNode) and not any(
+        isinstance(k, yaml.ScalarNode) and k.value == "value" for k, _ in node.value
+    )
 
 
 # ----- values typed by hand --------------------------------------------------------------------
