@@ -27,7 +27,7 @@ from jixiao.dsl import ast
 from jixiao.dsl.source import Source
 
 from ..common.ir import Fact, Program
-from ..common.result import Item, Judgement, Provenance
+from ..common.result import Item, Judgement, Mark, Panel, Provenance
 from ..common.types import Kind
 from ..common.walk import names_in
 from ..forms import all_rules, form_of, rule_exprs
@@ -109,8 +109,26 @@ def _near(values: set[Decimal], step: Decimal) -> list[Decimal]:
     return sorted({v + d for v in values for d in (-step, Decimal(0), step)})
 
 
+def _panels(program: Program) -> dict[str, tuple[Decimal, int]]:
+    """Each panel fact's band (the smallest weight of the rules that read it) and the most
+    experts any of them needs (`min`)."""
+    from ..forms.panel import least_of
+
+    out: dict[str, tuple[Decimal, int]] = {}
+    for ind in program.indicators:
+        for rule in all_rules(ind.rules):
+            if isinstance(rule, ast.Panel) and isinstance(rule.subject, ast.Name):
+                top, least = out.get(rule.subject.name, (ind.weight, 1))
+                out[rule.subject.name] = (min(top, ind.weight), max(least, least_of(rule)))
+    return out
+
+
 def _value(
-    fact: Fact, thresholds: set[Decimal], levels: list[str], fields: dict[str, list[str]]
+    fact: Fact,
+    thresholds: set[Decimal],
+    levels: list[str],
+    fields: dict[str, list[str]],
+    panel: tuple[Decimal, int] | None = None,
 ) -> st.SearchStrategy[Any]:
     low = 1 if fact.nonzero else 0
 
@@ -159,6 +177,15 @@ def _value(
                 }
             )
             return st.lists(item, max_size=6)
+        case Kind.PANEL:
+            # experts' scores within the band of every rule that reads the panel ([0, weight]),
+            # as many as the most demanding `min` asks, and a few more
+            top, least = panel or (Decimal(10), 1)
+            score = st.integers(0, int(top * 10)).map(lambda n: Decimal(n) / 10)
+            scores = st.lists(score, min_size=least, max_size=least + 4)
+            return scores.map(
+                lambda xs: [{"专家": f"专家{i + 1}", "得分": x} for i, x in enumerate(xs)]
+            )
         case Kind.JUDGEMENT:
             return st.fixed_dictionaries(
                 {
@@ -175,8 +202,15 @@ def facts_for(plan: Plan) -> st.SearchStrategy[dict[str, Any]]:
     program = plan.program
     thresholds = _thresholds(program)
     levels, fields = _labels(program)
+    panels = _panels(program)
     parts = {
-        name: _value(fact, thresholds.get(name, set()), levels.get(name, []), fields.get(name, {}))
+        name: _value(
+            fact,
+            thresholds.get(name, set()),
+            levels.get(name, []),
+            fields.get(name, {}),
+            panels.get(name),
+        )
         for name, fact in program.facts.items()
         if not fact.is_param
     }
@@ -186,8 +220,12 @@ def facts_for(plan: Plan) -> st.SearchStrategy[dict[str, Any]]:
 def evidence_of(plan: Plan, facts: dict[str, Any], path: str = "<generated>") -> Evidence:
     """The generated values as jixiao's Evidence, without going through YAML."""
     values: dict[str, Any] = {}
+    kinds = {n: f.kind for n, f in plan.program.facts.items()}
     for name, value in facts.items():
-        if isinstance(value, list):
+        if isinstance(value, list) and kinds.get(name) is Kind.PANEL:
+            marks = (Mark(v["专家"], v["得分"], "", Provenance(None)) for v in value)
+            values[name] = Panel(tuple(marks))
+        elif isinstance(value, list):
             values[name] = tuple(
                 Item(
                     v["item"],
@@ -262,6 +300,13 @@ _RULES = [
     "full when 额 <= 50万元 else 50%",
     "reverse 额 target 500000元 linear",
     "full when 人数 >= 3人",
+    "panel 评分 mean",
+    "panel 评分 trimmed",
+    "panel 评分 median min 2",
+    'by 类别 { "甲类": proportional 率; "乙类": full when 甲 else 50%; else: 0 }',
+    'by 类别 { "甲类", "乙类": full; "丙类": panel 评分 mean }',
+    'deduct 1 per 3% of 100% - 率 whole max 2 unless 丙 "政策调整"',
+    'deduct 0.5 per 问题 "{item}" unless 乙 "已整改"',
 ]
 
 _DECLS = (
@@ -269,6 +314,7 @@ _DECLS = (
     "fact 档次: text\nfact 问题: list\nfact 分: number\nfact 酌情: judgement\n"
     'fact 日期: date\nfact 额: money unit "万元" min -5万元 max 100亿\n'
     'fact 人数: count unit "人"\n'
+    'fact 评分: panel\nfact 类别: choice ["甲类", "乙类", "丙类"]\n'
 )
 
 
