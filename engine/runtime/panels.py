@@ -109,17 +109,17 @@ def read_panel(
             ok = False
             continue
         where = f"expert {index} `{expert}`"
+        if score_node is not None and not isinstance(score_node, yaml.ScalarNode):
+            diags.append(
+                msg.panel_score(name, index, expert, "…", "a single number", span(score_node))
+            )
+            ok = False
+            continue
         if score_node is None or not _text(score_node):
             refuse(
                 f"{where} has no score",
                 entry,
                 f"give the score: `- {{专家: {expert}, 得分: 4.5, 理由: …}}` (or `score:`)",
-            )
-            ok = False
-            continue
-        if not isinstance(score_node, yaml.ScalarNode):
-            diags.append(
-                msg.panel_score(name, index, expert, "…", "a single number", span(score_node))
             )
             ok = False
             continue

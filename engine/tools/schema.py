@@ -238,14 +238,15 @@ def _panel() -> dict[str, Any]:
     differ, which JSON Schema cannot say of an array (the reader refuses it, E664)."""
     from ..runtime.panels import FIELDS
 
-    score = {
+    score: dict[str, Any] = {
         "anyOf": [
             {"type": "number", "minimum": 0},
             _text(f"\\+?({_DIGITS}|{_CN}){_WS}分?", "a score: `4.5`, `4.5分`, `四点五`"),
         ]
     }
-    fields = {alias: _FILLED for aliases in FIELDS.values() for alias in aliases}
+    fields: dict[str, Any] = {alias: _FILLED for aliases in FIELDS.values() for alias in aliases}
     fields.update({alias: score for alias in FIELDS["score"]})
+
     def needs(*names: str) -> dict[str, Any]:
         return {
             "type": "object",

@@ -180,9 +180,9 @@ def _value(
         case Kind.PANEL:
             # experts' scores within the band of every rule that reads the panel ([0, weight]),
             # as many as the most demanding `min` asks, and a few more
-            top, least = panel or (Decimal(10), 1)
-            score = st.integers(0, int(top * 10)).map(lambda n: Decimal(n) / 10)
-            scores = st.lists(score, min_size=least, max_size=least + 4)
+            band, least = panel or (Decimal(10), 1)
+            mark = st.integers(0, int(band * 10)).map(lambda n: Decimal(n) / 10)
+            scores = st.lists(mark, min_size=least, max_size=least + 4)
             return scores.map(
                 lambda xs: [{"专家": f"专家{i + 1}", "得分": x} for i, x in enumerate(xs)]
             )
