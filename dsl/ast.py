@@ -377,7 +377,7 @@ class LevelRange:
     """A qualitative level whose points the evaluator chooses inside the level's range."""
 
     subject: Expr
-    score: Expr
+    score: Expr | Panel  # a panel: each expert scores within the level's range
     levels: tuple[LevelInterval, ...]
     span: Span = _span()
 

@@ -163,7 +163,7 @@ def format_rule(rule: ast.Clause) -> str:
             return f"equal {format_expr(actual)} target {format_expr(target)}"
         case ast.LevelRange(subject, score, levels):
             rows = "; ".join(f"{string(lv.label)}: {format_interval(lv.interval)}" for lv in levels)
-            return f"levels {format_expr(subject)} score {format_expr(score)} {{ {rows} }}"
+            return f"levels {format_expr(subject)} score {_score(score)} {{ {rows} }}"
         case ast.Checklist(base, items):
             parts = [f"base {format_award(base)}"] if base is not None else []
             parts += [
@@ -226,6 +226,11 @@ def format_rule(rule: ast.Clause) -> str:
             return f"{format_rule(inner)} unless {format_expr(cond)} {string(reason.value)}"
         case _:
             ast.assert_never(rule)
+
+
+def _score(score: ast.Expr | ast.Panel) -> str:
+    """The score of `levels … score`: an expression, or a panel's experts."""
+    return format_rule(score) if isinstance(score, ast.Panel) else format_expr(score)
 
 
 def _branches(branches: tuple[ast.DispatchBranch, ...]) -> list[str]:
@@ -501,7 +506,7 @@ def _rows(
                 f"{string(lv.label)}: {format_award(lv.award)}" for lv in levels
             ]
         case ast.LevelRange(subject, score, levels):
-            return f"levels {format_expr(subject)} score {format_expr(score)}", [
+            return f"levels {format_expr(subject)} score {_score(score)}", [
                 f"{string(lv.label)}: {format_interval(lv.interval)}" for lv in levels
             ]
         case ast.Checklist(base, items):

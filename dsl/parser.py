@@ -498,7 +498,7 @@ class _ToAst(Transformer[Token, Any]):
         )
 
     def level_range(
-        self, meta: Any, subject: ast.Expr, score: ast.Expr, *levels: ast.LevelInterval
+        self, meta: Any, subject: ast.Expr, score: ast.Expr | ast.Panel, *levels: ast.LevelInterval
     ) -> ast.LevelRange:
         return ast.LevelRange(subject, score, levels, self._span(meta))
 

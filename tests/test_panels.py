@@ -446,3 +446,75 @@ def test_by_inside_a_function_dispatches_on_the_argument() -> None:
         'indicator A "a" 10 { 按类(类别, 率) }\n'
     )
     assert score(compile_text(text), "facts:\n  类别: 甲\n  率: 40%\n").points["A"] == "4.00"
+
+
+# ----- a panel inside a level's range ------------------------------------------------------------
+
+LEVEL_PANEL = (
+    HEAD + 'fact 档次: choice ["好", "中", "差"]\nfact 专家评分: panel\n'
+    'indicator A "a" 10 { levels 档次 score panel 专家评分 mean min 2 '
+    '{ "好": [8, 10]; "中": [5, 8); "差": [0, 5) } }\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("level", "scores", "expected"),
+    [
+        ("好", ["8", "10"], "9.00"),
+        ("中", ["5", "7.99"], "6.50"),  # 6.495 rounded half up
+        ("差", ["0", "4.5"], "2.25"),
+        ("中", ["8", "7"], None),  # 8 is 好's, outside [5, 8)
+        ("好", ["7", "9"], None),
+        ("好", ["9"], None),  # fewer than `min 2`
+    ],
+)
+def test_inside_levels_each_score_lies_in_the_chosen_levels_range(
+    level: str, scores: list[str], expected: str | None
+) -> None:
+    evidence = f"facts:\n  档次: {level}\n" + panel_evidence(scores).removeprefix("facts:\n")
+    scored = score(compile_text(LEVEL_PANEL), evidence)
+    assert scored.points["A"] == expected
+    [ind] = scored.result.indicators
+    if expected is None:
+        assert [f.code for f in ind.failures] in (["E665"], ["E666"])
+    else:
+        combined = ind.lines[-1]
+        assert (combined.kind, combined.reason) == (LineKind.PANEL, level)
+        assert [f.name for f in combined.facts] == ["档次", "专家评分"]
+
+
+def test_inside_levels_the_levels_are_the_coverage_items(tmp_path: Path) -> None:
+    pack = tmp_path / "p.jx"
+    pack.write_text(LEVEL_PANEL, encoding="utf-8")
+    cases = [
+        {"name": name, "facts": {"档次": name, "专家评分": {"甲": s, "乙": s}}}
+        for name, s in (("好", 9), ("中", 6), ("差", 1))
+    ]
+    missing = {"name": "缺", "facts": {"档次": "好"}, "expect": {"errors": ["E605"]}}
+    suite = {"cases": [*cases, missing]}
+    (tmp_path / "p.test.yaml").write_text(yaml.safe_dump(suite, allow_unicode=True), "utf-8")
+    code, out, err = cli("test", str(pack), "--coverage-min", "100")
+    assert code == 0, out + err
+    assert "100" in out, out
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.data())
+def test_generated_evidence_gives_every_panel_enough_experts_within_its_band(
+    data: st.DataObject,
+) -> None:
+    """`verify` and the properties draw panels their rules accept: `min` experts or more, each
+    within the smallest weight of the indicators reading the panel."""
+    from jixiao.engine.runtime.evaluator import evaluate
+    from jixiao.engine.tools.strategies import evidence_of, facts_for
+
+    text = (
+        'pack "p" { total 15 grades { 优 >= 9; 差 else } }\nfact 专家评分: panel\n'
+        'indicator A "a" 10 { panel 专家评分 trimmed min 5 }\n'
+        'indicator B "b" 5 { panel 专家评分 median }\n'
+    )
+    plan = compile_text(text)
+    facts = data.draw(facts_for(plan))
+    assert len(facts["专家评分"]) >= 5
+    result = evaluate(plan, evidence_of(plan, facts))
+    assert all(i.points is not None for i in result.indicators)

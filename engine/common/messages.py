@@ -1352,12 +1352,12 @@ def failure_detail(failure: Failure) -> str:
         interval = _interval(
             failure.arg("lower"),  # type: ignore[arg-type]
             failure.arg("upper"),  # type: ignore[arg-type]
-            True,
-            True,
+            bool(failure.arg("low_in")),
+            bool(failure.arg("high_in")),
         )
         return (
             f"expert {failure.arg('index')} `{failure.arg('expert')}` of `{failure.fact}` scores "
-            f"{_number(failure.arg('score'))}, outside the band {interval} ({failure.arg('band')})"
+            f"{_number(failure.arg('score'))}, outside {interval}, {failure.arg('band')}"
         )
     if code == "E666":
         return (
@@ -2004,14 +2004,14 @@ def panel_refused(
     if code == "E665":
         return error(
             "E665",
-            f"{detail} for {who}",
+            f"{detail} ({who})",
             Label(span, "this score"),
-            help=f"each expert scores within the band {failure.arg('band')}: correct the score "
-            "in the evidence (or the band, if the standard gives another)",
+            help=f"every expert's score lies in {failure.arg('band')}: correct the score in the "
+            "evidence (or the pack, if the standard gives another band)",
         )
     return error(
         "E666",
-        f"{detail} for {who}",
+        f"{detail} ({who})",
         Label(span, "too few experts"),
         help="give every expert's score in the evidence, or lower the panel's `min` if the "
         "standard allows fewer experts",

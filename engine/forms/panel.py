@@ -26,9 +26,10 @@ from .base import (
     Form,
     LineSpec,
     Words,
+    above,
     awards_nothing,
+    below,
     best_weight,
-    key,
     lints_nothing,
     nests_nothing,
     no_direction,
@@ -36,16 +37,22 @@ from .base import (
     no_sign,
     none,
     reasons_plain,
+    typed,
     units_field_by_field,
 )
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-    from typing import Any, NamedTuple
+    from collections.abc import Callable, Iterator
+    from typing import Any, NamedTuple, TypeAlias
+
+    from jixiao.dsl.source import Span
 
     from ..common.result import Mark
     from ..plan.compile_expr import Env, RawLine, RuleFn
+
+    #: The band each expert's score must lie in: lower, upper, each end in or not, in words.
+    Band: TypeAlias = tuple[Decimal, Decimal, bool, bool, str]
 else:
     from .base import NamedTuple
 
@@ -81,6 +88,8 @@ class PanelArgs(NamedTuple):
     high: Decimal  # the highest score dropped (trimmed), else 0
     trimmed: bool
     median: bool
+    lower: Decimal  # the band each score lies in: the weight's, or the level's range
+    upper: Decimal
 
 
 def _mark_fields(line: Any, say: Any) -> dict[str, str]:
@@ -118,7 +127,11 @@ def _panel_fields(line: Any, say: Any) -> dict[str, str]:
             if zh
             else f", rounded to {places} places: {say.shown(line.points)}"
         )
-    return {"n": say.shown(a.experts), "how": how}
+    level = ""
+    if line.reason:
+        band = f"{say.shown(a.lower)}–{say.shown(a.upper)}"
+        level = f"；等级“{line.reason}”区间 {band}" if zh else f"; level “{line.reason}”, {band}"
+    return {"n": say.shown(a.experts), "how": how, "level": level}
 
 
 PANEL_MARK = LineSpec(
@@ -132,9 +145,12 @@ PANEL_MARK = LineSpec(
 PANEL = LineSpec(
     LineKind.PANEL,
     PanelArgs,
-    Words("专家评分（{n} 位）：{how}，得 {p} 分", "expert panel of {n}: {how}, {p} points"),
+    Words(
+        "专家评分（{n} 位{level}）：{how}，得 {p} 分",
+        "expert panel of {n}{level}: {how}, {p} points",
+    ),
     _panel_fields,
-    key("panel"),
+    lambda line: "level" if line.reason else "panel",  # inside `levels … score`: the level's
     award=True,
     short="专家评分",
     because=Words("专家评分未满分", "the experts' scores fall short"),
@@ -211,19 +227,26 @@ def combine(scores: list[Decimal], mode: str) -> tuple[Decimal, int | None, int 
     return sum(scores, ZERO) / n, None, None
 
 
-def compile_panel(c: Compiling, rule: ast.Panel, weight: Decimal) -> RuleFn:
+def panel_scorer(
+    c: Compiling, rule: ast.Panel, level_subject: ast.Expr | None = None
+) -> Callable[[Env, list[RawLine], Band, str | None, Span], Decimal]:
+    """The panel's scoring, for a band given when it scores: `scorer(env, lines, band, level,
+    where)` checks the panel's size and each score against `band` (lower, upper, whether each
+    end is in, and the band in words), appends a line per expert and the combination's (at
+    `where`; its reason the level, inside `levels … score`, which also reads `level_subject`),
+    and returns the combined points."""
     mode = mode_of(rule) or "mean"
     least = least_of(rule)
-    sf, reads, span = c.expr(rule.subject), c.uses(rule.subject), rule.span
+    sf, span = c.expr(rule.subject), rule.span
+    reads = c.uses(*(e for e in (level_subject, rule.subject) if e is not None))
     name = rule.subject.name if isinstance(rule.subject, ast.Name) else rule.subject.span.text
     settings = c.program.settings
     step = Decimal(1).scaleb(-settings.places)
     rounding = settings.rounding
     trimmed, median = mode == "trimmed", mode == "median"
     mark_kind, panel_kind = LineKind.PANEL_MARK, LineKind.PANEL
-    band = "from 0 to the indicator's weight"
 
-    def panel(env: Env, lines: list[RawLine]) -> Decimal:
+    def scorer(env: Env, lines: list[RawLine], band: Band, level: str | None, at: Span) -> Decimal:
         value = sf(env)
         marks: tuple[Mark, ...] = value.marks
         if len(marks) < least:
@@ -238,8 +261,9 @@ def compile_panel(c: Compiling, rule: ast.Panel, weight: Decimal) -> RuleFn:
                     mode=rule.mode.text,
                 )
             )
+        lower, upper, low_in, high_in, words = band
         for i, mark in enumerate(marks, 1):
-            if not ZERO <= mark.score <= weight:
+            if not (above(mark.score, lower, low_in) and below(mark.score, upper, high_in)):
                 where = mark.origin.span if mark.origin.span is not None else span
                 raise Faulted(
                     Failure.of(
@@ -249,9 +273,11 @@ def compile_panel(c: Compiling, rule: ast.Panel, weight: Decimal) -> RuleFn:
                         index=str(i),
                         expert=mark.expert,
                         score=mark.score,
-                        lower=ZERO,
-                        upper=weight,
-                        band=band,
+                        lower=typed(lower),
+                        upper=typed(upper),
+                        low_in=low_in,
+                        high_in=high_in,
+                        band=words,
                     )
                 )
         scores = [m.score for m in marks]
@@ -267,11 +293,29 @@ def compile_panel(c: Compiling, rule: ast.Panel, weight: Decimal) -> RuleFn:
         )
         n = Decimal(len(marks))
         counted = n - 2 if trimmed else n
-        args2 = (combined, n, counted, *dropped, trimmed, median)
-        lines.append((panel_kind, points, span, None, reads, args2, None))
+        args2 = (combined, n, counted, *dropped, trimmed, median, lower, upper)
+        lines.append((panel_kind, points, at, level, reads, args2, None))
         return points
 
+    return scorer
+
+
+def compile_panel(c: Compiling, rule: ast.Panel, weight: Decimal) -> RuleFn:
+    scorer = panel_scorer(c, rule)
+    band: Band = (ZERO, weight, True, True, "the indicator's band, 0 to its weight")
+    span = rule.span
+
+    def panel(env: Env, lines: list[RawLine]) -> Decimal:
+        return scorer(env, lines, band, None, span)
+
     return panel
+
+
+def thresholds(rule: ast.Panel) -> Iterator[tuple[ast.Expr, Decimal]]:
+    """The panel's size: below `min` experts it is refused, from `min` on it scores (generated
+    evidence gives at least that many; `test --edges` probes only facts compared directly)."""
+    count = ast.Call("count", (rule.subject,), rule.span, rule.subject.span)
+    yield count, Decimal(least_of(rule))
 
 
 def coverage(rule: ast.Panel, add: Any, again: Any, top: bool) -> None:
@@ -288,7 +332,7 @@ FORM = Form(
     compile=compile_panel,
     lint=lints_nothing,
     best=best_weight,
-    thresholds=none,
+    thresholds=thresholds,
     direction=no_direction,
     labels=none,
     branches=none,

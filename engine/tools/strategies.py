@@ -109,17 +109,19 @@ def _near(values: set[Decimal], step: Decimal) -> list[Decimal]:
     return sorted({v + d for v in values for d in (-step, Decimal(0), step)})
 
 
-def _panels(program: Program) -> dict[str, tuple[Decimal, int]]:
-    """Each panel fact's band (the smallest weight of the rules that read it) and the most
-    experts any of them needs (`min`)."""
-    from ..forms.panel import least_of
-
+def _panels(
+    program: Program, thresholds: dict[str, set[Decimal]]
+) -> dict[str, tuple[Decimal, int]]:
+    """Each panel fact's band (the smallest weight of the indicators that read it) and the most
+    experts any of its rules needs (a `panel` rule's threshold: its `min`)."""
     out: dict[str, tuple[Decimal, int]] = {}
     for ind in program.indicators:
-        for rule in all_rules(ind.rules):
-            if isinstance(rule, ast.Panel) and isinstance(rule.subject, ast.Name):
-                top, least = out.get(rule.subject.name, (ind.weight, 1))
-                out[rule.subject.name] = (min(top, ind.weight), max(least, least_of(rule)))
+        for name in ind.reads:
+            fact = program.facts.get(name)
+            if fact is not None and fact.kind is Kind.PANEL:
+                top = out.get(name, (ind.weight, 1))[0]
+                least = int(max(thresholds.get(name, ()), default=Decimal(1)))
+                out[name] = (min(top, ind.weight), least)
     return out
 
 
@@ -202,7 +204,7 @@ def facts_for(plan: Plan) -> st.SearchStrategy[dict[str, Any]]:
     program = plan.program
     thresholds = _thresholds(program)
     levels, fields = _labels(program)
-    panels = _panels(program)
+    panels = _panels(program, thresholds)
     parts = {
         name: _value(
             fact,
