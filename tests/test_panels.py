@@ -257,6 +257,15 @@ def test_a_panel_that_cannot_be_read_is_refused_naming_the_expert(
     assert words in shown
 
 
+def test_an_expert_whose_name_looks_like_a_field_is_an_expert() -> None:
+    """李明 is as close to 说明 as 得份 is to 得分: a one-field entry is a name and its score."""
+    plan = compile_text(panel_pack("mean"))
+    facts = "facts:\n  专家评分:\n    - 李明: 8\n    - 王分: 6\n    - {评委: 张评, 分值: 7}\n"
+    scored = score(plan, facts)
+    assert scored.points["A"] == "7.00"
+    assert codes_of("  专家评分:\n    - 得分: 8\n") == ["E662"]  # a score without a name
+
+
 def test_an_empty_panel_is_read_and_refused_by_the_rule() -> None:
     for empty in ("[]", "无", "~"):
         assert codes_of(f"  专家评分: {empty}\n") == []

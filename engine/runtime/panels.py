@@ -14,10 +14,10 @@ The shapes an office types, all read alike:
 专家评分: {张三: 4.5, 李四: 4}              # a mapping of names to scores (or to mappings)
 ```
 
-An entry needs a name and a score; a field this module does not know is refused with the
-nearest one it does (a typo must not become an expert called 得份). Scores are read as hand-typed
-numbers (`4.5`, `4.5分`, `四点五`, full-width digits); the band they must lie in is the rule's, so
-it is checked when the rule scores (E665), not here. Names are compared after folding full-width
+An entry needs a name and a score; in an entry of several fields, a field this module does not
+know is refused with the nearest one it does (`得份` → `得分`), never dropped. Scores are read
+as hand-typed numbers (`4.5`, `4.5分`, `四点五`, full-width digits); the band they must lie in
+is the rule's, so it is checked when the rule scores (E665), not here. Names are compared after folding full-width
 characters and spaces: an expert listed twice is refused (E664).
 """
 
@@ -189,12 +189,12 @@ def _fields(
         refuse(f"expert {index} is a list, not one expert", entry, f"write {example}")
         return None
     if len(entry.value) == 1:
+        # `- 张三: 4.5`: a name and its score, unless the key is a field's own name (`- 得分: 4`,
+        # an entry without a name). Not a near miss: 李明 is as close to 说明 as 得份 to 得分.
         (k, v) = entry.value[0]
         word = k.value if isinstance(k, yaml.ScalarNode) else ""
-        known = _FIELD_OF.get(_fold(word))
-        close = difflib.get_close_matches(_fold(word), list(_FIELD_OF), n=1, cutoff=0.5)
-        if known is None and not close and not isinstance(v, yaml.MappingNode | yaml.SequenceNode):
-            return {"name": k, "score": v}  # `- 张三: 4.5`
+        if _fold(word) not in _FIELD_OF and isinstance(v, yaml.ScalarNode):
+            return {"name": k, "score": v}
     return _mapping(index, entry, refuse)
 
 
