@@ -17,8 +17,8 @@ The shapes an office types, all read alike:
 An entry needs a name and a score; in an entry of several fields, a field this module does not
 know is refused with the nearest one it does (`得份` → `得分`), never dropped. Scores are read
 as hand-typed numbers (`4.5`, `4.5分`, `四点五`, full-width digits); the band they must lie in
-is the rule's, so it is checked when the rule scores (E665), not here. Names are compared after folding full-width
-characters and spaces: an expert listed twice is refused (E664).
+is the rule's, so it is checked when the rule scores (E665), not here. Names are compared
+after folding full-width characters and spaces: an expert listed twice is refused (E664).
 """
 
 from __future__ import annotations
