@@ -527,3 +527,12 @@ def test_generated_evidence_gives_every_panel_enough_experts_within_its_band(
     assert len(facts["专家评分"]) >= 5
     result = evaluate(plan, evidence_of(plan, facts))
     assert all(i.points is not None for i in result.indicators)
+
+
+def test_a_deduction_with_an_exemption_still_counts_for_double_counting() -> None:
+    text = (
+        'pack "p" { total 10 grades { 优 >= 9; 差 else } }\nfact 问题: list\nfact 整改: bool\n'
+        'indicator A "a" 5 { deduct 1 per 问题 unless 整改 "已整改" }\n'
+        'indicator B "b" 5 { deduct 1 per 问题 }\n'
+    )
+    assert "W407" in [d.code for d in diagnostics_of(text)]
