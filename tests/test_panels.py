@@ -536,3 +536,12 @@ def test_a_deduction_with_an_exemption_still_counts_for_double_counting() -> Non
         'indicator B "b" 5 { deduct 1 per 问题 }\n'
     )
     assert "W407" in [d.code for d in diagnostics_of(text)]
+
+
+def test_an_else_no_choice_is_left_for_is_warned() -> None:
+    text = (
+        HEAD + 'fact 类别: choice ["甲", "乙"]\n'
+        'indicator A "a" 10 { by 类别 { "甲": full; "乙": 0; else: 5 } }\n'
+    )
+    assert [d.code for d in diagnostics_of(text)] == ["W335"]
+    assert [d.code for d in diagnostics_of(text.replace('"乙": 0; ', ""))] == []

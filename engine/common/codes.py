@@ -631,6 +631,11 @@ CODES: dict[str, tuple[str, str]] = {
         "choices: evidence giving one could not be scored by `levels` (E607) or would take no "
         "branch of `choose`.",
     ),
+    "W335": (
+        "a `by` whose `else` can never apply",
+        "Every choice of the fact already has a branch, so the `else` branch is never taken: "
+        "remove it, or add the choice it was meant for.",
+    ),
     "W401": ("a code that does not extend its parent's", "`A1.1` belongs under `A1`."),
     "W403": (
         "a leaf that can never score full marks",

@@ -2016,3 +2016,12 @@ def panel_refused(
         help="give every expert's score in the evidence, or lower the panel's `min` if the "
         "standard allows fewer experts",
     )
+
+
+def dispatch_else_unreachable(name: str, span: Span) -> Diagnostic:
+    return warning(
+        "W335",
+        f"the `else` of `by {name}` can never apply: every choice has a branch",
+        Label(span, "never taken"),
+        help="remove the `else` branch, or add the choice it was meant for to the fact's choices",
+    )

@@ -4,7 +4,8 @@ branch whose choices hold the fact's value.
 Checked like `levels` over a choice fact, but every choice must have a branch (E339, not a
 warning: a project of that category could not be scored) unless an `else` takes the rest; a
 branch label that is no choice is E315 (with "did you mean", through `branches`), a label in two
-branches E341, two `else`s E340, a subject that is not a choice fact E338. The ledger says
+branches E341, two `else`s E340, a subject that is not a choice fact E338, an `else` no choice
+is left for W335. The ledger says
 which branch was taken and why (the fact's value), then the branch's own lines.
 """
 
@@ -88,11 +89,13 @@ def check(c: Any, rule: ast.Dispatch, code: str, weight: Decimal) -> None:
                 c.diags.append(msg.dispatch_label_twice(value, label.span, first[value].span))
             first.setdefault(value, label)
         c.check_rule(branch.then, code, weight)
-    if choices is not None and otherwise is None and isinstance(subject, ast.Name):
+    if choices is not None and isinstance(subject, ast.Name):
         missing = [choice for choice in choices if choice not in first]
-        if missing:
+        if missing and otherwise is None:
             decl = c.decl_spans.get(subject.name, subject.span)
             c.diags.append(msg.dispatch_uncovered(subject.name, missing, rule.span, decl))
+        elif not missing and otherwise is not None:
+            c.diags.append(msg.dispatch_else_unreachable(subject.name, otherwise.span))
 
 
 def exprs(rule: ast.Dispatch, again: Any) -> Iterator[ast.Expr]:
