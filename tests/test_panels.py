@@ -545,3 +545,9 @@ def test_an_else_no_choice_is_left_for_is_warned() -> None:
     )
     assert [d.code for d in diagnostics_of(text)] == ["W335"]
     assert [d.code for d in diagnostics_of(text.replace('"乙": 0; ', ""))] == []
+
+
+def test_a_name_pasted_with_invisible_characters_is_the_same_expert() -> None:
+    facts = '  专家评分:\n    - {专家: 张三, 得分: 4}\n    - {专家: "张三\\u200b", 得分: 5}\n'
+    assert codes_of(facts) == ["E664"]
+    assert codes_of('  专家评分:\n    - {专家: "\\u200b", 得分: 5}\n') == ["E662"]

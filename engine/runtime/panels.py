@@ -36,6 +36,7 @@ from jixiao.dsl.source import Source, Span
 from ..common import messages as msg
 from ..common.result import Mark, Panel, Provenance
 from ..common.types import Kind
+from .files import visible
 
 #: Each field of an expert's entry and the names it may be written with.
 FIELDS: dict[str, tuple[str, ...]] = {
@@ -99,7 +100,7 @@ def read_panel(
     for index, entry, fields in entries:
         assert fields is not None
         expert_node, score_node = fields.get("name"), fields.get("score")
-        expert = _text(expert_node)
+        expert = visible(_text(expert_node)).strip()  # a name pasted with a zero-width space
         if not expert:
             refuse(
                 f"expert {index} has no name",
