@@ -1,5 +1,6 @@
-"""Evidence files → typed fact values with provenance. PyYAML is read here (evidence) and,
-for their own YAML files, by packtest (test suites) and strategies (generated evidence).
+"""Evidence files → typed fact values with provenance. PyYAML is read here (evidence; a panel
+fact's node by `panels`, this reader's own) and, for their own YAML files, by packtest (test
+suites) and strategies (generated evidence).
 
 Evidence is typed by hand in offices, so every value is read from its raw text, never through
 YAML's own typing (which would turn `0.92` into a binary float and `否` into a string): the pack
