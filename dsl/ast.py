@@ -694,7 +694,7 @@ class AddWhen:
 
 
 #: The clauses of a bonus (加分) or penalty (减分) section.
-ExtraRule = AddPer | AddWhen | DeductPer | DeductWhen
+ExtraRule = AddPer | AddWhen | DeductPer | DeductWhen | Unless
 #: Whatever a per-rule dispatcher may be handed: a rule of an indicator or function, a clause of
 #: a bonus or penalty section, or the award a rule nests (`full when … else 2`).
 Clause = Rule | ExtraRule | Award

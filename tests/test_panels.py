@@ -551,3 +551,17 @@ def test_a_name_pasted_with_invisible_characters_is_the_same_expert() -> None:
     facts = '  专家评分:\n    - {专家: 张三, 得分: 4}\n    - {专家: "张三\\u200b", 得分: 5}\n'
     assert codes_of(facts) == ["E664"]
     assert codes_of('  专家评分:\n    - {专家: "\\u200b", 得分: 5}\n') == ["E662"]
+
+
+def test_unless_in_a_penalty_section_and_refused_in_a_bonus_section() -> None:
+    text = (
+        HEAD + "fact 事故: count\nfact 不可抗力: bool\n"
+        'indicator A "a" 10 { full when 不可抗力 or not 不可抗力 }\n'
+        'penalty P "减分" max 5 { deduct 2 per 事故 unless 不可抗力 "不可抗力" }\n'
+    )
+    plan = compile_text(text)
+    made = score(plan, "facts:\n  事故: 1\n  不可抗力: 否\n")
+    spared = score(plan, "facts:\n  事故: 1\n  不可抗力: 是\n")
+    assert (made.result.total, spared.result.total) == (Decimal(8), Decimal(10))
+    bonus = text.replace("penalty P", "bonus P")
+    assert "E418" in check_codes(bonus)  # a bonus section adds; `unless` wraps a deduction
