@@ -514,6 +514,7 @@ class Panel:
     mode: Word
     min: Number | None
     span: Span = _span()
+    scale: Number | None = None  # `of 100`: scores out of 100, the combination scaled to the weight
 
 
 @record

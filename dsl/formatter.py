@@ -219,6 +219,7 @@ def format_rule(rule: ast.Clause) -> str:
             return f"warn when {format_expr(cond)} {string(message.value)}"
         case ast.Panel(subject, mode, least):
             text = f"panel {format_expr(subject)} {mode.text}"
+            text += f" of {number(rule.scale.value)}" if rule.scale is not None else ""
             return text + (f" min {number(least.value)}" if least is not None else "")
         case ast.Dispatch(subject, branches):
             return f"by {format_expr(subject)} {{ " + "; ".join(_branches(branches)) + " }"

@@ -622,10 +622,13 @@ class _ToAst(Transformer[Token, Any]):
             amount, cond, self._string(reason) if reason else None, self._span(meta)
         )
 
-    def panel(self, meta: Any, subject: Token, mode: Token, least: Token | None) -> ast.Panel:
+    def panel(
+        self, meta: Any, subject: Token, mode: Token, scale: Token | None, least: Token | None
+    ) -> ast.Panel:
         name = ast.Name(str(subject), self._tok(subject))
         count = self._number(least) if least is not None else None
-        return ast.Panel(name, self._word(mode), count, self._span(meta))
+        of = self._number(scale) if scale is not None else None
+        return ast.Panel(name, self._word(mode), count, self._span(meta), of)
 
     def dispatch(self, meta: Any, subject: ast.Expr, *branches: ast.DispatchBranch) -> ast.Dispatch:
         return ast.Dispatch(subject, branches, self._span(meta))

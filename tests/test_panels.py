@@ -148,7 +148,9 @@ def test_not_applicable_panel_follows_the_packs_policy() -> None:
 # ----- hand computation, as a property ----------------------------------------------------------
 
 
-def by_hand(scores: list[Decimal], mode: str) -> Decimal:
+def by_hand(
+    scores: list[Decimal], mode: str, scale: Decimal | None = None, weight: int = 1
+) -> Decimal:
     ordered = sorted(scores)
     if mode == "mean":
         exact = sum(scores, Decimal(0)) / len(scores)
@@ -158,6 +160,8 @@ def by_hand(scores: list[Decimal], mode: str) -> Decimal:
     else:
         n = len(ordered)
         exact = ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
+    if scale is not None:
+        exact = exact * weight / scale
     return exact.quantize(TWO, rounding=ROUND_HALF_UP)
 
 
@@ -171,13 +175,17 @@ def test_the_panel_result_is_the_hand_computation_and_lies_in_the_band(
     mode: str, weight: int, data: st.DataObject
 ) -> None:
     least = 3 if mode == "trimmed" else 1
-    tenths = st.integers(0, weight * 100).map(lambda n: Decimal(n) / 100)
-    scores = data.draw(st.lists(tenths, min_size=least, max_size=9))
-    scored = score(compile_text(panel_pack(mode, weight)), panel_evidence(scores))
+    scale = data.draw(st.sampled_from([None, Decimal(100), Decimal(5)]))
+    top = scale if scale is not None else weight
+    hundredths = st.integers(0, int(top * 100)).map(lambda n: Decimal(n) / 100)
+    scores = data.draw(st.lists(hundredths, min_size=least, max_size=9))
+    written = f"{mode} of {scale}" if scale is not None else mode
+    scored = score(compile_text(panel_pack(written, weight)), panel_evidence(scores))
     [ind] = scored.result.indicators
-    assert ind.points == by_hand(scores, mode)
+    assert ind.points == by_hand(scores, mode, scale, weight)
     assert Decimal(0) <= ind.points <= weight
-    assert min(scores) - TWO <= ind.points <= max(scores) + TWO  # between the scores
+    ratio = Decimal(weight) / top  # the scores' scale onto the weight
+    assert min(scores) * ratio - TWO <= ind.points <= max(scores) * ratio + TWO
     experts = [line for line in ind.lines if line.kind is LineKind.PANEL_MARK]
     assert len(experts) == len(scores)  # one line per expert
     dropped = [line for line in experts if line.args.lowest or line.args.highest]
@@ -565,3 +573,24 @@ def test_unless_in_a_penalty_section_and_refused_in_a_bonus_section() -> None:
     assert (made.result.total, spared.result.total) == (Decimal(8), Decimal(10))
     bonus = text.replace("penalty P", "bonus P")
     assert "E418" in check_codes(bonus)  # a bonus section adds; `unless` wraps a deduction
+
+
+@pytest.mark.parametrize(
+    ("scores", "expected"),
+    [
+        (["85", "90", "78", "88", "86"], "8.63"),
+        (["100", "100", "100"], "10.00"),
+        (["0"] * 3, "0.00"),
+    ],
+)
+def test_a_panel_on_its_own_scale_is_scaled_to_the_weight(scores: list[str], expected: str) -> None:
+    text = panel_pack("trimmed of 100 min 3")
+    assert score(compile_text(text), panel_evidence(scores)).points["A"] == expected
+    assert points("mean of 100", ["101"]) is None  # outside the scale: refused (E665)
+
+
+def test_a_scale_must_be_above_0_and_is_refused_inside_levels() -> None:
+    assert "E337" in check_codes(
+        f'{HEAD}fact 评分: panel\nindicator A "a" 10 {{ panel 评分 mean of 0 }}\n'
+    )
+    assert "E337" in check_codes(LEVEL_PANEL.replace("mean min 2", "mean of 100"))

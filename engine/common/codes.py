@@ -206,9 +206,11 @@ CODES: dict[str, tuple[str, str]] = {
         "去掉最高最低) or `median` (中位数).",
     ),
     "E337": (
-        "a panel's `min` that cannot be met or means nothing",
+        "a panel's `min` or scale that cannot be met or means nothing",
         "`min N` is the fewest experts a panel may have: a whole number, at least 1, and at least "
-        "3 for `trimmed` (which drops the highest and the lowest score).",
+        "3 for `trimmed` (which drops the highest and the lowest score). `of N` is the scale the "
+        "experts score on, a number above 0, and has no place inside `levels … score` (the "
+        "level's range is the band there).",
     ),
     "E338": (
         "`by` over a fact that is not a choice fact",

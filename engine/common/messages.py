@@ -1929,8 +1929,8 @@ def panel_mode(word: str, span: Span, known: Sequence[str]) -> Diagnostic:
     )
 
 
-def panel_min(problem: str, span: Span, help: str) -> Diagnostic:
-    return error("E337", f"the `min` of a panel {problem}", Label(span, problem), help=help)
+def panel_min(problem: str, span: Span, help: str, what: str = "`min`") -> Diagnostic:
+    return error("E337", f"the {what} of a panel {problem}", Label(span, problem), help=help)
 
 
 def dispatch_subject(problem: str, span: Span) -> Diagnostic:

@@ -72,6 +72,15 @@ def check(c: Any, rule: ast.LevelRange, code: str, weight: Decimal) -> None:
         from .panel import check as check_panel
 
         check_panel(c, rule.score, code, weight)
+        if rule.score.scale is not None:
+            c.diags.append(
+                msg.panel_min(
+                    "scale has no place inside `levels … score`",
+                    rule.score.scale.span,
+                    "each expert scores within the chosen level's range, in points: remove `of …`",
+                    "scale",
+                )
+            )
     else:
         c.expect_amount(rule.score, "the evaluator's score")
     c.unique_labels(rule.levels)
@@ -150,7 +159,7 @@ def compile_level_panel(
     the panel's, the level named on the combination's)."""
     from .panel import panel_scorer
 
-    sf, span, scorer = c.expr(rule.subject), rule.span, panel_scorer(c, panel, rule.subject)
+    sf, span, scorer = c.expr(rule.subject), rule.span, panel_scorer(c, panel, weight, rule.subject)
     table = {
         lv.label: (
             c.points_of(lv.interval.lower.value, weight),

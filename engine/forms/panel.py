@@ -30,6 +30,7 @@ from .base import (
     awards_nothing,
     below,
     best_weight,
+    exact_text,
     lints_nothing,
     nests_nothing,
     no_direction,
@@ -90,6 +91,8 @@ class PanelArgs(NamedTuple):
     median: bool
     lower: Decimal  # the band each score lies in: the weight's, or the level's range
     upper: Decimal
+    scale: Decimal  # `of 100`: the scores' scale (0: none, the scores are points)
+    scaled: Decimal  # the combination scaled to the weight (`of`), else the combination
 
 
 def _mark_fields(line: Any, say: Any) -> dict[str, str]:
@@ -120,7 +123,14 @@ def _panel_fields(line: Any, say: Any) -> dict[str, str]:
         how = f"中位数 {combined}" if zh else f"median {combined}"
     else:
         how = f"平均 {combined}" if zh else f"mean {combined}"
-    if a.combined != line.points:
+    if a.scale:
+        scaled = say.shown(a.scaled)
+        how += (
+            f"（满分 {say.shown(a.scale)}），折合 {scaled}"
+            if zh
+            else f" (out of {say.shown(a.scale)}), scaled to {scaled}"
+        )
+    if a.scaled != line.points:
         places = say.settings.places
         how += (
             f"，按 {places} 位小数舍入为 {say.shown(line.points)}"
@@ -181,6 +191,15 @@ def check(c: Any, rule: ast.Panel, code: str, weight: Decimal) -> None:
     mode = mode_of(rule)
     if mode is None:
         c.diags.append(msg.panel_mode(rule.mode.text, rule.mode.span, list(MODES)))
+    if rule.scale is not None and (rule.scale.value <= 0 or rule.scale.unit is not None):
+        c.diags.append(
+            msg.panel_min(
+                "scale is not a number of points above 0",
+                rule.scale.span,
+                "write the scale the experts score on, e.g. `of 100` (百分制)",
+                "scale",
+            )
+        )
     if rule.min is not None:
         value = rule.min.value
         if value != value.to_integral_value() or value < 1 or rule.min.unit is not None:
@@ -228,7 +247,7 @@ def combine(scores: list[Decimal], mode: str) -> tuple[Decimal, int | None, int 
 
 
 def panel_scorer(
-    c: Compiling, rule: ast.Panel, level_subject: ast.Expr | None = None
+    c: Compiling, rule: ast.Panel, weight: Decimal, level_subject: ast.Expr | None = None
 ) -> Callable[[Env, list[RawLine], Band, str | None, Span], Decimal]:
     """The panel's scoring, for a band given when it scores: `scorer(env, lines, band, level,
     where)` checks the panel's size and each score against `band` (lower, upper, whether each
@@ -245,6 +264,8 @@ def panel_scorer(
     rounding = settings.rounding
     trimmed, median = mode == "trimmed", mode == "median"
     mark_kind, panel_kind = LineKind.PANEL_MARK, LineKind.PANEL
+
+    scale = rule.scale.value if rule.scale is not None else None
 
     def scorer(env: Env, lines: list[RawLine], band: Band, level: str | None, at: Span) -> Decimal:
         value = sf(env)
@@ -286,14 +307,26 @@ def panel_scorer(
             args = (mark.score, i == low, i == high)
             item = Item(mark.expert, mark.origin)
             lines.append((mark_kind, ZERO, span, mark.reason or None, (), args, item))
-        points = combined.quantize(step, rounding=rounding)
+        scaled = combined * weight / scale if scale else combined
+        points = scaled.quantize(step, rounding=rounding)
         dropped = (
             scores[low] if low is not None else ZERO,
             scores[high] if high is not None else ZERO,
         )
         n = Decimal(len(marks))
         counted = n - 2 if trimmed else n
-        args2 = (combined, n, counted, *dropped, trimmed, median, lower, upper)
+        args2 = (
+            combined,
+            n,
+            counted,
+            *dropped,
+            trimmed,
+            median,
+            lower,
+            upper,
+            scale or ZERO,
+            scaled,
+        )
         lines.append((panel_kind, points, at, level, reads, args2, None))
         return points
 
@@ -301,8 +334,11 @@ def panel_scorer(
 
 
 def compile_panel(c: Compiling, rule: ast.Panel, weight: Decimal) -> RuleFn:
-    scorer = panel_scorer(c, rule)
+    scorer = panel_scorer(c, rule, weight)
     band: Band = (ZERO, weight, True, True, "the indicator's band, 0 to its weight")
+    if rule.scale is not None:
+        top = rule.scale.value
+        band = (ZERO, top, True, True, f"the panel's scale, 0 to {exact_text(top)}")
     span = rule.span
 
     def panel(env: Env, lines: list[RawLine]) -> Decimal:
