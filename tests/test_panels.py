@@ -594,3 +594,12 @@ def test_a_scale_must_be_above_0_and_is_refused_inside_levels() -> None:
         f'{HEAD}fact 评分: panel\nindicator A "a" 10 {{ panel 评分 mean of 0 }}\n'
     )
     assert "E337" in check_codes(LEVEL_PANEL.replace("mean min 2", "mean of 100"))
+
+
+@pytest.mark.parametrize("kind", ["panel", "judgement", "list"])
+def test_a_record_of_several_values_is_never_compared(kind: str) -> None:
+    """`专家评分 > 专家评分` was an internal error at evaluation (exit 3); a comparison of two
+    panels (or judgements, or lists) means nothing, so the checker refuses it."""
+    for op in (">", "==", "!="):
+        text = f'{HEAD}fact 甲: {kind}\nindicator A "a" 10 {{ full when 甲 {op} 甲 }}\n'
+        assert check_codes(text) == ["E301"]

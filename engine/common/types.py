@@ -20,7 +20,8 @@ KIND_NAMES = {k.value: k for k in Kind}
 def comparable(a: Kind, b: Kind) -> bool:
     """May `a` and `b` be compared, added or subtracted?"""
     if a == b:
-        return a is not Kind.LIST
+        # a list, a panel or a judgement is a record of several values: nothing orders them
+        return a not in (Kind.LIST, Kind.PANEL, Kind.JUDGEMENT)
     if a in NUMERIC and b in NUMERIC:
         return Kind.NUMBER in (a, b) or {a, b} == DIMENSIONLESS
     return False
