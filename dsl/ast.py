@@ -55,6 +55,7 @@ class Kind(Enum):
     LIST = "list"
     JUDGEMENT = "judgement"  # an evaluator's amount with its reason, who and when
     RECORDS = "records"  # a list of records with typed fields (子项目, 各县, 各期培训)
+    PANEL = "panel"  # experts' scores (专家评分), each with its expert's name and reason
 
     def __str__(self) -> str:
         return self.value
@@ -407,7 +408,7 @@ class LevelRange:
     """A qualitative level whose points the evaluator chooses inside the level's range."""
 
     subject: Expr
-    score: Expr
+    score: Expr | Panel  # a panel: each expert scores within the level's range
     levels: tuple[LevelInterval, ...]
     span: Span = _span()
 
@@ -535,6 +536,47 @@ class WarnWhen:
     span: Span = _span()
 
 
+@record
+class Panel:
+    """专家评分: the experts' scores of a panel fact combined by `mode` (mean, trimmed, median),
+    each score within the band of the rule's weight; `min`: the fewest experts accepted."""
+
+    subject: Expr
+    mode: Word
+    min: Number | None
+    span: Span = _span()
+    scale: Number | None = None  # `of 100`: scores out of 100, the combination scaled to the weight
+
+
+@record
+class DispatchBranch:
+    """One branch of `by`: the choices it takes (none: `else`) and its rule."""
+
+    labels: tuple[String, ...]
+    then: Base | Award
+    span: Span = _span()
+
+
+@record
+class Dispatch:
+    """`by 类别 { "基建类": <rule>; … }`: the rule of the branch the choice fact's value names."""
+
+    subject: Expr
+    branches: tuple[DispatchBranch, ...]
+    span: Span = _span()
+
+
+@record
+class Unless:
+    """`deduct … unless <cond> "<reason>"`: the deduction, except when the condition holds (then
+    nothing is deducted and the reason is a ledger line)."""
+
+    rule: DeductPer | DeductWhen | DeductStep | DeductBy
+    cond: Expr
+    reason: String
+    span: Span = _span()
+
+
 Base = (
     FullWhen
     | Proportional
@@ -546,8 +588,10 @@ Base = (
     | LevelRange
     | Checklist
     | Choose
+    | Panel
+    | Dispatch
 )
-Deduction = DeductPer | DeductWhen | DeductBy | DeductStep | DeductJudged
+Deduction = DeductPer | DeductWhen | DeductBy | DeductStep | DeductJudged | Unless
 Rule = Base | Deduction | CallRule | ZeroWhen | WarnWhen | NaPolicy
 #: The classes of the unions, for `isinstance`: read off the unions themselves (a `X | Y` union
 #: keeps its members in `__args__`, no `typing` needed), so they cannot drift from them.
@@ -686,7 +730,7 @@ class AddWhen:
 
 
 #: The clauses of a bonus (加分) or penalty (减分) section.
-ExtraRule = AddPer | AddWhen | DeductPer | DeductWhen
+ExtraRule = AddPer | AddWhen | DeductPer | DeductWhen | Unless
 #: Whatever a per-rule dispatcher may be handed: a rule of an indicator or function, a clause of
 #: a bonus or penalty section, or the award a rule nests (`full when … else 2`).
 Clause = Rule | ExtraRule | Award

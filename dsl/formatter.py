@@ -170,7 +170,7 @@ def format_rule(rule: ast.Clause) -> str:
             return f"equal {format_expr(actual)} target {format_expr(target)}"
         case ast.LevelRange(subject, score, levels):
             rows = "; ".join(f"{string(lv.label)}: {format_interval(lv.interval)}" for lv in levels)
-            return f"levels {format_expr(subject)} score {format_expr(score)} {{ {rows} }}"
+            return f"levels {format_expr(subject)} score {_score(score)} {{ {rows} }}"
         case ast.Checklist(base, items):
             parts = [f"base {format_award(base)}"] if base is not None else []
             parts += [
@@ -224,8 +224,30 @@ def format_rule(rule: ast.Clause) -> str:
             return f"zero when {format_expr(cond)}" + (f" {string(reason.value)}" if reason else "")
         case ast.WarnWhen(cond, message):
             return f"warn when {format_expr(cond)} {string(message.value)}"
+        case ast.Panel(subject, mode, least):
+            text = f"panel {format_expr(subject)} {mode.text}"
+            text += f" of {number(rule.scale.value)}" if rule.scale is not None else ""
+            return text + (f" min {number(least.value)}" if least is not None else "")
+        case ast.Dispatch(subject, branches):
+            return f"by {format_expr(subject)} {{ " + "; ".join(_branches(branches)) + " }"
+        case ast.Unless(inner, cond, reason):
+            return f"{format_rule(inner)} unless {format_expr(cond)} {string(reason.value)}"
         case _:
             ast.assert_never(rule)
+
+
+def _score(score: ast.Expr | ast.Panel) -> str:
+    """The score of `levels … score`: an expression, or a panel's experts."""
+    return format_rule(score) if isinstance(score, ast.Panel) else format_expr(score)
+
+
+def _branches(branches: tuple[ast.DispatchBranch, ...]) -> list[str]:
+    """The rows of `by`: each branch's labels (or `else`) and its rule."""
+    return [
+        (", ".join(string(s.value) for s in b.labels) if b.labels else "else")
+        + f": {format_rule(b.then)}"
+        for b in branches
+    ]
 
 
 # ----- whole packs -----------------------------------------------------------------------------
@@ -419,7 +441,7 @@ class _Printer:
     def rule(self, rule: object, indent: str) -> None:
         line = indent + format_rule(rule)  # type: ignore[arg-type]
         if display_width(line) <= WIDTH or not isinstance(
-            rule, (ast.Tiers, ast.Levels, ast.LevelRange, ast.Checklist, ast.Choose)
+            rule, (ast.Tiers, ast.Levels, ast.LevelRange, ast.Checklist, ast.Choose, ast.Dispatch)
         ):
             self.out.append(line)
             return
@@ -501,7 +523,7 @@ def _setting(setting: ast.Setting) -> str:
 
 
 def _rows(
-    rule: ast.Tiers | ast.Levels | ast.LevelRange | ast.Checklist | ast.Choose,
+    rule: ast.Tiers | ast.Levels | ast.LevelRange | ast.Checklist | ast.Choose | ast.Dispatch,
 ) -> tuple[str, list[str]]:
     """The head and rows of a rule too wide for one line (only these forms have rows)."""
     match rule:
@@ -512,7 +534,7 @@ def _rows(
                 f"{string(lv.label)}: {format_award(lv.award)}" for lv in levels
             ]
         case ast.LevelRange(subject, score, levels):
-            return f"levels {format_expr(subject)} score {format_expr(score)}", [
+            return f"levels {format_expr(subject)} score {_score(score)}", [
                 f"{string(lv.label)}: {format_interval(lv.interval)}" for lv in levels
             ]
         case ast.Checklist(base, items):
@@ -532,5 +554,7 @@ def _rows(
                 row + ";" if row.endswith(": full") and following.startswith("when") else row
                 for row, following in zip(rows, [*rows[1:], ""], strict=True)
             ]
+        case ast.Dispatch(subject, branches):
+            return f"by {format_expr(subject)}", _branches(branches)
         case _:
             ast.assert_never(rule)

@@ -519,7 +519,7 @@ class _ToAst(Transformer[Token, Any]):
         )
 
     def level_range(
-        self, meta: Any, subject: ast.Expr, score: ast.Expr, *levels: ast.LevelInterval
+        self, meta: Any, subject: ast.Expr, score: ast.Expr | ast.Panel, *levels: ast.LevelInterval
     ) -> ast.LevelRange:
         return ast.LevelRange(subject, score, levels, self._span(meta))
 
@@ -642,6 +642,29 @@ class _ToAst(Transformer[Token, Any]):
         return ast.DeductWhen(
             amount, cond, self._string(reason) if reason else None, self._span(meta)
         )
+
+    def panel(
+        self, meta: Any, subject: Token, mode: Token, scale: Token | None, least: Token | None
+    ) -> ast.Panel:
+        name = ast.Name(str(subject), self._tok(subject))
+        count = self._number(least) if least is not None else None
+        of = self._number(scale) if scale is not None else None
+        return ast.Panel(name, self._word(mode), count, self._span(meta), of)
+
+    def dispatch(self, meta: Any, subject: ast.Expr, *branches: ast.DispatchBranch) -> ast.Dispatch:
+        return ast.Dispatch(subject, branches, self._span(meta))
+
+    def dispatch_when(self, meta: Any, *parts: Any) -> ast.DispatchBranch:
+        *labels, then = parts
+        return ast.DispatchBranch(
+            tuple(self._string(label) for label in labels), then, self._span(meta)
+        )
+
+    def dispatch_else(self, meta: Any, then: Any) -> ast.DispatchBranch:
+        return ast.DispatchBranch((), then, self._span(meta))
+
+    def unless(self, meta: Any, rule: Any, cond: ast.Expr, reason: Token) -> ast.Unless:
+        return ast.Unless(rule, cond, self._string(reason), self._span(meta))
 
     def zero_when(self, meta: Any, cond: ast.Expr, reason: Token | None) -> ast.ZeroWhen:
         return ast.ZeroWhen(cond, self._string(reason) if reason else None, self._span(meta))

@@ -9,8 +9,9 @@ form checks of its own is its `check` hook (see `engine.forms`), handed this che
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
+from types import MappingProxyType
 
 from jixiao.dsl import ast
 from jixiao.dsl.diagnostics import Diagnostic
@@ -32,6 +33,9 @@ class RuleChecker:
     let_nodes: dict[str, ast.LetDecl]
     param_defaults: dict[str, Decimal]
     folded: dict[str, tuple[Decimal, str | None] | None]
+    #: each choice fact's values and each declaration's place (the checker's; `by` reads them)
+    choices: Mapping[str, tuple[str, ...]] = MappingProxyType({})
+    decl_spans: Mapping[str, Span] = MappingProxyType({})
 
     def infer(self, expr: ast.Expr) -> Kind | None:  # pragma: no cover - the checker's
         raise NotImplementedError

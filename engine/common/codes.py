@@ -195,6 +195,38 @@ CODES: dict[str, tuple[str, str]] = {
         "培训, 会议 and 其他) would be silently false, sending every project to the `else` branch. "
         "Use one of the choices, or add the word to them.",
     ),
+    "E335": (
+        "`panel` over a fact that is not a panel",
+        "`panel 专家评分 mean` combines the scores of a fact declared `fact 专家评分: panel`, "
+        "whose evidence lists each expert's name, score and reason.",
+    ),
+    "E336": (
+        "an unknown way to combine a panel",
+        "A panel is combined by `mean` (平均), `trimmed` (去掉一个最高分和一个最低分后平均, also "
+        "去掉最高最低) or `median` (中位数).",
+    ),
+    "E337": (
+        "a panel's `min` or scale that cannot be met or means nothing",
+        "`min N` is the fewest experts a panel may have: a whole number, at least 1, and at least "
+        "3 for `trimmed` (which drops the highest and the lowest score). `of N` is the scale the "
+        "experts score on, a number above 0, and has no place inside `levels … score` (the "
+        "level's range is the band there).",
+    ),
+    "E338": (
+        "`by` over a fact that is not a choice fact",
+        '`by 类别 { … }` dispatches on a fact declared `fact 类别: choice ["基建类", …]`, so '
+        "that every value it may take is known and has a branch.",
+    ),
+    "E339": (
+        "a choice that no branch of `by` takes",
+        "Every choice of the fact needs a branch, or the `by` an `else: …` branch; a project of "
+        "that category could not be scored otherwise.",
+    ),
+    "E340": ("`by` with two `else` branches", "Keep one `else`; it takes every other value."),
+    "E341": (
+        "a value with two branches in `by`",
+        "Each value of the choice fact takes one branch; the second could never apply.",
+    ),
     # E4xx: weights and ranges
     "E401": (
         "children's weights do not add up to the parent's",
@@ -486,6 +518,33 @@ CODES: dict[str, tuple[str, str]] = {
         "At any depth (`{value: 1, value: 2}`, `source:` twice, `facts:` twice, a survey named "
         "twice): YAML and JSON would silently keep the last.",
     ),
+    "E662": (
+        "an expert's entry of a panel that cannot be read",
+        "A panel fact (专家评分) lists one entry per expert: `- {专家: 张三, 得分: 4.5, 理由: …}` "
+        "(or `name`, `score`, `reason`; `姓名`, `评分`/`分数`/`打分`, `意见`/`说明`/`评语`), or "
+        "`张三: 4.5` lines. Each entry needs the expert's name and score; other fields are refused "
+        "with the nearest field name.",
+    ),
+    "E663": (
+        "an expert's score that is not a number",
+        "A score is points, written in digits or Chinese numerals (`4.5`, `4.5分`, `四点五`); the "
+        "entry is named by its place in the list and the expert's name.",
+    ),
+    "E664": (
+        "an expert listed twice in one panel",
+        "Each expert scores once; names are compared after folding full-width characters and "
+        "spaces.",
+    ),
+    "E665": (
+        "an expert's score outside the band",
+        "Each expert scores within the indicator's band, from 0 to its weight (or within the "
+        "range of the chosen level): a score outside it is refused rather than clipped.",
+    ),
+    "E666": (
+        "a panel with too few experts",
+        "The panel has fewer experts than its `min` (1 for `mean` and `median`, 3 for `trimmed` "
+        "when no `min` is written).",
+    ),
     "E680": (
         "an output that is an input",
         "`--output`, `--summary`, `--emit-pack` or a report file names the pack, the evidence, "
@@ -601,6 +660,11 @@ CODES: dict[str, tuple[str, str]] = {
         "A `levels` or `choose` over a choice fact has no branch (and no `else`) for some of its "
         "choices: evidence giving one could not be scored by `levels` (E607) or would take no "
         "branch of `choose`.",
+    ),
+    "W335": (
+        "a `by` whose `else` can never apply",
+        "Every choice of the fact already has a branch, so the `else` branch is never taken: "
+        "remove it, or add the choice it was meant for.",
     ),
     "W401": ("a code that does not extend its parent's", "`A1.1` belongs under `A1`."),
     "W403": (

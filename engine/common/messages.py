@@ -338,6 +338,13 @@ def default_mismatch(name: str, kind: Kind, span: Span) -> Diagnostic:
             help="remove the default: the evidence gives the evaluator's amount with its reason, "
             f"or `{name}: 0` when nothing is deducted",
         )
+    if kind is Kind.PANEL:
+        return error(
+            "E305",
+            f"`{name}` is a panel and takes no default",
+            Label(span, "no default for a panel"),
+            help="remove the default: the evidence lists each expert's name, score and reason",
+        )
     return error(
         "E305",
         f"the default of `{name}` is not a {kind}",
@@ -767,6 +774,7 @@ def _article(kind: Kind) -> str:
         Kind.LIST: "a list",
         Kind.JUDGEMENT: "an evaluator's amount with its reason",
         Kind.RECORDS: "a list of records",
+        Kind.PANEL: "a panel of experts' scores",
     }[kind]
 
 
@@ -782,6 +790,7 @@ def _value_examples(kind: Kind) -> str:
         Kind.LIST: "a list such as `[]` or `- 一项发现` lines",
         Kind.JUDGEMENT: "`{value: 0.5, reason: 理由}`",
         Kind.RECORDS: "`- {名称: …, 预算: …}` lines, or `{file: 子项目.csv}`",
+        Kind.PANEL: "one `- {专家: 张三, 得分: 4.5, 理由: …}` line per expert",
     }[kind]
 
 
@@ -1344,6 +1353,8 @@ def runtime_failure(failure: Failure, needed_by: Sequence[str]) -> Diagnostic:
         return derived_not_a_count(failure.fact or "", value, failure.expr, needed_by, span)
     if code in ("E675", "E676", "E677"):
         return aggregate_failure(code, detail, needed_by, span)
+    if code in ("E665", "E666"):
+        return panel_refused(code, detail, needed_by, span, failure)
     return arithmetic_failure(detail, needed_by, span)
 
 
@@ -1383,6 +1394,22 @@ def failure_detail(failure: Failure) -> str:
         return (
             f"the score {_number(failure.arg('score'))} for level `{failure.arg('level')}` lies "
             f"outside its range {interval} (points)"
+        )
+    if code == "E665":
+        interval = _interval(
+            failure.arg("lower"),  # type: ignore[arg-type]
+            failure.arg("upper"),  # type: ignore[arg-type]
+            bool(failure.arg("low_in")),
+            bool(failure.arg("high_in")),
+        )
+        return (
+            f"expert {failure.arg('index')} `{failure.arg('expert')}` of `{failure.fact}` scores "
+            f"{_number(failure.arg('score'))}, outside {interval}, {failure.arg('band')}"
+        )
+    if code == "E666":
+        return (
+            f"`{failure.fact}` has {_number(failure.arg('experts'))} expert(s); "
+            f"`panel … {failure.arg('mode')}` needs at least {_number(failure.arg('least'))}"
         )
     if code == "E613":
         finding, field = failure.arg("finding"), failure.arg("field")
@@ -2265,4 +2292,129 @@ def field_hides_name(records: str, field: str, span: Span, other: Span) -> Diagn
         Label(span, "this field"),
         Label(other, "declared in the pack too"),
         help=f"there `{field}` is the record's field; rename one of them if the pack's is meant",
+    )
+
+
+# ----- expert panels (专家评分), `by` dispatch -------------------------------------------------
+
+#: The field names an expert's entry of a panel may use (evidence), for the help of E662.
+PANEL_FIELDS = "`专家`/`name`, `得分`/`score`, `理由`/`reason`"
+
+
+def panel_subject(got: Kind, span: Span) -> Diagnostic:
+    return error(
+        "E335",
+        f"`panel` combines the experts' scores of a panel fact, not a {got}",
+        Label(span, f"a {got}"),
+        help="declare the fact as `fact 专家评分: panel` and give each expert's score, name and "
+        "reason in the evidence",
+    )
+
+
+def panel_mode(word: str, span: Span, known: Sequence[str]) -> Diagnostic:
+    hint = _suggest(word, known)
+    return error(
+        "E336",
+        f"unknown way to combine a panel `{word}`",
+        Label(span, "not a combination"),
+        help=(f"{hint} " if hint else "")
+        + "write `mean` (平均), `trimmed` (去掉一个最高分和一个最低分后平均) or `median` (中位数)",
+    )
+
+
+def panel_min(problem: str, span: Span, help: str, what: str = "`min`") -> Diagnostic:
+    return error("E337", f"the {what} of a panel {problem}", Label(span, problem), help=help)
+
+
+def dispatch_subject(problem: str, span: Span) -> Diagnostic:
+    return error(
+        "E338",
+        f"`by` dispatches over a choice fact, but {problem}",
+        Label(span, "not a choice fact"),
+        help='declare the fact with its values, `fact 类别: choice ["基建类", "运转类", "其他"]`, '
+        "so that every value has a branch",
+    )
+
+
+def dispatch_uncovered(name: str, missing: Sequence[str], span: Span, decl: Span) -> Diagnostic:
+    return error(
+        "E339",
+        f"`by {name}` has no branch for {_choices(missing)}",
+        Label(span, "not every choice is covered"),
+        Label(decl, "the choices are declared here"),
+        help=f"add a branch for {_choices(missing)}, or an `else: …` branch",
+    )
+
+
+def dispatch_else_twice(span: Span, first: Span) -> Diagnostic:
+    return error(
+        "E340",
+        "`by` has two `else` branches",
+        Label(span, "again here"),
+        Label(first, "first here"),
+        help="keep one `else`: it takes every value no branch names",
+    )
+
+
+def dispatch_label_twice(label: str, span: Span, first: Span) -> Diagnostic:
+    return error(
+        "E341",
+        f"`{label}` has two branches in `by`",
+        Label(span, "again here"),
+        Label(first, "first here"),
+        help="a value takes one branch: remove it from one of them",
+    )
+
+
+def panel_entry(name: str, problem: str, span: Span, help: str) -> Diagnostic:
+    return error("E662", f"{problem} in panel `{name}`", Label(span, "here"), help=help)
+
+
+def panel_score(name: str, index: int, expert: str, text: str, why: str, span: Span) -> Diagnostic:
+    return error(
+        "E663",
+        f"expert {index} `{expert}` of panel `{name}` has the score `{text}`: {why}",
+        Label(span, "not a score"),
+        help="give the score as a number of points, e.g. `得分: 4.5`",
+    )
+
+
+def panel_expert_twice(name: str, expert: str, span: Span, first: Span) -> Diagnostic:
+    return error(
+        "E664",
+        f"expert `{expert}` is listed twice in panel `{name}`",
+        Label(span, "again here"),
+        Label(first, "first here"),
+        help="each expert scores once: remove the repeated entry, or tell two experts of the "
+        "same name apart (`张三（财政局）`)",
+    )
+
+
+def panel_refused(
+    code: str, detail: str, needed_by: Sequence[str], span: Span, failure: Failure
+) -> Diagnostic:
+    who = ", ".join(f"`{c}`" for c in needed_by)
+    if code == "E665":
+        return error(
+            "E665",
+            f"{detail} ({who})",
+            Label(span, "this score"),
+            help=f"every expert's score lies in {failure.arg('band')}: correct the score in the "
+            "evidence (or the pack, if the standard gives another band)",
+        )
+    return error(
+        "E666",
+        f"{detail} ({who})",
+        Label(span, "too few experts"),
+        help="give every expert's score in the evidence, or lower the panel's `min` if the "
+        "standard allows fewer experts",
+    )
+
+
+def dispatch_else_unreachable(name: str, span: Span) -> Diagnostic:
+    return warning(
+        "W335",
+        f"the `else` of `by {name}` can never apply: every choice has a branch",
+        Label(span, "never taken"),
+        help="remove the `else` branch, or add the choice it was meant for to the fact's choices",
     )

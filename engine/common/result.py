@@ -145,13 +145,31 @@ class Judgement:
 
 
 @record
+class Mark:
+    """One expert's score of a panel (专家评分): the expert, the score, the reason given."""
+
+    expert: str
+    score: Decimal
+    reason: str
+    origin: Provenance
+
+
+@record
+class Panel:
+    """A panel fact's value: each expert's mark, in the order the evidence lists them."""
+
+    marks: tuple[Mark, ...]
+    span: Span | None = None  # the list in the evidence (None: generated)
+
+
+@record
 class NotApplicable:
     """The evidence marks the fact 不适用."""
 
 
 NA = NotApplicable()
 
-Value = Decimal | bool | str | dt.date | tuple[Item, ...] | Judgement | Records
+Value = Decimal | bool | str | dt.date | tuple[Item, ...] | Judgement | Records | Panel
 
 
 class FactUse(NamedTuple):
@@ -199,6 +217,10 @@ class LineKind(Enum):
     EXTRA = "extra"  # a bonus or penalty section's points taken into the total
     OVERFLOW = "overflow"  # the total may not pass the pack's total
     AGGREGATE = "aggregate"  # an aggregate over a record list: the records used and left out
+    PANEL_MARK = "panel_mark"  # one expert's score of a panel (0 points: the combination counts)
+    PANEL = "panel"  # the experts' scores combined (mean, trimmed mean, median)
+    DISPATCH = "dispatch"  # which branch of `by` the choice fact's value took
+    EXEMPT = "exempt"  # `unless` held: the deduction is not made
 
 
 class Line(NamedTuple):

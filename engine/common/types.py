@@ -20,7 +20,8 @@ KIND_NAMES = {k.value: k for k in Kind}
 def comparable(a: Kind, b: Kind) -> bool:
     """May `a` and `b` be compared, added or subtracted?"""
     if a == b:
-        return a not in (Kind.LIST, Kind.RECORDS)
+        # a list, a record list, a panel or a judgement holds several values: nothing orders them
+        return a not in (Kind.LIST, Kind.RECORDS, Kind.PANEL, Kind.JUDGEMENT)
     if a in NUMERIC and b in NUMERIC:
         return Kind.NUMBER in (a, b) or {a, b} == DIMENSIONLESS
     return False

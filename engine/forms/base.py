@@ -75,6 +75,8 @@ if TYPE_CHECKING:
         """What a form's `check` hook is handed: the checker (see `check.check_rules`)."""
 
         diags: list[Diagnostic]
+        choices: Mapping[str, tuple[str, ...]]  # each choice fact's values
+        decl_spans: Mapping[str, Span]  # where each name is declared
 
         def infer(self, expr: ast.Expr) -> Kind | None: ...
         def kind_of(self, expr: ast.Expr) -> Kind | None: ...

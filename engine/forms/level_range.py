@@ -68,7 +68,21 @@ def check(c: Any, rule: ast.LevelRange, code: str, weight: Decimal) -> None:
     from ..common import messages as msg
 
     c.expect_text(rule.subject, "levels")
-    c.expect_amount(rule.score, "the evaluator's score")
+    if isinstance(rule.score, ast.Panel):
+        from .panel import check as check_panel
+
+        check_panel(c, rule.score, code, weight)
+        if rule.score.scale is not None:
+            c.diags.append(
+                msg.panel_min(
+                    "scale has no place inside `levels … score`",
+                    rule.score.scale.span,
+                    "each expert scores within the chosen level's range, in points: remove `of …`",
+                    "scale",
+                )
+            )
+    else:
+        c.expect_amount(rule.score, "the evaluator's score")
     c.unique_labels(rule.levels)
     for ranged in rule.levels:
         c.check_interval(ranged.interval, "a level's range")
@@ -82,12 +96,14 @@ def check(c: Any, rule: ast.LevelRange, code: str, weight: Decimal) -> None:
 
 def exprs(rule: ast.LevelRange, again: Any) -> Iterator[ast.Expr]:
     yield rule.subject
-    yield rule.score
+    yield rule.score.subject if isinstance(rule.score, ast.Panel) else rule.score
     for ranged in rule.levels:
         yield from interval_exprs(ranged.interval)
 
 
 def compile_level_range(c: Compiling, rule: ast.LevelRange, weight: Decimal) -> RuleFn:
+    if isinstance(rule.score, ast.Panel):
+        return compile_level_panel(c, rule, rule.score, weight)
     subject, score, span = rule.subject, rule.score, rule.span
     sf, reads, kind = c.expr(subject), c.uses(subject, score), LineKind.LEVEL_SCORE
     score_fn = c.points_of(score, weight)
@@ -133,6 +149,39 @@ def compile_level_range(c: Compiling, rule: ast.LevelRange, weight: Decimal) -> 
         return points
 
     return level_range
+
+
+def compile_level_panel(
+    c: Compiling, rule: ast.LevelRange, panel: ast.Panel, weight: Decimal
+) -> RuleFn:
+    """`levels 档次 score panel 专家评分 mean { … }`: the evaluator chooses the level, each
+    expert scores within its range, and the panel's combination is the points (its lines are
+    the panel's, the level named on the combination's)."""
+    from .panel import panel_scorer
+
+    sf, span, scorer = c.expr(rule.subject), rule.span, panel_scorer(c, panel, weight, rule.subject)
+    table = {
+        lv.label: (
+            c.points_of(lv.interval.lower.value, weight),
+            lv.interval.lower.inclusive,
+            c.points_of(lv.interval.upper.value, weight),
+            lv.interval.upper.inclusive,
+            f"the range of level `{lv.label}`",
+            lv.span,
+        )
+        for lv in rule.levels
+    }
+    labels = tuple(table)
+
+    def level_panel(env: Env, lines: list[RawLine]) -> Decimal:
+        label = sf(env)
+        if label not in table:
+            raise Faulted(Failure.of("E607", None, span, level=str(label), levels=labels))
+        low_fn, low_in, high_fn, high_in, words, where = table[label]
+        band = (low_fn(env), high_fn(env), low_in, high_in, words)
+        return scorer(env, lines, band, str(label), where)
+
+    return level_panel
 
 
 FORM = Form(

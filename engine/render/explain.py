@@ -21,6 +21,7 @@ from ..common.result import (
     Judgement,
     Line,
     LineKind,
+    Panel,
     Provenance,
     Result,
 )
@@ -44,6 +45,7 @@ _T: dict[str, dict[object, str]] = {
         "yes": "是",
         "no": "否",
         "items": "{n} 项",
+        "experts": "{n} 位专家",
         "default": "缺省值",
         "own": "{code} 的取值",
         "score_table": "绩效评价得分情况表",
@@ -74,6 +76,7 @@ _T: dict[str, dict[object, str]] = {
         "yes": "true",
         "no": "false",
         "items": "{n} items",
+        "experts": "{n} experts",
         "default": "default",
         "own": "{code}'s own value",
         "score_table": "Score table",
@@ -167,6 +170,13 @@ def value_text(kind: Kind, value: object, lang: str, unit: str | None = None) ->
             return value.isoformat()
         case Kind.TEXT:
             return str(value)
+        case Kind.PANEL:
+            assert isinstance(value, Panel)
+            sep = "；" if lang == "zh" else "; "
+            marks = sep.join(f"{m.expert} {shown(m.score)}" for m in value.marks)
+            return (
+                w["experts"].format(n=len(value.marks)) + ("：" if lang == "zh" else ": ") + marks
+            )
     assert isinstance(value, Decimal)
     text = shown(value)
     return f"{text} {unit}" if unit else text

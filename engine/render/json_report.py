@@ -25,6 +25,7 @@ from ..common.result import (
     IndicatorResult,
     Judgement,
     Line,
+    Panel,
     Provenance,
     Records,
     Result,
@@ -209,6 +210,10 @@ def _value(value: object) -> Any:
             "by": value.by,
             "date": value.date,
         }
+    if isinstance(value, Panel):
+        return [
+            {"expert": m.expert, "score": plain(m.score), "reason": m.reason} for m in value.marks
+        ]
     if isinstance(value, Decimal):
         return plain(value)
     if isinstance(value, dt.date):

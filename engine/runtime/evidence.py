@@ -1,5 +1,6 @@
-"""Evidence files → typed fact values with provenance. PyYAML is read here (evidence) and,
-for their own YAML files, by packtest (test suites) and strategies (generated evidence).
+"""Evidence files → typed fact values with provenance. PyYAML is read here (evidence; a panel
+fact's node by `panels`, this reader's own) and, for their own YAML files, by packtest (test
+suites) and strategies (generated evidence).
 
 Evidence is typed by hand in offices, so every value is read from its raw text, never through
 YAML's own typing (which would turn `0.92` into a binary float and `否` into a string): the pack
@@ -542,6 +543,8 @@ class _Reader:
                 return NA, Provenance(_span(self.source, node))
 
             return records.read(self, fact, node, parse_typed, _NOT_APPLICABLE)
+        if fact.kind is Kind.PANEL and _names_experts(node):
+            return self.panel(fact, node, Provenance(_span(self.source, node)))
         provenance: dict[str, str] = {}
         date_node: yaml.Node = node
         value_node: yaml.Node | None = node
@@ -589,6 +592,8 @@ class _Reader:
             return NA, origin
         if fact.kind is Kind.JUDGEMENT:
             return self.judgement(fact, value_node, provenance, origin)
+        if fact.kind is Kind.PANEL:
+            return self.panel(fact, value_node, origin)
         if fact.kind is Kind.LIST:
             items = self.items(fact, value_node)
             return (items, origin) if items is not None else None
@@ -639,6 +644,14 @@ class _Reader:
             return None
         by = provenance.get("by") or provenance.get("recorded_by")
         return Judgement(amount, reason or "", by, provenance.get("date")), origin
+
+    def panel(
+        self, fact: Fact, node: yaml.Node, origin: Provenance
+    ) -> tuple[Value, Provenance] | None:
+        from .panels import read_panel
+
+        value = read_panel(fact.name, node, self.source, self.diags, parse_typed)
+        return (value, origin) if value is not None else None
 
     def items(self, fact: Fact, node: yaml.Node) -> tuple[Item, ...] | None:
         if isinstance(node, yaml.ScalarNode):
@@ -712,6 +725,14 @@ class _Reader:
                     name, day.isoformat(), f"{period[0]} to {period[1]}", _span(self.source, node)
                 )
             )
+
+
+def _names_experts(node: yaml.Node) -> bool:
+    """A panel given as a mapping of experts (`{张三: 4.5, 李四: 4}`), not as a value with its
+    provenance (`{value: […], source: …}`)."""
+    return isinstance(node, yaml.MappingNode) and not any(
+        isinstance(k, yaml.ScalarNode) and k.value == "value" for k, _ in node.value
+    )
 
 
 # ----- values typed by hand --------------------------------------------------------------------

@@ -216,6 +216,8 @@ def _value(fact: Fact, levels: dict[str, list[str]]) -> dict[str, Any]:
             schema = {"anyOf": [schema, _ZERO]}  # 0 needs no reason, and may stand alone
         case Kind.RECORDS:
             schema = _records(fact, levels)
+        case Kind.PANEL:
+            schema = _panel()
     if fact.label or fact.unit:
         schema["title"] = " ".join(x for x in (fact.label, fact.unit and f"({fact.unit})") if x)
     return schema
@@ -268,6 +270,58 @@ _NA_VALUE = {"type": "string", "pattern": _NA, "description": "不适用"}
 
 
 _ZERO = {"anyOf": [{"const": 0}, _text(r"[+-]?0+(\.0+)?", "0")]}
+
+
+def _panel() -> dict[str, Any]:
+    """A panel (专家评分): one entry per expert, a mapping of its fields in Chinese or English
+    (`runtime.panels.FIELDS`), `张三: 4.5`, or a mapping of names to scores. A score is a number
+    0 or more (the band is the rule's: the reader leaves it to the rule, E665); names must
+    differ, which JSON Schema cannot say of an array (the reader refuses it, E664)."""
+    from ..runtime.panels import FIELDS
+
+    score: dict[str, Any] = {
+        "anyOf": [
+            {"type": "number", "minimum": 0},
+            _text(f"\\+?({_DIGITS}|{_CN}){_WS}分?", "a score: `4.5`, `4.5分`, `四点五`"),
+        ]
+    }
+    fields: dict[str, Any] = {alias: _FILLED for aliases in FIELDS.values() for alias in aliases}
+    fields.update({alias: score for alias in FIELDS["score"]})
+
+    def needs(*names: str) -> dict[str, Any]:
+        return {
+            "type": "object",
+            "properties": fields,
+            "additionalProperties": False,
+            "allOf": [
+                {"anyOf": [{"required": [a], "properties": {a: _FILLED}} for a in FIELDS[f]]}
+                for f in names
+            ],
+        }
+
+    entry = needs("name", "score")
+    named = {"anyOf": [score, needs("score")]}  # `张三: {得分: 4.5, 理由: …}`
+    return {
+        "anyOf": [
+            {
+                "type": "array",
+                "items": {
+                    "anyOf": [
+                        entry,
+                        {
+                            "type": "object",
+                            "minProperties": 1,
+                            "maxProperties": 1,
+                            "additionalProperties": score,
+                        },
+                    ]
+                },
+            },
+            {"type": "object", "additionalProperties": named, "not": {"required": ["value"]}},
+            {"type": "null"},
+            _text(r"(~|null|\[\]|无)?", "no expert"),
+        ]
+    }
 
 
 def _fact(fact: Fact, levels: dict[str, list[str]]) -> dict[str, Any]:

@@ -27,7 +27,7 @@ from jixiao.dsl import ast
 from jixiao.dsl.source import Source
 
 from ..common.ir import Fact, Program
-from ..common.result import Item, Judgement, Provenance, Records, Row
+from ..common.result import Item, Judgement, Mark, Panel, Provenance, Records, Row
 from ..common.types import Kind
 from ..common.walk import names_in
 from ..forms import all_rules, form_of, rule_exprs
@@ -115,8 +115,28 @@ def _near(values: set[Decimal], step: Decimal) -> list[Decimal]:
     return sorted({v + d for v in values for d in (-step, Decimal(0), step)})
 
 
+def _panels(
+    program: Program, thresholds: dict[str, set[Decimal]]
+) -> dict[str, tuple[Decimal, int]]:
+    """Each panel fact's band (the smallest weight of the indicators that read it) and the most
+    experts any of its rules needs (a `panel` rule's threshold: its `min`)."""
+    out: dict[str, tuple[Decimal, int]] = {}
+    for ind in program.indicators:
+        for name in ind.reads:
+            fact = program.facts.get(name)
+            if fact is not None and fact.kind is Kind.PANEL:
+                top = out.get(name, (ind.weight, 1))[0]
+                least = int(max(thresholds.get(name, ()), default=Decimal(1)))
+                out[name] = (min(top, ind.weight), least)
+    return out
+
+
 def _value(
-    fact: Fact, thresholds: set[Decimal], levels: list[str], fields: dict[str, list[str]]
+    fact: Fact,
+    thresholds: set[Decimal],
+    levels: list[str],
+    fields: dict[str, list[str]],
+    panel: tuple[Decimal, int] | None = None,
 ) -> st.SearchStrategy[Any]:
     low = 1 if fact.nonzero else 0
 
@@ -165,6 +185,15 @@ def _value(
                 }
             )
             return st.lists(item, max_size=6)
+        case Kind.PANEL:
+            # experts' scores within the band of every rule that reads the panel ([0, weight]),
+            # as many as the most demanding `min` asks, and a few more
+            band, least = panel or (Decimal(10), 1)
+            mark = st.integers(0, int(band * 10)).map(lambda n: Decimal(n) / 10)
+            scores = st.lists(mark, min_size=least, max_size=least + 4)
+            return scores.map(
+                lambda xs: [{"专家": f"专家{i + 1}", "得分": x} for i, x in enumerate(xs)]
+            )
         case Kind.JUDGEMENT:
             return st.fixed_dictionaries(
                 {
@@ -214,10 +243,17 @@ def facts_for(plan: Plan) -> st.SearchStrategy[dict[str, Any]]:
     program = plan.program
     thresholds = _thresholds(program)
     levels, fields = _labels(program)
+    panels = _panels(program, thresholds)
     parts = {
         name: _rows(fact, thresholds)
         if fact.kind is Kind.RECORDS
-        else _value(fact, thresholds.get(name, set()), levels.get(name, []), fields.get(name, {}))
+        else _value(
+            fact,
+            thresholds.get(name, set()),
+            levels.get(name, []),
+            fields.get(name, {}),
+            panels.get(name),
+        )
         for name, fact in program.facts.items()
         if not fact.is_param
     }
@@ -227,9 +263,13 @@ def facts_for(plan: Plan) -> st.SearchStrategy[dict[str, Any]]:
 def evidence_of(plan: Plan, facts: dict[str, Any], path: str = "<generated>") -> Evidence:
     """The generated values as jixiao's Evidence, without going through YAML."""
     values: dict[str, Any] = {}
+    kinds = {n: f.kind for n, f in plan.program.facts.items()}
     for name, value in facts.items():
         if isinstance(value, _Rows):
             values[name] = _records(plan.program.facts[name], value)
+        elif isinstance(value, list) and kinds.get(name) is Kind.PANEL:
+            marks = (Mark(v["专家"], v["得分"], "", Provenance(None)) for v in value)
+            values[name] = Panel(tuple(marks))
         elif isinstance(value, list):
             values[name] = tuple(
                 Item(
@@ -309,6 +349,13 @@ _RULES = [
     "full when all(子项 where 完成率 >= 90%) else proportional min(子项.占比)",
     'deduct 1 per count(子项 where 完成率 < 60%) max 2 "完成率低于60%的子项"',
     "full when sum(子项.金额) >= 50万元 else proportional max(子项.占比)",
+    "panel 评分 mean",
+    "panel 评分 trimmed",
+    "panel 评分 median min 2",
+    'by 类别 { "甲类": proportional 率; "乙类": full when 甲 else 50%; else: 0 }',
+    'by 类别 { "甲类", "乙类": full; "丙类": panel 评分 mean }',
+    'deduct 1 per 3% of 100% - 率 whole max 2 unless 丙 "政策调整"',
+    'deduct 0.5 per 问题 "{item}" unless 乙 "已整改"',
 ]
 
 _DECLS = (
@@ -318,6 +365,7 @@ _DECLS = (
     'fact 人数: count unit "人"\n'
     'fact 子项: records { 名称: text; 金额: money unit "万元"; 完成: count; 目标: count nonzero; '
     "占比: percent; 完成率: percent = 完成 / 目标 }\n"
+    'fact 评分: panel\nfact 类别: choice ["甲类", "乙类", "丙类"]\n'
 )
 
 
