@@ -624,6 +624,8 @@ def test_every_rule_form_has_words_for_its_hover() -> None:
     names = {form.name for form in FORMS}
     assert set(words.READS_AS) <= names
     assert {"full when", "proportional", "tiers", "levels", "deduct … per"} <= set(words.READS_AS)
+    # every rule form of the registry has its sentence (a new form adds one to words.py)
+    assert names - {"award"} <= set(words.READS_AS), names - set(words.READS_AS)
     from jixiao.dsl.parser import parse_text
 
     [indicator] = parse_text(

@@ -32,6 +32,12 @@ READS_AS = {
     "add … per": "加分: the amount for each item of the subject, within the section's max",
     "add … when": "加分: the amount when the condition holds, within the section's max",
     "award": "an award: `full`, points, a share of the weight (`60%`) or an expression",
+    "panel": (
+        "专家评分: each expert scores within the band; the indicator takes the mean, the mean "
+        "after dropping the highest and the lowest (`trimmed`), or the median"
+    ),
+    "by": "按类别: the branch of the choice fact's value gives the rule (分类别适用不同评分标准)",
+    "unless": "免扣情形: the deduction is not made when the condition holds, with its reason",
 }
 
 
