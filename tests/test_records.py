@@ -415,3 +415,36 @@ cases:
     code, out, err = cli("test", str(tmp_path / "pack.jx"))
     assert code == 0, out + err
     assert "3 passed" in out or "3 passed" in err
+
+
+def test_coverage_asks_for_both_outcomes_of_an_aggregates_where(tmp_path: Path) -> None:
+    """`all(培训 where 参训率 >= 90%)` is tested only when one case leaves a session out and
+    another takes every one: `jixiao test --coverage` lists the outcome no case reached."""
+    from jixiao.engine import compile_pack
+    from jixiao.engine.tools.packtest import coverage_items
+
+    pack = Path(__file__).parent / "forms" / "records" / "pack.jx"
+    plan, _ = compile_pack(pack)
+    (c,) = [ind for ind in plan.program.indicators if ind.code == "C"]
+    labels = [i.label for i in coverage_items(c, plan.program.derived)]
+    assert "`all(培训 where 参训率 >= 90%)` leaves a record out" in labels
+    assert "`count(培训 where 参训率 < 90%)` takes every record" in labels
+    (tmp_path / "pack.jx").write_text(pack.read_text(encoding="utf-8"), encoding="utf-8")
+    for name in ("inline.yaml", "all-met.yaml"):
+        text = (pack.parent / name).read_text(encoding="utf-8")
+        (tmp_path / name).write_text(text, encoding="utf-8")
+
+    def missed(cases: str) -> str:
+        suite = f"evidence: inline.yaml\ncases:\n{cases}"
+        (tmp_path / "pack.test.yaml").write_text(suite, encoding="utf-8")
+        _, out, err = cli("test", str(tmp_path / "pack.jx"), "--verbose")
+        return out + err
+
+    one = missed("  - name: 示例\n    expect: {}\n")
+    assert "takes every record" in one
+    both = missed(
+        "  - name: 示例\n    expect: {}\n"
+        "  - name: 全部达标\n    evidence: all-met.yaml\n    expect: {}\n"
+    )
+    assert "`all(培训 where 参训率 >= 90%)` takes every record" not in both
+    assert "`all(培训 where 参训率 >= 90%)` leaves a record out" not in both

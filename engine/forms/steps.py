@@ -231,5 +231,10 @@ STEPS = (
             "{expr} = {value}: takes {used}{left}",
         ),
         _aggregate,
+        covers=lambda line: (
+            "aggregate:left"
+            if any(why == "where" for _, _, why in line.args.left)
+            else "aggregate:all"
+        ),
     ),
 )

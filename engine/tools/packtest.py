@@ -12,7 +12,7 @@ the cap reached, the missing-evidence path — and the band edges tested on both
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -279,9 +279,11 @@ class Item:
     label: str
 
 
-def coverage_items(ind: Indicator) -> list[Item]:
-    """What a leaf's cases should exercise: each rule's own items (its form's `coverage`), the
-    floor when the deductions can take more than the weight, and missing evidence."""
+def coverage_items(ind: Indicator, derived: Mapping[str, Any] | None = None) -> list[Item]:
+    """What a leaf's cases should exercise: each rule's own items (its form's `coverage`), both
+    outcomes of each aggregate's `where` its rules take (directly or through the derived facts
+    in `derived`): a record left out, and every record taken; the floor when the deductions
+    can take more than the weight, and missing evidence."""
     items: list[Item] = []
 
     def add(what: str, node: Any, label: str) -> None:
@@ -297,10 +299,29 @@ def coverage_items(ind: Indicator) -> list[Item]:
         form.coverage(rule, add, nested, True)
         worst = form.worst(rule, ind.weight)
         deducted = None if worst is None or deducted is None else deducted + worst
+    items.extend(_aggregate_items(ind, derived or {}))
     if deducted is None or deducted > ind.weight:
         items.append(Item(("floor", ind.span.start), "deductions reach 0 (扣完为止)"))
     items.append(Item(("missing", ind.span.start), "missing evidence reported"))
     return items
+
+
+def _aggregate_items(ind: Indicator, derived: Mapping[str, Any]) -> Iterator[Item]:
+    """`where` of an aggregate (`all(培训 where 参训率 >= 90%)`) decides which records count: a
+    case should see it leave a record out, and one should see it take them all (the ledger's
+    aggregate line says which; see `forms.steps`)."""
+    from jixiao.dsl.formatter import format_expr
+
+    from ..forms import rule_exprs
+    from ..plan.aggregate import aggregates_in
+
+    exprs = [e for rule in ind.rules for e in rule_exprs(rule)]
+    for node in aggregates_in(exprs, derived):
+        if node.where is None:
+            continue
+        text = format_expr(node)
+        yield Item(("aggregate:left", node.span.start), f"`{text}` leaves a record out")
+        yield Item(("aggregate:all", node.span.start), f"`{text}` takes every record")
 
 
 def covered_keys(ind: IndicatorResult) -> Iterator[tuple[str, int]]:
@@ -362,7 +383,7 @@ def coverage(plan: Plan, outcomes: list[CaseOutcome]) -> Coverage:
             i
             for ind in plan.program.indicators
             if ind.code == code
-            for i in coverage_items(ind)
+            for i in coverage_items(ind, plan.program.derived)
             if i.key[0].startswith("edge:") and i.key[1] == rule
         ):
             bound = Decimal(item.key[0].split(":", 1)[1])
@@ -372,7 +393,7 @@ def coverage(plan: Plan, outcomes: list[CaseOutcome]) -> Coverage:
     for ind in plan.program.indicators:
         if not ind.is_leaf:
             continue
-        items = coverage_items(ind)
+        items = coverage_items(ind, plan.program.derived)
         missed = tuple(i.label for i in items if (ind.code, i.key) not in hit)
         rows.append((ind.code, len(items) - len(missed), len(items), missed))
     return Coverage(tuple(rows))
