@@ -279,6 +279,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
                     f"the file {known_suffixes()}, or give `--format`",
                 )
         plan, warnings = compile_pack(args.pack, use_cache=True)
+        if args.partial:
+            return _eval_partial(args, plan, warnings, inferred)
         result = run(plan, args.evidence)
     except JixiaoError as exc:
         _report(exc.diagnostics, args)
@@ -293,6 +295,57 @@ def cmd_eval(args: argparse.Namespace) -> int:
     args.format = args.format or "table"
     sys.stdout.write(_with_total_reason(render(result, args.format, args.lang), result, args))
     failed = has_errors(result.diagnostics) or result.total is None
+    return EXIT_ERRORS if failed else EXIT_OK
+
+
+def _eval_partial(
+    args: argparse.Namespace, plan: Any, warnings: list[Diagnostic], inferred: str | None
+) -> int:
+    """`eval --partial`: the facts the evidence lacks are unknown; the report gains the range
+    of every indicator and of the total (see docs/partial.md)."""
+    from .runtime.partial import partial_result
+
+    result, ranges = partial_result(plan, args.evidence)
+    _report([*warnings, *result.diagnostics], args)
+    failed = has_errors(result.diagnostics) or ranges.total is None
+    fmt = args.format or inferred or "table"
+    from .render import partial_report as pr
+    from .render.outputs import output_named, writing
+
+    if output_named(fmt).writer is not None:
+        import importlib
+
+        writer = importlib.import_module(f"{__package__}.render.{output_named(fmt).writer}")
+        try:
+            with writing("--output", args.output):
+                writer.write(result, path_of(args.output), args.lang, None, ranges=ranges)
+        except JixiaoError as exc:
+            _report(exc.diagnostics, args)
+            return EXIT_ERRORS
+        return EXIT_ERRORS if failed else EXIT_OK
+    if fmt == "json":
+        import json
+
+        from .render.json_report import document
+
+        doc = pr.in_json(document(result, args.lang), ranges, result)
+        text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    elif fmt == "html":
+        text = pr.in_html(render(result, fmt, args.lang), ranges, result, args.lang)
+    elif fmt == "markdown":
+        text = render(result, fmt, args.lang) + pr.markdown(ranges, result, args.lang)
+    else:
+        text = render(result, fmt, args.lang) + pr.text(ranges, result, args.lang)
+    if args.output:
+        from .render.outputs import write_text
+
+        try:
+            write_text("--output", args.output, text)
+        except JixiaoError as exc:
+            _report(exc.diagnostics, args)
+            return EXIT_ERRORS
+    else:
+        sys.stdout.write(text)
     return EXIT_ERRORS if failed else EXIT_OK
 
 
@@ -873,6 +926,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             "--lang",
             choices=("zh", "en"),
             help="language of the report's labels (default: zh)",
+        )
+        p_eval.add_argument(
+            "--partial",
+            action="store_true",
+            help="evidence may lack facts: give each indicator and the total the range of "
+            "points still possible, the grades still possible and the facts that can move it",
         )
         p_eval.set_defaults(func=cmd_eval, parser=p_eval)
 
