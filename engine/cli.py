@@ -231,6 +231,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
                     f"`{option}` does nothing with `--batch`: the portfolio is the evidence, and "
                     "`--output`/`--summary` take their format from their suffix",
                 )
+        if args.partial:
+            return _batch_partial(args)
         return cmd_batch(args)
     if _only_with(
         args,
@@ -295,6 +297,61 @@ def cmd_eval(args: argparse.Namespace) -> int:
     args.format = args.format or "table"
     sys.stdout.write(_with_total_reason(render(result, args.format, args.lang), result, args))
     failed = has_errors(result.diagnostics) or result.total is None
+    return EXIT_ERRORS if failed else EXIT_OK
+
+
+def _batch_partial(args: argparse.Namespace) -> int:
+    """`eval --batch … --partial`: one JSON line of ranges per project (docs/partial.md)."""
+    for option, value in (
+        ("--summary", args.summary),
+        ("--jobs", args.jobs),
+        ("--weight-by", args.weight_by),
+    ):
+        if value is not None:
+            return _usage(args, f"`{option}` does nothing with `--batch --partial`; drop it")
+    if args.output and os.path.splitext(args.output)[1].lower() not in ("", ".jsonl", ".ndjson"):
+        return _usage(
+            args, f"`--output {args.output}`: with --batch --partial it is written as .jsonl"
+        )
+    from .render.outputs import refuse, writing
+    from .tools.batch import read_folder, read_table
+    from .tools.partial_batch import records
+
+    try:
+        refuse({"--output": args.output}, [("the pack", args.pack), ("the portfolio", args.batch)])
+        plan, warnings = compile_pack(args.pack)
+        source = path_of(args.batch)
+        if source.is_dir():
+            rows, _, diags = read_folder(source)
+        elif source.exists():
+            rows, _, diags = read_table(source, plan.program)
+        else:
+            from .common import messages
+
+            raise JixiaoError([messages.evidence_unreadable(str(source), "no such file")])
+    except JixiaoError as exc:
+        _report(exc.diagnostics, args)
+        return EXIT_ERRORS
+    _report([*warnings, *diags], args)
+    output = args.output or "-"
+    projects = failed = 0
+    try:
+        with writing("--output", output):
+            stream = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+        try:
+            for line, bad in records(plan, rows, str(source)):
+                projects += 1
+                failed += bad
+                with writing("--output", output):
+                    stream.write(line)
+        finally:
+            if stream is not sys.stdout:
+                stream.close()
+    except JixiaoError as exc:
+        _report(exc.diagnostics, args)
+        return EXIT_ERRORS
+    noun = "project" if projects == 1 else "projects"
+    sys.stderr.write(f"{projects} {noun}: {projects - failed} with ranges, {failed} failed\n")
     return EXIT_ERRORS if failed else EXIT_OK
 
 

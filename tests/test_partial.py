@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from jixiao.dsl.diagnostics import JixiaoError, has_errors
 from jixiao.dsl.source import Source
 from jixiao.engine import compile_pack, compile_source
+from jixiao.engine.common.result import NA
 from jixiao.engine.runtime.evaluator import evaluate
 from jixiao.engine.runtime.evidence import Evidence, load
 from jixiao.engine.runtime.partial import Completion, Ranges, ranges, unknown_facts
@@ -295,3 +296,68 @@ def test_cli_partial_docx(partial_evidence: Path, tmp_path: Path) -> None:
     text = "\n".join(p.text for p in document.paragraphs)
     text += "\n".join(c.text for t in document.tables for row in t.rows for c in row.cells)
     assert "得分区间" in text and "72.65" in text and "88.65" in text
+
+
+def test_cli_batch_partial(tmp_path: Path) -> None:
+    sheet = tmp_path / "projects.csv"
+    sheet.write_text("id,有效问卷数,满意样本数\nP1,23,21\nP2,23,\n", encoding="utf-8")
+    code, out, err = cli("eval", str(PACK), "--batch", str(sheet), "--partial")
+    assert code == 0, err
+    first, second = (json.loads(line) for line in out.splitlines())
+    assert first["id"] == "P1" and second["id"] == "P2"
+    # every fact but the two is missing: only the deductions' floors are certain (5 points)
+    assert (second["min"], second["max"]) == ("5.00", "100.00")
+    assert (first["min"], first["max"]) == ("15.00", "100.00")  # C2.3.1 is 10 of 10
+    # C2.3.1 still reads the missing 问卷发放数 (its warning), but its score is final
+    assert first["indicators"]["C2.3.1"] == {"min": "10.00", "max": "10.00"}
+    assert second["indicators"]["C2.3.1"] == {"min": "0.00", "max": "10.00"}
+    assert "2 projects: 2 with ranges, 0 failed" in err
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [["--summary", "s.html"], ["--jobs", "2"], ["--output", "r.csv"]],
+)
+def test_cli_batch_partial_refuses_what_it_does_not_do(tmp_path: Path, extra: list[str]) -> None:
+    sheet = tmp_path / "projects.csv"
+    sheet.write_text("id,有效问卷数\nP1,23\n", encoding="utf-8")
+    code, _, err = cli("eval", str(PACK), "--batch", str(sheet), "--partial", *extra)
+    assert code == 2
+    assert "--partial" in err
+
+
+NA_PACK = """pack "测试" { total 100 not_applicable exclude }
+fact 甲: bool
+fact 率: percent
+fact 数: count
+indicator A "甲" 40 { full when 甲 }
+indicator B "乙" 30 { proportional 率 }
+indicator C "丙" 30 { forward 数 target 10 }
+"""
+
+
+def test_a_known_not_applicable_fact_still_rescales() -> None:
+    """C is 不适用 (known): the total is Σ applicable / 70 × 100 whatever 率 is."""
+    from .helpers import compile_text
+
+    plan = compile_text(NA_PACK)
+    evidence = Evidence(Source("e.yaml", ""), {"甲": True, "数": NA}, {}, {})
+    found = ranges(plan, evidence)
+    assert found.total is not None
+    assert (found.total.low.points, found.total.high.points) == (Decimal("57.14"), Decimal("100"))
+    assert set(found.indicators) == {"B"}
+    assert found.grades == ("优", "良", "中", "差")
+    _assert_attained(plan, evidence, found)
+
+
+def test_a_fact_no_rule_reads_moves_nothing() -> None:
+    """Every fact missing but one that only a warning reads: its total is final."""
+    from .helpers import compile_text
+
+    plan = compile_text(
+        'pack "测试" { total 100 }\nfact 甲: bool\nfact 乙: percent\n'
+        'indicator A "甲" 100 { full when 甲\n warn when 乙 < 60% "低" }\n'
+    )
+    found = ranges(plan, Evidence(Source("e.yaml", ""), {"甲": True}, {}, {}))
+    assert found.total is not None and found.total.final
+    assert [(m.fact, m.moves_grade) for m in found.missing] == [("乙", False)]

@@ -27,6 +27,7 @@ _W: dict[str, dict[str, Any]] = {
         "missing": "缺少的事实",
         "moves": "单独改变可改变等级",
         "stays": "单独改变不改变等级（未找到）",
+        "undecided": "未判定（搜索已达上限）",
         "no_missing": "证据齐全：得分即最终得分",
         "final_total": "总分已确定：缺少的证据不改变得分",
     },
@@ -42,6 +43,7 @@ _W: dict[str, dict[str, Any]] = {
         "missing": "Missing facts",
         "moves": "changing it alone can change the grade",
         "stays": "changing it alone was not found to change the grade",
+        "undecided": "not decided (the search reached its limit)",
         "no_missing": "the evidence is complete: the scores are final",
         "final_total": "the total is final: the missing evidence does not change it",
     },
@@ -97,7 +99,8 @@ def grades(ranges: Ranges, lang: str) -> str:
 
 def missing(ranges: Ranges, lang: str) -> list[tuple[str, str]]:
     w = _W[lang]
-    return [(m.fact, str(w["moves"] if m.moves_grade else w["stays"])) for m in ranges.missing]
+    says = {True: w["moves"], False: w["stays"], None: w["undecided"]}
+    return [(m.fact, str(says[m.moves_grade])) for m in ranges.missing]
 
 
 def _summary(ranges: Ranges, lang: str) -> list[str]:

@@ -42,7 +42,8 @@ if TYPE_CHECKING:
 
 BIG = Decimal(10) ** 12  # an open end of a domain: past every threshold a pack can name
 HAIR = Decimal("1e-9")  # a value a hair from a band edge (a count: one)
-MAX_FINDINGS = 2000  # the most findings a candidate list holds
+MAX_FINDINGS = 1000  # the most findings a candidate list holds
+LEAST_AMOUNT = Decimal("0.01")  # the least amount per finding a list is made long enough for
 OTHER = "（其他）"  # a text value no rule names
 
 
@@ -64,6 +65,7 @@ class Constants:
 
     def __init__(self) -> None:
         self.numbers: dict[str, set[Decimal]] = {}
+        self.stated: dict[str, set[Decimal]] = {}  # as written, before doubles and complements
         self.dates: dict[str, set[dt.date]] = {}
         self.words: dict[str, set[str]] = {}
 
@@ -83,6 +85,7 @@ class Constants:
             grown.update((2 * k, 1 - k, -k))
         for fact in facts:
             self.numbers.setdefault(fact, set()).update(grown)
+            self.stated.setdefault(fact, set()).update(numbers)
             self.dates.setdefault(fact, set()).update(dates)
             self.words.setdefault(fact, set()).update(words)
 
@@ -171,7 +174,7 @@ class Candidates:
         self.partners = partners
         self.levels, self.fields = _labels(program)
         self.judged = _judged(program)
-        amounts = [x for xs in k.numbers.values() for x in xs if x > 0]
+        amounts = [x for xs in k.stated.values() for x in xs if x >= LEAST_AMOUNT]
         total = program.settings.total + sum((e.max for e in program.extras), Decimal(0))
         least = min(amounts) if amounts else Decimal(1)
         enough = int((2 * total / least).to_integral_value()) + 1

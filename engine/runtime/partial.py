@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 
 MAX_ROWS = 20_000  # evaluations a unit's table may take before the range is an outer bound
 MAX_STARTS = 64  # completions the search for a fact that moves the grade starts from
+MAX_TRIES = 20_000  # evaluations that search may take, shared among the missing facts
 
 
 @record
@@ -91,7 +92,7 @@ class Unknown:
     completions that show it, differing in this fact only)."""
 
     fact: str
-    moves_grade: bool
+    moves_grade: bool | None  # None: not decided within the search's budget (MAX_TRIES)
     witness: tuple[Completion, Completion] | None = None
 
 
@@ -174,6 +175,7 @@ class _Search:
         self.indicators = program.indicators
         self.place = {ind.code: i for i, ind in enumerate(program.indicators)}
         self.cache: dict[Completion, Result] = {}
+        self.excluded: set[str] = set()  # indicators a known 不适用 fact excludes
         unknown = set(self.unknown)
         self.closure = self._closure()
         self.reads: dict[str, frozenset[str]] = {
@@ -197,10 +199,16 @@ class _Search:
         plain = {step.indicator.code for step in plan.steps if step.plain}
         self.plain = plain
         made = Candidates(program, self._constants(), self._partners())
-        self.values: dict[str, list[object]] = {}
+        self.choices: dict[str, list[object]] = {}  # each fact's critical values
         for name in self.unknown:
             weights = [ind.weight for ind in program.indicators if name in self.reads[ind.code]]
-            self.values[name] = made.of(program.facts[name], weights)
+            self.choices[name] = made.of(program.facts[name], weights)
+        # Inside the search a completion holds each value's place among its fact's choices:
+        # cheap to hash (a list of 400 findings is not) and the same object every time.
+        self.values: dict[str, list[object]] = {
+            name: list(range(len(values))) for name, values in self.choices.items()
+        }
+        self.total_keys: tuple[Completion, Completion] | None = None
 
     # -- what reads what
 
@@ -267,7 +275,7 @@ class _Search:
         if completion in self.cache:
             return self.cache[completion]
         values: dict[str, Any] = dict(self.evidence.values)
-        values.update(completion)
+        values.update(self.real(completion))
         ev = Evidence(self.evidence.source, values, self.evidence.origins, self.evidence.project)
         result = evaluate(self.plan, ev)
         self.cache[completion] = result
@@ -276,6 +284,9 @@ class _Search:
     def points(self, result: Result, code: str) -> Decimal | None:
         for ind, entry in result.ledger.raw():
             if ind.code == code:
+                if entry[3]:  # excluded as not applicable (by a known fact): adds nothing
+                    self.excluded.add(code)
+                    return Decimal(0)
                 return None if entry[2] else entry[0]
         raise KeyError(code)  # pragma: no cover - every code is an indicator's
 
@@ -334,6 +345,10 @@ class _Search:
             return None
         return extra.points if extra.kind == "bonus" else -extra.points
 
+    def real(self, completion: Completion) -> Completion:
+        """A completion of places as the values they stand for."""
+        return tuple((f, self.choices[f][i]) for f, i in completion)  # type: ignore[call-overload]
+
     def _full(self, partial: Completion) -> Completion:
         """A completion of every unknown fact: `partial`, the others at their first value."""
         given = dict(partial)
@@ -382,7 +397,11 @@ class _Search:
         total = self._total(factors, exact_all)
         grades = self._grades(total)
         missing = self._missing(total, grades)
-        ordered = {ind.code: ranges[ind.code] for ind in program.indicators if ind.code in ranges}
+        ordered = {
+            ind.code: ranges[ind.code]
+            for ind in program.indicators
+            if ind.code in ranges and ind.code not in self.excluded
+        }
         return Ranges(ordered, total, grades, missing)
 
     def _range_of(self, rows: dict[Completion, dict[str, Decimal]], key: str, exact: bool) -> Range:
@@ -395,7 +414,9 @@ class _Search:
                 worst = (value, completion)
         assert best is not None and worst is not None, "no completion could be scored"
         return Range(
-            Bound(worst[0], self._full(worst[1])), Bound(best[0], self._full(best[1])), exact
+            Bound(worst[0], self.real(self._full(worst[1]))),
+            Bound(best[0], self.real(self._full(best[1]))),
+            exact,
         )
 
     def _optimise(self, factors: list[Factor]) -> tuple[Completion | None, Completion | None, bool]:
@@ -419,14 +440,14 @@ class _Search:
             points = self.points(self.score(full), code)
             if points is None:
                 return None
-            ends.append(Bound(points, full))
+            ends.append(Bound(points, self.real(full)))
         return Range(ends[0], ends[1], exact)
 
     def _total(self, factors: list[Factor], exact: bool) -> Range | None:
         if any(not f.rows for f in factors):
             return None
         low, high, found = self._optimise(factors)
-        ends = []
+        ends, keys = [], []
         for witness in (low, high):
             if witness is None:
                 return None
@@ -434,7 +455,9 @@ class _Search:
             result = self.score(full)
             if result.total is None:
                 return None
-            ends.append(Bound(result.total, full))
+            ends.append(Bound(result.total, self.real(full)))
+            keys.append(full)
+        self.total_keys = (keys[0], keys[1])
         return Range(ends[0], ends[1], exact and found)
 
     def grade_of(self, completion: Completion) -> tuple[bool, str | None]:
@@ -461,7 +484,8 @@ class _Search:
                 possible.append(band.label)
             if floor is not None:
                 upper = floor
-        base = self.score(total.low.completion)
+        assert self.total_keys is not None
+        base = self.score(self.total_keys[0])
         fired = [v.fired for v in base.vetoes] if base is not None else []
         for i, planned in enumerate(self.plan.vetoes):
             veto = planned.veto
@@ -500,12 +524,18 @@ class _Search:
         (see docs/partial.md)."""
         if total is None or len(grades) < 2:
             return tuple(Unknown(name, False) for name in self.unknown)
-        low, high = total.low.completion, total.high.completion
+        assert self.total_keys is not None
+        low, high = self.total_keys
         starts = self._path(low, high, False) + self._path(low, high, True) + self._drawn()
+        share = max(1, MAX_TRIES // len(self.unknown))
         out = []
         for name in self.unknown:
-            witness = self._moves(name, starts)
-            out.append(Unknown(name, witness is not None, witness))
+            witness, searched = self._moves(name, starts, share)
+            if witness is not None:
+                pair = (self.real(witness[0]), self.real(witness[1]))
+                out.append(Unknown(name, True, pair))
+            else:
+                out.append(Unknown(name, False if searched else None))
         return tuple(out)
 
     def _path(self, low: Completion, high: Completion, backwards: bool) -> list[Completion]:
@@ -534,14 +564,22 @@ class _Search:
         names = sorted(self.unknown)
         return [tuple((f, draw.choice(self.values[f])) for f in names) for _ in range(MAX_STARTS)]
 
-    def _moves(self, name: str, starts: list[Completion]) -> tuple[Completion, Completion] | None:
+    def _moves(
+        self, name: str, starts: list[Completion], budget: int
+    ) -> tuple[tuple[Completion, Completion] | None, bool]:
+        """A pair of completions differing in `name` only, with different grades; and whether
+        every start was tried within `budget` evaluations."""
+        spent = 0
         for start in starts:
             scored, grade = self.grade_of(start)
             if not scored:
                 continue
             for value in self.values[name]:
                 other = tuple((f, value if f == name else v) for f, v in start)
+                spent += other not in self.cache
                 ok, moved = self.grade_of(other)
                 if ok and moved != grade:
-                    return start, other
-        return None
+                    return (start, other), True
+                if spent > budget:
+                    return None, False
+        return None, True
