@@ -655,4 +655,12 @@ CODES: dict[str, tuple[str, str]] = {
         "`params: {达成线: 93%}` changes the pack's value; an indicator with its own `param "
         "达成线 = 95%` keeps 95%, unless the evidence names it: `达成线@B1: 93%`.",
     ),
+    "W785": (
+        "a score range searched, not exhausted",
+        "`eval --partial` finds each range over every combination of the missing facts' "
+        "critical values; an indicator reading more combinations than MAX_ROWS (20,000), or "
+        "facts too entangled to eliminate (MAX_CELLS, 2,000,000), is searched one fact at a "
+        "time instead: its ends are reached by some evidence, but may not be the lowest and "
+        "highest. Give some of the missing facts to make the range exact.",
+    ),
 }

@@ -1873,3 +1873,19 @@ def project_id_twice(ident: str, where: str, first: str) -> Diagnostic:
         (),
         "give each project its own id: records and summaries name a project by it",
     )
+
+
+# ----- score ranges under missing evidence (`eval --partial`: E785–E789, W785–W789) -------------
+
+
+def range_not_exhaustive(code: str | None, span: Span, limit: str) -> Diagnostic:
+    """W785: a range of `eval --partial` found by a search rather than exhaustively."""
+    what = f"indicator `{code}`" if code else "the total"
+    return warning(
+        "W785",
+        f"the range of {what} was searched, not exhausted: each end is reached, but may not be "
+        "the extreme",
+        Label(span, "too many missing facts read together"),
+        help=f"it reads more combinations of missing facts than {limit}; give some of them in "
+        "the evidence for an exact range",
+    )

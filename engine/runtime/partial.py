@@ -52,8 +52,10 @@ from .evidence import Evidence
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Iterator
+    from collections.abc import Iterator
     from typing import Any
+
+    from jixiao.dsl.diagnostics import Diagnostic
 
     from ..common.result import Result
     from ..plan.compiler import Plan
@@ -145,6 +147,7 @@ def partial_result(plan: Plan, evidence_path: str) -> tuple[Result, Ranges]:
     if found.total is not None and found.total.final and not has_errors(diagnostics):
         total = found.total.low.points  # final despite the gap
         grade = found.grades[0] if len(found.grades) == 1 else None
+    kept += _searched(plan, found)
     result = result._replace(
         diagnostics=kept,
         total=total,
@@ -156,6 +159,21 @@ def partial_result(plan: Plan, evidence_path: str) -> tuple[Result, Ranges]:
         project=tuple(evidence.project.items()),
     )
     return result, found
+
+
+def _searched(plan: Plan, found: Ranges) -> tuple[Diagnostic, ...]:
+    """W785 for the first range that was searched rather than exhausted (tree order; the
+    total's, at the pack's start, when only the total's was)."""
+    from ..common import messages as msg
+
+    limit = f"MAX_ROWS = {MAX_ROWS:,}"
+    for ind in plan.program.indicators:
+        r = found.indicators.get(ind.code)
+        if r is not None and not r.exact:
+            return (msg.range_not_exhaustive(ind.code, ind.span, limit),)
+    if found.total is not None and not found.total.exact:
+        return (msg.range_not_exhaustive(None, plan.start, "MAX_CELLS = 2,000,000"),)
+    return ()
 
 
 def ranges(plan: Plan, evidence: Evidence) -> Ranges:
@@ -309,33 +327,54 @@ class _Search:
         self, facts: tuple[str, ...], read: list[tuple[str, str]]
     ) -> tuple[dict[Completion, dict[str, Decimal]], bool]:
         """For every combination of the candidates of `facts`: the points of each `read`
-        (("indicator", code) or ("extra", index)); rows the evaluator refuses are left out.
-        The second value is False when the product was too large (the rows then take each
-        fact's candidates along one axis at a time from a base: not exhaustive)."""
-        axes = [self.values[f] for f in facts]
+        (("indicator", code) or ("extra", index)), the unit's own first; rows the evaluator
+        refuses are left out. The second value is False when the product is larger than
+        MAX_ROWS: the rows are then those a climb to the unit's least and most points visits
+        (one fact at a time to its best value, until nothing improves) — reached, not
+        exhausted."""
         size = 1
-        for a in axes:
-            size *= len(a)
+        for f in facts:
+            size *= len(self.values[f])
         rows: dict[Completion, dict[str, Decimal]] = {}
-        exhaustive = size <= MAX_ROWS
-        combos: Iterable[tuple[object, ...]]
-        if exhaustive:
-            combos = product(*axes)
-        else:
-            base = tuple(a[0] for a in axes)
-            combos = [(*base[:i], v, *base[i + 1 :]) for i, a in enumerate(axes) for v in a]
-        for combo in combos:
-            completion = tuple(zip(facts, combo, strict=True))
-            result = self.score(self._full(completion))
-            got: dict[str, Decimal] = {}
-            for kind, key in read:
-                value = self._value_of(result, kind, key)
-                if value is None:
+        if size <= MAX_ROWS:
+            for combo in product(*(self.values[f] for f in facts)):
+                self._row(tuple(zip(facts, combo, strict=True)), read, rows)
+            return rows, True
+        own = f"{read[0][0]}:{read[0][1]}"
+        for sign in (-1, 1):
+            assign = {f: self.values[f][0] for f in facts}
+            got = self._row(tuple(sorted(assign.items())), read, rows)
+            best = None if got is None else sign * got[own]
+            for _ in range(8):  # rounds: each is one pass over the facts
+                moved = False
+                for f in facts:
+                    for value in self.values[f]:
+                        trial = {**assign, f: value}
+                        got = self._row(tuple(sorted(trial.items())), read, rows)
+                        if got is not None and (best is None or sign * got[own] > best):
+                            assign, best, moved = trial, sign * got[own], True
+                if not moved:
                     break
-                got[f"{kind}:{key}"] = value
-            else:
-                rows[completion] = got
-        return rows, exhaustive
+        return rows, False
+
+    def _row(
+        self,
+        completion: Completion,
+        read: list[tuple[str, str]],
+        rows: dict[Completion, dict[str, Decimal]],
+    ) -> dict[str, Decimal] | None:
+        """Score one combination into `rows` (None: refused)."""
+        if completion in rows:
+            return rows[completion]
+        result = self.score(self._full(completion))
+        got: dict[str, Decimal] = {}
+        for kind, key in read:
+            value = self._value_of(result, kind, key)
+            if value is None:
+                return None
+            got[f"{kind}:{key}"] = value
+        rows[completion] = got
+        return got
 
     def _value_of(self, result: Result, kind: str, key: str) -> Decimal | None:
         if kind == "indicator":
