@@ -361,3 +361,38 @@ def test_a_fact_no_rule_reads_moves_nothing() -> None:
     found = ranges(plan, Evidence(Source("e.yaml", ""), {"甲": True}, {}, {}))
     assert found.total is not None and found.total.final
     assert [(m.fact, m.moves_grade) for m in found.missing] == [("乙", False)]
+
+
+def test_a_shared_fact_is_not_counted_twice() -> None:
+    """甲 gives A its points and takes B's: the independent sum would say [20, 100]; the
+    total is 70 or 50, never both ends at once."""
+    from .helpers import compile_text
+
+    plan = compile_text(
+        'pack "测试" { total 100 }\nfact 甲: bool\nfact 乙: bool\n'
+        'indicator A "甲" 50 { full when 甲 }\n'
+        'indicator B "乙" 50 { deduct 30 when 甲 "甲" }\n'
+    )
+    evidence = Evidence(Source("e.yaml", ""), {"乙": True}, {}, {})
+    found = ranges(plan, evidence)
+    assert found.total is not None
+    assert (found.total.low.points, found.total.high.points) == (Decimal("50"), Decimal("70"))
+    assert found.grades == ("中", "差")
+    got = {c: (r.low.points, r.high.points) for c, r in found.indicators.items()}
+    assert got == {"A": (Decimal("0"), Decimal("50")), "B": (Decimal("20"), Decimal("50"))}
+    assert [(m.fact, m.moves_grade) for m in found.missing] == [("甲", True)]
+    _assert_attained(plan, evidence, found)
+
+
+def test_a_grade_veto_on_a_missing_fact_may_act() -> None:
+    from .helpers import compile_text
+
+    plan = compile_text(
+        'pack "测试" { total 100 }\nfact 甲: bool\nfact 乙: bool\n'
+        'indicator A "甲" 100 { full when 乙 }\n'
+        'veto when 甲 grade 差 "一票否决"\n'
+    )
+    found = ranges(plan, Evidence(Source("e.yaml", ""), {"乙": True}, {}, {}))
+    assert found.total is not None and found.total.final
+    assert found.grades == ("优", "差")
+    assert [(m.fact, m.moves_grade) for m in found.missing] == [("甲", True)]
