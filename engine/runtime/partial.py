@@ -49,6 +49,8 @@ from .critical import Candidates, Constants, walk
 from .eliminate import Completion, Factor, TooLarge, climb, optimise
 from .evaluator import evaluate
 from .evidence import Evidence
+from .partial_grades import grades as grades_of
+from .partial_grades import missing as missing_of
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
@@ -60,9 +62,7 @@ if TYPE_CHECKING:
     from ..common.result import Result
     from ..plan.compiler import Plan
 
-MAX_ROWS = 20_000  # evaluations a unit's table may take before the range is an outer bound
-MAX_STARTS = 64  # completions the search for a fact that moves the grade starts from
-MAX_TRIES = 20_000  # evaluations that search may take, shared among the missing facts
+MAX_ROWS = 20_000  # evaluations a unit's table may take before it is searched, not exhausted (W785)
 
 
 @record
@@ -94,7 +94,7 @@ class Unknown:
     completions that show it, differing in this fact only)."""
 
     fact: str
-    moves_grade: bool | None  # None: not decided within the search's budget (MAX_TRIES)
+    moves_grade: bool | None  # None: not decided within the search's budget
     witness: tuple[Completion, Completion] | None = None
 
 
@@ -178,13 +178,13 @@ def _searched(plan: Plan, found: Ranges) -> tuple[Diagnostic, ...]:
 
 def ranges(plan: Plan, evidence: Evidence) -> Ranges:
     """The ranges of a partial evidence (see the module docstring)."""
-    return _Search(plan, evidence).run()
+    return Search(plan, evidence).run()
 
 
 # ----- the search --------------------------------------------------------------------------------
 
 
-class _Search:
+class Search:
     def __init__(self, plan: Plan, evidence: Evidence) -> None:
         self.plan = plan
         self.program = program = plan.program
@@ -434,8 +434,9 @@ class _Search:
                     if found is not None:
                         ranges[ind.code] = found
         total = self._total(factors, exact_all)
-        grades = self._grades(total)
-        missing = self._missing(total, grades)
+
+        grades = grades_of(self, total)
+        missing = tuple(Unknown(*moving) for moving in missing_of(self, total, grades))
         ordered = {
             ind.code: ranges[ind.code]
             for ind in program.indicators
@@ -498,127 +499,3 @@ class _Search:
             keys.append(full)
         self.total_keys = (keys[0], keys[1])
         return Range(ends[0], ends[1], exact and found)
-
-    def grade_of(self, completion: Completion) -> tuple[bool, str | None]:
-        """(scored, grade) of a completion: a disqualified project has no grade."""
-        result = self.score(completion)
-        if result.total is None:
-            return False, None
-        return True, None if result.disqualified else result.grade
-
-    def _grades(self, total: Range | None) -> tuple[str | None, ...]:
-        """The grades of the bands the total's range meets, through the grade vetoes: a veto
-        whose condition reads an unknown fact may or may not act."""
-        if total is None:
-            return ()
-        settings = self.program.settings
-        order = [band.label for band in settings.grades]  # best first
-        lo, hi = total.low.points, total.high.points
-        possible: list[str | None] = []
-        upper: Decimal | None = None
-        for band in settings.grades:
-            floor = band.lower
-            meets = (floor is None or hi >= floor) and (upper is None or lo < upper)
-            if meets:
-                possible.append(band.label)
-            if floor is not None:
-                upper = floor
-        assert self.total_keys is not None
-        base = self.score(self.total_keys[0])
-        fired = [v.fired for v in base.vetoes] if base is not None else []
-        for i, planned in enumerate(self.plan.vetoes):
-            veto = planned.veto
-            if veto.action == "zero":
-                continue  # acts on the points, which the total's range holds already
-            unknown = bool(self.veto_reads[i])
-            if not unknown and not (i < len(fired) and fired[i]):
-                continue
-            label = veto.target.text if veto.target is not None else None
-            changed: list[str | None] = []
-            for g in possible:
-                if g is None:
-                    changed.append(None)
-                elif veto.action == "grade":
-                    changed.append(label)
-                elif veto.action == "cap" and label in order:
-                    above = order.index(g) < order.index(label)
-                    changed.append(label if above else g)
-                elif veto.action == "disqualify":
-                    changed.append(None)
-                else:
-                    changed.append(g)
-            possible = changed if not unknown else [*possible, *changed]
-        seen: list[str | None] = []
-        for g in sorted(possible, key=lambda g: order.index(g) if g in order else len(order)):
-            if g not in seen:
-                seen.append(g)
-        return tuple(seen)
-
-    def _missing(self, total: Range | None, grades: tuple[str | None, ...]) -> tuple[Unknown, ...]:
-        """For each unknown fact, whether changing it alone changes the grade, shown by two
-        completions differing in it only. Searched from the completions along two paths from
-        the lowest total to the highest (one fact at a time through its candidates, in name
-        order and its reverse) and from MAX_STARTS drawn at random (seeded), over every
-        candidate of the fact: a "yes" is proven by its pair; a "no" is that no pair was found
-        (see docs/partial.md)."""
-        if total is None or len(grades) < 2:
-            return tuple(Unknown(name, False) for name in self.unknown)
-        assert self.total_keys is not None
-        low, high = self.total_keys
-        starts = self._path(low, high, False) + self._path(low, high, True) + self._drawn()
-        share = max(1, MAX_TRIES // len(self.unknown))
-        out = []
-        for name in self.unknown:
-            witness, searched = self._moves(name, starts, share)
-            if witness is not None:
-                pair = (self.real(witness[0]), self.real(witness[1]))
-                out.append(Unknown(name, True, pair))
-            else:
-                out.append(Unknown(name, False if searched else None))
-        return tuple(out)
-
-    def _path(self, low: Completion, high: Completion, backwards: bool) -> list[Completion]:
-        """Completions from `low` to `high`, one fact changed at a time through its candidates,
-        the facts in name order or its reverse (at most MAX_STARTS of them, evenly spaced)."""
-        path = [low]
-        current = dict(low)
-        target = dict(high)
-        for name in sorted(current, reverse=backwards):
-            values = self.values[name]
-            i, j = values.index(current[name]), values.index(target[name])
-            step = 1 if j >= i else -1
-            for k in range(i + step, j + step, step):
-                current[name] = values[k]
-                path.append(tuple(sorted(current.items())))
-        if len(path) > MAX_STARTS:
-            stride = len(path) / MAX_STARTS
-            path = [path[int(n * stride)] for n in range(MAX_STARTS)] + [path[-1]]
-        return path
-
-    def _drawn(self) -> list[Completion]:
-        """MAX_STARTS completions drawn from the candidates (seeded: the same every run)."""
-        import random
-
-        draw = random.Random(0)
-        names = sorted(self.unknown)
-        return [tuple((f, draw.choice(self.values[f])) for f in names) for _ in range(MAX_STARTS)]
-
-    def _moves(
-        self, name: str, starts: list[Completion], budget: int
-    ) -> tuple[tuple[Completion, Completion] | None, bool]:
-        """A pair of completions differing in `name` only, with different grades; and whether
-        every start was tried within `budget` evaluations."""
-        spent = 0
-        for start in starts:
-            scored, grade = self.grade_of(start)
-            if not scored:
-                continue
-            for value in self.values[name]:
-                other = tuple((f, value if f == name else v) for f, v in start)
-                spent += other not in self.cache
-                ok, moved = self.grade_of(other)
-                if ok and moved != grade:
-                    return (start, other), True
-                if spent > budget:
-                    return None, False
-        return None, True
