@@ -250,6 +250,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
                     f"`{option}` does nothing with `--batch`: the portfolio is the evidence, and "
                     "`--output`/`--summary` take their format from their suffix",
                 )
+        if args.partial:
+            return _batch_partial(args)
         return cmd_batch(args)
     if _only_with(
         args,
@@ -298,6 +300,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
                     f"the file {known_suffixes()}, or give `--format`",
                 )
         plan, warnings = compile_pack(args.pack, use_cache=True)
+        if args.partial:
+            return _eval_partial(args, plan, warnings, inferred)
         result = run(plan, args.evidence)
     except JixiaoError as exc:
         _report(exc.diagnostics, args)
@@ -312,6 +316,112 @@ def cmd_eval(args: argparse.Namespace) -> int:
     args.format = args.format or "table"
     sys.stdout.write(_with_total_reason(render(result, args.format, args.lang), result, args))
     failed = has_errors(result.diagnostics) or result.total is None
+    return EXIT_ERRORS if failed else EXIT_OK
+
+
+def _batch_partial(args: argparse.Namespace) -> int:
+    """`eval --batch … --partial`: one JSON line of ranges per project (docs/partial.md)."""
+    for option, value in (
+        ("--summary", args.summary),
+        ("--jobs", args.jobs),
+        ("--weight-by", args.weight_by),
+    ):
+        if value is not None:
+            return _usage(args, f"`{option}` does nothing with `--batch --partial`; drop it")
+    if args.output and os.path.splitext(args.output)[1].lower() not in ("", ".jsonl", ".ndjson"):
+        return _usage(
+            args, f"`--output {args.output}`: with --batch --partial it is written as .jsonl"
+        )
+    from .render.outputs import refuse, writing
+    from .tools.batch import read_folder, read_table
+    from .tools.partial_batch import records
+
+    try:
+        refuse({"--output": args.output}, [("the pack", args.pack), ("the portfolio", args.batch)])
+        plan, warnings = compile_pack(args.pack)
+        source = path_of(args.batch)
+        if source.is_dir():
+            rows, _, diags = read_folder(source)
+        elif source.exists():
+            rows, _, diags = read_table(source, plan.program)
+        else:
+            from .common import messages
+
+            raise JixiaoError([messages.evidence_unreadable(str(source), "no such file")])
+    except JixiaoError as exc:
+        _report(exc.diagnostics, args)
+        return EXIT_ERRORS
+    _report([*warnings, *diags], args)
+    output = args.output or "-"
+    projects = failed = 0
+    try:
+        with writing("--output", output):
+            stream = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+        try:
+            for line, bad in records(plan, rows, str(source)):
+                projects += 1
+                failed += bad
+                with writing("--output", output):
+                    stream.write(line)
+        finally:
+            if stream is not sys.stdout:
+                stream.close()
+    except JixiaoError as exc:
+        _report(exc.diagnostics, args)
+        return EXIT_ERRORS
+    noun = "project" if projects == 1 else "projects"
+    sys.stderr.write(f"{projects} {noun}: {projects - failed} with ranges, {failed} failed\n")
+    return EXIT_ERRORS if failed else EXIT_OK
+
+
+def _eval_partial(
+    args: argparse.Namespace, plan: Any, warnings: list[Diagnostic], inferred: str | None
+) -> int:
+    """`eval --partial`: the facts the evidence lacks are unknown; the report gains the range
+    of every indicator and of the total (see docs/partial.md)."""
+    from .runtime.partial import partial_result
+
+    result, ranges = partial_result(plan, args.evidence)
+    _report([*warnings, *result.diagnostics], args)
+    failed = has_errors(result.diagnostics) or ranges.total is None
+    fmt = args.format or inferred or "table"
+    from .render import partial_report as pr
+    from .render.outputs import output_named, writing
+
+    if output_named(fmt).writer is not None:
+        import importlib
+
+        writer = importlib.import_module(f"{__package__}.render.{output_named(fmt).writer}")
+        try:
+            with writing("--output", args.output):
+                writer.write(result, path_of(args.output), args.lang, None, ranges=ranges)
+        except JixiaoError as exc:
+            _report(exc.diagnostics, args)
+            return EXIT_ERRORS
+        return EXIT_ERRORS if failed else EXIT_OK
+    if fmt == "json":
+        import json
+
+        from .render.json_report import document
+
+        doc = pr.in_json(document(result, args.lang), ranges, result)
+        text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    elif fmt == "html":
+        text = pr.in_html(render(result, fmt, args.lang), ranges, result, args.lang)
+    elif fmt == "markdown":
+        text = render(result, fmt, args.lang) + pr.markdown(ranges, result, args.lang)
+    else:
+        text = render(result, fmt, args.lang) + pr.text(ranges, result, args.lang)
+    if args.output:
+        from .render.outputs import write_text
+
+        try:
+            write_text("--output", args.output, text)
+        except JixiaoError as exc:
+            _report(exc.diagnostics, args)
+            return EXIT_ERRORS
+    else:
+        sys.stdout.write(text)
     return EXIT_ERRORS if failed else EXIT_OK
 
 
@@ -1096,6 +1206,12 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             choices=FORMAT_NAMES,
             help="report format (default: the --output suffix's, else table)",
         )
+        p_eval.add_argument(
+            "--partial",
+            action="store_true",
+            help="evidence may lack facts: give each indicator and the total the range of "
+            "points still possible, the grades still possible and the facts that can move it",
+        )
         p_eval.set_defaults(func=cmd_eval, parser=p_eval)
 
     if only in (None, "check"):
@@ -1476,6 +1592,7 @@ class _PlainEval:
         self.allow_dir: list[str] = []
         self.batch = self.output = self.summary = self.weight_by = self.jobs = None
         self.format = self.lang = None
+        self.partial = False
 
     @property
     def parser(self) -> argparse.ArgumentParser:

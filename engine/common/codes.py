@@ -847,4 +847,18 @@ CODES: dict[str, tuple[str, str]] = {
         "Inside an aggregate's `where` and a per-record value, a bare name is the record's field "
         "when it has one, so the pack's value of that name cannot be read there.",
     ),
+    "E786": (
+        "`eval --partial` over a missing panel or record list",
+        "A panel's experts and a record list's records are many values each, with no finite set "
+        "of critical values to range them over; the evaluator refuses rather than give a range "
+        "that may be wrong. Give the fact; the facts still missing are then ranged.",
+    ),
+    "W785": (
+        "a score range searched, not exhausted",
+        "`eval --partial` finds each range over every combination of the missing facts' "
+        "critical values; an indicator reading more combinations than MAX_ROWS (20,000), or "
+        "facts too entangled to eliminate (MAX_CELLS, 2,000,000), is searched one fact at a "
+        "time instead: its ends are reached by some evidence, but may not be the lowest and "
+        "highest. Give some of the missing facts to make the range exact.",
+    ),
 }

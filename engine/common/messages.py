@@ -2418,3 +2418,29 @@ def dispatch_else_unreachable(name: str, span: Span) -> Diagnostic:
         Label(span, "never taken"),
         help="remove the `else` branch, or add the choice it was meant for to the fact's choices",
     )
+
+
+# ----- score ranges under missing evidence (`eval --partial`: E785–E789, W785–W789) -------------
+
+
+def partial_unrangeable(name: str, kind: str, span: Span) -> Diagnostic:
+    return error(
+        "E786",
+        f"`eval --partial` cannot range the missing {kind} fact `{name}`: its value is many "
+        "values, not one",
+        Label(span, "declared here"),
+        help=f"give `{name}` in the evidence; the facts still missing are then ranged",
+    )
+
+
+def range_not_exhaustive(code: str | None, span: Span, limit: str) -> Diagnostic:
+    """W785: a range of `eval --partial` found by a search rather than exhaustively."""
+    what = f"indicator `{code}`" if code else "the total"
+    return warning(
+        "W785",
+        f"the range of {what} was searched, not exhausted: each end is reached, but may not be "
+        "the extreme",
+        Label(span, "too many missing facts read together"),
+        help=f"it reads more combinations of missing facts than {limit}; give some of them in "
+        "the evidence for an exact range",
+    )

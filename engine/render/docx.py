@@ -148,14 +148,19 @@ _W = {
 }
 
 
-def write(result: Result, path: Path, lang: str = "zh", note: str | None = None) -> None:
-    """Write the report to `path`; `note` says why there is no total, when there is none."""
-    data = render(result, lang, note)
+def write(
+    result: Result, path: Path, lang: str = "zh", note: str | None = None, ranges: object = None
+) -> None:
+    """Write the report to `path`; `note` says why there is no total, when there is none;
+    `ranges`: the score ranges of `eval --partial`, in the conclusion."""
+    data = render(result, lang, note, ranges)
     with open(path, "wb") as f:
         f.write(data)
 
 
-def render(result: Result, lang: str = "zh", note: str | None = None) -> bytes:
+def render(
+    result: Result, lang: str = "zh", note: str | None = None, ranges: object = None
+) -> bytes:
     """The .docx file's bytes: the same result always gives the same bytes."""
     from .word import Writer
 
@@ -167,6 +172,10 @@ def render(result: Result, lang: str = "zh", note: str | None = None) -> bytes:
     _basics(out, result, lang)
     out.heading(w["conclusion"], 1)
     _conclusion(out, result, lang, note)
+    if ranges is not None:
+        from .partial_report import docx_section
+
+        docx_section(out, ranges, result, lang)
     out.heading(w["losses"], 1)
     _losses(out, result, lang)
     out.heading(w["appendix"], 1, new_page=True)

@@ -71,8 +71,11 @@ class _Styles:
         self.top_right = Alignment(horizontal="right", vertical="top")
 
 
-def write(result: Result, path: Path, lang: str = "zh", note: str | None = None) -> None:
-    """`note`: a line under the grade, e.g. why there is no total."""
+def write(
+    result: Result, path: Path, lang: str = "zh", note: str | None = None, ranges: Any = None
+) -> None:
+    """`note`: a line under the grade, e.g. why there is no total; `ranges`: the score ranges of
+    `eval --partial` (a sheet of their own)."""
     import openpyxl
 
     zh = lang == "zh"
@@ -88,6 +91,10 @@ def write(result: Result, path: Path, lang: str = "zh", note: str | None = None)
     _losses(book.create_sheet("扣分说明" if zh else "Deductions"), result, lang, style)
     _ledger(book.create_sheet("计分过程" if zh else "Ledger"), result, lang, style)
     _provenance(book.create_sheet("来源" if zh else "Provenance"), result, lang, style)
+    if ranges is not None:
+        from .partial_report import xlsx_sheet
+
+        xlsx_sheet(book.create_sheet("得分区间" if zh else "Ranges"), ranges, result, lang)
     save_workbook(book, path)
 
 
