@@ -138,7 +138,13 @@ class Translator:
             return found
         whole = self._template(text, depth)
         if whole is not None:
-            return whole
+            left = len(_LETTERS.findall(whole))
+            if left == 0 or "\n" in text:
+                return whole
+            # a template for a part (`{record} of `{name}` {what}`) may match a message built of
+            # parts (`{detail}; {need}`): read it as its parts too, and keep the better reading
+            parts = self._listed(text, depth)
+            return parts if len(_LETTERS.findall(parts)) < left else whole
         if "\n" in text:
             return "".join(self._line(line, depth) for line in text.splitlines(keepends=True))
         inner = text.strip(" ")
@@ -174,6 +180,11 @@ class Translator:
             said = self.translate(rest, depth + 1)
             if said != rest:
                 candidates.append(f"{self.translate(head, depth + 1)}：{said}")
+        clauses = text.split("; ")  # `detail; indicator `A` needs it`: clauses before items
+        if len(clauses) > 1:
+            said_clauses = [self.translate(c, depth + 1) for c in clauses]
+            if said_clauses != clauses:
+                candidates.append("；".join(said_clauses))
         parts = _LIST.split(text)
         if len(parts) > 1:
             items = [self.translate(p, depth + 1) if i % 2 == 0 else p for i, p in enumerate(parts)]
@@ -185,6 +196,13 @@ class Translator:
         return min(candidates, key=lambda c: len(_LETTERS.findall(c)))
 
     def _template(self, text: str, depth: int) -> str | None:
+        """The most literal template that matches, unless its reading leaves English a less
+        literal one translates: a message built from a field (`{detail}; {need}`) also matches
+        templates written for parts of its detail (`{record} of `{name}` {what}`), whose
+        fields then split it in the wrong places. The first few matches are read, and the one
+        that leaves the fewest English letters wins (the most literal, on a tie)."""
+        best: tuple[int, str] | None = None
+        tried = 0
         for template in self.templates:
             if template.anchor not in text:
                 continue
@@ -196,11 +214,20 @@ class Translator:
                 for i, name in enumerate(template.fields)
             }
             try:
-                return template.msgstr.format_map(values)
+                said = template.msgstr.format_map(values)
             except (KeyError, IndexError, ValueError):  # a broken msgstr: the English stands
-                return None
-        return None
+                continue
+            left = len(_LETTERS.findall(said))
+            if best is None or left < best[0]:
+                best = (left, said)
+            tried += 1
+            if left == 0 or tried >= _READINGS:
+                break
+        return best[1] if best is not None else None
 
+
+#: Matching templates read for one message before the best reading is taken (see `_template`).
+_READINGS = 6
 
 _translator: list[Translator] = []
 

@@ -1404,7 +1404,7 @@ def failure_detail(failure: Failure) -> str:
         )
         return (
             f"expert {failure.arg('index')} `{failure.arg('expert')}` of `{failure.fact}` scores "
-            f"{_number(failure.arg('score'))}, outside {interval}, {failure.arg('band')}"
+            f"{_number(failure.arg('score'))}, outside {interval}: {failure.arg('band')}"
         )
     if code == "E666":
         return (
@@ -1430,8 +1430,11 @@ def _aggregate_detail(failure: Failure) -> str:
     code, records = failure.code, failure.fact
     if code == "E675":
         left = failure.arg("left")
-        why = f" ({_number(left)} left out)" if left else ""
-        return f"`{failure.expr}` has no record of `{records}` to take{why}"
+        if left:
+            return (
+                f"`{failure.expr}` has no record of `{records}` to take ({_number(left)} left out)"
+            )
+        return f"`{failure.expr}` has no record of `{records}` to take"
     if code == "E676":
         return f"`{failure.expr}`: the weights `{failure.arg('weight')}` of `{records}` add up to 0"
     return (
@@ -2281,7 +2284,7 @@ def aggregate_failure(code: str, detail: str, needed_by: Sequence[str], span: Sp
         "E676": "give the records their weights, or guard the rule on the total weight",
         "E677": "correct the record's fields, or leave the record out with `不适用`",
     }[code]
-    return error(code, f"{detail}; {_need(needed_by)}", Label(span, "here"), help=help)
+    return error(code, f"{detail}; {_need(needed_by)}", Label(span, "no value here"), help=help)
 
 
 def field_hides_name(records: str, field: str, span: Span, other: Span) -> Diagnostic:

@@ -207,7 +207,7 @@ class _Reader:
             span = None
             if mark is not None:
                 span = Span(self.source, mark.index, mark.index + 1)
-            problem = exc.problem or exc.context or "malformed YAML"
+            problem = _yaml_problem(exc.problem or exc.context or "malformed YAML")
             self.diags.append(
                 msg.evidence_shape(
                     f"the evidence is not valid YAML: {problem}",
@@ -950,3 +950,49 @@ def _in_unit(
     if written.dimension != unit.dimension:
         return None, f"`{text}` is in {written.name}, but the fact is in {unit.name}"
     return convert(number, written, unit), ""
+
+
+#: PyYAML's problems, in words of our own (so that they are translated like every message; a
+#: problem not listed keeps PyYAML's English). Matched by their start: some end in a character.
+_YAML_PROBLEMS = (
+    (
+        "mapping values are not allowed here",
+        "a `:` where no value may start (a value holding `: ` needs quotes)",
+    ),
+    ("could not find expected ':'", "a line without the `:` between a name and its value"),
+    ("found character '\\t' that cannot start any token", "a tab: YAML indents with spaces only"),
+    ("found character", "a character that cannot start a value (quote the value)"),
+    (
+        "found unexpected end of stream",
+        "the file ends inside a quoted value (a quote is not closed)",
+    ),
+    ("expected <block end>", "a line indented differently from the lines around it"),
+    ("expected ',' or ']'", "a `[` list not closed with `]` (or a `,` missing)"),
+    ("expected ',' or '}'", "a `{` mapping not closed with `}` (or a `,` missing)"),
+    (
+        "found unknown escape character",
+        "a `\\` in a double-quoted value (use single quotes, or write `\\\\`)",
+    ),
+    ("found undefined alias", "a `*` that names no `&` anchor (quote a value starting with `*`)"),
+    (
+        "found undefined tag handle",
+        "a `!` that starts no known tag (quote a value starting with `!`)",
+    ),
+    ("expected the node content", "a value missing where one must be (after `-`, `?` or a tag)"),
+    (
+        "expected alphabetic or numeric character",
+        "a `&` or `*` not followed by a name (quote the value)",
+    ),
+    ("found duplicate anchor", "an `&` anchor named twice"),
+    (
+        "expected a single document in the stream",
+        "more than one document (a `---` line inside the file)",
+    ),
+)
+
+
+def _yaml_problem(problem: str) -> str:
+    for start, words in _YAML_PROBLEMS:
+        if problem.startswith(start):
+            return words
+    return problem
