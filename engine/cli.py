@@ -25,6 +25,7 @@ from .render import render
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
     from .common.result import Result
+    from .plan.compiler import Plan
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
@@ -91,7 +92,7 @@ def _only_with(args: argparse.Namespace, mode: str, given: Sequence[tuple[str, o
 def cmd_batch(args: argparse.Namespace) -> int:
     from .render.outputs import refuse, write_text, writing
     from .tools import portfolio_report as portfolio
-    from .tools.batch import Writer, read_folder, read_table, run_blocks
+    from .tools.batch import Writer, run_blocks
     from .tools.portfolio import Summary, file_digest
 
     try:
@@ -118,14 +119,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             unused = f"fact `{args.weight_by}` is declared but no rule reads it"
             warnings = [w for w in warnings if not (w.code == "W201" and w.message == unused)]
         source = path_of(args.batch)
-        if source.is_dir():
-            rows, count, diags = read_folder(source)
-        elif source.exists():
-            rows, count, diags = read_table(source, plan.program)
-        else:
-            from .common import messages
-
-            raise JixiaoError([messages.evidence_unreadable(str(source), "no such file")])
+        rows, count, diags = _portfolio(source, plan)
     except JixiaoError as exc:
         _report(exc.diagnostics, args)
         return EXIT_ERRORS
@@ -319,6 +313,20 @@ def cmd_eval(args: argparse.Namespace) -> int:
     return EXIT_ERRORS if failed else EXIT_OK
 
 
+def _portfolio(source: pathlib.Path, plan: Plan) -> tuple[Any, int | None, list[Diagnostic]]:
+    """The rows of a portfolio (a folder of evidence files, or a CSV/XLSX sheet), how many
+    (None when not known before reading), and what reading found; a missing path raises."""
+    from .tools.batch import read_folder, read_table
+
+    if source.is_dir():
+        return read_folder(source)
+    if source.exists():
+        return read_table(source, plan.program)
+    from .common import messages
+
+    raise JixiaoError([messages.evidence_unreadable(str(source), "no such file")])
+
+
 def _batch_partial(args: argparse.Namespace) -> int:
     """`eval --batch … --partial`: one JSON line of ranges per project (docs/partial.md)."""
     for option, value in (
@@ -333,21 +341,13 @@ def _batch_partial(args: argparse.Namespace) -> int:
             args, f"`--output {args.output}`: with --batch --partial it is written as .jsonl"
         )
     from .render.outputs import refuse, writing
-    from .tools.batch import read_folder, read_table
     from .tools.partial_batch import records
 
     try:
         refuse({"--output": args.output}, [("the pack", args.pack), ("the portfolio", args.batch)])
         plan, warnings = compile_pack(args.pack)
         source = path_of(args.batch)
-        if source.is_dir():
-            rows, _, diags = read_folder(source)
-        elif source.exists():
-            rows, _, diags = read_table(source, plan.program)
-        else:
-            from .common import messages
-
-            raise JixiaoError([messages.evidence_unreadable(str(source), "no such file")])
+        rows, _, diags = _portfolio(source, plan)
     except JixiaoError as exc:
         _report(exc.diagnostics, args)
         return EXIT_ERRORS

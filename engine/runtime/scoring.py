@@ -19,7 +19,11 @@ def run(plan: Plan, evidence_path: str | Path) -> Result:
     leaves the indicators reading it undecided and the total out (see `score`)."""
     from . import evidence as _evidence
 
-    evidence, diagnostics = _evidence.load(evidence_path, plan.program)
+    return _scored(plan, *_evidence.load(evidence_path, plan.program))
+
+
+def _scored(plan: Plan, evidence: Evidence | None, diagnostics: list[Diagnostic]) -> Result:
+    """The result of loaded evidence, with what identifies its inputs (digests, files)."""
     if evidence is None:
         raise JixiaoError(diagnostics)
     result = score(plan, evidence, diagnostics)
@@ -66,16 +70,7 @@ def run_bytes(plan: Plan, data: bytes, name: str) -> Result:
 
     token = files.seal()
     try:
-        evidence, diagnostics = _evidence.load_bytes(data, name, plan.program)
+        loaded = _evidence.load_bytes(data, name, plan.program)
     finally:
         files.unseal(token)
-    if evidence is None:
-        raise JixiaoError(diagnostics)
-    result = score(plan, evidence, diagnostics)
-    return result._replace(
-        pack_sha256=_sha256(plan.program.source.text),
-        evidence_sha256=_sha256(evidence.source.text),
-        inputs=evidence.inputs,
-        imports=plan.program.imports,
-        project=tuple(evidence.project.items()),
-    )
+    return _scored(plan, *loaded)
