@@ -311,8 +311,8 @@ _MEASURE = (
     "import resource, subprocess, sys, time\n"
     "t = time.perf_counter()\n"
     "c = subprocess.run(sys.argv[1:], capture_output=True)\n"
-    "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,"
-    " c.returncode)\n"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(time.perf_counter() - t, u.ru_maxrss, c.returncode, u.ru_utime + u.ru_stime)\n"
     "sys.stderr.write(c.stderr.decode()[-2000:])\n"
 )
 
@@ -325,10 +325,16 @@ def run_measured(args: list[str]) -> tuple[float, int]:
     out = subprocess.run(
         [sys.executable, "-c", _MEASURE, *args], capture_output=True, check=True, text=True
     )
-    elapsed, peak, code = out.stdout.split()
+    elapsed, peak, code, cpu = out.stdout.split()
     if code not in ("0", "1"):
         raise SystemExit(out.stderr)
+    CPU_SECONDS.append(float(cpu))
     return float(elapsed), int(peak)
+
+
+#: the processor time (user and system, every process of the command) of each `run_measured`:
+#: on a shared machine, rows per CPU-second are steadier than rows per second
+CPU_SECONDS: list[float] = []
 
 
 def generated_pack(n: int) -> str:
@@ -394,9 +400,11 @@ def batch_benchmarks(sizes: tuple[int, ...]) -> None:
                 )
             for label, command in runs:
                 elapsed, peak = run_measured(command)
+                cpu = CPU_SECONDS[-1]
                 print(
                     f"batch of {n:>7,} records, CSV → JSON lines, {label:<36}: {elapsed:6.1f} s,"
-                    f" {n / elapsed:7,.0f}/s, peak memory {peak / 1024:.0f} MiB",
+                    f" {n / elapsed:7,.0f}/s; CPU {cpu:6.1f} s, {n / cpu:7,.0f}/CPU-s; "
+                    f"peak memory {peak / 1024:.0f} MiB",
                     flush=True,
                 )
 

@@ -798,7 +798,11 @@ def _work(
     weight_by: str | None = None,
     summary: bool = True,
 ) -> tuple[list[ScoredProject], Tally]:
-    return score_block(_WORKER["plan"], rows, source, json_sha256, weight_by, summary)
+    records, tally = score_block(_WORKER["plan"], rows, source, json_sha256, weight_by, summary)
+    for record in records:
+        if record.line is not None:  # worded here and tallied: the parent writes the line only
+            record.scores, record.losses = {}, []
+    return records, tally
 
 
 def _quiet_collector() -> None:
@@ -998,19 +1002,19 @@ class Writer:
                 self.csv.writerow([csv_text(x) for x in self.header])
 
     def write(self, record: ScoredProject) -> str | None:
-        row = [
-            record.id,
-            record.name,
-            record.total or "",
-            record.grade or "",
-            *[record.scores.get(c) or "" for c in self.codes],
-            "；".join(record.errors),
-        ]
         if self.path is None:
             return record.line or record_json(record, self.pack_sha256)
         if self.book is not None:
             self.book.write(record)
         elif self.kind == "csv":
+            row = [
+                record.id,
+                record.name,
+                record.total or "",
+                record.grade or "",
+                *[record.scores.get(c) or "" for c in self.codes],
+                "；".join(record.errors),
+            ]
             self.csv.writerow([csv_text(x) for x in row])
         else:
             self.stream.write(record.line or record_json(record, self.pack_sha256))
