@@ -112,3 +112,24 @@ def test_the_collector_is_left_as_it_was(tmp_path: Path) -> None:
         ):
             raise RuntimeError
     assert (gc.get_threshold(), gc.get_freeze_count(), gc.isenabled()) == before
+
+
+def test_the_cells_remembered_are_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """However many distinct or long cells a portfolio has, a column remembers at most
+    `MEMO_CELLS` texts of at most `MEMO_LENGTH` characters: memory stays flat."""
+    from jixiao.engine.tools import batch
+
+    monkeypatch.setattr(batch, "MEMO_CELLS", 3)
+    rows = portfolio(12)
+    column = rows[0].index("预算金额")
+    findings = rows[0].index("立项依据缺失项")
+    for i, row in enumerate(rows[1:]):
+        row[column] = 100000 + i
+        row[findings] = "缺" * 100 + str(i)
+    source = write_csv(tmp_path / "p.csv", rows)
+    read, _, _ = batch.read_table(source, PLAN.program)
+    memos = batch.column_memos(PLAN.program)
+    for row in read:
+        kept, fresh = (batch.row_evidence(row, PLAN.program, "p.csv", m)[0] for m in (memos, None))
+        assert (kept and kept.values) == (fresh and fresh.values)
+    assert len(memos["预算金额"]) == 3 and memos["立项依据缺失项"] == {}

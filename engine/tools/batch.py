@@ -546,9 +546,11 @@ _SUSPECT = frozenset("#＃=@+-")
 _MARKERS = frozenset({ErrorCell, FormulaCell, PercentCell})
 
 
-#: How many distinct cells of one column are remembered parsed (`column_memos`): a column of
-#: 是/否, counts or findings repeats a few texts; one of amounts is bounded, so memory stays flat.
+#: How many distinct cells of one column are remembered parsed (`column_memos`), and how long
+#: one may be: a column of 是/否, counts or short findings repeats a few texts; one of amounts,
+#: or of long texts, is bounded, so memory stays flat (at most ≈ 4096 × 64 characters a column).
 MEMO_CELLS = 4096
+MEMO_LENGTH = 64
 
 
 def column_memos(program: Program, memo: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
@@ -654,7 +656,7 @@ def row_evidence(
 
 def _remember(memo: dict[str, Any], cell: Any, value: Any) -> None:
     """A plain text cell's clean value, kept for the rows that repeat it (see `MEMO_CELLS`)."""
-    if type(cell) is str and len(memo) < MEMO_CELLS:
+    if type(cell) is str and len(memo) < MEMO_CELLS and len(cell) <= MEMO_LENGTH:
         memo[cell] = value
 
 
