@@ -96,6 +96,36 @@ def records(n: int, seed: int = 2017) -> list[dict[str, object]]:
     return out
 
 
+def tie_records(plan, source, n: int) -> None:  # type: ignore[no-untyped-def]
+    """One evaluation where 17.5 % of the records land on a half-cent tie (B1.1.2: 3 × 99.5 %
+    = 2.985, 四舍五入 2.99), mean and p50 against the baseline, alternated record by record."""
+    rng = random.Random(17)
+    data = records(n, seed=175)
+    for rec in data:
+        if rng.random() < 0.175:
+            rec["实际支出"] = rec["预算金额"] * Decimal("0.995")  # type: ignore[operator]
+    evidences = [Evidence(source.source, r, {}, {}) for r in data]  # type: ignore[arg-type]
+    for ev, rec in zip(evidences, data, strict=True):
+        got = {i.code: i.points for i in evaluate(plan, ev).indicators if i.is_leaf}
+        assert got == baseline_score(rec)[0], rec
+    engine, base = [], []
+    clock = time.perf_counter
+    for ev, rec in zip(evidences, data, strict=True):
+        t0 = clock()
+        evaluate(plan, ev)
+        t1 = clock()
+        baseline_score(rec)
+        base.append(clock() - t1)
+        engine.append(t1 - t0)
+    mean, b_mean = statistics.fmean(engine), statistics.fmean(base)
+    p50, b50 = percentile(engine, 50), percentile(base, 50)
+    print(
+        f"… 17.5 % of records on a half-cent tie: mean {mean * 1e6:.0f} µs, p50 "
+        f"{p50 * 1e6:.0f} µs; baseline mean {b_mean * 1e6:.0f} µs, p50 {b50 * 1e6:.0f} µs; "
+        f"ratio of means {mean / b_mean:.2f}×, of p50 {p50 / b50:.2f}×"
+    )
+
+
 def percentile(times: list[float], p: int) -> float:
     ordered = sorted(times)
     return ordered[min(len(ordered) - 1, len(ordered) * p // 100)]
@@ -139,7 +169,23 @@ def main() -> None:
         action="store_true",
         help="skip the portfolio, CLI and checker-at-scale measurements",
     )
+    parser.add_argument(
+        "--batch-only",
+        metavar="SIZES",
+        help="measure only portfolios of these sizes, comma-separated (e.g. 10000,100000)",
+    )
+    parser.add_argument(
+        "--check-only",
+        metavar="SIZES",
+        help="measure only `check` of generated packs of these sizes (e.g. 1000,10000,100000)",
+    )
     args = parser.parse_args()
+    if args.batch_only or args.check_only:
+        if args.batch_only:
+            batch_benchmarks(tuple(int(n) for n in args.batch_only.split(",")))
+        if args.check_only:
+            check_benchmarks(tuple(int(n) for n in args.check_only.split(",")))
+        return
     if args.cli_instructions:
         import shutil
 
@@ -202,15 +248,21 @@ def main() -> None:
     p50, p99 = percentile(singles, 50), percentile(singles, 99)
     b50, b99 = percentile(base_singles, 50), percentile(base_singles, 99)
     r50 = percentile(read_in_full, 50)
+    mean, b_mean = statistics.fmean(singles), statistics.fmean(base_singles)
     print(
         f"one evaluation with full ledger: p50 {p50 * 1e6:.0f} µs, p99 {p99 * 1e6:.0f} µs; "
         f"hand-written baseline p50 {b50 * 1e6:.0f} µs, p99 {b99 * 1e6:.0f} µs; "
         f"ratio {p50 / b50:.2f}×"
     )
     print(
+        f"… mean {mean * 1e6:.0f} µs; baseline mean {b_mean * 1e6:.0f} µs; "
+        f"ratio of means {mean / b_mean:.2f}×"
+    )
+    print(
         f"… and every line and fact of it read as objects: p50 {r50 * 1e6:.0f} µs; "
         f"ratio {r50 / b50:.2f}×"
     )
+    tie_records(plan, source, min(args.records, 5000))
 
     def engine_batch() -> None:
         for ev in evidences:
@@ -259,8 +311,8 @@ _MEASURE = (
     "import resource, subprocess, sys, time\n"
     "t = time.perf_counter()\n"
     "c = subprocess.run(sys.argv[1:], capture_output=True)\n"
-    "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,"
-    " c.returncode)\n"
+    "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "print(time.perf_counter() - t, u.ru_maxrss, c.returncode, u.ru_utime + u.ru_stime)\n"
     "sys.stderr.write(c.stderr.decode()[-2000:])\n"
 )
 
@@ -273,20 +325,28 @@ def run_measured(args: list[str]) -> tuple[float, int]:
     out = subprocess.run(
         [sys.executable, "-c", _MEASURE, *args], capture_output=True, check=True, text=True
     )
-    elapsed, peak, code = out.stdout.split()
+    elapsed, peak, code, cpu = out.stdout.split()
     if code not in ("0", "1"):
         raise SystemExit(out.stderr)
+    CPU_SECONDS.append(float(cpu))
     return float(elapsed), int(peak)
 
 
+#: the processor time (user and system, every process of the command) of each `run_measured`:
+#: on a shared machine, rows per CPU-second are steadier than rows per second
+CPU_SECONDS: list[float] = []
+
+
 def generated_pack(n: int) -> str:
-    lines = ['pack "生成" { total 100 }', "fact 率: percent", "fact 问题: list"]
+    """About `n` indicators in ten branches. Every leaf weighs 1 point and the pack's total is
+    their sum: weights that divide 100 points by `n` would not terminate (100 / 30,000) and a
+    number may have at most 20 digits (E110), so such a pack is refused from 30,000 on."""
     per_root = max(1, n // 10)
     roots = n // per_root
-    weight = Decimal(100) / roots
+    lines = [f'pack "生成" {{ total {roots * per_root} }}', "fact 率: percent", "fact 问题: list"]
     for r in range(roots):
-        lines.append(f'indicator R{r} "一级{r}" {weight} {{')
-        leaf = weight / per_root
+        lines.append(f'indicator R{r} "一级{r}" {per_root} {{')
+        leaf = 1
         for i in range(per_root):
             rule = "proportional 率" if i % 2 else 'deduct 0.5 per 问题 "问题：{item}"'
             lines.append(f'    indicator R{r}.{i} "指标{i}" {leaf} {{ {rule} }}')
@@ -296,41 +356,73 @@ def generated_pack(n: int) -> str:
 
 def scale_benchmarks() -> None:
     import shutil
+
+    batch_benchmarks((1_000, 100_000))
+    cli_benchmark(shutil.which("jixiao") or str(Path(sys.executable).parent / "jixiao"))
+    check_benchmarks((100, 1_000, 10_000))
+
+
+def batch_benchmarks(sizes: tuple[int, ...]) -> None:
+    """File to file, CSV in and JSON lines out, side by side in one run: `jixiao eval
+    --batch` with 1 and 2 processes (without and with `--summary`), the hand-written pipeline
+    (`bench/pipeline_baseline.py`), and GoRules ZEN's if the `bench` extra is installed
+    (`bench/zen_pipeline.py`). Each in a process of its own; peak memory of the largest."""
+    import importlib.util
+    import shutil
     import tempfile
+
+    jixiao_cli = shutil.which("jixiao") or str(Path(sys.executable).parent / "jixiao")
+    here = Path(__file__).parent
+    zen = importlib.util.find_spec("zen") is not None and (here / "zen_pipeline.py").exists()
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in sizes:
+            path = Path(tmp) / f"p{n}.csv"
+            write_csv(path, records(n))
+            out = Path(tmp) / "out.jsonl"
+            runs: list[tuple[str, list[str]]] = []
+            for jobs in ("1", "2"):
+                command = [jixiao_cli, "eval", str(PACK), "--batch", str(path), "--jobs", jobs]
+                runs.append((f"jixiao --jobs {jobs}", [*command, "--output", str(out)]))
+            summary = ["--summary", str(Path(tmp) / "summary.json")]
+            runs.append(("jixiao --jobs 2 --summary", [*runs[1][1], *summary]))
+            runs.append(
+                (
+                    "hand-written Decimal, with reasons",
+                    [sys.executable, str(here / "pipeline_baseline.py"), str(path), str(out)],
+                )
+            )
+            if zen:
+                runs.append(
+                    (
+                        "GoRules ZEN, no explanations",
+                        [sys.executable, str(here / "zen_pipeline.py"), str(path), str(out)],
+                    )
+                )
+            for label, command in runs:
+                elapsed, peak = run_measured(command)
+                cpu = CPU_SECONDS[-1]
+                print(
+                    f"batch of {n:>7,} records, CSV → JSON lines, {label:<36}: {elapsed:6.1f} s,"
+                    f" {n / elapsed:7,.0f}/s; CPU {cpu:6.1f} s, {n / cpu:7,.0f}/CPU-s; "
+                    f"peak memory {peak / 1024:.0f} MiB",
+                    flush=True,
+                )
+
+
+def check_benchmarks(sizes: tuple[int, ...]) -> None:
+    """`check` (parse, check, analyse, order, compile) of generated packs, in this process."""
+    import gc
 
     from jixiao.dsl.source import Source
     from jixiao.engine import compile_source
 
-    jixiao_cli = shutil.which("jixiao") or str(Path(sys.executable).parent / "jixiao")
-    with tempfile.TemporaryDirectory() as tmp:
-        for n, jobs in ((1_000, "1"), (100_000, "1"), (100_000, "2")):
-            path = Path(tmp) / f"p{n}.csv"
-            if not path.exists():
-                write_csv(path, records(n))
-            out = Path(tmp) / f"r{n}.jsonl"
-            elapsed, peak = run_measured(
-                [
-                    jixiao_cli,
-                    "eval",
-                    str(PACK),
-                    "--batch",
-                    str(path),
-                    "--output",
-                    str(out),
-                    "--jobs",
-                    jobs,
-                ]
-            )
-            print(
-                f"batch of {n:>7,} records, {jobs} process(es), CSV → JSON lines: "
-                f"{elapsed:6.1f} s, {n / elapsed:6,.0f}/s, peak memory {peak / 1024:.0f} MiB"
-            )
-    cli_benchmark(jixiao_cli)
-    for n in (100, 1_000, 10_000):
+    for n in sizes:
         text = generated_pack(n)
+        gc.collect()
         start = time.perf_counter()
         compile_source(Source("generated.jx", text))
-        print(f"check a generated pack of {n:>6,} indicators: {time.perf_counter() - start:6.2f} s")
+        elapsed = time.perf_counter() - start
+        print(f"check a generated pack of {n:>7,} indicators: {elapsed:6.2f} s", flush=True)
 
 
 def compile_bytecode() -> None:

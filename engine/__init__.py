@@ -59,6 +59,13 @@ def compile_source(source: Source, use_cache: bool = False) -> tuple[Plan, list[
         program, ordered, warnings, files = cached
         if not files or _unchanged(files):  # every imported template as it was
             return compile_program(program, ordered), list(warnings)
+    from .common.collector import paused
+
+    with paused():  # see `common.collector`: a large pack builds many objects, frees few
+        return _compile_cold(source, use_cache, name)
+
+
+def _compile_cold(source: Source, use_cache: bool, name: str) -> tuple[Plan, list[Diagnostic]]:
     from jixiao.dsl import record
     from jixiao.dsl.parser import parse
 

@@ -148,6 +148,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             args.jobs or 0,
             writer.json_sha256,
             summary.weighted_by,
+            summary=bool(args.summary),
         )
         try:
             # a portfolio's CSV and XLSX are read by people: their errors in the messages'

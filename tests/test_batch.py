@@ -128,12 +128,13 @@ def test_header_problems(tmp_path: Path) -> None:
 def test_parallel_output_is_the_serial_output(
     xlsx: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Blocks of 16 rows, so that many blocks are in flight at once and come back in any
+    """Blocks of 16 rows (serial and parallel), so that many blocks are in flight at once and come back in any
     order: the records, their failures and the summary must be the serial run's, byte for
     byte and in input order."""
     from jixiao.engine.tools import batch
 
     monkeypatch.setattr(batch, "BLOCK", 16)
+    monkeypatch.setattr(batch, "PARALLEL_BLOCK", 16)
     runs = []
     for jobs in ("1", "2"):
         summary = tmp_path / f"summary{jobs}.json"

@@ -32,7 +32,7 @@ from .compile_expr import (
     Reads,
     RuleFn,
 )
-from .scorer import DECIMAL, EXACT, LeafFn, NodePlan
+from .scorer import CONFIRMING, DECIMAL, EXACT, LeafFn, NodePlan
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
@@ -162,6 +162,31 @@ def compile_exact(program: Program, order: Order) -> ExactPlan:
     )
     vetoes = tuple(c.expr(v.cond) for v in program.vetoes)
     return ExactPlan(derived, leaves, nodes, extras, vetoes)
+
+
+def compile_confirming(program: Program) -> dict[int, tuple[LeafFn, frozenset[str]]]:
+    """Every leaf again over 28 digits that trust a rounding boundary when nothing was rounded
+    on the way (`scorer.CONFIRMING`), with the derived facts it reads, directly or through
+    other derived facts: the leaf's score is exact only if they are."""
+    from ..common.walk import names_in
+    from ..forms import rule_exprs
+
+    c = _Compiler(program)
+    derived = program.derived
+    out: dict[int, tuple[LeafFn, frozenset[str]]] = {}
+    for i, ind in enumerate(program.indicators):
+        if not ind.is_leaf:
+            continue
+        seen: set[str] = set()
+        stack = [n.name for r in ind.rules for e in rule_exprs(r) for n in names_in(e)]
+        while stack:
+            name = stack.pop()
+            if name in seen or name not in derived:
+                continue
+            seen.add(name)
+            stack.extend(derived[name].reads)
+        out[i] = (scorer.leaf(c.node(ind), program.settings, CONFIRMING), frozenset(seen))
+    return out
 
 
 class _Compiler(Compiling):

@@ -6,7 +6,10 @@ cut there, and a score computed from it can fall a hair short of half a cent: 3 
 300,000) is exactly 0.055 — 四舍五入 0.06 — but 3 × 0.01833…3 is 0.05499…9, which rounds to 0.05.
 Only a score that lies within a hair of a rounding boundary can be misjudged that way, and
 those are rare; where the pack rounds — a leaf, a branch with rules of its own, the total — the
-value is checked (`scorer.near_boundary`), and one that is that close is computed again with
+value is checked (`scorer.near_boundary`). A leaf that is that close is first run again in 28
+digits with the decimal context's `Inexact` flag cleared (`scorer.CONFIRMING`): if neither its
+own arithmetic nor a derived fact it reads was rounded, its 28 digits are exact and so is the
+pack's rounding of them (a tie of 3 × 99.5 % = 2.985). Otherwise it is computed again with
 `Exact` numbers — rationals, which never round — so the pack's rounding is the only rounding
 that shapes a score (`round_exact`). This module is imported only then.
 

@@ -67,10 +67,13 @@ _BELOW_ZERO = -HAIR  # points below this are floored whatever their 28 digits
 class Numbers:
     """A number domain: how the steps take numbers in, decide near a bound, and round."""
 
-    __slots__ = ("_roundings", "exact")
+    __slots__ = ("_roundings", "confirming", "exact")
 
-    def __init__(self, exact: bool) -> None:
+    def __init__(self, exact: bool, confirming: bool = False) -> None:
         self.exact = exact
+        # 28 digits, trusted at a rounding boundary when nothing before it was rounded (the
+        # `Inexact` flag, cleared by the evaluator before the leaf): see `CONFIRMING`
+        self.confirming = confirming
         self._roundings: dict[tuple[int, str], RoundFn] = {}
 
     def lift(self, value: Any) -> Any:
@@ -93,12 +96,24 @@ class Numbers:
         key = (settings.places, settings.rounding)
         step = self._roundings.get(key)
         if step is None:
-            step = self._roundings[key] = _rounding(self.exact, *key)
+            step = self._roundings[key] = _rounding(self.exact, self.confirming, *key)
         return step
 
 
-def _rounding(exact: bool, places: int, mode: str) -> RoundFn:
+def _rounding(exact: bool, confirming: bool, places: int, mode: str) -> RoundFn:
     quantum, shown = QUANTA[places], PLACES[places]
+    if confirming:
+
+        def confirmed(current: Any, lines: list[RawLine], span: Span) -> Decimal:
+            rounded_before = decimal.getcontext().flags[decimal.Inexact]
+            rounded: Decimal = current.quantize(quantum, rounding=mode)
+            if rounded != current:
+                if rounded_before and near_boundary(current, rounded, places, mode):
+                    raise NearBoundary  # rounded on the way: only exact numbers can tell
+                lines.append((ROUND, rounded - current, span, None, (), (current, shown), None))
+            return rounded
+
+        return confirmed
     if exact:
         from .exact import Exact, round_exact
 
@@ -124,16 +139,34 @@ def _rounding(exact: bool, places: int, mode: str) -> RoundFn:
 def near_boundary(value: Decimal, rounded: Decimal, places: int, mode: str) -> bool:
     """Whether `value`, which rounds to `rounded`, lies within a hair (10⁻¹² of the last place)
     of a point where the rounding changes: its 28 digits might then be on the wrong side."""
-    quantum = QUANTA[places]
-    hair = quantum.scaleb(-12)
+    hair, below_half, above_half, below_whole = _WINDOWS[places]
     cut = abs(value - rounded)
-    if mode in (decimal.ROUND_HALF_UP, decimal.ROUND_HALF_DOWN, decimal.ROUND_HALF_EVEN):
-        return abs(cut - quantum / 2) <= hair
-    return cut <= hair or quantum - cut <= hair
+    if mode in _HALF_MODES:
+        return below_half <= cut <= above_half
+    return cut <= hair or cut >= below_whole
+
+
+_HALF_MODES = frozenset((decimal.ROUND_HALF_UP, decimal.ROUND_HALF_DOWN, decimal.ROUND_HALF_EVEN))
+#: per number of places: a hair (10⁻¹² of the last place), and the cuts within a hair of half a
+#: place and of a whole one, worked out once (exact: these have few digits)
+_WINDOWS = {
+    places: (
+        quantum.scaleb(-12),
+        quantum / 2 - quantum.scaleb(-12),
+        quantum / 2 + quantum.scaleb(-12),
+        quantum - quantum.scaleb(-12),
+    )
+    for places, quantum in QUANTA.items()
+}
 
 
 DECIMAL = Numbers(exact=False)
 EXACT = Numbers(exact=True)
+#: 28 digits, for a leaf whose score landed a hair from a rounding boundary, run again with the
+#: `Inexact` flag cleared: if nothing it computed was rounded (a tie of 3 × 0.055 = 0.165, not
+#: 3 × 5,500 ÷ 300,000), the 28 digits are the exact value and the pack's rounding of them is
+#: the exact one, so no rational re-score is needed (see `_Run.confirmed` in the evaluator).
+CONFIRMING = Numbers(exact=False, confirming=True)
 
 
 # ----- the steps ------------------------------------------------------------------------------
@@ -384,6 +417,8 @@ def leaf(node: NodePlan, settings: Settings, numbers: Numbers) -> LeafFn:
             current = base(env, lines)
             if current is shortcut:  # full marks: `finish`'s first case, without the call
                 return (full, tuple(lines), (), False)
+            if current is zero:  # nothing: its second
+                return (nothing, tuple(lines), (), False)
             return finish(current, lines)
 
         return scored
@@ -394,7 +429,11 @@ def leaf(node: NodePlan, settings: Settings, numbers: Numbers) -> LeafFn:
             lines = [base_line]
             current = weight
             for deduct in deductions:
-                current += deduct(env, lines)
+                taken = deduct(env, lines)
+                if taken is not ZERO:  # nothing taken leaves the weight itself: full marks
+                    current += taken
+            if current is shortcut:  # `finish`'s first case, without the call
+                return (full, tuple(lines), (), False)
             return finish(current, lines)
 
         return deducted

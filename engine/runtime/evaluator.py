@@ -257,9 +257,10 @@ class _Run:
         exact_plan = self.exact_setup()[0] if numbers.exact else None
         if exact_plan is not None:
             env = self.exact_setup()[1]
-        for place, ind, leaf in self.plan.leaves:
-            if exact_plan is not None:
-                leaf = exact_plan.leaves[place]
+        leaves = self.plan.leaves
+        if exact_plan is not None:
+            leaves = tuple((p, i, exact_plan.leaves[p]) for p, i, _ in leaves)
+        for place, ind, leaf in leaves:
             try:
                 records[place] = leaf(env)
             except Faulted as exc:
@@ -390,13 +391,50 @@ class _Run:
     def exactly(self, place: int, ind: Indicator) -> Entry:
         """Score a leaf again with exact numbers: its 28-digit score lay within a hair of a
         rounding boundary (see `plan.exact`). The ledger shows the exact run's lines as
-        decimals, with the rounding line that makes them add up to the points."""
+        decimals, with the rounding line that makes them add up to the points.
+
+        First, though, the leaf is run again in 28 digits with the `Inexact` flag cleared
+        (`confirmed`): a score that lands on a tie by exact arithmetic needs no rationals."""
+        record = self.confirmed(place)
+        if record is not None:
+            return record
         plan, env = self.exact_setup()
         try:
             record = plan.leaves[place](env)
         except Faulted as exc:  # the exact value fails where its 28 digits did not (a 0)
             return self.fault(ind, exc.failure)
         return self.shown(record, ZERO, ind)
+
+    def confirmed(self, place: int) -> Entry | None:
+        """The leaf at `place` scored again in 28 digits that trust a rounding boundary when
+        nothing was rounded on the way (`scorer.CONFIRMING`): neither the leaf's own arithmetic
+        nor that of a derived fact it reads, directly or not (each computed again with the flag
+        cleared). None if something was, or anything else happened: the exact path decides."""
+        memo = self.plan.memo
+        if "confirming" not in memo:
+            from ..plan.compiler import compile_confirming
+
+            memo["confirming"] = compile_confirming(self.program)
+        leaf: LeafFn
+        reads: frozenset[str]
+        leaf, reads = memo["confirming"][place]
+        env, pins = self.env, self.pins
+        flags = decimal.getcontext().flags
+        before = flags[decimal.Inexact]
+        try:
+            for name, fn, _ in self.plan.derived if reads else ():
+                if name in reads and name not in pins:
+                    flags[decimal.Inexact] = False
+                    fn(env)
+                    if flags[decimal.Inexact]:
+                        return None
+            flags[decimal.Inexact] = False
+            return leaf(env)
+        except Exception:  # a fault or a decision a hair from its bound: decided exactly
+            return None
+        finally:
+            if before:  # what was rounded before stays so (`compile_expr.rounded_so_far`)
+                flags[decimal.Inexact] = True
 
     def shown(self, record: Entry, start: Decimal, ind: Indicator) -> Entry:
         """An exact run's record as the ledger shows it: its lines as decimals; points the

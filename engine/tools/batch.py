@@ -19,6 +19,7 @@ opened through `files` (regular files only, bounded) and workbooks read by `work
 from __future__ import annotations
 
 import collections
+import contextlib
 import csv
 import dataclasses
 import hashlib
@@ -28,6 +29,7 @@ import json
 import multiprocessing
 import os
 import re
+import sys
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -74,7 +76,8 @@ from .portfolio import ScoredProject
 if TYPE_CHECKING:
     from .portfolio import Tally
 
-BLOCK = 256  # rows scored (and, in parallel, handed to a worker process) at a time
+BLOCK = 256  # rows scored at a time
+PARALLEL_BLOCK = 1024  # rows handed to a worker process at a time
 PARALLEL_FROM = 2000  # rows from which `--jobs 0` (the default) scores in several processes
 ID_COLUMNS = ("id", "项目编号", "编号", "project", "项目id", "project_id")
 NAME_COLUMNS = ("name", "项目名称", "名称")
@@ -499,13 +502,15 @@ class _RowOrigins(Mapping[str, Provenance]):
     """Where each fact of a row came from, worded only when asked for: a portfolio's output
     names no cells, so most rows never need them (40 provenances a row, built for nothing)."""
 
-    __slots__ = ("_cells", "_names", "_source")
+    __slots__ = ("_names", "_number", "_source")
 
-    def __init__(self, source: str, names: dict[str, str]) -> None:
-        self._source, self._names = source, names  # fact → where its cell is
+    def __init__(self, source: str, names: dict[str, tuple[str, str]], number: str) -> None:
+        # fact → the words before and after the row's number in where its cell is
+        self._source, self._names, self._number = source, names, number
 
     def __getitem__(self, name: str) -> Provenance:
-        return Provenance(None, source=f"{self._source}, {self._names[name]}")
+        before, after = self._names[name]
+        return Provenance(None, source=f"{self._source}, {before}{self._number}{after}")
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._names)
@@ -541,11 +546,44 @@ _SUSPECT = frozenset("#＃=@+-")
 _MARKERS = frozenset({ErrorCell, FormulaCell, PercentCell})
 
 
-def row_evidence(row: Row, program: Program, source: str) -> tuple[Evidence | None, list[str]]:
+#: How many distinct cells of one column are remembered parsed (`column_memos`), and how long
+#: one may be: a column of 是/否, counts or short findings repeats a few texts; one of amounts,
+#: or of long texts, is bounded, so memory stays flat (at most ≈ 4096 × 64 characters a column).
+MEMO_CELLS = 4096
+MEMO_LENGTH = 64
+
+
+def column_memos(program: Program, memo: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+    """Per fact column, the values of cell texts already parsed cleanly (a cell is parsed from
+    its text and its fact alone, so the same text always gives the same value): built once per
+    plan (in `Plan.memo`) and filled as rows are read."""
+    if memo is None:
+        return {name: {} for name in program.facts}
+    if "columns" not in memo:
+        memo["columns"] = {name: {} for name in program.facts}
+    columns: dict[str, dict[str, Any]] = memo["columns"]
+    return columns
+
+
+def row_evidence(
+    row: Row, program: Program, source: str, memos: dict[str, dict[str, Any]] | None = None
+) -> tuple[Evidence | None, list[str]]:
     values: dict[str, Any] = {}
-    given: dict[str, str] = {}
+    given: dict[str, tuple[str, str]] = {}  # fact → its cell's place, worded when asked for
     problems: list[str] = []
-    for name, cell, where in row.cells():
+    if memos is None:
+        memos = column_memos(program)
+    cells, number = row.values, str(row.number)
+    count = len(cells)
+    for i, name, before, after in row.columns:
+        cell = cells[i] if i < count else None
+        if type(cell) is str:
+            memo = memos[name]
+            if cell in memo:  # this very text, parsed cleanly before
+                given[name] = (before, after)
+                values[name] = memo[cell]
+                continue
+        where = before + number + after
         fact = program.facts[name]
         kind = fact.kind
         plain = type(cell) not in _MARKERS  # every CSV cell, almost every XLSX one
@@ -556,7 +594,7 @@ def row_evidence(row: Row, program: Program, source: str) -> tuple[Evidence | No
             if kind is Kind.LIST:
                 values[name] = ()  # an empty findings cell: nothing was found
             continue
-        given[name] = where
+        given[name] = (before, after)
         refused = (
             _not_data(cell, text, kind, f"{source}, {where}", source)
             if not plain or text[0] in _SUSPECT
@@ -566,6 +604,7 @@ def row_evidence(row: Row, program: Program, source: str) -> tuple[Evidence | No
             problems.append(_problem(refused))
         elif text.lower() in NA_TEXT:
             values[name] = NA
+            _remember(memos[name], cell, NA)
         elif kind is Kind.LIST:
             items = () if nothing_found(text) else _items(text)
             bad = next(
@@ -585,6 +624,7 @@ def row_evidence(row: Row, program: Program, source: str) -> tuple[Evidence | No
                 problems.append(_problem(bad))
             else:
                 values[name] = items
+                _remember(memos[name], cell, items)
         else:
             # typed first, then the fact's domain: `1.5` in a percent column is ambiguous
             # (E649) before it is out of range, so the message names the real slip
@@ -607,18 +647,28 @@ def row_evidence(row: Row, program: Program, source: str) -> tuple[Evidence | No
                 problems.append(f"{source}, {where}: must not be 0 (the pack divides by it)")
             else:
                 values[name] = value
+                _remember(memos[name], cell, value)
     if problems:
         return None, problems
-    origins = _RowOrigins(source, given)
+    origins = _RowOrigins(source, given, number)
     return Evidence(Source(f"{source} [{row.id}]", ""), values, origins, {"id": row.id}), []
+
+
+def _remember(memo: dict[str, Any], cell: Any, value: Any) -> None:
+    """A plain text cell's clean value, kept for the rows that repeat it (see `MEMO_CELLS`)."""
+    if type(cell) is str and len(memo) < MEMO_CELLS and len(cell) <= MEMO_LENGTH:
+        memo[cell] = value
 
 
 def _has_percent_sign(text: str) -> bool:
     return "%" in text or "％" in text or "‰" in text
 
 
-def score_row(plan: Plan, row: Row, source: str, weight_by: str | None = None) -> ScoredProject:
-    """`weight_by`: the fact whose value the record keeps for the summary's weighted means."""
+def score_row(
+    plan: Plan, row: Row, source: str, weight_by: str | None = None, summary: bool = True
+) -> ScoredProject:
+    """`weight_by`: the fact whose value the record keeps for the summary's weighted means;
+    `summary`: whether the record keeps what the summary needs (its losses, its weight)."""
     places = plan.program.settings.places
     if row.problem:
         return ScoredProject(row.id, row.name, None, None, {}, [row.problem])
@@ -627,15 +677,18 @@ def score_row(plan: Plan, row: Row, source: str, weight_by: str | None = None) -
         evidence, problems = _folder_evidence(row, plan.program, inputs)
         if evidence is None or problems:  # `load` returns what it could read: a row refuses
             return ScoredProject(row.id, row.name, None, None, {}, problems, inputs=tuple(inputs))
-        record = _record(row, evaluate(plan, evidence), places)
+        record = _record(row, evaluate(plan, evidence), places, plan.memo, summary)
         record.inputs = tuple(inputs)
         record.weight = _weight(evidence, weight_by)
         return record
-    evidence, problems = row_evidence(row, plan.program, source)
+    evidence, problems = row_evidence(
+        row, plan.program, source, column_memos(plan.program, plan.memo)
+    )
     if evidence is None:
         return ScoredProject(row.id, row.name, None, None, {}, problems)
-    record = _record(row, evaluate(plan, evidence), places)
-    record.weight = _weight(evidence, weight_by)
+    record = _record(row, evaluate(plan, evidence), places, plan.memo, summary)
+    if summary:
+        record.weight = _weight(evidence, weight_by)
     return record
 
 
@@ -670,13 +723,25 @@ def _folder_evidence(
     return evidence, problems
 
 
-def _record(row: Row, result: Result, places: int) -> ScoredProject:
-    scores = {
-        ind.code: (fixed(points, places) if points is not None else None)
-        for ind, (points, _, _, _) in result.ledger.raw()
-    }
+def _record(
+    row: Row, result: Result, places: int, memo: dict[str, Any] | None = None, summary: bool = True
+) -> ScoredProject:
+    # points as the record words them: the same few values recur in every row (a weight,
+    # 0.00), so each is worded once per plan (bounded, like the cells: `MEMO_CELLS`)
+    worded: dict[Decimal, str] = memo.setdefault("worded", {}) if memo is not None else {}
+    scores: dict[str, str | None] = {}
+    for ind, (points, _, _, _) in result.ledger.raw():
+        if points is None:
+            scores[ind.code] = None
+            continue
+        text = worded.get(points)
+        if text is None:
+            text = fixed(points, places)
+            if len(worded) < MEMO_CELLS and not points.is_signed():  # -0 equals 0: not kept
+                worded[points] = text
+        scores[ind.code] = text
     errors = [d.message for d in result.diagnostics if d.is_error]
-    lost = _losses(result)
+    lost = _losses(result) if summary else []
     total = fixed(result.total, places) if result.total is not None else None
     grade = result.grade if not result.disqualified else "取消资格"
     return ScoredProject(row.id, row.name, total, grade, scores, errors, lost)
@@ -713,22 +778,58 @@ def _reason_key(text: str) -> str:
 
 # ----- running ----------------------------------------------------------------------------------
 
-_WORKER: dict[str, Any] = {}
+_WORKER: dict[str, Any] = {}  # a worker process's plan: inherited (fork) or compiled (spawn)
 
 
 def _init(pack_path: str, pack_text: str, allowed: tuple[str, ...]) -> None:
-    """A worker compiles the pack from the text the parent read: never from the path again,
-    which may be a pipe already drained (`/dev/stdin`) or a file changed since."""
-    from .. import compile_source
-
+    """A spawned worker compiles the pack from the text the parent read: never from the path
+    again, which may be a pipe already drained (`/dev/stdin`) or a file changed since. A
+    forked one has the parent's compiled plan already (`_WORKER`)."""
     files.set_allowed(allowed)
-    _WORKER["plan"] = compile_source(Source(pack_path, pack_text))[0]
+    if "plan" not in _WORKER:
+        from .. import compile_source
+
+        _WORKER["plan"] = compile_source(Source(pack_path, pack_text))[0]
+    _quiet_collector()
 
 
 def _work(
-    rows: list[Row], source: str, json_sha256: str | None, weight_by: str | None = None
+    rows: list[Row],
+    source: str,
+    json_sha256: str | None,
+    weight_by: str | None = None,
+    summary: bool = True,
 ) -> tuple[list[ScoredProject], Tally]:
-    return score_block(_WORKER["plan"], rows, source, json_sha256, weight_by)
+    records, tally = score_block(_WORKER["plan"], rows, source, json_sha256, weight_by, summary)
+    for record in records:
+        if record.line is not None:  # worded here and tallied: the parent writes the line only
+            record.scores, record.losses = {}, []
+    return records, tally
+
+
+def _quiet_collector() -> None:
+    """What is loaded by now (the modules, the compiled plan) lives as long as the process:
+    moved out of the collector's sight (`gc.freeze`), and the youngest generation let grow, so
+    the many short-lived tuples of the records do not trigger passes over it."""
+    import gc
+
+    gc.freeze()
+    gc.set_threshold(50_000, 50, 100)
+
+
+@contextlib.contextmanager
+def collector_quiet() -> Iterator[None]:
+    """`_quiet_collector` for the time of a loop in this process, the collector as it was
+    afterwards, whatever happens (a test or a server may go on in the same process)."""
+    import gc
+
+    thresholds = gc.get_threshold()
+    _quiet_collector()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 def score_block(
@@ -737,18 +838,20 @@ def score_block(
     source: str,
     json_sha256: str | None,
     weight_by: str | None = None,
+    summary: bool = True,
 ) -> tuple[list[ScoredProject], Tally]:
-    """Score a block of rows and tally it for the summary; with `json_sha256`, also word each
-    record's JSON line — all of it where the block is scored, so that a worker process leaves
-    the parent only the reading and the writing."""
+    """Score a block of rows and tally it (its count and failures only, unless `summary`);
+    with `json_sha256`, also word each record's JSON line — all of it where the block is
+    scored, so that a worker process leaves the parent only the reading and the writing."""
     from .portfolio import tally_for
 
-    tally = tally_for(plan.program, weight_by=weight_by)
+    tally = tally_for(plan.program, weight_by=weight_by, counts_only=not summary)
     records = []
+    words = _json_words(json_sha256) if json_sha256 is not None else None
     for row in rows:
-        record = score_row(plan, row, source, tally.weight_by)
-        if json_sha256 is not None:
-            record.line = record_json(record, json_sha256)
+        record = score_row(plan, row, source, tally.weight_by, summary)
+        if words is not None:
+            record.line = _record_line(record, words)
         tally.add(record)
         records.append(record)
     return records, tally
@@ -763,10 +866,11 @@ def run_blocks(
     jobs: int,
     json_sha256: str | None = None,
     weight_by: str | None = None,
+    summary: bool = True,
 ) -> Iterator[tuple[list[ScoredProject], Tally]]:
     """Records in input order, a block at a time with the block's tally (weighted by
-    `weight_by`, else by the pack's `portfolio weighted by`); in `jobs` processes when the
-    portfolio is large enough."""
+    `weight_by`, else by the pack's `portfolio weighted by`; counts only unless `summary`); in
+    `jobs` processes when the portfolio is large enough."""
     if jobs <= 0:
         cpus = (
             len(os.sched_getaffinity(0))
@@ -774,13 +878,35 @@ def run_blocks(
             else (os.cpu_count() or 1)
         )
         jobs = min(cpus, 4) if (count or 0) >= PARALLEL_FROM else 1
-    blocks = iter(lambda: list(itertools.islice(rows, BLOCK)), [])
     if jobs == 1:
-        for block in blocks:
-            yield score_block(plan, block, source, json_sha256, weight_by)
+        with collector_quiet():
+            for block in iter(lambda: list(itertools.islice(rows, BLOCK)), []):
+                yield score_block(plan, block, source, json_sha256, weight_by, summary)
         return
-    ctx = multiprocessing.get_context("spawn")
+    # Workers are handed blocks large enough that handing them over costs little next to
+    # scoring them; forked where that is safe (Linux), so each starts with the compiled plan.
+    blocks = iter(lambda: list(itertools.islice(rows, PARALLEL_BLOCK)), [])
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    ctx = multiprocessing.get_context(method)
     initargs = (pack_path, plan.program.source.text, files.allowed_dirs())
+    if method == "fork":
+        _WORKER["plan"] = plan
+    try:
+        with collector_quiet():
+            yield from _parallel(
+                ctx, jobs, initargs, blocks, (source, json_sha256, weight_by, summary)
+            )
+    finally:
+        _WORKER.pop("plan", None)
+
+
+def _parallel(
+    ctx: Any,
+    jobs: int,
+    initargs: tuple[Any, ...],
+    blocks: Iterator[list[Row]],
+    args: tuple[Any, ...],
+) -> Iterator[tuple[list[ScoredProject], Tally]]:
     with ctx.Pool(jobs, initializer=_init, initargs=initargs) as pool:
         # A window of blocks in flight, collected oldest first: the output is the serial
         # run's, byte for byte and in order; the parent reads ahead only `window` blocks, so
@@ -789,11 +915,35 @@ def run_blocks(
         window = 2 * jobs + 1
         pending: collections.deque[Any] = collections.deque()
         for block in blocks:
-            pending.append(pool.apply_async(_work, (block, source, json_sha256, weight_by)))
+            pending.append(pool.apply_async(_work, (block, *args)))
             if len(pending) >= window:
                 yield pending.popleft().get()
         while pending:
             yield pending.popleft().get()
+
+
+def _json_words(pack_sha256: str) -> str:
+    """The end of every record's JSON line, the same for each (worded once per block)."""
+    return json.dumps({"pack_sha256": pack_sha256}, ensure_ascii=False)[1:]
+
+
+def _record_line(record: ScoredProject, tail: str) -> str:
+    """`record_json`, with the constant end worded once (`_json_words`); a folder
+    portfolio's record, which names its inputs after the digest, is worded in full."""
+    if record.inputs:
+        return record_json(record, json.loads("{" + tail)["pack_sha256"])
+    head = json.dumps(
+        {
+            "id": record.id,
+            "name": record.name,
+            "total": record.total,
+            "grade": record.grade,
+            "scores": record.scores,
+            "errors": record.errors,
+        },
+        ensure_ascii=False,
+    )
+    return head[:-1] + ", " + tail + "\n"
 
 
 def record_json(record: ScoredProject, pack_sha256: str = "") -> str:
@@ -854,19 +1004,19 @@ class Writer:
                 self.csv.writerow([csv_text(x) for x in self.header])
 
     def write(self, record: ScoredProject) -> str | None:
-        row = [
-            record.id,
-            record.name,
-            record.total or "",
-            record.grade or "",
-            *[record.scores.get(c) or "" for c in self.codes],
-            "；".join(record.errors),
-        ]
         if self.path is None:
             return record.line or record_json(record, self.pack_sha256)
         if self.book is not None:
             self.book.write(record)
         elif self.kind == "csv":
+            row = [
+                record.id,
+                record.name,
+                record.total or "",
+                record.grade or "",
+                *[record.scores.get(c) or "" for c in self.codes],
+                "；".join(record.errors),
+            ]
             self.csv.writerow([csv_text(x) for x in row])
         else:
             self.stream.write(record.line or record_json(record, self.pack_sha256))

@@ -147,7 +147,9 @@ class Tally:
         bounds: list[Decimal],
         keep_near: int = 10,
         weight_by: str | None = None,
+        counts_only: bool = False,
     ) -> None:
+        self.counts_only = counts_only  # no summary asked for: projects and failures only
         self.weights = weights
         self.bounds = bounds
         self.keep_near = keep_near
@@ -172,6 +174,8 @@ class Tally:
             self.failed += 1
             if len(self.failures) < FAILURES_KEPT:
                 self.failures.append((record.id, "；".join(record.errors)))
+            return
+        if self.counts_only:
             return
         grade = record.grade or "—"
         self.grades[grade] = self.grades.get(grade, 0) + 1
@@ -240,12 +244,16 @@ class Tally:
         self.unweighted_ids.extend(other.unweighted_ids[:kept])
 
 
-def tally_for(program: Program, keep_near: int = 10, weight_by: str | None = None) -> Tally:
+def tally_for(
+    program: Program, keep_near: int = 10, weight_by: str | None = None, counts_only: bool = False
+) -> Tally:
     """An empty tally for a block of a portfolio scored with `program`, weighted by
-    `weight_by` (`--weight-by`) or else by the pack's `portfolio weighted by`, if any."""
+    `weight_by` (`--weight-by`) or else by the pack's `portfolio weighted by`, if any; with
+    `counts_only`, of the projects and failures alone (no summary is written)."""
     weights = {i.code: i.weight for i in program.indicators}
     bounds = [b.lower for b in program.settings.grades if b.lower is not None]
-    return Tally(weights, bounds, keep_near, weight_by or program.settings.portfolio_weight)
+    weight_by = weight_by or program.settings.portfolio_weight
+    return Tally(weights, bounds, keep_near, weight_by, counts_only)
 
 
 @dataclass
