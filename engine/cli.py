@@ -121,7 +121,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
         if source.is_dir():
             rows, count, diags = read_folder(source)
         elif source.exists():
-            rows, count, diags = read_table(source, plan.program)
+            from .tools.arrow import is_columnar  # (pyarrow only for a Parquet or Arrow file)
+
+            if is_columnar(source):
+                from .tools.batch_arrow import read_columnar
+
+                rows, count, diags = read_columnar(source, plan.program)
+            else:
+                rows, count, diags = read_table(source, plan.program)
         else:
             from .common import messages
 
@@ -206,7 +213,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 #: suffix (`/dev/stdout`) gets the first. Another suffix is a usage error, never JSON lines
 #: quietly written into `r.html`.
 BATCH_OUTPUTS = {
-    "--output": (("", ".jsonl", ".ndjson", ".json"), (".csv",), (".xlsx",)),
+    "--output": (("", ".jsonl", ".ndjson", ".json"), (".csv",), (".xlsx",), (".parquet",)),
     "--summary": (("", ".json"), (".html", ".htm"), (".md",)),
 }
 
@@ -884,14 +891,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p_eval.add_argument(
             "--batch",
             metavar="INPUT",
-            help="score a portfolio: a CSV or XLSX sheet (one project per row) or a "
-            "folder of evidence files",
+            help="score a portfolio: a CSV or XLSX sheet (one project per row), a Parquet "
+            "or Arrow file (the `columnar` extra) or a folder of evidence files",
         )
         p_eval.add_argument(
             "--output",
             metavar="FILE",
             help="write the report to FILE, in the format its suffix names (.txt, .json, .md, "
-            ".html, .xlsx); with --batch: per-project results, .jsonl, .csv or .xlsx "
+            ".html, .xlsx); with --batch: per-project results, .jsonl, .csv, .xlsx or .parquet "
             "(default: standard output)",
         )
         p_eval.add_argument(

@@ -668,4 +668,20 @@ CODES: dict[str, tuple[str, str]] = {
         "`params: {达成线: 93%}` changes the pack's value; an indicator with its own `param "
         "达成线 = 95%` keeps 95%, unless the evidence names it: `达成线@B1: 93%`.",
     ),
+    "E845": (
+        "a Parquet or Arrow column whose type cannot hold its fact",
+        "A portfolio's typed column is read as its fact's values: a string column fits every "
+        "fact; a decimal, integer or float column money, numbers, counts and percents; bool "
+        "yes/no; date32 or timestamp dates; a list of strings a list. Any other pairing would "
+        "fail every row the same way, so the run stops before scoring.",
+    ),
+    "E846": (
+        "a Parquet or Arrow cell that holds no exact value",
+        "A float that is NaN or infinite, or a timestamp with a time of day where a date is "
+        "expected: the row fails, never scored on a guess.",
+    ),
+    "E847": (
+        "a Parquet or Arrow file that cannot be read",
+        "The file is not Parquet or Arrow IPC, or is cut short or damaged.",
+    ),
 }

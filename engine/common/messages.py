@@ -1968,3 +1968,38 @@ def _else_band(rule: Span) -> tuple[Fix, ...]:
         start = at - (len(before) - len(last))
         return (Fix(Span(source, start, at), f"{sep}else: 0 ", "add an `else: 0` band"),)
     return (Fix(Span(source, at, at), f"    else: 0\n{before}", "add an `else: 0` band"),)
+
+
+# ----- columnar portfolios: Parquet and Arrow (E845–E849) --------------------------------------
+
+
+def column_type(where: str, column: str, arrow_type: str, what: str) -> Diagnostic:
+    """E845: a Parquet/Arrow column whose type cannot hold what its name says it holds."""
+    return Diagnostic(
+        "E845",
+        Severity.ERROR,
+        f"{where}: column `{column}` holds `{arrow_type}` values, which cannot be {what}",
+        (),
+        "store the column as text, or with the type of its fact: a decimal, integer or float "
+        "for money, numbers, counts and percents; bool for yes/no; date32 for dates; a list "
+        "of strings for a list",
+        path=where,
+    )
+
+
+def cell_inexact(where: str, text: str, why: str) -> Diagnostic:
+    """E846: a Parquet/Arrow cell that holds no exact value (NaN, an infinity, a time)."""
+    return Diagnostic("E846", Severity.ERROR, f"{where}: `{text}` is no exact value", (), why)
+
+
+def columnar_unreadable(path: str, reason: str) -> Diagnostic:
+    """E847: a file named (or made) as Parquet or Arrow IPC that pyarrow cannot read."""
+    return Diagnostic(
+        "E847",
+        Severity.ERROR,
+        f"cannot read portfolio table as Parquet or Arrow: {reason}",
+        (),
+        "write the file again as Parquet or Arrow IPC (Feather v2), or save the table as CSV "
+        "or XLSX",
+        path=path,
+    )
