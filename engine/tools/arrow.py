@@ -33,7 +33,7 @@ PARQUET = (".parquet", ".pq")
 IPC = (".arrow", ".feather", ".arrows", ".ipc")
 SUFFIXES = PARQUET + IPC
 EXTRA = "Parquet and Arrow files need the `columnar` extra: pip install 'jixiao[columnar]'"
-BATCH_ROWS = 65536  # rows converted at a time (a record batch)
+BATCH_ROWS = 4096  # rows converted to cell text at a time (a record batch)
 
 
 def is_columnar(path: Path) -> bool:
