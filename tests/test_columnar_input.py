@@ -244,6 +244,19 @@ def test_a_file_that_is_not_columnar_is_refused(tmp_path: Path, name: str) -> No
     assert "error[E847]" in err
 
 
+def test_a_parquet_file_cut_short_or_damaged_is_refused(
+    tables: dict[str, Path], tmp_path: Path
+) -> None:
+    data = tables["parquet"].read_bytes()
+    cut, damaged = tmp_path / "cut.parquet", tmp_path / "damaged.parquet"
+    cut.write_bytes(data[: len(data) // 2])
+    damaged.write_bytes(data[:200] + b"x" * 1000 + data[1200:])
+    for path in (cut, damaged):
+        code, _, err = _eval(path)
+        assert code == 1 and "Traceback" not in err and "error[E847]" in err, err
+    assert "not a Parquet file, or it is cut short" in _eval(cut)[2]
+
+
 def test_a_parquet_file_under_a_csv_name_is_read_as_parquet(
     tables: dict[str, Path], tmp_path: Path
 ) -> None:

@@ -118,6 +118,10 @@ def _open(pa: Any, f: Any, path: Path) -> tuple[Any, int | None, Iterator[Any]]:
 
 def _reason(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    if "magic" in text:  # "Parquet magic bytes not found in footer"
+        return "it is not a Parquet file, or it is cut short (no `PAR1` at its end)"
+    if "metadata" in text:  # "Expected to read … metadata bytes, but only read 6"
+        return "it is not an Arrow IPC file or stream, or it is cut short"
     return files.printable(text.rstrip(". "))  # a message ends without a period
 
 
