@@ -106,6 +106,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
             args, "--summary", [("--weight-by", args.weight_by)]
         ):
             return EXIT_USAGE
+        if args.engine != "dask" and _only_with(
+            args, "--engine dask", [("--scheduler", args.scheduler)]
+        ):
+            return EXIT_USAGE
+        if args.engine == "dask" and _only_with(args, "--engine local", [("--jobs", args.jobs)]):
+            return EXIT_USAGE
         plan, warnings = compile_pack(args.pack)
         if args.weight_by is not None:
             from .check.rollup import check_weight
@@ -118,7 +124,11 @@ def cmd_batch(args: argparse.Namespace) -> int:
             unused = f"fact `{args.weight_by}` is declared but no rule reads it"
             warnings = [w for w in warnings if not (w.code == "W201" and w.message == unused)]
         source = path_of(args.batch)
-        if source.is_dir():
+        if args.engine == "dask":  # partitions read where they lie (engine/tools/distributed.py)
+            from .tools.distributed import prepare
+
+            parts, problems, count, diags = prepare(source, plan.program)
+        elif source.is_dir():
             rows, count, diags = read_folder(source)
         elif source.exists():
             from .tools.arrow import is_columnar  # (pyarrow only for a Parquet or Arrow file)
@@ -141,7 +151,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     try:
         with writing("--output", output):
             writer = Writer(
-                path_of(args.output) if args.output else None, plan.program, lang.report_lang()
+                path_of(args.output) if args.output and not _dataset_output(args) else None,
+                plan.program,
+                lang.report_lang(),
             )
         summary = Summary(
             plan.program,
@@ -152,16 +164,32 @@ def cmd_batch(args: argparse.Namespace) -> int:
         from .tools.progress import Progress
 
         progress = Progress(count, sys.stderr)  # nothing unless standard error is a terminal
-        blocks = run_blocks(
-            plan,
-            args.pack,
-            rows,
-            str(source),
-            count,
-            args.jobs or 0,
-            writer.json_sha256,
-            summary.weighted_by,
-        )
+        # `--output DIR/` with `--engine dask`: each worker writes its partition's records there
+        parts_dir = _dataset_output(args)
+        if args.engine == "dask":
+            from .tools.distributed import run_dask
+
+            blocks = run_dask(
+                plan,
+                args.pack,
+                parts,
+                problems,
+                args.scheduler,
+                writer.json_sha256,
+                summary.weighted_by,
+                parts_dir,
+            )
+        else:
+            blocks = run_blocks(
+                plan,
+                args.pack,
+                rows,
+                str(source),
+                count,
+                args.jobs or 0,
+                writer.json_sha256,
+                summary.weighted_by,
+            )
         try:
             # a portfolio's CSV and XLSX are read by people: their errors in the messages'
             # language (JSON lines keep the English texts, as every JSON output does)
@@ -171,14 +199,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
                     if readable and record.errors:
                         record.errors = [say(e) for e in record.errors]
                     with writing("--output", output):
-                        line = writer.write(record)
+                        line = writer.write(record) if parts_dir is None else None
                     if line is not None:
                         sys.stdout.write(line)
                     if record.total is None:
                         errors = "；".join(say(e) for e in record.errors)
                         progress.note(say(f"project {record.id}: ") + errors + "\n")
                 summary.merge(tally)
-                progress.advance(len(records))
+                progress.advance(tally.projects)
         finally:
             progress.close()
         with writing("--output", output):
@@ -216,6 +244,16 @@ BATCH_OUTPUTS = {
     "--output": (("", ".jsonl", ".ndjson", ".json"), (".csv",), (".xlsx",), (".parquet",)),
     "--summary": (("", ".json"), (".html", ".htm"), (".md",)),
 }
+
+
+def _dataset_output(args: argparse.Namespace) -> pathlib.Path | None:
+    """`--output DIR/` (or an existing folder) with `--engine dask`: a partitioned dataset."""
+    out = args.output
+    if args.engine != "dask" or not out or not (out.endswith(("/", os.sep)) or os.path.isdir(out)):
+        return None
+    path = path_of(out)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
 
 
 def _batch_suffixes(args: argparse.Namespace) -> str | None:
@@ -261,7 +299,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if _only_with(
         args,
         "--batch",
-        [("--summary", args.summary), ("--jobs", args.jobs), ("--weight-by", args.weight_by)],
+        [
+            ("--summary", args.summary),
+            ("--jobs", args.jobs),
+            ("--weight-by", args.weight_by),
+            ("--engine dask", args.engine == "dask"),
+            ("--scheduler", args.scheduler),
+        ],
     ):
         return EXIT_USAGE
     if not args.evidence:
@@ -919,6 +963,18 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             help="with --batch: worker processes (default: one per core, up to 4, from 2000 rows)",
         )
         p_eval.add_argument(
+            "--engine",
+            choices=("local", "dask"),
+            default="local",
+            help="with --batch: score on this machine (default), or on a Dask cluster "
+            "(a Parquet file or dataset; the `distributed` extra)",
+        )
+        p_eval.add_argument(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="with --engine dask: the scheduler, tcp://HOST:8786 (default: a local cluster)",
+        )
+        p_eval.add_argument(
             "--format",
             choices=FORMAT_NAMES,
             help="report format (default: the --output suffix's, else table)",
@@ -1150,6 +1206,7 @@ class _PlainEval:
         self.allow_dir: list[str] = []
         self.batch = self.output = self.summary = self.weight_by = self.jobs = None
         self.format = self.lang = None
+        self.engine, self.scheduler = "local", None
 
     @property
     def parser(self) -> argparse.ArgumentParser:

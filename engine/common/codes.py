@@ -684,4 +684,14 @@ CODES: dict[str, tuple[str, str]] = {
         "a Parquet or Arrow file that cannot be read",
         "The file is not Parquet or Arrow IPC, or is cut short or damaged.",
     ),
+    "E848": (
+        "`--engine dask` given a portfolio that is not Parquet",
+        "The distributed engine scores partitions of a Parquet file or a folder of Parquet "
+        "files (a dataset) where they lie; a CSV, XLSX or Arrow file is scored on one machine.",
+    ),
+    "E849": (
+        "the distributed engine cannot be reached",
+        "The `distributed` extra is not installed, or no Dask scheduler answers at the "
+        "`--scheduler` address.",
+    ),
 }

@@ -2003,3 +2003,29 @@ def columnar_unreadable(path: str, reason: str) -> Diagnostic:
         "or XLSX",
         path=path,
     )
+
+
+def dataset_not_parquet(path: str, why: str) -> Diagnostic:
+    """E848: `--engine dask` given a portfolio that is no Parquet file or dataset."""
+    return Diagnostic(
+        "E848",
+        Severity.ERROR,
+        f"`--engine dask` scores a Parquet file or dataset, and `{path}` is not one: {why}",
+        (),
+        "convert the portfolio to Parquet (one file, or a folder of .parquet files), or score "
+        "it on this machine without `--engine dask`",
+        path=path,
+    )
+
+
+def engine_unavailable(engine: str, why: str) -> Diagnostic:
+    """E849: the distributed engine cannot be used: its extra is missing or no scheduler."""
+    return Diagnostic(
+        "E849",
+        Severity.ERROR,
+        f"cannot score on `{engine}`: {why}",
+        (),
+        "install the extra, start the scheduler (`dask scheduler`) and its workers, and give "
+        "its address as `--scheduler tcp://HOST:8786`; without `--scheduler` a local cluster "
+        "is started",
+    )

@@ -67,13 +67,14 @@ class ColumnarFile:
     """An open Parquet or Arrow IPC file: its column names, their types, how many rows it says
     it has, and its cells a record batch at a time as the text of CSV cells."""
 
-    def __init__(self, path: Path, f: BinaryIO) -> None:
+    def __init__(self, path: Path, f: BinaryIO, row_group: int | None = None) -> None:
+        """`row_group`: only that row group of a Parquet file (a partition, `distributed`)."""
         self.pa = pa = _pyarrow(path)
         import pyarrow.compute  # noqa: F401  (pa.compute: the float-to-text cast)
 
         self.path = path
         try:
-            self.schema, self.count, self._batches = _open(pa, f, path)
+            self.schema, self.count, self._batches = _open(pa, f, path, row_group)
         except (pa.ArrowException, OSError, ValueError) as exc:
             raise JixiaoError([msg.columnar_unreadable(str(path), _reason(exc))]) from None
         self.names: list[str] = list(self.schema.names)
@@ -97,7 +98,9 @@ class ColumnarFile:
             raise JixiaoError([msg.columnar_unreadable(str(self.path), _reason(exc))]) from None
 
 
-def _open(pa: Any, f: Any, path: Path) -> tuple[Any, int | None, Iterator[Any]]:
+def _open(
+    pa: Any, f: Any, path: Path, row_group: int | None = None
+) -> tuple[Any, int | None, Iterator[Any]]:
     """The schema, the row count (when the file says it) and the record batches."""
     head = f.read(6)
     f.seek(0)
@@ -105,6 +108,10 @@ def _open(pa: Any, f: Any, path: Path) -> tuple[Any, int | None, Iterator[Any]]:
         import pyarrow.parquet as pq
 
         parquet = pq.ParquetFile(f)
+        if row_group is not None:
+            batches = parquet.iter_batches(batch_size=BATCH_ROWS, row_groups=[row_group])
+            count = parquet.metadata.row_group(row_group).num_rows
+            return parquet.schema_arrow, count, batches
         batches = parquet.iter_batches(batch_size=BATCH_ROWS)
         return parquet.schema_arrow, parquet.metadata.num_rows, batches
     if head[:6] == b"ARROW1":
@@ -269,3 +276,15 @@ class ParquetRecords:
 
 def _points(text: str | None) -> Decimal | None:
     return None if text is None or text == "" else Decimal(text)
+
+
+def row_groups(path: Path) -> list[int]:
+    """How many rows each row group of a Parquet file holds (a file's partitions)."""
+    pa = _pyarrow(path)
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.ParquetFile(str(path)).metadata
+    except (pa.ArrowException, OSError, ValueError) as exc:
+        raise JixiaoError([msg.columnar_unreadable(str(path), _reason(exc))]) from None
+    return [meta.row_group(i).num_rows for i in range(meta.num_row_groups)]

@@ -27,27 +27,15 @@ if TYPE_CHECKING:
 
 
 def read_columnar(
-    path: Path, program: Program
+    path: Path, program: Program, part: tuple[int, int] | None = None
 ) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
     """Rows of a Parquet or Arrow IPC file, lazily, with how many there are (as
-    `batch.read_table`'s: a project id used twice fails its second row)."""
+    `batch.read_table`'s: a project id used twice fails its second row). `part`: (row group,
+    rows before it) reads one row group of a Parquet file, numbered as in the whole file, and
+    leaves ids unchecked (a partition cannot see the others: `distributed` checks them)."""
     f = _open_table(path)
     try:
-        table = ColumnarFile(path, f)
-        where = str(path)
-        id_col, name_col, facts, diags = _columns(table.names, program, where)
-        for i in (id_col, name_col):
-            if i is not None and not table.fits(i, Kind.TEXT, key=True):
-                what = "the project's id" if i == id_col else "the project's name"
-                raise JixiaoError(
-                    [msg.column_type(where, table.names[i], table.type_name(i), what)]
-                )
-        for i, fact in facts.items():
-            kind = program.facts[fact].kind
-            if not table.fits(i, kind):
-                raise JixiaoError(
-                    [msg.column_type(where, fact, table.type_name(i), f"a {kind} fact")]
-                )
+        table, id_col, name_col, facts, diags = _header(path, f, program, part)
     except BaseException:
         f.close()
         raise
@@ -57,7 +45,7 @@ def read_columnar(
     width = max(read) + 1
 
     def rows() -> Iterator[Row]:
-        number = 0
+        number = part[1] if part is not None else 0
         with f:
             for n, cells in table.blocks(read):
                 for r in range(n):
@@ -69,7 +57,50 @@ def read_columnar(
                         continue  # an empty row, as in a sheet
                     yield _row(values, number, id_col, name_col, columns, f"{path}, row {number}")
 
-    return _unique(rows()), table.count, diags
+    return (_unique(rows()) if part is None else rows()), table.count, diags
+
+
+def _header(
+    path: Path, f: Any, program: Program, part: tuple[int, int] | None = None
+) -> tuple[ColumnarFile, int, int | None, dict[int, str], list[Diagnostic]]:
+    """The open file, its id and name columns, its facts' columns and header warnings; a
+    column whose type cannot hold what it names stops the run (E845)."""
+    table = ColumnarFile(path, f, part[0] if part is not None else None)
+    where = str(path)
+    id_col, name_col, facts, diags = _columns(table.names, program, where)
+    for i in (id_col, name_col):
+        if i is not None and not table.fits(i, Kind.TEXT, key=True):
+            what = "the project's id" if i == id_col else "the project's name"
+            raise JixiaoError([msg.column_type(where, table.names[i], table.type_name(i), what)])
+    for i, fact in facts.items():
+        kind = program.facts[fact].kind
+        if not table.fits(i, kind):
+            raise JixiaoError([msg.column_type(where, fact, table.type_name(i), f"a {kind} fact")])
+    return table, id_col, name_col, facts, diags
+
+
+def id_problems(
+    path: Path, program: Program
+) -> tuple[dict[int, str], int | None, list[Diagnostic]]:
+    """What reading the whole file finds before any row is scored, reading only its id column:
+    the header's problems (raised) and warnings, the row count, and each row whose project id
+    an earlier row of the file has (row number → its problem, E653) — so that its partitions,
+    scored apart, fail the rows the whole file's reading fails."""
+    with _open_table(path) as f:
+        table, id_col, _, _, diags = _header(path, f, program)
+
+        def rows() -> Iterator[Row]:
+            number = 0
+            for n, cells in table.blocks([id_col]):
+                ids = cells[id_col]
+                for r in range(n):
+                    number += 1
+                    ident = ids[r]
+                    ident = ident.strip() if isinstance(ident, str) else ""
+                    yield Row(ident or f"row {number}", "", number, (), (), f"{path}, row {number}")
+
+        problems = {row.number: row.problem for row in _unique(rows()) if row.problem}
+    return problems, table.count, diags
 
 
 def _row(
