@@ -13,7 +13,7 @@ E846).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
@@ -90,37 +90,46 @@ class ColumnarFile:
         """(rows, {column: cells}) for the columns `read`, a record batch at a time; a cell is
         its text, None when null, or an `Inexact`. A file broken past its header ends the run
         with its reason."""
-        pa, types = self.pa, self.schema.types
-        try:
-            for batch in self._batches:
-                yield batch.num_rows, {i: _texts(pa, batch.column(i), types[i]) for i in read}
+        pa, types, names = self.pa, self.schema.types, self.names
+        try:  # (a Parquet file decodes only the columns read; names are unique, E620)
+            for batch in self._batches([names[i] for i in read]):
+                yield (
+                    batch.num_rows,
+                    {i: _texts(pa, batch.column(names[i]), types[i]) for i in read},
+                )
         except (pa.ArrowException, OSError, ValueError) as exc:
             raise JixiaoError([msg.columnar_unreadable(str(self.path), _reason(exc))]) from None
 
 
 def _open(
     pa: Any, f: Any, path: Path, row_group: int | None = None
-) -> tuple[Any, int | None, Iterator[Any]]:
-    """The schema, the row count (when the file says it) and the record batches."""
+) -> tuple[Any, int | None, Callable[[list[str]], Iterator[Any]]]:
+    """The schema, the row count (when the file says it) and the record batches of the columns
+    named (all of them, in an Arrow file)."""
     head = f.read(6)
     f.seek(0)
     if head[:4] == b"PAR1" or (path.suffix.lower() in PARQUET and head[:6] != b"ARROW1"):
         import pyarrow.parquet as pq
 
         parquet = pq.ParquetFile(f)
-        if row_group is not None:
-            batches = parquet.iter_batches(batch_size=BATCH_ROWS, row_groups=[row_group])
-            count = parquet.metadata.row_group(row_group).num_rows
-            return parquet.schema_arrow, count, batches
-        batches = parquet.iter_batches(batch_size=BATCH_ROWS)
-        return parquet.schema_arrow, parquet.metadata.num_rows, batches
+        groups = None if row_group is None else [row_group]
+        meta = parquet.metadata
+        count = meta.num_rows if row_group is None else meta.row_group(row_group).num_rows
+
+        def parquet_batches(columns: list[str]) -> Iterator[Any]:
+            # (a dotted name may be read as a nested field's path: then every column is read)
+            named = None if any("." in c for c in columns) else columns
+            return iter(
+                parquet.iter_batches(batch_size=BATCH_ROWS, row_groups=groups, columns=named)
+            )
+
+        return parquet.schema_arrow, count, parquet_batches
     if head[:6] == b"ARROW1":
         reader = pa.ipc.open_file(f)
         n = reader.num_record_batches
-        count = sum(reader.get_batch(i).num_rows for i in range(n))
-        return reader.schema, count, (reader.get_batch(i) for i in range(n))
+        return reader.schema, reader.count_rows(), lambda _: (reader.get_batch(i) for i in range(n))
     stream = pa.ipc.open_stream(f)  # the streaming format has no magic at its start
-    return stream.schema, None, iter(stream)
+    return stream.schema, None, lambda _: iter(stream)
 
 
 def _reason(exc: BaseException) -> str:
