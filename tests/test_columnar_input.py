@@ -305,3 +305,51 @@ def test_a_csv_portfolio_never_imports_pyarrow(tables: dict[str, Path]) -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_bool_date_and_list_columns_read_as_their_csv_text(tmp_path: Path) -> None:
+    pack = tmp_path / "k.jx"
+    pack.write_text(
+        'pack "示例" { total 100 }\n'
+        "fact 完成: bool\nfact 日期: date\nfact 问题: list\n"
+        'indicator A "a" 50 { full when 完成 and 日期 <= 2017-06-30 }\n'
+        'indicator B "b" 50 { deduct 10 per 问题 }\n',
+        encoding="utf-8",
+    )
+    day = datetime.datetime(2017, 6, 30)
+    midnight = datetime.datetime(2017, 7, 1)
+    columnar = tmp_path / "k.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "id": ["P1", "P2", "P3"],
+                "完成": pa.array([True, True, False]),
+                "日期": pa.array([day, midnight, day], pa.timestamp("s")),
+                "问题": pa.array([["缺少验收报告", "未量化"], [], None], pa.list_(pa.string())),
+            }
+        ),
+        columnar,
+    )
+    sheet = tmp_path / "k.csv"
+    sheet.write_text(
+        "id,完成,日期,问题\nP1,true,2017-06-30,缺少验收报告；未量化\nP2,true,2017-07-01,\n"
+        "P3,false,2017-06-30,\n",
+        encoding="utf-8",
+    )
+    code, out, err = cli("eval", str(pack), "--batch", str(columnar))
+    assert code == 0, err
+    assert out == cli("eval", str(pack), "--batch", str(sheet))[1]
+    assert [json.loads(line)["total"] for line in out.splitlines()] == ["80.00", "50.00", "50.00"]
+    late = tmp_path / "late.parquet"
+    pq.write_table(
+        pa.table(
+            {
+                "id": ["P1"],
+                "完成": [True],
+                "日期": pa.array([datetime.datetime(2017, 6, 30, 9)], pa.timestamp("s")),
+            }
+        ),
+        late,
+    )
+    code, out, _ = cli("eval", str(pack), "--batch", str(late))
+    assert code == 1 and "[E846]" in json.loads(out)["errors"][0]

@@ -69,6 +69,8 @@ def test_a_partitioned_dataset_holds_the_same_records(
     single = tmp_path / "single.parquet"
     _eval(dataset, "--output", str(single))
     parts = tmp_path / "parts"
+    parts.mkdir()
+    (parts / "part-00099.parquet").write_bytes(single.read_bytes())  # an earlier run's
     code, out, err = _eval(
         dataset, "--engine", "dask", "--scheduler", scheduler, "--output", f"{parts}/"
     )

@@ -190,6 +190,9 @@ def run_dask(
     text = plan.program.source.text
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     codes = [i.code for i in plan.program.indicators]
+    if out_dir is not None:  # an earlier run's parts would join this run's dataset
+        for stale in out_dir.glob("part-*.parquet"):
+            stale.unlink()
     client = _client(scheduler)
     try:
         client.register_plugin(_plugin(sha, pack_path, text))
