@@ -96,7 +96,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     try:
         refuse(
-            {"--output": args.output, "--summary": args.summary},
+            {"--output": None if _dataset_output(args) else args.output, "--summary": args.summary},
             [("the pack", args.pack), ("the portfolio", args.batch)],
         )
         problem = _batch_suffixes(args)
@@ -251,9 +251,7 @@ def _dataset_output(args: argparse.Namespace) -> pathlib.Path | None:
     out = args.output
     if args.engine != "dask" or not out or not (out.endswith(("/", os.sep)) or os.path.isdir(out)):
         return None
-    path = path_of(out)
-    path.mkdir(parents=True, exist_ok=True)
-    return path
+    return path_of(out)  # (made, and checked, where it is written: `run_dask`)
 
 
 def _batch_suffixes(args: argparse.Namespace) -> str | None:

@@ -167,10 +167,14 @@ def _score(
         return records, tally, len(records), ()
     from .arrow import ParquetRecords
 
-    writer = ParquetRecords(Path(out), plan.program, codes, sha)
-    for record in records:
-        writer.write(record)
-    writer.close()
+    try:
+        writer = ParquetRecords(Path(out), plan.program, codes, sha)
+        for record in records:
+            writer.write(record)
+        writer.close()
+    except OSError as exc:  # (pyarrow's input/output errors are OSErrors)
+        why = exc.strerror or str(exc) or type(exc).__name__
+        return [], None, 0, (msg.output_unwritable("--output", out, why),)
     return [r for r in records if r.total is None], tally, len(records), ()
 
 
@@ -190,13 +194,18 @@ def run_dask(
     text = plan.program.source.text
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     codes = [i.code for i in plan.program.indicators]
-    if out_dir is not None:  # an earlier run's parts would join this run's dataset
-        for stale in out_dir.glob("part-*.parquet"):
-            stale.unlink()
+    if out_dir is not None:
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for stale in out_dir.glob("part-*.parquet"):  # they would join this run's dataset
+                stale.unlink()
+        except OSError as exc:
+            why = exc.strerror or type(exc).__name__
+            raise JixiaoError([msg.output_unwritable("--output", str(out_dir), why)]) from None
     client = _client(scheduler)
     try:
         client.register_plugin(_plugin(sha, pack_path, text))
-        futures: list[Any] = []
+        futures: list[tuple[Part, Any]] = []
         pending = iter(enumerate(parts))
 
         def submit() -> None:
@@ -206,18 +215,21 @@ def run_dask(
                 out = str(out_dir / f"part-{n:05d}.parquet") if out_dir is not None else None
                 twice = problems.get(part.path, {})
                 mine = {k: v for k, v in twice.items() if part.first < k <= part.first + part.rows}
-                futures.append(
-                    client.submit(
-                        _score, part, sha, mine, json_sha256, weight_by, out, codes, pure=False
-                    )
+                future = client.submit(
+                    _score, part, sha, mine, json_sha256, weight_by, out, codes, pure=False
                 )
+                futures.append((part, future))
 
         for _ in range(WINDOW):
             submit()
         while futures:
-            future = futures.pop(0)
+            part, future = futures.pop(0)
             submit()
-            records, tally, _, diagnostics = future.result()
+            try:
+                records, tally, _, diagnostics = future.result()
+            except Exception as exc:  # a worker lost, or killed, while scoring the partition
+                why = f"a worker failed scoring {part.path}, row group {part.row_group} ({exc})"
+                raise JixiaoError([msg.engine_unavailable("dask", why)]) from None
             future.release()
             if tally is None:
                 raise JixiaoError(list(diagnostics))
