@@ -97,7 +97,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
     try:
         refuse(
-            {"--output": args.output, "--summary": args.summary},
+            {"--output": None if _dataset_output(args) else args.output, "--summary": args.summary},
             [("the pack", args.pack), ("the portfolio", args.batch)],
         )
         problem = _batch_suffixes(args)
@@ -106,6 +106,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
         if args.summary is None and _only_with(
             args, "--summary", [("--weight-by", args.weight_by)]
         ):
+            return EXIT_USAGE
+        if args.engine != "dask" and _only_with(
+            args, "--engine dask", [("--scheduler", args.scheduler)]
+        ):
+            return EXIT_USAGE
+        if args.engine == "dask" and _only_with(args, "--engine local", [("--jobs", args.jobs)]):
             return EXIT_USAGE
         plan, warnings = compile_pack(args.pack)
         if args.weight_by is not None:
@@ -119,7 +125,12 @@ def cmd_batch(args: argparse.Namespace) -> int:
             unused = f"fact `{args.weight_by}` is declared but no rule reads it"
             warnings = [w for w in warnings if not (w.code == "W201" and w.message == unused)]
         source = path_of(args.batch)
-        rows, count, diags = _portfolio(source, plan)
+        if args.engine == "dask":  # partitions read where they lie (engine/tools/distributed.py)
+            from .tools.distributed import prepare
+
+            parts, problems, count, diags = prepare(source, plan.program)
+        else:
+            rows, count, diags = _portfolio(source, plan)
     except JixiaoError as exc:
         _report(exc.diagnostics, args)
         return EXIT_ERRORS
@@ -128,7 +139,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
     try:
         with writing("--output", output):
             writer = Writer(
-                path_of(args.output) if args.output else None, plan.program, lang.report_lang()
+                path_of(args.output) if args.output and not _dataset_output(args) else None,
+                plan.program,
+                lang.report_lang(),
             )
         summary = Summary(
             plan.program,
@@ -139,17 +152,33 @@ def cmd_batch(args: argparse.Namespace) -> int:
         from .tools.progress import Progress
 
         progress = Progress(count, sys.stderr)  # nothing unless standard error is a terminal
-        blocks = run_blocks(
-            plan,
-            args.pack,
-            rows,
-            str(source),
-            count,
-            args.jobs or 0,
-            writer.json_sha256,
-            summary.weighted_by,
-            summary=bool(args.summary),
-        )
+        # `--output DIR/` with `--engine dask`: each worker writes its partition's records there
+        parts_dir = _dataset_output(args)
+        if args.engine == "dask":
+            from .tools.distributed import run_dask
+
+            blocks = run_dask(
+                plan,
+                args.pack,
+                parts,
+                problems,
+                args.scheduler,
+                writer.json_sha256,
+                summary.weighted_by,
+                parts_dir,
+            )
+        else:
+            blocks = run_blocks(
+                plan,
+                args.pack,
+                rows,
+                str(source),
+                count,
+                args.jobs or 0,
+                writer.json_sha256,
+                summary.weighted_by,
+                summary=bool(args.summary),
+            )
         try:
             # a portfolio's CSV and XLSX are read by people: their errors in the messages'
             # language (JSON lines keep the English texts, as every JSON output does)
@@ -159,14 +188,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
                     if readable and record.errors:
                         record.errors = [say(e) for e in record.errors]
                     with writing("--output", output):
-                        line = writer.write(record)
+                        line = writer.write(record) if parts_dir is None else None
                     if line is not None:
                         sys.stdout.write(line)
                     if record.total is None:
                         errors = "；".join(say(e) for e in record.errors)
                         progress.note(say(f"project {record.id}: ") + errors + "\n")
                 summary.merge(tally)
-                progress.advance(len(records))
+                progress.advance(tally.projects)
         finally:
             progress.close()
         with writing("--output", output):
@@ -201,9 +230,17 @@ def cmd_batch(args: argparse.Namespace) -> int:
 #: suffix (`/dev/stdout`) gets the first. Another suffix is a usage error, never JSON lines
 #: quietly written into `r.html`.
 BATCH_OUTPUTS = {
-    "--output": (("", ".jsonl", ".ndjson", ".json"), (".csv",), (".xlsx",)),
+    "--output": (("", ".jsonl", ".ndjson", ".json"), (".csv",), (".xlsx",), (".parquet",)),
     "--summary": (("", ".json"), (".html", ".htm"), (".md",)),
 }
+
+
+def _dataset_output(args: argparse.Namespace) -> pathlib.Path | None:
+    """`--output DIR/` (or an existing folder) with `--engine dask`: a partitioned dataset."""
+    out = args.output
+    if args.engine != "dask" or not out or not (out.endswith(("/", os.sep)) or os.path.isdir(out)):
+        return None
+    return path_of(out)  # (made, and checked, where it is written: `run_dask`)
 
 
 def _batch_suffixes(args: argparse.Namespace) -> str | None:
@@ -251,7 +288,13 @@ def cmd_eval(args: argparse.Namespace) -> int:
     if _only_with(
         args,
         "--batch",
-        [("--summary", args.summary), ("--jobs", args.jobs), ("--weight-by", args.weight_by)],
+        [
+            ("--summary", args.summary),
+            ("--jobs", args.jobs),
+            ("--weight-by", args.weight_by),
+            ("--engine dask", args.engine == "dask"),
+            ("--scheduler", args.scheduler),
+        ],
     ):
         return EXIT_USAGE
     if not args.evidence:
@@ -322,6 +365,12 @@ def _portfolio(source: pathlib.Path, plan: Plan) -> tuple[Any, int | None, list[
     if source.is_dir():
         return read_folder(source)
     if source.exists():
+        from .tools.arrow import is_columnar  # (pyarrow only for a Parquet or Arrow file)
+
+        if is_columnar(source):
+            from .tools.batch_arrow import read_columnar
+
+            return read_columnar(source, plan.program)
         return read_table(source, plan.program)
     from .common import messages
 
@@ -1175,14 +1224,14 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
         p_eval.add_argument(
             "--batch",
             metavar="INPUT",
-            help="score a portfolio: a CSV or XLSX sheet (one project per row) or a "
-            "folder of evidence files",
+            help="score a portfolio: a CSV or XLSX sheet (one project per row), a Parquet "
+            "or Arrow file (the `columnar` extra) or a folder of evidence files",
         )
         p_eval.add_argument(
             "--output",
             metavar="FILE",
             help="write the report to FILE, in the format its suffix names (.txt, .json, .md, "
-            ".html, .xlsx); with --batch: per-project results, .jsonl, .csv or .xlsx "
+            ".html, .xlsx); with --batch: per-project results, .jsonl, .csv, .xlsx or .parquet "
             "(default: standard output)",
         )
         p_eval.add_argument(
@@ -1201,6 +1250,18 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             type=_count(0),
             metavar="N",
             help="with --batch: worker processes (default: one per core, up to 4, from 2000 rows)",
+        )
+        p_eval.add_argument(
+            "--engine",
+            choices=("local", "dask"),
+            default="local",
+            help="with --batch: score on this machine (default), or on a Dask cluster "
+            "(a Parquet file or dataset; the `distributed` extra)",
+        )
+        p_eval.add_argument(
+            "--scheduler",
+            metavar="ADDRESS",
+            help="with --engine dask: the scheduler, tcp://HOST:8786 (default: a local cluster)",
         )
         p_eval.add_argument(
             "--format",
@@ -1594,6 +1655,7 @@ class _PlainEval:
         self.batch = self.output = self.summary = self.weight_by = self.jobs = None
         self.format = self.lang = None
         self.partial = False
+        self.engine, self.scheduler = "local", None
 
     @property
     def parser(self) -> argparse.ArgumentParser:

@@ -861,4 +861,30 @@ CODES: dict[str, tuple[str, str]] = {
         "time instead: its ends are reached by some evidence, but may not be the lowest and "
         "highest. Give some of the missing facts to make the range exact.",
     ),
+    "E845": (
+        "a Parquet or Arrow column whose type cannot hold its fact",
+        "A portfolio's typed column is read as its fact's values: a string column fits every "
+        "fact; a decimal, integer or float column money, numbers, counts and percents; bool "
+        "yes/no; date32 or timestamp dates; a list of strings a list. Any other pairing would "
+        "fail every row the same way, so the run stops before scoring.",
+    ),
+    "E846": (
+        "a Parquet or Arrow cell that holds no exact value",
+        "A float that is NaN or infinite, or a timestamp with a time of day where a date is "
+        "expected: the row fails, never scored on a guess.",
+    ),
+    "E847": (
+        "a Parquet or Arrow file that cannot be read",
+        "The file is not Parquet or Arrow IPC, or is cut short or damaged.",
+    ),
+    "E848": (
+        "`--engine dask` given a portfolio that is not Parquet",
+        "The distributed engine scores partitions of a Parquet file or a folder of Parquet "
+        "files (a dataset) where they lie; a CSV, XLSX or Arrow file is scored on one machine.",
+    ),
+    "E849": (
+        "the distributed engine cannot be reached",
+        "The `distributed` extra is not installed, or no Dask scheduler answers at the "
+        "`--scheduler` address.",
+    ),
 }

@@ -2119,6 +2119,41 @@ def whatif_unscored(path: str) -> Diagnostic:
     )
 
 
+# ----- columnar portfolios: Parquet and Arrow (E845–E849) --------------------------------------
+
+
+def column_type(where: str, column: str, arrow_type: str, what: str) -> Diagnostic:
+    """E845: a Parquet/Arrow column whose type cannot hold what its name says it holds."""
+    return Diagnostic(
+        "E845",
+        Severity.ERROR,
+        f"{where}: column `{column}` holds `{arrow_type}` values, which cannot be {what}",
+        (),
+        "store the column as text, or with the type of its fact: a decimal, integer or float "
+        "for money, numbers, counts and percents; bool for yes/no; date32 for dates; a list "
+        "of strings for a list",
+        path=where,
+    )
+
+
+def cell_inexact(where: str, text: str, why: str) -> Diagnostic:
+    """E846: a Parquet/Arrow cell that holds no exact value (NaN, an infinity, a time)."""
+    return Diagnostic("E846", Severity.ERROR, f"{where}: `{text}` is no exact value", (), why)
+
+
+def columnar_unreadable(path: str, reason: str) -> Diagnostic:
+    """E847: a file named (or made) as Parquet or Arrow IPC that pyarrow cannot read."""
+    return Diagnostic(
+        "E847",
+        Severity.ERROR,
+        f"cannot read portfolio table as Parquet or Arrow: {reason}",
+        (),
+        "write the file again as Parquet or Arrow IPC (Feather v2), or save the table as CSV "
+        "or XLSX",
+        path=path,
+    )
+
+
 # ----- record lists (`fact 子项目: records { … }`) and their aggregates ------------------------
 
 
@@ -2446,4 +2481,30 @@ def range_not_exhaustive(code: str | None, span: Span, limit: str) -> Diagnostic
         Label(span, "too many missing facts read together"),
         help=f"it reads more combinations of missing facts than {limit}; give some of them in "
         "the evidence for an exact range",
+    )
+
+
+def dataset_not_parquet(path: str, why: str) -> Diagnostic:
+    """E848: `--engine dask` given a portfolio that is no Parquet file or dataset."""
+    return Diagnostic(
+        "E848",
+        Severity.ERROR,
+        f"`--engine dask` scores a Parquet file or dataset, and `{path}` is not one: {why}",
+        (),
+        "convert the portfolio to Parquet (one file, or a folder of .parquet files), or score "
+        "it on this machine without `--engine dask`",
+        path=path,
+    )
+
+
+def engine_unavailable(engine: str, why: str) -> Diagnostic:
+    """E849: the distributed engine cannot be used: its extra is missing or no scheduler."""
+    return Diagnostic(
+        "E849",
+        Severity.ERROR,
+        f"cannot score on `{engine}`: {why}",
+        (),
+        "install the extra, start the scheduler (`dask scheduler`) and its workers, and give "
+        "its address as `--scheduler tcp://HOST:8786`; without `--scheduler` a local cluster "
+        "is started",
     )

@@ -996,6 +996,10 @@ class Writer:
             self.stream: Any = None
         elif self.kind == "xlsx":
             self.book = ResultSheet(path, program, self.header)
+        elif self.kind == "parquet":
+            from .arrow import ParquetRecords
+
+            self.parquet = ParquetRecords(path, program, self.codes, self.pack_sha256)
         else:
             self.stream = path.open("w", encoding="utf-8", newline="")
             if self.kind == "csv":
@@ -1018,6 +1022,8 @@ class Writer:
                 "；".join(record.errors),
             ]
             self.csv.writerow([csv_text(x) for x in row])
+        elif self.kind == "parquet":
+            self.parquet.write(record)
         else:
             self.stream.write(record.line or record_json(record, self.pack_sha256))
         return None
@@ -1031,5 +1037,7 @@ class Writer:
     def close(self) -> None:
         if self.book is not None:
             self.book.close()
+        elif self.kind == "parquet":
+            self.parquet.close()
         elif self.path is not None:
             self.stream.close()

@@ -1,0 +1,131 @@
+"""Portfolios in Parquet and Arrow IPC: rows read as the CSV/XLSX sheets' are (`batch`), from
+the typed columns `arrow` turns into CSV cell text — same column names, same checks, same
+diagnostics, and the same records, byte for byte, as the same table saved as CSV.
+
+A column whose type cannot hold its fact's values (a date for money, a float for a list) stops
+the run before any project is scored (E845): every row would fail the same way. A cell with no
+exact value (NaN, an infinity, a time of day for a date) fails its own row (E846). Rows are
+numbered from 1, as a Parquet file has no header row: "p.parquet, row 3, column `预算金额`".
+The file is read a record batch at a time, so memory stays flat in the number of projects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from jixiao.dsl.diagnostics import Diagnostic, JixiaoError
+
+from ..common import messages as msg
+from ..common.types import Kind
+from .arrow import ColumnarFile, Inexact
+from .batch import Row, _columns, _open_table, _problem, _unique
+
+if TYPE_CHECKING:
+    from ..common.ir import Program
+
+
+def read_columnar(
+    path: Path, program: Program, part: tuple[int, int] | None = None
+) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
+    """Rows of a Parquet or Arrow IPC file, lazily, with how many there are (as
+    `batch.read_table`'s: a project id used twice fails its second row). `part`: (row group,
+    rows before it) reads one row group of a Parquet file, numbered as in the whole file, and
+    leaves ids unchecked (a partition cannot see the others: `distributed` checks them)."""
+    f = _open_table(path)
+    try:
+        table, id_col, name_col, facts, diags = _header(path, f, program, part)
+    except BaseException:
+        f.close()
+        raise
+
+    columns = tuple((i, fact, "row ", f", column `{fact}`") for i, fact in facts.items())
+    read = sorted({id_col, *([name_col] if name_col is not None else []), *facts})
+    width = max(read) + 1
+
+    def rows() -> Iterator[Row]:
+        number = part[1] if part is not None else 0
+        with f:
+            for n, cells in table.blocks(read):
+                for r in range(n):
+                    number += 1
+                    values: list[Any] = [None] * width
+                    for i in read:
+                        values[i] = cells[i][r]
+                    if all(v is None for v in values):
+                        continue  # an empty row, as in a sheet
+                    yield _row(values, number, id_col, name_col, columns, f"{path}, row {number}")
+
+    return (_unique(rows()) if part is None else rows()), table.count, diags
+
+
+def _header(
+    path: Path, f: Any, program: Program, part: tuple[int, int] | None = None
+) -> tuple[ColumnarFile, int, int | None, dict[int, str], list[Diagnostic]]:
+    """The open file, its id and name columns, its facts' columns and header warnings; a
+    column whose type cannot hold what it names stops the run (E845)."""
+    table = ColumnarFile(path, f, part[0] if part is not None else None)
+    where = str(path)
+    id_col, name_col, facts, diags = _columns(table.names, program, where)
+    for i in (id_col, name_col):
+        if i is not None and not table.fits(i, Kind.TEXT, key=True):
+            what = "the project's id" if i == id_col else "the project's name"
+            raise JixiaoError([msg.column_type(where, table.names[i], table.type_name(i), what)])
+    for i, fact in facts.items():
+        kind = program.facts[fact].kind
+        if not table.fits(i, kind):
+            raise JixiaoError([msg.column_type(where, fact, table.type_name(i), f"a {kind} fact")])
+    return table, id_col, name_col, facts, diags
+
+
+def id_problems(
+    path: Path, program: Program
+) -> tuple[dict[int, str], int | None, list[Diagnostic]]:
+    """What reading the whole file finds before any row is scored, reading only its id column:
+    the header's problems (raised) and warnings, the row count, and each row whose project id
+    an earlier row of the file has (row number → its problem, E653) — so that its partitions,
+    scored apart, fail the rows the whole file's reading fails."""
+    with _open_table(path) as f:
+        table, id_col, _, _, diags = _header(path, f, program)
+
+        def rows() -> Iterator[Row]:
+            number = 0
+            for n, cells in table.blocks([id_col]):
+                ids = cells[id_col]
+                for r in range(n):
+                    number += 1
+                    ident = ids[r]
+                    ident = ident.strip() if isinstance(ident, str) else ""
+                    yield Row(ident or f"row {number}", "", number, (), (), f"{path}, row {number}")
+
+        problems = {row.number: row.problem for row in _unique(rows()) if row.problem}
+    return problems, table.count, diags
+
+
+def _row(
+    values: list[Any],
+    number: int,
+    id_col: int,
+    name_col: int | None,
+    columns: tuple[tuple[int, str, str, str], ...],
+    where: str,
+) -> Row:
+    ident = values[id_col]
+    name = values[name_col] if name_col is not None else None
+    problem = ""
+    for i, fact, _, _ in columns:
+        cell = values[i]
+        if isinstance(cell, Inexact):
+            at = f"{where}, column `{fact}`"
+            problem = _problem(msg.cell_inexact(at, cell.text, cell.why))
+            break
+    return Row(
+        ident.strip() if isinstance(ident, str) and ident.strip() else f"row {number}",
+        name.strip() if isinstance(name, str) else "",
+        number,
+        tuple(values),
+        columns,
+        where,
+        problem=problem,
+    )
