@@ -103,6 +103,31 @@ def test_open_a_pack_type_an_error_see_it_underlined_and_fix_it(page: Any) -> No
     assert page.locator(".CodeMirror-lint-mark-error").count() == 0
 
 
+def test_the_editor_highlights_every_keyword_of_the_grammar(page: Any) -> None:
+    """The editor's keyword lists are read from the TextMate grammar the HTML reports use."""
+    from .test_highlight import keyword_words
+
+    page.click(f'#pack-list li[data-pack="{FOUNDING}"]')
+    page.wait_for_selector(".CodeMirror")
+    words = keyword_words()
+    assert page.evaluate("Object.keys(window.jixiaoKeywords).sort()") == sorted(words)
+    missed = page.evaluate(
+        """(words) => {
+            const cm = document.querySelector(".CodeMirror").CodeMirror;
+            const mode = cm.getMode();
+            const missed = [];
+            for (const w of words) {
+                const state = CodeMirror.startState(mode);
+                const stream = new CodeMirror.StringStream(w, 4);
+                if (!mode.token(stream, state) || stream.current() !== w) missed.push(w);
+            }
+            return missed;
+        }""",
+        sorted(words),
+    )
+    assert missed == []
+
+
 def test_evaluate_the_founding_case_from_the_form(page: Any, tmp_path: Path) -> None:
     page.click('#tabs button[data-tab="evaluate"]')
     page.select_option("#eval-pack", FOUNDING)

@@ -114,16 +114,49 @@
   }
 
   // --- packs and the editor ---------------------------------------------------------------
-  CodeMirror.defineSimpleMode("jixiao", {
-    start: [
+  // The mode's keyword lists are the editors' TextMate grammar's (its one source is
+  // engine/render/jixiao.tmLanguage.json, served beside this file; the HTML reports highlight
+  // rule text with it too): every `(?:a|b|…)` or `(a|b)\s+` alternation of words in a pattern
+  // scoped keyword.*, storage.*, support.type.* or constant.language.*.
+  const TOKENS = { keyword: "keyword", storage: "keyword", support: "type", constant: "atom" };
+
+  function grammarWords(grammar) {
+    const words = {};
+    const take = (scope, match) => {
+      const token = TOKENS[(scope || "").split(".")[0]];
+      if (!token || typeof match !== "string") return;
+      for (const m of match.matchAll(/\(\?:([a-z_|]+)\)|\(([a-z_|]+)\)\\s\+/g)) {
+        for (const w of (m[1] || m[2]).split("|")) words[w] = words[w] || token;
+      }
+    };
+    for (const section of Object.values(grammar.repository || {})) {
+      for (const p of section.patterns || []) {
+        take(p.name, p.match);
+        if (p.captures && p.captures["1"]) take(p.captures["1"].name, p.match);
+      }
+    }
+    return words;
+  }
+
+  function defineMode(words) {
+    const rules = [
       { regex: /(?:#|\/\/).*/, token: "comment" },
       { regex: /"(?:[^\\"]|\\.)*?(?:"|$)/, token: "string" },
       { regex: /“[^”]*”?/, token: "string" },
-      { regex: /\b(?:pack|fact|param|let|indicator|function|import|full|when|else|proportional|reverse|forward|tiers|levels|deduct|per|add|zero|warn|veto|disqualify|bonus|penalty|cap|min|max|of|by|in|where|unless|score|grade|grades|total|rounding|period|version|authority|title|unit|label|nonzero|shared|survey|answers|mean|count|distinct|choose|checklist|equal|steps|target|within|to|then|if|and|or|not|true|false|na|not_applicable|default|highest|linear|whole|started|continuous|weighted|portfolio|severity|base|overflow|on)\b/, token: "keyword" },
-      { regex: /\d+(?:\.\d+)?%?/, token: "number" },
-    ],
-    meta: { lineComment: "#" },
-  });
+    ];
+    for (const token of ["keyword", "type", "atom"]) {
+      const list = Object.keys(words).filter((w) => words[w] === token).sort((a, b) => b.length - a.length);
+      if (list.length) rules.push({ regex: new RegExp(`(?:${list.join("|")})(?![\\p{L}\\p{N}_])`, "u"), token });
+    }
+    rules.push({ regex: /[\p{L}_][\p{L}\p{N}_]*/u, token: null });  // a name: no keyword inside it
+    rules.push({ regex: /\d+(?:\.\d+)?%?/, token: "number" });
+    CodeMirror.defineSimpleMode("jixiao", { start: rules, meta: { lineComment: "#" } });
+  }
+
+  const grammarLoaded = fetch("jixiao.tmLanguage.json")
+    .then((r) => r.json())
+    .then((grammar) => { window.jixiaoKeywords = grammarWords(grammar); defineMode(window.jixiaoKeywords); })
+    .catch(() => defineMode({}));
 
   let packs = [], current = null, editor = null;
 
@@ -210,7 +243,7 @@
     for (const li of document.querySelectorAll("#pack-list li")) li.classList.toggle("selected", li.dataset.pack === name);
     $("#pack-title").textContent = `${doc.title || name}` + (doc.version ? ` · ${doc.version}` : "");
     $("#tree").replaceChildren(doc.indicators ? tree(doc.indicators) : el("p", {}, problemText({ diagnostics: doc.diagnostics })));
-    if (!editor) makeEditor();
+    if (!editor) { await grammarLoaded; if (!editor) makeEditor(); }
     editor.setValue(doc.text);
     editor.refresh();
   }
