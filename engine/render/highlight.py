@@ -149,10 +149,10 @@ def _line(line: str, stack: list[Rule]) -> str:
             m = region.end.search(line, pos)
             if m:
                 best = (m.start(), m, None)
-        for rule in region.inner if region else grammar():
-            m = rule.regex.search(line, pos)
+        for candidate in region.inner if region else grammar():
+            m = candidate.regex.search(line, pos)
             if m and (best is None or m.start() < best[0]) and m.end() > m.start():
-                best = (m.start(), m, rule)
+                best = (m.start(), m, candidate)
         if best is None:
             out.append(escape(line[pos:]))
             break
