@@ -5,6 +5,7 @@ download its records, replay a decision, switch to English."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 import time
@@ -85,6 +86,28 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _fill(page: Any, name: str, given: Any) -> None:
+    """Type a fact of an evidence file into the form: a list of findings row by row (each
+    finding's own source beside it), a choice or yes/no chosen, anything else typed."""
+    field = page.locator(f'[data-fact="{name}"]')
+    value = given["value"] if isinstance(given, dict) else given
+    if field.get_attribute("data-kind") == "list":
+        for i, finding in enumerate(value or []):
+            page.click(f'[data-add="{name}"]')
+            row = field.locator("tr[data-row]").nth(i)
+            row.locator("[data-item]").fill(
+                finding["item"] if isinstance(finding, dict) else finding
+            )
+            if isinstance(finding, dict) and finding.get("source"):
+                row.locator("[data-item-source]").fill(str(finding["source"]))
+    elif field.evaluate("e => e.tagName") == "SELECT":
+        field.select_option(_cell(value))
+    else:
+        field.fill(_cell(value))
+    if isinstance(given, dict) and given.get("source"):
+        page.fill(f'[data-source="{name}"]', str(given["source"]))
+
+
 def test_open_a_pack_type_an_error_see_it_underlined_and_fix_it(page: Any) -> None:
     page.click(f'#pack-list li[data-pack="{FOUNDING}"]')
     page.wait_for_selector(".CodeMirror")
@@ -135,14 +158,7 @@ def test_evaluate_the_founding_case_from_the_form(page: Any, tmp_path: Path) -> 
     evidence = yaml.safe_load(FOUNDING_EVIDENCE.read_text("utf-8"))
     page.fill('input[name="project.name"]', evidence["project"]["name"])
     for name, given in evidence["facts"].items():
-        field = page.locator(f'[data-fact="{name}"]')
-        value = _cell(given)
-        if field.evaluate("e => e.tagName") == "SELECT":
-            field.select_option(value)
-        else:
-            field.fill(value)
-        if isinstance(given, dict) and given.get("source"):
-            page.fill(f'[data-source="{name}"]', str(given["source"]))
+        _fill(page, name, given)
     page.click("#eval-run")
     page.wait_for_function("document.querySelector('#eval-total').textContent === '87.74'")
     assert page.inner_text("#eval-grade") == "良"
@@ -201,6 +217,42 @@ def test_a_parameter_from_the_form_reaches_the_score(page: Any) -> None:
     with page.expect_request("**/eval?format=json*") as info:
         page.click("#eval-run")
     assert '"params":{"资金到位满分线":"90%"}' in info.value.post_data
+
+
+def test_the_form_is_the_evidence_schemas_with_a_list_of_findings_and_a_choice(page: Any) -> None:
+    """common-project-2020's form, from its evidence JSON Schema: a choice is a menu of exactly
+    its choices, a list of findings grows row by row (each with its source), units and the
+    provenance columns are there, and what is sent is the evidence the schema describes."""
+    page.click('#tabs button[data-tab="evaluate"]')
+    page.select_option("#eval-pack", "common-project-2020")
+    choice = page.locator('[data-fact="经济效益档次"]')
+    choice.wait_for()
+    assert choice.evaluate("e => e.tagName") == "SELECT"
+    options = choice.locator("option").evaluate_all("os => os.map(o => o.value)")
+    assert options == ["", "达成", "部分达成", "未达成", "不适用"]
+    choice.select_option("部分达成")
+    page.fill('[data-source="经济效益档次"]', "评价组访谈")
+    page.fill('[data-date="经济效益档次"]', "2020-06-30")
+    findings = page.locator('[data-fact="违规使用事项"]')
+    assert findings.get_attribute("data-kind") == "list"
+    for i, (item, source) in enumerate([("超范围列支招待费", "凭证 12"), ("以拨代支", "")]):
+        page.click('[data-add="违规使用事项"]')
+        findings.locator("tr[data-row]").nth(i).locator("[data-item]").fill(item)
+        if source:
+            findings.locator("tr[data-row]").nth(i).locator("[data-item-source]").fill(source)
+    row = page.locator("#facts tbody tr", has=page.locator('[data-fact="预算资金"]'))
+    assert row.locator("td").nth(2).inner_text() == "万元"  # `money 万元`
+    page.fill('[data-fact="服务对象满意度"]', "92%")
+    with page.expect_request("**/eval?format=json*") as info:
+        page.click("#eval-run")
+    sent = json.loads(info.value.post_data)["facts"]
+    assert sent["经济效益档次"] == {
+        "value": "部分达成",
+        "source": "评价组访谈",
+        "date": "2020-06-30",
+    }
+    assert sent["违规使用事项"] == [{"item": "超范围列支招待费", "source": "凭证 12"}, "以拨代支"]
+    assert sent["服务对象满意度"] == "92%"
 
 
 def test_an_uploaded_evidence_file_is_scored(page: Any) -> None:
