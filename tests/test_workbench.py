@@ -25,7 +25,7 @@ import yaml  # noqa: E402
 from jixiao.engine.serve.app import build  # noqa: E402
 from jixiao.engine.serve.config import Settings  # noqa: E402
 
-from .helpers import FOUNDING_EVIDENCE, write_xlsx  # noqa: E402
+from .helpers import FOUNDING_EVIDENCE, ROOT, write_xlsx  # noqa: E402
 from .serve_helpers import _free_port, packs_folder  # noqa: E402
 from .test_batch import portfolio  # noqa: E402
 
@@ -47,6 +47,8 @@ WAIT = 30_000  # ms: a loaded CI machine
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     tmp = tmp_path_factory.mktemp("workbench")
     packs = packs_folder(tmp)
+    for form in ("records", "panel"):  # a record list and a panel in the generated form
+        shutil.copy(ROOT / "tests" / "forms" / form / "pack.jx", packs / f"{form}-form.jx")
     settings = Settings(packs=str(packs), db=f"sqlite:///{tmp}/d.db", work_dir=str(tmp / "jobs"))
     port = _free_port()
     config = uvicorn.Config(build(settings), host="127.0.0.1", port=port, log_level="warning")
@@ -253,6 +255,59 @@ def test_the_form_is_the_evidence_schemas_with_a_list_of_findings_and_a_choice(p
     }
     assert sent["违规使用事项"] == [{"item": "超范围列支招待费", "source": "凭证 12"}, "以拨代支"]
     assert sent["服务对象满意度"] == "92%"
+
+
+def _add_rows(page: Any, fact: str, rows: list[dict[str, str]]) -> None:
+    table = page.locator(f'[data-fact="{fact}"]')
+    for i, row in enumerate(rows):
+        page.click(f'[data-add="{fact}"]')
+        for field, value in row.items():
+            table.locator("tr[data-row]").nth(i).locator(f'[data-field="{field}"]').fill(value)
+
+
+def test_a_record_list_is_a_table_of_its_fields(page: Any) -> None:
+    page.click('#tabs button[data-tab="evaluate"]')
+    page.select_option("#eval-pack", "records-form")
+    table = page.locator('[data-fact="子项目"]')
+    table.wait_for()
+    assert table.get_attribute("data-kind") == "records"
+    heads = table.locator("th").all_inner_texts()
+    assert heads[:4] == ["名称", "预算 (万元)", "完成数", "目标数"]  # 完成率 is computed
+    _add_rows(
+        page,
+        "子项目",
+        [
+            {"名称": "县A", "预算": "50", "完成数": "40", "目标数": "40"},
+            {"名称": "县B", "预算": "300000元", "完成数": "30", "目标数": "40"},
+            {"名称": "县C", "预算": "不适用", "完成数": "十", "目标数": "20"},
+        ],
+    )
+    _add_rows(
+        page,
+        "培训",
+        [
+            {"期次": "第一期", "应到": "20", "实到": "19"},
+            {"期次": "第二期", "应到": "20", "实到": "16"},
+        ],
+    )
+    with page.expect_request("**/eval?format=json*") as info:
+        page.click("#eval-run")
+    sent = json.loads(info.value.post_data)["facts"]
+    assert sent["子项目"][0] == {"名称": "县A", "预算": 50, "完成数": 40, "目标数": 40}
+    assert sent["子项目"][2]["预算"] == "不适用" and sent["子项目"][2]["完成数"] == "十"
+    page.wait_for_function("document.querySelector('#eval-total').textContent === '8.12'")
+
+
+def test_a_panel_is_a_table_of_experts(page: Any) -> None:
+    page.click('#tabs button[data-tab="evaluate"]')
+    page.select_option("#eval-pack", "panel-form")
+    panel = page.locator('[data-fact="专家评分"]')
+    panel.wait_for()
+    assert panel.get_attribute("data-kind") == "panel"
+    experts = [("张三", "8.5"), ("李四", "9"), ("王五", "6"), ("赵六", "9.5"), ("钱七", "8")]
+    _add_rows(page, "专家评分", [{"name": n, "score": s, "reason": "理由"} for n, s in experts])
+    page.click("#eval-run")
+    page.wait_for_function("document.querySelector('#eval-total').textContent === '8.50'")
 
 
 def test_an_uploaded_evidence_file_is_scored(page: Any) -> None:
