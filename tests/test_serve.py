@@ -659,6 +659,17 @@ def test_bearer_tokens(tmp_path: Path) -> None:
         assert rows[0]["caller"] == "预算系统"
 
 
+def test_the_workbench_reads_the_one_grammar_without_a_token(tmp_path: Path) -> None:
+    """The editor's keyword lists come from the TextMate grammar the HTML reports use: served
+    byte for byte from the package, open like the rest of the workbench's files."""
+    c, _ = make(tmp_path, tokens={"s3cret-token-0123456789": "预算系统"})
+    with c:
+        r = c.get("/static/jixiao.tmLanguage.json")
+        assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+        grammar = ROOT / "engine" / "render" / "jixiao.tmLanguage.json"
+        assert r.content == grammar.read_bytes()
+
+
 def test_tokens_file_and_environment(tmp_path: Path) -> None:
     from jixiao.engine.serve.config import TokenError, read_tokens
 
