@@ -106,3 +106,19 @@ def test_the_founding_report_highlights_its_rules_and_is_the_same_twice() -> Non
     assert '规则：<code><span class="j-keyword">deduct</span>' in first
     assert ".j-keyword" in first
     assert cli(*args, "--format", "html")[1] == first
+
+
+def test_a_hostile_rule_text_is_quick_and_left_plain_past_the_limits() -> None:
+    """A long line or text (a name 100,000 characters long) is not scanned in quadratic time:
+    past MAX_LINE or MAX_TEXT it is shown plain, escaped."""
+    import time
+
+    from jixiao.engine.render.highlight import MAX_LINE, MAX_TEXT
+
+    started = time.perf_counter()
+    assert highlight("甲" * 100_000 + "<") == "甲" * 100_000 + "&lt;"
+    assert highlight("full " + "甲" * MAX_LINE) == "full " + "甲" * MAX_LINE
+    assert highlight("full\n" * (MAX_TEXT // 5 + 1)) == "full\n" * (MAX_TEXT // 5 + 1)
+    many = highlight("full when 甲 and 乙\n" * 1_000)  # 18,000 characters: highlighted
+    assert many.count('<span class="j-keyword">full</span>') == 1_000
+    assert time.perf_counter() - started < 20

@@ -8,7 +8,8 @@ for Python's `re` once the one Oniguruma construct they use, the letter class `\
 translated (`TRANSLATIONS`; a pattern with any other Oniguruma-only construct is refused when
 the grammar is loaded, so a grammar edit cannot silently stop highlighting). The matching
 follows TextMate's: line by line, the pattern matching earliest wins (the first listed on a
-tie), a `begin`/`end` region's `end` before its inner patterns.
+tie), a `begin`/`end` region's `end` before its inner patterns; a line longer than `MAX_LINE`
+is left plain, as VS Code leaves one.
 
 Each token gets a span whose class is `j-` and the first part of its scope (`keyword.other.rule`
 → `j-keyword`); variables and punctuation stay plain text. The output is HTML-escaped and the
@@ -37,6 +38,13 @@ STYLED = ("comment", "string", "constant", "keyword", "storage", "entity", "supp
 TRANSLATIONS = ((r"[\p{L}_]", r"[^\W\d]"),)
 #: Oniguruma constructs Python's `re` lacks or reads differently.
 UNSUPPORTED = (r"\p{", r"\P{", r"\h", r"\H", r"\G", r"\z", r"\Z", r"\K", "(?>", "(?~", r"\R")
+
+#: Longer lines are left plain, as VS Code leaves lines past `editor.maxTokenizationLineLength`:
+#: a pattern such as a call's `NAME(` looks ahead over a whole name at each place it is tried,
+#: so one very long name costs time in the square of its length.
+MAX_LINE = 2_000
+#: A longer rule text is left plain altogether (a rule is a few lines; a report stays quick).
+MAX_TEXT = 20_000
 
 HIGHLIGHT_CSS = (
     ".j-keyword,.j-storage{color:#8b2fa0}.j-support{color:#0b6b74}.j-constant{color:#a3470d}"
@@ -139,18 +147,34 @@ def _captured(m: re.Match[str], name: str | None, captures: tuple[tuple[int, str
     return _wrap(whole or name, "".join(out))
 
 
+def _search(
+    pattern: re.Pattern[str], line: str, pos: int, seen: dict[int, re.Match[str] | None]
+) -> re.Match[str] | None:
+    """`pattern.search(line, pos)`, reusing the pattern's last answer on this line while it
+    still holds (no match at all, or a match at or after `pos`: searching from further on finds
+    the same), as vscode-textmate does: a line is then scanned in linear time, not quadratic."""
+    key = id(pattern)
+    if key in seen:
+        m = seen[key]
+        if m is None or m.start() >= pos:
+            return m
+    m = seen[key] = pattern.search(line, pos)
+    return m
+
+
 def _line(line: str, stack: list[Rule]) -> str:
     out: list[str] = []
     pos = 0
+    seen: dict[int, re.Match[str] | None] = {}
     while pos < len(line):
         region = stack[-1] if stack else None
         best: tuple[int, re.Match[str], Rule | None] | None = None
         if region is not None and region.end is not None:
-            m = region.end.search(line, pos)
+            m = _search(region.end, line, pos, seen)
             if m:
                 best = (m.start(), m, None)
         for candidate in region.inner if region else grammar():
-            m = candidate.regex.search(line, pos)
+            m = _search(candidate.regex, line, pos, seen)
             if m and (best is None or m.start() < best[0]) and m.end() > m.start():
                 best = (m.start(), m, candidate)
         if best is None:
@@ -174,7 +198,12 @@ def _line(line: str, stack: list[Rule]) -> str:
 
 
 def highlight(text: str) -> str:
-    """Rule text as escaped HTML with a span per highlighted token."""
+    """Rule text as escaped HTML with a span per highlighted token (plain past `MAX_TEXT`
+    characters, and a line past `MAX_LINE`)."""
+    if len(text) > MAX_TEXT:
+        return escape(text)
     stack: list[Rule] = []
-    lines = [_line(line, stack) for line in text.split("\n")]
+    lines = [
+        _line(line, stack) if len(line) <= MAX_LINE else escape(line) for line in text.split("\n")
+    ]
     return "\n".join(lines) + "".join(_close(r.name) for r in reversed(stack))
