@@ -15,7 +15,10 @@ import pytest
 from .helpers import ROOT
 
 VSCODE = ROOT / "editors" / "vscode"
-GRAMMAR = VSCODE / "syntaxes" / "jixiao.tmLanguage.json"
+#: The grammar's one source: package data of the HTML reports (engine/render/highlight.py) and
+#: the workbench; `npm run grammar` (run before the grammar tests and `vsce package`) copies it
+#: to the extension's `syntaxes/`.
+GRAMMAR = ROOT / "engine" / "render" / "jixiao.tmLanguage.json"
 
 
 def _manifest() -> dict[str, object]:
@@ -30,7 +33,16 @@ def test_the_manifest_names_files_that_exist() -> None:
     assert language["id"] == "jixiao" and language["extensions"] == [".jx"]
     assert (VSCODE / language["configuration"]).is_file()
     [grammar] = contributes["grammars"]
-    assert (VSCODE / grammar["path"]).resolve() == GRAMMAR.resolve()
+    assert grammar["path"] == "./syntaxes/jixiao.tmLanguage.json"
+    scripts = _manifest()["scripts"]
+    assert isinstance(scripts, dict)
+    assert "../../engine/render/jixiao.tmLanguage.json" in scripts["grammar"]
+    assert "syntaxes/jixiao.tmLanguage.json" in scripts["grammar"]
+    assert "npm run --silent grammar" in scripts["pretest:grammar"]
+    assert "npm run --silent grammar" in scripts["vscode:prepublish"]
+    assert (VSCODE / ".." / ".." / "engine" / "render" / "jixiao.tmLanguage.json").resolve() == (
+        GRAMMAR.resolve()
+    )
     assert json.loads(GRAMMAR.read_text(encoding="utf-8"))["scopeName"] == grammar["scopeName"]
     assert (VSCODE / str(_manifest()["main"])).is_file()
     assert (VSCODE / "package-lock.json").is_file()  # npm ci installs exactly these

@@ -161,6 +161,65 @@ def test_eval_is_the_command_lines_bytes(client: tuple[TestClient, Path], fmt: s
         assert r.headers["x-jixiao-complete"] == "true"
 
 
+@pytest.mark.parametrize("fmt", ["json", "html", "markdown", "table", "xlsx", "docx"])
+def test_partial_is_the_command_lines_bytes(
+    client: tuple[TestClient, Path], tmp_path: Path, fmt: str
+) -> None:
+    """`?partial=1` is `jixiao eval --partial`: the same bytes in every text format, the same
+    ranges in the office ones; a range is not a decision and is not logged."""
+    from .test_partial import SURVEY
+
+    c, packs = client
+    lines = FOUNDING_EVIDENCE.read_text(encoding="utf-8").splitlines(keepends=True)
+    gone = tuple(f"{f}:" for f in SURVEY)
+    (tmp_path / "partial.yaml").write_text(
+        "".join(line for line in lines if not line.lstrip().startswith(gone)), encoding="utf-8"
+    )
+    before = len(c.get("/v1/decisions").json()["decisions"])
+    r = evaluate(
+        c, (tmp_path / "partial.yaml").read_bytes(), f"?partial=1&format={fmt}&name=partial.yaml"
+    )
+    assert r.status_code == 200, r.text
+    assert "x-jixiao-decision" not in r.headers and r.headers["x-jixiao-complete"] == "false"
+    assert len(c.get("/v1/decisions").json()["decisions"]) == before
+    command = [sys.executable, "-m", "jixiao.engine.cli", "eval", str(packs / f"{FOUNDING}.jx")]
+    command += ["partial.yaml", "--partial", "--format", fmt]
+    if fmt in ("xlsx", "docx"):
+        command += ["--output", f"report.{fmt}"]
+    done = subprocess.run(command, cwd=tmp_path, capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr
+    if fmt in ("xlsx", "docx"):
+        assert r.content[:2] == b"PK"
+        assert r.headers["content-disposition"] == f'attachment; filename="{FOUNDING}.{fmt}"'
+        if fmt == "xlsx":
+            import io
+
+            import openpyxl
+
+            def cells(book: Any) -> list[Any]:
+                return [c for row in book["得分区间"].iter_rows(values_only=True) for c in row]
+
+            served = openpyxl.load_workbook(io.BytesIO(r.content))
+            assert cells(served) == cells(openpyxl.load_workbook(tmp_path / "report.xlsx"))
+        return
+    assert r.content == done.stdout
+    if fmt == "json":
+        doc = r.json()
+        assert (doc["min"], doc["max"], doc["final"]) == ("72.65", "88.65", False)
+
+
+def test_partial_takes_0_or_1_and_complete_evidence_is_a_point(
+    client: tuple[TestClient, Path],
+) -> None:
+    c, _ = client
+    problem(evaluate(c, FOUNDING_EVIDENCE.read_bytes(), "?partial=yes"), 400, "bad-request")
+    r = evaluate(c, FOUNDING_EVIDENCE.read_bytes(), "?partial=1")
+    assert r.status_code == 200 and r.headers["x-jixiao-complete"] == "true"
+    assert (r.json()["min"], r.json()["max"], r.json()["final"]) == ("87.74", "87.74", True)
+    plain = evaluate(c, FOUNDING_EVIDENCE.read_bytes(), "?partial=0")
+    assert "min" not in plain.json() and "x-jixiao-decision" in plain.headers
+
+
 def test_json_evidence_scores_as_yaml_does(client: tuple[TestClient, Path]) -> None:
     import yaml
 
@@ -598,6 +657,17 @@ def test_bearer_tokens(tmp_path: Path) -> None:
         evaluate(c, FOUNDING_EVIDENCE.read_bytes(), **YAML, **auth)
         rows = c.get("/v1/decisions", headers=auth).json()["decisions"]
         assert rows[0]["caller"] == "预算系统"
+
+
+def test_the_workbench_reads_the_one_grammar_without_a_token(tmp_path: Path) -> None:
+    """The editor's keyword lists come from the TextMate grammar the HTML reports use: served
+    byte for byte from the package, open like the rest of the workbench's files."""
+    c, _ = make(tmp_path, tokens={"s3cret-token-0123456789": "预算系统"})
+    with c:
+        r = c.get("/static/jixiao.tmLanguage.json")
+        assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+        grammar = ROOT / "engine" / "render" / "jixiao.tmLanguage.json"
+        assert r.content == grammar.read_bytes()
 
 
 def test_tokens_file_and_environment(tmp_path: Path) -> None:

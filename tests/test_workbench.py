@@ -5,6 +5,7 @@ download its records, replay a decision, switch to English."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import threading
 import time
@@ -24,7 +25,7 @@ import yaml  # noqa: E402
 from jixiao.engine.serve.app import build  # noqa: E402
 from jixiao.engine.serve.config import Settings  # noqa: E402
 
-from .helpers import FOUNDING_EVIDENCE, write_xlsx  # noqa: E402
+from .helpers import FOUNDING_EVIDENCE, ROOT, write_xlsx  # noqa: E402
 from .serve_helpers import _free_port, packs_folder  # noqa: E402
 from .test_batch import portfolio  # noqa: E402
 
@@ -46,6 +47,8 @@ WAIT = 30_000  # ms: a loaded CI machine
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
     tmp = tmp_path_factory.mktemp("workbench")
     packs = packs_folder(tmp)
+    for form in ("records", "panel"):  # a record list and a panel in the generated form
+        shutil.copy(ROOT / "tests" / "forms" / form / "pack.jx", packs / f"{form}-form.jx")
     settings = Settings(packs=str(packs), db=f"sqlite:///{tmp}/d.db", work_dir=str(tmp / "jobs"))
     port = _free_port()
     config = uvicorn.Config(build(settings), host="127.0.0.1", port=port, log_level="warning")
@@ -85,6 +88,28 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+def _fill(page: Any, name: str, given: Any) -> None:
+    """Type a fact of an evidence file into the form: a list of findings row by row (each
+    finding's own source beside it), a choice or yes/no chosen, anything else typed."""
+    field = page.locator(f'[data-fact="{name}"]')
+    value = given["value"] if isinstance(given, dict) else given
+    if field.get_attribute("data-kind") == "list":
+        for i, finding in enumerate(value or []):
+            page.click(f'[data-add="{name}"]')
+            row = field.locator("tr[data-row]").nth(i)
+            row.locator("[data-item]").fill(
+                finding["item"] if isinstance(finding, dict) else finding
+            )
+            if isinstance(finding, dict) and finding.get("source"):
+                row.locator("[data-item-source]").fill(str(finding["source"]))
+    elif field.evaluate("e => e.tagName") == "SELECT":
+        field.select_option(_cell(value))
+    else:
+        field.fill(_cell(value))
+    if isinstance(given, dict) and given.get("source"):
+        page.fill(f'[data-source="{name}"]', str(given["source"]))
+
+
 def test_open_a_pack_type_an_error_see_it_underlined_and_fix_it(page: Any) -> None:
     page.click(f'#pack-list li[data-pack="{FOUNDING}"]')
     page.wait_for_selector(".CodeMirror")
@@ -103,6 +128,31 @@ def test_open_a_pack_type_an_error_see_it_underlined_and_fix_it(page: Any) -> No
     assert page.locator(".CodeMirror-lint-mark-error").count() == 0
 
 
+def test_the_editor_highlights_every_keyword_of_the_grammar(page: Any) -> None:
+    """The editor's keyword lists are read from the TextMate grammar the HTML reports use."""
+    from .test_highlight import keyword_words
+
+    page.click(f'#pack-list li[data-pack="{FOUNDING}"]')
+    page.wait_for_selector(".CodeMirror")
+    words = keyword_words()
+    assert page.evaluate("Object.keys(window.jixiaoKeywords).sort()") == sorted(words)
+    missed = page.evaluate(
+        """(words) => {
+            const cm = document.querySelector(".CodeMirror").CodeMirror;
+            const mode = cm.getMode();
+            const missed = [];
+            for (const w of words) {
+                const state = CodeMirror.startState(mode);
+                const stream = new CodeMirror.StringStream(w, 4);
+                if (!mode.token(stream, state) || stream.current() !== w) missed.push(w);
+            }
+            return missed;
+        }""",
+        sorted(words),
+    )
+    assert missed == []
+
+
 def test_evaluate_the_founding_case_from_the_form(page: Any, tmp_path: Path) -> None:
     page.click('#tabs button[data-tab="evaluate"]')
     page.select_option("#eval-pack", FOUNDING)
@@ -110,14 +160,7 @@ def test_evaluate_the_founding_case_from_the_form(page: Any, tmp_path: Path) -> 
     evidence = yaml.safe_load(FOUNDING_EVIDENCE.read_text("utf-8"))
     page.fill('input[name="project.name"]', evidence["project"]["name"])
     for name, given in evidence["facts"].items():
-        field = page.locator(f'[data-fact="{name}"]')
-        value = _cell(given)
-        if field.evaluate("e => e.tagName") == "SELECT":
-            field.select_option(value)
-        else:
-            field.fill(value)
-        if isinstance(given, dict) and given.get("source"):
-            page.fill(f'[data-source="{name}"]', str(given["source"]))
+        _fill(page, name, given)
     page.click("#eval-run")
     page.wait_for_function("document.querySelector('#eval-total').textContent === '87.74'")
     assert page.inner_text("#eval-grade") == "良"
@@ -176,6 +219,95 @@ def test_a_parameter_from_the_form_reaches_the_score(page: Any) -> None:
     with page.expect_request("**/eval?format=json*") as info:
         page.click("#eval-run")
     assert '"params":{"资金到位满分线":"90%"}' in info.value.post_data
+
+
+def test_the_form_is_the_evidence_schemas_with_a_list_of_findings_and_a_choice(page: Any) -> None:
+    """common-project-2020's form, from its evidence JSON Schema: a choice is a menu of exactly
+    its choices, a list of findings grows row by row (each with its source), units and the
+    provenance columns are there, and what is sent is the evidence the schema describes."""
+    page.click('#tabs button[data-tab="evaluate"]')
+    page.select_option("#eval-pack", "common-project-2020")
+    choice = page.locator('[data-fact="经济效益档次"]')
+    choice.wait_for()
+    assert choice.evaluate("e => e.tagName") == "SELECT"
+    options = choice.locator("option").evaluate_all("os => os.map(o => o.value)")
+    assert options == ["", "达成", "部分达成", "未达成", "不适用"]
+    choice.select_option("部分达成")
+    page.fill('[data-source="经济效益档次"]', "评价组访谈")
+    page.fill('[data-date="经济效益档次"]', "2020-06-30")
+    findings = page.locator('[data-fact="违规使用事项"]')
+    assert findings.get_attribute("data-kind") == "list"
+    for i, (item, source) in enumerate([("超范围列支招待费", "凭证 12"), ("以拨代支", "")]):
+        page.click('[data-add="违规使用事项"]')
+        findings.locator("tr[data-row]").nth(i).locator("[data-item]").fill(item)
+        if source:
+            findings.locator("tr[data-row]").nth(i).locator("[data-item-source]").fill(source)
+    row = page.locator("#facts tbody tr", has=page.locator('[data-fact="预算资金"]'))
+    assert row.locator("td").nth(2).inner_text() == "万元"  # `money 万元`
+    page.fill('[data-fact="服务对象满意度"]', "92%")
+    with page.expect_request("**/eval?format=json*") as info:
+        page.click("#eval-run")
+    sent = json.loads(info.value.post_data)["facts"]
+    assert sent["经济效益档次"] == {
+        "value": "部分达成",
+        "source": "评价组访谈",
+        "date": "2020-06-30",
+    }
+    assert sent["违规使用事项"] == [{"item": "超范围列支招待费", "source": "凭证 12"}, "以拨代支"]
+    assert sent["服务对象满意度"] == "92%"
+
+
+def _add_rows(page: Any, fact: str, rows: list[dict[str, str]]) -> None:
+    table = page.locator(f'[data-fact="{fact}"]')
+    for i, row in enumerate(rows):
+        page.click(f'[data-add="{fact}"]')
+        for field, value in row.items():
+            table.locator("tr[data-row]").nth(i).locator(f'[data-field="{field}"]').fill(value)
+
+
+def test_a_record_list_is_a_table_of_its_fields(page: Any) -> None:
+    page.click('#tabs button[data-tab="evaluate"]')
+    page.select_option("#eval-pack", "records-form")
+    table = page.locator('[data-fact="子项目"]')
+    table.wait_for()
+    assert table.get_attribute("data-kind") == "records"
+    heads = table.locator("th").all_inner_texts()
+    assert heads[:4] == ["名称", "预算 (万元)", "完成数", "目标数"]  # 完成率 is computed
+    _add_rows(
+        page,
+        "子项目",
+        [
+            {"名称": "县A", "预算": "50", "完成数": "40", "目标数": "40"},
+            {"名称": "县B", "预算": "300000元", "完成数": "30", "目标数": "40"},
+            {"名称": "县C", "预算": "不适用", "完成数": "十", "目标数": "20"},
+        ],
+    )
+    _add_rows(
+        page,
+        "培训",
+        [
+            {"期次": "第一期", "应到": "20", "实到": "19"},
+            {"期次": "第二期", "应到": "20", "实到": "16"},
+        ],
+    )
+    with page.expect_request("**/eval?format=json*") as info:
+        page.click("#eval-run")
+    sent = json.loads(info.value.post_data)["facts"]
+    assert sent["子项目"][0] == {"名称": "县A", "预算": 50, "完成数": 40, "目标数": 40}
+    assert sent["子项目"][2]["预算"] == "不适用" and sent["子项目"][2]["完成数"] == "十"
+    page.wait_for_function("document.querySelector('#eval-total').textContent === '8.12'")
+
+
+def test_a_panel_is_a_table_of_experts(page: Any) -> None:
+    page.click('#tabs button[data-tab="evaluate"]')
+    page.select_option("#eval-pack", "panel-form")
+    panel = page.locator('[data-fact="专家评分"]')
+    panel.wait_for()
+    assert panel.get_attribute("data-kind") == "panel"
+    experts = [("张三", "8.5"), ("李四", "9"), ("王五", "6"), ("赵六", "9.5"), ("钱七", "8")]
+    _add_rows(page, "专家评分", [{"name": n, "score": s, "reason": "理由"} for n, s in experts])
+    page.click("#eval-run")
+    page.wait_for_function("document.querySelector('#eval-total').textContent === '8.50'")
 
 
 def test_an_uploaded_evidence_file_is_scored(page: Any) -> None:

@@ -32,6 +32,7 @@ from .explain import (
     sources_of,
     words,
 )
+from .highlight import HIGHLIGHT_CSS, highlight
 from .prose import line_words
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
@@ -63,6 +64,7 @@ thead{display:table-header-group}th{white-space:nowrap}tr,li,.std,svg.chart{brea
 h1,h2,h3,summary{break-after:avoid}a{color:inherit;text-decoration:none}
 }
 """
+CSS += HIGHLIGHT_CSS + "\n"  # the rule text, highlighted with the editors' TextMate grammar
 
 
 def _e(text: object) -> str:
@@ -315,7 +317,7 @@ def _details(result: Result, lang: str) -> list[str]:
             out.append(f'<div class="std">{_e(ind.doc)}</div>')
         if ind.standard:
             rule = "规则：" if zh else "Rule: "
-            out.append(f"<div class=src>{rule}<code>{_e(ind.standard)}</code></div>")
+            out.append(f"<div class=src>{rule}<code>{highlight(ind.standard)}</code></div>")
         if ind.failures:
             out.append(
                 "<ul>"

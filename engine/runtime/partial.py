@@ -133,12 +133,33 @@ def partial_result(plan: Plan, evidence_path: str) -> tuple[Result, Ranges]:
     indicators reading a missing fact undecided, without the "missing" errors: a gap is not a
     mistake here) and the ranges. An evidence file that cannot be used raises; a refused value
     stays an error, and the ranges are then of the other facts."""
-    from jixiao.dsl.diagnostics import JixiaoError, has_errors
-
-    from . import scoring
     from .evidence import load
 
     evidence, diagnostics = load(evidence_path, plan.program)
+    return _partial_of(plan, evidence, diagnostics)
+
+
+def partial_result_bytes(plan: Plan, data: bytes, name: str) -> tuple[Result, Ranges]:
+    """`partial_result` on evidence already in memory (`jixiao serve`'s `?partial=1`), read as
+    `scoring.run_bytes` reads it: named `name`, naming no other file."""
+    from . import evidence as _evidence
+    from . import files
+
+    token = files.seal()
+    try:
+        evidence, diagnostics = _evidence.load_bytes(data, name, plan.program)
+    finally:
+        files.unseal(token)
+    return _partial_of(plan, evidence, diagnostics)
+
+
+def _partial_of(
+    plan: Plan, evidence: Evidence | None, diagnostics: list[Diagnostic]
+) -> tuple[Result, Ranges]:
+    from jixiao.dsl.diagnostics import JixiaoError, has_errors
+
+    from . import scoring
+
     if evidence is None:
         raise JixiaoError(diagnostics)
     result = scoring.score(plan, evidence, diagnostics)

@@ -74,6 +74,14 @@ async def docs(request: Request) -> Response:
     return RedirectResponse("/static/api.html")
 
 
+async def grammar(request: Request) -> Response:
+    """The editors' TextMate grammar, package data of the HTML reports: the workbench's editor
+    takes its keyword lists from it (one grammar for VS Code, the reports and the workbench)."""
+    from ..render.highlight import grammar_text
+
+    return Response(grammar_text(), media_type="application/json")
+
+
 class Guard:
     """Pure ASGI middleware around everything: the bearer token, the time taken and the
     answer's status for /metrics, and a problem (never a traceback) for any failure."""
@@ -216,6 +224,9 @@ def build(settings: Settings) -> Starlette:
             Route("/openapi.json", openapi, methods=["GET"], include_in_schema=False),
             Route("/docs", docs, methods=["GET"], include_in_schema=False),
             Route("/", index, methods=["GET"], include_in_schema=False),
+            Route(
+                "/static/jixiao.tmLanguage.json", grammar, methods=["GET"], include_in_schema=False
+            ),
             Mount("/static", StaticFiles(directory=static_dir()), name="static"),
         ],
         middleware=middleware,

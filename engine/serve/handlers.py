@@ -233,11 +233,12 @@ async def evaluate(request: Request) -> Response:
     assert plan is not None
     fmt = _query(request, "format", FORMATS, "json")
     lang = _query(request, "lang", ("zh", "en"), "zh")
-    if request.query_params.get("partial") not in (None, "", "0"):
-        raise Problem("bad-request", "`partial` is not available in this version of jixiao")
+    partial = _query(request, "partial", ("0", "1"), "0") == "1"
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     data = await body_of(request, EVIDENCE_TYPES)
     name = _label(request, "evidence.json" if media == "application/json" else "evidence.yaml")
+    if partial:
+        return await _evaluate_partial(request, pack, data, name, fmt, lang)
     started = time.perf_counter()
 
     def work() -> tuple[Any, bytes, str]:
@@ -281,6 +282,35 @@ async def evaluate(request: Request) -> Response:
         "X-Jixiao-Decision": ident,
         "X-Jixiao-Complete": "false" if result.total is None else "true",
     }
+    if fmt in ("xlsx", "docx"):
+        headers["Content-Disposition"] = f'attachment; filename="{pack.name}.{fmt}"'
+    return Response(body, media_type=MEDIA[fmt], headers=headers)
+
+
+async def _evaluate_partial(
+    request: Request, pack: Pack, data: bytes, name: str, fmt: str, lang: str
+) -> Response:
+    """`?partial=1`: the bytes of `jixiao eval --partial` — the facts the evidence lacks are
+    unknown, and the report gains every indicator's and the total's range. A range is not a
+    decision: it is not written to the decision log (no `X-Jixiao-Decision`)."""
+    from ..runtime.partial import partial_result_bytes
+    from .reports import partial_report
+
+    s = state(request)
+    plan = pack.plan
+    assert plan is not None
+
+    def work() -> tuple[Any, bytes]:
+        result, ranges = partial_result_bytes(plan, data, name)
+        return result, partial_report(result, ranges, fmt, lang)
+
+    try:
+        result, body = await s.gate.run(work)
+    except JixiaoError as exc:
+        s.metrics.evaluation(pack.name, "refused")
+        raise Problem("invalid", "the evidence cannot be used", list(exc.diagnostics)) from None
+    s.metrics.evaluation(pack.name, "ranged")
+    headers = {"X-Jixiao-Complete": "false" if result.total is None else "true"}
     if fmt in ("xlsx", "docx"):
         headers["Content-Disposition"] = f'attachment; filename="{pack.name}.{fmt}"'
     return Response(body, media_type=MEDIA[fmt], headers=headers)

@@ -108,6 +108,14 @@ def paths() -> dict[str, dict[str, Any]]:
                         default="zh",
                     ),
                     _q("name", "the evidence file name shown in the report (never opened)"),
+                    _q(
+                        "partial",
+                        "1: `jixiao eval --partial`'s report, the range of every indicator and "
+                        "of the total over the facts the evidence lacks (not logged as a decision)",
+                        type="string",
+                        enum=["0", "1"],
+                        default="0",
+                    ),
                 ],
                 "requestBody": _body(
                     "application/yaml", "application/json", example=EVIDENCE_EXAMPLE

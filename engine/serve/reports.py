@@ -12,6 +12,10 @@ from ..common.result import Result
 from ..render import render
 from ..render.outputs import FORMAT_NAMES, output_named
 
+TYPE_CHECKING = False  # typing is not imported at run time
+if TYPE_CHECKING:
+    from ..runtime.partial import Ranges
+
 MEDIA = {
     "json": "application/json",
     "html": "text/html; charset=utf-8",
@@ -66,4 +70,37 @@ def report(result: Result, fmt: str, lang: str) -> bytes:
             text += f"\n> {reason}\n"
         else:
             text += reason + "\n"
+    return text.encode("utf-8")
+
+
+def partial_report(result: Result, ranges: Ranges, fmt: str, lang: str) -> bytes:
+    """A partial result (`?partial=1`) in each format, as the bytes `jixiao eval --partial
+    --format F` writes. INVARIANT: the dispatch of `cli._eval_partial`, which this layer
+    cannot import; tests/test_serve.py compares the two for every format."""
+    from ..render import partial_report as pr
+
+    output = output_named(fmt)
+    if output.writer is not None:
+        writer = importlib.import_module(f"jixiao.engine.render.{output.writer}")
+        fd, path = tempfile.mkstemp(suffix=output.suffixes[0])
+        os.close(fd)
+        try:
+            writer.write(result, path, lang, None, ranges=ranges)
+            with open(path, "rb") as f:
+                return f.read()
+        finally:
+            os.unlink(path)
+    if fmt == "json":
+        import json
+
+        from ..render.json_report import document
+
+        doc = pr.in_json(document(result, lang), ranges, result)
+        text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    elif fmt == "html":
+        text = pr.in_html(render(result, fmt, lang), ranges, result, lang)
+    elif fmt == "markdown":
+        text = render(result, fmt, lang) + pr.markdown(ranges, result, lang)
+    else:
+        text = render(result, fmt, lang) + pr.text(ranges, result, lang)
     return text.encode("utf-8")

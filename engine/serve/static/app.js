@@ -1,5 +1,5 @@
 // The jixiao workbench: packs, the editor with the checker's diagnostics, evaluation from a form
-// generated from the pack's facts, portfolios, self-evaluation tables and the decision log.
+// generated from the pack's evidence JSON Schema, portfolios, self-evaluation tables and the decision log.
 // Plain browser JavaScript, no build step; CodeMirror 5 (vendor/codemirror, MIT) for the editor.
 "use strict";
 (function () {
@@ -18,6 +18,7 @@
       na: "不适用", unset: "（未填）", items: "每行一项", running: "评价中", done: "完成", failed: "失败",
       unfinished: "未完成", records: "逐项目结果", summary: "汇总", library: "模板库",
       notkept: "未保存证据，无法重放", params: "参数（留空取规则包的值）",
+      "eval.date": "日期", add: "添加", item: "事项", expert: "专家", score: "得分", reason: "理由",
     },
     en: {
       title: "Performance evaluation workbench", "tab.packs": "Packs", "tab.evaluate": "Evaluate",
@@ -36,6 +37,7 @@
       done: "done", failed: "failed", unfinished: "unfinished", records: "records", summary: "summary",
       library: "library", notkept: "evidence not kept: cannot replay",
       params: "Parameters (empty: the pack's value)",
+      "eval.date": "Date", add: "add", item: "Item", expert: "Expert", score: "Score", reason: "Reason",
     },
   };
   let lang = localStorage.getItem("jixiao.lang") || "zh";
@@ -114,16 +116,49 @@
   }
 
   // --- packs and the editor ---------------------------------------------------------------
-  CodeMirror.defineSimpleMode("jixiao", {
-    start: [
+  // The mode's keyword lists are the editors' TextMate grammar's (its one source is
+  // engine/render/jixiao.tmLanguage.json, served beside this file; the HTML reports highlight
+  // rule text with it too): every `(?:a|b|…)` or `(a|b)\s+` alternation of words in a pattern
+  // scoped keyword.*, storage.*, support.type.* or constant.language.*.
+  const TOKENS = { keyword: "keyword", storage: "keyword", support: "type", constant: "atom" };
+
+  function grammarWords(grammar) {
+    const words = {};
+    const take = (scope, match) => {
+      const token = TOKENS[(scope || "").split(".")[0]];
+      if (!token || typeof match !== "string") return;
+      for (const m of match.matchAll(/\(\?:([a-z_|]+)\)|\(([a-z_|]+)\)\\s\+/g)) {
+        for (const w of (m[1] || m[2]).split("|")) words[w] = words[w] || token;
+      }
+    };
+    for (const section of Object.values(grammar.repository || {})) {
+      for (const p of section.patterns || []) {
+        take(p.name, p.match);
+        if (p.captures && p.captures["1"]) take(p.captures["1"].name, p.match);
+      }
+    }
+    return words;
+  }
+
+  function defineMode(words) {
+    const rules = [
       { regex: /(?:#|\/\/).*/, token: "comment" },
       { regex: /"(?:[^\\"]|\\.)*?(?:"|$)/, token: "string" },
       { regex: /“[^”]*”?/, token: "string" },
-      { regex: /\b(?:pack|fact|param|let|indicator|function|import|full|when|else|proportional|reverse|forward|tiers|levels|deduct|per|add|zero|warn|veto|disqualify|bonus|penalty|cap|min|max|of|by|in|where|unless|score|grade|grades|total|rounding|period|version|authority|title|unit|label|nonzero|shared|survey|answers|mean|count|distinct|choose|checklist|equal|steps|target|within|to|then|if|and|or|not|true|false|na|not_applicable|default|highest|linear|whole|started|continuous|weighted|portfolio|severity|base|overflow|on)\b/, token: "keyword" },
-      { regex: /\d+(?:\.\d+)?%?/, token: "number" },
-    ],
-    meta: { lineComment: "#" },
-  });
+    ];
+    for (const token of ["keyword", "type", "atom"]) {
+      const list = Object.keys(words).filter((w) => words[w] === token).sort((a, b) => b.length - a.length);
+      if (list.length) rules.push({ regex: new RegExp(`(?:${list.join("|")})(?![\\p{L}\\p{N}_])`, "u"), token });
+    }
+    rules.push({ regex: /[\p{L}_][\p{L}\p{N}_]*/u, token: null });  // a name: no keyword inside it
+    rules.push({ regex: /\d+(?:\.\d+)?%?/, token: "number" });
+    CodeMirror.defineSimpleMode("jixiao", { start: rules, meta: { lineComment: "#" } });
+  }
+
+  const grammarLoaded = fetch("jixiao.tmLanguage.json")
+    .then((r) => r.json())
+    .then((grammar) => { window.jixiaoKeywords = grammarWords(grammar); defineMode(window.jixiaoKeywords); })
+    .catch(() => defineMode({}));
 
   let packs = [], current = null, editor = null;
 
@@ -210,7 +245,7 @@
     for (const li of document.querySelectorAll("#pack-list li")) li.classList.toggle("selected", li.dataset.pack === name);
     $("#pack-title").textContent = `${doc.title || name}` + (doc.version ? ` · ${doc.version}` : "");
     $("#tree").replaceChildren(doc.indicators ? tree(doc.indicators) : el("p", {}, problemText({ diagnostics: doc.diagnostics })));
-    if (!editor) makeEditor();
+    if (!editor) { await grammarLoaded; if (!editor) makeEditor(); }
     editor.setValue(doc.text);
     editor.refresh();
   }
@@ -226,53 +261,188 @@
     } catch (e) { say(e.message); }
   });
 
-  // --- evaluate: a form from the pack's facts ---------------------------------------------
-  let facts = [];
+  // --- evaluate: a form generated from the pack's evidence JSON Schema ---------------------
+  // GET /v1/packs/{name}/schema (`jixiao schema`) says what each fact takes; shapeOf reads it:
+  // a number (its unit from the schema's title or description), yes/no, one of the choices, a
+  // date, free text, a list of findings (rows of an item and its source), a record list (a
+  // table of its fields, each typed the same way), a panel (experts with a score and a reason),
+  // a judgement (points and the reason). The `{value, source, date, …}` form of a fact gives
+  // its provenance inputs. Parameters come from the pack (their value is the placeholder).
+  let facts = [], params = [];
   async function loadFacts() {
     const name = $("#eval-pack").value;
     if (!name) return;
     try {
-      const doc = await (await api(`/v1/packs/${encodeURIComponent(name)}`)).json();
-      facts = doc.facts || [];
-    } catch (e) { say(e.message); facts = []; }
+      const [schema, doc] = await Promise.all([
+        api(`/v1/packs/${encodeURIComponent(name)}/schema`).then((r) => r.json()),
+        api(`/v1/packs/${encodeURIComponent(name)}`).then((r) => r.json()),
+      ]);
+      facts = factsOf(schema);
+      params = (doc.facts || []).filter((f) => f.param);
+    } catch (e) { say(e.message); facts = []; params = []; }
     renderFacts();
   }
   $("#eval-pack").addEventListener("change", loadFacts);
 
-  function input(f) {
-    const attrs = { name: "fact." + f.name, "data-fact": f.name, "data-kind": f.kind };
-    if (f.kind === "bool") {
+  const branches = (s) => (s && s.anyOf) || [];
+  function factsOf(schema) {
+    const facts = (branches(schema.properties && schema.properties.facts)[0] || {}).properties || {};
+    return Object.entries(facts).map(([name, s]) => {
+      const [value, ...rest] = branches(s);
+      const boxed = rest.find((b) => b.type === "object" && b.properties && b.properties.value);
+      const shape = shapeOf(value);
+      const provenance = boxed ? Object.keys(boxed.properties).filter((k) => k !== "value")
+        : shape.provenance || [];
+      return { name, ...shape, provenance };
+    });
+  }
+
+  function shapeOf(s) {
+    s = s || {};
+    const title = /^(.*?)\s*(?:\(([^()]*)\))?$/.exec(s.title || "");
+    const base = { label: title[1] || "", unit: title[2] || "" };
+    const all = [s, ...branches(s), ...branches(s).flatMap(branches)];
+    const described = all.find((b) => b.type === "string" && b.description);
+    const words = described ? described.description : "";
+    if (all.some((b) => b.type === "boolean")) return { ...base, kind: "bool" };
+    const listed = all.find((b) => b.type === "string" && Array.isArray(b.enum));
+    if (listed) return { ...base, kind: "choice", choices: listed.enum };
+    if (words.startsWith("one of ")) return { ...base, kind: "choice", choices: words.slice(7).split("、") };
+    const array = all.find((b) => b.type === "array");
+    if (array) {
+      const items = array.items || {};
+      if (items.type === "object" && items.properties) {
+        const fields = Object.entries(items.properties).map(([name, f]) => ({ name, ...shapeOf(branches(f)[0]) }));
+        return { ...base, kind: "records", fields };
+      }
+      if (branches(items).some((b) => b.maxProperties === 1)) return { ...base, kind: "panel" };
+      return { ...base, kind: "list" };
+    }
+    const judged = all.find((b) => b.type === "object" && b.properties && b.properties.reason && b.required);
+    if (judged) {
+      const provenance = Object.keys(judged.properties).filter((k) => k !== "value" && k !== "reason");
+      return { ...base, kind: "judgement", provenance };
+    }
+    if (words.startsWith("a date")) return { ...base, kind: "date" };
+    if (words.startsWith("a percentage")) return { ...base, kind: "percent", unit: "%" };
+    if (all.some((b) => b.type === "number" || b.type === "integer")) {
+      const unit = /; in (.+)$/.exec(words);
+      return { ...base, kind: "number", unit: base.unit || (unit ? unit[1] : "") };
+    }
+    return { ...base, kind: "text" };
+  }
+
+  function scalar(shape, attrs) {
+    if (shape.kind === "bool") {
       return el("select", attrs, el("option", { value: "" }, t("unset")), el("option", { value: "true" }, t("yes")),
         el("option", { value: "false" }, t("no")), el("option", { value: "不适用" }, t("na")));
     }
-    if (f.choices) {
+    if (shape.kind === "choice") {
       return el("select", attrs, el("option", { value: "" }, t("unset")),
-        ...f.choices.map((c) => el("option", { value: c }, c)), el("option", { value: "不适用" }, t("na")));
+        ...shape.choices.map((c) => el("option", { value: c }, c)), el("option", { value: "不适用" }, t("na")));
     }
-    if (f.kind === "list") return el("textarea", Object.assign(attrs, { rows: "2", placeholder: t("items") }));
     const box = el("input", Object.assign(attrs, { size: "16" }));
-    if (["money", "count", "number", "percent"].includes(f.kind)) box.setAttribute("inputmode", "decimal");
-    if (f.kind === "percent") box.setAttribute("placeholder", "95%");
+    if (shape.kind === "number" || shape.kind === "percent") box.setAttribute("inputmode", "decimal");
+    if (shape.kind === "percent") box.setAttribute("placeholder", "95%");
+    if (shape.kind === "date") box.setAttribute("placeholder", "2017-12-31");
     return box;
+  }
+
+  // A growing list of rows: `make()` gives one row's cells; a button adds a row.
+  function rows(attrs, heads, make) {
+    const body = el("tbody");
+    const add = () => {
+      const remove = el("button", { type: "button", class: "remove", title: "×" }, "×");
+      const row = el("tr", { "data-row": "" }, ...make().map((c) => el("td", {}, c)), el("td", {}, remove));
+      remove.addEventListener("click", () => row.remove());
+      body.append(row);
+    };
+    const more = el("button", { type: "button", "data-add": attrs["data-fact"] }, "+ " + t("add"));
+    more.addEventListener("click", add);
+    return el("div", attrs, el("table", { class: "rows" },
+      el("thead", {}, el("tr", {}, ...heads.map((h) => el("th", {}, h)), el("th"))), body), more);
+  }
+
+  function input(f) {
+    const attrs = { name: "fact." + f.name, "data-fact": f.name, "data-kind": f.kind };
+    if (f.kind === "list") {
+      return rows(attrs, [t("item"), t("eval.source")], () =>
+        [el("input", { "data-item": "", size: "24" }), el("input", { "data-item-source": "", size: "14" })]);
+    }
+    if (f.kind === "records") {
+      return rows(attrs, f.fields.map((c) => c.name + (c.unit ? ` (${c.unit})` : "")), () =>
+        f.fields.map((c) => scalar(c, { "data-field": c.name, "data-kind": c.kind })));
+    }
+    if (f.kind === "panel") {
+      return rows(attrs, [t("expert"), t("score"), t("reason")], () => [
+        el("input", { "data-field": "name", size: "8" }),
+        el("input", { "data-field": "score", size: "5", inputmode: "decimal" }),
+        el("input", { "data-field": "reason", size: "18" })]);
+    }
+    if (f.kind === "judgement") {
+      return el("span", attrs, el("input", { "data-field": "value", size: "5", inputmode: "decimal" }), " ",
+        el("input", { "data-field": "reason", size: "18", placeholder: t("reason") }));
+    }
+    return scalar(f, attrs);
   }
 
   function renderFacts() {
     const body = $("#facts tbody");
     body.replaceChildren();
-    for (const f of facts.filter((f) => !f.param)) {
-      body.append(el("tr", {}, el("td", { title: f.kind }, f.label ? `${f.name}（${f.label}）` : f.name),
-        el("td", {}, input(f)), el("td", {}, f.unit || (f.kind === "percent" ? "%" : "")),
-        el("td", {}, el("input", { name: "source." + f.name, "data-source": f.name, size: "18" }))));
+    for (const f of facts) {
+      const shown = f.label ? `${f.name}（${f.label}）` : f.name;
+      const cells = ["source", "date"].map((k) => el("td", {}, f.provenance.includes(k)
+        ? el("input", { name: `${k}.${f.name}`, [`data-${k}`]: f.name, size: k === "date" ? "10" : "16",
+          placeholder: k === "date" ? "2017-12-31" : "" }) : ""));
+      body.append(el("tr", {}, el("td", { title: f.kind }, shown), el("td", {}, input(f)),
+        el("td", {}, f.unit || ""), ...cells));
     }
-    const params = facts.filter((f) => f.param);
     if (params.length) {
-      body.append(el("tr", {}, el("th", { colspan: "4" }, t("params"))));
+      body.append(el("tr", {}, el("th", { colspan: "5" }, t("params"))));
       for (const f of params) {
         const box = el("input", { "data-param": f.name, size: "16", placeholder: f.default || "" });
         body.append(el("tr", {}, el("td", {}, f.name), el("td", {}, box),
-          el("td", {}, f.unit || (f.kind === "percent" ? "%" : "")), el("td", {})));
+          el("td", {}, f.unit || (f.kind === "percent" ? "%" : "")), el("td", {}), el("td", {})));
       }
     }
+  }
+
+  // A typed value as the evidence reader takes it: a plain number as a JSON number when a
+  // double holds it exactly, anything else (units, 不适用, Chinese numerals) as text.
+  function typed(kind, raw) {
+    if (kind === "bool") return raw === "true" ? true : raw === "false" ? false : raw;
+    if (/^-?\d+(\.\d+)?$/.test(raw) && raw.length < 16 && kind !== "text" && kind !== "choice") return Number(raw);
+    return raw;
+  }
+
+  function valueOf(f, field) {
+    const cells = (row) => [...row.querySelectorAll("[data-field]")];
+    if (f.kind === "list") {
+      return [...field.querySelectorAll("tr[data-row]")].map((row) => {
+        const item = row.querySelector("[data-item]").value.trim();
+        const source = row.querySelector("[data-item-source]").value.trim();
+        return source ? { item, source } : item;
+      }).filter((x) => x && (x.item === undefined || x.item));
+    }
+    if (f.kind === "records" || f.kind === "panel") {
+      const found = [];
+      for (const row of field.querySelectorAll("tr[data-row]")) {
+        const record = {};
+        for (const c of cells(row)) {
+          const raw = c.value.trim();
+          if (raw !== "") record[c.dataset.field] = f.kind === "panel" ? (c.dataset.field === "score" ? typed("number", raw) : raw) : typed(c.dataset.kind, raw);
+        }
+        if (Object.keys(record).length) found.push(record);
+      }
+      return found;
+    }
+    if (f.kind === "judgement") {
+      const [value, reason] = cells(field).map((c) => c.value.trim());
+      if (value === "") return undefined;
+      return reason ? { value: typed("number", value), reason } : typed("number", value);
+    }
+    const raw = field.value.trim();
+    return raw === "" ? undefined : typed(f.kind, raw);
   }
 
   function evidenceFromForm() {
@@ -285,18 +455,19 @@
     }
     if (Object.keys(project).length) doc.project = project;
     for (const f of facts) {
-      if (f.param) continue;
       const field = form.querySelector(`[data-fact="${CSS.escape(f.name)}"]`);
       if (!field) continue;
-      let raw = field.value.trim();
-      if (f.kind !== "list" && raw === "") continue;
-      let value;
-      if (f.kind === "list") value = raw ? raw.split(/\n+/).map((s) => s.trim()).filter(Boolean) : [];
-      else if (f.kind === "bool") value = raw === "true" ? true : raw === "false" ? false : raw;
-      else if (/^-?\d+(\.\d+)?$/.test(raw) && raw.length < 16) value = Number(raw); // exact in a double
-      else value = raw;
-      const source = form.querySelector(`[data-source="${CSS.escape(f.name)}"]`).value.trim();
-      doc.facts[f.name] = source ? { value, source } : value;
+      let value = valueOf(f, field);
+      if (value === undefined) continue;
+      const given = {};
+      for (const k of ["source", "date"]) {
+        const box = form.querySelector(`[data-${k}="${CSS.escape(f.name)}"]`);
+        if (box && box.value.trim()) given[k] = box.value.trim();
+      }
+      if (Object.keys(given).length) {
+        value = value !== null && typeof value === "object" && !Array.isArray(value) ? { ...value, ...given } : { value, ...given };
+      }
+      doc.facts[f.name] = value;
     }
     for (const box of form.querySelectorAll("[data-param]")) {
       if (box.value.trim()) (doc.params = doc.params || {})[box.dataset.param] = box.value.trim();
