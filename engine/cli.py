@@ -1659,10 +1659,22 @@ class _PlainEval:
 
     @property
     def parser(self) -> argparse.ArgumentParser:
+        _argparse_language()
         parser: argparse.ArgumentParser = (
             build_parser("eval").parse_args(["eval", self.pack, self.evidence]).parser
         )
         return parser
+
+
+def _argparse_language() -> None:
+    """argparse's own words in the chosen language: built only when argparse parses (a plain
+    `eval PACK EVIDENCE` does not, and a Chinese one need not load the catalogue for it)."""
+    if lang.current() == "zh":
+        from .common.i18n import speak_argparse
+
+        speak_argparse()
+    elif "jixiao.engine.common.i18n" in sys.modules:  # a Chinese run before, in this process
+        sys.modules["jixiao.engine.common.i18n"].quiet_argparse()
 
 
 def _plain_eval(argv: Sequence[str]) -> argparse.Namespace | None:
@@ -1677,14 +1689,10 @@ def _plain_eval(argv: Sequence[str]) -> argparse.Namespace | None:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     _encodable_streams()
-    if lang.choose(_lang_given(argv)) == "zh":
-        from .common.i18n import speak_argparse
-
-        speak_argparse()
-    elif "jixiao.engine.common.i18n" in sys.modules:  # a Chinese run before, in this process
-        sys.modules["jixiao.engine.common.i18n"].quiet_argparse()
+    lang.choose(_lang_given(argv))
     args = _plain_eval(argv)
     if args is None:
+        _argparse_language()
         # `jixiao eval …` needs only the eval parser; anything else (`--help`, a typo) gets all
         parser = build_parser(argv[0] if argv and argv[0] in COMMANDS else None)
         if lang.current() == "zh":

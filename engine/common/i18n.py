@@ -40,7 +40,9 @@ def load_catalogue(folder: Path = CATALOGUE) -> dict[str, str]:
     the `.po` (an editable install or a checkout needs no build step)."""
     po, mo = folder / "jixiao.po", folder / "jixiao.mo"
     try:
-        if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
+        # (an install writes both files in the same second, the .po maybe last: a .mo is
+        # stale only when the .po was edited after it, seconds later at least)
+        if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime - 2):
             import gettext
 
             with mo.open("rb") as stream:
