@@ -57,12 +57,13 @@ def load_catalogue(folder: Path = CATALOGUE) -> dict[str, str]:
 class Template:
     """An msgid with fields, as a pattern that recognises the English text it makes."""
 
-    __slots__ = ("anchor", "fields", "msgid", "msgstr", "source", "weight")
+    __slots__ = ("anchor", "fields", "msgid", "msgstr", "names", "source", "weight")
 
     def __init__(self, msgid: str, msgstr: str) -> None:
         self.msgid, self.msgstr = msgid, msgstr
         pieces: list[str] = []
         self.fields: list[str] = []
+        self.names: set[str] = set()  # fields in backticks: a user's name, never translated
         literals: list[str] = []
         seen: dict[str, str] = {}
         position = 0
@@ -78,6 +79,8 @@ class Template:
                 group = f"g{len(seen)}"
                 seen[name] = group
                 self.fields.append(name)
+                if literal.endswith("`") and after.startswith("`"):
+                    self.names.add(name)
                 pieces.append(f"(?P<{group}>{_capture(literal, after)})")
             position = match.end()
         tail = _unescape(msgid[position:])
@@ -192,7 +195,9 @@ class Translator:
             if match is None:
                 continue
             values = {
-                name: self.translate(match.group(f"g{i}"), depth + 1)
+                name: match.group(f"g{i}")
+                if name in template.names
+                else self.translate(match.group(f"g{i}"), depth + 1)
                 for i, name in enumerate(template.fields)
             }
             try:
