@@ -102,13 +102,14 @@ class Template:
 
 def _capture(before: str, after: str) -> str:
     """What a field may hold: a name in backticks holds no backtick; a field right after a
-    letter is a plural's ending (`error{s}`); anything else, as little as will do — and no
+    letter is a plural's ending (`error{s}`) or an aside in parentheses; anything else, as little as will do — and no
     field spans lines (a msgid's own newlines are literal)."""
     if before.endswith("`") and after.startswith("`"):
         return "[^`\n]*?"
     if before[-1:].isascii() and before[-1:].isalpha():
-        return "[a-z]{0,3}"
-    return "[^\n]*?"
+        return r"[a-z]{0,3}|\ \([^\n]*?\)"  # or an aside: `to take{why}`, ` (2 left out)`
+    # a bracketed part whole: `outside {interval}, {band}` splits `[0, 10], the band …` after `]`
+    return r"(?:\[[^\]\n]*\]|\([^)\n]*\)|[^\n])*?"
 
 
 def _unescape(text: str) -> str:
@@ -177,6 +178,9 @@ class Translator:
             said = self.translate(rest, depth + 1)
             if said != rest:
                 candidates.append(f"{self.translate(head, depth + 1)}：{said}")
+        if "; " in text:  # messages joined (`detail; needed by`): each one whole
+            said = [self.translate(part, depth + 1) for part in text.split("; ")]
+            candidates.append("；".join(said))
         parts = _LIST.split(text)
         if len(parts) > 1:
             items = [self.translate(p, depth + 1) if i % 2 == 0 else p for i, p in enumerate(parts)]
@@ -194,6 +198,14 @@ class Translator:
             match = template.match(text)
             if match is None:
                 continue
+            spans = [
+                match.group(f"g{i}") or ""
+                for i, name in enumerate(template.fields)
+                if name not in template.names
+            ]
+            loose = template.msgid.startswith("{") and template.msgid.endswith("}")
+            if loose and "; " not in template.msgid and any("; " in g for g in spans):
+                continue  # `{a} of `{b}` {c}` across `; `: two messages joined, each its own
             values = {
                 name: match.group(f"g{i}")
                 if name in template.names
