@@ -102,8 +102,8 @@ class Template:
 
 def _capture(before: str, after: str) -> str:
     """What a field may hold: a name in backticks holds no backtick; a field right after a
-    letter is a plural's ending (`error{s}`) or an aside in parentheses; anything else, as little as will do — and no
-    field spans lines (a msgid's own newlines are literal)."""
+    letter is a plural's ending (`error{s}`) or an aside in parentheses; anything else, as
+    little as will do — and no field spans lines (a msgid's own newlines are literal)."""
     if before.endswith("`") and after.startswith("`"):
         return "[^`\n]*?"
     if before[-1:].isascii() and before[-1:].isalpha():
@@ -179,8 +179,8 @@ class Translator:
             if said != rest:
                 candidates.append(f"{self.translate(head, depth + 1)}：{said}")
         if "; " in text:  # messages joined (`detail; needed by`): each one whole
-            said = [self.translate(part, depth + 1) for part in text.split("; ")]
-            candidates.append("；".join(said))
+            each = [self.translate(part, depth + 1) for part in text.split("; ")]
+            candidates.append("；".join(each))
         parts = _LIST.split(text)
         if len(parts) > 1:
             items = [self.translate(p, depth + 1) if i % 2 == 0 else p for i, p in enumerate(parts)]
