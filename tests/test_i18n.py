@@ -558,3 +558,22 @@ def test_whatif_json_is_the_same_in_every_language() -> None:
 def test_a_users_name_in_backticks_is_never_translated() -> None:
     t = Translator({"unknown fact `{name}`": "未知事实 `{name}`", "default": "默认值"})
     assert t.translate("unknown fact `default`") == "未知事实 `default`"
+
+
+def test_joined_messages_asides_and_brackets_are_translated_whole() -> None:
+    t = Translator(
+        {
+            "{record} of `{name}` {what}": "`{name}` 的{record} {what}",
+            "`{e}` has no record of `{r}` to take{why}": "`{e}` 没有可取的 `{r}` 记录{why}",
+            " ({n} left out)": "（{n} 条未计入）",
+            "indicator {names} needs it": "指标 {names} 需要它",
+            "scores {s}, outside {interval}, {band}": "评分 {s}，超出 {interval}：{band}",
+            "the band": "分值范围",
+        }
+    )
+    # a loose template does not swallow a second message after `; `
+    said = t.translate(
+        "`mean(甲)` has no record of `乙` to take (2 left out); indicator `A` needs it"
+    )
+    assert said == "`mean(甲)` 没有可取的 `乙` 记录（2 条未计入）；指标 `A` 需要它"
+    assert t.translate("scores 9, outside [0, 5], the band") == "评分 9，超出 [0, 5]：分值范围"
