@@ -131,7 +131,7 @@ _W: dict[str, dict[str, str]] = {
         "h_second": "The cheapest sets of changes that reach {target}",
         "h_set": "change {n} fact(s) → <b>{total} ({grade})</b>, scored again",
         "cut_html": "The search stopped at its limit: a cheaper set of changes may exist.",
-        "cheapest": "change {n} → {total} ({grade}): ",
+        "cheapest": "change {n} fact(s) → {total} ({grade}): ",
         "join": "; ",
         "projects": "{n} projects, {scored} scored, {failed} not scored",
         "lowest": "(the grade chosen is the lowest: there is no boundary to reach)",
