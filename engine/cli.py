@@ -853,13 +853,13 @@ def cmd_verify(args: argparse.Namespace) -> int:
             except JixiaoError as exc:
                 _report(exc.diagnostics, args)
                 return EXIT_ERRORS
-            note = f"counterexample: {finding.prop}\n{finding.detail}"
+            note = say(f"counterexample: {finding.prop}") + "\n" + say(finding.detail)
             facts = dict(finding.facts)
             for name, value in (finding.pins or {}).items():
                 if name in facts:
                     facts[name] = value  # a fact: the file itself shows the failing value
                 else:
-                    note += f"\nwith the derived fact {name} = {value}"
+                    note += "\n" + say(f"with the derived fact {name} = {value}")
             kinds = {n: f.kind for n, f in plan.program.facts.items()}
             try:
                 with writing("--out", str(path)):
@@ -891,11 +891,11 @@ def cmd_verify(args: argparse.Namespace) -> int:
     else:
         for finding, saved in zip(findings, written, strict=True):
             if finding.ok:
-                sys.stdout.write(f"  ✓ {finding.prop}\n")
+                sys.stdout.write(f"  ✓ {say(finding.prop)}\n")
                 continue
-            sys.stdout.write(f"  ✗ {finding.prop}\n      {finding.detail}\n")
+            sys.stdout.write(f"  ✗ {say(finding.prop)}\n      {say(finding.detail)}\n")
             if saved is not None:
-                sys.stdout.write(f"      counterexample evidence: {saved}\n")
+                sys.stdout.write(say(f"      counterexample evidence: {saved}\n"))
         sys.stdout.write(say(f"{passed} passed, {failed} failed\n"))
     return EXIT_ERRORS if failed else EXIT_OK
 

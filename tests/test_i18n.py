@@ -28,7 +28,7 @@ def _english_after(monkeypatch: pytest.MonkeyPatch) -> object:
         monkeypatch.delenv(name, raising=False)
     yield
     cli("check", "--explain", "E201")  # an English run resets the process-wide choice
-    lang.choose("en")
+    lang.choose(None, {})  # English messages, and no language chosen for the reports
 
 
 def english_sentences(text: str) -> list[str]:
@@ -386,3 +386,194 @@ def test_an_english_portfolio_summary_has_english_headings(tmp_path: Path, suffi
     cli("eval", str(FOUNDING_PACK), "--batch", str(folder), "--output", str(csv), "--lang", "en")
     header = csv.read_text(encoding="utf-8-sig").splitlines()[0]
     assert header.startswith("id,name,total,grade,") and header.endswith(",errors")
+
+
+# ----- the later commands: whatif, diff, eval --partial, verify ---------------------------------
+
+DIFF = ROOT / "tests" / "goldens" / "diff"
+PLANTED = (  # a tier table that loses points as its rate rises: verify finds a counterexample
+    'pack "有错" { total 5 }\nfact 完成率: percent\n'
+    'indicator A "完成情况" 5 { tiers 完成率 { >= 95%: 1; >= 90%: full; else: 0 } }\n'
+)
+
+
+def visible(text: str) -> str:
+    """What a reader sees of a page: no stylesheet, no tags, entities read."""
+    import html
+
+    if "<html" not in text:
+        return text
+    text = re.sub(r"(?s)<style>.*?</style>|<script.*?</script>", "", text)
+    text = re.sub(r"(?s)<code>(.*?)</code>", r"`\1`", text)  # a pack's own text, as in prose
+    return html.unescape(re.sub(r"<[^>]+>", "\n", text))
+
+
+def chinese_runs(text: str) -> set[str]:
+    return set(re.findall(r"[\u3400-\u9fff\uff01-\uff5e、。《》〔〕「」［］（）]+", visible(text)))
+
+
+def foreign_chinese(text: str, *own_files: Path) -> set[str]:
+    """Chinese in an English output that is not the inputs' own text (names, reasons, units):
+    a reason with its finding (`问题：甲`) is the pack's text filled."""
+    # the national grades are a pack's own when it declares none
+    own = "优良中差" + "".join(p.read_text(encoding="utf-8") for p in own_files)
+    runs = chinese_runs(text)
+    return {r for r in runs if r not in own and not all(p in own for p in r.split("："))}
+
+
+def _portfolio(tmp_path: Path) -> Path:
+    folder = tmp_path / "portfolio"
+    folder.mkdir()
+    shutil.copy(FOUNDING_EVIDENCE, folder / "a.yaml")
+    text = FOUNDING_EVIDENCE.read_text(encoding="utf-8")
+    (folder / "b.yaml").write_text(text.replace("value: 23,", "value: 40,", 1), encoding="utf-8")
+    return folder
+
+
+def _partial_evidence(tmp_path: Path) -> Path:
+    """The founding evidence without its survey facts: `eval --partial` ranges them."""
+    lines = FOUNDING_EVIDENCE.read_text(encoding="utf-8").splitlines(keepends=True)
+    kept = [x for x in lines if not x.lstrip().startswith(("问卷", "有效问卷", "满意", "使用效果"))]
+    path = tmp_path / "partial.yaml"
+    path.write_text("".join(kept), encoding="utf-8")
+    return path
+
+
+def _later_commands(tmp_path: Path) -> dict[str, tuple[tuple[str, ...], tuple[Path, ...]]]:
+    """Each output of the later commands: its arguments, and the inputs whose own text it may
+    show (names, reasons, units)."""
+    pack, evidence = str(FOUNDING_PACK), str(FOUNDING_EVIDENCE)
+    founding = (FOUNDING_PACK, FOUNDING_EVIDENCE)
+    folder = str(_portfolio(tmp_path))
+    partial = _partial_evidence(tmp_path)
+    planted = tmp_path / "planted.jx"
+    planted.write_text(PLANTED, encoding="utf-8")
+    old, new, ev = DIFF / "old.jx", DIFF / "new.jx", DIFF / "evidence.yaml"
+    ranged = ("eval", pack, str(partial), "--partial")
+    return {
+        "whatif": (("whatif", pack, evidence), founding),
+        "whatif html": (("whatif", pack, evidence, "--format", "html"), founding),
+        "whatif to": (("whatif", pack, evidence, "--to", "优", "--fixed", "故障总数"), founding),
+        "whatif batch": (("whatif", pack, "--batch", folder), founding),
+        "whatif batch html": (("whatif", pack, "--batch", folder, "--format", "html"), founding),
+        "diff": (("diff", str(old), str(new)), (old, new)),
+        "diff html": (("diff", str(old), str(new), "--format", "html"), (old, new)),
+        "diff evidence": (("diff", str(old), str(new), str(ev)), (old, new, ev)),
+        "diff evidence html": (
+            ("diff", str(old), str(new), str(ev), "--format", "html"),
+            (old, new, ev),
+        ),
+        "diff batch": (("diff", str(FOUNDING_PACK), str(new), "--batch", folder), (*founding, new)),
+        "partial": (ranged, (FOUNDING_PACK, partial)),
+        "partial markdown": ((*ranged, "--format", "markdown"), (FOUNDING_PACK, partial)),
+        "partial html": ((*ranged, "--format", "html"), (FOUNDING_PACK, partial)),
+        "verify": (("verify", pack, "--examples", "20"), founding),
+        "verify counterexample": (
+            ("verify", str(planted), "--examples", "100", "--out", str(tmp_path / "found")),
+            (planted,),
+        ),
+    }
+
+
+LATER = (
+    "whatif",
+    "whatif html",
+    "whatif to",
+    "whatif batch",
+    "whatif batch html",
+    "diff",
+    "diff html",
+    "diff evidence",
+    "diff evidence html",
+    "diff batch",
+    "partial",
+    "partial markdown",
+    "partial html",
+    "verify",
+    "verify counterexample",
+)
+
+
+@pytest.mark.parametrize("name", LATER)
+def test_a_chinese_locale_says_no_english_sentence_in_the_later_commands(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """whatif, diff (structural, with evidence, over a portfolio), eval --partial and verify:
+    under a Chinese locale their reports and messages say no English sentence."""
+    args, _ = _later_commands(tmp_path)[name]
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    code, out, err = cli(*args)
+    assert code in (0, 1) and "Traceback" not in err, err
+    if name == "partial html":  # the section it adds; the page around it is eval's report
+        out = out[out.index('<section class="partial">') :]
+    assert english_sentences(visible(out)) == [], out
+    assert english_sentences(err) == [], err
+    for written in (tmp_path / "found").glob("*.yaml"):  # verify's counterexample, its note
+        note = "".join(x for x in written.read_text("utf-8").splitlines(True) if x[:1] == "#")
+        assert note and english_sentences(note) == [], note
+
+
+@pytest.mark.parametrize("name", LATER)
+def test_no_chinese_chrome_in_the_later_commands_with_lang_en(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With --lang en, everything Chinese in their outputs is the pack's or the evidence's own
+    text — even under a Chinese locale."""
+    args, own = _later_commands(tmp_path)[name]
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    code, out, err = cli(*args, "--lang", "en")
+    assert code in (0, 1) and "Traceback" not in err, err
+    assert foreign_chinese(out, *own) == set(), out
+    assert foreign_chinese(err, *own) == set(), err
+    for written in (tmp_path / "found").glob("*.yaml"):
+        note = "".join(x for x in written.read_text("utf-8").splitlines(True) if x[:1] == "#")
+        assert "counterexample" in note and foreign_chinese(note, *own) == set(), note
+
+
+@pytest.mark.parametrize(
+    ("args", "zh", "en"),
+    [
+        (("whatif", str(FOUNDING_PACK), str(FOUNDING_EVIDENCE)), "现得分 87.74", "Score now 87.74"),
+        (
+            ("diff", str(DIFF / "old.jx"), str(DIFF / "new.jx"), "--format", "html"),
+            "规则包修订对比",
+            "Revision of a rule pack",
+        ),
+        (("diff", str(DIFF / "old.jx"), str(DIFF / "new.jx")), "无结构变化", "re-weighted"),
+    ],
+)
+def test_the_later_commands_follow_lang(args: tuple[str, ...], zh: str, en: str) -> None:
+    _, out_zh, _ = cli(*args, "--lang", "zh")
+    _, out_en, _ = cli(*args, "--lang", "en")
+    assert (zh in out_zh or en not in out_zh) and zh not in out_en and en in out_en
+    if "--format" not in args and args[0] == "diff":
+        assert "分值改变" in out_zh  # a change's message, through the catalogue
+
+
+def test_whatif_json_is_the_same_in_every_language() -> None:
+    args = ("whatif", str(FOUNDING_PACK), str(FOUNDING_EVIDENCE), "--format", "json")
+    assert cli(*args, "--lang", "zh")[:2] == cli(*args, "--lang", "en")[:2]
+
+
+def test_a_users_name_in_backticks_is_never_translated() -> None:
+    t = Translator({"unknown fact `{name}`": "未知事实 `{name}`", "default": "默认值"})
+    assert t.translate("unknown fact `default`") == "未知事实 `default`"
+
+
+def test_joined_messages_asides_and_brackets_are_translated_whole() -> None:
+    t = Translator(
+        {
+            "{record} of `{name}` {what}": "`{name}` 的{record} {what}",
+            "`{e}` has no record of `{r}` to take{why}": "`{e}` 没有可取的 `{r}` 记录{why}",
+            " ({n} left out)": "（{n} 条未计入）",
+            "indicator {names} needs it": "指标 {names} 需要它",
+            "scores {s}, outside {interval}, {band}": "评分 {s}，超出 {interval}：{band}",
+            "the band": "分值范围",
+        }
+    )
+    # a loose template does not swallow a second message after `; `
+    said = t.translate(
+        "`mean(甲)` has no record of `乙` to take (2 left out); indicator `A` needs it"
+    )
+    assert said == "`mean(甲)` 没有可取的 `乙` 记录（2 条未计入）；指标 `A` 需要它"
+    assert t.translate("scores 9, outside [0, 5], the band") == "评分 9，超出 [0, 5]：分值范围"

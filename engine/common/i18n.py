@@ -59,12 +59,13 @@ def load_catalogue(folder: Path = CATALOGUE) -> dict[str, str]:
 class Template:
     """An msgid with fields, as a pattern that recognises the English text it makes."""
 
-    __slots__ = ("anchor", "fields", "msgid", "msgstr", "source", "weight")
+    __slots__ = ("anchor", "fields", "msgid", "msgstr", "names", "source", "weight")
 
     def __init__(self, msgid: str, msgstr: str) -> None:
         self.msgid, self.msgstr = msgid, msgstr
         pieces: list[str] = []
         self.fields: list[str] = []
+        self.names: set[str] = set()  # fields in backticks: a user's name, never translated
         literals: list[str] = []
         seen: dict[str, str] = {}
         position = 0
@@ -80,6 +81,8 @@ class Template:
                 group = f"g{len(seen)}"
                 seen[name] = group
                 self.fields.append(name)
+                if literal.endswith("`") and after.startswith("`"):
+                    self.names.add(name)
                 pieces.append(f"(?P<{group}>{_capture(literal, after)})")
             position = match.end()
         tail = _unescape(msgid[position:])
@@ -101,13 +104,14 @@ class Template:
 
 def _capture(before: str, after: str) -> str:
     """What a field may hold: a name in backticks holds no backtick; a field right after a
-    letter is a plural's ending (`error{s}`); anything else, as little as will do — and no
-    field spans lines (a msgid's own newlines are literal)."""
+    letter is a plural's ending (`error{s}`) or an aside in parentheses; anything else, as
+    little as will do — and no field spans lines (a msgid's own newlines are literal)."""
     if before.endswith("`") and after.startswith("`"):
         return "[^`\n]*?"
     if before[-1:].isascii() and before[-1:].isalpha():
-        return "[a-z]{0,3}"
-    return "[^\n]*?"
+        return r"[a-z]{0,3}|\ \([^\n]*?\)"  # or an aside: `to take{why}`, ` (2 left out)`
+    # a bracketed part whole: `outside {interval}, {band}` splits `[0, 10], the band …` after `]`
+    return r"(?:\[[^\]\n]*\]|\([^)\n]*\)|[^\n])*?"
 
 
 def _unescape(text: str) -> str:
@@ -182,11 +186,9 @@ class Translator:
             said = self.translate(rest, depth + 1)
             if said != rest:
                 candidates.append(f"{self.translate(head, depth + 1)}：{said}")
-        clauses = text.split("; ")  # `detail; indicator `A` needs it`: clauses before items
-        if len(clauses) > 1:
-            said_clauses = [self.translate(c, depth + 1) for c in clauses]
-            if said_clauses != clauses:
-                candidates.append("；".join(said_clauses))
+        if "; " in text:  # messages joined (`detail; needed by`): each one whole
+            each = [self.translate(part, depth + 1) for part in text.split("; ")]
+            candidates.append("；".join(each))
         parts = _LIST.split(text)
         if len(parts) > 1:
             items = [self.translate(p, depth + 1) if i % 2 == 0 else p for i, p in enumerate(parts)]
@@ -211,8 +213,18 @@ class Translator:
             match = template.match(text)
             if match is None:
                 continue
+            spans = [
+                match.group(f"g{i}") or ""
+                for i, name in enumerate(template.fields)
+                if name not in template.names
+            ]
+            loose = template.msgid.startswith("{") and template.msgid.endswith("}")
+            if loose and "; " not in template.msgid and any("; " in g for g in spans):
+                continue  # `{a} of `{b}` {c}` across `; `: two messages joined, each its own
             values = {
-                name: self.translate(match.group(f"g{i}"), depth + 1)
+                name: match.group(f"g{i}")
+                if name in template.names
+                else self.translate(match.group(f"g{i}"), depth + 1)
                 for i, name in enumerate(template.fields)
             }
             try:

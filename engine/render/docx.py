@@ -15,6 +15,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 
+from ..common.lang import say
 from ..common.messages import failure_detail
 from ..common.result import IndicatorResult, Line, LineKind, Result
 from ..common.version import VERSION
@@ -525,5 +526,7 @@ def _audit(out: Writer, result: Result, lang: str) -> None:
         out.heading(w["notes"], 2)
         for d in result.diagnostics:
             where = d.labels[0].span.location() if d.labels else (d.path or "")
-            text = f"{d.severity.value}[{d.code}] {d.message}" + (f"（{where}）" if where else "")
+            text = f"{d.severity.value}[{d.code}] {say(d.message)}" + (
+                f"（{where}）" if where else ""
+            )
             out.para(text, "note")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from decimal import Decimal
 from html import escape
 
+from ..common.lang import say
 from ..common.messages import failure_detail
 from ..common.result import IndicatorResult, Line, LineKind, Result
 from ..common.version import VERSION
@@ -135,7 +136,7 @@ def render(result: Result, lang: str = "zh") -> str:
             where = d.labels[0].span.location() if d.labels else (d.path or "")
             out.append(
                 f"<li><code>{_e(d.severity.value)}[{_e(d.code)}]</code> "
-                f"{_e(d.message)} <span class=src>{_e(where)}</span></li>"
+                f"{_e(say(d.message))} <span class=src>{_e(where)}</span></li>"
             )
         out.append("</ul>")
     out.append("</body></html>")

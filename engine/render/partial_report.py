@@ -158,7 +158,8 @@ def markdown(ranges: Ranges, result: Result, lang: str) -> str:
     out += [f"- {line}" for line in _summary(ranges, lang)]
     if ranges.missing:
         out += ["", f"**{w['missing']}**", ""]
-        out += [f"- `{fact}`: {says}" for fact, says in missing(ranges, lang)]
+        colon = "：" if lang == "zh" else ": "
+        out += [f"- `{fact}`{colon}{says}" for fact, says in missing(ranges, lang)]
     return "\n".join(out) + "\n"
 
 
@@ -174,7 +175,7 @@ def html(ranges: Ranges, result: Result, lang: str) -> str:
     )
     summary = "".join(f"<p>{escape(line)}</p>" for line in _summary(ranges, lang))
     facts = "".join(
-        f"<li><code>{escape(fact)}</code>: {escape(says)}</li>"
+        f"<li><code>{escape(fact)}</code>{'：' if lang == 'zh' else ': '}{escape(says)}</li>"
         for fact, says in missing(ranges, lang)
     )
     listed = f"<h3>{escape(str(w['missing']))}</h3><ul>{facts}</ul>" if facts else ""

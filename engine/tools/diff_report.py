@@ -17,6 +17,7 @@ from typing import Any
 from jixiao.dsl.diagnostics import Diagnostic, Label, Severity, render_text
 from jixiao.dsl.source import Span, display_width
 
+from ..common.lang import current, report_lang, say
 from ..common.version import VERSION
 from ..render.explain import fixed, line_text
 from .diff import Change, OneImpact, ledger_of
@@ -26,28 +27,98 @@ from .diff_batch import BatchImpact
 PROJECTS_SHOWN = 200
 DRIVERS_SHOWN = 20
 
+#: The words drawn around the changes: the text's follow the messages' language (its sentences
+#: are messages, translated through the catalogue); the HTML page's follow the report's language
+#: (`lang.report_lang()`), as every report does. The JSON keeps its keys and English messages.
+_W: dict[str, dict[str, str]] = {
+    "zh": {
+        "now": "现",
+        "was": "原",
+        "added": "新增",
+        "removed": "删除",
+        "changed": "修改",
+        "colon": "：",
+        "old": "旧版",
+        "new": "新版",
+        "html_lang": "zh-CN",
+        "title": "规则包修订对比",
+        "meta": "旧版 {old} · 新版 {new}",
+        "structure": "结构变化（{n} 处）",
+        "change_heads": "变化\t说明\t旧版位置\t新版位置",
+        "no_change": "无结构变化。",
+        "impact": "对 {path} 的得分影响",
+        "total": "总分 {old} {old_grade} → {new} {new_grade}（Δ {delta}）",
+        "heads": "指标\t旧版\t新版\tΔ",
+        "ledgers": "得分变化指标的计分过程",
+        "portfolio": "对项目组合的得分影响",
+        "counts": "项目 {projects} 个，两版均计分 {scored} 个，得分变化 {changed} 个，未能计分 "
+        "{failed} 个。总分变化：平均 {mean}，标准差 {spread}，最低 {lowest}，最高 {highest}。",
+        "grades": "等级变化",
+        "grade_heads": "旧版等级\t新版等级\t项目数",
+        "drivers": "影响最大的指标",
+        "driver_heads": "指标\tΣ|Δ|\t涉及项目",
+        "projects": "得分变化的项目",
+        "project_heads": "项目\t旧版\t新版\tΔ",
+        "more": "…等{n}个（此处列出{shown}个）",
+    },
+    "en": {
+        "now": "now",
+        "was": "was",
+        "added": "added",
+        "removed": "removed",
+        "changed": "changed",
+        "colon": ": ",
+        "old": "old",
+        "new": "new",
+        "html_lang": "en",
+        "title": "Revision of a rule pack",
+        "meta": "old {old} · new {new}",
+        "structure": "Structural changes ({n})",
+        "change_heads": "Change\tWhat it is\tIn the old pack\tIn the new pack",
+        "no_change": "No structural change.",
+        "impact": "Score impact on {path}",
+        "total": "Total {old} {old_grade} → {new} {new_grade} (Δ {delta})",
+        "heads": "Indicator\tOld\tNew\tΔ",
+        "ledgers": "How the indicators whose points change are scored",
+        "portfolio": "Score impact on the portfolio",
+        "counts": "{projects} projects, {scored} scored by both packs, {changed} changed, "
+        "{failed} not scored. Δ total: mean {mean}, spread {spread}, lowest {lowest}, "
+        "highest {highest}.",
+        "grades": "Grades",
+        "grade_heads": "Old grade\tNew grade\tProjects",
+        "drivers": "Indicators driving the change",
+        "driver_heads": "Indicator\tΣ|Δ|\tProjects",
+        "projects": "Projects whose points change",
+        "project_heads": "Project\tOld\tNew\tΔ",
+        "more": "… {n} in all ({shown} listed here)",
+    },
+}
+
 
 def _change_text(change: Change, colour: bool) -> str:
     """A change in the diagnostics' layout, its head line our own."""
+    w = _W[current()]
     labels = []
     if change.new is not None:
-        labels.append(Label(change.new, "now" if change.old is not None else "added"))
+        labels.append(Label(change.new, w["now"] if change.old is not None else w["added"]))
     if change.old is not None:
-        labels.append(Label(change.old, "was" if change.new is not None else "removed"))
+        labels.append(Label(change.old, w["was"] if change.new is not None else w["removed"]))
+    message = say(change.message)
     drawn = render_text(
-        [Diagnostic(change.what, Severity.WARNING, change.message, tuple(labels))], colour=colour
+        [Diagnostic(change.what, Severity.WARNING, message, tuple(labels))], colour=colour
     )
     body = drawn.split("\n")[1:]
     while body and not body[-1].strip().startswith("|") and not body[-1].startswith(" "):
         body.pop()  # the "1 warning" count and the blank line before it
     sign = {"added": "+", "removed": "-"}.get(change.kind, "~")
-    return f"{sign} {change.kind}[{change.what}]: {change.message}\n" + "\n".join(body) + "\n"
+    head = f"{sign} {w.get(change.kind, change.kind)}[{change.what}]{w['colon']}"
+    return head + message + "\n" + "\n".join(body) + "\n"
 
 
 def _counts(changes: list[Change]) -> str:
     n = {k: sum(1 for c in changes if c.kind == k) for k in ("added", "removed", "changed")}
     noun = "change" if len(changes) == 1 else "changes"
-    return (
+    return say(
         f"{len(changes)} {noun}: {n['added']} added, {n['removed']} removed, "
         f"{n['changed']} changed\n"
     )
@@ -77,7 +148,7 @@ def text(
 ) -> str:
     out = [f"--- {old_path}\n+++ {new_path}\n"]
     if not changes:
-        out.append("no structural change\n")
+        out.append(say("no structural change\n"))
     else:
         out += [_change_text(c, colour) + "\n" for c in changes]
         out.append(_counts(changes))
@@ -93,13 +164,15 @@ def _one_text(impact: OneImpact) -> str:
     old, new = impact.old, impact.new
     delta = (new.total - old.total) if old.total is not None and new.total is not None else None
     out = [
-        f"score impact on {new.evidence_path}\n",
-        f"total: {_points(old.total, places)} {old.grade or '—'} → "
-        f"{_points(new.total, places)} {new.grade or '—'} (Δ {_signed(delta, places)})\n",
+        say(f"score impact on {new.evidence_path}\n"),
+        say(
+            f"total: {_points(old.total, places)} {old.grade or '—'} → "
+            f"{_points(new.total, places)} {new.grade or '—'} (Δ {_signed(delta, places)})\n"
+        ),
     ]
     moved = [r for r in impact.rows if r.old != r.new]
     if not moved:
-        out.append("no indicator's points change\n")
+        out.append(say("no indicator's points change\n"))
         return "".join(out)
     width = max(display_width(f"{r.code} {r.name}") for r in moved)
     for r in moved:
@@ -112,11 +185,14 @@ def _one_text(impact: OneImpact) -> str:
         out.append(f"\n{r.code} {r.name}\n")
         for side, result, code in (("old", old, r.old_code), ("new", new, r.code)):
             ind = ledger_of(result, code)
+            side = _W[current()][side]
             if ind is None:
-                out.append(f"  {side}: not in this pack\n")
+                out.append(say(f"  {side}: not in this pack\n"))
                 continue
-            out.append(f"  {side}: {_points(ind.points, places)} of {fixed(ind.weight, places)}\n")
-            out += [f"    {line_text(line, ind.weight, result, 'zh')}\n" for line in ind.lines]
+            shown = f"  {side}: {_points(ind.points, places)} of {fixed(ind.weight, places)}\n"
+            out.append(say(shown))
+            lang = report_lang()
+            out += [f"    {line_text(line, ind.weight, result, lang)}\n" for line in ind.lines]
     return "".join(out)
 
 
@@ -133,17 +209,22 @@ def _batch_text(impact: BatchImpact) -> str:
     wide = impact.places
     unscored = len(impact.failed)
     out = [
-        f"score impact on the portfolio: {impact.projects} projects, {impact.scored} scored by "
-        f"both packs, {len(impact.changed)} changed, {unscored} not scored by one pack or both\n",
+        say(
+            f"score impact on the portfolio: {impact.projects} projects, {impact.scored} scored "
+            f"by both packs, {len(impact.changed)} changed, {unscored} not scored by one pack or "
+            "both\n"
+        ),
     ]
     if impact.scored:
         out.append(
-            f"Δ total: mean {_signed(impact.mean, wide)}, spread {_points(impact.spread, wide)}"
-            f", lowest {_signed(impact.low, places)}, highest {_signed(impact.high, places)}\n"
+            say(
+                f"Δ total: mean {_signed(impact.mean, wide)}, spread {_points(impact.spread, wide)}"
+                f", lowest {_signed(impact.low, places)}, highest {_signed(impact.high, places)}\n"
+            )
         )
     labels = _grades(impact)
     if impact.flips:
-        out.append("\ngrades (rows: old pack, columns: new pack)\n")
+        out.append(say("\ngrades (rows: old pack, columns: new pack)\n"))
         cells = [["", *labels]] + [
             [a, *(str(impact.flips.get((a, b), 0)) for b in labels)] for a in labels
         ]
@@ -158,24 +239,29 @@ def _batch_text(impact: BatchImpact) -> str:
     drivers = impact.ranked_drivers()
     if drivers:
         names = _names(impact)
-        out.append("\nindicators driving the change (Σ|Δ| over projects)\n")
+        out.append(say("\nindicators driving the change (Σ|Δ| over projects)\n"))
         for code, total, n in drivers[:DRIVERS_SHOWN]:
-            out.append(f"  {code} {names.get(code, '')}  {fixed(total, places)}  ({n} projects)\n")
+            out.append(
+                say(f"  {code} {names.get(code, '')}  {fixed(total, places)}  ({n} projects)\n")
+            )
         if len(drivers) > DRIVERS_SHOWN:
-            out.append(f"  … {len(drivers) - DRIVERS_SHOWN} more\n")
+            out.append(say(f"  … {len(drivers) - DRIVERS_SHOWN} more\n"))
     if impact.changed:
-        out.append("\nprojects whose points change (the total, the grade or an indicator's)\n")
+        out.append(say("\nprojects whose points change (the total, the grade or an indicator's)\n"))
         for p in impact.changed[:PROJECTS_SHOWN]:
             out.append(
                 f"  {p.id} {p.name}  {_points(p.old, places)} {p.old_grade or '—'} → "
                 f"{_points(p.new, places)} {p.new_grade or '—'}  Δ {_signed(p.delta, places)}\n"
             )
         if len(impact.changed) > PROJECTS_SHOWN:
-            out.append(f"  … {len(impact.changed) - PROJECTS_SHOWN} more (all of them in JSON)\n")
+            more = len(impact.changed) - PROJECTS_SHOWN
+            out.append(say(f"  … {more} more (all of them in JSON)\n"))
     failed = [p for p in impact.failed if p.old is None and p.new is None]
     if failed:
-        out.append("\nprojects neither pack could score\n")
-        out += [f"  {p.id}: {'；'.join(p.errors)}\n" for p in failed[:PROJECTS_SHOWN]]
+        out.append(say("\nprojects neither pack could score\n"))
+        out += [
+            f"  {p.id}: {'；'.join(say(e) for e in p.errors)}\n" for p in failed[:PROJECTS_SHOWN]
+        ]
     return "".join(out)
 
 
@@ -302,7 +388,7 @@ def _lines(result: Any, code: str | None) -> list[str]:
     ind = ledger_of(result, code)
     if ind is None:
         return []
-    return [line_text(line, ind.weight, result, "zh") for line in ind.lines]
+    return [line_text(line, ind.weight, result, report_lang()) for line in ind.lines]
 
 
 def render_json(doc: dict[str, Any]) -> str:
@@ -312,41 +398,52 @@ def render_json(doc: dict[str, Any]) -> str:
 # ----- HTML -------------------------------------------------------------------------------------
 
 
-def render_html(doc: dict[str, Any]) -> str:
-    """A page in the portfolio summary's style (its stylesheet): no scripts, no network."""
+def render_html(doc: dict[str, Any], lang: str | None = None) -> str:
+    """A page in the portfolio summary's style (its stylesheet): no scripts, no network. Its
+    words in the report's language; the changes' messages in the messages' language."""
     from ..render.html import CSS
 
     e = escape
-    title = "规则包修订对比"
+    w = _W[lang or report_lang()]
+
+    def heads(names: str) -> str:
+        cells = names.split("\t")
+        return "<table><thead><tr>" + "".join(f"<th>{c}</th>" for c in cells) + "</tr></thead>"
+
+    title = w["title"]
     out = [
         "<!DOCTYPE html>",
-        '<html lang="zh-CN"><head><meta charset="utf-8">',
+        f'<html lang="{w["html_lang"]}"><head><meta charset="utf-8">',
         f"<title>{title}</title><style>{CSS}</style></head><body>",
         f"<h1>{title}</h1>",
-        f'<p class="meta">旧版 {e(doc["old"])} · 新版 {e(doc["new"])} · jixiao {VERSION}</p>',
-        f"<h2>结构变化（{len(doc['changes'])} 处）</h2>",
+        f'<p class="meta">{e(w["meta"].format(old=doc["old"], new=doc["new"]))}'
+        f" · jixiao {VERSION}</p>",
+        f"<h2>{w['structure'].format(n=len(doc['changes']))}</h2>",
     ]
     if doc["changes"]:
-        out.append(
-            "<table><thead><tr><th>变化</th><th>说明</th><th>旧版位置</th><th>新版位置</th>"
-            "</tr></thead><tbody>"
-        )
+        out.append(heads(w["change_heads"]) + "<tbody>")
         for c in doc["changes"]:
             out.append(
-                f"<tr><td>{e(c['kind'])} {e(c['what'])}</td><td>{e(c['message'])}</td>"
+                f"<tr><td>{e(w.get(c['kind'], c['kind']))} {e(c['what'])}</td>"
+                f"<td>{e(say(c['message']))}</td>"
                 f"<td>{_where(c['old'])}</td><td>{_where(c['new'])}</td></tr>"
             )
         out.append("</tbody></table>")
     else:
-        out.append("<p>无结构变化。</p>")
+        out.append(f"<p>{w['no_change']}</p>")
     if "evidence" in doc:
         ev = doc["evidence"]
+        total = w["total"].format(
+            old=ev["old"]["total"] or "—",
+            old_grade=ev["old"]["grade"] or "—",
+            new=ev["new"]["total"] or "—",
+            new_grade=ev["new"]["grade"] or "—",
+            delta=ev["delta"] or "—",
+        )
         out += [
-            f"<h2>对 {e(ev['path'])} 的得分影响</h2>",
-            f"<p>总分 {ev['old']['total'] or '—'} {e(ev['old']['grade'] or '—')} → "
-            f"{ev['new']['total'] or '—'} {e(ev['new']['grade'] or '—')}"
-            f"（Δ {ev['delta'] or '—'}）</p>",
-            "<table><thead><tr><th>指标</th><th>旧版</th><th>新版</th><th>Δ</th></tr></thead><tbody>",
+            f"<h2>{e(w['impact'].format(path=ev['path']))}</h2>",
+            f"<p>{e(total)}</p>",
+            heads(w["heads"]) + "<tbody>",
         ]
         moved = [r for r in ev["indicators"] if r["old"] != r["new"]]
         for r in moved:
@@ -356,23 +453,30 @@ def render_html(doc: dict[str, Any]) -> str:
             )
         out.append("</tbody></table>")
         if moved:
-            out += ["<h2>得分变化指标的计分过程</h2>"]
+            out += [f"<h2>{w['ledgers']}</h2>"]
         for r in moved:
             out.append(f"<h3>{e(r['code'])} {e(r['name'])}</h3>")
-            for side, lines in (("旧版", r["old_lines"]), ("新版", r["new_lines"])):
+            for side, lines in ((w["old"], r["old_lines"]), (w["new"], r["new_lines"])):
                 items = "".join(f"<li>{e(line)}</li>" for line in lines) or "<li>—</li>"
                 out.append(f"<p>{side}</p><ul>{items}</ul>")
     if "portfolio" in doc:
         pf = doc["portfolio"]
         d = pf["delta"]
+        counts = w["counts"].format(
+            projects=pf["projects"],
+            scored=pf["scored"],
+            changed=pf["changed"],
+            failed=pf["failed"],
+            mean=d["mean"] or "—",
+            spread=d["spread"] or "—",
+            lowest=d["lowest"] or "—",
+            highest=d["highest"] or "—",
+        )
         out += [
-            "<h2>对项目组合的得分影响</h2>",
-            f"<p>项目 {pf['projects']} 个，两版均计分 {pf['scored']} 个，得分变化 "
-            f"{pf['changed']} 个，未能计分 {pf['failed']} 个。总分变化：平均 {d['mean'] or '—'}，"
-            f"标准差 {d['spread'] or '—'}，最低 {d['lowest'] or '—'}，"
-            f"最高 {d['highest'] or '—'}。</p>",
-            "<h2>等级变化</h2>",
-            "<table><thead><tr><th>旧版等级</th><th>新版等级</th><th>项目数</th></tr></thead><tbody>",
+            f"<h2>{w['portfolio']}</h2>",
+            f"<p>{counts}</p>",
+            f"<h2>{w['grades']}</h2>",
+            heads(w["grade_heads"]) + "<tbody>",
         ]
         out += [
             f"<tr><td>{e(g['old'])}</td><td>{e(g['new'])}</td><td class=n>{g['projects']}</td></tr>"
@@ -380,8 +484,8 @@ def render_html(doc: dict[str, Any]) -> str:
         ]
         out += [
             "</tbody></table>",
-            "<h2>影响最大的指标</h2>",
-            "<table><thead><tr><th>指标</th><th>Σ|Δ|</th><th>涉及项目</th></tr></thead><tbody>",
+            f"<h2>{w['drivers']}</h2>",
+            heads(w["driver_heads"]) + "<tbody>",
         ]
         out += [
             f"<tr><td>{e(r['code'])} {e(r['name'])}</td><td class=n>{r['abs_delta']}</td>"
@@ -390,9 +494,8 @@ def render_html(doc: dict[str, Any]) -> str:
         ]
         out += [
             "</tbody></table>",
-            "<h2>得分变化的项目</h2>",
-            "<table><thead><tr><th>项目</th><th>旧版</th><th>新版</th><th>Δ</th></tr></thead>"
-            "<tbody>",
+            f"<h2>{w['projects']}</h2>",
+            heads(w["project_heads"]) + "<tbody>",
         ]
         out += [
             f"<tr><td>{e(p['id'])} {e(p['name'])}</td>"
@@ -403,8 +506,8 @@ def render_html(doc: dict[str, Any]) -> str:
         ]
         out.append("</tbody></table>")
         if len(pf["projects_changed"]) > PROJECTS_SHOWN:
-            n = len(pf["projects_changed"])
-            out.append(f'<p class="more">…等{n}个（此处列出{PROJECTS_SHOWN}个）</p>')
+            more = w["more"].format(n=len(pf["projects_changed"]), shown=PROJECTS_SHOWN)
+            out.append(f'<p class="more">{more}</p>')
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 

@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]  # the checkout (dsl/ and engine/ bes
 #: language and the engine but the renderers of reports (their labels are Chinese and English
 #: side by side, chosen by the report's language; `render/outputs.py` writes messages) and this.
 #: Not messages: the codes' documentation (docs/diagnostics.md, `check --explain`), the JSON
-#: Schema's descriptions (JSON keeps English), `verify`'s generated evidence and properties.
+#: Schema's descriptions (JSON keeps English), `verify`'s generated evidence.
 SKIP = (
     "engine/render/__",
     "engine/render/docx",
@@ -51,7 +51,6 @@ SKIP = (
     "engine/common/codes.py",
     "engine/tools/schema.py",
     "engine/tools/strategies.py",
-    "engine/tools/verify.py",
     "dsl/formatter.py",
 )
 
@@ -93,6 +92,37 @@ EXTRA = (
     "date",
     "list",
     "judgement",
+    # `diff`'s names of a change's parts (`tools/diff.py`), each a field of its messages
+    "fact",
+    "parameter",
+    "rule",
+    "veto",
+    "threshold",
+    "award",
+    "step",
+    "cap",
+    "target",
+    "subject",
+    "reason",
+    "argument",
+    "condition",
+    "type",
+    "unit",
+    "default",
+    "min",
+    "max",
+    "choices",
+    "nonzero",
+    "shared",
+    "label",
+    "survey",
+    "bonus",
+    "penalty",
+    "kind",
+    "name",
+    "change",
+    "changes",
+    "{word} `{x}` → `{y}`",
 )
 
 _WORDS = re.compile(r"[A-Za-z]{2,}")
@@ -156,7 +186,9 @@ def extract_file(path: Path) -> list[str]:
         # Chinese and English side by side already (`Words("…", "…")`, `_W = {…}`), chosen by
         # the report's language
         skipped: list[ast.AST] = []
-        if isinstance(node, ast.arg | ast.AnnAssign) and node.annotation is not None:
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", None) == "_W":
+            skipped.append(node)  # a report's words, as below, with their type annotated
+        elif isinstance(node, ast.arg | ast.AnnAssign) and node.annotation is not None:
             skipped.append(node.annotation)
         elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.returns:
             skipped.append(node.returns)

@@ -16,10 +16,11 @@ from pathlib import Path
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, has_errors
 
 from .. import compile_pack
+from ..common import lang
 from ..common import messages as msg
 from ..common.version import VERSION
 from .whatif import Whatif, whatif
-from .whatif_report import change_text, points, render, set_json, unreachable
+from .whatif_report import change_text, points, render, set_json, unreachable, words
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def run(
         return EXIT_ERRORS
     report([*warnings, *result.diagnostics], args)
     w = whatif(plan, evidence, result, fixed, args.to, args.indicator)
-    sys.stdout.write(render(w, args.format or "text", args.indicator))
+    sys.stdout.write(render(w, args.format or "text", args.indicator, lang.report_lang()))
     return EXIT_OK
 
 
@@ -165,7 +166,7 @@ def _batch(
         sys.stdout.write(_batch_html(program.settings.title, str(source), scored, failed, results))
     else:
         sys.stdout.write(_batch_text(program.settings.title, scored, failed, results))
-    sys.stderr.write(f"{scored + failed} projects: {scored} scored, {failed} failed\n")
+    sys.stderr.write(lang.say(f"{scored + failed} projects: {scored} scored, {failed} failed\n"))
     return EXIT_ERRORS if failed else EXIT_OK
 
 
@@ -184,10 +185,9 @@ def _row_evidence(row: Any, program: Any, source: str, row_evidence: Any) -> Evi
 def _cheapest(w: Whatif) -> str:
     if not w.sets:
         return unreachable(w)
-    s = w.sets[0]
-    return f"改变 {len(s.changes)} 项 → {points(s.total, w.places)}（{s.grade}）：" + "；".join(
-        change_text(c, w.units) for c in s.changes
-    )
+    said, s = words(), w.sets[0]
+    head = said["cheapest"].format(n=len(s.changes), total=points(s.total, w.places), grade=s.grade)
+    return head + said["join"].join(change_text(c, w.units) for c in s.changes)
 
 
 def _batch_text(
@@ -196,16 +196,20 @@ def _batch_text(
     failed: int,
     results: list[tuple[str, Decimal, list[tuple[str, str, Whatif]]]],
 ) -> str:
-    out = [title, f"项目 {scored + failed} 个，已计分 {scored} 个，未能计分 {failed} 个", ""]
+    said = words()
+    out = [title, said["projects"].format(n=scored + failed, scored=scored, failed=failed), ""]
     if not results:
-        out.append("（所选等级是最低等级：没有等级线可达）")
+        out.append(said["lowest"])
     for label, lower, done in results:
-        out.append(f"距 {label}（≥ {lower}）最近的项目")
+        out.append(said["nearest"].format(grade=label, lower=lower))
         if not done:
-            out.append("  （没有低于此等级线的项目）")
+            out.append("  " + said["none_below"])
         for ident, name, w in done:
             head = f"{ident}{' ' + name if name else ''}"
-            out.append(f"  {head}：{points(w.total, w.places)}（{w.grade}）")
+            shown = said["project"].format(
+                head=head, total=points(w.total, w.places), grade=w.grade
+            )
+            out.append("  " + shown)
             out.append(f"    {_cheapest(w)}")
         out.append("")
     return "\n".join(out) + "\n"
@@ -269,20 +273,20 @@ def _batch_html(
 
     from ..render.html import CSS
 
+    said = words()
+    page = e(said["b_page"].format(title=title))
+    meta = e(said["b_meta"].format(n=scored + failed, failed=failed, source=source))
     out = [
         "<!DOCTYPE html>",
-        '<html lang="zh-CN"><head><meta charset="utf-8">',
-        f"<title>{e(title)}：距等级线最近的项目</title><style>{CSS}</style></head><body>",
-        f"<h1>{e(title)}：距等级线最近的项目</h1>",
-        f'<p class="meta">项目 {scored + failed} 个，未能计分 {failed} 个 · 数据 {e(source)} · '
-        f"jixiao {VERSION}</p>",
+        f'<html lang="{said["html_lang"]}"><head><meta charset="utf-8">',
+        f"<title>{page}</title><style>{CSS}</style></head><body>",
+        f"<h1>{page}</h1>",
+        f'<p class="meta">{meta} · jixiao {VERSION}</p>',
     ]
+    heads = "".join(f"<th>{h}</th>" for h in said["b_heads"].split("|"))
     for label, lower, done in results:
-        out.append(f"<h2>距 {e(label)}（≥ {lower}）最近的项目</h2>")
-        out.append(
-            "<table><thead><tr><th>项目</th><th>总分</th><th>等级</th><th>最省改变组合（已复核）"
-            "</th></tr></thead><tbody>"
-        )
+        out.append(f"<h2>{e(said['nearest'].format(grade=label, lower=lower))}</h2>")
+        out.append(f"<table><thead><tr>{heads}</tr></thead><tbody>")
         for ident, name, w in done:
             out.append(
                 f"<tr><td>{e(ident)} {e(name)}</td><td class=n>{points(w.total, w.places)}</td>"
