@@ -477,7 +477,7 @@ def _eval_partial(
 
 def _write_report(args: argparse.Namespace, result: Result, inferred: str | None) -> int:
     """`eval --output FILE`: the format `--format` names, else the one the suffix names."""
-    from .render.outputs import output_named, write_text, writing
+    from .render.outputs import output_named, total_reason, write_text, writing
 
     args.format = args.format or inferred
     output = output_named(args.format)
@@ -500,26 +500,10 @@ def _write_report(args: argparse.Namespace, result: Result, inferred: str | None
     return EXIT_ERRORS if failed else EXIT_OK
 
 
-def total_reason(result: Result, lang: str) -> str | None:
-    """Why a scored record has no total, in one line; None when it has one. The JSON report
-    says it with `total: null` and its `diagnostics`."""
-    if result.total is not None:
-        return None
-    undecided = [i.code for i in result.indicators if i.points is None and i.failures]
-    errors = sum(1 for d in result.diagnostics if d.is_error)
-    if lang == "en":
-        parts = [f"{errors} error(s) in the evidence or evaluation"] if errors else []
-        if undecided:
-            parts.append(f"undecided: {', '.join(undecided)}")
-        return "no total: " + ("; ".join(parts) or "nothing applicable was scored")
-    parts = [f"证据或计分有 {errors} 处错误"] if errors else []
-    if undecided:
-        parts.append(f"未能计分的指标：{'、'.join(undecided)}")
-    return "无总分：" + ("；".join(parts) or "没有可计分的指标")
-
-
 def _with_total_reason(text: str, result: Result, args: argparse.Namespace) -> str:
     """The report with the reason for a missing total: never a bare "—"."""
+    from .render.outputs import total_reason
+
     reason = total_reason(result, args.lang)
     if reason is None or args.format == "json":
         return text

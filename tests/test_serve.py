@@ -733,7 +733,7 @@ def test_the_workbench_fetches_nothing_from_elsewhere() -> None:
 
 
 def test_total_reason_is_the_command_lines() -> None:
-    from jixiao.engine.cli import total_reason as cli_reason
+    from jixiao.engine.render.outputs import total_reason as cli_reason
     from jixiao.engine.runtime.scoring import run_bytes
     from jixiao.engine.serve.reports import total_reason
 

@@ -25,6 +25,8 @@ TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
     from typing import Any
 
+    from ..common.result import Result
+
 
 class Output:
     """A report format of `jixiao eval`: its `--format` name, the file suffixes `--output`
@@ -292,3 +294,22 @@ _REASONS = {
 
 def _reason(exc: OSError) -> str:
     return _REASONS.get(exc.errno or 0) or exc.strerror or str(exc)
+
+
+def total_reason(result: Result, lang: str) -> str | None:
+    """Why a scored record has no total, in one line; None when it has one (the command line's
+    and the server's reports both end with it). The JSON report says it with `total: null` and
+    its `diagnostics`."""
+    if result.total is not None:
+        return None
+    undecided = [i.code for i in result.indicators if i.points is None and i.failures]
+    errors = sum(1 for d in result.diagnostics if d.is_error)
+    if lang == "en":
+        parts = [f"{errors} error(s) in the evidence or evaluation"] if errors else []
+        if undecided:
+            parts.append(f"undecided: {', '.join(undecided)}")
+        return "no total: " + ("; ".join(parts) or "nothing applicable was scored")
+    parts = [f"证据或计分有 {errors} 处错误"] if errors else []
+    if undecided:
+        parts.append(f"未能计分的指标：{'、'.join(undecided)}")
+    return "无总分：" + ("；".join(parts) or "没有可计分的指标")

@@ -10,7 +10,7 @@ from html import escape
 
 from ..common.result import Result
 from ..render import render
-from ..render.outputs import FORMAT_NAMES, output_named
+from ..render.outputs import FORMAT_NAMES, output_named, total_reason
 
 TYPE_CHECKING = False  # typing is not imported at run time
 if TYPE_CHECKING:
@@ -25,25 +25,6 @@ MEDIA = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 }
 FORMATS = FORMAT_NAMES
-
-
-def total_reason(result: Result, lang: str) -> str | None:
-    """Why a scored record has no total, in one line; None when it has one.
-    INVARIANT: the words of `cli.total_reason` (the command line's), which this layer cannot
-    import; tests/test_serve.py compares the two."""
-    if result.total is not None:
-        return None
-    undecided = [i.code for i in result.indicators if i.points is None and i.failures]
-    errors = sum(1 for d in result.diagnostics if d.is_error)
-    if lang == "en":
-        parts = [f"{errors} error(s) in the evidence or evaluation"] if errors else []
-        if undecided:
-            parts.append(f"undecided: {', '.join(undecided)}")
-        return "no total: " + ("; ".join(parts) or "nothing applicable was scored")
-    parts = [f"证据或计分有 {errors} 处错误"] if errors else []
-    if undecided:
-        parts.append(f"未能计分的指标：{'、'.join(undecided)}")
-    return "无总分：" + ("；".join(parts) or "没有可计分的指标")
 
 
 def report(result: Result, fmt: str, lang: str) -> bytes:
