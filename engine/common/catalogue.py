@@ -1,7 +1,7 @@
 """Gettext catalogues without Babel: read a `.po` file, write and read a `.mo` file.
 
-Standalone on purpose (standard library only, no jixiao import): `setup.py` loads this file by
-its path to compile `.po` → `.mo` while building a wheel, before jixiao is installed. The `.mo`
+Standard library only, and no jixiao import: the messages module reads the `.po` with it in a
+Chinese run, and `python -m jixiao.engine.tools.i18n compile` writes the `.mo`. The `.mo`
 layout is GNU gettext's (as `msgfmt` and Babel write it, as `gettext.GNUTranslations` reads it);
 only what jixiao's catalogues use is supported: `msgctxt` is not, plural forms are not.
 """

@@ -1,8 +1,8 @@
 """Messages in Chinese: the gettext catalogue and the lookup of a message written in English.
 
-The catalogue is `locale/zh/LC_MESSAGES/jixiao.po` beside this file (committed), compiled to
-`jixiao.mo` when a wheel is built (`setup.py`); without a `.mo` (an editable install, a
-checkout, CI) the `.po` is read directly. Its msgids are the English texts as the code writes
+The catalogue is `locale/zh/LC_MESSAGES/jixiao.po` beside this file (committed, installed as
+package data), read directly; a `jixiao.mo` beside it (`python -m jixiao.engine.tools.i18n
+compile`, never committed) is read instead when it is not older. Its msgids are the English texts as the code writes
 them: a plain string is its own msgid, and an f-string's msgid is its template with a named
 field for each `{…}` (`unknown fact `{name}``), as `python -m jixiao.engine.tools.i18n update`
 extracts them. A message is built in English (that is the data: JSON and the goldens keep it)
@@ -40,9 +40,7 @@ def load_catalogue(folder: Path = CATALOGUE) -> dict[str, str]:
     the `.po` (an editable install or a checkout needs no build step)."""
     po, mo = folder / "jixiao.po", folder / "jixiao.mo"
     try:
-        # (an install writes both files in the same second, the .po maybe last: a .mo is
-        # stale only when the .po was edited after it, seconds later at least)
-        if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime - 2):
+        if mo.exists() and (not po.exists() or mo.stat().st_mtime >= po.stat().st_mtime):
             import gettext
 
             with mo.open("rb") as stream:
