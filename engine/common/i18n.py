@@ -4,10 +4,11 @@ The catalogue is `locale/zh/LC_MESSAGES/jixiao.po` beside this file (committed, 
 package data), read directly; a `jixiao.mo` beside it (`python -m jixiao.engine.tools.i18n
 compile`, never committed) is read instead when it is not older. Its msgids are the English
 texts as the code writes them: a plain string is its own msgid, and an f-string's msgid is
-its template with a named field for each `{…}` (`unknown fact `{name}``), as `python -m jixiao.engine.tools.i18n update`
-extracts them. A message is built in English (that is the data: JSON and the goldens keep it)
-and translated where it is shown: an exact msgid is a gettext lookup; otherwise the template
-whose literal text matches it gives the Chinese, each field translated in turn (a field may
+its template with a named field for each `{…}` (`unknown fact `{name}``), as
+`python -m jixiao.engine.tools.i18n update` extracts them. A message is built in English (that
+is the data: JSON and the goldens keep it) and translated where it is shown: an exact msgid is
+a gettext lookup; otherwise the template whose literal text matches it gives the Chinese, each
+field translated in turn (a field may
 hold another message, such as "did you mean `x`?").
 
 Imported only when the language is Chinese (`lang.say`), so an English run never loads it.
