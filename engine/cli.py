@@ -449,19 +449,7 @@ def _eval_partial(
             _report(exc.diagnostics, args)
             return EXIT_ERRORS
         return EXIT_ERRORS if failed else EXIT_OK
-    if fmt == "json":
-        import json
-
-        from .render.json_report import document
-
-        doc = pr.in_json(document(result, args.lang), ranges, result)
-        text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
-    elif fmt == "html":
-        text = pr.in_html(render(result, fmt, args.lang), ranges, result, args.lang)
-    elif fmt == "markdown":
-        text = render(result, fmt, args.lang) + pr.markdown(ranges, result, args.lang)
-    else:
-        text = render(result, fmt, args.lang) + pr.text(ranges, result, args.lang)
+    text = pr.report_text(result, ranges, fmt, args.lang)
     if args.output:
         from .render.outputs import write_text
 

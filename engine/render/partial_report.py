@@ -243,3 +243,22 @@ def docx_section(out: Any, ranges: Any, result: Result, lang: str) -> None:
         out.para(line)
     for fact, says in missing(ranges, lang):
         out.para(f"{fact}：{says}" if lang == "zh" else f"{fact}: {says}")
+
+
+def report_text(result: Result, ranges: Ranges, fmt: str, lang: str) -> str:
+    """The report of a text format (table, JSON, Markdown, HTML) with its ranges: what
+    `jixiao eval --partial --format F` prints and `jixiao serve` answers to `?partial=1`."""
+    from . import render
+
+    if fmt == "json":
+        import json
+
+        from .json_report import document
+
+        doc = in_json(document(result, lang), ranges, result)
+        return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    if fmt == "html":
+        return in_html(render(result, fmt, lang), ranges, result, lang)
+    if fmt == "markdown":
+        return render(result, fmt, lang) + markdown(ranges, result, lang)
+    return render(result, fmt, lang) + text(ranges, result, lang)

@@ -56,8 +56,8 @@ def report(result: Result, fmt: str, lang: str) -> bytes:
 
 def partial_report(result: Result, ranges: Ranges, fmt: str, lang: str) -> bytes:
     """A partial result (`?partial=1`) in each format, as the bytes `jixiao eval --partial
-    --format F` writes. INVARIANT: the dispatch of `cli._eval_partial`, which this layer
-    cannot import; tests/test_serve.py compares the two for every format."""
+    --format F` writes (the text formats through `partial_report.report_text`, as the command
+    line's; tests/test_serve.py compares the two for every format)."""
     from ..render import partial_report as pr
 
     output = output_named(fmt)
@@ -71,17 +71,4 @@ def partial_report(result: Result, ranges: Ranges, fmt: str, lang: str) -> bytes
                 return f.read()
         finally:
             os.unlink(path)
-    if fmt == "json":
-        import json
-
-        from ..render.json_report import document
-
-        doc = pr.in_json(document(result, lang), ranges, result)
-        text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
-    elif fmt == "html":
-        text = pr.in_html(render(result, fmt, lang), ranges, result, lang)
-    elif fmt == "markdown":
-        text = render(result, fmt, lang) + pr.markdown(ranges, result, lang)
-    else:
-        text = render(result, fmt, lang) + pr.text(ranges, result, lang)
-    return text.encode("utf-8")
+    return pr.report_text(result, ranges, fmt, lang).encode("utf-8")
