@@ -166,6 +166,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 writer.json_sha256,
                 summary.weighted_by,
                 parts_dir,
+                lang=lang.report_lang(),
             )
         else:
             blocks = run_blocks(
@@ -178,6 +179,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 writer.json_sha256,
                 summary.weighted_by,
                 summary=bool(args.summary),
+                lang=lang.report_lang(),
             )
         try:
             # a portfolio's CSV and XLSX are read by people: their errors in the messages'

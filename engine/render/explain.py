@@ -30,6 +30,9 @@ from ..forms import LINES, named
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any
+
     from ..common.ir import Settings
 
 _T: dict[str, dict[object, str]] = {
@@ -307,50 +310,83 @@ class Loss:
     sources: tuple[str, ...]
 
 
+#: The lines that give back what deductions took past a limit (扣完为止, a clause's `max`).
+_GIVEN_BACK = (LineKind.FLOOR, LineKind.CLAUSE_CAP)
+
+
+def lost_parts(
+    weight: Decimal, points: Decimal, lines: Sequence[Sequence[Any]]
+) -> list[tuple[Decimal, Sequence[Any] | None, Decimal | None]]:
+    """How a scored leaf below its weight lost its points, in ledger order: `(points, line,
+    None)` for each line that took points (a reason of its own in 扣分说明), the last of them
+    `(points, line, net)` when a floor or a clause's `max` gave some back (what the indicator
+    really lost to its deductions); then `(shortfall, None, None)` for what its base rule did
+    not award, after rounding (`shortfall_lines` say why, when it has award lines). The one reading of a leaf's losses:
+    the reports' 主要扣分原因, a portfolio's records and its summary all take it from here.
+    `lines` are the ledger's lines, packaged (`Line`) or raw: the same places."""
+    out: list[tuple[Decimal, Sequence[Any] | None, Decimal | None]] = []
+    taken = Decimal(0)
+    given_back = Decimal(0)
+    for line in lines:
+        kind, lost = line[0], line[1]
+        spec = LINES[kind]
+        if spec.loss and lost < 0:
+            taken -= lost
+            out.append((-lost, line, None))
+        elif kind in _GIVEN_BACK:
+            given_back += lost
+    if given_back > 0 and out:
+        # 扣完为止 / a clause's max gave some back: what the indicator really lost
+        lost, line, _ = out[-1]
+        out[-1] = (lost, line, taken - given_back)
+        taken -= given_back
+    shortfall = weight - points - taken
+    if shortfall > 0:
+        out.append((shortfall, None, None))
+    return out
+
+
+def shortfall_lines(lines: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+    """The lines that say why a base rule fell short: its award lines, but for the checklist
+    elements that were met (a met element is not why points were lost)."""
+    return [ln for ln in lines if LINES[ln[0]].award and not _met(ln)]
+
+
+def _met(line: Sequence[Any]) -> bool:
+    """A line whose arguments say its condition was met (a checklist element's `met`)."""
+    fields = getattr(LINES[line[0]].args, "_fields", ())
+    return "met" in fields and line[5][fields.index("met")] == 1
+
+
+def given_back_note(net: Decimal, lang: str) -> str:
+    """What the last deduction's reason adds when deductions stop at a limit."""
+    if lang == "zh":
+        return f"（扣完为止，本项实扣 {plain(net)} 分）"
+    return f" (deductions stop at the limit: {plain(net)} lost)"
+
+
 def losses(result: Result, lang: str) -> list[Loss]:
     """主要扣分原因: every reason points were lost, the largest first (then in tree order)."""
     out: list[tuple[Decimal, int, Loss]] = []
     for order, ind in enumerate(result.indicators):
         if not ind.is_leaf or ind.points is None or ind.points >= ind.weight:
             continue
-        taken = Decimal(0)
-        for line in ind.lines:
-            if LINES[line.kind].loss and line.points < 0:
-                taken -= line.points
-                out.append(
-                    (
-                        -line.points,
-                        order,
-                        Loss(
-                            -line.points,
-                            ind,
-                            line_text(line, ind.weight, result, lang),
-                            tuple(sources_of(line, result, lang)),
-                        ),
-                    )
+        for lost, line, net in lost_parts(ind.weight, ind.points, ind.lines):
+            if line is not None:
+                assert isinstance(line, Line)
+                text = line_text(line, ind.weight, result, lang)
+                if net is not None:
+                    text += given_back_note(net, lang)
+                sources = tuple(sources_of(line, result, lang))
+            else:
+                base = [named(ln) for ln in ind.lines if LINES[ln.kind].award]
+                if not base:
+                    continue  # no base rule's words to say it in
+                shown_lines = [named(ln) for ln in shortfall_lines(ind.lines)]  # type: ignore[arg-type]
+                text = "；".join(line_text(ln, ind.weight, result, lang) for ln in shown_lines)
+                sources = tuple(
+                    dict.fromkeys(s for ln in base for s in sources_of(ln, result, lang))
                 )
-        given_back = sum(
-            (ln.points for ln in ind.lines if ln.kind in (LineKind.FLOOR, LineKind.CLAUSE_CAP)),
-            Decimal(0),
-        )
-        if given_back > 0 and out and out[-1][2].indicator is ind:
-            # 扣完为止 / a clause's max gave some back: say what the indicator really lost
-            points, at, last = out[-1]
-            note = (
-                f"（扣完为止，本项实扣 {plain(taken - given_back)} 分）"
-                if lang == "zh"
-                else f" (deductions stop at the limit: {plain(taken - given_back)} lost)"
-            )
-            out[-1] = (points, at, Loss(last.points, ind, last.text + note, last.sources))
-            taken -= given_back
-        # what the base rule did not award, after rounding: weight − points − deductions
-        shortfall = ind.weight - ind.points - taken
-        base = [named(ln) for ln in ind.lines if LINES[ln.kind].award]
-        if shortfall > 0 and base:
-            # a met checklist element is not why points were lost
-            shown_lines = [ln for ln in base if getattr(ln.args, "met", 0) != 1]
-            text = "；".join(line_text(ln, ind.weight, result, lang) for ln in shown_lines)
-            sources = tuple(dict.fromkeys(s for ln in base for s in sources_of(ln, result, lang)))
-            out.append((shortfall, order, Loss(shortfall, ind, text, sources)))
+            out.append((lost, order, Loss(lost, ind, text, sources)))
     out.sort(key=lambda t: (-t[0], t[1]))
     return [loss for _, _, loss in out]

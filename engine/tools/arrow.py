@@ -234,15 +234,26 @@ def _items(values: list[Any] | None) -> str | None:
 
 class ParquetRecords:
     """Per-project results as a Parquet file, a row group at a time: `id`, `name`, `total`,
-    `grade`, one column per indicator (its code), `errors` (a list of texts). Points are
+    `grade`, one column per indicator (its code), `errors` (a list of texts), and unless not
+    `explain`, `losses` (a list of {code, name, lost, reasons: [{points, text}]}, the JSON
+    records' own). Points are
     decimals at the pack's places, exactly as the JSON records write them; the pack's digest is
     in the file's metadata (`jixiao.pack_sha256`)."""
 
-    def __init__(self, path: Path, program: Program, codes: list[str], pack_sha256: str) -> None:
+    def __init__(
+        self,
+        path: Path,
+        program: Program,
+        codes: list[str],
+        pack_sha256: str,
+        *,
+        explain: bool = True,
+    ) -> None:
         pa = self.pa = _pyarrow(path, writing=True)
         import pyarrow.parquet as pq
 
         self.codes = codes
+        self.explain = explain
         places = program.settings.places
         points = pa.decimal128(38, places)
         fields = [
@@ -253,20 +264,43 @@ class ParquetRecords:
             *[pa.field(c, points) for c in codes],
             pa.field("errors", pa.list_(pa.string())),
         ]
+        if explain:  # why each leaf lost points, as the JSON records' `losses`
+            reason = pa.struct([pa.field("points", pa.string()), pa.field("text", pa.string())])
+            loss = pa.struct(
+                [
+                    pa.field("code", pa.string()),
+                    pa.field("name", pa.string()),
+                    pa.field("lost", points),
+                    pa.field("reasons", pa.list_(reason)),
+                ]
+            )
+            fields.append(pa.field("losses", pa.list_(loss)))
         self.schema = pa.schema(fields, metadata={"jixiao.pack_sha256": pack_sha256})
         self.columns: list[list[Any]] = [[] for _ in fields]
         self.writer = pq.ParquetWriter(str(path), self.schema)
 
     def write(self, record: ScoredProject) -> None:
         scores = record.scores
-        row = (
+        row: list[Any] = [
             record.id,
             record.name,
             _points(record.total),
             record.grade,
             *[_points(scores.get(c)) for c in self.codes],
             list(record.errors),
-        )
+        ]
+        if self.explain:
+            row.append(
+                [
+                    {
+                        "code": code,
+                        "name": name,
+                        "lost": _points(lost),
+                        "reasons": [{"points": p, "text": t} for p, t in reasons],
+                    }
+                    for code, name, lost, reasons in record.explained
+                ]
+            )
         for column, value in zip(self.columns, row, strict=True):
             column.append(value)
         if len(self.columns[0]) >= BATCH_ROWS:

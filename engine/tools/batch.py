@@ -47,8 +47,16 @@ from ..common.result import NA, Item, Provenance, Result
 from ..common.types import Kind
 from ..forms import LINES
 from ..plan.compiler import Plan
-from ..render.explain import fixed, plain
-from ..render.prose import base_cause, template_of
+from ..render.explain import (
+    fixed,
+    given_back_note,
+    line_text,
+    lost_parts,
+    plain,
+    shortfall_lines,
+    words,
+)
+from ..render.prose import base_cause, line_words, template_of
 from ..render.sheets import csv_text
 from ..runtime import files
 from ..runtime.evaluator import evaluate
@@ -60,7 +68,7 @@ from ..runtime.evidence import (
     parse_typed,
     visible,
 )
-from ..runtime.ledger import KIND, POINTS, REASON
+from ..runtime.ledger import KIND, REASON
 from ..runtime.workbook import (
     ErrorCell,
     FormulaCell,
@@ -71,7 +79,7 @@ from ..runtime.workbook import (
     open_workbook,
 )
 from .batch_xlsx import ResultSheet
-from .portfolio import ScoredProject
+from .portfolio import Explained, ScoredProject, explanation_json, explanation_text
 
 if TYPE_CHECKING:
     from .portfolio import Tally
@@ -665,10 +673,17 @@ def _has_percent_sign(text: str) -> bool:
 
 
 def score_row(
-    plan: Plan, row: Row, source: str, weight_by: str | None = None, summary: bool = True
+    plan: Plan,
+    row: Row,
+    source: str,
+    weight_by: str | None = None,
+    summary: bool = True,
+    explain: bool = True,
+    lang: str = "zh",
 ) -> ScoredProject:
     """`weight_by`: the fact whose value the record keeps for the summary's weighted means;
-    `summary`: whether the record keeps what the summary needs (its losses, its weight)."""
+    `summary`: whether the record keeps what the summary needs (its losses, its weight);
+    `explain`: whether it says, in `lang`, why each leaf lost points (`Explained`)."""
     places = plan.program.settings.places
     if row.problem:
         return ScoredProject(row.id, row.name, None, None, {}, [row.problem])
@@ -677,7 +692,7 @@ def score_row(
         evidence, problems = _folder_evidence(row, plan.program, inputs)
         if evidence is None or problems:  # `load` returns what it could read: a row refuses
             return ScoredProject(row.id, row.name, None, None, {}, problems, inputs=tuple(inputs))
-        record = _record(row, evaluate(plan, evidence), places, plan.memo, summary)
+        record = _record(row, evaluate(plan, evidence), places, plan.memo, summary, explain, lang)
         record.inputs = tuple(inputs)
         record.weight = _weight(evidence, weight_by)
         return record
@@ -686,7 +701,7 @@ def score_row(
     )
     if evidence is None:
         return ScoredProject(row.id, row.name, None, None, {}, problems)
-    record = _record(row, evaluate(plan, evidence), places, plan.memo, summary)
+    record = _record(row, evaluate(plan, evidence), places, plan.memo, summary, explain, lang)
     if summary:
         record.weight = _weight(evidence, weight_by)
     return record
@@ -724,48 +739,149 @@ def _folder_evidence(
 
 
 def _record(
-    row: Row, result: Result, places: int, memo: dict[str, Any] | None = None, summary: bool = True
+    row: Row,
+    result: Result,
+    places: int,
+    memo: dict[str, Any] | None = None,
+    summary: bool = True,
+    explain: bool = True,
+    lang: str = "zh",
 ) -> ScoredProject:
     # points as the record words them: the same few values recur in every row (a weight,
     # 0.00), so each is worded once per plan (bounded, like the cells: `MEMO_CELLS`)
-    worded: dict[Decimal, str] = memo.setdefault("worded", {}) if memo is not None else {}
+    if memo is None:
+        memo = {}
+    worded: dict[Decimal, str] = memo.setdefault("worded", {})
     scores: dict[str, str | None] = {}
-    for ind, (points, _, _, _) in result.ledger.raw():
+    lost: list[tuple[str, str, str]] = []
+    explained: list[Explained] = []
+    for ind, (points, lines, _, _) in result.ledger.raw():
         if points is None:
             scores[ind.code] = None
             continue
-        text = worded.get(points)
-        if text is None:
-            text = fixed(points, places)
-            if len(worded) < MEMO_CELLS and not points.is_signed():  # -0 equals 0: not kept
-                worded[points] = text
-        scores[ind.code] = text
+        scores[ind.code] = _fixed(points, places, worded)
+        if points >= ind.weight or ind.children or not (summary or explain):
+            continue
+        # one reading of the leaf's losses, for the summary's tally and the record's words
+        parts = lost_parts(ind.weight, points, lines)
+        if summary:
+            lost += _losses_of(ind, lines, parts)
+        if explain:
+            explained.append(
+                _explained(ind, points, lines, parts, result, places, lang, worded, memo)
+            )
     errors = [d.message for d in result.diagnostics if d.is_error]
-    lost = _losses(result) if summary else []
     total = fixed(result.total, places) if result.total is not None else None
     grade = result.grade if not result.disqualified else "取消资格"
-    return ScoredProject(row.id, row.name, total, grade, scores, errors, lost)
+    return ScoredProject(row.id, row.name, total, grade, scores, errors, lost, explained=explained)
 
 
-def _losses(result: Result) -> list[tuple[str, str, str]]:
-    """(indicator, reason, points) for the portfolio summary: the reasons of `losses()`, keyed
-    so the same reason groups across projects, without wording every line (it is the
-    portfolio's hot path: it reads the ledger's records, not its packaged lines)."""
+def _fixed(points: Decimal, places: int, worded: dict[Decimal, str]) -> str:
+    text = worded.get(points)
+    if text is None:
+        text = fixed(points, places)
+        if len(worded) < MEMO_CELLS and not points.is_signed():  # -0 equals 0: not kept
+            worded[points] = text
+    return text
+
+
+def _explained(
+    ind: Any,
+    points: Decimal,
+    lines: list[Any],
+    parts: list[tuple[Decimal, Any, Decimal | None]],
+    result: Result,
+    places: int,
+    lang: str,
+    worded: dict[Decimal, str],
+    memo: dict[str, Any],
+) -> Explained:
+    """A leaf's losses in the words of the report's 扣分说明 and 主要扣分原因 (`line_text`),
+    each distinct line worded once per plan (`_line_words`)."""
+    reasons = []
+    for lost, line, net in parts:
+        if line is not None:
+            text = _line_words(line, ind, result, lang, memo)
+            if net is not None:
+                text += given_back_note(net, lang)
+        else:
+            shown = shortfall_lines(lines)
+            text = (
+                "；".join(_line_words(ln, ind, result, lang, memo, said=True) for ln in shown)
+                if any(LINES[ln[KIND]].award for ln in lines)
+                else base_cause(ind, lines, lang)  # no base rule: the indicator's own words
+            )
+        reasons.append((plain(lost), text))
+    return ind.code, ind.name, _fixed(ind.weight - points, places, worded), tuple(reasons)
+
+
+#: How many distinct lines a plan keeps worded for its records (`_line_words`): the same
+#: deductions and awards recur project after project; their items and numbers vary, so the
+#: memo is bounded and memory stays flat.
+MEMO_LINES = 16_384
+
+
+def _line_words(
+    raw: Any, ind: Any, result: Result, lang: str, memo: dict[str, Any], said: bool = False
+) -> str:
+    """`line_text` of a raw ledger line of `ind` — with `said`, a base rule's line as the
+    reports' 主要扣分原因 say it, in words rather than the pack's source text (`line_words`:
+    `设备运行正常率在“不低于90%且低于95%”档，得 1 分`, not `分档 `[90%, 95%): 1``) — worded once
+    per distinct (clause, kind, points, reason, arithmetic, item, weight, language): a line's
+    words depend on nothing else (its clause fixes which facts it reads). The clause's span
+    is kept with its words, so an id is never taken for another span's."""
+    lines: dict[Any, tuple[Any, str]] = memo.setdefault("lines", {})
+    span, item, weight = raw[2], raw[6], ind.weight
+    try:
+        key = (
+            id(span),
+            raw[0],
+            raw[1],
+            raw[3],
+            raw[5],
+            item.text if item is not None else None,
+            weight,
+            lang,
+            said,
+        )
+        hit = lines.get(key)
+    except TypeError:  # an argument that does not hash: worded every time
+        key, hit = None, None
+    if hit is not None and hit[0] is span:
+        return hit[1]
+    line = result.ledger.line(raw)
+    text = (said and line_words(line, ind, lang)) or line_text(line, weight, result, lang)
+    if key is not None and len(lines) < MEMO_LINES:
+        lines[key] = (span, text)
+    return text
+
+
+def _losses_of(
+    ind: Any, lines: list[Any], parts: list[tuple[Decimal, Any, Decimal | None]]
+) -> list[tuple[str, str, str]]:
+    """(indicator, reason, points) for the portfolio summary: the reasons of `lost_parts`,
+    keyed so the same reason groups across projects (a template of the pack's, or the cause
+    in words, never the rule's type: 按比例计分, 分档). What a floor or a clause's `max` gave
+    back is taken off the last deductions, so the points add up to what the leaf lost."""
+    excess = Decimal(0)
+    for lost, line, net in parts:
+        if net is not None:
+            excess = sum((p for p, ln, _ in parts if ln is not None), Decimal(0)) - net
     out = []
-    for ind, (points, lines, _, _) in result.ledger.raw():
-        if ind.children or points is None or points >= ind.weight:
+    for lost, line, _ in reversed(parts):
+        if line is None:
+            out.append((ind.code, base_cause(ind, lines), plain(lost)))
             continue
-        taken = Decimal(0)
-        for line in lines:
-            kind, lost = line[KIND], line[POINTS]
-            if LINES[kind].loss and lost < 0:
-                taken -= lost
-                reason = line[REASON]
-                key = (template_of(ind, reason) or _reason_key(reason)) if reason else kind.value
-                out.append((ind.code, key, plain(-lost)))
-        shortfall = ind.weight - points - taken
-        if shortfall > 0:  # the cause in words, never the rule's type (按比例计分, 分档)
-            out.append((ind.code, base_cause(ind, lines), plain(shortfall)))
+        if excess > 0:
+            kept = max(lost - excess, Decimal(0))
+            excess -= lost - kept
+            lost = kept
+            if not lost:
+                continue
+        reason = line[REASON]
+        key = (template_of(ind, reason) or _reason_key(reason)) if reason else line[KIND].value
+        out.append((ind.code, key, plain(lost)))
+    out.reverse()
     return out
 
 
@@ -799,11 +915,15 @@ def _work(
     json_sha256: str | None,
     weight_by: str | None = None,
     summary: bool = True,
+    explain: bool = True,
+    lang: str = "zh",
 ) -> tuple[list[ScoredProject], Tally]:
-    records, tally = score_block(_WORKER["plan"], rows, source, json_sha256, weight_by, summary)
+    records, tally = score_block(
+        _WORKER["plan"], rows, source, json_sha256, weight_by, summary, explain, lang
+    )
     for record in records:
         if record.line is not None:  # worded here and tallied: the parent writes the line only
-            record.scores, record.losses = {}, []
+            record.scores, record.losses, record.explained = {}, [], []
     return records, tally
 
 
@@ -839,19 +959,22 @@ def score_block(
     json_sha256: str | None,
     weight_by: str | None = None,
     summary: bool = True,
+    explain: bool = True,
+    lang: str = "zh",
 ) -> tuple[list[ScoredProject], Tally]:
     """Score a block of rows and tally it (its count and failures only, unless `summary`);
     with `json_sha256`, also word each record's JSON line — all of it where the block is
-    scored, so that a worker process leaves the parent only the reading and the writing."""
+    scored, so that a worker process leaves the parent only the reading and the writing;
+    with `explain`, each record says why its leaves lost points, in `lang`."""
     from .portfolio import tally_for
 
     tally = tally_for(plan.program, weight_by=weight_by, counts_only=not summary)
     records = []
     words = _json_words(json_sha256) if json_sha256 is not None else None
     for row in rows:
-        record = score_row(plan, row, source, tally.weight_by, summary)
+        record = score_row(plan, row, source, tally.weight_by, summary, explain, lang)
         if words is not None:
-            record.line = _record_line(record, words)
+            record.line = _record_line(record, words, explain)
         tally.add(record)
         records.append(record)
     return records, tally
@@ -867,10 +990,13 @@ def run_blocks(
     json_sha256: str | None = None,
     weight_by: str | None = None,
     summary: bool = True,
+    explain: bool = True,
+    lang: str = "zh",
 ) -> Iterator[tuple[list[ScoredProject], Tally]]:
     """Records in input order, a block at a time with the block's tally (weighted by
-    `weight_by`, else by the pack's `portfolio weighted by`; counts only unless `summary`); in
-    `jobs` processes when the portfolio is large enough."""
+    `weight_by`, else by the pack's `portfolio weighted by`; counts only unless `summary`),
+    explained in `lang` unless not `explain`; in `jobs` processes when the portfolio is large
+    enough."""
     if jobs <= 0:
         cpus = (
             len(os.sched_getaffinity(0))
@@ -881,7 +1007,9 @@ def run_blocks(
     if jobs == 1:
         with collector_quiet():
             for block in iter(lambda: list(itertools.islice(rows, BLOCK)), []):
-                yield score_block(plan, block, source, json_sha256, weight_by, summary)
+                yield score_block(
+                    plan, block, source, json_sha256, weight_by, summary, explain, lang
+                )
         return
     # Workers are handed blocks large enough that handing them over costs little next to
     # scoring them; forked where that is safe (Linux), so each starts with the compiled plan.
@@ -894,7 +1022,11 @@ def run_blocks(
     try:
         with collector_quiet():
             yield from _parallel(
-                ctx, jobs, initargs, blocks, (source, json_sha256, weight_by, summary)
+                ctx,
+                jobs,
+                initargs,
+                blocks,
+                (source, json_sha256, weight_by, summary, explain, lang),
             )
     finally:
         _WORKER.pop("plan", None)
@@ -927,35 +1059,36 @@ def _json_words(pack_sha256: str) -> str:
     return json.dumps({"pack_sha256": pack_sha256}, ensure_ascii=False)[1:]
 
 
-def _record_line(record: ScoredProject, tail: str) -> str:
+def _record_line(record: ScoredProject, tail: str, explain: bool = True) -> str:
     """`record_json`, with the constant end worded once (`_json_words`); a folder
     portfolio's record, which names its inputs after the digest, is worded in full."""
     if record.inputs:
-        return record_json(record, json.loads("{" + tail)["pack_sha256"])
-    head = json.dumps(
-        {
-            "id": record.id,
-            "name": record.name,
-            "total": record.total,
-            "grade": record.grade,
-            "scores": record.scores,
-            "errors": record.errors,
-        },
-        ensure_ascii=False,
-    )
+        return record_json(record, json.loads("{" + tail)["pack_sha256"], explain=explain)
+    head = json.dumps(_record_fields(record, explain), ensure_ascii=False)
     return head[:-1] + ", " + tail + "\n"
 
 
-def record_json(record: ScoredProject, pack_sha256: str = "") -> str:
+def _record_fields(record: ScoredProject, explain: bool) -> dict[str, Any]:
+    fields = {
+        "id": record.id,
+        "name": record.name,
+        "total": record.total,
+        "grade": record.grade,
+        "scores": record.scores,
+        "errors": record.errors,
+    }
+    if explain:
+        fields["losses"] = explanation_json(record.explained)
+    return fields
+
+
+def record_json(record: ScoredProject, pack_sha256: str = "", *, explain: bool = True) -> str:
+    """A record as one JSON line; without `explain`, it leaves out why points were lost
+    (`losses`), as a points-only run writes it."""
     return (
         json.dumps(
             {
-                "id": record.id,
-                "name": record.name,
-                "total": record.total,
-                "grade": record.grade,
-                "scores": record.scores,
-                "errors": record.errors,
+                **_record_fields(record, explain),
                 "pack_sha256": pack_sha256,
                 **(
                     {"inputs": [{"path": p, "sha256": d} for p, d in record.inputs]}
@@ -974,10 +1107,16 @@ HEADER_WORDS = {"zh": ("名称", "总分", "等级", "错误"), "en": ("name", "
 
 
 class Writer:
-    """Per-project results, streamed: JSON lines, CSV or XLSX by the file's suffix."""
+    """Per-project results, streamed: JSON lines, CSV, XLSX or Parquet by the file's suffix.
+    Each record says why its leaves lost points (JSON `losses`, a 扣分说明 column, a Parquet
+    `losses` column) unless `explain` is false (a points-only run)."""
 
-    def __init__(self, path: Path | None, program: Program, lang: str = "zh") -> None:
+    def __init__(
+        self, path: Path | None, program: Program, lang: str = "zh", *, explain: bool = True
+    ) -> None:
         self.path = path
+        self.lang = lang
+        self.explain = explain
         self.codes = [i.code for i in program.indicators]
         self.pack_sha256 = hashlib.sha256(program.source.text.encode("utf-8")).hexdigest()
         names = {i.code: i.name for i in program.indicators}
@@ -989,17 +1128,20 @@ class Writer:
             grade,
             *[f"{c} {names[c]}" for c in self.codes],
             errors,
+            *([words(lang)["losses"]] if explain else []),
         ]
         self.kind = path.suffix.lower().lstrip(".") if path else "jsonl"
         self.book: ResultSheet | None = None
         if path is None:
             self.stream: Any = None
         elif self.kind == "xlsx":
-            self.book = ResultSheet(path, program, self.header)
+            self.book = ResultSheet(path, program, self.header, lang=lang, explain=explain)
         elif self.kind == "parquet":
             from .arrow import ParquetRecords
 
-            self.parquet = ParquetRecords(path, program, self.codes, self.pack_sha256)
+            self.parquet = ParquetRecords(
+                path, program, self.codes, self.pack_sha256, explain=explain
+            )
         else:
             self.stream = path.open("w", encoding="utf-8", newline="")
             if self.kind == "csv":
@@ -1009,7 +1151,7 @@ class Writer:
 
     def write(self, record: ScoredProject) -> str | None:
         if self.path is None:
-            return record.line or record_json(record, self.pack_sha256)
+            return record.line or record_json(record, self.pack_sha256, explain=self.explain)
         if self.book is not None:
             self.book.write(record)
         elif self.kind == "csv":
@@ -1021,11 +1163,15 @@ class Writer:
                 *[record.scores.get(c) or "" for c in self.codes],
                 "；".join(record.errors),
             ]
+            if self.explain:
+                row.append(explanation_text(record.explained, self.lang))
             self.csv.writerow([csv_text(x) for x in row])
         elif self.kind == "parquet":
             self.parquet.write(record)
         else:
-            self.stream.write(record.line or record_json(record, self.pack_sha256))
+            self.stream.write(
+                record.line or record_json(record, self.pack_sha256, explain=self.explain)
+            )
         return None
 
     @property

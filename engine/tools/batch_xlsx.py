@@ -26,24 +26,34 @@ from ..render.sheets import (
     print_setup,
     text_width,
 )
-from .portfolio import ScoredProject
+from .portfolio import ScoredProject, explanation_text
 
 #: Rows held back to fit the column widths (a block of the portfolio).
 SAMPLE = 256
 #: An indicator's column: its score fits; its long name wraps in the header.
 SCORE_WIDTH = 10
-#: The cells' named styles (宋体; a score with the pack's places).
-TEXT_STYLE, SCORE_STYLE = "jixiao 文本", "jixiao 得分"
+#: The cells' named styles (宋体; a score with the pack's places; the 扣分说明, wrapped at its
+#: line breaks, an indicator a line).
+TEXT_STYLE, SCORE_STYLE, NOTE_STYLE = "jixiao 文本", "jixiao 得分", "jixiao 说明"
 
 
 class ResultSheet:
-    def __init__(self, path: Path, program: Program, header: list[str]) -> None:
+    def __init__(
+        self,
+        path: Path,
+        program: Program,
+        header: list[str],
+        *,
+        lang: str = "zh",
+        explain: bool = True,
+    ) -> None:
         import openpyxl
         from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill
 
         self.path = path
         self.codes = [i.code for i in program.indicators]
         self.header = header
+        self.lang, self.explain = lang, explain  # explain: the last column says why points were lost
         self.book = openpyxl.Workbook(write_only=True)
         self.book.properties.creator = "jixiao"
         self.sheet = self.book.create_sheet("结果")
@@ -54,6 +64,9 @@ class ResultSheet:
         self.book.add_named_style(NamedStyle(TEXT_STYLE, font=font))
         fmt = places_format(program.settings.places)
         self.book.add_named_style(NamedStyle(SCORE_STYLE, font=font, number_format=fmt))
+        if explain:
+            wrap = Alignment(vertical="top", wrap_text=True)
+            self.book.add_named_style(NamedStyle(NOTE_STYLE, font=font, alignment=wrap))
         self.bold = Font(name=FONT_NAME, size=11, bold=True)
         self.fill = PatternFill("solid", fgColor="E9EEF6")
         self.head = Alignment(horizontal="center", vertical="center", wrap_text=True)
@@ -69,6 +82,8 @@ class ResultSheet:
             *[_number(record.scores.get(c)) for c in self.codes],
             "；".join(record.errors) or None,
         ]
+        if self.explain:
+            values.append(explanation_text(record.explained, self.lang) or None)
         self.rows += 1
         if self.held is None:
             self.sheet.append(self._cells(values))
@@ -91,7 +106,7 @@ class ResultSheet:
         if self.held is None:
             return
         held, self.held = self.held, None
-        scores = range(2, len(self.header) - 1)  # 总分, 等级 and the indicators
+        scores = range(2, 4 + len(self.codes))  # 总分, 等级 and the indicators
         widths = []
         for c, head in enumerate(self.header):
             widest = max((text_width(row[c]) for row in held), default=0)
@@ -122,12 +137,13 @@ class ResultSheet:
         from openpyxl.cell import WriteOnlyCell
 
         out = []
-        for value in values:
+        note = len(self.header) - 1 if self.explain else -1
+        for c, value in enumerate(values):
             cell = WriteOnlyCell(self.sheet, clean(value))
             if isinstance(value, Decimal):
                 cell.style = SCORE_STYLE
             else:
-                cell.style = TEXT_STYLE
+                cell.style = NOTE_STYLE if c == note else TEXT_STYLE
                 if isinstance(value, str):
                     cell.data_type = "s"  # `=HYPERLINK(...)` typed as a name stays text
             out.append(cell)

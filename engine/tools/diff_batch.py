@@ -188,7 +188,10 @@ def score_pair(
     """One project under both packs; with `shared` facts, its row is read into evidence once."""
     a, b = rows
     if not shared or a.path is not None or a.problem:
-        return _of(score_row(old, a, source)), _of(score_row(new, b, source))
+        return (
+            _of(score_row(old, a, source, summary=False, explain=False)),
+            _of(score_row(new, b, source, summary=False, explain=False)),
+        )
     evidence, problems = row_evidence(a, old.program, source)
     if evidence is None:
         failed = Kept(a.id, a.name, None, None, {}, problems)

@@ -145,6 +145,8 @@ def _score(
     weight_by: str | None,
     out: str | None,
     codes: list[str],
+    explain: bool = True,
+    lang: str = "zh",
 ) -> tuple[list[ScoredProject], Tally | None, int, tuple[Diagnostic, ...]]:
     """Score one partition on a worker: its records (or, with `out`, its records written there
     as a Parquet file and only the failed ones returned), its tally and its row count — or the
@@ -162,13 +164,15 @@ def _score(
         ]
     except JixiaoError as exc:
         return [], None, 0, exc.diagnostics
-    records, tally = score_block(plan, block, part.path, json_sha256, weight_by)
+    records, tally = score_block(
+        plan, block, part.path, json_sha256, weight_by, explain=explain, lang=lang
+    )
     if out is None:
         return records, tally, len(records), ()
     from .arrow import ParquetRecords
 
     try:
-        writer = ParquetRecords(Path(out), plan.program, codes, sha)
+        writer = ParquetRecords(Path(out), plan.program, codes, sha, explain=explain)
         for record in records:
             writer.write(record)
         writer.close()
@@ -187,6 +191,8 @@ def run_dask(
     json_sha256: str | None,
     weight_by: str | None,
     out_dir: Path | None = None,
+    explain: bool = True,
+    lang: str = "zh",
 ) -> Iterator[tuple[list[ScoredProject], Tally]]:
     """(records, tally) partition by partition, in input order, scored on the cluster at
     `scheduler` (a local cluster of one worker process per core when None); with `out_dir`
@@ -216,7 +222,17 @@ def run_dask(
                 twice = problems.get(part.path, {})
                 mine = {k: v for k, v in twice.items() if part.first < k <= part.first + part.rows}
                 future = client.submit(
-                    _score, part, sha, mine, json_sha256, weight_by, out, codes, pure=False
+                    _score,
+                    part,
+                    sha,
+                    mine,
+                    json_sha256,
+                    weight_by,
+                    out,
+                    codes,
+                    explain,
+                    lang,
+                    pure=False,
                 )
                 futures.append((part, future))
 

@@ -19,6 +19,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from ..common.ir import Program
+from ..render.explain import words
 
 ZERO = Decimal(0)
 #: How many reasons and failures a summary lists; it says how many more there are.
@@ -27,6 +28,11 @@ FAILURES_KEPT = 20
 #: Weighted sums are kept at this precision: exact for any amount and score a pack can hold
 #: (numbers have at most 20 digits, money converts by at most 10⁸), summed over any portfolio.
 EXACT = decimal.Context(prec=120, rounding=decimal.ROUND_HALF_EVEN)
+
+
+#: One indicator's losses as a record says them: its code, its name, the points it lost (at
+#: the pack's places) and each reason — (points, the words of 扣分说明) — in ledger order.
+Explained = tuple[str, str, str, tuple[tuple[str, str], ...]]
 
 
 @dataclass
@@ -45,6 +51,33 @@ class ScoredProject:
     inputs: tuple[tuple[str, str], ...] = ()
     # the portfolio's weight (`portfolio weighted by`) as the evidence gave it; None: not given
     weight: str | None = None
+    # each leaf that lost points: code, name, points lost, (points, reason) — see `batch._record`
+    explained: list[Explained] = field(default_factory=list)
+
+
+def explanation_text(explained: list[Explained], lang: str = "zh") -> str:
+    """A record's explanations in one cell (CSV, XLSX): an indicator a line, `B1.1.1 预算编制
+    合理性 失 1.00 分：预算无明细测算，扣 1 分`, its reasons joined by `；`."""
+    colon = "：" if lang == "zh" else ": "
+    sep = "；" if lang == "zh" else "; "
+    lost = words(lang)["lost"]
+    return "\n".join(
+        f"{code} {name} {lost.format(lost=points)}{colon}{sep.join(t for _, t in reasons)}"
+        for code, name, points, reasons in explained
+    )
+
+
+def explanation_json(explained: list[Explained]) -> list[dict[str, object]]:
+    """A record's explanations as its JSON line carries them."""
+    return [
+        {
+            "code": code,
+            "name": name,
+            "lost": points,
+            "reasons": [{"points": p, "text": t} for p, t in reasons],
+        }
+        for code, name, points, reasons in explained
+    ]
 
 
 class Stat:
