@@ -321,8 +321,9 @@ def lost_parts(
     None)` for each line that took points (a reason of its own in 扣分说明), the last of them
     `(points, line, net)` when a floor or a clause's `max` gave some back (what the indicator
     really lost to its deductions); then `(shortfall, None, None)` for what its base rule did
-    not award, after rounding (`shortfall_lines` say why, when it has award lines). The one reading of a leaf's losses:
-    the reports' 主要扣分原因, a portfolio's records and its summary all take it from here.
+    not award, after rounding (`shortfall_lines` say why, when it has award lines). The one
+    reading of a leaf's losses: the reports' 主要扣分原因, a portfolio's records and its
+    summary all take it from here.
     `lines` are the ledger's lines, packaged (`Line`) or raw: the same places."""
     out: list[tuple[Decimal, Sequence[Any] | None, Decimal | None]] = []
     taken = Decimal(0)

@@ -804,13 +804,11 @@ def _explained(
             text = _line_words(line, ind, result, lang, memo)
             if net is not None:
                 text += given_back_note(net, lang)
-        else:
+        elif any(LINES[ln[KIND]].award for ln in lines):
             shown = shortfall_lines(lines)
-            text = (
-                "；".join(_line_words(ln, ind, result, lang, memo, said=True) for ln in shown)
-                if any(LINES[ln[KIND]].award for ln in lines)
-                else base_cause(ind, lines, lang)  # no base rule: the indicator's own words
-            )
+            text = "；".join(_line_words(ln, ind, result, lang, memo, said=True) for ln in shown)
+        else:
+            continue  # rounding, with no base rule to say it in: as the reports, unsaid
         reasons.append((plain(lost), text))
     return ind.code, ind.name, _fixed(ind.weight - points, places, worded), tuple(reasons)
 
@@ -864,9 +862,9 @@ def _losses_of(
     in words, never the rule's type: 按比例计分, 分档). What a floor or a clause's `max` gave
     back is taken off the last deductions, so the points add up to what the leaf lost."""
     excess = Decimal(0)
-    for lost, line, net in parts:
-        if net is not None:
-            excess = sum((p for p, ln, _ in parts if ln is not None), Decimal(0)) - net
+    net = next((net for _, _, net in parts if net is not None), None)
+    if net is not None:
+        excess = sum((p for p, ln, _ in parts if ln is not None), Decimal(0)) - net
     out = []
     for lost, line, _ in reversed(parts):
         if line is None:

@@ -53,7 +53,8 @@ class ResultSheet:
         self.path = path
         self.codes = [i.code for i in program.indicators]
         self.header = header
-        self.lang, self.explain = lang, explain  # explain: the last column says why points were lost
+        self.lang = lang
+        self.explain = explain  # the last column says why points were lost (扣分说明)
         self.book = openpyxl.Workbook(write_only=True)
         self.book.properties.creator = "jixiao"
         self.sheet = self.book.create_sheet("结果")

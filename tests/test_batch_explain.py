@@ -1,0 +1,207 @@
+"""Every batch record says why its leaves lost points, in the reports' own words: the same
+reasons and points as the single-project report's 主要扣分原因 (`explain.losses`) for every rule
+form, worded once per distinct line and still the same; the same in JSON lines, CSV, XLSX and
+Parquet, serial or parallel; left out, with its column, when a writer is told not to explain."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from .helpers import FOUNDING_PACK, ROOT, cli, compile_text
+from .test_batch import portfolio
+
+FORMS = sorted(p.parent for p in (ROOT / "tests" / "forms").glob("**/pack.jx"))
+
+
+def _expected(result: Any, program: Any, lang: str) -> list[tuple[str, str, list[Any]]]:
+    """What the record should say, from the packaged ledger and the report's 主要扣分原因:
+    per leaf that lost points, in tree order, its points lost and its reasons (as a sorted
+    list: the report orders them by points)."""
+    from jixiao.engine.render.explain import fixed, losses, plain
+    from jixiao.engine.render.html import _in_words
+
+    rules = {i.code: i for i in program.indicators}
+    places = result.settings.places
+    out = []
+    items = losses(result, lang)
+    for ind in result.indicators:
+        mine = [x for x in items if x.indicator.code == ind.code]
+        if not mine:
+            continue
+        reasons = sorted(
+            (plain(x.points), _in_words(x.text, ind, rules[ind.code], result, lang)) for x in mine
+        )
+        out.append((ind.code, fixed(ind.weight - ind.points, places), reasons))
+    return out
+
+
+def _said(record: Any) -> list[tuple[str, str, list[Any]]]:
+    return [(code, lost, sorted(reasons)) for code, _, lost, reasons in record.explained]
+
+
+@pytest.mark.parametrize("folder", FORMS, ids=lambda p: str(p.relative_to(ROOT / "tests/forms")))
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_records_say_what_the_report_says_for_every_form(folder: Path, lang: str) -> None:
+    """A folder of a form's fixtures read as a portfolio, twice with one plan (the second time
+    every line's words come from the memo): each record's reasons are the report's."""
+    from jixiao.engine.runtime.evaluator import evaluate
+    from jixiao.engine.runtime.evidence import load
+    from jixiao.engine.tools.batch import read_folder, score_row
+
+    plan = compile_text((folder / "pack.jx").read_text(encoding="utf-8"), str(folder / "pack.jx"))
+    for _ in range(2):
+        rows, _, _ = read_folder(folder)
+        for row in rows:
+            record = score_row(plan, row, str(folder), lang=lang)
+            if record.total is None:
+                continue
+            evidence, _ = load(str(row.path), plan.program)
+            assert evidence is not None
+            result = evaluate(plan, evidence)
+            assert _said(record) == _expected(result, plan.program, lang), row.path
+            for _, _, lost, reasons in record.explained:
+                assert Decimal(lost) > 0 and all(text for _, text in reasons)
+
+
+def _write_csv(path: Path, rows: list[list[Any]]) -> Path:
+    with path.open("w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows(rows)
+    return path
+
+
+def _csv(path: Path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"), newline="")))
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _write_csv(tmp_path_factory.mktemp("explain") / "p.csv", portfolio(120))
+
+
+def test_the_founding_case_in_its_record(table: Path) -> None:
+    """P001 is the founding case itself: its record names each of the report's losses."""
+    _, out, _ = cli("eval", str(FOUNDING_PACK), "--batch", str(table))
+    record = json.loads(out.splitlines()[1])
+    assert record["total"] == "87.74"
+    losses = {x["code"]: x for x in record["losses"]}
+    assert list(losses)[:2] == ["A2.2", "B1.1.1"]
+    assert losses["B1.1.1"] == {
+        "code": "B1.1.1",
+        "name": "预算编制合理性",
+        "lost": "1.00",
+        "reasons": [{"points": "1", "text": "预算无明细测算，扣 1 分"}],
+    }
+    assert losses["C1.2.2"]["reasons"] == [
+        {
+            "points": "0.35",
+            "text": "未达到满分条件（故障总数等于0）；按比例计分：4 × 91.30% = 3.6522",
+        }
+    ]
+    assert (
+        losses["C2.2.4"]["reasons"][0]["text"] == "设备运行正常率在“不低于90%且低于95%”档，得 1 分"
+    )
+    lost = sum(Decimal(x["lost"]) for x in record["losses"])
+    assert lost == 100 - Decimal(record["total"])  # every point lost is explained
+    for x in record["losses"]:
+        assert sum(Decimal(r["points"]) for r in x["reasons"]) == Decimal(x["lost"])
+
+
+def test_every_output_carries_the_same_explanations(table: Path, tmp_path: Path) -> None:
+    """JSON lines, CSV, XLSX and Parquet, one process and two: the same reasons."""
+    _, lines, _ = cli("eval", str(FOUNDING_PACK), "--batch", str(table), "--jobs", "1")
+    _, parallel, _ = cli("eval", str(FOUNDING_PACK), "--batch", str(table), "--jobs", "2")
+    assert parallel == lines
+    records = [json.loads(line) for line in lines.splitlines()]
+    assert any(r["total"] is None for r in records)
+    assert all(r["losses"] == [] for r in records if r["total"] is None)
+
+    def cell(record: dict[str, Any]) -> str:
+        return "\n".join(
+            f"{x['code']} {x['name']} 失 {x['lost']} 分："
+            + "；".join(r["text"] for r in x["reasons"])
+            for x in record["losses"]
+        )
+
+    out = tmp_path / "r.csv"
+    cli("eval", str(FOUNDING_PACK), "--batch", str(table), "--output", str(out))
+    rows = _csv(out)
+    assert rows[0][-2:] == ["错误", "扣分说明"]
+    assert [r[-1] for r in rows[1:]] == [cell(r) for r in records]
+
+    out = tmp_path / "r.xlsx"
+    cli("eval", str(FOUNDING_PACK), "--batch", str(table), "--output", str(out))
+    sheet = openpyxl.load_workbook(out).active
+    got = [list(r) for r in sheet.iter_rows(values_only=True)]
+    assert got[0][-1] == "扣分说明"
+    assert [r[-1] or "" for r in got[1:]] == [cell(r) for r in records]
+    assert sheet.cell(2, len(got[0])).alignment.wrap_text  # an indicator a line
+
+    pq = pytest.importorskip("pyarrow.parquet")
+    out = tmp_path / "r.parquet"
+    cli("eval", str(FOUNDING_PACK), "--batch", str(table), "--output", str(out))
+    for record, row in zip(records, pq.read_table(out).to_pylist(), strict=True):
+        assert [{**x, "lost": str(x["lost"])} for x in row["losses"]] == record["losses"]
+
+
+def test_english_reports_word_them_in_english(table: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.csv"
+    cli("eval", str(FOUNDING_PACK), "--batch", str(table), "--output", str(out), "--lang", "en")
+    rows = _csv(out)
+    assert rows[0][-1] == "Points lost"
+    assert "B1.1.1 预算编制合理性 lost 1.00: " in rows[2][-1]
+    assert "the condition of full marks is not met" in rows[2][-1]
+
+
+def test_a_writer_told_not_to_explain_leaves_them_out(table: Path, tmp_path: Path) -> None:
+    """`explain=False` (the points-only run): no `losses`, no 扣分说明 column, and no words."""
+    from jixiao.engine.tools.batch import Writer, read_table, record_json, run_blocks
+
+    plan = compile_text(FOUNDING_PACK.read_text(encoding="utf-8"))
+    rows, count, _ = read_table(table, plan.program)
+    pytest.importorskip("pyarrow")
+    writers = {
+        kind: Writer(tmp_path / f"r.{kind}", plan.program, explain=False)
+        for kind in ("jsonl", "csv", "xlsx", "parquet")
+    }
+    lines = []
+    json_sha = writers["jsonl"].json_sha256
+    for records, _ in run_blocks(plan, "p.jx", rows, "p.csv", count, 1, json_sha, explain=False):
+        for record in records:
+            assert record.explained == []
+            lines.append(record_json(record, json_sha or "", explain=False))
+            assert record.line == lines[-1]
+            for writer in writers.values():
+                writer.write(record)
+    for writer in writers.values():
+        writer.close()
+    assert "losses" not in json.loads(lines[0]) and "losses" in json.loads(record_json(record, ""))
+    assert (tmp_path / "r.jsonl").read_text(encoding="utf-8") == "".join(lines)
+    header = _csv(tmp_path / "r.csv")[0]
+    assert header[-1] == "错误"
+    assert next(openpyxl.load_workbook(tmp_path / "r.xlsx").active.values)[-1] == "错误"
+    import pyarrow.parquet as pq
+
+    assert pq.read_schema(tmp_path / "r.parquet").names[-1] == "errors"
+
+
+def test_the_words_remembered_are_bounded(table: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A plan keeps at most `MEMO_LINES` lines worded; past it, lines are worded afresh, and
+    the records say the same."""
+    from jixiao.engine.tools import batch
+
+    plan = compile_text(FOUNDING_PACK.read_text(encoding="utf-8"))
+    rows, _, _ = batch.read_table(table, plan.program)
+    rows = list(rows)
+    free = [batch.score_row(plan, row, "p.csv").explained for row in rows]
+    monkeypatch.setattr(batch, "MEMO_LINES", 3)
+    small = compile_text(FOUNDING_PACK.read_text(encoding="utf-8"))
+    assert [batch.score_row(small, row, "p.csv").explained for row in rows] == free
+    assert len(small.memo["lines"]) == 3 and len(plan.memo["lines"]) > 3
