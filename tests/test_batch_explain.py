@@ -205,3 +205,18 @@ def test_the_words_remembered_are_bounded(table: Path, monkeypatch: pytest.Monke
     small = compile_text(FOUNDING_PACK.read_text(encoding="utf-8"))
     assert [batch.score_row(small, row, "p.csv").explained for row in rows] == free
     assert len(small.memo["lines"]) == 3 and len(plan.memo["lines"]) > 3
+
+
+def test_a_line_worded_in_pieces_is_the_record_in_full(table: Path) -> None:
+    """The JSON line a block words (each leaf's losses encoded once, then reused) is
+    `record_json`'s, byte for byte."""
+    from jixiao.engine.tools.batch import Writer, read_table, record_json, run_blocks
+
+    plan = compile_text(FOUNDING_PACK.read_text(encoding="utf-8"))
+    sha = Writer(None, plan.program).json_sha256
+    assert sha is not None
+    for _ in range(2):  # the second time, every leaf's words and JSON are remembered
+        rows, count, _ = read_table(table, plan.program)
+        for records, _ in run_blocks(plan, "p.jx", rows, "p.csv", count, 1, sha):
+            for record in records:
+                assert record.line == record_json(record, sha)

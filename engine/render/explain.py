@@ -311,7 +311,7 @@ class Loss:
 
 
 #: The lines that give back what deductions took past a limit (扣完为止, a clause's `max`).
-_GIVEN_BACK = (LineKind.FLOOR, LineKind.CLAUSE_CAP)
+GIVEN_BACK = (LineKind.FLOOR, LineKind.CLAUSE_CAP)
 
 
 def lost_parts(
@@ -334,7 +334,7 @@ def lost_parts(
         if spec.loss and lost < 0:
             taken -= lost
             out.append((-lost, line, None))
-        elif kind in _GIVEN_BACK:
+        elif kind in GIVEN_BACK:
             given_back += lost
     if given_back > 0 and out:
         # 扣完为止 / a clause's max gave some back: what the indicator really lost

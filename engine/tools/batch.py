@@ -48,6 +48,7 @@ from ..common.types import Kind
 from ..forms import LINES
 from ..plan.compiler import Plan
 from ..render.explain import (
+    GIVEN_BACK,
     fixed,
     given_back_note,
     line_text,
@@ -752,6 +753,8 @@ def _record(
     if memo is None:
         memo = {}
     worded: dict[Decimal, str] = memo.setdefault("worded", {})
+    # each distinct leaf's losses, read and worded once (see `_leaf_key`)
+    leaves = memo.setdefault(f"leaves {lang} {summary} {explain}", {})
     scores: dict[str, str | None] = {}
     lost: list[tuple[str, str, str]] = []
     explained: list[Explained] = []
@@ -762,18 +765,64 @@ def _record(
         scores[ind.code] = _fixed(points, places, worded)
         if points >= ind.weight or ind.children or not (summary or explain):
             continue
-        # one reading of the leaf's losses, for the summary's tally and the record's words
-        parts = lost_parts(ind.weight, points, lines)
-        if summary:
-            lost += _losses_of(ind, lines, parts)
-        if explain:
-            explained.append(
+        # The same lines give the same losses: a leaf is read and worded once per distinct
+        # (indicator, points, lines that say why), bounded (`MEMO_LEAVES`)
+        key: tuple[Any, ...] | None = _leaf_key(ind, points, lines)
+        try:
+            hit = leaves.get(key)
+        except TypeError:  # an argument that does not hash: read and worded every time
+            key = hit = None
+        if hit is not None and hit[0] is ind:
+            entry, losses = hit[1], hit[2]
+        else:
+            # one reading of the leaf's losses, for the summary's tally and the record's words
+            parts = lost_parts(ind.weight, points, lines)
+            losses = _losses_of(ind, lines, parts) if summary else []
+            entry = (
                 _explained(ind, points, lines, parts, result, places, lang, worded, memo)
+                if explain
+                else None
             )
+            if key is not None and len(leaves) < MEMO_LEAVES:
+                leaves[key] = (ind, entry, losses)
+        if losses:
+            lost += losses
+        if entry is not None:
+            explained.append(entry)
     errors = [d.message for d in result.diagnostics if d.is_error]
     total = fixed(result.total, places) if result.total is not None else None
     grade = result.grade if not result.disqualified else "取消资格"
     return ScoredProject(row.id, row.name, total, grade, scores, errors, lost, explained=explained)
+
+
+#: Whether a line kind tells why a leaf lost points, by the kind's identity (an `Enum`
+#: member hashes in Python): a loss, an award, what a limit gave back, or a cause in words.
+#: The others (the base, rounding, caps) change nothing a record says but through the points.
+_SAYS: dict[int, bool] = {}
+
+
+def _says(kind: Any) -> bool:
+    says = _SAYS.get(id(kind))
+    if says is None:
+        spec = LINES[kind]
+        says = _SAYS[id(kind)] = bool(spec.loss or spec.award or spec.cause or kind in GIVEN_BACK)
+    return says
+
+
+def _leaf_key(ind: Any, points: Decimal, lines: list[Any]) -> tuple[Any, ...]:
+    """What a leaf's losses and their words depend on: the indicator, its points, and of each
+    line that says why (`_says`) its clause, kind, points, reason, arithmetic and item — not
+    the facts it read, which its clause fixes. A line's clause and kind are compile-time
+    objects the plan holds: their ids stay theirs."""
+    key: list[Any] = [id(ind), points]
+    says = _SAYS
+    for kind, lost, span, reason, _, args, item in lines:
+        said = says.get(id(kind))
+        if said is None:
+            said = _says(kind)
+        if said:
+            key += (id(span), id(kind), lost, reason, args, item and item.text)
+    return tuple(key)
 
 
 def _fixed(points: Decimal, places: int, worded: dict[Decimal, str]) -> str:
@@ -817,6 +866,8 @@ def _explained(
 #: deductions and awards recur project after project; their items and numbers vary, so the
 #: memo is bounded and memory stays flat.
 MEMO_LINES = 16_384
+#: How many leaves a plan keeps read and worded whole, by their lines (`_record`).
+MEMO_LEAVES = 4096
 
 
 def _line_words(
@@ -1062,8 +1113,27 @@ def _record_line(record: ScoredProject, tail: str, explain: bool = True) -> str:
     portfolio's record, which names its inputs after the digest, is worded in full."""
     if record.inputs:
         return record_json(record, json.loads("{" + tail)["pack_sha256"], explain=explain)
-    head = json.dumps(_record_fields(record, explain), ensure_ascii=False)
-    return head[:-1] + ", " + tail + "\n"
+    head = json.dumps(_record_fields(record, False), ensure_ascii=False)
+    if not explain:
+        return head[:-1] + ", " + tail + "\n"
+    # each leaf's losses as JSON, worded once per distinct leaf (`_record` shares the entries)
+    losses = ", ".join(map(_entry_json, record.explained))
+    return head[:-1] + ', "losses": [' + losses + "], " + tail + "\n"
+
+
+#: A leaf's losses as JSON, by the identity of its entry (kept with it): `_record` hands out
+#: the same entry for the same leaf, so most are encoded once; bounded like the leaves.
+_ENTRY_JSON: dict[int, tuple[Explained, str]] = {}
+
+
+def _entry_json(entry: Explained) -> str:
+    hit = _ENTRY_JSON.get(id(entry))
+    if hit is not None and hit[0] is entry:
+        return hit[1]
+    text = json.dumps(explanation_json([entry])[0], ensure_ascii=False)
+    if len(_ENTRY_JSON) < MEMO_LEAVES:
+        _ENTRY_JSON[id(entry)] = (entry, text)
+    return text
 
 
 def _record_fields(record: ScoredProject, explain: bool) -> dict[str, Any]:
