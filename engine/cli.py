@@ -273,6 +273,8 @@ def cmd_schema(args: argparse.Namespace) -> int:
 
 
 def cmd_eval(args: argparse.Namespace) -> int:
+    if args.batch and args.explain:
+        return _batch_explain(args)
     if args.batch:
         for option, value in (
             ("EVIDENCE", args.evidence),
@@ -296,6 +298,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             ("--weight-by", args.weight_by),
             ("--engine dask", args.engine == "dask"),
             ("--scheduler", args.scheduler),
+            ("--explain", args.explain),
         ],
     ):
         return EXIT_USAGE
@@ -305,23 +308,10 @@ def cmd_eval(args: argparse.Namespace) -> int:
         args.evidence.endswith(".jx")
     ):
         return _usage(args, "the pack comes first: jixiao eval PACK.jx EVIDENCE.yaml")
-    from .render.outputs import format_of, output_named
-
     args.lang = lang.report_lang()
-    inferred = format_of(args.output) if args.output else None
-    if args.format and inferred and args.format != inferred:
-        return _usage(
-            args,
-            f"`--format {args.format}` contradicts `--output {args.output}`, whose suffix "
-            f"says {inferred}; drop `--format`, or name the file "
-            f"{output_named(args.format).suffixes[0]}",
-        )
-    if args.output is None and args.format and output_named(args.format).writer:
-        return _usage(
-            args,
-            f"`--format {args.format}` writes a file; name it with "
-            f"`--output FILE{output_named(args.format).suffixes[0]}`",
-        )
+    problem, inferred = _report_format(args)
+    if problem is not None:
+        return _usage(args, problem)
     try:
         if args.output:  # only then: a warm eval to standard output imports nothing for it
             from .render.outputs import refuse
@@ -357,6 +347,110 @@ def cmd_eval(args: argparse.Namespace) -> int:
     sys.stdout.write(_with_total_reason(render(result, args.format, args.lang), result, args))
     failed = has_errors(result.diagnostics) or result.total is None
     return EXIT_ERRORS if failed else EXIT_OK
+
+
+def _report_format(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """A usage problem of `--format` with `--output` (None: none), and the format the suffix
+    of `--output` names (None: none given, or not known)."""
+    from .render.outputs import format_of, output_named
+
+    inferred = format_of(args.output) if args.output else None
+    if args.format and inferred and args.format != inferred:
+        return (
+            f"`--format {args.format}` contradicts `--output {args.output}`, whose suffix "
+            f"says {inferred}; drop `--format`, or name the file "
+            f"{output_named(args.format).suffixes[0]}",
+            inferred,
+        )
+    if args.output is None and args.format and output_named(args.format).writer:
+        return (
+            f"`--format {args.format}` writes a file; name it with "
+            f"`--output FILE{output_named(args.format).suffixes[0]}`",
+            inferred,
+        )
+    return None, inferred
+
+
+def _batch_explain(args: argparse.Namespace) -> int:
+    """`eval --batch PORTFOLIO --explain ID`: the report `eval` gives, for each project asked
+    for, read from the portfolio as a stream (engine/tools/batch_explain.py)."""
+    for option, value in (
+        ("EVIDENCE", args.evidence),
+        ("--summary", args.summary),
+        ("--jobs", args.jobs),
+        ("--weight-by", args.weight_by),
+        ("--partial", args.partial or None),
+        ("--engine dask", (args.engine == "dask") or None),
+        ("--scheduler", args.scheduler),
+    ):
+        if value is not None:
+            return _usage(
+                args,
+                f"`{option}` does nothing with `--explain`: it writes the chosen projects' "
+                "reports, as `eval` writes one; drop it",
+            )
+    from .common import messages
+    from .render.outputs import refuse
+    from .tools.batch_explain import asked_ids, chosen, output_for
+    from .tools.portfolio import file_digest
+
+    ids = asked_ids(args.explain)
+    if not ids:
+        return _usage(args, "`--explain` needs a project id: --explain ID[,ID…]")
+    args.lang = lang.report_lang()
+    problem, inferred = _report_format(args)
+    if problem is not None:
+        return _usage(args, problem)
+    output = args.output
+    try:
+        if output:
+            for ident in ids:
+                refuse(
+                    {"--output": output_for(output, ident, len(ids) > 1)},
+                    [("the pack", args.pack), ("the portfolio", args.batch)],
+                )
+            if args.format is None and inferred is None:
+                from .render.outputs import known_suffixes
+
+                return _usage(
+                    args,
+                    f"cannot tell the format of `--output {args.output}` from its suffix; name "
+                    f"the file {known_suffixes()}, or give `--format`",
+                )
+        plan, warnings = compile_pack(args.pack, use_cache=True)
+        source = path_of(args.batch)
+        rows, _, diags = _portfolio(source, plan)
+        digest = file_digest(source) if source.is_file() else ""
+    except JixiaoError as exc:
+        _report(exc.diagnostics, args)
+        return EXIT_ERRORS
+    _report([*warnings, *diags], args)
+    status, found = EXIT_OK, set()
+    try:
+        for ident, result, problems in chosen(plan, rows, ids, str(source), digest):
+            found.add(ident)
+            if result is None:
+                _report([messages.project_not_scored(ident, str(source), problems)], args)
+                status = EXIT_ERRORS
+                continue
+            _report(result.diagnostics, args)
+            if output:
+                args.output = output_for(output, ident, len(ids) > 1)
+                status = max(status, _write_report(args, result, inferred))
+                continue
+            args.format = args.format or "table"
+            text = render(result, args.format, args.lang)
+            sys.stdout.write(_with_total_reason(text, result, args))
+            if has_errors(result.diagnostics) or result.total is None:
+                status = EXIT_ERRORS
+    except JixiaoError as exc:
+        _report(exc.diagnostics, args)
+        return EXIT_ERRORS
+    absent = [i for i in ids if i not in found]
+    if absent:
+        _report([messages.project_not_in_portfolio(absent, str(source))], args)
+        return EXIT_USAGE
+    return status
 
 
 def _portfolio(source: pathlib.Path, plan: Plan) -> tuple[Any, int | None, list[Diagnostic]]:
@@ -1248,6 +1342,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             help="evidence may lack facts: give each indicator and the total the range of "
             "points still possible, the grades still possible and the facts that can move it",
         )
+        p_eval.add_argument(
+            "--explain",
+            metavar="ID",
+            action="append",
+            help="with --batch: the full report of the project with this id, as eval gives "
+            "one (repeatable, or ID,ID; with several, --output FILE becomes FILE-ID)",
+        )
         p_eval.set_defaults(func=cmd_eval, parser=p_eval)
 
     if only in (None, "check"):
@@ -1630,6 +1731,7 @@ class _PlainEval:
         self.format = self.lang = None
         self.partial = False
         self.engine, self.scheduler = "local", None
+        self.explain = None
 
     @property
     def parser(self) -> argparse.ArgumentParser:

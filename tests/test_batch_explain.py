@@ -220,3 +220,162 @@ def test_a_line_worded_in_pieces_is_the_record_in_full(table: Path) -> None:
         for records, _ in run_blocks(plan, "p.jx", rows, "p.csv", count, 1, sha):
             for record in records:
                 assert record.line == record_json(record, sha)
+
+
+# ----- `eval --batch … --explain ID` ----------------------------------------------------------
+
+
+def _evidence_of(row: list[Any], header: list[str], path: Path) -> Path:
+    """The row's facts as an evidence file, as an evaluator would type them."""
+    import yaml
+
+    plan = compile_text(FOUNDING_PACK.read_text(encoding="utf-8"))
+    facts: dict[str, Any] = {}
+    for name, value in zip(header[2:], row[2:], strict=True):
+        if plan.program.facts[name].kind.value == "list":
+            facts[name] = [x for x in str(value).split("；") if x]
+        else:
+            facts[name] = value
+    doc = {"project": {"id": row[0], "name": row[1]}, "facts": facts}
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    return path
+
+
+def _same_but_where(report: str, fmt: str) -> Any:
+    """A report without what identifies its evidence — the evidence's name and digest, and
+    where each fact was read (a file's line, or a sheet's cell): all the rest must be equal."""
+    import re
+
+    if fmt == "json":
+        doc = json.loads(report)
+        doc.pop("evidence")
+
+        def strip(node: Any) -> Any:
+            if isinstance(node, dict):
+                if ("type" in node and "value" in node) or set(node) >= {"text", "source"}:
+                    node = {k: v for k, v in node.items() if k not in ("source", "location")}
+                return {k: strip(v) for k, v in node.items()}
+            if isinstance(node, list):
+                return [strip(x) for x in node]
+            return node
+
+        return strip(doc)
+    lines = report.splitlines()
+    lines = [
+        re.sub(r"  \[[^\]]*\]$", "", ln) for ln in lines if not ln.lstrip().startswith("依据：")
+    ]
+    return [
+        re.sub(r"证据 \S+( \[P\d+\])?", "证据", re.sub(r"证据 SHA-256 \w+", "", ln)) for ln in lines
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["table", "json"])
+def test_explain_gives_the_report_eval_gives_on_the_same_facts(
+    table: Path, tmp_path: Path, fmt: str
+) -> None:
+    rows = portfolio(120)
+    for index in (1, 2, 5):  # the founding case itself, and two others
+        row = rows[index + 1]
+        evidence = _evidence_of(row, rows[0], tmp_path / f"{row[0]}.yaml")
+        code, plain, err = cli("eval", str(FOUNDING_PACK), str(evidence), "--format", fmt)
+        assert code == 0, err
+        code, chosen, err = cli(
+            "eval", str(FOUNDING_PACK), "--batch", str(table), "--explain", row[0], "--format", fmt
+        )
+        assert code == 0, err
+        assert _same_but_where(chosen, fmt) == _same_but_where(plain, fmt)
+        assert chosen != plain  # the facts' places differ: the cells, not the file's lines
+        if fmt == "table":
+            assert f"[{table}, row {index + 2}, column" in chosen
+            assert f"证据 {table} [{row[0]}]" in chosen
+
+
+def test_explain_a_folder_project_is_eval_of_its_file_byte_for_byte(tmp_path: Path) -> None:
+    from .helpers import FOUNDING_EVIDENCE
+
+    folder = tmp_path / "projects"
+    folder.mkdir()
+    for name in ("a", "b"):
+        (folder / f"{name}.yaml").write_bytes(FOUNDING_EVIDENCE.read_bytes())
+    for fmt in ("table", "json", "markdown"):
+        _, plain, _ = cli("eval", str(FOUNDING_PACK), str(folder / "b.yaml"), "--format", fmt)
+        code, chosen, _ = cli(
+            "eval", str(FOUNDING_PACK), "--batch", str(folder), "--explain", "b", "--format", fmt
+        )
+        assert code == 0 and chosen == plain
+
+
+def test_several_projects_in_the_portfolios_order(table: Path, tmp_path: Path) -> None:
+    code, out, _ = cli(
+        "eval", str(FOUNDING_PACK), "--batch", str(table), "--explain", "P005,P001", "--explain",
+        "Ｐ００２", "--format", "json",
+    )  # fmt: skip
+    assert code == 0
+    decoder, docs, at = json.JSONDecoder(), [], 0
+    while at < len(out):
+        doc, at = decoder.raw_decode(out, at)
+        docs.append(doc["evidence"]["path"])
+        at += 1
+    assert docs == [f"{table} [P001]", f"{table} [P002]", f"{table} [P005]"]
+    out_file = tmp_path / "report.html"
+    code, _, _ = cli(
+        "eval", str(FOUNDING_PACK), "--batch", str(table), "--explain", "P001,P002",
+        "--output", str(out_file),
+    )  # fmt: skip
+    assert code == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report-P001.html", "report-P002.html"]
+
+
+def test_an_id_not_in_the_portfolio_is_named_and_exits_2(table: Path) -> None:
+    code, out, err = cli(
+        "eval", str(FOUNDING_PACK), "--batch", str(table), "--explain", "P001,P999,X"
+    )
+    assert code == 2
+    assert "error[E850]: no projects `P999`, `X` in the portfolio" in err
+    assert out.count("评价等级：") == 1  # the one found is still reported
+
+
+def test_a_row_that_cannot_be_scored_says_why(table: Path) -> None:
+    code, out, err = cli("eval", str(FOUNDING_PACK), "--batch", str(table), "--explain", "P007")
+    assert code == 1 and out == ""
+    assert "error[E851]: project `P007`" in err and "column Z (重复故障次数)" in err
+
+
+def test_reading_stops_once_every_project_is_found(table: Path) -> None:
+    import itertools
+
+    from jixiao.engine.tools.batch import read_table
+    from jixiao.engine.tools.batch_explain import chosen
+
+    plan = compile_text(FOUNDING_PACK.read_text(encoding="utf-8"))
+    rows, _, _ = read_table(table, plan.program)
+
+    def never() -> Any:
+        raise AssertionError("read past the last project asked for")
+        yield
+
+    found = list(
+        chosen(
+            plan, itertools.chain(itertools.islice(rows, 3), never()), ["P002", "P000"], "p.csv", ""
+        )
+    )
+    assert [(i, r is not None and r.total is not None) for i, r, _ in found] == [
+        ("P000", True),
+        ("P002", True),
+    ]
+
+
+@pytest.mark.parametrize(
+    "more",
+    [["--summary", "s.json"], ["--jobs", "2"], ["--partial"], ["--engine", "dask"]],
+)
+def test_explain_refuses_what_it_cannot_do(table: Path, more: list[str]) -> None:
+    code, _, err = cli("eval", str(FOUNDING_PACK), "--batch", str(table), "--explain", "P1", *more)
+    assert code == 2 and "Traceback" not in err
+
+
+def test_explain_needs_a_portfolio() -> None:
+    from .helpers import FOUNDING_EVIDENCE
+
+    code, _, err = cli("eval", str(FOUNDING_PACK), str(FOUNDING_EVIDENCE), "--explain", "P1")
+    assert code == 2 and "`--explain` works only with `--batch`" in err

@@ -385,7 +385,7 @@ def test_an_english_portfolio_summary_has_english_headings(tmp_path: Path, suffi
     csv = tmp_path / "r.csv"
     cli("eval", str(FOUNDING_PACK), "--batch", str(folder), "--output", str(csv), "--lang", "en")
     header = csv.read_text(encoding="utf-8-sig").splitlines()[0]
-    assert header.startswith("id,name,total,grade,") and header.endswith(",errors")
+    assert header.startswith("id,name,total,grade,") and header.endswith(",errors,Points lost")
 
 
 # ----- the later commands: whatif, diff, eval --partial, verify ---------------------------------

@@ -887,4 +887,17 @@ CODES: dict[str, tuple[str, str]] = {
         "The `distributed` extra is not installed, or no Dask scheduler answers at the "
         "`--scheduler` address.",
     ),
+    "E850": (
+        "`--explain` names a project the portfolio does not have",
+        "`eval --batch PORTFOLIO --explain ID` writes the report of the project whose id is ID "
+        "(the id column of a sheet, the file name of a folder's evidence file). The whole "
+        "portfolio was read and no project has that id; the reports of the ids found are "
+        "written, and the run exits with 2.",
+    ),
+    "E851": (
+        "`--explain` names a project whose row cannot be scored",
+        "The chosen project's row holds a cell that is not data, or a value of the wrong type: "
+        "there is no ledger to show. The message names the cell, as the portfolio's record "
+        "of the row does.",
+    ),
 }

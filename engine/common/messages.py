@@ -2508,3 +2508,33 @@ def engine_unavailable(engine: str, why: str) -> Diagnostic:
         "its address as `--scheduler tcp://HOST:8786`; without `--scheduler` a local cluster "
         "is started",
     )
+
+
+# ----- choosing projects of a portfolio: `eval --batch … --explain ID` (E850–E851) -------------
+
+
+def project_not_in_portfolio(ids: list[str], path: str) -> Diagnostic:
+    """E850: `--explain` names a project id that no row (or file) of the portfolio has."""
+    named = ", ".join(f"`{i}`" for i in ids)
+    noun = "project" if len(ids) == 1 else "projects"
+    return Diagnostic(
+        "E850",
+        Severity.ERROR,
+        f"no {noun} {named} in the portfolio `{path}`",
+        (),
+        "give the id as the portfolio's id column (id, 项目编号, 编号 …) holds it, or a folder "
+        "portfolio's file name without its suffix; the records of `eval --batch` list every id",
+        path=path,
+    )
+
+
+def project_not_scored(ident: str, path: str, problems: list[str]) -> Diagnostic:
+    """E851: `--explain` names a project whose row cannot be scored (a cell is not data)."""
+    return Diagnostic(
+        "E851",
+        Severity.ERROR,
+        f"project `{ident}` of `{path}` cannot be scored: {'; '.join(problems)}",
+        (),
+        "correct what the message names in the portfolio, then explain the project again",
+        path=path,
+    )

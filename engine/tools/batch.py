@@ -754,7 +754,7 @@ def _record(
         memo = {}
     worded: dict[Decimal, str] = memo.setdefault("worded", {})
     # each distinct leaf's losses, read and worded once (see `_leaf_key`)
-    leaves = memo.setdefault(f"leaves {lang} {summary} {explain}", {})
+    leaves = memo.setdefault("leaves", {}).setdefault((lang, summary, explain), {})
     scores: dict[str, str | None] = {}
     lost: list[tuple[str, str, str]] = []
     explained: list[Explained] = []
