@@ -14,9 +14,24 @@ from typing import Any
 
 import openpyxl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from .helpers import FOUNDING_PACK, ROOT, cli, compile_text
 from .test_batch import portfolio
+
+#: Facts whose cells vary in the generated tables, and texts they may hold (good and bad).
+VARIED = [
+    "实际支出",
+    "满意样本数",
+    "设备运行正常率",
+    "重复故障次数",
+    "预算有明细测算",
+    "采购文件缺失项",
+]
+VALUES = ["100000", "90000", "21", "15", "0.92", "90%", "0.89", "1", "0", "是", "否", "",
+          "比选记录未留存", "甲；乙", "很多", "不适用"]  # fmt: skip
+SHARED = compile_text(FOUNDING_PACK.read_text(encoding="utf-8"))
 
 FORMS = sorted(p.parent for p in (ROOT / "tests" / "forms").glob("**/pack.jx"))
 
@@ -379,3 +394,40 @@ def test_explain_needs_a_portfolio() -> None:
 
     code, _, err = cli("eval", str(FOUNDING_PACK), str(FOUNDING_EVIDENCE), "--explain", "P1")
     assert code == 2 and "`--explain` works only with `--batch`" in err
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(
+        st.lists(st.sampled_from(VALUES), min_size=len(VARIED), max_size=len(VARIED)),
+        min_size=1,
+        max_size=12,
+    )
+)
+def test_a_leaf_known_by_its_cells_says_what_it_says_afresh(
+    tmp_path_factory: Any, table: list[Any]
+) -> None:
+    """Leaves remembered by the texts of the cells they read (one plan over many rows and
+    tables) explain and tally exactly as a plan that has seen nothing."""
+    from jixiao.engine.tools.batch import read_table, score_row
+
+    base = portfolio(1)
+    header = base[0]
+    at = [header.index(n) for n in VARIED]
+    rows = [header]
+    for i, cells in enumerate(table):
+        row = list(base[1])
+        row[0] = f"P{i}"
+        for j, value in zip(at, cells, strict=True):
+            row[j] = value
+        rows.append(row)
+    path = _write_csv(tmp_path_factory.mktemp("cells") / "p.csv", rows)
+    read, _, _ = read_table(path, SHARED.program)
+    for row in read:
+        kept = score_row(SHARED, row, "p.csv")
+        fresh = score_row(compile_text(FOUNDING_PACK.read_text(encoding="utf-8")), row, "p.csv")
+        assert (kept.explained, kept.losses, kept.scores) == (
+            fresh.explained,
+            fresh.losses,
+            fresh.scores,
+        )

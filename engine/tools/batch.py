@@ -693,7 +693,9 @@ def score_row(
         evidence, problems = _folder_evidence(row, plan.program, inputs)
         if evidence is None or problems:  # `load` returns what it could read: a row refuses
             return ScoredProject(row.id, row.name, None, None, {}, problems, inputs=tuple(inputs))
-        record = _record(row, evaluate(plan, evidence), places, plan.memo, summary, explain, lang)
+        record = _record(
+            row, evaluate(plan, evidence), places, plan.memo, summary, explain, lang, plan.program
+        )
         record.inputs = tuple(inputs)
         record.weight = _weight(evidence, weight_by)
         return record
@@ -702,7 +704,9 @@ def score_row(
     )
     if evidence is None:
         return ScoredProject(row.id, row.name, None, None, {}, problems)
-    record = _record(row, evaluate(plan, evidence), places, plan.memo, summary, explain, lang)
+    record = _record(
+        row, evaluate(plan, evidence), places, plan.memo, summary, explain, lang, plan.program
+    )
     if summary:
         record.weight = _weight(evidence, weight_by)
     return record
@@ -747,14 +751,19 @@ def _record(
     summary: bool = True,
     explain: bool = True,
     lang: str = "zh",
+    program: Program | None = None,
 ) -> ScoredProject:
     # points as the record words them: the same few values recur in every row (a weight,
     # 0.00), so each is worded once per plan (bounded, like the cells: `MEMO_CELLS`)
     if memo is None:
         memo = {}
     worded: dict[Decimal, str] = memo.setdefault("worded", {})
-    # each distinct leaf's losses, read and worded once (see `_leaf_key`)
-    leaves = memo.setdefault("leaves", {}).setdefault((lang, summary, explain), {})
+    # each distinct leaf's losses, read and worded once, known by the cells it reads or by
+    # its lines (see `_read_cells`, `_leaf_key`)
+    leaves = memo.setdefault("leaves", {})
+    by_cells, by_lines = leaves.setdefault((lang, summary, explain), ({}, {}))
+    # a sheet's row: each leaf is known by the cells it reads (see `_read_cells`)
+    cells = _read_cells(row, program, memo) if program and (summary or explain) else None
     scores: dict[str, str | None] = {}
     lost: list[tuple[str, str, str]] = []
     explained: list[Explained] = []
@@ -767,9 +776,13 @@ def _record(
             continue
         # The same lines give the same losses: a leaf is read and worded once per distinct
         # (indicator, points, lines that say why), bounded (`MEMO_LEAVES`)
-        key: tuple[Any, ...] | None = _leaf_key(ind, points, lines)
+        idx = cells.get(id(ind)) if cells is not None else None
+        if idx is not None:
+            known, key = by_cells, _cells_key(ind, row.values, idx)
+        else:
+            known, key = by_lines, _leaf_key(ind, points, lines)
         try:
-            hit = leaves.get(key)
+            hit = known.get(key)
         except TypeError:  # an argument that does not hash: read and worded every time
             key = hit = None
         if hit is not None and hit[0] is ind:
@@ -783,8 +796,8 @@ def _record(
                 if explain
                 else None
             )
-            if key is not None and len(leaves) < MEMO_LEAVES:
-                leaves[key] = (ind, entry, losses)
+            if key is not None and len(known) < MEMO_LEAVES:
+                known[key] = (ind, entry, losses)
         if losses:
             lost += losses
         if entry is not None:
@@ -809,19 +822,83 @@ def _says(kind: Any) -> bool:
     return says
 
 
+#: A fact the sheet has no column for, in a leaf's key (`_cells_key`): not an empty cell.
+_ABSENT = -1
+
+
+def _read_cells(row: Row, program: Program, memo: dict[str, Any]) -> dict[int, Any] | None:
+    """Per leaf (by id), the places in a sheet's row of the cells its score depends on: the
+    facts it reads, those the derived facts it reads read, and so on (None: a folder's row).
+    A cell is parsed from its text and its fact alone (`column_memos`), and evaluation is a
+    function of the facts' values, so the same texts in those cells give the same lines:
+    a key that costs a tuple of the cells, where the lines would cost one of every number.
+    Worked out once per sheet (its columns are one tuple, shared by its rows)."""
+    if row.path is not None or not row.columns:
+        return None
+    known = memo.get("cells")
+    if known is not None and known[0] is row.columns:
+        cells: dict[int, Any] = known[1]
+        return cells
+    column = {fact: i for i, fact, _, _ in row.columns}
+    cells = {}
+    for ind in program.indicators:
+        names = _depends(ind, program)
+        if names is not None and not ind.children:
+            cells[id(ind)] = tuple(column.get(name, _ABSENT) for name in names)
+    memo["cells"] = (row.columns, cells)
+    return cells
+
+
+def _depends(ind: Any, program: Program) -> tuple[str, ...] | None:
+    """The facts (and parameters, with each indicator's own value of them) a leaf's score
+    depends on, in a fixed order; None when it reads a name that is neither a fact nor a
+    derived fact (then its lines are its key)."""
+    facts, derived = program.facts, program.derived
+    seen: dict[str, None] = {}
+    todo = list(ind.reads)
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen[name] = None
+        if name in derived:
+            todo += derived[name].reads
+        elif name not in facts:
+            return None
+        elif facts[name].is_param:  # `达成线@B1`: an indicator's own value of it
+            todo += [n for n in facts if n.startswith(name + "@")]
+    return tuple(sorted(n for n in seen if n in facts))
+
+
+def _cells_key(ind: Any, values: tuple[Any, ...], idx: tuple[int, ...]) -> tuple[Any, ...]:
+    """A leaf's key from the cells it reads: a text as itself, anything else with its type
+    (`1`, `1.0` and `True` are equal in Python, not as cells)."""
+    n = len(values)
+    key: list[Any] = [id(ind)]
+    for i in idx:
+        if i < 0:
+            key.append(_ABSENT)
+            continue
+        value = values[i] if i < n else None
+        key.append(value if type(value) is str else (type(value), value))
+    return tuple(key)
+
+
 def _leaf_key(ind: Any, points: Decimal, lines: list[Any]) -> tuple[Any, ...]:
     """What a leaf's losses and their words depend on: the indicator, its points, and of each
     line that says why (`_says`) its clause, kind, points, reason, arithmetic and item — not
     the facts it read, which its clause fixes. A line's clause and kind are compile-time
-    objects the plan holds: their ids stay theirs."""
-    key: list[Any] = [id(ind), points]
+    objects the plan holds: their ids stay theirs. Numbers are keyed by their text: a new
+    `Decimal` hashes in half a microsecond, five times its `str` (and a text is exact)."""
+    key: list[Any] = [id(ind), str(points)]
     says = _SAYS
     for kind, lost, span, reason, _, args, item in lines:
         said = says.get(id(kind))
         if said is None:
             said = _says(kind)
         if said:
-            key += (id(span), id(kind), lost, reason, args, item and item.text)
+            key += (id(span), id(kind), str(lost), reason, " ".join(map(str, args)))
+            key.append(item and item.text)
     return tuple(key)
 
 
@@ -1113,12 +1190,45 @@ def _record_line(record: ScoredProject, tail: str, explain: bool = True) -> str:
     portfolio's record, which names its inputs after the digest, is worded in full."""
     if record.inputs:
         return record_json(record, json.loads("{" + tail)["pack_sha256"], explain=explain)
-    head = json.dumps(_record_fields(record, False), ensure_ascii=False)
+    # json.dumps(…, ensure_ascii=False) piece by piece, with its own string encoder: the keys
+    # are constants, a score is digits (`fixed`), and a leaf's losses are encoded once
+    text = _JSON_TEXT
+    total, grade = record.total, record.grade
+    head = (
+        '{"id": '
+        + text(record.id)
+        + ', "name": '
+        + text(record.name)
+        + ', "total": '
+        + ("null" if total is None else text(total))
+        + ', "grade": '
+        + ("null" if grade is None else text(grade))
+        + ', "scores": {'
+        + ", ".join([_score_json(code, score) for code, score in record.scores.items()])
+        + '}, "errors": ['
+        + ", ".join(map(text, record.errors))
+        + "]"
+    )
     if not explain:
-        return head[:-1] + ", " + tail + "\n"
+        return head + ", " + tail + "\n"
     # each leaf's losses as JSON, worded once per distinct leaf (`_record` shares the entries)
     losses = ", ".join(map(_entry_json, record.explained))
-    return head[:-1] + ', "losses": [' + losses + "], " + tail + "\n"
+    return head + ', "losses": [' + losses + "], " + tail + "\n"
+
+
+#: The string encoder `json.dumps(…, ensure_ascii=False)` itself uses.
+_JSON_TEXT = json.encoder.encode_basestring
+#: An indicator code as a JSON key, by the code (bounded: codes are a pack's).
+_JSON_KEYS: dict[str, str] = {}
+
+
+def _score_json(code: str, score: str | None) -> str:
+    key = _JSON_KEYS.get(code)
+    if key is None:
+        key = _JSON_TEXT(code) + ": "
+        if len(_JSON_KEYS) < MEMO_LINES:
+            _JSON_KEYS[code] = key
+    return key + ("null" if score is None else '"' + score + '"')  # digits: nothing to escape
 
 
 #: A leaf's losses as JSON, by the identity of its entry (kept with it): `_record` hands out
