@@ -431,3 +431,28 @@ def test_a_leaf_known_by_its_cells_says_what_it_says_afresh(
             fresh.losses,
             fresh.scores,
         )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.text(),
+    st.text(),
+    st.one_of(st.none(), st.text()),
+    st.one_of(st.none(), st.text()),
+    st.lists(st.text(), max_size=3),
+    st.booleans(),
+)
+def test_a_json_line_worded_in_pieces_is_json_dumps(
+    ident: str, name: str, total: str | None, grade: str | None, errors: list[str], explain: bool
+) -> None:
+    """Whatever a sheet's id, name or errors hold (quotes, line breaks, control characters,
+    any script), the line worded piece by piece is `json.dumps`'s."""
+    from jixiao.engine.tools.batch import _json_words, _record_line, record_json
+    from jixiao.engine.tools.portfolio import ScoredProject
+
+    scores = {"A": "1.00", 'B\\"1': None, "甲": "0.50"}
+    entry = ("A", '名称\n"x"', "1.00", (("0.5", "理由\t“甲”"),))
+    record = ScoredProject(ident, name, total, grade, scores, errors, explained=[entry])
+    assert _record_line(record, _json_words("abc"), explain) == record_json(
+        record, "abc", explain=explain
+    )

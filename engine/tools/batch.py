@@ -767,12 +767,14 @@ def _record(
     scores: dict[str, str | None] = {}
     lost: list[tuple[str, str, str]] = []
     explained: list[Explained] = []
+    reading = summary or explain
     for ind, (points, lines, _, _) in result.ledger.raw():
         if points is None:
             scores[ind.code] = None
             continue
-        scores[ind.code] = _fixed(points, places, worded)
-        if points >= ind.weight or ind.children or not (summary or explain):
+        text = worded.get(points)
+        scores[ind.code] = _fixed(points, places, worded) if text is None else text
+        if not reading or points >= ind.weight or ind.children:
             continue
         # The same lines give the same losses: a leaf is read and worded once per distinct
         # (indicator, points, lines that say why), bounded (`MEMO_LEAVES`)
@@ -906,9 +908,14 @@ def _fixed(points: Decimal, places: int, worded: dict[Decimal, str]) -> str:
     text = worded.get(points)
     if text is None:
         text = fixed(points, places)
-        if len(worded) < MEMO_CELLS and not points.is_signed():  # -0 equals 0: not kept
+        if len(worded) < MEMO_POINTS and not points.is_signed():  # -0 equals 0: not kept
             worded[points] = text
     return text
+
+
+#: How many points a plan keeps worded (`_fixed`): at two places a pack's scores take a few
+#: thousand values per indicator; past the bound they are worded each time.
+MEMO_POINTS = 1 << 15
 
 
 def _explained(
@@ -1192,7 +1199,7 @@ def _record_line(record: ScoredProject, tail: str, explain: bool = True) -> str:
         return record_json(record, json.loads("{" + tail)["pack_sha256"], explain=explain)
     # json.dumps(…, ensure_ascii=False) piece by piece, with its own string encoder: the keys
     # are constants, a score is digits (`fixed`), and a leaf's losses are encoded once
-    text = _JSON_TEXT
+    text, keys = _JSON_TEXT, _JSON_KEYS
     total, grade = record.total, record.grade
     head = (
         '{"id": '
@@ -1204,7 +1211,12 @@ def _record_line(record: ScoredProject, tail: str, explain: bool = True) -> str:
         + ', "grade": '
         + ("null" if grade is None else text(grade))
         + ', "scores": {'
-        + ", ".join([_score_json(code, score) for code, score in record.scores.items()])
+        + ", ".join(
+            [
+                (keys.get(code) or _json_key(code)) + ("null" if v is None else '"' + v + '"')
+                for code, v in record.scores.items()  # a score is digits: nothing to escape
+            ]
+        )
         + '}, "errors": ['
         + ", ".join(map(text, record.errors))
         + "]"
@@ -1222,13 +1234,11 @@ _JSON_TEXT = json.encoder.encode_basestring
 _JSON_KEYS: dict[str, str] = {}
 
 
-def _score_json(code: str, score: str | None) -> str:
-    key = _JSON_KEYS.get(code)
-    if key is None:
-        key = _JSON_TEXT(code) + ": "
-        if len(_JSON_KEYS) < MEMO_LINES:
-            _JSON_KEYS[code] = key
-    return key + ("null" if score is None else '"' + score + '"')  # digits: nothing to escape
+def _json_key(code: str) -> str:
+    key = _JSON_TEXT(code) + ": "
+    if len(_JSON_KEYS) < MEMO_LINES:
+        _JSON_KEYS[code] = key
+    return key
 
 
 #: A leaf's losses as JSON, by the identity of its entry (kept with it): `_record` hands out
