@@ -338,8 +338,8 @@ def lost_parts(
             given_back += lost
     if given_back > 0 and out:
         # 扣完为止 / a clause's max gave some back: what the indicator really lost
-        lost, line, _ = out[-1]
-        out[-1] = (lost, line, taken - given_back)
+        last_lost, last, _ = out[-1]
+        out[-1] = (last_lost, last, taken - given_back)
         taken -= given_back
     shortfall = weight - points - taken
     if shortfall > 0:

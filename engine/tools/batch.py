@@ -31,7 +31,7 @@ import os
 import re
 import sys
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -779,6 +779,7 @@ def _record(
         # The same lines give the same losses: a leaf is read and worded once per distinct
         # (indicator, points, lines that say why), bounded (`MEMO_LEAVES`)
         idx = cells.get(id(ind)) if cells is not None else None
+        key: tuple[Any, ...] | None
         if idx is not None:
             known, key = by_cells, _cells_key(ind, row.values, idx)
         else:
@@ -886,7 +887,7 @@ def _cells_key(ind: Any, values: tuple[Any, ...], idx: tuple[int, ...]) -> tuple
     return tuple(key)
 
 
-def _leaf_key(ind: Any, points: Decimal, lines: list[Any]) -> tuple[Any, ...]:
+def _leaf_key(ind: Any, points: Decimal, lines: Sequence[Any]) -> tuple[Any, ...]:
     """What a leaf's losses and their words depend on: the indicator, its points, and of each
     line that says why (`_says`) its clause, kind, points, reason, arithmetic and item — not
     the facts it read, which its clause fixes. A line's clause and kind are compile-time
@@ -921,7 +922,7 @@ MEMO_POINTS = 1 << 15
 def _explained(
     ind: Any,
     points: Decimal,
-    lines: list[Any],
+    lines: Sequence[Any],
     parts: list[tuple[Decimal, Any, Decimal | None]],
     result: Result,
     places: int,
@@ -990,7 +991,7 @@ def _line_words(
 
 
 def _losses_of(
-    ind: Any, lines: list[Any], parts: list[tuple[Decimal, Any, Decimal | None]]
+    ind: Any, lines: Sequence[Any], parts: list[tuple[Decimal, Any, Decimal | None]]
 ) -> list[tuple[str, str, str]]:
     """(indicator, reason, points) for the portfolio summary: the reasons of `lost_parts`,
     keyed so the same reason groups across projects (a template of the pack's, or the cause
@@ -1257,7 +1258,7 @@ def _entry_json(entry: Explained) -> str:
 
 
 def _record_fields(record: ScoredProject, explain: bool) -> dict[str, Any]:
-    fields = {
+    fields: dict[str, Any] = {
         "id": record.id,
         "name": record.name,
         "total": record.total,
