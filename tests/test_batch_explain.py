@@ -456,3 +456,23 @@ def test_a_json_line_worded_in_pieces_is_json_dumps(
     assert _record_line(record, _json_words("abc"), explain) == record_json(
         record, "abc", explain=explain
     )
+
+
+def test_deductions_past_the_floor_are_not_counted_as_lost(tmp_path: Path) -> None:
+    """`deduct 1 per 缺失项` over three items on a leaf of 2: the record says all three with
+    扣完为止 on the last, as the report does, and the summary counts the 2 points lost, not 3
+    (what the floor gave back is taken off the last deduction)."""
+    here = ROOT / "tests" / "forms" / "deduct-per" / "floor"
+    folder = tmp_path / "projects"
+    folder.mkdir()
+    (folder / "three.yaml").write_bytes((here / "three.yaml").read_bytes())
+    summary = tmp_path / "s.json"
+    code, out, err = cli(
+        "eval", str(here / "pack.jx"), "--batch", str(folder), "--summary", str(summary)
+    )
+    assert code == 0, err
+    (losses,) = json.loads(out)["losses"]
+    assert losses["lost"] == "2.00" and len(losses["reasons"]) == 3
+    assert losses["reasons"][-1]["text"] == "缺少：丙，扣 1 分（扣完为止，本项实扣 2 分）"
+    reasons = json.loads(summary.read_text(encoding="utf-8"))["reasons"]
+    assert sum(Decimal(r["points_lost"]) for r in reasons) == 2
