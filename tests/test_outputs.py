@@ -616,16 +616,19 @@ def test_the_batch_sheet_holds_numbers(portfolio: Path, tmp_path: Path) -> None:
     assert outputs[0] == outputs[1]  # the same portfolio, the same bytes
     sheet = openpyxl.load_workbook(tmp_path / "a.xlsx").worksheets[0]
     head = [c.value for c in sheet[1]]
-    assert head[:4] == ["id", "名称", "总分", "等级"] and head[-1] == "错误"
+    # the last column says why points were lost (扣分说明, issue #17), after 错误
+    assert head[:4] == ["id", "名称", "总分", "等级"] and head[-2:] == ["错误", "扣分说明"]
     p1, p2, p3 = list(sheet.iter_rows(min_row=2))
     for row in (p1, p2):
         assert _decimal(row[2].value) == FOUNDING_TOTAL and row[2].number_format == "0.00"
         assert row[3].value == "良"
-        for cell in row[4:-1]:
+        for cell in row[4:-2]:
             assert cell.data_type == "n" and cell.number_format == "0.00"
+        assert row[-1].value.startswith("A2.2 绩效指标明确性 失 1.00 分：")
     assert sum(_decimal(r[2].value) for r in (p1, p2)) == 2 * FOUNDING_TOTAL
     # a project that could not be scored: empty score cells (SUM skips them), the reason given
-    assert [c.value for c in p3[2:-1]] == [None] * (len(head) - 3) and "0" in p3[-1].value
+    assert [c.value for c in p3[2:-2]] == [None] * (len(head) - 4) and "0" in p3[-2].value
+    assert p3[-1].value is None
     assert (
         sheet.freeze_panes == "C2"
         and sheet.auto_filter.ref == f"A1:{sheet.cell(1, len(head)).column_letter}4"
