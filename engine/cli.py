@@ -430,7 +430,12 @@ def _batch_explain(args: argparse.Namespace) -> int:
         for ident, result, problems in chosen(plan, rows, ids, str(source), digest):
             found.add(ident)
             if result is None:
-                _report([messages.project_not_scored(ident, str(source), problems)], args)
+                texts = [p for p in problems if isinstance(p, str)]
+                _report(
+                    [p for p in problems if not isinstance(p, str)]
+                    or [messages.project_not_scored(ident, str(source), texts)],
+                    args,
+                )
                 status = EXIT_ERRORS
                 continue
             _report(result.diagnostics, args)

@@ -476,3 +476,17 @@ def test_deductions_past_the_floor_are_not_counted_as_lost(tmp_path: Path) -> No
     assert losses["reasons"][-1]["text"] == "缺少：丙，扣 1 分（扣完为止，本项实扣 2 分）"
     reasons = json.loads(summary.read_text(encoding="utf-8"))["reasons"]
     assert sum(Decimal(r["points_lost"]) for r in reasons) == 2
+
+
+def test_a_folder_project_that_cannot_be_read_says_why_as_eval_does(tmp_path: Path) -> None:
+    from .helpers import FOUNDING_EVIDENCE
+
+    folder = tmp_path / "projects"
+    folder.mkdir()
+    (folder / "a.yaml").write_text("facts: [not, a, mapping\n", encoding="utf-8")
+    (folder / "b.yaml").write_bytes(FOUNDING_EVIDENCE.read_bytes())
+    _, _, plain = cli("eval", str(FOUNDING_PACK), str(folder / "a.yaml"))
+    code, out, err = cli("eval", str(FOUNDING_PACK), "--batch", str(folder), "--explain", "a,b")
+    assert code == 1 and "Traceback" not in err
+    assert plain.splitlines()[0] in err  # the evidence file's own diagnostic
+    assert out.count("评价等级：良") == 1  # and the other project's report

@@ -17,6 +17,8 @@ import unicodedata
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from jixiao.dsl.diagnostics import Diagnostic, JixiaoError
+
 from ..runtime import files
 from .batch import Row, refusal, row_evidence
 
@@ -44,10 +46,11 @@ def _key(ident: str) -> str:
 
 def chosen(
     plan: Plan, rows: Iterator[Row], ids: list[str], source: str, digest: str
-) -> Iterator[tuple[str, Result | None, list[str]]]:
-    """(id asked, its result or None, the problems that kept it from being scored) for each
-    project asked for, in the portfolio's order, the first row of each id; reading stops once
-    all are found. `digest` is the portfolio file's SHA-256, the evidence's digest of a row."""
+) -> Iterator[tuple[str, Result | None, list[str] | list[Diagnostic]]]:
+    """(id asked, its result or None, what kept it from being scored: a row's problems as
+    texts, or an evidence file's diagnostics) for each project asked for, in the portfolio's
+    order, the first row of each id; reading stops once all are found. `digest` is the
+    portfolio file's SHA-256, the evidence's digest of a row."""
     from ..runtime.scoring import run, score
 
     wanted = {_key(i): i for i in ids}
@@ -63,7 +66,10 @@ def chosen(
             except files.FileRefused as exc:
                 yield asked, None, [refusal(exc.refusal, table=False).message]
             else:
-                yield asked, run(plan, str(row.path)), []
+                try:
+                    yield asked, run(plan, str(row.path)), []
+                except JixiaoError as exc:  # as `eval` of the file: its own diagnostics
+                    yield asked, None, list(exc.diagnostics)
         else:
             evidence, problems = row_evidence(row, plan.program, source)
             if evidence is None:
