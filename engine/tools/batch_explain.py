@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError
 
 from ..runtime import files
+from ..runtime.evidence import Evidence
 from .batch import Row, refusal, row_evidence
 
 if TYPE_CHECKING:
@@ -75,7 +76,7 @@ def chosen(
             if evidence is None:
                 yield asked, None, problems
             else:
-                result = score(plan, evidence, [])
+                result = score(plan, _found_in_cells(evidence), [])
                 project = (("id", row.id), *((("name", row.name),) if row.name else ()))
                 yield (
                     asked,
@@ -89,6 +90,21 @@ def chosen(
                 )
         if not wanted:
             return
+
+
+def _found_in_cells(evidence: Evidence) -> Evidence:
+    """The row's evidence with each finding of a list cell placed in its cell, as an evidence
+    file's are at their line (`依据：projects.csv, row 3, column F (采购文件缺失项)`): the batch
+    leaves them unplaced (its records name no cells, and one cell's findings are shared by
+    every row that repeats its text)."""
+    from ..common.result import Item
+
+    values = dict(evidence.values)
+    for name, value in values.items():
+        if isinstance(value, tuple) and value and all(isinstance(i, Item) for i in value):
+            where = evidence.origins[name]
+            values[name] = tuple(Item(i.text, where) for i in value)
+    return Evidence(evidence.source, values, evidence.origins, evidence.project)
 
 
 def _sha256(text: str) -> str:
