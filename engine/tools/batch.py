@@ -513,12 +513,12 @@ class _RowOrigins(Mapping[str, Provenance]):
 
     __slots__ = ("_names", "_number", "_source")
 
-    def __init__(self, source: str, names: dict[str, tuple[str, str]], number: str) -> None:
-        # fact → the words before and after the row's number in where its cell is
+    def __init__(self, source: str, names: dict[str, Column], number: str) -> None:
+        # fact → its column: the words before and after the row's number in where its cell is
         self._source, self._names, self._number = source, names, number
 
     def __getitem__(self, name: str) -> Provenance:
-        before, after = self._names[name]
+        _, _, before, after = self._names[name]
         return Provenance(None, source=f"{self._source}, {before}{self._number}{after}")
 
     def __iter__(self) -> Iterator[str]:
@@ -578,19 +578,20 @@ def row_evidence(
     row: Row, program: Program, source: str, memos: dict[str, dict[str, Any]] | None = None
 ) -> tuple[Evidence | None, list[str]]:
     values: dict[str, Any] = {}
-    given: dict[str, tuple[str, str]] = {}  # fact → its cell's place, worded when asked for
+    given: dict[str, Column] = {}  # fact → its column: its cell's place, worded when asked for
     problems: list[str] = []
     if memos is None:
         memos = column_memos(program)
     cells, number = row.values, str(row.number)
     count = len(cells)
-    for i, name, before, after in row.columns:
+    for column in row.columns:
+        i, name, before, after = column
         cell = cells[i] if i < count else None
         if type(cell) is str:
-            memo = memos[name]
-            if cell in memo:  # this very text, parsed cleanly before
-                given[name] = (before, after)
-                values[name] = memo[cell]
+            known = memos[name].get(cell, _UNPARSED)
+            if known is not _UNPARSED:  # this very text, parsed cleanly before
+                given[name] = column
+                values[name] = known
                 continue
         where = before + number + after
         fact = program.facts[name]
@@ -603,7 +604,7 @@ def row_evidence(
             if kind is Kind.LIST:
                 values[name] = ()  # an empty findings cell: nothing was found
             continue
-        given[name] = (before, after)
+        given[name] = column
         refused = (
             _not_data(cell, text, kind, f"{source}, {where}", source)
             if not plain or text[0] in _SUSPECT
@@ -661,6 +662,9 @@ def row_evidence(
         return None, problems
     origins = _RowOrigins(source, given, number)
     return Evidence(Source(f"{source} [{row.id}]", ""), values, origins, {"id": row.id}), []
+
+
+_UNPARSED = object()  # a cell text no column memo holds yet
 
 
 def _remember(memo: dict[str, Any], cell: Any, value: Any) -> None:
