@@ -887,4 +887,15 @@ CODES: dict[str, tuple[str, str]] = {
         "The `distributed` extra is not installed, or no Dask scheduler answers at the "
         "`--scheduler` address.",
     ),
+    "W860": (
+        "`--points-only` given a pack the columns cannot score",
+        "The columnar path runs the commonest rule forms over whole columns of projects; a pack "
+        "with a rule it cannot run (a date, a record list, a panel, a step count, a judgement), a "
+        "veto, a bonus or penalty section, rules on a branch or rounding `on total` is scored "
+        "project by project instead. The records are the same; only the speed differs.",
+    ),
+    "E861": (
+        "`--points-only` without numpy",
+        "The columnar path computes with numpy, installed with the `columnar` extra.",
+    ),
 }

@@ -2508,3 +2508,33 @@ def engine_unavailable(engine: str, why: str) -> Diagnostic:
         "its address as `--scheduler tcp://HOST:8786`; without `--scheduler` a local cluster "
         "is started",
     )
+
+
+# ----- the columnar points-only path (W860, E861) ----------------------------------------------
+
+
+def not_columnar(pack: str, why: str) -> Diagnostic:
+    """W860: `--points-only` given a pack the columns cannot score: the ledger path scores it."""
+    return Diagnostic(
+        "W860",
+        Severity.WARNING,
+        f"`--points-only` cannot score this pack over columns: {why}; every project is scored "
+        "one at a time instead",
+        (),
+        "the records are the same either way, only slower; the columns run `full when`, "
+        "`proportional`, `forward`, `equal`, `reverse`, `tiers`, `levels`, `choose`, "
+        "`checklist`, `deduct … when`/`per`, `unless`, `zero when` and `warn when`, on a tree "
+        "without vetoes, bonus or penalty sections, branch rules or rounding `on total`",
+        path=pack,
+    )
+
+
+def columnar_unavailable(why: str) -> Diagnostic:
+    """E861: `--points-only` needs numpy (the `columnar` extra)."""
+    return Diagnostic(
+        "E861",
+        Severity.ERROR,
+        f"`--points-only` needs numpy, which cannot be imported: {why}",
+        (),
+        "install the extra: pip install 'jixiao[columnar]'; or drop `--points-only`",
+    )
