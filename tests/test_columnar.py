@@ -24,7 +24,7 @@ from jixiao.engine.tools.strategies import RULES, evidence_of, facts_for, rounde
 np = pytest.importorskip("numpy")
 
 from jixiao.engine.plan.vector import NotVectorised, compile_vector, run  # noqa: E402
-from jixiao.engine.runtime.columnar import columns  # noqa: E402
+from jixiao.engine.runtime.columnar import columns, ledger_leaves  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PACK = ROOT / "rules" / "video-conference-2017.jx"
@@ -54,7 +54,9 @@ def _agree(plan: Any, facts: list[dict[str, Any]]) -> tuple[int, int]:
     path, indicator by indicator, in total and grade. Returns (decided, projects)."""
     vp = compile_vector(plan)
     evidences = [evidence_of(plan, f) for f in facts]
-    scored = run(vp, columns(vp, [e.values for e in evidences]), len(evidences))
+    values = [e.values for e in evidences]
+    ledger = ledger_leaves(plan, vp, values) if vp.ledger else None
+    scored = run(vp, columns(vp, values), len(evidences), ledger)
     labels = [label for _, label in vp.grades]
     unit = Decimal(1).scaleb(-vp.places)
     decided = 0
@@ -85,14 +87,7 @@ def test_columns_agree_with_the_ledger_on_generated_packs_every_rounding() -> No
             plan, _ = compile_source(Source("generated.jx", text))
         except JixiaoError:
             return  # a weight the rounding cannot reach (E431): the checker refuses it
-        facts = data.draw(st.lists(facts_for(plan), min_size=1, max_size=8))
-        for f in facts:  # now and then a fact missing or 不适用: the ledger path decides those
-            gone = data.draw(st.sampled_from([None, *sorted(f)]))
-            if gone is not None:
-                if data.draw(st.booleans()):
-                    del f[gone]
-                else:
-                    f[gone] = NA
+        facts = _perturbed(data, plan)
         decided, projects = _agree(plan, facts)
         seen[0] += decided
         seen[1] += projects
@@ -101,22 +96,47 @@ def test_columns_agree_with_the_ledger_on_generated_packs_every_rounding() -> No
     assert seen[1] // 2 <= seen[0] < seen[1], seen
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
-@given(st.data())
-def test_every_form_is_run_by_the_columns_or_refused_whole(data: Any) -> None:
-    """Any generated pack: the columns compile it and agree with the ledger, or refuse it
-    with the reason (then every project goes by the ledger path)."""
-    text = data.draw(rounded_pack_texts())
-    try:
-        plan, _ = compile_source(Source("generated.jx", text))
-    except JixiaoError:
-        return
-    try:
-        compile_vector(plan)
-    except NotVectorised as exc:
-        assert str(exc)
-        return
-    _agree(plan, data.draw(st.lists(facts_for(plan), min_size=1, max_size=6)))
+def test_every_form_runs_over_columns_or_by_the_ledger_leaf_by_leaf() -> None:
+    """Any generated pack, every rule form: the leaves the columns cannot run (dates, record
+    lists, panels, judgements, deductions by a field) are scored by the ledger path's own leaf
+    closures, the rest over columns, and the projects agree with the ledger path; a pack
+    rounding on the total, or with no leaf the columns run, is refused whole, with why."""
+    seen = [0, 0, 0]
+
+    @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(st.data())
+    def agree(data: Any) -> None:
+        text = data.draw(rounded_pack_texts())
+        try:
+            plan, _ = compile_source(Source("generated.jx", text))
+        except JixiaoError:
+            return
+        try:
+            vp = compile_vector(plan)
+        except NotVectorised as exc:  # on the total, or no leaf the columns run: said why
+            assert str(exc)
+            return
+        seen[2] += bool(vp.ledger)
+        decided, projects = _agree(plan, _perturbed(data, plan))
+        seen[0] += decided
+        seen[1] += projects
+
+    agree()
+    assert seen[1] // 3 <= seen[0] < seen[1] and seen[2], seen
+
+
+def _perturbed(data: Any, plan: Any) -> list[dict[str, Any]]:
+    """Projects for `plan`, now and then with a fact missing or 不适用: the ledger path
+    decides those."""
+    facts = data.draw(st.lists(facts_for(plan), min_size=1, max_size=8))
+    for f in facts:
+        gone = data.draw(st.sampled_from([None, *sorted(f)]))
+        if gone is not None:
+            if data.draw(st.booleans()):
+                del f[gone]
+            else:
+                f[gone] = NA
+    return facts
 
 
 def test_the_founding_pack_runs_over_columns_and_agrees_on_generated_records() -> None:
@@ -291,3 +311,26 @@ def test_points_only_without_numpy_says_which_extra(
     err = capsys.readouterr().err
     assert code == 1
     assert "E861" in err and "jixiao[columnar]" in err
+
+
+def test_a_leaf_the_columns_cannot_run_is_scored_by_its_ledger_closure(tmp_path: Path) -> None:
+    """A date rule beside column rules: the pack still goes over columns (no W860), the date
+    leaf project by project through the ledger path's closure; records byte for byte."""
+    pack = tmp_path / "date.jx"
+    pack.write_text(
+        'pack "日期" { total 10 rounding 2 half_up grades { 优 >= 9; 差 else } }\n'
+        "fact 完成日期: date\nfact 率: percent\n"
+        'indicator A "按期" 4 { full when 完成日期 <= 2017-12-31 else 50% }\n'
+        'indicator B "执行" 6 { proportional 率 }\n',
+        encoding="utf-8",
+    )
+    rows = tmp_path / "p.csv"
+    rows.write_text(
+        "id,完成日期,率\nP1,2017-12-01,95%\nP2,2018-01-05,90.5%\nP3,,80%\nP4,2017-06-30,不适用\n",
+        encoding="utf-8",
+    )
+    a = _jixiao("eval", str(pack), "--batch", str(rows))
+    b = _jixiao("eval", str(pack), "--batch", str(rows), "--points-only")
+    assert a[1] == b[1] and a[0] == b[0]
+    assert "W860" not in b[2]
+    assert json.loads(b[1].splitlines()[1])["scores"] == {"A": "2.00", "B": "5.43"}

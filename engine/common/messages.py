@@ -2521,10 +2521,9 @@ def not_columnar(pack: str, why: str) -> Diagnostic:
         f"`--points-only` cannot score this pack over columns: {why}; every project is scored "
         "one at a time instead",
         (),
-        "the records are the same either way, only slower; the columns run `full when`, "
-        "`proportional`, `forward`, `equal`, `reverse`, `tiers`, `levels`, `choose`, "
-        "`checklist`, `deduct … when`/`per`, `unless`, `zero when` and `warn when`, on a tree "
-        "without vetoes, bonus or penalty sections, branch rules or rounding `on total`",
+        "the records are the same either way, only slower; the columns score a tree without "
+        "vetoes, bonus or penalty sections, rules on a branch or rounding `on total`, and at "
+        "least one leaf whose rules they run (docs/diagnostics.md, W860, lists the rules)",
         path=pack,
     )
 

@@ -343,6 +343,13 @@ class Vectorising:
 
     def __init__(self, program: Program) -> None:
         self.program = program
+        # the facts and derived facts no column holds, with why: a rule reading one is scored
+        # by the ledger path (dates, judgements, record lists, panels, derived facts over them)
+        self.elsewhere: dict[str, str] = {
+            name: f"the {fact.kind} fact `{name}`"
+            for name, fact in program.facts.items()
+            if fact.kind in (Kind.DATE, Kind.JUDGEMENT, Kind.RECORDS, Kind.PANEL)
+        }
 
     # ----- what the hooks build with ------------------------------------------------------
 
@@ -457,6 +464,9 @@ class Vectorising:
                 truth = Flag(np.bool_(value), _FALSE)
                 return lambda cols: truth
             case ast.Name(name):
+                why = self.elsewhere.get(name)
+                if why is not None:
+                    raise NotVectorised(why)
                 return lambda cols: cols[name]
             case ast.Neg(operand):
                 f = self.num(operand)
@@ -653,12 +663,17 @@ def _text(node: Any) -> str:
 
 @record
 class VectorPlan:
-    """A pack over columns: the derived facts in order, every leaf's points, the tree as sums."""
+    """A pack over columns: the derived facts in order, every leaf's points, the tree as sums.
+    `ledger`: the leaves no column runs (place, why, and the facts they read, directly or
+    through derived facts, in order): each project's are scored by the ledger path's own leaf
+    closure (`runtime.columnar.ledger_leaves`), the rest of the tree over columns."""
 
     program: Program
     facts: dict[str, Kind]  # the facts the plan reads, with their kinds
     derived: tuple[tuple[str, VFn, bool], ...]  # name, closure, declared count
     leaves: tuple[tuple[int, VFn], ...]  # place in `Program.indicators`, closure
+    ledger: tuple[tuple[int, str], ...]  # place, why no column runs it
+    ledger_reads: tuple[str, ...]  # the facts and derived facts those leaves read, in order
     branches: tuple[tuple[int, tuple[int, ...]], ...]  # bottom-up: place, children's places
     roots: tuple[int, ...]
     places: int
@@ -671,6 +686,9 @@ class VectorPlan:
 def compile_vector(plan: Any) -> VectorPlan:
     """The checked pack of `plan` (a `compiler.Plan`) over columns; `NotVectorised` says why
     it has none."""
+    from ..common.walk import names_in
+    from ..forms import rule_exprs
+
     program: Program = plan.program
     settings = program.settings
     if program.vetoes:
@@ -680,20 +698,36 @@ def compile_vector(plan: Any) -> VectorPlan:
     if settings.rounding_scope != "leaves":
         raise NotVectorised("the pack rounds on the total only")
     v = Vectorising(program)
-    derived = tuple(
-        (name, v.expr(program.derived[name].expr), program.derived[name].kind is Kind.COUNT)
-        for name in plan.order.derived
-    )
+    derived = []
+    for name in plan.order.derived:
+        d = program.derived[name]
+        try:
+            derived.append((name, v.expr(d.expr), d.kind is Kind.COUNT))
+        except NotVectorised as exc:
+            v.elsewhere[name] = str(exc)
     index = {ind.code: i for i, ind in enumerate(program.indicators)}
-    leaves, branches = [], []
+    leaves, ledger, branches = [], [], []
+    reads: set[str] = set()
     for i in reversed(range(len(program.indicators))):
         ind = program.indicators[i]
         if ind.children:
             if ind.rules or ind.scale is not None:
                 raise NotVectorised(f"the branch {ind.code} has rules or a scale of its own")
             branches.append((i, tuple(index[c] for c in ind.children)))
-        else:
+            continue
+        try:
             leaves.append((i, v.node(ind, settings)))
+        except NotVectorised as exc:
+            ledger.append((i, str(exc)))
+            stack = [n.name for r in ind.rules for e in rule_exprs(r) for n in names_in(e)]
+            while stack:
+                name = stack.pop()
+                if name not in reads:
+                    reads.add(name)
+                    if name in program.derived:
+                        stack.extend(program.derived[name].reads)
+    if not leaves:
+        raise NotVectorised(ledger[0][1] if ledger else "the pack has no leaf")
     unit = Decimal(1).scaleb(-settings.places)
 
     def units(value: Decimal) -> int:
@@ -712,11 +746,14 @@ def compile_vector(plan: Any) -> VectorPlan:
         (at_least(b.lower) if b.lower is not None else None, b.label) for b in settings.grades
     )
     facts = {n: f.kind for n, f in program.facts.items()}
+    order = [*program.facts, *plan.order.derived]
     return VectorPlan(
         program,
         facts,
-        derived,
+        tuple(derived),
         tuple(leaves),
+        tuple(ledger),
+        tuple(n for n in order if n in reads),
         tuple(branches),
         tuple(index[r] for r in program.roots),
         settings.places,
@@ -743,8 +780,12 @@ class Scored:
     decided: Any
 
 
-def run(vp: VectorPlan, cols: Cols, n: int) -> Scored:
-    """Score `n` projects given as columns (see `runtime.columnar.columns`)."""
+def run(
+    vp: VectorPlan, cols: Cols, n: int, ledger: Mapping[int, tuple[Any, Any]] | None = None
+) -> Scored:
+    """Score `n` projects given as columns (see `runtime.columnar.columns`); `ledger`: the
+    points (in units) and undecided marks of the leaves no column runs (`vp.ledger`), scored
+    by the ledger path (`runtime.columnar.ledger_leaves`)."""
     cols = dict(cols)
     with np.errstate(over="ignore", divide="ignore", invalid="ignore"):
         for name, fn, is_count in vp.derived:
@@ -758,6 +799,11 @@ def run(vp: VectorPlan, cols: Cols, n: int) -> Scored:
             units, undecided = fn(cols)
             points[place] = np.broadcast_to(units, (n,))
             bad |= np.broadcast_to(undecided, (n,))
+        for place, _ in vp.ledger:
+            assert ledger is not None, "the leaves no column runs need the ledger path's points"
+            units, undecided = ledger[place]
+            points[place] = units
+            bad |= undecided
         for place, children in vp.branches:
             total = points[children[0]]
             for child in children[1:]:

@@ -110,4 +110,71 @@ def encode(kind: Kind, values: list[Any]) -> Any:
     return Flag(np.zeros(n, dtype=bool), np.ones(n, dtype=bool))
 
 
-__all__ = ["MISSING", "coded", "columns", "encode", "take"]
+def ledger_leaves(
+    plan: Any, vp: VectorPlan, rows: Sequence[Mapping[str, object]]
+) -> dict[int, tuple[Any, Any]]:
+    """The leaves no column runs (`vp.ledger`), each project's scored by the ledger path's own
+    leaf closure over the facts it reads and the derived facts it needs, in the evaluator's
+    decimal context: (points in units, undecided marks) by place. A project is undecided for a
+    leaf that faults, lands a hair from a boundary (the evaluator decides those exactly), moves
+    a score the wrong way (E505) or reads a fact the evidence lacks."""
+    import decimal
+
+    from ..common.ir import Program
+    from ..plan.compile_expr import Broken, Faulted, Missing, NearBoundary
+    from .evaluator import CONTEXT, _formula_amount, _gain
+
+    program: Program = plan.program
+    closures = {place: fn for place, _, fn in plan.leaves}
+    derived = {name: fn for name, fn, _ in plan.derived}
+    reads = vp.ledger_reads
+    facts = program.facts
+    defaults = plan.defaults
+    guarded = {
+        place
+        for place, _ in vp.ledger
+        if any(_formula_amount(r) for r in program.indicators[place].rules)
+    }
+    scale = vp.places
+    n = len(rows)
+    out = {place: (np.zeros(n, dtype=np.int64), np.zeros(n, dtype=bool)) for place, _ in vp.ledger}
+    with decimal.localcontext(CONTEXT):
+        for j, row in enumerate(rows):
+            env: dict[str, Any] = {}
+            for name in reads:
+                if name in facts:
+                    value = row.get(name, defaults.get(name, MISSING))
+                    env[name] = Missing(name, facts[name].span) if value is MISSING else value
+                    continue
+                try:
+                    env[name] = derived[name](env)
+                except Faulted as exc:
+                    env[name] = Broken(exc.failure)
+                except (NearBoundary, decimal.DecimalException, TypeError):
+                    env[name] = _UNDECIDED  # the evaluator decides it (exactly, or as a failure)
+            for place, _ in vp.ledger:
+                units, undecided = out[place]
+                if any(env[k] is _UNDECIDED for k in reads if k in derived):
+                    undecided[j] = True
+                    continue
+                try:
+                    points, lines, _, _ = closures[place](env)
+                except (Faulted, NearBoundary):
+                    undecided[j] = True
+                    continue
+                shifted = points.scaleb(scale) if points is not None else None
+                if (
+                    shifted is None
+                    or shifted != shifted.to_integral_value()
+                    or (place in guarded and _gain(lines) is not None)
+                ):
+                    undecided[j] = True
+                    continue
+                units[j] = int(shifted)
+    return out
+
+
+_UNDECIDED: Any = object()
+
+
+__all__ = ["MISSING", "coded", "columns", "encode", "ledger_leaves", "take"]

@@ -78,7 +78,7 @@ def score_columns(
     import numpy as np
 
     from ..plan.vector import run
-    from ..runtime.columnar import MISSING, encode, take
+    from ..runtime.columnar import MISSING, encode, ledger_leaves, take
 
     program = plan.program
     places = program.settings.places
@@ -110,7 +110,14 @@ def score_columns(
         for name, kind in vp.facts.items():
             c = codes[name] if picked is None else codes[name][picked]
             cols[name] = take(encode(kind, tables[name]), c)
-        scored = run(vp, cols, len(keep))
+        ledger = None
+        if vp.ledger:  # the leaves no column runs: the ledger path's closures, project by project
+            rows_read = [
+                {name: tables[name][codes[name][i]] for name in vp.ledger_reads if name in tables}
+                for i in keep
+            ]
+            ledger = ledger_leaves(plan, vp, rows_read)
+        scored = run(vp, cols, len(keep), ledger)
         lines = _Lines(plan, vp, json_sha256)
         by_row = lines.scores(scored.points)
         totals = lines.texts(scored.total)
