@@ -334,3 +334,45 @@ def test_a_leaf_the_columns_cannot_run_is_scored_by_its_ledger_closure(tmp_path:
     assert a[1] == b[1] and a[0] == b[0]
     assert "W860" not in b[2]
     assert json.loads(b[1].splitlines()[1])["scores"] == {"A": "2.00", "B": "5.43"}
+
+
+def test_points_only_in_two_processes_writes_the_same_records(tmp_path: Path) -> None:
+    """Three blocks and more, a dirty row in the second: the workers' records in input order,
+    byte for byte as one process writes them."""
+    from run import records, write_csv
+
+    from jixiao.engine.tools.batch_columnar import BLOCK
+
+    rows = tmp_path / "p.csv"
+    write_csv(rows, records(2 * BLOCK + 500))
+    lines = rows.read_text(encoding="utf-8").splitlines()
+    cells = lines[BLOCK + 7].split(",")
+    cells[1] = "很多"
+    lines[BLOCK + 7] = ",".join(cells)
+    rows.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    one, two = tmp_path / "1.jsonl", tmp_path / "2.jsonl"
+    a = _jixiao(
+        "eval",
+        str(PACK),
+        "--batch",
+        str(rows),
+        "--output",
+        str(one),
+        "--points-only",
+        "--jobs",
+        "1",
+    )
+    b = _jixiao(
+        "eval",
+        str(PACK),
+        "--batch",
+        str(rows),
+        "--output",
+        str(two),
+        "--points-only",
+        "--jobs",
+        "2",
+    )
+    assert a[0] == b[0] == 1 and a[2] == b[2]
+    assert one.read_bytes() == two.read_bytes()
+    assert len(one.read_text(encoding="utf-8").splitlines()) == 2 * BLOCK + 500

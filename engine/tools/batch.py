@@ -890,13 +890,7 @@ def run_blocks(
     """Records in input order, a block at a time with the block's tally (weighted by
     `weight_by`, else by the pack's `portfolio weighted by`; counts only unless `summary`); in
     `jobs` processes when the portfolio is large enough."""
-    if jobs <= 0:
-        cpus = (
-            len(os.sched_getaffinity(0))
-            if hasattr(os, "sched_getaffinity")
-            else (os.cpu_count() or 1)
-        )
-        jobs = min(cpus, 4) if (count or 0) >= PARALLEL_FROM else 1
+    jobs = worker_count(jobs, count)
     if jobs == 1:
         with collector_quiet():
             for block in iter(lambda: list(itertools.islice(rows, BLOCK)), []):
@@ -917,6 +911,14 @@ def run_blocks(
             )
     finally:
         _WORKER.pop("plan", None)
+
+
+def worker_count(jobs: int, count: int | None) -> int:
+    """`--jobs`: as given, or (0) one process per core, up to 4, from `PARALLEL_FROM` rows."""
+    if jobs > 0:
+        return jobs
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return min(cpus or 1, 4) if (count or 0) >= PARALLEL_FROM else 1
 
 
 def _parallel(

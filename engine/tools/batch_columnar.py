@@ -15,6 +15,7 @@ throughout, with a warning naming the rule (W860).
 
 from __future__ import annotations
 
+import collections
 import itertools
 import json
 from collections.abc import Iterator
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from ..common.types import Kind
 from ..render.explain import fixed
 from ..runtime.evaluator import evaluate
+from . import batch
 from .batch import (
     EMPTY,
     Row,
@@ -45,7 +47,7 @@ if TYPE_CHECKING:
 
 #: Projects scored together: large enough that numpy's work per column dwarfs the Python around
 #: it, small enough that a block's columns stay a few megabytes.
-BLOCK = 8192
+BLOCK = 4096
 
 
 def vector_plan(plan: Plan) -> tuple[VectorPlan | None, str | None]:
@@ -63,13 +65,59 @@ def vector_plan(plan: Plan) -> tuple[VectorPlan | None, str | None]:
 
 
 def columnar_blocks(
-    plan: Plan, vp: VectorPlan, rows: Iterator[Row], source: str, json_sha256: str | None
+    plan: Plan,
+    vp: VectorPlan,
+    rows: Iterator[Row],
+    source: str,
+    json_sha256: str | None,
+    count: int | None = None,
+    jobs: int = 1,
+    pack_path: str = "",
 ) -> Iterator[tuple[list[ScoredProject], Tally]]:
     """Records in input order, a block at a time with the block's counts (as
-    `batch.run_blocks` gives them, without a summary)."""
-    with collector_quiet():
-        for block in iter(lambda: list(itertools.islice(rows, BLOCK)), []):
-            yield score_columns(plan, vp, block, source, json_sha256)
+    `batch.run_blocks` gives them, without a summary); in `jobs` processes (0: as
+    `run_blocks` chooses) when the portfolio is large enough, each block read, scored and
+    worded where it is scored, in order, byte for byte as one process writes them."""
+    jobs = batch.worker_count(jobs, count)
+    blocks = iter(lambda: list(itertools.islice(rows, BLOCK)), [])
+    if jobs == 1:
+        with collector_quiet():
+            for block in blocks:
+                yield score_columns(plan, vp, block, source, json_sha256)
+        return
+    import multiprocessing
+    import sys
+
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    ctx = multiprocessing.get_context(method)
+    initargs = (pack_path, plan.program.source.text, batch.files.allowed_dirs())
+    if method == "fork":
+        batch._WORKER["plan"] = plan
+    try:
+        with collector_quiet(), ctx.Pool(jobs, initializer=batch._init, initargs=initargs) as pool:
+            window = 2 * jobs + 1  # as `run_blocks`: bounded read-ahead, output in order
+            pending: collections.deque[Any] = collections.deque()
+            for block in blocks:
+                pending.append(pool.apply_async(_work, (block, source, json_sha256)))
+                if len(pending) >= window:
+                    yield pending.popleft().get()
+            while pending:
+                yield pending.popleft().get()
+    finally:
+        batch._WORKER.pop("plan", None)
+
+
+def _work(
+    rows: list[Row], source: str, json_sha256: str | None
+) -> tuple[list[ScoredProject], Tally]:
+    plan = batch._WORKER["plan"]
+    vp = vector_plan(plan)[0]
+    assert vp is not None  # the parent compiled the same pack over columns
+    records, tally = score_columns(plan, vp, rows, source, json_sha256)
+    for record in records:
+        if record.line is not None:  # worded here: the parent writes the line only
+            record.scores = {}
+    return records, tally
 
 
 def score_columns(
@@ -226,7 +274,9 @@ class _Lines:
         self.scores_key = ", " + json.dumps("scores") + ": {"
         self.errors_key = "}, " + json.dumps("errors") + ": [], "
 
-    def texts(self, units: Any) -> list[str]:
+    def texts(self, units: Any, key: str | None = None) -> list[str]:
+        """Each project's points worded (or, with `key`, its `"code": "points"` piece of a
+        JSON line): each distinct value once, the same string object for every project."""
         import numpy as np
 
         values, inverse = np.unique(units, return_inverse=True)
@@ -238,16 +288,17 @@ class _Lines:
                 text = fixed(Decimal(u).scaleb(-places), places)
                 if len(memo) < 4096:
                     memo[u] = text
-            worded.append(text)
-        return np.array(worded, dtype=object)[inverse.reshape(-1)].tolist()  # type: ignore[no-any-return]
+            worded.append(text if key is None else key + text + '"')
+        shared = np.array(worded, dtype=object)[inverse.reshape(-1)]
+        return shared.tolist()  # type: ignore[no-any-return]
 
     def scores(self, points: list[Any]) -> list[tuple[str, ...]]:
         """Each project's points, indicator by indicator: their texts, or (for JSON lines)
         the `"code": "points"` pieces of its line."""
-        columns = []
-        for key, column in zip(self.keys, points, strict=True):
-            texts = self.texts(column)
-            columns.append([key + t + '"' for t in texts] if self.json else texts)
+        columns = [
+            self.texts(column, key if self.json else None)
+            for key, column in zip(self.keys, points, strict=True)
+        ]
         return list(zip(*columns, strict=True))
 
     def fill(self, record: ScoredProject, worded: tuple[str, ...]) -> None:
