@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..common.types import Kind
 from ..render.explain import fixed
+from ..runtime import files
 from ..runtime.evaluator import evaluate
 from . import batch
 from .batch import (
@@ -90,7 +91,7 @@ def columnar_blocks(
 
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     ctx = multiprocessing.get_context(method)
-    initargs = (pack_path, plan.program.source.text, batch.files.allowed_dirs())
+    initargs = (pack_path, plan.program.source.text, files.allowed_dirs())
     if method == "fork":
         batch._WORKER["plan"] = plan
     try:
