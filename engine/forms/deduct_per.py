@@ -166,6 +166,8 @@ def vector_per(v: Any, rule: ast.DeductPer | ast.AddPer, weight: Decimal) -> Any
     sf = v.expr(rule.subject) if listed else v.num(rule.subject)
     cap = v.points_of(rule.max, weight) if isinstance(rule, ast.DeductPer) and rule.max else None
 
+    fixed = constant_points(rule.amount, weight)  # then never of the wrong sign
+
     def per(cols: Any) -> Any:
         a, value = af(cols), sf(cols)
         if listed:
@@ -174,8 +176,13 @@ def vector_per(v: Any, rule: ast.DeductPer | ast.AddPer, weight: Decimal) -> Any
         if cap is not None:
             c = cap(cols)
             total = v.first([(v.compare(">", v.neg(total), c), v.neg(c))], total)
-        taken = v.first([(v.compare(">", value, v.ZERO), v.sign_kept(total, sign))], v.ZERO)
-        return v.marked(taken, v.flag_of(False, a.bad))
+        if fixed is None:
+            total = v.sign_kept(total, sign)
+        if listed:  # how many findings: never below 0, and none takes nothing
+            taken = total
+        else:
+            taken = v.first([(v.compare(">", value, v.ZERO), total)], v.ZERO)
+        return taken if fixed is not None else v.marked(taken, v.flag_of(False, a.bad))
 
     return per
 

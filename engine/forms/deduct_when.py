@@ -135,11 +135,12 @@ def vector_when(v: Any, rule: ast.DeductWhen | ast.AddWhen, weight: Decimal) -> 
     """As `compile_when`, over columns."""
     sign = 1 if isinstance(rule, ast.AddWhen) else -1
     af, cf = v.amount(rule.amount, weight), v.flag(rule.cond)
+    fixed = constant_points(rule.amount, weight) is not None  # then never of the wrong sign
 
     def when(cols: Any) -> Any:
         a = af(cols)
         signed = a if sign > 0 else v.neg(a)
-        return v.first([(cf(cols), v.sign_kept(signed, sign))], v.ZERO)
+        return v.first([(cf(cols), signed if fixed else v.sign_kept(signed, sign))], v.ZERO)
 
     return when
 
