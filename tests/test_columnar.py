@@ -376,3 +376,28 @@ def test_points_only_in_two_processes_writes_the_same_records(tmp_path: Path) ->
     assert a[0] == b[0] == 1 and a[2] == b[2]
     assert one.read_bytes() == two.read_bytes()
     assert len(one.read_text(encoding="utf-8").splitlines()) == 2 * BLOCK + 500
+
+
+@pytest.mark.parametrize("mode", ["half_up", "half_even", "half_down", "down", "up"])
+def test_half_cent_ties_round_as_the_ledger_rounds_them(mode: str) -> None:
+    """3 × 执行率 on a budget of 300,000 with spending 500, 1,500, … is a half cent exactly:
+    every rounding mode decides each tie as the ledger path's exact arithmetic does."""
+    from run import records
+
+    from jixiao.engine.runtime.evidence import Evidence
+
+    text = PACK.read_text(encoding="utf-8").replace("rounding 2 half_up", f"rounding 2 {mode}")
+    plan, _ = compile_source(Source("ties.jx", text))
+    data = records(300, seed=7)
+    for i, rec in enumerate(data):
+        rec["预算金额"] = Decimal(300_000)
+        rec["实际支出"] = Decimal(500 * (2 * i + 1))
+    vp = compile_vector(plan)
+    scored = run(vp, columns(vp, data), len(data))
+    assert scored.decided.all()
+    place = next(i for i, ind in enumerate(plan.program.indicators) if ind.code == "B1.1.2")
+    for j, rec in enumerate(data):
+        result = evaluate(plan, Evidence(Source("tie", ""), rec, {}, {}))
+        points = next(p for ind, (p, *_) in result.ledger.raw() if ind.code == "B1.1.2")
+        assert Decimal(int(scored.points[place][j])).scaleb(-2) == points, (mode, rec["实际支出"])
+        assert Decimal(int(scored.total[j])).scaleb(-2) == result.total
