@@ -8,7 +8,11 @@ founding pack's 26 standards over prepared columns twice, written by hand like
   written;
 - exactly, in int64: every value scaled to an integer, every rate kept as a numerator and a
   denominator, every rounding done on integers — what "identical to the ledger path on every
-  record" demands;
+  record" demands (the numpy reference jixiao's own columns are measured against);
+
+then jixiao's columnar path (`plan.vector`, what `eval --batch … --points-only` runs): the
+pack compiled over columns, with branches, totals, grades and the marks of what it cannot
+decide;
 
 and compares both, leaf by leaf, with jixiao's own points for every record. The figures go to
 bench/README.md.
@@ -32,6 +36,9 @@ sys.path.insert(0, str(ROOT / "bench"))
 from run import EVIDENCE, PACK, records  # noqa: E402
 
 from jixiao.engine import compile_pack  # noqa: E402
+from jixiao.engine.plan.vector import compile_vector  # noqa: E402
+from jixiao.engine.plan.vector import run as vector_run  # noqa: E402
+from jixiao.engine.runtime.columnar import columns as vector_columns  # noqa: E402
 from jixiao.engine.runtime.evaluator import evaluate  # noqa: E402
 from jixiao.engine.runtime.evidence import Evidence, load  # noqa: E402
 
@@ -222,6 +229,27 @@ def compare(data: list[dict[str, Any]]) -> None:
             f"{name:12} {n / best:12,.0f} records/s; records differing from the "
             f"ledger path: {mismatches(points, truth, cents):,} of {n:,}"
         )
+    # jixiao's own columnar path (`eval --batch … --points-only`): the pack compiled over
+    # columns (plan.vector), every leaf, branch, total and grade, with its undecided marks
+    vp = compile_vector(plan)
+    t0 = time.perf_counter()
+    vcols = vector_columns(vp, data)
+    building = time.perf_counter() - t0
+    times = []
+    for _ in range(7):
+        t0 = time.perf_counter()
+        scored = vector_run(vp, vcols, n)
+        times.append(time.perf_counter() - t0)
+    best = statistics.median(times)
+    leaves = {
+        ind.code: scored.points[i] for i, ind in enumerate(plan.program.indicators) if ind.is_leaf
+    }
+    print(
+        f"{'jixiao columns':12} {n / best:12,.0f} records/s (leaves, branches, totals, grades); "
+        f"records differing from the ledger path: {mismatches(leaves, truth, True):,} of {n:,}; "
+        f"decided over columns: {int(scored.decided.sum()):,}; columns built from parsed values "
+        f"at {n / building:,.0f} records/s"
+    )
     print(
         f"{'ledger path':12} {n / ledger:12,.0f} records/s (one core; evaluation, then points "
         "read through Result.indicators)"

@@ -113,6 +113,20 @@ def cmd_batch(args: argparse.Namespace) -> int:
             return EXIT_USAGE
         if args.engine == "dask" and _only_with(args, "--engine local", [("--jobs", args.jobs)]):
             return EXIT_USAGE
+        if args.points_only and (args.summary is not None or args.engine == "dask"):
+            clash = "--summary" if args.summary is not None else "--engine dask"
+            return _usage(
+                args,
+                f"`--points-only` keeps no reasons and runs on this machine: drop `{clash}`, "
+                "or drop `--points-only`",
+            )
+        if args.points_only:  # before any file is opened
+            try:
+                import numpy  # noqa: F401
+            except ImportError as exc:
+                from .common import messages as msg
+
+                raise JixiaoError([msg.columnar_unavailable(str(exc))]) from None
         plan, warnings = compile_pack(args.pack)
         if args.weight_by is not None:
             from .check.rollup import check_weight
@@ -142,6 +156,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 path_of(args.output) if args.output and not _dataset_output(args) else None,
                 plan.program,
                 lang.report_lang(),
+                explain=not args.points_only,
             )
         summary = Summary(
             plan.program,
@@ -168,6 +183,14 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 parts_dir,
                 lang=lang.report_lang(),
             )
+        elif args.points_only and _columnar(plan, args) is not None:
+            from .tools.batch_columnar import columnar_blocks, vector_plan
+
+            vp = vector_plan(plan)[0]
+            assert vp is not None
+            blocks = columnar_blocks(
+                plan, vp, rows, str(source), writer.json_sha256, count, args.jobs or 0, args.pack
+            )
         else:
             blocks = run_blocks(
                 plan,
@@ -180,6 +203,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 summary.weighted_by,
                 summary=bool(args.summary),
                 lang=lang.report_lang(),
+                explain=not args.points_only,
             )
         try:
             # a portfolio's CSV and XLSX are read by people: their errors in the messages'
@@ -226,6 +250,19 @@ def cmd_batch(args: argparse.Namespace) -> int:
     scored = summary.projects - summary.failed
     sys.stderr.write(say(f"{summary.projects} {noun}: {scored} scored, {summary.failed} failed\n"))
     return EXIT_ERRORS if summary.failed else EXIT_OK
+
+
+def _columnar(plan: Any, args: argparse.Namespace) -> Any:
+    """The pack over columns for `--points-only`, or None — with a warning naming what the
+    columns cannot run (W860): every project is then scored by the ledger path."""
+    from .tools.batch_columnar import vector_plan
+
+    vp, why = vector_plan(plan)
+    if vp is None:
+        from .common import messages as msg
+
+        _report([msg.not_columnar(args.pack, str(why))], args)
+    return vp
 
 
 #: What `--batch` writes by the suffix of `--output` and of `--summary`; a file without a
@@ -299,6 +336,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
             ("--engine dask", args.engine == "dask"),
             ("--scheduler", args.scheduler),
             ("--explain", args.explain),
+            ("--points-only", args.points_only),
         ],
     ):
         return EXIT_USAGE
@@ -382,6 +420,7 @@ def _batch_explain(args: argparse.Namespace) -> int:
         ("--partial", args.partial or None),
         ("--engine dask", (args.engine == "dask") or None),
         ("--scheduler", args.scheduler),
+        ("--points-only", args.points_only or None),
     ):
         if value is not None:
             return _usage(
@@ -1342,6 +1381,13 @@ def build_parser(only: str | None = None) -> argparse.ArgumentParser:
             help="report format (default: the --output suffix's, else table)",
         )
         p_eval.add_argument(
+            "--points-only",
+            action="store_true",
+            help="with --batch: points, totals and grades only, computed over whole columns "
+            "(the `columnar` extra); projects it cannot decide exactly, and packs with rules "
+            "it cannot run, are scored as without it; no explanations in the records",
+        )
+        p_eval.add_argument(
             "--partial",
             action="store_true",
             help="evidence may lack facts: give each indicator and the total the range of "
@@ -1734,7 +1780,7 @@ class _PlainEval:
         self.allow_dir: list[str] = []
         self.batch = self.output = self.summary = self.weight_by = self.jobs = None
         self.format = self.lang = None
-        self.partial = False
+        self.partial = self.points_only = False
         self.engine, self.scheduler = "local", None
         self.explain = None
 

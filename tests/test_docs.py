@@ -53,7 +53,8 @@ def test_every_emitted_code_is_documented_with_an_example() -> None:
     assert emitted - set(CODES) == set(), "codes without an entry in engine/common/codes.py"
     assert set(CODES) - emitted == set(), "entries for codes nothing emits"
     documented = {p.name[:4] for p in CORPUS.glob("*.expected")}
-    assert emitted - documented - {"E609"} == set(), "codes without an example"
+    # E861 needs numpy missing, which no example can arrange: tests/test_columnar.py holds it
+    assert emitted - documented - {"E609", "E861"} == set(), "codes without an example"
 
 
 def test_diagnostics_doc_is_current(update_goldens: bool) -> None:

@@ -900,4 +900,20 @@ CODES: dict[str, tuple[str, str]] = {
         "there is no ledger to show. The message names the cell, as the portfolio's record "
         "of the row does.",
     ),
+    "W860": (
+        "`--points-only` given a pack the columns cannot score",
+        "The columnar path runs `full when`, `proportional`, `forward`, `equal`, `reverse`, "
+        "`tiers`, `levels`, `choose`, `checklist`, `by`, `deduct … when`, `per` (not "
+        "`distinct`) and `… of … ` steps, `unless`, `zero when` and `warn when` over whole "
+        "columns of projects; a leaf with another rule (a date, a record list, a panel, a "
+        "judgement, a deduction by a finding's field) is scored by the ledger path's own leaf, "
+        "project by project, and the rest of the tree over columns. A pack with a veto, a bonus "
+        "or penalty section, rules on a branch, rounding `on total`, or no leaf the columns run "
+        "is scored project by project instead. The records are the same; only the speed "
+        "differs.",
+    ),
+    "E861": (
+        "`--points-only` without numpy",
+        "The columnar path computes with numpy, installed with the `columnar` extra.",
+    ),
 }

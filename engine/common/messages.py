@@ -2538,3 +2538,32 @@ def project_not_scored(ident: str, path: str, problems: list[str]) -> Diagnostic
         "correct what the message names in the portfolio, then explain the project again",
         path=path,
     )
+
+
+# ----- the columnar points-only path (W860, E861) ----------------------------------------------
+
+
+def not_columnar(pack: str, why: str) -> Diagnostic:
+    """W860: `--points-only` given a pack the columns cannot score: the ledger path scores it."""
+    return Diagnostic(
+        "W860",
+        Severity.WARNING,
+        f"`--points-only` cannot score this pack over columns: {why}; every project is scored "
+        "one at a time instead",
+        (),
+        "the records are the same either way, only slower; the columns score a tree without "
+        "vetoes, bonus or penalty sections, rules on a branch or rounding `on total`, and at "
+        "least one leaf whose rules they run (docs/diagnostics.md, W860, lists the rules)",
+        path=pack,
+    )
+
+
+def columnar_unavailable(why: str) -> Diagnostic:
+    """E861: `--points-only` needs numpy (the `columnar` extra)."""
+    return Diagnostic(
+        "E861",
+        Severity.ERROR,
+        f"`--points-only` needs numpy, which cannot be imported: {why}",
+        (),
+        "install the extra: pip install 'jixiao[columnar]'; or drop `--points-only`",
+    )

@@ -22,7 +22,7 @@ from .base import (
     none,
     units_field_by_field,
 )
-from .deduct_per import compile_per, reasons
+from .deduct_per import compile_per, reasons, vector_per
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
@@ -71,5 +71,6 @@ FORM = Form(
     awards=none,
     worst=awards_nothing,
     coverage=no_coverage,
+    vector=vector_per,
     lines=(ADD,),
 )

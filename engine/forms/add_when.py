@@ -20,7 +20,7 @@ from .base import (
     reasons_plain,
     units_field_by_field,
 )
-from .deduct_when import AmountArgs, amount_fields, check, compile_when, exprs
+from .deduct_when import AmountArgs, amount_fields, check, compile_when, exprs, vector_when
 
 ADD = LineSpec(
     LineKind.ADD,
@@ -52,5 +52,6 @@ FORM = Form(
     awards=none,
     worst=awards_nothing,
     coverage=no_coverage,
+    vector=vector_when,
     lines=(ADD,),
 )

@@ -67,6 +67,10 @@ def best_award(rule: ast.Award, weight: Decimal, again: Any) -> Decimal | None:
     return constant_points(rule, weight)
 
 
+def vector(v: Any, rule: ast.Award, weight: Decimal) -> Any:
+    return v.amount(rule, weight)
+
+
 FORM = Form(
     name="award",
     nodes=(ast.Full, ast.Points, ast.Share, ast.AwardExpr),
@@ -90,5 +94,6 @@ FORM = Form(
     awards=none,
     worst=awards_nothing,
     coverage=no_coverage,
+    vector=vector,
     lines=(FIXED,),
 )

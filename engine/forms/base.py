@@ -40,6 +40,10 @@ tests/test_forms_registry.py checks them at run time):
   unbounded: per item, per step, judged);
 - `coverage(rule, add, again, top)`: the cases a pack test should reach (`top`: the rule stands
   at the indicator, not nested);
+- `vector(v, rule, weight)`: the rule over columns of projects, for the columnar points-only
+  path (`plan.vector`; `v` is its `Vectorising`): points, or `v.zeroing(cond)`/`v.check(cond)`
+  for a rule that zeroes or only checks; `not_vectorised` for a form that has no columnar form
+  (its packs are scored by the ledger path);
 - `lines`: the ledger line kinds it writes, each with its named arguments and its words.
 """
 
@@ -248,6 +252,7 @@ class Form:
     awards: Callable[[Any], Iterator[tuple[ast.AwardExpr, bool, ast.Expr | None]]]
     worst: Callable[[Any, Decimal], Decimal | None]
     coverage: Callable[[Any, Add, Callable[[ast.Clause], None], bool], None]
+    vector: Callable[[Any, Any, Decimal], Any]
     lines: tuple[LineSpec, ...]
 
 
@@ -309,6 +314,12 @@ def no_coverage(rule: Any, add: Any, again: Any, top: bool) -> None:
 
 def awards_nothing(rule: Any, weight: Decimal) -> Decimal | None:
     return ZERO
+
+
+def not_vectorised(v: Any, rule: Any, weight: Decimal) -> Any:
+    """The `vector` hook of a form with no columnar form (dates, record lists, panels, step
+    counts…): a pack using it is scored by the ledger path, project by project."""
+    raise v.unsupported(rule)
 
 
 # ----- shared by the compiled closures ---------------------------------------------------------

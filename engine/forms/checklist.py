@@ -145,6 +145,21 @@ def coverage(rule: ast.Checklist, add: Any, again: Any, top: bool) -> None:
         add("check_unmet", item, f"`{item.cond.span.text}` not met")
 
 
+def vector(v: Any, rule: ast.Checklist, weight: Decimal) -> Any:
+    """As `compile_checklist`, over columns: every item's points and test are read."""
+    base = v.amount(rule.base, weight) if rule.base is not None else None
+    items = [(v.amount(i.award, weight), v.flag(i.cond)) for i in rule.items]
+
+    def checklist(cols: Any) -> Any:
+        total = base(cols) if base is not None else v.ZERO
+        for points, cf in items:
+            p, met = points(cols), cf(cols)
+            total = v.add(total, v.marked(v.where(met, p, v.ZERO), v.flag_of(False, p.bad)))
+        return total
+
+    return checklist
+
+
 FORM = Form(
     name="checklist",
     nodes=(ast.Checklist,),
@@ -168,5 +183,6 @@ FORM = Form(
     awards=none,  # checklist elements are not searched (as before)
     worst=awards_nothing,
     coverage=coverage,
+    vector=vector,
     lines=(CHECK_BASE, CHECK),
 )

@@ -126,6 +126,20 @@ def _equalities(cond: ast.Expr) -> list[tuple[str, str]]:
             return []
 
 
+def vector(v: Any, rule: ast.Choose, weight: Decimal) -> Any:
+    """As `compile_choose`, over columns: the first branch whose condition holds, else 0."""
+    branches = [
+        (v.flag(ch.cond) if ch.cond is not None else None, v.rule(ch.then, weight))
+        for ch in rule.choices
+    ]
+
+    def choose(cols: Any) -> Any:
+        cases = [(cf(cols) if cf is not None else None, then(cols)) for cf, then in branches]
+        return v.first(cases, v.ZERO)
+
+    return choose
+
+
 FORM = Form(
     name="choose",
     nodes=(ast.Choose,),
@@ -149,5 +163,6 @@ FORM = Form(
     awards=none,
     worst=awards_nothing,
     coverage=coverage,
+    vector=vector,
     lines=(CHOICE,),
 )

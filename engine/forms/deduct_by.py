@@ -22,6 +22,7 @@ from .base import (
     nests_nothing,
     no_direction,
     none,
+    not_vectorised,
     units_field_by_field,
 )
 from .deduct_per import unbounded
@@ -160,5 +161,6 @@ FORM = Form(
     awards=none,
     worst=unbounded,
     coverage=deduct_coverage,
+    vector=not_vectorised,
     lines=(DEDUCT,),
 )

@@ -25,6 +25,7 @@ from .base import (
     nests_nothing,
     no_direction,
     none,
+    not_vectorised,
     reasons_plain,
     units_field_by_field,
 )
@@ -134,5 +135,6 @@ FORM = Form(
     awards=none,
     worst=unbounded,
     coverage=deduct_coverage,
+    vector=not_vectorised,
     lines=(JUDGED,),
 )

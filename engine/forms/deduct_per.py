@@ -155,6 +155,38 @@ def formula(rule: ast.DeductPer) -> bool:
     return isinstance(rule.amount, ast.AwardExpr) or rule.max is not None
 
 
+def vector_per(v: Any, rule: ast.DeductPer | ast.AddPer, weight: Decimal) -> Any:
+    """As `compile_per`, over columns: a list counts its findings (not `distinct` ones)."""
+    distinct = rule.distinct if isinstance(rule, ast.DeductPer) else None
+    if distinct is not None:
+        raise v.unsupported(rule)
+    sign = 1 if isinstance(rule, ast.AddPer) else -1
+    af = v.amount(rule.amount, weight)
+    listed = rule.subject.kind is Kind.LIST
+    sf = v.expr(rule.subject) if listed else v.num(rule.subject)
+    cap = v.points_of(rule.max, weight) if isinstance(rule, ast.DeductPer) and rule.max else None
+
+    fixed = constant_points(rule.amount, weight)  # then never of the wrong sign
+
+    def per(cols: Any) -> Any:
+        a, value = af(cols), sf(cols)
+        if listed:
+            value = v.count(value)
+        total = v.mul(a if sign > 0 else v.neg(a), value)
+        if cap is not None:
+            c = cap(cols)
+            total = v.first([(v.compare(">", v.neg(total), c), v.neg(c))], total)
+        if fixed is None:
+            total = v.sign_kept(total, sign)
+        if listed:  # how many findings: never below 0, and none takes nothing
+            taken = total
+        else:
+            taken = v.first([(v.compare(">", value, v.ZERO), total)], v.ZERO)
+        return taken if fixed is not None else v.marked(taken, v.flag_of(False, a.bad))
+
+    return per
+
+
 FORM = Form(
     name="deduct … per",
     nodes=(ast.DeductPer,),
@@ -178,5 +210,6 @@ FORM = Form(
     awards=awards,
     worst=unbounded,
     coverage=deduct_coverage,
+    vector=vector_per,
     lines=(DEDUCT, DUPLICATE),
 )

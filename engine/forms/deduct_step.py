@@ -195,6 +195,31 @@ def units(u: Any, rule: ast.DeductStep) -> Any:
     return u.generic(replace(rule, step=s, shortfall=f), skip=("step", "shortfall"))
 
 
+def vector(v: Any, rule: ast.DeductStep, weight: Decimal) -> Any:
+    """As `compile_step`, over columns: whole steps floored, started ones ceiled, exactly."""
+    af = v.amount(rule.amount, weight)
+    xf, sf = v.num(rule.step), v.num(rule.shortfall)
+    cap = v.points_of(rule.max, weight) if rule.max is not None else None
+    mode = rule.mode
+
+    def step(cols: Any) -> Any:
+        a, x, s = af(cols), xf(cols), sf(cols)
+        ratio = v.div(s, x)
+        steps = v.floor(ratio) if mode == "whole" else v.ceil(ratio) if mode == "started" else ratio
+        total = v.neg(v.mul(a, steps))
+        if cap is not None:
+            c = cap(cols)
+            total = v.first([(v.compare(">", v.neg(total), c), v.neg(c))], total)
+        cases = [
+            (v.compare("<=", s, v.ZERO), v.ZERO),
+            (v.compare("<=", x, v.ZERO), None),  # a step of 0 or less: E606/E609
+            (None, v.sign_kept(total, -1)),
+        ]
+        return v.marked(v.first(cases, None), v.flag_of(False, a.bad | x.bad | s.bad))
+
+    return step
+
+
 FORM = Form(
     name="deduct … per … of",
     nodes=(ast.DeductStep,),
@@ -218,5 +243,6 @@ FORM = Form(
     awards=awards,
     worst=unbounded,
     coverage=deduct_coverage,
+    vector=vector,
     lines=(STEP,),
 )

@@ -131,6 +131,20 @@ def deduct_coverage(rule: Any, add: Any, again: Any, top: bool) -> None:
     add("deduct", rule, f"`{text}` fires")
 
 
+def vector_when(v: Any, rule: ast.DeductWhen | ast.AddWhen, weight: Decimal) -> Any:
+    """As `compile_when`, over columns."""
+    sign = 1 if isinstance(rule, ast.AddWhen) else -1
+    af, cf = v.amount(rule.amount, weight), v.flag(rule.cond)
+    fixed = constant_points(rule.amount, weight) is not None  # then never of the wrong sign
+
+    def when(cols: Any) -> Any:
+        a = af(cols)
+        signed = a if sign > 0 else v.neg(a)
+        return v.first([(cf(cols), signed if fixed else v.sign_kept(signed, sign))], v.ZERO)
+
+    return when
+
+
 FORM = Form(
     name="deduct … when",
     nodes=(ast.DeductWhen,),
@@ -154,5 +168,6 @@ FORM = Form(
     awards=awards,
     worst=worst,
     coverage=deduct_coverage,
+    vector=vector_when,
     lines=(DEDUCT,),
 )

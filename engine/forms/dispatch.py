@@ -16,6 +16,7 @@ from decimal import Decimal
 from jixiao.dsl import ast
 
 from ..common.result import Failure, LineKind
+from ..common.types import Kind
 from ..plan.compile_expr import Faulted
 from .base import (
     Branches,
@@ -159,6 +160,31 @@ def coverage(rule: ast.Dispatch, add: Any, again: Any, top: bool) -> None:
         again(branch.then)
 
 
+def vector(v: Any, rule: ast.Dispatch, weight: Decimal) -> Any:
+    """As `compile_dispatch`, over columns: the branch naming the value (stripped), else the
+    `else` branch; a value neither takes is a fault."""
+    if rule.subject.kind is not Kind.TEXT:
+        raise v.unsupported(rule)
+    sf = v.expr(rule.subject)
+    table: dict[str, Any] = {}
+    otherwise = None
+    for branch in rule.branches:
+        then = v.rule(branch.then, weight)
+        if not branch.labels:
+            otherwise = otherwise or then
+        for label in branch.labels:
+            table.setdefault(label.value.strip(), then)
+
+    def dispatch(cols: Any) -> Any:
+        value = sf(cols)
+        cases = [
+            (v.label_is(value, label, strip=True), then(cols)) for label, then in table.items()
+        ]
+        return v.first(cases, otherwise(cols) if otherwise is not None else None)
+
+    return dispatch
+
+
 FORM = Form(
     name="by",
     nodes=(ast.Dispatch,),
@@ -182,5 +208,6 @@ FORM = Form(
     awards=none,
     worst=awards_nothing,
     coverage=coverage,
+    vector=vector,
     lines=(DISPATCH,),
 )

@@ -30,6 +30,7 @@ from .forward import (
     pair_exprs,
     pair_fields,
     pair_units,
+    vector_forward,
 )
 
 EQUAL = LineSpec(
@@ -72,5 +73,6 @@ FORM = Form(
     awards=none,
     worst=awards_nothing,
     coverage=pair_coverage,
+    vector=lambda v, rule, weight: vector_forward(v, rule.actual, rule.target, True, weight),
     lines=(EQUAL,),
 )

@@ -169,6 +169,23 @@ def pair_coverage(rule: Any, add: Any, again: Any, top: bool) -> None:
     add("partial", rule, "target missed")
 
 
+def vector_forward(v: Any, actual: ast.Expr, target: ast.Expr, equal: bool, weight: Decimal) -> Any:
+    """As `compile_forward`, over columns."""
+    af, tf, w, zero = v.num(actual), v.num(target), v.constant(weight), v.ZERO
+
+    def forward(cols: Any) -> Any:
+        a, t = af(cols), tf(cols)
+        cases = []
+        if equal:
+            on_zero = v.first([(v.compare("<=", a, zero), w)], zero)
+            cases.append((v.compare("==", t, zero), on_zero))
+        share = v.div(v.mul(w, v.floor0(a)), t)
+        cases += [(v.compare(">=", a, t), w), (v.compare(">", t, zero), share)]
+        return v.first(cases, zero)
+
+    return forward
+
+
 FORM = Form(
     name="forward",
     nodes=(ast.Forward,),
@@ -194,5 +211,6 @@ FORM = Form(
     awards=none,
     worst=awards_nothing,
     coverage=pair_coverage,
+    vector=lambda v, rule, weight: vector_forward(v, rule.actual, rule.target, False, weight),
     lines=(FORWARD,),
 )

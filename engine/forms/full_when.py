@@ -134,6 +134,16 @@ def coverage(rule: ast.FullWhen, add: Any, again: Any, top: bool) -> None:
         again(rule.otherwise)
 
 
+def vector(v: Any, rule: ast.FullWhen, weight: Decimal) -> Any:
+    cond, full = v.flag(rule.cond), v.constant(weight)
+    other = v.rule(rule.otherwise, weight) if rule.otherwise is not None else None
+
+    def full_when(cols: Any) -> Any:
+        return v.first([(cond(cols), full)], other(cols) if other is not None else v.ZERO)
+
+    return full_when
+
+
 FORM = Form(
     name="full when",
     nodes=(ast.FullWhen,),
@@ -157,5 +167,6 @@ FORM = Form(
     awards=awards,
     worst=awards_nothing,
     coverage=coverage,
+    vector=vector,
     lines=(FULL, UNMET),
 )

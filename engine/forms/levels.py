@@ -7,6 +7,7 @@ from decimal import Decimal
 from jixiao.dsl import ast
 
 from ..common.result import Failure, LineKind
+from ..common.types import Kind
 from ..common.walk import award_exprs, constant_points
 from ..plan.compile_expr import Faulted
 from .base import (
@@ -110,6 +111,20 @@ def coverage(rule: ast.Levels | ast.LevelRange, add: Any, again: Any, top: bool)
         add("level", level, f"level `{level.label}`")
 
 
+def vector(v: Any, rule: ast.Levels, weight: Decimal) -> Any:
+    """As `compile_levels`, over columns: a label no level names is a fault."""
+    if rule.subject.kind is not Kind.TEXT:
+        raise v.unsupported(rule)
+    sf = v.expr(rule.subject)
+    table = [(lv.label, v.amount(lv.award, weight)) for lv in rule.levels]
+
+    def levels(cols: Any) -> Any:
+        value = sf(cols)
+        return v.first([(v.label_is(value, label), p(cols)) for label, p in table], None)
+
+    return levels
+
+
 FORM = Form(
     name="levels",
     nodes=(ast.Levels,),
@@ -133,5 +148,6 @@ FORM = Form(
     awards=awards,
     worst=awards_nothing,
     coverage=coverage,
+    vector=vector,
     lines=(LEVEL,),
 )

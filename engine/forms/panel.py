@@ -37,6 +37,7 @@ from .base import (
     no_formula,
     no_sign,
     none,
+    not_vectorised,
     reasons_plain,
     typed,
     units_field_by_field,
@@ -381,5 +382,6 @@ FORM = Form(
     awards=none,
     worst=awards_nothing,
     coverage=coverage,
+    vector=not_vectorised,
     lines=(PANEL_MARK, PANEL),
 )

@@ -104,6 +104,11 @@ def coverage(rule: ast.Proportional, add: Any, again: Any, top: bool) -> None:
         add("cap", None, "capped at the weight")
 
 
+def vector(v: Any, rule: ast.Proportional, weight: Decimal) -> Any:
+    rate, w = v.num(rule.rate), v.constant(weight)
+    return lambda cols: v.mul(w, rate(cols))
+
+
 FORM = Form(
     name="proportional",
     nodes=(ast.Proportional,),
@@ -127,5 +132,6 @@ FORM = Form(
     awards=none,
     worst=awards_nothing,
     coverage=coverage,
+    vector=vector,
     lines=(PROPORTIONAL,),
 )

@@ -107,6 +107,26 @@ def direction(
     return None
 
 
+def vector(v: Any, rule: ast.Reverse, weight: Decimal) -> Any:
+    """As `compile_reverse`, over columns."""
+    af, tf, w, zero = v.num(rule.actual), v.num(rule.target), v.constant(weight), v.ZERO
+    one, two = v.constant(1), v.constant(2)
+
+    def reverse(cols: Any) -> Any:
+        a, t = af(cols), tf(cols)
+        cases = [(v.compare("<=", a, t), w)]
+        if not rule.linear:
+            both = v.both(v.compare(">", a, zero), v.compare(">", t, zero))
+            cases.append((both, v.div(v.mul(w, t), a)))
+        else:
+            cases.append((v.compare("<=", t, zero), zero))
+            cases.append((v.compare(">=", a, v.mul(two, t)), zero))
+            cases.append((None, v.mul(v.add(one, v.div(v.add(a, t, -1), t), -1), w)))
+        return v.first(cases, zero)
+
+    return reverse
+
+
 FORM = Form(
     name="reverse",
     nodes=(ast.Reverse,),
@@ -130,5 +150,6 @@ FORM = Form(
     awards=none,
     worst=awards_nothing,
     coverage=pair_coverage,
+    vector=vector,
     lines=(REVERSE, REVERSE_LINEAR),
 )

@@ -339,6 +339,32 @@ def coverage(rule: ast.Tiers, add: Any, again: Any, top: bool) -> None:
             )
 
 
+def vector(v: Any, rule: ast.Tiers, weight: Decimal) -> Any:
+    """As `compile_tiers`, over columns: the first band the value lies in; none is a fault."""
+    sf = v.num(rule.subject)
+    bands = [
+        (
+            (v.num(b.lower.value), ">=" if b.lower.inclusive else ">") if b.lower else None,
+            (v.num(b.upper.value), "<=" if b.upper.inclusive else "<") if b.upper else None,
+            v.amount(b.award, weight),
+        )
+        for b in rule.bands
+    ]
+
+    def tiers(cols: Any) -> Any:
+        value = sf(cols)
+        cases = []
+        for low, high, points in bands:
+            tests = [v.compare(b[1], value, b[0](cols)) for b in (low, high) if b is not None]
+            cond = None
+            for test in tests:
+                cond = test if cond is None else v.both(cond, test)
+            cases.append((cond, points(cols)))
+        return v.first(cases, None)
+
+    return tiers
+
+
 FORM = Form(
     name="tiers",
     nodes=(ast.Tiers,),
@@ -362,5 +388,6 @@ FORM = Form(
     awards=awards,
     worst=awards_nothing,
     coverage=coverage,
+    vector=vector,
     lines=(TIER,),
 )

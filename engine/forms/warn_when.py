@@ -50,6 +50,10 @@ def coverage(rule: ast.WarnWhen, add: Any, again: Any, top: bool) -> None:
     add("warn", rule, f"`warn when {rule.cond.span.text}` fires")
 
 
+def vector(v: Any, rule: ast.WarnWhen, weight: Decimal) -> Any:
+    return v.check(v.flag(rule.cond))
+
+
 FORM = Form(
     name="warn when",
     nodes=(ast.WarnWhen,),
@@ -73,5 +77,6 @@ FORM = Form(
     awards=none,
     worst=awards_nothing,
     coverage=coverage,
+    vector=vector,
     lines=(WARN,),
 )

@@ -74,6 +74,10 @@ def coverage(rule: ast.ZeroWhen, add: Any, again: Any, top: bool) -> None:
     add("zero", rule, f"`zero when {rule.cond.span.text}` fires")
 
 
+def vector(v: Any, rule: ast.ZeroWhen, weight: Decimal) -> Any:
+    return v.zeroing(v.flag(rule.cond))
+
+
 FORM = Form(
     name="zero when",
     nodes=(ast.ZeroWhen,),
@@ -97,5 +101,6 @@ FORM = Form(
     awards=none,
     worst=awards_nothing,
     coverage=coverage,
+    vector=vector,
     lines=(ZERO_LINE,),
 )

@@ -593,71 +593,16 @@ def row_evidence(
                 given[name] = column
                 values[name] = known
                 continue
-        where = before + number + after
-        fact = program.facts[name]
-        kind = fact.kind
-        plain = type(cell) not in _MARKERS  # every CSV cell, almost every XLSX one
-        if not plain and isinstance(cell, PercentCell) and kind not in (Kind.PERCENT, Kind.TEXT):
-            cell = cell.value  # a number shown as a percent, for a fact that is not one
-        text = _cell_text(cell)
-        if text is None:
-            if kind is Kind.LIST:
+        value, problem = cell_value(program, name, cell, before + number + after, source, memos)
+        if value is EMPTY:
+            if program.facts[name].kind is Kind.LIST:
                 values[name] = ()  # an empty findings cell: nothing was found
             continue
         given[name] = column
-        refused = (
-            _not_data(cell, text, kind, f"{source}, {where}", source)
-            if not plain or text[0] in _SUSPECT
-            else None
-        )
-        if refused is not None:
-            problems.append(_problem(refused))
-        elif text.lower() in NA_TEXT:
-            values[name] = NA
-            _remember(memos[name], cell, NA)
-        elif kind is Kind.LIST:
-            items = () if nothing_found(text) else _items(text)
-            bad = next(
-                (
-                    d
-                    for i in items
-                    if (
-                        i.text[:1] in _SUSPECT
-                        and (d := _not_data(None, i.text, kind, f"{source}, {where}", source))
-                    )
-                    or (d := _not_finding(name, i.text, f"{source}, {where}", source))
-                ),
-                None,
-            )
-
-            if bad is not None:
-                problems.append(_problem(bad))
-            else:
-                values[name] = items
-                _remember(memos[name], cell, items)
+        if problem is not None:
+            problems.append(problem)
         else:
-            # typed first, then the fact's domain: `1.5` in a percent column is ambiguous
-            # (E649) before it is out of range, so the message names the real slip
-            value, why = parse_typed(fact, text)
-            outside = domain_problem(fact, value) if value is not None else None
-            if value is None:
-                problems.append(f"{source}, {where}: `{text}` is not {kind} ({why})")
-            elif (
-                kind is Kind.PERCENT
-                and not isinstance(cell, PercentCell)
-                and isinstance(value, Decimal)
-                and abs(value) > 1
-                and not _has_percent_sign(text)
-            ):
-                problems.append(_problem(msg.ambiguous_percent(f"{source}, {where}", text, source)))
-            elif outside is not None:
-                shown, domain, how = outside
-                problems.append(f"{source}, {where}: {shown} is outside the domain {domain}: {how}")
-            elif fact.nonzero and value == 0:
-                problems.append(f"{source}, {where}: must not be 0 (the pack divides by it)")
-            else:
-                values[name] = value
-                _remember(memos[name], cell, value)
+            values[name] = value
     if problems:
         return None, problems
     origins = _RowOrigins(source, given, number)
@@ -665,6 +610,80 @@ def row_evidence(
 
 
 _UNPARSED = object()  # a cell text no column memo holds yet
+
+
+#: `cell_value` of an empty cell: a missing fact, or an empty list of findings.
+EMPTY: Any = object()
+
+
+def cell_value(
+    program: Program,
+    name: str,
+    cell: Any,
+    where: str,
+    source: str,
+    memos: dict[str, dict[str, Any]],
+) -> tuple[Any, str | None]:
+    """One cell of fact `name` read as `row_evidence` reads it: (its value, None), (EMPTY,
+    None) for an empty cell, or (None, the problem, worded at `where`); a clean value is
+    remembered for the rows that repeat its text (`_remember`)."""
+    fact = program.facts[name]
+    kind = fact.kind
+    plain = type(cell) not in _MARKERS  # every CSV cell, almost every XLSX one
+    if not plain and isinstance(cell, PercentCell) and kind not in (Kind.PERCENT, Kind.TEXT):
+        cell = cell.value  # a number shown as a percent, for a fact that is not one
+    text = _cell_text(cell)
+    if text is None:
+        return EMPTY, None
+    refused = (
+        _not_data(cell, text, kind, f"{source}, {where}", source)
+        if not plain or text[0] in _SUSPECT
+        else None
+    )
+    if refused is not None:
+        return None, _problem(refused)
+    if text.lower() in NA_TEXT:
+        _remember(memos[name], cell, NA)
+        return NA, None
+    if kind is Kind.LIST:
+        items = () if nothing_found(text) else _items(text)
+        bad = next(
+            (
+                d
+                for i in items
+                if (
+                    i.text[:1] in _SUSPECT
+                    and (d := _not_data(None, i.text, kind, f"{source}, {where}", source))
+                )
+                or (d := _not_finding(name, i.text, f"{source}, {where}", source))
+            ),
+            None,
+        )
+        if bad is not None:
+            return None, _problem(bad)
+        _remember(memos[name], cell, items)
+        return items, None
+    # typed first, then the fact's domain: `1.5` in a percent column is ambiguous
+    # (E649) before it is out of range, so the message names the real slip
+    value, why = parse_typed(fact, text)
+    outside = domain_problem(fact, value) if value is not None else None
+    if value is None:
+        return None, f"{source}, {where}: `{text}` is not {kind} ({why})"
+    if (
+        kind is Kind.PERCENT
+        and not isinstance(cell, PercentCell)
+        and isinstance(value, Decimal)
+        and abs(value) > 1
+        and not _has_percent_sign(text)
+    ):
+        return None, _problem(msg.ambiguous_percent(f"{source}, {where}", text, source))
+    if outside is not None:
+        shown, domain, how = outside
+        return None, f"{source}, {where}: {shown} is outside the domain {domain}: {how}"
+    if fact.nonzero and value == 0:
+        return None, f"{source}, {where}: must not be 0 (the pack divides by it)"
+    _remember(memos[name], cell, value)
+    return value, None
 
 
 def _remember(memo: dict[str, Any], cell: Any, value: Any) -> None:
@@ -1135,13 +1154,7 @@ def run_blocks(
     `weight_by`, else by the pack's `portfolio weighted by`; counts only unless `summary`),
     explained in `lang` unless not `explain`; in `jobs` processes when the portfolio is large
     enough."""
-    if jobs <= 0:
-        cpus = (
-            len(os.sched_getaffinity(0))
-            if hasattr(os, "sched_getaffinity")
-            else (os.cpu_count() or 1)
-        )
-        jobs = min(cpus, 4) if (count or 0) >= PARALLEL_FROM else 1
+    jobs = worker_count(jobs, count)
     if jobs == 1:
         with collector_quiet():
             for block in iter(lambda: list(itertools.islice(rows, BLOCK)), []):
@@ -1168,6 +1181,14 @@ def run_blocks(
             )
     finally:
         _WORKER.pop("plan", None)
+
+
+def worker_count(jobs: int, count: int | None) -> int:
+    """`--jobs`: as given, or (0) one process per core, up to 4, from `PARALLEL_FROM` rows."""
+    if jobs > 0:
+        return jobs
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return min(cpus or 1, 4) if (count or 0) >= PARALLEL_FROM else 1
 
 
 def _parallel(

@@ -370,10 +370,11 @@ _DECLS = (
 
 
 @st.composite
-def _tree(draw: st.DrawFn, code: str, weight: int, depth: int) -> str:
+def _tree(draw: st.DrawFn, code: str, weight: int, depth: int, forms: tuple[str, ...] = ()) -> str:
     indent = "    " * depth
     if depth >= 2 or weight < 2 or draw(st.booleans()):
-        rules = draw(st.lists(st.sampled_from(_RULES), min_size=1, max_size=3, unique=True))
+        drawn = st.sampled_from(forms or _RULES)
+        rules = draw(st.lists(drawn, min_size=1, max_size=3, unique=True))
         base = [r for r in rules if not r.startswith(("deduct", "zero", "warn"))][:1]
         rest = [r for r in rules if r.startswith(("deduct", "zero", "warn"))]
         body = "".join(f"{indent}    {r}\n" for r in base + rest)
@@ -388,26 +389,31 @@ def _tree(draw: st.DrawFn, code: str, weight: int, depth: int) -> str:
     )
     weights = [b - a for a, b in zip([0, *cuts], [*cuts, weight], strict=True)]
     children = "".join(
-        draw(_tree(f"{code}{'.' if depth else ''}{i + 1}", w, depth + 1))
+        draw(_tree(f"{code}{'.' if depth else ''}{i + 1}", w, depth + 1, forms))
         for i, w in enumerate(weights)
     )
     return f'{indent}indicator {code} "指标{code}" {weight} {{\n{children}{indent}}}\n'
 
 
 ROUNDINGS = ("half_up", "half_even", "half_down", "down", "up")
+#: Every rule `pack_texts` draws from (a test may draw from some of them: `forms`).
+RULES: tuple[str, ...] = tuple(_RULES)
 
 
 @st.composite
-def rounded_pack_texts(draw: st.DrawFn) -> str:
+def rounded_pack_texts(
+    draw: st.DrawFn, forms: tuple[str, ...] = (), scopes: tuple[str, ...] = ("leaves", "total")
+) -> str:
     """A pack as `pack_texts` draws it, with any rounding (places 0–3, every mode, either
     scope) and weights in units of 1, 0.5, 0.25 or 0.1: many of them are not multiples of
-    the rounding step, which the checker must refuse (E431) or score within the weights."""
+    the rounding step, which the checker must refuse (E431) or score within the weights.
+    `forms`: the rules to draw from (`RULES`: all of them)."""
     places = draw(st.integers(0, 3))
     mode = draw(st.sampled_from(ROUNDINGS))
-    scope = draw(st.sampled_from(["leaves", "total"]))
+    scope = draw(st.sampled_from(scopes))
     unit = draw(st.sampled_from([Decimal(1), Decimal("0.5"), Decimal("0.25"), Decimal("0.1")]))
     grades = "grades { 优 >= 0.9; 差 else }"  # the national ones need a total of 90
-    text: str = draw(pack_texts(unit=unit))
+    text: str = draw(pack_texts(unit=unit, forms=forms))
     _, rest = text.split("\n", 1)
     total = format((100 * unit).normalize(), "f")
     return f'pack "生成" {{ total {total} rounding {places} {mode} on {scope} {grades} }}\n' + rest
@@ -427,7 +433,9 @@ def _scaled(text: str, unit: Decimal) -> str:
 
 
 @st.composite
-def pack_texts(draw: st.DrawFn, valid: bool = True, unit: Decimal = Decimal(1)) -> str:
+def pack_texts(
+    draw: st.DrawFn, valid: bool = True, unit: Decimal = Decimal(1), forms: tuple[str, ...] = ()
+) -> str:
     """A whole pack: declarations, and a tree whose weights add up exactly — or, with
     `valid=False`, one indicator's weight is off by one, so some sum no longer holds. With
     `unit`, every weight (and the total) is in that unit: 0.5 makes a pack of total 50."""
@@ -436,7 +444,7 @@ def pack_texts(draw: st.DrawFn, valid: bool = True, unit: Decimal = Decimal(1)) 
         draw(st.lists(st.integers(1, 99), min_size=roots - 1, max_size=roots - 1, unique=True))
     )
     weights = [b - a for a, b in zip([0, *cuts], [*cuts, 100], strict=True)]
-    trees = "".join(draw(_tree(chr(ord("A") + i), w, 0)) for i, w in enumerate(weights))
+    trees = "".join(draw(_tree(chr(ord("A") + i), w, 0, forms)) for i, w in enumerate(weights))
     if not valid:
         lines = trees.split("\n")
         heads = [i for i, line in enumerate(lines) if line.lstrip().startswith("indicator")]
