@@ -129,7 +129,12 @@ def _open(
         n = reader.num_record_batches
         return reader.schema, reader.count_rows(), lambda _: (reader.get_batch(i) for i in range(n))
     stream = pa.ipc.open_stream(f)  # the streaming format has no magic at its start
-    return stream.schema, None, lambda _: iter(stream)
+
+    def stream_batches(_: list[str]) -> Iterator[Any]:
+        f.seek(0)  # (read twice: the ids first, `batch_ids`; the file is a regular one)
+        return iter(pa.ipc.open_stream(f))
+
+    return stream.schema, None, stream_batches
 
 
 def _reason(exc: BaseException) -> str:

@@ -19,8 +19,9 @@ from jixiao.dsl.diagnostics import Diagnostic, JixiaoError
 
 from ..common import messages as msg
 from ..common.types import Kind
+from . import batch_ids
 from .arrow import ColumnarFile, Inexact
-from .batch import Row, _columns, _open_table, _problem, _unique
+from .batch import Row, _columns, _open_table, _problem
 
 if TYPE_CHECKING:
     from ..common.ir import Program
@@ -57,7 +58,26 @@ def read_columnar(
                         continue  # an empty row, as in a sheet
                     yield _row(values, number, id_col, name_col, columns, f"{path}, row {number}")
 
-    return (_unique(rows()) if part is None else rows()), table.count, diags
+    if part is not None:
+        return rows(), table.count, diags
+    try:  # a first reading of the id column alone (`batch_ids`)
+        repeated = batch_ids.repeats(_ids(table, id_col))
+    except BaseException:
+        f.close()
+        raise
+    return batch_ids.unique(rows(), repeated), table.count, diags
+
+
+def _ids(table: ColumnarFile, id_col: int) -> Iterator[str]:
+    """The project id of each row with a cell (as `rows` names it), from the id column alone:
+    a row whose other cells are all empty is counted (its id makes it no empty row) unless
+    its id is empty too — read again as a whole in the scoring reading, which skips it."""
+    number = 0
+    for n, cells in table.blocks([id_col]):
+        for ident in cells[id_col][:n]:
+            number += 1
+            text = ident.strip() if isinstance(ident, str) else ""
+            yield text or f"row {number}"
 
 
 def _header(
@@ -99,7 +119,10 @@ def id_problems(
                     ident = ident.strip() if isinstance(ident, str) else ""
                     yield Row(ident or f"row {number}", "", number, (), (), f"{path}, row {number}")
 
-        problems = {row.number: row.problem for row in _unique(rows()) if row.problem}
+        repeated = batch_ids.repeats(_ids(table, id_col))
+        problems = {
+            row.number: row.problem for row in batch_ids.unique(rows(), repeated) if row.problem
+        }
     return problems, table.count, diags
 
 
