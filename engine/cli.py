@@ -166,6 +166,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 writer.json_sha256,
                 summary.weighted_by,
                 parts_dir,
+                summary=bool(args.summary),
             )
         else:
             blocks = run_blocks(

@@ -67,16 +67,27 @@ class ColumnarFile:
     """An open Parquet or Arrow IPC file: its column names, their types, how many rows it says
     it has, and its cells a record batch at a time as the text of CSV cells."""
 
-    def __init__(self, path: Path, f: BinaryIO, row_group: int | None = None) -> None:
-        """`row_group`: only that row group of a Parquet file (a partition, `distributed`)."""
+    def __init__(
+        self,
+        path: Path,
+        f: BinaryIO,
+        row_group: int | None = None,
+        rows: tuple[int, int] | None = None,
+    ) -> None:
+        """`row_group`: only that row group of a Parquet file (a partition, `distributed`);
+        `rows`: (skip, take) only those rows of it (a slice of a large row group: the rows
+        skipped are decoded, never turned into text)."""
         self.pa = pa = _pyarrow(path)
         import pyarrow.compute  # noqa: F401  (pa.compute: the float-to-text cast)
 
         self.path = path
+        self.rows = rows
         try:
             self.schema, self.count, self._batches = _open(pa, f, path, row_group)
         except (pa.ArrowException, OSError, ValueError) as exc:
             raise JixiaoError([msg.columnar_unreadable(str(path), _reason(exc))]) from None
+        if rows is not None and self.count is not None:
+            self.count = max(0, min(rows[1], self.count - rows[0]))
         self.names: list[str] = list(self.schema.names)
 
     def type_name(self, i: int) -> str:
@@ -92,13 +103,31 @@ class ColumnarFile:
         with its reason."""
         pa, types, names = self.pa, self.schema.types, self.names
         try:  # (a Parquet file decodes only the columns read; names are unique, E620)
-            for batch in self._batches([names[i] for i in read]):
+            for batch in _sliced(self._batches([names[i] for i in read]), self.rows):
                 yield (
                     batch.num_rows,
                     {i: _texts(pa, batch.column(names[i]), types[i]) for i in read},
                 )
         except (pa.ArrowException, OSError, ValueError) as exc:
             raise JixiaoError([msg.columnar_unreadable(str(self.path), _reason(exc))]) from None
+
+
+def _sliced(batches: Iterator[Any], rows: tuple[int, int] | None) -> Iterator[Any]:
+    """The record batches' rows `rows` (skip, take) only, or all of them."""
+    if rows is None:
+        yield from batches
+        return
+    skip, take = rows
+    for batch in batches:
+        if take <= 0:
+            return
+        n = batch.num_rows
+        if skip >= n:
+            skip -= n
+            continue
+        part = batch.slice(skip, take)
+        skip, take = 0, take - part.num_rows
+        yield part
 
 
 def _open(

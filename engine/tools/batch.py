@@ -236,9 +236,7 @@ def _encoding(f: BinaryIO, path: Path) -> str:
     raise JixiaoError([msg.evidence_unreadable(str(path), "neither UTF-8 nor GB18030", table=True)])
 
 
-def _csv_head(
-    raw: BinaryIO, path: Path
-) -> tuple[io.TextIOWrapper, list[str], int, frozenset[int]]:
+def _csv_head(raw: BinaryIO, path: Path) -> tuple[io.TextIOWrapper, list[str], int, frozenset[int]]:
     """The text stream, the header, how many rows follow it and the digests of the project ids
     used more than once (`batch_ids`): a streaming pass that also meets every unreadable row
     before any project is scored."""
