@@ -489,9 +489,7 @@ def _not_finding(name: str, text: str, where: str, path: str) -> Diagnostic | No
     return None if why is None else msg.not_a_finding(name, text, why, where=where, path=path)
 
 
-def _problem(d: Diagnostic) -> str:
-    """A row's problem as its record keeps it, on one line: the message, its code, the fix."""
-    return f"{d.message} [{d.code}]; {d.help}" if d.help else f"{d.message} [{d.code}]"
+_problem = batch_ids.problem_text  # a row's problem as its record keeps it, on one line
 
 
 #: How a cell that is not data starts (an error value, a formula): other cells skip the check.

@@ -24,12 +24,11 @@ import heapq
 import unicodedata
 from array import array
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO, Protocol, TypeVar
+
+from jixiao.dsl.diagnostics import Diagnostic
 
 from ..common import messages as msg
-
-if TYPE_CHECKING:
-    from .batch import Row
 
 RUN = 1 << 16  # digests sorted in memory at a time (512 KiB), then written to the temporary file
 MERGE_BYTES = 1 << 20  # what the merge reads ahead, all runs together
@@ -134,7 +133,21 @@ def repeats(ids: Iterable[str]) -> frozenset[int]:
     return found.found()
 
 
-def unique(rows: Iterator[Row], repeated: frozenset[int], digest: Any = _digest) -> Iterator[Row]:
+class _Row(Protocol):
+    """What `unique` reads of a row (`batch.Row`, a dataclass)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def where(self) -> str: ...
+    @property
+    def problem(self) -> str: ...
+
+
+R = TypeVar("R", bound=_Row)
+
+
+def unique(rows: Iterator[R], repeated: frozenset[int], digest: Any = _digest) -> Iterator[R]:
     """The rows, a row whose id an earlier row has failing with E653 (naming the earlier row);
     `repeated`: `repeats` of the same rows' ids. A row that already failed keeps its own
     problem, but its id is still taken."""
@@ -151,12 +164,11 @@ def unique(rows: Iterator[Row], repeated: frozenset[int], digest: Any = _digest)
             if first is None:
                 seen.append((k, row.where))
             elif not row.problem:
-                problem = _problem(msg.project_id_twice(row.id, row.where, first))
-                row = dataclasses.replace(row, problem=problem)
+                problem = problem_text(msg.project_id_twice(row.id, row.where, first))
+                row = dataclasses.replace(row, problem=problem)  # type: ignore[type-var]
         yield row
 
 
-def _problem(d: Any) -> str:
-    from .batch import _problem
-
-    return _problem(d)
+def problem_text(d: Diagnostic) -> str:
+    """A row's problem as its record keeps it, on one line: the message, its code, the fix."""
+    return f"{d.message} [{d.code}]; {d.help}" if d.help else f"{d.message} [{d.code}]"

@@ -26,7 +26,7 @@ instead (a partitioned dataset). The tallies merge exactly into the summary.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -242,7 +242,7 @@ def run_dask(
     weight_by: str | None,
     out_dir: Path | None = None,
     summary: bool = True,
-) -> Iterator[tuple[Iterator[ScoredProject], Tally]]:
+) -> Iterator[tuple[Iterable[ScoredProject], Tally]]:
     """(records, tally) partition by partition, in input order, scored on the cluster at
     `scheduler` (a local cluster of one worker process per core when None); with `out_dir`
     the records are there and only the failed ones come back. `summary`: whether the tallies
