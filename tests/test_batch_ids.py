@@ -5,6 +5,7 @@ another), with and without a temporary file."""
 
 from __future__ import annotations
 
+import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -88,9 +89,16 @@ def test_many_runs_are_merged() -> None:
     assert found == {batch_ids._digest(i) for i in ("P7", "P199999", "P65536")}
 
 
-@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
-def test_a_repeated_id_in_a_table_names_its_first_row(tmp_path: Path, suffix: str) -> None:
+@pytest.mark.parametrize("run", [None, 2])
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx", ".parquet"])
+def test_a_repeated_id_in_a_table_names_its_first_row(
+    tmp_path: Path, suffix: str, run: int | None, monkeypatch: Any
+) -> None:
+    """Kept in memory (a small table), and found by a first pass over the ids (runs of 2)."""
     from .test_batch import portfolio, write_xlsx
+
+    if run is not None:
+        monkeypatch.setattr(batch_ids, "RUN", run)
 
     rows = portfolio(6)
     rows[5][0] = "Ｐ001"  # the id of row 3, typed in full-width
@@ -100,10 +108,20 @@ def test_a_repeated_id_in_a_table_names_its_first_row(tmp_path: Path, suffix: st
 
         with path.open("w", encoding="utf-8", newline="") as f:
             csv.writer(f).writerows(rows)
-    else:
+    elif suffix == ".xlsx":
         write_xlsx(path, rows)
+    else:
+        pa = pytest.importorskip("pyarrow")
+        pq = pytest.importorskip("pyarrow.parquet")
+        header, body = rows[0], rows[1:]
+        table = {h: pa.array([str(r[j]) for r in body]) for j, h in enumerate(header)}
+        pq.write_table(pa.table(table), path)
     code, out, err = cli("eval", str(FOUNDING_PACK), "--batch", str(path))
     assert code == 1 and "Traceback" not in err
     lines = out.splitlines()
-    assert "project id `Ｐ001` is already used by" in lines[4] and "row 3" in lines[4]
+    first = "row 2" if suffix == ".parquet" else "row 3"  # (a Parquet file has no header row)
+    assert "project id `Ｐ001` is already used by" in lines[4] and f'{first}"' not in lines[4]
+    assert (
+        json.loads(lines[4])["errors"][0].split(" used by ")[1].split(" [E653]")[0].endswith(first)
+    )
     assert all("already used" not in line for line in lines[:4] + lines[5:])

@@ -397,8 +397,10 @@ def _read_xlsx(path: Path, program: Program) -> tuple[Iterator[Row], int | None,
                 f"{where}, row {number}",
             )
 
+    # a sheet of at most `RUN` rows (most) keeps its ids as it is scored; a larger one is read
+    # a first time for its ids alone, so memory stays flat (`batch_ids`)
     try:
-        repeated = batch_ids.repeats(ids())
+        repeated = batch_ids.repeats(ids()) if count > batch_ids.RUN else None
     except BaseException:
         book.close()
         raise

@@ -61,8 +61,9 @@ def read_columnar(
 
     if part is not None:
         return rows(), table.count, diags
-    try:  # a first reading of the id column alone (`batch_ids`)
-        repeated = batch_ids.repeats(_ids(table, id_col))
+    try:  # a first reading of the id column alone, unless the file is small (`batch_ids`)
+        small = table.count is not None and table.count <= batch_ids.RUN
+        repeated = None if small else batch_ids.repeats(_ids(table, id_col))
     except BaseException:
         f.close()
         raise

@@ -10,7 +10,9 @@ file's id column, a second reading of a sheet) feeds `Repeats`, which keeps an 8
 (BLAKE2b) of each id, sorted a run of `RUN` at a time into an anonymous temporary file, and then
 merges the runs to find the digests met more than once: **no memory a row** and 8 bytes a row
 on disk while the pass lasts (in memory only if no temporary file can be made, and below `RUN`
-ids). The scoring pass (`unique`) then keeps the ids themselves only for those few digests, and
+ids). A sheet or Parquet file known to hold at most `RUN` rows skips that pass and keeps its ids
+(a bounded set; a second reading of a sheet costs as much as scoring it). The scoring pass
+(`unique`) then keeps the ids themselves only for those few digests, and
 compares ids, not digests, before refusing a row: two different ids that happen to share a
 digest are both scored (a digest only narrows the search; it never decides), and an id used
 twice is always refused.
@@ -46,9 +48,9 @@ def _digest(text: str) -> int:
 class Repeats:
     """The digests of the ids `add`ed more than once (`found`), by an external sort."""
 
-    def __init__(self, run: int = RUN, digest: Any = _digest) -> None:
-        """`run` and `digest` are for tests (a run of 3, a digest of 4 bits)."""
-        self._run, self._digest = run, digest
+    def __init__(self, run: int | None = None, digest: Any = _digest) -> None:
+        """`run` and `digest` are for tests (a run of 3, a digest of 2 bits)."""
+        self._run, self._digest = run or RUN, digest
         self._chunk: array[int] = array("Q")
         self._runs: list[tuple[int, int]] = []  # (offset in bytes, digests) of each sorted run
         self._file: BinaryIO | None = None
@@ -147,22 +149,23 @@ class _Row(Protocol):
 R = TypeVar("R", bound=_Row)
 
 
-def unique(rows: Iterator[R], repeated: frozenset[int], digest: Any = _digest) -> Iterator[R]:
+def unique(
+    rows: Iterator[R], repeated: frozenset[int] | None, digest: Any = _digest
+) -> Iterator[R]:
     """The rows, a row whose id an earlier row has failing with E653 (naming the earlier row);
-    `repeated`: `repeats` of the same rows' ids. A row that already failed keeps its own
-    problem, but its id is still taken."""
-    if not repeated:
+    `repeated`: `repeats` of the same rows' ids, or None to keep every id (for a table known to
+    hold at most `RUN` rows, which then needs no first pass). A row that already failed keeps
+    its own problem, but its id is still taken."""
+    if repeated is not None and not repeated:
         yield from rows
         return
-    firsts: dict[int, list[tuple[str, str]]] = {}  # digest → (id, where) of the rows with it
+    firsts: dict[str, str] = {}  # id → where its first row is, for the ids that may repeat
     for row in rows:
         k = key(row.id)
-        d = digest(k)
-        if d in repeated:
-            seen = firsts.setdefault(d, [])
-            first = next((where for other, where in seen if other == k), None)
+        if repeated is None or digest(k) in repeated:
+            first = firsts.get(k)
             if first is None:
-                seen.append((k, row.where))
+                firsts[k] = row.where
             elif not row.problem:
                 problem = problem_text(msg.project_id_twice(row.id, row.where, first))
                 row = dataclasses.replace(row, problem=problem)  # type: ignore[type-var]
