@@ -538,8 +538,16 @@ def batch_benchmarks(
     Parquet file and the same rows as a dataset folder on a local Dask cluster. Each in a
     process of its own; peak memory of the largest, and of every process. jixiao's records must
     be byte-identical whatever the input's format, `--jobs` or engine."""
+    import importlib.util
     import tempfile
 
+    missing = [m for m in ("pyarrow", "distributed") if importlib.util.find_spec(m) is None]
+    if "pyarrow" in missing and "parquet" in formats:
+        print("(Parquet left out: the `columnar` extra is not installed)")
+        formats = tuple(f for f in formats if f != "parquet")
+    if "distributed" in missing and dask:
+        print("(Dask left out: the `distributed` extra is not installed)")
+        dask = False
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             digests: dict[str, str] = {}
