@@ -18,6 +18,7 @@ import random
 import statistics
 import sys
 import time
+from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -36,8 +37,12 @@ EVIDENCE = ROOT / "evidence" / "video-conference-2017.yaml"
 
 
 def records(n: int, seed: int = 2017) -> list[dict[str, object]]:
+    return list(iter_records(n, seed))
+
+
+def iter_records(n: int, seed: int = 2017) -> Iterator[dict[str, object]]:
+    """`records`, one at a time (a million of them do not fit in memory as dicts)."""
     rng = random.Random(seed)
-    out = []
     origin = Provenance(None)
 
     def items(k: int) -> tuple[Item, ...]:
@@ -92,8 +97,7 @@ def records(n: int, seed: int = 2017) -> list[dict[str, object]]:
         total = f["故障总数"]
         assert isinstance(total, Decimal)
         f["及时修复故障数"] = Decimal(rng.randint(0, int(total)))
-        out.append(f)
-    return out
+        yield f
 
 
 def tie_records(plan, source, n: int) -> None:  # type: ignore[no-untyped-def]
@@ -175,14 +179,56 @@ def main() -> None:
         help="measure only portfolios of these sizes, comma-separated (e.g. 10000,100000)",
     )
     parser.add_argument(
+        "--formats",
+        default="csv,parquet",
+        help="the portfolio formats of --batch-only, comma-separated (default csv,parquet)",
+    )
+    parser.add_argument(
+        "--dask",
+        action="store_true",
+        help="with --batch-only: also `--engine dask` on a local cluster, over the Parquet "
+        "file and the same rows as a dataset folder (the `distributed` extra)",
+    )
+    parser.add_argument(
+        "--million",
+        nargs="?",
+        const=1_000_000,
+        type=int,
+        metavar="ROWS",
+        help="the flat-memory run: a generated Parquet portfolio of a million rows (or ROWS) "
+        "with --jobs 1 and 2, JSON lines and Parquet out, and on a local Dask cluster "
+        "(takes many minutes)",
+    )
+    parser.add_argument(
+        "--parquet",
+        nargs=2,
+        metavar=("ROWS", "PATH"),
+        help="only write a generated portfolio of ROWS projects as Parquet to PATH (a folder "
+        "of --files files when PATH ends with /) and stop",
+    )
+    parser.add_argument("--files", type=int, default=4, help="files of a --parquet folder")
+    parser.add_argument(
+        "--row-group", type=int, default=ROW_GROUP, help="rows per row group of --parquet"
+    )
+    parser.add_argument(
         "--check-only",
         metavar="SIZES",
         help="measure only `check` of generated packs of these sizes (e.g. 1000,10000,100000)",
     )
     args = parser.parse_args()
-    if args.batch_only or args.check_only:
+    if args.parquet:
+        rows, target = int(args.parquet[0]), args.parquet[1]
+        folder = target.endswith("/")
+        write_parquet(Path(target), rows, args.row_group, args.files if folder else 1)
+        return
+    if args.batch_only or args.check_only or args.million:
+        print(f"# jixiao portfolios — {time.strftime('%Y-%m-%d %H:%M')}, load {_load()}")
         if args.batch_only:
-            batch_benchmarks(tuple(int(n) for n in args.batch_only.split(",")))
+            formats = tuple(args.formats.split(","))
+            sizes = tuple(int(n) for n in args.batch_only.split(","))
+            batch_benchmarks(sizes, formats, dask=args.dask)
+        if args.million:
+            million_benchmark(args.million)
         if args.check_only:
             check_benchmarks(tuple(int(n) for n in args.check_only.split(",")))
         return
@@ -296,45 +342,165 @@ def _cell(value: object) -> str:
     return str(value)
 
 
-def write_csv(path: Path, data: list[dict[str, object]]) -> None:
+def write_csv(path: Path, data: Iterable[dict[str, object]]) -> None:
     import csv
 
-    names = list(data[0])
     with path.open("w", encoding="utf-8", newline="") as f:
         out = csv.writer(f)
-        out.writerow(["id", *names])
         for i, rec in enumerate(data):
-            out.writerow([f"P{i:06d}", *[_cell(rec[n]) for n in names]])
+            if i == 0:
+                out.writerow(["id", *rec])
+            out.writerow([_project_id(i), *[_cell(v) for v in rec.values()]])
+
+
+def _project_id(i: int) -> str:
+    return f"P{i:06d}" if i < 1_000_000 else f"P{i}"
+
+
+#: rows per row group of a generated Parquet file (a 100,000-row file has several; so does each
+#: file of a dataset folder)
+ROW_GROUP = 16_384
+
+
+def write_parquet(path: Path, n: int, row_group: int = ROW_GROUP, files: int = 1) -> None:
+    """`n` generated projects (`iter_records`, the CSV's) as Parquet with typed columns: money
+    and rates as decimals, counts as integers, yes/no as booleans, findings as lists of texts.
+    `files` > 1: a dataset folder `path/` of that many files (`part-NNNNN.parquet`), as Spark or
+    Dask write one. Written a row group at a time: a million rows need no more memory than one."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    per_file = -(-n // files)
+    if files > 1:
+        path.mkdir(parents=True, exist_ok=True)
+    data = iter_records(n)
+    writer, schema, written = None, None, 0
+    while written < n:
+        take = min(row_group, n - written, per_file - written % per_file)
+        chunk = [next(data) for _ in range(take)]
+        if schema is None:
+            schema = pa.schema(
+                [pa.field("id", pa.string())]
+                + [pa.field(name, _arrow_type(pa, name, chunk[0][name])) for name in chunk[0]]
+            )
+        columns: dict[str, list[object]] = {"id": [_project_id(written + i) for i in range(take)]}
+        for field in schema:
+            if field.name != "id":
+                whole = pa.types.is_integer(field.type)
+                columns[field.name] = [_typed(rec[field.name], whole) for rec in chunk]
+        if writer is None:
+            target = path / f"part-{written // per_file:05d}.parquet" if files > 1 else path
+            writer = pq.ParquetWriter(str(target), schema)
+        writer.write_table(pa.table(columns, schema=schema), row_group_size=row_group)
+        written += take
+        if written % per_file == 0 or written == n:
+            writer.close()
+            writer = None
+
+
+def _typed(value: object, whole: bool) -> object:
+    if isinstance(value, tuple):
+        return [item.text for item in value]  # type: ignore[attr-defined]
+    return int(value) if whole else value  # type: ignore[call-overload]
+
+
+def _arrow_type(pa, name: str, value: object):  # type: ignore[no-untyped-def]
+    if isinstance(value, bool):
+        return pa.bool_()
+    if isinstance(value, tuple):
+        return pa.list_(pa.string())
+    if name in ("预算金额", "实际支出"):
+        return pa.decimal128(18, 2)
+    if name == "设备运行正常率":
+        return pa.decimal128(9, 4)
+    return pa.int64()
 
 
 _MEASURE = (
-    "import resource, subprocess, sys, time\n"
+    "import json, os, resource, subprocess, sys, threading, time\n"
+    "def tree(root):\n"
+    "    kids = {}\n"
+    "    for d in os.listdir('/proc'):\n"
+    "        if d.isdigit():\n"
+    "            try:\n"
+    "                with open(f'/proc/{d}/stat') as f:\n"
+    "                    ppid = int(f.read().rsplit(')', 1)[1].split()[1])\n"
+    "            except (OSError, IndexError, ValueError):\n"
+    "                continue\n"
+    "            kids.setdefault(ppid, []).append(int(d))\n"
+    "    out, todo = [], [root]\n"
+    "    while todo:\n"
+    "        p = todo.pop()\n"
+    "        out.append(p)\n"
+    "        todo += kids.get(p, [])\n"
+    "    return out\n"
+    "peaks = {}\n"
+    "def sample(proc):\n"
+    "    while proc.poll() is None:\n"
+    "        for p in tree(proc.pid):\n"
+    "            try:\n"
+    "                with open(f'/proc/{p}/status') as f:\n"
+    "                    hwm = [l for l in f if l.startswith('VmHWM')]\n"
+    "                with open(f'/proc/{p}/cmdline', 'rb') as f:\n"
+    "                    cmd = f.read().split(b'\\0')\n"
+    "            except OSError:\n"
+    "                continue\n"
+    "            if hwm:\n"
+    "                name = ' '.join(os.path.basename(c.decode(errors='replace'))\n"
+    "                                for c in cmd[:3] if c)[:60]\n"
+    "                peaks[p] = (name, max(int(hwm[0].split()[1]), peaks.get(p, ('', 0))[1]))\n"
+    "        time.sleep(0.25)\n"
     "t = time.perf_counter()\n"
-    "c = subprocess.run(sys.argv[1:], capture_output=True)\n"
+    "proc = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)\n"
+    "watch = threading.Thread(target=sample, args=(proc,))\n"
+    "watch.start()\n"
+    "err = proc.stderr.read()\n"
+    "code = proc.wait()\n"
+    "watch.join()\n"
     "u = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
-    "print(time.perf_counter() - t, u.ru_maxrss, c.returncode, u.ru_utime + u.ru_stime)\n"
-    "sys.stderr.write(c.stderr.decode()[-2000:])\n"
+    "print(time.perf_counter() - t, u.ru_maxrss, code, u.ru_utime + u.ru_stime)\n"
+    "print(json.dumps({'root': proc.pid, 'peaks': peaks}))\n"
+    "sys.stderr.write(err.decode()[-2000:])\n"
 )
 
 
 def run_measured(args: list[str]) -> tuple[float, int]:
     """Wall time and peak memory (KiB, the largest process) of a command, measured in a
-    wrapper process of its own, so no other run's peak is counted."""
+    wrapper process of its own, so no other run's peak is counted. The peak of every process
+    of the command (sampled from /proc every 0.25 s, Linux) goes to `PEAKS`."""
+    import json
     import subprocess
 
     out = subprocess.run(
         [sys.executable, "-c", _MEASURE, *args], capture_output=True, check=True, text=True
     )
-    elapsed, peak, code, cpu = out.stdout.split()
+    first, second = out.stdout.splitlines()[:2]
+    elapsed, peak, code, cpu = first.split()
     if code not in ("0", "1"):
         raise SystemExit(out.stderr)
     CPU_SECONDS.append(float(cpu))
+    sampled = json.loads(second)
+    root = str(sampled["root"])
+    peaks = sampled["peaks"]
+    parent = peaks.pop(root, ["", 0])[1]
+    PEAKS.append((parent, sorted(kib for _, kib in peaks.values())))
     return float(elapsed), int(peak)
 
 
 #: the processor time (user and system, every process of the command) of each `run_measured`:
 #: on a shared machine, rows per CPU-second are steadier than rows per second
 CPU_SECONDS: list[float] = []
+#: the sampled peak of each `run_measured`'s command (KiB) and of each process it started
+PEAKS: list[tuple[int, list[int]]] = []
+
+
+def peaks_text() -> str:
+    """The last command's peaks: its own, and its worker processes' (the largest, how many)."""
+    parent, others = PEAKS[-1]
+    text = f"process {parent / 1024:.0f} MiB"
+    if others:
+        text += f", {len(others)} more up to {others[-1] / 1024:.0f} MiB"
+    return text
 
 
 def generated_pack(n: int) -> str:
@@ -357,56 +523,193 @@ def generated_pack(n: int) -> str:
 def scale_benchmarks() -> None:
     import shutil
 
-    batch_benchmarks((1_000, 100_000))
+    batch_benchmarks((1_000, 100_000), formats=("csv",))
     cli_benchmark(shutil.which("jixiao") or str(Path(sys.executable).parent / "jixiao"))
     check_benchmarks((100, 1_000, 10_000))
 
 
-def batch_benchmarks(sizes: tuple[int, ...]) -> None:
-    """File to file, CSV in and JSON lines out, side by side in one run: `jixiao eval
-    --batch` with 1 and 2 processes (without and with `--summary`), the hand-written pipeline
-    (`bench/pipeline_baseline.py`), and GoRules ZEN's if the `bench` extra is installed
-    (`bench/zen_pipeline.py`). Each in a process of its own; peak memory of the largest."""
+def batch_benchmarks(
+    sizes: tuple[int, ...], formats: tuple[str, ...] = ("csv", "parquet"), dask: bool = False
+) -> None:
+    """File to file, CSV or Parquet in and JSON lines out, side by side in one run: `jixiao
+    eval --batch` with 1 and 2 processes (without and with `--summary`), the hand-written
+    pipeline (`bench/pipeline_baseline.py`), GoRules ZEN's if the `bench` extra is installed
+    (`bench/zen_pipeline.py`), the columnar path's runs (`columnar_runs`), and with `dask` the
+    Parquet file and the same rows as a dataset folder on a local Dask cluster. Each in a
+    process of its own; peak memory of the largest, and of every process. jixiao's records must
+    be byte-identical whatever the input's format, `--jobs` or engine."""
     import importlib.util
-    import shutil
     import tempfile
 
-    jixiao_cli = shutil.which("jixiao") or str(Path(sys.executable).parent / "jixiao")
-    here = Path(__file__).parent
-    zen = importlib.util.find_spec("zen") is not None and (here / "zen_pipeline.py").exists()
+    missing = [m for m in ("pyarrow", "distributed") if importlib.util.find_spec(m) is None]
+    if "pyarrow" in missing and "parquet" in formats:
+        print("(Parquet left out: the `columnar` extra is not installed)")
+        formats = tuple(f for f in formats if f != "parquet")
+    if "distributed" in missing and dask:
+        print("(Dask left out: the `distributed` extra is not installed)")
+        dask = False
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
-            path = Path(tmp) / f"p{n}.csv"
-            write_csv(path, records(n))
-            out = Path(tmp) / "out.jsonl"
-            runs: list[tuple[str, list[str]]] = []
-            for jobs in ("1", "2"):
-                command = [jixiao_cli, "eval", str(PACK), "--batch", str(path), "--jobs", jobs]
-                runs.append((f"jixiao --jobs {jobs}", [*command, "--output", str(out)]))
-            summary = ["--summary", str(Path(tmp) / "summary.json")]
-            runs.append(("jixiao --jobs 2 --summary", [*runs[1][1], *summary]))
-            runs.append(
-                (
-                    "hand-written Decimal, with reasons",
-                    [sys.executable, str(here / "pipeline_baseline.py"), str(path), str(out)],
-                )
+            digests: dict[str, str] = {}
+            for fmt in formats:
+                path = Path(tmp) / f"p{n}.{fmt}"
+                if fmt == "csv":
+                    write_csv(path, iter_records(n))
+                else:
+                    write_parquet(path, n)
+                runs = _batch_runs(path, Path(tmp), n, fmt)
+                if dask and fmt == "parquet":
+                    folder = Path(tmp) / f"p{n}-dataset"
+                    write_parquet(folder, n, files=4)
+                    runs += _dask_runs(path, folder, Path(tmp))
+                for label, command, out in runs:
+                    _measure_batch(n, fmt, label, command)
+                    if label.startswith("jixiao"):
+                        digests[f"{fmt}, {label}"] = _digest(out)
+                    out.unlink(missing_ok=True)
+            _same_records(n, digests)
+
+
+#: what each command writes, by the label it is measured under
+BatchRun = tuple[str, list[str], Path]
+
+
+def _jixiao() -> str:
+    import shutil
+
+    return shutil.which("jixiao") or str(Path(sys.executable).parent / "jixiao")
+
+
+def _batch_runs(path: Path, tmp: Path, n: int, fmt: str) -> list[BatchRun]:
+    import importlib.util
+
+    here = Path(__file__).parent
+    zen = importlib.util.find_spec("zen") is not None and (here / "zen_pipeline.py").exists()
+    runs: list[BatchRun] = []
+    for jobs in ("1", "2"):
+        out = tmp / f"jobs{jobs}.jsonl"
+        command = [_jixiao(), "eval", str(PACK), "--batch", str(path), "--jobs", jobs]
+        runs.append((f"jixiao --jobs {jobs}", [*command, "--output", str(out)], out))
+    out = tmp / "summary.jsonl"
+    summary = ["--summary", str(tmp / "summary.json")]
+    command = [*runs[1][1][:-1], str(out), *summary]
+    runs.append(("jixiao --jobs 2 --summary", command, out))
+    runs += columnar_runs(path, tmp)
+    out = tmp / "other.jsonl"
+    runs.append(
+        (
+            "hand-written Decimal, with reasons",
+            [sys.executable, str(here / "pipeline_baseline.py"), str(path), str(out)],
+            out,
+        )
+    )
+    if zen:
+        runs.append(
+            (
+                "GoRules ZEN, no explanations",
+                [sys.executable, str(here / "zen_pipeline.py"), str(path), str(out)],
+                out,
             )
-            if zen:
-                runs.append(
-                    (
-                        "GoRules ZEN, no explanations",
-                        [sys.executable, str(here / "zen_pipeline.py"), str(path), str(out)],
-                    )
-                )
-            for label, command in runs:
-                elapsed, peak = run_measured(command)
-                cpu = CPU_SECONDS[-1]
-                print(
-                    f"batch of {n:>7,} records, CSV → JSON lines, {label:<36}: {elapsed:6.1f} s,"
-                    f" {n / elapsed:7,.0f}/s; CPU {cpu:6.1f} s, {n / cpu:7,.0f}/CPU-s; "
-                    f"peak memory {peak / 1024:.0f} MiB",
-                    flush=True,
-                )
+        )
+    return runs
+
+
+def columnar_runs(path: Path, tmp: Path) -> list[BatchRun]:
+    """The columnar path's commands, measured beside the others (`eval --batch … --points-only`,
+    and a numpy hand-written reference): (label, command, output). A label starting with
+    `jixiao` has its records compared with the others'. None yet."""
+    return []
+
+
+def _dask_runs(path: Path, folder: Path, tmp: Path) -> list[BatchRun]:
+    """`--engine dask` on jixiao's own local cluster (one worker process of one thread per
+    core: two on this machine), over the Parquet file and over the same rows as a folder."""
+    runs: list[BatchRun] = []
+    for what, source in (("file", path), ("dataset folder", folder)):
+        out = tmp / "dask.jsonl"
+        command = [_jixiao(), "eval", str(PACK), "--batch", str(source), "--engine", "dask"]
+        runs.append((f"jixiao --engine dask, {what}", [*command, "--output", str(out)], out))
+    return runs
+
+
+def _measure_batch(
+    n: int, fmt: str, label: str, command: list[str], into: str = "JSON lines"
+) -> None:
+    elapsed, peak = run_measured(command)
+    cpu = CPU_SECONDS[-1]
+    name = {"csv": "CSV", "parquet": "Parquet"}[fmt]
+    print(
+        f"batch of {n:>9,} records, {name} → {into}, {label:<36}: {elapsed:6.1f} s,"
+        f" {n / elapsed:7,.0f}/s; CPU {cpu:6.1f} s, {n / cpu:7,.0f}/CPU-s; "
+        f"peak memory {peak / 1024:.0f} MiB ({peaks_text()}); load {_load()}",
+        flush=True,
+    )
+
+
+def _load() -> str:
+    import os
+
+    return "/".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def _digest(path: Path) -> str:
+    import hashlib
+
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _same_records(n: int, digests: dict[str, str]) -> None:
+    if not digests:
+        return
+    distinct = set(digests.values())
+    if len(distinct) == 1:
+        print(f"… records of {n:,} rows, every jixiao run above: sha256 {distinct.pop()[:16]}")
+        return
+    for label, digest in digests.items():
+        print(f"… records of {n:,} rows DIFFER: {label}: sha256 {digest[:16]}")
+    raise SystemExit("jixiao's records differ between runs of the same rows")
+
+
+def million_benchmark(n: int = 1_000_000, dask: bool = True) -> None:
+    """The flat-memory run (opt-in, minutes): a generated Parquet portfolio of `n` rows (row
+    groups of `ROW_GROUP`) scored by `jixiao eval --batch` with `--jobs 1` and `--jobs 2`, into
+    JSON lines and into Parquet, and on a local Dask cluster from the file and from the same
+    rows as a dataset folder of 8 files; the peak memory of every process, to set beside the
+    10,000 and 100,000-row runs of `--batch-only`, and the records' digests, which must agree."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp_dir:
+        tmp = Path(tmp_dir)
+        path = tmp / f"p{n}.parquet"
+        start = time.perf_counter()
+        write_parquet(path, n)
+        print(f"wrote {n:,} generated projects as Parquet in {time.perf_counter() - start:.0f} s")
+        command = [_jixiao(), "eval", str(PACK), "--batch", str(path)]
+        runs: list[BatchRun] = []
+        for jobs in ("1", "2"):
+            for suffix in ("jsonl", "parquet"):
+                out = tmp / f"jobs{jobs}.{suffix}"
+                label = f"jixiao --jobs {jobs}"
+                runs.append((label, [*command, "--jobs", jobs, "--output", str(out)], out))
+        if dask:
+            folder = tmp / "dataset"
+            write_parquet(folder, n, files=8)
+            runs += _dask_runs(path, folder, tmp)
+            out = tmp / "dask.parquet"
+            dask_parquet = [*command, "--engine", "dask", "--output", str(out)]
+            runs.append(("jixiao --engine dask, file", dask_parquet, out))
+        digests: dict[str, dict[str, str]] = {"jsonl": {}, "parquet": {}}
+        for label, cmd, out in runs:
+            into = "Parquet" if out.suffix == ".parquet" else "JSON lines"
+            _measure_batch(n, "parquet", label, cmd, into)
+            digests[out.suffix[1:]][label] = _digest(out)
+            out.unlink(missing_ok=True)
+        for each in digests.values():
+            _same_records(n, each)
 
 
 def check_benchmarks(sizes: tuple[int, ...]) -> None:

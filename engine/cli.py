@@ -181,6 +181,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 writer.json_sha256,
                 summary.weighted_by,
                 parts_dir,
+                summary=bool(args.summary),
                 lang=lang.report_lang(),
             )
         elif args.points_only and _columnar(plan, args) is not None:

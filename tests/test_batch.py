@@ -231,16 +231,3 @@ def test_tallies_merged_by_block_equal_one_kept_row_by_row(
             tally.add(record)
         merged.merge(tally)
     assert render_json(merged) == render_json(one)
-
-
-@given(st.lists(st.integers(0, 2**64 - 1) | st.sampled_from([0, 1, 2**63, 4096]), max_size=3000))
-def test_the_id_table_finds_every_repeat_and_only_repeats(digests: list[int]) -> None:
-    """Duplicate project ids (E653) are found through a packed table that doubles as it fills,
-    so a portfolio's memory stays near flat: it must agree with a plain dict, entry by entry."""
-    from jixiao.engine.tools.batch import _IdTable
-
-    table, plain = _IdTable(), {}
-    for row, digest in enumerate(digests, start=2):
-        key = digest or 1  # the table keeps 0 for an empty slot, as 1
-        assert table.add(digest, row) == plain.get(key)
-        plain.setdefault(key, row)

@@ -110,3 +110,70 @@ def test_scheduler_without_dask_is_a_usage_error(dataset: Path) -> None:
     assert code == 2 and "`--scheduler` works only with `--engine dask`" in err
     code, _, err = _eval(dataset, "--engine", "dask", "--jobs", "2")
     assert code == 2 and "`--jobs` works only with `--engine local`" in err
+
+
+@pytest.fixture(scope="module")
+def sliced(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """3,000 typed projects, one id used twice across files, as one file of 3 row groups of
+    1,000 and as a dataset folder of 3 files: at scale, CI-sized."""
+    rows = _rows(3000)
+    rows[2500][0] = rows[10][0]
+    table = _typed(rows)
+    base = tmp_path_factory.mktemp("sliced")
+    one = base / "one.parquet"
+    pq.write_table(table, one, row_group_size=1000)
+    folder = base / "ds"
+    folder.mkdir()
+    for n in range(3):
+        pq.write_table(table.slice(1000 * n, 1000), folder / f"part-{n}.parquet")
+    return one, folder
+
+
+def _digest(data: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(data).hexdigest()
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet", ".csv"])
+def test_row_groups_sliced_give_the_one_machine_records(
+    sliced: tuple[Path, Path], scheduler: str, tmp_path: Path, suffix: str, monkeypatch: Any
+) -> None:
+    """A row group larger than a partition is scored in slices (`PART_ROWS`), its records
+    packed `PACK_ROWS` at a time: the records and the summary are the single run's, byte for
+    byte."""
+    from jixiao.engine.tools import distributed
+
+    monkeypatch.setattr(distributed, "PART_ROWS", 384)  # 3 slices a row group, the last short
+    monkeypatch.setattr(distributed, "PACK_ROWS", 100)
+    one, _ = sliced
+    here, there = tmp_path / f"here{suffix}", tmp_path / f"there{suffix}"
+    code, _, err = _eval(
+        one, "--jobs", "2", "--output", str(here), "--summary", str(here) + ".json"
+    )
+    assert code == 1 and "3000 projects: 2999 scored, 1 failed" in err
+    code, _, err = _eval(
+        one,
+        *("--engine", "dask", "--scheduler", scheduler, "--output", str(there)),
+        *("--summary", str(there) + ".json"),
+    )
+    assert code == 1 and "3000 projects: 2999 scored, 1 failed" in err, err
+    assert _digest(there.read_bytes()) == _digest(here.read_bytes())
+    summaries = (Path(str(p) + ".json").read_bytes() for p in (there, here))
+    assert _digest(next(summaries)) == _digest(next(summaries))
+
+
+def test_a_dataset_folder_gives_the_one_file_records(
+    sliced: tuple[Path, Path], scheduler: str, tmp_path: Path
+) -> None:
+    """The same projects as a folder of files: the same records, and an id used in two files
+    is refused in the second, naming the first file's row."""
+    one, folder = sliced
+    code, expected, _ = _eval(one)
+    code, out, err = _eval(folder, "--engine", "dask", "--scheduler", scheduler)
+    assert code == 1 and "3000 projects: 2999 scored, 1 failed" in err, err
+    got, want = out.splitlines(), expected.splitlines()
+    assert got[:2499] + got[2500:] == want[:2499] + want[2500:]
+    twice = json.loads(got[2499])["errors"][0]
+    assert f"{folder / 'part-2.parquet'}, row 500: project id `P009` is already used by " in twice
+    assert f"{folder / 'part-0.parquet'}, row 10" in twice

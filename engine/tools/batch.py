@@ -21,7 +21,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import csv
-import dataclasses
 import hashlib
 import io
 import itertools
@@ -79,6 +78,7 @@ from ..runtime.workbook import (
     column_letter,
     open_workbook,
 )
+from . import batch_ids
 from .batch_xlsx import ResultSheet
 from .portfolio import Explained, ScoredProject, explanation_json, explanation_text
 
@@ -133,8 +133,7 @@ def _columns(
     header: list[Any], program: Program, where: str
 ) -> tuple[int, int | None, dict[int, str], list[Diagnostic]]:
     """The id column, the name column, fact columns by index, and header problems."""
-    # a heading as Excel shows it: without invisible characters, in composed form (NFC)
-    names = [unicodedata.normalize("NFC", visible(_cell_text(h) or "")) for h in header]
+    names = _headings(header)
     lowered = [n.lower() for n in names]
     diags: list[Diagnostic] = []
     id_col = next((i for i, n in enumerate(lowered) if n in ID_COLUMNS), None)
@@ -184,6 +183,17 @@ def _columns(
     return id_col, name_col, facts, diags
 
 
+def _headings(header: list[Any]) -> list[str]:
+    """A heading as Excel shows it: without invisible characters, in composed form (NFC)."""
+    return [unicodedata.normalize("NFC", visible(_cell_text(h) or "")) for h in header]
+
+
+def _id_column(header: list[Any]) -> int | None:
+    """The id column `_columns` finds (or None: it then says so)."""
+    lowered = [n.lower() for n in _headings(header)]
+    return next((i for i, n in enumerate(lowered) if n in ID_COLUMNS), None)
+
+
 def read_table(path: Path, program: Program) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
     """Rows of a CSV or XLSX file, lazily, with how many there are. The file may be anywhere
     (the user named it) but must be a regular file within MAX_TABLE_BYTES. It is read
@@ -192,88 +202,8 @@ def read_table(path: Path, program: Program) -> tuple[Iterator[Row], int | None,
     with _open_table(path) as f:
         zipped = f.read(4) == b"PK\x03\x04"
     if zipped or path.suffix.lower() in (".xlsx", ".xlsm"):
-        rows, count, diags = _read_xlsx(path, program)
-    else:
-        rows, count, diags = _read_csv(path, program)
-    return _unique(rows), count, diags
-
-
-def _unique(rows: Iterator[Row]) -> Iterator[Row]:
-    """The rows, a project whose id an earlier row already has failing its own row (E653):
-    records, summaries and later comparisons find a project by its id, so two projects under
-    one id would be two scores for one name, either of which a reader may take."""
-    # Memory stays near flat in the number of rows (the portfolio's promise): each id is kept
-    # as an 8-byte digest with the number of its first row in a packed table (12 bytes a
-    # project, not a Python dict entry of a hundred), and the first place is worded again only
-    # when a second row claims the id. A folder's rows name their file, kept as text (folders
-    # are small; a file name is no row number).
-    seen = _IdTable()
-    files_seen: dict[int, str] = {}
-    for row in rows:
-        key = unicodedata.normalize("NFKC", row.id).strip()
-        digest = int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big")
-        number = row.number if row.path is None else -1
-        first = seen.add(digest, max(number, 0))
-        if first is not None and not row.problem:
-            place = files_seen.get(digest) or _row_place(row, first)
-            problem = _problem(msg.project_id_twice(row.id, row.where, place))
-            row = dataclasses.replace(row, problem=problem)
-        elif first is None and row.path is not None:
-            files_seen[digest] = row.where
-        yield row
-
-
-class _IdTable:
-    """An open-addressing set of 64-bit digests, each with a row number: two `array`s of
-    machine words, doubled when half full, so 100,000 projects take about 3 MiB."""
-
-    def __init__(self) -> None:
-        self._size = 1 << 12
-        self._keys, self._rows = _words("Q", self._size), _words("I", self._size)
-        self._count = 0
-
-    def add(self, digest: int, row: int) -> int | None:
-        """Record `digest` at `row`; the row it was first recorded at, if it was."""
-        digest = digest or 1  # 0 marks an empty slot
-        keys, mask = self._keys, self._size - 1
-        i = digest & mask
-        while keys[i]:
-            if keys[i] == digest:
-                return int(self._rows[i])
-            i = (i + 1) & mask
-        keys[i], self._rows[i] = digest, min(row, 0xFFFFFFFF)
-        self._count += 1
-        if 2 * self._count > self._size:
-            self._grow()
-        return None
-
-    def _grow(self) -> None:
-        old_keys, old_rows = self._keys, self._rows
-        self._size *= 2
-        self._keys, self._rows = _words("Q", self._size), _words("I", self._size)
-        keys, rows, mask = self._keys, self._rows, self._size - 1
-        for j in range(len(old_keys)):  # slot by slot: no list of the entries in between
-            digest = old_keys[j]
-            if digest:
-                i = digest & mask
-                while keys[i]:
-                    i = (i + 1) & mask
-                keys[i], rows[i] = digest, old_rows[j]
-
-
-def _words(code: str, n: int) -> Any:
-    """An `array` of `n` zero words of type `code`."""
-    import array
-
-    words = array.array(code)
-    words.frombytes(bytes(words.itemsize * n))
-    return words
-
-
-def _row_place(row: Row, number: int) -> str:
-    """The place of row `number` of the same table as `row` ("b.csv, row 2")."""
-    before, _, _ = row.where.rpartition(str(row.number))
-    return f"{before}{number}"
+        return _read_xlsx(path, program)
+    return _read_csv(path, program)
 
 
 def refusal(r: files.Refusal, table: bool = True) -> Diagnostic:
@@ -315,20 +245,26 @@ def _encoding(f: BinaryIO, path: Path) -> str:
     raise JixiaoError([msg.evidence_unreadable(str(path), "neither UTF-8 nor GB18030", table=True)])
 
 
-def _csv_head(raw: BinaryIO, path: Path) -> tuple[io.TextIOWrapper, list[str], int]:
-    """The text stream, the header and how many rows follow it (a streaming pass that also
-    meets every unreadable row before any project is scored)."""
+def _csv_head(raw: BinaryIO, path: Path) -> tuple[io.TextIOWrapper, list[str], int, frozenset[int]]:
+    """The text stream, the header, how many rows follow it and the digests of the project ids
+    used more than once (`batch_ids`): a streaming pass that also meets every unreadable row
+    before any project is scored."""
     number = 1
     try:
         encoding = _encoding(raw, path)
         f = io.TextIOWrapper(raw, encoding=encoding, newline="")
         reader = files.csv_rows(f)
         header = next(reader, None)
+        id_col = _id_column(header or [])
+        ids = batch_ids.Repeats()
         count = 0
         for values in reader:
             number += 1  # the row being read, for an error in it
             if any(v.strip() for v in values):
                 count += 1
+                if id_col is not None:
+                    ident = values[id_col].strip() if id_col < len(values) else ""
+                    ids.add(ident or f"row {number}")
     except (OSError, UnicodeDecodeError) as exc:
         raise JixiaoError([msg.evidence_unreadable(str(path), str(exc), table=True)]) from None
     except files.LineTooLong as exc:
@@ -347,13 +283,13 @@ def _csv_head(raw: BinaryIO, path: Path) -> tuple[io.TextIOWrapper, list[str], i
         raise JixiaoError(
             [error("E620", f"{path}: the file is empty", help="the first row names the columns")]
         )
-    return f, header, count
+    return f, header, count, ids.found()
 
 
 def _read_csv(path: Path, program: Program) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
     raw = _open_table(path)
     try:
-        f, header, count = _csv_head(raw, path)
+        f, header, count, repeated = _csv_head(raw, path)
         id_col, name_col, facts, diags = _columns(list(header), program, str(path))
     except BaseException:
         raw.close()
@@ -389,7 +325,7 @@ def _read_csv(path: Path, program: Program) -> tuple[Iterator[Row], int | None, 
                     f"{path}, row {number}",
                 )
 
-    return rows(), count, diags
+    return batch_ids.unique(rows(), repeated), count, diags
 
 
 def _workbook_refusal(exc: WorkbookError) -> Diagnostic:
@@ -440,6 +376,17 @@ def _read_xlsx(path: Path, program: Program) -> tuple[Iterator[Row], int | None,
             except WorkbookError as exc:  # a limit on a cell's text, met only by reading it
                 yield Row("—", "", 0, (), (), where, problem=_problem(_workbook_refusal(exc)))
 
+    def ids() -> Iterator[str]:
+        """The rows' ids, in a first reading of the sheet (up to a cell it cannot read: the
+        scoring reading fails the rest of the sheet there)."""
+        it = sheet.rows()
+        next(it, None)
+        try:
+            for row in xlsx_rows(it):
+                yield row.id
+        except WorkbookError:
+            return
+
     def xlsx_rows(it: Iterator[tuple[int, tuple[Any, ...]]]) -> Iterator[Row]:
         for number, values in it:
             if all(v is None or (type(v) is str and not v.strip()) for v in values):
@@ -459,7 +406,14 @@ def _read_xlsx(path: Path, program: Program) -> tuple[Iterator[Row], int | None,
                 f"{where}, row {number}",
             )
 
-    return rows(), count, diags
+    # a sheet of at most `RUN` rows (most) keeps its ids as it is scored; a larger one is read
+    # a first time for its ids alone, so memory stays flat (`batch_ids`)
+    try:
+        repeated = batch_ids.repeats(ids()) if count > batch_ids.RUN else None
+    except BaseException:
+        book.close()
+        raise
+    return batch_ids.unique(rows(), repeated), count, diags
 
 
 def read_folder(path: Path) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
@@ -480,7 +434,8 @@ def read_folder(path: Path) -> tuple[Iterator[Row], int | None, list[Diagnostic]
         )
         for p in found
     )
-    return _unique(rows), len(found), []
+    stems = (files.printable(Path(p).stem, cut=False) for p in found)
+    return batch_ids.unique(rows, batch_ids.repeats(stems)), len(found), []
 
 
 # ----- scoring one row ----------------------------------------------------------------------------
@@ -545,9 +500,7 @@ def _not_finding(name: str, text: str, where: str, path: str) -> Diagnostic | No
     return None if why is None else msg.not_a_finding(name, text, why, where=where, path=path)
 
 
-def _problem(d: Diagnostic) -> str:
-    """A row's problem as its record keeps it, on one line: the message, its code, the fix."""
-    return f"{d.message} [{d.code}]; {d.help}" if d.help else f"{d.message} [{d.code}]"
+_problem = batch_ids.problem_text  # a row's problem as its record keeps it, on one line
 
 
 #: How a cell that is not data starts (an error value, a formula): other cells skip the check.

@@ -19,20 +19,22 @@ from jixiao.dsl.diagnostics import Diagnostic, JixiaoError
 
 from ..common import messages as msg
 from ..common.types import Kind
+from . import batch_ids
 from .arrow import ColumnarFile, Inexact
-from .batch import Row, _columns, _open_table, _problem, _unique
+from .batch import Row, _columns, _open_table, _problem
 
 if TYPE_CHECKING:
     from ..common.ir import Program
 
 
 def read_columnar(
-    path: Path, program: Program, part: tuple[int, int] | None = None
+    path: Path, program: Program, part: tuple[int, int, int, int] | None = None
 ) -> tuple[Iterator[Row], int | None, list[Diagnostic]]:
     """Rows of a Parquet or Arrow IPC file, lazily, with how many there are (as
     `batch.read_table`'s: a project id used twice fails its second row). `part`: (row group,
-    rows before it) reads one row group of a Parquet file, numbered as in the whole file, and
-    leaves ids unchecked (a partition cannot see the others: `distributed` checks them)."""
+    rows of the file before the part, rows of the group skipped, rows taken) reads part of one
+    row group of a Parquet file, numbered as in the whole file, and leaves ids unchecked (a
+    partition cannot see the others: `distributed` checks them)."""
     f = _open_table(path)
     try:
         table, id_col, name_col, facts, diags = _header(path, f, program, part)
@@ -57,15 +59,38 @@ def read_columnar(
                         continue  # an empty row, as in a sheet
                     yield _row(values, number, id_col, name_col, columns, f"{path}, row {number}")
 
-    return (_unique(rows()) if part is None else rows()), table.count, diags
+    if part is not None:
+        return rows(), table.count, diags
+    try:  # a first reading of the id column alone, unless the file is small (`batch_ids`)
+        small = table.count is not None and table.count <= batch_ids.RUN
+        repeated = None if small else batch_ids.repeats(_ids(table, id_col))
+    except BaseException:
+        f.close()
+        raise
+    return batch_ids.unique(rows(), repeated), table.count, diags
+
+
+def _ids(table: ColumnarFile, id_col: int) -> Iterator[str]:
+    """The project id of each row with a cell (as `rows` names it), from the id column alone:
+    a row whose other cells are all empty is counted (its id makes it no empty row) unless
+    its id is empty too — read again as a whole in the scoring reading, which skips it."""
+    number = 0
+    for n, cells in table.blocks([id_col]):
+        for ident in cells[id_col][:n]:
+            number += 1
+            text = ident.strip() if isinstance(ident, str) else ""
+            yield text or f"row {number}"
 
 
 def _header(
-    path: Path, f: Any, program: Program, part: tuple[int, int] | None = None
+    path: Path, f: Any, program: Program, part: tuple[int, int, int, int] | None = None
 ) -> tuple[ColumnarFile, int, int | None, dict[int, str], list[Diagnostic]]:
     """The open file, its id and name columns, its facts' columns and header warnings; a
     column whose type cannot hold what it names stops the run (E845)."""
-    table = ColumnarFile(path, f, part[0] if part is not None else None)
+    if part is None:
+        table = ColumnarFile(path, f)
+    else:
+        table = ColumnarFile(path, f, part[0], (part[2], part[3]))
     where = str(path)
     id_col, name_col, facts, diags = _columns(table.names, program, where)
     for i in (id_col, name_col):
@@ -80,27 +105,38 @@ def _header(
 
 
 def id_problems(
-    path: Path, program: Program
-) -> tuple[dict[int, str], int | None, list[Diagnostic]]:
-    """What reading the whole file finds before any row is scored, reading only its id column:
-    the header's problems (raised) and warnings, the row count, and each row whose project id
-    an earlier row of the file has (row number → its problem, E653) — so that its partitions,
-    scored apart, fail the rows the whole file's reading fails."""
-    with _open_table(path) as f:
-        table, id_col, _, _, diags = _header(path, f, program)
+    paths: list[Path], program: Program
+) -> tuple[dict[str, dict[int, str]], list[int | None], list[Diagnostic]]:
+    """What reading a dataset's files in turn finds before any row is scored, reading only
+    their id columns: the headers' problems (raised) and warnings, each file's row count, and,
+    by file, each row whose project id an earlier row of the dataset has (row number → its
+    problem, E653) — so that partitions scored apart fail the rows one reading fails."""
+    counts: list[int | None] = []
+    diags: list[Diagnostic] = []
 
-        def rows() -> Iterator[Row]:
-            number = 0
-            for n, cells in table.blocks([id_col]):
-                ids = cells[id_col]
-                for r in range(n):
-                    number += 1
-                    ident = ids[r]
-                    ident = ident.strip() if isinstance(ident, str) else ""
-                    yield Row(ident or f"row {number}", "", number, (), (), f"{path}, row {number}")
+    def ids() -> Iterator[str]:
+        for path in paths:
+            with _open_table(path) as f:
+                table, id_col, _, _, warnings = _header(path, f, program)
+                counts.append(table.count)
+                diags.extend(warnings)
+                yield from _ids(table, id_col)
 
-        problems = {row.number: row.problem for row in _unique(rows()) if row.problem}
-    return problems, table.count, diags
+    def rows() -> Iterator[Row]:
+        for path in paths:
+            with _open_table(path) as f:
+                table, id_col, _, _, _ = _header(path, f, program)
+                for number, ident in enumerate(_ids(table, id_col), start=1):
+                    # (the file in `name`: these rows are checked, never scored)
+                    yield Row(ident, str(path), number, (), (), f"{path}, row {number}")
+
+    repeated = batch_ids.repeats(ids())
+    problems: dict[str, dict[int, str]] = {str(p): {} for p in paths}
+    if repeated:
+        for row in batch_ids.unique(rows(), repeated):
+            if row.problem:
+                problems[row.name][row.number] = row.problem
+    return problems, counts, diags
 
 
 def _row(

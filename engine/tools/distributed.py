@@ -26,7 +26,7 @@ instead (a partitioned dataset). The tallies merge exactly into the summary.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from .portfolio import ScoredProject, Tally
 
 EXTRA = "--engine dask needs the `distributed` extra: pip install 'jixiao[distributed]'"
-WINDOW = 8  # partitions gathered ahead of the one being written (memory stays flat)
+WINDOW = 64  # partitions in flight at most, whatever the cluster's size (memory stays flat)
 
 #: The compiled packs of this worker process, by the digest of their text.
 _PLANS: dict[str, Plan] = {}
@@ -51,12 +51,22 @@ _PLANS: dict[str, Plan] = {}
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """One partition: a row group of a Parquet file, with the rows of the file before it."""
+    """One partition: rows of one row group of a Parquet file (all of them, or a slice of at
+    most `PART_ROWS` of a larger one), with the rows of the file before it."""
 
     path: str
     row_group: int
     first: int
     rows: int
+    skip: int = 0  # rows of the row group before the part
+
+
+#: Rows of a partition at most: a row group of a million rows (pyarrow's default) is scored in
+#: slices, so no worker holds more than this many rows and records at once.
+PART_ROWS = 65_536
+#: Records packed (pickled, compressed) together by a worker: the client holds a partition
+#: compressed while it waits its turn, and only this many records unpacked at a time.
+PACK_ROWS = 1024
 
 
 def dataset_parts(dataset: Path) -> list[Path]:
@@ -84,19 +94,17 @@ def prepare(
     """The partitions, the rows failed for a project id used twice (by file), how many rows
     there are, and the header warnings — all read on this machine, from the files' metadata
     and id columns only."""
+    paths = dataset_parts(dataset)
+    problems, counts, diags = id_problems(paths, program)
     parts: list[Part] = []
-    problems: dict[str, dict[int, str]] = {}
-    count, diags = 0, []
-    for path in dataset_parts(dataset):
-        twice, n, warnings = id_problems(path, program)
-        problems[str(path)] = twice
-        diags += warnings
-        count += n or 0
+    for path in paths:
         first = 0
         for i, rows in enumerate(row_groups(path)):
-            parts.append(Part(str(path), i, first, rows))
+            for skip in range(0, max(rows, 1), PART_ROWS):
+                take = min(PART_ROWS, rows - skip)
+                parts.append(Part(str(path), i, first + skip, take, skip))
             first += rows
-    return parts, problems, count, diags
+    return parts, problems, sum(n or 0 for n in counts), diags
 
 
 def _client(scheduler: str | None) -> Any:
@@ -145,41 +153,87 @@ def _score(
     weight_by: str | None,
     out: str | None,
     codes: list[str],
+    summary: bool = True,
     explain: bool = True,
     lang: str = "zh",
-) -> tuple[list[ScoredProject], Tally | None, int, tuple[Diagnostic, ...]]:
-    """Score one partition on a worker: its records (or, with `out`, its records written there
-    as a Parquet file and only the failed ones returned), its tally and its row count — or the
-    diagnostics of a partition that cannot be read (returned as data: they cross processes)."""
-    from .batch import score_block
+) -> tuple[list[bytes], Tally | None, int, tuple[Diagnostic, ...]]:
+    """Score one partition on a worker, a block at a time: its records packed `PACK_ROWS` at a
+    time (`unpack`; with `out`, its records written there as a Parquet file and only the failed
+    ones returned), its tally and its row count — or the diagnostics of a partition that cannot
+    be read (returned as data: they cross processes)."""
+    import itertools
+
+    from .batch import BLOCK, score_block
 
     plan = _PLANS[sha]
+    at = (part.row_group, part.first, part.skip, part.rows)
     try:
-        rows, _, _ = read_columnar(Path(part.path), plan.program, (part.row_group, part.first))
-        block = [
+        read, _, _ = read_columnar(Path(part.path), plan.program, at)
+        rows = (
             replace(row, problem=twice[row.number])
             if not row.problem and row.number in twice
             else row
-            for row in rows
-        ]
+            for row in read
+        )
+        packed: list[bytes] = []
+        waiting: list[ScoredProject] = []
+        tally: Tally | None = None
+        writer = None
+        if out is not None:
+            from .arrow import ParquetRecords
+
+            writer = ParquetRecords(Path(out), plan.program, codes, sha, explain=explain)
+        count = 0
+        for block in iter(lambda: list(itertools.islice(rows, BLOCK)), []):
+            records, t = score_block(
+                plan, block, part.path, json_sha256, weight_by, summary, explain, lang
+            )
+            count += len(records)
+            if tally is None:
+                tally = t
+            else:
+                tally.merge(t)
+            for record in records:
+                if writer is not None:
+                    writer.write(record)
+                    if record.total is not None:
+                        continue
+                elif record.line is not None:  # worded: the client writes the line only
+                    record.scores, record.losses, record.explained = {}, [], []
+                waiting.append(record)
+                if len(waiting) >= PACK_ROWS:
+                    packed.append(_pack(waiting))
+                    waiting = []
+        if waiting:
+            packed.append(_pack(waiting))
+        if writer is not None:
+            writer.close()
     except JixiaoError as exc:
         return [], None, 0, exc.diagnostics
-    records, tally = score_block(
-        plan, block, part.path, json_sha256, weight_by, explain=explain, lang=lang
-    )
-    if out is None:
-        return records, tally, len(records), ()
-    from .arrow import ParquetRecords
-
-    try:
-        writer = ParquetRecords(Path(out), plan.program, codes, sha, explain=explain)
-        for record in records:
-            writer.write(record)
-        writer.close()
-    except OSError as exc:  # (pyarrow's input/output errors are OSErrors)
+    except OSError as exc:  # writing the partition (pyarrow's input/output errors are OSErrors)
         why = exc.strerror or str(exc) or type(exc).__name__
-        return [], None, 0, (msg.output_unwritable("--output", out, why),)
-    return [r for r in records if r.total is None], tally, len(records), ()
+        return [], None, 0, (msg.output_unwritable("--output", out or "", why),)
+    if tally is None:  # a partition of no rows
+        from .portfolio import tally_for
+
+        tally = tally_for(plan.program, weight_by=weight_by, counts_only=not summary)
+    return packed, tally, count, ()
+
+
+def _pack(records: list[ScoredProject]) -> bytes:
+    import pickle
+    import zlib
+
+    return zlib.compress(pickle.dumps(records, pickle.HIGHEST_PROTOCOL), 1)
+
+
+def unpack(packed: list[bytes]) -> Iterator[ScoredProject]:
+    """A partition's records, `PACK_ROWS` unpacked at a time."""
+    import pickle
+    import zlib
+
+    for data in packed:
+        yield from pickle.loads(zlib.decompress(data))  # (from this run's own workers)
 
 
 def run_dask(
@@ -191,12 +245,16 @@ def run_dask(
     json_sha256: str | None,
     weight_by: str | None,
     out_dir: Path | None = None,
+    summary: bool = True,
     explain: bool = True,
     lang: str = "zh",
-) -> Iterator[tuple[list[ScoredProject], Tally]]:
+) -> Iterator[tuple[Iterable[ScoredProject], Tally]]:
     """(records, tally) partition by partition, in input order, scored on the cluster at
     `scheduler` (a local cluster of one worker process per core when None); with `out_dir`
-    the records are there and only the failed ones come back."""
+    the records are there and only the failed ones come back. `summary`: whether the tallies
+    keep what a summary needs (else counts only). Partitions are submitted two per worker
+    thread ahead of the one being written (at most `WINDOW`), so the client's memory stays
+    flat: each waits packed, and is unpacked `PACK_ROWS` records at a time."""
     text = plan.program.source.text
     sha = hashlib.sha256(text.encode("utf-8")).hexdigest()
     codes = [i.code for i in plan.program.indicators]
@@ -223,33 +281,26 @@ def run_dask(
                 mine = {k: v for k, v in twice.items() if part.first < k <= part.first + part.rows}
                 future = client.submit(
                     _score,
-                    part,
-                    sha,
-                    mine,
-                    json_sha256,
-                    weight_by,
-                    out,
-                    codes,
-                    explain,
-                    lang,
+                    *(part, sha, mine, json_sha256, weight_by, out, codes, summary, explain, lang),
                     pure=False,
                 )
                 futures.append((part, future))
 
-        for _ in range(WINDOW):
+        threads = sum(client.nthreads().values()) or 1
+        for _ in range(min(2 * threads + 1, WINDOW)):
             submit()
         while futures:
             part, future = futures.pop(0)
             submit()
             try:
-                records, tally, _, diagnostics = future.result()
+                packed, tally, _, diagnostics = future.result()
             except Exception as exc:  # a worker lost, or killed, while scoring the partition
                 why = f"a worker failed scoring {part.path}, row group {part.row_group} ({exc})"
                 raise JixiaoError([msg.engine_unavailable("dask", why)]) from None
             future.release()
             if tally is None:
                 raise JixiaoError(list(diagnostics))
-            yield records, tally
+            yield unpack(packed), tally
     finally:
         cluster = client.cluster
         client.close()
