@@ -274,19 +274,20 @@ def cap(a: Num, bound: Num) -> Num:
     return capped
 
 
-def round_units(a: Num, places: int, mode: str) -> tuple[Any, Any]:
+def round_units(a: Num, places: int, mode: str, nonnegative: bool = False) -> tuple[Any, Any]:
     """Each value rounded to `places` decimals under a `decimal` rounding mode, as integers in
-    units of the last place, exactly (as `exact.round_exact`), with the undecided marks."""
+    units of the last place, exactly (as `exact.round_exact`), with the undecided marks.
+    `nonnegative`: no value is below 0 (a leaf's points, floored), so no sign is looked at."""
     scale = 10**places
     if np.ndim(a.d) == 0 and scale % int(a.d) == 0:  # 2.5 points to 2 places: no rounding
         factor = scale // int(a.d)
         over = _product(a.n, factor) if a.bounds()[0] * factor >= _SAFE else _FALSE
         return a.n * factor, a.bad | over
-    mag = np.abs(a.n)
+    mag = a.n if nonnegative else np.abs(a.n)
     over = _product(mag, scale) if a.bounds()[0] * scale >= _SAFE else _FALSE
     whole, rest = np.divmod(mag * scale, a.d)
     twice = 2 * rest
-    negative = a.n < 0
+    negative = _FALSE if nonnegative else a.n < 0
     if mode == decimal.ROUND_DOWN:
         away = np.zeros_like(rest, dtype=bool)
     elif mode == decimal.ROUND_UP:
@@ -306,6 +307,8 @@ def round_units(a: Num, places: int, mode: str) -> tuple[Any, Any]:
     else:  # pragma: no cover - the checker knows every mode
         raise NotVectorised(f"the rounding mode {mode}")
     whole = whole + away
+    if nonnegative:
+        return whole, a.bad | over
     return np.where(negative, -whole, whole), a.bad | over
 
 
@@ -371,6 +374,11 @@ class Vectorising:
         a fault, the project undecided); where none holds,
         `otherwise`, or undecided when there is none (the ledger path's fault). A case's
         condition, and its value, are read only where no case before it was taken."""
+        if len(cases) == 1 and otherwise is not None:
+            cond, value = cases[0]
+            if cond is not None and value is not None:  # one test: a plain choice
+                chosen: Num = where(cond, value, otherwise)
+                return chosen
         n: Any = ZERO.n
         d: Any = ZERO.d
         bad: Any = _FALSE
@@ -641,7 +649,7 @@ class Vectorising:
                 current.bad = current.bad | before | fired.bad
             for w in checks:
                 current.bad = current.bad | w(cols).bad
-            return round_units(current, places, mode)
+            return round_units(current, places, mode, nonnegative=True)  # floored above
 
         return leaf
 
