@@ -551,6 +551,7 @@ def batch_benchmarks(
     with tempfile.TemporaryDirectory() as tmp:
         for n in sizes:
             digests: dict[str, str] = {}
+            points: dict[str, str] = {}  # the records without their explanations (`losses`)
             for fmt in formats:
                 path = Path(tmp) / f"p{n}.{fmt}"
                 if fmt == "csv":
@@ -566,8 +567,12 @@ def batch_benchmarks(
                     _measure_batch(n, fmt, label, command)
                     if label.startswith("jixiao"):
                         digests[f"{fmt}, {label}"] = _digest(out)
+                        points[f"{fmt}, {label}"] = _digest(out, unexplained=True)
+                    elif label.startswith("points-only"):
+                        points[f"{fmt}, {label}"] = _digest(out)
                     out.unlink(missing_ok=True)
             _same_records(n, digests)
+            _same_records(n, points, "without explanations, every jixiao and points-only run")
 
 
 #: what each command writes, by the label it is measured under
@@ -615,10 +620,21 @@ def _batch_runs(path: Path, tmp: Path, n: int, fmt: str) -> list[BatchRun]:
 
 
 def columnar_runs(path: Path, tmp: Path) -> list[BatchRun]:
-    """The columnar path's commands, measured beside the others (`eval --batch … --points-only`,
-    and a numpy hand-written reference): (label, command, output). A label starting with
-    `jixiao` has its records compared with the others'. None yet."""
-    return []
+    """The columnar path's commands, measured beside the others: `eval --batch …
+    --points-only` with 1 and 2 processes (label `points-only …`: its records are compared
+    with the others' without their explanations). Left out without numpy. Its scoring alone,
+    against a numpy hand-written reference, is `bench/columnar.py`."""
+    import importlib.util
+
+    if importlib.util.find_spec("numpy") is None:
+        return []
+    runs: list[BatchRun] = []
+    for jobs in ("1", "2"):
+        out = tmp / f"points{jobs}.jsonl"
+        command = [_jixiao(), "eval", str(PACK), "--batch", str(path), "--points-only"]
+        command += ["--jobs", jobs, "--output", str(out)]
+        runs.append((f"points-only --jobs {jobs}", command, out))
+    return runs
 
 
 def _dask_runs(path: Path, folder: Path, tmp: Path) -> list[BatchRun]:
@@ -652,22 +668,31 @@ def _load() -> str:
     return "/".join(f"{x:.1f}" for x in os.getloadavg())
 
 
-def _digest(path: Path) -> str:
+def _digest(path: Path, unexplained: bool = False) -> str:
+    """The records' SHA-256; `unexplained`: of JSON lines without their `losses`, as
+    `--points-only` writes them (re-encoded as the writer encodes them, `json.dumps`)."""
     import hashlib
+    import json
 
     h = hashlib.sha256()
     with path.open("rb") as f:
+        if unexplained:
+            for line in f:
+                record = json.loads(line)
+                record.pop("losses", None)
+                h.update((json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
+            return h.hexdigest()
         for chunk in iter(lambda: f.read(1 << 20), b""):
             h.update(chunk)
     return h.hexdigest()
 
 
-def _same_records(n: int, digests: dict[str, str]) -> None:
+def _same_records(n: int, digests: dict[str, str], what: str = "every jixiao run above") -> None:
     if not digests:
         return
     distinct = set(digests.values())
     if len(distinct) == 1:
-        print(f"… records of {n:,} rows, every jixiao run above: sha256 {distinct.pop()[:16]}")
+        print(f"… records of {n:,} rows, {what}: sha256 {distinct.pop()[:16]}")
         return
     for label, digest in digests.items():
         print(f"… records of {n:,} rows DIFFER: {label}: sha256 {digest[:16]}")
