@@ -16,6 +16,7 @@ import argparse
 import platform
 import random
 import statistics
+import subprocess
 import sys
 import time
 from collections.abc import Iterable, Iterator
@@ -573,6 +574,13 @@ def batch_benchmarks(
                     out.unlink(missing_ok=True)
             _same_records(n, digests)
             _same_records(n, points, "without explanations, every jixiao and points-only run")
+    if importlib.util.find_spec("numpy") is not None:
+        # the columns' scoring alone, against numpy written by hand (bench/columnar.py)
+        print(f"# scoring over columns, {max(sizes):,} records, against numpy written by hand")
+        sys.stdout.flush()
+        here = Path(__file__).parent
+        command = [sys.executable, str(here / "columnar.py"), "--records", str(max(sizes))]
+        subprocess.run(command, check=True)
 
 
 #: what each command writes, by the label it is measured under

@@ -190,7 +190,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             vp = vector_plan(plan)[0]
             assert vp is not None
             blocks = columnar_blocks(
-                plan, vp, rows, str(source), writer.json_sha256, count, args.jobs or 0, args.pack
+                plan, vp, rows, str(source), writer.json_sha256, args.jobs or 0, args.pack
             )
         else:
             blocks = run_blocks(

@@ -71,15 +71,16 @@ def columnar_blocks(
     rows: Iterator[Row],
     source: str,
     json_sha256: str | None,
-    count: int | None = None,
     jobs: int = 1,
     pack_path: str = "",
 ) -> Iterator[tuple[list[ScoredProject], Tally]]:
     """Records in input order, a block at a time with the block's counts (as
-    `batch.run_blocks` gives them, without a summary); in `jobs` processes (0: as
-    `run_blocks` chooses) when the portfolio is large enough, each block read, scored and
-    worded where it is scored, in order, byte for byte as one process writes them."""
-    jobs = batch.worker_count(jobs, count)
+    `batch.run_blocks` gives them, without a summary); in `jobs` processes, each block scored
+    and worded where it is scored, in order, byte for byte as one process writes them. By
+    default (0) one process: the columns score a row in less time than it takes to hand the
+    row to another process and take its record back (bench/README.md), so a second process
+    only pays where reading is cheaper than it is here."""
+    jobs = jobs if jobs > 0 else 1
     blocks = iter(lambda: list(itertools.islice(rows, BLOCK)), [])
     if jobs == 1:
         with collector_quiet():
