@@ -29,7 +29,11 @@ if TYPE_CHECKING:
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
     from typing import Any, TextIO
+
+    from .tools.batch import Written
+    from .tools.portfolio import ScoredProject, Tally
 
 
 def path_of(*parts: str) -> pathlib.Path:
@@ -92,7 +96,7 @@ def _only_with(args: argparse.Namespace, mode: str, given: Sequence[tuple[str, o
 def cmd_batch(args: argparse.Namespace) -> int:
     from .render.outputs import refuse, write_text, writing
     from .tools import portfolio_report as portfolio
-    from .tools.batch import Writer, run_blocks
+    from .tools.batch import Writer, Written, run_blocks
     from .tools.portfolio import Summary, file_digest
 
     try:
@@ -169,6 +173,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
         progress = Progress(count, sys.stderr)  # nothing unless standard error is a terminal
         # `--output DIR/` with `--engine dask`: each worker writes its partition's records there
         parts_dir = _dataset_output(args)
+        blocks: Iterator[tuple[Iterable[ScoredProject] | Written, Tally]]
         if args.engine == "dask":
             from .tools.distributed import run_dask
 
@@ -211,6 +216,17 @@ def cmd_batch(args: argparse.Namespace) -> int:
             # language (JSON lines keep the English texts, as every JSON output does)
             readable = lang.current() == "zh" and writer.kind in ("csv", "xlsx")
             for records, tally in blocks:
+                if isinstance(records, Written):  # a worker's block of JSON lines, worded
+                    with writing("--output", output):
+                        text = writer.write_text(records) if parts_dir is None else None
+                    if text is not None:
+                        sys.stdout.write(text)
+                    for ident, reasons in records.failed:
+                        errors = "；".join(say(e) for e in reasons)
+                        progress.note(say(f"project {ident}: ") + errors + "\n")
+                    summary.merge(tally)
+                    progress.advance(tally.projects)
+                    continue
                 for record in records:
                     if readable and record.errors:
                         record.errors = [say(e) for e in record.errors]

@@ -71,6 +71,18 @@ class Num:
         return self.hi, self.dhi
 
 
+def _taking(hit: Any, value: Num | None, n: Any, d: Any, bad: Any) -> tuple[Any, Any, Any]:
+    """`value` where `hit`, over (n, d, bad); None: a fault there (the project undecided)."""
+    if value is None:
+        return n, d, bad | hit
+    n = np.where(hit, value.n, n)
+    if not (np.ndim(d) == 0 and np.ndim(value.d) == 0 and d == value.d):
+        d = np.where(hit, value.d, d)
+    if _any(value.bad):
+        bad = bad | (hit & value.bad)
+    return n, d, bad
+
+
 def _any(marks: Any) -> bool:
     """Whether any project is marked (a constant False marks none, without a pass)."""
     return marks is not _FALSE and bool(np.any(marks))
@@ -396,24 +408,9 @@ class Vectorising:
                 if _any(cond.bad):
                     bad = bad | (reached & cond.bad)
                 hit = reached & cond.v
-            if value is None:  # a fault where this case is taken
-                bad = bad | hit
-            else:
-                n = np.where(hit, value.n, n)
-                if not (np.ndim(d) == 0 and np.ndim(value.d) == 0 and d == value.d):
-                    d = np.where(hit, value.d, d)
-                if _any(value.bad):
-                    bad = bad | (hit & value.bad)
+            n, d, bad = _taking(hit, value, n, d, bad)
             taken = taken | hit
-        rest = ~taken
-        if otherwise is None:
-            bad = bad | rest
-        else:
-            n = np.where(rest, otherwise.n, n)
-            if not (np.ndim(d) == 0 and np.ndim(otherwise.d) == 0 and d == otherwise.d):
-                d = np.where(rest, otherwise.d, d)
-            if _any(otherwise.bad):
-                bad = bad | (rest & otherwise.bad)
+        n, d, bad = _taking(~taken, otherwise, n, d, bad)
         return Num(n, d, bad, hi, dhi)
 
     @staticmethod

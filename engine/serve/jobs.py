@@ -19,7 +19,7 @@ from typing import Any
 from jixiao.dsl.diagnostics import Diagnostic, JixiaoError, to_json
 
 from ..tools import portfolio_report
-from ..tools.batch import Row, Writer, read_table, record_json, run_blocks
+from ..tools.batch import Row, Writer, Written, read_table, record_json, run_blocks
 from ..tools.portfolio import Summary, file_digest
 from .decisions import Log
 from .packs import Pack, sha256
@@ -145,6 +145,7 @@ class Jobs:
                 writers[0].json_sha256,
             )
             for records, tally in blocks:
+                assert not isinstance(records, Written)  # one process: records, not a text
                 decisions = []
                 for record in records:
                     for writer in writers:

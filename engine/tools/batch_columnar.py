@@ -73,7 +73,7 @@ def columnar_blocks(
     json_sha256: str | None,
     jobs: int = 1,
     pack_path: str = "",
-) -> Iterator[tuple[list[ScoredProject], Tally]]:
+) -> Iterator[tuple[list[ScoredProject] | batch.Written, Tally]]:
     """Records in input order, a block at a time with the block's counts (as
     `batch.run_blocks` gives them, without a summary); in `jobs` processes, each block scored
     and worded where it is scored, in order, byte for byte as one process writes them. By
@@ -111,14 +111,13 @@ def columnar_blocks(
 
 def _work(
     rows: list[Row], source: str, json_sha256: str | None
-) -> tuple[list[ScoredProject], Tally]:
+) -> tuple[list[ScoredProject] | batch.Written, Tally]:
     plan = batch._WORKER["plan"]
     vp = vector_plan(plan)[0]
     assert vp is not None  # the parent compiled the same pack over columns
     records, tally = score_columns(plan, vp, rows, source, json_sha256)
-    for record in records:
-        if record.line is not None:  # worded here: the parent writes the line only
-            record.scores = {}
+    if json_sha256 is not None:  # worded here: the parent only writes the lines, as one text
+        return batch.Written.of(records), tally
     return records, tally
 
 
