@@ -450,3 +450,18 @@ def test_half_cent_ties_round_as_the_ledger_rounds_them(mode: str) -> None:
         points = next(p for ind, (p, *_) in result.ledger.raw() if ind.code == "B1.1.2")
         assert Decimal(int(scored.points[place][j])).scaleb(-2) == points, (mode, rec["实际支出"])
         assert Decimal(int(scored.total[j])).scaleb(-2) == result.total
+
+
+def test_points_only_reads_an_xlsx_sheet_as_the_ledger_path_does(tmp_path: Path) -> None:
+    """Typed XLSX cells (numbers, dates, percents shown as such) and failing rows: every such
+    row is read by `row_evidence` itself, and the records are the ledger path's, unexplained."""
+    from .helpers import write_xlsx
+    from .test_batch import portfolio as sheet_rows
+
+    book = tmp_path / "projects.xlsx"
+    write_xlsx(book, sheet_rows(300))
+    a = _jixiao("eval", str(PACK), "--batch", str(book), "--jobs", "1")
+    b = _jixiao("eval", str(PACK), "--batch", str(book), "--points-only")
+    assert a[0] == b[0] == 1 and a[2] == b[2]
+    assert unexplained(a[1].encode("utf-8")).decode("utf-8") == b[1]
+    assert len(b[1].splitlines()) == 300
