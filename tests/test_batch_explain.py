@@ -431,6 +431,8 @@ def test_a_leaf_known_by_its_cells_says_what_it_says_afresh(
             fresh.losses,
             fresh.scores,
         )
+        # leaves taken whole from earlier rows (`batch._evaluated`) score as afresh too
+        assert (kept.total, kept.grade, kept.errors) == (fresh.total, fresh.grade, fresh.errors)
 
 
 @settings(max_examples=200, deadline=None)
