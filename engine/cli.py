@@ -189,11 +189,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 summary=bool(args.summary),
                 lang=lang.report_lang(),
             )
-        elif args.points_only and _columnar(plan, args) is not None:
-            from .tools.batch_columnar import columnar_blocks, vector_plan
+        elif args.points_only and (vp := _columnar(plan, args)) is not None:
+            from .tools.batch_columnar import columnar_blocks
 
-            vp = vector_plan(plan)[0]
-            assert vp is not None
             blocks = columnar_blocks(
                 plan, vp, rows, str(source), writer.json_sha256, args.jobs or 0, args.pack
             )

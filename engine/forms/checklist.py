@@ -154,7 +154,7 @@ def vector(v: Any, rule: ast.Checklist, weight: Decimal) -> Any:
         total = base(cols) if base is not None else v.ZERO
         for points, cf in items:
             p, met = points(cols), cf(cols)
-            total = v.add(total, v.marked(v.where(met, p, v.ZERO), v.flag_of(False, p.bad)))
+            total = v.add(total, v.marked(v.where(met, p, v.ZERO), p.bad))
         return total
 
     return checklist

@@ -182,7 +182,7 @@ def vector_per(v: Any, rule: ast.DeductPer | ast.AddPer, weight: Decimal) -> Any
             taken = total
         else:
             taken = v.first([(v.compare(">", value, v.ZERO), total)], v.ZERO)
-        return taken if fixed is not None else v.marked(taken, v.flag_of(False, a.bad))
+        return taken if fixed is not None else v.marked(taken, a.bad)
 
     return per
 

@@ -215,7 +215,7 @@ def vector(v: Any, rule: ast.DeductStep, weight: Decimal) -> Any:
             (v.compare("<=", x, v.ZERO), None),  # a step of 0 or less: E606/E609
             (None, v.sign_kept(total, -1)),
         ]
-        return v.marked(v.first(cases, None), v.flag_of(False, a.bad | x.bad | s.bad))
+        return v.marked(v.first(cases, None), a.bad | x.bad | s.bad)
 
     return step
 

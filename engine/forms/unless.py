@@ -113,7 +113,7 @@ def vector(v: Any, rule: ast.Unless, weight: Decimal) -> Any:
 
     def unless(cols: Any) -> Any:
         taken = inner(cols)
-        return v.marked(v.where(cf(cols), v.ZERO, taken), v.flag_of(False, taken.bad))
+        return v.marked(v.where(cf(cols), v.ZERO, taken), taken.bad)
 
     return unless
 

@@ -268,8 +268,7 @@ def where(cond: Flag, then: Any, otherwise: Any) -> Any:
 def pick(values: list[Num], larger: bool) -> Num:
     out = values[0]
     for v in values[1:]:
-        take = compare(">" if larger else "<", v, out)
-        out = where(Flag(take.v, take.bad), v, out)
+        out = where(compare(">" if larger else "<", v, out), v, out)
         out.bad = out.bad | v.bad  # `min`/`max` read every argument
     return out
 
@@ -414,14 +413,10 @@ class Vectorising:
         return Num(n, d, bad, hi, dhi)
 
     @staticmethod
-    def marked(value: Num, where_: Any) -> Num:
-        """`value`, undecided where `where_` (a `Flag`) holds or is itself undecided."""
-        return Num(value.n, value.d, value.bad | where_.v | where_.bad, value.hi, value.dhi)
-
-    @staticmethod
-    def flag_of(value: bool, bad: Any = _FALSE) -> Flag:
-        """A constant condition (with the marks of what it stands for)."""
-        return Flag(np.bool_(value), bad)
+    def marked(value: Num, marks: Any) -> Num:
+        """`value`, undecided also where `marks` (another value's `bad`) are: what a rule
+        computes whatever it takes (an amount, a spared deduction) fails it there."""
+        return Num(value.n, value.d, value.bad | marks, value.hi, value.dhi)
 
     @staticmethod
     def both(a: Flag, b: Flag) -> Flag:

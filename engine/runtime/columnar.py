@@ -152,9 +152,10 @@ def ledger_leaves(
                     env[name] = Broken(exc.failure)
                 except (NearBoundary, decimal.DecimalException, TypeError):
                     env[name] = _UNDECIDED  # the evaluator decides it (exactly, or as a failure)
+            unsure = any(env[k] is _UNDECIDED for k in reads if k in derived)
             for place, _ in vp.ledger:
                 units, undecided = out[place]
-                if any(env[k] is _UNDECIDED for k in reads if k in derived):
+                if unsure:
                     undecided[j] = True
                     continue
                 try:

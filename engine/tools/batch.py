@@ -1137,8 +1137,23 @@ def run_blocks(
                 )
         return
     # Workers are handed blocks large enough that handing them over costs little next to
-    # scoring them; forked where that is safe (Linux), so each starts with the compiled plan.
+    # scoring them.
     blocks = iter(lambda: list(itertools.islice(rows, PARALLEL_BLOCK)), [])
+    args = (source, json_sha256, weight_by, summary, explain, lang)
+    yield from in_workers(plan, pack_path, jobs, _work, blocks, args)
+
+
+def in_workers(
+    plan: Plan,
+    pack_path: str,
+    jobs: int,
+    work: Any,
+    blocks: Iterator[list[Row]],
+    args: tuple[Any, ...],
+) -> Iterator[Any]:
+    """`work(block, *args)` for each block in `jobs` worker processes, the results in input
+    order: forked where that is safe (Linux), so each starts with the compiled plan
+    (`_WORKER`), else spawned and compiling it from the parent's text (`_init`)."""
     method = "fork" if sys.platform.startswith("linux") else "spawn"
     ctx = multiprocessing.get_context(method)
     initargs = (pack_path, plan.program.source.text, files.allowed_dirs())
@@ -1146,13 +1161,7 @@ def run_blocks(
         _WORKER["plan"] = plan
     try:
         with collector_quiet():
-            yield from _parallel(
-                ctx,
-                jobs,
-                initargs,
-                blocks,
-                (source, json_sha256, weight_by, summary, explain, lang),
-            )
+            yield from _parallel(ctx, jobs, initargs, work, blocks, args)
     finally:
         _WORKER.pop("plan", None)
 
@@ -1169,9 +1178,10 @@ def _parallel(
     ctx: Any,
     jobs: int,
     initargs: tuple[Any, ...],
+    work: Any,
     blocks: Iterator[list[Row]],
     args: tuple[Any, ...],
-) -> Iterator[tuple[list[ScoredProject] | Written, Tally]]:
+) -> Iterator[Any]:
     with ctx.Pool(jobs, initializer=_init, initargs=initargs) as pool:
         # A window of blocks in flight, collected oldest first: the output is the serial
         # run's, byte for byte and in order; the parent reads ahead only `window` blocks, so
@@ -1180,7 +1190,7 @@ def _parallel(
         window = 2 * jobs + 1
         pending: collections.deque[Any] = collections.deque()
         for block in blocks:
-            pending.append(pool.apply_async(_work, (block, *args)))
+            pending.append(pool.apply_async(work, (block, *args)))
             if len(pending) >= window:
                 yield pending.popleft().get()
         while pending:
@@ -1192,15 +1202,26 @@ def _json_words(pack_sha256: str) -> str:
     return json.dumps({"pack_sha256": pack_sha256}, ensure_ascii=False)[1:]
 
 
-def _record_line(record: ScoredProject, tail: str, explain: bool = True) -> str:
+def _record_line(
+    record: ScoredProject, tail: str, explain: bool = True, scores: str | None = None
+) -> str:
     """`record_json`, with the constant end worded once (`_json_words`); a folder
-    portfolio's record, which names its inputs after the digest, is worded in full."""
+    portfolio's record, which names its inputs after the digest, is worded in full.
+    `scores`: the record's `"code": "points"` pieces already joined (`batch_columnar` words
+    each distinct piece once for a whole block)."""
     if record.inputs:
         return record_json(record, json.loads("{" + tail)["pack_sha256"], explain=explain)
     # json.dumps(…, ensure_ascii=False) piece by piece, with its own string encoder: the keys
     # are constants, a score is digits (`fixed`), and a leaf's losses are encoded once
     text, keys = _JSON_TEXT, _JSON_KEYS
     total, grade = record.total, record.grade
+    if scores is None:
+        scores = ", ".join(
+            [
+                (keys.get(code) or _json_key(code)) + ("null" if v is None else '"' + v + '"')
+                for code, v in record.scores.items()  # a score is digits: nothing to escape
+            ]
+        )
     head = (
         '{"id": '
         + text(record.id)
@@ -1211,12 +1232,7 @@ def _record_line(record: ScoredProject, tail: str, explain: bool = True) -> str:
         + ', "grade": '
         + ("null" if grade is None else text(grade))
         + ', "scores": {'
-        + ", ".join(
-            [
-                (keys.get(code) or _json_key(code)) + ("null" if v is None else '"' + v + '"')
-                for code, v in record.scores.items()  # a score is digits: nothing to escape
-            ]
-        )
+        + scores
         + '}, "errors": ['
         + ", ".join(map(text, record.errors))
         + "]"
@@ -1232,6 +1248,11 @@ def _record_line(record: ScoredProject, tail: str, explain: bool = True) -> str:
 _JSON_TEXT = json.encoder.encode_basestring
 #: An indicator code as a JSON key, by the code (bounded: codes are a pack's).
 _JSON_KEYS: dict[str, str] = {}
+
+
+def json_key(code: str) -> str:
+    """An indicator code as a JSON key of a record's `scores`, with its `: `."""
+    return _JSON_KEYS.get(code) or _json_key(code)
 
 
 def _json_key(code: str) -> str:

@@ -15,16 +15,12 @@ throughout, with a warning naming the rule (W860).
 
 from __future__ import annotations
 
-import collections
 import itertools
-import json
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..common.types import Kind
-from ..render.explain import fixed
-from ..runtime import files
 from ..runtime.evaluator import evaluate
 from . import batch
 from .batch import (
@@ -87,26 +83,7 @@ def columnar_blocks(
             for block in blocks:
                 yield score_columns(plan, vp, block, source, json_sha256)
         return
-    import multiprocessing
-    import sys
-
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
-    ctx = multiprocessing.get_context(method)
-    initargs = (pack_path, plan.program.source.text, files.allowed_dirs())
-    if method == "fork":
-        batch._WORKER["plan"] = plan
-    try:
-        with collector_quiet(), ctx.Pool(jobs, initializer=batch._init, initargs=initargs) as pool:
-            window = 2 * jobs + 1  # as `run_blocks`: bounded read-ahead, output in order
-            pending: collections.deque[Any] = collections.deque()
-            for block in blocks:
-                pending.append(pool.apply_async(_work, (block, source, json_sha256)))
-                if len(pending) >= window:
-                    yield pending.popleft().get()
-            while pending:
-                yield pending.popleft().get()
-    finally:
-        batch._WORKER.pop("plan", None)
+    yield from batch.in_workers(plan, pack_path, jobs, _work, blocks, (source, json_sha256))
 
 
 def _work(
@@ -260,20 +237,17 @@ _UNSEEN: Any = object()
 
 
 class _Lines:
-    """Points in units of the pack's last place, worded as the records word them (`fixed`),
-    each distinct value once per plan; and, for JSON lines, each record's line put together
-    from pieces worded once (as `batch._record_line` words it, byte for byte)."""
+    """Points in units of the pack's last place, worded as the records word them
+    (`batch._fixed`, with its memo), each distinct value once per block; and, for JSON lines,
+    each record's line from `"code": "points"` pieces worded once per block."""
 
     def __init__(self, plan: Plan, vp: VectorPlan, json_sha256: str | None) -> None:
         self.places = vp.places
-        self.memo: dict[int, str] = plan.memo.setdefault("vector_words", {})
+        self.worded: dict[Decimal, str] = plan.memo.setdefault("worded", {})
         self.codes = [ind.code for ind in vp.program.indicators]
         self.json = json_sha256 is not None
-        self.keys = [json.dumps(c, ensure_ascii=False) + ': "' for c in self.codes]
-        self.tail = "" if json_sha256 is None else _json_words(json_sha256) + "\n"
-        # `, "scores": {` and `}, "errors": [], `, as `json.dumps` words them
-        self.scores_key = ", " + json.dumps("scores") + ": {"
-        self.errors_key = "}, " + json.dumps("errors") + ": [], "
+        self.keys = [batch.json_key(c) + '"' for c in self.codes]
+        self.tail = _json_words(json_sha256) if json_sha256 is not None else ""
 
     def texts(self, units: Any, key: str | None = None) -> list[str]:
         """Each project's points worded (or, with `key`, its `"code": "points"` piece of a
@@ -281,16 +255,11 @@ class _Lines:
         import numpy as np
 
         values, inverse = np.unique(units, return_inverse=True)
-        memo, places = self.memo, self.places
-        worded = []
-        for u in values.tolist():
-            text = memo.get(u)
-            if text is None:
-                text = fixed(Decimal(u).scaleb(-places), places)
-                if len(memo) < 4096:
-                    memo[u] = text
-            worded.append(text if key is None else key + text + '"')
-        shared = np.array(worded, dtype=object)[inverse.reshape(-1)]
+        places, worded = self.places, self.worded
+        texts = [batch._fixed(Decimal(u).scaleb(-places), places, worded) for u in values.tolist()]
+        if key is not None:
+            texts = [key + text + '"' for text in texts]
+        shared = np.array(texts, dtype=object)[inverse.reshape(-1)]
         return shared.tolist()  # type: ignore[no-any-return]
 
     def scores(self, points: list[Any]) -> list[tuple[str, ...]]:
@@ -303,14 +272,10 @@ class _Lines:
         return list(zip(*columns, strict=True))
 
     def fill(self, record: ScoredProject, worded: tuple[str, ...]) -> None:
-        if not self.json:
+        if self.json:
+            record.line = _record_line(record, self.tail, False, ", ".join(worded))
+        else:
             record.scores = dict(zip(self.codes, worded, strict=True))
-            return
-        head = json.dumps(
-            {"id": record.id, "name": record.name, "total": record.total, "grade": record.grade},
-            ensure_ascii=False,
-        )
-        record.line = head[:-1] + self.scores_key + ", ".join(worded) + self.errors_key + self.tail
 
 
 __all__ = ["columnar_blocks", "score_columns", "vector_plan"]

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import collections
 import itertools
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Context, Decimal
@@ -30,7 +29,7 @@ from ..common.result import Result
 from ..plan.compiler import Plan
 from ..runtime import files
 from ..runtime.evaluator import evaluate
-from .batch import BLOCK, PARALLEL_FROM, Row, read_folder, read_table, row_evidence, score_row
+from .batch import BLOCK, Row, read_folder, read_table, row_evidence, score_row, worker_count
 from .diff import delta_of, indicator_rows
 from .portfolio import ScoredProject
 
@@ -229,13 +228,7 @@ def _scored(
 ) -> Iterator[list[tuple[Kept, Kept]]]:
     """Blocks of scored pairs in input order; in `jobs` processes (0: as `eval --batch`)."""
     shared = old.program.facts == new.program.facts
-    if jobs <= 0:
-        cpus = (
-            len(os.sched_getaffinity(0))
-            if hasattr(os, "sched_getaffinity")
-            else (os.cpu_count() or 1)
-        )
-        jobs = min(cpus, 4) if (count or 0) >= PARALLEL_FROM else 1
+    jobs = worker_count(jobs, count)
     blocks = iter(lambda: list(itertools.islice(pairs, BLOCK)), [])
     if jobs == 1:
         for block in blocks:
