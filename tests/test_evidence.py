@@ -211,12 +211,14 @@ def test_libyaml_and_pure_python_loaders_read_the_same_evidence(
     st.sampled_from(list(Kind)),
     st.one_of(
         st.text(alphabet="0123456789", max_size=25),
+        st.from_regex(r"[0-9]{1,20}\.[0-9]{1,20}", fullmatch=True),  # an amount: `123456.78`
         st.sampled_from(["是", " 否 ", "TRUE", "No", "√", "\u3000有", "1", "0", "12次", "١٢"]),
         st.text(max_size=6),
     ),
 )
 def test_the_fast_paths_read_cells_as_the_general_parser_does(kind: Kind, text: str) -> None:
-    """Plain digits and yes/no words skip the general parser; they must mean the same."""
+    """Plain digits, plain decimals and yes/no words skip the general parser; they must mean
+    the same."""
     from jixiao.engine.runtime.evidence import _parse, parse_typed
 
     # parse_typed: parse_value before the domain check, which both paths share

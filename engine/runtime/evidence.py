@@ -786,6 +786,8 @@ _SCIENTIFIC = r"[+-]?\d+(?:\.\d+)?[eE][+-]?\d+"
 _ACCOUNTING = r"\([\d,]+(?:\.\d+)?\)"
 
 
+#: Plain ASCII digits with a fraction (`123456.78`): an amount or a number as it is.
+_DECIMAL = re.compile(r"[0-9]+\.[0-9]+")
 #: Kinds whose plain digits ("12") are the number itself, as most cells of a portfolio are.
 _DIGITS_ARE_VALUE = (Kind.COUNT, Kind.NUMBER, Kind.MONEY)
 
@@ -815,6 +817,10 @@ def parse_typed(kind: Kind | Fact, raw: str) -> tuple[Value | None, str]:
     # exactly what the general path below gives them.
     if raw.isdigit() and raw.isascii() and kind in _DIGITS_ARE_VALUE and len(raw) <= MAX_DIGITS:
         return Decimal(raw), ""
+    if (kind is Kind.MONEY or kind is Kind.NUMBER) and _DECIMAL.fullmatch(raw):
+        if len(raw) <= MAX_DIGITS + 1:  # (a bare number: in the fact's own unit)
+            value = Decimal(raw)
+            return (abs(value) if value.is_zero() else value), ""
     if kind is Kind.BOOL:
         low = raw.strip().lower()
         if low in _TRUE:
