@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 # Type aliases, as strings: only type checkers read them.
 Env: TypeAlias = "dict[str, Any]"
 ExprFn: TypeAlias = "Callable[[Env], Any]"
-Origins: TypeAlias = "dict[str, Provenance]"
+Origins: TypeAlias = "Mapping[str, Provenance]"
 #: A rule appends its ledger lines, as plain tuples in `Line`'s field order with a `Reads` in
 #: place of the facts (see `Reads`), and returns the points they add up to.
 RawLine: TypeAlias = "tuple[Any, ...]"

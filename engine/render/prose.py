@@ -109,7 +109,23 @@ def band_words(band: ast.Band, lang: str = "zh") -> str:
 
 
 def node_at(ind: Indicator, span: Span) -> object | None:
-    """The node of `ind`'s rules whose span is `span` (the clause, band or level of a line)."""
+    """The node of `ind`'s rules whose span is `span` (the clause, band or level of a line):
+    found once per (indicator, span) — a portfolio words the same lines project after project
+    — and kept with both, so an id is never taken for another's."""
+    key = (id(ind), id(span))
+    hit = _NODES.get(key)
+    if hit is not None and hit[0] is ind and hit[1] is span:
+        return hit[2]
+    node = _node_at(ind, span)
+    if len(_NODES) < 4096:
+        _NODES[key] = (ind, span, node)
+    return node
+
+
+_NODES: dict[tuple[int, int], tuple[Indicator, Span, object | None]] = {}
+
+
+def _node_at(ind: Indicator, span: Span) -> object | None:
     for node in _walk(ind.rules):
         at = getattr(node, "span", None)
         if at is not None and at.start == span.start and at.end == span.end:
