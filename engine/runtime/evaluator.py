@@ -48,6 +48,7 @@ from .ledger import Ledger
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from typing import Any
 
     from jixiao.dsl import ast
@@ -74,6 +75,67 @@ def evaluate(plan: Plan, evidence: Evidence, pins: dict[str, object] | None = No
     ones are then not computed): `jixiao test --edges` and `verify` probe rules this way."""
     with decimal.localcontext(CONTEXT):
         return _Run(plan, evidence, pins or {}).result()
+
+
+def leaves_only(
+    plan: Plan, evidence: Evidence, places: Iterable[int]
+) -> tuple[Result, list[Entry]] | None:
+    """Only the plain leaves at `places` scored, each as `evaluate` scores it (after the
+    derived facts it reads, directly or not, each as `derive` computes it), the other
+    indicators left unscored; the result holds the ledger their lines are read from. A
+    portfolio whose points the columns computed (`tools.batch_columnar`) words why a leaf lost
+    points this way, for the price of that leaf, not of the project. None when a place is not
+    a plain leaf of the plan (one a veto can zero: `evaluate` scores it with the tree)."""
+    closures = plan.memo.get("leaf_closures")
+    if closures is None:
+        closures = plan.memo["leaf_closures"] = {p: (p, ind, fn) for p, ind, fn in plan.leaves}
+    wanted: list[tuple[int, Indicator, LeafFn]] = []
+    for place in places:
+        closure = closures.get(place)
+        if closure is None:
+            return None
+        wanted.append(closure)
+    known = plan.memo.setdefault("derived_for", {})
+    key = tuple(place for place, _, _ in wanted)
+    needed = known.get(key)
+    if needed is None:
+        needed = _derived_for(plan, [ind for _, ind, _ in wanted])
+        if len(known) < 4096:  # (the sets of leaves a portfolio's projects lose points on)
+            known[key] = needed
+    with decimal.localcontext(CONTEXT):
+        run = _Run(plan, evidence, {})
+        run.derive(needed)
+        guarded = run.guarded()
+        records, env = run.records, run.env
+        for place, ind, fn in wanted:
+            record = run.leaf(place, ind, fn, env)
+            records[place] = run.never_a_gain(place, record) if place in guarded else record
+        if run.exact_env is not None:
+            run.show_exact_derived()
+        program = run.program
+        result = Result(
+            run.settings,
+            program.source.path,
+            evidence.source.path,
+            None,
+            None,
+            run.ledger,
+            plan.units,
+        )
+    return result, records
+
+
+def _derived_for(plan: Plan, leaves: list[Indicator]) -> frozenset[str]:
+    """The derived facts the leaves read, directly or through other derived facts."""
+    derived = plan.program.derived
+    seen: set[str] = set()
+    todo = [name for ind in leaves for name in ind.reads]
+    while todo:
+        name = todo.pop()
+        if name in derived and name not in seen:
+            seen.add(name)
+            todo += derived[name].reads
+    return frozenset(seen)
 
 
 class _Run:
@@ -152,9 +214,12 @@ class _Run:
 
     # ----- 1. derived facts ----------------------------------------------------------------
 
-    def derive(self) -> None:
+    def derive(self, only: frozenset[str] | None = None) -> None:
+        """`only`: just these derived facts (in the plan's order: each after what it reads)."""
         env, pins = self.env, self.pins
         for name, fn, _ in self.plan.derived:
+            if only is not None and name not in only:
+                continue
             try:
                 env[name] = pins[name] if pins and name in pins else fn(env)
             except Faulted as exc:
@@ -179,7 +244,7 @@ class _Run:
         assert exact_env is not None
         for name, _, _ in self.plan.derived:
             value = exact_env.get(name)
-            if type(value) is Exact and name not in self.pins and type(env[name]) is Decimal:
+            if type(value) is Exact and name not in self.pins and type(env.get(name)) is Decimal:
                 env[name] = to_decimal(value)
 
     def arithmetic_failure(self, name: str, exc: Exception) -> Broken:

@@ -558,8 +558,30 @@ def row_evidence(
             values[name] = value
     if problems:
         return None, problems
-    origins = _RowOrigins(source, given, number)
-    return Evidence(Source(f"{source} [{row.id}]", ""), values, origins, {"id": row.id}), []
+    return _evidence(row, source, values, given), []
+
+
+def evidence_of(row: Row, program: Program, source: str, cells: Sequence[Any]) -> Evidence:
+    """A row's evidence from its cells read already (`cell_value` of each of its columns, in
+    order, each clean: a value, or EMPTY), as `row_evidence` makes it: `batch_columnar` has
+    read each distinct cell of a block once, and reads no cell twice."""
+    values: dict[str, Any] = {}
+    given: dict[str, Column] = {}
+    facts = program.facts
+    for column, value in zip(row.columns, cells, strict=True):
+        name = column[1]
+        if value is EMPTY:
+            if facts[name].kind is Kind.LIST:
+                values[name] = ()  # an empty findings cell: nothing was found
+            continue
+        given[name] = column
+        values[name] = value
+    return _evidence(row, source, values, given)
+
+
+def _evidence(row: Row, source: str, values: dict[str, Any], given: dict[str, Column]) -> Evidence:
+    origins = _RowOrigins(source, given, str(row.number))
+    return Evidence(Source(f"{source} [{row.id}]", ""), values, origins, {"id": row.id})
 
 
 _UNPARSED = object()  # a cell text no column memo holds yet
@@ -1203,12 +1225,16 @@ def _json_words(pack_sha256: str) -> str:
 
 
 def _record_line(
-    record: ScoredProject, tail: str, explain: bool = True, scores: str | None = None
+    record: ScoredProject,
+    tail: str,
+    explain: bool = True,
+    scores: str | None = None,
+    losses: str | None = None,
 ) -> str:
     """`record_json`, with the constant end worded once (`_json_words`); a folder
     portfolio's record, which names its inputs after the digest, is worded in full.
-    `scores`: the record's `"code": "points"` pieces already joined (`batch_columnar` words
-    each distinct piece once for a whole block)."""
+    `scores`, `losses`: the record's `"code": "points"` pieces and its losses as JSON,
+    already joined (`batch_columnar` words each distinct piece once for a whole block)."""
     if record.inputs:
         return record_json(record, json.loads("{" + tail)["pack_sha256"], explain=explain)
     # json.dumps(…, ensure_ascii=False) piece by piece, with its own string encoder: the keys
@@ -1240,7 +1266,8 @@ def _record_line(
     if not explain:
         return head + ", " + tail + "\n"
     # each leaf's losses as JSON, worded once per distinct leaf (`_record` shares the entries)
-    losses = ", ".join(map(_entry_json, record.explained))
+    if losses is None:
+        losses = ", ".join(map(_entry_json, record.explained))
     return head + ', "losses": [' + losses + "], " + tail + "\n"
 
 
@@ -1265,6 +1292,12 @@ def _json_key(code: str) -> str:
 #: A leaf's losses as JSON, by the identity of its entry (kept with it): `_record` hands out
 #: the same entry for the same leaf, so most are encoded once; bounded like the leaves.
 _ENTRY_JSON: dict[int, tuple[Explained, str]] = {}
+
+
+def entry_json(entry: Explained) -> str:
+    """A leaf's losses as the JSON of a record's `losses` (`explanation_json`), encoded once
+    per entry `_record` hands out."""
+    return _entry_json(entry)
 
 
 def _entry_json(entry: Explained) -> str:

@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterator
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING, Any
 
 from ..common.types import Kind
+from ..render.explain import lost_parts
 from ..runtime.evaluator import evaluate
 from . import batch
 from .batch import (
     EMPTY,
     Row,
+    _explained,
     _json_words,
     _record,
     _record_line,
@@ -35,7 +37,7 @@ from .batch import (
     row_evidence,
     score_row,
 )
-from .portfolio import ScoredProject, tally_for
+from .portfolio import Explained, ScoredProject, tally_for
 
 if TYPE_CHECKING:
     from ..plan.compiler import Plan
@@ -69,6 +71,8 @@ def columnar_blocks(
     json_sha256: str | None,
     jobs: int = 1,
     pack_path: str = "",
+    explain: bool = False,
+    lang: str = "zh",
 ) -> Iterator[tuple[list[ScoredProject] | batch.Written, Tally]]:
     """Records in input order, a block at a time with the block's counts (as
     `batch.run_blocks` gives them, without a summary); in `jobs` processes, each block scored
@@ -81,26 +85,36 @@ def columnar_blocks(
     if jobs == 1:
         with collector_quiet():
             for block in blocks:
-                yield score_columns(plan, vp, block, source, json_sha256)
+                yield score_columns(plan, vp, block, source, json_sha256, explain, lang)
         return
-    yield from batch.in_workers(plan, pack_path, jobs, _work, blocks, (source, json_sha256))
+    yield from batch.in_workers(
+        plan, pack_path, jobs, _work, blocks, (source, json_sha256, explain, lang)
+    )
 
 
 def _work(
-    rows: list[Row], source: str, json_sha256: str | None
+    rows: list[Row], source: str, json_sha256: str | None, explain: bool, lang: str
 ) -> tuple[list[ScoredProject] | batch.Written, Tally]:
     plan = batch._WORKER["plan"]
     vp = vector_plan(plan)[0]
     assert vp is not None  # the parent compiled the same pack over columns
-    records, tally = score_columns(plan, vp, rows, source, json_sha256)
+    records, tally = score_columns(plan, vp, rows, source, json_sha256, explain, lang)
     if json_sha256 is not None:  # worded here: the parent only writes the lines, as one text
         return batch.Written.of(records), tally
     return records, tally
 
 
 def score_columns(
-    plan: Plan, vp: VectorPlan, rows: list[Row], source: str, json_sha256: str | None
+    plan: Plan,
+    vp: VectorPlan,
+    rows: list[Row],
+    source: str,
+    json_sha256: str | None,
+    explain: bool = False,
+    lang: str = "zh",
 ) -> tuple[list[ScoredProject], Tally]:
+    """The block's records, in order; with `explain`, each says why its leaves lost points
+    (`batch._record`'s `explained`), worded from the ledger of those leaves alone."""
     import numpy as np
 
     from ..plan.vector import run
@@ -110,7 +124,7 @@ def score_columns(
     places = program.settings.places
     n = len(rows)
     records: list[ScoredProject | None] = [None] * n
-    tables, codes, slow = _cells(plan, vp, rows, source)
+    tables, codes, slow, read = _cells(plan, vp, rows, source)
     # the rows a cell of which is not plainly a clean text: read by `row_evidence`, which
     # words their problems (a row with one fails, as it does without `--points-only`)
     memos = column_memos(program, plan.memo)
@@ -118,7 +132,7 @@ def score_columns(
     for i in np.flatnonzero(slow).tolist():
         row = rows[i]
         if row.problem or row.path is not None:
-            records[i] = score_row(plan, row, source, summary=False, explain=False)
+            records[i] = score_row(plan, row, source, summary=False, explain=explain, lang=lang)
             continue
         evidence, problems = row_evidence(row, program, source, memos)
         if evidence is None:
@@ -144,7 +158,12 @@ def score_columns(
             ]
             ledger = ledger_leaves(plan, vp, rows_read)
         scored = run(vp, cols, len(keep), ledger)
-        lines = _Lines(plan, vp, json_sha256)
+        said = (
+            _explain(plan, vp, rows, keep, codes, read, slow, scored, evidences, source, lang)
+            if explain
+            else None
+        )
+        lines = _Lines(plan, vp, json_sha256, explain)
         by_row = lines.scores(scored.points)
         totals = lines.texts(scored.total)
         grades = [label for _, label in vp.grades]
@@ -153,7 +172,9 @@ def score_columns(
             row = rows[i]
             if decided[j]:
                 record = ScoredProject(row.id, row.name, totals[j], grades[grade[j]], {}, [])
-                lines.fill(record, by_row[j])
+                if said is not None:
+                    record.explained = said[0][j]
+                lines.fill(record, by_row[j], said[1][j] if said is not None else None)
                 records[i] = record
                 continue
             evidence = evidences.get(i)
@@ -161,7 +182,8 @@ def score_columns(
                 evidence, problems = row_evidence(row, program, source, memos)
                 assert evidence is not None, problems  # its cells were read cleanly
             # the ledger path decides it: its points, or its errors
-            records[i] = _record(row, evaluate(plan, evidence), places, plan.memo, False, False)
+            result = evaluate(plan, evidence)
+            records[i] = _record(row, result, places, plan.memo, False, explain, lang, program)
     tally = tally_for(program, counts_only=True)
     tail = _json_words(json_sha256) if json_sha256 is not None else None
     out: list[ScoredProject] = []
@@ -169,17 +191,169 @@ def score_columns(
         assert entry is not None
         record = entry
         if tail is not None and record.line is None:
-            record.line = _record_line(record, tail, False)
+            record.line = _record_line(record, tail, explain)
         tally.add(record)
         out.append(record)
     return out, tally
 
 
+def _explain(
+    plan: Plan,
+    vp: VectorPlan,
+    rows: list[Row],
+    keep: list[int],
+    codes: dict[str, Any],
+    read: dict[str, list[Any]],
+    slow: Any,
+    scored: Any,
+    evidences: dict[int, Any],
+    source: str,
+    lang: str,
+) -> tuple[list[list[Explained]], list[str]]:
+    """Each kept project's `explained`, as `batch._record` words it, and the same as the JSON
+    of its record's `losses`: for each leaf that lost
+    points, its entry from the plan's memo of leaves known by the cells they read (the memo
+    `batch._record` keeps, `batch._cells_key`), else worded from the ledger of that leaf
+    alone (`evaluator.leaves_only`) — once per distinct set of those cells in the block, and
+    one partial evaluation per project, however many of its leaves were not known. Where that
+    ledger does not give the points the columns gave, the leaf's projects are marked
+    undecided (`scored.decided`): the ledger path scores them whole."""
+    import numpy as np
+
+    from ..runtime.evaluator import leaves_only
+
+    program = plan.program
+    memo = plan.memo
+    by_cells = memo.setdefault("leaves", {}).setdefault((lang, False, True), ({}, {}))[0]
+    worded: dict[Decimal, str] = memo.setdefault("worded", {})
+    places = vp.places
+    at = np.array(keep, dtype=np.intp)
+    slow_kept = slow[at]
+    decided = scored.decided
+    # per leaf that lost points somewhere: its place, the (kept) projects, each one's set of
+    # cells in the block, and an entry per set
+    found: list[tuple[int, Any, Any, list[Explained | None]]] = []
+    misses: dict[int, list[tuple[int, int]]] = {}  # a project → (leaf, set) it stands for
+    keys: dict[tuple[int, int], Any] = {}
+    for place, ind in enumerate(program.indicators):
+        if ind.children:
+            continue
+        js = np.flatnonzero(decided & (scored.points[place] < _units_of(ind.weight, places)))
+        if not js.size:
+            continue
+        same = _same_cells(ind, program, memo, codes, at[js], slow_kept[js])
+        _, first, inverse = np.unique(same, return_index=True, return_inverse=True)
+        entries: list[Explained | None] = [None] * len(first)
+        number = len(found)
+        for k, f in enumerate(first.tolist()):
+            j = int(js[f])
+            row = rows[keep[j]]
+            where = batch._read_cells(row, program, memo)
+            idx = where.get(id(ind)) if where is not None else None
+            if idx is not None:
+                key: Any = batch._cells_key(ind, row.values, idx)
+                try:
+                    hit = by_cells.get(key)
+                except TypeError:  # a cell that does not hash: worded, not remembered
+                    hit = key = None
+                if hit is not None and hit[0] is ind:
+                    entries[k] = hit[1]
+                    continue
+                keys[number, k] = key
+            misses.setdefault(j, []).append((number, k))
+        found.append((place, js, inverse.reshape(-1), entries))
+    # the cells the block has read, of each project not known (but those read one by one)
+    unread = [keep[j] for j in misses if keep[j] not in evidences]
+    columns = [read[c[1]] for c in rows[unread[0]].columns] if unread else []
+    grid = iter(
+        np.stack([codes[c[1]][unread] for c in rows[unread[0]].columns], axis=1).tolist()
+        if unread
+        else []
+    )
+    for j, wanted in misses.items():
+        i = keep[j]
+        evidence = evidences.get(i)  # a row read one by one
+        if evidence is None:  # … or from the cells the block has read
+            given = list(map(list.__getitem__, columns, next(grid)))
+            evidence = batch.evidence_of(rows[i], program, source, given)
+        got = leaves_only(plan, evidence, [found[number][0] for number, _ in wanted])
+        for number, k in wanted:
+            place, projects, sets, entries = found[number]
+            ind = program.indicators[place]
+            entry: Explained | None = None
+            if got is not None:
+                result, records = got
+                points, lines, failures, _ = records[place]
+                units = int(scored.points[place][j])
+                if points is not None and not failures and points.scaleb(places) == units:
+                    parts = lost_parts(ind.weight, points, lines)
+                    entry = _explained(
+                        ind, points, lines, parts, result, places, lang, worded, memo
+                    )
+                    known = keys.get((number, k))
+                    if known is not None and len(by_cells) < batch.MEMO_LEAVES:
+                        by_cells[known] = (ind, entry, [])
+            if entry is None:  # not the columns' points: the ledger path decides them whole
+                decided[projects[sets == k]] = False
+            entries[k] = entry
+    # a project a row, a leaf a column (in tree order, as `batch._record`): its entry, and
+    # the entry as JSON, each encoded once per set of cells; None where it lost nothing
+    said = np.full((len(keep), max(len(found), 1)), None, dtype=object)
+    texts = np.full(said.shape, None, dtype=object)
+    for column, (_, projects, sets, entries) in enumerate(found):
+        lost, encoded = np.empty(len(entries), dtype=object), np.empty(len(entries), dtype=object)
+        for s, one in enumerate(entries):  # (assigned one by one: an entry is a tuple)
+            lost[s] = one
+            encoded[s] = batch.entry_json(one) if one is not None else None
+        said[projects, column] = lost[sets]
+        texts[projects, column] = encoded[sets]
+    return (
+        [[e for e in row if e is not None] for row in said.tolist()],
+        [", ".join([t for t in row if t is not None]) for row in texts.tolist()],
+    )
+
+
+def _units_of(weight: Decimal, places: int) -> int:
+    """The least whole number of units (of the pack's last place) not below `weight`: points
+    in units below it are below the weight."""
+    return int(weight.scaleb(places).to_integral_value(rounding=ROUND_CEILING))
+
+
+def _same_cells(
+    ind: Any, program: Any, memo: dict[str, Any], codes: dict[str, Any], at: Any, slow: Any
+) -> Any:
+    """For projects `at`, a number each, the same for projects whose cells that `ind` reads
+    (`batch._depends`) hold the same texts: their codes into the block's tables of distinct
+    cells, combined. A project read one by one (`slow`) has numbers of its own, as has every
+    project of a leaf that reads more than facts."""
+    import numpy as np
+
+    depends = memo.setdefault("depends", {})
+    if id(ind) not in depends:
+        depends[id(ind)] = (ind, batch._depends(ind, program))
+    names = depends[id(ind)][1]
+    n = len(at)
+    if names is None:
+        return np.arange(n)
+    same = np.zeros(n, dtype=np.int64)
+    for name in names:
+        c = codes.get(name)
+        if c is None:  # no column: the pack's default (or missing) for every project
+            continue
+        c = c[at]
+        same = same * (int(c.max()) + 1) + c
+        same = np.unique(same, return_inverse=True)[1].reshape(-1)  # below n: never overflows
+    if slow.any():
+        same[slow] = n + np.arange(int(slow.sum()))
+    return same
+
+
 def _cells(
     plan: Plan, vp: VectorPlan, rows: list[Row], source: str
-) -> tuple[dict[str, list[Any]], dict[str, Any], Any]:
-    """Each fact's cells in a block of rows: a table of its distinct values and each row's
-    code into it — each distinct text read once, as `batch.cell_value` reads it (the same
+) -> tuple[dict[str, list[Any]], dict[str, Any], Any, dict[str, list[Any]]]:
+    """Each fact's cells in a block of rows: a table of its distinct values (and the same
+    cells as read, EMPTY where empty, for a row's evidence: `batch.evidence_of`) and each
+    row's code into it — each distinct text read once, as `batch.cell_value` reads it (the same
     value, remembered the same way) — and the rows that must be read one by one: a cell with
     a problem or not plain text, a row from a folder or past a sheet's problem, a row laid
     out differently from the first."""
@@ -200,6 +374,7 @@ def _cells(
     by_column = list(itertools.zip_longest(*(row.values for row in rows)))
     tables: dict[str, list[Any]] = {}
     codes: dict[str, Any] = {}
+    read: dict[str, list[Any]] = {}  # a column's distinct cells as read, EMPTY for an empty one
     given = set()
     for at, name, _, _ in layout:
         given.add(name)
@@ -209,7 +384,7 @@ def _cells(
         index = {c: k for k, c in enumerate(dict.fromkeys(cells))}
         code = list(map(index.__getitem__, cells))
         memo = memos[name]
-        table, bad = [], []
+        table, bad, cell_values = [], [], []
         for cell in index:
             value = memo.get(cell, _UNSEEN) if type(cell) is str else _UNSEEN
             problem = None
@@ -220,6 +395,7 @@ def _cells(
                     value, problem = cell_value(program, name, cell, "", source, memos)
                 else:
                     problem = "typed"  # a typed XLSX cell: read with its row
+            cell_values.append(value)
             if value is EMPTY:
                 value = default
             table.append(value)
@@ -227,10 +403,10 @@ def _cells(
         array = np.array(code, dtype=np.intp)
         if any(bad):
             slow |= np.array(bad, dtype=bool)[array]
-        tables[name], codes[name] = table, array
+        tables[name], codes[name], read[name] = table, array, cell_values
     for name in vp.facts.keys() - given:  # a fact with no column: its default, or missing
         tables[name], codes[name] = [vp.defaults.get(name, MISSING)], np.zeros(n, dtype=np.intp)
-    return tables, codes, slow
+    return tables, codes, slow, read
 
 
 _UNSEEN: Any = object()
@@ -241,7 +417,10 @@ class _Lines:
     (`batch._fixed`, with its memo), each distinct value once per block; and, for JSON lines,
     each record's line from `"code": "points"` pieces worded once per block."""
 
-    def __init__(self, plan: Plan, vp: VectorPlan, json_sha256: str | None) -> None:
+    def __init__(
+        self, plan: Plan, vp: VectorPlan, json_sha256: str | None, explain: bool = False
+    ) -> None:
+        self.explain = explain
         self.places = vp.places
         self.worded: dict[Decimal, str] = plan.memo.setdefault("worded", {})
         self.codes = [ind.code for ind in vp.program.indicators]
@@ -271,9 +450,9 @@ class _Lines:
         ]
         return list(zip(*columns, strict=True))
 
-    def fill(self, record: ScoredProject, worded: tuple[str, ...]) -> None:
+    def fill(self, record: ScoredProject, worded: tuple[str, ...], losses: str | None) -> None:
         if self.json:
-            record.line = _record_line(record, self.tail, False, ", ".join(worded))
+            record.line = _record_line(record, self.tail, self.explain, ", ".join(worded), losses)
         else:
             record.scores = dict(zip(self.codes, worded, strict=True))
 
