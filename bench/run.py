@@ -41,9 +41,12 @@ def records(n: int, seed: int = 2017) -> list[dict[str, object]]:
     return list(iter_records(n, seed))
 
 
-def iter_records(n: int, seed: int = 2017) -> Iterator[dict[str, object]]:
-    """`records`, one at a time (a million of them do not fit in memory as dicts)."""
+def iter_records(n: int, seed: int = 2017, unique: bool = False) -> Iterator[dict[str, object]]:
+    """`records`, one at a time (a million of them do not fit in memory as dicts). With
+    `unique`, each project's budget and spending are its own, to the cent (the rest as
+    before), as in a real portfolio: the cells a leaf reads then rarely repeat."""
     rng = random.Random(seed)
+    amounts = random.Random(seed + 1)
     origin = Provenance(None)
 
     def items(k: int) -> tuple[Item, ...]:
@@ -95,6 +98,11 @@ def iter_records(n: int, seed: int = 2017) -> Iterator[dict[str, object]]:
             "有效问卷数": Decimal(23),
             "满意样本数": Decimal(rng.randint(10, 23)),
         }
+        if unique:
+            budget = Decimal(amounts.randint(5_000_000, 20_000_000)).scaleb(-2)
+            rate = Decimal(amounts.choice(["1", "0.9", "0.95", "1.1", "0.5", "0.99"]))
+            f["预算金额"] = budget
+            f["实际支出"] = (budget * rate).quantize(Decimal("0.01"))
         total = f["故障总数"]
         assert isinstance(total, Decimal)
         f["及时修复故障数"] = Decimal(rng.randint(0, int(total)))
@@ -574,6 +582,8 @@ def batch_benchmarks(
                     out.unlink(missing_ok=True)
             _same_records(n, digests)
             _same_records(n, points, "without explanations, every jixiao and points-only run")
+        if "csv" in formats:
+            _unique_amounts(max(sizes), Path(tmp))
     if importlib.util.find_spec("numpy") is not None:
         # the columns' scoring alone, against numpy written by hand (bench/columnar.py)
         print(f"# scoring over columns, {max(sizes):,} records, against numpy written by hand")
@@ -581,6 +591,21 @@ def batch_benchmarks(
         here = Path(__file__).parent
         command = [sys.executable, str(here / "columnar.py"), "--records", str(max(sizes))]
         subprocess.run(command, check=True)
+
+
+def _unique_amounts(n: int, tmp: Path) -> None:
+    """The same pipelines over a portfolio whose amounts are each project's own
+    (`iter_records(unique=True)`): the leaves that read them are worded project by project."""
+    path = tmp / f"u{n}.csv"
+    write_csv(path, iter_records(n, unique=True))
+    digests: dict[str, str] = {}
+    for label, command, out in _batch_runs(path, tmp, n, "csv", summary=False):
+        label = label + ", amounts of their own"
+        _measure_batch(n, "csv", label, command)
+        if label.startswith("jixiao"):
+            digests[label] = _digest(out)
+        out.unlink(missing_ok=True)
+    _same_records(n, digests)
 
 
 #: what each command writes, by the label it is measured under
@@ -593,21 +618,27 @@ def _jixiao() -> str:
     return shutil.which("jixiao") or str(Path(sys.executable).parent / "jixiao")
 
 
-def _batch_runs(path: Path, tmp: Path, n: int, fmt: str) -> list[BatchRun]:
+def _batch_runs(path: Path, tmp: Path, n: int, fmt: str, summary: bool = True) -> list[BatchRun]:
+    """`jixiao eval --batch` as a user runs it (over columns, with numpy: the `columnar`
+    extra) and project by project (`--engine ledger`), with 1 and 2 processes; with a summary
+    (scored project by project); the points-only runs; the hand-written and ZEN pipelines."""
     import importlib.util
 
     here = Path(__file__).parent
     zen = importlib.util.find_spec("zen") is not None and (here / "zen_pipeline.py").exists()
     runs: list[BatchRun] = []
-    for jobs in ("1", "2"):
-        out = tmp / f"jobs{jobs}.jsonl"
-        command = [_jixiao(), "eval", str(PACK), "--batch", str(path), "--jobs", jobs]
-        runs.append((f"jixiao --jobs {jobs}", [*command, "--output", str(out)], out))
-    out = tmp / "summary.jsonl"
-    summary = ["--summary", str(tmp / "summary.json")]
-    command = [*runs[1][1][:-1], str(out), *summary]
-    runs.append(("jixiao --jobs 2 --summary", command, out))
-    runs += columnar_runs(path, tmp)
+    for engine in ("local", "ledger"):
+        for jobs in ("1", "2"):
+            out = tmp / f"jobs{jobs}-{engine}.jsonl"
+            command = [_jixiao(), "eval", str(PACK), "--batch", str(path), "--jobs", jobs]
+            command += ["--engine", engine, "--output", str(out)]
+            label = f"jixiao --jobs {jobs}" + (" --engine ledger" if engine == "ledger" else "")
+            runs.append((label, command, out))
+    if summary:
+        out = tmp / "summary.jsonl"
+        command = [*runs[1][1][:-1], str(out), "--summary", str(tmp / "summary.json")]
+        runs.append(("jixiao --jobs 2 --summary", command, out))
+        runs += columnar_runs(path, tmp)
     out = tmp / "other.jsonl"
     runs.append(
         (
