@@ -193,10 +193,12 @@ def unique_amounts(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".xlsx"])
+@pytest.mark.parametrize("suffix", [".jsonl", ".csv", ".xlsx", ".parquet"])
 def test_the_local_engine_writes_the_ledger_paths_records(
     unique_amounts: Path, tmp_path: Path, suffix: str
 ) -> None:
+    if suffix == ".parquet":
+        pytest.importorskip("pyarrow")
     ledger, local = tmp_path / f"ledger{suffix}", tmp_path / f"local{suffix}"
     a = _jixiao(
         "eval",

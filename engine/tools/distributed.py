@@ -40,6 +40,7 @@ from .batch_arrow import id_problems, read_columnar
 
 if TYPE_CHECKING:
     from ..plan.compiler import Plan
+    from ..plan.vector import VectorPlan
     from .portfolio import ScoredProject, Tally
 
 EXTRA = "--engine dask needs the `distributed` extra: pip install 'jixiao[distributed]'"
@@ -145,6 +146,18 @@ def _plugin(sha: str, pack_path: str, pack_text: str) -> Any:
     return PackPlugin()
 
 
+def _columns(plan: Plan) -> VectorPlan | None:
+    """The pack over columns, where the worker has numpy and the columns run the pack (a
+    summary's tally reads every project's ledger: the caller asks only without one)."""
+    try:
+        import numpy  # noqa: F401
+    except ImportError:
+        return None
+    from .batch_columnar import vector_plan
+
+    return vector_plan(plan)[0]
+
+
 def _score(
     part: Part,
     sha: str,
@@ -164,6 +177,7 @@ def _score(
     import itertools
 
     from .batch import BLOCK, score_block
+    from .batch_columnar import score_columns
 
     plan = _PLANS[sha]
     at = (part.row_group, part.first, part.skip, part.rows)
@@ -184,10 +198,16 @@ def _score(
 
             writer = ParquetRecords(Path(out), plan.program, codes, sha, explain=explain)
         count = 0
+        columns = None if summary else _columns(plan)
         for block in iter(lambda: list(itertools.islice(rows, BLOCK)), []):
-            records, t = score_block(
-                plan, block, part.path, json_sha256, weight_by, summary, explain, lang
-            )
+            if columns is not None:  # as `--engine local` scores it: the same records
+                # (written here as Parquet: from their points, not their JSON lines)
+                worded = json_sha256 if writer is None else None
+                records, t = score_columns(plan, columns, block, part.path, worded, explain, lang)
+            else:
+                records, t = score_block(
+                    plan, block, part.path, json_sha256, weight_by, summary, explain, lang
+                )
             count += len(records)
             if tally is None:
                 tally = t
