@@ -202,6 +202,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 args.pack,
                 explain=not args.points_only,
                 lang=lang.report_lang(),
+                summary=bool(args.summary),
+                weight_by=summary.weighted_by,
             )
         else:
             blocks = run_blocks(
@@ -277,12 +279,10 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 def _columnar(plan: Any, args: argparse.Namespace) -> Any:
     """The pack over columns, or None: every project is then scored by the ledger path, one
-    by one. The columns score a portfolio several times faster, with the same records byte
-    for byte, so `--engine local` takes them wherever it can: numpy is installed (the
-    `columnar` extra), no summary is asked for (its tally reads each project's ledger), and
-    the columns run every rule of the pack — if not, `--points-only` says so (W860)."""
-    if args.summary is not None:
-        return None
+    by one. The columns score a portfolio several times faster, with the same records and
+    summary byte for byte, so `--engine local` takes them wherever it can: numpy is
+    installed (the `columnar` extra) and the columns run every rule of the pack — if not,
+    `--points-only` says so (W860)."""
     if not args.points_only:  # (`--points-only` checked numpy before any file was opened)
         try:
             import numpy  # noqa: F401

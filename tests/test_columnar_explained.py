@@ -28,9 +28,15 @@ from jixiao.engine.tools.strategies import facts_for, rounded_pack_texts
 np = pytest.importorskip("numpy")
 
 from jixiao.engine.tools import batch_columnar  # noqa: E402
-from jixiao.engine.tools.batch import read_table, record_json, score_row  # noqa: E402
+from jixiao.engine.tools.batch import (  # noqa: E402
+    read_table,
+    record_json,
+    score_block,
+    score_row,
+)
 from jixiao.engine.tools.batch_columnar import score_columns, vector_plan  # noqa: E402
-from jixiao.engine.tools.portfolio import explanation_text  # noqa: E402
+from jixiao.engine.tools.portfolio import Summary, explanation_text  # noqa: E402
+from jixiao.engine.tools.portfolio_report import render_json  # noqa: E402
 
 from .test_columnar import PACK, _jixiao  # noqa: E402
 
@@ -66,10 +72,13 @@ def _write(path: Path, program: Any, projects: list[dict[str, Any]]) -> None:
             )
 
 
-def _both(text: str, projects: list[dict[str, Any]], lang: str) -> tuple[int, int] | None:
+def _both(
+    text: str, projects: list[dict[str, Any]], lang: str, weight_by: int = 0
+) -> tuple[int, int] | None:
     """Score `projects` as a CSV portfolio both ways, each with a plan of its own; every record
-    must be the same. Returns (projects the columns decided, projects), None for a pack the
-    columns cannot run."""
+    must be the same, and the summary of each (weighted by the `weight_by`th number fact, if
+    any). Returns (projects the columns decided, projects), None for a pack the columns cannot
+    run."""
     plans = []
     for _ in range(2):
         try:
@@ -80,6 +89,8 @@ def _both(text: str, projects: list[dict[str, Any]], lang: str) -> tuple[int, in
     vp = vector_plan(plan)[0]
     if vp is None:
         return None
+    numbers = [n for n, f in plan.program.facts.items() if f.kind in (Kind.MONEY, Kind.NUMBER)]
+    weigh = numbers[weight_by % len(numbers)] if weight_by and numbers else None
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "projects.csv"
         _write(path, plan.program, projects)
@@ -89,6 +100,9 @@ def _both(text: str, projects: list[dict[str, Any]], lang: str) -> tuple[int, in
             score_row(ledger_plan, row, source, summary=False, explain=True, lang=lang)
             for row in list(read_table(path, ledger_plan.program)[0])
         ]
+        tallied, ledger_tally = score_block(
+            ledger_plan, list(read_table(path, ledger_plan.program)[0]), source, None, weigh
+        )
     decided = sum(1 for row in rows if not row.problem)
     got, _ = score_columns(plan, vp, rows, source, "sha", explain=True, lang=lang)
     # again, with the words of every leaf remembered from the first time
@@ -99,7 +113,19 @@ def _both(text: str, projects: list[dict[str, Any]], lang: str) -> tuple[int, in
         assert a.line == record_json(b, "sha"), (a.line, record_json(b, "sha"))
         assert a.explained == b.explained
         assert explanation_text(a.explained, lang) == explanation_text(b.explained, lang)
+    # with a summary: each record's points, losses and weight as the tally reads them, and
+    # the summary itself
+    summed, tally = score_columns(plan, vp, rows, source, None, True, "zh", True, weigh)
+    for a, b in zip(summed, tallied, strict=True):
+        assert (a.scores, a.losses, a.weight, a.errors) == (b.scores, b.losses, b.weight, b.errors)
+    assert _summary(plan, tally, weigh) == _summary(ledger_plan, ledger_tally, weigh)
     return decided, len(rows)
+
+
+def _summary(plan: Any, tally: Any, weight_by: str | None) -> str:
+    summary = Summary(plan.program, weight_by=weight_by)
+    summary.merge(tally)
+    return render_json(summary)
 
 
 def _projects(data: Any, plan_text: str) -> list[dict[str, Any]]:
@@ -138,7 +164,8 @@ def test_explained_records_over_columns_are_the_ledger_paths_on_generated_packs(
             projects = _projects(data, text)
         except JixiaoError:
             return
-        counted = _both(text, projects, data.draw(st.sampled_from(["zh", "en"])))
+        lang = data.draw(st.sampled_from(["zh", "en"]))
+        counted = _both(text, projects, lang, data.draw(st.integers(0, 3)))
         if counted is not None:
             seen[0] += counted[0]
             seen[1] += counted[1]
@@ -156,7 +183,7 @@ def test_explained_records_over_columns_on_any_generated_pack(data: Any) -> None
         projects = _projects(data, text)
     except JixiaoError:
         return
-    _both(text, projects, "zh")
+    _both(text, projects, "zh", data.draw(st.integers(0, 3)))
 
 
 def test_a_leaf_whose_own_ledger_disagrees_sends_its_projects_to_the_ledger_path(
@@ -200,18 +227,19 @@ def test_the_local_engine_writes_the_ledger_paths_records(
     if suffix == ".parquet":
         pytest.importorskip("pyarrow")
     ledger, local = tmp_path / f"ledger{suffix}", tmp_path / f"local{suffix}"
+    summary = ".html" if suffix == ".csv" else ".json"  # and a summary, weighted or not
+    weighted = ["--weight-by", "预算金额"] if suffix in (".csv", ".xlsx") else []
+    sums = {engine: tmp_path / f"{engine}{summary}" for engine in ("ledger", "local")}
     a = _jixiao(
-        "eval",
-        str(PACK),
-        "--batch",
-        str(unique_amounts),
-        "--output",
-        str(ledger),
-        "--engine",
-        "ledger",
+        *("eval", str(PACK), "--batch", str(unique_amounts), "--output", str(ledger)),
+        *("--engine", "ledger", "--summary", str(sums["ledger"]), *weighted),
     )
-    b = _jixiao("eval", str(PACK), "--batch", str(unique_amounts), "--output", str(local))
+    b = _jixiao(
+        *("eval", str(PACK), "--batch", str(unique_amounts), "--output", str(local)),
+        *("--summary", str(sums["local"]), *weighted),
+    )
     assert a[0] == b[0] == 1 and a[2] == b[2]  # some projects failed, both ways, said alike
+    assert sums["ledger"].read_bytes() == sums["local"].read_bytes()
     if suffix == ".xlsx":
         import openpyxl
 

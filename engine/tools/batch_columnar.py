@@ -73,32 +73,43 @@ def columnar_blocks(
     pack_path: str = "",
     explain: bool = False,
     lang: str = "zh",
+    summary: bool = False,
+    weight_by: str | None = None,
 ) -> Iterator[tuple[list[ScoredProject] | batch.Written, Tally]]:
-    """Records in input order, a block at a time with the block's counts (as
-    `batch.run_blocks` gives them, without a summary); in `jobs` processes, each block scored
-    and worded where it is scored, in order, byte for byte as one process writes them. By
-    default (0) one process: the columns score a row in less time than it takes to hand the
-    row to another process and take its record back (bench/README.md), so a second process
-    only pays where reading is cheaper than it is here."""
+    """Records in input order, a block at a time with the block's tally (as
+    `batch.run_blocks` gives them: counts only, unless `summary`); in `jobs` processes, each
+    block scored and worded where it is scored, in order, byte for byte as one process writes
+    them. By default (0) one process: the columns score a row in less time than it takes to
+    hand the row to another process and take its record back (bench/README.md), so a second
+    process only pays where reading is cheaper than it is here."""
     jobs = jobs if jobs > 0 else 1
     blocks = iter(lambda: list(itertools.islice(rows, BLOCK)), [])
     if jobs == 1:
         with collector_quiet():
             for block in blocks:
-                yield score_columns(plan, vp, block, source, json_sha256, explain, lang)
+                yield score_columns(
+                    plan, vp, block, source, json_sha256, explain, lang, summary, weight_by
+                )
         return
-    yield from batch.in_workers(
-        plan, pack_path, jobs, _work, blocks, (source, json_sha256, explain, lang)
-    )
+    asked = (source, json_sha256, explain, lang, summary, weight_by)
+    yield from batch.in_workers(plan, pack_path, jobs, _work, blocks, asked)
 
 
 def _work(
-    rows: list[Row], source: str, json_sha256: str | None, explain: bool, lang: str
+    rows: list[Row],
+    source: str,
+    json_sha256: str | None,
+    explain: bool,
+    lang: str,
+    summary: bool,
+    weight_by: str | None,
 ) -> tuple[list[ScoredProject] | batch.Written, Tally]:
     plan = batch._WORKER["plan"]
     vp = vector_plan(plan)[0]
     assert vp is not None  # the parent compiled the same pack over columns
-    records, tally = score_columns(plan, vp, rows, source, json_sha256, explain, lang)
+    records, tally = score_columns(
+        plan, vp, rows, source, json_sha256, explain, lang, summary, weight_by
+    )
     if json_sha256 is not None:  # worded here: the parent only writes the lines, as one text
         return batch.Written.of(records), tally
     return records, tally
@@ -112,9 +123,13 @@ def score_columns(
     json_sha256: str | None,
     explain: bool = False,
     lang: str = "zh",
+    summary: bool = False,
+    weight_by: str | None = None,
 ) -> tuple[list[ScoredProject], Tally]:
-    """The block's records, in order; with `explain`, each says why its leaves lost points
-    (`batch._record`'s `explained`), worded from the ledger of those leaves alone."""
+    """The block's records, in order, and its tally; with `explain`, each says why its leaves
+    lost points (`batch._record`'s `explained`), worded from the ledger of those leaves alone;
+    with `summary`, the tally is the summary's (each record's points, losses and weight, by
+    `weight_by` or the pack's `portfolio weighted by`), as `batch.score_block` tallies it."""
     import numpy as np
 
     from ..plan.vector import run
@@ -124,6 +139,8 @@ def score_columns(
     places = program.settings.places
     n = len(rows)
     records: list[ScoredProject | None] = [None] * n
+    tally = tally_for(program, weight_by=weight_by, counts_only=not summary)
+    weigh = tally.weight_by if summary else None
     tables, codes, slow, read = _cells(plan, vp, rows, source)
     # the rows a cell of which is not plainly a clean text: read by `row_evidence`, which
     # words their problems (a row with one fails, as it does without `--points-only`)
@@ -132,7 +149,7 @@ def score_columns(
     for i in np.flatnonzero(slow).tolist():
         row = rows[i]
         if row.problem or row.path is not None:
-            records[i] = score_row(plan, row, source, summary=False, explain=explain, lang=lang)
+            records[i] = score_row(plan, row, source, weigh, summary, explain, lang)
             continue
         evidence, problems = row_evidence(row, program, source, memos)
         if evidence is None:
@@ -159,12 +176,14 @@ def score_columns(
             ledger = ledger_leaves(plan, vp, rows_read)
         scored = run(vp, cols, len(keep), ledger)
         said = (
-            _explain(plan, vp, rows, keep, codes, read, slow, scored, evidences, source, lang)
+            _explain(
+                plan, vp, rows, keep, codes, read, slow, scored, evidences, source, lang, summary
+            )
             if explain
             else None
         )
-        lines = _Lines(plan, vp, json_sha256, explain)
-        by_row = lines.scores(scored.points)
+        lines = _Lines(plan, vp, json_sha256, explain, summary)
+        by_row, pieces = lines.scores(scored.points)
         totals = lines.texts(scored.total)
         grades = [label for _, label in vp.grades]
         decided, grade = scored.decided.tolist(), scored.grade.tolist()
@@ -174,7 +193,11 @@ def score_columns(
                 record = ScoredProject(row.id, row.name, totals[j], grades[grade[j]], {}, [])
                 if said is not None:
                     record.explained = said[0][j]
-                lines.fill(record, by_row[j], said[1][j] if said is not None else None)
+                    if summary:
+                        record.losses = said[2][j]
+                if weigh is not None:
+                    record.weight = _weight(weigh, i, evidences, read, codes)
+                lines.fill(record, by_row, pieces, j, said[1][j] if said is not None else None)
                 records[i] = record
                 continue
             evidence = evidences.get(i)
@@ -183,8 +206,10 @@ def score_columns(
                 assert evidence is not None, problems  # its cells were read cleanly
             # the ledger path decides it: its points, or its errors
             result = evaluate(plan, evidence)
-            records[i] = _record(row, result, places, plan.memo, False, explain, lang, program)
-    tally = tally_for(program, counts_only=True)
+            record = _record(row, result, places, plan.memo, summary, explain, lang, program)
+            if summary:
+                record.weight = batch._weight(evidence, weigh)
+            records[i] = record
     tail = _json_words(json_sha256) if json_sha256 is not None else None
     out: list[ScoredProject] = []
     for entry in records:
@@ -209,22 +234,24 @@ def _explain(
     evidences: dict[int, Any],
     source: str,
     lang: str,
-) -> tuple[list[list[Explained]], list[str]]:
-    """Each kept project's `explained`, as `batch._record` words it, and the same as the JSON
-    of its record's `losses`: for each leaf that lost
-    points, its entry from the plan's memo of leaves known by the cells they read (the memo
-    `batch._record` keeps, `batch._cells_key`), else worded from the ledger of that leaf
-    alone (`evaluator.leaves_only`) — once per distinct set of those cells in the block, and
-    one partial evaluation per project, however many of its leaves were not known. Where that
-    ledger does not give the points the columns gave, the leaf's projects are marked
-    undecided (`scored.decided`): the ledger path scores them whole."""
+    summary: bool = False,
+) -> tuple[list[list[Explained]], list[str], list[list[tuple[str, str, str]]]]:
+    """Each kept project's `explained`, as `batch._record` words it, the same as the JSON of
+    its record's `losses`, and (with `summary`) its losses as the summary tallies them.
+
+    For each leaf that lost points: its entry from the plan's memo of leaves known by the
+    cells they read (the memo `batch._record` keeps, `batch._cells_key`), else worded from
+    the ledger of that leaf alone (`evaluator.leaves_only`) — once per distinct set of those
+    cells in the block, and one partial evaluation per project, however many of its leaves
+    were not known. Where that ledger does not give the points the columns gave, the leaf's
+    projects are marked undecided (`scored.decided`): the ledger path scores them whole."""
     import numpy as np
 
     from ..runtime.evaluator import leaves_only
 
     program = plan.program
     memo = plan.memo
-    by_cells = memo.setdefault("leaves", {}).setdefault((lang, False, True), ({}, {}))[0]
+    by_cells = memo.setdefault("leaves", {}).setdefault((lang, summary, True), ({}, {}))[0]
     worded: dict[Decimal, str] = memo.setdefault("worded", {})
     places = vp.places
     at = np.array(keep, dtype=np.intp)
@@ -233,6 +260,7 @@ def _explain(
     # per leaf that lost points somewhere: its place, the (kept) projects, each one's set of
     # cells in the block, and an entry per set
     found: list[tuple[int, Any, Any, list[Explained | None]]] = []
+    tallied: list[list[list[tuple[str, str, str]]]] = []  # per leaf, per set: `_losses_of`
     misses: dict[int, list[tuple[int, int]]] = {}  # a project → (leaf, set) it stands for
     keys: dict[tuple[int, int], Any] = {}
     for place, ind in enumerate(program.indicators):
@@ -244,6 +272,7 @@ def _explain(
         same = _same_cells(ind, program, memo, codes, at[js], slow_kept[js])
         _, first, inverse = np.unique(same, return_index=True, return_inverse=True)
         entries: list[Explained | None] = [None] * len(first)
+        losses: list[list[tuple[str, str, str]]] = [[] for _ in first]
         number = len(found)
         for k, f in enumerate(first.tolist()):
             j = int(js[f])
@@ -257,11 +286,12 @@ def _explain(
                 except TypeError:  # a cell that does not hash: worded, not remembered
                     hit = key = None
                 if hit is not None and hit[0] is ind:
-                    entries[k] = hit[1]
+                    entries[k], losses[k] = hit[1], hit[2]
                     continue
                 keys[number, k] = key
             misses.setdefault(j, []).append((number, k))
         found.append((place, js, inverse.reshape(-1), entries))
+        tallied.append(losses)
     # the cells the block has read, of each project not known (but those read one by one)
     unread = [keep[j] for j in misses if keep[j] not in evidences]
     columns = [read[c[1]] for c in rows[unread[0]].columns] if unread else []
@@ -290,9 +320,11 @@ def _explain(
                     entry = _explained(
                         ind, points, lines, parts, result, places, lang, worded, memo
                     )
+                    lost = batch._losses_of(ind, lines, parts) if summary else []
+                    tallied[number][k] = lost
                     known = keys.get((number, k))
                     if known is not None and len(by_cells) < batch.MEMO_LEAVES:
-                        by_cells[known] = (ind, entry, [])
+                        by_cells[known] = (ind, entry, lost)
             if entry is None:  # not the columns' points: the ledger path decides them whole
                 decided[projects[sets == k]] = False
             entries[k] = entry
@@ -300,17 +332,39 @@ def _explain(
     # the entry as JSON, each encoded once per set of cells; None where it lost nothing
     said = np.full((len(keep), max(len(found), 1)), None, dtype=object)
     texts = np.full(said.shape, None, dtype=object)
+    tally = np.full(said.shape, None, dtype=object) if summary else None
     for column, (_, projects, sets, entries) in enumerate(found):
-        lost, encoded = np.empty(len(entries), dtype=object), np.empty(len(entries), dtype=object)
-        for s, one in enumerate(entries):  # (assigned one by one: an entry is a tuple)
-            lost[s] = one
-            encoded[s] = batch.entry_json(one) if one is not None else None
-        said[projects, column] = lost[sets]
+        held, encoded = np.empty(len(entries), dtype=object), np.empty(len(entries), dtype=object)
+        for s, entry_of in enumerate(entries):  # (assigned one by one: an entry is a tuple)
+            held[s] = entry_of
+            encoded[s] = batch.entry_json(entry_of) if entry_of is not None else None
+        said[projects, column] = held[sets]
         texts[projects, column] = encoded[sets]
+        if tally is not None:
+            reasons = np.empty(len(entries), dtype=object)
+            for s, losses_of in enumerate(tallied[column]):
+                reasons[s] = losses_of
+            tally[projects, column] = reasons[sets]
     return (
         [[e for e in row if e is not None] for row in said.tolist()],
         [", ".join([t for t in row if t is not None]) for row in texts.tolist()],
+        [[x for part in row if part for x in part] for row in tally.tolist()]
+        if tally is not None
+        else [],
     )
+
+
+def _weight(
+    name: str, i: int, evidences: dict[int, Any], read: dict[str, list[Any]], codes: Any
+) -> str | None:
+    """The project's amount for the summary's weighted means, as `batch._weight` reads it
+    from its evidence: a number its cell gives (not a default, not 不适用), else None."""
+    evidence = evidences.get(i)
+    if evidence is not None:
+        return batch._weight(evidence, name)
+    cells = read.get(name)
+    value = cells[codes[name][i]] if cells is not None else None
+    return str(value) if isinstance(value, Decimal) else None
 
 
 def _units_of(weight: Decimal, places: int) -> int:
@@ -418,9 +472,15 @@ class _Lines:
     each record's line from `"code": "points"` pieces worded once per block."""
 
     def __init__(
-        self, plan: Plan, vp: VectorPlan, json_sha256: str | None, explain: bool = False
+        self,
+        plan: Plan,
+        vp: VectorPlan,
+        json_sha256: str | None,
+        explain: bool = False,
+        summary: bool = False,
     ) -> None:
         self.explain = explain
+        self.summary = summary  # the tally reads each record's points: kept as texts too
         self.places = vp.places
         self.worded: dict[Decimal, str] = plan.memo.setdefault("worded", {})
         self.codes = [ind.code for ind in vp.program.indicators]
@@ -441,20 +501,32 @@ class _Lines:
         shared = np.array(texts, dtype=object)[inverse.reshape(-1)]
         return shared.tolist()  # type: ignore[no-any-return]
 
-    def scores(self, points: list[Any]) -> list[tuple[str, ...]]:
-        """Each project's points, indicator by indicator: their texts, or (for JSON lines)
-        the `"code": "points"` pieces of its line."""
-        columns = [
-            self.texts(column, key if self.json else None)
-            for key, column in zip(self.keys, points, strict=True)
-        ]
-        return list(zip(*columns, strict=True))
-
-    def fill(self, record: ScoredProject, worded: tuple[str, ...], losses: str | None) -> None:
+    def scores(self, points: list[Any]) -> tuple[list[tuple[str, ...]], list[tuple[str, ...]]]:
+        """Each project's points, indicator by indicator, as texts (for a record that is not
+        a JSON line, or one the summary tallies), and for JSON lines as the `"code":
+        "points"` pieces of its line."""
+        plain: list[tuple[str, ...]] = []
+        pieces: list[tuple[str, ...]] = []
+        if not self.json or self.summary:
+            plain = list(zip(*[self.texts(column) for column in points], strict=True))
         if self.json:
-            record.line = _record_line(record, self.tail, self.explain, ", ".join(worded), losses)
-        else:
-            record.scores = dict(zip(self.codes, worded, strict=True))
+            columns = [self.texts(c, k) for k, c in zip(self.keys, points, strict=True)]
+            pieces = list(zip(*columns, strict=True))
+        return plain, pieces
+
+    def fill(
+        self,
+        record: ScoredProject,
+        plain: list[tuple[str, ...]],
+        pieces: list[tuple[str, ...]],
+        j: int,
+        losses: str | None,
+    ) -> None:
+        if plain:
+            record.scores = dict(zip(self.codes, plain[j], strict=True))
+        if self.json:
+            scores = ", ".join(pieces[j])
+            record.line = _record_line(record, self.tail, self.explain, scores, losses)
 
 
 __all__ = ["columnar_blocks", "score_columns", "vector_plan"]

@@ -147,8 +147,7 @@ def _plugin(sha: str, pack_path: str, pack_text: str) -> Any:
 
 
 def _columns(plan: Plan) -> VectorPlan | None:
-    """The pack over columns, where the worker has numpy and the columns run the pack (a
-    summary's tally reads every project's ledger: the caller asks only without one)."""
+    """The pack over columns, where the worker has numpy and the columns run the pack."""
     try:
         import numpy  # noqa: F401
     except ImportError:
@@ -177,6 +176,7 @@ def _score(
     import itertools
 
     from .batch import BLOCK, score_block
+    from .batch_columnar import BLOCK as COLUMN_BLOCK
     from .batch_columnar import score_columns
 
     plan = _PLANS[sha]
@@ -198,12 +198,15 @@ def _score(
 
             writer = ParquetRecords(Path(out), plan.program, codes, sha, explain=explain)
         count = 0
-        columns = None if summary else _columns(plan)
-        for block in iter(lambda: list(itertools.islice(rows, BLOCK)), []):
+        columns = _columns(plan)
+        size = BLOCK if columns is None else COLUMN_BLOCK
+        for block in iter(lambda: list(itertools.islice(rows, size)), []):
             if columns is not None:  # as `--engine local` scores it: the same records
                 # (written here as Parquet: from their points, not their JSON lines)
                 worded = json_sha256 if writer is None else None
-                records, t = score_columns(plan, columns, block, part.path, worded, explain, lang)
+                records, t = score_columns(
+                    plan, columns, block, part.path, worded, explain, lang, summary, weight_by
+                )
             else:
                 records, t = score_block(
                     plan, block, part.path, json_sha256, weight_by, summary, explain, lang
