@@ -129,7 +129,9 @@ def score_columns(
     """The block's records, in order, and its tally; with `explain`, each says why its leaves
     lost points (`batch._record`'s `explained`), worded from the ledger of those leaves alone;
     with `summary`, the tally is the summary's (each record's points, losses and weight, by
-    `weight_by` or the pack's `portfolio weighted by`), as `batch.score_block` tallies it."""
+    `weight_by` or the pack's `portfolio weighted by`), as `batch.score_block` tallies it
+    (a summary tallies the reasons: it comes with them, never with `--points-only`)."""
+    assert explain or not summary
     import numpy as np
 
     from ..plan.vector import run
