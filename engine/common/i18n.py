@@ -188,13 +188,16 @@ class Translator:
         if "; " in text:  # messages joined (`detail; needed by`): each one whole
             each = [self.translate(part, depth + 1) for part in text.split("; ")]
             candidates.append("；".join(each))
-        parts = _LIST.split(text)
+        parts = _split_list(text)
         if len(parts) > 1:
             items = [self.translate(p, depth + 1) if i % 2 == 0 else p for i, p in enumerate(parts)]
-            if any(a != b for a, b in zip(items[::2], parts[::2], strict=True)):
-                candidates.append(
-                    "".join(_SEPARATORS.get(p, p) if i % 2 else p for i, p in enumerate(items))
-                )
+            pairs = list(zip(items[::2], parts[::2], strict=True))
+            if any(a != b for a, b in pairs):
+                candidates.append(_joined(items))
+            if all(a != b or _code_only(b) for a, b in pairs):
+                # every item translated or code (`;`, `by`): the Chinese separators even when
+                # no item changed, and before the English on a tie
+                candidates.insert(0, _joined(items))
         # the reading that leaves the fewest English letters
         return min(candidates, key=lambda c: len(_LETTERS.findall(c)))
 
@@ -237,6 +240,53 @@ class Translator:
             if left == 0 or tried >= _READINGS:
                 break
         return best[1] if best is not None else None
+
+
+def _split_list(text: str) -> list[str]:
+    """`_LIST.split(text)`, but not inside backticks or brackets: an interval `[0, 5]` or
+    `[90%, 95%)` and a name `a, b` are one item."""
+    parts: list[str] = []
+    last = depth = i = 0
+    quoted = False
+    while i < len(text):
+        ch = text[i]
+        if ch == "`":
+            quoted = not quoted
+        elif not quoted and ch in "[(（":
+            depth += 1
+        elif not quoted and ch in "])）":
+            depth = max(0, depth - 1)
+        elif not quoted and depth == 0:
+            found = _LIST.match(text, i)
+            if found is not None:
+                parts += [text[last:i], found.group(1)]
+                i = last = found.end()
+                continue
+        i += 1
+    parts.append(text[last:])
+    return parts
+
+
+def _code_only(item: str) -> bool:
+    """An item of a list that is code, not words: `by`, `"…"`, a number (nothing to translate
+    outside its backticks)."""
+    return bool(item.strip()) and not _LETTERS.search(re.sub(r"`[^`]*`", "", item))
+
+
+def _joined(items: list[str]) -> str:
+    """Items and their separators (`_LIST`'s) joined the Chinese way: `、`, `；`, `：`, and
+    `或` with a space only beside code (`甲、乙或丙`, `` `a`、`b` 或 `c` ``)."""
+    out: list[str] = []
+    for i, piece in enumerate(items):
+        if i % 2 == 0:
+            out.append(piece)
+        elif piece == " or ":
+            before, after = items[i - 1][-1:], items[i + 1][:1] if i + 1 < len(items) else ""
+            cjk = all(c and not c.isascii() for c in (before, after))
+            out.append("或" if cjk else " 或 ")
+        else:
+            out.append(_SEPARATORS.get(piece, piece))
+    return "".join(out)
 
 
 #: Matching templates read for one message before the best reading is taken (see `_template`).

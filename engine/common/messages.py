@@ -893,10 +893,10 @@ def pool_not_applied(code: str, taken: Decimal | None, span: Span) -> Diagnostic
     )
 
 
-def outside_period(name: str, day: str, period: str, span: Span) -> Diagnostic:
+def outside_period(name: str, day: str, start: str, end: str, span: Span) -> Diagnostic:
     return warning(
         "W602",
-        f"fact `{name}` is dated {day}, outside the evaluation period {period}",
+        f"fact `{name}` is dated {day}, outside the evaluation period {start} to {end}",
         Label(span, "dated here"),
         help="check the date, or the pack's `period`",
     )

@@ -1,0 +1,132 @@
+"""What a Chinese user reads, with no English, field name or Python repr leaking through: each
+case runs a command with `--lang zh` (a Chinese locale says the same) and asserts the text shown;
+the English of the same case stays as it was where that was right."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from jixiao.engine.common import lang
+from jixiao.engine.common.i18n import Translator
+
+from .helpers import ROOT, cli
+
+DIAGNOSTICS = ROOT / "tests" / "diagnostics"
+DIFF = ROOT / "tests" / "goldens" / "diff"
+
+
+@pytest.fixture(autouse=True)
+def _english_after(monkeypatch: pytest.MonkeyPatch) -> object:
+    for name in ("JIXIAO_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
+        monkeypatch.delenv(name, raising=False)
+    yield
+    cli("check", "--explain", "E201")
+    lang.choose(None, {})
+
+
+def leaked(text: str) -> list[str]:
+    """Lines with an English word (two letters or more) outside backticks, quoted source lines,
+    locations, codes and file names: stricter than test_i18n's two-words heuristic."""
+    found = []
+    for line in text.splitlines():
+        if re.match(r"\s*\d*\s*\|", line) or line.strip().startswith(("-->", ":::", "---", "+++")):
+            continue
+        said = re.sub(r"`[^`]*`", " ", line)
+        said = re.sub(r"\S*[/\\]\S*|\S+\.(jx|yaml|yml|csv|xlsx|json|md|html)\b", " ", said)
+        said = re.sub(r"\b([EWS]\d{3}|SHA-256|jixiao|[0-9a-f]{64}|YYYY-MM-DD)\b", " ", said)
+        if re.search(r"[A-Za-z]{2,}", said):
+            found.append(line)
+    return found
+
+
+def check_zh(path: Path, text: str) -> tuple[int, str]:
+    path.write_text(text, encoding="utf-8")
+    code, _, err = cli("check", str(path), "--color", "never", "--lang", "zh")
+    return code, err
+
+
+# ----- E102, E103: what the parser found and what it expected ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("line", "zh", "en"),
+    [
+        ("full when 甲 且 乙", "意外的词语 `乙`", "unexpected word `乙`"),
+        ("full when 甲 >= 85% 90%", "意外的百分比 `90%`", "unexpected percentage `90%`"),
+        ("full when 甲 >= 1 2", "意外的数 `2`", "unexpected number `2`"),
+        ("full when 甲 >= 2020-01-01 2020-02-01", "意外的日期 `2020-02-01`", "unexpected date"),
+        ('full when 甲 "x"', '意外的文本 `"x"`', 'unexpected text `"x"`'),
+        ("full when 甲 >= }", "意外的 `}`", "unexpected `}`"),
+    ],
+)
+def test_what_the_parser_found_is_named_in_chinese(
+    tmp_path: Path, line: str, zh: str, en: str
+) -> None:
+    text = (
+        f'pack "p" {{ total 2 }}\nfact 甲: percent\nfact 乙: bool\nindicator A "a" 2 {{ {line} }}\n'
+    )
+    code, err = check_zh(tmp_path / "p.jx", text)
+    assert code == 1 and f"错误[E102]: {zh}\n" in err
+    assert leaked(err) == [], err
+    _, _, english = cli("check", str(tmp_path / "p.jx"), "--color", "never", "--lang", "en")
+    assert en in english and "such as" not in english.split("\n")[0]
+
+
+def test_the_tokens_expected_are_listed_the_chinese_way(tmp_path: Path) -> None:
+    text = 'pack "p" { total 2 }\nfact 甲: percent\nindicator A "a" 2 { full when 甲 >= 85% 90% }\n'
+    _, err = check_zh(tmp_path / "p.jx", text)
+    assert "帮助：此处应为`;`、`by`、`checklist`、`choose`、`deduct`、`else`" in err
+    assert "或其余 15 项之一" in err and "`, `" not in err
+    text = 'pack "p" { total 2 }\nfact 甲: percent\nindicator A "a" 2 { full when 甲 >= }\n'
+    _, err = check_zh(tmp_path / "p.jx", text)
+    assert "日期（YYYY-MM-DD）、一个名称、一个数、百分比（如 `85%`）或带引号的文本" in err
+
+
+def test_a_pack_ending_early_asks_for_the_brace_in_chinese() -> None:
+    code, _, err = cli(
+        "check", str(DIAGNOSTICS / "E103-missing-brace.jx"), "--color", "never", "--lang", "zh"
+    )
+    assert code == 1 and "或其余 15 项之一；请补上缺少的 `}`" in err
+    assert leaked(err) == [], err
+    _, _, english = cli("check", str(DIAGNOSTICS / "E103-missing-brace.jx"), "--color", "never")
+    assert "or one of 15 more; add the missing `}`" in english
+
+
+# ----- W602: the evaluation period -------------------------------------------------------------
+
+
+def test_the_evaluation_period_reads_zhi_not_to() -> None:
+    jx, yaml = DIAGNOSTICS / "W602-outside-period.jx", DIAGNOSTICS / "W602-outside-period.yaml"
+    _, _, err = cli("eval", str(jx), str(yaml), "--color", "never", "--lang", "zh")
+    line = next(x for x in err.splitlines() if x.startswith("警告[W602]"))
+    assert line.endswith("不在评价期间 2018-05-01 至 2018-06-30 之内") and leaked(line) == []
+    _, _, err = cli("eval", str(jx), str(yaml), "--color", "never", "--lang", "en")
+    assert "outside the evaluation period 2018-05-01 to 2018-06-30" in err
+
+
+# ----- diff: what each change is ---------------------------------------------------------------
+
+
+def test_diff_names_each_part_in_chinese_not_as_a_field() -> None:
+    code, out, err = cli("diff", str(DIFF / "old.jx"), str(DIFF / "new.jx"), "--lang", "zh")
+    assert code in (0, 1) and err == ""
+    heads = [line for line in out.splitlines() if line[:2] in ("~ ", "+ ", "- ")]
+    assert heads and all(re.match(r"[~+-] (修改|新增|删除)（[^）]+）：", h) for h in heads), heads
+    assert "~ 修改（等级）：等级 `良` 的分数线改变：`良 >= 80` → `良 >= 85`" in heads
+    assert "~ 修改（分值）：指标 `A` 分值改变：40 → 30 分" in heads
+    assert not re.search(r"\[[a-z ]+\]", out)
+    _, english, _ = cli("diff", str(DIFF / "old.jx"), str(DIFF / "new.jx"), "--lang", "en")
+    assert "~ changed[grade]: grade band `良` moved" in english
+
+
+# ----- the translator's lists ------------------------------------------------------------------
+
+
+def test_a_list_of_code_is_joined_the_chinese_way_and_an_interval_is_not_split() -> None:
+    t = Translator({"expected {x}": "此处应为{x}", "a name": "名称", "a number": "数"})
+    assert t.translate("expected `a`, `b` or `c`") == "此处应为`a`、`b` 或 `c`"
+    assert t.translate("expected a name or a number") == "此处应为名称或数"
+    assert t.translate("expected `[0, 5]` or [1, 2]") == "此处应为`[0, 5]` 或 [1, 2]"
