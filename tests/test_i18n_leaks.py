@@ -130,3 +130,52 @@ def test_a_list_of_code_is_joined_the_chinese_way_and_an_interval_is_not_split()
     assert t.translate("expected `a`, `b` or `c`") == "此处应为`a`、`b` 或 `c`"
     assert t.translate("expected a name or a number") == "此处应为名称或数"
     assert t.translate("expected `[0, 5]` or [1, 2]") == "此处应为`[0, 5]` 或 [1, 2]"
+
+
+# ----- whatif --batch, the progress bar: one project, and the bar's words ----------------------
+
+
+def test_whatif_batch_counts_one_project_in_either_language(tmp_path: Path) -> None:
+    from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK
+
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "a.yaml").write_bytes(FOUNDING_EVIDENCE.read_bytes())
+    args = ("whatif", str(FOUNDING_PACK), "--batch", str(folder))
+    _, out, err = cli(*args, "--lang", "en")
+    assert "1 project, 1 scored, 0 not scored" in out and err == "1 project: 1 scored, 0 failed\n"
+    assert "1 projects" not in out + err
+    _, out, _ = cli(*args, "--lang", "en", "--format", "html")
+    assert "1 project, 0 not scored" in out
+    _, out, err = cli(*args, "--lang", "zh")
+    assert (
+        "项目 1 个，已计分 1 个，未能计分 0 个" in out and err == "1 个项目：1 个已计分，0 个失败\n"
+    )
+    assert leaked(err) == []
+
+
+def test_the_progress_bar_speaks_the_messages_language(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+    import sys
+
+    from jixiao.engine.cli import main
+
+    from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    folder = tmp_path / "p"
+    folder.mkdir()
+    for i in range(2):
+        (folder / f"p{i}.yaml").write_bytes(FOUNDING_EVIDENCE.read_bytes())
+    err = Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setattr(sys, "stdout", io.StringIO())
+    assert main(["eval", str(FOUNDING_PACK), "--batch", str(folder), "--lang", "zh"]) == 0
+    shown = err.getvalue()
+    assert "计分: 100%" in shown and "个项目/s" in shown and "projects" not in shown
+    assert "scoring" not in shown
