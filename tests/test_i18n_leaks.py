@@ -179,3 +179,89 @@ def test_the_progress_bar_speaks_the_messages_language(
     shown = err.getvalue()
     assert "计分: 100%" in shown and "个项目/s" in shown and "projects" not in shown
     assert "scoring" not in shown
+
+
+# ----- every diagnostic: no English word outside backticks -------------------------------------
+
+#: Words a Chinese message keeps: formats, products, limits' names, and the DSL's own keywords
+#: where a message quotes the language (`money >= percent`, `不适用（exclude）`).
+KEPT = set(
+    "YAML JSON XLSX CSV UTF Excel WPS Parquet parquet Arrow IPC Feather SQLite PostgreSQL zip "
+    "shell Windows README FIFO NaN nan null gb HTTP Testing pack whatif id project project_id "
+    "money number count percent bool text date true exclude".split()
+)
+
+
+def _words(text: str) -> set[str]:
+    return {w for line in leaked(text) for w in re.findall(r"[A-Za-z_]{2,}", _bare(line))}
+
+
+def _bare(line: str) -> str:
+    said = re.sub(r"`[^`]*`", " ", line)
+    said = re.sub(r"\S*[/\\]\S*|\S+\.(jx|yaml|yml|csv|xlsx|json|md|html|parquet)\b", " ", said)
+    said = re.sub(r"\.(xlsx|csv|jx|yaml)\b", " ", said)  # a suffix: `另存为 .xlsx 工作簿`
+    return re.sub(
+        r"\b([EWS]\d{3}|SHA-256|jixiao|[0-9a-f]{64}|[A-Z][A-Z_]+|[A-Z]{1,3}\d+)\b", " ", said
+    )
+
+
+def _cases() -> list[str]:
+    from .test_diagnostics import CASES
+
+    return list(CASES)
+
+
+@pytest.mark.parametrize("stem", _cases())
+def test_no_english_word_in_a_chinese_diagnostic(
+    stem: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Stricter than test_i18n's two English words in a row: one word (`here`, `word`, `short`,
+    `deduction`, `more`, `to`) is a leak too."""
+    from .test_diagnostics import arguments, sparse_files
+
+    monkeypatch.chdir(DIAGNOSTICS)
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    sparse_files()
+    _, out, err = cli(*arguments(stem), "--color", "never")
+    if out.startswith("{"):  # JSON lines keep English
+        out = ""
+    left = _words(err + "\n" + out) - KEPT
+    assert not left, (left, [x for x in leaked(err + out) if set(re.findall(r"\w+", x)) & left])
+
+
+@pytest.mark.parametrize(
+    ("stem", "shown"),
+    [
+        ("E303-arity", "此处\n"),  # a one-word label
+        ("E310-people-against-visits", "单位为次"),
+        ("E401-weights", "下级指标分值合计还差 0.5 分"),
+        ("E107-checklist-two-bases", "第二个 `base`"),
+        ("E111-call-chain", "`第30层` → …（另有 28 个） → `第1层` → `第0层`；调用深度上限为 32"),
+        (
+            "E114-derived-chain",
+            "`小计6` 读取 `小计5` 读取 `小计4` 读取 …（另有 2 个） 读取 `小计1`",
+        ),
+        ("W408-formula-award", "`B` 的扣分 `调整额` 可能为负"),
+        ("W410-never-holds", "须同时落在 (100%, +∞) 和 (-∞, 100%) 中"),
+        ("W412-analysis-gave-up", "除法分析在 100000 步后放弃"),
+        ("E786-partial-panel", "缺少的专家评分事实 `专家评分`"),
+        ("E613-finding-field", "的 `severity` 为 `特别严重`，不是 `一般`、`严重` 之一（`A`）"),
+    ],
+)
+def test_a_chinese_diagnostic_reads(stem: str, shown: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from .test_diagnostics import arguments
+
+    monkeypatch.chdir(DIAGNOSTICS)
+    _, _, err = cli(*arguments(stem), "--color", "never", "--lang", "zh")
+    assert shown in err, err
+
+
+def test_no_translation_says_itself_twice() -> None:
+    from jixiao.engine.tools import i18n as tool
+
+    doubled = [
+        e.msgid
+        for e in tool.read_po()
+        if len(e.msgstr) > 8 and e.msgstr[: len(e.msgstr) // 2] * 2 == e.msgstr
+    ]
+    assert doubled == []

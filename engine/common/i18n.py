@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 
 CATALOGUE = Path(__file__).resolve().parent / "locale" / "zh" / "LC_MESSAGES"
 _FIELD = re.compile(r"\{([^{}]*)\}")
-_LIST = re.compile(r"(; |, | or |: )")
-_SEPARATORS = {"; ": "；", ", ": "、", " or ": " 或 ", ": ": "："}
+_LIST = re.compile(r"(; |, | or | and |: | → | reads )")
+_SEPARATORS = {"; ": "；", ", ": "、", ": ": "：", " reads ": " 读取 "}
+_WORD_SEPARATORS = {" or ": "或", " and ": "和"}  # spaced only beside code (`_joined`)
 _LETTERS = re.compile(r"[A-Za-z]")
 _CODED = re.compile(r"(\[[A-Z]\d{1,3}\] )(.+)\Z", re.S)
 _ASIDE = re.compile(r"(.+) \(([^()]*)\)\Z", re.S)
@@ -106,6 +107,8 @@ def _capture(before: str, after: str) -> str:
     letter is a plural's ending (`error{s}`) or an aside in parentheses; anything else, as
     little as will do — and no field spans lines (a msgid's own newlines are literal)."""
     if before.endswith("`") and after.startswith("`"):
+        return "[^`\n]*?"
+    if after.startswith(" `"):  # a word before a name (`{noun} `{name}``): no name inside it
         return "[^`\n]*?"
     if before[-1:].isascii() and before[-1:].isalpha():
         return r"[a-z]{0,3}|\ \([^\n]*?\)"  # or an aside: `to take{why}`, ` (2 left out)`
@@ -223,6 +226,15 @@ class Translator:
             loose = template.msgid.startswith("{") and template.msgid.endswith("}")
             if loose and "; " not in template.msgid and any("; " in g for g in spans):
                 continue  # `{a} of `{b}` {c}` across `; `: two messages joined, each its own
+            last = match.group(f"g{len(template.fields) - 1}") if template.fields else None
+            if (
+                template.msgid.endswith("}")
+                and template.fields[-1] not in template.names
+                and last
+                and _by_names(last)
+                and "(" not in template.msgid
+            ):
+                continue  # `… not one of {listed}` swallowing the ` (`A`)` added after it
             values = {
                 name: match.group(f"g{i}")
                 if name in template.names
@@ -267,6 +279,13 @@ def _split_list(text: str) -> list[str]:
     return parts
 
 
+def _by_names(text: str) -> bool:
+    """Does `text` end with an aside of names only, ` (`A`, `B`)` (the indicators that need a
+    fact, added after a message)?"""
+    aside = _ASIDE.match(text)
+    return aside is not None and "`" in aside.group(2) and _code_only(aside.group(2))
+
+
 def _code_only(item: str) -> bool:
     """An item of a list that is code, not words: `by`, `"…"`, a number (nothing to translate
     outside its backticks)."""
@@ -275,15 +294,16 @@ def _code_only(item: str) -> bool:
 
 def _joined(items: list[str]) -> str:
     """Items and their separators (`_LIST`'s) joined the Chinese way: `、`, `；`, `：`, and
-    `或` with a space only beside code (`甲、乙或丙`, `` `a`、`b` 或 `c` ``)."""
+    `或`, `和` with a space only beside code (`甲、乙或丙`, `` `a`、`b` 或 `c` ``)."""
     out: list[str] = []
     for i, piece in enumerate(items):
         if i % 2 == 0:
             out.append(piece)
-        elif piece == " or ":
+        elif piece in _WORD_SEPARATORS:
             before, after = items[i - 1][-1:], items[i + 1][:1] if i + 1 < len(items) else ""
             cjk = all(c and not c.isascii() for c in (before, after))
-            out.append("或" if cjk else " 或 ")
+            word = _WORD_SEPARATORS[piece]
+            out.append(word if cjk else f" {word} ")
         else:
             out.append(_SEPARATORS.get(piece, piece))
     return "".join(out)

@@ -504,8 +504,9 @@ def weights_do_not_add_up(
         Severity.ERROR,
         f"the children of `{code}` add up to {fmt(total)}, not {fmt(weight)}",
         tuple(labels),
-        help=f"they are {fmt(abs(diff))} {'over' if diff > 0 else 'short'}; "
-        "fix a child's weight or the parent's",
+        help=f"they are {fmt(abs(diff))} over; fix a child's weight or the parent's"
+        if diff > 0
+        else f"they are {fmt(abs(diff))} short; fix a child's weight or the parent's",
         fixes=_weight_fixes(weight, total, span, children),
     )
 
