@@ -265,3 +265,43 @@ def test_no_translation_says_itself_twice() -> None:
         if len(e.msgstr) > 8 and e.msgstr[: len(e.msgstr) // 2] * 2 == e.msgstr
     ]
     assert doubled == []
+
+
+# ----- jixiao test: a failing case; every subcommand's help -----------------------------------
+
+
+def test_a_failing_case_is_told_in_chinese(tmp_path: Path) -> None:
+    from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK
+
+    suite = tmp_path / "x.test.yaml"
+    suite.write_text(
+        f"evidence: {FOUNDING_EVIDENCE.as_posix()}\ncases:\n"
+        "  - name: 错的\n    expect:\n      lines:\n        A2.2:\n          - -0.7 不存在的行\n"
+        "  - name: 错误事实\n    facts: {实际支出: abc}\n    expect: {total: 1}\n",
+        encoding="utf-8",
+    )
+    code, out, _ = cli("test", str(FOUNDING_PACK), str(suite), "--lang", "zh")
+    assert code == 1
+    assert (
+        "      `A2.2` 的台账行：\n        应为：\n          -0.7 不存在的行\n        实为：\n"
+        in out
+    )
+    assert "      错误[E603]：事实 `实际支出` 应为一笔金额，而不是 `abc`\n" in out
+    assert "expected" not in out and "got" not in out and "error[" not in out
+    _, out, _ = cli("test", str(FOUNDING_PACK), str(suite), "--lang", "en")
+    assert "      lines of `A2.2`:\n        expected:\n" in out
+    assert "      error[E603]: fact `实际支出` should be an amount of money, not `abc`\n" in out
+
+
+SUBCOMMANDS = ("eval", "check", "test", "verify", "schema", "selfeval", "fmt", "lsp", "serve")
+
+
+@pytest.mark.parametrize("command", [*SUBCOMMANDS, "whatif", "diff"])
+def test_every_help_prints_in_chinese(command: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A translation may add a `%` (`N%` for "N percent"): argparse formats help with `%`, and
+    `jixiao test --help` failed with a traceback in Chinese."""
+    monkeypatch.setenv("LANG", "zh_CN.UTF-8")
+    code, out, err = cli(command, "--help")
+    assert code == 0 and err == "" and "用法：" in out and "选项" in out
+    if command == "test":
+        assert "覆盖率低于 N%（0 到 100）时判为失败" in out

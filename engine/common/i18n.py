@@ -412,9 +412,17 @@ def translate_help(parser: argparse.ArgumentParser) -> None:
             current.description = translate(current.description)
         for action in current._actions:
             if action.help and action.help is not argparse.SUPPRESS:
-                action.help = translate(action.help)
+                action.help = _help_format(action.help, translate(action.help))
             if isinstance(action, argparse._SubParsersAction):
                 for choice in action._choices_actions:
                     if choice.help:
-                        choice.help = translate(choice.help)
+                        choice.help = _help_format(choice.help, translate(choice.help))
                 stack.extend(action.choices.values())
+
+
+def _help_format(english: str, chinese: str) -> str:
+    """A translated option help as argparse reads it, a `%` format: a `%` the translation adds
+    (`N%` for "N percent") is doubled, so that `--help` prints it instead of failing."""
+    if "%" in english:
+        return chinese  # its own `%%` and `%(default)s`, kept by the translation
+    return chinese.replace("%", "%%")
