@@ -305,3 +305,12 @@ def test_every_help_prints_in_chinese(command: str, monkeypatch: pytest.MonkeyPa
     assert code == 0 and err == "" and "用法：" in out and "选项" in out
     if command == "test":
         assert "覆盖率低于 N%（0 到 100）时判为失败" in out
+
+
+def test_the_score_tables_losses_take_full_width_parentheses_in_chinese() -> None:
+    from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK
+
+    _, out, _ = cli("eval", str(FOUNDING_PACK), str(FOUNDING_EVIDENCE), "--lang", "zh")
+    assert "C1.2.2 故障修复及时率  3.65 / 4  （失 0.35 分）\n" in out and "(失" not in out
+    _, out, _ = cli("eval", str(FOUNDING_PACK), str(FOUNDING_EVIDENCE), "--lang", "en")
+    assert "C1.2.2 故障修复及时率  3.65 / 4  (lost 0.35)\n" in out
