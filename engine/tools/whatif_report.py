@@ -34,7 +34,7 @@ _W: dict[str, dict[str, str]] = {
         "derived": "（派生事实）",
         "all": "全部",
         "list": "、",
-        "removed": "消除{whole}{n} 项「{fact}」（{gone}）",
+        "removed": "消除{whole} {n} 项「{fact}」（{gone}）",
         "pp": "（{sign}{delta} 个百分点）",
         "delta": "（{sign}{delta}{unit}）",
         "top": "已是最高等级。",
