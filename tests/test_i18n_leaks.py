@@ -233,6 +233,7 @@ def test_no_english_word_in_a_chinese_diagnostic(
     ("stem", "shown"),
     [
         ("E303-arity", "此处\n"),  # a one-word label
+        ("E301-type-mismatch", "不能在金额与百分比之间使用 `>=`"),
         ("E310-people-against-visits", "单位为次"),
         ("E401-weights", "下级指标分值合计还差 0.5 分"),
         ("E107-checklist-two-bases", "第二个 `base`"),
