@@ -315,3 +315,16 @@ def test_the_score_tables_losses_take_full_width_parentheses_in_chinese() -> Non
     assert "C1.2.2 故障修复及时率  3.65 / 4  （失 0.35 分）\n" in out and "(失" not in out
     _, out, _ = cli("eval", str(FOUNDING_PACK), str(FOUNDING_EVIDENCE), "--lang", "en")
     assert "C1.2.2 故障修复及时率  3.65 / 4  (lost 0.35)\n" in out
+
+
+def test_selfeval_names_the_row_whose_target_it_cannot_read() -> None:
+    """A message ending in two fields (`{name}{aside}`) put the row's name after the target."""
+    table = ROOT / "evidence" / "selfeval" / "defects.xlsx"
+    _, out, _ = cli("selfeval", str(table), "--lang", "zh")
+    assert "[S1] 无法读取重大故障次数的目标 `≥50个以上或80%`\n" in out
+    _, out, _ = cli("selfeval", str(table), "--lang", "zh", "--qualitative-fallback")
+    assert "[S1] 无法读取重大故障次数的目标 `≥50个以上或80%`；按定性指标计分\n" in out
+    _, out, _ = cli("selfeval", str(table), "--lang", "en", "--qualitative-fallback")
+    assert (
+        "[S1] cannot read the target `≥50个以上或80%` of 重大故障次数; scored as qualitative" in out
+    )
