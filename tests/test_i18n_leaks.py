@@ -303,7 +303,8 @@ def test_every_help_prints_in_chinese(command: str, monkeypatch: pytest.MonkeyPa
     `jixiao test --help` failed with a traceback in Chinese."""
     monkeypatch.setenv("LANG", "zh_CN.UTF-8")
     code, out, err = cli(command, "--help")
-    assert code == 0 and err == "" and "用法：" in out and "选项" in out
+    assert code == 0 and err == "" and "用法：" in out and "\n选项：\n" in out
+    assert not re.search(r"(?m)^\S.*[^\x00-\x7f]:$", out)  # `位置参数:`, ASCII after Chinese
     if command == "test":
         assert "覆盖率低于 N%（0 到 100）时判为失败" in out
 

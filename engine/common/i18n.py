@@ -408,6 +408,8 @@ def translate_help(parser: argparse.ArgumentParser) -> None:
     stack = [parser]
     while stack:
         current = stack.pop()
+        if not getattr(current.formatter_class, "chinese", False):
+            current.formatter_class = _chinese_headings(current.formatter_class)
         if current.description:
             current.description = translate(current.description)
         for action in current._actions:
@@ -426,3 +428,21 @@ def _help_format(english: str, chinese: str) -> str:
     if "%" in english:
         return chinese  # its own `%%` and `%(default)s`, kept by the translation
     return chinese.replace("%", "%%")
+
+
+def _chinese_headings(base: Any) -> Any:
+    """`base`, argparse's help formatter, ending a section's heading with `：` (`选项：`):
+    argparse adds an ASCII `:` after the heading it translated."""
+
+    class Formatter(base):  # type: ignore[misc]
+        chinese = True
+
+        def format_help(self) -> str:
+            text: str = super().format_help()
+            return _HEADING.sub(r"\1：", text)
+
+    return Formatter
+
+
+#: A section heading of a help text in Chinese: a line of its own, ending in `:`.
+_HEADING = re.compile(r"(?m)^(\S[^\n]*[^\x00-\x7f]):$")
