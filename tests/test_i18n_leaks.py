@@ -329,3 +329,25 @@ def test_selfeval_names_the_row_whose_target_it_cannot_read() -> None:
     assert (
         "[S1] cannot read the target `≥50个以上或80%` of 重大故障次数; scored as qualitative" in out
     )
+
+
+def test_a_space_kept_for_code_goes_where_the_field_is_chinese() -> None:
+    t = Translator(
+        {
+            "{where} changed": "{where} 改变",
+            "veto": "否决",
+            "indicator `{code}`": "指标 `{code}`",
+            "added {n} items": "新增 {n} 项",
+        }
+    )
+    assert t.translate("veto changed") == "否决改变"
+    assert t.translate("indicator `A` changed") == "指标 `A` 改变"
+    assert t.translate("added 2 items") == "新增 2 项"
+
+
+def test_diff_says_a_recoded_indicator_and_a_veto_without_stray_spaces() -> None:
+    _, out, _ = cli("diff", str(DIFF / "old.jx"), str(DIFF / "new.jx"), "--lang", "zh")
+    assert "~ 修改（编号）：指标 `A2`（目标）改编号为 `A9`" in out
+    old, new = DIFF / "sections-old.jx", DIFF / "sections-new.jx"
+    _, out, _ = cli("diff", str(old), str(new), "--lang", "zh")
+    assert "~ 修改（否决）：否决改变：" in out and "+ 新增（否决）：新增否决：" in out

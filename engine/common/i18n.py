@@ -242,7 +242,7 @@ class Translator:
                 for i, name in enumerate(template.fields)
             }
             try:
-                said = template.msgstr.format_map(values)
+                said = _filled(template.msgstr, values)
             except (KeyError, IndexError, ValueError):  # a broken msgstr: the English stands
                 continue
             left = len(_LETTERS.findall(said))
@@ -277,6 +277,36 @@ def _split_list(text: str) -> list[str]:
         i += 1
     parts.append(text[last:])
     return parts
+
+
+def _filled(msgstr: str, values: dict[str, str]) -> str:
+    """`msgstr.format_map(values)`, without the space a translation keeps between a field and
+    its words where the field turned out Chinese: `{where} 改变` with `否决` reads `否决改变`,
+    with `指标 `A`` still `指标 `A` 改变` (the space is there for code and Latin words)."""
+    import string
+
+    out: list[str] = []
+    after_field = False
+    for literal, name, spec, conversion in string.Formatter().parse(msgstr):
+        if literal:
+            if after_field and literal[:1] == " " and _ideograph(out[-1][-1:] + literal[1:2]):
+                literal = literal[1:]
+            out.append(literal)
+            after_field = False
+        if name is not None:
+            if conversion or name not in values:
+                return msgstr.format_map(values)  # not a plain field: as `str.format` has it
+            value = format(values[name], spec or "")
+            if out and out[-1][-1:] == " " and _ideograph(out[-1][-2:-1] + value[:1]):
+                out[-1] = out[-1][:-1]
+            out.append(value)
+            after_field = True
+    return "".join(out)
+
+
+def _ideograph(pair: str) -> bool:
+    """Are both characters of `pair` Chinese ideographs (no space between them)?"""
+    return len(pair) == 2 and all("\u4e00" <= c <= "\u9fff" for c in pair)
 
 
 def _by_names(text: str) -> bool:
