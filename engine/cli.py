@@ -1179,7 +1179,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         import starlette  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError:
-        sys.stderr.write("jixiao serve needs its extra: pip install 'jixiao[serve]'\n")
+        sys.stderr.write(say("jixiao serve needs its extra: pip install 'jixiao[serve]'\n"))
         return EXIT_USAGE
     from .serve.app import serve
     from .serve.config import LOOPBACK_HOSTS, Limits, Settings
@@ -1734,7 +1734,7 @@ def cmd_lsp(args: argparse.Namespace) -> int:
     try:
         from .lsp.server import serve
     except ImportError:
-        sys.stderr.write("jixiao lsp needs pygls: pip install 'jixiao[lsp]'\n")
+        sys.stderr.write(say("jixiao lsp needs pygls: pip install 'jixiao[lsp]'\n"))
         return EXIT_USAGE
     serve()
     return EXIT_OK

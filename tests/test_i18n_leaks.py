@@ -351,3 +351,22 @@ def test_diff_says_a_recoded_indicator_and_a_veto_without_stray_spaces() -> None
     old, new = DIFF / "sections-old.jx", DIFF / "sections-new.jx"
     _, out, _ = cli("diff", str(old), str(new), "--lang", "zh")
     assert "~ 修改（否决）：否决改变：" in out and "+ 新增（否决）：新增否决：" in out
+
+
+@pytest.mark.parametrize(
+    ("command", "missing", "shown"),
+    [
+        ("lsp", "pygls", "jixiao lsp 需要 pygls：pip install 'jixiao[lsp]'\n"),
+        ("serve", "uvicorn", "jixiao serve 需要安装其附加依赖：pip install 'jixiao[serve]'\n"),
+    ],
+)
+def test_a_missing_extra_is_told_in_chinese(
+    command: str, missing: str, shown: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, missing, None)  # `import` raises ImportError
+    monkeypatch.delitem(sys.modules, "jixiao.engine.lsp.server", raising=False)
+    args = (command, "--packs", str(ROOT / "rules")) if command == "serve" else (command,)
+    code, _, err = cli(*args, "--lang", "zh")
+    assert code == 2 and err == shown
