@@ -5,6 +5,7 @@ the English of the same case stays as it was where that was right."""
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -370,3 +371,22 @@ def test_a_missing_extra_is_told_in_chinese(
     args = (command, "--packs", str(ROOT / "rules")) if command == "serve" else (command,)
     code, _, err = cli(*args, "--lang", "zh")
     assert code == 2 and err == shown
+
+
+def test_a_list_and_a_panel_are_counted_in_each_languages_own_words() -> None:
+    """English had `1 items：a；b`: a plural of one, and Chinese punctuation."""
+    from types import SimpleNamespace
+
+    from jixiao.dsl.ast import Kind
+    from jixiao.engine.common.result import Panel
+    from jixiao.engine.render.explain import value_text
+
+    one = (SimpleNamespace(text="缺少记录"),)
+    two = (SimpleNamespace(text="甲"), SimpleNamespace(text="乙"))
+    assert value_text(Kind.LIST, one, "en") == "1 item: 缺少记录"
+    assert value_text(Kind.LIST, two, "en") == "2 items: 甲; 乙"
+    assert value_text(Kind.LIST, two, "zh") == "2 项：甲；乙"
+    panel = object.__new__(Panel)
+    object.__setattr__(panel, "marks", (SimpleNamespace(expert="张三", score=Decimal(4)),))
+    assert value_text(Kind.PANEL, panel, "en").startswith("1 expert: 张三 4")
+    assert value_text(Kind.PANEL, panel, "zh").startswith("1 位专家：张三 4")
