@@ -390,3 +390,23 @@ def test_a_list_and_a_panel_are_counted_in_each_languages_own_words() -> None:
     object.__setattr__(panel, "marks", (SimpleNamespace(expert="张三", score=Decimal(4)),))
     assert value_text(Kind.PANEL, panel, "en").startswith("1 expert: 张三 4")
     assert value_text(Kind.PANEL, panel, "zh").startswith("1 位专家：张三 4")
+
+
+def test_diff_over_a_portfolio_of_one_project(tmp_path: Path) -> None:
+    from .helpers import FOUNDING_EVIDENCE, FOUNDING_PACK
+
+    folder = tmp_path / "p"
+    folder.mkdir()
+    (folder / "a.yaml").write_bytes(FOUNDING_EVIDENCE.read_bytes())
+    new = tmp_path / "new.jx"
+    text = FOUNDING_PACK.read_text(encoding="utf-8")
+    deduction = 'deduct 1 when not 配置专职运维联络人员 "'
+    assert deduction in text
+    new.write_text(text.replace(deduction, deduction.replace("1", "0.5")), encoding="utf-8")
+    args = ("diff", str(FOUNDING_PACK), str(new), "--batch", str(folder))
+    _, out, _ = cli(*args, "--lang", "en")
+    assert "score impact on the portfolio: 1 project, 1 scored by both packs" in out
+    assert "  C2.2.2 人员配置保障情况  0.50  (1 project)\n" in out and "1 projects" not in out
+    _, out, _ = cli(*args, "--lang", "zh")
+    assert "对批量项目的得分影响：项目 1 个，两版均计分 1 个，得分变化 1 个" in out
+    assert "  C2.2.2 人员配置保障情况  0.50（涉及项目 1 个）\n" in out

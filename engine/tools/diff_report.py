@@ -249,12 +249,14 @@ def _batch_text(impact: BatchImpact) -> str:
     places = impact.new_program.settings.places
     wide = impact.places
     unscored = len(impact.failed)
+    rest = (
+        f"{impact.scored} scored by both packs, {len(impact.changed)} changed, {unscored} not "
+        "scored by one pack or both"
+    )
     out = [
-        say(
-            f"score impact on the portfolio: {impact.projects} projects, {impact.scored} scored "
-            f"by both packs, {len(impact.changed)} changed, {unscored} not scored by one pack or "
-            "both\n"
-        ),
+        say(f"score impact on the portfolio: 1 project, {rest}\n")
+        if impact.projects == 1
+        else say(f"score impact on the portfolio: {impact.projects} projects, {rest}\n"),
     ]
     if impact.scored:
         out.append(
@@ -282,8 +284,11 @@ def _batch_text(impact: BatchImpact) -> str:
         names = _names(impact)
         out.append(say("\nindicators driving the change (Σ|Δ| over projects)\n"))
         for code, total, n in drivers[:DRIVERS_SHOWN]:
+            name, points = names.get(code, ""), fixed(total, places)
             out.append(
-                say(f"  {code} {names.get(code, '')}  {fixed(total, places)}  ({n} projects)\n")
+                say(f"  {code} {name}  {points}  (1 project)\n")
+                if n == 1
+                else say(f"  {code} {name}  {points}  ({n} projects)\n")
             )
         if len(drivers) > DRIVERS_SHOWN:
             out.append(say(f"  … {len(drivers) - DRIVERS_SHOWN} more\n"))
