@@ -855,6 +855,7 @@ _WORDS = {
     "EQUAL": "`=`",
     "LINEAR": "`linear`",
     "$END": "the end of the file",
+    "DOT": "`.`",  # `sum(记录.金额)`: the character, not the word "dot"
 }
 
 # Operators from spreadsheets and programming languages, and the words Chinese standards join

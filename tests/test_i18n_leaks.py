@@ -410,3 +410,14 @@ def test_diff_over_a_portfolio_of_one_project(tmp_path: Path) -> None:
     _, out, _ = cli(*args, "--lang", "zh")
     assert "对批量项目的得分影响：项目 1 个，两版均计分 1 个，得分变化 1 个" in out
     assert "  C2.2.2 人员配置保障情况  0.50（涉及项目 1 个）\n" in out
+
+
+def test_the_dot_of_a_record_field_is_expected_as_the_character(tmp_path: Path) -> None:
+    text = (
+        'pack "p" { total 2 }\nfact 记录: records { 金额: money }\n'
+        'indicator A "a" 2 { full when sum(记录 金额) > 0 }\n'
+    )
+    code, err = check_zh(tmp_path / "p.jx", text)
+    assert code == 1 and "意外的词语 `金额`" in err and "`-`、`.` 或其余 9 项之一" in err
+    _, _, english = cli("check", str(tmp_path / "p.jx"), "--color", "never", "--lang", "en")
+    assert "`-`, `.` or one of 9 more" in english and "dot" not in english
