@@ -420,4 +420,4 @@ def test_the_dot_of_a_record_field_is_expected_as_the_character(tmp_path: Path) 
     code, err = check_zh(tmp_path / "p.jx", text)
     assert code == 1 and "意外的词语 `金额`" in err and "`-`、`.` 或其余 9 项之一" in err
     _, _, english = cli("check", str(tmp_path / "p.jx"), "--color", "never", "--lang", "en")
-    assert "`-`, `.` or one of 9 more" in english and "dot" not in english
+    assert "`-`, `.` or one of 9 more" in english and " dot" not in english
