@@ -788,8 +788,8 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             diff = difflib.unified_diff(
                 source.text.splitlines(keepends=True),
                 text.splitlines(keepends=True),
-                f"{path} (as is)",
-                f"{path} (formatted)",
+                say(f"{path} (as is)"),
+                say(f"{path} (formatted)"),
             )
             sys.stdout.write("".join(diff))
             status = max(status, EXIT_ERRORS)

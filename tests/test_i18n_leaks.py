@@ -421,3 +421,12 @@ def test_the_dot_of_a_record_field_is_expected_as_the_character(tmp_path: Path) 
     assert code == 1 and "意外的词语 `金额`" in err and "`-`、`.` 或其余 9 项之一" in err
     _, _, english = cli("check", str(tmp_path / "p.jx"), "--color", "never", "--lang", "en")
     assert "`-`, `.` or one of 9 more" in english and " dot" not in english
+
+
+def test_fmt_check_names_both_sides_of_its_diff_in_chinese(tmp_path: Path) -> None:
+    pack = tmp_path / "p.jx"
+    pack.write_text('pack "p" {   total 2 }\nfact 甲: bool\nindicator A "a" 2 {full when 甲}\n')
+    code, out, _ = cli("fmt", "--check", str(pack), "--lang", "zh")
+    assert code == 1 and f"--- {pack}（原样）\n+++ {pack}（格式化后）\n" in out
+    _, out, _ = cli("fmt", "--check", str(pack), "--lang", "en")
+    assert f"--- {pack} (as is)\n+++ {pack} (formatted)\n" in out
