@@ -1197,8 +1197,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
     if args.host not in ("127.0.0.1", "::1", "localhost") and not tokens:
         sys.stderr.write(
-            f"warning: serving on {args.host} without tokens: anyone who reaches it may score "
-            "and read the decision log (give --tokens FILE or JIXIAO_TOKENS)\n"
+            say(
+                f"warning: serving on {args.host} without tokens: anyone who reaches it may score "
+                "and read the decision log (give --tokens FILE or JIXIAO_TOKENS)\n"
+            )
         )
     try:
         from sqlalchemy.exc import SQLAlchemyError

@@ -430,3 +430,16 @@ def test_fmt_check_names_both_sides_of_its_diff_in_chinese(tmp_path: Path) -> No
     assert code == 1 and f"--- {pack}（原样）\n+++ {pack}（格式化后）\n" in out
     _, out, _ = cli("fmt", "--check", str(pack), "--lang", "en")
     assert f"--- {pack} (as is)\n+++ {pack} (formatted)\n" in out
+
+
+def test_serving_without_tokens_is_warned_in_chinese(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pytest.importorskip("uvicorn")
+    from jixiao.engine.serve import app
+
+    monkeypatch.setattr(app, "serve", lambda *args: None)  # the warning only, no server
+    args = ("serve", "--packs", str(ROOT / "rules"), "--host", "0.0.0.0")
+    db = ("--db", f"sqlite:///{tmp_path / 'd.db'}")
+    code, _, err = cli(*args, *db, "--lang", "zh")
+    assert code == 0 and err.startswith("警告：在 0.0.0.0 上提供服务而未设置令牌：")
