@@ -443,3 +443,30 @@ def test_serving_without_tokens_is_warned_in_chinese(
     db = ("--db", f"sqlite:///{tmp_path / 'd.db'}")
     code, _, err = cli(*args, *db, "--lang", "zh")
     assert code == 0 and err.startswith("警告：在 0.0.0.0 上提供服务而未设置令牌：")
+
+
+def test_an_editor_shows_a_diagnostic_in_chinese() -> None:
+    """`jixiao lsp` chooses its language as every command does (the editor's environment): a
+    Chinese user's editor showed the English message, `help:` and the fix's title."""
+    pytest.importorskip("pygls")
+    from jixiao.dsl.parser import parse_text
+    from jixiao.engine.lsp.server import JixiaoServer
+
+    text = 'pack "p" { total 2 }\nfact 相符: bool\nindicator A "a" 2 { full when 相符 = true }\n'
+    try:
+        parse_text(text, "p.jx")
+    except Exception as exc:  # JixiaoError
+        [d] = exc.diagnostics  # type: ignore[attr-defined]
+    server = JixiaoServer()
+    nowhere = server.diagnostic.__globals__["lsp"].Range(
+        server.diagnostic.__globals__["lsp"].Position(0, 0),
+        server.diagnostic.__globals__["lsp"].Position(0, 0),
+    )
+    server.range = lambda span: nowhere  # type: ignore[method-assign]  # not initialised
+    lang.choose("zh", {})
+    shown = server.diagnostic("file:///p.jx", d.labels[0].span.source, d)
+    assert shown.message.startswith("意外的 `=`（此处不应出现）\n帮助：比较请写 `==`")
+    assert shown.data is not None and shown.data["fixes"][0]["title"] == "改用 `==` 比较"
+    lang.choose("en", {})
+    shown = server.diagnostic("file:///p.jx", d.labels[0].span.source, d)
+    assert shown.message.startswith("unexpected `=` (not expected here)\nhelp: to compare")

@@ -357,8 +357,10 @@ def translate(text: str) -> str:
 
 
 def translate_diagnostic(d: Diagnostic) -> Diagnostic:
-    """The diagnostic with its message, labels, help and notes in Chinese; code, spans, path
-    and severity as they were."""
+    """The diagnostic with its message, labels, help and notes in Chinese; code, spans, path,
+    severity and fixes (their titles in Chinese) as they were."""
+    from jixiao.dsl.diagnostics import Fix
+
     return Diagnostic(
         d.code,
         d.severity,
@@ -367,6 +369,7 @@ def translate_diagnostic(d: Diagnostic) -> Diagnostic:
         translate(d.help) if d.help else d.help,
         tuple(translate(n) for n in d.notes),
         d.path,
+        tuple(Fix(f.span, f.text, translate(f.title)) for f in d.fixes),
     )
 
 
