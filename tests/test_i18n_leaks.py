@@ -470,3 +470,24 @@ def test_an_editor_shows_a_diagnostic_in_chinese() -> None:
     lang.choose("en", {})
     shown = server.diagnostic("file:///p.jx", d.labels[0].span.source, d)
     assert shown.message.startswith("unexpected `=` (not expected here)\nhelp: to compare")
+
+
+def test_an_editors_hover_is_in_chinese() -> None:
+    from jixiao.engine.lsp import features
+    from jixiao.engine.lsp.analysis import analyse
+
+    from .helpers import FOUNDING_PACK
+
+    text = FOUNDING_PACK.read_text(encoding="utf-8")
+    analysis = analyse(str(FOUNDING_PACK), text)
+    lang.choose("zh", {})
+    found = features.hover(analysis, text.find("fact 预算金额") + 6)
+    assert found is not None
+    assert found[1].startswith("**事实** `预算金额`：金额\n\n单位：元\n\n不为 0（`nonzero`）")
+    assert "\n\n声明于本文件:16:6" in found[1] and leaked(found[1]) == []
+    found = features.hover(analysis, text.find("A1.1") + 1)
+    assert found is not None and "评分标准：\n\n> 项目与部门职能及规划相符得满分" in found[1]
+    lang.choose("en", {})
+    found = features.hover(analysis, text.find("fact 预算金额") + 6)
+    assert found is not None and found[1].startswith("**fact** `预算金额`: money")
+    assert "declared at this file:16:6" in found[1]

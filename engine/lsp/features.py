@@ -19,6 +19,7 @@ from jixiao.dsl import ast
 from jixiao.dsl.formatter import format_expr
 from jixiao.dsl.source import Source, Span
 
+from ..common.lang import say
 from . import words
 from .analysis import (
     ARGUMENT,
@@ -138,7 +139,13 @@ def describe(analysis: Analysis, symbol: Symbol) -> str:
         case _:
             lines.append(f"**{symbol.kind}** `{symbol.name}`")
     lines.append(f"declared at {where}")
-    return "\n\n".join(lines)
+    # each line one message, in the messages' language; a standard's quoted text (its own
+    # lines) as written, after its heading
+    quote = "standard:\n\n> "
+    heading = say(quote + "x")[:-1]
+    return "\n\n".join(
+        heading + line[len(quote) :] if line.startswith(quote) else say(line) for line in lines
+    )
 
 
 def _given(analysis: Analysis, symbol: Symbol, section: str) -> list[str]:
@@ -157,7 +164,7 @@ def _given(analysis: Analysis, symbol: Symbol, section: str) -> list[str]:
 
 def _where(source: Source, span: Span) -> str:
     line, col = span.source.line_col(span.start)
-    name = "this file" if span.source is source else span.source.path
+    name = say("this file") if span.source is source else span.source.path
     return f"{name}:{line}:{col}"
 
 
