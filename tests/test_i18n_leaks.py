@@ -366,6 +366,8 @@ def test_a_missing_extra_is_told_in_chinese(
 ) -> None:
     import sys
 
+    for name in [m for m in sys.modules if m.startswith(missing + ".")]:
+        monkeypatch.setitem(sys.modules, name, None)  # its submodules, if imported before
     monkeypatch.setitem(sys.modules, missing, None)  # `import` raises ImportError
     monkeypatch.delitem(sys.modules, "jixiao.engine.lsp.server", raising=False)
     args = (command, "--packs", str(ROOT / "rules")) if command == "serve" else (command,)
@@ -484,10 +486,29 @@ def test_an_editors_hover_is_in_chinese() -> None:
     found = features.hover(analysis, text.find("fact 预算金额") + 6)
     assert found is not None
     assert found[1].startswith("**事实** `预算金额`：金额\n\n单位：元\n\n不为 0（`nonzero`）")
-    assert "\n\n声明于本文件:16:6" in found[1] and leaked(found[1]) == []
+    assert "\n\n声明于 本文件:16:6" in found[1] and leaked(found[1]) == []
     found = features.hover(analysis, text.find("A1.1") + 1)
     assert found is not None and "评分标准：\n\n> 项目与部门职能及规划相符得满分" in found[1]
     lang.choose("en", {})
     found = features.hover(analysis, text.find("fact 预算金额") + 6)
     assert found is not None and found[1].startswith("**fact** `预算金额`: money")
     assert "declared at this file:16:6" in found[1]
+
+
+def test_an_editors_completion_and_outline_are_in_chinese() -> None:
+    from jixiao.engine.lsp import features
+    from jixiao.engine.lsp.analysis import analyse
+
+    from .helpers import FOUNDING_PACK
+
+    text = FOUNDING_PACK.read_text(encoding="utf-8")
+    analysis = analyse(str(FOUNDING_PACK), text)
+    lang.choose("zh", {})
+    items = {i.label: i.detail for i in features.completion(analysis, text, len(text))}
+    assert items["A1.1"] == "指标 战略目标适应性，分值 2" and items["预算金额"] == "事实：金额"
+    assert items["indicator"] == "关键字" and items["abs"] == "内置函数"
+    groups = [o.name for o in features.outline(analysis) if o.kind == "group"]
+    assert groups[:2] == ["事实", "派生事实"]
+    lang.choose("en", {})
+    items = {i.label: i.detail for i in features.completion(analysis, text, len(text))}
+    assert items["A1.1"] == "indicator 战略目标适应性, weight 2" and items["indicator"] == "keyword"

@@ -241,8 +241,13 @@ class Translator:
                 else self.translate(match.group(f"g{i}"), depth + 1)
                 for i, name in enumerate(template.fields)
             }
+            said_anew = {  # fields the catalogue turned into Chinese (not names, not numbers)
+                name
+                for i, name in enumerate(template.fields)
+                if values[name] != match.group(f"g{i}")
+            }
             try:
-                said = _filled(template.msgstr, values)
+                said = _filled(template.msgstr, values, said_anew)
             except (KeyError, IndexError, ValueError):  # a broken msgstr: the English stands
                 continue
             left = len(_LETTERS.findall(said))
@@ -279,14 +284,15 @@ def _split_list(text: str) -> list[str]:
     return parts
 
 
-def _filled(msgstr: str, values: dict[str, str]) -> str:
+def _filled(msgstr: str, values: dict[str, str], anew: set[str]) -> str:
     """`msgstr.format_map(values)`, without the space a translation keeps between a field and
-    its words where the field turned out Chinese: `{where} 改变` with `否决` reads `否决改变`,
-    with `指标 `A`` still `指标 `A` 改变` (the space is there for code and Latin words)."""
+    its words where the field was translated into Chinese (`anew`): `{where} 改变` with
+    `veto` reads `否决改变`, with `指标 `A`` still `指标 `A` 改变` (the space is there for code
+    and Latin words), and a user's name keeps its space (`指标 战略目标适应性`)."""
     import string
 
     out: list[str] = []
-    after_field = False
+    after_field = False  # right after a field that was translated
     for literal, name, spec, conversion in string.Formatter().parse(msgstr):
         if literal:
             if after_field and literal[:1] == " " and _ideograph(out[-1][-1:] + literal[1:2]):
@@ -297,10 +303,11 @@ def _filled(msgstr: str, values: dict[str, str]) -> str:
             if conversion or name not in values:
                 return msgstr.format_map(values)  # not a plain field: as `str.format` has it
             value = format(values[name], spec or "")
-            if out and out[-1][-1:] == " " and _ideograph(out[-1][-2:-1] + value[:1]):
+            tight = name in anew
+            if tight and out and out[-1][-1:] == " " and _ideograph(out[-1][-2:-1] + value[:1]):
                 out[-1] = out[-1][:-1]
             out.append(value)
-            after_field = True
+            after_field = tight
     return "".join(out)
 
 

@@ -129,6 +129,12 @@ EXTRA = (
     "deduction",
     # W412's `{analysis}` (`plan/analysis.Budget`), with `tier table` and `formula award`
     "division",
+    # `jixiao lsp`'s outline groups and completion details (`lsp/features.py`, `lsp/analysis.py`)
+    "facts",
+    "functions",
+    "function",
+    "indicator",
+    "keyword",
 )
 
 _WORDS = re.compile(r"[A-Za-z]{2,}")
