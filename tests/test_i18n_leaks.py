@@ -512,3 +512,14 @@ def test_an_editors_completion_and_outline_are_in_chinese() -> None:
     lang.choose("en", {})
     items = {i.label: i.detail for i in features.completion(analysis, text, len(text))}
     assert items["A1.1"] == "indicator 战略目标适应性, weight 2" and items["indicator"] == "keyword"
+
+
+def test_coverage_names_a_proportional_rule_as_written() -> None:
+    """A bare `proportional` (English, and no rule named) among 未覆盖 items."""
+    from .helpers import FOUNDING_PACK
+
+    _, out, _ = cli("test", str(FOUNDING_PACK), "-k", "故障", "--lang", "zh")
+    line = next(x for x in out.splitlines() if x.strip().startswith("C1.2.2"))
+    assert "；`proportional 故障修复及时率` 的评分；" in line and leaked(line) == []
+    _, out, _ = cli("test", str(FOUNDING_PACK), "-k", "故障", "--lang", "en")
+    assert "; `proportional 故障修复及时率` scores;" in out
