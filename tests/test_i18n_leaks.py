@@ -235,6 +235,12 @@ def test_no_english_word_in_a_chinese_diagnostic(
     [
         ("E303-arity", "此处\n"),  # a one-word label
         ("E301-type-mismatch", "不能在金额与百分比之间使用 `>=`"),
+        ("E666-panel-too-few", "`panel … trimmed` 至少需要 3 位（`A`）"),  # not `3 (`A`) 位`
+        (
+            "E671-missing-field",
+            "`子项目` 的记录 2（县B）没有字段 `完成数`",
+        ),  # not `记录 `子项目` 的2`
+        ("E660-not-among-the-choices", "超出其取值范围（选项 `培训`、`会议`、`其他`）"),
         ("E310-people-against-visits", "单位为次"),
         ("E401-weights", "下级指标分值合计还差 0.5 分"),
         ("E107-checklist-two-bases", "第二个 `base`"),

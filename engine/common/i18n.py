@@ -135,8 +135,10 @@ class Translator:
                     templates.append(template)
             else:
                 self.exact[_unescape(msgid)] = _unescape(msgstr)
-        # the most literal text first: the most specific template wins
-        self.templates = sorted(templates, key=lambda t: (-t.weight, t.msgid))
+        # the most literal text first: the most specific template wins; on a tie the one with
+        # more fields (`{record} of `{name}` {what}` reads a sentence `record {index}` would
+        # swallow whole)
+        self.templates = sorted(templates, key=lambda t: (-t.weight, -len(t.fields), t.msgid))
 
     def translate(self, text: str, depth: int = 0) -> str:
         if not text or depth > 4:
@@ -232,7 +234,6 @@ class Translator:
                 and template.fields[-1] not in template.names
                 and last
                 and _by_names(last)
-                and "(" not in template.msgid
             ):
                 continue  # `… not one of {listed}` swallowing the ` (`A`)` added after it
             values = {
@@ -304,7 +305,8 @@ def _filled(msgstr: str, values: dict[str, str], anew: set[str]) -> str:
                 return msgstr.format_map(values)  # not a plain field: as `str.format` has it
             value = format(values[name], spec or "")
             tight = name in anew
-            if tight and out and out[-1][-1:] == " " and _ideograph(out[-1][-2:-1] + value[:1]):
+            before = "".join(out[-2:])[-2:]  # the space, and what stands before it
+            if tight and before[-1:] == " " and _ideograph(before[:1] + value[:1]):
                 out[-1] = out[-1][:-1]
             out.append(value)
             after_field = tight
@@ -312,8 +314,12 @@ def _filled(msgstr: str, values: dict[str, str], anew: set[str]) -> str:
 
 
 def _ideograph(pair: str) -> bool:
-    """Are both characters of `pair` Chinese ideographs (no space between them)?"""
-    return len(pair) == 2 and all("\u4e00" <= c <= "\u9fff" for c in pair)
+    """Are both characters of `pair` Chinese, ideographs or full-width punctuation (no space
+    between them)?"""
+    return len(pair) == 2 and all(
+        "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
+        for c in pair
+    )
 
 
 def _by_names(text: str) -> bool:
