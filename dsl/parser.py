@@ -855,6 +855,7 @@ _WORDS = {
     "EQUAL": "`=`",
     "LINEAR": "`linear`",
     "$END": "the end of the file",
+    "DOT": "`.`",  # `sum(记录.金额)`: the character, not the word "dot"
 }
 
 # Operators from spreadsheets and programming languages, and the words Chinese standards join
@@ -945,6 +946,22 @@ def _expected(names: set[str] | frozenset[str] | None) -> str:
     if len(words) > 8:
         return ", ".join(words[:8]) + f" or one of {len(words) - 8} more"
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _unexpected(token: Token) -> str:
+    """`unexpected word `x``: what the token is, in one word, then the token as written; each
+    kind its own sentence, so that the catalogue translates it whole."""
+    if re.fullmatch(r"\d+(\.\d+)?", str(token)) or token.type in ("NUMBER", "QUANTITY"):
+        return f"unexpected number `{token}`"
+    if token.type in ("NAME", "CODE"):
+        return f"unexpected word `{token}`"
+    if token.type == "STRING":
+        return f"unexpected text `{token}`"
+    if token.type == "PERCENT":
+        return f"unexpected percentage `{token}`"
+    if token.type == "DATE":
+        return f"unexpected date `{token}`"
+    return f"unexpected `{token}`"
 
 
 def _scan(text: str) -> Iterator[tuple[str, int, int]]:
@@ -1095,7 +1112,7 @@ def _eof(source: Source, expected: str) -> Diagnostic:
         "E103",
         "the pack ends too early",
         *labels,
-        help=f"expected {expected}" + ("; add the missing `}`" if brace else ""),
+        help=f"expected {expected}; add the missing `}}`" if brace else f"expected {expected}",
     )
 
 
@@ -1211,11 +1228,5 @@ def _syntax_diagnostic(source: Source, exc: UnexpectedInput) -> Diagnostic:
         help_text = (
             'the indicator name comes before its weight, in quotes: `indicator A1 "名称" 2 { … }`'
         )
-    what = _describe(token.type)
-    if re.fullmatch(r"\d+(\.\d+)?", str(token)):
-        what = "a number"
-    elif token.type in ("NAME", "CODE"):
-        what = "a word"
-    found = f"`{token}`" if what.startswith("`") else f"{what.split(' ', 1)[-1]} `{token}`"
-    made = error("E102", f"unexpected {found}", Label(span, "not expected here"), help=help_text)
+    made = error("E102", _unexpected(token), Label(span, "not expected here"), help=help_text)
     return record.replace(made, fixes=fixes) if fixes else made

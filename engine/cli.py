@@ -806,8 +806,8 @@ def cmd_fmt(args: argparse.Namespace) -> int:
             diff = difflib.unified_diff(
                 source.text.splitlines(keepends=True),
                 text.splitlines(keepends=True),
-                f"{path} (as is)",
-                f"{path} (formatted)",
+                say(f"{path} (as is)"),
+                say(f"{path} (formatted)"),
             )
             sys.stdout.write("".join(diff))
             status = max(status, EXIT_ERRORS)
@@ -1197,7 +1197,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         import starlette  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError:
-        sys.stderr.write("jixiao serve needs its extra: pip install 'jixiao[serve]'\n")
+        sys.stderr.write(say("jixiao serve needs its extra: pip install 'jixiao[serve]'\n"))
         return EXIT_USAGE
     from .serve.app import serve
     from .serve.config import LOOPBACK_HOSTS, Limits, Settings
@@ -1215,8 +1215,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     )
     if args.host not in ("127.0.0.1", "::1", "localhost") and not tokens:
         sys.stderr.write(
-            f"warning: serving on {args.host} without tokens: anyone who reaches it may score "
-            "and read the decision log (give --tokens FILE or JIXIAO_TOKENS)\n"
+            say(
+                f"warning: serving on {args.host} without tokens: anyone who reaches it may score "
+                "and read the decision log (give --tokens FILE or JIXIAO_TOKENS)\n"
+            )
         )
     try:
         from sqlalchemy.exc import SQLAlchemyError
@@ -1754,7 +1756,7 @@ def cmd_lsp(args: argparse.Namespace) -> int:
     try:
         from .lsp.server import serve
     except ImportError:
-        sys.stderr.write("jixiao lsp needs pygls: pip install 'jixiao[lsp]'\n")
+        sys.stderr.write(say("jixiao lsp needs pygls: pip install 'jixiao[lsp]'\n"))
         return EXIT_USAGE
     serve()
     return EXIT_OK

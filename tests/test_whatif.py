@@ -89,7 +89,7 @@ def test_founding_every_lost_leaf_has_its_recovering_change() -> None:
     )
     text = render_text(w)
     assert "设备运行正常率 92% → 95%（+3 个百分点）：C2.2.4 +1.00" in text
-    assert "消除1 项「采购文件缺失项」（比选记录未留存）：B2.1.1 +0.50" in text
+    assert "消除 1 项「采购文件缺失项」（比选记录未留存）：B2.1.1 +0.50" in text
     assert "及时修复故障数 21 → 22（+1 次）［经 故障修复及时率］：C1.2.2 +0.18" in text
 
 

@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 
 CATALOGUE = Path(__file__).resolve().parent / "locale" / "zh" / "LC_MESSAGES"
 _FIELD = re.compile(r"\{([^{}]*)\}")
-_LIST = re.compile(r"(; |, | or |: )")
-_SEPARATORS = {"; ": "；", ", ": "、", " or ": " 或 ", ": ": "："}
+_LIST = re.compile(r"(; |, | or | and |: | → | reads )")
+_SEPARATORS = {"; ": "；", ", ": "、", ": ": "：", " reads ": " 读取 "}
+_WORD_SEPARATORS = {" or ": "或", " and ": "和"}  # spaced only beside code (`_joined`)
 _LETTERS = re.compile(r"[A-Za-z]")
 _CODED = re.compile(r"(\[[A-Z]\d{1,3}\] )(.+)\Z", re.S)
 _ASIDE = re.compile(r"(.+) \(([^()]*)\)\Z", re.S)
@@ -107,6 +108,8 @@ def _capture(before: str, after: str) -> str:
     little as will do — and no field spans lines (a msgid's own newlines are literal)."""
     if before.endswith("`") and after.startswith("`"):
         return "[^`\n]*?"
+    if after.startswith(" `"):  # a word before a name (`{noun} `{name}``): no name inside it
+        return "[^`\n]*?"
     if before[-1:].isascii() and before[-1:].isalpha():
         return r"[a-z]{0,3}|\ \([^\n]*?\)"  # or an aside: `to take{why}`, ` (2 left out)`
     # a bracketed part whole: `outside {interval}, {band}` splits `[0, 10], the band …` after `]`
@@ -132,8 +135,10 @@ class Translator:
                     templates.append(template)
             else:
                 self.exact[_unescape(msgid)] = _unescape(msgstr)
-        # the most literal text first: the most specific template wins
-        self.templates = sorted(templates, key=lambda t: (-t.weight, t.msgid))
+        # the most literal text first: the most specific template wins; on a tie the one with
+        # more fields (`{record} of `{name}` {what}` reads a sentence `record {index}` would
+        # swallow whole)
+        self.templates = sorted(templates, key=lambda t: (-t.weight, -len(t.fields), t.msgid))
 
     def translate(self, text: str, depth: int = 0) -> str:
         if not text or depth > 4:
@@ -188,13 +193,16 @@ class Translator:
         if "; " in text:  # messages joined (`detail; needed by`): each one whole
             each = [self.translate(part, depth + 1) for part in text.split("; ")]
             candidates.append("；".join(each))
-        parts = _LIST.split(text)
+        parts = _split_list(text)
         if len(parts) > 1:
             items = [self.translate(p, depth + 1) if i % 2 == 0 else p for i, p in enumerate(parts)]
-            if any(a != b for a, b in zip(items[::2], parts[::2], strict=True)):
-                candidates.append(
-                    "".join(_SEPARATORS.get(p, p) if i % 2 else p for i, p in enumerate(items))
-                )
+            pairs = list(zip(items[::2], parts[::2], strict=True))
+            if any(a != b for a, b in pairs):
+                candidates.append(_joined(items))
+            if all(a != b or _code_only(b) for a, b in pairs):
+                # every item translated or code (`;`, `by`): the Chinese separators even when
+                # no item changed, and before the English on a tie
+                candidates.insert(0, _joined(items))
         # the reading that leaves the fewest English letters
         return min(candidates, key=lambda c: len(_LETTERS.findall(c)))
 
@@ -220,14 +228,27 @@ class Translator:
             loose = template.msgid.startswith("{") and template.msgid.endswith("}")
             if loose and "; " not in template.msgid and any("; " in g for g in spans):
                 continue  # `{a} of `{b}` {c}` across `; `: two messages joined, each its own
+            last = match.group(f"g{len(template.fields) - 1}") if template.fields else None
+            if (
+                template.msgid.endswith("}")
+                and template.fields[-1] not in template.names
+                and last
+                and _by_names(last)
+            ):
+                continue  # `… not one of {listed}` swallowing the ` (`A`)` added after it
             values = {
                 name: match.group(f"g{i}")
                 if name in template.names
                 else self.translate(match.group(f"g{i}"), depth + 1)
                 for i, name in enumerate(template.fields)
             }
+            said_anew = {  # fields the catalogue turned into Chinese (not names, not numbers)
+                name
+                for i, name in enumerate(template.fields)
+                if values[name] != match.group(f"g{i}")
+            }
             try:
-                said = template.msgstr.format_map(values)
+                said = _filled(template.msgstr, values, said_anew)
             except (KeyError, IndexError, ValueError):  # a broken msgstr: the English stands
                 continue
             left = len(_LETTERS.findall(said))
@@ -237,6 +258,98 @@ class Translator:
             if left == 0 or tried >= _READINGS:
                 break
         return best[1] if best is not None else None
+
+
+def _split_list(text: str) -> list[str]:
+    """`_LIST.split(text)`, but not inside backticks or brackets: an interval `[0, 5]` or
+    `[90%, 95%)` and a name `a, b` are one item."""
+    parts: list[str] = []
+    last = depth = i = 0
+    quoted = False
+    while i < len(text):
+        ch = text[i]
+        if ch == "`":
+            quoted = not quoted
+        elif not quoted and ch in "[(（":
+            depth += 1
+        elif not quoted and ch in "])）":
+            depth = max(0, depth - 1)
+        elif not quoted and depth == 0:
+            found = _LIST.match(text, i)
+            if found is not None:
+                parts += [text[last:i], found.group(1)]
+                i = last = found.end()
+                continue
+        i += 1
+    parts.append(text[last:])
+    return parts
+
+
+def _filled(msgstr: str, values: dict[str, str], anew: set[str]) -> str:
+    """`msgstr.format_map(values)`, without the space a translation keeps between a field and
+    its words where the field was translated into Chinese (`anew`): `{where} 改变` with
+    `veto` reads `否决改变`, with `指标 `A`` still `指标 `A` 改变` (the space is there for code
+    and Latin words), and a user's name keeps its space (`指标 战略目标适应性`)."""
+    import string
+
+    out: list[str] = []
+    after_field = False  # right after a field that was translated
+    for literal, name, spec, conversion in string.Formatter().parse(msgstr):
+        if literal:
+            if after_field and literal[:1] == " " and _ideograph(out[-1][-1:] + literal[1:2]):
+                literal = literal[1:]
+            out.append(literal)
+            after_field = False
+        if name is not None:
+            if conversion or name not in values:
+                return msgstr.format_map(values)  # not a plain field: as `str.format` has it
+            value = format(values[name], spec or "")
+            tight = name in anew
+            before = "".join(out[-2:])[-2:]  # the space, and what stands before it
+            if tight and before[-1:] == " " and _ideograph(before[:1] + value[:1]):
+                out[-1] = out[-1][:-1]
+            out.append(value)
+            after_field = tight
+    return "".join(out)
+
+
+def _ideograph(pair: str) -> bool:
+    """Are both characters of `pair` Chinese, ideographs or full-width punctuation (no space
+    between them)?"""
+    return len(pair) == 2 and all(
+        "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
+        for c in pair
+    )
+
+
+def _by_names(text: str) -> bool:
+    """Does `text` end with an aside of names only, ` (`A`, `B`)` (the indicators that need a
+    fact, added after a message)?"""
+    aside = _ASIDE.match(text)
+    return aside is not None and "`" in aside.group(2) and _code_only(aside.group(2))
+
+
+def _code_only(item: str) -> bool:
+    """An item of a list that is code, not words: `by`, `"…"`, a number (nothing to translate
+    outside its backticks)."""
+    return bool(item.strip()) and not _LETTERS.search(re.sub(r"`[^`]*`", "", item))
+
+
+def _joined(items: list[str]) -> str:
+    """Items and their separators (`_LIST`'s) joined the Chinese way: `、`, `；`, `：`, and
+    `或`, `和` with a space only beside code (`甲、乙或丙`, `` `a`、`b` 或 `c` ``)."""
+    out: list[str] = []
+    for i, piece in enumerate(items):
+        if i % 2 == 0:
+            out.append(piece)
+        elif piece in _WORD_SEPARATORS:
+            before, after = items[i - 1][-1:], items[i + 1][:1] if i + 1 < len(items) else ""
+            cjk = all(c and not c.isascii() for c in (before, after))
+            word = _WORD_SEPARATORS[piece]
+            out.append(word if cjk else f" {word} ")
+        else:
+            out.append(_SEPARATORS.get(piece, piece))
+    return "".join(out)
 
 
 #: Matching templates read for one message before the best reading is taken (see `_template`).
@@ -257,8 +370,10 @@ def translate(text: str) -> str:
 
 
 def translate_diagnostic(d: Diagnostic) -> Diagnostic:
-    """The diagnostic with its message, labels, help and notes in Chinese; code, spans, path
-    and severity as they were."""
+    """The diagnostic with its message, labels, help and notes in Chinese; code, spans, path,
+    severity and fixes (their titles in Chinese) as they were."""
+    from jixiao.dsl.diagnostics import Fix
+
     return Diagnostic(
         d.code,
         d.severity,
@@ -267,6 +382,7 @@ def translate_diagnostic(d: Diagnostic) -> Diagnostic:
         translate(d.help) if d.help else d.help,
         tuple(translate(n) for n in d.notes),
         d.path,
+        tuple(Fix(f.span, f.text, translate(f.title)) for f in d.fixes),
     )
 
 
@@ -338,13 +454,41 @@ def translate_help(parser: argparse.ArgumentParser) -> None:
     stack = [parser]
     while stack:
         current = stack.pop()
+        if not getattr(current.formatter_class, "chinese", False):
+            current.formatter_class = _chinese_headings(current.formatter_class)
         if current.description:
             current.description = translate(current.description)
         for action in current._actions:
             if action.help and action.help is not argparse.SUPPRESS:
-                action.help = translate(action.help)
+                action.help = _help_format(action.help, translate(action.help))
             if isinstance(action, argparse._SubParsersAction):
                 for choice in action._choices_actions:
                     if choice.help:
-                        choice.help = translate(choice.help)
+                        choice.help = _help_format(choice.help, translate(choice.help))
                 stack.extend(action.choices.values())
+
+
+def _help_format(english: str, chinese: str) -> str:
+    """A translated option help as argparse reads it, a `%` format: a `%` the translation adds
+    (`N%` for "N percent") is doubled, so that `--help` prints it instead of failing."""
+    if "%" in english:
+        return chinese  # its own `%%` and `%(default)s`, kept by the translation
+    return chinese.replace("%", "%%")
+
+
+def _chinese_headings(base: Any) -> Any:
+    """`base`, argparse's help formatter, ending a section's heading with `：` (`选项：`):
+    argparse adds an ASCII `:` after the heading it translated."""
+
+    class Formatter(base):  # type: ignore[misc]
+        chinese = True
+
+        def format_help(self) -> str:
+            text: str = super().format_help()
+            return _HEADING.sub(r"\1：", text)
+
+    return Formatter
+
+
+#: A section heading of a help text in Chinese: a line of its own, ending in `:`.
+_HEADING = re.compile(r"(?m)^(\S[^\n]*[^\x00-\x7f]):$")

@@ -504,8 +504,9 @@ def weights_do_not_add_up(
         Severity.ERROR,
         f"the children of `{code}` add up to {fmt(total)}, not {fmt(weight)}",
         tuple(labels),
-        help=f"they are {fmt(abs(diff))} {'over' if diff > 0 else 'short'}; "
-        "fix a child's weight or the parent's",
+        help=f"they are {fmt(abs(diff))} over; fix a child's weight or the parent's"
+        if diff > 0
+        else f"they are {fmt(abs(diff))} short; fix a child's weight or the parent's",
         fixes=_weight_fixes(weight, total, span, children),
     )
 
@@ -893,10 +894,10 @@ def pool_not_applied(code: str, taken: Decimal | None, span: Span) -> Diagnostic
     )
 
 
-def outside_period(name: str, day: str, period: str, span: Span) -> Diagnostic:
+def outside_period(name: str, day: str, start: str, end: str, span: Span) -> Diagnostic:
     return warning(
         "W602",
-        f"fact `{name}` is dated {day}, outside the evaluation period {period}",
+        f"fact `{name}` is dated {day}, outside the evaluation period {start} to {end}",
         Label(span, "dated here"),
         help="check the date, or the pack's `period`",
     )

@@ -99,7 +99,7 @@ def direction(
 
 
 def coverage(rule: ast.Proportional, add: Any, again: Any, top: bool) -> None:
-    add("proportional", rule, "proportional")
+    add("proportional", rule, f"`{rule.span.text}` scores")
     if top:
         add("cap", None, "capped at the weight")
 

@@ -19,6 +19,7 @@ from jixiao.dsl import ast
 from jixiao.dsl.formatter import format_expr
 from jixiao.dsl.source import Source, Span
 
+from ..common.lang import say
 from . import words
 from .analysis import (
     ARGUMENT,
@@ -138,7 +139,13 @@ def describe(analysis: Analysis, symbol: Symbol) -> str:
         case _:
             lines.append(f"**{symbol.kind}** `{symbol.name}`")
     lines.append(f"declared at {where}")
-    return "\n\n".join(lines)
+    # each line one message, in the messages' language; a standard's quoted text (its own
+    # lines) as written, after its heading
+    quote = "standard:\n\n> "
+    heading = say(quote + "x")[:-1]
+    return "\n\n".join(
+        heading + line[len(quote) :] if line.startswith(quote) else say(line) for line in lines
+    )
 
 
 def _given(analysis: Analysis, symbol: Symbol, section: str) -> list[str]:
@@ -157,7 +164,7 @@ def _given(analysis: Analysis, symbol: Symbol, section: str) -> list[str]:
 
 def _where(source: Source, span: Span) -> str:
     line, col = span.source.line_col(span.start)
-    name = "this file" if span.source is source else span.source.path
+    name = say("this file") if span.source is source else span.source.path
     return f"{name}:{line}:{col}"
 
 
@@ -267,7 +274,7 @@ def completion(analysis: Analysis, text: str, offset: int) -> list[Item]:
                 Item(f'"{label}"', "label", f"a value of `{subject}`", _quoted(label, opened))
                 for label in labels
             ]
-    items = [Item(word, "keyword") for word in keywords()]
+    items = [Item(word, "keyword", say("keyword")) for word in keywords()]
     for (scope, name), symbol in sorted(analysis.index.symbols.items()):
         if scope:
             continue  # a function's parameters are its own
@@ -276,10 +283,11 @@ def completion(analysis: Analysis, text: str, offset: int) -> list[Item]:
             detail = f"indicator {symbol.node.name.value}, weight {_n(symbol.node.weight.value)}"
         elif isinstance(symbol.node, ast.FactDecl):
             detail = f"fact: {symbol.node.type.text}"
-        items.append(Item(name, symbol.kind, detail))
+        items.append(Item(name, symbol.kind, say(detail)))
     from ..check.checker import FUNCTIONS
 
-    items.extend(Item(name, "built-in function", "built-in function") for name in sorted(FUNCTIONS))
+    builtin = say("built-in function")
+    items.extend(Item(name, "built-in function", builtin) for name in sorted(FUNCTIONS))
     return items
 
 
@@ -354,15 +362,15 @@ def outline(analysis: Analysis) -> list[Outline]:
     out = [
         group
         for group in (
-            _group("facts", facts),
-            _group("derived facts", derived),
-            _group("functions", functions),
+            _group(say("facts"), facts),
+            _group(say("derived facts"), derived),
+            _group(say("functions"), functions),
         )
         if group is not None
     ]
     out.extend(_tree(node) for node in pack.indicators)
     for extra in pack.extras:
-        detail = f"{extra.kind}, at most {_n(extra.max.value)}"
+        detail = say(f"{extra.kind}, at most {_n(extra.max.value)}")
         out.append(
             Outline(
                 f"{extra.code.text} {extra.name.value}", detail, EXTRA, extra.span, extra.code.span
@@ -384,7 +392,7 @@ def _group(name: str, members: list[Outline]) -> Outline | None:
 def _tree(node: ast.Indicator) -> Outline:
     detail = _n(node.weight.value)
     if node.children and children_sum(node) != expected_sum(node):
-        detail += f" (children add up to {_n(children_sum(node))})"
+        detail = say(f"{detail} (children add up to {_n(children_sum(node))})")
     return Outline(
         f"{node.code.text} {node.name.value}",
         detail,

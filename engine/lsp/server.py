@@ -25,6 +25,7 @@ from pygls.uris import from_fs_path, to_fs_path
 from jixiao.dsl.diagnostics import Diagnostic
 from jixiao.dsl.source import Source, Span
 
+from ..common import lang
 from ..common.version import VERSION
 from . import features
 from .analysis import Analysis, analyse
@@ -162,6 +163,11 @@ class JixiaoServer(LanguageServer):
 
     def diagnostic(self, uri: str, source: Source, d: Diagnostic) -> lsp.Diagnostic:
         whole = lsp.Range(lsp.Position(0, 0), lsp.Position(0, 0))
+        words = _WORDS[lang.current()]
+        if lang.current() == "zh":  # the editor shows what the terminal would, in Chinese
+            from ..common.i18n import translate_diagnostic
+
+            d = translate_diagnostic(d)
         labels = d.labels
         own = [lb for lb in labels if lb.span.source is source]
         first = own[0] if own else None
@@ -178,11 +184,11 @@ class JixiaoServer(LanguageServer):
         ]
         message = d.message
         if first is not None and first.message:
-            message += f" ({first.message})"
+            message += words["label"].format(first.message)
         for note in d.notes:
-            message += f"\nnote: {note}"
+            message += f"\n{words['note']}{note}"
         if d.help:
-            message += f"\nhelp: {d.help}"
+            message += f"\n{words['help']}{d.help}"
         fixes = [
             {"title": f.title, "range": _range_json(self.range(f.span)), "text": f.text}
             for f in d.fixes
@@ -198,6 +204,13 @@ class JixiaoServer(LanguageServer):
             related_information=related or None,
             data={"fixes": fixes} if fixes else None,
         )
+
+
+#: The words around a diagnostic's parts, in the messages' language (as `render_text_zh`'s).
+_WORDS = {
+    "zh": {"note": "注：", "help": "帮助：", "label": "（{}）"},
+    "en": {"note": "note: ", "help": "help: ", "label": " ({})"},
+}
 
 
 def _path(uri: str) -> str:

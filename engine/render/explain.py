@@ -164,7 +164,10 @@ def value_text(kind: Kind, value: object, lang: str, unit: str | None = None) ->
             assert isinstance(value, tuple)
             if not value:
                 return "[]"
-            return w["items"].format(n=len(value)) + "：" + "；".join(i.text for i in value)
+            n = len(value)
+            if lang == "zh":
+                return w["items"].format(n=n) + "：" + "；".join(i.text for i in value)
+            return f"{n} item{'s' if n != 1 else ''}: " + "; ".join(i.text for i in value)
         case Kind.RECORDS:  # each record is shown by the aggregates that read it
             n = len(value)  # type: ignore[arg-type]
             return f"{n} 条记录" if lang == "zh" else f"{n} record{'s' if n != 1 else ''}"
@@ -177,9 +180,10 @@ def value_text(kind: Kind, value: object, lang: str, unit: str | None = None) ->
             assert isinstance(value, Panel)
             sep = "；" if lang == "zh" else "; "
             marks = sep.join(f"{m.expert} {shown(m.score)}" for m in value.marks)
-            return (
-                w["experts"].format(n=len(value.marks)) + ("：" if lang == "zh" else ": ") + marks
-            )
+            n = len(value.marks)
+            if lang == "zh":
+                return w["experts"].format(n=n) + "：" + marks
+            return f"{n} expert{'s' if n != 1 else ''}: " + marks
     assert isinstance(value, Decimal)
     text = shown(value)
     return f"{text} {unit}" if unit else text

@@ -98,9 +98,10 @@ def render(result: Result, lang: str = "zh") -> str:
             out.append(f"{ind.code} {ind.name}  {w['failed']}")
             continue
         else:
+            lost = w["lost"].format(lost=fixed(ind.lost, places))
             out.append(
                 f"{ind.code} {ind.name}  {fixed(ind.points, places)} / {plain(ind.weight)}"
-                f"  ({w['lost'].format(lost=fixed(ind.lost, places))})"
+                + (f"  （{lost}）" if lang == "zh" else f"  ({lost})")  # full-width around Chinese
             )
         _lines(out, ind.lines, ind.weight, result, lang)
     if not any_loss:

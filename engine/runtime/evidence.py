@@ -722,7 +722,11 @@ class _Reader:
         if isinstance(day, dt.date) and not period[0] <= day <= period[1]:
             self.diags.append(
                 msg.outside_period(
-                    name, day.isoformat(), f"{period[0]} to {period[1]}", _span(self.source, node)
+                    name,
+                    day.isoformat(),
+                    period[0].isoformat(),
+                    period[1].isoformat(),
+                    _span(self.source, node),
                 )
             )
 

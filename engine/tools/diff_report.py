@@ -111,8 +111,49 @@ def _change_text(change: Change, colour: bool) -> str:
     while body and not body[-1].strip().startswith("|") and not body[-1].startswith(" "):
         body.pop()  # the "1 warning" count and the blank line before it
     sign = {"added": "+", "removed": "-"}.get(change.kind, "~")
-    head = f"{sign} {w.get(change.kind, change.kind)}[{change.what}]{w['colon']}"
+    head = f"{sign} {w.get(change.kind, change.kind)}{_what(change.what)}{w['colon']}"
     return head + message + "\n" + "\n".join(body) + "\n"
+
+
+#: A change's part (`Change.what`, the JSON's `what`) as the Chinese text names it: `修改（等级）`
+#: where the English reads `changed[grade]`.
+_WHAT_ZH = {
+    "title": "标题",
+    "setting": "设置",
+    "grade": "等级",
+    "fact": "事实",
+    "parameter": "参数",
+    "derived": "派生事实",
+    "function": "函数",
+    "indicator": "指标",
+    "bonus": "加分项",
+    "penalty": "扣分项",
+    "recoded": "编号",
+    "moved": "位置",
+    "weight": "分值",
+    "scale": "计分基数",
+    "rule": "规则",
+    "veto": "否决",
+    "form": "计分方式",
+    "band": "分档",
+    "threshold": "阈值",
+    "condition": "条件",
+    "award": "得分",
+    "step": "步长",
+    "cap": "上限",
+    "target": "目标值",
+    "subject": "计分对象",
+    "reason": "理由",
+    "argument": "参数值",
+}
+
+
+def _what(what: str) -> str:
+    """The tag after `changed`: `[grade]` in English, `（等级）` in Chinese (a part this table
+    does not know yet is left out rather than shown as a field name)."""
+    if current() == "en":
+        return f"[{what}]"
+    return f"（{_WHAT_ZH[what]}）" if what in _WHAT_ZH else ""
 
 
 def _counts(changes: list[Change]) -> str:
@@ -208,12 +249,14 @@ def _batch_text(impact: BatchImpact) -> str:
     places = impact.new_program.settings.places
     wide = impact.places
     unscored = len(impact.failed)
+    rest = (
+        f"{impact.scored} scored by both packs, {len(impact.changed)} changed, {unscored} not "
+        "scored by one pack or both"
+    )
     out = [
-        say(
-            f"score impact on the portfolio: {impact.projects} projects, {impact.scored} scored "
-            f"by both packs, {len(impact.changed)} changed, {unscored} not scored by one pack or "
-            "both\n"
-        ),
+        say(f"score impact on the portfolio: 1 project, {rest}\n")
+        if impact.projects == 1
+        else say(f"score impact on the portfolio: {impact.projects} projects, {rest}\n"),
     ]
     if impact.scored:
         out.append(
@@ -241,8 +284,11 @@ def _batch_text(impact: BatchImpact) -> str:
         names = _names(impact)
         out.append(say("\nindicators driving the change (Σ|Δ| over projects)\n"))
         for code, total, n in drivers[:DRIVERS_SHOWN]:
+            name, points = names.get(code, ""), fixed(total, places)
             out.append(
-                say(f"  {code} {names.get(code, '')}  {fixed(total, places)}  ({n} projects)\n")
+                say(f"  {code} {name}  {points}  (1 project)\n")
+                if n == 1
+                else say(f"  {code} {name}  {points}  ({n} projects)\n")
             )
         if len(drivers) > DRIVERS_SHOWN:
             out.append(say(f"  … {len(drivers) - DRIVERS_SHOWN} more\n"))

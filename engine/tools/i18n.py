@@ -92,6 +92,8 @@ EXTRA = (
     "date",
     "list",
     "judgement",
+    "records",
+    "panel",
     # `diff`'s names of a change's parts (`tools/diff.py`), each a field of its messages
     "fact",
     "parameter",
@@ -123,6 +125,16 @@ EXTRA = (
     "change",
     "changes",
     "{word} `{x}` → `{y}`",
+    # W408's `{what}` (`messages.formula_award`): an award is `award` above
+    "deduction",
+    # W412's `{analysis}` (`plan/analysis.Budget`), with `tier table` and `formula award`
+    "division",
+    # `jixiao lsp`'s outline groups and completion details (`lsp/features.py`, `lsp/analysis.py`)
+    "facts",
+    "functions",
+    "function",
+    "indicator",
+    "keyword",
 )
 
 _WORDS = re.compile(r"[A-Za-z]{2,}")
@@ -198,6 +210,14 @@ def extract_file(path: Path) -> list[str]:
             skipped.append(node.value)  # a report's words in both languages: `_W = {"zh": …}`
         for root in skipped:
             inner.update(id(child) for child in ast.walk(root))
+    # a label's text is shown under the source even when it is one word (`here`, `weight`)
+    labels = {
+        id(node.args[1])
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "id", None) == "Label"
+        and len(node.args) > 1
+    }
     found: list[str] = []
     for node in ast.walk(tree):
         if id(node) in docstrings or id(node) in inner or not isinstance(node, ast.expr):
@@ -221,7 +241,9 @@ def extract_file(path: Path) -> list[str]:
                 inner.add(id(child))
         if msgid is not None and "\x00" in msgid:  # `text\0LIMIT`: the text is what is shown
             msgid = msgid.split("\x00")[0]
-        if msgid is None or not _is_message(msgid):
+        if msgid is None:
+            continue
+        if not _is_message(msgid) and not (id(node) in labels and _WORDS.search(msgid)):
             continue
         found.append(msgid)
     return found

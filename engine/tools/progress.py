@@ -7,9 +7,15 @@ through `note`, which clears the bar, prints the line and redraws it.
 
 from __future__ import annotations
 
+from ..common.lang import current
+
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
     from typing import Any, TextIO
+
+
+#: The bar's words in the messages' language: (what it does, what it counts).
+_WORDS = {"zh": ("计分", " 个项目"), "en": ("scoring", " projects")}
 
 
 class Progress:
@@ -22,11 +28,12 @@ class Progress:
         if hasattr(stream, "isatty") and stream.isatty():
             from tqdm import tqdm
 
+            desc, unit = _WORDS[current()]
             self.bar = tqdm(
                 total=total or None,
                 file=stream,
-                unit=" projects",
-                desc="scoring",
+                unit=unit,
+                desc=desc,
                 dynamic_ncols=True,
                 mininterval=0.2,
                 smoothing=0.1,

@@ -170,8 +170,10 @@ def build(
                 Finding(
                     "S1",
                     target_cell,
-                    f"cannot read the target `{row.target_text}` of "
-                    f"{row.name}" + ("; scored as qualitative" if qualitative_fallback else ""),
+                    f"cannot read the target `{row.target_text}` of {row.name}; scored as "
+                    "qualitative"
+                    if qualitative_fallback
+                    else f"cannot read the target `{row.target_text}` of {row.name}",
                 )
             )
             if not qualitative_fallback:

@@ -13,10 +13,29 @@ from typing import Any
 
 from jixiao.dsl.diagnostics import Diagnostic
 
-from ..common.lang import say
+from ..common.lang import current, say
 from ..common.result import IndicatorResult
 from ..render.explain import fixed, line_text, percent, plain, signed
 from .packtest import CaseOutcome, Coverage, Edge, Suite
+
+#: The text report's own words around a mismatch, in the messages' language (the report goes
+#: through `say` line by line; these lines are not sentences it could match).
+_W = {
+    "zh": {
+        "colon": "：",
+        "expected": "应为：",
+        "got": "实为：",
+        "none": "          （无）",
+        "error": "错误",
+    },
+    "en": {
+        "colon": ": ",
+        "expected": "expected:",
+        "got": "got:",
+        "none": "          (none)",
+        "error": "error",
+    },
+}
 
 
 @dataclass
@@ -56,18 +75,20 @@ def render_text(
         out.append(f"  {mark} {outcome.case.name}")
         for m in outcome.mismatches:
             if "\n" in m.expected or "\n" in m.got:
-                out.append(f"      {m.what}:")
-                out.append("        expected:")
-                out += [f"          {x}" for x in m.expected.splitlines()] or ["          (none)"]
-                out.append("        got:")
-                out += [f"          {x}" for x in m.got.splitlines()] or ["          (none)"]
+                w = _W[current()]
+                out.append(f"      {say(m.what)}{w['colon'].rstrip()}")
+                out.append(f"        {w['expected']}")
+                out += [f"          {x}" for x in m.expected.splitlines()] or [w["none"]]
+                out.append(f"        {w['got']}")
+                out += [f"          {x}" for x in m.got.splitlines()] or [w["none"]]
             else:
                 out.append(f"      {m.what}: expected {m.expected}, got {m.got}")
             if m.code and outcome.result is not None:
                 found = [i for i in outcome.result.indicators if i.code == m.code]
                 out += _ledger(found[0], outcome) if found else []
         for diag in outcome.errors:
-            out.append(f"      error[{diag.code}]: {diag.message}")
+            w = _W[current()]
+            out.append(f"      {w['error']}[{diag.code}]{w['colon']}{say(diag.message)}")
     passed = sum(1 for o in outcomes if o.passed)
     out.append("")
     out.append(

@@ -34,7 +34,7 @@ _W: dict[str, dict[str, str]] = {
         "derived": "（派生事实）",
         "all": "全部",
         "list": "、",
-        "removed": "消除{whole}{n} 项「{fact}」（{gone}）",
+        "removed": "消除{whole} {n} 项「{fact}」（{gone}）",
         "pp": "（{sign}{delta} 个百分点）",
         "delta": "（{sign}{delta}{unit}）",
         "top": "已是最高等级。",
@@ -88,6 +88,7 @@ _W: dict[str, dict[str, str]] = {
         "no": "no",
         "yuan": "yuan",
         "items": "{n} items",
+        "items_1": "{n} item",
         "quoted": "“{value}”",
         "derived": " (derived fact)",
         "all": "all ",
@@ -114,6 +115,7 @@ _W: dict[str, dict[str, str]] = {
         "with_total": " (total {total})",
         "recovery": "{change}{through}: {code} +{gain}{total}",
         "set": "{i}. change {n} fact(s) → {total} ({grade})",
+        "set_1": "{i}. change {n} fact → {total} ({grade})",
         "cut": "(the search stopped at its limit: a cheaper set of changes may exist)",
         "fixed_if": "with {facts} held fixed, ",
         "not_found": "No set of changes reaching {target} was found within the search limit "
@@ -130,19 +132,29 @@ _W: dict[str, dict[str, str]] = {
         "heads": "Indicator|Points|Change|Indicator points|Total",
         "h_second": "The cheapest sets of changes that reach {target}",
         "h_set": "change {n} fact(s) → <b>{total} ({grade})</b>, scored again",
+        "h_set_1": "change {n} fact → <b>{total} ({grade})</b>, scored again",
         "cut_html": "The search stopped at its limit: a cheaper set of changes may exist.",
         "cheapest": "change {n} fact(s) → {total} ({grade}): ",
+        "cheapest_1": "change {n} fact → {total} ({grade}): ",
         "join": "; ",
         "projects": "{n} projects, {scored} scored, {failed} not scored",
+        "projects_1": "{n} project, {scored} scored, {failed} not scored",
         "lowest": "(the grade chosen is the lowest: there is no boundary to reach)",
         "nearest": "Projects nearest {grade} (≥ {lower})",
         "none_below": "(no project below this boundary)",
         "project": "{head}: {total} ({grade})",
         "b_page": "{title}: projects nearest the grade boundaries",
         "b_meta": "{n} projects, {failed} not scored · data {source}",
+        "b_meta_1": "{n} project, {failed} not scored · data {source}",
         "b_heads": "Project|Total|Grade|Cheapest set of changes (scored again)",
     },
 }
+
+
+def counted(said: dict[str, str], key: str, n: int) -> str:
+    """The words of `key` for `n` things: its `_1` form for one where the language has one
+    (`1 project`, not `1 projects`; Chinese has none)."""
+    return said.get(f"{key}_1", said[key]) if n == 1 else said[key]
 
 
 def words(lang: str | None = None) -> dict[str, str]:
@@ -177,7 +189,7 @@ def value_text(change: Change, value: object, units: Any, w: dict[str, str] | No
         unit = _unit(change, units, w)
         return number(value) + (f" {unit}" if unit and change.kind is Kind.MONEY else "")
     if isinstance(value, tuple):
-        return w["items"].format(n=len(value))
+        return counted(w, "items", len(value)).format(n=len(value))
     return w["quoted"].format(value=value)
 
 
@@ -278,7 +290,7 @@ def _sets_text(w: Whatif, lang: str | None = None) -> list[str]:
     said = words(lang)
     out = []
     for i, s in enumerate(w.sets, 1):
-        head = said["set"].format(
+        head = counted(said, "set", len(s.changes)).format(
             i=i, n=len(s.changes), total=points(s.total, w.places), grade=s.grade
         )
         out.append("  " + head)
@@ -444,7 +456,7 @@ def render_html(w: Whatif, indicator: str | None = None, lang: str | None = None
             out.append("<ol class=reasons>")
             for s in w.sets:
                 items = "".join(f"<li>{e(change_text(c, w.units, lang))}</li>" for c in s.changes)
-                done = said["h_set"].format(
+                done = counted(said, "h_set", len(s.changes)).format(
                     n=len(s.changes), total=points(s.total, p), grade=e(s.grade)
                 )
                 out.append(f"<li>{done}<ul>{items}</ul></li>")

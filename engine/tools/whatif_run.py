@@ -20,7 +20,15 @@ from ..common import lang
 from ..common import messages as msg
 from ..common.version import VERSION
 from .whatif import Whatif, whatif
-from .whatif_report import change_text, points, render, set_json, unreachable, words
+from .whatif_report import (
+    change_text,
+    counted,
+    points,
+    render,
+    set_json,
+    unreachable,
+    words,
+)
 
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
@@ -166,7 +174,12 @@ def _batch(
         sys.stdout.write(_batch_html(program.settings.title, str(source), scored, failed, results))
     else:
         sys.stdout.write(_batch_text(program.settings.title, scored, failed, results))
-    sys.stderr.write(lang.say(f"{scored + failed} projects: {scored} scored, {failed} failed\n"))
+    if scored + failed == 1:
+        sys.stderr.write(lang.say(f"1 project: {scored} scored, {failed} failed\n"))
+    else:
+        sys.stderr.write(
+            lang.say(f"{scored + failed} projects: {scored} scored, {failed} failed\n")
+        )
     return EXIT_ERRORS if failed else EXIT_OK
 
 
@@ -186,7 +199,9 @@ def _cheapest(w: Whatif) -> str:
     if not w.sets:
         return unreachable(w)
     said, s = words(), w.sets[0]
-    head = said["cheapest"].format(n=len(s.changes), total=points(s.total, w.places), grade=s.grade)
+    head = counted(said, "cheapest", len(s.changes)).format(
+        n=len(s.changes), total=points(s.total, w.places), grade=s.grade
+    )
     return head + said["join"].join(change_text(c, w.units) for c in s.changes)
 
 
@@ -197,7 +212,8 @@ def _batch_text(
     results: list[tuple[str, Decimal, list[tuple[str, str, Whatif]]]],
 ) -> str:
     said = words()
-    out = [title, said["projects"].format(n=scored + failed, scored=scored, failed=failed), ""]
+    n = scored + failed
+    out = [title, counted(said, "projects", n).format(n=n, scored=scored, failed=failed), ""]
     if not results:
         out.append(said["lowest"])
     for label, lower, done in results:
@@ -275,7 +291,8 @@ def _batch_html(
 
     said = words()
     page = e(said["b_page"].format(title=title))
-    meta = e(said["b_meta"].format(n=scored + failed, failed=failed, source=source))
+    n = scored + failed
+    meta = e(counted(said, "b_meta", n).format(n=n, failed=failed, source=source))
     out = [
         "<!DOCTYPE html>",
         f'<html lang="{said["html_lang"]}"><head><meta charset="utf-8">',
