@@ -593,7 +593,7 @@ def _batch_partial(args: argparse.Namespace) -> int:
         _report(exc.diagnostics, args)
         return EXIT_ERRORS
     noun = "project" if projects == 1 else "projects"
-    sys.stderr.write(f"{projects} {noun}: {projects - failed} with ranges, {failed} failed\n")
+    sys.stderr.write(say(f"{projects} {noun}: {projects - failed} with ranges, {failed} failed\n"))
     return EXIT_ERRORS if failed else EXIT_OK
 
 

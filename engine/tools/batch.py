@@ -143,8 +143,9 @@ def _columns(
                 error(
                     "E620",
                     f"{where}: no id column in the header",
-                    help=f"name one column `id` (or {', '.join(ID_COLUMNS[1:])}) for the "
-                    "project ids",
+                    help="name one column `id` (or "
+                    + ", ".join(f"`{name}`" for name in ID_COLUMNS[1:])
+                    + ") for the project ids",
                 )
             ]
         )
