@@ -131,7 +131,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
                 from .common import messages as msg
 
                 raise JixiaoError([msg.columnar_unavailable(str(exc))]) from None
-        plan, warnings = compile_pack(args.pack)
+        plan, warnings = compile_pack(args.pack, use_cache=True)
         if args.weight_by is not None:
             from .check.rollup import check_weight
 
@@ -568,7 +568,7 @@ def _batch_partial(args: argparse.Namespace) -> int:
 
     try:
         refuse({"--output": args.output}, [("the pack", args.pack), ("the portfolio", args.batch)])
-        plan, warnings = compile_pack(args.pack)
+        plan, warnings = compile_pack(args.pack, use_cache=True)
         source = path_of(args.batch)
         rows, _, diags = _portfolio(source, plan)
     except JixiaoError as exc:
