@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 from jixiao.dsl.formatter import format_expr
 from jixiao.dsl.record import record
@@ -119,25 +119,40 @@ def level_heading(index: int, lang: str) -> str:
 
 
 def plain(value: Decimal) -> str:
-    """An exact decimal without exponent or trailing zeros."""
-    if value == value.to_integral_value():
-        return format(value.quantize(Decimal(1)), "f")
-    return format(value.normalize(), "f")
+    """An exact decimal without exponent or trailing zeros — every digit, however many: it is
+    written out, never rounded to the 28 digits arithmetic runs in."""
+    text = format(value, "f")
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def shown(value: Decimal, places: int = 4) -> str:
     """A decimal for reading: at most `places` decimals, half up, trailing zeros dropped."""
-    q = value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    q = _quantized(value, places)
     return plain(q) if q != 0 or value == 0 else ("0" if value >= 0 else "-0") + "." + "0" * places
 
 
 def fixed(value: Decimal, places: int) -> str:
     """Points as a table prints them: exactly `places` decimals."""
-    return format(value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP), "f")
+    return format(_quantized(value, places), "f")
 
 
 def percent(value: Decimal, places: int = 2) -> str:
-    return fixed(value * 100, places) + "%"
+    hundredfold = value * 100 if value.adjusted() < 24 else value.scaleb(2, _wide(value, 2))
+    return fixed(hundredfold, places) + "%"
+
+
+def _quantized(value: Decimal, places: int) -> Decimal:
+    """`value` to `places` decimals, half up; a value with more digits than the context holds
+    (a deduction a pasted exponent made astronomical) in a context wide enough for them."""
+    try:
+        return value.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        exponent = Decimal(1).scaleb(-places)
+        return value.quantize(exponent, rounding=ROUND_HALF_UP, context=_wide(value, places))
+
+
+def _wide(value: Decimal, places: int) -> Context:
+    return Context(prec=max(28, value.adjusted() + places + 3), traps=[InvalidOperation])
 
 
 def signed(value: Decimal, places: int = 4) -> str:
