@@ -851,15 +851,10 @@ indicator F "偏差" 10 { deduct 1 per 3% of 100% - 执行率 whole max 10 "偏�
 """
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a deduction of more than ~10^24 points (here 执行率 = -1.2×10^27 %) is worded by "
-    "render/explain.py `shown`, whose `value.quantize(Decimal(1).scaleb(-4))` needs more than "
-    "the context's 28 digits: decimal.InvalidOperation, `internal error` and exit 3 on "
-    "`--engine ledger` and `--engine local` alike (and on a single `eval` of the same facts); "
-    "`--points-only`, which words nothing, scores it 0.00",
-)
 def test_a_loss_past_28_digits_is_worded_without_a_traceback(tmp_path: Path) -> None:
+    """A deduction of about 10^27 points (执行率 = -1.2×10^27 %) is worded with every digit:
+    it once stopped both engines and a single `eval` with an internal error (its 4 decimals
+    needed more than the 28 digits arithmetic runs in)."""
     pack = tmp_path / "pack.jx"
     pack.write_text(HUGE_LOSS_PACK, encoding="utf-8")
     table = tmp_path / "projects.csv"
