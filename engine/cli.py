@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 TYPE_CHECKING = False  # typing is not imported at run time (see dsl/record.py)
 if TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
-    from typing import Any, TextIO
+    from typing import Any, NoReturn, TextIO
 
     from .tools.batch import Written
     from .tools.portfolio import ScoredProject, Tally
@@ -275,6 +275,28 @@ def cmd_batch(args: argparse.Namespace) -> int:
     scored = summary.projects - summary.failed
     sys.stderr.write(say(f"{summary.projects} {noun}: {scored} scored, {summary.failed} failed\n"))
     return EXIT_ERRORS if summary.failed else EXIT_OK
+
+
+def _stop_now(code: int) -> NoReturn:
+    """A command cut short — Ctrl-C, or standard output closed (`… | head`) — stops at once:
+    the worker processes of a portfolio killed (they ignore Ctrl-C: `batch._init`), then the
+    process ended without the worker pool's shutdown, which can wait forever on a worker
+    blocked reading its next block (CPython's `Pool.terminate`, also run at exit)."""
+    if "multiprocessing" in sys.modules:
+        import multiprocessing
+
+        for child in multiprocessing.active_children():
+            child.kill()
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):  # closed: what is still buffered has nowhere to go
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    try:
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+    os._exit(code)
 
 
 def _columnar(plan: Any, args: argparse.Namespace) -> Any:
@@ -1900,9 +1922,9 @@ def _dispatch(args: argparse.Namespace) -> int:
         return code
     except KeyboardInterrupt:
         sys.stderr.write(say("interrupted\n"))
-        return 130
+        _stop_now(130)
     except BrokenPipeError:
-        return EXIT_OK
+        _stop_now(EXIT_OK)
     except Exception as exc:
         sys.stderr.write(
             say(

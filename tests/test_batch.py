@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
+import os
 import random
 from pathlib import Path
 from typing import Any
@@ -231,3 +232,66 @@ def test_tallies_merged_by_block_equal_one_kept_row_by_row(
             tally.add(record)
         merged.merge(tally)
     assert render_json(merged) == render_json(one)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="a terminal's Ctrl-C: POSIX")
+@pytest.mark.parametrize("engine", ["ledger", "local"])
+def test_ctrl_c_in_a_terminal_stops_a_run_with_workers(tmp_path: Path, engine: str) -> None:
+    """Ctrl-C typed in the terminal reaches the command and its worker processes alike: the
+    run says `interrupted` and ends (exit 130) within seconds, without a traceback from any
+    worker. It used to hang in the worker pool's shutdown, now and then."""
+    import pty
+    import select
+    import subprocess
+    import sys
+    import time
+
+    sheet = tmp_path / "projects.csv"
+    subprocess.run(
+        [sys.executable, "-c", _WRITE_PORTFOLIO, str(BENCH), str(sheet), "60000"],
+        check=True,
+        timeout=120,
+    )
+    jixiao = str(Path(sys.executable).parent / "jixiao")
+    args = ["eval", str(FOUNDING_PACK), "--batch", str(sheet), "--engine", engine]
+    pid, fd = pty.fork()
+    if pid == 0:  # the command, with the terminal as its own
+        os.execv(jixiao, [jixiao, *args, "--jobs", "2", "--output", str(tmp_path / "r.jsonl")])
+    said = b""
+    try:
+        time.sleep(2.0)
+        os.write(fd, b"\x03")
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            if select.select([fd], [], [], 0.5)[0]:
+                try:
+                    chunk = os.read(fd, 65536)
+                except OSError:
+                    break
+                if not chunk:
+                    break
+                said += chunk
+        for _ in range(100):
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.1)
+        else:
+            os.kill(pid, 9)
+            os.waitpid(pid, 0)
+            pytest.fail(f"still running 30 s after Ctrl-C: {said!r}")
+    finally:
+        os.close(fd)
+    text = said.decode("utf-8", "replace")
+    assert os.waitstatus_to_exitcode(status) == 130, text
+    assert "interrupted" in text and "Traceback" not in text
+
+
+_WRITE_PORTFOLIO = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from pathlib import Path
+import run
+run.write_csv(Path(sys.argv[2]), run.iter_records(int(sys.argv[3])))
+"""
+BENCH = Path(__file__).resolve().parent.parent / "bench"

@@ -1033,7 +1033,12 @@ _WORKER: dict[str, Any] = {}  # a worker process's plan: inherited (fork) or com
 def _init(pack_path: str, pack_text: str, allowed: tuple[str, ...]) -> None:
     """A spawned worker compiles the pack from the text the parent read: never from the path
     again, which may be a pipe already drained (`/dev/stdin`) or a file changed since. A
-    forked one has the parent's compiled plan already (`_WORKER`)."""
+    forked one has the parent's compiled plan already (`_WORKER`). Ctrl-C is the parent's to
+    answer (`interrupted`, exit 130, the pool shut down): a worker ignores it, rather than
+    print a traceback of its own."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     files.set_allowed(allowed)
     if "plan" not in _WORKER:
         from .. import compile_source
@@ -1205,7 +1210,8 @@ def _parallel(
     blocks: Iterator[list[Row]],
     args: tuple[Any, ...],
 ) -> Iterator[Any]:
-    with ctx.Pool(jobs, initializer=_init, initargs=initargs) as pool:
+    pool = ctx.Pool(jobs, initializer=_init, initargs=initargs)
+    try:
         # A window of blocks in flight, collected oldest first: the output is the serial
         # run's, byte for byte and in order; the parent reads ahead only `window` blocks, so
         # memory stays flat however large the portfolio; and the workers always have a block
@@ -1218,6 +1224,15 @@ def _parallel(
                 yield pending.popleft().get()
         while pending:
             yield pending.popleft().get()
+    except KeyboardInterrupt:
+        # Ctrl-C: the pool is left as it is — its shutdown can wait forever on a worker
+        # blocked reading its next block (CPython's `Pool.terminate`) — for the command to
+        # kill the workers and end the process at once (`cli._stop_now`)
+        raise
+    except BaseException:
+        pool.terminate()
+        raise
+    pool.terminate()
 
 
 def _json_words(pack_sha256: str) -> str:
