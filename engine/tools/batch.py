@@ -1283,7 +1283,7 @@ def _record_line(
         return head + ", " + tail + "\n"
     # each leaf's losses as JSON, worded once per distinct leaf (`_record` shares the entries)
     if losses is None:
-        losses = ", ".join(map(_entry_json, record.explained))
+        losses = ", ".join(map(entry_json, record.explained))
     return head + ', "losses": [' + losses + "], " + tail + "\n"
 
 
@@ -1313,10 +1313,6 @@ _ENTRY_JSON: dict[int, tuple[Explained, str]] = {}
 def entry_json(entry: Explained) -> str:
     """A leaf's losses as the JSON of a record's `losses` (`explanation_json`), encoded once
     per entry `_record` hands out."""
-    return _entry_json(entry)
-
-
-def _entry_json(entry: Explained) -> str:
     hit = _ENTRY_JSON.get(id(entry))
     if hit is not None and hit[0] is entry:
         return hit[1]
